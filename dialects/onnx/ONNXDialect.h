@@ -1,0 +1,46 @@
+//===- ONNXDialect.h - the onnx dialect -------------------------*- C++ -*-===//
+//
+// Part of Tessera. The `onnx` dialect: one op per supported ONNX operator.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_DIALECTS_ONNX_ONNXDIALECT_H
+#define TESSERA_DIALECTS_ONNX_ONNXDIALECT_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/onnx/ONNXDialect.h.inc"
+#include "dialects/onnx/ONNXInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/onnx/ONNXOps.h.inc"
+
+namespace tessera::onnx {
+
+/// Multidirectional (numpy) broadcast of two shapes. Dynamic dims are
+/// ShapedType::kDynamic. Returns failure if two static dims conflict.
+mlir::LogicalResult broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                    llvm::ArrayRef<int64_t> b,
+                                    llvm::SmallVectorImpl<int64_t> &result);
+
+/// If `v` is produced by a constant op with a dense integer value, fills
+/// `values` and returns true.
+bool getConstantInts(mlir::Value v, llvm::SmallVectorImpl<int64_t> &values);
+
+/// Normalises a possibly negative axis for a tensor of `rank`; returns -1 if
+/// it is out of range.
+int64_t normalizeAxis(int64_t axis, int64_t rank);
+
+/// The [start, end) range of dimensions that `op` returns for an input of
+/// `rank`, clamped as ONNX specifies.
+std::pair<int64_t, int64_t> shapeRange(ShapeOfOp op, int64_t rank);
+
+} // namespace tessera::onnx
+
+#endif // TESSERA_DIALECTS_ONNX_ONNXDIALECT_H

@@ -1,0 +1,614 @@
+//===- ShapeInference.cpp - result types from operands --------------------===//
+//
+// Each op computes the most precise result type it can from its operand types
+// and constant operands. Unknown dimensions are ShapedType::kDynamic; an
+// unranked result means "nothing known". The onnx-fold-shapes pass uses this to
+// refine types after shape arithmetic has folded to constants.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/onnx/ONNXDialect.h"
+
+using namespace mlir;
+using namespace tessera::onnx;
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+static Type elementTypeOf(Value v) {
+  return cast<ShapedType>(v.getType()).getElementType();
+}
+
+static Type tensorOf(std::optional<ArrayRef<int64_t>> shape, Type elt) {
+  if (!shape)
+    return UnrankedTensorType::get(elt);
+  return RankedTensorType::get(*shape, elt);
+}
+
+static std::optional<SmallVector<int64_t>> shapeOf(Value v) {
+  if (auto t = dyn_cast<RankedTensorType>(v.getType()))
+    return SmallVector<int64_t>(t.getShape());
+  return std::nullopt;
+}
+
+/// The shape of a tensor given by a 1-D int64 operand: constant entries where
+/// known, else only its length if that is static.
+static std::optional<SmallVector<int64_t>> shapeFromOperand(Value v) {
+  SmallVector<int64_t> values;
+  if (getConstantInts(v, values))
+    return values;
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (t && t.getRank() == 1 && !t.isDynamicDim(0))
+    return SmallVector<int64_t>(t.getDimSize(0), kDyn);
+  return std::nullopt;
+}
+
+static LogicalResult broadcastOperands(ValueRange operands, Type elt,
+                                       SmallVectorImpl<Type> &types) {
+  SmallVector<int64_t> shape;
+  for (Value v : operands) {
+    auto s = shapeOf(v);
+    if (!s) {
+      types.push_back(UnrankedTensorType::get(elt));
+      return success();
+    }
+    SmallVector<int64_t> next;
+    if (failed(broadcastShapes(shape, *s, next)))
+      return failure();
+    shape = next;
+  }
+  types.push_back(RankedTensorType::get(shape, elt));
+  return success();
+}
+
+static LogicalResult sameShape(Value input, Type elt,
+                               SmallVectorImpl<Type> &types) {
+  auto s = shapeOf(input);
+  types.push_back(tensorOf(s ? std::optional<ArrayRef<int64_t>>(*s)
+                             : std::nullopt,
+                           elt));
+  return success();
+}
+
+#define BROADCAST_INFER(OP, ELT)                                               \
+  LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &types) {           \
+    return broadcastOperands(getOperation()->getOperands(), ELT, types);       \
+  }
+BROADCAST_INFER(AddOp, elementTypeOf(getA()))
+BROADCAST_INFER(SubOp, elementTypeOf(getA()))
+BROADCAST_INFER(MulOp, elementTypeOf(getA()))
+BROADCAST_INFER(DivOp, elementTypeOf(getA()))
+BROADCAST_INFER(PowOp, elementTypeOf(getX()))
+BROADCAST_INFER(MaxOp, elementTypeOf(getOperand(0)))
+BROADCAST_INFER(MinOp, elementTypeOf(getOperand(0)))
+BROADCAST_INFER(EqualOp, IntegerType::get(getContext(), 1))
+BROADCAST_INFER(LessOp, IntegerType::get(getContext(), 1))
+BROADCAST_INFER(GreaterOp, IntegerType::get(getContext(), 1))
+BROADCAST_INFER(LessOrEqualOp, IntegerType::get(getContext(), 1))
+BROADCAST_INFER(GreaterOrEqualOp, IntegerType::get(getContext(), 1))
+BROADCAST_INFER(AndOp, IntegerType::get(getContext(), 1))
+BROADCAST_INFER(OrOp, IntegerType::get(getContext(), 1))
+BROADCAST_INFER(WhereOp, elementTypeOf(getX()))
+#undef BROADCAST_INFER
+
+#define SAME_SHAPE_INFER(OP, INPUT, ELT)                                       \
+  LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &types) {           \
+    return sameShape(INPUT, ELT, types);                                       \
+  }
+SAME_SHAPE_INFER(SqrtOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(ReciprocalOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(NegOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(AbsOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(ExpOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(LogOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(ErfOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(TanhOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(SigmoidOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(ReluOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(NotOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(GeluOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(SoftmaxOp, getInput(), elementTypeOf(getInput()))
+SAME_SHAPE_INFER(LogSoftmaxOp, getInput(), elementTypeOf(getInput()))
+SAME_SHAPE_INFER(ClipOp, getInput(), elementTypeOf(getInput()))
+SAME_SHAPE_INFER(CastOp, getInput(), getTo())
+SAME_SHAPE_INFER(CastLikeOp, getInput(), elementTypeOf(getTargetType()))
+SAME_SHAPE_INFER(LayerNormalizationOp, getX(), elementTypeOf(getX()))
+SAME_SHAPE_INFER(TriluOp, getInput(), elementTypeOf(getInput()))
+#undef SAME_SHAPE_INFER
+
+LogicalResult MatMulOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getA());
+  auto a = shapeOf(getA()), b = shapeOf(getB());
+  if (!a || !b || a->empty() || b->empty()) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  SmallVector<int64_t> sa = *a, sb = *b;
+  bool vecA = sa.size() == 1, vecB = sb.size() == 1;
+  if (vecA)
+    sa.insert(sa.begin(), 1);
+  if (vecB)
+    sb.push_back(1);
+  SmallVector<int64_t> batch;
+  if (failed(broadcastShapes(ArrayRef(sa).drop_back(2),
+                             ArrayRef(sb).drop_back(2), batch)))
+    return failure();
+  if (!vecA)
+    batch.push_back(sa[sa.size() - 2]);
+  if (!vecB)
+    batch.push_back(sb.back());
+  types.push_back(RankedTensorType::get(batch, elt));
+  return success();
+}
+
+LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getA());
+  auto a = shapeOf(getA()), b = shapeOf(getB());
+  int64_t m = a ? (*a)[getTransA() ? 1 : 0] : kDyn;
+  int64_t n = b ? (*b)[getTransB() ? 0 : 1] : kDyn;
+  types.push_back(RankedTensorType::get({m, n}, elt));
+  return success();
+}
+
+LogicalResult ConvOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getX());
+  auto x = shapeOf(getX()), w = shapeOf(getW());
+  if (!x || !w || x->size() != w->size() || x->size() < 3) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  size_t spatial = x->size() - 2;
+  auto attrOr = [&](std::optional<ArrayAttr> attr, size_t n, int64_t dflt) {
+    SmallVector<int64_t> v(n, dflt);
+    if (attr && attr->size() == n)
+      for (size_t i = 0; i < n; ++i)
+        v[i] = cast<IntegerAttr>((*attr)[i]).getInt();
+    return v;
+  };
+  SmallVector<int64_t> strides = attrOr(getStrides(), spatial, 1);
+  SmallVector<int64_t> dilations = attrOr(getDilations(), spatial, 1);
+  SmallVector<int64_t> pads = attrOr(getPads(), 2 * spatial, 0);
+  SmallVector<int64_t> kernel(w->begin() + 2, w->end());
+  SmallVector<int64_t> out = {(*x)[0], (*w)[0]};
+  for (size_t i = 0; i < spatial; ++i) {
+    int64_t in = (*x)[i + 2];
+    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(kernel[i])) {
+      out.push_back(kDyn);
+      continue;
+    }
+    int64_t eff = (kernel[i] - 1) * dilations[i] + 1;
+    StringRef pad = getAutoPad();
+    if (pad == "SAME_UPPER" || pad == "SAME_LOWER")
+      out.push_back((in + strides[i] - 1) / strides[i]);
+    else if (pad == "VALID")
+      out.push_back((in - eff) / strides[i] + 1);
+    else
+      out.push_back((in + pads[i] + pads[i + spatial] - eff) / strides[i] + 1);
+  }
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+template <typename ReduceOp>
+static LogicalResult inferReduce(ReduceOp op, SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(op.getData());
+  auto in = shapeOf(op.getData());
+  SmallVector<int64_t> axes;
+  bool known = !op.getAxes() || getConstantInts(op.getAxes(), axes);
+  if (!in || !known) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  int64_t rank = in->size();
+  SmallVector<bool> reduced(rank, false);
+  if (axes.empty()) {
+    if (op.getNoopWithEmptyAxes())
+      return sameShape(op.getData(), elt, types);
+    reduced.assign(rank, true);
+  }
+  for (int64_t a : axes) {
+    int64_t n = normalizeAxis(a, rank);
+    if (n < 0)
+      return failure();
+    reduced[n] = true;
+  }
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!reduced[i])
+      out.push_back((*in)[i]);
+    else if (op.getKeepdims())
+      out.push_back(1);
+  }
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+LogicalResult ReduceMeanOp::inferResultTypes(SmallVectorImpl<Type> &t) {
+  return inferReduce(*this, t);
+}
+LogicalResult ReduceSumOp::inferResultTypes(SmallVectorImpl<Type> &t) {
+  return inferReduce(*this, t);
+}
+LogicalResult ReduceMaxOp::inferResultTypes(SmallVectorImpl<Type> &t) {
+  return inferReduce(*this, t);
+}
+LogicalResult ReduceMinOp::inferResultTypes(SmallVectorImpl<Type> &t) {
+  return inferReduce(*this, t);
+}
+
+LogicalResult ConstantOfShapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = getValueAttr() ? getValueAttr().getElementType()
+                            : Type(Float32Type::get(getContext()));
+  auto shape = shapeFromOperand(getInput());
+  types.push_back(tensorOf(shape ? std::optional<ArrayRef<int64_t>>(*shape)
+                                 : std::nullopt,
+                           elt));
+  return success();
+}
+
+LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getData());
+  auto target = shapeFromOperand(getShape());
+  if (!target) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  SmallVector<int64_t> out = *target;
+  auto in = shapeOf(getData());
+  int64_t inferIdx = -1;
+  int64_t known = 1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == 0 && !getAllowzero())
+      out[i] = in && i < in->size() ? (*in)[i] : kDyn;
+    if (out[i] == -1) {
+      inferIdx = i;
+      out[i] = kDyn;
+    } else if (ShapedType::isDynamic(out[i])) {
+      known = -1;
+    } else if (known > 0) {
+      known *= out[i];
+    }
+  }
+  if (inferIdx >= 0 && known > 0 && in &&
+      llvm::none_of(*in, ShapedType::isDynamic)) {
+    int64_t total = 1;
+    for (int64_t d : *in)
+      total *= d;
+    if (known == 0 || total % known != 0)
+      return failure();
+    out[inferIdx] = total / known;
+  }
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+LogicalResult TransposeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getData());
+  auto in = shapeOf(getData());
+  if (!in) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  SmallVector<int64_t> out;
+  for (Attribute p : getPerm())
+    out.push_back((*in)[cast<IntegerAttr>(p).getInt()]);
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+LogicalResult GatherOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getData());
+  auto data = shapeOf(getData()), idx = shapeOf(getIndices());
+  if (!data || !idx) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  int64_t axis = normalizeAxis(getAxis(), data->size());
+  if (axis < 0)
+    return failure();
+  SmallVector<int64_t> out(data->begin(), data->begin() + axis);
+  out.append(idx->begin(), idx->end());
+  out.append(data->begin() + axis + 1, data->end());
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+/// [start, end) of the dimensions that Shape returns, clamped as ONNX says.
+std::pair<int64_t, int64_t> tessera::onnx::shapeRange(ShapeOfOp op,
+                                                     int64_t rank) {
+  auto clamp = [&](int64_t v) {
+    if (v < 0)
+      v += rank;
+    return std::min(std::max<int64_t>(v, 0), rank);
+  };
+  int64_t start = clamp(op.getStart());
+  int64_t end = op.getEnd() ? clamp(*op.getEnd()) : rank;
+  return {start, std::max(start, end)};
+}
+
+LogicalResult ShapeOfOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type i64 = IntegerType::get(getContext(), 64);
+  auto in = shapeOf(getData());
+  int64_t len = kDyn;
+  if (in) {
+    auto [s, e] = shapeRange(*this, in->size());
+    len = e - s;
+  }
+  types.push_back(RankedTensorType::get({len}, i64));
+  return success();
+}
+
+LogicalResult SizeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  types.push_back(RankedTensorType::get({}, IntegerType::get(getContext(), 64)));
+  return success();
+}
+
+LogicalResult UnsqueezeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getData());
+  auto in = shapeOf(getData());
+  SmallVector<int64_t> axes;
+  if (!in || !getConstantInts(getAxes(), axes)) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  int64_t rank = in->size() + axes.size();
+  SmallVector<bool> isNew(rank, false);
+  for (int64_t a : axes) {
+    int64_t n = normalizeAxis(a, rank);
+    if (n < 0 || isNew[n])
+      return failure();
+    isNew[n] = true;
+  }
+  SmallVector<int64_t> out;
+  auto it = in->begin();
+  for (int64_t i = 0; i < rank; ++i)
+    out.push_back(isNew[i] ? 1 : *it++);
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+LogicalResult SqueezeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getData());
+  auto in = shapeOf(getData());
+  SmallVector<int64_t> axes;
+  if (!in || (getAxes() && !getConstantInts(getAxes(), axes))) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  int64_t rank = in->size();
+  SmallVector<bool> drop(rank, false);
+  if (!getAxes()) {
+    for (int64_t i = 0; i < rank; ++i) {
+      if (ShapedType::isDynamic((*in)[i])) {
+        types.push_back(UnrankedTensorType::get(elt));
+        return success();
+      }
+      drop[i] = (*in)[i] == 1;
+    }
+  }
+  for (int64_t a : axes) {
+    int64_t n = normalizeAxis(a, rank);
+    if (n < 0)
+      return failure();
+    drop[n] = true;
+  }
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!drop[i])
+      out.push_back((*in)[i]);
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+static int64_t product(ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims) {
+    if (ShapedType::isDynamic(d))
+      return kDyn;
+    p *= d;
+  }
+  return p;
+}
+
+LogicalResult FlattenOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getInput());
+  auto in = shapeOf(getInput());
+  if (!in)
+    return types.push_back(RankedTensorType::get({kDyn, kDyn}, elt)), success();
+  int64_t axis = normalizeAxis(getAxis(), in->size() + 1);
+  if (axis < 0)
+    return failure();
+  types.push_back(RankedTensorType::get(
+      {product(ArrayRef(*in).take_front(axis)),
+       product(ArrayRef(*in).drop_front(axis))},
+      elt));
+  return success();
+}
+
+LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getInputs().front());
+  SmallVector<int64_t> out;
+  int64_t axis = -1;
+  for (Value v : getInputs()) {
+    auto s = shapeOf(v);
+    if (!s) {
+      types.push_back(UnrankedTensorType::get(elt));
+      return success();
+    }
+    if (axis < 0) {
+      axis = normalizeAxis(getAxis(), s->size());
+      if (axis < 0)
+        return failure();
+      out = *s;
+      continue;
+    }
+    if (s->size() != out.size())
+      return failure();
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (static_cast<int64_t>(i) == axis)
+        out[i] = ShapedType::isDynamic(out[i]) || ShapedType::isDynamic((*s)[i])
+                     ? kDyn
+                     : out[i] + (*s)[i];
+      else if (ShapedType::isDynamic(out[i]))
+        out[i] = (*s)[i];
+    }
+  }
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getData());
+  auto in = shapeOf(getData());
+  if (!in) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  int64_t rank = in->size();
+  SmallVector<int64_t> starts, ends, axes, steps;
+  bool known = getConstantInts(getStarts(), starts) &&
+               getConstantInts(getEnds(), ends) &&
+               (!getAxes() || getConstantInts(getAxes(), axes)) &&
+               (!getSteps() || getConstantInts(getSteps(), steps));
+  if (!known) {
+    // Only the sliced axes are unknown; without constant axes, all are.
+    types.push_back(RankedTensorType::get(SmallVector<int64_t>(rank, kDyn), elt));
+    return success();
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (starts.size() != ends.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return failure();
+  SmallVector<int64_t> out = *in;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = normalizeAxis(axes[i], rank);
+    if (a < 0 || steps[i] == 0)
+      return failure();
+    int64_t dim = (*in)[a];
+    if (ShapedType::isDynamic(dim)) {
+      out[a] = kDyn;
+      continue;
+    }
+    int64_t step = steps[i];
+    auto clampIdx = [&](int64_t v, bool isEnd) {
+      if (v < 0)
+        v += dim;
+      if (step > 0)
+        return std::min(std::max<int64_t>(v, 0), dim);
+      return std::min(std::max<int64_t>(v, -1), dim - 1);
+    };
+    int64_t s = clampIdx(starts[i], false), e = clampIdx(ends[i], true);
+    int64_t n = step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step;
+    out[a] = std::max<int64_t>(n, 0);
+  }
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+LogicalResult SplitOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getInput());
+  auto in = shapeOf(getInput());
+  size_t n = getOutputs().size();
+  if (!in) {
+    types.append(n, UnrankedTensorType::get(elt));
+    return success();
+  }
+  int64_t axis = normalizeAxis(getAxis(), in->size());
+  if (axis < 0)
+    return failure();
+  SmallVector<int64_t> sizes;
+  int64_t dim = (*in)[axis];
+  if (getSplit()) {
+    if (!getConstantInts(getSplit(), sizes))
+      sizes.assign(n, kDyn);
+  } else if (ShapedType::isDynamic(dim)) {
+    sizes.assign(n, kDyn);
+  } else {
+    // Equal parts; with num_outputs the last one may be smaller (opset 18).
+    int64_t part = (dim + n - 1) / n;
+    for (size_t i = 0; i < n; ++i)
+      sizes.push_back(std::max<int64_t>(0, std::min(part, dim - part * int64_t(i))));
+  }
+  if (sizes.size() != n)
+    return failure();
+  for (int64_t s : sizes) {
+    SmallVector<int64_t> out = *in;
+    out[axis] = s;
+    types.push_back(RankedTensorType::get(out, elt));
+  }
+  return success();
+}
+
+LogicalResult ExpandOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getInput());
+  auto in = shapeOf(getInput());
+  auto target = shapeFromOperand(getShape());
+  if (!in || !target) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  // Non-constant entries of the target may still be 1, so a dynamic target
+  // dim gives a dynamic result dim unless the input dim is > 1.
+  SmallVector<int64_t> out;
+  if (failed(broadcastShapes(*in, *target, out)))
+    return failure();
+  size_t rank = out.size();
+  for (size_t i = 0; i < rank; ++i) {
+    size_t ti = i + target->size() - rank, ii = i + in->size() - rank;
+    bool tDyn = i >= rank - target->size() && ShapedType::isDynamic((*target)[ti]);
+    bool inOne = i < rank - in->size() || (*in)[ii] == 1;
+    if (tDyn && inOne)
+      out[i] = kDyn;
+  }
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+LogicalResult TileOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getInput());
+  auto in = shapeOf(getInput());
+  SmallVector<int64_t> reps;
+  if (!in) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  SmallVector<int64_t> out(in->size(), kDyn);
+  if (getConstantInts(getRepeats(), reps)) {
+    if (reps.size() != in->size())
+      return failure();
+    for (size_t i = 0; i < out.size(); ++i)
+      if (!ShapedType::isDynamic((*in)[i]))
+        out[i] = (*in)[i] * reps[i];
+  }
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+LogicalResult RangeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(getStart());
+  int64_t len = kDyn;
+  auto scalar = [](Value v, double &out) {
+    auto cst = v.getDefiningOp<ConstantOp>();
+    if (!cst)
+      return false;
+    auto dense = dyn_cast<DenseElementsAttr>(cst.getValue());
+    if (!dense || dense.getNumElements() != 1)
+      return false;
+    if (isa<FloatType>(dense.getElementType()))
+      out = (*dense.getValues<APFloat>().begin()).convertToDouble();
+    else
+      out = static_cast<double>((*dense.getValues<APInt>().begin()).getSExtValue());
+    return true;
+  };
+  double start, limit, delta;
+  if (scalar(getStart(), start) && scalar(getLimit(), limit) &&
+      scalar(getDelta(), delta)) {
+    if (delta == 0)
+      return failure();
+    len = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
+  }
+  types.push_back(RankedTensorType::get({len}, elt));
+  return success();
+}

@@ -1,0 +1,143 @@
+//===- Tensor.td - onnx shape and data-movement ops ---------*- tablegen -*-===//
+
+#ifndef TESSERA_ONNX_TENSOR
+#define TESSERA_ONNX_TENSOR
+
+include "dialects/onnx/ONNXBase.td"
+
+class ONNX_ShapeOp<string mnemonic, list<Trait> traits = []>
+    : ONNX_Op<mnemonic, !listconcat(traits,
+          [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>])> {
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def ONNX_ConstantOp : ONNX_Op<"Constant", [ConstantLike]> {
+  let summary = "a constant tensor (initializers and Constant nodes)";
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "attr-dict `:` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let builders = [OpBuilder<(ins "::mlir::ElementsAttr":$value), [{
+    build($_builder, $_state, ::llvm::cast<::mlir::TensorType>(value.getType()), value);
+  }]>];
+}
+
+def ONNX_ConstantOfShapeOp : ONNX_ShapeOp<"ConstantOfShape"> {
+  let summary = "a tensor of the given shape filled with `value`";
+  let arguments = (ins TensorOf<[I64]>:$input, OptionalAttr<ElementsAttr>:$value);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_IdentityOp : ONNX_Op<"Identity"> {
+  let summary = "returns its input";
+  let arguments = (ins AnyTensor:$input);
+  let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def ONNX_ReshapeOp : ONNX_ShapeOp<"Reshape"> {
+  let summary = "reshape with 0 (copy, unless allowzero) and -1 (infer) entries";
+  let arguments = (ins AnyTensor:$data, TensorOf<[I64]>:$shape,
+                       DefaultValuedAttr<SI64Attr, "0">:$allowzero);
+  let results = (outs AnyTensor:$reshaped);
+}
+
+def ONNX_TransposeOp : ONNX_ShapeOp<"Transpose"> {
+  let summary = "permutes the axes by `perm`";
+  let arguments = (ins AnyTensor:$data, I64ArrayAttr:$perm);
+  let results = (outs AnyTensor:$transposed);
+}
+
+def ONNX_GatherOp : ONNX_ShapeOp<"Gather"> {
+  let summary = "gathers slices of `data` along `axis` at `indices`";
+  let arguments = (ins AnyTensor:$data, TensorOf<[I32, I64]>:$indices,
+                       DefaultValuedAttr<SI64Attr, "0">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_ShapeOfOp : ONNX_ShapeOp<"Shape"> {
+  let summary = "the shape of its input as a 1-D int64 tensor (opset 15 start/end)";
+  let arguments = (ins AnyTensor:$data, DefaultValuedAttr<SI64Attr, "0">:$start,
+                       OptionalAttr<SI64Attr>:$end);
+  let results = (outs TensorOf<[I64]>:$shape);
+}
+
+def ONNX_SizeOp : ONNX_ShapeOp<"Size"> {
+  let summary = "the number of elements of its input as an int64 scalar";
+  let arguments = (ins AnyTensor:$data);
+  let results = (outs TensorOf<[I64]>:$size);
+}
+
+def ONNX_UnsqueezeOp : ONNX_ShapeOp<"Unsqueeze"> {
+  let summary = "inserts unit dimensions at `axes`";
+  let arguments = (ins AnyTensor:$data, TensorOf<[I64]>:$axes);
+  let results = (outs AnyTensor:$expanded);
+}
+
+def ONNX_SqueezeOp : ONNX_ShapeOp<"Squeeze"> {
+  let summary = "removes unit dimensions at `axes` (all unit dims if absent)";
+  let arguments = (ins AnyTensor:$data, Optional<TensorOf<[I64]>>:$axes);
+  let results = (outs AnyTensor:$squeezed);
+}
+
+def ONNX_FlattenOp : ONNX_ShapeOp<"Flatten"> {
+  let summary = "flattens into a 2-D tensor split at `axis`";
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<SI64Attr, "1">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_ConcatOp : ONNX_ShapeOp<"Concat"> {
+  let summary = "concatenates its inputs along `axis`";
+  let arguments = (ins Variadic<AnyTensor>:$inputs, SI64Attr:$axis);
+  let results = (outs AnyTensor:$concat_result);
+}
+
+def ONNX_SliceOp : ONNX_ShapeOp<"Slice", [AttrSizedOperandSegments]> {
+  let summary = "numpy-style slicing by starts/ends/axes/steps inputs";
+  let arguments = (ins AnyTensor:$data, TensorOf<[I32, I64]>:$starts,
+                       TensorOf<[I32, I64]>:$ends,
+                       Optional<TensorOf<[I32, I64]>>:$axes,
+                       Optional<TensorOf<[I32, I64]>>:$steps);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_SplitOp : ONNX_Op<"Split",
+    [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let summary = "splits along `axis` by `split` sizes or into equal parts";
+  let arguments = (ins AnyTensor:$input, Optional<TensorOf<[I64]>>:$split,
+                       DefaultValuedAttr<SI64Attr, "0">:$axis,
+                       OptionalAttr<SI64Attr>:$num_outputs);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+  let hasVerifier = 1;
+}
+
+def ONNX_ExpandOp : ONNX_ShapeOp<"Expand"> {
+  let summary = "broadcasts its input to `shape`";
+  let arguments = (ins AnyTensor:$input, TensorOf<[I64]>:$shape);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_TileOp : ONNX_ShapeOp<"Tile"> {
+  let summary = "repeats its input `repeats` times along each axis";
+  let arguments = (ins AnyTensor:$input, TensorOf<[I64]>:$repeats);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_RangeOp : ONNX_ShapeOp<"Range"> {
+  let summary = "1-D sequence from start to limit (exclusive) by delta";
+  let arguments = (ins AnyTensor:$start, AnyTensor:$limit, AnyTensor:$delta);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_TriluOp : ONNX_Op<"Trilu",
+    [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let summary = "upper or lower triangular part of the last two axes";
+  let arguments = (ins AnyTensor:$input, Optional<TensorOf<[I64]>>:$k,
+                       DefaultValuedAttr<SI64Attr, "1">:$upper);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+}
+
+#endif // TESSERA_ONNX_TENSOR

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything Tessera needs to build and test on Debian bookworm.
+# Idempotent: safe to run again; does nothing that is already done.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+pkgs=(
+  build-essential cmake ninja-build ccache pkg-config
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  googletest libgtest-dev
+  python3 python3-onnx python3-numpy python3-torch libonnx-testdata
+)
+# Node.js and npm: use the machine's if present (nodesource's nodejs bundles npm
+# and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# ONNX Runtime (reference oracle and benchmark peer). Its install script only
+# fetches GPU extras and fails offline, so skip it: the CPU library ships in
+# the package.
+if [ ! -f "$here/tools/ort/node_modules/onnxruntime-node/package.json" ]; then
+  (cd "$here/tools/ort" && npm install --ignore-scripts --no-audit --no-fund --silent)
+fi

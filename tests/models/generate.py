@@ -1,0 +1,686 @@
+#!/usr/bin/python3
+"""Export small configurations of real Transformer architectures to ONNX.
+
+Usage:
+    /usr/bin/python3 tests/models/generate.py --out-dir DIR [--only NAME ...]
+    /usr/bin/python3 tests/models/generate.py --list
+
+Every model is plain nn.Module code (no HuggingFace), randomly initialised
+with a fixed seed, exported in eval() mode with dynamic batch (and, for token
+models, sequence) axes. Each architecture is exported at opset 14, where
+LayerNorm is decomposed into ReduceMean/Sub/Pow/Sqrt/Div, and at opset 17,
+where it is a LayerNormalization node. The op14 and op17 variants of one
+architecture share the same weights.
+
+After each export the script runs the ONNX checker and strict shape
+inference, and checks that every op is in ALLOWED_OPS, the dynamic axes
+really are symbolic, and the file is under 2 MB.
+
+Needs Debian's python3-torch (1.13), python3-onnx and python3-numpy, so run it
+with /usr/bin/python3; a pyenv python3 will not see those packages.
+"""
+
+import argparse
+import collections
+import math
+import os
+import sys
+import warnings
+
+# Model names, usable without importing torch (for --list).
+ARCHS = ["transformer", "bert", "gpt2", "vit"]
+MODEL_NAMES = [f"{a}_op{o}" for a in ARCHS for o in (14, 17)] + [
+    "sdpa_op17",
+    "distilbert_op17",
+]
+
+ALLOWED_OPS = set(
+    """
+    Add Sub Mul Div Pow Sqrt Reciprocal Neg Abs Exp Log Erf Tanh Sigmoid Relu
+    Softmax LogSoftmax MatMul Gemm LayerNormalization ReduceMean ReduceSum
+    ReduceMax ReduceMin Reshape Transpose Gather Shape Size Unsqueeze Squeeze
+    Flatten Concat Slice Split Expand Tile Cast CastLike Constant
+    ConstantOfShape Range Where Equal Less Greater LessOrEqual GreaterOrEqual
+    Not And Or Max Min Clip Trilu Identity Dropout Conv Gelu Einsum
+    """.split()
+)
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+SEED = 0
+
+# Shared small hyper-parameters.
+VOCAB = 100
+MAX_POS = 128
+
+
+class GenerateError(Exception):
+    pass
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Export small Transformer models to ONNX (opset 14 and 17)."
+    )
+    p.add_argument("--out-dir", help="directory to write <name>.onnx files into")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="export only these models (see --list)",
+    )
+    p.add_argument("--list", action="store_true", help="print model names and exit")
+    p.add_argument(
+        "--verbose", action="store_true", help="show torch export warnings"
+    )
+    args = p.parse_args(argv)
+    if args.list:
+        return args
+    if not args.out_dir:
+        p.error("--out-dir is required (unless --list)")
+    if args.only:
+        unknown = [n for n in args.only if n not in MODEL_NAMES]
+        if unknown:
+            p.error(
+                "unknown model(s): %s (choose from: %s)"
+                % (", ".join(unknown), ", ".join(MODEL_NAMES))
+            )
+    return args
+
+
+# --------------------------------------------------------------------------
+# Model definitions. Defined inside a function so that --list works without
+# importing torch.
+# --------------------------------------------------------------------------
+
+
+def define_models():
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    # ---------------------------------------------------------------- 1
+    class Seq2SeqTransformer(nn.Module):
+        """Encoder-decoder Transformer ("Attention Is All You Need")."""
+
+        def __init__(self, vocab=VOCAB, d=64, heads=4, layers=2, ff=128):
+            super().__init__()
+            self.d = d
+            self.embed = nn.Embedding(vocab, d)  # shared by encoder/decoder/output
+            pos = torch.arange(MAX_POS, dtype=torch.float32).unsqueeze(1)
+            div = torch.exp(
+                torch.arange(0, d, 2, dtype=torch.float32) * (-math.log(10000.0) / d)
+            )
+            pe = torch.zeros(MAX_POS, d)
+            pe[:, 0::2] = torch.sin(pos * div)
+            pe[:, 1::2] = torch.cos(pos * div)
+            self.register_buffer("pe", pe)
+            self.transformer = nn.Transformer(
+                d_model=d,
+                nhead=heads,
+                num_encoder_layers=layers,
+                num_decoder_layers=layers,
+                dim_feedforward=ff,
+                dropout=0.1,
+                batch_first=True,
+            )
+
+        def embed_tokens(self, ids):
+            x = self.embed(ids) * math.sqrt(self.d)
+            return x + self.pe[: ids.size(1)]
+
+        def forward(self, src_ids, tgt_ids):
+            t = tgt_ids.size(1)
+            # Causal mask computed in-graph: True above the diagonal = masked.
+            causal = torch.triu(
+                torch.ones(t, t, dtype=torch.bool, device=tgt_ids.device), diagonal=1
+            )
+            h = self.transformer(
+                self.embed_tokens(src_ids),
+                self.embed_tokens(tgt_ids),
+                tgt_mask=causal,
+            )
+            return F.linear(h, self.embed.weight)  # tied output projection
+
+    # ---------------------------------------------------------------- 2
+    def split_heads(x, h):
+        b, s, d = x.size()
+        return x.view(b, s, h, d // h).transpose(1, 2)
+
+    def merge_heads(x):
+        b, h, s, dh = x.size()
+        return x.transpose(1, 2).contiguous().view(b, s, h * dh)
+
+    class BertLayer(nn.Module):
+        def __init__(self, d, heads, ff):
+            super().__init__()
+            self.h = heads
+            self.dh = d // heads
+            self.query = nn.Linear(d, d)
+            self.key = nn.Linear(d, d)
+            self.value = nn.Linear(d, d)
+            self.attn_out = nn.Linear(d, d)
+            self.attn_norm = nn.LayerNorm(d, eps=1e-12)
+            self.intermediate = nn.Linear(d, ff)
+            self.output = nn.Linear(ff, d)
+            self.out_norm = nn.LayerNorm(d, eps=1e-12)
+
+        def forward(self, x, ext_mask):
+            q = split_heads(self.query(x), self.h)
+            k = split_heads(self.key(x), self.h)
+            v = split_heads(self.value(x), self.h)
+            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.dh)
+            scores = scores + ext_mask
+            probs = F.softmax(scores, dim=-1)
+            ctx = merge_heads(torch.matmul(probs, v))
+            x = self.attn_norm(self.attn_out(ctx) + x)
+            y = self.output(F.gelu(self.intermediate(x)))
+            return self.out_norm(y + x)
+
+    class Bert(nn.Module):
+        def __init__(self, vocab=VOCAB, d=64, heads=4, layers=2, ff=128):
+            super().__init__()
+            self.word = nn.Embedding(vocab, d)
+            self.position = nn.Embedding(MAX_POS, d)
+            self.token_type = nn.Embedding(2, d)
+            self.emb_norm = nn.LayerNorm(d, eps=1e-12)
+            self.register_buffer("position_ids", torch.arange(MAX_POS).unsqueeze(0))
+            self.register_buffer(
+                "token_type_ids", torch.zeros(1, MAX_POS, dtype=torch.long)
+            )
+            self.layers = nn.ModuleList(BertLayer(d, heads, ff) for _ in range(layers))
+
+        def forward(self, input_ids, attention_mask):
+            b, s = input_ids.size()
+            pos = self.position_ids[:, :s]
+            tt = self.token_type_ids[:, :s].expand(b, s)
+            x = self.word(input_ids) + self.token_type(tt) + self.position(pos)
+            x = self.emb_norm(x)
+            ext = (1.0 - attention_mask[:, None, None, :].float()) * -10000.0
+            for layer in self.layers:
+                x = layer(x, ext)
+            return x
+
+    # ---------------------------------------------------------------- 3
+    class GPT2Block(nn.Module):
+        def __init__(self, d, heads, ff):
+            super().__init__()
+            self.d = d
+            self.h = heads
+            self.dh = d // heads
+            self.ln_1 = nn.LayerNorm(d, eps=1e-5)
+            self.c_attn = nn.Linear(d, 3 * d)
+            self.c_proj = nn.Linear(d, d)
+            self.ln_2 = nn.LayerNorm(d, eps=1e-5)
+            self.c_fc = nn.Linear(d, ff)
+            self.c_proj_mlp = nn.Linear(ff, d)
+            self.register_buffer(
+                "bias",
+                torch.tril(torch.ones(MAX_POS, MAX_POS, dtype=torch.bool)).view(
+                    1, 1, MAX_POS, MAX_POS
+                ),
+            )
+
+        def attn(self, x):
+            q, k, v = self.c_attn(x).split(self.d, dim=2)
+            q, k, v = (split_heads(t, self.h) for t in (q, k, v))
+            w = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.dh)
+            s = w.size(-1)
+            causal = self.bias[:, :, :s, :s]
+            min_value = torch.tensor(torch.finfo(w.dtype).min, dtype=w.dtype)
+            w = torch.where(causal, w, min_value)
+            w = F.softmax(w, dim=-1)
+            return self.c_proj(merge_heads(torch.matmul(w, v)))
+
+        def forward(self, x):
+            x = x + self.attn(self.ln_1(x))
+            y = self.c_proj_mlp(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+            return x + y
+
+    class GPT2(nn.Module):
+        def __init__(self, vocab=VOCAB, d=64, heads=4, layers=2, ff=128):
+            super().__init__()
+            self.wte = nn.Embedding(vocab, d)
+            self.wpe = nn.Embedding(MAX_POS, d)
+            self.blocks = nn.ModuleList(GPT2Block(d, heads, ff) for _ in range(layers))
+            self.ln_f = nn.LayerNorm(d, eps=1e-5)
+
+        def forward(self, input_ids):
+            s = input_ids.size(1)
+            pos = torch.arange(s, dtype=torch.long, device=input_ids.device)
+            x = self.wte(input_ids) + self.wpe(pos).unsqueeze(0)
+            for blk in self.blocks:
+                x = blk(x)
+            return F.linear(self.ln_f(x), self.wte.weight)  # tied LM head
+
+    # ---------------------------------------------------------------- 4
+    class ViTBlock(nn.Module):
+        def __init__(self, d, heads, ff):
+            super().__init__()
+            self.h = heads
+            self.dh = d // heads
+            self.ln1 = nn.LayerNorm(d, eps=1e-12)
+            self.query = nn.Linear(d, d)
+            self.key = nn.Linear(d, d)
+            self.value = nn.Linear(d, d)
+            self.proj = nn.Linear(d, d)
+            self.ln2 = nn.LayerNorm(d, eps=1e-12)
+            self.fc1 = nn.Linear(d, ff)
+            self.fc2 = nn.Linear(ff, d)
+
+        def forward(self, x):
+            y = self.ln1(x)
+            q = split_heads(self.query(y), self.h)
+            k = split_heads(self.key(y), self.h)
+            v = split_heads(self.value(y), self.h)
+            w = F.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.dh), -1)
+            x = x + self.proj(merge_heads(torch.matmul(w, v)))
+            return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+
+    class ViT(nn.Module):
+        def __init__(self, image=32, patch=8, d=64, heads=4, layers=2, ff=128):
+            super().__init__()
+            n = (image // patch) ** 2
+            self.patch = nn.Conv2d(3, d, kernel_size=patch, stride=patch)
+            self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+            self.pos = nn.Parameter(torch.randn(1, n + 1, d) * 0.02)
+            self.blocks = nn.ModuleList(ViTBlock(d, heads, ff) for _ in range(layers))
+            self.ln = nn.LayerNorm(d, eps=1e-12)
+            self.d = d
+
+        def forward(self, pixel_values):
+            b = pixel_values.size(0)
+            x = self.patch(pixel_values).flatten(2).transpose(1, 2)
+            x = torch.cat([self.cls.expand(b, 1, self.d), x], dim=1) + self.pos
+            for blk in self.blocks:
+                x = blk(x)
+            return self.ln(x)
+
+    # ---------------------------------------------------------------- 5
+    class SdpaLayer(nn.Module):
+        """Pre-LN layer whose attention follows the SDPA decomposition."""
+
+        def __init__(self, d, heads, ff):
+            super().__init__()
+            self.h = heads
+            self.dh = d // heads
+            self.ln1 = nn.LayerNorm(d)
+            self.q = nn.Linear(d, d)
+            self.k = nn.Linear(d, d)
+            self.v = nn.Linear(d, d)
+            self.o = nn.Linear(d, d)
+            self.ln2 = nn.LayerNorm(d)
+            self.fc1 = nn.Linear(d, ff)
+            self.fc2 = nn.Linear(ff, d)
+
+        def forward(self, x, keep):
+            y = self.ln1(x)
+            q = split_heads(self.q(y), self.h)
+            k = split_heads(self.k(y), self.h)
+            v = split_heads(self.v(y), self.h)
+            sqrt_scale = self.dh ** -0.25
+            scores = torch.matmul(q * sqrt_scale, k.transpose(-2, -1) * sqrt_scale)
+            scores = scores.masked_fill(~keep, float("-inf"))
+            attn = F.softmax(scores, dim=-1)
+            x = x + self.o(merge_heads(torch.matmul(attn, v)))
+            return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+
+    class SdpaEncoder(nn.Module):
+        def __init__(self, vocab=VOCAB, d=64, heads=4, layers=2, ff=128):
+            super().__init__()
+            self.tok = nn.Embedding(vocab, d)
+            self.pos = nn.Embedding(MAX_POS, d)
+            self.layers = nn.ModuleList(SdpaLayer(d, heads, ff) for _ in range(layers))
+            self.ln = nn.LayerNorm(d)
+
+        def forward(self, input_ids, attention_mask):
+            s = input_ids.size(1)
+            pos = torch.arange(s, device=input_ids.device)
+            x = self.tok(input_ids) + self.pos(pos)
+            keep = attention_mask.bool()[:, None, None, :]
+            for layer in self.layers:
+                x = layer(x, keep)
+            return self.ln(x)
+
+    # ---------------------------------------------------------------- 6
+    class DistilBertLayer(nn.Module):
+        def __init__(self, d, heads, ff):
+            super().__init__()
+            self.h = heads
+            self.dh = d // heads
+            self.q_lin = nn.Linear(d, d)
+            self.k_lin = nn.Linear(d, d)
+            self.v_lin = nn.Linear(d, d)
+            self.out_lin = nn.Linear(d, d)
+            self.sa_layer_norm = nn.LayerNorm(d, eps=1e-12)
+            self.lin1 = nn.Linear(d, ff)
+            self.lin2 = nn.Linear(ff, d)
+            self.output_layer_norm = nn.LayerNorm(d, eps=1e-12)
+
+        def forward(self, x, attention_mask):
+            bs, s, _ = x.size()
+            q = split_heads(self.q_lin(x), self.h)
+            k = split_heads(self.k_lin(x), self.h)
+            v = split_heads(self.v_lin(x), self.h)
+            q = q / math.sqrt(self.dh)
+            scores = torch.matmul(q, k.transpose(2, 3))
+            mask = (attention_mask == 0).view(bs, 1, 1, s).expand_as(scores)
+            scores = scores.masked_fill(mask, float("-inf"))
+            w = F.softmax(scores, dim=-1)
+            ctx = merge_heads(torch.matmul(w, v))
+            x = self.sa_layer_norm(self.out_lin(ctx) + x)
+            return self.output_layer_norm(self.lin2(F.gelu(self.lin1(x))) + x)
+
+    class DistilBert(nn.Module):
+        def __init__(self, vocab=VOCAB, d=64, heads=4, layers=2, ff=128):
+            super().__init__()
+            self.word = nn.Embedding(vocab, d)
+            self.position = nn.Embedding(MAX_POS, d)
+            self.emb_norm = nn.LayerNorm(d, eps=1e-12)
+            self.register_buffer("position_ids", torch.arange(MAX_POS).unsqueeze(0))
+            self.layers = nn.ModuleList(
+                DistilBertLayer(d, heads, ff) for _ in range(layers)
+            )
+
+        def forward(self, input_ids, attention_mask):
+            s = input_ids.size(1)
+            x = self.word(input_ids) + self.position(self.position_ids[:, :s])
+            x = self.emb_norm(x)
+            for layer in self.layers:
+                x = layer(x, attention_mask)
+            return x
+
+    # ------------------------------------------------------------ inputs
+    def token_ids(b, s, seed):
+        g = torch.Generator().manual_seed(seed)
+        return torch.randint(0, VOCAB, (b, s), generator=g, dtype=torch.long)
+
+    def padding_mask(b, s):
+        m = torch.ones(b, s, dtype=torch.long)
+        for i in range(1, b):  # row i has i padded positions at the end
+            m[i, s - min(i, s - 1):] = 0
+        return m
+
+    def ids_and_mask(b, s):
+        return (token_ids(b, s, 1), padding_mask(b, s))
+
+    def pixels(b):
+        g = torch.Generator().manual_seed(2)
+        return (torch.randn(b, 3, 32, 32, generator=g),)
+
+    bs = {0: "batch", 1: "seq"}
+    b_only = {0: "batch"}
+    Spec = collections.namedtuple(
+        "Spec",
+        "build inputs check_inputs input_names output_names dynamic_axes out_shape",
+    )
+    specs = {
+        "transformer": Spec(
+            Seq2SeqTransformer,
+            lambda: (token_ids(2, 7, 1), token_ids(2, 5, 3)),
+            lambda: (token_ids(3, 11, 4), token_ids(3, 4, 5)),
+            ["src_ids", "tgt_ids"],
+            ["logits"],
+            {
+                "src_ids": {0: "batch", 1: "src_seq"},
+                "tgt_ids": {0: "batch", 1: "tgt_seq"},
+                "logits": {0: "batch", 1: "tgt_seq"},
+            },
+            lambda ins: (ins[1].size(0), ins[1].size(1), VOCAB),
+        ),
+        "bert": Spec(
+            Bert,
+            lambda: ids_and_mask(2, 7),
+            lambda: ids_and_mask(3, 11),
+            ["input_ids", "attention_mask"],
+            ["last_hidden_state"],
+            {"input_ids": bs, "attention_mask": bs, "last_hidden_state": bs},
+            lambda ins: (ins[0].size(0), ins[0].size(1), 64),
+        ),
+        "gpt2": Spec(
+            GPT2,
+            lambda: (token_ids(2, 7, 1),),
+            lambda: (token_ids(3, 11, 4),),
+            ["input_ids"],
+            ["logits"],
+            {"input_ids": bs, "logits": bs},
+            lambda ins: (ins[0].size(0), ins[0].size(1), VOCAB),
+        ),
+        "vit": Spec(
+            ViT,
+            lambda: pixels(2),
+            lambda: pixels(3),
+            ["pixel_values"],
+            ["last_hidden_state"],
+            {"pixel_values": b_only, "last_hidden_state": b_only},
+            lambda ins: (ins[0].size(0), 17, 64),
+        ),
+        "sdpa": Spec(
+            SdpaEncoder,
+            lambda: ids_and_mask(2, 7),
+            lambda: ids_and_mask(3, 11),
+            ["input_ids", "attention_mask"],
+            ["last_hidden_state"],
+            {"input_ids": bs, "attention_mask": bs, "last_hidden_state": bs},
+            lambda ins: (ins[0].size(0), ins[0].size(1), 64),
+        ),
+        "distilbert": Spec(
+            DistilBert,
+            lambda: ids_and_mask(2, 7),
+            lambda: ids_and_mask(3, 11),
+            ["input_ids", "attention_mask"],
+            ["last_hidden_state"],
+            {"input_ids": bs, "attention_mask": bs, "last_hidden_state": bs},
+            lambda ins: (ins[0].size(0), ins[0].size(1), 64),
+        ),
+    }
+    return specs
+
+
+# --------------------------------------------------------------------------
+# Export and verification
+# --------------------------------------------------------------------------
+
+
+def run_torch(model, spec, inputs, label):
+    import torch
+
+    with torch.no_grad():
+        out = model(*inputs)
+    want = tuple(spec.out_shape(inputs))
+    if tuple(out.shape) != want:
+        raise GenerateError(
+            "%s: torch output shape %s, expected %s" % (label, tuple(out.shape), want)
+        )
+    if not torch.isfinite(out).all():
+        raise GenerateError("%s: torch output contains non-finite values" % label)
+
+
+def verify_onnx(path, name, spec, opset):
+    import onnx
+
+    size = os.path.getsize(path)
+    if size > MAX_FILE_BYTES:
+        raise GenerateError("%s: file is %d bytes (limit %d)" % (name, size, MAX_FILE_BYTES))
+    try:
+        onnx.checker.check_model(path, full_check=False)
+    except onnx.checker.ValidationError as e:
+        raise GenerateError("%s: ONNX checker failed: %s" % (name, e))
+    model = onnx.load(path)
+    try:
+        model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    except Exception as e:  # onnx raises InferenceError / ValidationError
+        raise GenerateError("%s: ONNX shape inference failed: %s" % (name, e))
+
+    default_opsets = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")]
+    if default_opsets != [opset]:
+        raise GenerateError("%s: opset_import is %s, expected %d" % (name, default_opsets, opset))
+
+    bad = []
+
+    def walk(graph):
+        for node in graph.node:
+            if node.domain not in ("", "ai.onnx") or node.op_type not in ALLOWED_OPS:
+                bad.append((node.domain or "ai.onnx") + "::" + node.op_type)
+            for attr in node.attribute:
+                if attr.HasField("g"):
+                    walk(attr.g)
+                for g in attr.graphs:
+                    walk(g)
+
+    walk(model.graph)
+    if bad:
+        raise GenerateError(
+            "%s: graph contains op(s) outside the allowed list: %s"
+            % (name, ", ".join(sorted(set(bad))))
+        )
+
+    # The dynamic axes must really be symbolic in the graph signature.
+    values = {v.name: v for v in list(model.graph.input) + list(model.graph.output)}
+    for vname, axes in spec.dynamic_axes.items():
+        if vname not in values:
+            raise GenerateError("%s: graph has no input/output named %r" % (name, vname))
+        dims = values[vname].type.tensor_type.shape.dim
+        for axis, sym in axes.items():
+            if dims[axis].dim_param != sym:
+                raise GenerateError(
+                    "%s: %s axis %d is %r, expected symbolic %r"
+                    % (name, vname, axis, dims[axis].dim_param or dims[axis].dim_value, sym)
+                )
+    return model
+
+
+def randomize_defaults(model):
+    """Give parameters that PyTorch initialises to constants random values.
+
+    LayerNorm starts at weight=1/bias=0 and nn.MultiheadAttention's biases at
+    0, and nn.Transformer's stacked layers start with equal biases. Left
+    alone, a compiler that ignored gamma/beta, a bias or mixed up layers
+    would still match the reference, and the exporter folds the identical
+    initializers together into Identity nodes. Uses the seeded torch RNG.
+    """
+    import torch
+
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.LayerNorm):
+                module.weight.normal_(1.0, 0.1)
+                module.bias.normal_(0.0, 0.1)
+        seen = []
+        for _, p in sorted(model.named_parameters()):
+            if not p.any():
+                p.normal_(0.0, 0.02)
+            # nn.Transformer deep-copies one layer N times and re-initialises
+            # only the matrices, so the 1-D biases of all layers are equal.
+            if any(q.shape == p.shape and torch.equal(q, p) for q in seen):
+                bound = float(p.abs().max())
+                p.uniform_(-bound, bound)
+            seen.append(p)
+
+
+def pin_static_output_dims(path, torch_out, spec):
+    """Write concrete sizes for output axes that are not dynamic.
+
+    The exporter sometimes leaves a static axis symbolic (ViT: the CLS concat
+    goes through an Expand whose shape is computed at run time), naming it
+    e.g. 'Addlast_hidden_state_dim_1'. The real size is known, so record it.
+    """
+    import onnx
+
+    model = onnx.load(path)
+    changed = False
+    for out, value in zip(model.graph.output, torch_out):
+        dyn = spec.dynamic_axes.get(out.name, {})
+        for axis, dim in enumerate(out.type.tensor_type.shape.dim):
+            if axis not in dyn and not dim.HasField("dim_value"):
+                dim.dim_value = value.size(axis)
+                changed = True
+    if changed:
+        onnx.save(model, path)
+
+
+def export_one(name, specs, out_dir):
+    import torch
+
+    arch, _, op = name.rpartition("_op")
+    opset = int(op)
+    spec = specs[arch]
+
+    torch.manual_seed(SEED)  # same weights for the op14 and op17 variants
+    model = spec.build().eval()
+    randomize_defaults(model)
+    inputs = spec.inputs()
+    run_torch(model, spec, inputs, name)
+    run_torch(model, spec, spec.check_inputs(), name + " (other batch/seq)")
+
+    path = os.path.join(out_dir, name + ".onnx")
+    tmp = path + ".tmp"
+    try:
+        # Grad mode stays on during tracing and the parameters require grad,
+        # which keeps torch 1.13's nn.TransformerEncoderLayer / nn.MultiheadAttention
+        # off their fused "fast path" (aten::_transformer_encoder_layer_fwd,
+        # aten::_native_multi_head_attention have no ONNX export).
+        with torch.enable_grad():
+            torch.onnx.export(
+                model,
+                inputs,
+                tmp,
+                input_names=spec.input_names,
+                output_names=spec.output_names,
+                dynamic_axes=spec.dynamic_axes,
+                opset_version=opset,
+                do_constant_folding=True,
+                export_params=True,
+                training=torch.onnx.TrainingMode.EVAL,
+                operator_export_type=torch.onnx.OperatorExportTypes.ONNX,
+            )
+        with torch.no_grad():
+            torch_out = model(*inputs)
+        pin_static_output_dims(tmp, (torch_out,), spec)
+        model_proto = verify_onnx(tmp, name, spec, opset)
+        os.replace(tmp, path)
+    except GenerateError:
+        raise
+    except Exception as e:
+        raise GenerateError("%s: export failed: %s: %s" % (name, type(e).__name__, e))
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path, model_proto
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.list:
+        print("\n".join(MODEL_NAMES))
+        return 0
+
+    try:
+        import torch
+        __import__("onnx")
+    except ImportError as e:
+        print(
+            "generate.py: error: %s\n(needs Debian's python3-torch and python3-onnx; "
+            "run it with /usr/bin/python3)" % e,
+            file=sys.stderr,
+        )
+        return 2
+
+    if not args.verbose:
+        warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+
+    names = args.only or MODEL_NAMES
+    os.makedirs(args.out_dir, exist_ok=True)
+    specs = define_models()
+    for name in names:
+        try:
+            path, proto = export_one(name, specs, args.out_dir)
+        except GenerateError as e:
+            print("generate.py: error: %s" % e, file=sys.stderr)
+            return 1
+        print("wrote %s (%d nodes, %d bytes)" % (path, len(proto.graph.node), os.path.getsize(path)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
