@@ -41,6 +41,12 @@ int64_t normalizeAxis(int64_t axis, int64_t rank);
 /// `rank`, clamped as ONNX specifies.
 std::pair<int64_t, int64_t> shapeRange(ShapeOfOp op, int64_t rank);
 
+/// Narrows `op`'s result types with what its ShapeInferenceOpInterface can
+/// infer (dynamic dims become static, unranked becomes ranked). Emits an error
+/// and fails if the inferred and current types conflict. Element types are
+/// kept. Sets `changed` if a type was updated.
+mlir::LogicalResult refineResultTypes(mlir::Operation *op, bool &changed);
+
 } // namespace tessera::onnx
 
 #endif // TESSERA_DIALECTS_ONNX_ONNXDIALECT_H

@@ -612,3 +612,47 @@ LogicalResult RangeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   types.push_back(RankedTensorType::get({len}, elt));
   return success();
 }
+
+/// The more precise of two compatible types, or null if they conflict.
+static Type meetTypes(Type current, Type inferred) {
+  auto cur = dyn_cast<RankedTensorType>(current);
+  auto inf = dyn_cast<RankedTensorType>(inferred);
+  Type elt = cast<ShapedType>(current).getElementType();
+  if (!inf)
+    return current;
+  if (!cur)
+    return RankedTensorType::get(inf.getShape(), elt);
+  if (cur.getRank() != inf.getRank())
+    return {};
+  SmallVector<int64_t> dims;
+  for (auto [a, b] : llvm::zip(cur.getShape(), inf.getShape())) {
+    if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b)
+      return {};
+    dims.push_back(ShapedType::isDynamic(a) ? b : a);
+  }
+  return RankedTensorType::get(dims, elt, cur.getEncoding());
+}
+
+LogicalResult tessera::onnx::refineResultTypes(Operation *op, bool &changed) {
+  changed = false;
+  auto iface = dyn_cast<ShapeInferenceOpInterface>(op);
+  if (!iface)
+    return success();
+  SmallVector<Type> types;
+  if (failed(iface.inferResultTypes(types)))
+    return op->emitOpError("operand shapes are inconsistent: ")
+           << op->getOperandTypes();
+  if (types.size() != op->getNumResults())
+    return success();
+  for (auto [result, inferred] : llvm::zip(op->getResults(), types)) {
+    Type merged = meetTypes(result.getType(), inferred);
+    if (!merged)
+      return op->emitOpError("inferred result type ")
+             << inferred << " conflicts with " << result.getType();
+    if (merged != result.getType()) {
+      result.setType(merged);
+      changed = true;
+    }
+  }
+  return success();
+}

@@ -1,0 +1,788 @@
+//===- Importer.cpp - ONNX ModelProto to the onnx dialect -----------------===//
+//
+// Steps, each of which can stop the import with one clear error:
+//   1. parse (binary protobuf or ONNX text syntax, both with libonnx);
+//   2. model-level checks (graph present, IR version, ai.onnx opset 13..21);
+//   3. every node Tessera cannot handle, listed together in one error;
+//   4. every value that is used but never produced;
+//   5. ::onnx::checker and ONNX shape inference (with data propagation and the
+//      `--shape` pins). libonnx 1.12 knows opsets up to 17: newer models are
+//      checked through a reversible "shim" that rewrites the few newer
+//      operator forms into their opset-17 equivalents;
+//   6. building the function, refining each result type with the dialect's
+//      own inference, and verifying the module.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/import/Importer.h"
+#include "compiler/import/TensorImport.h"
+#include "dialects/onnx/ONNXDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/checker.h"
+#include "onnx/defs/parser.h"
+#include "onnx/defs/schema.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <climits>
+
+using namespace mlir;
+using llvm::formatv;
+namespace imp = tessera::importer;
+namespace dialect = tessera::onnx;
+
+namespace tessera {
+namespace {
+
+constexpr int64_t kMinOpset = 13;
+constexpr int64_t kMaxOpset = 21;
+
+llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+bool isDefaultDomain(const std::string &domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+/// The operators Tessera imports, with the first opset in which the `onnx`
+/// dialect's op describes them (13 means "all supported opsets").
+const llvm::StringMap<int64_t> &supportedOps() {
+  static const llvm::StringMap<int64_t> ops = [] {
+    llvm::StringMap<int64_t> m;
+    for (const char *name :
+         {"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal", "Neg", "Abs",
+          "Exp", "Log", "Erf", "Tanh", "Sigmoid", "Relu", "Softmax",
+          "LogSoftmax", "MatMul", "Gemm", "ReduceMean", "ReduceSum",
+          "ReduceMax", "ReduceMin", "Reshape", "Transpose", "Gather", "Shape",
+          "Size", "Unsqueeze", "Squeeze", "Flatten", "Concat", "Slice",
+          "Split", "Expand", "Tile", "Cast", "Constant", "ConstantOfShape",
+          "Range", "Where", "Equal", "Less", "Greater", "LessOrEqual",
+          "GreaterOrEqual", "Not", "And", "Or", "Max", "Min", "Clip",
+          "Identity", "Dropout", "Conv", "Einsum"})
+      m[name] = kMinOpset;
+    m["Trilu"] = 14;
+    m["CastLike"] = 15;
+    m["LayerNormalization"] = 17;
+    m["Gelu"] = 20;
+    return m;
+  }();
+  return ops;
+}
+
+/// Reductions that took `axes` as an attribute before opset 18.
+bool axesWasAttribute(StringRef op, int64_t opset) {
+  return opset < 18 &&
+         (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin");
+}
+
+std::string describeNode(const ::onnx::NodeProto &node, int64_t opset) {
+  std::string name = node.name().empty()
+                         ? (node.output_size() ? "output " + node.output(0) : "")
+                         : node.name();
+  return formatv("'{0}' ({1}, domain '{2}', opset {3})", name, node.op_type(),
+                 node.domain().empty() ? "ai.onnx" : node.domain(), opset)
+      .str();
+}
+
+//===----------------------------------------------------------------------===//
+// The model and what is known about its values
+//===----------------------------------------------------------------------===//
+
+class ModelImporter {
+public:
+  ModelImporter(::onnx::ModelProto &model, StringRef modelDir, MLIRContext &ctx,
+                const ImportOptions &options)
+      : model(model), graph(*model.mutable_graph()), modelDir(modelDir),
+        ctx(ctx), options(options), builder(&ctx) {}
+
+  llvm::Expected<OwningOpRef<ModuleOp>> run();
+
+private:
+  llvm::Error checkModel();
+  llvm::Error checkNodes();
+  llvm::Error checkDataflow();
+  llvm::Error pinInputShapes();
+  llvm::Error checkAndInferShapes();
+  llvm::Expected<OwningOpRef<ModuleOp>> build();
+
+  std::optional<std::string> nodeProblem(const ::onnx::NodeProto &node);
+  bool constantInts(const std::string &name, std::vector<int64_t> &values);
+  llvm::Error buildNode(const ::onnx::NodeProto &node);
+  llvm::Expected<Attribute> convertAttribute(const ::onnx::NodeProto &node,
+                                             ::onnx::AttributeProto &attr);
+  Type typeOf(const std::string &name);
+  Location locOf(const ::onnx::NodeProto &node);
+
+  ::onnx::ModelProto &model;
+  ::onnx::GraphProto &graph;
+  std::string modelDir;
+  MLIRContext &ctx;
+  const ImportOptions &options;
+  OpBuilder builder;
+  int64_t opset = 0;
+  int opsetIndex = -1;
+
+  /// Initializers and Constant-node outputs by name (for constant axes).
+  llvm::StringMap<const ::onnx::TensorProto *> constants;
+  /// Types after ONNX shape inference, by value name.
+  llvm::StringMap<const ::onnx::TypeProto *> inferredTypes;
+  /// Values built so far.
+  llvm::StringMap<Value> values;
+};
+
+llvm::Error ModelImporter::checkModel() {
+  if (!model.has_graph())
+    return error("the model has no graph (is this an ONNX model?)");
+  if (model.ir_version() < 3)
+    return error(formatv("the model has IR version {0}; Tessera needs IR "
+                         "version 3 or newer (is this an ONNX model?)",
+                         model.ir_version()));
+  for (int i = 0; i < model.opset_import_size(); ++i)
+    if (isDefaultDomain(model.opset_import(i).domain())) {
+      opset = model.opset_import(i).version();
+      opsetIndex = i;
+    }
+  if (opsetIndex < 0)
+    return error("the model does not import the default ONNX opset (ai.onnx)");
+  if (opset < kMinOpset || opset > kMaxOpset)
+    return error(formatv("the model uses ai.onnx opset {0}; Tessera supports "
+                         "opsets {1} to {2}",
+                         opset, kMinOpset, kMaxOpset));
+  for (const auto &t : graph.initializer())
+    constants[t.name()] = &t;
+  for (const auto &node : graph.node())
+    if (node.op_type() == "Constant" && isDefaultDomain(node.domain()) &&
+        node.output_size() == 1)
+      for (const auto &attr : node.attribute())
+        if (attr.name() == "value" && attr.has_t())
+          constants[node.output(0)] = &attr.t();
+  return llvm::Error::success();
+}
+
+bool ModelImporter::constantInts(const std::string &name,
+                                 std::vector<int64_t> &out) {
+  auto it = constants.find(name);
+  if (it == constants.end())
+    return false;
+  const ::onnx::TensorProto &t = *it->second;
+  out.clear();
+  if (t.data_type() != ::onnx::TensorProto::INT64)
+    return false;
+  if (t.has_raw_data()) {
+    const std::string &raw = t.raw_data();
+    for (size_t i = 0; i + 8 <= raw.size(); i += 8) {
+      int64_t v;
+      std::memcpy(&v, raw.data() + i, 8);
+      out.push_back(v);
+    }
+  } else {
+    out.assign(t.int64_data().begin(), t.int64_data().end());
+  }
+  return true;
+}
+
+/// Why Tessera cannot import `node`, or nothing if it can.
+std::optional<std::string>
+ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
+  const std::string &op = node.op_type();
+  if (!isDefaultDomain(node.domain()))
+    return "unknown domain '" + node.domain() + "'";
+  auto it = supportedOps().find(op);
+  if (it == supportedOps().end())
+    return std::string("unsupported operator");
+  if (opset < it->second)
+    return formatv("{0} needs opset {1} or newer", op, it->second).str();
+  auto opName = RegisteredOperationName::lookup("onnx." + op, &ctx);
+  if (!opName)
+    return std::string("unsupported operator");
+  for (const auto &attr : node.attribute()) {
+    bool known = llvm::any_of(opName->getAttributeNames(), [&](StringAttr a) {
+      return a.getValue() == attr.name();
+    });
+    if (op == "Constant" && StringRef(attr.name()).starts_with("value")) {
+      if (attr.name() == "value_string" || attr.name() == "value_strings")
+        return std::string("string constants are not supported");
+      known = true;
+    }
+    if (axesWasAttribute(op, opset) && attr.name() == "axes")
+      known = true;
+    if (!known)
+      return "attribute '" + attr.name() + "' is not supported";
+  }
+  for (const auto &attr : node.attribute())
+    if ((op == "Cast" && attr.name() == "to") ||
+        (op == "ConstantOfShape" && attr.name() == "value")) {
+      int dt = attr.name() == "to" ? attr.i() : attr.t().data_type();
+      if (!imp::elementType(dt, ctx))
+        return "data type " + imp::dataTypeName(dt) + " is not supported";
+    }
+  if ((op == "LayerNormalization" || op == "Dropout") && node.output_size() > 1)
+    for (int i = 1; i < node.output_size(); ++i)
+      if (!node.output(i).empty())
+        return op + " with more than one output is not supported";
+  if (opset >= 18 && !axesWasAttribute(op, opset) && op.rfind("Reduce", 0) == 0 &&
+      op != "ReduceSum" && node.input_size() > 1 && !node.input(1).empty()) {
+    std::vector<int64_t> axes;
+    if (!constantInts(node.input(1), axes))
+      return std::string("axes must be a constant");
+  }
+  return std::nullopt;
+}
+
+llvm::Error ModelImporter::checkNodes() {
+  std::vector<std::string> problems;
+  for (const auto &node : graph.node())
+    if (auto why = nodeProblem(node))
+      problems.push_back(describeNode(node, opset) + ": " + *why);
+  if (problems.empty())
+    return llvm::Error::success();
+  std::string msg = formatv("the model has {0} unsupported node{1}:",
+                            problems.size(), problems.size() == 1 ? "" : "s");
+  for (const auto &p : problems)
+    msg += "\n  " + p;
+  return error(msg);
+}
+
+llvm::Error ModelImporter::checkDataflow() {
+  llvm::StringSet<> produced;
+  for (const auto &in : graph.input())
+    produced.insert(in.name());
+  for (const auto &t : graph.initializer())
+    produced.insert(t.name());
+  for (const auto &node : graph.node()) {
+    for (const auto &in : node.input())
+      if (!in.empty() && !produced.contains(in))
+        return error(formatv("node {0} uses '{1}', which no earlier node, graph "
+                             "input or initializer produces",
+                             describeNode(node, opset), in));
+    for (const auto &out : node.output())
+      if (!out.empty())
+        produced.insert(out);
+  }
+  for (const auto &out : graph.output())
+    if (!produced.contains(out.name()))
+      return error(formatv("graph output '{0}' is not produced by any node",
+                           out.name()));
+  return llvm::Error::success();
+}
+
+llvm::Error ModelImporter::pinInputShapes() {
+  for (const auto &[name, dims] : options.inputShapes) {
+    ::onnx::ValueInfoProto *input = nullptr;
+    for (auto &in : *graph.mutable_input())
+      if (in.name() == name)
+        input = &in;
+    if (!input || constants.count(name)) {
+      std::string names;
+      for (const auto &in : graph.input())
+        if (!constants.count(in.name()))
+          names += (names.empty() ? "" : ", ") + in.name();
+      return error(formatv("--shape names '{0}', which is not an input of the "
+                           "model (inputs: {1})",
+                           name, names));
+    }
+    auto *shape = input->mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (shape->dim_size() != static_cast<int>(dims.size()))
+      return error(formatv("--shape {0}: {1} dimensions given but the input "
+                           "has rank {2}",
+                           name, dims.size(), shape->dim_size()));
+    for (size_t i = 0; i < dims.size(); ++i) {
+      auto *dim = shape->mutable_dim(i);
+      if (dims[i] < 0)
+        continue;
+      if (dim->has_dim_value() && dim->dim_value() != dims[i])
+        return error(formatv("--shape {0}: dimension {1} is fixed to {2} by the "
+                             "model, not {3}",
+                             name, i, dim->dim_value(), dims[i]));
+      dim->set_dim_value(dims[i]);
+    }
+  }
+  return llvm::Error::success();
+}
+
+/// Rewrites the few operator forms newer than libonnx's schemas into
+/// equivalent opset-17 forms for the checker and shape inference, and restores
+/// the model afterwards. Only small nodes are copied.
+class SchemaShim {
+public:
+  SchemaShim(::onnx::ModelProto &model, int opsetIndex,
+             const std::function<bool(const std::string &,
+                                      std::vector<int64_t> &)> &constantInts)
+      : model(model), opsetIndex(opsetIndex) {
+    int64_t known = ::onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
+                        .Map()
+                        .at(::onnx::ONNX_DOMAIN)
+                        .second;
+    auto *opsetProto = model.mutable_opset_import(opsetIndex);
+    savedOpset = opsetProto->version();
+    if (savedOpset <= known)
+      return;
+    opsetProto->set_version(known);
+    auto *nodes = model.mutable_graph()->mutable_node();
+    for (int i = 0; i < nodes->size(); ++i) {
+      ::onnx::NodeProto &node = *nodes->Mutable(i);
+      const std::string &op = node.op_type();
+      auto save = [&] { saved.emplace_back(i, node); };
+      auto dropAttr = [&](const char *name) {
+        auto *attrs = node.mutable_attribute();
+        for (int a = attrs->size() - 1; a >= 0; --a)
+          if (attrs->Get(a).name() == name)
+            attrs->DeleteSubrange(a, 1);
+      };
+      if (op == "Gelu") {
+        save();
+        node.set_op_type("Identity");
+        node.clear_attribute();
+      } else if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") {
+        save();
+        std::vector<int64_t> axes;
+        if (node.input_size() > 1 && constantInts(node.input(1), axes)) {
+          auto *attr = node.add_attribute();
+          attr->set_name("axes");
+          attr->set_type(::onnx::AttributeProto::INTS);
+          for (int64_t a : axes)
+            attr->add_ints(a);
+        }
+        if (node.input_size() > 1)
+          node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
+      } else if (op == "Split") {
+        save();
+        dropAttr("num_outputs");
+      } else if (op == "Cast" || op == "CastLike") {
+        save();
+        dropAttr("saturate");
+      }
+    }
+  }
+  ~SchemaShim() {
+    model.mutable_opset_import(opsetIndex)->set_version(savedOpset);
+    auto *nodes = model.mutable_graph()->mutable_node();
+    for (auto &[index, node] : saved)
+      nodes->Mutable(index)->Swap(&node);
+  }
+
+private:
+  ::onnx::ModelProto &model;
+  int opsetIndex;
+  int64_t savedOpset;
+  std::vector<std::pair<int, ::onnx::NodeProto>> saved;
+};
+
+llvm::Error ModelImporter::checkAndInferShapes() {
+  SchemaShim shim(model, opsetIndex,
+                  [this](const std::string &n, std::vector<int64_t> &v) {
+                    return constantInts(n, v);
+                  });
+  try {
+    ::onnx::checker::CheckerContext checkCtx;
+    checkCtx.set_ir_version(static_cast<int>(model.ir_version()));
+    std::unordered_map<std::string, int> opsets;
+    for (const auto &o : model.opset_import())
+      opsets[o.domain()] = static_cast<int>(o.version());
+    checkCtx.set_opset_imports(opsets);
+    checkCtx.set_model_dir(modelDir);
+    ::onnx::checker::LexicalScopeContext lex;
+    ::onnx::checker::check_graph(graph, checkCtx, lex);
+  } catch (const std::exception &e) {
+    std::string what = e.what();
+    // The checker appends the offending node's proto text: keep line one.
+    return error("the model is invalid: " + what.substr(0, what.find('\n')));
+  }
+  try {
+    ::onnx::ShapeInferenceOptions inferOptions(/*check_type=*/true,
+                                             /*strict_mode=*/1,
+                                             /*data_prop=*/true);
+    ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(),
+                                       inferOptions);
+  } catch (const std::exception &e) {
+    std::string what = e.what();
+    return error("shape inference failed: " + what.substr(0, what.find('\n')));
+  }
+  for (const auto &v : graph.input())
+    inferredTypes[v.name()] = &v.type();
+  for (const auto &v : graph.value_info())
+    inferredTypes[v.name()] = &v.type();
+  for (const auto &v : graph.output())
+    if (v.type().has_tensor_type())
+      inferredTypes[v.name()] = &v.type();
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Building the function
+//===----------------------------------------------------------------------===//
+
+Type ModelImporter::typeOf(const std::string &name) {
+  auto it = inferredTypes.find(name);
+  if (it == inferredTypes.end())
+    return {};
+  return imp::tensorType(*it->second, ctx);
+}
+
+Location ModelImporter::locOf(const ::onnx::NodeProto &node) {
+  std::string name = node.name();
+  if (name.empty())
+    name = node.op_type() + (node.output_size() ? ":" + node.output(0) : "");
+  return NameLoc::get(StringAttr::get(&ctx, name));
+}
+
+llvm::Expected<Attribute>
+ModelImporter::convertAttribute(const ::onnx::NodeProto &node,
+                                ::onnx::AttributeProto &attr) {
+  using AP = ::onnx::AttributeProto;
+  const std::string &op = node.op_type();
+  if (op == "Cast" && attr.name() == "to")
+    return Attribute(TypeAttr::get(imp::elementType(attr.i(), ctx)));
+  auto si64 = IntegerType::get(&ctx, 64, IntegerType::Signed);
+  switch (attr.type()) {
+  case AP::INT:
+    return Attribute(IntegerAttr::get(si64, attr.i()));
+  case AP::FLOAT:
+    return Attribute(builder.getF32FloatAttr(attr.f()));
+  case AP::STRING:
+    return Attribute(builder.getStringAttr(attr.s()));
+  case AP::INTS: {
+    SmallVector<int64_t> v(attr.ints().begin(), attr.ints().end());
+    return Attribute(builder.getI64ArrayAttr(v));
+  }
+  case AP::FLOATS: {
+    SmallVector<float> v(attr.floats().begin(), attr.floats().end());
+    return Attribute(builder.getF32ArrayAttr(v));
+  }
+  case AP::TENSOR: {
+    auto value = imp::importTensor(*attr.mutable_t(), modelDir, ctx);
+    if (!value)
+      return value.takeError();
+    return Attribute(*value);
+  }
+  default:
+    return error(formatv("node {0}: attribute '{1}' has an unsupported type",
+                         describeNode(node, opset), attr.name()));
+  }
+}
+
+/// The `value` of a Constant node, from whichever value_* attribute it has.
+static llvm::Expected<ElementsAttr>
+constantValue(::onnx::NodeProto &node, StringRef modelDir, MLIRContext &ctx) {
+  for (auto &attr : *node.mutable_attribute()) {
+    const std::string &n = attr.name();
+    auto f32 = Float32Type::get(&ctx);
+    auto i64 = IntegerType::get(&ctx, 64);
+    if (n == "value")
+      return imp::importTensor(*attr.mutable_t(), modelDir, ctx);
+    if (n == "value_float")
+      return cast<ElementsAttr>(DenseElementsAttr::get(
+          RankedTensorType::get({}, f32), llvm::ArrayRef<float>(attr.f())));
+    if (n == "value_int")
+      return cast<ElementsAttr>(DenseElementsAttr::get(
+          RankedTensorType::get({}, i64), llvm::ArrayRef<int64_t>(attr.i())));
+    if (n == "value_floats") {
+      SmallVector<float> v(attr.floats().begin(), attr.floats().end());
+      return cast<ElementsAttr>(DenseElementsAttr::get(
+          RankedTensorType::get({int64_t(v.size())}, f32), llvm::ArrayRef(v)));
+    }
+    if (n == "value_ints") {
+      SmallVector<int64_t> v(attr.ints().begin(), attr.ints().end());
+      return cast<ElementsAttr>(DenseElementsAttr::get(
+          RankedTensorType::get({int64_t(v.size())}, i64), llvm::ArrayRef(v)));
+    }
+  }
+  return error(formatv("Constant node '{0}' has no supported value attribute",
+                       node.name()));
+}
+
+llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
+  auto &node = const_cast<::onnx::NodeProto &>(constNode);
+  const std::string &op = node.op_type();
+  Location loc = locOf(node);
+
+  if (op == "Constant") {
+    auto value = constantValue(node, modelDir, ctx);
+    if (!value)
+      return value.takeError();
+    values[node.output(0)] = builder.create<dialect::ConstantOp>(loc, *value);
+    return llvm::Error::success();
+  }
+
+  OperationState state(loc, "onnx." + op);
+  // Operands: ONNX marks an absent optional input with an empty name.
+  SmallVector<int32_t> segments;
+  for (const auto &in : node.input()) {
+    if (in.empty()) {
+      segments.push_back(0);
+      continue;
+    }
+    state.operands.push_back(values.lookup(in));
+    segments.push_back(1);
+  }
+  if (axesWasAttribute(op, opset)) {
+    for (const auto &attr : node.attribute())
+      if (attr.name() == "axes") {
+        SmallVector<int64_t> axes(attr.ints().begin(), attr.ints().end());
+        auto type = RankedTensorType::get({int64_t(axes.size())},
+                                          builder.getI64Type());
+        state.operands.push_back(builder.create<dialect::ConstantOp>(
+            loc, cast<ElementsAttr>(DenseElementsAttr::get(type, llvm::ArrayRef(axes)))));
+      }
+  }
+  if (op == "Clip" || op == "Slice" || op == "Dropout") {
+    size_t total = op == "Slice" ? 5 : 3;
+    segments.resize(total, 0);
+    state.addAttribute("operandSegmentSizes",
+                       builder.getDenseI32ArrayAttr(segments));
+  }
+
+  // Attributes.
+  for (auto &attr : *node.mutable_attribute()) {
+    if (axesWasAttribute(op, opset) && attr.name() == "axes")
+      continue;
+    auto converted = convertAttribute(node, attr);
+    if (!converted)
+      return converted.takeError();
+    state.addAttribute(attr.name(), *converted);
+  }
+  if (op == "Transpose" && !state.attributes.get("perm")) {
+    auto type = dyn_cast<RankedTensorType>(state.operands[0].getType());
+    if (!type)
+      return error(formatv("node {0}: Transpose without perm needs a ranked input",
+                           describeNode(node, opset)));
+    SmallVector<int64_t> perm;
+    for (int64_t i = type.getRank() - 1; i >= 0; --i)
+      perm.push_back(i);
+    state.addAttribute("perm", builder.getI64ArrayAttr(perm));
+  }
+
+  // Results: ONNX's inferred types where it has them.
+  SmallVector<bool> known;
+  for (const auto &out : node.output()) {
+    Type t = typeOf(out);
+    known.push_back(bool(t));
+    state.types.push_back(t ? t : UnrankedTensorType::get(builder.getF32Type()));
+  }
+  Operation *created = builder.create(state);
+  if (llvm::is_contained(known, false))
+    if (auto iface = dyn_cast<dialect::ShapeInferenceOpInterface>(created)) {
+      SmallVector<Type> types;
+      if (succeeded(iface.inferResultTypes(types)) &&
+          types.size() == created->getNumResults())
+        for (unsigned i = 0; i < types.size(); ++i)
+          if (!known[i])
+            created->getResult(i).setType(types[i]);
+    }
+  bool changed;
+  if (failed(dialect::refineResultTypes(created, changed)))
+    return error("type inference failed");
+  for (auto [out, result] : llvm::zip(node.output(), created->getResults()))
+    if (!out.empty())
+      values[out] = result;
+  return llvm::Error::success();
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::build() {
+  Location fileLoc = builder.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  module->getOperation()->setAttr("onnx.opset", builder.getI64IntegerAttr(opset));
+  module->getOperation()->setAttr("onnx.ir_version",
+                                  builder.getI64IntegerAttr(model.ir_version()));
+  if (!model.producer_name().empty())
+    module->getOperation()->setAttr(
+        "onnx.producer",
+        builder.getStringAttr(model.producer_name() +
+                              (model.producer_version().empty()
+                                   ? ""
+                                   : " " + model.producer_version())));
+
+  // Signature: graph inputs that are not initializers.
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  std::vector<std::string> argNames;
+  for (const auto &in : graph.input()) {
+    if (constants.count(in.name()))
+      continue;
+    Type t = imp::tensorType(in.type(), ctx);
+    if (!t)
+      return error(formatv("graph input '{0}' is not a tensor of a supported "
+                           "element type ({1})",
+                           in.name(),
+                           imp::dataTypeName(in.type().tensor_type().elem_type())));
+    argTypes.push_back(t);
+    argNames.push_back(in.name());
+    SmallVector<NamedAttribute> attrs = {
+        builder.getNamedAttr("onnx.name", builder.getStringAttr(in.name()))};
+    SmallVector<Attribute> dimParams;
+    bool anyParam = false;
+    for (const auto &d : in.type().tensor_type().shape().dim()) {
+      dimParams.push_back(builder.getStringAttr(d.dim_param()));
+      anyParam |= !d.dim_param().empty() && !d.has_dim_value();
+    }
+    if (anyParam)
+      attrs.push_back(builder.getNamedAttr("onnx.dim_params",
+                                           builder.getArrayAttr(dimParams)));
+    argAttrs.push_back(builder.getDictionaryAttr(attrs));
+  }
+
+  auto func = func::FuncOp::create(fileLoc, kEntryFunctionName,
+                                   builder.getFunctionType(argTypes, {}));
+  module->push_back(func);
+  Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  for (auto [name, arg] : llvm::zip(argNames, entry->getArguments()))
+    values[name] = arg;
+  for (unsigned i = 0; i < argAttrs.size(); ++i)
+    func.setArgAttrs(i, argAttrs[i]);
+
+  for (auto &t : *graph.mutable_initializer()) {
+    if (values.count(t.name()))
+      continue;
+    auto value = imp::importTensor(t, modelDir, ctx);
+    if (!value)
+      return value.takeError();
+    values[t.name()] = builder.create<dialect::ConstantOp>(
+        NameLoc::get(builder.getStringAttr(t.name())), *value);
+  }
+  for (const auto &node : graph.node())
+    if (llvm::Error err = buildNode(node))
+      return std::move(err);
+
+  SmallVector<Value> results;
+  for (const auto &out : graph.output())
+    results.push_back(values.lookup(out.name()));
+  builder.create<func::ReturnOp>(fileLoc, results);
+  SmallVector<Type> resultTypes;
+  for (Value v : results)
+    resultTypes.push_back(v.getType());
+  func.setFunctionType(builder.getFunctionType(argTypes, resultTypes));
+  for (auto [i, out] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "onnx.name", builder.getStringAttr(out.name()));
+
+  if (failed(verify(*module)))
+    return error("the imported module does not verify");
+  return std::move(module);
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::run() {
+  if (llvm::Error err = checkModel())
+    return std::move(err);
+  if (llvm::Error err = checkNodes())
+    return std::move(err);
+  if (llvm::Error err = checkDataflow())
+    return std::move(err);
+  if (llvm::Error err = pinInputShapes())
+    return std::move(err);
+  if (llvm::Error err = checkAndInferShapes())
+    return std::move(err);
+  return build();
+}
+
+bool looksLikeText(StringRef bytes) {
+  StringRef trimmed = bytes.ltrim();
+  while (trimmed.starts_with("#")) // comment lines (lit RUN lines)
+    trimmed = trimmed.drop_until([](char c) { return c == '\n'; }).ltrim();
+  return trimmed.starts_with("<");
+}
+
+} // namespace
+
+llvm::Error parseShapeOption(StringRef spec, ImportOptions &options) {
+  auto [name, dims] = spec.rsplit('=');
+  if (name.empty() || dims.empty() || name == spec)
+    return error(formatv("--shape '{0}': expected NAME=DIMS, e.g. input_ids=1x128",
+                         spec));
+  std::vector<int64_t> shape;
+  SmallVector<StringRef> parts;
+  dims.split(parts, 'x');
+  for (StringRef p : parts) {
+    int64_t d;
+    if (p == "?") {
+      shape.push_back(-1);
+    } else if (p.getAsInteger(10, d) || d < 0) {
+      return error(formatv("--shape '{0}': '{1}' is not a dimension (use a "
+                           "non-negative integer or ?)",
+                           spec, p));
+    } else {
+      shape.push_back(d);
+    }
+  }
+  options.inputShapes.emplace_back(name.str(), std::move(shape));
+  return llvm::Error::success();
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+importONNXBuffer(StringRef bytes, StringRef modelDir, MLIRContext &context,
+                 const ImportOptions &options) {
+  context.loadDialect<dialect::ONNXDialect, func::FuncDialect>();
+  if (bytes.empty())
+    return error("the file is empty, not an ONNX model");
+
+  ::onnx::ModelProto model;
+  bool text = options.textFormat.value_or(looksLikeText(bytes));
+  if (text) {
+    std::string source = bytes.str();
+    ::onnx::OnnxParser parser(source.c_str());
+    auto status = parser.Parse(model);
+    if (!status.IsOK())
+      return error("cannot parse the ONNX text: " + status.ErrorMessage());
+  } else {
+    google::protobuf::io::ArrayInputStream raw(bytes.data(),
+                                               static_cast<int>(bytes.size()));
+    google::protobuf::io::CodedInputStream coded(&raw);
+    coded.SetTotalBytesLimit(INT_MAX);
+    if (!model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+      return error("not a valid ONNX model: the protobuf is malformed or "
+                   "truncated");
+  }
+
+  // Diagnostics from building and verifying name the node they come from.
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    if (diag.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    std::string where;
+    if (auto name = dyn_cast<NameLoc>(diag.getLocation()))
+      where = "node '" + name.getName().str() + "': ";
+    diagnostics += (diagnostics.empty() ? "" : "\n") + where + diag.str();
+    return success();
+  });
+  ModelImporter importer(model, modelDir, context, options);
+  auto module = importer.run();
+  if (!module && !diagnostics.empty()) {
+    llvm::consumeError(module.takeError());
+    return error(diagnostics);
+  }
+  return module;
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+importONNXFile(StringRef path, MLIRContext &context,
+               const ImportOptions &options) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return error(formatv("cannot open '{0}': {1}", path,
+                         buffer.getError().message()));
+  ImportOptions opts = options;
+  if (!opts.textFormat && path.ends_with(".onnxtxt"))
+    opts.textFormat = true;
+  StringRef dir = llvm::sys::path::parent_path(path);
+  auto module = importONNXBuffer((*buffer)->getBuffer(), dir.empty() ? "." : dir,
+                                 context, opts);
+  if (!module)
+    return error(formatv("{0}: {1}", path, llvm::toString(module.takeError())));
+  return module;
+}
+
+} // namespace tessera

@@ -1,0 +1,19 @@
+//===- tessera-opt.cpp - the lit driver for Tessera's dialects and passes -===//
+
+#include "compiler/transforms/Passes.h"
+#include "dialects/onnx/ONNXDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  registry.insert<tessera::onnx::ONNXDialect, mlir::func::FuncDialect>();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  tessera::registerTesseraPasses();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "Tessera optimizer driver\n", registry));
+}
