@@ -89,12 +89,21 @@ bool axesWasAttribute(StringRef op, int64_t opset) {
          (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin");
 }
 
-std::string describeNode(const ::onnx::NodeProto &node, int64_t opset) {
-  std::string name = node.name().empty()
-                         ? (node.output_size() ? "output " + node.output(0) : "")
-                         : node.name();
-  return formatv("'{0}' ({1}, domain '{2}', opset {3})", name, node.op_type(),
-                 node.domain().empty() ? "ai.onnx" : node.domain(), opset)
+/// "'name' (OpType, domain 'd', opset N)" for diagnostics; unnamed nodes are
+/// named by their first output.
+std::string describeNode(const ::onnx::NodeProto &node,
+                         const ::onnx::ModelProto &model) {
+  std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
+  int64_t version = 0;
+  for (const auto &o : model.opset_import())
+    if ((o.domain().empty() ? "ai.onnx" : o.domain()) == domain)
+      version = o.version();
+  std::string name =
+      !node.name().empty() ? "'" + node.name() + "'"
+      : node.output_size() ? "unnamed node producing '" + node.output(0) + "'"
+                           : "unnamed node";
+  return formatv("{0} ({1}, domain '{2}', opset {3})", name, node.op_type(),
+                 domain, version)
       .str();
 }
 
@@ -247,7 +256,7 @@ llvm::Error ModelImporter::checkNodes() {
   std::vector<std::string> problems;
   for (const auto &node : graph.node())
     if (auto why = nodeProblem(node))
-      problems.push_back(describeNode(node, opset) + ": " + *why);
+      problems.push_back(describeNode(node, model) + ": " + *why);
   if (problems.empty())
     return llvm::Error::success();
   std::string msg = formatv("the model has {0} unsupported node{1}:",
@@ -268,7 +277,7 @@ llvm::Error ModelImporter::checkDataflow() {
       if (!in.empty() && !produced.contains(in))
         return error(formatv("node {0} uses '{1}', which no earlier node, graph "
                              "input or initializer produces",
-                             describeNode(node, opset), in));
+                             describeNode(node, model), in));
     for (const auto &out : node.output())
       if (!out.empty())
         produced.insert(out);
@@ -471,7 +480,7 @@ ModelImporter::convertAttribute(const ::onnx::NodeProto &node,
   }
   default:
     return error(formatv("node {0}: attribute '{1}' has an unsupported type",
-                         describeNode(node, opset), attr.name()));
+                         describeNode(node, model), attr.name()));
   }
 }
 
@@ -559,7 +568,7 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
     auto type = dyn_cast<RankedTensorType>(state.operands[0].getType());
     if (!type)
       return error(formatv("node {0}: Transpose without perm needs a ranked input",
-                           describeNode(node, opset)));
+                           describeNode(node, model)));
     SmallVector<int64_t> perm;
     for (int64_t i = type.getRank() - 1; i >= 0; --i)
       perm.push_back(i);
