@@ -30,12 +30,66 @@ static std::optional<SmallVector<int64_t>> shapeOf(Value v) {
   return std::nullopt;
 }
 
-/// The shape of a tensor given by a 1-D int64 operand: constant entries where
-/// known, else only its length if that is static.
-static std::optional<SmallVector<int64_t>> shapeFromOperand(Value v) {
+/// The values of a small 1-D (or scalar) int64 tensor computed by exporter
+/// shape arithmetic, with kDynamic for entries that are not known: constants,
+/// Shape of a partly static tensor, Gather of such values at constant
+/// indices, Unsqueeze/Squeeze/Cast of them, and their Concat.
+static std::optional<SmallVector<int64_t>> partialValues(Value v,
+                                                         unsigned depth = 0) {
   SmallVector<int64_t> values;
   if (getConstantInts(v, values))
     return values;
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || type.getRank() > 1 || depth > 8)
+    return std::nullopt;
+  Operation *def = v.getDefiningOp();
+  if (auto shape = dyn_cast_or_null<ShapeOfOp>(def)) {
+    auto in = dyn_cast<RankedTensorType>(shape.getData().getType());
+    if (!in)
+      return std::nullopt;
+    auto [start, end] = shapeRange(shape, in.getRank());
+    return SmallVector<int64_t>(in.getShape().slice(start, end - start));
+  }
+  if (auto gather = dyn_cast_or_null<GatherOp>(def)) {
+    auto data = partialValues(gather.getData(), depth + 1);
+    SmallVector<int64_t> idx;
+    if (!data || !getConstantInts(gather.getIndices(), idx))
+      return std::nullopt;
+    for (int64_t i : idx) {
+      int64_t n = normalizeAxis(i, data->size());
+      if (n < 0)
+        return std::nullopt;
+      values.push_back((*data)[n]);
+    }
+    return values;
+  }
+  if (isa_and_nonnull<UnsqueezeOp, SqueezeOp, CastOp>(def))
+    return partialValues(def->getOperand(0), depth + 1);
+  if (auto concat = dyn_cast_or_null<ConcatOp>(def)) {
+    for (Value in : concat.getInputs()) {
+      auto part = partialValues(in, depth + 1);
+      if (!part) {
+        auto t = dyn_cast<RankedTensorType>(in.getType());
+        if (!t || t.getRank() != 1 || t.isDynamicDim(0))
+          return std::nullopt;
+        part = SmallVector<int64_t>(t.getDimSize(0), kDyn);
+      }
+      values.append(part->begin(), part->end());
+    }
+    return values;
+  }
+  return std::nullopt;
+}
+
+/// The shape of a tensor given by a 1-D int64 operand: the entries that are
+/// known, else only its length if that is static.
+static std::optional<SmallVector<int64_t>> shapeFromOperand(Value v) {
+  if (auto values = partialValues(v)) {
+    for (int64_t &d : *values)
+      if (d < 0 && d != -1)
+        d = kDyn;
+    return values;
+  }
   auto t = dyn_cast<RankedTensorType>(v.getType());
   if (t && t.getRank() == 1 && !t.isDynamicDim(0))
     return SmallVector<int64_t>(t.getDimSize(0), kDyn);

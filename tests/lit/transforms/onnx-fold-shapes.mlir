@@ -1,0 +1,133 @@
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-fold-shapes))' | FileCheck %s
+
+// The exporter's view(B, S, H, Dh): Shape -> Gather -> Unsqueeze -> Concat ->
+// Reshape folds to a constant shape and a static Reshape.
+// CHECK-LABEL: func.func @view_heads
+// CHECK-SAME: -> tensor<2x7x4x16xf32>
+// CHECK-NOT: onnx.Shape
+// CHECK-NOT: onnx.Gather
+// CHECK-NOT: onnx.Concat
+// CHECK: %[[SHAPE:.*]] = onnx.Constant {value = dense<[2, 7, 4, 16]> : tensor<4xi64>} : tensor<4xi64>
+// CHECK: %[[R:.*]] = onnx.Reshape %arg0, %[[SHAPE]] : (tensor<2x7x64xf32>, tensor<4xi64>) -> tensor<2x7x4x16xf32>
+// CHECK: return %[[R]]
+func.func @view_heads(%x: tensor<2x7x64xf32>) -> tensor<?x?x4x16xf32> {
+  %shape = onnx.Shape %x : (tensor<2x7x64xf32>) -> tensor<3xi64>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %b = onnx.Gather %shape, %i0 {axis = 0 : si64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %s = onnx.Gather %shape, %i1 {axis = 0 : si64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %ax = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ub = onnx.Unsqueeze %b, %ax : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %us = onnx.Unsqueeze %s, %ax : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %h = onnx.Constant {value = dense<4> : tensor<1xi64>} : tensor<1xi64>
+  %dh = onnx.Constant {value = dense<16> : tensor<1xi64>} : tensor<1xi64>
+  %cat = onnx.Concat %ub, %us, %h, %dh {axis = 0 : si64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %r = onnx.Reshape %x, %cat : (tensor<2x7x64xf32>, tensor<4xi64>) -> tensor<?x?x4x16xf32>
+  return %r : tensor<?x?x4x16xf32>
+}
+
+// -----
+
+// Range over a static sequence length (position ids), ConstantOfShape and
+// Expand, and Equal/Where on constants, all fold.
+// CHECK-LABEL: func.func @positions
+// CHECK-NOT: onnx.Range
+// CHECK-NOT: onnx.ConstantOfShape
+// CHECK-NOT: onnx.Where
+// CHECK-DAG: %[[POS:.*]] = onnx.Constant {value = dense<{{\[\[}}0, 1, 2, 3, 4]]> : tensor<1x5xi64>} : tensor<1x5xi64>
+// CHECK-DAG: %[[MASK:.*]] = onnx.Constant {value = dense<1.000000e+00> : tensor<1x5xf32>} : tensor<1x5xf32>
+// CHECK: return %[[POS]], %[[MASK]] : tensor<1x5xi64>, tensor<1x5xf32>
+func.func @positions(%x: tensor<1x5xi64>) -> (tensor<?x?xi64>, tensor<?x?xf32>) {
+  %shape = onnx.Shape %x : (tensor<1x5xi64>) -> tensor<2xi64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %seq = onnx.Gather %shape, %i1 {axis = 0 : si64} : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
+  %zero = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %r = onnx.Range %zero, %seq, %i1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %ax = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %pos = onnx.Unsqueeze %r, %ax : (tensor<?xi64>, tensor<1xi64>) -> tensor<?x?xi64>
+  %ones = onnx.ConstantOfShape %shape {value = dense<1> : tensor<1xi64>} : (tensor<2xi64>) -> tensor<?x?xi64>
+  %eq = onnx.Equal %ones, %zero : (tensor<?x?xi64>, tensor<i64>) -> tensor<?x?xi1>
+  %neg = onnx.Constant {value = dense<-1.0e4> : tensor<f32>} : tensor<f32>
+  %one = onnx.Constant {value = dense<1.0> : tensor<f32>} : tensor<f32>
+  %m = onnx.Where %eq, %neg, %one : (tensor<?x?xi1>, tensor<f32>, tensor<f32>) -> tensor<?x?xf32>
+  %e = onnx.Expand %m, %shape : (tensor<?x?xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return %pos, %e : tensor<?x?xi64>, tensor<?x?xf32>
+}
+
+// -----
+
+// Negative: dimensions that are not known stay dynamic; the Shape of a dynamic
+// tensor is not folded, but the static part of the arithmetic is.
+// CHECK-LABEL: func.func @dynamic_batch
+// CHECK-SAME: (%[[X:.*]]: tensor<?x7x64xf32>) -> tensor<?x7x4x16xf32>
+// CHECK: %[[SHAPE:.*]] = onnx.Shape %[[X]] : (tensor<?x7x64xf32>) -> tensor<3xi64>
+// CHECK: onnx.Gather %[[SHAPE]]
+// CHECK: onnx.Concat
+// CHECK: onnx.Reshape %[[X]], %{{.*}} : (tensor<?x7x64xf32>, tensor<4xi64>) -> tensor<?x7x4x16xf32>
+func.func @dynamic_batch(%x: tensor<?x7x64xf32>) -> tensor<?x?x4x16xf32> {
+  %shape = onnx.Shape %x : (tensor<?x7x64xf32>) -> tensor<3xi64>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %b = onnx.Gather %shape, %i0 {axis = 0 : si64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %ax = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ub = onnx.Unsqueeze %b, %ax : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %rest = onnx.Constant {value = dense<[7, 4, 16]> : tensor<3xi64>} : tensor<3xi64>
+  %cat = onnx.Concat %ub, %rest {axis = 0 : si64} : (tensor<1xi64>, tensor<3xi64>) -> tensor<4xi64>
+  %r = onnx.Reshape %x, %cat : (tensor<?x7x64xf32>, tensor<4xi64>) -> tensor<?x?x4x16xf32>
+  return %r : tensor<?x?x4x16xf32>
+}
+
+// -----
+
+// Negative: weights are not folded (only small constants are), and ops on
+// function arguments are untouched.
+// CHECK-LABEL: func.func @no_fold_of_values
+// CHECK: onnx.Add %arg0, %arg1
+// CHECK: onnx.Transpose %arg0 {perm = [1, 0]}
+func.func @no_fold_of_values(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<3x2xf32>) {
+  %0 = onnx.Add %a, %b : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %1 = onnx.Transpose %a {perm = [1, 0]} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %0, %1 : tensor<2x3xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+// No-ops disappear: Identity, inference Dropout, same-type Cast, identity
+// Transpose, and a Reshape to the same type.
+// CHECK-LABEL: func.func @noops
+// CHECK-NOT: onnx.
+// CHECK: return %arg0
+func.func @noops(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = onnx.Identity %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %1 = onnx.Dropout %0 {operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %2 = onnx.Cast %1 {to = f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %3 = onnx.Transpose %2 {perm = [0, 1]} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %s = onnx.Constant {value = dense<[2, 3]> : tensor<2xi64>} : tensor<2xi64>
+  %4 = onnx.Reshape %3, %s : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  return %4 : tensor<2x3xf32>
+}
+
+// -----
+
+// Constant arithmetic on small integer and float tensors with broadcasting,
+// Slice and Cast of constants.
+// CHECK-LABEL: func.func @const_arith
+// CHECK-DAG: onnx.Constant {value = dense<[11, 22, 33]> : tensor<3xi64>}
+// CHECK-DAG: onnx.Constant {value = dense<[2.000000e+00, 3.000000e+00]> : tensor<2xf32>}
+// CHECK-DAG: onnx.Constant {value = dense<[1, 2]> : tensor<2xi32>}
+// CHECK-NOT: onnx.Add
+// CHECK-NOT: onnx.Slice
+// CHECK-NOT: onnx.Cast
+func.func @const_arith() -> (tensor<3xi64>, tensor<2xf32>, tensor<2xi32>) {
+  %a = onnx.Constant {value = dense<[1, 2, 3]> : tensor<3xi64>} : tensor<3xi64>
+  %b = onnx.Constant {value = dense<10> : tensor<1xi64>} : tensor<1xi64>
+  %m = onnx.Mul %a, %b : (tensor<3xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %s = onnx.Add %m, %a : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  %f = onnx.Constant {value = dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>} : tensor<4xf32>
+  %st = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %en = onnx.Constant {value = dense<3> : tensor<1xi64>} : tensor<1xi64>
+  %sl = onnx.Slice %f, %st, %en {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>} : (tensor<4xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xf32>
+  %c = onnx.Cast %sl {to = i32} : (tensor<2xf32>) -> tensor<2xi32>
+  %one = onnx.Constant {value = dense<1> : tensor<i32>} : tensor<i32>
+  %d = onnx.Sub %c, %one : (tensor<2xi32>, tensor<i32>) -> tensor<2xi32>
+  return %s, %sl, %d : tensor<3xi64>, tensor<2xf32>, tensor<2xi32>
+}
