@@ -154,8 +154,6 @@ private:
 };
 
 llvm::Error ModelImporter::checkModel() {
-  if (!model.has_graph())
-    return error("the model has no graph (is this an ONNX model?)");
   if (model.ir_version() < 3)
     return error(formatv("the model has IR version {0}; Tessera needs IR "
                          "version 3 or newer (is this an ONNX model?)",
@@ -766,6 +764,8 @@ importONNXBuffer(StringRef bytes, StringRef modelDir, MLIRContext &context,
     diagnostics += (diagnostics.empty() ? "" : "\n") + where + diag.str();
     return success();
   });
+  if (!model.has_graph())
+    return error("the model has no graph (is this an ONNX model?)");
   ModelImporter importer(model, modelDir, context, options);
   auto module = importer.run();
   if (!module && !diagnostics.empty()) {

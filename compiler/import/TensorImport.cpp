@@ -7,6 +7,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -156,6 +157,14 @@ mapExternalData(const onnx::TensorProto &t, StringRef modelDir,
   if (length != expectedBytes)
     return error(formatv("external data of '{0}' is {1} bytes but its shape needs {2}",
                          t.name(), length, expectedBytes));
+  uint64_t fileSize = 0;
+  if (std::error_code ec = llvm::sys::fs::file_size(path, fileSize))
+    return error(formatv("cannot read external data of '{0}' from '{1}': {2}",
+                         t.name(), path, ec.message()));
+  if (offset < 0 || uint64_t(offset) + uint64_t(length) > fileSize)
+    return error(formatv("external data file '{0}' has {1} bytes, too few for "
+                         "'{2}' ({3} bytes at offset {4})",
+                         path, fileSize, t.name(), length, offset));
   auto buffer = llvm::MemoryBuffer::getFileSlice(path, length, offset,
                                                  /*IsVolatile=*/false);
   if (!buffer)
