@@ -190,10 +190,21 @@ OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands, Fn fn) {
       [&](ArrayRef<double> a, double &r) { return fn(a[0], a[1], r); });
 }
 
-/// Returns `input` if it already has the result's type (a no-op).
+/// Returns `input` if it already has the result's type. Only for ops that are
+/// no-ops whenever the types agree (Identity, Dropout, Cast, ...).
 OpFoldResult sameTypeOrNull(Operation *op, Value input) {
   if (input.getType() == op->getResult(0).getType())
     return input;
+  return {};
+}
+
+/// Returns `input` if it has the result's type and that type is static. For
+/// shape-changing ops (Reshape, Slice, Expand, Tile, ...): with dynamic dims,
+/// equal types do not mean equal shapes.
+OpFoldResult staticNoOpOrNull(Operation *op, Value input) {
+  auto type = dyn_cast<RankedTensorType>(input.getType());
+  if (type && type.hasStaticShape())
+    return sameTypeOrNull(op, input);
   return {};
 }
 
@@ -374,7 +385,7 @@ OpFoldResult ConstantOfShapeOp::fold(FoldAdaptor) {
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor a) {
-  if (OpFoldResult same = sameTypeOrNull(*this, getData()))
+  if (OpFoldResult same = staticNoOpOrNull(*this, getData()))
     return same;
   return reshapeConstant(*this, a.getData());
 }
@@ -382,12 +393,12 @@ OpFoldResult UnsqueezeOp::fold(FoldAdaptor a) {
   return reshapeConstant(*this, a.getData());
 }
 OpFoldResult SqueezeOp::fold(FoldAdaptor a) {
-  if (OpFoldResult same = sameTypeOrNull(*this, getData()))
+  if (OpFoldResult same = staticNoOpOrNull(*this, getData()))
     return same;
   return reshapeConstant(*this, a.getData());
 }
 OpFoldResult FlattenOp::fold(FoldAdaptor a) {
-  if (OpFoldResult same = sameTypeOrNull(*this, getInput()))
+  if (OpFoldResult same = staticNoOpOrNull(*this, getInput()))
     return same;
   return reshapeConstant(*this, a.getInput());
 }
@@ -493,7 +504,7 @@ OpFoldResult ConcatOp::fold(FoldAdaptor a) {
 OpFoldResult SliceOp::fold(FoldAdaptor a) {
   auto data = readLit(a.getData());
   if (!data || !staticResult(*this))
-    return sameTypeOrNull(*this, getData());
+    return staticNoOpOrNull(*this, getData());
   auto outType = cast<RankedTensorType>(getType());
   int64_t rank = data->shape.size();
   SmallVector<int64_t> starts, ends, axes, steps;
@@ -539,7 +550,7 @@ OpFoldResult SliceOp::fold(FoldAdaptor a) {
 }
 
 OpFoldResult ExpandOp::fold(FoldAdaptor a) {
-  if (OpFoldResult same = sameTypeOrNull(*this, getInput()))
+  if (OpFoldResult same = staticNoOpOrNull(*this, getInput()))
     return same;
   auto lit = readLit(a.getInput());
   if (!lit || !staticResult(*this))
@@ -554,7 +565,7 @@ OpFoldResult ExpandOp::fold(FoldAdaptor a) {
 }
 
 OpFoldResult TileOp::fold(FoldAdaptor) {
-  return sameTypeOrNull(*this, getInput());
+  return staticNoOpOrNull(*this, getInput());
 }
 
 OpFoldResult RangeOp::fold(FoldAdaptor a) {

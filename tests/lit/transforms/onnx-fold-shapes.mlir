@@ -131,3 +131,22 @@ func.func @const_arith() -> (tensor<3xi64>, tensor<2xf32>, tensor<2xi32>) {
   %d = onnx.Sub %c, %one : (tensor<2xi32>, tensor<i32>) -> tensor<2xi32>
   return %s, %sl, %d : tensor<3xi64>, tensor<2xf32>, tensor<2xi32>
 }
+
+// -----
+
+// Negative: with dynamic dims, equal operand and result types do not make a
+// Slice, Reshape, Expand or Tile a no-op (a GPT-2 causal-mask slice was once
+// folded away like this).
+// CHECK-LABEL: func.func @dynamic_not_noop
+// CHECK: onnx.Slice
+// CHECK: onnx.Reshape
+// CHECK: onnx.Expand
+// CHECK: onnx.Tile
+func.func @dynamic_not_noop(%x: tensor<?x?xf32>, %end: tensor<1xi64>, %shape: tensor<2xi64>) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) {
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %s = onnx.Slice %x, %zero, %end {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>} : (tensor<?x?xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xf32>
+  %r = onnx.Reshape %x, %shape : (tensor<?x?xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  %e = onnx.Expand %x, %shape : (tensor<?x?xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  %t = onnx.Tile %x, %shape : (tensor<?x?xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return %s, %r, %e, %t : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
+}
