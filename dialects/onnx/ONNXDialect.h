@@ -16,6 +16,13 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialects/onnx/ONNXDialect.h.inc"
+
+namespace tessera::onnx {
+/// Checks that the declared result types agree with what the op's shape
+/// inference derives from its operands (rank, static dims, element type).
+mlir::LogicalResult verifyInferredResultTypes(mlir::Operation *op);
+} // namespace tessera::onnx
+
 #include "dialects/onnx/ONNXInterfaces.h.inc"
 
 #define GET_OP_CLASSES

@@ -109,8 +109,6 @@ BROADCAST_VERIFIER(SubOp)
 BROADCAST_VERIFIER(MulOp)
 BROADCAST_VERIFIER(DivOp)
 BROADCAST_VERIFIER(PowOp)
-BROADCAST_VERIFIER(MaxOp)
-BROADCAST_VERIFIER(MinOp)
 BROADCAST_VERIFIER(EqualOp)
 BROADCAST_VERIFIER(LessOp)
 BROADCAST_VERIFIER(GreaterOp)
@@ -120,6 +118,17 @@ BROADCAST_VERIFIER(AndOp)
 BROADCAST_VERIFIER(OrOp)
 BROADCAST_VERIFIER(WhereOp)
 #undef BROADCAST_VERIFIER
+
+LogicalResult MaxOp::verify() {
+  if (getOperands().empty())
+    return emitOpError("needs at least one input");
+  return verifyBroadcast(*this, getOperands());
+}
+LogicalResult MinOp::verify() {
+  if (getOperands().empty())
+    return emitOpError("needs at least one input");
+  return verifyBroadcast(*this, getOperands());
+}
 
 #define SAME_SHAPE_VERIFIER(OP)                                                \
   LogicalResult OP::verify() {                                                 \
@@ -263,6 +272,8 @@ LogicalResult EinsumOp::verify() {
 template <typename ReduceOp> static LogicalResult verifyReduce(ReduceOp op) {
   if (op.getKeepdims() != 0 && op.getKeepdims() != 1)
     return op.emitOpError("keepdims must be 0 or 1");
+  if (op.getNoopWithEmptyAxes() != 0 && op.getNoopWithEmptyAxes() != 1)
+    return op.emitOpError("noop_with_empty_axes must be 0 or 1");
   SmallVector<int64_t> axes;
   if (op.getAxes() && getConstantInts(op.getAxes(), axes))
     for (int64_t axis : axes)
@@ -314,7 +325,12 @@ LogicalResult ReshapeOp::verify() {
     if (getAllowzero() && llvm::is_contained(shape, 0) &&
         llvm::is_contained(shape, -1))
       return emitOpError("shape may not hold both 0 and -1 with allowzero");
+    auto in = ranked(getData());
     auto out = ranked(getReshaped());
+    if (in && out && in.hasStaticShape() && out.hasStaticShape() &&
+        in.getNumElements() != out.getNumElements())
+      return emitOpError("cannot reshape ")
+             << in.getNumElements() << " elements into " << out;
     if (out && out.getRank() != static_cast<int64_t>(shape.size()))
       return emitOpError("result rank ")
              << out.getRank() << " does not match shape length "
@@ -376,7 +392,12 @@ LogicalResult SqueezeOp::verify() {
 }
 
 LogicalResult FlattenOp::verify() {
-  return verifyAxis(*this, getAxis(), getInput(), "axis", /*extra=*/1);
+  auto in = ranked(getInput());
+  if (in && (getAxis() < -in.getRank() || getAxis() > in.getRank()))
+    return emitOpError("axis ") << getAxis() << " is out of range [-"
+                                << in.getRank() << ", " << in.getRank()
+                                << "]";
+  return success();
 }
 
 LogicalResult ConcatOp::verify() {
@@ -405,9 +426,13 @@ LogicalResult ConcatOp::verify() {
 }
 
 LogicalResult SliceOp::verify() {
+  for (auto [v, what] : {std::pair<Value, const char *>{getStarts(), "starts"},
+                         {getEnds(), "ends"},
+                         {getAxes(), "axes"},
+                         {getSteps(), "steps"}})
+    if (v && failed(verifyRank(*this, v, 1, what)))
+      return failure();
   auto starts = ranked(getStarts()), ends = ranked(getEnds());
-  if (starts && starts.getRank() != 1)
-    return emitOpError("starts must be 1-D");
   if (starts && ends && !dimsCompatible(starts.getShape()[0], ends.getShape()[0]))
     return emitOpError("starts and ends have different lengths");
   return success();
@@ -432,8 +457,11 @@ LogicalResult SplitOp::verify() {
     if (in) {
       int64_t dim = in.getShape()[normalizeAxis(getAxis(), in.getRank())];
       int64_t sum = 0;
-      for (int64_t s : split)
+      for (int64_t s : split) {
+        if (s < 0)
+          return emitOpError("split sizes must be non-negative, got ") << s;
         sum += s;
+      }
       if (!ShapedType::isDynamic(dim) && sum != dim)
         return emitOpError("split sizes sum to ")
                << sum << " but the axis has size " << dim;
@@ -459,8 +487,8 @@ LogicalResult TileOp::verify() {
 }
 
 LogicalResult RangeOp::verify() {
-  for (auto [v, name] : llvm::zip(getOperands(), ArrayRef<StringRef>{
-                                                     "start", "limit", "delta"}))
+  static const char *const names[] = {"start", "limit", "delta"};
+  for (auto [v, name] : llvm::zip(getOperands(), names))
     if (failed(verifyScalarLike(*this, v, name)))
       return failure();
   return verifyRank(*this, getOutput(), 1, "result");
@@ -470,6 +498,8 @@ LogicalResult TriluOp::verify() {
   auto in = ranked(getInput());
   if (in && in.getRank() < 2)
     return emitOpError("input must have rank >= 2, got ") << in;
+  if (getK() && failed(verifyScalarLike(*this, getK(), "k")))
+    return failure();
   return verifySameShape(*this, getInput(), getOutput());
 }
 

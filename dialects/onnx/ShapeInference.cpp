@@ -167,6 +167,7 @@ SAME_SHAPE_INFER(CastOp, getInput(), getTo())
 SAME_SHAPE_INFER(CastLikeOp, getInput(), elementTypeOf(getTargetType()))
 SAME_SHAPE_INFER(LayerNormalizationOp, getX(), elementTypeOf(getX()))
 SAME_SHAPE_INFER(TriluOp, getInput(), elementTypeOf(getInput()))
+SAME_SHAPE_INFER(IdentityOp, getInput(), elementTypeOf(getInput()))
 #undef SAME_SHAPE_INFER
 
 LogicalResult MatMulOp::inferResultTypes(SmallVectorImpl<Type> &types) {
@@ -467,8 +468,9 @@ LogicalResult FlattenOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto in = shapeOf(getInput());
   if (!in)
     return types.push_back(RankedTensorType::get({kDyn, kDyn}, elt)), success();
-  int64_t axis = normalizeAxis(getAxis(), in->size() + 1);
-  if (axis < 0)
+  int64_t rank = in->size();
+  int64_t axis = getAxis() < 0 ? getAxis() + rank : getAxis();
+  if (axis < 0 || axis > rank)
     return failure();
   types.push_back(RankedTensorType::get(
       {product(ArrayRef(*in).take_front(axis)),
@@ -685,6 +687,28 @@ static Type meetTypes(Type current, Type inferred) {
     dims.push_back(ShapedType::isDynamic(a) ? b : a);
   }
   return RankedTensorType::get(dims, elt, cur.getEncoding());
+}
+
+LogicalResult tessera::onnx::verifyInferredResultTypes(Operation *op) {
+  auto iface = cast<ShapeInferenceOpInterface>(op);
+  SmallVector<Type> types;
+  if (failed(iface.inferResultTypes(types)))
+    return op->emitOpError("operand shapes are inconsistent: ")
+           << op->getOperandTypes();
+  if (types.size() != op->getNumResults())
+    return success();
+  for (auto [result, inferred] : llvm::zip(op->getResults(), types)) {
+    Type declared = result.getType();
+    Type wantElt = cast<ShapedType>(inferred).getElementType();
+    if (cast<ShapedType>(declared).getElementType() != wantElt)
+      return op->emitOpError("result element type ")
+             << cast<ShapedType>(declared).getElementType()
+             << " does not match the expected " << wantElt;
+    if (!meetTypes(declared, inferred))
+      return op->emitOpError("result type ")
+             << declared << " does not match the inferred type " << inferred;
+  }
+  return success();
 }
 
 LogicalResult tessera::onnx::refineResultTypes(Operation *op, bool &changed) {

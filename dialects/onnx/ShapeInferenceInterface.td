@@ -12,6 +12,9 @@ def ONNX_ShapeInferenceInterface : OpInterface<"ShapeInferenceOpInterface"> {
     Ops that can compute a more precise result type than the one they carry,
     e.g. once a Reshape's shape operand has folded to a constant.
   }];
+  // Runs after the op's own verifier, so inference sees a well-formed op.
+  let verify = [{ return ::tessera::onnx::verifyInferredResultTypes($_op); }];
+  let verifyWithRegions = 1;
   let methods = [
     InterfaceMethod<
       "Computes the result types; returns failure if nothing can be said.",

@@ -30,7 +30,8 @@ def ONNX_ConstantOfShapeOp : ONNX_ShapeOp<"ConstantOfShape"> {
   let results = (outs AnyTensor:$output);
 }
 
-def ONNX_IdentityOp : ONNX_Op<"Identity"> {
+def ONNX_IdentityOp : ONNX_Op<"Identity",
+    [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
   let summary = "returns its input";
   let arguments = (ins AnyTensor:$input);
   let results = (outs AnyTensor:$output);

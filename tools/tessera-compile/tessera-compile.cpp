@@ -20,11 +20,13 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include <map>
+
 using namespace llvm;
 
 namespace {
 
-enum class Emit { Import, ONNX };
+enum class Emit { Import, ONNX, Summary };
 
 cl::OptionCategory category("tessera-compile options");
 
@@ -39,7 +41,10 @@ cl::opt<Emit> emit(
     cl::values(clEnumValN(Emit::Import, "import",
                           "the onnx dialect exactly as imported"),
                clEnumValN(Emit::ONNX, "onnx",
-                          "the onnx dialect after folding shape arithmetic")),
+                          "the onnx dialect after folding shape arithmetic"),
+               clEnumValN(Emit::Summary, "summary",
+                          "inputs, outputs and op counts of the folded "
+                          "onnx dialect")),
     cl::cat(category));
 cl::list<std::string>
     shapes("shape",
@@ -54,6 +59,38 @@ cl::opt<bool> textInput("text",
                         cl::desc("Read ONNX's textual syntax (default: by "
                                  "extension .onnxtxt or a leading '<')"),
                         cl::init(false), cl::cat(category));
+
+/// Inputs, outputs and how many ops of each kind the entry function holds.
+void printSummary(mlir::ModuleOp module, raw_ostream &os) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>(tessera::kEntryFunctionName);
+  auto name = [](mlir::DictionaryAttr attrs) {
+    auto n = attrs ? attrs.getAs<mlir::StringAttr>("onnx.name") : nullptr;
+    return n ? n.getValue().str() : std::string("?");
+  };
+  if (auto opset = module->getAttrOfType<mlir::IntegerAttr>("onnx.opset"))
+    os << "opset " << opset.getInt() << "\n";
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    os << "input  " << name(func.getArgAttrDict(i)) << ": "
+       << func.getArgumentTypes()[i] << "\n";
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    os << "output " << name(func.getResultAttrDict(i)) << ": "
+       << func.getResultTypes()[i] << "\n";
+  std::map<std::string, unsigned> counts;
+  int64_t weights = 0;
+  func.walk([&](mlir::Operation *op) {
+    if (op == func.getOperation() || isa<mlir::func::ReturnOp>(op))
+      return;
+    ++counts[op->getName().getStringRef().str()];
+    if (auto cst = dyn_cast<tessera::onnx::ConstantOp>(op))
+      weights += cst.getValue().getNumElements();
+  });
+  unsigned total = 0;
+  for (auto &[op, n] : counts)
+    total += n;
+  os << total << " ops, " << weights << " constant elements\n";
+  for (auto &[op, n] : counts)
+    os << "  " << op << ": " << n << "\n";
+}
 
 int fail(const Twine &message) {
   WithColor::error(errs(), "tessera-compile") << message << "\n";
@@ -102,6 +139,11 @@ int main(int argc, char **argv) {
   auto out = std::make_unique<ToolOutputFile>(outputFile, ec, sys::fs::OF_None);
   if (ec)
     return fail("cannot write '" + outputFile + "': " + ec.message());
+  if (emit == Emit::Summary) {
+    printSummary(**module, out->os());
+    out->keep();
+    return 0;
+  }
   mlir::OpPrintingFlags flags;
   if (!printWeights) {
     flags.elideLargeResourceString(64);

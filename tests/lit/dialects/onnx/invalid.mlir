@@ -499,7 +499,7 @@ func.func @squeeze_axis_range(%x: tensor<1x3x1xf32>) {
 
 func.func @flatten_axis(%x: tensor<2x3x4xf32>) {
   // axis may be at most the input rank (3); the message counts rank + 1.
-  // expected-error @+1 {{'onnx.Flatten' op axis 4 is out of range for rank 4}}
+  // expected-error @+1 {{'onnx.Flatten' op axis 4 is out of range [-3, 3]}}
   %0 = onnx.Flatten %x {axis = 4 : si64} : (tensor<2x3x4xf32>) -> tensor<24x1xf32>
   return
 }
@@ -547,7 +547,7 @@ func.func @slice_lengths(%x: tensor<4x5xf32>, %s: tensor<2xi64>, %e: tensor<1xi6
 // -----
 
 func.func @slice_starts_rank(%x: tensor<4x5xf32>, %s: tensor<i64>, %e: tensor<1xi64>) {
-  // expected-error @+1 {{'onnx.Slice' op starts must be 1-D}}
+  // expected-error @+1 {{'onnx.Slice' op starts must have rank 1, got 'tensor<i64>'}}
   %0 = onnx.Slice %x, %s, %e {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>} : (tensor<4x5xf32>, tensor<i64>, tensor<1xi64>) -> tensor<?x5xf32>
   return
 }
@@ -733,4 +733,111 @@ func.func @clip_missing_segments(%x: tensor<4xf32>, %lo: tensor<f32>) {
   // expected-error @+1 {{'onnx.Clip' op operand count (2) does not match with the total size (0) specified in attribute 'operandSegmentSizes'}}
   %0 = onnx.Clip %x, %lo : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
   return
+}
+
+// -----
+
+// Found by review: these used to crash or be accepted.
+func.func @slice_scalar_ends(%x: tensor<4xf32>, %s: tensor<1xi64>, %e: tensor<i64>) -> tensor<?xf32> {
+  // expected-error @+1 {{'onnx.Slice' op ends must have rank 1, got 'tensor<i64>'}}
+  %0 = onnx.Slice %x, %s, %e {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>} : (tensor<4xf32>, tensor<1xi64>, tensor<i64>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @range_vector_limit(%s: tensor<i64>, %l: tensor<2xi64>, %d: tensor<i64>) -> tensor<?xi64> {
+  // expected-error @+1 {{'onnx.Range' op limit must be a scalar, got 'tensor<2xi64>'}}
+  %0 = onnx.Range %s, %l, %d : (tensor<i64>, tensor<2xi64>, tensor<i64>) -> tensor<?xi64>
+  return %0 : tensor<?xi64>
+}
+
+// -----
+
+func.func @flatten_axis_below_range(%a: tensor<2x3xf32>) -> tensor<1x6xf32> {
+  // expected-error @+1 {{'onnx.Flatten' op axis -3 is out of range [-2, 2]}}
+  %0 = onnx.Flatten %a {axis = -3 : si64} : (tensor<2x3xf32>) -> tensor<1x6xf32>
+  return %0 : tensor<1x6xf32>
+}
+
+// -----
+
+func.func @split_negative(%a: tensor<4xf32>) -> (tensor<?xf32>, tensor<?xf32>) {
+  %s = onnx.Constant {value = dense<[-1, 5]> : tensor<2xi64>} : tensor<2xi64>
+  // expected-error @+1 {{'onnx.Split' op split sizes must be non-negative, got -1}}
+  %0:2 = onnx.Split %a, %s : (tensor<4xf32>, tensor<2xi64>) -> (tensor<?xf32>, tensor<?xf32>)
+  return %0#0, %0#1 : tensor<?xf32>, tensor<?xf32>
+}
+
+// -----
+
+func.func @max_no_inputs() -> tensor<f32> {
+  // expected-error @+1 {{'onnx.Max' op needs at least one input}}
+  %0 = onnx.Max : () -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @identity_wrong_result(%x: tensor<4xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'onnx.Identity' op result type 'tensor<3x2xf32>' does not match the inferred type 'tensor<4xf32>'}}
+  %0 = onnx.Identity %x : (tensor<4xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @transpose_wrong_result(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'onnx.Transpose' op result type 'tensor<2x3xf32>' does not match the inferred type 'tensor<3x2xf32>'}}
+  %0 = onnx.Transpose %x {perm = [1, 0]} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @matmul_wrong_result(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<7xf32> {
+  // expected-error @+1 {{'onnx.MatMul' op result type 'tensor<7xf32>' does not match the inferred type 'tensor<2x4xf32>'}}
+  %0 = onnx.MatMul %a, %b : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<7xf32>
+  return %0 : tensor<7xf32>
+}
+
+// -----
+
+func.func @relu_wrong_element_type(%a: tensor<2xf32>) -> tensor<2xi32> {
+  // expected-error @+1 {{'onnx.Relu' op result element type 'i32' does not match the expected 'f32'}}
+  %0 = onnx.Relu %a : (tensor<2xf32>) -> tensor<2xi32>
+  return %0 : tensor<2xi32>
+}
+
+// -----
+
+func.func @shape_wrong_length(%a: tensor<2x3xf32>) -> tensor<5xi64> {
+  // expected-error @+1 {{'onnx.Shape' op result type 'tensor<5xi64>' does not match the inferred type 'tensor<2xi64>'}}
+  %0 = onnx.Shape %a : (tensor<2x3xf32>) -> tensor<5xi64>
+  return %0 : tensor<5xi64>
+}
+
+// -----
+
+func.func @reshape_element_count(%a: tensor<4xf32>) -> tensor<2x3xf32> {
+  %s = onnx.Constant {value = dense<[2, 3]> : tensor<2xi64>} : tensor<2xi64>
+  // expected-error @+1 {{'onnx.Reshape' op cannot reshape 4 elements into 'tensor<2x3xf32>'}}
+  %0 = onnx.Reshape %a, %s : (tensor<4xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @reduce_noop_flag(%a: tensor<2x3xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'onnx.ReduceMean' op noop_with_empty_axes must be 0 or 1}}
+  %0 = onnx.ReduceMean %a {noop_with_empty_axes = 7 : si64} : (tensor<2x3xf32>) -> tensor<1x1xf32>
+  return %0 : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @trilu_matrix_k(%a: tensor<3x3xf32>, %k: tensor<2x2xi64>) -> tensor<3x3xf32> {
+  // expected-error @+1 {{'onnx.Trilu' op k must be a scalar, got 'tensor<2x2xi64>'}}
+  %0 = onnx.Trilu %a, %k : (tensor<3x3xf32>, tensor<2x2xi64>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
 }
