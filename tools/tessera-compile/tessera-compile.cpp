@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/driver/Driver.h"
 #include "compiler/import/Importer.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
@@ -26,7 +27,7 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { Import, ONNX, Summary };
+enum class Emit { Import, ONNX, Summary, Linalg, MLIRLLVM, LLVM, Obj, Lib };
 
 cl::OptionCategory category("tessera-compile options");
 
@@ -37,14 +38,22 @@ cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(category));
 cl::opt<Emit> emit(
-    "emit", cl::desc("What to produce"), cl::init(Emit::ONNX),
+    "emit", cl::desc("What to produce"), cl::init(Emit::Lib),
     cl::values(clEnumValN(Emit::Import, "import",
                           "the onnx dialect exactly as imported"),
                clEnumValN(Emit::ONNX, "onnx",
                           "the onnx dialect after folding shape arithmetic"),
                clEnumValN(Emit::Summary, "summary",
                           "inputs, outputs and op counts of the folded "
-                          "onnx dialect")),
+                          "onnx dialect"),
+               clEnumValN(Emit::Linalg, "linalg",
+                          "linalg/tensor/arith after lowering the onnx ops"),
+               clEnumValN(Emit::MLIRLLVM, "mlir-llvm",
+                          "the MLIR LLVM dialect before translation"),
+               clEnumValN(Emit::LLVM, "llvm", "optimised LLVM IR with the ABI"),
+               clEnumValN(Emit::Obj, "obj", "an object file"),
+               clEnumValN(Emit::Lib, "lib",
+                          "a shared library the runtime loads (default)")),
     cl::cat(category));
 cl::list<std::string>
     shapes("shape",
@@ -55,6 +64,15 @@ cl::opt<bool> printWeights("print-weights",
                            cl::desc("Print large weights instead of eliding "
                                     "them"),
                            cl::init(false), cl::cat(category));
+cl::opt<std::string> mcpu("mcpu",
+                          cl::desc("Target CPU: native (default) or an LLVM "
+                                   "CPU name such as znver4 or x86-64-v3"),
+                          cl::init("native"), cl::cat(category));
+cl::opt<char> optLevel("O", cl::desc("Optimisation level: -O0, -O1, -O2 or "
+                                     "-O3 (default)"),
+                       cl::Prefix, cl::init('3'), cl::cat(category));
+cl::opt<bool> timing("timing", cl::desc("Print the time each pass takes"),
+                     cl::init(false), cl::cat(category));
 cl::opt<bool> textInput("text",
                         cl::desc("Read ONNX's textual syntax (default: by "
                                  "extension .onnxtxt or a leading '<')"),
@@ -114,31 +132,90 @@ int main(int argc, char **argv) {
     if (Error err = tessera::parseShapeOption(spec, options))
       return fail(toString(std::move(err)));
 
-  mlir::MLIRContext context;
+  mlir::DialectRegistry registry;
+  tessera::registerDialects(registry);
+  mlir::MLIRContext context(registry);
   context.printOpOnDiagnostic(false);
   auto module = tessera::importONNXFile(inputFile, context, options);
   if (!module)
     return fail(toString(module.takeError()));
 
-  if (emit != Emit::Import) {
-    std::string diagnostics;
-    mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-      std::string where;
-      if (auto name = dyn_cast<mlir::NameLoc>(d.getLocation()))
-        where = "node '" + name.getName().str() + "': ";
-      diagnostics += "\n  " + where + d.str();
-      return mlir::success();
-    });
+  if (optLevel < '0' || optLevel > '3')
+    return fail(Twine("-O") + std::string(1, optLevel) +
+                " is not an optimisation level (use "
+                "-O0 to -O3)");
+  bool binary = emit == Emit::Obj || emit == Emit::Lib;
+  if (binary && outputFile == "-")
+    return fail("--emit=lib and --emit=obj need an output file (-o FILE)");
+
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    std::string where;
+    if (auto name = dyn_cast<mlir::NameLoc>(d.getLocation()))
+      where = "node '" + name.getName().str() + "': ";
+    diagnostics += "\n  " + where + d.str();
+    return mlir::success();
+  });
+  auto runPipeline = [&](llvm::function_ref<void(mlir::OpPassManager &)> build,
+                         StringRef what) -> bool {
     mlir::PassManager pm(&context);
-    pm.addNestedPass<mlir::func::FuncOp>(tessera::createONNXFoldShapes());
-    if (failed(pm.run(**module)))
-      return fail("folding shape arithmetic failed:" + diagnostics);
+    if (timing)
+      pm.enableTiming();
+    build(pm);
+    if (succeeded(pm.run(**module)))
+      return true;
+    fail(what + " failed:" + diagnostics);
+    return false;
+  };
+
+  std::string text;
+  if (emit != Emit::Import) {
+    if (!runPipeline(
+            [](mlir::OpPassManager &pm) {
+              pm.addNestedPass<mlir::func::FuncOp>(
+                  tessera::createONNXFoldShapes());
+            },
+            "folding shape arithmetic"))
+      return 1;
+  }
+  std::optional<tessera::ModelInterface> iface;
+  if (emit != Emit::Import && emit != Emit::ONNX && emit != Emit::Summary) {
+    auto described = tessera::describeModel(**module);
+    if (!described)
+      return fail(toString(described.takeError()));
+    iface = std::move(*described);
+    if (!runPipeline(tessera::buildONNXToLinalgPipeline, "lowering to linalg"))
+      return 1;
+    if (emit != Emit::Linalg &&
+        !runPipeline(tessera::buildLinalgToLLVMPipeline,
+                     "lowering to the LLVM dialect"))
+      return 1;
+    if (emit == Emit::LLVM || binary) {
+      tessera::CodegenOptions codegen;
+      codegen.cpu = mcpu;
+      codegen.optLevel = optLevel - '0';
+      auto code = tessera::generateCode(**module, *iface, codegen,
+                                        /*emitObject=*/binary);
+      if (!code)
+        return fail(toString(code.takeError()));
+      if (emit == Emit::Lib) {
+        if (Error err = tessera::linkSharedLibrary(*code, outputFile))
+          return fail(toString(std::move(err)));
+        return 0;
+      }
+      text = std::move(*code);
+    }
   }
 
   std::error_code ec;
   auto out = std::make_unique<ToolOutputFile>(outputFile, ec, sys::fs::OF_None);
   if (ec)
     return fail("cannot write '" + outputFile + "': " + ec.message());
+  if (!text.empty()) {
+    out->os() << text;
+    out->keep();
+    return 0;
+  }
   if (emit == Emit::Summary) {
     printSummary(**module, out->os());
     out->keep();

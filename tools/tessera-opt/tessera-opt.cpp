@@ -1,5 +1,7 @@
 //===- tessera-opt.cpp - the lit driver for Tessera's dialects and passes -===//
 
+#include "compiler/driver/Driver.h"
+#include "compiler/lowering/Passes.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
 
@@ -10,10 +12,11 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<tessera::onnx::ONNXDialect, mlir::func::FuncDialect>();
+  tessera::registerDialects(registry);
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   tessera::registerTesseraPasses();
+  tessera::registerTesseraLoweringPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "Tessera optimizer driver\n", registry));
 }

@@ -1,0 +1,273 @@
+#!/usr/bin/python3
+"""Benchmarks Tessera against ONNX Runtime on the same inputs, in one run.
+
+    bench/bench.py --model M.onnx [--model M2.onnx ...] [--bert-base]
+                   [--batch 1] [--seq 128] [--threads 1] [--runs 20]
+                   [--compiler PATH] [--runner PATH] [--work-dir DIR] [--ort-only]
+
+For each model and each (batch, seq, threads) combination (--batch, --seq and
+--threads take comma-separated lists):
+  1. builds inputs exactly as tests/models/compare.py does (seeded token ids,
+     padded attention masks, normal pixels; a "tgt" sequence is seq - 2);
+  2. compiles with tessera-compile --shape ... (pinning every dynamic input);
+  3. runs `tessera-run --bench RUNS` and `node tools/ort/run.js --bench RUNS`
+     (each does one warm-up run, then RUNS timed runs, and reports median,
+     min and max);
+  4. checks that the two runtimes' outputs agree (max abs difference).
+Then it prints a markdown table. "ORT/Tessera" is ORT's median latency over
+Tessera's: above 1 means Tessera is faster.
+
+--bert-base exports a BERT-base-sized model (12 layers, hidden 768, 12 heads,
+FFN 3072, vocab 30522, 512 positions; random weights, seed 0) with the BERT
+module of tests/models/generate.py, once, into the work dir (about 440 MB).
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.dont_write_bytecode = True  # do not leave __pycache__ in tests/models
+sys.path.insert(0, os.path.join(ROOT, "tests", "models"))
+import compare  # noqa: E402  (input generation, shared with the model tests)
+
+DEFAULT_COMPILER = os.path.join(ROOT, "build", "tools", "tessera-compile", "tessera-compile")
+DEFAULT_RUNNER = os.path.join(ROOT, "build", "tools", "tessera-run", "tessera-run")
+DEFAULT_ORT_SCRIPT = os.path.join(ROOT, "tools", "ort", "run.js")
+LATENCY_RE = re.compile(
+    r"latency: median ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms "
+    r"\((\d+) runs, (\d+) threads?\)")
+
+BERT_BASE = dict(vocab=30522, d=768, heads=12, layers=12, ff=3072)
+BERT_BASE_POSITIONS = 512
+
+
+class BenchError(Exception):
+    pass
+
+
+def int_list(text):
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected comma-separated integers, got %r" % text)
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError("expected positive integers, got %r" % text)
+    return values
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Benchmark Tessera against ONNX Runtime.")
+    p.add_argument("--model", action="append", default=[], help="ONNX model (repeatable)")
+    p.add_argument("--bert-base", action="store_true",
+                   help="also benchmark a BERT-base-sized export of generate.py's BERT")
+    p.add_argument("--batch", type=int_list, default=[1], help="batch size(s) (default: 1)")
+    p.add_argument("--seq", type=int_list, default=[128], help="sequence length(s) (default: 128)")
+    p.add_argument("--threads", type=int_list, default=[1], help="thread count(s) (default: 1)")
+    p.add_argument("--runs", type=int, default=20, help="timed runs after one warm-up (default: 20)")
+    p.add_argument("--compiler", default=DEFAULT_COMPILER, help="default: %(default)s")
+    p.add_argument("--runner", default=DEFAULT_RUNNER, help="default: %(default)s")
+    p.add_argument("--ort-script", default=DEFAULT_ORT_SCRIPT, help="default: %(default)s")
+    p.add_argument("--node", default="node", help="Node.js binary (default: node)")
+    p.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "tessera-bench"),
+                   help="inputs, outputs, compiled models and the BERT-base export "
+                        "(kept between runs; default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="input seed (default: 0)")
+    p.add_argument("--ort-only", action="store_true",
+                   help="benchmark ONNX Runtime only (no Tessera columns)")
+    args = p.parse_args(argv)
+    if not args.model and not args.bert_base:
+        p.error("give --model M.onnx and/or --bert-base")
+    if args.runs < 1:
+        p.error("--runs must be at least 1")
+    tools = [(args.ort_script, "--ort-script")]
+    if not args.ort_only:
+        tools += [(args.compiler, "--compiler"), (args.runner, "--runner")]
+    for path, opt in tools:
+        if not os.path.isfile(path):
+            p.error("%s %s does not exist" % (opt, path))
+    for m in args.model:
+        if not os.path.isfile(m):
+            p.error("--model %s does not exist" % m)
+    return args
+
+
+# ------------------------------------------------------------- BERT-base
+
+
+def export_bert_base(work_dir):
+    """Exports generate.py's BERT at BERT-base size once; returns the path."""
+    path = os.path.join(work_dir, "bert_base_op17.onnx")
+    if os.path.isfile(path):
+        return path
+    import warnings
+    import torch
+    import generate  # tests/models/generate.py
+
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    generate.MAX_POS = BERT_BASE_POSITIONS  # read by the modules' __init__
+    spec = generate.define_models()["bert"]
+    torch.manual_seed(generate.SEED)
+    model = spec.build(**BERT_BASE).eval()
+    generate.randomize_defaults(model)
+    ids = torch.randint(0, BERT_BASE["vocab"], (2, 7), generator=torch.Generator().manual_seed(1))
+    mask = torch.ones(2, 7, dtype=torch.long)
+    mask[1, 5:] = 0
+    os.makedirs(work_dir, exist_ok=True)
+    tmp = path + ".tmp"
+    print("exporting BERT-base to %s ..." % path, file=sys.stderr, flush=True)
+    t0 = time.time()
+    with torch.enable_grad():  # same reason as in generate.py: no fused fast path
+        torch.onnx.export(
+            model, (ids, mask), tmp,
+            input_names=spec.input_names, output_names=spec.output_names,
+            dynamic_axes=spec.dynamic_axes, opset_version=17,
+            do_constant_folding=True, export_params=True,
+            training=torch.onnx.TrainingMode.EVAL,
+            operator_export_type=torch.onnx.OperatorExportTypes.ONNX)
+    onnx.checker.check_model(tmp)
+    os.replace(tmp, path)
+    print("exported in %.1f s (%d MB)" % (time.time() - t0, os.path.getsize(path) >> 20),
+          file=sys.stderr, flush=True)
+    return path
+
+
+# ------------------------------------------------------------------ running
+
+
+def run(cmd, what, timeout=3600):
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError("%s timed out after %d s" % (what, timeout))
+    except OSError as e:
+        raise BenchError("%s could not start: %s" % (what, e))
+    if proc.returncode != 0:
+        err = " | ".join(l.strip() for l in proc.stderr.decode("utf-8", "replace").splitlines()
+                         if l.strip())
+        raise BenchError("%s failed (exit %d): %s" % (what, proc.returncode, err[:500]))
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def latency(output, what):
+    m = LATENCY_RE.search(output)
+    if not m:
+        raise BenchError("%s printed no 'latency: ...' line:\n%s" % (what, output.strip()))
+    return float(m.group(1)), float(m.group(2)), float(m.group(3))
+
+
+def bench_one(args, model_path, model, batch, seq, threads):
+    """Returns a dict for one table row."""
+    stem = os.path.splitext(os.path.basename(model_path))[0]
+    work = os.path.join(args.work_dir, stem, "b%d_s%s_t%d" % (batch, seq or "-", threads))
+    os.makedirs(work, exist_ok=True)
+    arrays = compare.make_inputs(model, batch, seq or 1, args.seed, None)
+    inputs = []
+    for name, a in arrays.items():
+        path = os.path.join(work, compare.sanitize(name) + ".npy")
+        np.save(path, a)
+        inputs += ["--input", "%s=%s" % (name, path)]
+    row = {"model": stem, "threads": threads,
+           "shape": "batch %d" % batch + ("" if seq is None else ", seq %d" % seq)}
+
+    ort_out = os.path.join(work, "ort")
+    out = run([args.node, args.ort_script, model_path] + inputs +
+              ["--output-dir", ort_out, "--threads", str(threads), "--bench", str(args.runs)],
+              "onnxruntime")
+    row["ort"] = latency(out, "tools/ort/run.js")
+    if args.ort_only:
+        return row
+
+    lib = os.path.join(work, "model.so")
+    pins = []
+    for value in compare.model_inputs(model):
+        if compare.is_dynamic(value):
+            pins += ["--shape", "%s=%s" % (value.name, "x".join(map(str, arrays[value.name].shape)))]
+    t0 = time.time()
+    run([args.compiler, model_path, "-o", lib] + pins, "tessera-compile")
+    row["compile_s"] = time.time() - t0
+    tess_out = os.path.join(work, "tessera")
+    out = run([args.runner, lib] + inputs +
+              ["--output-dir", tess_out, "--threads", str(threads), "--bench", str(args.runs)],
+              "tessera-run")
+    row["tessera"] = latency(out, "tessera-run")
+
+    ref = compare.read_outputs(model, ort_out, "onnxruntime")
+    got = compare.read_outputs(model, tess_out, "tessera-run")
+    diffs = []
+    for name in ref:
+        if ref[name].shape != got[name].shape:
+            diffs.append("%s: shape %s vs ORT %s" % (name, got[name].shape, ref[name].shape))
+            continue
+        d = np.abs(got[name].astype(np.float64) - ref[name].astype(np.float64))
+        diffs.append("%s: max abs diff %.3g (max |ORT| %.3g)" % (
+            name, float(d.max()) if d.size else 0.0,
+            float(np.abs(ref[name]).max()) if d.size else 0.0))
+    row["diff"] = "; ".join(diffs)
+    return row
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    os.makedirs(args.work_dir, exist_ok=True)
+    models = [os.path.abspath(m) for m in args.model]
+    try:
+        if args.bert_base:
+            models.append(export_bert_base(args.work_dir))
+    except Exception as e:
+        print("bench.py: error: BERT-base export failed: %s" % e, file=sys.stderr)
+        return 1
+
+    rows, errors = [], []
+    for path in models:
+        model = onnx.load(path, load_external_data=False)
+        has_seq = any(compare.has_seq_axis(v) for v in compare.model_inputs(model))
+        for batch in args.batch:
+            for seq in (args.seq if has_seq else [None]):
+                for threads in args.threads:
+                    label = "%s batch=%d%s threads=%d" % (
+                        os.path.basename(path), batch, "" if seq is None else " seq=%d" % seq, threads)
+                    print("running %s ..." % label, file=sys.stderr, flush=True)
+                    try:
+                        rows.append(bench_one(args, path, model, batch, seq, threads))
+                    except (BenchError, compare.CompareError) as e:
+                        errors.append("%s: %s" % (label, e))
+                        print("bench.py: error: %s: %s" % (label, e), file=sys.stderr, flush=True)
+
+    if rows:
+        print()
+        if args.ort_only:
+            print("| model | shape | threads | ORT median ms | ORT min ms |")
+            print("|---|---|---:|---:|---:|")
+            for r in rows:
+                print("| %s | %s | %d | %.3f | %.3f |" % (
+                    r["model"], r["shape"], r["threads"], r["ort"][0], r["ort"][1]))
+        else:
+            print("| model | shape | threads | Tessera median ms | Tessera min ms "
+                  "| ORT median ms | ORT min ms | ORT/Tessera |")
+            print("|---|---|---:|---:|---:|---:|---:|---:|")
+            for r in rows:
+                print("| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %.2fx |" % (
+                    r["model"], r["shape"], r["threads"], r["tessera"][0], r["tessera"][1],
+                    r["ort"][0], r["ort"][1], r["ort"][0] / r["tessera"][0]))
+            print()
+            print("%d timed runs after one warm-up each. Tessera vs ORT outputs:" % args.runs)
+            for r in rows:
+                print("- %s (%s, %d threads): %s; compiled in %.1f s" % (
+                    r["model"], r["shape"], r["threads"], r["diff"], r["compile_s"]))
+    for e in errors:
+        print("error: %s" % e)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

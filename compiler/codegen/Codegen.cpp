@@ -1,0 +1,311 @@
+//===- Codegen.cpp - LLVM IR, the model ABI, object code, shared library --===//
+//
+// The lowered module becomes LLVM IR; then two things are added to it:
+//   - `tessera_entry(void *const *inputs, void *const *outputs, ctx)`, which
+//     builds the memref descriptors of the (static) inputs and outputs and
+//     calls the generated graph function;
+//   - `tessera_model_v1`, the descriptor the runtime reads (names, element
+//     types, shapes, index ranges, target CPU features, entry pointer).
+// Every other symbol is made internal, so the library exports only the
+// descriptor. LLVM's -O3 pipeline runs for the target machine, which emits an
+// object file; the system C compiler driver links it into a shared library.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/Driver.h"
+#include "compiler/import/Importer.h"
+
+#include "runtime/include/tessera/abi.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#ifndef TESSERA_VERSION
+#define TESSERA_VERSION "0.1.0"
+#endif
+
+using llvm::formatv;
+
+namespace tessera {
+
+static llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+/// Features the runtime checks with __builtin_cpu_supports before running.
+static std::string requiredFeatures(llvm::StringRef featureString) {
+  static const char *const checked[] = {
+      "sse4.2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw",
+      "avx512vl", "avx512dq", "avx512cd", "avx512vnni", "avx512bf16"};
+  llvm::StringSet<> enabled;
+  llvm::SmallVector<llvm::StringRef> parts;
+  featureString.split(parts, ',');
+  for (llvm::StringRef p : parts)
+    if (p.consume_front("+"))
+      enabled.insert(p);
+  std::string out;
+  for (const char *f : checked)
+    if (enabled.contains(f))
+      out += (out.empty() ? "" : ",") + std::string(f);
+  return out;
+}
+
+static llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const CodegenOptions &options) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target)
+    return error("no LLVM target for " + triple + ": " + err);
+  std::string cpu = options.cpu;
+  std::string features;
+  if (cpu == "native" || cpu.empty()) {
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures sf;
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      sf.AddFeature(f.first(), f.second);
+    features = sf.getString();
+  } else {
+    llvm::SubtargetFeatures sf;
+    features = sf.getString();
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(
+        target->createMCSubtargetInfo(triple, cpu, ""));
+    if (!sti || !sti->isCPUStringValid(cpu))
+      return error("unknown CPU '" + cpu + "' for --mcpu (try native, " +
+                   "x86-64-v3, skylake-avx512 or znver4)");
+  }
+  llvm::TargetOptions to;
+  auto level = options.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+               : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+               : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+                                       : llvm::CodeGenOptLevel::None;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, to, llvm::Reloc::PIC_, std::nullopt, level));
+  if (!tm)
+    return error("cannot create a target machine for " + cpu);
+  return std::move(tm);
+}
+
+/// Builds tessera_entry and the descriptor.
+static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
+                          llvm::TargetMachine &tm) {
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::Function *graph = m.getFunction(kEntryFunctionName);
+  if (!graph)
+    return error("the lowered module has no @main_graph");
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+
+  // Every symbol but the descriptor stays inside the library.
+  for (llvm::Function &f : m)
+    if (!f.isDeclaration())
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (llvm::GlobalVariable &g : m.globals())
+    if (!g.isDeclaration())
+      g.setLinkage(llvm::GlobalValue::InternalLinkage);
+
+  auto *entryTy = llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false);
+  auto *entry = llvm::Function::Create(entryTy, llvm::GlobalValue::InternalLinkage,
+                                       "tessera_entry", m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+  std::vector<llvm::Value *> args;
+  auto addMemref = [&](llvm::Value *array, unsigned i, const TensorInfo &t) {
+    llvm::Value *p = b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, array, i));
+    args.push_back(p);
+    args.push_back(p);
+    args.push_back(b.getInt64(0));
+    for (int64_t d : t.dims)
+      args.push_back(b.getInt64(d));
+    int64_t stride = 1;
+    std::vector<int64_t> strides(t.dims.size());
+    for (int64_t d = int64_t(t.dims.size()) - 1; d >= 0; --d) {
+      strides[d] = stride;
+      stride *= t.dims[d];
+    }
+    for (int64_t s : strides)
+      args.push_back(b.getInt64(s));
+  };
+  for (unsigned i = 0; i < iface.inputs.size(); ++i)
+    addMemref(entry->getArg(0), i, iface.inputs[i]);
+  for (unsigned i = 0; i < iface.outputs.size(); ++i)
+    addMemref(entry->getArg(1), i, iface.outputs[i]);
+  if (args.size() != graph->arg_size())
+    return error(formatv("internal error: the graph function takes {0} "
+                         "arguments but the interface gives {1}",
+                         graph->arg_size(), args.size()));
+  b.CreateCall(graph, args);
+  b.CreateRet(b.getInt32(0));
+
+  auto cstring = [&](llvm::StringRef s) -> llvm::Constant * {
+    return b.CreateGlobalStringPtr(s, "tessera.str", 0, &m);
+  };
+  auto *tensorTy = llvm::StructType::get(ctx, {ptr, i32, i32, ptr, i32, i64, i64});
+  auto tensorArray = [&](const std::vector<TensorInfo> &tensors,
+                         llvm::StringRef what) -> llvm::Constant * {
+    std::vector<llvm::Constant *> elems;
+    for (const TensorInfo &t : tensors) {
+      std::vector<llvm::Constant *> dims;
+      for (int64_t d : t.dims)
+        dims.push_back(llvm::ConstantInt::get(i64, d));
+      auto *dimsTy = llvm::ArrayType::get(i64, dims.size());
+      auto *dimsVar = new llvm::GlobalVariable(
+          m, dimsTy, true, llvm::GlobalValue::PrivateLinkage,
+          llvm::ConstantArray::get(dimsTy, dims), "tessera.dims");
+      elems.push_back(llvm::ConstantStruct::get(
+          tensorTy,
+          {cstring(t.name), llvm::ConstantInt::get(i32, t.dtype),
+           llvm::ConstantInt::get(i32, t.dims.size()), dimsVar,
+           llvm::ConstantInt::get(i32, t.indexRange ? 1 : 0),
+           llvm::ConstantInt::get(i64, t.indexRange ? t.indexRange->first : 0),
+           llvm::ConstantInt::get(i64, t.indexRange ? t.indexRange->second : 0)}));
+    }
+    auto *arrTy = llvm::ArrayType::get(tensorTy, elems.size());
+    return new llvm::GlobalVariable(m, arrTy, true,
+                                    llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(arrTy, elems),
+                                    "tessera." + what);
+  };
+  auto *descTy = llvm::StructType::get(
+      ctx, {i32, i32, i32, ptr, ptr, ptr, ptr, ptr, ptr});
+  llvm::Constant *desc = llvm::ConstantStruct::get(
+      descTy,
+      {llvm::ConstantInt::get(i32, TESSERA_ABI_VERSION),
+       llvm::ConstantInt::get(i32, iface.inputs.size()),
+       llvm::ConstantInt::get(i32, iface.outputs.size()),
+       tensorArray(iface.inputs, "inputs"),
+       tensorArray(iface.outputs, "outputs"), cstring(TESSERA_VERSION),
+       cstring(tm.getTargetCPU()),
+       cstring(requiredFeatures(tm.getTargetFeatureString())), entry});
+  auto *descVar = new llvm::GlobalVariable(m, descTy, true,
+                                           llvm::GlobalValue::ExternalLinkage,
+                                           desc, TESSERA_MODEL_SYMBOL);
+  descVar->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  std::string verifyErrors;
+  llvm::raw_string_ostream os(verifyErrors);
+  if (llvm::verifyModule(m, &os))
+    return error("internal error: invalid LLVM IR: " + os.str());
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
+                                         const ModelInterface &iface,
+                                         const CodegenOptions &options,
+                                         bool emitObject) {
+  mlir::registerBuiltinDialectTranslation(*module->getContext());
+  mlir::registerLLVMDialectTranslation(*module->getContext());
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> m = mlir::translateModuleToLLVMIR(module, llvmCtx);
+  if (!m)
+    return error("translation to LLVM IR failed");
+  auto tm = createTargetMachine(options);
+  if (!tm)
+    return tm.takeError();
+  m->setTargetTriple((*tm)->getTargetTriple().str());
+  m->setDataLayout((*tm)->createDataLayout());
+  if (llvm::Error err = addABI(*m, iface, **tm))
+    return std::move(err);
+
+  // Set the CPU and features on every function so LLVM uses them.
+  for (llvm::Function &f : *m) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", (*tm)->getTargetCPU());
+    f.addFnAttr("target-features", (*tm)->getTargetFeatureString());
+  }
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm->get());
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  auto level = options.optLevel >= 3   ? llvm::OptimizationLevel::O3
+               : options.optLevel == 2 ? llvm::OptimizationLevel::O2
+               : options.optLevel == 1 ? llvm::OptimizationLevel::O1
+                                       : llvm::OptimizationLevel::O0;
+  llvm::ModulePassManager mpm = level == llvm::OptimizationLevel::O0
+                                    ? pb.buildO0DefaultPipeline(level)
+                                    : pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(*m, mam);
+
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  if (!emitObject) {
+    m->print(os, nullptr);
+    return os.str();
+  }
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream objStream(buffer);
+  llvm::legacy::PassManager codegen;
+  if ((*tm)->addPassesToEmitFile(codegen, objStream, nullptr,
+                                 llvm::CodeGenFileType::ObjectFile))
+    return error("the target cannot emit object files");
+  codegen.run(*m);
+  return std::string(buffer.begin(), buffer.end());
+}
+
+llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
+                              llvm::StringRef output) {
+  llvm::SmallString<128> objPath, soPath;
+  int fd;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("tessera", "o", fd, objPath))
+    return error("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeObj(objPath);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << objectBytes;
+  }
+  // Link next to the output, then rename: no partial output on failure.
+  soPath = output;
+  soPath += ".tmp-link";
+  llvm::FileRemover removeSo(soPath);
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    return error("cannot find the system C compiler driver 'cc' to link the "
+                 "shared library");
+  llvm::SmallString<128> errPath;
+  llvm::sys::fs::createTemporaryFile("tessera-link", "txt", errPath);
+  llvm::FileRemover removeErr(errPath);
+  llvm::StringRef argv[] = {*cc, "-shared", "-o", soPath, objPath,
+                            "-Wl,-z,noexecstack", "-lm"};
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, errPath, errPath};
+  std::string msg;
+  int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, redirects, 0, 0,
+                                     &msg);
+  if (rc != 0) {
+    auto log = llvm::MemoryBuffer::getFile(errPath);
+    return error("linking the shared library failed: " +
+                 (log ? (*log)->getBuffer().str() : msg));
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(soPath, output))
+    return error("cannot write '" + output + "': " + ec.message());
+  return llvm::Error::success();
+}
+
+} // namespace tessera

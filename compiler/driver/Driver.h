@@ -1,0 +1,69 @@
+//===- Driver.h - the compilation pipeline as a library ---------*- C++ -*-===//
+//
+// Part of Tessera. From an imported module to an object file or a shared
+// library: shape folding, lowering to linalg, bufferization, lowering to the
+// LLVM dialect, LLVM IR with the model ABI, -O3 code generation for the host
+// or a chosen CPU, and the link into a shared library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_COMPILER_DRIVER_DRIVER_H
+#define TESSERA_COMPILER_DRIVER_DRIVER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tessera {
+
+/// One model input or output as the ABI describes it.
+struct TensorInfo {
+  std::string name;
+  int dtype = 0; // ONNX TensorProto.DataType
+  std::vector<int64_t> dims;
+  std::optional<std::pair<int64_t, int64_t>> indexRange;
+};
+
+struct ModelInterface {
+  std::vector<TensorInfo> inputs, outputs;
+};
+
+/// Every dialect and interface model the pipeline needs (bufferization
+/// models for arith/linalg/tensor/func, LLVM translation).
+void registerDialects(mlir::DialectRegistry &registry);
+
+/// Reads names, element types and shapes from the imported entry function,
+/// and the range of valid values for integer inputs used as Gather indices.
+llvm::Expected<ModelInterface> describeModel(mlir::ModuleOp module);
+
+/// onnx-fold-shapes, then onnx -> linalg on tensors (and fusion).
+void buildONNXToLinalgPipeline(mlir::OpPassManager &pm);
+
+/// linalg on tensors -> LLVM dialect (bufferization, loops, math, LLVM).
+void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
+
+struct CodegenOptions {
+  std::string cpu = "native"; // or an LLVM CPU name, e.g. znver4, skylake
+  unsigned optLevel = 3;
+};
+
+/// Translates a module in the LLVM dialect to LLVM IR, adds the ABI (the
+/// `tessera_model_v1` descriptor and its entry function), optimises it, and
+/// returns it as textual IR (`emitObject` false) or an object file.
+llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
+                                         const ModelInterface &iface,
+                                         const CodegenOptions &options,
+                                         bool emitObject);
+
+/// Links an object file into a shared library at `output` (written to a
+/// temporary file first, so a failure leaves nothing behind).
+llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
+                              llvm::StringRef output);
+
+} // namespace tessera
+
+#endif // TESSERA_COMPILER_DRIVER_DRIVER_H

@@ -1,0 +1,172 @@
+//===- Pipeline.cpp - the pass pipelines and the model interface ----------===//
+
+#include "compiler/driver/Driver.h"
+#include "compiler/import/Importer.h"
+#include "compiler/lowering/Passes.h"
+#include "compiler/transforms/Passes.h"
+#include "dialects/onnx/ONNXDialect.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace tessera {
+
+static int onnxDType(Type elt, bool isUnsigned) {
+  if (elt.isF32())
+    return 1;
+  if (elt.isF64())
+    return 11;
+  if (elt.isF16())
+    return 10;
+  if (elt.isBF16())
+    return 16;
+  if (elt.isInteger(1))
+    return 9;
+  switch (elt.getIntOrFloatBitWidth()) {
+  case 8:
+    return isUnsigned ? 2 : 3;
+  case 16:
+    return isUnsigned ? 4 : 5;
+  case 32:
+    return isUnsigned ? 12 : 6;
+  case 64:
+    return isUnsigned ? 13 : 7;
+  }
+  return 0;
+}
+
+static TensorInfo describe(Type type, StringRef name) {
+  TensorInfo info;
+  info.name = name.str();
+  auto shaped = cast<ShapedType>(type);
+  Type elt = shaped.getElementType();
+  info.dtype = onnxDType(elt, elt.isUnsignedInteger());
+  if (shaped.hasRank())
+    for (int64_t d : shaped.getShape())
+      info.dims.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  return info;
+}
+
+llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
+  auto func = module.lookupSymbol<func::FuncOp>(kEntryFunctionName);
+  if (!func)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the module has no @main_graph");
+  ModelInterface iface;
+  auto nameOf = [](DictionaryAttr attrs, unsigned i, const char *prefix) {
+    auto n = attrs ? attrs.getAs<StringAttr>("onnx.name") : nullptr;
+    return n ? n.getValue().str() : prefix + std::to_string(i);
+  };
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    TensorInfo info = describe(func.getArgumentTypes()[i],
+                               nameOf(func.getArgAttrDict(i), i, "input_"));
+    // Integer inputs used as Gather indices must stay inside the gathered
+    // axis; the runtime checks them before running.
+    for (OpOperand &use : func.getArgument(i).getUses()) {
+      auto gather = dyn_cast<onnx::GatherOp>(use.getOwner());
+      if (!gather || use.getOperandNumber() != 1)
+        continue;
+      auto data = dyn_cast<RankedTensorType>(gather.getData().getType());
+      if (!data)
+        continue;
+      int64_t axis = onnx::normalizeAxis(gather.getAxis(), data.getRank());
+      if (axis < 0 || data.isDynamicDim(axis))
+        continue;
+      int64_t dim = data.getDimSize(axis);
+      std::pair<int64_t, int64_t> range = {-dim, dim - 1};
+      if (info.indexRange)
+        range = {std::max(range.first, info.indexRange->first),
+                 std::min(range.second, info.indexRange->second)};
+      info.indexRange = range;
+    }
+    iface.inputs.push_back(std::move(info));
+  }
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    iface.outputs.push_back(describe(func.getResultTypes()[i],
+                                     nameOf(func.getResultAttrDict(i), i, "output_")));
+  return iface;
+}
+
+void registerDialects(DialectRegistry &registry) {
+  registry.insert<onnx::ONNXDialect, func::FuncDialect, linalg::LinalgDialect,
+                  tensor::TensorDialect, arith::ArithDialect, math::MathDialect,
+                  scf::SCFDialect, memref::MemRefDialect, vector::VectorDialect,
+                  bufferization::BufferizationDialect, cf::ControlFlowDialect,
+                  LLVM::LLVMDialect>();
+  arith::registerBufferizableOpInterfaceExternalModels(registry);
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  scf::registerBufferizableOpInterfaceExternalModels(registry);
+  vector::registerBufferizableOpInterfaceExternalModels(registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+      registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+void buildONNXToLinalgPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createONNXFoldShapes());
+  pm.addPass(createConvertONNXToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCSEPass());
+}
+
+void buildLinalgToLLVMPipeline(OpPassManager &pm) {
+  bufferization::OneShotBufferizationOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  bufferization.setFunctionBoundaryTypeConversion(
+      bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass());
+  pm.addPass(createCanonicalizerPass());
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createApproximateMath());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+} // namespace tessera

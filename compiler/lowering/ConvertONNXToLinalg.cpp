@@ -1,0 +1,124 @@
+//===- ConvertONNXToLinalg.cpp - the onnx-to-linalg conversion pass -------===//
+
+#include "compiler/lowering/Lowering.h"
+#include "compiler/lowering/LoweringUtils.h"
+#include "compiler/lowering/Passes.h"
+#include "dialects/onnx/ONNXDialect.h"
+
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace tessera {
+#define GEN_PASS_DEF_CONVERTONNXTOLINALG
+#define GEN_PASS_DEF_APPROXIMATEMATH
+#include "compiler/lowering/Passes.h.inc"
+} // namespace tessera
+
+using namespace mlir;
+
+tessera::ONNXToLinalgTypeConverter::ONNXToLinalgTypeConverter() {
+  addConversion([](Type t) { return t; });
+  addConversion([](RankedTensorType t) -> Type {
+    return RankedTensorType::get(t.getShape(),
+                                 lowering::signlessElementType(t.getElementType()));
+  });
+  auto cast = [](OpBuilder &b, Type type, ValueRange inputs,
+                 Location loc) -> Value {
+    return b.create<UnrealizedConversionCastOp>(loc, type, inputs).getResult(0);
+  };
+  addSourceMaterialization(cast);
+  addTargetMaterialization(cast);
+  addArgumentMaterialization(cast);
+}
+
+namespace tessera {
+namespace {
+
+/// Names the first dynamic dimension of the function's inputs or, failing
+/// that, the first op with a dynamic result.
+LogicalResult checkStaticShapes(func::FuncOp func) {
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto type = dyn_cast<RankedTensorType>(func.getArgumentTypes()[i]);
+    if (type && type.hasStaticShape())
+      continue;
+    auto name = func.getArgAttrOfType<StringAttr>(i, "onnx.name");
+    std::string n = name ? name.getValue().str() : std::to_string(i);
+    auto diag = func.emitError() << "input '" << n << "' has ";
+    if (!type) {
+      diag << "no known rank";
+      return diag;
+    }
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d)) {
+        diag << "dynamic dimension " << d;
+        break;
+      }
+    diag << " (" << type << "); Tessera needs static shapes for now: pin it "
+         << "with --shape " << n << "=";
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      diag << (d ? "x" : "") << (type.isDynamicDim(d) ? "N" : std::to_string(type.getDimSize(d)));
+    return diag;
+  }
+  WalkResult walk = func.walk([](Operation *op) {
+    for (Type t : op->getResultTypes()) {
+      auto ranked = dyn_cast<RankedTensorType>(t);
+      if (!ranked || !ranked.hasStaticShape()) {
+        op->emitOpError("has a result whose shape is not known after "
+                        "folding: ")
+            << t;
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+struct ConvertONNXToLinalgPass
+    : impl::ConvertONNXToLinalgBase<ConvertONNXToLinalgPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    for (auto func : module.getOps<func::FuncOp>())
+      if (failed(checkStaticShapes(func)))
+        return signalPassFailure();
+
+    MLIRContext *ctx = &getContext();
+    ONNXToLinalgTypeConverter converter;
+    RewritePatternSet patterns(ctx);
+    populateONNXElementwiseToLinalgPatterns(converter, patterns);
+    populateONNXNNToLinalgPatterns(converter, patterns);
+    populateONNXTensorToLinalgPatterns(converter, patterns);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+
+    ConversionTarget target(*ctx);
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
+                           arith::ArithDialect, math::MathDialect>();
+    target.addIllegalDialect<onnx::ONNXDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return converter.isSignatureLegal(op.getFunctionType());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp>(
+        [&](func::ReturnOp op) { return converter.isLegal(op); });
+    target.addLegalOp<ModuleOp>();
+    if (failed(applyFullConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+struct ApproximateMathPass : impl::ApproximateMathBase<ApproximateMathPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    MathPolynomialApproximationOptions options;
+    options.enableAvx2 = false;
+    populateMathPolynomialApproximationPatterns(patterns, options);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace tessera

@@ -1,0 +1,33 @@
+//===- Lowering.h - onnx dialect to linalg on tensors -----------*- C++ -*-===//
+//
+// Part of Tessera. Patterns that lower every `onnx` op to linalg (named ops
+// where they exist), tensor, arith and math on tensors. Shapes must be static
+// (pin dynamic inputs with --shape); unsigned integer tensors become signless
+// with the signedness kept in the ops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_COMPILER_LOWERING_LOWERING_H
+#define TESSERA_COMPILER_LOWERING_LOWERING_H
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace tessera {
+
+/// Maps tensors of unsigned integers to signless ones; everything else stays.
+class ONNXToLinalgTypeConverter : public mlir::TypeConverter {
+public:
+  ONNXToLinalgTypeConverter();
+};
+
+void populateONNXElementwiseToLinalgPatterns(mlir::TypeConverter &converter,
+                                            mlir::RewritePatternSet &patterns);
+void populateONNXNNToLinalgPatterns(mlir::TypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns);
+void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
+                                       mlir::RewritePatternSet &patterns);
+
+} // namespace tessera
+
+#endif // TESSERA_COMPILER_LOWERING_LOWERING_H

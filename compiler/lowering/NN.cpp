@@ -1,0 +1,619 @@
+//===- NN.cpp - onnx matmul, normalisation and reduction ops to linalg ----===//
+
+#include "compiler/lowering/Lowering.h"
+#include "compiler/lowering/LoweringUtils.h"
+#include "dialects/onnx/ONNXDialect.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace tessera::lowering;
+namespace onnx = tessera::onnx;
+
+namespace {
+
+RankedTensorType staticType(const TypeConverter *tc, Value v) {
+  auto t = dyn_cast_or_null<RankedTensorType>(tc->convertType(v.getType()));
+  return t && t.hasStaticShape() ? t : RankedTensorType();
+}
+
+Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
+  return buildFilled(b, loc, type, b.getZeroAttr(type.getElementType()));
+}
+
+/// Reduces `input` over `dims` (sorted) with `combine`, starting from `init`.
+/// The result drops the reduced dims.
+Value buildReduce(OpBuilder &b, Location loc, Value input,
+                  ArrayRef<int64_t> dims, TypedAttr init,
+                  function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> kept;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (!llvm::is_contained(dims, i))
+      kept.push_back(type.getDimSize(i));
+  auto outType = RankedTensorType::get(kept, type.getElementType());
+  Value acc = buildFilled(b, loc, outType, init);
+  auto reduce = b.create<linalg::ReduceOp>(
+      loc, ValueRange{input}, ValueRange{acc}, dims,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        nb.create<linalg::YieldOp>(nl, combine(nb, nl, args[0], args[1]));
+      });
+  return reduce.getResult(0);
+}
+
+/// Map from the full iteration space to the reduced tensor (dims removed).
+AffineMap droppingMap(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!llvm::is_contained(dims, i))
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// out = body(x, reduced) over x's shape, reading `reduced` (the result of a
+/// reduction over `dims`) broadcast back.
+Value mapWithReduced(OpBuilder &b, Location loc, Value x, ArrayRef<Value> reduced,
+                     ArrayRef<int64_t> dims, Type resultElt,
+                     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto type = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
+  for (size_t i = 0; i < reduced.size(); ++i)
+    maps.push_back(droppingMap(ctx, rank, dims));
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<Value> inputs = {x};
+  inputs.append(reduced.begin(), reduced.end());
+  Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), resultElt);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{RankedTensorType::get(type.getShape(), resultElt)},
+          inputs, ValueRange{init}, maps, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            nb.create<linalg::YieldOp>(nl, body(nb, nl, args.drop_back()));
+          })
+      .getResult(0);
+}
+
+Value fconst(OpBuilder &b, Location loc, Type t, double v) {
+  return b.create<arith::ConstantOp>(loc, b.getFloatAttr(t, v));
+}
+
+template <typename OpTy, bool isLog>
+struct SoftmaxLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = staticType(this->getTypeConverter(), op.getInput());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "needs a static shape");
+    Location loc = op.getLoc();
+    Type elt = type.getElementType();
+    int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
+    SmallVector<int64_t> dims = {axis};
+    Value x = adaptor.getInput();
+    Value max = buildReduce(rewriter, loc, x, dims, lowestValue(elt),
+                            [](OpBuilder &b, Location l, Value a, Value c) {
+                              return b.create<arith::MaximumFOp>(l, a, c);
+                            });
+    Value shifted = mapWithReduced(
+        rewriter, loc, x, {max}, dims, elt,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return b.create<arith::SubFOp>(l, a[0], a[1]);
+        });
+    Value exps = mapWithReduced(rewriter, loc, shifted, {}, dims, elt,
+                                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                  return b.create<math::ExpOp>(l, a[0]);
+                                });
+    Value sum = buildReduce(rewriter, loc, exps, dims, rewriter.getZeroAttr(elt),
+                            [](OpBuilder &b, Location l, Value a, Value c) {
+                              return b.create<arith::AddFOp>(l, a, c);
+                            });
+    Value result;
+    if (isLog)
+      result = mapWithReduced(
+          rewriter, loc, shifted, {sum}, dims, elt,
+          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return b.create<arith::SubFOp>(l, a[0],
+                                           b.create<math::LogOp>(l, a[1]));
+          });
+    else
+      result = mapWithReduced(
+          rewriter, loc, exps, {sum}, dims, elt,
+          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return b.create<arith::DivFOp>(l, a[0], a[1]);
+          });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::LayerNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = staticType(getTypeConverter(), op.getX());
+    if (!type || !staticType(getTypeConverter(), op.getScale()))
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    Location loc = op.getLoc();
+    Type elt = type.getElementType();
+    // Statistics in f32 at least (stash_type 1).
+    Type acc = elt.getIntOrFloatBitWidth() < 32 ? rewriter.getF32Type() : elt;
+    int64_t rank = type.getRank();
+    int64_t axis = onnx::normalizeAxis(op.getAxis(), rank);
+    SmallVector<int64_t> dims;
+    int64_t count = 1;
+    for (int64_t i = axis; i < rank; ++i) {
+      dims.push_back(i);
+      count *= type.getDimSize(i);
+    }
+    Value x = adaptor.getX();
+    if (acc != elt)
+      x = mapWithReduced(rewriter, loc, x, {}, dims, acc,
+                         [&](OpBuilder &b, Location l, ValueRange a) {
+                           return convertScalar(b, l, a[0], acc, false, false);
+                         });
+    auto add = [](OpBuilder &b, Location l, Value a, Value c) -> Value {
+      return b.create<arith::AddFOp>(l, a, c);
+    };
+    Value sum = buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(acc), add);
+    Value centered = mapWithReduced(
+        rewriter, loc, x, {sum}, dims, acc,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value mean = b.create<arith::DivFOp>(l, a[1], fconst(b, l, acc, count));
+          return b.create<arith::SubFOp>(l, a[0], mean);
+        });
+    Value squares = mapWithReduced(
+        rewriter, loc, centered, {}, dims, acc,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return b.create<arith::MulFOp>(l, a[0], a[0]);
+        });
+    Value sq = buildReduce(rewriter, loc, squares, dims, rewriter.getZeroAttr(acc), add);
+    double eps = op.getEpsilon().convertToDouble();
+    Value normed = mapWithReduced(
+        rewriter, loc, centered, {sq}, dims, acc,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value var = b.create<arith::DivFOp>(l, a[1], fconst(b, l, acc, count));
+          Value inv = b.create<math::RsqrtOp>(
+              l, b.create<arith::AddFOp>(l, var, fconst(b, l, acc, eps)));
+          return b.create<arith::MulFOp>(l, a[0], inv);
+        });
+    // y = normed * scale (+ bias), broadcast over the normalised dims.
+    SmallVector<Value> inputs = {normed, adaptor.getScale()};
+    if (adaptor.getB())
+      inputs.push_back(adaptor.getB());
+    auto outType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getY().getType()));
+    Value y = buildElementwise(
+        rewriter, loc, outType, inputs,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value s = convertScalar(b, l, a[1], acc, false, false);
+          Value r = b.create<arith::MulFOp>(l, a[0], s);
+          if (a.size() > 2)
+            r = b.create<arith::AddFOp>(l, r, convertScalar(b, l, a[2], acc, false, false));
+          return convertScalar(b, l, r, elt, false, false);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+template <typename OpTy>
+struct ReduceLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = staticType(this->getTypeConverter(), op.getData());
+    auto outType = staticType(this->getTypeConverter(), op.getReduced());
+    if (!type || !outType)
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    SmallVector<int64_t> axes;
+    if (op.getAxes() && !getConstIntValues(op.getAxes(), axes))
+      return rewriter.notifyMatchFailure(op, "axes must be constant");
+    Location loc = op.getLoc();
+    Value x = adaptor.getData();
+    if (axes.empty() && op.getNoopWithEmptyAxes()) {
+      rewriter.replaceOp(op, x);
+      return success();
+    }
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> dims;
+    if (axes.empty())
+      for (int64_t i = 0; i < rank; ++i)
+        dims.push_back(i);
+    for (int64_t a : axes)
+      dims.push_back(onnx::normalizeAxis(a, rank));
+    llvm::sort(dims);
+    dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
+    Type elt = type.getElementType();
+    bool isF = isa<FloatType>(elt);
+    bool uns = isUnsignedInt(op.getData().getType());
+    Value r;
+    int64_t count = 1;
+    for (int64_t d : dims)
+      count *= type.getDimSize(d);
+    if constexpr (std::is_same_v<OpTy, onnx::ReduceMaxOp>) {
+      r = buildReduce(rewriter, loc, x, dims,
+                      lowestValue(uns ? cast<ShapedType>(op.getData().getType()).getElementType() : elt),
+                      [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
+                        if (isF)
+                          return b.create<arith::MaximumFOp>(l, a, c);
+                        if (uns)
+                          return b.create<arith::MaxUIOp>(l, a, c);
+                        return b.create<arith::MaxSIOp>(l, a, c);
+                      });
+    } else if constexpr (std::is_same_v<OpTy, onnx::ReduceMinOp>) {
+      r = buildReduce(rewriter, loc, x, dims,
+                      highestValue(uns ? cast<ShapedType>(op.getData().getType()).getElementType() : elt),
+                      [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
+                        if (isF)
+                          return b.create<arith::MinimumFOp>(l, a, c);
+                        if (uns)
+                          return b.create<arith::MinUIOp>(l, a, c);
+                        return b.create<arith::MinSIOp>(l, a, c);
+                      });
+    } else {
+      r = buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(elt),
+                      [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
+                        if (isF)
+                          return b.create<arith::AddFOp>(l, a, c);
+                        return b.create<arith::AddIOp>(l, a, c);
+                      });
+      if constexpr (std::is_same_v<OpTy, onnx::ReduceMeanOp>) {
+        auto rt = cast<RankedTensorType>(r.getType());
+        r = buildElementwise(
+            rewriter, loc, rt, {r},
+            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+              if (isF)
+                return b.create<arith::DivFOp>(l, a[0], fconst(b, l, elt, count));
+              Value c = b.create<arith::ConstantOp>(l, b.getIntegerAttr(elt, count));
+              return b.create<arith::DivSIOp>(l, a[0], c);
+            });
+      }
+    }
+    rewriter.replaceOp(op, buildReshape(rewriter, loc, r, outType));
+    return success();
+  }
+};
+
+/// Broadcasts `v` (rank >= 2) to `batch` + its last two dims.
+Value broadcastBatch(OpBuilder &b, Location loc, Value v,
+                     ArrayRef<int64_t> batch) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape(batch);
+  shape.append({type.getDimSize(type.getRank() - 2),
+                type.getDimSize(type.getRank() - 1)});
+  if (ArrayRef<int64_t>(shape) == type.getShape())
+    return v;
+  auto outType = RankedTensorType::get(shape, type.getElementType());
+  return buildElementwise(b, loc, outType, {v},
+                          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+}
+
+/// C = A x B for A [..., M, K] and B [..., K, N] (already rank >= 2), with
+/// numpy batch broadcasting; uses linalg.matmul or linalg.batch_matmul.
+Value buildMatMul(OpBuilder &b, Location loc, Value a, Value bm,
+                  RankedTensorType outType) {
+  auto at = cast<RankedTensorType>(a.getType());
+  auto bt = cast<RankedTensorType>(bm.getType());
+  Type elt = outType.getElementType();
+  int64_t m = at.getDimSize(at.getRank() - 2), k = at.getDimSize(at.getRank() - 1);
+  int64_t n = bt.getDimSize(bt.getRank() - 1);
+  if (bt.getRank() == 2) {
+    // Fold A's batch dims into M.
+    int64_t rows = at.getNumElements() / k;
+    Value a2 = buildReshape(b, loc, a, RankedTensorType::get({rows, k}, at.getElementType()));
+    auto cType = RankedTensorType::get({rows, n}, elt);
+    Value c = b.create<linalg::MatmulOp>(loc, TypeRange{cType}, ValueRange{a2, bm},
+                                         ValueRange{zeroFilled(b, loc, cType)})
+                  .getResult(0);
+    return buildReshape(b, loc, c, outType);
+  }
+  SmallVector<int64_t> batch;
+  (void)onnx::broadcastShapes(at.getShape().drop_back(2),
+                              bt.getShape().drop_back(2), batch);
+  a = broadcastBatch(b, loc, a, batch);
+  bm = broadcastBatch(b, loc, bm, batch);
+  int64_t nb = 1;
+  for (int64_t d : batch)
+    nb *= d;
+  Value a3 = buildReshape(b, loc, a, RankedTensorType::get({nb, m, k}, at.getElementType()));
+  Value b3 = buildReshape(b, loc, bm, RankedTensorType::get({nb, k, n}, bt.getElementType()));
+  auto cType = RankedTensorType::get({nb, m, n}, elt);
+  Value c = b.create<linalg::BatchMatmulOp>(loc, TypeRange{cType}, ValueRange{a3, b3},
+                                            ValueRange{zeroFilled(b, loc, cType)})
+                .getResult(0);
+  return buildReshape(b, loc, c, outType);
+}
+
+struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::MatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto at = staticType(getTypeConverter(), op.getA());
+    auto bt = staticType(getTypeConverter(), op.getB());
+    auto outType = staticType(getTypeConverter(), op.getY());
+    if (!at || !bt || !outType)
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    Location loc = op.getLoc();
+    Value a = adaptor.getA(), b = adaptor.getB();
+    // 1-D operands: promote, multiply, and drop the promoted dim again.
+    if (at.getRank() == 1)
+      a = buildReshape(rewriter, loc, a,
+                       RankedTensorType::get({1, at.getDimSize(0)}, at.getElementType()));
+    if (bt.getRank() == 1)
+      b = buildReshape(rewriter, loc, b,
+                       RankedTensorType::get({bt.getDimSize(0), 1}, bt.getElementType()));
+    auto a2 = cast<RankedTensorType>(a.getType());
+    auto b2 = cast<RankedTensorType>(b.getType());
+    SmallVector<int64_t> batch;
+    (void)onnx::broadcastShapes(a2.getShape().drop_back(2),
+                                b2.getShape().drop_back(2), batch);
+    batch.push_back(a2.getDimSize(a2.getRank() - 2));
+    batch.push_back(b2.getDimSize(b2.getRank() - 1));
+    auto full = RankedTensorType::get(batch, outType.getElementType());
+    Value c = buildMatMul(rewriter, loc, a, b, full);
+    rewriter.replaceOp(op, buildReshape(rewriter, loc, c, outType));
+    return success();
+  }
+};
+
+Value transpose2d(OpBuilder &b, Location loc, Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  auto outType = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
+                                       t.getElementType());
+  Value init = b.create<tensor::EmptyOp>(loc, outType.getShape(),
+                                         t.getElementType());
+  return b.create<linalg::TransposeOp>(loc, v, init, ArrayRef<int64_t>{1, 0})
+      ->getResult(0);
+}
+
+struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::GemmOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = staticType(getTypeConverter(), op.getY());
+    if (!outType || !staticType(getTypeConverter(), op.getA()) ||
+        !staticType(getTypeConverter(), op.getB()))
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    Location loc = op.getLoc();
+    Value a = adaptor.getA(), b = adaptor.getB();
+    if (op.getTransA())
+      a = transpose2d(rewriter, loc, a);
+    if (op.getTransB())
+      b = transpose2d(rewriter, loc, b);
+    Value c = buildMatMul(rewriter, loc, a, b, outType);
+    Type elt = outType.getElementType();
+    double alpha = op.getAlpha().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    SmallVector<Value> inputs = {c};
+    if (adaptor.getC() && beta != 0.0)
+      inputs.push_back(adaptor.getC());
+    if (alpha != 1.0 || inputs.size() > 1) {
+      bool isF = isa<FloatType>(elt);
+      c = buildElementwise(
+          rewriter, loc, outType, inputs,
+          [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+            auto mul = [&](Value x, double s) -> Value {
+              if (s == 1.0)
+                return x;
+              if (isF)
+                return nb.create<arith::MulFOp>(l, x, fconst(nb, l, elt, s));
+              Value k = nb.create<arith::ConstantOp>(l, nb.getIntegerAttr(elt, int64_t(s)));
+              return nb.create<arith::MulIOp>(l, x, k);
+            };
+            Value r = mul(v[0], alpha);
+            if (v.size() > 1)
+              r = isF ? Value(nb.create<arith::AddFOp>(l, r, mul(v[1], beta)))
+                      : Value(nb.create<arith::AddIOp>(l, r, mul(v[1], beta)));
+            return r;
+          });
+    }
+    rewriter.replaceOp(op, c);
+    return success();
+  }
+};
+
+struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto xt = staticType(getTypeConverter(), op.getX());
+    auto wt = staticType(getTypeConverter(), op.getW());
+    auto outType = staticType(getTypeConverter(), op.getY());
+    if (!xt || !wt || !outType)
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    if (op.getGroup() != 1)
+      return op.emitOpError("grouped convolution (group ")
+             << op.getGroup() << ") is not supported yet";
+    int64_t spatial = xt.getRank() - 2;
+    if (spatial < 1 || spatial > 3)
+      return op.emitOpError("only 1-D, 2-D and 3-D convolutions are supported");
+    Location loc = op.getLoc();
+    auto ints = [&](std::optional<ArrayAttr> attr, size_t n, int64_t dflt) {
+      SmallVector<int64_t> v(n, dflt);
+      if (attr && attr->size() == n)
+        for (size_t i = 0; i < n; ++i)
+          v[i] = cast<IntegerAttr>((*attr)[i]).getInt();
+      return v;
+    };
+    SmallVector<int64_t> strides = ints(op.getStrides(), spatial, 1);
+    SmallVector<int64_t> dilations = ints(op.getDilations(), spatial, 1);
+    SmallVector<int64_t> pads = ints(op.getPads(), 2 * spatial, 0);
+    StringRef autoPad = op.getAutoPad();
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      for (int64_t i = 0; i < spatial; ++i) {
+        int64_t in = xt.getDimSize(i + 2), k = wt.getDimSize(i + 2);
+        int64_t out = (in + strides[i] - 1) / strides[i];
+        int64_t total = std::max<int64_t>(
+            0, (out - 1) * strides[i] + (k - 1) * dilations[i] + 1 - in);
+        int64_t small = total / 2, big = total - small;
+        pads[i] = autoPad == "SAME_UPPER" ? small : big;
+        pads[i + spatial] = autoPad == "SAME_UPPER" ? big : small;
+      }
+    } else if (autoPad == "VALID") {
+      pads.assign(2 * spatial, 0);
+    }
+    Value x = adaptor.getX();
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+      SmallVector<int64_t> lo(2, 0), hi(2, 0), shape(xt.getShape());
+      for (int64_t i = 0; i < spatial; ++i) {
+        lo.push_back(pads[i]);
+        hi.push_back(pads[i + spatial]);
+        shape[i + 2] += pads[i] + pads[i + spatial];
+      }
+      auto padType = RankedTensorType::get(shape, xt.getElementType());
+      Value zero = rewriter.create<arith::ConstantOp>(
+          loc, rewriter.getZeroAttr(xt.getElementType()));
+      SmallVector<OpFoldResult> loF, hiF;
+      for (auto [l, h] : llvm::zip(lo, hi)) {
+        loF.push_back(rewriter.getIndexAttr(l));
+        hiF.push_back(rewriter.getIndexAttr(h));
+      }
+      x = rewriter.create<tensor::PadOp>(loc, padType, x, loF, hiF, zero);
+    }
+    Value init = zeroFilled(rewriter, loc, outType);
+    auto stridesAttr = rewriter.getI64TensorAttr(strides);
+    auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
+    ValueRange ins = {x, adaptor.getW()};
+    Value y;
+    if (spatial == 1)
+      y = rewriter.create<linalg::Conv1DNcwFcwOp>(loc, TypeRange{outType}, ins,
+                                                  ValueRange{init}, stridesAttr,
+                                                  dilationsAttr)
+              .getResult(0);
+    else if (spatial == 2)
+      y = rewriter.create<linalg::Conv2DNchwFchwOp>(loc, TypeRange{outType}, ins,
+                                                    ValueRange{init}, stridesAttr,
+                                                    dilationsAttr)
+              .getResult(0);
+    else
+      y = rewriter.create<linalg::Conv3DNcdhwFcdhwOp>(loc, TypeRange{outType}, ins,
+                                                      ValueRange{init},
+                                                      stridesAttr, dilationsAttr)
+              .getResult(0);
+    if (Value bias = adaptor.getB()) {
+      // Bias [C] broadcast along dim 1.
+      MLIRContext *ctx = rewriter.getContext();
+      int64_t rank = outType.getRank();
+      SmallVector<AffineMap> maps = {
+          rewriter.getMultiDimIdentityMap(rank),
+          AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx),
+          rewriter.getMultiDimIdentityMap(rank)};
+      SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+      Value out = rewriter.create<tensor::EmptyOp>(loc, outType.getShape(),
+                                                   outType.getElementType());
+      y = rewriter
+              .create<linalg::GenericOp>(
+                  loc, TypeRange{outType}, ValueRange{y, bias}, ValueRange{out},
+                  maps, iters,
+                  [&](OpBuilder &b, Location l, ValueRange a) {
+                    Value s = isa<FloatType>(a[0].getType())
+                                  ? Value(b.create<arith::AddFOp>(l, a[0], a[1]))
+                                  : Value(b.create<arith::AddIOp>(l, a[0], a[1]));
+                    b.create<linalg::YieldOp>(l, s);
+                  })
+              .getResult(0);
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::EinsumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = staticType(getTypeConverter(), op.getOutput());
+    if (!outType)
+      return rewriter.notifyMatchFailure(op, "needs a static shape");
+    std::string eq;
+    for (char c : op.getEquation())
+      if (c != ' ')
+        eq.push_back(c);
+    if (eq.find("...") != std::string::npos)
+      return op.emitOpError("einsum with '...' is not supported yet");
+    size_t arrow = eq.find("->");
+    std::string lhs = eq.substr(0, arrow);
+    SmallVector<std::string> terms;
+    for (StringRef t : llvm::split(StringRef(lhs), ','))
+      terms.push_back(t.str());
+    std::string out;
+    if (arrow != std::string::npos) {
+      out = eq.substr(arrow + 2);
+    } else {
+      std::map<char, int> counts;
+      for (char c : lhs)
+        if (c != ',')
+          ++counts[c];
+      for (auto [c, n] : counts)
+        if (n == 1)
+          out.push_back(c);
+    }
+    // Loop dims: output letters first (parallel), then the rest (reduction).
+    std::string letters = out;
+    for (const std::string &t : terms)
+      for (char c : t)
+        if (letters.find(c) == std::string::npos)
+          letters.push_back(c);
+    MLIRContext *ctx = rewriter.getContext();
+    auto mapFor = [&](const std::string &t) {
+      SmallVector<AffineExpr> exprs;
+      for (char c : t)
+        exprs.push_back(getAffineDimExpr(letters.find(c), ctx));
+      return AffineMap::get(letters.size(), 0, exprs, ctx);
+    };
+    SmallVector<AffineMap> maps;
+    for (const std::string &t : terms)
+      maps.push_back(mapFor(t));
+    maps.push_back(mapFor(out));
+    SmallVector<utils::IteratorType> iters;
+    for (size_t i = 0; i < letters.size(); ++i)
+      iters.push_back(i < out.size() ? utils::IteratorType::parallel
+                                     : utils::IteratorType::reduction);
+    Type elt = outType.getElementType();
+    bool isF = isa<FloatType>(elt);
+    Location loc = op.getLoc();
+    Value init = zeroFilled(rewriter, loc, outType);
+    Value y = rewriter
+                  .create<linalg::GenericOp>(
+                      loc, TypeRange{outType}, adaptor.getInputs(),
+                      ValueRange{init}, maps, iters,
+                      [&](OpBuilder &b, Location l, ValueRange a) {
+                        Value p = a[0];
+                        for (Value v : a.drop_front().drop_back())
+                          p = isF ? Value(b.create<arith::MulFOp>(l, p, v))
+                                  : Value(b.create<arith::MulIOp>(l, p, v));
+                        Value s = isF ? Value(b.create<arith::AddFOp>(l, a.back(), p))
+                                      : Value(b.create<arith::AddIOp>(l, a.back(), p));
+                        b.create<linalg::YieldOp>(l, s);
+                      })
+                  .getResult(0);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void tessera::populateONNXNNToLinalgPatterns(TypeConverter &tc,
+                                             RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<SoftmaxLowering<onnx::SoftmaxOp, false>,
+               SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
+               ReduceLowering<onnx::ReduceMeanOp>,
+               ReduceLowering<onnx::ReduceSumOp>,
+               ReduceLowering<onnx::ReduceMaxOp>,
+               ReduceLowering<onnx::ReduceMinOp>, MatMulLowering, GemmLowering,
+               ConvLowering, EinsumLowering>(tc, ctx);
+}

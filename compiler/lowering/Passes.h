@@ -1,0 +1,24 @@
+//===- Passes.h - Tessera lowering passes -----------------------*- C++ -*-===//
+
+#ifndef TESSERA_COMPILER_LOWERING_PASSES_H
+#define TESSERA_COMPILER_LOWERING_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace tessera {
+
+#define GEN_PASS_DECL
+#include "compiler/lowering/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "compiler/lowering/Passes.h.inc"
+
+} // namespace tessera
+
+#endif // TESSERA_COMPILER_LOWERING_PASSES_H

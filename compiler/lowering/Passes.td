@@ -1,0 +1,35 @@
+//===- Passes.td - Tessera lowering passes -----------------*- tablegen -*-===//
+
+#ifndef TESSERA_LOWERING_PASSES
+#define TESSERA_LOWERING_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertONNXToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower the onnx dialect to linalg, tensor, arith and math";
+  let description = [{
+    Every onnx op becomes linalg on tensors (named ops for MatMul, Gemm,
+    Conv, Transpose and reductions; linalg.generic for elementwise ops),
+    tensor ops for slicing and reshaping, and arith/math for scalars. All
+    shapes must be static: a dynamic input is reported with its name and the
+    --shape option that fixes it. Unsigned integer tensors become signless.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::func::FuncDialect"
+  ];
+}
+
+def ApproximateMath : Pass<"tessera-approximate-math"> {
+  let summary = "Replace erf, tanh, exp, log, ... by polynomial approximations";
+  let description = [{
+    So that they vectorise and need no libm: MLIR's polynomial
+    approximations of math ops, in f32 (f16/bf16 are widened first).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+#endif // TESSERA_LOWERING_PASSES

@@ -1,0 +1,96 @@
+/*===- tessera/abi.h - the compiled-model ABI ------------------------*- C -*-===
+ *
+ * Part of Tessera. The contract between a model library produced by
+ * `tessera-compile -o model.so` and the runtime that loads it. The compiler
+ * emits these structures as constant data; the runtime reads them. Any change
+ * to the layout bumps TESSERA_ABI_VERSION.
+ *
+ * A model library exports exactly one symbol, TESSERA_MODEL_SYMBOL, a
+ * `const TesseraModelDesc`. Everything else is reached through it.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TESSERA_ABI_H
+#define TESSERA_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TESSERA_ABI_VERSION 1u
+#define TESSERA_MODEL_SYMBOL "tessera_model_v1"
+
+/* Element types use ONNX's TensorProto.DataType numbers. */
+enum TesseraDType {
+  TESSERA_DTYPE_FLOAT = 1,
+  TESSERA_DTYPE_UINT8 = 2,
+  TESSERA_DTYPE_INT8 = 3,
+  TESSERA_DTYPE_UINT16 = 4,
+  TESSERA_DTYPE_INT16 = 5,
+  TESSERA_DTYPE_INT32 = 6,
+  TESSERA_DTYPE_INT64 = 7,
+  TESSERA_DTYPE_BOOL = 9, /* one byte per element, 0 or 1 */
+  TESSERA_DTYPE_FLOAT16 = 10,
+  TESSERA_DTYPE_DOUBLE = 11,
+  TESSERA_DTYPE_UINT32 = 12,
+  TESSERA_DTYPE_UINT64 = 13,
+  TESSERA_DTYPE_BFLOAT16 = 16
+};
+
+/* One input or output: dense, row-major, no padding. */
+typedef struct TesseraTensorDesc {
+  const char *name;
+  int32_t dtype; /* enum TesseraDType */
+  int32_t rank;
+  const int64_t *dims; /* rank entries; -1 marks a dynamic dimension */
+  /* Integer inputs the model uses as Gather indices (token ids): when
+     has_index_range is 1, every value must lie in [index_min, index_max], and
+     the runtime rejects inputs outside it before running. */
+  int32_t has_index_range;
+  int64_t index_min;
+  int64_t index_max;
+} TesseraTensorDesc;
+
+struct TesseraExecContext;
+
+/* Body of a parallel loop: runs iterations [begin, end). */
+typedef void (*TesseraParallelBody)(void *closure, int64_t begin, int64_t end);
+
+/* What generated code may ask of the runtime while it runs. */
+typedef struct TesseraExecContext {
+  uint32_t abi_version;
+  int32_t num_threads;
+  /* Runs body over [0, n) split into chunks across the session's threads and
+     returns when all are done. Never NULL. */
+  void (*parallel_for)(const struct TesseraExecContext *ctx, int64_t n,
+                       TesseraParallelBody body, void *closure);
+  void *runtime_private;
+} TesseraExecContext;
+
+/* The compiled graph. inputs[i] and outputs[i] point to dense row-major
+   buffers of the shapes in the descriptor; the caller owns them. Returns 0 on
+   success, otherwise a nonzero error code. */
+typedef int32_t (*TesseraEntryFn)(void *const *inputs, void *const *outputs,
+                                  const TesseraExecContext *ctx);
+
+typedef struct TesseraModelDesc {
+  uint32_t abi_version; /* TESSERA_ABI_VERSION */
+  uint32_t num_inputs;
+  uint32_t num_outputs;
+  const TesseraTensorDesc *inputs;
+  const TesseraTensorDesc *outputs;
+  const char *compiler_version;
+  const char *target_cpu;      /* e.g. "znver4" */
+  /* Comma-separated CPU features the code needs, named as GCC's
+     __builtin_cpu_supports names them: "avx2,fma,avx512f,avx512bw". */
+  const char *required_cpu_features;
+  TesseraEntryFn entry;
+} TesseraModelDesc;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TESSERA_ABI_H */

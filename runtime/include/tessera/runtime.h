@@ -1,0 +1,192 @@
+/*===- tessera/runtime.h - the Tessera runtime C API ------------------*- C -*-===
+ *
+ * Part of Tessera. Loads a model library produced by `tessera-compile -o
+ * model.so`, checks inputs against its descriptor and runs it on a small
+ * thread pool. The runtime links only libc, libstdc++, libdl and pthreads.
+ *
+ * Conventions:
+ *  - Handles are opaque. Every function that can fail returns a
+ *    `TesseraStatus *`: NULL means success, anything else is an error the
+ *    caller must release with tessera_status_free(). Nothing throws across
+ *    this boundary and nothing aborts on bad input.
+ *  - On failure, out-parameters are set to NULL (or left untouched when
+ *    they were NULL).
+ *  - A loaded model is immutable: any number of threads may query it and
+ *    create sessions from it at once. A session owns a thread pool; runs on
+ *    one session are serialised, runs on different sessions proceed
+ *    concurrently. Sessions and runtime-allocated tensors keep what they need
+ *    alive, so unloading a model while sessions exist is safe (the library
+ *    is closed when the last session goes away).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TESSERA_RUNTIME_H
+#define TESSERA_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tessera/abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TESSERA_API __attribute__((visibility("default")))
+#else
+#define TESSERA_API
+#endif
+
+/*===-- Status ------------------------------------------------------------===*/
+
+typedef enum TesseraStatusCode {
+  TESSERA_OK = 0,
+  /* A bad argument: wrong inputs, shapes, dtypes, sizes, NULL pointers. */
+  TESSERA_ERROR_INVALID_ARGUMENT = 1,
+  /* The file is missing, unreadable, not a shared library, or not a
+     Tessera model (no descriptor symbol, malformed descriptor). */
+  TESSERA_ERROR_LOAD = 2,
+  /* The model was built for another ABI version. */
+  TESSERA_ERROR_ABI_VERSION = 3,
+  /* The model needs a CPU feature this machine lacks, or names one the
+     runtime does not know. */
+  TESSERA_ERROR_CPU_FEATURE = 4,
+  /* The model's entry function returned a nonzero code
+     (see tessera_status_entry_code). */
+  TESSERA_ERROR_ENTRY = 5,
+  TESSERA_ERROR_OUT_OF_MEMORY = 6,
+  TESSERA_ERROR_INTERNAL = 7
+} TesseraStatusCode;
+
+typedef struct TesseraStatus TesseraStatus;
+
+/* The category of an error; TESSERA_OK for NULL. */
+TESSERA_API TesseraStatusCode tessera_status_code(const TesseraStatus *status);
+/* A human-readable, single-line message; "" for NULL. Valid until the status
+   is freed. */
+TESSERA_API const char *tessera_status_message(const TesseraStatus *status);
+/* For TESSERA_ERROR_ENTRY, the value the entry function returned; else 0. */
+TESSERA_API int32_t tessera_status_entry_code(const TesseraStatus *status);
+/* Releases a status. NULL is fine. */
+TESSERA_API void tessera_status_free(TesseraStatus *status);
+
+/*===-- Element types ----------------------------------------------------===*/
+
+/* "float32", "int64", "bool", ... for ONNX TensorProto.DataType numbers,
+   "unknown" otherwise. Never NULL; the string is static. */
+TESSERA_API const char *tessera_dtype_name(int32_t dtype);
+/* Bytes per element of the types in enum TesseraDType; 0 for any other
+   number (the runtime does not support it). */
+TESSERA_API size_t tessera_dtype_size(int32_t dtype);
+
+/* The ABI version this runtime loads (TESSERA_ABI_VERSION). */
+TESSERA_API uint32_t tessera_runtime_abi_version(void);
+
+/*===-- Models -----------------------------------------------------------===*/
+
+typedef struct TesseraModel TesseraModel;
+
+/* Loads a model library (dlopen with RTLD_NOW | RTLD_LOCAL) and checks its
+   descriptor: ABI version, well-formed inputs/outputs, and that this CPU has
+   every feature in required_cpu_features. */
+TESSERA_API TesseraStatus *tessera_model_load(const char *path,
+                                              TesseraModel **out_model);
+/* Drops the caller's reference. NULL is fine. */
+TESSERA_API void tessera_model_unload(TesseraModel *model);
+
+TESSERA_API uint32_t tessera_model_num_inputs(const TesseraModel *model);
+TESSERA_API uint32_t tessera_model_num_outputs(const TesseraModel *model);
+/* The descriptor of input/output `index` (name, dtype, rank, dims with -1
+   for dynamic, index range), or NULL when index is out of range. Valid while
+   the model is loaded. */
+TESSERA_API const TesseraTensorDesc *
+tessera_model_input(const TesseraModel *model, uint32_t index);
+TESSERA_API const TesseraTensorDesc *
+tessera_model_output(const TesseraModel *model, uint32_t index);
+/* Position of the input/output with this name, or -1. */
+TESSERA_API int32_t tessera_model_find_input(const TesseraModel *model,
+                                             const char *name);
+TESSERA_API int32_t tessera_model_find_output(const TesseraModel *model,
+                                              const char *name);
+/* Descriptor strings; "" when the model left them NULL. */
+TESSERA_API const char *tessera_model_compiler_version(const TesseraModel *m);
+TESSERA_API const char *tessera_model_target_cpu(const TesseraModel *m);
+TESSERA_API const char *
+tessera_model_required_cpu_features(const TesseraModel *m);
+
+/*===-- Sessions ---------------------------------------------------------===*/
+
+typedef struct TesseraSession TesseraSession;
+
+/* num_threads: 0 means std::thread::hardware_concurrency(); the calling
+   thread counts as one of them. Must be in [0, 1024]. */
+TESSERA_API TesseraStatus *tessera_session_create(const TesseraModel *model,
+                                                  int32_t num_threads,
+                                                  TesseraSession **out);
+TESSERA_API void tessera_session_destroy(TesseraSession *session);
+TESSERA_API int32_t tessera_session_num_threads(const TesseraSession *s);
+
+/*===-- Running ----------------------------------------------------------===*/
+
+/* One input. name == NULL binds by position: the entry's index in the array
+   given to run is the model input index. Otherwise it binds by name. dims
+   has rank entries (may be NULL when rank is 0). data may be NULL only when
+   the tensor has no elements. */
+typedef struct TesseraInput {
+  const char *name;
+  const void *data;
+  int32_t dtype;
+  int32_t rank;
+  const int64_t *dims;
+} TesseraInput;
+
+/* A caller-provided output buffer, bound like inputs (name or position).
+   byte_size is the buffer's capacity: it must be at least the output's size
+   (elements * element size); the runtime writes exactly that many bytes. */
+typedef struct TesseraOutputBuffer {
+  const char *name;
+  void *data;
+  size_t byte_size;
+} TesseraOutputBuffer;
+
+/* Runs the model once with caller-provided outputs. Every input and every
+   output must be given exactly once. Before calling the model the runtime
+   checks the count, names, dtypes, ranks, dimensions, data pointers
+   (non-NULL, aligned to the element size), output sizes, and index ranges.
+
+   ABI v1 passes no shapes to the compiled code, so a model whose descriptor
+   has a dynamic (-1) dimension cannot be run: run reports an error naming
+   the tensor (compile it with --shape to pin the dimension). */
+TESSERA_API TesseraStatus *
+tessera_session_run(TesseraSession *session, const TesseraInput *inputs,
+                    size_t num_inputs, const TesseraOutputBuffer *outputs,
+                    size_t num_outputs);
+
+/*===-- Runtime-allocated outputs ----------------------------------------===*/
+
+/* A tensor the runtime allocated (64-byte aligned); owned by the caller,
+   released with tessera_tensor_free. Independent of its model and session. */
+typedef struct TesseraTensor TesseraTensor;
+
+/* Runs the model once and allocates every output. out_tensors must have room
+   for tessera_model_num_outputs() pointers; on success out_tensors[i] is
+   output i, on failure every slot is NULL. */
+TESSERA_API TesseraStatus *
+tessera_session_run_alloc(TesseraSession *session, const TesseraInput *inputs,
+                          size_t num_inputs, TesseraTensor **out_tensors);
+
+TESSERA_API void tessera_tensor_free(TesseraTensor *tensor);
+TESSERA_API const char *tessera_tensor_name(const TesseraTensor *tensor);
+TESSERA_API int32_t tessera_tensor_dtype(const TesseraTensor *tensor);
+TESSERA_API int32_t tessera_tensor_rank(const TesseraTensor *tensor);
+TESSERA_API const int64_t *tessera_tensor_dims(const TesseraTensor *tensor);
+TESSERA_API int64_t tessera_tensor_num_elements(const TesseraTensor *tensor);
+TESSERA_API size_t tessera_tensor_byte_size(const TesseraTensor *tensor);
+TESSERA_API void *tessera_tensor_data(TesseraTensor *tensor);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TESSERA_RUNTIME_H */

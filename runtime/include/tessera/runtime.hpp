@@ -1,0 +1,289 @@
+//===- tessera/runtime.hpp - C++ wrapper over the runtime C API -*- C++ -*-===//
+//
+// Part of Tessera. RAII owners for models, sessions and runtime-allocated
+// tensors, header-only over runtime.h.
+//
+// Error handling: every call that can fail throws tessera::Error (a
+// std::runtime_error carrying the status code and message of the C API);
+// nothing else is thrown apart from std::bad_alloc. Accessors never throw.
+// Thread safety is that of the C API: a Model may be shared across threads,
+// a Session serialises its runs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_RUNTIME_HPP
+#define TESSERA_RUNTIME_HPP
+
+#include "tessera/runtime.h"
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tessera {
+
+class Error : public std::runtime_error {
+public:
+  Error(TesseraStatusCode code, const std::string &message,
+        int32_t entryCode = 0)
+      : std::runtime_error(message), code_(code), entryCode_(entryCode) {}
+  TesseraStatusCode code() const noexcept { return code_; }
+  /// The model's return value for TESSERA_ERROR_ENTRY, else 0.
+  int32_t entryCode() const noexcept { return entryCode_; }
+
+private:
+  TesseraStatusCode code_;
+  int32_t entryCode_;
+};
+
+namespace detail {
+/// Takes ownership of status and throws it as an Error if it is one.
+inline void check(TesseraStatus *status) {
+  if (!status)
+    return;
+  Error error(tessera_status_code(status), tessera_status_message(status),
+              tessera_status_entry_code(status));
+  tessera_status_free(status);
+  throw error;
+}
+} // namespace detail
+
+/// The ONNX dtype number of a C++ element type.
+template <typename T> constexpr int32_t dtypeOf();
+template <> constexpr int32_t dtypeOf<float>() { return TESSERA_DTYPE_FLOAT; }
+template <> constexpr int32_t dtypeOf<double>() { return TESSERA_DTYPE_DOUBLE; }
+template <> constexpr int32_t dtypeOf<int8_t>() { return TESSERA_DTYPE_INT8; }
+template <> constexpr int32_t dtypeOf<uint8_t>() { return TESSERA_DTYPE_UINT8; }
+template <> constexpr int32_t dtypeOf<int16_t>() { return TESSERA_DTYPE_INT16; }
+template <> constexpr int32_t dtypeOf<uint16_t>() {
+  return TESSERA_DTYPE_UINT16;
+}
+template <> constexpr int32_t dtypeOf<int32_t>() { return TESSERA_DTYPE_INT32; }
+template <> constexpr int32_t dtypeOf<uint32_t>() {
+  return TESSERA_DTYPE_UINT32;
+}
+template <> constexpr int32_t dtypeOf<int64_t>() { return TESSERA_DTYPE_INT64; }
+template <> constexpr int32_t dtypeOf<uint64_t>() {
+  return TESSERA_DTYPE_UINT64;
+}
+template <> constexpr int32_t dtypeOf<bool>() { return TESSERA_DTYPE_BOOL; }
+
+/// A copy of one input or output descriptor.
+struct TensorInfo {
+  std::string name;
+  int32_t dtype = 0;
+  std::vector<int64_t> dims; // -1 marks a dynamic dimension
+  bool hasIndexRange = false;
+  int64_t indexMin = 0;
+  int64_t indexMax = 0;
+
+  int32_t rank() const { return static_cast<int32_t>(dims.size()); }
+  const char *dtypeName() const { return tessera_dtype_name(dtype); }
+
+  static TensorInfo from(const TesseraTensorDesc &d) {
+    TensorInfo info;
+    info.name = d.name;
+    info.dtype = d.dtype;
+    info.dims.assign(d.dims, d.dims + d.rank);
+    info.hasIndexRange = d.has_index_range != 0;
+    info.indexMin = d.index_min;
+    info.indexMax = d.index_max;
+    return info;
+  }
+};
+
+class Model {
+public:
+  /// Loads a model library; throws Error on any failure.
+  static Model load(const std::string &path) {
+    TesseraModel *m = nullptr;
+    detail::check(tessera_model_load(path.c_str(), &m));
+    return Model(m);
+  }
+
+  Model(Model &&other) noexcept : model_(std::exchange(other.model_, nullptr)) {}
+  Model &operator=(Model &&other) noexcept {
+    std::swap(model_, other.model_);
+    return *this;
+  }
+  Model(const Model &) = delete;
+  Model &operator=(const Model &) = delete;
+  ~Model() { tessera_model_unload(model_); }
+
+  uint32_t numInputs() const { return tessera_model_num_inputs(model_); }
+  uint32_t numOutputs() const { return tessera_model_num_outputs(model_); }
+  /// Throws Error (TESSERA_ERROR_INVALID_ARGUMENT) when i is out of range.
+  TensorInfo input(uint32_t i) const {
+    return describe(tessera_model_input(model_, i), "input", i);
+  }
+  TensorInfo output(uint32_t i) const {
+    return describe(tessera_model_output(model_, i), "output", i);
+  }
+  std::vector<TensorInfo> inputs() const {
+    std::vector<TensorInfo> v;
+    for (uint32_t i = 0; i < numInputs(); ++i)
+      v.push_back(input(i));
+    return v;
+  }
+  std::vector<TensorInfo> outputs() const {
+    std::vector<TensorInfo> v;
+    for (uint32_t i = 0; i < numOutputs(); ++i)
+      v.push_back(output(i));
+    return v;
+  }
+  /// Position of the named input/output, or -1.
+  int32_t findInput(const std::string &name) const {
+    return tessera_model_find_input(model_, name.c_str());
+  }
+  int32_t findOutput(const std::string &name) const {
+    return tessera_model_find_output(model_, name.c_str());
+  }
+  std::string compilerVersion() const {
+    return tessera_model_compiler_version(model_);
+  }
+  std::string targetCpu() const { return tessera_model_target_cpu(model_); }
+  std::string requiredCpuFeatures() const {
+    return tessera_model_required_cpu_features(model_);
+  }
+
+  const TesseraModel *get() const { return model_; }
+
+private:
+  explicit Model(TesseraModel *m) : model_(m) {}
+  static TensorInfo describe(const TesseraTensorDesc *d, const char *kind,
+                             uint32_t i) {
+    if (!d)
+      throw Error(TESSERA_ERROR_INVALID_ARGUMENT,
+                  std::string("no ") + kind + " " + std::to_string(i));
+    return TensorInfo::from(*d);
+  }
+
+  TesseraModel *model_;
+};
+
+/// A runtime-allocated output, owned.
+class Tensor {
+public:
+  explicit Tensor(TesseraTensor *t) : tensor_(t) {}
+  Tensor(Tensor &&other) noexcept
+      : tensor_(std::exchange(other.tensor_, nullptr)) {}
+  Tensor &operator=(Tensor &&other) noexcept {
+    std::swap(tensor_, other.tensor_);
+    return *this;
+  }
+  Tensor(const Tensor &) = delete;
+  Tensor &operator=(const Tensor &) = delete;
+  ~Tensor() { tessera_tensor_free(tensor_); }
+
+  std::string name() const { return tessera_tensor_name(tensor_); }
+  int32_t dtype() const { return tessera_tensor_dtype(tensor_); }
+  const char *dtypeName() const { return tessera_dtype_name(dtype()); }
+  std::vector<int64_t> dims() const {
+    const int64_t *d = tessera_tensor_dims(tensor_);
+    return std::vector<int64_t>(d, d + tessera_tensor_rank(tensor_));
+  }
+  int64_t numElements() const { return tessera_tensor_num_elements(tensor_); }
+  size_t byteSize() const { return tessera_tensor_byte_size(tensor_); }
+  void *data() { return tessera_tensor_data(tensor_); }
+  const void *data() const { return tessera_tensor_data(tensor_); }
+  /// Typed view; T must match dtype() (not checked).
+  template <typename T> const T *as() const {
+    return static_cast<const T *>(data());
+  }
+  template <typename T> T *as() { return static_cast<T *>(data()); }
+
+  TesseraTensor *get() const { return tensor_; }
+
+private:
+  TesseraTensor *tensor_;
+};
+
+/// One input; the caller keeps the data alive during run(). An empty name
+/// binds by position.
+struct Input {
+  std::string name;
+  const void *data = nullptr;
+  int32_t dtype = 0;
+  std::vector<int64_t> dims;
+
+  template <typename T>
+  static Input of(std::string name, const T *data, std::vector<int64_t> dims) {
+    return Input{std::move(name), data, dtypeOf<T>(), std::move(dims)};
+  }
+};
+
+/// A caller-provided output buffer; an empty name binds by position.
+struct OutputBuffer {
+  std::string name;
+  void *data = nullptr;
+  size_t byteSize = 0;
+};
+
+class Session {
+public:
+  /// numThreads 0 means all hardware threads.
+  explicit Session(const Model &model, int32_t numThreads = 0)
+      : numOutputs_(model.numOutputs()) {
+    detail::check(tessera_session_create(model.get(), numThreads, &session_));
+  }
+  Session(Session &&other) noexcept
+      : session_(std::exchange(other.session_, nullptr)),
+        numOutputs_(other.numOutputs_) {}
+  Session &operator=(Session &&other) noexcept {
+    std::swap(session_, other.session_);
+    std::swap(numOutputs_, other.numOutputs_);
+    return *this;
+  }
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+  ~Session() { tessera_session_destroy(session_); }
+
+  int32_t numThreads() const { return tessera_session_num_threads(session_); }
+
+  /// Runs once and returns every output, allocated by the runtime.
+  std::vector<Tensor> run(const std::vector<Input> &inputs) {
+    std::vector<TesseraInput> in = lower(inputs);
+    std::vector<TesseraTensor *> raw(numOutputs_, nullptr);
+    detail::check(
+        tessera_session_run_alloc(session_, in.data(), in.size(), raw.data()));
+    std::vector<Tensor> out;
+    out.reserve(raw.size());
+    for (TesseraTensor *t : raw)
+      out.emplace_back(t);
+    return out;
+  }
+
+  /// Runs once writing into caller-provided buffers.
+  void run(const std::vector<Input> &inputs,
+           const std::vector<OutputBuffer> &outputs) {
+    std::vector<TesseraInput> in = lower(inputs);
+    std::vector<TesseraOutputBuffer> out;
+    out.reserve(outputs.size());
+    for (const OutputBuffer &o : outputs)
+      out.push_back({o.name.empty() ? nullptr : o.name.c_str(), o.data,
+                     o.byteSize});
+    detail::check(tessera_session_run(session_, in.data(), in.size(),
+                                      out.data(), out.size()));
+  }
+
+  TesseraSession *get() const { return session_; }
+
+private:
+  static std::vector<TesseraInput> lower(const std::vector<Input> &inputs) {
+    std::vector<TesseraInput> in;
+    in.reserve(inputs.size());
+    for (const Input &i : inputs)
+      in.push_back({i.name.empty() ? nullptr : i.name.c_str(), i.data, i.dtype,
+                    static_cast<int32_t>(i.dims.size()), i.dims.data()});
+    return in;
+  }
+
+  TesseraSession *session_ = nullptr;
+  uint32_t numOutputs_ = 0;
+};
+
+} // namespace tessera
+
+#endif // TESSERA_RUNTIME_HPP

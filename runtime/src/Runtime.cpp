@@ -1,0 +1,955 @@
+//===- Runtime.cpp - the Tessera runtime C API ----------------------------===//
+//
+// Part of Tessera. Loading, descriptor and input checks, sessions and runs.
+// Every exported function catches everything: errors leave as statuses.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/runtime.h"
+
+#include "CpuFeatures.h"
+#include "ThreadPool.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+using namespace tessera;
+
+//===----------------------------------------------------------------------===//
+// Status
+//===----------------------------------------------------------------------===//
+
+struct TesseraStatus {
+  TesseraStatusCode code;
+  int32_t entryCode;
+  std::string message;
+};
+
+namespace {
+// Returned when even the status cannot be allocated; never freed.
+TesseraStatus gOutOfMemory{TESSERA_ERROR_OUT_OF_MEMORY, 0, "out of memory"};
+
+TesseraStatus *makeStatus(TesseraStatusCode code, std::string message,
+                          int32_t entryCode = 0) noexcept {
+  try {
+    return new TesseraStatus{code, entryCode, std::move(message)};
+  } catch (...) {
+    return &gOutOfMemory;
+  }
+}
+
+TesseraStatus *invalidArgument(std::string message) {
+  return makeStatus(TESSERA_ERROR_INVALID_ARGUMENT, std::move(message));
+}
+
+/// Runs f, turning any escaping exception into a status.
+template <typename F> TesseraStatus *guarded(F &&f) noexcept {
+  try {
+    return f();
+  } catch (const std::bad_alloc &) {
+    return &gOutOfMemory;
+  } catch (const std::exception &e) {
+    return makeStatus(TESSERA_ERROR_INTERNAL,
+                      std::string("internal error: ") + e.what());
+  } catch (...) {
+    return makeStatus(TESSERA_ERROR_INTERNAL, "internal error");
+  }
+}
+} // namespace
+
+TesseraStatusCode tessera_status_code(const TesseraStatus *status) {
+  return status ? status->code : TESSERA_OK;
+}
+
+const char *tessera_status_message(const TesseraStatus *status) {
+  return status ? status->message.c_str() : "";
+}
+
+int32_t tessera_status_entry_code(const TesseraStatus *status) {
+  return status ? status->entryCode : 0;
+}
+
+void tessera_status_free(TesseraStatus *status) {
+  if (status != &gOutOfMemory)
+    delete status;
+}
+
+//===----------------------------------------------------------------------===//
+// Element types
+//===----------------------------------------------------------------------===//
+
+const char *tessera_dtype_name(int32_t dtype) {
+  // ONNX TensorProto.DataType, including the types the runtime cannot run,
+  // so that messages about them still read well.
+  switch (dtype) {
+  case 0:
+    return "undefined";
+  case 1:
+    return "float32";
+  case 2:
+    return "uint8";
+  case 3:
+    return "int8";
+  case 4:
+    return "uint16";
+  case 5:
+    return "int16";
+  case 6:
+    return "int32";
+  case 7:
+    return "int64";
+  case 8:
+    return "string";
+  case 9:
+    return "bool";
+  case 10:
+    return "float16";
+  case 11:
+    return "float64";
+  case 12:
+    return "uint32";
+  case 13:
+    return "uint64";
+  case 14:
+    return "complex64";
+  case 15:
+    return "complex128";
+  case 16:
+    return "bfloat16";
+  case 17:
+    return "float8e4m3fn";
+  case 18:
+    return "float8e4m3fnuz";
+  case 19:
+    return "float8e5m2";
+  case 20:
+    return "float8e5m2fnuz";
+  case 21:
+    return "uint4";
+  case 22:
+    return "int4";
+  default:
+    return "unknown";
+  }
+}
+
+size_t tessera_dtype_size(int32_t dtype) {
+  switch (dtype) {
+  case TESSERA_DTYPE_UINT8:
+  case TESSERA_DTYPE_INT8:
+  case TESSERA_DTYPE_BOOL:
+    return 1;
+  case TESSERA_DTYPE_UINT16:
+  case TESSERA_DTYPE_INT16:
+  case TESSERA_DTYPE_FLOAT16:
+  case TESSERA_DTYPE_BFLOAT16:
+    return 2;
+  case TESSERA_DTYPE_FLOAT:
+  case TESSERA_DTYPE_INT32:
+  case TESSERA_DTYPE_UINT32:
+    return 4;
+  case TESSERA_DTYPE_INT64:
+  case TESSERA_DTYPE_DOUBLE:
+  case TESSERA_DTYPE_UINT64:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+uint32_t tessera_runtime_abi_version(void) { return TESSERA_ABI_VERSION; }
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::string dtypeString(int32_t dtype) {
+  std::string name = tessera_dtype_name(dtype);
+  if (name == "unknown")
+    name += " (" + std::to_string(dtype) + ")";
+  return name;
+}
+
+std::string formatDims(const int64_t *dims, int64_t rank) {
+  std::string s = "[";
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i)
+      s += ", ";
+    s += dims ? std::to_string(dims[i]) : "?";
+  }
+  return s + "]";
+}
+
+std::string formatIndex(const std::vector<int64_t> &index) {
+  return formatDims(index.data(), static_cast<int64_t>(index.size()));
+}
+
+bool isIntegerDType(int32_t dtype) {
+  switch (dtype) {
+  case TESSERA_DTYPE_UINT8:
+  case TESSERA_DTYPE_INT8:
+  case TESSERA_DTYPE_UINT16:
+  case TESSERA_DTYPE_INT16:
+  case TESSERA_DTYPE_INT32:
+  case TESSERA_DTYPE_INT64:
+  case TESSERA_DTYPE_UINT32:
+  case TESSERA_DTYPE_UINT64:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// Element count of a shape with known, non-negative dims; false on
+/// overflow (of the byte size too).
+bool countElements(const int64_t *dims, int32_t rank, size_t elemSize,
+                   int64_t &elements) {
+  int64_t n = 1;
+  for (int32_t i = 0; i < rank; ++i)
+    if (__builtin_mul_overflow(n, dims[i], &n))
+      return false;
+  int64_t bytes;
+  if (__builtin_mul_overflow(n, static_cast<int64_t>(elemSize), &bytes))
+    return false;
+  elements = n;
+  return true;
+}
+
+std::string nameList(const TesseraTensorDesc *descs, uint32_t count) {
+  std::string s;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (i)
+      s += ", ";
+    s += descs[i].name;
+  }
+  return s.empty() ? "none" : s;
+}
+
+std::string plural(size_t n, const char *word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Models
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// An open model library. Shared by the model handle and its sessions; the
+/// library is closed when the last of them goes away.
+struct Library {
+  void *handle = nullptr;
+  const TesseraModelDesc *desc = nullptr;
+  std::string path;
+
+  ~Library() {
+    if (handle)
+      dlclose(handle);
+  }
+};
+} // namespace
+
+struct TesseraModel {
+  std::shared_ptr<const Library> lib;
+};
+
+namespace {
+/// Checks one input or output of a descriptor; returns an error or "".
+std::string checkTensorDesc(const TesseraTensorDesc &t, const char *kind,
+                            uint32_t index) {
+  std::string what = std::string(kind) + " " + std::to_string(index);
+  if (!t.name || !*t.name)
+    return what + " has no name";
+  what = std::string(kind) + " '" + t.name + "'";
+  if (tessera_dtype_size(t.dtype) == 0)
+    return what + " has unsupported dtype " + dtypeString(t.dtype);
+  if (t.rank < 0)
+    return what + " has negative rank " + std::to_string(t.rank);
+  if (t.rank > 0 && !t.dims)
+    return what + " has rank " + std::to_string(t.rank) + " but no dims";
+  for (int32_t d = 0; d < t.rank; ++d)
+    if (t.dims[d] < -1)
+      return what + " has invalid dimension " + std::to_string(d) + " = " +
+             std::to_string(t.dims[d]);
+  if (t.has_index_range) {
+    if (!isIntegerDType(t.dtype))
+      return what + " has an index range but dtype " + dtypeString(t.dtype);
+    if (t.index_min > t.index_max)
+      return what + " has an empty index range [" +
+             std::to_string(t.index_min) + ", " + std::to_string(t.index_max) +
+             "]";
+  }
+  return "";
+}
+
+/// Checks that names are unique within one list.
+std::string checkUniqueNames(const TesseraTensorDesc *descs, uint32_t count,
+                             const char *kind) {
+  for (uint32_t i = 0; i < count; ++i)
+    for (uint32_t j = 0; j < i; ++j)
+      if (std::strcmp(descs[i].name, descs[j].name) == 0)
+        return std::string("two ") + kind + "s are named '" + descs[i].name +
+               "'";
+  return "";
+}
+
+std::string checkDescriptor(const TesseraModelDesc &d) {
+  if (d.num_inputs && !d.inputs)
+    return "it declares " + plural(d.num_inputs, "input") +
+           " but the input table is NULL";
+  if (d.num_outputs && !d.outputs)
+    return "it declares " + plural(d.num_outputs, "output") +
+           " but the output table is NULL";
+  if (!d.entry)
+    return "its entry function is NULL";
+  for (uint32_t i = 0; i < d.num_inputs; ++i)
+    if (std::string e = checkTensorDesc(d.inputs[i], "input", i); !e.empty())
+      return e;
+  for (uint32_t i = 0; i < d.num_outputs; ++i) {
+    if (std::string e = checkTensorDesc(d.outputs[i], "output", i); !e.empty())
+      return e;
+  }
+  if (std::string e = checkUniqueNames(d.inputs, d.num_inputs, "input");
+      !e.empty())
+    return e;
+  return checkUniqueNames(d.outputs, d.num_outputs, "output");
+}
+
+/// Checks required_cpu_features; returns an error or "".
+std::string checkCpuFeatures(const TesseraModelDesc &d,
+                             const std::string &path) {
+  if (!d.required_cpu_features)
+    return "";
+  std::vector<std::string> unknown, missing;
+  const std::string all = d.required_cpu_features;
+  size_t start = 0;
+  while (start <= all.size()) {
+    size_t comma = all.find(',', start);
+    if (comma == std::string::npos)
+      comma = all.size();
+    std::string name = all.substr(start, comma - start);
+    size_t b = name.find_first_not_of(" \t");
+    size_t e = name.find_last_not_of(" \t");
+    name = b == std::string::npos ? "" : name.substr(b, e - b + 1);
+    start = comma + 1;
+    if (name.empty())
+      continue;
+    switch (checkCpuFeature(name)) {
+    case CpuFeatureSupport::Supported:
+      break;
+    case CpuFeatureSupport::Missing:
+      missing.push_back(name);
+      break;
+    case CpuFeatureSupport::Unknown:
+      unknown.push_back(name);
+      break;
+    }
+  }
+  auto join = [](const std::vector<std::string> &v) {
+    std::string s;
+    for (const std::string &x : v)
+      s += (s.empty() ? "'" : ", '") + x + "'";
+    return s;
+  };
+  std::string target =
+      d.target_cpu && *d.target_cpu
+          ? std::string(" (it was compiled for '") + d.target_cpu + "')"
+          : "";
+  if (!unknown.empty())
+    return "model '" + path + "' requires CPU " +
+           (unknown.size() == 1 ? "feature " : "features ") + join(unknown) +
+           " that this runtime does not know";
+  if (!missing.empty())
+    return "model '" + path + "' requires CPU " +
+           (missing.size() == 1 ? "feature " : "features ") + join(missing) +
+           " that this CPU does not have" + target;
+  return "";
+}
+
+TesseraStatus *loadModel(const char *path, TesseraModel **out) {
+  if (!out)
+    return invalidArgument("tessera_model_load: out_model is NULL");
+  *out = nullptr;
+  if (!path)
+    return invalidArgument("tessera_model_load: path is NULL");
+  std::string p = path;
+
+  struct stat st;
+  if (::stat(path, &st) != 0)
+    return makeStatus(TESSERA_ERROR_LOAD, "cannot open model '" + p +
+                                              "': " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "cannot open model '" + p + "': it is a directory");
+
+  // Without a slash dlopen would search the library path instead.
+  std::string dlPath = p.find('/') == std::string::npos ? "./" + p : p;
+  auto lib = std::make_shared<Library>();
+  lib->path = p;
+  lib->handle = dlopen(dlPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib->handle) {
+    const char *err = dlerror();
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "cannot load model '" + p +
+                          "': not a loadable shared library (" +
+                          (err ? err : "unknown dlopen error") + ")");
+  }
+  dlerror();
+  void *sym = dlsym(lib->handle, TESSERA_MODEL_SYMBOL);
+  if (!sym)
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "'" + p + "' is not a Tessera model: it does not export '" +
+                          TESSERA_MODEL_SYMBOL + "'");
+  lib->desc = static_cast<const TesseraModelDesc *>(sym);
+
+  // The version comes first: with another version the rest of the layout
+  // may differ.
+  if (lib->desc->abi_version != TESSERA_ABI_VERSION)
+    return makeStatus(TESSERA_ERROR_ABI_VERSION,
+                      "model '" + p + "' uses Tessera ABI version " +
+                          std::to_string(lib->desc->abi_version) +
+                          ", but this runtime supports version " +
+                          std::to_string(TESSERA_ABI_VERSION));
+  if (std::string e = checkDescriptor(*lib->desc); !e.empty())
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "model '" + p + "' has a malformed descriptor: " + e);
+  if (std::string e = checkCpuFeatures(*lib->desc, p); !e.empty())
+    return makeStatus(TESSERA_ERROR_CPU_FEATURE, e);
+
+  *out = new TesseraModel{std::move(lib)};
+  return nullptr;
+}
+} // namespace
+
+TesseraStatus *tessera_model_load(const char *path, TesseraModel **out_model) {
+  return guarded([&] { return loadModel(path, out_model); });
+}
+
+void tessera_model_unload(TesseraModel *model) { delete model; }
+
+uint32_t tessera_model_num_inputs(const TesseraModel *model) {
+  return model ? model->lib->desc->num_inputs : 0;
+}
+
+uint32_t tessera_model_num_outputs(const TesseraModel *model) {
+  return model ? model->lib->desc->num_outputs : 0;
+}
+
+const TesseraTensorDesc *tessera_model_input(const TesseraModel *model,
+                                             uint32_t index) {
+  if (!model || index >= model->lib->desc->num_inputs)
+    return nullptr;
+  return &model->lib->desc->inputs[index];
+}
+
+const TesseraTensorDesc *tessera_model_output(const TesseraModel *model,
+                                              uint32_t index) {
+  if (!model || index >= model->lib->desc->num_outputs)
+    return nullptr;
+  return &model->lib->desc->outputs[index];
+}
+
+namespace {
+int32_t findByName(const TesseraTensorDesc *descs, uint32_t count,
+                   const char *name) {
+  if (!name)
+    return -1;
+  for (uint32_t i = 0; i < count; ++i)
+    if (std::strcmp(descs[i].name, name) == 0)
+      return static_cast<int32_t>(i);
+  return -1;
+}
+
+const char *orEmpty(const char *s) { return s ? s : ""; }
+} // namespace
+
+int32_t tessera_model_find_input(const TesseraModel *model, const char *name) {
+  if (!model)
+    return -1;
+  const TesseraModelDesc *d = model->lib->desc;
+  return findByName(d->inputs, d->num_inputs, name);
+}
+
+int32_t tessera_model_find_output(const TesseraModel *model,
+                                  const char *name) {
+  if (!model)
+    return -1;
+  const TesseraModelDesc *d = model->lib->desc;
+  return findByName(d->outputs, d->num_outputs, name);
+}
+
+const char *tessera_model_compiler_version(const TesseraModel *m) {
+  return m ? orEmpty(m->lib->desc->compiler_version) : "";
+}
+
+const char *tessera_model_target_cpu(const TesseraModel *m) {
+  return m ? orEmpty(m->lib->desc->target_cpu) : "";
+}
+
+const char *tessera_model_required_cpu_features(const TesseraModel *m) {
+  return m ? orEmpty(m->lib->desc->required_cpu_features) : "";
+}
+
+//===----------------------------------------------------------------------===//
+// Sessions
+//===----------------------------------------------------------------------===//
+
+struct TesseraSession {
+  std::shared_ptr<const Library> lib;
+  std::unique_ptr<ThreadPool> pool;
+  TesseraExecContext ctx;
+  // Runs on one session take turns: the pool runs one job at a time.
+  std::mutex runMutex;
+};
+
+namespace {
+constexpr int32_t kMaxThreads = 1024;
+
+void parallelForThunk(const TesseraExecContext *ctx, int64_t n,
+                      TesseraParallelBody body, void *closure) noexcept {
+  if (!ctx || !ctx->runtime_private) {
+    if (n > 0 && body)
+      body(closure, 0, n);
+    return;
+  }
+  static_cast<ThreadPool *>(ctx->runtime_private)
+      ->parallelFor(n, body, closure);
+}
+
+TesseraStatus *createSession(const TesseraModel *model, int32_t numThreads,
+                             TesseraSession **out) {
+  if (!out)
+    return invalidArgument("tessera_session_create: out is NULL");
+  *out = nullptr;
+  if (!model)
+    return invalidArgument("tessera_session_create: model is NULL");
+  if (numThreads < 0 || numThreads > kMaxThreads)
+    return invalidArgument("thread count " + std::to_string(numThreads) +
+                           " is out of range: expected 0 (all cores) to " +
+                           std::to_string(kMaxThreads));
+  if (numThreads == 0)
+    numThreads = static_cast<int32_t>(std::max(
+        1u, std::min<unsigned>(std::thread::hardware_concurrency(),
+                               static_cast<unsigned>(kMaxThreads))));
+
+  auto session = std::make_unique<TesseraSession>();
+  session->lib = model->lib;
+  try {
+    session->pool = std::make_unique<ThreadPool>(numThreads);
+  } catch (const std::system_error &e) {
+    return makeStatus(TESSERA_ERROR_INTERNAL,
+                      "cannot start " + std::to_string(numThreads) +
+                          " threads: " + e.what());
+  }
+  session->ctx.abi_version = TESSERA_ABI_VERSION;
+  session->ctx.num_threads = session->pool->numThreads();
+  session->ctx.parallel_for = parallelForThunk;
+  session->ctx.runtime_private = session->pool.get();
+  *out = session.release();
+  return nullptr;
+}
+} // namespace
+
+TesseraStatus *tessera_session_create(const TesseraModel *model,
+                                      int32_t num_threads,
+                                      TesseraSession **out) {
+  return guarded([&] { return createSession(model, num_threads, out); });
+}
+
+void tessera_session_destroy(TesseraSession *session) { delete session; }
+
+int32_t tessera_session_num_threads(const TesseraSession *s) {
+  return s ? s->ctx.num_threads : 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Tensors
+//===----------------------------------------------------------------------===//
+
+struct TesseraTensor {
+  std::string name;
+  int32_t dtype = 0;
+  std::vector<int64_t> dims;
+  int64_t numElements = 0;
+  size_t byteSize = 0;
+  void *data = nullptr;
+
+  ~TesseraTensor() { std::free(data); }
+};
+
+void tessera_tensor_free(TesseraTensor *tensor) { delete tensor; }
+
+const char *tessera_tensor_name(const TesseraTensor *t) {
+  return t ? t->name.c_str() : "";
+}
+
+int32_t tessera_tensor_dtype(const TesseraTensor *t) {
+  return t ? t->dtype : 0;
+}
+
+int32_t tessera_tensor_rank(const TesseraTensor *t) {
+  return t ? static_cast<int32_t>(t->dims.size()) : 0;
+}
+
+const int64_t *tessera_tensor_dims(const TesseraTensor *t) {
+  return t ? t->dims.data() : nullptr;
+}
+
+int64_t tessera_tensor_num_elements(const TesseraTensor *t) {
+  return t ? t->numElements : 0;
+}
+
+size_t tessera_tensor_byte_size(const TesseraTensor *t) {
+  return t ? t->byteSize : 0;
+}
+
+void *tessera_tensor_data(TesseraTensor *t) { return t ? t->data : nullptr; }
+
+//===----------------------------------------------------------------------===//
+// Running
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The byte range of a bound buffer, for overlap checks.
+struct Span {
+  const char *kind;
+  const char *name;
+  uintptr_t begin;
+  uintptr_t end;
+};
+
+/// Size in bytes of a descriptor's tensor; its dims must all be static.
+TesseraStatus *staticSize(const TesseraTensorDesc &d, const char *kind,
+                          size_t &bytes) {
+  for (int32_t i = 0; i < d.rank; ++i)
+    if (d.dims[i] < 0)
+      return invalidArgument(
+          std::string(kind) + " '" + d.name + "': dimension " +
+          std::to_string(i) +
+          " is dynamic in the model, and ABI version 1 cannot pass shapes "
+          "to compiled code; compile the model with --shape to pin it");
+  int64_t elements;
+  size_t elemSize = tessera_dtype_size(d.dtype);
+  if (!countElements(d.dims, d.rank, elemSize, elements))
+    return invalidArgument(std::string(kind) + " '" + d.name + "': shape " +
+                           formatDims(d.dims, d.rank) + " is too large");
+  bytes = static_cast<size_t>(elements) * elemSize;
+  return nullptr;
+}
+
+/// Resolves the model position of entry i of a caller's array.
+TesseraStatus *bindPosition(const char *name, size_t i,
+                            const TesseraTensorDesc *descs, uint32_t count,
+                            const char *kind, std::vector<bool> &bound,
+                            uint32_t &pos) {
+  if (name) {
+    int32_t found = findByName(descs, count, name);
+    if (found < 0)
+      return invalidArgument(std::string("unknown ") + kind + " '" + name +
+                             "' (" + kind + "s: " + nameList(descs, count) +
+                             ")");
+    pos = static_cast<uint32_t>(found);
+  } else {
+    pos = static_cast<uint32_t>(i);
+  }
+  if (bound[pos])
+    return invalidArgument(std::string(kind) + " '" + descs[pos].name +
+                           "' is given more than once");
+  bound[pos] = true;
+  return nullptr;
+}
+
+template <typename T>
+TesseraStatus *checkRange(const TesseraTensorDesc &d, const void *data,
+                          int64_t count) {
+  const T *values = static_cast<const T *>(data);
+  for (int64_t i = 0; i < count; ++i) {
+    T v = values[i];
+    bool below, above;
+    if constexpr (std::is_signed_v<T>) {
+      below = static_cast<int64_t>(v) < d.index_min;
+      above = static_cast<int64_t>(v) > d.index_max;
+    } else {
+      // index_max >= index_min, so a negative max excludes every value.
+      below = d.index_min > 0 && static_cast<uint64_t>(v) <
+                                     static_cast<uint64_t>(d.index_min);
+      above = d.index_max < 0 ||
+              static_cast<uint64_t>(v) > static_cast<uint64_t>(d.index_max);
+    }
+    if (!below && !above)
+      continue;
+    std::vector<int64_t> index(d.rank);
+    int64_t rest = i;
+    for (int32_t k = d.rank - 1; k >= 0; --k) {
+      index[k] = rest % d.dims[k];
+      rest /= d.dims[k];
+    }
+    std::string value = std::is_signed_v<T>
+                            ? std::to_string(static_cast<int64_t>(v))
+                            : std::to_string(static_cast<uint64_t>(v));
+    return invalidArgument("input '" + std::string(d.name) + "': value " +
+                           value + " at index " + formatIndex(index) +
+                           " is out of range [" + std::to_string(d.index_min) +
+                           ", " + std::to_string(d.index_max) + "]");
+  }
+  return nullptr;
+}
+
+TesseraStatus *checkIndexRange(const TesseraTensorDesc &d, const void *data,
+                               int64_t count) {
+  switch (d.dtype) {
+  case TESSERA_DTYPE_INT8:
+    return checkRange<int8_t>(d, data, count);
+  case TESSERA_DTYPE_UINT8:
+    return checkRange<uint8_t>(d, data, count);
+  case TESSERA_DTYPE_INT16:
+    return checkRange<int16_t>(d, data, count);
+  case TESSERA_DTYPE_UINT16:
+    return checkRange<uint16_t>(d, data, count);
+  case TESSERA_DTYPE_INT32:
+    return checkRange<int32_t>(d, data, count);
+  case TESSERA_DTYPE_UINT32:
+    return checkRange<uint32_t>(d, data, count);
+  case TESSERA_DTYPE_INT64:
+    return checkRange<int64_t>(d, data, count);
+  case TESSERA_DTYPE_UINT64:
+    return checkRange<uint64_t>(d, data, count);
+  default:
+    return nullptr; // rejected when the model was loaded
+  }
+}
+
+TesseraStatus *checkPointer(const void *data, size_t bytes, size_t elemSize,
+                            const char *kind, const char *name) {
+  if (bytes == 0)
+    return nullptr;
+  if (!data)
+    return invalidArgument(std::string(kind) + " '" + name +
+                           "': data pointer is NULL");
+  if (reinterpret_cast<uintptr_t>(data) % elemSize != 0)
+    return invalidArgument(std::string(kind) + " '" + name +
+                           "': data pointer is not aligned to " +
+                           std::to_string(elemSize) +
+                           " bytes (its element size)");
+  return nullptr;
+}
+
+/// Checks the caller's inputs against the descriptor and fills ptrs (in
+/// model order).
+TesseraStatus *bindInputs(const TesseraModelDesc &desc,
+                          const TesseraInput *inputs, size_t numInputs,
+                          std::vector<void *> &ptrs,
+                          std::vector<Span> &spans) {
+  if (numInputs != desc.num_inputs)
+    return invalidArgument("expected " + plural(desc.num_inputs, "input") +
+                           ", got " + std::to_string(numInputs));
+  if (numInputs && !inputs)
+    return invalidArgument("the input array is NULL");
+  ptrs.assign(desc.num_inputs, nullptr);
+  std::vector<bool> bound(desc.num_inputs, false);
+  for (size_t i = 0; i < numInputs; ++i) {
+    const TesseraInput &in = inputs[i];
+    uint32_t pos;
+    if (TesseraStatus *s = bindPosition(in.name, i, desc.inputs,
+                                        desc.num_inputs, "input", bound, pos))
+      return s;
+    const TesseraTensorDesc &d = desc.inputs[pos];
+    std::string what = "input '" + std::string(d.name) + "'";
+    if (in.dtype != d.dtype)
+      return invalidArgument(what + ": expected dtype " + dtypeString(d.dtype) +
+                             ", got " + dtypeString(in.dtype));
+    if (in.rank != d.rank)
+      return invalidArgument(what + ": expected rank " +
+                             std::to_string(d.rank) + " " +
+                             formatDims(d.dims, d.rank) + ", got rank " +
+                             std::to_string(in.rank));
+    if (in.rank > 0 && !in.dims)
+      return invalidArgument(what + ": dims is NULL for rank " +
+                             std::to_string(in.rank));
+    size_t bytes;
+    if (TesseraStatus *s = staticSize(d, "input", bytes))
+      return s;
+    for (int32_t k = 0; k < d.rank; ++k)
+      if (in.dims[k] != d.dims[k])
+        return invalidArgument(what + ": dimension " + std::to_string(k) +
+                               " is " + std::to_string(in.dims[k]) +
+                               ", expected " + std::to_string(d.dims[k]) +
+                               " (expected shape " +
+                               formatDims(d.dims, d.rank) + ", got " +
+                               formatDims(in.dims, in.rank) + ")");
+    size_t elemSize = tessera_dtype_size(d.dtype);
+    if (TesseraStatus *s =
+            checkPointer(in.data, bytes, elemSize, "input", d.name))
+      return s;
+    if (d.has_index_range)
+      if (TesseraStatus *s = checkIndexRange(
+              d, in.data, static_cast<int64_t>(bytes / elemSize)))
+        return s;
+    // The entry's signature is not const-qualified; compiled code only
+    // reads its inputs.
+    ptrs[pos] = const_cast<void *>(in.data);
+    uintptr_t begin = reinterpret_cast<uintptr_t>(in.data);
+    if (bytes)
+      spans.push_back({"input", d.name, begin, begin + bytes});
+  }
+  return nullptr;
+}
+
+/// Outputs must not overlap inputs or each other: compiled code assumes its
+/// buffers do not alias.
+TesseraStatus *checkOverlaps(const std::vector<Span> &spans,
+                             size_t firstOutput) {
+  for (size_t i = firstOutput; i < spans.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (spans[i].begin < spans[j].end && spans[j].begin < spans[i].end)
+        return invalidArgument(std::string("output '") + spans[i].name +
+                               "' overlaps " + spans[j].kind + " '" +
+                               spans[j].name + "'");
+  return nullptr;
+}
+
+TesseraStatus *callEntry(TesseraSession &session,
+                         const std::vector<void *> &inputs,
+                         const std::vector<void *> &outputs) {
+  int32_t rc;
+  {
+    std::lock_guard<std::mutex> lock(session.runMutex);
+    rc = session.lib->desc->entry(inputs.data(), outputs.data(), &session.ctx);
+  }
+  if (rc != 0)
+    return makeStatus(TESSERA_ERROR_ENTRY,
+                      "model '" + session.lib->path +
+                          "' failed: its entry function returned error code " +
+                          std::to_string(rc),
+                      rc);
+  return nullptr;
+}
+
+TesseraStatus *run(TesseraSession *session, const TesseraInput *inputs,
+                   size_t numInputs, const TesseraOutputBuffer *outputs,
+                   size_t numOutputs) {
+  if (!session)
+    return invalidArgument("tessera_session_run: session is NULL");
+  const TesseraModelDesc &desc = *session->lib->desc;
+  std::vector<void *> inPtrs;
+  std::vector<Span> spans;
+  if (TesseraStatus *s = bindInputs(desc, inputs, numInputs, inPtrs, spans))
+    return s;
+
+  if (numOutputs != desc.num_outputs)
+    return invalidArgument("expected " + plural(desc.num_outputs, "output buffer") +
+                           ", got " + std::to_string(numOutputs));
+  if (numOutputs && !outputs)
+    return invalidArgument("the output array is NULL");
+  std::vector<void *> outPtrs(desc.num_outputs, nullptr);
+  std::vector<bool> bound(desc.num_outputs, false);
+  size_t firstOutput = spans.size();
+  for (size_t i = 0; i < numOutputs; ++i) {
+    const TesseraOutputBuffer &out = outputs[i];
+    uint32_t pos;
+    if (TesseraStatus *s = bindPosition(out.name, i, desc.outputs,
+                                        desc.num_outputs, "output", bound, pos))
+      return s;
+    const TesseraTensorDesc &d = desc.outputs[pos];
+    size_t bytes;
+    if (TesseraStatus *s = staticSize(d, "output", bytes))
+      return s;
+    if (out.byte_size < bytes)
+      return invalidArgument("output '" + std::string(d.name) + "': buffer has " +
+                             std::to_string(out.byte_size) +
+                             " bytes, expected at least " +
+                             std::to_string(bytes) + " (" +
+                             dtypeString(d.dtype) + " " +
+                             formatDims(d.dims, d.rank) + ")");
+    if (TesseraStatus *s = checkPointer(out.data, bytes,
+                                        tessera_dtype_size(d.dtype), "output",
+                                        d.name))
+      return s;
+    outPtrs[pos] = out.data;
+    uintptr_t begin = reinterpret_cast<uintptr_t>(out.data);
+    if (bytes)
+      spans.push_back({"output", d.name, begin, begin + bytes});
+  }
+  if (TesseraStatus *s = checkOverlaps(spans, firstOutput))
+    return s;
+  return callEntry(*session, inPtrs, outPtrs);
+}
+
+TesseraStatus *runAlloc(TesseraSession *session, const TesseraInput *inputs,
+                        size_t numInputs, TesseraTensor **outTensors) {
+  if (!outTensors)
+    return invalidArgument("tessera_session_run_alloc: out_tensors is NULL");
+  if (!session)
+    return invalidArgument("tessera_session_run_alloc: session is NULL");
+  const TesseraModelDesc &desc = *session->lib->desc;
+  for (uint32_t i = 0; i < desc.num_outputs; ++i)
+    outTensors[i] = nullptr;
+
+  std::vector<void *> inPtrs;
+  std::vector<Span> spans;
+  if (TesseraStatus *s = bindInputs(desc, inputs, numInputs, inPtrs, spans))
+    return s;
+
+  std::vector<std::unique_ptr<TesseraTensor>> tensors;
+  std::vector<void *> outPtrs;
+  for (uint32_t i = 0; i < desc.num_outputs; ++i) {
+    const TesseraTensorDesc &d = desc.outputs[i];
+    size_t bytes;
+    if (TesseraStatus *s = staticSize(d, "output", bytes))
+      return s;
+    auto t = std::make_unique<TesseraTensor>();
+    t->name = d.name;
+    t->dtype = d.dtype;
+    t->dims.assign(d.dims, d.dims + d.rank);
+    t->numElements = static_cast<int64_t>(bytes / tessera_dtype_size(d.dtype));
+    t->byteSize = bytes;
+    // aligned_alloc wants a multiple of the alignment, and a real pointer
+    // even for empty tensors.
+    size_t capacity = (bytes + 63) / 64 * 64;
+    t->data = std::aligned_alloc(64, capacity ? capacity : 64);
+    if (!t->data)
+      return makeStatus(TESSERA_ERROR_OUT_OF_MEMORY,
+                        "out of memory allocating " + std::to_string(bytes) +
+                            " bytes for output '" + d.name + "'");
+    std::memset(t->data, 0, bytes);
+    outPtrs.push_back(t->data);
+    tensors.push_back(std::move(t));
+  }
+  if (TesseraStatus *s = callEntry(*session, inPtrs, outPtrs))
+    return s;
+  for (uint32_t i = 0; i < desc.num_outputs; ++i)
+    outTensors[i] = tensors[i].release();
+  return nullptr;
+}
+} // namespace
+
+TesseraStatus *tessera_session_run(TesseraSession *session,
+                                   const TesseraInput *inputs,
+                                   size_t num_inputs,
+                                   const TesseraOutputBuffer *outputs,
+                                   size_t num_outputs) {
+  return guarded(
+      [&] { return run(session, inputs, num_inputs, outputs, num_outputs); });
+}
+
+TesseraStatus *tessera_session_run_alloc(TesseraSession *session,
+                                         const TesseraInput *inputs,
+                                         size_t num_inputs,
+                                         TesseraTensor **out_tensors) {
+  return guarded(
+      [&] { return runAlloc(session, inputs, num_inputs, out_tensors); });
+}

@@ -1,0 +1,286 @@
+#!/usr/bin/env node
+// ONNX Runtime (CPU) as Tessera's reference oracle and benchmark peer.
+//
+//   node tools/ort/run.js MODEL.onnx --input NAME=FILE.npy ... [--input FILE.npy ...]
+//        [--output-dir DIR] [--threads N] [--bench N] [--quiet]
+//
+// Inputs are .npy files (little-endian, C order): f2 f4 f8 i1 i2 i4 i8 u1 u2
+// u4 u8 b1. Without NAME=, the i-th --input is the model's i-th input. Each output is written to DIR/NAME.npy, with '/' and ':' in NAME
+// replaced by '_' (as tessera-run does). With --bench N, runs once to warm up,
+// then N timed runs, and prints
+//   latency: median X ms, min Y ms, max Z ms (N runs, T threads)
+// The session uses intraOpNumThreads = --threads (default 1),
+// interOpNumThreads 1, sequential execution and graphOptimizationLevel 'all'.
+// Any error prints `ort-run: error: ...` and exits 1.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+
+const PROG = 'ort-run';
+
+class UsageError extends Error {}
+
+function fail(message) {
+  process.stderr.write(`${PROG}: error: ${message}\n`);
+  process.exit(1);
+}
+
+// onnxruntime-node lives next to this script, whatever the cwd is.
+function loadOrt() {
+  const dir = path.join(__dirname, 'node_modules', 'onnxruntime-node');
+  try {
+    return require(dir);
+  } catch (e) {
+    fail(`cannot load onnxruntime-node from ${dir} (run scripts/setup.sh): ${e.message}`);
+  }
+}
+
+// ---------------------------------------------------------------- NPY I/O
+
+// numpy descr (without byte order) <-> ONNX Runtime tensor type.
+const DTYPES = {
+  f2: { ort: 'float16', size: 2, array: Uint16Array },
+  f4: { ort: 'float32', size: 4, array: Float32Array },
+  f8: { ort: 'float64', size: 8, array: Float64Array },
+  i1: { ort: 'int8', size: 1, array: Int8Array },
+  i2: { ort: 'int16', size: 2, array: Int16Array },
+  i4: { ort: 'int32', size: 4, array: Int32Array },
+  i8: { ort: 'int64', size: 8, array: BigInt64Array },
+  u1: { ort: 'uint8', size: 1, array: Uint8Array },
+  u2: { ort: 'uint16', size: 2, array: Uint16Array },
+  u4: { ort: 'uint32', size: 4, array: Uint32Array },
+  u8: { ort: 'uint64', size: 8, array: BigUint64Array },
+  b1: { ort: 'bool', size: 1, array: Uint8Array },
+};
+const ORT_TO_DESCR = {};
+for (const [k, v] of Object.entries(DTYPES)) ORT_TO_DESCR[v.ort] = k;
+
+function readNpy(file) {
+  let buf;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`cannot read '${file}': ${e.message}`);
+  }
+  const bad = (why) => new Error(`'${file}' is not a supported .npy file: ${why}`);
+  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY')
+    throw bad('missing the \\x93NUMPY magic');
+  const major = buf[6];
+  let headerLen;
+  let start;
+  if (major === 1) {
+    headerLen = buf.readUInt16LE(8);
+    start = 10;
+  } else if (major === 2 || major === 3) {
+    if (buf.length < 12) throw bad('truncated header');
+    headerLen = buf.readUInt32LE(8);
+    start = 12;
+  } else {
+    throw bad(`format version ${major}`);
+  }
+  if (start + headerLen > buf.length) throw bad('truncated header');
+  const header = buf.toString(major === 3 ? 'utf8' : 'latin1', start, start + headerLen);
+  const descrM = /'descr'\s*:\s*'([^']*)'/.exec(header);
+  const fortranM = /'fortran_order'\s*:\s*(True|False)/.exec(header);
+  const shapeM = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
+  if (!descrM || !fortranM || !shapeM) throw bad(`cannot parse header ${header.trim()}`);
+  if (fortranM[1] === 'True') throw bad('Fortran order (write it C-contiguous)');
+  const descr = descrM[1];
+  const order = descr[0];
+  const code = descr.slice(1);
+  const dt = DTYPES[code];
+  if (!dt || !'<|='.includes(order) || (order === '|' && dt.size !== 1))
+    throw bad(`dtype '${descr}' (supported: little-endian ${Object.keys(DTYPES).join(' ')})`);
+  const dims = shapeM[1]
+    .split(',')
+    .map((s) => s.trim().replace(/L$/, ''))
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      if (!/^\d+$/.test(s)) throw bad(`bad shape entry '${s}'`);
+      return Number(s);
+    });
+  const count = dims.reduce((a, b) => a * b, 1);
+  const offset = start + headerLen;
+  const bytes = count * dt.size;
+  if (buf.length - offset !== bytes)
+    throw bad(`expected ${bytes} data bytes for shape (${dims.join(', ')}), found ${buf.length - offset}`);
+  // Copy into a fresh, aligned ArrayBuffer.
+  const ab = new ArrayBuffer(bytes);
+  new Uint8Array(ab).set(buf.subarray(offset, offset + bytes));
+  return { type: dt.ort, dims, data: new dt.array(ab) };
+}
+
+function npyBytes(descr, dims, data) {
+  const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+  // Pad with spaces so that the data starts at a multiple of 64 bytes.
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const pre = Buffer.alloc(10);
+  pre.write('\x93NUMPY', 0, 'latin1');
+  pre[6] = 1;
+  pre[7] = 0;
+  pre.writeUInt16LE(header.length, 8);
+  const payload = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.concat([pre, Buffer.from(header, 'latin1'), payload]);
+}
+
+function writeNpy(file, tensor) {
+  const code = ORT_TO_DESCR[tensor.type];
+  if (!code) throw new Error(`cannot write an output of type '${tensor.type}' as .npy`);
+  const order = DTYPES[code].size === 1 ? '|' : '<';
+  let data = tensor.data;
+  if (tensor.type === 'float16' && !(data instanceof Uint16Array))
+    data = new Uint16Array(data.buffer, data.byteOffset, data.length); // Float16Array
+  fs.writeFileSync(file, npyBytes(order + code, tensor.dims, data));
+}
+
+// ---------------------------------------------------------------- CLI
+
+function parseArgs(argv) {
+  const args = { model: null, inputs: [], outputDir: null, threads: 1, bench: 0, quiet: false };
+  const intArg = (name, v, min) => {
+    if (v === undefined || !/^\d+$/.test(v) || Number(v) < min)
+      throw new UsageError(`${name} expects an integer >= ${min}, got '${v === undefined ? '' : v}'`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; ++i) {
+    let a = argv[i];
+    let value;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const takes = ['--input', '--output-dir', '--threads', '--bench'];
+    if (eq > 0 && takes.includes(a.slice(0, eq))) {
+      value = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    } else if (takes.includes(a)) {
+      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
+      value = argv[++i];
+    }
+    switch (a) {
+      case '--input': args.inputs.push(value); break;
+      case '--output-dir': args.outputDir = value; break;
+      case '--threads': args.threads = intArg('--threads', value, 1); break;
+      case '--bench': args.bench = intArg('--bench', value, 1); break;
+      case '--quiet': args.quiet = true; break;
+      case '-h':
+      case '--help':
+        process.stdout.write(
+          'usage: node run.js MODEL.onnx --input [NAME=]FILE.npy ... [--output-dir DIR]\n' +
+          '                   [--threads N] [--bench N] [--quiet]\n');
+        process.exit(0);
+        break;
+      default:
+        if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
+        if (args.model) throw new UsageError(`unexpected argument '${a}' (model is '${args.model}')`);
+        args.model = a;
+    }
+  }
+  if (!args.model) throw new UsageError('no model given');
+  return args;
+}
+
+// Binds each --input to a model input name. "NAME=FILE" binds by name when
+// NAME is an input of the model; otherwise the i-th --input is the model's
+// i-th input (as in tessera-run).
+function bindInputs(specs, inputNames) {
+  const feeds = new Map();
+  for (const [index, spec] of specs.entries()) {
+    let name = null;
+    let file = spec;
+    const eq = spec.indexOf('=');
+    if (eq > 0 && inputNames.includes(spec.slice(0, eq))) {
+      name = spec.slice(0, eq);
+      file = spec.slice(eq + 1);
+    } else if (eq > 0 && !fs.existsSync(spec)) {
+      throw new Error(`--input ${spec}: '${spec.slice(0, eq)}' is not an input of the model ` +
+                      `(inputs: ${inputNames.join(', ')})`);
+    } else {
+      if (index >= inputNames.length)
+        throw new Error(`--input ${spec}: input #${index + 1} given, but the model has ` +
+                        `${inputNames.length} input(s)`);
+      name = inputNames[index];
+    }
+    if (feeds.has(name)) throw new Error(`input '${name}' given twice`);
+    feeds.set(name, file);
+  }
+  const missing = inputNames.filter((n) => !feeds.has(n));
+  if (missing.length) throw new Error(`missing input(s): ${missing.join(', ')}`);
+  return feeds;
+}
+
+const sanitize = (name) => name.replace(/[/:]/g, '_');
+
+function fmt(ms) {
+  return ms.toFixed(3);
+}
+
+async function main() {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    fail(e.message);
+  }
+  const ort = loadOrt();
+  ort.env.logLevel = 'error';
+
+  let session;
+  try {
+    session = await ort.InferenceSession.create(args.model, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      intraOpNumThreads: args.threads,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    fail(`cannot load '${args.model}': ${e.message}`);
+  }
+
+  const feeds = {};
+  try {
+    for (const [name, file] of bindInputs(args.inputs, session.inputNames)) {
+      const t = readNpy(file);
+      feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    }
+  } catch (e) {
+    fail(e.message);
+  }
+
+  let results;
+  try {
+    results = await session.run(feeds);
+    if (args.bench > 0) {
+      const times = [];
+      for (let i = 0; i < args.bench; ++i) {
+        const t0 = process.hrtime.bigint();
+        await session.run(feeds);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      times.sort((a, b) => a - b);
+      const n = times.length;
+      const median = n % 2 ? times[(n - 1) / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+      process.stdout.write(
+        `latency: median ${fmt(median)} ms, min ${fmt(times[0])} ms, max ${fmt(times[n - 1])} ms ` +
+        `(${n} runs, ${args.threads} threads)\n`);
+    }
+  } catch (e) {
+    fail(`run failed: ${e.message}`);
+  }
+
+  try {
+    if (args.outputDir) fs.mkdirSync(args.outputDir, { recursive: true });
+    for (const name of session.outputNames) {
+      const t = results[name];
+      if (args.outputDir) writeNpy(path.join(args.outputDir, sanitize(name) + '.npy'), t);
+      if (!args.quiet && !args.bench)
+        process.stdout.write(`output ${name}: ${t.type} [${t.dims.join('x')}]\n`);
+    }
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+main().catch((e) => fail(e && e.message ? e.message : String(e)));
