@@ -237,10 +237,6 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
       if (!imp::elementType(dt, ctx))
         return "data type " + imp::dataTypeName(dt) + " is not supported";
     }
-  if ((op == "LayerNormalization" || op == "Dropout") && node.output_size() > 1)
-    for (int i = 1; i < node.output_size(); ++i)
-      if (!node.output(i).empty())
-        return op + " with more than one output is not supported";
   if (opset >= 18 && !axesWasAttribute(op, opset) && op.rfind("Reduce", 0) == 0 &&
       op != "ReduceSum" && node.input_size() > 1 && !node.input(1).empty()) {
     std::vector<int64_t> axes;
@@ -573,9 +569,17 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
     state.addAttribute("perm", builder.getI64ArrayAttr(perm));
   }
 
-  // Results: ONNX's inferred types where it has them.
+  // Results: ONNX's inferred types where it has them. Optional outputs that
+  // are absent (empty names) get no result.
+  SmallVector<std::string> outputs;
+  for (const auto &out : node.output())
+    outputs.push_back(out);
+  // Trailing absent outputs get no result; LayerNormalization's InvStdDev
+  // without Mean still gets a (unused) Mean result before it.
+  while (!outputs.empty() && outputs.back().empty())
+    outputs.pop_back();
   SmallVector<bool> known;
-  for (const auto &out : node.output()) {
+  for (const auto &out : outputs) {
     Type t = typeOf(out);
     known.push_back(bool(t));
     state.types.push_back(t ? t : UnrankedTensorType::get(builder.getF32Type()));
@@ -593,7 +597,7 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
   bool changed;
   if (failed(dialect::refineResultTypes(created, changed)))
     return error("type inference failed");
-  for (auto [out, result] : llvm::zip(node.output(), created->getResults()))
+  for (auto [out, result] : llvm::zip(outputs, created->getResults()))
     if (!out.empty())
       values[out] = result;
   return llvm::Error::success();

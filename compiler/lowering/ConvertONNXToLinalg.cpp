@@ -76,12 +76,57 @@ LogicalResult checkStaticShapes(func::FuncOp func) {
   return failure(walk.wasInterrupted());
 }
 
+/// Why `op` cannot be lowered yet, if it cannot.
+std::optional<std::string> unsupportedReason(Operation *op) {
+  SmallVector<int64_t> values;
+  auto constant = [&](Value v) {
+    return !v || lowering::getConstIntValues(v, values);
+  };
+  if (auto conv = dyn_cast<onnx::ConvOp>(op)) {
+    if (conv.getGroup() != 1)
+      return "grouped convolution (group " + std::to_string(conv.getGroup()) +
+             ") is not supported yet";
+    auto x = cast<ShapedType>(conv.getX().getType());
+    if (x.getRank() < 3 || x.getRank() > 5)
+      return std::string("only 1-D, 2-D and 3-D convolutions are supported");
+  }
+  if (auto einsum = dyn_cast<onnx::EinsumOp>(op))
+    if (einsum.getEquation().contains("..."))
+      return std::string("einsum with '...' is not supported yet");
+  if (auto slice = dyn_cast<onnx::SliceOp>(op))
+    if (!constant(slice.getStarts()) || !constant(slice.getEnds()) ||
+        !constant(slice.getAxes()) || !constant(slice.getSteps()))
+      return std::string("slice starts, ends, axes and steps must be "
+                         "constants (here they are computed at run time)");
+  if (isa<onnx::ReduceMeanOp, onnx::ReduceSumOp, onnx::ReduceMaxOp,
+          onnx::ReduceMinOp>(op) &&
+      op->getNumOperands() > 1 && !constant(op->getOperand(1)))
+    return std::string("reduction axes must be constants (here they are "
+                       "computed at run time)");
+  if (auto cos = dyn_cast<onnx::ConstantOfShapeOp>(op))
+    if (cos.getValueAttr() && !isa<DenseElementsAttr>(cos.getValueAttr()))
+      return std::string("value must be a dense constant");
+  return std::nullopt;
+}
+
+/// Reports every op the conversion cannot handle, each at its node.
+LogicalResult checkLowerable(func::FuncOp func) {
+  bool ok = true;
+  func.walk([&](Operation *op) {
+    if (auto why = unsupportedReason(op)) {
+      op->emitOpError(*why);
+      ok = false;
+    }
+  });
+  return success(ok);
+}
+
 struct ConvertONNXToLinalgPass
     : impl::ConvertONNXToLinalgBase<ConvertONNXToLinalgPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto func : module.getOps<func::FuncOp>())
-      if (failed(checkStaticShapes(func)))
+      if (failed(checkStaticShapes(func)) || failed(checkLowerable(func)))
         return signalPassFailure();
 
     MLIRContext *ctx = &getContext();

@@ -161,12 +161,20 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
     auto add = [](OpBuilder &b, Location l, Value a, Value c) -> Value {
       return b.create<arith::AddFOp>(l, a, c);
     };
+    auto perRow = [&](Value reduced,
+                      function_ref<Value(OpBuilder &, Location, Value)> fn) {
+      return buildElementwise(
+          rewriter, loc, cast<RankedTensorType>(reduced.getType()), {reduced},
+          [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a[0]); });
+    };
     Value sum = buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(acc), add);
+    Value mean = perRow(sum, [&](OpBuilder &b, Location l, Value v) -> Value {
+      return b.create<arith::DivFOp>(l, v, fconst(b, l, acc, count));
+    });
     Value centered = mapWithReduced(
-        rewriter, loc, x, {sum}, dims, acc,
+        rewriter, loc, x, {mean}, dims, acc,
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value mean = b.create<arith::DivFOp>(l, a[1], fconst(b, l, acc, count));
-          return b.create<arith::SubFOp>(l, a[0], mean);
+          return b.create<arith::SubFOp>(l, a[0], a[1]);
         });
     Value squares = mapWithReduced(
         rewriter, loc, centered, {}, dims, acc,
@@ -175,13 +183,15 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
         });
     Value sq = buildReduce(rewriter, loc, squares, dims, rewriter.getZeroAttr(acc), add);
     double eps = op.getEpsilon().convertToDouble();
+    Value invStd = perRow(sq, [&](OpBuilder &b, Location l, Value v) -> Value {
+      Value var = b.create<arith::DivFOp>(l, v, fconst(b, l, acc, count));
+      return b.create<math::RsqrtOp>(
+          l, b.create<arith::AddFOp>(l, var, fconst(b, l, acc, eps)));
+    });
     Value normed = mapWithReduced(
-        rewriter, loc, centered, {sq}, dims, acc,
+        rewriter, loc, centered, {invStd}, dims, acc,
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value var = b.create<arith::DivFOp>(l, a[1], fconst(b, l, acc, count));
-          Value inv = b.create<math::RsqrtOp>(
-              l, b.create<arith::AddFOp>(l, var, fconst(b, l, acc, eps)));
-          return b.create<arith::MulFOp>(l, a[0], inv);
+          return b.create<arith::MulFOp>(l, a[0], a[1]);
         });
     // y = normed * scale (+ bias), broadcast over the normalised dims.
     SmallVector<Value> inputs = {normed, adaptor.getScale()};
@@ -198,7 +208,18 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
             r = b.create<arith::AddFOp>(l, r, convertScalar(b, l, a[2], acc, false, false));
           return convertScalar(b, l, r, elt, false, false);
         });
-    rewriter.replaceOp(op, y);
+    SmallVector<Value> results = {y};
+    Value statValues[] = {mean, invStd};
+    for (auto [stat, value] : llvm::zip(op.getStats(), statValues)) {
+      auto t = cast<RankedTensorType>(getTypeConverter()->convertType(stat.getType()));
+      Value v = value;
+      if (t.getElementType() != acc)
+        v = perRow(v, [&](OpBuilder &b, Location l, Value s) {
+          return convertScalar(b, l, s, t.getElementType(), false, false);
+        });
+      results.push_back(buildReshape(rewriter, loc, v, t));
+    }
+    rewriter.replaceOp(op, results);
     return success();
   }
 };
@@ -432,12 +453,9 @@ struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
     auto outType = staticType(getTypeConverter(), op.getY());
     if (!xt || !wt || !outType)
       return rewriter.notifyMatchFailure(op, "needs static shapes");
-    if (op.getGroup() != 1)
-      return op.emitOpError("grouped convolution (group ")
-             << op.getGroup() << ") is not supported yet";
     int64_t spatial = xt.getRank() - 2;
-    if (spatial < 1 || spatial > 3)
-      return op.emitOpError("only 1-D, 2-D and 3-D convolutions are supported");
+    if (op.getGroup() != 1 || spatial < 1 || spatial > 3)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
     Location loc = op.getLoc();
     auto ints = [&](std::optional<ArrayAttr> attr, size_t n, int64_t dflt) {
       SmallVector<int64_t> v(n, dflt);
@@ -542,7 +560,7 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
       if (c != ' ')
         eq.push_back(c);
     if (eq.find("...") != std::string::npos)
-      return op.emitOpError("einsum with '...' is not supported yet");
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
     size_t arrow = eq.find("->");
     std::string lhs = eq.substr(0, arrow);
     SmallVector<std::string> terms;

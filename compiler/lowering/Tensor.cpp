@@ -43,7 +43,26 @@ struct ConstantLowering : OpConversionPattern<onnx::ConstantOp> {
   }
 };
 
-/// Ops that only forward their first operand (inference Dropout, Identity).
+/// Inference Dropout: the data, and an all-true mask if asked for.
+struct DropoutLowering : OpConversionPattern<onnx::DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    SmallVector<Value> results = {adaptor.getData()};
+    if (Value mask = op.getMask()) {
+      auto type = staticType(getTypeConverter(), mask);
+      if (!type)
+        return rewriter.notifyMatchFailure(op, "needs a static shape");
+      results.push_back(
+          buildFilled(rewriter, op.getLoc(), type, rewriter.getBoolAttr(true)));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// Ops that only forward their first operand (Identity).
 template <typename OpTy>
 struct ForwardLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
@@ -240,7 +259,7 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
       return rewriter.notifyMatchFailure(op, "needs static shapes");
     SmallVector<int64_t> start, step;
     if (failed(sliceParams(op, dataType, start, step)))
-      return op.emitOpError("slice parameters must be constants");
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
     Location loc = op.getLoc();
     if (type.getNumElements() == 0) {
       rewriter.replaceOpWithNewOp<tensor::EmptyOp>(op, type.getShape(),
@@ -394,7 +413,7 @@ struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
     if (auto v = op.getValueAttr()) {
       auto dense = dyn_cast<DenseElementsAttr>(v);
       if (!dense)
-        return op.emitOpError("value must be a dense constant");
+        return rewriter.notifyMatchFailure(op, "checked before conversion");
       auto splat = dense.getValues<TypedAttr>()[0];
       if (auto i = dyn_cast<IntegerAttr>(splat))
         value = rewriter.getIntegerAttr(type.getElementType(), i.getValue());
@@ -471,7 +490,7 @@ void tessera::populateONNXTensorToLinalgPatterns(TypeConverter &tc,
                                                  RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<ConstantLowering, ForwardLowering<onnx::IdentityOp>,
-               ForwardLowering<onnx::DropoutOp>,
+               DropoutLowering,
                ReshapeLikeLowering<onnx::ReshapeOp>,
                ReshapeLikeLowering<onnx::FlattenOp>,
                ReshapeLikeLowering<onnx::SqueezeOp>,

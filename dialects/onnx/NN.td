@@ -39,20 +39,24 @@ def ONNX_GemmOp : ONNX_Op<"Gemm",
 def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization",
     [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
   let summary = "normalises over the axes from `axis` to the last (opset 17)";
+  let description = [{
+    `stats` holds the optional Mean and InvStdDev outputs, in that order:
+    none, Mean, or both.
+  }];
   let arguments = (ins AnyTensor:$X, AnyTensor:$Scale, Optional<AnyTensor>:$B,
                        DefaultValuedAttr<SI64Attr, "-1">:$axis,
                        DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon,
                        DefaultValuedAttr<SI64Attr, "1">:$stash_type);
-  let results = (outs AnyTensor:$Y);
+  let results = (outs AnyTensor:$Y, Variadic<AnyTensor>:$stats);
   let hasVerifier = 1;
 }
 
 def ONNX_DropoutOp : ONNX_Op<"Dropout", [AttrSizedOperandSegments]> {
-  let summary = "identity at inference time";
+  let summary = "identity at inference time (the mask is all true)";
   let arguments = (ins AnyTensor:$data, Optional<AnyTensor>:$ratio,
                        Optional<AnyTensor>:$training_mode,
                        OptionalAttr<SI64Attr>:$seed);
-  let results = (outs AnyTensor:$output);
+  let results = (outs AnyTensor:$output, Optional<TensorOf<[I1]>>:$mask);
   let hasFolder = 1;
 }
 

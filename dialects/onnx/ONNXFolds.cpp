@@ -333,14 +333,21 @@ OpFoldResult IdentityOp::fold(FoldAdaptor) {
   return sameTypeOrNull(*this, getInput());
 }
 
-OpFoldResult DropoutOp::fold(FoldAdaptor a) {
+LogicalResult DropoutOp::fold(FoldAdaptor a,
+                              SmallVectorImpl<OpFoldResult> &results) {
   // Inference: identity unless training_mode is a constant true.
   if (getTrainingMode()) {
     auto lit = readLit(a.getTrainingMode());
     if (!lit || lit->size() != 1 || lit->asInt(0) != 0)
-      return {};
+      return failure();
   }
-  return sameTypeOrNull(*this, getData());
+  if (getMask())
+    return failure(); // the mask is lowered as an all-true tensor
+  OpFoldResult same = sameTypeOrNull(*this, getData());
+  if (!same)
+    return failure();
+  results.push_back(same);
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

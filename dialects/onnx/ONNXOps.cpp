@@ -233,6 +233,8 @@ LogicalResult LayerNormalizationOp::verify() {
     return failure();
   if (getEpsilon().convertToFloat() < 0)
     return emitOpError("epsilon must be non-negative");
+  if (getStats().size() > 2)
+    return emitOpError("has at most 3 results (Y, Mean, InvStdDev)");
   return verifySameShape(*this, getX(), getY());
 }
 

@@ -165,10 +165,29 @@ SAME_SHAPE_INFER(LogSoftmaxOp, getInput(), elementTypeOf(getInput()))
 SAME_SHAPE_INFER(ClipOp, getInput(), elementTypeOf(getInput()))
 SAME_SHAPE_INFER(CastOp, getInput(), getTo())
 SAME_SHAPE_INFER(CastLikeOp, getInput(), elementTypeOf(getTargetType()))
-SAME_SHAPE_INFER(LayerNormalizationOp, getX(), elementTypeOf(getX()))
 SAME_SHAPE_INFER(TriluOp, getInput(), elementTypeOf(getInput()))
 SAME_SHAPE_INFER(IdentityOp, getInput(), elementTypeOf(getInput()))
 #undef SAME_SHAPE_INFER
+
+LogicalResult
+LayerNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  (void)sameShape(getX(), elementTypeOf(getX()), types);
+  // Mean and InvStdDev: X's shape with the normalised axes set to 1.
+  Type f32 = Float32Type::get(getContext());
+  auto in = shapeOf(getX());
+  Type stats = UnrankedTensorType::get(f32);
+  if (in) {
+    int64_t axis = normalizeAxis(getAxis(), in->size());
+    if (axis < 0)
+      return failure();
+    SmallVector<int64_t> shape(*in);
+    for (size_t i = axis; i < shape.size(); ++i)
+      shape[i] = 1;
+    stats = RankedTensorType::get(shape, f32);
+  }
+  types.append(getStats().size(), stats);
+  return success();
+}
 
 LogicalResult MatMulOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = elementTypeOf(getA());

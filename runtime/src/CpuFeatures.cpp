@@ -18,7 +18,9 @@ struct Feature {
 };
 
 #define TESSERA_FEATURE(NAME)                                                  \
-  Feature { NAME, [] { return __builtin_cpu_supports(NAME) != 0; } }
+  Feature {                                                                    \
+    NAME, [] { return __builtin_cpu_supports(NAME) != 0; }                     \
+  }
 
 #if defined(__x86_64__) || defined(__i386__)
 // The names GCC 12's __builtin_cpu_supports accepts (checked by compiling

@@ -390,8 +390,8 @@ TesseraStatus *loadModel(const char *path, TesseraModel **out) {
 
   struct stat st;
   if (::stat(path, &st) != 0)
-    return makeStatus(TESSERA_ERROR_LOAD, "cannot open model '" + p +
-                                              "': " + std::strerror(errno));
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "cannot open model '" + p + "': " + std::strerror(errno));
   if (S_ISDIR(st.st_mode))
     return makeStatus(TESSERA_ERROR_LOAD,
                       "cannot open model '" + p + "': it is a directory");
@@ -412,7 +412,8 @@ TesseraStatus *loadModel(const char *path, TesseraModel **out) {
   void *sym = dlsym(lib->handle, TESSERA_MODEL_SYMBOL);
   if (!sym)
     return makeStatus(TESSERA_ERROR_LOAD,
-                      "'" + p + "' is not a Tessera model: it does not export '" +
+                      "'" + p +
+                          "' is not a Tessera model: it does not export '" +
                           TESSERA_MODEL_SYMBOL + "'");
   lib->desc = static_cast<const TesseraModelDesc *>(sym);
 
@@ -484,8 +485,7 @@ int32_t tessera_model_find_input(const TesseraModel *model, const char *name) {
   return findByName(d->inputs, d->num_inputs, name);
 }
 
-int32_t tessera_model_find_output(const TesseraModel *model,
-                                  const char *name) {
+int32_t tessera_model_find_output(const TesseraModel *model, const char *name) {
   if (!model)
     return -1;
   const TesseraModelDesc *d = model->lib->desc;
@@ -542,18 +542,18 @@ TesseraStatus *createSession(const TesseraModel *model, int32_t numThreads,
                            " is out of range: expected 0 (all cores) to " +
                            std::to_string(kMaxThreads));
   if (numThreads == 0)
-    numThreads = static_cast<int32_t>(std::max(
-        1u, std::min<unsigned>(std::thread::hardware_concurrency(),
-                               static_cast<unsigned>(kMaxThreads))));
+    numThreads = static_cast<int32_t>(
+        std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(),
+                                        static_cast<unsigned>(kMaxThreads))));
 
   auto session = std::make_unique<TesseraSession>();
   session->lib = model->lib;
   try {
     session->pool = std::make_unique<ThreadPool>(numThreads);
   } catch (const std::system_error &e) {
-    return makeStatus(TESSERA_ERROR_INTERNAL,
-                      "cannot start " + std::to_string(numThreads) +
-                          " threads: " + e.what());
+    return makeStatus(TESSERA_ERROR_INTERNAL, "cannot start " +
+                                                  std::to_string(numThreads) +
+                                                  " threads: " + e.what());
   }
   session->ctx.abi_version = TESSERA_ABI_VERSION;
   session->ctx.num_threads = session->pool->numThreads();
@@ -685,8 +685,8 @@ TesseraStatus *checkRange(const TesseraTensorDesc &d, const void *data,
       above = static_cast<int64_t>(v) > d.index_max;
     } else {
       // index_max >= index_min, so a negative max excludes every value.
-      below = d.index_min > 0 && static_cast<uint64_t>(v) <
-                                     static_cast<uint64_t>(d.index_min);
+      below = d.index_min > 0 &&
+              static_cast<uint64_t>(v) < static_cast<uint64_t>(d.index_min);
       above = d.index_max < 0 ||
               static_cast<uint64_t>(v) > static_cast<uint64_t>(d.index_max);
     }
@@ -741,10 +741,9 @@ TesseraStatus *checkPointer(const void *data, size_t bytes, size_t elemSize,
     return invalidArgument(std::string(kind) + " '" + name +
                            "': data pointer is NULL");
   if (reinterpret_cast<uintptr_t>(data) % elemSize != 0)
-    return invalidArgument(std::string(kind) + " '" + name +
-                           "': data pointer is not aligned to " +
-                           std::to_string(elemSize) +
-                           " bytes (its element size)");
+    return invalidArgument(
+        std::string(kind) + " '" + name + "': data pointer is not aligned to " +
+        std::to_string(elemSize) + " bytes (its element size)");
   return nullptr;
 }
 
@@ -752,8 +751,7 @@ TesseraStatus *checkPointer(const void *data, size_t bytes, size_t elemSize,
 /// model order).
 TesseraStatus *bindInputs(const TesseraModelDesc &desc,
                           const TesseraInput *inputs, size_t numInputs,
-                          std::vector<void *> &ptrs,
-                          std::vector<Span> &spans) {
+                          std::vector<void *> &ptrs, std::vector<Span> &spans) {
   if (numInputs != desc.num_inputs)
     return invalidArgument("expected " + plural(desc.num_inputs, "input") +
                            ", got " + std::to_string(numInputs));
@@ -773,10 +771,9 @@ TesseraStatus *bindInputs(const TesseraModelDesc &desc,
       return invalidArgument(what + ": expected dtype " + dtypeString(d.dtype) +
                              ", got " + dtypeString(in.dtype));
     if (in.rank != d.rank)
-      return invalidArgument(what + ": expected rank " +
-                             std::to_string(d.rank) + " " +
-                             formatDims(d.dims, d.rank) + ", got rank " +
-                             std::to_string(in.rank));
+      return invalidArgument(
+          what + ": expected rank " + std::to_string(d.rank) + " " +
+          formatDims(d.dims, d.rank) + ", got rank " + std::to_string(in.rank));
     if (in.rank > 0 && !in.dims)
       return invalidArgument(what + ": dims is NULL for rank " +
                              std::to_string(in.rank));
@@ -851,7 +848,8 @@ TesseraStatus *run(TesseraSession *session, const TesseraInput *inputs,
     return s;
 
   if (numOutputs != desc.num_outputs)
-    return invalidArgument("expected " + plural(desc.num_outputs, "output buffer") +
+    return invalidArgument("expected " +
+                           plural(desc.num_outputs, "output buffer") +
                            ", got " + std::to_string(numOutputs));
   if (numOutputs && !outputs)
     return invalidArgument("the output array is NULL");
@@ -869,15 +867,13 @@ TesseraStatus *run(TesseraSession *session, const TesseraInput *inputs,
     if (TesseraStatus *s = staticSize(d, "output", bytes))
       return s;
     if (out.byte_size < bytes)
-      return invalidArgument("output '" + std::string(d.name) + "': buffer has " +
-                             std::to_string(out.byte_size) +
-                             " bytes, expected at least " +
-                             std::to_string(bytes) + " (" +
-                             dtypeString(d.dtype) + " " +
-                             formatDims(d.dims, d.rank) + ")");
-    if (TesseraStatus *s = checkPointer(out.data, bytes,
-                                        tessera_dtype_size(d.dtype), "output",
-                                        d.name))
+      return invalidArgument(
+          "output '" + std::string(d.name) + "': buffer has " +
+          std::to_string(out.byte_size) + " bytes, expected at least " +
+          std::to_string(bytes) + " (" + dtypeString(d.dtype) + " " +
+          formatDims(d.dims, d.rank) + ")");
+    if (TesseraStatus *s = checkPointer(
+            out.data, bytes, tessera_dtype_size(d.dtype), "output", d.name))
       return s;
     outPtrs[pos] = out.data;
     uintptr_t begin = reinterpret_cast<uintptr_t>(out.data);

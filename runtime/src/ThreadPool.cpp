@@ -141,8 +141,8 @@ void ThreadPool::parallelFor(int64_t n, TesseraParallelBody body,
   // a worker that joins late finds nothing to claim and leaves at once.
   std::unique_lock<std::mutex> lock(mutex_);
   finished_.wait(lock, [&] {
-    return active_ == 0 && job_.doneChunks.load(std::memory_order_acquire) ==
-                               job_.numChunks;
+    return active_ == 0 &&
+           job_.doneChunks.load(std::memory_order_acquire) == job_.numChunks;
   });
   hasJob_ = false;
 }

@@ -291,6 +291,8 @@ def run_tool(cmd, timeout, what):
         except ValueError:
             sig = str(-proc.returncode)
         return "%s crashed (%s): %s" % (what, sig, one_line(err, 200))
+    if not err.strip():
+        return "%s failed with exit status %d and no message" % (what, proc.returncode)
     return "%s error: %s" % (what, one_line(err))
 
 
@@ -368,7 +370,7 @@ def run_test(test, args):
     cmd = [args.compiler, model_path, "-o", lib] + shape_pins(model, bound0)
     err = run_tool(cmd, COMPILE_TIMEOUT, "compile")
     if err:
-        return "FAIL", err
+        return "FAIL", err.replace(model_path + ": ", "")
     if not os.path.isfile(lib):
         return "FAIL", "compile succeeded but wrote no %s" % os.path.basename(lib)
 

@@ -5,9 +5,10 @@
 //        [--output-dir DIR] [--threads N] [--bench N] [--quiet]
 //
 // Inputs are .npy files (little-endian, C order): f2 f4 f8 i1 i2 i4 i8 u1 u2
-// u4 u8 b1. Without NAME=, the i-th --input is the model's i-th input. Each output is written to DIR/NAME.npy, with '/' and ':' in NAME
-// replaced by '_' (as tessera-run does). With --bench N, runs once to warm up,
-// then N timed runs, and prints
+// u4 u8 b1. Without NAME=, the i-th --input is the model's i-th input. Each
+// output is written to DIR/NAME.npy, with '/' and ':' in NAME replaced by '_'
+// (as tessera-run does). With --bench N, runs once to warm up, then N timed
+// runs, and prints
 //   latency: median X ms, min Y ms, max Z ms (N runs, T threads)
 // The session uses intraOpNumThreads = --threads (default 1),
 // interOpNumThreads 1, sequential execution and graphOptimizationLevel 'all'.

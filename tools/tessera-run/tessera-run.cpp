@@ -183,8 +183,7 @@ struct HostTensor {
     size_t capacity = std::max<size_t>(64, (n + 63) / 64 * 64);
     data.reset(std::aligned_alloc(64, capacity));
     if (!data)
-      throw Failure("out of memory allocating " + std::to_string(n) +
-                    " bytes");
+      throw Failure("out of memory allocating " + std::to_string(n) + " bytes");
     std::memset(data.get(), 0, capacity);
   }
   char *bytesPtr() { return static_cast<char *>(data.get()); }
@@ -204,8 +203,7 @@ size_t checkedByteSize(const std::vector<int64_t> &dims, size_t elemSize,
   uint64_t n = elemSize;
   for (int64_t d : dims) {
     if (d < 0)
-      throw Failure(what + ": negative dimension in shape " +
-                    formatDims(dims));
+      throw Failure(what + ": negative dimension in shape " + formatDims(dims));
     if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n) ||
         n > (uint64_t(1) << 48))
       throw Failure(what + ": shape " + formatDims(dims) + " is too large");
@@ -231,9 +229,8 @@ std::string readFile(const std::string &path) {
     if (n <= 0) {
       int err = errno;
       ::close(fd);
-      throw Failure("cannot read '" + path +
-                    "': " + (n == 0 ? "unexpected end of file"
-                                    : std::strerror(err)));
+      throw Failure("cannot read '" + path + "': " +
+                    (n == 0 ? "unexpected end of file" : std::strerror(err)));
     }
     done += static_cast<size_t>(n);
   }
@@ -385,8 +382,8 @@ int32_t dtypeFromDescr(const std::string &descr, const std::string &path) {
       {"u2", TESSERA_DTYPE_UINT16},  {"u4", TESSERA_DTYPE_UINT32},
       {"u8", TESSERA_DTYPE_UINT64},  {"b1", TESSERA_DTYPE_BOOL}};
   auto it = kinds.find(kind);
-  if (it == kinds.end() || (order != '<' && order != '>' && order != '|' &&
-                            order != '='))
+  if (it == kinds.end() ||
+      (order != '<' && order != '>' && order != '|' && order != '='))
     throw Failure("'" + path + "': unsupported .npy dtype '" + descr +
                   "' (supported: f2 f4 f8 i1-i8 u1-u8 b1)");
   if (order == '>' && tessera_dtype_size(it->second) > 1)
@@ -430,8 +427,8 @@ HostTensor readNpy(const std::string &data, const std::string &path) {
     throw Failure("'" + path +
                   "': Fortran-order .npy arrays are not supported; save a "
                   "C-order array (numpy.ascontiguousarray)");
-  size_t bytes = checkedByteSize(t.dims, tessera_dtype_size(t.dtype),
-                                 "'" + path + "'");
+  size_t bytes =
+      checkedByteSize(t.dims, tessera_dtype_size(t.dtype), "'" + path + "'");
   size_t have = data.size() - headerStart - headerLen;
   if (have != bytes)
     throw Failure("'" + path + "': " + (have < bytes ? "truncated: " : "") +
@@ -532,8 +529,8 @@ HostTensor readTensorProto(const std::string &data, const std::string &path) {
   size_t elemSize = tessera_dtype_size(t.dtype);
   if (elemSize == 0)
     throw Failure(what + ": unsupported TensorProto data type " +
-                  tessera_dtype_name(t.dtype) + " (" +
-                  std::to_string(t.dtype) + ")");
+                  tessera_dtype_name(t.dtype) + " (" + std::to_string(t.dtype) +
+                  ")");
   t.dims.assign(proto.dims().begin(), proto.dims().end());
   size_t bytes = checkedByteSize(t.dims, elemSize, what);
   size_t count = bytes / elemSize;
@@ -541,11 +538,10 @@ HostTensor readTensorProto(const std::string &data, const std::string &path) {
 
   if (proto.has_raw_data()) {
     if (proto.raw_data().size() != bytes)
-      throw Failure(what + ": raw_data has " +
-                    std::to_string(proto.raw_data().size()) +
-                    " bytes, but shape " + formatDims(t.dims) + " of " +
-                    tessera_dtype_name(t.dtype) + " needs " +
-                    std::to_string(bytes));
+      throw Failure(
+          what + ": raw_data has " + std::to_string(proto.raw_data().size()) +
+          " bytes, but shape " + formatDims(t.dims) + " of " +
+          tessera_dtype_name(t.dtype) + " needs " + std::to_string(bytes));
     std::memcpy(t.data.get(), proto.raw_data().data(), bytes);
     return t;
   }
@@ -819,8 +815,8 @@ int run(const Options &opts) {
         if (file.empty())
           throw Failure("--input '" + spec + "': no file given");
       } else if (!isFile(spec)) {
-        throw Failure("unknown input '" + prefix + "' (inputs: " +
-                      inputNames(model) + ")");
+        throw Failure("unknown input '" + prefix +
+                      "' (inputs: " + inputNames(model) + ")");
       }
     }
     names.push_back(name);
@@ -829,8 +825,8 @@ int run(const Options &opts) {
 
   std::vector<tessera::Input> inputs;
   for (size_t i = 0; i < tensors.size(); ++i)
-    inputs.push_back({names[i], tensors[i].data.get(), tensors[i].dtype,
-                      tensors[i].dims});
+    inputs.push_back(
+        {names[i], tensors[i].data.get(), tensors[i].dtype, tensors[i].dims});
 
   tessera::Session session(model, opts.threads);
   std::vector<tessera::Tensor> outputs = session.run(inputs);
@@ -853,8 +849,8 @@ int run(const Options &opts) {
       auto start = std::chrono::steady_clock::now();
       session.run(inputs, buffers);
       auto end = std::chrono::steady_clock::now();
-      ms.push_back(std::chrono::duration<double, std::milli>(end - start)
-                       .count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(end - start).count());
     }
     std::sort(ms.begin(), ms.end());
     size_t n = ms.size();

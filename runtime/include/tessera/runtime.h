@@ -1,4 +1,5 @@
-/*===- tessera/runtime.h - the Tessera runtime C API ------------------*- C -*-===
+/*===- tessera/runtime.h - the Tessera runtime C API ------------------*- C
+ *-*-===
  *
  * Part of Tessera. Loads a model library produced by `tessera-compile -o
  * model.so`, checks inputs against its descriptor and runs it on a small

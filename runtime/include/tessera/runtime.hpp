@@ -103,7 +103,8 @@ public:
     return Model(m);
   }
 
-  Model(Model &&other) noexcept : model_(std::exchange(other.model_, nullptr)) {}
+  Model(Model &&other) noexcept
+      : model_(std::exchange(other.model_, nullptr)) {}
   Model &operator=(Model &&other) noexcept {
     std::swap(model_, other.model_);
     return *this;
@@ -262,8 +263,8 @@ public:
     std::vector<TesseraOutputBuffer> out;
     out.reserve(outputs.size());
     for (const OutputBuffer &o : outputs)
-      out.push_back({o.name.empty() ? nullptr : o.name.c_str(), o.data,
-                     o.byteSize});
+      out.push_back(
+          {o.name.empty() ? nullptr : o.name.c_str(), o.data, o.byteSize});
     detail::check(tessera_session_run(session_, in.data(), in.size(),
                                       out.data(), out.size()));
   }

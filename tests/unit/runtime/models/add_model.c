@@ -34,6 +34,7 @@ static int32_t entry(void *const *inputs, void *const *outputs,
   return 0;
 }
 
-__attribute__((visibility("default"))) const TesseraModelDesc tessera_model_v1 =
-    {TESSERA_ABI_VERSION, 3, 2, kInputs, kOutputs, "tessera-test 0",
-     "x86-64", "sse2, sse", entry};
+__attribute__((visibility("default")))
+const TesseraModelDesc tessera_model_v1 = {
+    TESSERA_ABI_VERSION, 3,        2,           kInputs, kOutputs,
+    "tessera-test 0",    "x86-64", "sse2, sse", entry};

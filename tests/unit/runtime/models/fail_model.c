@@ -16,6 +16,7 @@ static int32_t entry(void *const *inputs, void *const *outputs,
   return (int32_t)x;
 }
 
-__attribute__((visibility("default"))) const TesseraModelDesc tessera_model_v1 =
-    {TESSERA_ABI_VERSION, 1, 1, kInputs, kOutputs, "tessera-test 0", "", "",
-     entry};
+__attribute__((visibility("default")))
+const TesseraModelDesc tessera_model_v1 = {
+    TESSERA_ABI_VERSION, 1,  1,  kInputs, kOutputs,
+    "tessera-test 0",    "", "", entry};

@@ -95,6 +95,7 @@ static int32_t entry(void *const *inputs, void *const *outputs,
   return 0;
 }
 
-__attribute__((visibility("default"))) const TesseraModelDesc tessera_model_v1 =
-    {TESSERA_ABI_VERSION, 3, 4, kInputs, kOutputs, "tessera-test 0", "", "",
-     entry};
+__attribute__((visibility("default")))
+const TesseraModelDesc tessera_model_v1 = {
+    TESSERA_ABI_VERSION, 3,  4,  kInputs, kOutputs,
+    "tessera-test 0",    "", "", entry};

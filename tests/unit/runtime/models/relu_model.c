@@ -1,6 +1,8 @@
 /* y = Relu(x) on float32[3,4,5]: the shape of ONNX's test_relu node test. */
 #include "tessera/abi.h"
 
+#include <stddef.h>
+
 static const int64_t kDims[] = {3, 4, 5};
 static const TesseraTensorDesc kInputs[] = {
     {"x", TESSERA_DTYPE_FLOAT, 3, kDims, 0, 0, 0}};
@@ -17,6 +19,7 @@ static int32_t entry(void *const *inputs, void *const *outputs,
   return 0;
 }
 
-__attribute__((visibility("default"))) const TesseraModelDesc tessera_model_v1 =
-    {TESSERA_ABI_VERSION, 1, 1, kInputs, kOutputs, "tessera-test 0", "", NULL,
-     entry};
+__attribute__((visibility("default")))
+const TesseraModelDesc tessera_model_v1 = {
+    TESSERA_ABI_VERSION, 1,    1,    kInputs, kOutputs,
+    "tessera-test 0",    NULL, NULL, entry};

@@ -5,6 +5,7 @@
  *   4  malformed: an index range on a float input
  *   5  a dynamic dimension: x is float32[-1, 3]
  *   6  malformed: two inputs with the same name
+ *   7  the output is named "block/0:out" (tessera-run must sanitise it)
  * Each is otherwise the model y = x on float32[2, 3].
  */
 #include "tessera/abi.h"
@@ -16,7 +17,9 @@
 #endif
 
 static const int64_t kDims[] = {2, 3};
+#if TEST_VARIANT == 5
 static const int64_t kDynamicDims[] = {-1, 3};
+#endif
 
 static const TesseraTensorDesc kInputs[] = {
 #if TEST_VARIANT == 4
@@ -28,8 +31,13 @@ static const TesseraTensorDesc kInputs[] = {
 #endif
     {"x", TESSERA_DTYPE_FLOAT, 2, kDims, 0, 0, 0},
 };
+#if TEST_VARIANT == 7
+#define OUTPUT_NAME "block/0:out"
+#else
+#define OUTPUT_NAME "y"
+#endif
 static const TesseraTensorDesc kOutputs[] = {
-    {"y", TESSERA_DTYPE_FLOAT, 2, kDims, 0, 0, 0}};
+    {OUTPUT_NAME, TESSERA_DTYPE_FLOAT, 2, kDims, 0, 0, 0}};
 
 static int32_t entry(void *const *inputs, void *const *outputs,
                      const TesseraExecContext *ctx) {
@@ -58,6 +66,7 @@ static int32_t entry(void *const *inputs, void *const *outputs,
 #define NUM_INPUTS 1
 #endif
 
-__attribute__((visibility("default"))) const TesseraModelDesc tessera_model_v1 =
-    {ABI_VERSION, NUM_INPUTS, 1, kInputs, kOutputs, "tessera-test 0", "znver4",
-     FEATURES, entry};
+__attribute__((visibility("default")))
+const TesseraModelDesc tessera_model_v1 = {
+    ABI_VERSION,      NUM_INPUTS, 1,        kInputs, kOutputs,
+    "tessera-test 0", "znver4",   FEATURES, entry};
