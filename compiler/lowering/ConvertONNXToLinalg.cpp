@@ -6,6 +6,7 @@
 #include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -13,6 +14,7 @@
 namespace tessera {
 #define GEN_PASS_DEF_CONVERTONNXTOLINALG
 #define GEN_PASS_DEF_APPROXIMATEMATH
+#define GEN_PASS_DEF_COPIESTOLINALG
 #include "compiler/lowering/Passes.h.inc"
 } // namespace tessera
 
@@ -90,9 +92,6 @@ std::optional<std::string> unsupportedReason(Operation *op) {
     if (x.getRank() < 3 || x.getRank() > 5)
       return std::string("only 1-D, 2-D and 3-D convolutions are supported");
   }
-  if (auto einsum = dyn_cast<onnx::EinsumOp>(op))
-    if (einsum.getEquation().contains("..."))
-      return std::string("einsum with '...' is not supported yet");
   if (auto slice = dyn_cast<onnx::SliceOp>(op))
     if (!constant(slice.getStarts()) || !constant(slice.getEnds()) ||
         !constant(slice.getAxes()) || !constant(slice.getSteps()))
@@ -103,6 +102,14 @@ std::optional<std::string> unsupportedReason(Operation *op) {
       op->getNumOperands() > 1 && !constant(op->getOperand(1)))
     return std::string("reduction axes must be constants (here they are "
                        "computed at run time)");
+  if (auto dropout = dyn_cast<onnx::DropoutOp>(op)) {
+    if (Value training = dropout.getTrainingMode()) {
+      if (!lowering::getConstIntValues(training, values) ||
+          llvm::any_of(values, [](int64_t v) { return v != 0; }))
+        return std::string("training-mode Dropout (random) is not supported: "
+                           "Tessera compiles models for inference");
+    }
+  }
   if (auto cos = dyn_cast<onnx::ConstantOfShapeOp>(op))
     if (cos.getValueAttr() && !isa<DenseElementsAttr>(cos.getValueAttr()))
       return std::string("value must be a dense constant");
@@ -162,6 +169,18 @@ struct ApproximateMathPass : impl::ApproximateMathBase<ApproximateMathPass> {
     populateMathPolynomialApproximationPatterns(patterns, options);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
+  }
+};
+
+struct CopiesToLinalgPass : impl::CopiesToLinalgBase<CopiesToLinalgPass> {
+  void runOnOperation() override {
+    SmallVector<memref::CopyOp> copies;
+    getOperation()->walk([&](memref::CopyOp op) { copies.push_back(op); });
+    for (memref::CopyOp op : copies) {
+      OpBuilder b(op);
+      b.create<linalg::CopyOp>(op.getLoc(), op.getSource(), op.getTarget());
+      op.erase();
+    }
   }
 };
 

@@ -559,8 +559,48 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
     for (char c : op.getEquation())
       if (c != ' ')
         eq.push_back(c);
-    if (eq.find("...") != std::string::npos)
-      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    // '...' stands for the leading dims not named by letters: spell them out
+    // with capital letters (ONNX equations use lower case), right-aligned.
+    if (eq.find("...") != std::string::npos) {
+      size_t arrowPos = eq.find("->");
+      std::string lhsPart = eq.substr(0, arrowPos);
+      SmallVector<std::string> parts;
+      for (StringRef t : llvm::split(StringRef(lhsPart), ','))
+        parts.push_back(t.str());
+      int64_t maxEll = 0;
+      for (auto [i, t] : llvm::enumerate(parts)) {
+        size_t pos = t.find("...");
+        if (pos == std::string::npos)
+          continue;
+        int64_t rank = cast<RankedTensorType>(op.getInputs()[i].getType()).getRank();
+        int64_t ell = rank - int64_t(t.size() - 3);
+        maxEll = std::max(maxEll, ell);
+        std::string letters;
+        for (int64_t k = 0; k < ell; ++k)
+          letters.push_back('A' + (26 - ell + k) % 26);
+        t.replace(pos, 3, letters);
+      }
+      std::string all = llvm::join(parts, ",");
+      std::string outPart = arrowPos == std::string::npos ? "..." : eq.substr(arrowPos + 2);
+      std::string full;
+      for (int64_t k = 0; k < maxEll; ++k)
+        full.push_back('A' + (26 - maxEll + k) % 26);
+      size_t pos = outPart.find("...");
+      if (pos != std::string::npos)
+        outPart.replace(pos, 3, full);
+      if (arrowPos == std::string::npos) {
+        // Implicit output: the ellipsis dims, then the letters used once.
+        std::map<char, int> counts;
+        for (char c : all)
+          if (c != ',' && !(c >= 'A' && c <= 'Z'))
+            ++counts[c];
+        outPart = full;
+        for (auto [c, n] : counts)
+          if (n == 1)
+            outPart.push_back(c);
+      }
+      eq = all + "->" + outPart;
+    }
     size_t arrow = eq.find("->");
     std::string lhs = eq.substr(0, arrow);
     SmallVector<std::string> terms;

@@ -32,4 +32,14 @@ def ApproximateMath : Pass<"tessera-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def CopiesToLinalg : Pass<"tessera-copies-to-linalg"> {
+  let summary = "Turn memref.copy into linalg.copy";
+  let description = [{
+    A memref.copy between strided buffers lowers to a call into MLIR's C
+    runner utilities, which a model library does not link. As linalg.copy it
+    becomes generated loops like everything else.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // TESSERA_LOWERING_PASSES

@@ -384,7 +384,18 @@ def run_test(test, args):
         out_dir = os.path.join(work, "out_%d" % k)
         os.makedirs(out_dir)
         cmd = [args.runner, lib]
-        for name, path, _ in bound:
+        declared = {i.name: i.type.tensor_type.elem_type for i in graph_inputs(model)}
+        for name, path, tensor in bound:
+            # ONNX's test data stores bfloat16 inputs as UINT16 bits: re-tag
+            # them as BFLOAT16 (same bytes) for a bfloat16 model input.
+            if (declared.get(name) == onnx.TensorProto.BFLOAT16
+                    and tensor.data_type == onnx.TensorProto.UINT16):
+                fixed = onnx.TensorProto()
+                fixed.CopyFrom(tensor)
+                fixed.data_type = onnx.TensorProto.BFLOAT16
+                path = os.path.join(out_dir, "bf16_%s.pb" % sanitize(name))
+                with open(path, "wb") as f:
+                    f.write(fixed.SerializeToString())
             cmd += ["--input", "%s=%s" % (name, path)]
         cmd += ["--output-dir", out_dir, "--threads", "1", "--quiet"]
         err = run_tool(cmd, RUN_TIMEOUT, "run")
