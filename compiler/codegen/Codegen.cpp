@@ -68,6 +68,29 @@ static std::string requiredFeatures(llvm::StringRef featureString) {
   return out;
 }
 
+std::string targetFeaturesFor(llvm::StringRef cpu) {
+  llvm::SubtargetFeatures sf;
+  if (cpu == "native" || cpu.empty()) {
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      sf.AddFeature(f.first(), f.second);
+    return sf.getString();
+  }
+  llvm::InitializeNativeTarget();
+  std::string err, triple = llvm::sys::getDefaultTargetTriple();
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target)
+    return "";
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, cpu, ""));
+  if (!sti)
+    return "";
+  std::string out;
+  for (const llvm::SubtargetFeatureKV &kv : sti->getAllProcessorFeatures())
+    if (sti->checkFeatures(std::string("+") + kv.Key))
+      out += std::string(out.empty() ? "" : ",") + "+" + kv.Key;
+  return out;
+}
+
 static llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const CodegenOptions &options) {
   llvm::InitializeNativeTarget();

@@ -40,8 +40,21 @@ void registerDialects(mlir::DialectRegistry &registry);
 /// and the range of valid values for integer inputs used as Gather indices.
 llvm::Expected<ModelInterface> describeModel(mlir::ModuleOp module);
 
-/// onnx-fold-shapes, then onnx -> linalg on tensors (and fusion).
-void buildONNXToLinalgPipeline(mlir::OpPassManager &pm);
+/// Register tile of the matmul schedule: rows x columns of fp32.
+struct MatmulTile {
+  int64_t m = 8, n = 32;
+};
+
+/// The register tile for a CPU with these LLVM target features: 8x32 with
+/// AVX-512 (16 zmm accumulators), 6x16 with AVX2 (12 ymm accumulators).
+MatmulTile matmulTileFor(llvm::StringRef targetFeatures);
+
+/// The target features of --mcpu (native: the host's), as LLVM spells them.
+std::string targetFeaturesFor(llvm::StringRef cpu);
+
+/// onnx-fold-shapes, then onnx -> linalg on tensors (fusion, vectorized
+/// matmuls with the given register tile).
+void buildONNXToLinalgPipeline(mlir::OpPassManager &pm, MatmulTile tile = {});
 
 /// linalg on tensors -> LLVM dialect (bufferization, loops, math, LLVM).
 void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);

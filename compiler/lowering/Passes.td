@@ -42,4 +42,35 @@ def CopiesToLinalg : Pass<"tessera-copies-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
+  let summary = "Tile matmuls into register tiles and vectorize them";
+  let description = [{
+    On tensors, for each linalg.matmul with static shapes: tile M and N by an
+    8x32 register tile (peeling the remainder so the main tiles are static),
+    tile K by 1, vectorize the 8x32x1 tile, then hoist the C tile out of the
+    k loop (it becomes a loop-carried vector<8x32xf32>) and unroll k by 4.
+    This is the schedule recorded in TOOLCHAIN.md. Remainder tiles stay
+    scalar. Batched matmuls are handled as one matmul per batch element.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::affine::AffineDialect"];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", "8", "Rows of the register tile">,
+    Option<"tileN", "tile-n", "int64_t", "32", "Columns of the register tile">,
+    Option<"unroll", "unroll", "int64_t", "4", "Unroll factor of the k loop">,
+  ];
+}
+
+def LowerVectors : Pass<"tessera-lower-vectors", "::mlir::func::FuncOp"> {
+  let summary = "Lower vector contractions and transfers for LLVM (after bufferization)";
+  let description = [{
+    vector.contract -> outer products -> FMAs; transfers -> 1-D loads and
+    stores; broadcasts and shape casts lowered. Followed by
+    convert-vector-to-scf with full unrolling to rank 1.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // TESSERA_LOWERING_PASSES

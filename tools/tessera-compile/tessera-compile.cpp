@@ -73,6 +73,10 @@ cl::opt<char> optLevel("O", cl::desc("Optimisation level: -O0, -O1, -O2 or "
                        cl::Prefix, cl::init('3'), cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time each pass takes"),
                      cl::init(false), cl::cat(category));
+cl::opt<std::string> matmulTile(
+    "matmul-tile", cl::desc("Register tile of the matmul schedule, MxN "
+                            "(default: from the target's vector width)"),
+    cl::value_desc("MxN"), cl::cat(category), cl::Hidden);
 cl::opt<bool> textInput("text",
                         cl::desc("Read ONNX's textual syntax (default: by "
                                  "extension .onnxtxt or a leading '<')"),
@@ -184,7 +188,19 @@ int main(int argc, char **argv) {
     if (!described)
       return fail(toString(described.takeError()));
     iface = std::move(*described);
-    if (!runPipeline(tessera::buildONNXToLinalgPipeline, "lowering to linalg"))
+    tessera::MatmulTile tile =
+        tessera::matmulTileFor(tessera::targetFeaturesFor(mcpu));
+    if (!matmulTile.empty()) {
+      auto [m, n] = StringRef(matmulTile).split('x');
+      if (m.getAsInteger(10, tile.m) || n.getAsInteger(10, tile.n) ||
+          tile.m <= 0 || tile.n <= 0)
+        return fail("--matmul-tile '" + matmulTile + "': expected MxN, e.g. 4x24");
+    }
+    if (!runPipeline(
+            [&](mlir::OpPassManager &pm) {
+              tessera::buildONNXToLinalgPipeline(pm, tile);
+            },
+            "lowering to linalg"))
       return 1;
     if (emit != Emit::Linalg &&
         !runPipeline(tessera::buildLinalgToLLVMPipeline,

@@ -1,0 +1,173 @@
+//===- Vectorize.cpp - register-tiled, vectorized matmuls -----------------===//
+//
+// The GEMM schedule from TOOLCHAIN.md, applied with MLIR's C++ APIs on
+// tensors: 8x32 register tiles (16 fp32 accumulators in AVX2 registers, or 8
+// zmm with AVX-512), k tiled by 1 and unrolled by 4, the C tile hoisted out of
+// the k loop as a loop-carried vector. Then, after bufferization, contractions
+// become outer products and FMAs, and transfers become 1-D loads and stores.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+namespace tessera {
+#define GEN_PASS_DEF_VECTORIZEMATMUL
+#define GEN_PASS_DEF_LOWERVECTORS
+#include "compiler/lowering/Passes.h.inc"
+} // namespace tessera
+
+using namespace mlir;
+
+namespace tessera {
+namespace {
+
+/// Tiles `op` with `sizes` (0 = not tiled) and returns the tiled op and loops.
+FailureOr<scf::SCFTilingResult> tile(RewriterBase &rewriter, Operation *op,
+                                     ArrayRef<int64_t> sizes) {
+  scf::SCFTilingOptions options;
+  SmallVector<OpFoldResult> ts;
+  for (int64_t s : sizes)
+    ts.push_back(rewriter.getIndexAttr(s));
+  options.setTileSizes(ts);
+  rewriter.setInsertionPoint(op);
+  auto result = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
+  if (failed(result))
+    return failure();
+  rewriter.replaceOp(op, result->replacements);
+  return result;
+}
+
+bool hasStaticShapes(linalg::LinalgOp op) {
+  return llvm::all_of(op->getOperandTypes(), [](Type t) {
+    auto s = dyn_cast<ShapedType>(t);
+    return !s || s.hasStaticShape();
+  });
+}
+
+void cleanup(Operation *root) {
+  RewritePatternSet patterns(root->getContext());
+  vector::populateVectorReductionToContractPatterns(patterns);
+  vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+  vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+  tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+  // All canonicalizations, as the canonicalizer pass collects them (peeling
+  // leaves tensor.casts that only linalg's patterns fold into the matmuls).
+  MLIRContext *ctx = root->getContext();
+  for (Dialect *dialect : ctx->getLoadedDialects())
+    dialect->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName op : ctx->getRegisteredOperations())
+    op.getCanonicalizationPatterns(patterns, ctx);
+  (void)applyPatternsAndFoldGreedily(root, std::move(patterns));
+}
+
+struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
+  using VectorizeMatmulBase::VectorizeMatmulBase;
+
+  static bool isF32Static(linalg::MatmulOp op) {
+    return hasStaticShapes(op) &&
+           cast<ShapedType>(op.getResultTypes()[0]).getElementType().isF32();
+  }
+
+  static std::pair<int64_t, int64_t> sizeMN(linalg::MatmulOp op) {
+    auto c = cast<ShapedType>(op.getResultTypes()[0]);
+    return {c.getDimSize(0), c.getDimSize(1)};
+  }
+
+  // Loop handles do not survive the canonicalizations in between, so each
+  // step finds its ops again by walking.
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    IRRewriter rewriter(&getContext());
+
+    // 1. Register tiles over M and N; the partial last tiles are peeled off,
+    //    so every tile (main and remainder) has a static shape.
+    SmallVector<linalg::MatmulOp> large;
+    func.walk([&](linalg::MatmulOp op) {
+      auto [m, n] = sizeMN(op);
+      if (isF32Static(op) && (m > tileM || n > tileN))
+        large.push_back(op);
+    });
+    for (linalg::MatmulOp op : large) {
+      auto tiled = tile(rewriter, op, {tileM, tileN, 0});
+      if (failed(tiled))
+        continue;
+      for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
+        scf::ForOp partial;
+        (void)scf::peelForLoopAndSimplifyBounds(
+            rewriter, cast<scf::ForOp>(loop.getOperation()), partial);
+      }
+    }
+    cleanup(func);
+
+    // 2. Every static matmul that fits a register tile: k by 1, vectorize.
+    SmallVector<linalg::MatmulOp> tiles;
+    func.walk([&](linalg::MatmulOp op) {
+      auto [m, n] = sizeMN(op);
+      if (isF32Static(op) && m <= tileM && n <= tileN)
+        tiles.push_back(op);
+    });
+    for (linalg::MatmulOp op : tiles) {
+      auto kTiled = tile(rewriter, op, {0, 0, 1});
+      if (failed(kTiled))
+        continue;
+      (void)linalg::vectorize(rewriter, kTiled->tiledOps.back());
+    }
+    cleanup(func);
+
+    // 3. In each k loop, the C tile becomes a loop-carried vector (the step
+    //    that matters most); then unroll k.
+    SmallVector<scf::ForOp> kLoops;
+    func.walk([&](scf::ForOp loop) {
+      if (llvm::any_of(loop.getBody()->getOperations(), [](Operation &op) {
+            return isa<vector::ContractionOp>(op);
+          }))
+        kLoops.push_back(loop);
+    });
+    for (scf::ForOp loop : kLoops) {
+      auto hoisted = hoistLoopInvariantSubsets(
+          rewriter, cast<LoopLikeOpInterface>(loop.getOperation()));
+      if (auto f = dyn_cast<scf::ForOp>(hoisted.getOperation()))
+        if (unroll > 1)
+          (void)loopUnrollByFactor(f, unroll);
+    }
+    cleanup(func);
+  }
+};
+
+struct LowerVectorsPass : impl::LowerVectorsBase<LowerVectorsPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    vector::VectorTransformsOptions options;
+    options.setVectorTransformsOptions(vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorContractLoweringPatterns(patterns, options);
+    vector::populateVectorOuterProductLoweringPatterns(patterns);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorTransferLoweringPatterns(patterns, /*maxTransferRank=*/1);
+    vector::populateVectorBroadcastLoweringPatterns(patterns);
+    vector::populateVectorShapeCastLoweringPatterns(patterns);
+    vector::populateVectorMaskOpLoweringPatterns(patterns);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerParallel);
+    vector::populateVectorTransposeLoweringPatterns(patterns, options);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace tessera
