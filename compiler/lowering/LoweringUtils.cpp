@@ -145,17 +145,21 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to,
   return v;
 }
 
+RankedTensorType staticType(const TypeConverter *converter, Value v) {
+  auto t = dyn_cast_or_null<RankedTensorType>(converter->convertType(v.getType()));
+  return t && t.hasStaticShape() ? t : RankedTensorType();
+}
+
 bool getConstIntValues(Value v, SmallVectorImpl<int64_t> &out) {
-  DenseIntElementsAttr dense;
-  if (auto c = v.getDefiningOp<onnx::ConstantOp>())
-    dense = dyn_cast<DenseIntElementsAttr>(c.getValue());
-  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
-    dense = dyn_cast<DenseIntElementsAttr>(c.getValue());
-  else if (auto cast = v.getDefiningOp<UnrealizedConversionCastOp>())
+  // During conversion, operands may already be arith.constant (or a cast of
+  // one); otherwise they are still onnx.Constant.
+  if (auto cast = v.getDefiningOp<UnrealizedConversionCastOp>())
     return cast->getNumOperands() == 1 &&
            getConstIntValues(cast->getOperand(0), out);
+  auto c = v.getDefiningOp<arith::ConstantOp>();
+  auto dense = c ? dyn_cast<DenseIntElementsAttr>(c.getValue()) : nullptr;
   if (!dense)
-    return false;
+    return onnx::getConstantInts(v, out);
   out.clear();
   for (const APInt &x : dense.getValues<APInt>())
     out.push_back(x.getBitWidth() == 1 ? x.getZExtValue() : x.getSExtValue());

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 namespace tessera::lowering {
 
@@ -45,6 +46,11 @@ bool isUnsignedInt(mlir::Type type);
 
 /// The signless element type used after lowering.
 mlir::Type signlessElementType(mlir::Type type);
+
+/// `v`'s type after conversion if it is a statically shaped ranked tensor,
+/// else null.
+mlir::RankedTensorType staticType(const mlir::TypeConverter *converter,
+                                  mlir::Value v);
 
 /// Values of a constant integer tensor produced by onnx.Constant or
 /// arith.constant (after conversion).

@@ -14,11 +14,6 @@ namespace onnx = tessera::onnx;
 
 namespace {
 
-RankedTensorType staticType(const TypeConverter *tc, Value v) {
-  auto t = dyn_cast_or_null<RankedTensorType>(tc->convertType(v.getType()));
-  return t && t.hasStaticShape() ? t : RankedTensorType();
-}
-
 Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
   return buildFilled(b, loc, type, b.getZeroAttr(type.getElementType()));
 }

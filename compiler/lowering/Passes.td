@@ -51,6 +51,7 @@ def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
     k loop (it becomes a loop-carried vector<8x32xf32>) and unroll k by 4.
     This is the schedule recorded in TOOLCHAIN.md. Remainder tiles stay
     scalar. Batched matmuls are handled as one matmul per batch element.
+    Tiles that fit in registers are vectorized as they are.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

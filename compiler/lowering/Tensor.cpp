@@ -13,11 +13,6 @@ namespace onnx = tessera::onnx;
 
 namespace {
 
-RankedTensorType staticType(const TypeConverter *tc, Value v) {
-  auto t = dyn_cast_or_null<RankedTensorType>(tc->convertType(v.getType()));
-  return t && t.hasStaticShape() ? t : RankedTensorType();
-}
-
 /// Re-types an ElementsAttr to signless integers if needed.
 ElementsAttr signlessAttr(ElementsAttr attr, Type type) {
   if (attr.getType() == type)
@@ -62,23 +57,8 @@ struct DropoutLowering : OpConversionPattern<onnx::DropoutOp> {
   }
 };
 
-/// Ops that only forward their first operand (Identity).
-template <typename OpTy>
-struct ForwardLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Value in = adaptor.getOperands()[0];
-    auto type = staticType(this->getTypeConverter(), op->getResult(0));
-    if (!type)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
-    rewriter.replaceOp(op, buildReshape(rewriter, op.getLoc(), in, type));
-    return success();
-  }
-};
-
-/// Reshape, Flatten, Squeeze, Unsqueeze: the result type says it all.
+/// Identity, Reshape, Flatten, Squeeze, Unsqueeze: the first operand with
+/// the result's (static) shape.
 template <typename OpTy>
 struct ReshapeLikeLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
@@ -489,7 +469,7 @@ struct StaticShapeQueryLowering : OpConversionPattern<OpTy> {
 void tessera::populateONNXTensorToLinalgPatterns(TypeConverter &tc,
                                                  RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ConstantLowering, ForwardLowering<onnx::IdentityOp>,
+  patterns.add<ConstantLowering, ReshapeLikeLowering<onnx::IdentityOp>,
                DropoutLowering,
                ReshapeLikeLowering<onnx::ReshapeOp>,
                ReshapeLikeLowering<onnx::FlattenOp>,

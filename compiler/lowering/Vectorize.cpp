@@ -87,11 +87,47 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     return {c.getDimSize(0), c.getDimSize(1)};
   }
 
+  /// A batched matmul becomes a loop over the batch of plain matmuls on
+  /// [M, K] x [K, N] slices, which then get the same schedule.
+  static void unbatch(IRRewriter &rewriter, func::FuncOp func) {
+    SmallVector<linalg::BatchMatmulOp> batched;
+    func.walk([&](linalg::BatchMatmulOp op) {
+      if (hasStaticShapes(op) &&
+          cast<ShapedType>(op.getResultTypes()[0]).getElementType().isF32())
+        batched.push_back(op);
+    });
+    for (linalg::BatchMatmulOp op : batched) {
+      auto tiled = tile(rewriter, op, {1, 0, 0, 0});
+      if (failed(tiled))
+        continue;
+      auto one = cast<linalg::BatchMatmulOp>(tiled->tiledOps.back());
+      rewriter.setInsertionPoint(one);
+      Location loc = one.getLoc();
+      SmallVector<ReassociationIndices> dropBatch = {{0, 1}, {2}};
+      auto collapse = [&](Value v) {
+        auto t = cast<RankedTensorType>(v.getType());
+        auto flat = RankedTensorType::get({t.getDimSize(1), t.getDimSize(2)},
+                                          t.getElementType());
+        return rewriter.create<tensor::CollapseShapeOp>(loc, flat, v, dropBatch)
+            .getResult();
+      };
+      Value a = collapse(one.getDpsInputs()[0]);
+      Value b = collapse(one.getDpsInputs()[1]);
+      Value c = collapse(one.getDpsInits()[0]);
+      auto mm = rewriter.create<linalg::MatmulOp>(loc, TypeRange{c.getType()},
+                                                  ValueRange{a, b}, ValueRange{c});
+      Value expanded = rewriter.create<tensor::ExpandShapeOp>(
+          loc, one.getResultTypes()[0], mm.getResult(0), dropBatch);
+      rewriter.replaceOp(one, expanded);
+    }
+  }
+
   // Loop handles do not survive the canonicalizations in between, so each
   // step finds its ops again by walking.
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     IRRewriter rewriter(&getContext());
+    unbatch(rewriter, func);
 
     // 1. Register tiles over M and N; the partial last tiles are peeled off,
     //    so every tile (main and remainder) has a static shape.
