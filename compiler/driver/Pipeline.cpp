@@ -163,7 +163,7 @@ void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {
   pm.addNestedPass<func::FuncOp>(createONNXFoldShapes());
   pm.addPass(createConvertONNXToLinalg());
   pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCSEPass());
   VectorizeMatmulOptions vectorize;
   vectorize.tileM = tile.m;

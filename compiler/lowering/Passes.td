@@ -42,6 +42,18 @@ def CopiesToLinalg : Pass<"tessera-copies-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FuseElementwise : Pass<"tessera-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse chains of elementwise linalg.generic ops";
+  let description = [{
+    A single-use elementwise producer is fused into its elementwise consumer.
+    Unlike upstream linalg-fuse-elementwise-ops, reshapes are not propagated
+    (that generalises named matmuls into generic contractions, which then
+    miss the matmul schedule) and nothing is fused into a reduction (which
+    would recompute the producer at every step of the reduction).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
   let summary = "Tile matmuls into register tiles and vectorize them";
   let description = [{

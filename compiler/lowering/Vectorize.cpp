@@ -25,6 +25,7 @@
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace tessera {
+#define GEN_PASS_DEF_FUSEELEMENTWISE
 #define GEN_PASS_DEF_VECTORIZEMATMUL
 #define GEN_PASS_DEF_LOWERVECTORS
 #include "compiler/lowering/Passes.h.inc"
@@ -181,6 +182,24 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
           (void)loopUnrollByFactor(f, unroll);
     }
     cleanup(func);
+  }
+};
+
+struct FuseElementwisePass : impl::FuseElementwiseBase<FuseElementwisePass> {
+  void runOnOperation() override {
+    auto isElementwise = [](Operation *op) {
+      auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+      return generic && generic.getNumReductionLoops() == 0;
+    };
+    linalg::ControlFusionFn control = [&](OpOperand *operand) {
+      Operation *producer = operand->get().getDefiningOp();
+      return isElementwise(producer) && isElementwise(operand->getOwner()) &&
+             producer->hasOneUse();
+    };
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
   }
 };
 
