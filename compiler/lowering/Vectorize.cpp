@@ -38,8 +38,11 @@ namespace {
 
 /// Tiles `op` with `sizes` (0 = not tiled) and returns the tiled op and loops.
 FailureOr<scf::SCFTilingResult> tile(RewriterBase &rewriter, Operation *op,
-                                     ArrayRef<int64_t> sizes) {
+                                     ArrayRef<int64_t> sizes,
+                                     ArrayRef<int64_t> interchange = {}) {
   scf::SCFTilingOptions options;
+  if (!interchange.empty())
+    options.setInterchange(interchange);
   SmallVector<OpFoldResult> ts;
   for (int64_t s : sizes)
     ts.push_back(rewriter.getIndexAttr(s));
@@ -139,7 +142,9 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
         large.push_back(op);
     });
     for (linalg::MatmulOp op : large) {
-      auto tiled = tile(rewriter, op, {tileM, tileN, 0});
+      // N outer, M inner: one K x tileN panel of B stays in cache while all
+      // the row tiles of A pass over it.
+      auto tiled = tile(rewriter, op, {tileM, tileN, 0}, {1, 0, 2});
       if (failed(tiled))
         continue;
       for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
