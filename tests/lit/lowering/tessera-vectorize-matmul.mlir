@@ -1,10 +1,11 @@
 // RUN: tessera-opt %s --split-input-file --tessera-vectorize-matmul="tile-m=6 tile-n=16" | FileCheck %s
 
-// A matmul whose sizes divide the tile: 6x16 register tiles, the C tile
-// carried through the k loop as a vector, k unrolled by 4.
+// A matmul whose sizes divide the tile: 6x16 register tiles (N outer, so a
+// panel of B stays in cache), the C tile carried through the k loop as a
+// vector, k unrolled by 4.
 // CHECK-LABEL: func.func @divisible
-// CHECK: scf.for {{.*}} step %c6
 // CHECK: scf.for {{.*}} step %c16
+// CHECK: scf.for {{.*}} step %c6
 // CHECK: vector.transfer_read {{.*}} : tensor<12x32xf32>, vector<6x16xf32>
 // CHECK: scf.for {{.*}} step %c4 iter_args({{.*}}) -> (vector<6x16xf32>)
 // CHECK-COUNT-4: vector.contract
