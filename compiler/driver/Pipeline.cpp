@@ -169,6 +169,9 @@ void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {
   vectorize.tileM = tile.m;
   vectorize.tileN = tile.n;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmul(vectorize));
+  VectorizeElementwiseOptions elementwise;
+  elementwise.width = tile.n >= 32 ? 16 : 8;
+  pm.addNestedPass<func::FuncOp>(createVectorizeElementwise(elementwise));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

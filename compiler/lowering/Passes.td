@@ -75,6 +75,23 @@ def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
   ];
 }
 
+def VectorizeElementwise
+    : Pass<"tessera-vectorize-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Vectorize elementwise linalg.generic ops along their last dim";
+  let description = [{
+    On tensors, after fusion: each all-parallel linalg.generic with static
+    shapes whose operands are read in order (identity or broadcast maps) and
+    whose body does no index arithmetic is tiled [1, ..., 1, width] (the
+    remainder peeled off, so every tile is static) and vectorized. Bodies with
+    math ops become vector math, later approximated by polynomials.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"width", "width", "int64_t", "8", "Vector length (fp32 lanes)">,
+  ];
+}
+
 def LowerVectors : Pass<"tessera-lower-vectors", "::mlir::func::FuncOp"> {
   let summary = "Lower vector contractions and transfers for LLVM (after bufferization)";
   let description = [{

@@ -28,6 +28,7 @@
 
 namespace tessera {
 #define GEN_PASS_DEF_FUSEELEMENTWISE
+#define GEN_PASS_DEF_VECTORIZEELEMENTWISE
 #define GEN_PASS_DEF_VECTORIZEMATMUL
 #define GEN_PASS_DEF_LOWERVECTORS
 #include "compiler/lowering/Passes.h.inc"
@@ -289,6 +290,79 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
         if (unroll > 1)
           (void)loopUnrollByFactor(f, unroll);
     }
+    cleanup(func);
+  }
+};
+
+struct VectorizeElementwisePass
+    : impl::VectorizeElementwiseBase<VectorizeElementwisePass> {
+  using VectorizeElementwiseBase::VectorizeElementwiseBase;
+
+  /// Elementwise, static, operands read in order, no index arithmetic.
+  static bool isCandidate(linalg::GenericOp op) {
+    if (op.getNumReductionLoops() != 0 || op.getNumLoops() == 0 ||
+        !hasStaticShapes(op) || !op.hasPureTensorSemantics())
+      return false;
+    // Vectors of i1 are stored as packed bits, but buffers of i1 hold one
+    // byte per element: leave boolean ops scalar.
+    for (Type t : op->getOperandTypes())
+      if (getElementTypeOrSelf(t).isInteger(1))
+        return false;
+    for (AffineMap map : op.getIndexingMapsArray()) {
+      int64_t last = -1;
+      for (AffineExpr e : map.getResults()) {
+        if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+          if (c.getValue() != 0)
+            return false;
+          continue;
+        }
+        auto d = dyn_cast<AffineDimExpr>(e);
+        if (!d || int64_t(d.getPosition()) <= last)
+          return false;
+        last = d.getPosition();
+      }
+    }
+    bool indexing = false;
+    op.getBody()->walk([&](Operation *inner) {
+      if (isa<linalg::IndexOp, tensor::ExtractOp>(inner))
+        indexing = true;
+    });
+    return !indexing;
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    IRRewriter rewriter(&getContext());
+    SmallVector<linalg::GenericOp> candidates;
+    func.walk([&](linalg::GenericOp op) {
+      if (isCandidate(op))
+        candidates.push_back(op);
+    });
+    for (linalg::GenericOp op : candidates) {
+      int64_t rank = op.getNumLoops();
+      int64_t last = op.getStaticLoopRanges().back();
+      if (last < width) {
+        (void)linalg::vectorize(rewriter, op);
+        continue;
+      }
+      SmallVector<int64_t> sizes(rank, 1);
+      sizes.back() = width;
+      auto tiled = tile(rewriter, op, sizes);
+      if (failed(tiled))
+        continue;
+      scf::ForOp partial;
+      (void)scf::peelForLoopAndSimplifyBounds(
+          rewriter, cast<scf::ForOp>(tiled->loops.back().getOperation()),
+          partial);
+    }
+    cleanup(func);
+    SmallVector<linalg::GenericOp> tiles;
+    func.walk([&](linalg::GenericOp op) {
+      if (isCandidate(op) && op.getStaticLoopRanges().back() <= width)
+        tiles.push_back(op);
+    });
+    for (linalg::GenericOp op : tiles)
+      (void)linalg::vectorize(rewriter, op);
     cleanup(func);
   }
 };

@@ -6,7 +6,7 @@
 // CHECK-LABEL: func.func @divisible
 // CHECK: scf.for {{.*}} step %c16
 // CHECK: scf.for {{.*}} step %c6
-// CHECK: vector.transfer_read {{.*}} : tensor<12x32xf32>, vector<6x16xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<6x16xf32>, vector<6x16xf32>
 // CHECK: scf.for {{.*}} step %c4 iter_args({{.*}}) -> (vector<6x16xf32>)
 // CHECK-COUNT-4: vector.contract
 // CHECK: scf.yield {{.*}} : vector<6x16xf32>

@@ -1,0 +1,53 @@
+// RUN: tessera-opt %s --split-input-file --tessera-vectorize-elementwise="width=8" | FileCheck %s
+
+// An elementwise op with a broadcast bias: 8-wide tiles along the last dim,
+// the remainder (20 = 2 x 8 + 4) peeled and vectorized with its own width.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @bias_gelu
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} vector<8xf32>
+// CHECK: math.erf {{.*}} : vector<8xf32>
+// CHECK: math.erf {{.*}} : vector<4xf32>
+// CHECK-NOT: linalg.generic
+func.func @bias_gelu(%x: tensor<3x20xf32>, %b: tensor<20xf32>) -> tensor<3x20xf32> {
+  %e = tensor.empty() : tensor<3x20xf32>
+  %0 = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %b : tensor<3x20xf32>, tensor<20xf32>) outs(%e : tensor<3x20xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    %g = math.erf %s : f32
+    linalg.yield %g : f32
+  } -> tensor<3x20xf32>
+  return %0 : tensor<3x20xf32>
+}
+
+// -----
+
+// Negative: booleans (stored one byte per element, but packed as vector
+// bits), index arithmetic (gathers), transposed reads and reductions stay
+// scalar.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#tr = affine_map<(d0, d1) -> (d1, d0)>
+// CHECK-LABEL: func.func @not_vectorized
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT: vector.
+func.func @not_vectorized(%x: tensor<8x8xf32>, %y: tensor<8x8xf32>) -> (tensor<8x8xi1>, tensor<8x8xf32>, tensor<8x8xf32>) {
+  %eb = tensor.empty() : tensor<8x8xi1>
+  %ef = tensor.empty() : tensor<8x8xf32>
+  %0 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %y : tensor<8x8xf32>, tensor<8x8xf32>) outs(%eb : tensor<8x8xi1>) {
+  ^bb0(%a: f32, %c: f32, %o: i1):
+    %s = arith.cmpf olt, %a, %c : f32
+    linalg.yield %s : i1
+  } -> tensor<8x8xi1>
+  %1 = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%ef : tensor<8x8xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 1 : index
+    %v = tensor.extract %x[%i, %i] : tensor<8x8xf32>
+    linalg.yield %v : f32
+  } -> tensor<8x8xf32>
+  %2 = linalg.generic {indexing_maps = [#tr, #id], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<8x8xf32>) outs(%ef : tensor<8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<8x8xf32>
+  return %0, %1, %2 : tensor<8x8xi1>, tensor<8x8xf32>, tensor<8x8xf32>
+}
