@@ -292,9 +292,11 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
   return std::string(buffer.begin(), buffer.end());
 }
 
-llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
-                              llvm::StringRef output) {
-  llvm::SmallString<128> objPath, soPath;
+/// Runs the system compiler driver on the object and `args`, writing
+/// `output` through a temporary file.
+static llvm::Error link(llvm::StringRef objectBytes, llvm::StringRef output,
+                        llvm::ArrayRef<std::string> args, llvm::StringRef what) {
+  llvm::SmallString<128> objPath;
   int fd;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("tessera", "o", fd, objPath))
@@ -305,30 +307,43 @@ llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
     os << objectBytes;
   }
   // Link next to the output, then rename: no partial output on failure.
-  soPath = output;
-  soPath += ".tmp-link";
-  llvm::FileRemover removeSo(soPath);
+  llvm::SmallString<128> tmpOut(output);
+  tmpOut += ".tmp-link";
+  llvm::FileRemover removeTmp(tmpOut);
   auto cc = llvm::sys::findProgramByName("cc");
   if (!cc)
-    return error("cannot find the system C compiler driver 'cc' to link the "
-                 "shared library");
+    return error("cannot find the system C compiler driver 'cc' to link the " +
+                 what);
   llvm::SmallString<128> errPath;
   llvm::sys::fs::createTemporaryFile("tessera-link", "txt", errPath);
   llvm::FileRemover removeErr(errPath);
-  llvm::StringRef argv[] = {*cc, "-shared", "-o", soPath, objPath,
-                            "-Wl,-z,noexecstack", "-lm"};
+  std::vector<llvm::StringRef> argv = {*cc, "-o", tmpOut, objPath};
+  for (const std::string &a : args)
+    argv.push_back(a);
+  argv.push_back("-Wl,-z,noexecstack");
+  argv.push_back("-lm");
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, errPath, errPath};
   std::string msg;
   int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, redirects, 0, 0,
                                      &msg);
   if (rc != 0) {
     auto log = llvm::MemoryBuffer::getFile(errPath);
-    return error("linking the shared library failed: " +
+    return error("linking the " + what + " failed: " +
                  (log ? (*log)->getBuffer().str() : msg));
   }
-  if (std::error_code ec = llvm::sys::fs::rename(soPath, output))
+  if (std::error_code ec = llvm::sys::fs::rename(tmpOut, output))
     return error("cannot write '" + output + "': " + ec.message());
   return llvm::Error::success();
+}
+
+llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
+                              llvm::StringRef output) {
+  return link(objectBytes, output, {"-shared"}, "shared library");
+}
+
+llvm::Error linkExecutable(llvm::StringRef objectBytes, llvm::StringRef output,
+                           llvm::ArrayRef<std::string> inputs) {
+  return link(objectBytes, output, inputs, "executable");
 }
 
 } // namespace tessera

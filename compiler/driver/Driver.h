@@ -77,6 +77,11 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
 llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
                               llvm::StringRef output);
 
+/// Links an object file with `inputs` (objects, static libraries, -l flags)
+/// into an executable at `output`, with the same no-partial-output rule.
+llvm::Error linkExecutable(llvm::StringRef objectBytes, llvm::StringRef output,
+                           llvm::ArrayRef<std::string> inputs);
+
 } // namespace tessera
 
 #endif // TESSERA_COMPILER_DRIVER_DRIVER_H

@@ -380,6 +380,28 @@ std::string checkCpuFeatures(const TesseraModelDesc &d,
   return "";
 }
 
+/// The checks every model goes through, however it was found: ABI version,
+/// a well-formed descriptor, and the CPU features it was compiled for.
+TesseraStatus *checkAndWrap(std::shared_ptr<Library> lib, const std::string &p,
+                            TesseraModel **out) {
+  // The version comes first: with another version the rest of the layout
+  // may differ.
+  if (lib->desc->abi_version != TESSERA_ABI_VERSION)
+    return makeStatus(TESSERA_ERROR_ABI_VERSION,
+                      "model '" + p + "' uses Tessera ABI version " +
+                          std::to_string(lib->desc->abi_version) +
+                          ", but this runtime supports version " +
+                          std::to_string(TESSERA_ABI_VERSION));
+  if (std::string e = checkDescriptor(*lib->desc); !e.empty())
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "model '" + p + "' has a malformed descriptor: " + e);
+  if (std::string e = checkCpuFeatures(*lib->desc, p); !e.empty())
+    return makeStatus(TESSERA_ERROR_CPU_FEATURE, e);
+
+  *out = new TesseraModel{std::move(lib)};
+  return nullptr;
+}
+
 TesseraStatus *loadModel(const char *path, TesseraModel **out) {
   if (!out)
     return invalidArgument("tessera_model_load: out_model is NULL");
@@ -416,28 +438,31 @@ TesseraStatus *loadModel(const char *path, TesseraModel **out) {
                           "' is not a Tessera model: it does not export '" +
                           TESSERA_MODEL_SYMBOL + "'");
   lib->desc = static_cast<const TesseraModelDesc *>(sym);
+  return checkAndWrap(std::move(lib), p, out);
+}
 
-  // The version comes first: with another version the rest of the layout
-  // may differ.
-  if (lib->desc->abi_version != TESSERA_ABI_VERSION)
-    return makeStatus(TESSERA_ERROR_ABI_VERSION,
-                      "model '" + p + "' uses Tessera ABI version " +
-                          std::to_string(lib->desc->abi_version) +
-                          ", but this runtime supports version " +
-                          std::to_string(TESSERA_ABI_VERSION));
-  if (std::string e = checkDescriptor(*lib->desc); !e.empty())
-    return makeStatus(TESSERA_ERROR_LOAD,
-                      "model '" + p + "' has a malformed descriptor: " + e);
-  if (std::string e = checkCpuFeatures(*lib->desc, p); !e.empty())
-    return makeStatus(TESSERA_ERROR_CPU_FEATURE, e);
-
-  *out = new TesseraModel{std::move(lib)};
-  return nullptr;
+TesseraStatus *modelFromDescriptor(const TesseraModelDesc *desc,
+                                   TesseraModel **out) {
+  if (!out)
+    return invalidArgument("tessera_model_from_descriptor: out_model is NULL");
+  *out = nullptr;
+  if (!desc)
+    return invalidArgument("tessera_model_from_descriptor: desc is NULL");
+  auto lib = std::make_shared<Library>();
+  lib->path = "<embedded model>";
+  lib->desc = desc;
+  std::string path = lib->path;
+  return checkAndWrap(std::move(lib), path, out);
 }
 } // namespace
 
 TesseraStatus *tessera_model_load(const char *path, TesseraModel **out_model) {
   return guarded([&] { return loadModel(path, out_model); });
+}
+
+TesseraStatus *tessera_model_from_descriptor(const TesseraModelDesc *desc,
+                                             TesseraModel **out_model) {
+  return guarded([&] { return modelFromDescriptor(desc, out_model); });
 }
 
 void tessera_model_unload(TesseraModel *model) { delete model; }

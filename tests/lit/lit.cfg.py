@@ -13,6 +13,7 @@ config.test_exec_root = config.tessera_obj_root
 tool_dirs = [
     os.path.join(config.tessera_tools_dir, "tessera-compile"),
     os.path.join(config.tessera_tools_dir, "tessera-opt"),
+    os.path.join(config.tessera_tools_dir, "tessera-run"),
     config.llvm_tools_dir,
 ]
 config.environment["PATH"] = os.pathsep.join(

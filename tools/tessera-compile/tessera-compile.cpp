@@ -27,7 +27,7 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { Import, ONNX, Summary, Linalg, MLIRLLVM, LLVM, Obj, Lib };
+enum class Emit { Import, ONNX, Summary, Linalg, MLIRLLVM, LLVM, Obj, Lib, Exe };
 
 cl::OptionCategory category("tessera-compile options");
 
@@ -53,7 +53,11 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::LLVM, "llvm", "optimised LLVM IR with the ABI"),
                clEnumValN(Emit::Obj, "obj", "an object file"),
                clEnumValN(Emit::Lib, "lib",
-                          "a shared library the runtime loads (default)")),
+                          "a shared library the runtime loads (default)"),
+               clEnumValN(Emit::Exe, "exe",
+                          "a standalone program: the model, the runtime and "
+                          "tessera-run's options (--input, --output-dir, "
+                          "--threads, --bench)")),
     cl::cat(category));
 cl::list<std::string>
     shapes("shape",
@@ -148,7 +152,7 @@ int main(int argc, char **argv) {
     return fail(Twine("-O") + std::string(1, optLevel) +
                 " is not an optimisation level (use "
                 "-O0 to -O3)");
-  bool binary = emit == Emit::Obj || emit == Emit::Lib;
+  bool binary = emit == Emit::Obj || emit == Emit::Lib || emit == Emit::Exe;
   if (binary && outputFile == "-")
     return fail("--emit=lib and --emit=obj need an output file (-o FILE)");
 
@@ -216,6 +220,16 @@ int main(int argc, char **argv) {
         return fail(toString(code.takeError()));
       if (emit == Emit::Lib) {
         if (Error err = tessera::linkSharedLibrary(*code, outputFile))
+          return fail(toString(std::move(err)));
+        return 0;
+      }
+      if (emit == Emit::Exe) {
+        // The runtime and tessera-run's main, as built with this compiler.
+        std::vector<std::string> inputs = {
+            TESSERA_EXE_MAIN_OBJECT, TESSERA_RUN_LIB, TESSERA_RUNTIME_LIB,
+            TESSERA_ONNX_PROTO_LIB, TESSERA_PROTOBUF_LIB, "-lstdc++",
+            "-lpthread", "-ldl"};
+        if (Error err = tessera::linkExecutable(*code, outputFile, inputs))
           return fail(toString(std::move(err)));
         return 0;
       }

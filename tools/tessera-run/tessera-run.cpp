@@ -63,6 +63,9 @@ const char *const kUsage =
 // Command line
 //===----------------------------------------------------------------------===//
 
+/// Set when this program has the model linked in (--emit=exe).
+const TesseraModelDesc *embeddedModel = nullptr;
+
 struct Options {
   std::string model;
   std::vector<std::string> inputs;
@@ -101,6 +104,10 @@ Options parseArgs(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (onlyPositional || arg.size() < 2 || arg[0] != '-') {
+      if (embeddedModel)
+        throw Failure("unexpected argument '" + arg +
+                      "' (the model is built into this program; inputs need "
+                      "--input)");
       if (!opts.model.empty())
         throw Failure("unexpected argument '" + arg + "' (the model is '" +
                       opts.model + "'; inputs need --input)");
@@ -157,7 +164,7 @@ Options parseArgs(int argc, char **argv) {
       throw Failure("unknown option '" + flag + "' (see --help)");
     }
   }
-  if (!opts.help && opts.model.empty())
+  if (!opts.help && opts.model.empty() && !embeddedModel)
     throw Failure("no model given (usage: tessera-run MODEL.so --input "
                   "[NAME=]FILE ...; see --help)");
   return opts;
@@ -796,7 +803,9 @@ std::string inputNames(const tessera::Model &model) {
 }
 
 int run(const Options &opts) {
-  tessera::Model model = tessera::Model::load(opts.model);
+  tessera::Model model = embeddedModel
+                             ? tessera::Model::fromDescriptor(embeddedModel)
+                             : tessera::Model::load(opts.model);
 
   // Resolve NAME=FILE against the model's input names, so that a file
   // whose name contains '=' still works positionally.
@@ -865,7 +874,11 @@ int run(const Options &opts) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+/// The whole program; main.cpp passes no model, and a program built by
+/// `tessera-compile --emit=exe` passes the descriptor linked into it.
+extern "C" int tessera_run_main(int argc, char **argv,
+                                const TesseraModelDesc *embedded) {
+  embeddedModel = embedded;
   try {
     Options opts = parseArgs(argc, argv);
     if (opts.help) {

@@ -93,6 +93,13 @@ typedef struct TesseraModel TesseraModel;
    every feature in required_cpu_features. */
 TESSERA_API TesseraStatus *tessera_model_load(const char *path,
                                               TesseraModel **out_model);
+
+/* A model linked into the program itself (tessera-compile --emit=exe): the
+   same checks as tessera_model_load (ABI version, descriptor, CPU features),
+   without loading a library. The descriptor must outlive the model. */
+TESSERA_API TesseraStatus *
+tessera_model_from_descriptor(const TesseraModelDesc *desc,
+                              TesseraModel **out_model);
 /* Drops the caller's reference. NULL is fine. */
 TESSERA_API void tessera_model_unload(TesseraModel *model);
 

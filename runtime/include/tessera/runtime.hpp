@@ -103,6 +103,13 @@ public:
     return Model(m);
   }
 
+  /// A model linked into the program (tessera-compile --emit=exe).
+  static Model fromDescriptor(const TesseraModelDesc *desc) {
+    TesseraModel *m = nullptr;
+    detail::check(tessera_model_from_descriptor(desc, &m));
+    return Model(m);
+  }
+
   Model(Model &&other) noexcept
       : model_(std::exchange(other.model_, nullptr)) {}
   Model &operator=(Model &&other) noexcept {
