@@ -52,9 +52,10 @@ static llvm::Error error(const llvm::Twine &msg) {
 
 /// Features the runtime checks with __builtin_cpu_supports before running.
 static std::string requiredFeatures(llvm::StringRef featureString) {
-  static const char *const checked[] = {
-      "sse4.2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw",
-      "avx512vl", "avx512dq", "avx512cd", "avx512vnni", "avx512bf16"};
+  static const char *const checked[] = {"sse4.2",   "avx",        "avx2",
+                                        "fma",      "f16c",       "avx512f",
+                                        "avx512bw", "avx512vl",   "avx512dq",
+                                        "avx512cd", "avx512vnni", "avx512bf16"};
   llvm::StringSet<> enabled;
   llvm::SmallVector<llvm::StringRef> parts;
   featureString.split(parts, ',');
@@ -149,8 +150,8 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
 
   auto *entryTy = llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false);
-  auto *entry = llvm::Function::Create(entryTy, llvm::GlobalValue::InternalLinkage,
-                                       "tessera_entry", m);
+  auto *entry = llvm::Function::Create(
+      entryTy, llvm::GlobalValue::InternalLinkage, "tessera_entry", m);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
   std::vector<llvm::Value *> args;
   auto addMemref = [&](llvm::Value *array, unsigned i, const TensorInfo &t) {
@@ -183,7 +184,8 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
   auto cstring = [&](llvm::StringRef s) -> llvm::Constant * {
     return b.CreateGlobalStringPtr(s, "tessera.str", 0, &m);
   };
-  auto *tensorTy = llvm::StructType::get(ctx, {ptr, i32, i32, ptr, i32, i64, i64});
+  auto *tensorTy =
+      llvm::StructType::get(ctx, {ptr, i32, i32, ptr, i32, i64, i64});
   auto tensorArray = [&](const std::vector<TensorInfo> &tensors,
                          llvm::StringRef what) -> llvm::Constant * {
     std::vector<llvm::Constant *> elems;
@@ -201,25 +203,24 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
            llvm::ConstantInt::get(i32, t.dims.size()), dimsVar,
            llvm::ConstantInt::get(i32, t.indexRange ? 1 : 0),
            llvm::ConstantInt::get(i64, t.indexRange ? t.indexRange->first : 0),
-           llvm::ConstantInt::get(i64, t.indexRange ? t.indexRange->second : 0)}));
+           llvm::ConstantInt::get(i64,
+                                  t.indexRange ? t.indexRange->second : 0)}));
     }
     auto *arrTy = llvm::ArrayType::get(tensorTy, elems.size());
-    return new llvm::GlobalVariable(m, arrTy, true,
-                                    llvm::GlobalValue::PrivateLinkage,
-                                    llvm::ConstantArray::get(arrTy, elems),
-                                    "tessera." + what);
+    return new llvm::GlobalVariable(
+        m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(arrTy, elems), "tessera." + what);
   };
-  auto *descTy = llvm::StructType::get(
-      ctx, {i32, i32, i32, ptr, ptr, ptr, ptr, ptr, ptr});
+  auto *descTy =
+      llvm::StructType::get(ctx, {i32, i32, i32, ptr, ptr, ptr, ptr, ptr, ptr});
   llvm::Constant *desc = llvm::ConstantStruct::get(
-      descTy,
-      {llvm::ConstantInt::get(i32, TESSERA_ABI_VERSION),
-       llvm::ConstantInt::get(i32, iface.inputs.size()),
-       llvm::ConstantInt::get(i32, iface.outputs.size()),
-       tensorArray(iface.inputs, "inputs"),
-       tensorArray(iface.outputs, "outputs"), cstring(TESSERA_VERSION),
-       cstring(tm.getTargetCPU()),
-       cstring(requiredFeatures(tm.getTargetFeatureString())), entry});
+      descTy, {llvm::ConstantInt::get(i32, TESSERA_ABI_VERSION),
+               llvm::ConstantInt::get(i32, iface.inputs.size()),
+               llvm::ConstantInt::get(i32, iface.outputs.size()),
+               tensorArray(iface.inputs, "inputs"),
+               tensorArray(iface.outputs, "outputs"), cstring(TESSERA_VERSION),
+               cstring(tm.getTargetCPU()),
+               cstring(requiredFeatures(tm.getTargetFeatureString())), entry});
   auto *descVar = new llvm::GlobalVariable(m, descTy, true,
                                            llvm::GlobalValue::ExternalLinkage,
                                            desc, TESSERA_MODEL_SYMBOL);
@@ -238,7 +239,8 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
   llvm::LLVMContext llvmCtx;
-  std::unique_ptr<llvm::Module> m = mlir::translateModuleToLLVMIR(module, llvmCtx);
+  std::unique_ptr<llvm::Module> m =
+      mlir::translateModuleToLLVMIR(module, llvmCtx);
   if (!m)
     return error("translation to LLVM IR failed");
   auto tm = createTargetMachine(options);
@@ -295,7 +297,8 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
 /// Runs the system compiler driver on the object and `args`, writing
 /// `output` through a temporary file.
 static llvm::Error link(llvm::StringRef objectBytes, llvm::StringRef output,
-                        llvm::ArrayRef<std::string> args, llvm::StringRef what) {
+                        llvm::ArrayRef<std::string> args,
+                        llvm::StringRef what) {
   llvm::SmallString<128> objPath;
   int fd;
   if (std::error_code ec =
@@ -324,12 +327,12 @@ static llvm::Error link(llvm::StringRef objectBytes, llvm::StringRef output,
   argv.push_back("-lm");
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, errPath, errPath};
   std::string msg;
-  int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, redirects, 0, 0,
-                                     &msg);
+  int rc =
+      llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, redirects, 0, 0, &msg);
   if (rc != 0) {
     auto log = llvm::MemoryBuffer::getFile(errPath);
-    return error("linking the " + what + " failed: " +
-                 (log ? (*log)->getBuffer().str() : msg));
+    return error("linking the " + what +
+                 " failed: " + (log ? (*log)->getBuffer().str() : msg));
   }
   if (std::error_code ec = llvm::sys::fs::rename(tmpOut, output))
     return error("cannot write '" + output + "': " + ec.message());

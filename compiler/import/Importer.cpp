@@ -63,16 +63,62 @@ bool isDefaultDomain(const std::string &domain) {
 const llvm::StringMap<int64_t> &supportedOps() {
   static const llvm::StringMap<int64_t> ops = [] {
     llvm::StringMap<int64_t> m;
-    for (const char *name :
-         {"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal", "Neg", "Abs",
-          "Exp", "Log", "Erf", "Tanh", "Sigmoid", "Relu", "Softmax",
-          "LogSoftmax", "MatMul", "Gemm", "ReduceMean", "ReduceSum",
-          "ReduceMax", "ReduceMin", "Reshape", "Transpose", "Gather", "Shape",
-          "Size", "Unsqueeze", "Squeeze", "Flatten", "Concat", "Slice",
-          "Split", "Expand", "Tile", "Cast", "Constant", "ConstantOfShape",
-          "Range", "Where", "Equal", "Less", "Greater", "LessOrEqual",
-          "GreaterOrEqual", "Not", "And", "Or", "Max", "Min", "Clip",
-          "Identity", "Dropout", "Conv", "Einsum"})
+    for (const char *name : {"Add",
+                             "Sub",
+                             "Mul",
+                             "Div",
+                             "Pow",
+                             "Sqrt",
+                             "Reciprocal",
+                             "Neg",
+                             "Abs",
+                             "Exp",
+                             "Log",
+                             "Erf",
+                             "Tanh",
+                             "Sigmoid",
+                             "Relu",
+                             "Softmax",
+                             "LogSoftmax",
+                             "MatMul",
+                             "Gemm",
+                             "ReduceMean",
+                             "ReduceSum",
+                             "ReduceMax",
+                             "ReduceMin",
+                             "Reshape",
+                             "Transpose",
+                             "Gather",
+                             "Shape",
+                             "Size",
+                             "Unsqueeze",
+                             "Squeeze",
+                             "Flatten",
+                             "Concat",
+                             "Slice",
+                             "Split",
+                             "Expand",
+                             "Tile",
+                             "Cast",
+                             "Constant",
+                             "ConstantOfShape",
+                             "Range",
+                             "Where",
+                             "Equal",
+                             "Less",
+                             "Greater",
+                             "LessOrEqual",
+                             "GreaterOrEqual",
+                             "Not",
+                             "And",
+                             "Or",
+                             "Max",
+                             "Min",
+                             "Clip",
+                             "Identity",
+                             "Dropout",
+                             "Conv",
+                             "Einsum"})
       m[name] = kMinOpset;
     m["Trilu"] = 14;
     m["CastLike"] = 15;
@@ -98,10 +144,10 @@ std::string describeNode(const ::onnx::NodeProto &node,
   for (const auto &o : model.opset_import())
     if ((o.domain().empty() ? "ai.onnx" : o.domain()) == domain)
       version = o.version();
-  std::string name =
-      !node.name().empty() ? "'" + node.name() + "'"
-      : node.output_size() ? "unnamed node producing '" + node.output(0) + "'"
-                           : "unnamed node";
+  std::string name = !node.name().empty() ? "'" + node.name() + "'"
+                     : node.output_size()
+                         ? "unnamed node producing '" + node.output(0) + "'"
+                         : "unnamed node";
   return formatv("{0} ({1}, domain '{2}', opset {3})", name, node.op_type(),
                  domain, version)
       .str();
@@ -237,8 +283,9 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
       if (!imp::elementType(dt, ctx))
         return "data type " + imp::dataTypeName(dt) + " is not supported";
     }
-  if (opset >= 18 && !axesWasAttribute(op, opset) && op.rfind("Reduce", 0) == 0 &&
-      op != "ReduceSum" && node.input_size() > 1 && !node.input(1).empty()) {
+  if (opset >= 18 && !axesWasAttribute(op, opset) &&
+      op.rfind("Reduce", 0) == 0 && op != "ReduceSum" &&
+      node.input_size() > 1 && !node.input(1).empty()) {
     std::vector<int64_t> axes;
     if (!constantInts(node.input(1), axes))
       return std::string("axes must be a constant");
@@ -253,8 +300,9 @@ llvm::Error ModelImporter::checkNodes() {
       problems.push_back(describeNode(node, model) + ": " + *why);
   if (problems.empty())
     return llvm::Error::success();
-  std::string msg = formatv("the model has {0} unsupported node{1}:",
-                            problems.size(), problems.size() == 1 ? "" : "s");
+  std::string msg =
+      formatv("the model has {0} unsupported node{1}:", problems.size(),
+              problems.size() == 1 ? "" : "s");
   for (const auto &p : problems)
     msg += "\n  " + p;
   return error(msg);
@@ -269,9 +317,10 @@ llvm::Error ModelImporter::checkDataflow() {
   for (const auto &node : graph.node()) {
     for (const auto &in : node.input())
       if (!in.empty() && !produced.contains(in))
-        return error(formatv("node {0} uses '{1}', which no earlier node, graph "
-                             "input or initializer produces",
-                             describeNode(node, model), in));
+        return error(
+            formatv("node {0} uses '{1}', which no earlier node, graph "
+                    "input or initializer produces",
+                    describeNode(node, model), in));
     for (const auto &out : node.output())
       if (!out.empty())
         produced.insert(out);
@@ -308,9 +357,10 @@ llvm::Error ModelImporter::pinInputShapes() {
       if (dims[i] < 0)
         continue;
       if (dim->has_dim_value() && dim->dim_value() != dims[i])
-        return error(formatv("--shape {0}: dimension {1} is fixed to {2} by the "
-                             "model, not {3}",
-                             name, i, dim->dim_value(), dims[i]));
+        return error(
+            formatv("--shape {0}: dimension {1} is fixed to {2} by the "
+                    "model, not {3}",
+                    name, i, dim->dim_value(), dims[i]));
       dim->set_dim_value(dims[i]);
     }
   }
@@ -407,10 +457,10 @@ llvm::Error ModelImporter::checkAndInferShapes() {
   }
   try {
     ::onnx::ShapeInferenceOptions inferOptions(/*check_type=*/true,
-                                             /*strict_mode=*/1,
-                                             /*data_prop=*/true);
-    ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(),
-                                       inferOptions);
+                                               /*strict_mode=*/1,
+                                               /*data_prop=*/true);
+    ::onnx::shape_inference::InferShapes(
+        model, ::onnx::OpSchemaRegistry::Instance(), inferOptions);
   } catch (const std::exception &e) {
     std::string what = e.what();
     return error("shape inference failed: " + what.substr(0, what.find('\n')));
@@ -536,10 +586,11 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
     for (const auto &attr : node.attribute())
       if (attr.name() == "axes") {
         SmallVector<int64_t> axes(attr.ints().begin(), attr.ints().end());
-        auto type = RankedTensorType::get({int64_t(axes.size())},
-                                          builder.getI64Type());
+        auto type =
+            RankedTensorType::get({int64_t(axes.size())}, builder.getI64Type());
         state.operands.push_back(builder.create<dialect::ConstantOp>(
-            loc, cast<ElementsAttr>(DenseElementsAttr::get(type, llvm::ArrayRef(axes)))));
+            loc, cast<ElementsAttr>(
+                     DenseElementsAttr::get(type, llvm::ArrayRef(axes)))));
       }
   }
   if (op == "Clip" || op == "Slice" || op == "Dropout") {
@@ -561,8 +612,9 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
   if (op == "Transpose" && !state.attributes.get("perm")) {
     auto type = dyn_cast<RankedTensorType>(state.operands[0].getType());
     if (!type)
-      return error(formatv("node {0}: Transpose without perm needs a ranked input",
-                           describeNode(node, model)));
+      return error(
+          formatv("node {0}: Transpose without perm needs a ranked input",
+                  describeNode(node, model)));
     SmallVector<int64_t> perm;
     for (int64_t i = type.getRank() - 1; i >= 0; --i)
       perm.push_back(i);
@@ -582,7 +634,8 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
   for (const auto &out : outputs) {
     Type t = typeOf(out);
     known.push_back(bool(t));
-    state.types.push_back(t ? t : UnrankedTensorType::get(builder.getF32Type()));
+    state.types.push_back(t ? t
+                            : UnrankedTensorType::get(builder.getF32Type()));
   }
   Operation *created = builder.create(state);
   if (llvm::is_contained(known, false))
@@ -606,9 +659,10 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
 llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::build() {
   Location fileLoc = builder.getUnknownLoc();
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
-  module->getOperation()->setAttr("onnx.opset", builder.getI64IntegerAttr(opset));
-  module->getOperation()->setAttr("onnx.ir_version",
-                                  builder.getI64IntegerAttr(model.ir_version()));
+  module->getOperation()->setAttr("onnx.opset",
+                                  builder.getI64IntegerAttr(opset));
+  module->getOperation()->setAttr(
+      "onnx.ir_version", builder.getI64IntegerAttr(model.ir_version()));
   if (!model.producer_name().empty())
     module->getOperation()->setAttr(
         "onnx.producer",
@@ -626,10 +680,10 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::build() {
       continue;
     Type t = imp::tensorType(in.type(), ctx);
     if (!t)
-      return error(formatv("graph input '{0}' is not a tensor of a supported "
-                           "element type ({1})",
-                           in.name(),
-                           imp::dataTypeName(in.type().tensor_type().elem_type())));
+      return error(formatv(
+          "graph input '{0}' is not a tensor of a supported "
+          "element type ({1})",
+          in.name(), imp::dataTypeName(in.type().tensor_type().elem_type())));
     argTypes.push_back(t);
     argNames.push_back(in.name());
     SmallVector<NamedAttribute> attrs = {
@@ -711,8 +765,8 @@ bool looksLikeText(StringRef bytes) {
 llvm::Error parseShapeOption(StringRef spec, ImportOptions &options) {
   auto [name, dims] = spec.rsplit('=');
   if (name.empty() || dims.empty() || name == spec)
-    return error(formatv("--shape '{0}': expected NAME=DIMS, e.g. input_ids=1x128",
-                         spec));
+    return error(formatv(
+        "--shape '{0}': expected NAME=DIMS, e.g. input_ids=1x128", spec));
   std::vector<int64_t> shape;
   SmallVector<StringRef> parts;
   dims.split(parts, 'x');
@@ -785,14 +839,14 @@ importONNXFile(StringRef path, MLIRContext &context,
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
-    return error(formatv("cannot open '{0}': {1}", path,
-                         buffer.getError().message()));
+    return error(
+        formatv("cannot open '{0}': {1}", path, buffer.getError().message()));
   ImportOptions opts = options;
   if (!opts.textFormat && path.ends_with(".onnxtxt"))
     opts.textFormat = true;
   StringRef dir = llvm::sys::path::parent_path(path);
-  auto module = importONNXBuffer((*buffer)->getBuffer(), dir.empty() ? "." : dir,
-                                 context, opts);
+  auto module = importONNXBuffer((*buffer)->getBuffer(),
+                                 dir.empty() ? "." : dir, context, opts);
   if (!module)
     return error(formatv("{0}: {1}", path, llvm::toString(module.takeError())));
   return module;

@@ -6,8 +6,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -72,8 +72,9 @@ Type tensorType(const onnx::TypeProto &type, MLIRContext &ctx) {
     return UnrankedTensorType::get(elt);
   SmallVector<int64_t> dims;
   for (const auto &d : tt.shape().dim())
-    dims.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value()
-                                                            : ShapedType::kDynamic);
+    dims.push_back(d.has_dim_value() && d.dim_value() >= 0
+                       ? d.dim_value()
+                       : ShapedType::kDynamic);
   return RankedTensorType::get(dims, elt);
 }
 
@@ -93,8 +94,9 @@ typedFieldBytes(const onnx::TensorProto &t, Type elt, int64_t count) {
   std::vector<char> out(count * bytes);
   auto store = [&](auto &field) -> llvm::Error {
     if (static_cast<int64_t>(field.size()) != count)
-      return error(formatv("tensor '{0}' holds {1} values but its shape needs {2}",
-                           t.name(), field.size(), count));
+      return error(
+          formatv("tensor '{0}' holds {1} values but its shape needs {2}",
+                  t.name(), field.size(), count));
     for (int64_t i = 0; i < count; ++i) {
       uint64_t v = static_cast<uint64_t>(field.Get(i));
       std::memcpy(out.data() + i * bytes, &v, bytes);
@@ -105,15 +107,17 @@ typedFieldBytes(const onnx::TensorProto &t, Type elt, int64_t count) {
   switch (t.data_type()) {
   case TP::FLOAT: {
     if (static_cast<int64_t>(t.float_data_size()) != count)
-      return error(formatv("tensor '{0}' holds {1} values but its shape needs {2}",
-                           t.name(), t.float_data_size(), count));
+      return error(
+          formatv("tensor '{0}' holds {1} values but its shape needs {2}",
+                  t.name(), t.float_data_size(), count));
     std::memcpy(out.data(), t.float_data().data(), count * 4);
     break;
   }
   case TP::DOUBLE: {
     if (static_cast<int64_t>(t.double_data_size()) != count)
-      return error(formatv("tensor '{0}' holds {1} values but its shape needs {2}",
-                           t.name(), t.double_data_size(), count));
+      return error(
+          formatv("tensor '{0}' holds {1} values but its shape needs {2}",
+                  t.name(), t.double_data_size(), count));
     std::memcpy(out.data(), t.double_data().data(), count * 8);
     break;
   }
@@ -142,21 +146,24 @@ mapExternalData(const onnx::TensorProto &t, StringRef modelDir,
   for (const auto &kv : t.external_data()) {
     if (kv.key() == "location")
       location = kv.value();
-    else if (kv.key() == "offset" && !StringRef(kv.value()).getAsInteger(10, offset))
+    else if (kv.key() == "offset" &&
+             !StringRef(kv.value()).getAsInteger(10, offset))
       continue;
-    else if (kv.key() == "length" && !StringRef(kv.value()).getAsInteger(10, length))
+    else if (kv.key() == "length" &&
+             !StringRef(kv.value()).getAsInteger(10, length))
       continue;
   }
   if (location.empty())
-    return error(formatv("initializer '{0}' has external data without a location",
-                         t.name()));
+    return error(formatv(
+        "initializer '{0}' has external data without a location", t.name()));
   llvm::SmallString<256> path(modelDir);
   llvm::sys::path::append(path, location);
   if (length < 0)
     length = expectedBytes;
   if (length != expectedBytes)
-    return error(formatv("external data of '{0}' is {1} bytes but its shape needs {2}",
-                         t.name(), length, expectedBytes));
+    return error(
+        formatv("external data of '{0}' is {1} bytes but its shape needs {2}",
+                t.name(), length, expectedBytes));
   uint64_t fileSize = 0;
   if (std::error_code ec = llvm::sys::fs::file_size(path, fileSize))
     return error(formatv("cannot read external data of '{0}' from '{1}': {2}",
@@ -171,8 +178,8 @@ mapExternalData(const onnx::TensorProto &t, StringRef modelDir,
     return error(formatv("cannot read external data of '{0}' from '{1}': {2}",
                          t.name(), path, buffer.getError().message()));
   if (static_cast<int64_t>((*buffer)->getBufferSize()) != length)
-    return error(formatv("external data file '{0}' is too short for '{1}'", path,
-                         t.name()));
+    return error(formatv("external data file '{0}' is too short for '{1}'",
+                         path, t.name()));
   return std::move(*buffer);
 }
 
@@ -203,11 +210,13 @@ llvm::Expected<ElementsAttr> importTensor(onnx::TensorProto &t,
     if (!buffer)
       return buffer.takeError();
     external = std::move(*buffer);
-    data = ArrayRef<char>(external->getBufferStart(), external->getBufferSize());
+    data =
+        ArrayRef<char>(external->getBufferStart(), external->getBufferSize());
   } else if (t.has_raw_data()) {
     if (static_cast<int64_t>(t.raw_data().size()) != bytes)
-      return error(formatv("tensor '{0}' has {1} bytes of data but its shape needs {2}",
-                           t.name(), t.raw_data().size(), bytes));
+      return error(
+          formatv("tensor '{0}' has {1} bytes of data but its shape needs {2}",
+                  t.name(), t.raw_data().size(), bytes));
     data = ArrayRef<char>(t.raw_data().data(), t.raw_data().size());
   } else {
     auto field = typedFieldBytes(t, elt, count);
@@ -245,8 +254,9 @@ llvm::Expected<ElementsAttr> importTensor(onnx::TensorProto &t,
         [owned](void *, size_t, size_t) { delete owned; },
         /*dataIsMutable=*/false);
   } else {
-    blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align,
-                                                         /*dataIsMutable=*/false);
+    blob =
+        HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align,
+                                                      /*dataIsMutable=*/false);
   }
   // Resource keys must be identifiers in MLIR's assembly.
   std::string blobName = t.name().empty() ? "tensor" : t.name();

@@ -6,9 +6,9 @@
 #include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace tessera {
@@ -23,8 +23,8 @@ using namespace mlir;
 tessera::ONNXToLinalgTypeConverter::ONNXToLinalgTypeConverter() {
   addConversion([](Type t) { return t; });
   addConversion([](RankedTensorType t) -> Type {
-    return RankedTensorType::get(t.getShape(),
-                                 lowering::signlessElementType(t.getElementType()));
+    return RankedTensorType::get(
+        t.getShape(), lowering::signlessElementType(t.getElementType()));
   });
   auto cast = [](OpBuilder &b, Type type, ValueRange inputs,
                  Location loc) -> Value {
@@ -60,7 +60,8 @@ LogicalResult checkStaticShapes(func::FuncOp func) {
     diag << " (" << type << "); Tessera needs static shapes for now: pin it "
          << "with --shape " << n << "=";
     for (int64_t d = 0; d < type.getRank(); ++d)
-      diag << (d ? "x" : "") << (type.isDynamicDim(d) ? "N" : std::to_string(type.getDimSize(d)));
+      diag << (d ? "x" : "")
+           << (type.isDynamicDim(d) ? "N" : std::to_string(type.getDimSize(d)));
     return diag;
   }
   WalkResult walk = func.walk([](Operation *op) {
@@ -167,7 +168,8 @@ struct ApproximateMathPass : impl::ApproximateMathBase<ApproximateMathPass> {
     MathPolynomialApproximationOptions options;
     options.enableAvx2 = false;
     populateMathPolynomialApproximationPatterns(patterns, options);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
 };

@@ -22,11 +22,11 @@ public:
 };
 
 void populateONNXElementwiseToLinalgPatterns(mlir::TypeConverter &converter,
-                                            mlir::RewritePatternSet &patterns);
+                                             mlir::RewritePatternSet &patterns);
 void populateONNXNNToLinalgPatterns(mlir::TypeConverter &converter,
-                                   mlir::RewritePatternSet &patterns);
+                                    mlir::RewritePatternSet &patterns);
 void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
-                                       mlir::RewritePatternSet &patterns);
+                                        mlir::RewritePatternSet &patterns);
 
 } // namespace tessera
 

@@ -28,10 +28,11 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
   ArrayRef<int64_t> shape = resultType.getShape();
   SmallVector<AffineMap> maps;
   for (Value in : inputs)
-    maps.push_back(
-        broadcastMap(ctx, cast<RankedTensorType>(in.getType()).getShape(), shape));
+    maps.push_back(broadcastMap(
+        ctx, cast<RankedTensorType>(in.getType()).getShape(), shape));
   maps.push_back(b.getMultiDimIdentityMap(shape.size()));
-  Value init = b.create<tensor::EmptyOp>(loc, shape, resultType.getElementType());
+  Value init =
+      b.create<tensor::EmptyOp>(loc, shape, resultType.getElementType());
   SmallVector<utils::IteratorType> iters(shape.size(),
                                          utils::IteratorType::parallel);
   auto generic = b.create<linalg::GenericOp>(
@@ -62,8 +63,8 @@ Value buildReshape(OpBuilder &b, Location loc, Value value,
       return b.create<tensor::CollapseShapeOp>(loc, type, value, *reassoc);
     return b.create<tensor::ExpandShapeOp>(loc, type, value, *reassoc);
   }
-  auto flatType = RankedTensorType::get({from.getNumElements()},
-                                        from.getElementType());
+  auto flatType =
+      RankedTensorType::get({from.getNumElements()}, from.getElementType());
   Value flat = value;
   if (from.getRank() != 1) {
     SmallVector<ReassociationIndices> all(1);
@@ -146,7 +147,8 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to,
 }
 
 RankedTensorType staticType(const TypeConverter *converter, Value v) {
-  auto t = dyn_cast_or_null<RankedTensorType>(converter->convertType(v.getType()));
+  auto t =
+      dyn_cast_or_null<RankedTensorType>(converter->convertType(v.getType()));
   return t && t.hasStaticShape() ? t : RankedTensorType();
 }
 
@@ -173,8 +175,8 @@ TypedAttr lowestValue(Type elt) {
   auto it = cast<IntegerType>(elt);
   return b.getIntegerAttr(signlessElementType(elt),
                           it.isUnsigned() || it.getWidth() == 1
-                                   ? APInt::getMinValue(it.getWidth())
-                                   : APInt::getSignedMinValue(it.getWidth()));
+                              ? APInt::getMinValue(it.getWidth())
+                              : APInt::getSignedMinValue(it.getWidth()));
 }
 
 TypedAttr highestValue(Type elt) {
@@ -184,8 +186,8 @@ TypedAttr highestValue(Type elt) {
   auto it = cast<IntegerType>(elt);
   return b.getIntegerAttr(signlessElementType(elt),
                           it.isUnsigned() || it.getWidth() == 1
-                                   ? APInt::getMaxValue(it.getWidth())
-                                   : APInt::getSignedMaxValue(it.getWidth()));
+                              ? APInt::getMaxValue(it.getWidth())
+                              : APInt::getSignedMaxValue(it.getWidth()));
 }
 
 } // namespace tessera::lowering

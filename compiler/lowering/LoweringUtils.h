@@ -37,9 +37,8 @@ mlir::Value buildReshape(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Converts a scalar between element types (ONNX Cast semantics). Signedness
 /// of integer types comes from `fromUnsigned`/`toUnsigned`.
-mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
-                          mlir::Value v, mlir::Type to, bool fromUnsigned,
-                          bool toUnsigned);
+mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                          mlir::Type to, bool fromUnsigned, bool toUnsigned);
 
 /// Whether `type` (a tensor or element type) is an unsigned integer.
 bool isUnsignedInt(mlir::Type type);

@@ -20,9 +20,10 @@ Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
 
 /// Reduces `input` over `dims` (sorted) with `combine`, starting from `init`.
 /// The result drops the reduced dims.
-Value buildReduce(OpBuilder &b, Location loc, Value input,
-                  ArrayRef<int64_t> dims, TypedAttr init,
-                  function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+Value buildReduce(
+    OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> dims,
+    TypedAttr init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
   auto type = cast<RankedTensorType>(input.getType());
   SmallVector<int64_t> kept;
   for (int64_t i = 0; i < type.getRank(); ++i)
@@ -49,9 +50,10 @@ AffineMap droppingMap(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> dims) {
 
 /// out = body(x, reduced) over x's shape, reading `reduced` (the result of a
 /// reduction over `dims`) broadcast back.
-Value mapWithReduced(OpBuilder &b, Location loc, Value x, ArrayRef<Value> reduced,
-                     ArrayRef<int64_t> dims, Type resultElt,
-                     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+Value mapWithReduced(
+    OpBuilder &b, Location loc, Value x, ArrayRef<Value> reduced,
+    ArrayRef<int64_t> dims, Type resultElt,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
   auto type = cast<RankedTensorType>(x.getType());
   MLIRContext *ctx = b.getContext();
   int64_t rank = type.getRank();
@@ -95,33 +97,35 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
                             [](OpBuilder &b, Location l, Value a, Value c) {
                               return b.create<arith::MaximumFOp>(l, a, c);
                             });
-    Value shifted = mapWithReduced(
-        rewriter, loc, x, {max}, dims, elt,
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return b.create<arith::SubFOp>(l, a[0], a[1]);
-        });
-    Value exps = mapWithReduced(rewriter, loc, shifted, {}, dims, elt,
-                                [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                  return b.create<math::ExpOp>(l, a[0]);
-                                });
-    Value sum = buildReduce(rewriter, loc, exps, dims, rewriter.getZeroAttr(elt),
-                            [](OpBuilder &b, Location l, Value a, Value c) {
-                              return b.create<arith::AddFOp>(l, a, c);
-                            });
+    Value shifted =
+        mapWithReduced(rewriter, loc, x, {max}, dims, elt,
+                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         return b.create<arith::SubFOp>(l, a[0], a[1]);
+                       });
+    Value exps =
+        mapWithReduced(rewriter, loc, shifted, {}, dims, elt,
+                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         return b.create<math::ExpOp>(l, a[0]);
+                       });
+    Value sum =
+        buildReduce(rewriter, loc, exps, dims, rewriter.getZeroAttr(elt),
+                    [](OpBuilder &b, Location l, Value a, Value c) {
+                      return b.create<arith::AddFOp>(l, a, c);
+                    });
     Value result;
     if (isLog)
-      result = mapWithReduced(
-          rewriter, loc, shifted, {sum}, dims, elt,
-          [](OpBuilder &b, Location l, ValueRange a) -> Value {
-            return b.create<arith::SubFOp>(l, a[0],
-                                           b.create<math::LogOp>(l, a[1]));
-          });
+      result =
+          mapWithReduced(rewriter, loc, shifted, {sum}, dims, elt,
+                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return b.create<arith::SubFOp>(
+                               l, a[0], b.create<math::LogOp>(l, a[1]));
+                         });
     else
-      result = mapWithReduced(
-          rewriter, loc, exps, {sum}, dims, elt,
-          [](OpBuilder &b, Location l, ValueRange a) -> Value {
-            return b.create<arith::DivFOp>(l, a[0], a[1]);
-          });
+      result =
+          mapWithReduced(rewriter, loc, exps, {sum}, dims, elt,
+                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return b.create<arith::DivFOp>(l, a[0], a[1]);
+                         });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -160,34 +164,38 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
                       function_ref<Value(OpBuilder &, Location, Value)> fn) {
       return buildElementwise(
           rewriter, loc, cast<RankedTensorType>(reduced.getType()), {reduced},
-          [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a[0]); });
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            return fn(b, l, a[0]);
+          });
     };
-    Value sum = buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(acc), add);
+    Value sum =
+        buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(acc), add);
     Value mean = perRow(sum, [&](OpBuilder &b, Location l, Value v) -> Value {
       return b.create<arith::DivFOp>(l, v, fconst(b, l, acc, count));
     });
-    Value centered = mapWithReduced(
-        rewriter, loc, x, {mean}, dims, acc,
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return b.create<arith::SubFOp>(l, a[0], a[1]);
-        });
-    Value squares = mapWithReduced(
-        rewriter, loc, centered, {}, dims, acc,
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return b.create<arith::MulFOp>(l, a[0], a[0]);
-        });
-    Value sq = buildReduce(rewriter, loc, squares, dims, rewriter.getZeroAttr(acc), add);
+    Value centered =
+        mapWithReduced(rewriter, loc, x, {mean}, dims, acc,
+                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         return b.create<arith::SubFOp>(l, a[0], a[1]);
+                       });
+    Value squares =
+        mapWithReduced(rewriter, loc, centered, {}, dims, acc,
+                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         return b.create<arith::MulFOp>(l, a[0], a[0]);
+                       });
+    Value sq = buildReduce(rewriter, loc, squares, dims,
+                           rewriter.getZeroAttr(acc), add);
     double eps = op.getEpsilon().convertToDouble();
     Value invStd = perRow(sq, [&](OpBuilder &b, Location l, Value v) -> Value {
       Value var = b.create<arith::DivFOp>(l, v, fconst(b, l, acc, count));
       return b.create<math::RsqrtOp>(
           l, b.create<arith::AddFOp>(l, var, fconst(b, l, acc, eps)));
     });
-    Value normed = mapWithReduced(
-        rewriter, loc, centered, {invStd}, dims, acc,
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return b.create<arith::MulFOp>(l, a[0], a[1]);
-        });
+    Value normed =
+        mapWithReduced(rewriter, loc, centered, {invStd}, dims, acc,
+                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         return b.create<arith::MulFOp>(l, a[0], a[1]);
+                       });
     // y = normed * scale (+ bias), broadcast over the normalised dims.
     SmallVector<Value> inputs = {normed, adaptor.getScale()};
     if (adaptor.getB())
@@ -200,13 +208,15 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
           Value s = convertScalar(b, l, a[1], acc, false, false);
           Value r = b.create<arith::MulFOp>(l, a[0], s);
           if (a.size() > 2)
-            r = b.create<arith::AddFOp>(l, r, convertScalar(b, l, a[2], acc, false, false));
+            r = b.create<arith::AddFOp>(
+                l, r, convertScalar(b, l, a[2], acc, false, false));
           return convertScalar(b, l, r, elt, false, false);
         });
     SmallVector<Value> results = {y};
     Value statValues[] = {mean, invStd};
     for (auto [stat, value] : llvm::zip(op.getStats(), statValues)) {
-      auto t = cast<RankedTensorType>(getTypeConverter()->convertType(stat.getType()));
+      auto t = cast<RankedTensorType>(
+          getTypeConverter()->convertType(stat.getType()));
       Value v = value;
       if (t.getElementType() != acc)
         v = perRow(v, [&](OpBuilder &b, Location l, Value s) {
@@ -219,8 +229,7 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
   }
 };
 
-template <typename OpTy>
-struct ReduceLowering : OpConversionPattern<OpTy> {
+template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
@@ -255,25 +264,31 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     for (int64_t d : dims)
       count *= type.getDimSize(d);
     if constexpr (std::is_same_v<OpTy, onnx::ReduceMaxOp>) {
-      r = buildReduce(rewriter, loc, x, dims,
-                      lowestValue(uns ? cast<ShapedType>(op.getData().getType()).getElementType() : elt),
-                      [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
-                        if (isF)
-                          return b.create<arith::MaximumFOp>(l, a, c);
-                        if (uns)
-                          return b.create<arith::MaxUIOp>(l, a, c);
-                        return b.create<arith::MaxSIOp>(l, a, c);
-                      });
+      r = buildReduce(
+          rewriter, loc, x, dims,
+          lowestValue(
+              uns ? cast<ShapedType>(op.getData().getType()).getElementType()
+                  : elt),
+          [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
+            if (isF)
+              return b.create<arith::MaximumFOp>(l, a, c);
+            if (uns)
+              return b.create<arith::MaxUIOp>(l, a, c);
+            return b.create<arith::MaxSIOp>(l, a, c);
+          });
     } else if constexpr (std::is_same_v<OpTy, onnx::ReduceMinOp>) {
-      r = buildReduce(rewriter, loc, x, dims,
-                      highestValue(uns ? cast<ShapedType>(op.getData().getType()).getElementType() : elt),
-                      [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
-                        if (isF)
-                          return b.create<arith::MinimumFOp>(l, a, c);
-                        if (uns)
-                          return b.create<arith::MinUIOp>(l, a, c);
-                        return b.create<arith::MinSIOp>(l, a, c);
-                      });
+      r = buildReduce(
+          rewriter, loc, x, dims,
+          highestValue(
+              uns ? cast<ShapedType>(op.getData().getType()).getElementType()
+                  : elt),
+          [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
+            if (isF)
+              return b.create<arith::MinimumFOp>(l, a, c);
+            if (uns)
+              return b.create<arith::MinUIOp>(l, a, c);
+            return b.create<arith::MinSIOp>(l, a, c);
+          });
     } else {
       r = buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(elt),
                       [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
@@ -287,8 +302,10 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
             rewriter, loc, rt, {r},
             [&](OpBuilder &b, Location l, ValueRange a) -> Value {
               if (isF)
-                return b.create<arith::DivFOp>(l, a[0], fconst(b, l, elt, count));
-              Value c = b.create<arith::ConstantOp>(l, b.getIntegerAttr(elt, count));
+                return b.create<arith::DivFOp>(l, a[0],
+                                               fconst(b, l, elt, count));
+              Value c =
+                  b.create<arith::ConstantOp>(l, b.getIntegerAttr(elt, count));
               return b.create<arith::DivSIOp>(l, a[0], c);
             });
       }
@@ -308,8 +325,9 @@ Value broadcastBatch(OpBuilder &b, Location loc, Value v,
   if (ArrayRef<int64_t>(shape) == type.getShape())
     return v;
   auto outType = RankedTensorType::get(shape, type.getElementType());
-  return buildElementwise(b, loc, outType, {v},
-                          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  return buildElementwise(
+      b, loc, outType, {v},
+      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
 }
 
 /// C = A x B for A [..., M, K] and B [..., K, N] (already rank >= 2), with
@@ -319,16 +337,19 @@ Value buildMatMul(OpBuilder &b, Location loc, Value a, Value bm,
   auto at = cast<RankedTensorType>(a.getType());
   auto bt = cast<RankedTensorType>(bm.getType());
   Type elt = outType.getElementType();
-  int64_t m = at.getDimSize(at.getRank() - 2), k = at.getDimSize(at.getRank() - 1);
+  int64_t m = at.getDimSize(at.getRank() - 2),
+          k = at.getDimSize(at.getRank() - 1);
   int64_t n = bt.getDimSize(bt.getRank() - 1);
   if (bt.getRank() == 2) {
     // Fold A's batch dims into M.
     int64_t rows = at.getNumElements() / k;
-    Value a2 = buildReshape(b, loc, a, RankedTensorType::get({rows, k}, at.getElementType()));
+    Value a2 = buildReshape(
+        b, loc, a, RankedTensorType::get({rows, k}, at.getElementType()));
     auto cType = RankedTensorType::get({rows, n}, elt);
-    Value c = b.create<linalg::MatmulOp>(loc, TypeRange{cType}, ValueRange{a2, bm},
-                                         ValueRange{zeroFilled(b, loc, cType)})
-                  .getResult(0);
+    Value c =
+        b.create<linalg::MatmulOp>(loc, TypeRange{cType}, ValueRange{a2, bm},
+                                   ValueRange{zeroFilled(b, loc, cType)})
+            .getResult(0);
     return buildReshape(b, loc, c, outType);
   }
   SmallVector<int64_t> batch;
@@ -339,12 +360,15 @@ Value buildMatMul(OpBuilder &b, Location loc, Value a, Value bm,
   int64_t nb = 1;
   for (int64_t d : batch)
     nb *= d;
-  Value a3 = buildReshape(b, loc, a, RankedTensorType::get({nb, m, k}, at.getElementType()));
-  Value b3 = buildReshape(b, loc, bm, RankedTensorType::get({nb, k, n}, bt.getElementType()));
+  Value a3 = buildReshape(
+      b, loc, a, RankedTensorType::get({nb, m, k}, at.getElementType()));
+  Value b3 = buildReshape(
+      b, loc, bm, RankedTensorType::get({nb, k, n}, bt.getElementType()));
   auto cType = RankedTensorType::get({nb, m, n}, elt);
-  Value c = b.create<linalg::BatchMatmulOp>(loc, TypeRange{cType}, ValueRange{a3, b3},
-                                            ValueRange{zeroFilled(b, loc, cType)})
-                .getResult(0);
+  Value c =
+      b.create<linalg::BatchMatmulOp>(loc, TypeRange{cType}, ValueRange{a3, b3},
+                                      ValueRange{zeroFilled(b, loc, cType)})
+          .getResult(0);
   return buildReshape(b, loc, c, outType);
 }
 
@@ -362,11 +386,13 @@ struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
     Value a = adaptor.getA(), b = adaptor.getB();
     // 1-D operands: promote, multiply, and drop the promoted dim again.
     if (at.getRank() == 1)
-      a = buildReshape(rewriter, loc, a,
-                       RankedTensorType::get({1, at.getDimSize(0)}, at.getElementType()));
+      a = buildReshape(
+          rewriter, loc, a,
+          RankedTensorType::get({1, at.getDimSize(0)}, at.getElementType()));
     if (bt.getRank() == 1)
-      b = buildReshape(rewriter, loc, b,
-                       RankedTensorType::get({bt.getDimSize(0), 1}, bt.getElementType()));
+      b = buildReshape(
+          rewriter, loc, b,
+          RankedTensorType::get({bt.getDimSize(0), 1}, bt.getElementType()));
     auto a2 = cast<RankedTensorType>(a.getType());
     auto b2 = cast<RankedTensorType>(b.getType());
     SmallVector<int64_t> batch;
@@ -385,8 +411,8 @@ Value transpose2d(OpBuilder &b, Location loc, Value v) {
   auto t = cast<RankedTensorType>(v.getType());
   auto outType = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
                                        t.getElementType());
-  Value init = b.create<tensor::EmptyOp>(loc, outType.getShape(),
-                                         t.getElementType());
+  Value init =
+      b.create<tensor::EmptyOp>(loc, outType.getShape(), t.getElementType());
   return b.create<linalg::TransposeOp>(loc, v, init, ArrayRef<int64_t>{1, 0})
       ->getResult(0);
 }
@@ -423,7 +449,8 @@ struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
                 return x;
               if (isF)
                 return nb.create<arith::MulFOp>(l, x, fconst(nb, l, elt, s));
-              Value k = nb.create<arith::ConstantOp>(l, nb.getIntegerAttr(elt, int64_t(s)));
+              Value k = nb.create<arith::ConstantOp>(
+                  l, nb.getIntegerAttr(elt, int64_t(s)));
               return nb.create<arith::MulIOp>(l, x, k);
             };
             Value r = mul(v[0], alpha);
@@ -500,19 +527,22 @@ struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
     ValueRange ins = {x, adaptor.getW()};
     Value y;
     if (spatial == 1)
-      y = rewriter.create<linalg::Conv1DNcwFcwOp>(loc, TypeRange{outType}, ins,
-                                                  ValueRange{init}, stridesAttr,
-                                                  dilationsAttr)
+      y = rewriter
+              .create<linalg::Conv1DNcwFcwOp>(loc, TypeRange{outType}, ins,
+                                              ValueRange{init}, stridesAttr,
+                                              dilationsAttr)
               .getResult(0);
     else if (spatial == 2)
-      y = rewriter.create<linalg::Conv2DNchwFchwOp>(loc, TypeRange{outType}, ins,
-                                                    ValueRange{init}, stridesAttr,
-                                                    dilationsAttr)
+      y = rewriter
+              .create<linalg::Conv2DNchwFchwOp>(loc, TypeRange{outType}, ins,
+                                                ValueRange{init}, stridesAttr,
+                                                dilationsAttr)
               .getResult(0);
     else
-      y = rewriter.create<linalg::Conv3DNcdhwFcdhwOp>(loc, TypeRange{outType}, ins,
-                                                      ValueRange{init},
-                                                      stridesAttr, dilationsAttr)
+      y = rewriter
+              .create<linalg::Conv3DNcdhwFcdhwOp>(loc, TypeRange{outType}, ins,
+                                                  ValueRange{init}, stridesAttr,
+                                                  dilationsAttr)
               .getResult(0);
     if (Value bias = adaptor.getB()) {
       // Bias [C] broadcast along dim 1.
@@ -522,7 +552,8 @@ struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
           rewriter.getMultiDimIdentityMap(rank),
           AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx),
           rewriter.getMultiDimIdentityMap(rank)};
-      SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+      SmallVector<utils::IteratorType> iters(rank,
+                                             utils::IteratorType::parallel);
       Value out = rewriter.create<tensor::EmptyOp>(loc, outType.getShape(),
                                                    outType.getElementType());
       y = rewriter
@@ -530,9 +561,10 @@ struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
                   loc, TypeRange{outType}, ValueRange{y, bias}, ValueRange{out},
                   maps, iters,
                   [&](OpBuilder &b, Location l, ValueRange a) {
-                    Value s = isa<FloatType>(a[0].getType())
-                                  ? Value(b.create<arith::AddFOp>(l, a[0], a[1]))
-                                  : Value(b.create<arith::AddIOp>(l, a[0], a[1]));
+                    Value s =
+                        isa<FloatType>(a[0].getType())
+                            ? Value(b.create<arith::AddFOp>(l, a[0], a[1]))
+                            : Value(b.create<arith::AddIOp>(l, a[0], a[1]));
                     b.create<linalg::YieldOp>(l, s);
                   })
               .getResult(0);
@@ -567,7 +599,8 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
         size_t pos = t.find("...");
         if (pos == std::string::npos)
           continue;
-        int64_t rank = cast<RankedTensorType>(op.getInputs()[i].getType()).getRank();
+        int64_t rank =
+            cast<RankedTensorType>(op.getInputs()[i].getType()).getRank();
         int64_t ell = rank - int64_t(t.size() - 3);
         maxEll = std::max(maxEll, ell);
         std::string letters;
@@ -576,7 +609,8 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
         t.replace(pos, 3, letters);
       }
       std::string all = llvm::join(parts, ",");
-      std::string outPart = arrowPos == std::string::npos ? "..." : eq.substr(arrowPos + 2);
+      std::string outPart =
+          arrowPos == std::string::npos ? "..." : eq.substr(arrowPos + 2);
       std::string full;
       for (int64_t k = 0; k < maxEll; ++k)
         full.push_back('A' + (26 - maxEll + k) % 26);
@@ -638,20 +672,22 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
     bool isF = isa<FloatType>(elt);
     Location loc = op.getLoc();
     Value init = zeroFilled(rewriter, loc, outType);
-    Value y = rewriter
-                  .create<linalg::GenericOp>(
-                      loc, TypeRange{outType}, adaptor.getInputs(),
-                      ValueRange{init}, maps, iters,
-                      [&](OpBuilder &b, Location l, ValueRange a) {
-                        Value p = a[0];
-                        for (Value v : a.drop_front().drop_back())
-                          p = isF ? Value(b.create<arith::MulFOp>(l, p, v))
-                                  : Value(b.create<arith::MulIOp>(l, p, v));
-                        Value s = isF ? Value(b.create<arith::AddFOp>(l, a.back(), p))
-                                      : Value(b.create<arith::AddIOp>(l, a.back(), p));
-                        b.create<linalg::YieldOp>(l, s);
-                      })
-                  .getResult(0);
+    Value y =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, TypeRange{outType}, adaptor.getInputs(), ValueRange{init},
+                maps, iters,
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  Value p = a[0];
+                  for (Value v : a.drop_front().drop_back())
+                    p = isF ? Value(b.create<arith::MulFOp>(l, p, v))
+                            : Value(b.create<arith::MulIOp>(l, p, v));
+                  Value s =
+                      isF ? Value(b.create<arith::AddFOp>(l, a.back(), p))
+                          : Value(b.create<arith::AddIOp>(l, a.back(), p));
+                  b.create<linalg::YieldOp>(l, s);
+                })
+            .getResult(0);
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -662,11 +698,10 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
 void tessera::populateONNXNNToLinalgPatterns(TypeConverter &tc,
                                              RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<SoftmaxLowering<onnx::SoftmaxOp, false>,
-               SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
-               ReduceLowering<onnx::ReduceMeanOp>,
-               ReduceLowering<onnx::ReduceSumOp>,
-               ReduceLowering<onnx::ReduceMaxOp>,
-               ReduceLowering<onnx::ReduceMinOp>, MatMulLowering, GemmLowering,
-               ConvLowering, EinsumLowering>(tc, ctx);
+  patterns.add<
+      SoftmaxLowering<onnx::SoftmaxOp, false>,
+      SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
+      ReduceLowering<onnx::ReduceMeanOp>, ReduceLowering<onnx::ReduceSumOp>,
+      ReduceLowering<onnx::ReduceMaxOp>, ReduceLowering<onnx::ReduceMinOp>,
+      MatMulLowering, GemmLowering, ConvLowering, EinsumLowering>(tc, ctx);
 }

@@ -97,10 +97,11 @@ struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
 
 /// A generic over the result's index space whose body computes each element
 /// from the loop indices (for gathers, tiles and other index arithmetic).
-Value buildIndexed(OpBuilder &b, Location loc, RankedTensorType type,
-                   ValueRange inputs, ArrayRef<AffineMap> inputMaps,
-                   function_ref<Value(OpBuilder &, Location, ValueRange,
-                                      ArrayRef<Value>)> body) {
+Value buildIndexed(
+    OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs,
+    ArrayRef<AffineMap> inputMaps,
+    function_ref<Value(OpBuilder &, Location, ValueRange, ArrayRef<Value>)>
+        body) {
   int64_t rank = type.getRank();
   SmallVector<AffineMap> maps(inputMaps);
   maps.push_back(b.getMultiDimIdentityMap(rank));
@@ -149,8 +150,10 @@ struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
           // runtime rejects such model inputs before running).
           Value i = b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]);
           Value zero = indexConst(b, l, 0), n = indexConst(b, l, dim);
-          Value neg = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, i, zero);
-          i = b.create<arith::SelectOp>(l, neg, b.create<arith::AddIOp>(l, i, n), i);
+          Value neg =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, i, zero);
+          i = b.create<arith::SelectOp>(l, neg,
+                                        b.create<arith::AddIOp>(l, i, n), i);
           i = b.create<arith::MaxSIOp>(l, i, zero);
           i = b.create<arith::MinSIOp>(l, i, indexConst(b, l, dim - 1));
           SmallVector<Value> at;
@@ -183,9 +186,11 @@ struct ConcatLowering : OpConversionPattern<onnx::ConcatOp> {
       auto t = cast<RankedTensorType>(in.getType());
       if (t.getDimSize(axis) == 0)
         continue;
-      SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> offsets(type.getRank(),
+                                        rewriter.getIndexAttr(0));
       offsets[axis] = rewriter.getIndexAttr(offset);
-      SmallVector<OpFoldResult> sizes, strides(type.getRank(), rewriter.getIndexAttr(1));
+      SmallVector<OpFoldResult> sizes,
+          strides(type.getRank(), rewriter.getIndexAttr(1));
       for (int64_t d : t.getShape())
         sizes.push_back(rewriter.getIndexAttr(d));
       result = rewriter.create<tensor::InsertSliceOp>(loc, in, result, offsets,
@@ -290,9 +295,11 @@ struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
       auto type = staticType(getTypeConverter(), r);
       if (!type)
         return rewriter.notifyMatchFailure(op, "needs static shapes");
-      SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> offsets(type.getRank(),
+                                        rewriter.getIndexAttr(0));
       offsets[axis] = rewriter.getIndexAttr(offset);
-      SmallVector<OpFoldResult> sizes, strides(type.getRank(), rewriter.getIndexAttr(1));
+      SmallVector<OpFoldResult> sizes,
+          strides(type.getRank(), rewriter.getIndexAttr(1));
       for (int64_t d : type.getShape())
         sizes.push_back(rewriter.getIndexAttr(d));
       results.push_back(rewriter.create<tensor::ExtractSliceOp>(
@@ -314,9 +321,8 @@ struct ExpandLowering : OpConversionPattern<onnx::ExpandOp> {
       return rewriter.notifyMatchFailure(op, "needs static shapes");
     rewriter.replaceOp(op, buildElementwise(rewriter, op.getLoc(), type,
                                             {adaptor.getInput()},
-                                            [](OpBuilder &, Location, ValueRange a) {
-                                              return a[0];
-                                            }));
+                                            [](OpBuilder &, Location,
+                                               ValueRange a) { return a[0]; }));
     return success();
   }
 };
@@ -332,15 +338,16 @@ struct TileLowering : OpConversionPattern<onnx::TileOp> {
       return rewriter.notifyMatchFailure(op, "needs static shapes");
     Value in = adaptor.getInput();
     rewriter.replaceOp(
-        op, buildIndexed(rewriter, op.getLoc(), type, {}, {},
-                         [&](OpBuilder &b, Location l, ValueRange,
-                             ArrayRef<Value> iv) -> Value {
-                           SmallVector<Value> at;
-                           for (int64_t d = 0; d < type.getRank(); ++d)
-                             at.push_back(b.create<arith::RemUIOp>(
-                                 l, iv[d], indexConst(b, l, inType.getDimSize(d))));
-                           return b.create<tensor::ExtractOp>(l, in, at);
-                         }));
+        op,
+        buildIndexed(rewriter, op.getLoc(), type, {}, {},
+                     [&](OpBuilder &b, Location l, ValueRange,
+                         ArrayRef<Value> iv) -> Value {
+                       SmallVector<Value> at;
+                       for (int64_t d = 0; d < type.getRank(); ++d)
+                         at.push_back(b.create<arith::RemUIOp>(
+                             l, iv[d], indexConst(b, l, inType.getDimSize(d))));
+                       return b.create<tensor::ExtractOp>(l, in, at);
+                     }));
     return success();
   }
 };
@@ -365,18 +372,19 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
     Value delta = extractScalar(rewriter, loc, adaptor.getDelta());
     Type elt = type.getElementType();
     rewriter.replaceOp(
-        op, buildIndexed(rewriter, loc, type, {}, {},
-                         [&](OpBuilder &b, Location l, ValueRange,
-                             ArrayRef<Value> iv) -> Value {
-                           Value i = b.create<arith::IndexCastOp>(
-                               l, b.getI64Type(), iv[0]);
-                           Value k = convertScalar(b, l, i, elt, false, false);
-                           if (isa<FloatType>(elt))
-                             return b.create<arith::AddFOp>(
-                                 l, start, b.create<arith::MulFOp>(l, k, delta));
-                           return b.create<arith::AddIOp>(
-                               l, start, b.create<arith::MulIOp>(l, k, delta));
-                         }));
+        op,
+        buildIndexed(rewriter, loc, type, {}, {},
+                     [&](OpBuilder &b, Location l, ValueRange,
+                         ArrayRef<Value> iv) -> Value {
+                       Value i = b.create<arith::IndexCastOp>(l, b.getI64Type(),
+                                                              iv[0]);
+                       Value k = convertScalar(b, l, i, elt, false, false);
+                       if (isa<FloatType>(elt))
+                         return b.create<arith::AddFOp>(
+                             l, start, b.create<arith::MulFOp>(l, k, delta));
+                       return b.create<arith::AddIOp>(
+                           l, start, b.create<arith::MulIOp>(l, k, delta));
+                     }));
     return success();
   }
 };
@@ -417,7 +425,8 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
     Value k = rewriter.create<arith::ConstantIndexOp>(loc, 0);
     if (adaptor.getK())
       k = rewriter.create<arith::IndexCastOp>(
-          loc, rewriter.getIndexType(), extractScalar(rewriter, loc, adaptor.getK()));
+          loc, rewriter.getIndexType(),
+          extractScalar(rewriter, loc, adaptor.getK()));
     bool upper = op.getUpper() != 0;
     int64_t rank = type.getRank();
     Value zero = rewriter.create<arith::ConstantOp>(
@@ -429,10 +438,13 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
                 [&](OpBuilder &b, Location l, ValueRange a,
                     ArrayRef<Value> iv) -> Value {
                   // Keep x[i][j] where j - i >= k (upper) or j - i <= k.
-                  Value diff = b.create<arith::SubIOp>(l, iv[rank - 1], iv[rank - 2]);
-                  Value keep = b.create<arith::CmpIOp>(
-                      l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-                      diff, k);
+                  Value diff =
+                      b.create<arith::SubIOp>(l, iv[rank - 1], iv[rank - 2]);
+                  Value keep =
+                      b.create<arith::CmpIOp>(l,
+                                              upper ? arith::CmpIPredicate::sge
+                                                    : arith::CmpIPredicate::sle,
+                                              diff, k);
                   return b.create<arith::SelectOp>(l, keep, a[0], zero);
                 }));
     return success();
@@ -469,15 +481,14 @@ struct StaticShapeQueryLowering : OpConversionPattern<OpTy> {
 void tessera::populateONNXTensorToLinalgPatterns(TypeConverter &tc,
                                                  RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ConstantLowering, ReshapeLikeLowering<onnx::IdentityOp>,
-               DropoutLowering,
-               ReshapeLikeLowering<onnx::ReshapeOp>,
-               ReshapeLikeLowering<onnx::FlattenOp>,
-               ReshapeLikeLowering<onnx::SqueezeOp>,
-               ReshapeLikeLowering<onnx::UnsqueezeOp>, TransposeLowering,
-               GatherLowering, ConcatLowering, SliceLowering, SplitLowering,
-               ExpandLowering, TileLowering, RangeLowering,
-               ConstantOfShapeLowering, TriluLowering,
-               StaticShapeQueryLowering<onnx::ShapeOfOp>,
-               StaticShapeQueryLowering<onnx::SizeOp>>(tc, ctx);
+  patterns
+      .add<ConstantLowering, ReshapeLikeLowering<onnx::IdentityOp>,
+           DropoutLowering, ReshapeLikeLowering<onnx::ReshapeOp>,
+           ReshapeLikeLowering<onnx::FlattenOp>,
+           ReshapeLikeLowering<onnx::SqueezeOp>,
+           ReshapeLikeLowering<onnx::UnsqueezeOp>, TransposeLowering,
+           GatherLowering, ConcatLowering, SliceLowering, SplitLowering,
+           ExpandLowering, TileLowering, RangeLowering, ConstantOfShapeLowering,
+           TriluLowering, StaticShapeQueryLowering<onnx::ShapeOfOp>,
+           StaticShapeQueryLowering<onnx::SizeOp>>(tc, ctx);
 }

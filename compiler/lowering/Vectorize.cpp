@@ -124,8 +124,8 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
       Value a = collapse(one.getDpsInputs()[0]);
       Value b = collapse(one.getDpsInputs()[1]);
       Value c = collapse(one.getDpsInits()[0]);
-      auto mm = rewriter.create<linalg::MatmulOp>(loc, TypeRange{c.getType()},
-                                                  ValueRange{a, b}, ValueRange{c});
+      auto mm = rewriter.create<linalg::MatmulOp>(
+          loc, TypeRange{c.getType()}, ValueRange{a, b}, ValueRange{c});
       Value expanded = rewriter.create<tensor::ExpandShapeOp>(
           loc, one.getResultTypes()[0], mm.getResult(0), dropBatch);
       rewriter.replaceOp(one, expanded);
@@ -202,7 +202,8 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
             };
             Value col = bld.create<arith::MulIOp>(
                 l, j, bld.create<arith::ConstantIndexOp>(l, tileN));
-            auto panelType = RankedTensorType::get({k, tileN}, bld.getF32Type());
+            auto panelType =
+                RankedTensorType::get({k, tileN}, bld.getF32Type());
             Value row = bld.create<arith::MulIOp>(
                 l, j, bld.create<arith::ConstantIndexOp>(l, k));
             Value panel = bld.create<tensor::ExtractSliceOp>(
@@ -215,9 +216,9 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
                 l, cSliceType, iter[0], ArrayRef<OpFoldResult>{idx(0), col},
                 ArrayRef<OpFoldResult>{idx(m), idx(tileN)},
                 ArrayRef<OpFoldResult>{idx(1), idx(1)});
-            Value mm = bld.create<linalg::MatmulOp>(
-                              l, TypeRange{cSliceType}, ValueRange{a, panel},
-                              ValueRange{cSlice})
+            Value mm = bld.create<linalg::MatmulOp>(l, TypeRange{cSliceType},
+                                                    ValueRange{a, panel},
+                                                    ValueRange{cSlice})
                            .getResult(0);
             Value updated = bld.create<tensor::InsertSliceOp>(
                 l, mm, iter[0], ArrayRef<OpFoldResult>{idx(0), col},
@@ -380,7 +381,8 @@ struct FuseElementwisePass : impl::FuseElementwiseBase<FuseElementwisePass> {
     };
     RewritePatternSet patterns(&getContext());
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
 };
@@ -390,18 +392,21 @@ struct LowerVectorsPass : impl::LowerVectorsBase<LowerVectorsPass> {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     vector::VectorTransformsOptions options;
-    options.setVectorTransformsOptions(vector::VectorContractLowering::OuterProduct);
+    options.setVectorTransformsOptions(
+        vector::VectorContractLowering::OuterProduct);
     vector::populateVectorContractLoweringPatterns(patterns, options);
     vector::populateVectorOuterProductLoweringPatterns(patterns);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-    vector::populateVectorTransferLoweringPatterns(patterns, /*maxTransferRank=*/1);
+    vector::populateVectorTransferLoweringPatterns(patterns,
+                                                   /*maxTransferRank=*/1);
     vector::populateVectorBroadcastLoweringPatterns(patterns);
     vector::populateVectorShapeCastLoweringPatterns(patterns);
     vector::populateVectorMaskOpLoweringPatterns(patterns);
     vector::populateVectorMultiReductionLoweringPatterns(
         patterns, vector::VectorMultiReductionLowering::InnerParallel);
     vector::populateVectorTransposeLoweringPatterns(patterns, options);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
 };

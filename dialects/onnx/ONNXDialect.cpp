@@ -15,9 +15,8 @@ void ONNXDialect::initialize() {
       >();
 }
 
-Operation *ONNXDialect::materializeConstant(OpBuilder &builder,
-                                            Attribute value, Type type,
-                                            Location loc) {
+Operation *ONNXDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                            Type type, Location loc) {
   auto elements = dyn_cast<ElementsAttr>(value);
   if (!elements || elements.getType() != type)
     return nullptr;
@@ -59,7 +58,8 @@ bool getConstantInts(Value v, SmallVectorImpl<int64_t> &values) {
     return false;
   values.clear();
   for (const APInt &x : dense.getValues<APInt>())
-    values.push_back(x.getBitWidth() == 1 ? x.getZExtValue() : x.getSExtValue());
+    values.push_back(x.getBitWidth() == 1 ? x.getZExtValue()
+                                          : x.getSExtValue());
   return true;
 }
 

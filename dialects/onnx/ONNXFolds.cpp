@@ -104,7 +104,8 @@ SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
 
 /// For each element of a tensor of shape `out`, the flat index of the element
 /// of the broadcast operand of shape `in` that it reads.
-std::vector<int64_t> broadcastIndex(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+std::vector<int64_t> broadcastIndex(ArrayRef<int64_t> in,
+                                    ArrayRef<int64_t> out) {
   int64_t total = 1;
   for (int64_t d : out)
     total *= d;
@@ -271,7 +272,7 @@ COMPARE_FOLDER(LessOp, x < y)
 COMPARE_FOLDER(GreaterOp, x > y)
 COMPARE_FOLDER(LessOrEqualOp, x <= y)
 COMPARE_FOLDER(GreaterOrEqualOp, x >= y)
-COMPARE_FOLDER(AndOp, x && y)
+COMPARE_FOLDER(AndOp, x &&y)
 COMPARE_FOLDER(OrOp, x || y)
 #undef COMPARE_FOLDER
 
@@ -295,8 +296,12 @@ OpFoldResult WhereOp::fold(FoldAdaptor a) {
   SmallVector<Attribute> ops = {a.getX(), a.getY(), a.getCondition()};
   return foldElementwise(
       *this, ops,
-      [](ArrayRef<int64_t> v, int64_t &r) { return r = v[2] ? v[0] : v[1], true; },
-      [](ArrayRef<double> v, double &r) { return r = v[2] ? v[0] : v[1], true; });
+      [](ArrayRef<int64_t> v, int64_t &r) {
+        return r = v[2] ? v[0] : v[1], true;
+      },
+      [](ArrayRef<double> v, double &r) {
+        return r = v[2] ? v[0] : v[1], true;
+      });
 }
 
 OpFoldResult CastOp::fold(FoldAdaptor a) {
@@ -388,7 +393,8 @@ OpFoldResult ConstantOfShapeOp::fold(FoldAdaptor) {
       return {};
     return DenseElementsAttr::get(type, dense.getValues<Attribute>()[0]);
   }
-  return DenseElementsAttr::get(type, FloatAttr::get(type.getElementType(), 0.0));
+  return DenseElementsAttr::get(type,
+                                FloatAttr::get(type.getElementType(), 0.0));
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor a) {
@@ -446,12 +452,15 @@ OpFoldResult TransposeOp::fold(FoldAdaptor a) {
   return writeLit(outType, out);
 }
 
-/// Copies `count` consecutive elements from `src` at `from` to the end of `dst`.
+/// Copies `count` consecutive elements from `src` at `from` to the end of
+/// `dst`.
 static void appendRun(const Lit &src, int64_t from, int64_t count, Lit &dst) {
   if (src.isFloat)
-    dst.f.insert(dst.f.end(), src.f.begin() + from, src.f.begin() + from + count);
+    dst.f.insert(dst.f.end(), src.f.begin() + from,
+                 src.f.begin() + from + count);
   else
-    dst.i.insert(dst.i.end(), src.i.begin() + from, src.i.begin() + from + count);
+    dst.i.insert(dst.i.end(), src.i.begin() + from,
+                 src.i.begin() + from + count);
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor a) {
@@ -515,7 +524,8 @@ OpFoldResult SliceOp::fold(FoldAdaptor a) {
   auto outType = cast<RankedTensorType>(getType());
   int64_t rank = data->shape.size();
   SmallVector<int64_t> starts, ends, axes, steps;
-  if (!getConstantInts(getStarts(), starts) || !getConstantInts(getEnds(), ends) ||
+  if (!getConstantInts(getStarts(), starts) ||
+      !getConstantInts(getEnds(), ends) ||
       (getAxes() && !getConstantInts(getAxes(), axes)) ||
       (getSteps() && !getConstantInts(getSteps(), steps)))
     return {};

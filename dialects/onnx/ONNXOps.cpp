@@ -73,17 +73,16 @@ LogicalResult verifyAxis(Operation *op, int64_t axis, Value input,
     return success();
   int64_t rank = type.getRank() + extra;
   if (normalizeAxis(axis, rank) < 0)
-    return op->emitOpError() << what << " " << axis
-                             << " is out of range for rank " << rank;
+    return op->emitOpError()
+           << what << " " << axis << " is out of range for rank " << rank;
   return success();
 }
 
-LogicalResult verifyRank(Operation *op, Value v, int64_t rank,
-                         StringRef what) {
+LogicalResult verifyRank(Operation *op, Value v, int64_t rank, StringRef what) {
   auto type = ranked(v);
   if (type && type.getRank() != rank)
-    return op->emitOpError() << what << " must have rank " << rank
-                             << ", got " << type;
+    return op->emitOpError()
+           << what << " must have rank " << rank << ", got " << type;
   return success();
 }
 
@@ -202,7 +201,8 @@ LogicalResult MatMulOp::verify() {
   if (!a || !b)
     return success();
   int64_t k1 = a.getShape().back();
-  int64_t k2 = b.getRank() == 1 ? b.getShape()[0] : b.getShape()[b.getRank() - 2];
+  int64_t k2 =
+      b.getRank() == 1 ? b.getShape()[0] : b.getShape()[b.getRank() - 2];
   if (!dimsCompatible(k1, k2))
     return emitOpError("contraction dimensions differ: ") << k1 << " vs " << k2;
   SmallVector<int64_t> batch;
@@ -397,8 +397,7 @@ LogicalResult FlattenOp::verify() {
   auto in = ranked(getInput());
   if (in && (getAxis() < -in.getRank() || getAxis() > in.getRank()))
     return emitOpError("axis ") << getAxis() << " is out of range [-"
-                                << in.getRank() << ", " << in.getRank()
-                                << "]";
+                                << in.getRank() << ", " << in.getRank() << "]";
   return success();
 }
 
@@ -435,7 +434,8 @@ LogicalResult SliceOp::verify() {
     if (v && failed(verifyRank(*this, v, 1, what)))
       return failure();
   auto starts = ranked(getStarts()), ends = ranked(getEnds());
-  if (starts && ends && !dimsCompatible(starts.getShape()[0], ends.getShape()[0]))
+  if (starts && ends &&
+      !dimsCompatible(starts.getShape()[0], ends.getShape()[0]))
     return emitOpError("starts and ends have different lengths");
   return success();
 }
@@ -452,9 +452,8 @@ LogicalResult SplitOp::verify() {
   SmallVector<int64_t> split;
   if (getSplit() && getConstantInts(getSplit(), split)) {
     if (split.size() != getOutputs().size())
-      return emitOpError("split has ")
-             << split.size() << " entries for " << getOutputs().size()
-             << " results";
+      return emitOpError("split has ") << split.size() << " entries for "
+                                       << getOutputs().size() << " results";
     auto in = ranked(getInput());
     if (in) {
       int64_t dim = in.getShape()[normalizeAxis(getAxis(), in.getRank())];

@@ -117,9 +117,8 @@ static LogicalResult broadcastOperands(ValueRange operands, Type elt,
 static LogicalResult sameShape(Value input, Type elt,
                                SmallVectorImpl<Type> &types) {
   auto s = shapeOf(input);
-  types.push_back(tensorOf(s ? std::optional<ArrayRef<int64_t>>(*s)
-                             : std::nullopt,
-                           elt));
+  types.push_back(
+      tensorOf(s ? std::optional<ArrayRef<int64_t>>(*s) : std::nullopt, elt));
   return success();
 }
 
@@ -308,13 +307,13 @@ LogicalResult ReduceMinOp::inferResultTypes(SmallVectorImpl<Type> &t) {
   return inferReduce(*this, t);
 }
 
-LogicalResult ConstantOfShapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+LogicalResult
+ConstantOfShapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = getValueAttr() ? getValueAttr().getElementType()
                             : Type(Float32Type::get(getContext()));
   auto shape = shapeFromOperand(getInput());
-  types.push_back(tensorOf(shape ? std::optional<ArrayRef<int64_t>>(*shape)
-                                 : std::nullopt,
-                           elt));
+  types.push_back(tensorOf(
+      shape ? std::optional<ArrayRef<int64_t>>(*shape) : std::nullopt, elt));
   return success();
 }
 
@@ -387,7 +386,7 @@ LogicalResult GatherOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 
 /// [start, end) of the dimensions that Shape returns, clamped as ONNX says.
 std::pair<int64_t, int64_t> tessera::onnx::shapeRange(ShapeOfOp op,
-                                                     int64_t rank) {
+                                                      int64_t rank) {
   auto clamp = [&](int64_t v) {
     if (v < 0)
       v += rank;
@@ -411,7 +410,8 @@ LogicalResult ShapeOfOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 }
 
 LogicalResult SizeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
-  types.push_back(RankedTensorType::get({}, IntegerType::get(getContext(), 64)));
+  types.push_back(
+      RankedTensorType::get({}, IntegerType::get(getContext(), 64)));
   return success();
 }
 
@@ -491,10 +491,10 @@ LogicalResult FlattenOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   int64_t axis = getAxis() < 0 ? getAxis() + rank : getAxis();
   if (axis < 0 || axis > rank)
     return failure();
-  types.push_back(RankedTensorType::get(
-      {product(ArrayRef(*in).take_front(axis)),
-       product(ArrayRef(*in).drop_front(axis))},
-      elt));
+  types.push_back(
+      RankedTensorType::get({product(ArrayRef(*in).take_front(axis)),
+                             product(ArrayRef(*in).drop_front(axis))},
+                            elt));
   return success();
 }
 
@@ -545,7 +545,8 @@ LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &types) {
                (!getSteps() || getConstantInts(getSteps(), steps));
   if (!known) {
     // Only the sliced axes are unknown; without constant axes, all are.
-    types.push_back(RankedTensorType::get(SmallVector<int64_t>(rank, kDyn), elt));
+    types.push_back(
+        RankedTensorType::get(SmallVector<int64_t>(rank, kDyn), elt));
     return success();
   }
   if (axes.empty())
@@ -575,7 +576,8 @@ LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &types) {
       return std::min(std::max<int64_t>(v, -1), dim - 1);
     };
     int64_t s = clampIdx(starts[i], false), e = clampIdx(ends[i], true);
-    int64_t n = step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step;
+    int64_t n =
+        step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step;
     out[a] = std::max<int64_t>(n, 0);
   }
   types.push_back(RankedTensorType::get(out, elt));
@@ -604,7 +606,8 @@ LogicalResult SplitOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     // Equal parts; with num_outputs the last one may be smaller (opset 18).
     int64_t part = (dim + n - 1) / n;
     for (size_t i = 0; i < n; ++i)
-      sizes.push_back(std::max<int64_t>(0, std::min(part, dim - part * int64_t(i))));
+      sizes.push_back(
+          std::max<int64_t>(0, std::min(part, dim - part * int64_t(i))));
   }
   if (sizes.size() != n)
     return failure();
@@ -632,7 +635,8 @@ LogicalResult ExpandOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   size_t rank = out.size();
   for (size_t i = 0; i < rank; ++i) {
     size_t ti = i + target->size() - rank, ii = i + in->size() - rank;
-    bool tDyn = i >= rank - target->size() && ShapedType::isDynamic((*target)[ti]);
+    bool tDyn =
+        i >= rank - target->size() && ShapedType::isDynamic((*target)[ti]);
     bool inOne = i < rank - in->size() || (*in)[ii] == 1;
     if (tDyn && inOne)
       out[i] = kDyn;
@@ -674,7 +678,8 @@ LogicalResult RangeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     if (isa<FloatType>(dense.getElementType()))
       out = (*dense.getValues<APFloat>().begin()).convertToDouble();
     else
-      out = static_cast<double>((*dense.getValues<APInt>().begin()).getSExtValue());
+      out = static_cast<double>(
+          (*dense.getValues<APInt>().begin()).getSExtValue());
     return true;
   };
   double start, limit, delta;
@@ -682,7 +687,8 @@ LogicalResult RangeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
       scalar(getDelta(), delta)) {
     if (delta == 0)
       return failure();
-    len = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
+    len = std::max<int64_t>(
+        0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
   }
   types.push_back(RankedTensorType::get({len}, elt));
   return success();

@@ -250,7 +250,8 @@ TEST(Importer, ShapeOptionPinsDimensions) {
   tessera::ImportOptions options;
   ASSERT_FALSE(bool(tessera::parseShapeOption("X=3x4", options)));
   MLIRContext ctx;
-  auto r = importBytes(ctx, parseText(kSmallModel).SerializeAsString(), options);
+  auto r =
+      importBytes(ctx, parseText(kSmallModel).SerializeAsString(), options);
   ASSERT_TRUE(r.module) << r.error;
   auto fn = entry(*r.module);
   EXPECT_EQ(fn.getArgumentTypes()[0],

@@ -27,7 +27,17 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { Import, ONNX, Summary, Linalg, MLIRLLVM, LLVM, Obj, Lib, Exe };
+enum class Emit {
+  Import,
+  ONNX,
+  Summary,
+  Linalg,
+  MLIRLLVM,
+  LLVM,
+  Obj,
+  Lib,
+  Exe
+};
 
 cl::OptionCategory category("tessera-compile options");
 
@@ -72,15 +82,17 @@ cl::opt<std::string> mcpu("mcpu",
                           cl::desc("Target CPU: native (default) or an LLVM "
                                    "CPU name such as znver4 or x86-64-v3"),
                           cl::init("native"), cl::cat(category));
-cl::opt<char> optLevel("O", cl::desc("Optimisation level: -O0, -O1, -O2 or "
-                                     "-O3 (default)"),
+cl::opt<char> optLevel("O",
+                       cl::desc("Optimisation level: -O0, -O1, -O2 or "
+                                "-O3 (default)"),
                        cl::Prefix, cl::init('3'), cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time each pass takes"),
                      cl::init(false), cl::cat(category));
-cl::opt<std::string> matmulTile(
-    "matmul-tile", cl::desc("Register tile of the matmul schedule, MxN "
-                            "(default: from the target's vector width)"),
-    cl::value_desc("MxN"), cl::cat(category), cl::Hidden);
+cl::opt<std::string>
+    matmulTile("matmul-tile",
+               cl::desc("Register tile of the matmul schedule, MxN "
+                        "(default: from the target's vector width)"),
+               cl::value_desc("MxN"), cl::cat(category), cl::Hidden);
 cl::opt<bool> textInput("text",
                         cl::desc("Read ONNX's textual syntax (default: by "
                                  "extension .onnxtxt or a leading '<')"),
@@ -88,7 +100,8 @@ cl::opt<bool> textInput("text",
 
 /// Inputs, outputs and how many ops of each kind the entry function holds.
 void printSummary(mlir::ModuleOp module, raw_ostream &os) {
-  auto func = module.lookupSymbol<mlir::func::FuncOp>(tessera::kEntryFunctionName);
+  auto func =
+      module.lookupSymbol<mlir::func::FuncOp>(tessera::kEntryFunctionName);
   auto name = [](mlir::DictionaryAttr attrs) {
     auto n = attrs ? attrs.getAs<mlir::StringAttr>("onnx.name") : nullptr;
     return n ? n.getValue().str() : std::string("?");
@@ -198,7 +211,8 @@ int main(int argc, char **argv) {
       auto [m, n] = StringRef(matmulTile).split('x');
       if (m.getAsInteger(10, tile.m) || n.getAsInteger(10, tile.n) ||
           tile.m <= 0 || tile.n <= 0)
-        return fail("--matmul-tile '" + matmulTile + "': expected MxN, e.g. 4x24");
+        return fail("--matmul-tile '" + matmulTile +
+                    "': expected MxN, e.g. 4x24");
     }
     if (!runPipeline(
             [&](mlir::OpPassManager &pm) {
@@ -206,9 +220,8 @@ int main(int argc, char **argv) {
             },
             "lowering to linalg"))
       return 1;
-    if (emit != Emit::Linalg &&
-        !runPipeline(tessera::buildLinalgToLLVMPipeline,
-                     "lowering to the LLVM dialect"))
+    if (emit != Emit::Linalg && !runPipeline(tessera::buildLinalgToLLVMPipeline,
+                                             "lowering to the LLVM dialect"))
       return 1;
     if (emit == Emit::LLVM || binary) {
       tessera::CodegenOptions codegen;
@@ -225,10 +238,14 @@ int main(int argc, char **argv) {
       }
       if (emit == Emit::Exe) {
         // The runtime and tessera-run's main, as built with this compiler.
-        std::vector<std::string> inputs = {
-            TESSERA_EXE_MAIN_OBJECT, TESSERA_RUN_LIB, TESSERA_RUNTIME_LIB,
-            TESSERA_ONNX_PROTO_LIB, TESSERA_PROTOBUF_LIB, "-lstdc++",
-            "-lpthread", "-ldl"};
+        std::vector<std::string> inputs = {TESSERA_EXE_MAIN_OBJECT,
+                                           TESSERA_RUN_LIB,
+                                           TESSERA_RUNTIME_LIB,
+                                           TESSERA_ONNX_PROTO_LIB,
+                                           TESSERA_PROTOBUF_LIB,
+                                           "-lstdc++",
+                                           "-lpthread",
+                                           "-ldl"};
         if (Error err = tessera::linkExecutable(*code, outputFile, inputs))
           return fail(toString(std::move(err)));
         return 0;

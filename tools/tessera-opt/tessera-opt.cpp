@@ -17,6 +17,6 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
   tessera::registerTesseraPasses();
   tessera::registerTesseraLoweringPasses();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "Tessera optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "Tessera optimizer driver\n", registry));
 }

@@ -5,4 +5,6 @@
 extern "C" int tessera_run_main(int argc, char **argv,
                                 const TesseraModelDesc *embedded);
 
-int main(int argc, char **argv) { return tessera_run_main(argc, argv, nullptr); }
+int main(int argc, char **argv) {
+  return tessera_run_main(argc, argv, nullptr);
+}

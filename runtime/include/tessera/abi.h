@@ -1,4 +1,5 @@
-/*===- tessera/abi.h - the compiled-model ABI ------------------------*- C -*-===
+/*===- tessera/abi.h - the compiled-model ABI ------------------------*- C
+ *-*-===
  *
  * Part of Tessera. The contract between a model library produced by
  * `tessera-compile -o model.so` and the runtime that loads it. The compiler
@@ -82,7 +83,7 @@ typedef struct TesseraModelDesc {
   const TesseraTensorDesc *inputs;
   const TesseraTensorDesc *outputs;
   const char *compiler_version;
-  const char *target_cpu;      /* e.g. "znver4" */
+  const char *target_cpu; /* e.g. "znver4" */
   /* Comma-separated CPU features the code needs, named as GCC's
      __builtin_cpu_supports names them: "avx2,fma,avx512f,avx512bw". */
   const char *required_cpu_features;
