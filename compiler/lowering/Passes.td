@@ -84,6 +84,8 @@ def VectorizeElementwise
     whose body does no index arithmetic is tiled [1, ..., 1, width] (the
     remainder peeled off, so every tile is static) and vectorized. Bodies with
     math ops become vector math, later approximated by polynomials.
+    Reductions over the innermost dim (softmax, layer norm) are tiled the same
+    way along the reduced dim, with the accumulator carried through the loop.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];

@@ -331,9 +331,71 @@ struct VectorizeElementwisePass
     return !indexing;
   }
 
+  /// A reduction over the innermost dim only (softmax, layer norm, mean),
+  /// static, fp32.
+  static bool isInnerReduction(linalg::ReduceOp op) {
+    auto type = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+    ArrayRef<int64_t> dims = op.getDimensions();
+    return type && type.hasStaticShape() && type.getElementType().isF32() &&
+           op.getInputs().size() == 1 && dims.size() == 1 &&
+           dims[0] == type.getRank() - 1;
+  }
+
+  /// Reductions: the reduced dim tiled by `width` (the accumulator carried
+  /// through the loop), each tile a vector.multi_reduction.
+  void vectorizeReductions(IRRewriter &rewriter, func::FuncOp func) {
+    SmallVector<linalg::ReduceOp> reductions;
+    func.walk([&](linalg::ReduceOp op) {
+      if (isInnerReduction(op))
+        reductions.push_back(op);
+    });
+    for (linalg::ReduceOp op : reductions) {
+      auto type = cast<RankedTensorType>(op.getInputs()[0].getType());
+      int64_t rank = type.getRank();
+      if (type.getDimSize(rank - 1) < width) {
+        (void)linalg::vectorize(rewriter, op);
+        continue;
+      }
+      SmallVector<int64_t> sizes(rank, 1);
+      sizes.back() = width;
+      auto tiled = tile(rewriter, op, sizes);
+      if (failed(tiled))
+        continue;
+      scf::ForOp partial;
+      (void)scf::peelForLoopAndSimplifyBounds(
+          rewriter, cast<scf::ForOp>(tiled->loops.back().getOperation()),
+          partial);
+    }
+    cleanup(func);
+    SmallVector<linalg::ReduceOp> tiles;
+    func.walk([&](linalg::ReduceOp op) {
+      if (isInnerReduction(op) &&
+          cast<RankedTensorType>(op.getInputs()[0].getType())
+                  .getShape()
+                  .back() <= width)
+        tiles.push_back(op);
+    });
+    for (linalg::ReduceOp op : tiles)
+      (void)linalg::vectorize(rewriter, op);
+    cleanup(func);
+    // The accumulator of each reduction loop becomes loop-carried.
+    SmallVector<scf::ForOp> loops;
+    func.walk([&](scf::ForOp loop) {
+      if (llvm::any_of(loop.getBody()->getOperations(), [](Operation &op) {
+            return isa<vector::MultiDimReductionOp>(op);
+          }))
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops)
+      (void)hoistLoopInvariantSubsets(
+          rewriter, cast<LoopLikeOpInterface>(loop.getOperation()));
+    cleanup(func);
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     IRRewriter rewriter(&getContext());
+    vectorizeReductions(rewriter, func);
     SmallVector<linalg::GenericOp> candidates;
     func.walk([&](linalg::GenericOp op) {
       if (isCandidate(op))

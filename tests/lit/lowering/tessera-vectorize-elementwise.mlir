@@ -51,3 +51,35 @@ func.func @not_vectorized(%x: tensor<8x8xf32>, %y: tensor<8x8xf32>) -> (tensor<8
   } -> tensor<8x8xf32>
   return %0, %1, %2 : tensor<8x8xi1>, tensor<8x8xf32>, tensor<8x8xf32>
 }
+
+// -----
+
+// A reduction over the last dim (softmax max): 8-wide chunks reduced into a
+// loop-carried accumulator, the remainder (20 = 2 x 8 + 4) peeled.
+// CHECK-LABEL: func.func @softmax_max
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<1xf32>)
+// CHECK: vector.multi_reduction <maximumf>, {{.*}} : vector<1x8xf32> to vector<1xf32>
+// CHECK: vector.multi_reduction <maximumf>, {{.*}} : vector<1x4xf32> to vector<1xf32>
+// CHECK-NOT: linalg.reduce
+func.func @softmax_max(%x: tensor<4x20xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.reduce ins(%x : tensor<4x20xf32>) outs(%init : tensor<4xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %m = arith.maximumf %in, %acc : f32
+      linalg.yield %m : f32
+    }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Negative: a reduction over an outer dim is left alone.
+// CHECK-LABEL: func.func @outer_reduction
+// CHECK: linalg.reduce
+func.func @outer_reduction(%x: tensor<16x4xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.reduce ins(%x : tensor<16x4xf32>) outs(%init : tensor<4xf32>) dimensions = [0]
+    (%in: f32, %acc: f32) {
+      %s = arith.addf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<4xf32>
+}
