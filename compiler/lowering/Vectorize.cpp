@@ -331,6 +331,26 @@ struct VectorizeElementwisePass
     return !indexing;
   }
 
+  /// Tiles `op` [1, ..., 1, width] along its last loop and peels the
+  /// remainder so every tile is static; an op narrower than `width` is
+  /// vectorized as it is.
+  void tileLastDim(IRRewriter &rewriter, linalg::LinalgOp op) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (ranges.back() < width) {
+      (void)linalg::vectorize(rewriter, op);
+      return;
+    }
+    SmallVector<int64_t> sizes(ranges.size(), 1);
+    sizes.back() = width;
+    auto tiled = tile(rewriter, op, sizes);
+    if (failed(tiled))
+      return;
+    scf::ForOp partial;
+    (void)scf::peelForLoopAndSimplifyBounds(
+        rewriter, cast<scf::ForOp>(tiled->loops.back().getOperation()),
+        partial);
+  }
+
   /// A reduction over the innermost dim only (softmax, layer norm, mean),
   /// static, fp32.
   static bool isInnerReduction(linalg::ReduceOp op) {
@@ -349,23 +369,8 @@ struct VectorizeElementwisePass
       if (isInnerReduction(op))
         reductions.push_back(op);
     });
-    for (linalg::ReduceOp op : reductions) {
-      auto type = cast<RankedTensorType>(op.getInputs()[0].getType());
-      int64_t rank = type.getRank();
-      if (type.getDimSize(rank - 1) < width) {
-        (void)linalg::vectorize(rewriter, op);
-        continue;
-      }
-      SmallVector<int64_t> sizes(rank, 1);
-      sizes.back() = width;
-      auto tiled = tile(rewriter, op, sizes);
-      if (failed(tiled))
-        continue;
-      scf::ForOp partial;
-      (void)scf::peelForLoopAndSimplifyBounds(
-          rewriter, cast<scf::ForOp>(tiled->loops.back().getOperation()),
-          partial);
-    }
+    for (linalg::ReduceOp op : reductions)
+      tileLastDim(rewriter, op);
     cleanup(func);
     SmallVector<linalg::ReduceOp> tiles;
     func.walk([&](linalg::ReduceOp op) {
@@ -401,23 +406,8 @@ struct VectorizeElementwisePass
       if (isCandidate(op))
         candidates.push_back(op);
     });
-    for (linalg::GenericOp op : candidates) {
-      int64_t rank = op.getNumLoops();
-      int64_t last = op.getStaticLoopRanges().back();
-      if (last < width) {
-        (void)linalg::vectorize(rewriter, op);
-        continue;
-      }
-      SmallVector<int64_t> sizes(rank, 1);
-      sizes.back() = width;
-      auto tiled = tile(rewriter, op, sizes);
-      if (failed(tiled))
-        continue;
-      scf::ForOp partial;
-      (void)scf::peelForLoopAndSimplifyBounds(
-          rewriter, cast<scf::ForOp>(tiled->loops.back().getOperation()),
-          partial);
-    }
+    for (linalg::GenericOp op : candidates)
+      tileLastDim(rewriter, op);
     cleanup(func);
     SmallVector<linalg::GenericOp> tiles;
     func.walk([&](linalg::GenericOp op) {

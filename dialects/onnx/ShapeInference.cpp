@@ -714,15 +714,23 @@ static Type meetTypes(Type current, Type inferred) {
   return RankedTensorType::get(dims, elt, cur.getEncoding());
 }
 
-LogicalResult tessera::onnx::verifyInferredResultTypes(Operation *op) {
-  auto iface = cast<ShapeInferenceOpInterface>(op);
+/// The result types `op` infers, one per result; fails with an error if its
+/// operands are inconsistent, and yields nothing if it infers no full list.
+static FailureOr<SmallVector<Type>> inferTypes(ShapeInferenceOpInterface op) {
   SmallVector<Type> types;
-  if (failed(iface.inferResultTypes(types)))
+  if (failed(op.inferResultTypes(types)))
     return op->emitOpError("operand shapes are inconsistent: ")
            << op->getOperandTypes();
   if (types.size() != op->getNumResults())
-    return success();
-  for (auto [result, inferred] : llvm::zip(op->getResults(), types)) {
+    types.clear();
+  return types;
+}
+
+LogicalResult tessera::onnx::verifyInferredResultTypes(Operation *op) {
+  auto types = inferTypes(cast<ShapeInferenceOpInterface>(op));
+  if (failed(types))
+    return failure();
+  for (auto [result, inferred] : llvm::zip(op->getResults(), *types)) {
     Type declared = result.getType();
     Type wantElt = cast<ShapedType>(inferred).getElementType();
     if (cast<ShapedType>(declared).getElementType() != wantElt)
@@ -741,13 +749,10 @@ LogicalResult tessera::onnx::refineResultTypes(Operation *op, bool &changed) {
   auto iface = dyn_cast<ShapeInferenceOpInterface>(op);
   if (!iface)
     return success();
-  SmallVector<Type> types;
-  if (failed(iface.inferResultTypes(types)))
-    return op->emitOpError("operand shapes are inconsistent: ")
-           << op->getOperandTypes();
-  if (types.size() != op->getNumResults())
-    return success();
-  for (auto [result, inferred] : llvm::zip(op->getResults(), types)) {
+  auto types = inferTypes(iface);
+  if (failed(types))
+    return failure();
+  for (auto [result, inferred] : llvm::zip(op->getResults(), *types)) {
     Type merged = meetTypes(result.getType(), inferred);
     if (!merged)
       return op->emitOpError("inferred result type ")
