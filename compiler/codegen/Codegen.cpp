@@ -130,6 +130,78 @@ createTargetMachine(const CodegenOptions &options) {
   return std::move(tm);
 }
 
+/// Implements each `tessera_launch_K(args..., n)` left by the
+/// tessera-outline-parallel pass: the arguments go into a closure on the
+/// stack, and the runtime's parallel_for runs `tessera_body_K(args..., begin,
+/// end)` over [0, n) through a trampoline. The execution context comes from a
+/// thread-local that the entry sets.
+static llvm::Error lowerParallelLaunches(llvm::Module &m,
+                                         llvm::GlobalVariable *ctxSlot) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  // TesseraExecContext: {u32 abi_version, i32 num_threads, parallel_for, ...}
+  auto *execTy = llvm::StructType::get(ctx, {i32, i32, ptr, ptr});
+  auto *pforTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                         {ptr, i64, ptr, ptr}, false);
+  llvm::SmallVector<llvm::Function *> launches;
+  for (llvm::Function &f : m)
+    if (f.isDeclaration() && f.getName().starts_with("tessera_launch_"))
+      launches.push_back(&f);
+  for (llvm::Function *launch : launches) {
+    std::string suffix =
+        launch->getName().drop_front(strlen("tessera_launch_")).str();
+    llvm::Function *body = m.getFunction("tessera_body_" + suffix);
+    if (!body || body->arg_size() != launch->arg_size() + 1)
+      return error("internal error: no body for " + launch->getName());
+    llvm::SmallVector<llvm::Type *> fields;
+    for (unsigned i = 0; i + 1 < launch->arg_size(); ++i)
+      fields.push_back(launch->getArg(i)->getType());
+    auto *closureTy = llvm::StructType::get(ctx, fields);
+
+    // void tramp(ptr closure, i64 begin, i64 end)
+    auto *trampTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                            {ptr, i64, i64}, false);
+    auto *tramp =
+        llvm::Function::Create(trampTy, llvm::GlobalValue::InternalLinkage,
+                               "tessera_trampoline_" + suffix, m);
+    {
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", tramp));
+      llvm::SmallVector<llvm::Value *> args;
+      for (unsigned i = 0; i < fields.size(); ++i)
+        args.push_back(b.CreateLoad(
+            fields[i], b.CreateStructGEP(closureTy, tramp->getArg(0), i)));
+      args.push_back(tramp->getArg(1));
+      args.push_back(tramp->getArg(2));
+      b.CreateCall(body, args);
+      b.CreateRetVoid();
+    }
+
+    llvm::SmallVector<llvm::CallInst *> calls;
+    for (llvm::User *u : launch->users())
+      if (auto *call = llvm::dyn_cast<llvm::CallInst>(u))
+        calls.push_back(call);
+    for (llvm::CallInst *call : calls) {
+      llvm::Function *caller = call->getFunction();
+      llvm::IRBuilder<> entryB(&caller->getEntryBlock(),
+                               caller->getEntryBlock().begin());
+      llvm::Value *closure = entryB.CreateAlloca(closureTy);
+      llvm::IRBuilder<> b(call);
+      for (unsigned i = 0; i < fields.size(); ++i)
+        b.CreateStore(call->getArgOperand(i),
+                      b.CreateStructGEP(closureTy, closure, i));
+      llvm::Value *exec = b.CreateLoad(ptr, ctxSlot);
+      llvm::Value *pfor = b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 2));
+      b.CreateCall(pforTy, pfor,
+                   {exec, call->getArgOperand(fields.size()), tramp, closure});
+      call->eraseFromParent();
+    }
+    launch->eraseFromParent();
+  }
+  return llvm::Error::success();
+}
+
 /// Builds tessera_entry and the descriptor.
 static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
                           llvm::TargetMachine &tm) {
@@ -149,10 +221,19 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
     if (!g.isDeclaration())
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
 
+  // The execution context of the current run, for parallel loops.
+  auto *ctxSlot = new llvm::GlobalVariable(
+      m, ptr, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantPointerNull::get(ptr), "tessera.exec_ctx", nullptr,
+      llvm::GlobalValue::GeneralDynamicTLSModel);
+  if (llvm::Error err = lowerParallelLaunches(m, ctxSlot))
+    return err;
+
   auto *entryTy = llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false);
   auto *entry = llvm::Function::Create(
       entryTy, llvm::GlobalValue::InternalLinkage, "tessera_entry", m);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+  b.CreateStore(entry->getArg(2), ctxSlot);
   std::vector<llvm::Value *> args;
   auto addMemref = [&](llvm::Value *array, unsigned i, const TensorInfo &t) {
     llvm::Value *p = b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, array, i));

@@ -94,6 +94,22 @@ def VectorizeElementwise
   ];
 }
 
+def OutlineParallel : Pass<"tessera-outline-parallel", "::mlir::ModuleOp"> {
+  let summary = "Outline top-level matmul loops for the runtime's thread pool";
+  let description = [{
+    After bufferization, each top-level scf.for of @main_graph that contains
+    vector contractions (the loops over weight panels and over attention
+    batches, whose iterations write disjoint parts of their outputs) is
+    outlined into `tessera_body_K(captures..., begin, end)`, which runs
+    iterations [begin, end). The loop becomes a call to the declaration
+    `tessera_launch_K(captures..., n)`; code generation turns that into a
+    call of the runtime's parallel_for with a closure of the captures.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def LowerVectors : Pass<"tessera-lower-vectors", "::mlir::func::FuncOp"> {
   let summary = "Lower vector contractions and transfers for LLVM (after bufferization)";
   let description = [{

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Numerical check of the matmul schedule (register tiles, peeled
-remainders, packed constant weights, batched matmuls) against numpy in
-float64, over shapes that do and do not divide the tiles.
+remainders, packed constant weights, batched matmuls, 1 and 2 threads)
+against numpy in float64, over shapes that do and do not divide the tiles.
 
 Usage: matmul_schedule.py --compiler C --runner R --work-dir W
 Prints one line per case and `N passed, M failed`; exits 1 on any failure.
@@ -52,14 +52,18 @@ g ({inputs}) => (float[{dims(out_shape)}] Y) {{
     np.save(os.path.join(d, "B.npy"), b)
     subprocess.run([args.compiler, os.path.join(d, "m.onnx"), "-o", os.path.join(d, "m.so")],
                    check=True, capture_output=True)
-    cmd = [args.runner, os.path.join(d, "m.so"), "--input", "A=" + os.path.join(d, "A.npy"),
-           "--output-dir", d, "--quiet"]
-    if not const_b:
-        cmd += ["--input", "B=" + os.path.join(d, "B.npy")]
-    subprocess.run(cmd, check=True, capture_output=True)
-    got = np.load(os.path.join(d, "Y.npy"))
     want = np.matmul(a.astype(np.float64), b.astype(np.float64))
-    err = np.abs(got - want).max()
+    err = 0.0
+    # One thread, and two (loops over weight panels and batches run on the
+    # runtime's thread pool).
+    for threads in ("1", "2"):
+        cmd = [args.runner, os.path.join(d, "m.so"), "--input", "A=" + os.path.join(d, "A.npy"),
+               "--output-dir", d, "--quiet", "--threads", threads]
+        if not const_b:
+            cmd += ["--input", "B=" + os.path.join(d, "B.npy")]
+        subprocess.run(cmd, check=True, capture_output=True)
+        got = np.load(os.path.join(d, "Y.npy"))
+        err = max(err, np.abs(got - want).max())
     tol = 2e-6 * k * max(1.0, np.abs(want).max())
     return err <= tol, f"{a.shape} x {b.shape}{' (constant B)' if const_b else ''}: max abs err {err:.3g} (tol {tol:.3g})"
 
