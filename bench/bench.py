@@ -145,17 +145,8 @@ def export_bert_base(work_dir):
 
 
 def run(cmd, what, timeout=3600):
-    try:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise BenchError("%s timed out after %d s" % (what, timeout))
-    except OSError as e:
-        raise BenchError("%s could not start: %s" % (what, e))
-    if proc.returncode != 0:
-        err = " | ".join(l.strip() for l in proc.stderr.decode("utf-8", "replace").splitlines()
-                         if l.strip())
-        raise BenchError("%s failed (exit %d): %s" % (what, proc.returncode, err[:500]))
-    return proc.stdout.decode("utf-8", "replace")
+    """Runs a tool (compare.run: errors raise compare.CompareError)."""
+    return compare.run(cmd, timeout, what)
 
 
 def latency(output, what):

@@ -213,21 +213,12 @@ LogicalResult sliceParams(onnx::SliceOp op, RankedTensorType dataType,
       (op.getSteps() && !getConstIntValues(op.getSteps(), steps)))
     return failure();
   int64_t rank = dataType.getRank();
-  if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i)
-      axes.push_back(i);
-  if (steps.empty())
-    steps.assign(starts.size(), 1);
+  onnx::fillSliceDefaults(starts.size(), axes, steps);
   start.assign(rank, 0);
   step.assign(rank, 1);
   for (size_t i = 0; i < axes.size(); ++i) {
     int64_t a = onnx::normalizeAxis(axes[i], rank);
-    int64_t dim = dataType.getDimSize(a), s = starts[i];
-    if (s < 0)
-      s += dim;
-    s = steps[i] > 0 ? std::clamp<int64_t>(s, 0, dim)
-                     : std::clamp<int64_t>(s, -1, dim - 1);
-    start[a] = s;
+    start[a] = onnx::sliceIndex(starts[i], dataType.getDimSize(a), steps[i]);
     step[a] = steps[i];
   }
   return success();

@@ -63,6 +63,22 @@ bool getConstantInts(Value v, SmallVectorImpl<int64_t> &values) {
   return true;
 }
 
+int64_t sliceIndex(int64_t v, int64_t dim, int64_t step) {
+  if (v < 0)
+    v += dim;
+  return step > 0 ? std::clamp<int64_t>(v, 0, dim)
+                  : std::clamp<int64_t>(v, -1, dim - 1);
+}
+
+void fillSliceDefaults(size_t n, SmallVectorImpl<int64_t> &axes,
+                       SmallVectorImpl<int64_t> &steps) {
+  if (axes.empty())
+    for (size_t i = 0; i < n; ++i)
+      axes.push_back(i);
+  if (steps.empty())
+    steps.assign(n, 1);
+}
+
 int64_t normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
     return -1;

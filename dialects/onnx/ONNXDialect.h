@@ -44,6 +44,15 @@ bool getConstantInts(mlir::Value v, llvm::SmallVectorImpl<int64_t> &values);
 /// it is out of range.
 int64_t normalizeAxis(int64_t axis, int64_t rank);
 
+/// ONNX Slice: a start or end index `v` on an axis of size `dim`, counted
+/// from the end if negative and clamped to [0, dim] (positive step) or
+/// [-1, dim - 1] (negative step).
+int64_t sliceIndex(int64_t v, int64_t dim, int64_t step);
+
+/// ONNX Slice's defaults: axes 0..n-1 and steps of 1 where they are absent.
+void fillSliceDefaults(size_t n, llvm::SmallVectorImpl<int64_t> &axes,
+                       llvm::SmallVectorImpl<int64_t> &steps);
+
 /// The [start, end) range of dimensions that `op` returns for an input of
 /// `rank`, clamped as ONNX specifies.
 std::pair<int64_t, int64_t> shapeRange(ShapeOfOp op, int64_t rank);

@@ -529,22 +529,13 @@ OpFoldResult SliceOp::fold(FoldAdaptor a) {
       (getAxes() && !getConstantInts(getAxes(), axes)) ||
       (getSteps() && !getConstantInts(getSteps(), steps)))
     return {};
-  if (axes.empty())
-    for (size_t k = 0; k < starts.size(); ++k)
-      axes.push_back(k);
-  if (steps.empty())
-    steps.assign(starts.size(), 1);
+  fillSliceDefaults(starts.size(), axes, steps);
   SmallVector<int64_t> begin(rank, 0), step(rank, 1);
   for (size_t k = 0; k < axes.size(); ++k) {
     int64_t ax = normalizeAxis(axes[k], rank);
     if (ax < 0)
       return {};
-    int64_t dim = data->shape[ax], s = starts[k];
-    if (s < 0)
-      s += dim;
-    s = steps[k] > 0 ? std::clamp<int64_t>(s, 0, dim)
-                     : std::clamp<int64_t>(s, -1, dim - 1);
-    begin[ax] = s;
+    begin[ax] = sliceIndex(starts[k], data->shape[ax], steps[k]);
     step[ax] = steps[k];
   }
   SmallVector<int64_t> inStrides = stridesOf(data->shape);

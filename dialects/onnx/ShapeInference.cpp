@@ -549,11 +549,7 @@ LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &types) {
         RankedTensorType::get(SmallVector<int64_t>(rank, kDyn), elt));
     return success();
   }
-  if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i)
-      axes.push_back(i);
-  if (steps.empty())
-    steps.assign(starts.size(), 1);
+  fillSliceDefaults(starts.size(), axes, steps);
   if (starts.size() != ends.size() || axes.size() != starts.size() ||
       steps.size() != starts.size())
     return failure();
@@ -568,14 +564,8 @@ LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &types) {
       continue;
     }
     int64_t step = steps[i];
-    auto clampIdx = [&](int64_t v, bool isEnd) {
-      if (v < 0)
-        v += dim;
-      if (step > 0)
-        return std::min(std::max<int64_t>(v, 0), dim);
-      return std::min(std::max<int64_t>(v, -1), dim - 1);
-    };
-    int64_t s = clampIdx(starts[i], false), e = clampIdx(ends[i], true);
+    int64_t s = sliceIndex(starts[i], dim, step);
+    int64_t e = sliceIndex(ends[i], dim, step);
     int64_t n =
         step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step;
     out[a] = std::max<int64_t>(n, 0);

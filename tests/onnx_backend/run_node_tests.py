@@ -113,14 +113,8 @@ def walk_nodes(graph):
 
 def all_nodes(model):
     yield from walk_nodes(model.graph)
-    for func in model.functions:
-        for node in func.node:
-            yield node
-            for attr in node.attribute:
-                if attr.HasField("g"):
-                    yield from walk_nodes(attr.g)
-                for g in attr.graphs:
-                    yield from walk_nodes(g)
+    for func in model.functions:  # a FunctionProto has .node like a graph
+        yield from walk_nodes(func)
 
 
 def value_type_problem(value):
