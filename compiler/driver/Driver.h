@@ -52,6 +52,11 @@ MatmulTile matmulTileFor(llvm::StringRef targetFeatures);
 /// The target features of --mcpu (native: the host's), as LLVM spells them.
 std::string targetFeaturesFor(llvm::StringRef cpu);
 
+/// The fusion passes on the `onnx` dialect, in order: LayerNorm and GELU
+/// recognisers, attention, Q/K/V projection, residual + LayerNorm, GEMM
+/// epilogues. With `report`, each emits fusion remarks (see FusionReport.h).
+void buildFusionPipeline(mlir::OpPassManager &pm, bool report = false);
+
 /// onnx-fold-shapes, then onnx -> linalg on tensors (fusion, vectorized
 /// matmuls with the given register tile).
 void buildONNXToLinalgPipeline(mlir::OpPassManager &pm, MatmulTile tile = {});

@@ -128,7 +128,7 @@ llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
 }
 
 void registerDialects(DialectRegistry &registry) {
-  registry.insert<onnx::ONNXDialect, func::FuncDialect, linalg::LinalgDialect,
+  registry.insert<onnx::ONNXDialect, fused::TesseraDialect, func::FuncDialect, linalg::LinalgDialect,
                   tensor::TensorDialect, arith::ArithDialect, math::MathDialect,
                   scf::SCFDialect, memref::MemRefDialect, vector::VectorDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
@@ -158,6 +158,30 @@ MatmulTile matmulTileFor(llvm::StringRef features) {
   if (features.contains("+avx2") || features.contains("+avx"))
     return {6, 16};
   return {4, 8};
+}
+
+void buildFusionPipeline(OpPassManager &pm, bool report) {
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  RecognizeLayerNormOptions layerNorm;
+  layerNorm.report = report;
+  fpm.addPass(createRecognizeLayerNorm(layerNorm));
+  RecognizeGeluOptions gelu;
+  gelu.report = report;
+  fpm.addPass(createRecognizeGelu(gelu));
+  // Attention first: it leaves Q, K and V as [B, H, S, Dh] head splits of
+  // their projections, the form the Q/K/V fusion folds into its results.
+  FuseAttentionOptions attention;
+  attention.report = report;
+  fpm.addPass(createFuseAttention(attention));
+  FuseQKVOptions qkv;
+  qkv.report = report;
+  fpm.addPass(createFuseQKV(qkv));
+  FuseAddLayerNormOptions addLayerNorm;
+  addLayerNorm.report = report;
+  fpm.addPass(createFuseAddLayerNorm(addLayerNorm));
+  FuseMatMulEpilogueOptions epilogue;
+  epilogue.report = report;
+  fpm.addPass(createFuseMatMulEpilogue(epilogue));
 }
 
 void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {

@@ -4,6 +4,7 @@
 #include "compiler/lowering/LoweringUtils.h"
 #include "compiler/lowering/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
@@ -143,6 +144,10 @@ struct ConvertONNXToLinalgPass
     populateONNXElementwiseToLinalgPatterns(converter, patterns);
     populateONNXNNToLinalgPatterns(converter, patterns);
     populateONNXTensorToLinalgPatterns(converter, patterns);
+    populateFusedAttentionToLinalgPatterns(converter, patterns);
+    populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
+    populateFusedAddLayerNormToLinalgPatterns(converter, patterns);
+    populateFusedMatMulToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
@@ -150,7 +155,7 @@ struct ConvertONNXToLinalgPass
     ConversionTarget target(*ctx);
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect>();
-    target.addIllegalDialect<onnx::ONNXDialect>();
+    target.addIllegalDialect<onnx::ONNXDialect, fused::TesseraDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType());
     });

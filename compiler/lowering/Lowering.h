@@ -28,6 +28,17 @@ void populateONNXNNToLinalgPatterns(mlir::TypeConverter &converter,
 void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
                                         mlir::RewritePatternSet &patterns);
 
+
+/// The kernels of the fused `tessera` ops (one file each).
+void populateFusedAttentionToLinalgPatterns(mlir::TypeConverter &converter,
+                                            mlir::RewritePatternSet &patterns);
+void populateFusedQKVProjectionToLinalgPatterns(
+    mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
+void populateFusedAddLayerNormToLinalgPatterns(
+    mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
+void populateFusedMatMulToLinalgPatterns(mlir::TypeConverter &converter,
+                                         mlir::RewritePatternSet &patterns);
+
 } // namespace tessera
 
 #endif // TESSERA_COMPILER_LOWERING_LOWERING_H

@@ -4,6 +4,7 @@
 #define TESSERA_COMPILER_TRANSFORMS_PASSES_H
 
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
 #include "mlir/Pass/Pass.h"
 
 namespace tessera {

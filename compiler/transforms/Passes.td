@@ -22,4 +22,60 @@ def ONNXFoldShapes : Pass<"onnx-fold-shapes", "::mlir::func::FuncOp"> {
   ];
 }
 
+// Fusion passes. Each is guarded on ranks, shapes, constants and uses: a near
+// miss is left unfused (and reported with `report`), never miscompiled. The
+// driver runs them in this order (see buildFusionPipeline).
+
+class FusionPass<string flag, string summaryText>
+    : Pass<flag, "::mlir::func::FuncOp"> {
+  let summary = summaryText;
+  let dependentDialects = ["::tessera::onnx::ONNXDialect",
+                           "::tessera::fused::TesseraDialect"];
+  let options = [
+    Option<"report", "report", "bool", "false",
+           "Emit a remark for every fusion and every candidate left unfused "
+           "(collected by tessera-compile --fusion-report)">,
+  ];
+}
+
+def RecognizeLayerNorm : FusionPass<"tessera-recognize-layer-norm",
+    "Recognise decomposed LayerNorm as onnx.LayerNormalization"> {
+  let description = [{
+    ReduceMean, Sub, Pow 2 (or Mul by itself), ReduceMean, Add eps, Sqrt,
+    Div (or Reciprocal + Mul), Mul gamma, Add beta, with optional Casts,
+    normalising over the trailing axis.
+  }];
+}
+
+def RecognizeGelu : FusionPass<"tessera-recognize-gelu",
+    "Recognise GELU in erf or tanh form as onnx.Gelu"> {
+  let description = [{
+    x * 0.5 * (1 + erf(x / sqrt 2)) in any association order, and
+    0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))).
+  }];
+}
+
+def FuseAttention : FusionPass<"tessera-fuse-attention",
+    "Fuse scaled-softmax attention into tessera.attention"> {
+  let description = [{
+    MatMul(Q, K^T), scale, mask, Softmax on the last axis, MatMul with V and
+    the trailing Transpose + Reshape, in the forms real exporters produce.
+  }];
+}
+
+def FuseQKV : FusionPass<"tessera-fuse-qkv",
+    "Fuse Q/K/V projections into tessera.qkv_projection"> {
+  let description = [{
+    Three MatMul (+ bias Add) sharing one input, or one packed MatMul followed
+    by Split/Slice, with their head splits (Reshape + Transpose) folded into
+    the results. K/V only for cross-attention.
+  }];
+}
+
+def FuseAddLayerNorm : FusionPass<"tessera-fuse-add-layer-norm",
+    "Fuse residual Add + LayerNormalization into tessera.add_layer_norm"> {}
+
+def FuseMatMulEpilogue : FusionPass<"tessera-fuse-matmul-epilogue",
+    "Fuse MatMul + bias + activation into tessera.matmul"> {}
+
 #endif // TESSERA_TRANSFORMS_PASSES

@@ -9,6 +9,7 @@
 
 #include "compiler/driver/Driver.h"
 #include "compiler/import/Importer.h"
+#include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
 
@@ -30,6 +31,7 @@ namespace {
 enum class Emit {
   Import,
   ONNX,
+  Fused,
   Summary,
   Linalg,
   MLIRLLVM,
@@ -53,6 +55,8 @@ cl::opt<Emit> emit(
                           "the onnx dialect exactly as imported"),
                clEnumValN(Emit::ONNX, "onnx",
                           "the onnx dialect after folding shape arithmetic"),
+               clEnumValN(Emit::Fused, "fused",
+                          "the onnx and tessera dialects after fusion"),
                clEnumValN(Emit::Summary, "summary",
                           "inputs, outputs and op counts of the folded "
                           "onnx dialect"),
@@ -93,6 +97,15 @@ cl::opt<std::string>
                cl::desc("Register tile of the matmul schedule, MxN "
                         "(default: from the target's vector width)"),
                cl::value_desc("MxN"), cl::cat(category), cl::Hidden);
+cl::opt<bool> fuse("fuse",
+                   cl::desc("Run the Transformer fusion passes (default on; "
+                            "--fuse=false compiles the graph as exported)"),
+                   cl::init(true), cl::cat(category));
+cl::opt<bool> fusionReport(
+    "fusion-report",
+    cl::desc("Print how many ops each fusion produced and every candidate "
+             "left unfused, with its node and the reason"),
+    cl::init(false), cl::cat(category));
 cl::opt<bool> textInput("text",
                         cl::desc("Read ONNX's textual syntax (default: by "
                                  "extension .onnxtxt or a leading '<')"),
@@ -165,8 +178,10 @@ int main(int argc, char **argv) {
     return fail(Twine("-O") + std::string(1, optLevel) +
                 " is not an optimisation level (use "
                 "-O0 to -O3)");
+  // `--fusion-report` alone reports without compiling.
+  bool reportOnly = fusionReport && emit == Emit::Lib && outputFile == "-";
   bool binary = emit == Emit::Obj || emit == Emit::Lib || emit == Emit::Exe;
-  if (binary && outputFile == "-")
+  if (binary && outputFile == "-" && !reportOnly)
     return fail("--emit=lib and --emit=obj need an output file (-o FILE)");
 
   std::string diagnostics;
@@ -199,8 +214,24 @@ int main(int argc, char **argv) {
             "folding shape arithmetic"))
       return 1;
   }
+  if (fuse && emit != Emit::Import && emit != Emit::ONNX) {
+    std::optional<tessera::FusionReport> report;
+    if (fusionReport)
+      report.emplace(&context);
+    if (!runPipeline(
+            [](mlir::OpPassManager &pm) {
+              tessera::buildFusionPipeline(pm, fusionReport);
+            },
+            "fusion"))
+      return 1;
+    if (report)
+      report->print(outputFile == "-" && !reportOnly ? errs() : outs());
+  }
+  if (reportOnly)
+    return 0;
   std::optional<tessera::ModelInterface> iface;
-  if (emit != Emit::Import && emit != Emit::ONNX && emit != Emit::Summary) {
+  if (emit != Emit::Import && emit != Emit::ONNX && emit != Emit::Fused &&
+      emit != Emit::Summary) {
     auto described = tessera::describeModel(**module);
     if (!described)
       return fail(toString(described.takeError()));

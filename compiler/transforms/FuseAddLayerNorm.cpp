@@ -1,0 +1,26 @@
+//===- FuseAddLayerNorm.cpp - see Passes.td ---------------------------------------------===//
+//
+// Part of Tessera. Not implemented yet: the pass leaves the IR unchanged.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/transforms/FusionReport.h"
+#include "compiler/transforms/Passes.h"
+
+namespace tessera {
+#define GEN_PASS_DEF_FUSEADDLAYERNORM
+#include "compiler/transforms/Passes.h.inc"
+} // namespace tessera
+
+using namespace mlir;
+
+namespace tessera {
+namespace {
+
+struct FuseAddLayerNormPass : impl::FuseAddLayerNormBase<FuseAddLayerNormPass> {
+  using FuseAddLayerNormBase::FuseAddLayerNormBase;
+  void runOnOperation() override {}
+};
+
+} // namespace
+} // namespace tessera

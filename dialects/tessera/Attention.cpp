@@ -1,0 +1,54 @@
+//===- Attention.cpp - tessera.attention verifier -------------------------===//
+
+#include "dialects/tessera/TesseraDialect.h"
+
+using namespace mlir;
+using namespace tessera::fused;
+
+LogicalResult AttentionOp::verify() {
+  auto q = cast<RankedTensorType>(getQ().getType());
+  auto k = cast<RankedTensorType>(getK().getType());
+  auto v = cast<RankedTensorType>(getV().getType());
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
+    return emitOpError("Q, K and V must be [B, H, S, Dh]");
+  for (int i = 0; i < 2; ++i)
+    if (!compatibleDim(q.getDimSize(i), k.getDimSize(i)) ||
+        !compatibleDim(k.getDimSize(i), v.getDimSize(i)))
+      return emitOpError("Q, K and V must agree on batch and heads");
+  if (!compatibleDim(k.getDimSize(2), v.getDimSize(2)))
+    return emitOpError("K and V must have the same number of keys");
+  if (!compatibleDim(q.getDimSize(3), k.getDimSize(3)))
+    return emitOpError("Q and K must have the same head size");
+  if (Value mask = getMask()) {
+    auto m = cast<RankedTensorType>(mask.getType());
+    if (m.getRank() > 4)
+      return emitOpError("mask must broadcast to [B, H, Sq, Sk], got ") << m;
+    SmallVector<int64_t> full = {q.getDimSize(0), q.getDimSize(1),
+                                 q.getDimSize(2), k.getDimSize(2)};
+    for (int64_t i = 0; i < m.getRank(); ++i) {
+      int64_t d = m.getDimSize(i), f = full[4 - m.getRank() + i];
+      if (d != 1 && !compatibleDim(d, f))
+        return emitOpError("mask must broadcast to [B, H, Sq, Sk], got ") << m;
+    }
+    if (!m.getElementType().isInteger(1) &&
+        m.getElementType() != q.getElementType())
+      return emitOpError("mask must be i1 or have Q's element type");
+  }
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  SmallVector<int64_t> want;
+  if (getMergeHeads()) {
+    int64_t hd = ShapedType::isDynamic(v.getDimSize(1)) ||
+                         ShapedType::isDynamic(v.getDimSize(3))
+                     ? ShapedType::kDynamic
+                     : v.getDimSize(1) * v.getDimSize(3);
+    want = {q.getDimSize(0), q.getDimSize(2), hd};
+  } else {
+    want = {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), v.getDimSize(3)};
+  }
+  if (out.getRank() != int64_t(want.size()))
+    return emitOpError("result must have rank ") << want.size();
+  for (size_t i = 0; i < want.size(); ++i)
+    if (!compatibleDim(out.getDimSize(i), want[i]))
+      return emitOpError("result dimension ") << i << " must be " << want[i];
+  return success();
+}

@@ -1,0 +1,29 @@
+//===- Attention.td - tessera.attention --------------------*- tablegen -*-===//
+
+#ifndef TESSERA_TESSERA_ATTENTION
+#define TESSERA_TESSERA_ATTENTION
+
+include "dialects/tessera/TesseraBase.td"
+
+def Tessera_AttentionOp : Tessera_Op<"attention"> {
+  let summary = "scaled-softmax attention: softmax(Q K^T * scale + mask) V";
+  let description = [{
+    `Q` is `[B, H, Sq, Dh]`, `K` and `V` are `[B, H, Sk, Dh]`. The optional
+    `mask` broadcasts to `[B, H, Sq, Sk]`: a float tensor is added to the
+    scaled scores, an i1 tensor keeps the scores where it is true (-inf
+    elsewhere). `causal` masks keys after the query's position (kernels skip
+    those tiles). With `zero_masked_rows`, a row whose keys are all masked
+    gives 0 (the exporters' IsNaN/Where guard) instead of NaN. With
+    `merge_heads` the result is `[B, Sq, H * Dh]` (the trailing
+    Transpose + Reshape folded in), otherwise `[B, H, Sq, Dh]`.
+  }];
+  let arguments = (ins AnyRankedTensor:$Q, AnyRankedTensor:$K,
+                       AnyRankedTensor:$V, Optional<AnyRankedTensor>:$mask,
+                       F32Attr:$scale,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedAttr<BoolAttr, "false">:$zero_masked_rows,
+                       DefaultValuedAttr<BoolAttr, "false">:$merge_heads);
+  let results = (outs AnyRankedTensor:$output);
+}
+
+#endif // TESSERA_TESSERA_ATTENTION

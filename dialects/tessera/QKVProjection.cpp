@@ -1,0 +1,40 @@
+//===- QKVProjection.cpp - tessera.qkv_projection verifier ----------------===//
+
+#include "dialects/tessera/TesseraDialect.h"
+
+using namespace mlir;
+using namespace tessera::fused;
+
+LogicalResult QKVProjectionOp::verify() {
+  auto x = cast<RankedTensorType>(getX().getType());
+  auto w = cast<RankedTensorType>(getW().getType());
+  size_t n = getOutputs().size();
+  if (n != 2 && n != 3)
+    return emitOpError("expects 3 results (Q, K, V) or 2 (K, V), got ") << n;
+  if (x.getRank() != 3)
+    return emitOpError("X must be [B, S, E], got ") << x;
+  if (w.getRank() != 2 || !compatibleDim(w.getDimSize(0), x.getDimSize(2)))
+    return emitOpError("W must be [E, n * H * Dh] with E = ")
+           << x.getDimSize(2) << ", got " << w;
+  int64_t heads = getNumHeads();
+  int64_t packed = w.getDimSize(1);
+  if (ShapedType::isDynamic(packed) || packed % (int64_t(n) * heads))
+    return emitOpError("W's columns (")
+           << packed << ") must split into " << n << " x " << heads
+           << " heads";
+  int64_t dh = packed / (int64_t(n) * heads);
+  if (failed(verifyVector(*this, getBias(), packed, "bias")))
+    return failure();
+  for (Value out : getOutputs()) {
+    auto type = cast<RankedTensorType>(out.getType());
+    SmallVector<int64_t> want = {x.getDimSize(0), heads, x.getDimSize(1), dh};
+    if (type.getRank() != 4 || type.getElementType() != x.getElementType())
+      return emitOpError("results must be [B, H, S, Dh], got ") << type;
+    for (int i = 0; i < 4; ++i)
+      if (!compatibleDim(type.getDimSize(i), want[i]))
+        return emitOpError("results must be [B, H, S, Dh] = [")
+               << want[0] << ", " << want[1] << ", " << want[2] << ", "
+               << want[3] << "], got " << type;
+  }
+  return success();
+}

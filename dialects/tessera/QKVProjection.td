@@ -1,0 +1,22 @@
+//===- QKVProjection.td - tessera.qkv_projection -----------*- tablegen -*-===//
+
+#ifndef TESSERA_TESSERA_QKV_PROJECTION
+#define TESSERA_TESSERA_QKV_PROJECTION
+
+include "dialects/tessera/TesseraBase.td"
+
+def Tessera_QKVProjectionOp : Tessera_Op<"qkv_projection"> {
+  let summary = "packed Q/K/V (or K/V) projection split into heads";
+  let description = [{
+    One GEMM of `X` (`[B, S, E]`) with the packed weight `W` (`[E, n * H * Dh]`,
+    n = 3 for Q/K/V, 2 for K/V of cross-attention) plus the optional packed
+    `bias`; each of the n results is that projection split into heads,
+    `[B, H, S, Dh]`, so the exporter's Reshape/Transpose chains disappear.
+  }];
+  let arguments = (ins AnyRankedTensor:$X, AnyRankedTensor:$W,
+                       Optional<AnyRankedTensor>:$bias,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads);
+  let results = (outs Variadic<AnyRankedTensor>:$outputs);
+}
+
+#endif // TESSERA_TESSERA_QKV_PROJECTION

@@ -1,0 +1,41 @@
+//===- TesseraDialect.h - the tessera dialect of fused ops ------*- C++ -*-===//
+//
+// Part of Tessera. Fused Transformer ops produced by the fusion passes in
+// compiler/transforms and lowered to dedicated kernels in compiler/lowering.
+// The C++ namespace is tessera::fused (the project namespace is `tessera`).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_DIALECTS_TESSERA_TESSERADIALECT_H
+#define TESSERA_DIALECTS_TESSERA_TESSERADIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/tessera/TesseraDialect.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/tessera/TesseraOps.h.inc"
+
+namespace tessera::fused {
+
+/// True if `a` and `b` can be the same dimension (equal, or one dynamic).
+inline bool compatibleDim(int64_t a, int64_t b) {
+  return a == b || mlir::ShapedType::isDynamic(a) ||
+         mlir::ShapedType::isDynamic(b);
+}
+
+/// Checks that `v`, if present, is a rank-1 tensor of `size` elements;
+/// `what` names it in the diagnostic.
+mlir::LogicalResult verifyVector(mlir::Operation *op, mlir::Value v,
+                                 int64_t size, llvm::StringRef what);
+
+} // namespace tessera::fused
+
+#endif // TESSERA_DIALECTS_TESSERA_TESSERADIALECT_H
