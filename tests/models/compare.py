@@ -28,6 +28,10 @@ For each (batch, seq) configuration:
   tessera-run --threads N --quiet.
 - Pass iff every output has ORT's shape and dtype, is finite where ORT's is,
   and max |tessera - ort| <= 1e-4 * max(1, max |ort|).
+- With --check-unfused, the model is also compiled with --fuse=false (the
+  graph as exported, no Transformer fusions) and run on the same inputs; the
+  fused outputs must then also agree with those to
+  1e-5 * max(1, max |unfused|).
   With --ort-only, the Tessera side is a second, independent ORT run and the
   outputs must be bitwise equal.
 
@@ -48,6 +52,7 @@ import onnx
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ORT_SCRIPT = os.path.normpath(os.path.join(HERE, "..", "..", "tools", "ort", "run.js"))
 REL_TOL = 1e-4
+UNFUSED_REL_TOL = 1e-5
 COMPILE_TIMEOUT = 600
 RUN_TIMEOUT = 300
 
@@ -92,6 +97,11 @@ def parse_args(argv):
     p.add_argument("--ort-script", default=DEFAULT_ORT_SCRIPT,
                    help="ONNX Runtime runner (default: %(default)s)")
     p.add_argument("--node", default="node", help="Node.js binary (default: node)")
+    p.add_argument("--check-unfused", action="store_true",
+                   help="also compile with --fuse=false and require the fused and unfused "
+                        "outputs to agree to 1e-5 relative")
+    p.add_argument("--compile-flag", action="append", default=[],
+                   help="extra tessera-compile flag (repeatable), e.g. --compile-flag=--fuse=false")
     p.add_argument("--ort-only", action="store_true",
                    help="self-check the pipeline: compare ORT with a second ORT run (bitwise)")
     args = p.parse_args(argv)
@@ -225,14 +235,14 @@ def run_ort(args, model_path, files, out_dir):
     run(cmd, RUN_TIMEOUT, "onnxruntime")
 
 
-def run_tessera(args, model, model_path, files, arrays, work):
-    lib = os.path.join(work, "model.so")
-    cmd = [args.compiler, model_path, "-o", lib]
+def run_tessera(args, model, model_path, files, arrays, work, flags=(), tag="tessera"):
+    lib = os.path.join(work, tag + ".so")
+    cmd = [args.compiler, model_path, "-o", lib] + list(args.compile_flag) + list(flags)
     for value in model_inputs(model):
         if is_dynamic(value):
             cmd += ["--shape", "%s=%s" % (value.name, "x".join(str(d) for d in arrays[value.name].shape))]
     run(cmd, COMPILE_TIMEOUT, "tessera-compile")
-    out_dir = os.path.join(work, "tessera")
+    out_dir = os.path.join(work, tag)
     cmd = [args.runner, lib]
     for name, path in files.items():
         cmd += ["--input", "%s=%s" % (name, path)]
@@ -241,12 +251,12 @@ def run_tessera(args, model, model_path, files, arrays, work):
     return out_dir
 
 
-def check(name, ref, got, exact):
+def check(name, ref, got, exact, tol=REL_TOL, who="ORT"):
     """(ok, description)."""
     if got.shape != ref.shape:
-        return False, "%s: shape %s, ORT %s" % (name, list(got.shape), list(ref.shape))
+        return False, "%s: shape %s, %s %s" % (name, list(got.shape), who, list(ref.shape))
     if got.dtype != ref.dtype:
-        return False, "%s: dtype %s, ORT %s" % (name, got.dtype, ref.dtype)
+        return False, "%s: dtype %s, %s %s" % (name, got.dtype, who, ref.dtype)
     if ref.size == 0:
         return True, "%s: empty" % name
     if exact:
@@ -258,19 +268,20 @@ def check(name, ref, got, exact):
     r = ref.astype(np.float64)
     g = got.astype(np.float64)
     if not np.isfinite(r).all():
-        return False, "%s: ORT output has %d non-finite values" % (name, int((~np.isfinite(r)).sum()))
+        return False, "%s: %s output has %d non-finite values" % (name, who, int((~np.isfinite(r)).sum()))
     if not np.isfinite(g).all():
         bad = np.argwhere(~np.isfinite(g))[0]
         return False, "%s: %d non-finite values, first at %s" % (
             name, int((~np.isfinite(g)).sum()), bad.tolist())
     err = np.abs(g - r)
     scale = max(1.0, float(np.abs(r).max()))
-    tol = REL_TOL * scale
+    tol = tol * scale
     worst = np.unravel_index(int(np.argmax(err)), err.shape)
     max_err = float(err[worst])
     desc = "%s: max abs err %.3g (tol %.3g)" % (name, max_err, tol)
     if max_err > tol:
-        desc += " at %s (tessera %.6g, ORT %.6g)" % (list(int(i) for i in worst), g[worst], r[worst])
+        desc += " at %s (tessera %.6g, %s %.6g)" % (list(int(i) for i in worst), g[worst], who,
+                                                   r[worst])
     return max_err <= tol, desc
 
 
@@ -304,6 +315,15 @@ def compare_one(args, model, batch, seq, work):
         good, desc = check(value.name, ref[value.name], got[value.name], args.ort_only)
         ok &= good
         descs.append(desc)
+    if args.check_unfused and not args.ort_only:
+        unfused = read_outputs(model, run_tessera(args, model, args.model, files, arrays, work,
+                                                  ["--fuse=false"], "unfused"),
+                               "tessera-run (--fuse=false)")
+        for value in model.graph.output:
+            good, desc = check(value.name, unfused[value.name], got[value.name], False,
+                               UNFUSED_REL_TOL, "unfused")
+            ok &= good
+            descs.append("vs --fuse=false " + desc)
     shapes = ", ".join("%s %s" % (n, "x".join(str(d) for d in a.shape)) for n, a in arrays.items())
     return ok, "%s; %s" % (shapes, "; ".join(descs))
 

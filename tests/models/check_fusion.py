@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""Checks that Tessera's fusion passes fuse every Transformer block of a model.
+
+    check_fusion.py --compiler tessera-compile --model M.onnx [--work-dir DIR]
+
+Runs `tessera-compile --emit=fused --fusion-report` twice: with every dynamic
+input pinned (batch 2, sequence 7; a "tgt" sequence is 5) and with the
+dynamic dimensions left dynamic. Each time it requires:
+  - the report to list no candidate left unfused;
+  - one tessera.attention and one tessera.qkv_projection per Softmax node of
+    the ONNX graph (every attention block, self- and cross-attention);
+  - in the fused IR: no onnx.Softmax, onnx.Erf, onnx.Tanh or onnx.ReduceMean
+    left (attention, GELU and decomposed LayerNorm all recognised), and no
+    onnx.LayerNormalization whose input is an onnx.Add (every residual
+    LayerNorm fused).
+Prints the report and one line per check, then "N passed, M failed".
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import onnx
+
+sys.dont_write_bytecode = True
+import compare  # noqa: E402  (dimension sizing shared with the model tests)
+
+DEF_RE = re.compile(r"^\s*(%[\w#:]+)\s*=\s*\"?([\w.]+)\"?[ (]?(.*)$")
+COUNT_RE = re.compile(r"^fused (.+): (\d+)$")
+
+
+def ops_in(text):
+    """[(result, op name, first operand)] of the printed IR."""
+    ops = []
+    for line in text.splitlines():
+        m = DEF_RE.match(line)
+        if m:
+            operand = re.match(r"\s*(%[\w#]+)", m.group(3))
+            ops.append((m.group(1).split(":")[0], m.group(2), operand.group(1) if operand else None))
+    return ops
+
+
+def check_once(args, model, label, pins, work):
+    out = os.path.join(work, label + ".mlir")
+    cmd = [args.compiler, args.model, "--emit=fused", "--fusion-report", "-o", out] + pins
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    report = proc.stdout.decode()
+    print("--- %s: %s" % (label, " ".join(os.path.basename(c) for c in cmd)))
+    print(report.rstrip())
+    if proc.returncode != 0:
+        return [(False, "%s: tessera-compile failed: %s" % (label, proc.stderr.decode().strip()))]
+    counts = {}
+    missed = []
+    for line in report.splitlines():
+        m = COUNT_RE.match(line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+        elif " not fused: " in line:
+            missed.append(line)
+    softmaxes = sum(1 for n in model.graph.node if n.op_type == "Softmax")
+    results = [(not missed, "%s: %d candidates left unfused" % (label, len(missed)))]
+    for kind in ("tessera.attention", "tessera.qkv_projection"):
+        got = counts.get(kind)
+        results.append((got == softmaxes, "%s: fused %s %s, want %d (one per Softmax node)"
+                        % (label, kind, got, softmaxes)))
+    with open(out) as f:
+        ops = ops_in(f.read())
+    defined = {result: op for result, op, _ in ops}
+    for op in ("onnx.Softmax", "onnx.Erf", "onnx.Tanh", "onnx.ReduceMean"):
+        n = sum(1 for _, o, _ in ops if o == op)
+        results.append((n == 0, "%s: %d %s left after fusion" % (label, n, op)))
+    residual = sum(1 for _, o, first in ops
+                   if o == "onnx.LayerNormalization" and defined.get(first) == "onnx.Add")
+    results.append((residual == 0, "%s: %d LayerNormalization of an Add left unfused"
+                    % (label, residual)))
+    return results
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--compiler", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--work-dir")
+    args = p.parse_args()
+    model = onnx.load(args.model, load_external_data=False)
+    work = args.work_dir or tempfile.mkdtemp(prefix="tessera-fusion-")
+    os.makedirs(work, exist_ok=True)
+    pins = []
+    for value in compare.model_inputs(model):
+        if compare.is_dynamic(value):
+            dims = compare.dim_sizes(value, 2, 7)
+            pins += ["--shape", "%s=%s" % (value.name, "x".join(map(str, dims)))]
+    results = check_once(args, model, "pinned", pins, work)
+    if pins:
+        results += check_once(args, model, "dynamic", [], work)
+    passed = sum(1 for ok, _ in results if ok)
+    for ok, desc in results:
+        print("%s %s" % ("PASS" if ok else "FAIL", desc))
+    print("%d passed, %d failed" % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
