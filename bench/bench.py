@@ -2,7 +2,8 @@
 """Benchmarks Tessera against ONNX Runtime on the same inputs, in one run.
 
     bench/bench.py --model M.onnx [--model M2.onnx ...] [--bert-base]
-                   [--batch 1] [--seq 128] [--threads 1] [--runs 20]
+                   [--gpt2-base [--gpt2-seq 1024] [--gpt2-runs 5]]
+                   [--batch 1] [--seq 128] [--threads 1] [--runs 20] [--unfused]
                    [--compiler PATH] [--runner PATH] [--work-dir DIR] [--ort-only]
 
 For each model and each (batch, seq, threads) combination (--batch, --seq and
@@ -13,13 +14,19 @@ For each model and each (batch, seq, threads) combination (--batch, --seq and
   3. runs `tessera-run --bench RUNS` and `node tools/ort/run.js --bench RUNS`
      (each does one warm-up run, then RUNS timed runs, and reports median,
      min and max);
-  4. checks that the two runtimes' outputs agree (max abs difference).
+  4. checks that the two runtimes' outputs agree (max abs difference);
+  5. with --unfused, also compiles with --fuse=false (no Transformer fusions)
+     and times that library too, in the same run.
 Then it prints a markdown table. "ORT/Tessera" is ORT's median latency over
 Tessera's: above 1 means Tessera is faster.
 
 --bert-base exports a BERT-base-sized model (12 layers, hidden 768, 12 heads,
 FFN 3072, vocab 30522, 512 positions; random weights, seed 0) with the BERT
 module of tests/models/generate.py, once, into the work dir (about 440 MB).
+--gpt2-base likewise exports a GPT-2-small-sized model (12 layers, hidden 768,
+12 heads, FFN 3072, vocab 50257, 1024 positions, tied LM head; about 500 MB)
+with generate.py's GPT-2 module; it runs at --gpt2-seq (default 1024) with
+--gpt2-runs timed runs (default 5).
 """
 
 import argparse
@@ -46,8 +53,13 @@ LATENCY_RE = re.compile(
     r"latency: median ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms "
     r"\((\d+) runs, (\d+) threads?\)")
 
-BERT_BASE = dict(vocab=30522, d=768, heads=12, layers=12, ff=3072)
-BERT_BASE_POSITIONS = 512
+# name: (generate.py model, size, positions, file)
+PRESETS = {
+    "bert-base": ("bert", dict(vocab=30522, d=768, heads=12, layers=12, ff=3072), 512,
+                  "bert_base_op17.onnx"),
+    "gpt2-base": ("gpt2", dict(vocab=50257, d=768, heads=12, layers=12, ff=3072), 1024,
+                  "gpt2_base_op17.onnx"),
+}
 
 
 class BenchError(Exception):
@@ -69,6 +81,14 @@ def parse_args(argv):
     p.add_argument("--model", action="append", default=[], help="ONNX model (repeatable)")
     p.add_argument("--bert-base", action="store_true",
                    help="also benchmark a BERT-base-sized export of generate.py's BERT")
+    p.add_argument("--gpt2-base", action="store_true",
+                   help="also benchmark a GPT-2-small-sized export of generate.py's GPT-2")
+    p.add_argument("--gpt2-seq", type=int_list, default=[1024],
+                   help="sequence length(s) for --gpt2-base (default: 1024)")
+    p.add_argument("--gpt2-runs", type=int, default=5,
+                   help="timed runs for --gpt2-base (default: 5)")
+    p.add_argument("--unfused", action="store_true",
+                   help="also time Tessera with --fuse=false (fusions off)")
     p.add_argument("--batch", type=int_list, default=[1], help="batch size(s) (default: 1)")
     p.add_argument("--seq", type=int_list, default=[128], help="sequence length(s) (default: 128)")
     p.add_argument("--threads", type=int_list, default=[1], help="thread count(s) (default: 1)")
@@ -84,8 +104,8 @@ def parse_args(argv):
     p.add_argument("--ort-only", action="store_true",
                    help="benchmark ONNX Runtime only (no Tessera columns)")
     args = p.parse_args(argv)
-    if not args.model and not args.bert_base:
-        p.error("give --model M.onnx and/or --bert-base")
+    if not args.model and not args.bert_base and not args.gpt2_base:
+        p.error("give --model M.onnx, --bert-base and/or --gpt2-base")
     if args.runs < 1:
         p.error("--runs must be at least 1")
     tools = [(args.ort_script, "--ort-script")]
@@ -103,9 +123,10 @@ def parse_args(argv):
 # ------------------------------------------------------------- BERT-base
 
 
-def export_bert_base(work_dir):
-    """Exports generate.py's BERT at BERT-base size once; returns the path."""
-    path = os.path.join(work_dir, "bert_base_op17.onnx")
+def export_preset(work_dir, name):
+    """Exports a generate.py model at a preset size once; returns the path."""
+    kind, size, positions, filename = PRESETS[name]
+    path = os.path.join(work_dir, filename)
     if os.path.isfile(path):
         return path
     import warnings
@@ -114,21 +135,19 @@ def export_bert_base(work_dir):
 
     warnings.filterwarnings("ignore")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    generate.MAX_POS = BERT_BASE_POSITIONS  # read by the modules' __init__
-    spec = generate.define_models()["bert"]
+    generate.MAX_POS = positions  # read by the modules' __init__
+    spec = generate.define_models()[kind]
     torch.manual_seed(generate.SEED)
-    model = spec.build(**BERT_BASE).eval()
+    model = spec.build(**size).eval()
     generate.randomize_defaults(model)
-    ids = torch.randint(0, BERT_BASE["vocab"], (2, 7), generator=torch.Generator().manual_seed(1))
-    mask = torch.ones(2, 7, dtype=torch.long)
-    mask[1, 5:] = 0
+    example = spec.inputs()
     os.makedirs(work_dir, exist_ok=True)
     tmp = path + ".tmp"
-    print("exporting BERT-base to %s ..." % path, file=sys.stderr, flush=True)
+    print("exporting %s to %s ..." % (name, path), file=sys.stderr, flush=True)
     t0 = time.time()
     with torch.enable_grad():  # same reason as in generate.py: no fused fast path
         torch.onnx.export(
-            model, (ids, mask), tmp,
+            model, example, tmp,
             input_names=spec.input_names, output_names=spec.output_names,
             dynamic_axes=spec.dynamic_axes, opset_version=17,
             do_constant_folding=True, export_params=True,
@@ -156,7 +175,7 @@ def latency(output, what):
     return float(m.group(1)), float(m.group(2)), float(m.group(3))
 
 
-def bench_one(args, model_path, model, batch, seq, threads):
+def bench_one(args, model_path, model, batch, seq, threads, runs):
     """Returns a dict for one table row."""
     stem = os.path.splitext(os.path.basename(model_path))[0]
     work = os.path.join(args.work_dir, stem, "b%d_s%s_t%d" % (batch, seq or "-", threads))
@@ -172,7 +191,7 @@ def bench_one(args, model_path, model, batch, seq, threads):
 
     ort_out = os.path.join(work, "ort")
     out = run([args.node, args.ort_script, model_path] + inputs +
-              ["--output-dir", ort_out, "--threads", str(threads), "--bench", str(args.runs)],
+              ["--output-dir", ort_out, "--threads", str(threads), "--bench", str(runs)],
               "onnxruntime")
     row["ort"] = latency(out, "tools/ort/run.js")
     if args.ort_only:
@@ -188,9 +207,17 @@ def bench_one(args, model_path, model, batch, seq, threads):
     row["compile_s"] = time.time() - t0
     tess_out = os.path.join(work, "tessera")
     out = run([args.runner, lib] + inputs +
-              ["--output-dir", tess_out, "--threads", str(threads), "--bench", str(args.runs)],
+              ["--output-dir", tess_out, "--threads", str(threads), "--bench", str(runs)],
               "tessera-run")
     row["tessera"] = latency(out, "tessera-run")
+    if args.unfused:
+        unfused_lib = os.path.join(work, "model-unfused.so")
+        run([args.compiler, model_path, "-o", unfused_lib, "--fuse=false"] + pins,
+            "tessera-compile --fuse=false")
+        out = run([args.runner, unfused_lib] + inputs +
+                  ["--output-dir", os.path.join(work, "unfused"), "--threads", str(threads),
+                   "--bench", str(runs)], "tessera-run (--fuse=false)")
+        row["unfused"] = latency(out, "tessera-run (--fuse=false)")
 
     ref = compare.read_outputs(model, ort_out, "onnxruntime")
     got = compare.read_outputs(model, tess_out, "tessera-run")
@@ -210,26 +237,30 @@ def bench_one(args, model_path, model, batch, seq, threads):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.makedirs(args.work_dir, exist_ok=True)
-    models = [os.path.abspath(m) for m in args.model]
-    try:
-        if args.bert_base:
-            models.append(export_bert_base(args.work_dir))
-    except Exception as e:
-        print("bench.py: error: BERT-base export failed: %s" % e, file=sys.stderr)
-        return 1
+    # (path, sequence lengths, timed runs)
+    models = [(os.path.abspath(m), args.seq, args.runs) for m in args.model]
+    for name, wanted, seqs, runs in (("bert-base", args.bert_base, args.seq, args.runs),
+                                     ("gpt2-base", args.gpt2_base, args.gpt2_seq, args.gpt2_runs)):
+        if not wanted:
+            continue
+        try:
+            models.append((export_preset(args.work_dir, name), seqs, runs))
+        except Exception as e:
+            print("bench.py: error: %s export failed: %s" % (name, e), file=sys.stderr)
+            return 1
 
     rows, errors = [], []
-    for path in models:
+    for path, model_seqs, runs in models:
         model = onnx.load(path, load_external_data=False)
         has_seq = any(compare.has_seq_axis(v) for v in compare.model_inputs(model))
         for batch in args.batch:
-            for seq in (args.seq if has_seq else [None]):
+            for seq in (model_seqs if has_seq else [None]):
                 for threads in args.threads:
                     label = "%s batch=%d%s threads=%d" % (
                         os.path.basename(path), batch, "" if seq is None else " seq=%d" % seq, threads)
                     print("running %s ..." % label, file=sys.stderr, flush=True)
                     try:
-                        rows.append(bench_one(args, path, model, batch, seq, threads))
+                        rows.append(bench_one(args, path, model, batch, seq, threads, runs))
                     except (BenchError, compare.CompareError) as e:
                         errors.append("%s: %s" % (label, e))
                         print("bench.py: error: %s: %s" % (label, e), file=sys.stderr, flush=True)
@@ -243,15 +274,18 @@ def main(argv=None):
                 print("| %s | %s | %d | %.3f | %.3f |" % (
                     r["model"], r["shape"], r["threads"], r["ort"][0], r["ort"][1]))
         else:
+            unfused = ("| Tessera --fuse=false median ms ", "---:|") if args.unfused else ("", "")
             print("| model | shape | threads | Tessera median ms | Tessera min ms "
-                  "| ORT median ms | ORT min ms | ORT/Tessera |")
-            print("|---|---|---:|---:|---:|---:|---:|---:|")
+                  "%s| ORT median ms | ORT min ms | ORT/Tessera |" % unfused[0])
+            print("|---|---|---:|---:|---:|%s---:|---:|---:|" % unfused[1])
             for r in rows:
-                print("| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %.2fx |" % (
+                extra = "%.3f | " % r["unfused"][0] if args.unfused else ""
+                print("| %s | %s | %d | %.3f | %.3f | %s%.3f | %.3f | %.2fx |" % (
                     r["model"], r["shape"], r["threads"], r["tessera"][0], r["tessera"][1],
-                    r["ort"][0], r["ort"][1], r["ort"][0] / r["tessera"][0]))
+                    extra, r["ort"][0], r["ort"][1], r["ort"][0] / r["tessera"][0]))
             print()
-            print("%d timed runs after one warm-up each. Tessera vs ORT outputs:" % args.runs)
+            print("Timed runs after one warm-up each (%d; %d for GPT-2-base). "
+                  "Tessera vs ORT outputs:" % (args.runs, args.gpt2_runs))
             for r in rows:
                 print("- %s (%s, %d threads): %s; compiled in %.1f s" % (
                     r["model"], r["shape"], r["threads"], r["diff"], r["compile_s"]))

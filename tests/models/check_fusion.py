@@ -11,8 +11,9 @@ dynamic dimensions left dynamic. Each time it requires:
     the ONNX graph (every attention block, self- and cross-attention);
   - in the fused IR: no onnx.Softmax, onnx.Erf, onnx.Tanh or onnx.ReduceMean
     left (attention, GELU and decomposed LayerNorm all recognised), and no
-    onnx.LayerNormalization whose input is an onnx.Add (every residual
-    LayerNorm fused).
+    onnx.LayerNormalization whose input is an onnx.Add of two operands of one
+    type (every residual LayerNorm fused; an Add that broadcasts, such as
+    token + position embeddings [B,S,D] + [1,S,D], is not a residual).
 Prints the report and one line per check, then "N passed, M failed".
 """
 
@@ -33,13 +34,15 @@ COUNT_RE = re.compile(r"^fused (.+): (\d+)$")
 
 
 def ops_in(text):
-    """[(result, op name, first operand)] of the printed IR."""
+    """[(result, op name, first operand, operand types)] of the printed IR."""
     ops = []
     for line in text.splitlines():
         m = DEF_RE.match(line)
         if m:
             operand = re.match(r"\s*(%[\w#]+)", m.group(3))
-            ops.append((m.group(1).split(":")[0], m.group(2), operand.group(1) if operand else None))
+            types = re.search(r": \((.*)\) ->", m.group(3))
+            ops.append((m.group(1).split(":")[0], m.group(2), operand.group(1) if operand else None,
+                        re.findall(r"tensor<[^>]*>", types.group(1)) if types else []))
     return ops
 
 
@@ -68,12 +71,13 @@ def check_once(args, model, label, pins, work):
                         % (label, kind, got, softmaxes)))
     with open(out) as f:
         ops = ops_in(f.read())
-    defined = {result: op for result, op, _ in ops}
+    residual_adds = {result for result, op, _, types in ops
+                     if op == "onnx.Add" and len(types) == 2 and types[0] == types[1]}
     for op in ("onnx.Softmax", "onnx.Erf", "onnx.Tanh", "onnx.ReduceMean"):
-        n = sum(1 for _, o, _ in ops if o == op)
+        n = sum(1 for _, o, _, _ in ops if o == op)
         results.append((n == 0, "%s: %d %s left after fusion" % (label, n, op)))
-    residual = sum(1 for _, o, first in ops
-                   if o == "onnx.LayerNormalization" and defined.get(first) == "onnx.Add")
+    residual = sum(1 for _, o, first, _ in ops
+                   if o == "onnx.LayerNormalization" and first in residual_adds)
     results.append((residual == 0, "%s: %d LayerNormalization of an Add left unfused"
                     % (label, residual)))
     return results
