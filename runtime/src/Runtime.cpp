@@ -609,8 +609,14 @@ TesseraStatus *loadModel(const char *path, TesseraModel **out) {
                           "' is not a Tessera model: it does not export '" +
                           TESSERA_MODEL_SYMBOL + "'");
   lib->desc = static_cast<const TesseraModelDesc *>(sym);
-  // External weights live beside the library, whatever its name now.
-  return checkAndWrap(std::move(lib), p, out, dirName(p));
+  // External weights live beside the library, whatever its name now; when
+  // the path is a symbolic link, beside the file it points to.
+  std::string dir = dirName(p);
+  if (char *real = ::realpath(path, nullptr)) {
+    dir = dirName(real);
+    std::free(real);
+  }
+  return checkAndWrap(std::move(lib), p, out, dir);
 }
 
 /// The directory of the object (executable or library) that holds `desc`.

@@ -70,7 +70,7 @@ typedef void (*TesseraParallelBody)(void *closure, int64_t begin, int64_t end);
 
 /* What generated code may ask of the runtime while it runs. */
 typedef struct TesseraExecContext {
-  uint32_t abi_version;
+  uint32_t abi_version; /* the model descriptor's abi_version */
   int32_t num_threads;
   /* Runs body over [0, n) split into chunks across the session's threads and
      returns when all are done. Never NULL. */

@@ -97,7 +97,8 @@ typedef struct TesseraModel TesseraModel;
    descriptor: ABI version, well-formed inputs/outputs, and that this CPU has
    every feature in required_cpu_features. A model compiled with
    --external-weights maps its weights file read-only from the directory of
-   `path` (under the name the library records, e.g. model.so.weights) after
+   `path` (of the file it links to, when it is a symbolic link), under the
+   name the library records (e.g. model.so.weights), after
    checking its magic, format version, size and checksum; any mismatch is a
    TESSERA_ERROR_WEIGHTS status. */
 TESSERA_API TesseraStatus *tessera_model_load(const char *path,

@@ -44,26 +44,40 @@ typedef struct TesseraWeightsFileHeader {
   uint8_t reserved[24];
 } TesseraWeightsFileHeader;
 
+static inline uint64_t tessera_weights_mix_(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0x100000001b3ull;
+  return (h << 31) | (h >> 33);
+}
+
 /* A 64-bit checksum (not cryptographic): catches truncation, corruption and
-   a file that belongs to other weights. Eight bytes at a time. */
+   a file that belongs to other weights. Four independent lanes of eight
+   bytes, so it runs at several GB/s. */
 static inline uint64_t tessera_weights_checksum(const void *data,
                                                 uint64_t size) {
   const unsigned char *p = (const unsigned char *)data;
-  const uint64_t prime = 0x100000001b3ull;
-  uint64_t h = 0xcbf29ce484222325ull ^ size;
+  uint64_t h[4] = {0xcbf29ce484222325ull ^ size, 0x9e3779b97f4a7c15ull,
+                   0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull};
   uint64_t i = 0;
+  for (; i + 32 <= size; i += 32)
+    for (int k = 0; k < 4; ++k) {
+      uint64_t w;
+      memcpy(&w, p + i + 8 * k, 8);
+      h[k] = tessera_weights_mix_(h[k], w);
+    }
   for (; i + 8 <= size; i += 8) {
     uint64_t w;
     memcpy(&w, p + i, 8);
-    h = (h ^ w) * prime;
-    h = (h << 31) | (h >> 33);
+    h[0] = tessera_weights_mix_(h[0], w);
   }
   for (; i < size; ++i)
-    h = (h ^ p[i]) * prime;
-  h ^= h >> 29;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 32;
-  return h;
+    h[0] = tessera_weights_mix_(h[0], p[i]);
+  uint64_t r = h[0];
+  for (int k = 1; k < 4; ++k)
+    r = tessera_weights_mix_(r, h[k]);
+  r ^= r >> 29;
+  r *= 0xbf58476d1ce4e5b9ull;
+  r ^= r >> 32;
+  return r;
 }
 
 #ifdef __cplusplus
