@@ -7,8 +7,12 @@
 //   - `tessera_model_v1`, the descriptor the runtime reads (names, element
 //     types, shapes, index ranges, target CPU features, entry pointer).
 // Every other symbol is made internal, so the library exports only the
-// descriptor. LLVM's -O3 pipeline runs for the target machine, which emits an
-// object file; the system C compiler driver links it into a shared library.
+// descriptor. With external weights (CodegenOptions::externalWeightsFile),
+// the large constant globals move to a side file: their uses load a base
+// pointer the runtime sets through the descriptor's `bind` before any run,
+// and the descriptor (ABI v2) records the file's name, size and checksum.
+// LLVM's -O3 pipeline runs for the target machine, which emits an object file;
+// the system C compiler driver links it into a shared library.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +20,7 @@
 #include "compiler/import/Importer.h"
 
 #include "runtime/include/tessera/abi.h"
+#include "runtime/include/tessera/weights_file.h"
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -23,7 +28,9 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/ReplaceConstant.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -31,6 +38,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -202,9 +210,154 @@ static llvm::Error lowerParallelLaunches(llvm::Module &m,
   return llvm::Error::success();
 }
 
+/// Writes the bytes of `c` (in memory layout) to `dst`; false for constants
+/// that are not plain data (pointers, expressions).
+static bool serializeConstant(const llvm::Constant *c,
+                              const llvm::DataLayout &dl, char *dst) {
+  if (llvm::isa<llvm::ConstantAggregateZero>(c))
+    return true; // dst is zero-filled
+  if (auto *seq = llvm::dyn_cast<llvm::ConstantDataSequential>(c)) {
+    llvm::StringRef raw = seq->getRawDataValues();
+    std::memcpy(dst, raw.data(), raw.size());
+    return true;
+  }
+  if (auto *ci = llvm::dyn_cast<llvm::ConstantInt>(c)) {
+    if (ci->getBitWidth() % 8 != 0 || ci->getBitWidth() > 64)
+      return false;
+    uint64_t v = ci->getZExtValue();
+    std::memcpy(dst, &v, ci->getBitWidth() / 8);
+    return true;
+  }
+  if (auto *cf = llvm::dyn_cast<llvm::ConstantFP>(c)) {
+    llvm::APInt bits = cf->getValueAPF().bitcastToAPInt();
+    if (bits.getBitWidth() % 8 != 0 || bits.getBitWidth() > 64)
+      return false;
+    uint64_t v = bits.getZExtValue();
+    std::memcpy(dst, &v, bits.getBitWidth() / 8);
+    return true;
+  }
+  if (auto *arr = llvm::dyn_cast<llvm::ConstantArray>(c)) {
+    uint64_t stride = dl.getTypeAllocSize(arr->getType()->getElementType());
+    for (unsigned i = 0; i < arr->getNumOperands(); ++i)
+      if (!serializeConstant(arr->getOperand(i), dl, dst + i * stride))
+        return false;
+    return true;
+  }
+  if (auto *st = llvm::dyn_cast<llvm::ConstantStruct>(c)) {
+    const llvm::StructLayout *layout = dl.getStructLayout(st->getType());
+    for (unsigned i = 0; i < st->getNumOperands(); ++i)
+      if (!serializeConstant(st->getOperand(i), dl,
+                             dst + layout->getElementOffset(i)))
+        return false;
+    return true;
+  }
+  return false;
+}
+
+/// Constant globals smaller than this stay in the library, as do splats
+/// (LLVM folds loads from them).
+static constexpr uint64_t kMinExternalWeightBytes = 256;
+
+/// Moves the large constant globals of `m` (the weights) into `blob` at
+/// 64-byte aligned offsets, and rewrites their uses to go through a base
+/// pointer that the returned `bind` function sets. Call before any other
+/// global is added to the module.
+static llvm::Function *externalizeWeights(llvm::Module &m, std::string &blob,
+                                          unsigned &numWeights) {
+  llvm::LLVMContext &ctx = m.getContext();
+  const llvm::DataLayout &dl = m.getDataLayout();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  llvm::SmallVector<llvm::GlobalVariable *> weights;
+  for (llvm::GlobalVariable &g : m.globals()) {
+    if (g.isDeclaration() || !g.isConstant() || g.isThreadLocal() ||
+        !g.hasInitializer())
+      continue;
+    const llvm::Constant *init = g.getInitializer();
+    if (dl.getTypeAllocSize(g.getValueType()) < kMinExternalWeightBytes ||
+        init->isNullValue())
+      continue;
+    if (auto *seq = llvm::dyn_cast<llvm::ConstantDataSequential>(init)) {
+      llvm::StringRef raw = seq->getRawDataValues();
+      uint64_t elt = seq->getElementByteSize();
+      bool splat = true;
+      for (uint64_t i = elt; splat && i < raw.size(); i += elt)
+        splat = raw.substr(i, elt) == raw.take_front(elt);
+      if (splat)
+        continue;
+    }
+    weights.push_back(&g);
+  }
+
+  auto *base = new llvm::GlobalVariable(
+      m, ptr, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantPointerNull::get(ptr), "tessera.weights_base");
+  auto *bindTy =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+  auto *bind = llvm::Function::Create(
+      bindTy, llvm::GlobalValue::InternalLinkage, "tessera_bind_weights", m);
+  {
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", bind));
+    b.CreateStore(bind->getArg(0), base);
+    b.CreateRetVoid();
+  }
+
+  blob.clear();
+  numWeights = 0;
+  llvm::MDBuilder mdb(ctx);
+  llvm::MDNode *empty = llvm::MDNode::get(ctx, {});
+  llvm::MDNode *align = llvm::MDNode::get(
+      ctx, {mdb.createConstant(llvm::ConstantInt::get(
+               llvm::Type::getInt64Ty(ctx), TESSERA_WEIGHTS_ALIGNMENT))});
+  for (llvm::GlobalVariable *g : weights) {
+    uint64_t size = dl.getTypeAllocSize(g->getValueType());
+    uint64_t offset = llvm::alignTo(blob.size(), TESSERA_WEIGHTS_ALIGNMENT);
+    std::string bytes(size, '\0');
+    if (!serializeConstant(g->getInitializer(), dl, bytes.data()))
+      continue; // not plain data: keep it in the library
+    // Constant expressions (GEPs into the weight) become instructions, so
+    // every remaining use is an instruction in some function.
+    llvm::convertUsersOfConstantsToInstructions({g});
+    bool onlyInstructions = llvm::all_of(g->users(), [](llvm::User *u) {
+      return llvm::isa<llvm::Instruction>(u);
+    });
+    if (!onlyInstructions)
+      continue;
+    // One base load and address per function that uses the weight, at the
+    // top of its entry block, so it dominates every use (PHIs included).
+    llvm::DenseMap<llvm::Function *, llvm::Value *> addressIn;
+    llvm::SmallVector<llvm::Use *> uses;
+    for (llvm::Use &u : g->uses())
+      uses.push_back(&u);
+    for (llvm::Use *u : uses) {
+      llvm::Function *f =
+          llvm::cast<llvm::Instruction>(u->getUser())->getFunction();
+      llvm::Value *&addr = addressIn[f];
+      if (!addr) {
+        llvm::IRBuilder<> b(&*f->getEntryBlock().getFirstInsertionPt());
+        llvm::LoadInst *load = b.CreateLoad(ptr, base, "weights");
+        // The runtime binds the weights once, before any run.
+        load->setMetadata(llvm::LLVMContext::MD_invariant_load, empty);
+        load->setMetadata(llvm::LLVMContext::MD_nonnull, empty);
+        load->setMetadata(llvm::LLVMContext::MD_align, align);
+        addr = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), load, offset,
+                                            g->getName());
+      }
+      u->set(addr);
+    }
+    blob.resize(offset);
+    blob += bytes;
+    ++numWeights;
+    g->eraseFromParent();
+  }
+  blob.resize(llvm::alignTo(blob.size(), TESSERA_WEIGHTS_ALIGNMENT));
+  return bind;
+}
+
 /// Builds tessera_entry and the descriptor.
 static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
-                          llvm::TargetMachine &tm) {
+                          llvm::TargetMachine &tm,
+                          const CodegenOptions &options,
+                          std::string *weightsFile) {
   llvm::LLVMContext &ctx = m.getContext();
   llvm::Function *graph = m.getFunction(kEntryFunctionName);
   if (!graph)
@@ -212,6 +365,12 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
+
+  bool external = !options.externalWeightsFile.empty();
+  std::string blob;
+  unsigned numWeights = 0;
+  llvm::Function *bind =
+      external ? externalizeWeights(m, blob, numWeights) : nullptr;
 
   // Every symbol but the descriptor stays inside the library.
   for (llvm::Function &f : m)
@@ -292,16 +451,54 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
         m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
         llvm::ConstantArray::get(arrTy, elems), "tessera." + what);
   };
-  auto *descTy =
-      llvm::StructType::get(ctx, {i32, i32, i32, ptr, ptr, ptr, ptr, ptr, ptr});
-  llvm::Constant *desc = llvm::ConstantStruct::get(
-      descTy, {llvm::ConstantInt::get(i32, TESSERA_ABI_VERSION),
-               llvm::ConstantInt::get(i32, iface.inputs.size()),
-               llvm::ConstantInt::get(i32, iface.outputs.size()),
-               tensorArray(iface.inputs, "inputs"),
-               tensorArray(iface.outputs, "outputs"), cstring(TESSERA_VERSION),
-               cstring(tm.getTargetCPU()),
-               cstring(requiredFeatures(tm.getTargetFeatureString())), entry});
+  // Version 1 unless the weights are external (see tessera/abi.h).
+  llvm::SmallVector<llvm::Type *> descFields = {i32, i32, i32, ptr, ptr,
+                                                ptr, ptr, ptr, ptr};
+  llvm::SmallVector<llvm::Constant *> descValues = {
+      llvm::ConstantInt::get(i32, external ? 2 : 1),
+      llvm::ConstantInt::get(i32, iface.inputs.size()),
+      llvm::ConstantInt::get(i32, iface.outputs.size()),
+      tensorArray(iface.inputs, "inputs"),
+      tensorArray(iface.outputs, "outputs"),
+      cstring(TESSERA_VERSION),
+      cstring(tm.getTargetCPU()),
+      cstring(requiredFeatures(tm.getTargetFeatureString())),
+      entry};
+  static_assert(TESSERA_ABI_VERSION == 2, "update the descriptor layout");
+  if (external) {
+    TesseraWeightsFileHeader header = {};
+    std::memcpy(header.magic, TESSERA_WEIGHTS_MAGIC,
+                TESSERA_WEIGHTS_MAGIC_SIZE);
+    header.format_version = TESSERA_WEIGHTS_FORMAT_VERSION;
+    header.header_size = TESSERA_WEIGHTS_HEADER_SIZE;
+    header.data_offset = TESSERA_WEIGHTS_HEADER_SIZE;
+    header.data_size = blob.size();
+    header.checksum = tessera_weights_checksum(blob.data(), blob.size());
+    static_assert(sizeof(header) == TESSERA_WEIGHTS_HEADER_SIZE);
+    // TesseraExternalWeights: {file_name, format_version, num_weights,
+    // file_size, data_size, checksum, bind}
+    auto *extTy =
+        llvm::StructType::get(ctx, {ptr, i32, i32, i64, i64, i64, ptr});
+    auto *ext = new llvm::GlobalVariable(
+        m, extTy, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantStruct::get(
+            extTy, {cstring(options.externalWeightsFile),
+                    llvm::ConstantInt::get(i32, TESSERA_WEIGHTS_FORMAT_VERSION),
+                    llvm::ConstantInt::get(i32, numWeights),
+                    llvm::ConstantInt::get(i64, sizeof(header) + blob.size()),
+                    llvm::ConstantInt::get(i64, blob.size()),
+                    llvm::ConstantInt::get(i64, header.checksum), bind}),
+        "tessera.external_weights");
+    descFields.push_back(ptr);
+    descValues.push_back(ext);
+    if (weightsFile) {
+      weightsFile->assign(reinterpret_cast<const char *>(&header),
+                          sizeof(header));
+      *weightsFile += blob;
+    }
+  }
+  auto *descTy = llvm::StructType::get(ctx, descFields);
+  llvm::Constant *desc = llvm::ConstantStruct::get(descTy, descValues);
   auto *descVar = new llvm::GlobalVariable(m, descTy, true,
                                            llvm::GlobalValue::ExternalLinkage,
                                            desc, TESSERA_MODEL_SYMBOL);
@@ -316,7 +513,8 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
 llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
                                          const ModelInterface &iface,
                                          const CodegenOptions &options,
-                                         bool emitObject) {
+                                         bool emitObject,
+                                         std::string *weightsFile) {
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
   llvm::LLVMContext llvmCtx;
@@ -329,7 +527,12 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
     return tm.takeError();
   m->setTargetTriple((*tm)->getTargetTriple().str());
   m->setDataLayout((*tm)->createDataLayout());
-  if (llvm::Error err = addABI(*m, iface, **tm))
+  if (!options.externalWeightsFile.empty() &&
+      (options.externalWeightsFile.find('/') != std::string::npos ||
+       options.externalWeightsFile.find('\0') != std::string::npos))
+    return error("the external weights file name '" +
+                 options.externalWeightsFile + "' must not contain '/'");
+  if (llvm::Error err = addABI(*m, iface, **tm, options, weightsFile))
     return std::move(err);
 
   // Set the CPU and features on every function so LLVM uses them.
@@ -375,11 +578,40 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
   return std::string(buffer.begin(), buffer.end());
 }
 
+std::string externalWeightsFileName(llvm::StringRef output) {
+  llvm::StringRef name = llvm::sys::path::filename(output);
+  if (output == "-" || name.empty())
+    name = "model";
+  return (name + TESSERA_WEIGHTS_SUFFIX).str();
+}
+
 /// Runs the system compiler driver on the object and `args`, writing
-/// `output` through a temporary file.
+/// `output` through a temporary file. With `weightsFile`, also writes it to
+/// the external weights file beside `output`; either both files are written
+/// or neither.
 static llvm::Error link(llvm::StringRef objectBytes, llvm::StringRef output,
-                        llvm::ArrayRef<std::string> args,
-                        llvm::StringRef what) {
+                        llvm::ArrayRef<std::string> args, llvm::StringRef what,
+                        const std::string *weightsFile) {
+  // The weights go to a temporary file beside their final place first.
+  llvm::SmallString<128> weightsPath, weightsTmp;
+  std::optional<llvm::FileRemover> removeWeightsTmp;
+  if (weightsFile) {
+    weightsPath = llvm::sys::path::parent_path(output);
+    llvm::sys::path::append(weightsPath, externalWeightsFileName(output));
+    weightsTmp = weightsPath;
+    weightsTmp += ".tmp-write";
+    removeWeightsTmp.emplace(weightsTmp);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(weightsTmp, ec, llvm::sys::fs::OF_None);
+    if (!ec) {
+      os << *weightsFile;
+      os.close();
+      if (os.has_error())
+        ec = os.error();
+    }
+    if (ec)
+      return error("cannot write '" + weightsPath + "': " + ec.message());
+  }
   llvm::SmallString<128> objPath;
   int fd;
   if (std::error_code ec =
@@ -415,19 +647,28 @@ static llvm::Error link(llvm::StringRef objectBytes, llvm::StringRef output,
     return error("linking the " + what +
                  " failed: " + (log ? (*log)->getBuffer().str() : msg));
   }
-  if (std::error_code ec = llvm::sys::fs::rename(tmpOut, output))
+  if (weightsFile) {
+    if (std::error_code ec = llvm::sys::fs::rename(weightsTmp, weightsPath))
+      return error("cannot write '" + weightsPath + "': " + ec.message());
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmpOut, output)) {
+    if (weightsFile)
+      llvm::sys::fs::remove(weightsPath);
     return error("cannot write '" + output + "': " + ec.message());
+  }
   return llvm::Error::success();
 }
 
 llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
-                              llvm::StringRef output) {
-  return link(objectBytes, output, {"-shared"}, "shared library");
+                              llvm::StringRef output,
+                              const std::string *weightsFile) {
+  return link(objectBytes, output, {"-shared"}, "shared library", weightsFile);
 }
 
 llvm::Error linkExecutable(llvm::StringRef objectBytes, llvm::StringRef output,
-                           llvm::ArrayRef<std::string> inputs) {
-  return link(objectBytes, output, inputs, "executable");
+                           llvm::ArrayRef<std::string> inputs,
+                           const std::string *weightsFile) {
+  return link(objectBytes, output, inputs, "executable", weightsFile);
 }
 
 } // namespace tessera

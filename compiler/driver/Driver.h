@@ -67,25 +67,41 @@ void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
 struct CodegenOptions {
   std::string cpu = "native"; // or an LLVM CPU name, e.g. znver4, skylake
   unsigned optLevel = 3;
+  /// When set, the weights go to this side file (a name relative to the
+  /// library's directory, see externalWeightsFileName) instead of the
+  /// library's read-only data.
+  std::string externalWeightsFile;
 };
+
+/// The external weights file of the library or executable `output`:
+/// its file name with ".weights" appended (model.so -> model.so.weights).
+std::string externalWeightsFileName(llvm::StringRef output);
 
 /// Translates a module in the LLVM dialect to LLVM IR, adds the ABI (the
 /// `tessera_model_v1` descriptor and its entry function), optimises it, and
-/// returns it as textual IR (`emitObject` false) or an object file.
+/// returns it as textual IR (`emitObject` false) or an object file. With
+/// options.externalWeightsFile, `weightsFile` (if not null) receives the
+/// contents of the external weights file (tessera/weights_file.h).
 llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
                                          const ModelInterface &iface,
                                          const CodegenOptions &options,
-                                         bool emitObject);
+                                         bool emitObject,
+                                         std::string *weightsFile = nullptr);
 
 /// Links an object file into a shared library at `output` (written to a
-/// temporary file first, so a failure leaves nothing behind).
+/// temporary file first, so a failure leaves nothing behind). With
+/// `weightsFile`, also writes it beside `output` as
+/// externalWeightsFileName(output), under the same rule.
 llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
-                              llvm::StringRef output);
+                              llvm::StringRef output,
+                              const std::string *weightsFile = nullptr);
 
 /// Links an object file with `inputs` (objects, static libraries, -l flags)
-/// into an executable at `output`, with the same no-partial-output rule.
+/// into an executable at `output`, with the same no-partial-output rule and
+/// external weights file.
 llvm::Error linkExecutable(llvm::StringRef objectBytes, llvm::StringRef output,
-                           llvm::ArrayRef<std::string> inputs);
+                           llvm::ArrayRef<std::string> inputs,
+                           const std::string *weightsFile = nullptr);
 
 } // namespace tessera
 

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tessera/runtime.h"
+#include "tessera/weights_file.h"
 
 #include "CpuFeatures.h"
 #include "ThreadPool.h"
@@ -24,7 +25,12 @@
 #include <vector>
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+#include <map>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace tessera;
 
@@ -249,18 +255,37 @@ std::string plural(size_t n, const char *word) {
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// An external weights file mapped read-only. Shared by every Library that
+/// binds it; unmapped when the last goes away.
+struct WeightsMapping {
+  void *base = nullptr;
+  size_t size = 0;
+
+  ~WeightsMapping() {
+    if (base)
+      munmap(base, size);
+  }
+};
+
 /// An open model library. Shared by the model handle and its sessions; the
 /// library is closed when the last of them goes away.
 struct Library {
   void *handle = nullptr;
   const TesseraModelDesc *desc = nullptr;
   std::string path;
+  std::shared_ptr<WeightsMapping> weights;
 
   ~Library() {
     if (handle)
       dlclose(handle);
   }
 };
+
+/// Weights bound per descriptor. dlopen returns the same library (and the
+/// same weight base pointer inside it) when a model is loaded twice, so the
+/// second load reuses the first's mapping instead of rebinding.
+std::mutex gWeightsMutex;
+std::map<const TesseraModelDesc *, std::weak_ptr<WeightsMapping>> gBoundWeights;
 } // namespace
 
 struct TesseraModel {
@@ -380,23 +405,169 @@ std::string checkCpuFeatures(const TesseraModelDesc &d,
   return "";
 }
 
+std::string hex(uint64_t v) {
+  char buf[19];
+  std::snprintf(buf, sizeof buf, "0x%016" PRIx64, v);
+  return buf;
+}
+
+/// The external weights of a descriptor (ABI v2 and later), or NULL.
+const TesseraExternalWeights *externalWeights(const TesseraModelDesc &d) {
+  return d.abi_version >= 2 ? d.external_weights : nullptr;
+}
+
+/// Maps the weights file at `path`, checks it against `ext` and binds it.
+/// Never reads past the end of the file: sizes are checked before the header
+/// and the data are read.
+TesseraStatus *mapWeights(const TesseraExternalWeights &ext,
+                          const std::string &path, const std::string &model,
+                          std::shared_ptr<WeightsMapping> &out) {
+  auto fail = [&](const std::string &why) {
+    return makeStatus(TESSERA_ERROR_WEIGHTS, "model '" + model +
+                                                 "': weights file '" + path +
+                                                 "' " + why);
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(std::string("cannot be opened: ") + std::strerror(errno) +
+                " (tessera-compile --external-weights writes it beside the "
+                "library; keep the two together)");
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0)
+    return fail(std::string("cannot be read: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return fail("is not a regular file");
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  TesseraWeightsFileHeader header;
+  static_assert(sizeof(header) == TESSERA_WEIGHTS_HEADER_SIZE,
+                "weights header layout");
+  if (size < sizeof(header))
+    return fail("is truncated: it has " + plural(size, "byte") +
+                ", less than its header");
+  if (::pread(fd, &header, sizeof(header), 0) !=
+      static_cast<ssize_t>(sizeof(header)))
+    return fail(std::string("cannot be read: ") + std::strerror(errno));
+  if (std::memcmp(header.magic, TESSERA_WEIGHTS_MAGIC,
+                  TESSERA_WEIGHTS_MAGIC_SIZE) != 0)
+    return fail("is not a Tessera weights file (bad magic)");
+  if (header.format_version != TESSERA_WEIGHTS_FORMAT_VERSION ||
+      header.format_version != ext.format_version)
+    return fail("has format version " + std::to_string(header.format_version) +
+                ", but the model expects version " +
+                std::to_string(ext.format_version) +
+                " and this runtime reads version " +
+                std::to_string(TESSERA_WEIGHTS_FORMAT_VERSION));
+  if (header.header_size != TESSERA_WEIGHTS_HEADER_SIZE ||
+      header.data_offset != TESSERA_WEIGHTS_HEADER_SIZE)
+    return fail("has a malformed header");
+  if (header.checksum != ext.checksum || header.data_size != ext.data_size)
+    return fail(
+        "belongs to another model: it holds " +
+        plural(header.data_size, "byte") + " of weights with checksum " +
+        hex(header.checksum) + ", the model was compiled with " +
+        plural(ext.data_size, "byte") + " and checksum " + hex(ext.checksum));
+  if (size != ext.file_size || size - header.data_offset != header.data_size)
+    return fail("has " + plural(size, "byte") + ", expected " +
+                std::to_string(ext.file_size) +
+                (size < ext.file_size ? " (truncated)" : ""));
+  void *base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (base == MAP_FAILED)
+    return fail(std::string("cannot be mapped: ") + std::strerror(errno));
+  auto mapping = std::make_shared<WeightsMapping>();
+  mapping->base = base;
+  mapping->size = size;
+  const char *data = static_cast<const char *>(base) + header.data_offset;
+  uint64_t sum = tessera_weights_checksum(data, header.data_size);
+  if (sum != ext.checksum)
+    return fail("is corrupted: its data has checksum " + hex(sum) +
+                ", expected " + hex(ext.checksum));
+  out = std::move(mapping);
+  return nullptr;
+}
+
+/// Maps and binds the external weights of `lib`, if it has any. `dir` is the
+/// directory the descriptor's file name is relative to; `weightsPath`, when
+/// not empty, overrides the file.
+TesseraStatus *bindWeights(Library &lib, const std::string &dir,
+                           const std::string &weightsPath,
+                           const std::string &model) {
+  const TesseraExternalWeights *ext = externalWeights(*lib.desc);
+  if (!ext)
+    return nullptr;
+  std::lock_guard<std::mutex> lock(gWeightsMutex);
+  if (auto bound = gBoundWeights[lib.desc].lock()) {
+    lib.weights = std::move(bound);
+    return nullptr;
+  }
+  std::string path = weightsPath;
+  if (path.empty())
+    path = (dir.empty() ? std::string(".") : dir) + "/" + ext->file_name;
+  std::shared_ptr<WeightsMapping> mapping;
+  if (TesseraStatus *st = mapWeights(*ext, path, model, mapping))
+    return st;
+  ext->bind(static_cast<const char *>(mapping->base) +
+            TESSERA_WEIGHTS_HEADER_SIZE);
+  gBoundWeights[lib.desc] = mapping;
+  lib.weights = std::move(mapping);
+  return nullptr;
+}
+
+/// Checks the external weights record of a v2 descriptor; returns an error
+/// or "".
+std::string checkExternalWeights(const TesseraModelDesc &d) {
+  const TesseraExternalWeights *ext = externalWeights(d);
+  if (!ext)
+    return "";
+  if (!ext->file_name || !*ext->file_name)
+    return "its external weights have no file name";
+  if (std::strchr(ext->file_name, '/'))
+    return std::string("its external weights file name '") + ext->file_name +
+           "' contains '/'";
+  if (!ext->bind)
+    return "its external weights have no bind function";
+  if (ext->file_size != TESSERA_WEIGHTS_HEADER_SIZE + ext->data_size)
+    return "its external weights sizes disagree";
+  return "";
+}
+
+/// The directory part of a path ("" for a bare file name).
+std::string dirName(const std::string &path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return "";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 /// The checks every model goes through, however it was found: ABI version,
-/// a well-formed descriptor, and the CPU features it was compiled for.
+/// a well-formed descriptor, and the CPU features it was compiled for; then
+/// the external weights are mapped from `dir` (or `weightsPath`) and bound.
 TesseraStatus *checkAndWrap(std::shared_ptr<Library> lib, const std::string &p,
-                            TesseraModel **out) {
+                            TesseraModel **out, const std::string &dir,
+                            const std::string &weightsPath = "") {
   // The version comes first: with another version the rest of the layout
   // may differ.
-  if (lib->desc->abi_version != TESSERA_ABI_VERSION)
+  if (lib->desc->abi_version < TESSERA_ABI_MIN_VERSION ||
+      lib->desc->abi_version > TESSERA_ABI_VERSION)
     return makeStatus(TESSERA_ERROR_ABI_VERSION,
                       "model '" + p + "' uses Tessera ABI version " +
                           std::to_string(lib->desc->abi_version) +
-                          ", but this runtime supports version " +
+                          ", but this runtime supports versions " +
+                          std::to_string(TESSERA_ABI_MIN_VERSION) + " to " +
                           std::to_string(TESSERA_ABI_VERSION));
   if (std::string e = checkDescriptor(*lib->desc); !e.empty())
     return makeStatus(TESSERA_ERROR_LOAD,
                       "model '" + p + "' has a malformed descriptor: " + e);
+  if (std::string e = checkExternalWeights(*lib->desc); !e.empty())
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "model '" + p + "' has a malformed descriptor: " + e);
   if (std::string e = checkCpuFeatures(*lib->desc, p); !e.empty())
     return makeStatus(TESSERA_ERROR_CPU_FEATURE, e);
+  if (TesseraStatus *st = bindWeights(*lib, dir, weightsPath, p))
+    return st;
 
   *out = new TesseraModel{std::move(lib)};
   return nullptr;
@@ -438,10 +609,33 @@ TesseraStatus *loadModel(const char *path, TesseraModel **out) {
                           "' is not a Tessera model: it does not export '" +
                           TESSERA_MODEL_SYMBOL + "'");
   lib->desc = static_cast<const TesseraModelDesc *>(sym);
-  return checkAndWrap(std::move(lib), p, out);
+  // External weights live beside the library, whatever its name now; when
+  // the path is a symbolic link, beside the file it points to.
+  std::string dir = dirName(p);
+  if (char *real = ::realpath(path, nullptr)) {
+    dir = dirName(real);
+    std::free(real);
+  }
+  return checkAndWrap(std::move(lib), p, out, dir);
+}
+
+/// The directory of the object (executable or library) that holds `desc`.
+std::string directoryOfObject(const void *desc) {
+  Dl_info info;
+  struct link_map *map = nullptr;
+  if (dladdr1(desc, &info, reinterpret_cast<void **>(&map), RTLD_DL_LINKMAP) &&
+      map && map->l_name && std::strchr(map->l_name, '/'))
+    return dirName(map->l_name);
+  // The main program has an empty name in the link map.
+  std::vector<char> buf(4096);
+  ssize_t n = ::readlink("/proc/self/exe", buf.data(), buf.size() - 1);
+  if (n <= 0)
+    return "";
+  return dirName(std::string(buf.data(), static_cast<size_t>(n)));
 }
 
 TesseraStatus *modelFromDescriptor(const TesseraModelDesc *desc,
+                                   const char *weightsPath,
                                    TesseraModel **out) {
   if (!out)
     return invalidArgument("tessera_model_from_descriptor: out_model is NULL");
@@ -452,7 +646,12 @@ TesseraStatus *modelFromDescriptor(const TesseraModelDesc *desc,
   lib->path = "<embedded model>";
   lib->desc = desc;
   std::string path = lib->path;
-  return checkAndWrap(std::move(lib), path, out);
+  std::string explicitPath = weightsPath ? weightsPath : "";
+  std::string dir;
+  if (explicitPath.empty() && desc->abi_version >= 2 &&
+      desc->abi_version <= TESSERA_ABI_VERSION && desc->external_weights)
+    dir = directoryOfObject(desc);
+  return checkAndWrap(std::move(lib), path, out, dir, explicitPath);
 }
 } // namespace
 
@@ -462,7 +661,15 @@ TesseraStatus *tessera_model_load(const char *path, TesseraModel **out_model) {
 
 TesseraStatus *tessera_model_from_descriptor(const TesseraModelDesc *desc,
                                              TesseraModel **out_model) {
-  return guarded([&] { return modelFromDescriptor(desc, out_model); });
+  return guarded([&] { return modelFromDescriptor(desc, nullptr, out_model); });
+}
+
+TesseraStatus *
+tessera_model_from_descriptor_with_weights(const TesseraModelDesc *desc,
+                                           const char *weights_path,
+                                           TesseraModel **out_model) {
+  return guarded(
+      [&] { return modelFromDescriptor(desc, weights_path, out_model); });
 }
 
 void tessera_model_unload(TesseraModel *model) { delete model; }
@@ -580,7 +787,9 @@ TesseraStatus *createSession(const TesseraModel *model, int32_t numThreads,
                                                   std::to_string(numThreads) +
                                                   " threads: " + e.what());
   }
-  session->ctx.abi_version = TESSERA_ABI_VERSION;
+  // The context layout is the same in every version; it reports the
+  // model's.
+  session->ctx.abi_version = model->lib->desc->abi_version;
   session->ctx.num_threads = session->pool->numThreads();
   session->ctx.parallel_for = parallelForThunk;
   session->ctx.runtime_private = session->pool.get();

@@ -106,6 +106,12 @@ cl::opt<bool> fusionReport(
     cl::desc("Print how many ops each fusion produced and every candidate "
              "left unfused, with its node and the reason"),
     cl::init(false), cl::cat(category));
+cl::opt<bool> externalWeights(
+    "external-weights",
+    cl::desc("Write the weights to OUT.weights beside the library (or "
+             "program), which the runtime maps at load time, instead of into "
+             "the library"),
+    cl::init(false), cl::cat(category));
 cl::opt<bool> textInput("text",
                         cl::desc("Read ONNX's textual syntax (default: by "
                                  "extension .onnxtxt or a leading '<')"),
@@ -184,6 +190,11 @@ int main(int argc, char **argv) {
   if (binary && outputFile == "-" && !reportOnly)
     return fail("--emit=lib and --emit=obj need an output file (-o FILE)");
 
+  if (externalWeights && emit != Emit::Lib && emit != Emit::Exe &&
+      emit != Emit::LLVM)
+    return fail("--external-weights needs --emit=lib, --emit=exe or "
+                "--emit=llvm");
+
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
     std::string where;
@@ -258,12 +269,18 @@ int main(int argc, char **argv) {
       tessera::CodegenOptions codegen;
       codegen.cpu = mcpu;
       codegen.optLevel = optLevel - '0';
+      std::string weights;
+      const std::string *weightsFile = externalWeights ? &weights : nullptr;
+      if (externalWeights)
+        codegen.externalWeightsFile =
+            tessera::externalWeightsFileName(outputFile);
       auto code = tessera::generateCode(**module, *iface, codegen,
-                                        /*emitObject=*/binary);
+                                        /*emitObject=*/binary, &weights);
       if (!code)
         return fail(toString(code.takeError()));
       if (emit == Emit::Lib) {
-        if (Error err = tessera::linkSharedLibrary(*code, outputFile))
+        if (Error err =
+                tessera::linkSharedLibrary(*code, outputFile, weightsFile))
           return fail(toString(std::move(err)));
         return 0;
       }
@@ -277,7 +294,8 @@ int main(int argc, char **argv) {
                                            "-lstdc++",
                                            "-lpthread",
                                            "-ldl"};
-        if (Error err = tessera::linkExecutable(*code, outputFile, inputs))
+        if (Error err =
+                tessera::linkExecutable(*code, outputFile, inputs, weightsFile))
           return fail(toString(std::move(err)));
         return 0;
       }

@@ -9,6 +9,13 @@
  * A model library exports exactly one symbol, TESSERA_MODEL_SYMBOL, a
  * `const TesseraModelDesc`. Everything else is reached through it.
  *
+ * Versions: 1 is the original layout. 2 appends `external_weights` to the
+ * descriptor (weights in a side file, `tessera-compile --external-weights`).
+ * The compiler emits version 1 unless the model has external weights, so such
+ * libraries still load with version-1 runtimes; a runtime loads every version
+ * in [TESSERA_ABI_MIN_VERSION, TESSERA_ABI_VERSION] and reads fields past
+ * `entry` only when the descriptor's version has them.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef TESSERA_ABI_H
@@ -20,7 +27,9 @@
 extern "C" {
 #endif
 
-#define TESSERA_ABI_VERSION 1u
+#define TESSERA_ABI_VERSION 2u
+#define TESSERA_ABI_MIN_VERSION 1u
+/* The symbol keeps its name across versions; abi_version tells them apart. */
 #define TESSERA_MODEL_SYMBOL "tessera_model_v1"
 
 /* Element types use ONNX's TensorProto.DataType numbers. */
@@ -61,7 +70,7 @@ typedef void (*TesseraParallelBody)(void *closure, int64_t begin, int64_t end);
 
 /* What generated code may ask of the runtime while it runs. */
 typedef struct TesseraExecContext {
-  uint32_t abi_version;
+  uint32_t abi_version; /* the model descriptor's abi_version */
   int32_t num_threads;
   /* Runs body over [0, n) split into chunks across the session's threads and
      returns when all are done. Never NULL. */
@@ -76,6 +85,26 @@ typedef struct TesseraExecContext {
 typedef int32_t (*TesseraEntryFn)(void *const *inputs, void *const *outputs,
                                   const TesseraExecContext *ctx);
 
+/* ABI v2: weights stored in a side file the runtime maps read-only at load
+   time (the file format is in tessera/weights_file.h). Generated code reaches
+   them through a base pointer that the runtime sets with `bind` before any
+   run; `bind` may be called again (with the same contents) when the same
+   library is loaded twice. */
+typedef struct TesseraExternalWeights {
+  /* File name relative to the directory of the library (or executable) that
+     holds the descriptor, e.g. "model.so.weights". Never contains '/'. */
+  const char *file_name;
+  uint32_t format_version; /* TESSERA_WEIGHTS_FORMAT_VERSION */
+  uint32_t num_weights;    /* informational */
+  uint64_t file_size;      /* exact size of the file in bytes */
+  uint64_t data_size;      /* bytes of weight data after the header */
+  /* tessera_weights_checksum() of the data; also in the file's header, so it
+     identifies the weights the code was compiled against. */
+  uint64_t checksum;
+  /* Sets the base address of the weight data (64-byte aligned). */
+  void (*bind)(const void *data);
+} TesseraExternalWeights;
+
 typedef struct TesseraModelDesc {
   uint32_t abi_version; /* TESSERA_ABI_VERSION */
   uint32_t num_inputs;
@@ -88,6 +117,9 @@ typedef struct TesseraModelDesc {
      __builtin_cpu_supports names them: "avx2,fma,avx512f,avx512bw". */
   const char *required_cpu_features;
   TesseraEntryFn entry;
+  /* --- ABI version 2 and later --- */
+  /* NULL when the weights are inside the library. */
+  const TesseraExternalWeights *external_weights;
 } TesseraModelDesc;
 
 #ifdef __cplusplus

@@ -57,7 +57,11 @@ typedef enum TesseraStatusCode {
      (see tessera_status_entry_code). */
   TESSERA_ERROR_ENTRY = 5,
   TESSERA_ERROR_OUT_OF_MEMORY = 6,
-  TESSERA_ERROR_INTERNAL = 7
+  TESSERA_ERROR_INTERNAL = 7,
+  /* The model's external weights file (tessera-compile --external-weights)
+     is missing, unreadable, truncated, corrupted, not a weights file, or
+     belongs to another model. */
+  TESSERA_ERROR_WEIGHTS = 8
 } TesseraStatusCode;
 
 typedef struct TesseraStatus TesseraStatus;
@@ -81,7 +85,8 @@ TESSERA_API const char *tessera_dtype_name(int32_t dtype);
    number (the runtime does not support it). */
 TESSERA_API size_t tessera_dtype_size(int32_t dtype);
 
-/* The ABI version this runtime loads (TESSERA_ABI_VERSION). */
+/* The newest ABI version this runtime loads (TESSERA_ABI_VERSION); it also
+   loads every version down to TESSERA_ABI_MIN_VERSION. */
 TESSERA_API uint32_t tessera_runtime_abi_version(void);
 
 /*===-- Models -----------------------------------------------------------===*/
@@ -90,16 +95,30 @@ typedef struct TesseraModel TesseraModel;
 
 /* Loads a model library (dlopen with RTLD_NOW | RTLD_LOCAL) and checks its
    descriptor: ABI version, well-formed inputs/outputs, and that this CPU has
-   every feature in required_cpu_features. */
+   every feature in required_cpu_features. A model compiled with
+   --external-weights maps its weights file read-only from the directory of
+   `path` (of the file it links to, when it is a symbolic link), under the
+   name the library records (e.g. model.so.weights), after
+   checking its magic, format version, size and checksum; any mismatch is a
+   TESSERA_ERROR_WEIGHTS status. */
 TESSERA_API TesseraStatus *tessera_model_load(const char *path,
                                               TesseraModel **out_model);
 
 /* A model linked into the program itself (tessera-compile --emit=exe): the
    same checks as tessera_model_load (ABI version, descriptor, CPU features),
-   without loading a library. The descriptor must outlive the model. */
+   without loading a library. The descriptor must outlive the model.
+   External weights are looked for in the directory of the object that holds
+   the descriptor (the executable itself for --emit=exe). */
 TESSERA_API TesseraStatus *
 tessera_model_from_descriptor(const TesseraModelDesc *desc,
                               TesseraModel **out_model);
+/* The same, with the external weights file at weights_path (NULL: as
+   tessera_model_from_descriptor). Ignored for models without external
+   weights. */
+TESSERA_API TesseraStatus *
+tessera_model_from_descriptor_with_weights(const TesseraModelDesc *desc,
+                                           const char *weights_path,
+                                           TesseraModel **out_model);
 /* Drops the caller's reference. NULL is fine. */
 TESSERA_API void tessera_model_unload(TesseraModel *model);
 

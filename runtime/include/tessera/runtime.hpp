@@ -103,10 +103,14 @@ public:
     return Model(m);
   }
 
-  /// A model linked into the program (tessera-compile --emit=exe).
-  static Model fromDescriptor(const TesseraModelDesc *desc) {
+  /// A model linked into the program (tessera-compile --emit=exe). With
+  /// external weights, weightsPath names their file (empty: beside the
+  /// program).
+  static Model fromDescriptor(const TesseraModelDesc *desc,
+                              const std::string &weightsPath = "") {
     TesseraModel *m = nullptr;
-    detail::check(tessera_model_from_descriptor(desc, &m));
+    detail::check(tessera_model_from_descriptor_with_weights(
+        desc, weightsPath.empty() ? nullptr : weightsPath.c_str(), &m));
     return Model(m);
   }
 

@@ -7,6 +7,7 @@
 
 #include "tessera/runtime.h"
 #include "tessera/runtime.hpp"
+#include "tessera/weights_file.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -226,8 +228,22 @@ TEST(RuntimeLoad, LibraryWithoutDescriptor) {
 }
 
 TEST(RuntimeLoad, WrongAbiVersion) {
-  expectLoadError(modelPath("wrong_abi"), TESSERA_ERROR_ABI_VERSION,
-                  {"wrong_abi.so", "ABI version 2", "supports version 1"});
+  expectLoadError(
+      modelPath("wrong_abi"), TESSERA_ERROR_ABI_VERSION,
+      {"wrong_abi.so", "ABI version 99", "supports versions 1 to 2"});
+}
+
+TEST(RuntimeLoad, AbiVersion1StillLoads) {
+  ModelPtr m = loadOrFail(modelPath("abi_v1"));
+  ASSERT_TRUE(m);
+  SessionPtr s = sessionOrFail(m.get(), 1);
+  float x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {};
+  int64_t dims[2] = {2, 3};
+  TesseraInput in = {"x", x, TESSERA_DTYPE_FLOAT, 2, dims};
+  TesseraOutputBuffer out = {nullptr, y, sizeof y};
+  Status st = tessera_session_run(s.get(), &in, 1, &out, 1);
+  ASSERT_FALSE(st) << st.message();
+  EXPECT_EQ(y[5], 6.0f);
 }
 
 TEST(RuntimeLoad, MissingCpuFeature) {
@@ -938,6 +954,230 @@ int shell(const std::string &cmd, std::string *out = nullptr) {
   if (out)
     *out = text;
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+//===----------------------------------------------------------------------===//
+// External weights: weights_model.so (y = x + w) maps weights_model.so.weights
+//===----------------------------------------------------------------------===//
+
+constexpr uint64_t kWeightsChecksum = 0x68a12e86f38d22b0ull;
+
+std::vector<float> modelWeights() {
+  std::vector<float> w(64);
+  for (int i = 0; i < 64; ++i)
+    w[i] = 0.5f * i - 3.0f;
+  return w;
+}
+
+/// A weights file: header (with `checksum`, default: of the data) + data.
+std::string weightsFile(const std::vector<float> &w,
+                        std::optional<uint64_t> checksum = std::nullopt) {
+  TesseraWeightsFileHeader h = {};
+  std::memcpy(h.magic, TESSERA_WEIGHTS_MAGIC, TESSERA_WEIGHTS_MAGIC_SIZE);
+  h.format_version = TESSERA_WEIGHTS_FORMAT_VERSION;
+  h.header_size = TESSERA_WEIGHTS_HEADER_SIZE;
+  h.data_offset = TESSERA_WEIGHTS_HEADER_SIZE;
+  h.data_size = w.size() * sizeof(float);
+  h.checksum =
+      checksum ? *checksum : tessera_weights_checksum(w.data(), h.data_size);
+  std::string bytes(reinterpret_cast<const char *>(&h), sizeof h);
+  bytes.append(reinterpret_cast<const char *>(w.data()), h.data_size);
+  return bytes;
+}
+
+/// A copy of weights_model.so in a fresh directory (a new library for
+/// dlopen, with its own weight pointer), with `weights` beside it unless
+/// empty.
+struct WeightsModelDir {
+  TempDir dir;
+  std::string lib;
+  explicit WeightsModelDir(const std::string &weights,
+                           const std::string &libName = "weights_model.so") {
+    lib = dir.file(libName);
+    fs::copy_file(modelPath("weights_model"), lib);
+    if (!weights.empty())
+      writeBytes(dir.file("weights_model.so.weights"), weights);
+  }
+};
+
+/// Runs y = x + w on a loaded weights model and checks y.
+void expectWeightsModelRuns(const TesseraModel *m) {
+  SessionPtr s = sessionOrFail(m, 2);
+  ASSERT_TRUE(s);
+  std::vector<float> x(64), y(64, -1.0f), w = modelWeights();
+  for (int i = 0; i < 64; ++i)
+    x[i] = float(i);
+  int64_t dims[1] = {64};
+  TesseraInput in = {"x", x.data(), TESSERA_DTYPE_FLOAT, 1, dims};
+  TesseraOutputBuffer out = {"y", y.data(), y.size() * sizeof(float)};
+  Status st = tessera_session_run(s.get(), &in, 1, &out, 1);
+  ASSERT_FALSE(st) << st.message() << " (entry code "
+                   << tessera_status_entry_code(st.s) << ")";
+  for (int i = 0; i < 64; ++i)
+    EXPECT_EQ(y[i], x[i] + w[i]) << i;
+}
+
+TEST(RuntimeWeights, TestModelChecksumMatchesTheFormat) {
+  std::vector<float> w = modelWeights();
+  EXPECT_EQ(tessera_weights_checksum(w.data(), w.size() * sizeof(float)),
+            kWeightsChecksum);
+  EXPECT_EQ(sizeof(TesseraWeightsFileHeader), 64u);
+}
+
+TEST(RuntimeWeights, LoadsAndRunsWithMappedWeights) {
+  WeightsModelDir d(weightsFile(modelWeights()));
+  ModelPtr m = loadOrFail(d.lib);
+  ASSERT_TRUE(m);
+  expectWeightsModelRuns(m.get());
+}
+
+TEST(RuntimeWeights, LibraryRenamedKeepsItsWeightsFileName) {
+  // The library records "weights_model.so.weights"; it is looked for in the
+  // library's directory, whatever the library is called now.
+  WeightsModelDir d(weightsFile(modelWeights()), "renamed.so");
+  ModelPtr m = loadOrFail(d.lib);
+  ASSERT_TRUE(m);
+  expectWeightsModelRuns(m.get());
+}
+
+TEST(RuntimeWeights, SymbolicLinkFindsWeightsBesideItsTarget) {
+  WeightsModelDir d(weightsFile(modelWeights()));
+  TempDir other;
+  fs::create_symlink(d.lib, other.file("link.so"));
+  ModelPtr m = loadOrFail(other.file("link.so"));
+  ASSERT_TRUE(m);
+  expectWeightsModelRuns(m.get());
+}
+
+TEST(RuntimeWeights, MissingFile) {
+  WeightsModelDir d("");
+  expectLoadError(
+      d.lib, TESSERA_ERROR_WEIGHTS,
+      {"weights_model.so.weights", "cannot be opened", "No such file"});
+}
+
+TEST(RuntimeWeights, TruncatedFile) {
+  std::string full = weightsFile(modelWeights());
+  WeightsModelDir d(full.substr(0, full.size() - 4));
+  expectLoadError(
+      d.lib, TESSERA_ERROR_WEIGHTS,
+      {"weights_model.so.weights", "316 bytes, expected 320", "truncated"});
+  WeightsModelDir h(full.substr(0, 10));
+  expectLoadError(h.lib, TESSERA_ERROR_WEIGHTS,
+                  {"is truncated", "10 bytes", "less than its header"});
+  WeightsModelDir e(std::string(""));
+  writeBytes(e.dir.file("weights_model.so.weights"), "");
+  expectLoadError(e.lib, TESSERA_ERROR_WEIGHTS, {"0 bytes"});
+}
+
+TEST(RuntimeWeights, WrongMagicAndVersion) {
+  std::string bytes = weightsFile(modelWeights());
+  bytes[0] = 'X';
+  WeightsModelDir d(bytes);
+  expectLoadError(d.lib, TESSERA_ERROR_WEIGHTS,
+                  {"not a Tessera weights file", "bad magic"});
+  std::string v = weightsFile(modelWeights());
+  v[8] = 7; // format_version
+  WeightsModelDir dv(v);
+  expectLoadError(dv.lib, TESSERA_ERROR_WEIGHTS,
+                  {"format version 7", "expects version 1"});
+  WeightsModelDir text("this is not a weights file at all, but it is long "
+                       "enough to hold a header of sixty-four bytes.....");
+  expectLoadError(text.lib, TESSERA_ERROR_WEIGHTS, {"bad magic"});
+}
+
+TEST(RuntimeWeights, FileOfAnotherModel) {
+  // Other weights of the same size: their header carries their checksum.
+  std::vector<float> other = modelWeights();
+  other[3] = 42.0f;
+  WeightsModelDir d(weightsFile(other));
+  expectLoadError(d.lib, TESSERA_ERROR_WEIGHTS,
+                  {"belongs to another model", "0x68a12e86f38d22b0"});
+  // And of another size.
+  WeightsModelDir s(weightsFile(std::vector<float>(16, 1.0f)));
+  expectLoadError(s.lib, TESSERA_ERROR_WEIGHTS,
+                  {"belongs to another model", "64 bytes", "256 bytes"});
+}
+
+TEST(RuntimeWeights, CorruptedData) {
+  // The header is right, the data is not.
+  std::vector<float> bad = modelWeights();
+  bad[63] = 1e9f;
+  WeightsModelDir d(weightsFile(bad, kWeightsChecksum));
+  expectLoadError(d.lib, TESSERA_ERROR_WEIGHTS, {"is corrupted", "checksum"});
+}
+
+TEST(RuntimeWeights, DirectoryInsteadOfFile) {
+  WeightsModelDir d("");
+  fs::create_directory(d.dir.file("weights_model.so.weights"));
+  TesseraModel *m = nullptr;
+  Status st = tessera_model_load(d.lib.c_str(), &m);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_EQ(st.code(), TESSERA_ERROR_WEIGHTS) << st.message();
+}
+
+TEST(RuntimeWeights, LoadTwiceSharesOneMapping) {
+  WeightsModelDir d(weightsFile(modelWeights()));
+  ModelPtr a = loadOrFail(d.lib);
+  ASSERT_TRUE(a);
+  // The second load gets the same library; the weights stay bound once and
+  // survive the first model's unload.
+  ModelPtr b = loadOrFail(d.lib);
+  ASSERT_TRUE(b);
+  void *h = dlopen(d.lib.c_str(), RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(h, nullptr);
+  auto count =
+      reinterpret_cast<int (*)()>(dlsym(h, "weights_model_bind_count"));
+  ASSERT_NE(count, nullptr);
+  EXPECT_EQ(count(), 1);
+  a.reset();
+  expectWeightsModelRuns(b.get());
+  dlclose(h);
+}
+
+TEST(RuntimeWeights, FromDescriptorFindsWeightsBesideItsObject) {
+  WeightsModelDir d(weightsFile(modelWeights()));
+  void *h = dlopen(d.lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(h, nullptr) << dlerror();
+  auto *desc =
+      static_cast<const TesseraModelDesc *>(dlsym(h, TESSERA_MODEL_SYMBOL));
+  ASSERT_NE(desc, nullptr);
+  {
+    TesseraModel *m = nullptr;
+    Status st = tessera_model_from_descriptor(desc, &m);
+    ASSERT_FALSE(st) << st.message();
+    ModelPtr owned(m);
+    expectWeightsModelRuns(m);
+  }
+  dlclose(h);
+}
+
+TEST(RuntimeWeights, FromDescriptorWithExplicitWeightsPath) {
+  WeightsModelDir d("");
+  std::string elsewhere = d.dir.file("elsewhere.bin");
+  writeBytes(elsewhere, weightsFile(modelWeights()));
+  void *h = dlopen(d.lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(h, nullptr) << dlerror();
+  auto *desc =
+      static_cast<const TesseraModelDesc *>(dlsym(h, TESSERA_MODEL_SYMBOL));
+  ASSERT_NE(desc, nullptr);
+  {
+    TesseraModel *m = nullptr;
+    Status missing = tessera_model_from_descriptor(desc, &m);
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing.code(), TESSERA_ERROR_WEIGHTS);
+    EXPECT_NE(missing.message().find("<embedded model>"), std::string::npos);
+    Status st =
+        tessera_model_from_descriptor_with_weights(desc, elsewhere.c_str(), &m);
+    ASSERT_FALSE(st) << st.message();
+    ModelPtr owned(m);
+    expectWeightsModelRuns(m);
+    // The C++ wrapper passes the path through.
+    tessera::Model cpp = tessera::Model::fromDescriptor(desc, elsewhere);
+    EXPECT_EQ(cpp.numInputs(), 1u);
+  }
+  dlclose(h);
 }
 
 TEST(RuntimeLinking, NoLlvmOrMlirDependencies) {

@@ -1,11 +1,12 @@
 /* Broken or unusual model libraries, one per TEST_VARIANT:
- *   1  ABI version 2
+ *   1  ABI version 99
  *   2  requires "avx512fp16" (absent on Zen 4)
  *   3  requires a CPU feature nobody knows
  *   4  malformed: an index range on a float input
  *   5  a dynamic dimension: x is float32[-1, 3]
  *   6  malformed: two inputs with the same name
  *   7  the output is named "block/0:out" (tessera-run must sanitise it)
+ *   8  ABI version 1 (the layout before external weights): loads
  * Each is otherwise the model y = x on float32[2, 3].
  */
 #include "tessera/abi.h"
@@ -47,7 +48,9 @@ static int32_t entry(void *const *inputs, void *const *outputs,
 }
 
 #if TEST_VARIANT == 1
-#define ABI_VERSION 2u
+#define ABI_VERSION 99u
+#elif TEST_VARIANT == 8
+#define ABI_VERSION 1u /* the original layout still loads */
 #else
 #define ABI_VERSION TESSERA_ABI_VERSION
 #endif
