@@ -235,8 +235,14 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
       Value packedCst = rewriter.create<arith::ConstantOp>(loc, attr);
       Value a = op.getDpsInputs()[0];
       Value c = op.getDpsInits()[0];
-      Value init = epilogue ? epilogue.getDpsInits()[0] : c;
       auto [m, nn] = sizeMN(op);
+      // Without an epilogue, a fill of C (with zeros) is applied per panel
+      // into the result, so that tiling fuses it into the register tiles.
+      auto fill = c.getDefiningOp<linalg::FillOp>();
+      Value init = epilogue ? epilogue.getDpsInits()[0] : c;
+      if (!epilogue && fill)
+        init = rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{m, nn},
+                                                rewriter.getF32Type());
       // The K range of the matmul fused with the epilogue: all of K, or the
       // last block if K is blocked.
       int64_t kLast = k;
@@ -273,11 +279,13 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
                 slice(epilogue ? c : iter[0], {idx(0), col}, {m, tileN});
             // A fill (of zeros) made per panel, so that it is fused into the
             // register tiles and becomes a constant vector.
-            auto fill = c.getDefiningOp<linalg::FillOp>();
-            if (epilogue && kLast == k && fill) {
-              Value empty = bld.create<tensor::EmptyOp>(
-                  l, cSliceType.getShape(), cSliceType.getElementType());
-              cSlice = bld.create<linalg::FillOp>(l, fill.getInputs()[0], empty)
+            if (fill && (!epilogue || kLast == k)) {
+              Value dest =
+                  epilogue
+                      ? bld.create<tensor::EmptyOp>(l, cSliceType.getShape(),
+                                                    cSliceType.getElementType())
+                      : cSlice;
+              cSlice = bld.create<linalg::FillOp>(l, fill.getInputs()[0], dest)
                            .getResult(0);
             }
             // C += A[:, k0:k1] x panel[k0:k1].
@@ -433,9 +441,25 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     for (linalg::MatmulOp op : large) {
       // N outer, M inner: one K x tileN panel of B stays in cache while all
       // the row tiles of A pass over it.
-      auto tiled = tile(rewriter, op, {tileM, tileN, 0}, {1, 0, 2});
+      // A fill of C is fused into the tiles (it becomes the zero vector the
+      // k loop starts from).
+      scf::SCFTilingOptions tiling;
+      tiling.setTileSizes({rewriter.getIndexAttr(tileM),
+                           rewriter.getIndexAttr(tileN),
+                           rewriter.getIndexAttr(0)});
+      tiling.setInterchange({1, 0, 2});
+      scf::SCFTileAndFuseOptions options;
+      options.setTilingOptions(tiling);
+      options.setFusionControlFn([](tensor::ExtractSliceOp, OpResult producer,
+                                    bool) {
+        return std::make_tuple(isa<linalg::FillOp>(producer.getOwner()), false);
+      });
+      rewriter.setInsertionPoint(op);
+      auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), options);
       if (failed(tiled))
         continue;
+      rewriter.replaceOp(op, tiled->replacements.lookup(op->getResult(0)));
       for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
         scf::ForOp partial;
         (void)scf::peelForLoopAndSimplifyBounds(
