@@ -117,9 +117,16 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
         batched.push_back(op);
     });
     for (linalg::BatchMatmulOp op : batched) {
+      auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
       auto tiled = tile(rewriter, op, {1, 0, 0, 0});
       if (failed(tiled))
         continue;
+      // A fill of C moves into the loop (per batch element, before its
+      // matmul), where the register tiling fuses it: C is not filled first.
+      if (fill && tiled->loops.size() == 1)
+        cast<scf::ForOp>(tiled->loops[0].getOperation())
+            .getInitArgsMutable()[0]
+            .set(fill.getDpsInits()[0]);
       auto one = cast<linalg::BatchMatmulOp>(tiled->tiledOps.back());
       rewriter.setInsertionPoint(one);
       Location loc = one.getLoc();
@@ -134,6 +141,9 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
       Value a = collapse(one.getDpsInputs()[0]);
       Value b = collapse(one.getDpsInputs()[1]);
       Value c = collapse(one.getDpsInits()[0]);
+      if (fill)
+        c = rewriter.create<linalg::FillOp>(loc, fill.getInputs()[0], c)
+                .getResult(0);
       auto mm = rewriter.create<linalg::MatmulOp>(
           loc, TypeRange{c.getType()}, ValueRange{a, b}, ValueRange{c});
       Value expanded = rewriter.create<tensor::ExpandShapeOp>(

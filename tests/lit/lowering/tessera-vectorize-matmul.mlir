@@ -147,3 +147,21 @@ func.func @packed_zero_fill(%a: tensor<8x8xf32>) -> tensor<8x32xf32> {
   %mm = linalg.matmul ins(%a, %w : tensor<8x8xf32>, tensor<8x32xf32>) outs(%c : tensor<8x32xf32>) -> tensor<8x32xf32>
   return %mm : tensor<8x32xf32>
 }
+
+// -----
+
+// A batched matmul into a zero fill: the fill moves into the batch loop and
+// is fused into the register tiles (no fill of C in memory).
+// CHECK-LABEL: func.func @batched_zero_fill
+// CHECK-NOT: linalg.fill
+// CHECK: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<6x16xf32>
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (tensor<4x12x32xf32>)
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]]) -> (vector<6x16xf32>)
+// CHECK-NOT: linalg.fill
+func.func @batched_zero_fill(%a: tensor<4x12x64xf32>, %b: tensor<4x64x32xf32>) -> tensor<4x12x32xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x12x32xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<4x12x32xf32>) -> tensor<4x12x32xf32>
+  %0 = linalg.batch_matmul ins(%a, %b : tensor<4x12x64xf32>, tensor<4x64x32xf32>) outs(%c : tensor<4x12x32xf32>) -> tensor<4x12x32xf32>
+  return %0 : tensor<4x12x32xf32>
+}
