@@ -100,15 +100,21 @@ struct FuseMatMulEpiloguePass
     return "";
   }
 
-  /// The activation after `value` if `value` feeds only it.
+  /// The activation after `value` if `value` feeds only it and its result
+  /// is ranked like `value`.
   static Operation *activationAfter(Value value, StringRef &act) {
     act = "none";
     Operation *user = singleUser(value);
-    if (auto name = activationOf(user)) {
-      act = *name;
-      return user;
-    }
-    return nullptr;
+    std::optional<StringRef> name = activationOf(user);
+    if (!name)
+      return nullptr;
+    auto in = cast<RankedTensorType>(value.getType());
+    auto out = dyn_cast<RankedTensorType>(user->getResult(0).getType());
+    if (!out || out.getRank() != in.getRank() ||
+        out.getElementType() != in.getElementType())
+      return nullptr;
+    act = *name;
+    return user;
   }
 
   /// Replaces the chain ending at `last` by tessera.matmul(a, w, bias, act);
@@ -169,9 +175,10 @@ struct FuseMatMulEpiloguePass
     if (!why.empty())
       return notFused(mm, why);
     auto addType = dyn_cast<RankedTensorType>(add->getResult(0).getType());
-    if (!addType ||
-        addType.getRank() != cast<RankedTensorType>(y.getType()).getRank())
-      return notFused(mm, "the Add changes the rank");
+    auto yType = cast<RankedTensorType>(y.getType());
+    if (!addType || addType.getRank() != yType.getRank() ||
+        addType.getElementType() != yType.getElementType())
+      return notFused(mm, "the Add changes the rank or element type");
     StringRef act;
     SmallVector<Operation *> chain;
     if (Operation *activation = activationAfter(add->getResult(0), act))

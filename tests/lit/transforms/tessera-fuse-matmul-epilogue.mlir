@@ -168,3 +168,19 @@ func.func @not_candidates(%x: tensor<8x16xf32>, %w: tensor<16x32xf32>, %b: tenso
   %3 = onnx.Relu %2 : (tensor<8x32xf32>) -> tensor<8x32xf32>
   return %1, %3 : tensor<8x32xf32>, tensor<8x32xf32>
 }
+
+// -----
+
+// An activation whose result is unranked is left out of the epilogue; the
+// bias still fuses.
+// CHECK-LABEL: func.func @unranked_activation
+// CHECK: %[[Y:.*]] = tessera.matmul %arg0, %{{.*}}, %arg1 :
+// CHECK: onnx.Relu %[[Y]]
+func.func @unranked_activation(%x: tensor<8x16xf32>, %b: tensor<32xf32>) -> tensor<*xf32> {
+  %w = onnx.Constant {value = dense<0.5> : tensor<16x32xf32>} : tensor<16x32xf32>
+  // expected-remark @+1 {{fused tessera.matmul}}
+  %0 = onnx.MatMul %x, %w : (tensor<8x16xf32>, tensor<16x32xf32>) -> tensor<8x32xf32>
+  %1 = onnx.Add %0, %b : (tensor<8x32xf32>, tensor<32xf32>) -> tensor<8x32xf32>
+  %2 = onnx.Relu %1 : (tensor<8x32xf32>) -> tensor<*xf32>
+  return %2 : tensor<*xf32>
+}
