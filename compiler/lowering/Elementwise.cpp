@@ -108,6 +108,11 @@ Value gelu(OpBuilder &b, Location loc, Value x, bool tanhForm) {
 
 } // namespace
 
+Value tessera::lowering::buildGelu(OpBuilder &b, Location loc, Value x,
+                                   bool tanhForm) {
+  return gelu(b, loc, x, tanhForm);
+}
+
 void tessera::populateONNXElementwiseToLinalgPatterns(
     TypeConverter &tc, RewritePatternSet &patterns) {
   // Binary arithmetic.

@@ -35,6 +35,11 @@ mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value buildReshape(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value, mlir::RankedTensorType type);
 
+/// GELU of the scalar `x`: 0.5 x (1 + erf(x / sqrt 2)), or with `tanhForm`
+/// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) (onnx.Gelu's lowering).
+mlir::Value buildGelu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                      bool tanhForm);
+
 /// Converts a scalar between element types (ONNX Cast semantics). Signedness
 /// of integer types comes from `fromUnsigned`/`toUnsigned`.
 mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,

@@ -1,10 +1,14 @@
 //===- Vectorize.cpp - register-tiled, vectorized matmuls -----------------===//
 //
 // The GEMM schedule from TOOLCHAIN.md, applied with MLIR's C++ APIs on
-// tensors: 8x32 register tiles (16 fp32 accumulators in AVX2 registers, or 8
-// zmm with AVX-512), k tiled by 1 and unrolled by 4, the C tile hoisted out of
-// the k loop as a loop-carried vector. Then, after bufferization, contractions
-// become outer products and FMAs, and transfers become 1-D loads and stores.
+// tensors: register tiles (6x16 = 12 ymm accumulators with AVX2, 8x32 with
+// AVX-512), k tiled by 1 and unrolled by 4, the C tile hoisted out of the k
+// loop as a loop-carried vector. Constant weights are packed into panels. An
+// elementwise epilogue of a packed matmul (tessera.matmul's bias and
+// activation) is fused into the register tiles: it applies to the loop-carried
+// accumulator after the k loop, so the result is stored once. Then, after
+// bufferization, contractions become outer products and FMAs, and transfers
+// become 1-D loads and stores.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +45,9 @@ using namespace mlir;
 
 namespace tessera {
 namespace {
+
+/// Marks the per-panel epilogues that fuseEpilogues tiles with their matmul.
+constexpr StringLiteral kEpilogueAttr = "tessera.epilogue";
 
 /// Tiles `op` with `sizes` (0 = not tiled) and returns the tiled op and loops.
 FailureOr<scf::SCFTilingResult> tile(RewriterBase &rewriter, Operation *op,
@@ -110,9 +117,16 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
         batched.push_back(op);
     });
     for (linalg::BatchMatmulOp op : batched) {
+      auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
       auto tiled = tile(rewriter, op, {1, 0, 0, 0});
       if (failed(tiled))
         continue;
+      // A fill of C moves into the loop (per batch element, before its
+      // matmul), where the register tiling fuses it: C is not filled first.
+      if (fill && tiled->loops.size() == 1)
+        cast<scf::ForOp>(tiled->loops[0].getOperation())
+            .getInitArgsMutable()[0]
+            .set(fill.getDpsInits()[0]);
       auto one = cast<linalg::BatchMatmulOp>(tiled->tiledOps.back());
       rewriter.setInsertionPoint(one);
       Location loc = one.getLoc();
@@ -127,6 +141,9 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
       Value a = collapse(one.getDpsInputs()[0]);
       Value b = collapse(one.getDpsInputs()[1]);
       Value c = collapse(one.getDpsInits()[0]);
+      if (fill)
+        c = rewriter.create<linalg::FillOp>(loc, fill.getInputs()[0], c)
+                .getResult(0);
       auto mm = rewriter.create<linalg::MatmulOp>(
           loc, TypeRange{c.getType()}, ValueRange{a, b}, ValueRange{c});
       Value expanded = rewriter.create<tensor::ExpandShapeOp>(
@@ -157,9 +174,41 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     return {};
   }
 
+  /// The elementwise linalg.generic that is `op`'s only user and can be
+  /// applied to its tiles (a bias and activation epilogue, possibly fused
+  /// with more elementwise ops): all-parallel over [M, N], reading the
+  /// matmul result through the identity map and its other operands through
+  /// projections, writing one result, no index arithmetic.
+  static linalg::GenericOp epilogueOf(linalg::MatmulOp op) {
+    Value c = op.getResult(0);
+    if (!c.hasOneUse())
+      return {};
+    OpOperand &use = *c.getUses().begin();
+    auto g = dyn_cast<linalg::GenericOp>(use.getOwner());
+    if (!g || g.getNumLoops() != 2 || g.getNumReductionLoops() != 0 ||
+        g.getNumDpsInits() != 1 || !g.hasPureTensorSemantics() ||
+        !hasStaticShapes(g) || g.isDpsInit(&use) ||
+        !g.getMatchingIndexingMap(&use).isIdentity() ||
+        !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity() ||
+        !cast<ShapedType>(g.getResultTypes()[0]).getElementType().isF32())
+      return {};
+    for (AffineMap map : g.getIndexingMapsArray())
+      if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+        return {};
+    bool indexing = false;
+    g.getBody()->walk([&](Operation *inner) {
+      if (isa<linalg::IndexOp, tensor::ExtractOp>(inner))
+        indexing = true;
+    });
+    return indexing ? linalg::GenericOp() : g;
+  }
+
   /// Weights are constants, so packing B into contiguous K x tileN panels
   /// ([N/tileN][K][tileN]) costs nothing at run time; the matmul becomes a
-  /// loop over panels, each an [M, K] x [K, tileN] matmul.
+  /// loop over panels, each an [M, K] x [K, tileN] matmul. An elementwise
+  /// epilogue (see epilogueOf) moves into the loop, applied to each panel
+  /// and marked for fusion into the register tiles; with K blocking, the
+  /// last K block is split off so that it can be fused with the epilogue.
   void packConstantWeights(IRRewriter &rewriter, func::FuncOp func) {
     SmallVector<linalg::MatmulOp> candidates;
     func.walk([&](linalg::MatmulOp op) {
@@ -168,6 +217,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
           !constantFloats(op.getDpsInputs()[1]).empty())
         candidates.push_back(op);
     });
+    int64_t block = kBlock;
     for (linalg::MatmulOp op : candidates) {
       Value b = op.getDpsInputs()[1];
       ArrayRef<float> values = constantFloats(b);
@@ -188,49 +238,192 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
           packed, /*dataIsMutable=*/false);
       auto attr = DenseResourceElementsAttr::get(packedType, "packed_weights",
                                                  std::move(blob));
+      linalg::GenericOp epilogue = epilogueOf(op);
       Location loc = op.getLoc();
-      rewriter.setInsertionPoint(op);
+      rewriter.setInsertionPoint(epilogue ? epilogue.getOperation()
+                                          : op.getOperation());
       Value packedCst = rewriter.create<arith::ConstantOp>(loc, attr);
       Value a = op.getDpsInputs()[0];
       Value c = op.getDpsInits()[0];
       auto [m, nn] = sizeMN(op);
+      // Without an epilogue, a fill of C (with zeros) is applied per panel
+      // into the result, so that tiling fuses it into the register tiles.
+      auto fill = c.getDefiningOp<linalg::FillOp>();
+      Value init = epilogue ? epilogue.getDpsInits()[0] : c;
+      if (!epilogue && fill)
+        init = rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{m, nn},
+                                                rewriter.getF32Type());
+      // The K range of the matmul fused with the epilogue: all of K, or the
+      // last block if K is blocked.
+      int64_t kLast = k;
+      if (epilogue && block > 0 && k > block)
+        kLast = k - (k - 1) / block * block;
       Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
       Value ub = rewriter.create<arith::ConstantIndexOp>(loc, panels);
       Value step = rewriter.create<arith::ConstantIndexOp>(loc, 1);
       auto loop = rewriter.create<scf::ForOp>(
-          loc, lb, ub, step, ValueRange{c},
+          loc, lb, ub, step, ValueRange{init},
           [&](OpBuilder &bld, Location l, Value j, ValueRange iter) {
             auto idx = [&](int64_t v) -> OpFoldResult {
               return bld.getIndexAttr(v);
             };
+            auto slice = [&](Value v, ArrayRef<OpFoldResult> offsets,
+                             ArrayRef<int64_t> sizes) -> Value {
+              SmallVector<OpFoldResult> sz, strides;
+              for (int64_t size : sizes) {
+                sz.push_back(idx(size));
+                strides.push_back(idx(1));
+              }
+              auto type = RankedTensorType::get(
+                  sizes, cast<ShapedType>(v.getType()).getElementType());
+              return bld.create<tensor::ExtractSliceOp>(l, type, v, offsets, sz,
+                                                        strides);
+            };
             Value col = bld.create<arith::MulIOp>(
                 l, j, bld.create<arith::ConstantIndexOp>(l, tileN));
-            auto panelType =
-                RankedTensorType::get({k, tileN}, bld.getF32Type());
             Value row = bld.create<arith::MulIOp>(
                 l, j, bld.create<arith::ConstantIndexOp>(l, k));
-            Value panel = bld.create<tensor::ExtractSliceOp>(
-                l, panelType, packedCst, ArrayRef<OpFoldResult>{row, idx(0)},
-                ArrayRef<OpFoldResult>{idx(k), idx(tileN)},
-                ArrayRef<OpFoldResult>{idx(1), idx(1)});
             auto cSliceType =
                 RankedTensorType::get({m, tileN}, bld.getF32Type());
-            Value cSlice = bld.create<tensor::ExtractSliceOp>(
-                l, cSliceType, iter[0], ArrayRef<OpFoldResult>{idx(0), col},
-                ArrayRef<OpFoldResult>{idx(m), idx(tileN)},
-                ArrayRef<OpFoldResult>{idx(1), idx(1)});
-            Value mm = bld.create<linalg::MatmulOp>(l, TypeRange{cSliceType},
-                                                    ValueRange{a, panel},
-                                                    ValueRange{cSlice})
+            Value cSlice =
+                slice(epilogue ? c : iter[0], {idx(0), col}, {m, tileN});
+            // A fill (of zeros) made per panel, so that it is fused into the
+            // register tiles and becomes a constant vector.
+            if (fill && (!epilogue || kLast == k)) {
+              Value dest =
+                  epilogue
+                      ? bld.create<tensor::EmptyOp>(l, cSliceType.getShape(),
+                                                    cSliceType.getElementType())
+                      : cSlice;
+              cSlice = bld.create<linalg::FillOp>(l, fill.getInputs()[0], dest)
                            .getResult(0);
+            }
+            // C += A[:, k0:k1] x panel[k0:k1].
+            auto matmul = [&](int64_t k0, int64_t k1, Value acc) {
+              Value aPart =
+                  k1 - k0 == k ? a : slice(a, {idx(0), idx(k0)}, {m, k1 - k0});
+              Value kRow = bld.create<arith::AddIOp>(
+                  l, row, bld.create<arith::ConstantIndexOp>(l, k0));
+              Value panel = slice(packedCst, {kRow, idx(0)}, {k1 - k0, tileN});
+              return bld
+                  .create<linalg::MatmulOp>(l, TypeRange{cSliceType},
+                                            ValueRange{aPart, panel},
+                                            ValueRange{acc})
+                  .getResult(0);
+            };
+            Value mm = cSlice;
+            if (kLast < k)
+              mm = matmul(0, k - kLast, mm);
+            mm = matmul(k - kLast, k, mm);
+            Value result = mm;
+            if (epilogue) {
+              // The epilogue on this panel: other operands sliced along
+              // the dims their maps read.
+              SmallVector<Value> operands;
+              for (OpOperand &operand : epilogue->getOpOperands()) {
+                if (operand.get() == op.getResult(0)) {
+                  operands.push_back(mm);
+                  continue;
+                }
+                Value v =
+                    epilogue.isDpsInit(&operand) ? iter[0] : operand.get();
+                auto type = cast<ShapedType>(v.getType());
+                SmallVector<OpFoldResult> offsets;
+                SmallVector<int64_t> sizes;
+                AffineMap map = epilogue.getMatchingIndexingMap(&operand);
+                for (auto [d, e] : llvm::enumerate(map.getResults())) {
+                  auto dim = dyn_cast<AffineDimExpr>(e);
+                  if (dim && dim.getPosition() == 1) {
+                    offsets.push_back(col);
+                    sizes.push_back(tileN);
+                  } else {
+                    offsets.push_back(idx(0));
+                    sizes.push_back(type.getDimSize(d));
+                  }
+                }
+                operands.push_back(slice(v, offsets, sizes));
+              }
+              Operation *tiled =
+                  mlir::clone(bld, epilogue, TypeRange{cSliceType}, operands);
+              tiled->setAttr(kEpilogueAttr, bld.getUnitAttr());
+              result = tiled->getResult(0);
+            }
             Value updated = bld.create<tensor::InsertSliceOp>(
-                l, mm, iter[0], ArrayRef<OpFoldResult>{idx(0), col},
+                l, result, iter[0], ArrayRef<OpFoldResult>{idx(0), col},
                 ArrayRef<OpFoldResult>{idx(m), idx(tileN)},
                 ArrayRef<OpFoldResult>{idx(1), idx(1)});
             bld.create<scf::YieldOp>(l, updated);
           });
-      rewriter.replaceOp(op, loop.getResults());
+      if (epilogue) {
+        rewriter.replaceOp(epilogue, loop.getResults());
+        rewriter.eraseOp(op);
+      } else {
+        rewriter.replaceOp(op, loop.getResults());
+      }
     }
+  }
+
+  /// Tiles each epilogue marked by packConstantWeights by the register tile
+  /// and fuses its matmul (and the zero fill) into it, so that the epilogue
+  /// applies to the register tile before it is stored. Partial M tiles are
+  /// peeled.
+  void fuseEpilogues(IRRewriter &rewriter, func::FuncOp func) {
+    SmallVector<linalg::GenericOp> epilogues;
+    func.walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(kEpilogueAttr))
+        epilogues.push_back(op);
+    });
+    for (linalg::GenericOp op : epilogues) {
+      auto type = cast<ShapedType>(op.getResultTypes()[0]);
+      scf::SCFTilingOptions tiling;
+      SmallVector<OpFoldResult> sizes = {
+          rewriter.getIndexAttr(std::min<int64_t>(tileM, type.getDimSize(0))),
+          rewriter.getIndexAttr(std::min<int64_t>(tileN, type.getDimSize(1)))};
+      tiling.setTileSizes(sizes);
+      scf::SCFTileAndFuseOptions options;
+      options.setTilingOptions(tiling);
+      options.setFusionControlFn([](tensor::ExtractSliceOp, OpResult producer,
+                                    bool) {
+        bool fuse = isa<linalg::MatmulOp, linalg::FillOp>(producer.getOwner());
+        return std::make_tuple(fuse, false);
+      });
+      rewriter.setInsertionPoint(op);
+      auto result = scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (failed(result))
+        continue;
+      rewriter.replaceOp(op, result->replacements.lookup(op->getResult(0)));
+      for (LoopLikeOpInterface loop : llvm::reverse(result->loops)) {
+        scf::ForOp partial;
+        (void)scf::peelForLoopAndSimplifyBounds(
+            rewriter, cast<scf::ForOp>(loop.getOperation()), partial);
+      }
+    }
+    cleanup(func);
+  }
+
+  /// Tiles the K dim of every static matmul longer than kBlock by kBlock,
+  /// peeling a partial last block.
+  void blockK(IRRewriter &rewriter, func::FuncOp func) {
+    int64_t block = kBlock;
+    if (block <= 0)
+      return;
+    SmallVector<linalg::MatmulOp> longK;
+    func.walk([&](linalg::MatmulOp op) {
+      auto a = cast<ShapedType>(op.getDpsInputs()[0].getType());
+      if (isF32Static(op) && a.getDimSize(1) > block)
+        longK.push_back(op);
+    });
+    for (linalg::MatmulOp op : longK) {
+      auto tiled = tile(rewriter, op, {0, 0, block});
+      if (failed(tiled))
+        continue;
+      scf::ForOp partial;
+      (void)scf::peelForLoopAndSimplifyBounds(
+          rewriter, cast<scf::ForOp>(tiled->loops.back().getOperation()),
+          partial);
+    }
+    cleanup(func);
   }
 
   // Loop handles do not survive the canonicalizations in between, so each
@@ -241,7 +434,13 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     unbatch(rewriter, func);
     packConstantWeights(rewriter, func);
 
-    // 1. Register tiles over M and N; the partial last tiles are peeled off,
+    // 1. Cache blocking of K: a long K is tiled by kBlock (C carried through
+    //    the loop), so that the kBlock x tileN block of a weight panel stays
+    //    in L1 while all the row tiles of A pass over it.
+    blockK(rewriter, func);
+    fuseEpilogues(rewriter, func);
+
+    // 2. Register tiles over M and N; the partial last tiles are peeled off,
     //    so every tile (main and remainder) has a static shape.
     SmallVector<linalg::MatmulOp> large;
     func.walk([&](linalg::MatmulOp op) {
@@ -252,9 +451,25 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     for (linalg::MatmulOp op : large) {
       // N outer, M inner: one K x tileN panel of B stays in cache while all
       // the row tiles of A pass over it.
-      auto tiled = tile(rewriter, op, {tileM, tileN, 0}, {1, 0, 2});
+      // A fill of C is fused into the tiles (it becomes the zero vector the
+      // k loop starts from).
+      scf::SCFTilingOptions tiling;
+      tiling.setTileSizes({rewriter.getIndexAttr(tileM),
+                           rewriter.getIndexAttr(tileN),
+                           rewriter.getIndexAttr(0)});
+      tiling.setInterchange({1, 0, 2});
+      scf::SCFTileAndFuseOptions options;
+      options.setTilingOptions(tiling);
+      options.setFusionControlFn([](tensor::ExtractSliceOp, OpResult producer,
+                                    bool) {
+        return std::make_tuple(isa<linalg::FillOp>(producer.getOwner()), false);
+      });
+      rewriter.setInsertionPoint(op);
+      auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), options);
       if (failed(tiled))
         continue;
+      rewriter.replaceOp(op, tiled->replacements.lookup(op->getResult(0)));
       for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
         scf::ForOp partial;
         (void)scf::peelForLoopAndSimplifyBounds(
@@ -263,7 +478,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     }
     cleanup(func);
 
-    // 2. Every static matmul that fits a register tile: k by 1, vectorize.
+    // 3. Every static matmul that fits a register tile: k by 1, vectorize.
     SmallVector<linalg::MatmulOp> tiles;
     func.walk([&](linalg::MatmulOp op) {
       auto [m, n] = sizeMN(op);
@@ -271,14 +486,29 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
         tiles.push_back(op);
     });
     for (linalg::MatmulOp op : tiles) {
+      // A zero fill fused into the tile becomes a zero vector.
+      if (auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>())
+        if (hasStaticShapes(fill) && fill->hasOneUse())
+          (void)linalg::vectorize(rewriter, fill);
       auto kTiled = tile(rewriter, op, {0, 0, 1});
       if (failed(kTiled))
         continue;
       (void)linalg::vectorize(rewriter, kTiled->tiledOps.back());
     }
+    // Epilogue tiles: read the matmul's tile, which becomes the vector the
+    // k loop yields once the C tile is hoisted below.
+    SmallVector<linalg::GenericOp> epilogueTiles;
+    func.walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(kEpilogueAttr) && hasStaticShapes(op) &&
+          op.getStaticLoopRanges()[0] <= tileM &&
+          op.getStaticLoopRanges()[1] <= tileN)
+        epilogueTiles.push_back(op);
+    });
+    for (linalg::GenericOp op : epilogueTiles)
+      (void)linalg::vectorize(rewriter, op);
     cleanup(func);
 
-    // 3. In each k loop, the C tile becomes a loop-carried vector (the step
+    // 4. In each k loop, the C tile becomes a loop-carried vector (the step
     //    that matters most); then unroll k.
     SmallVector<scf::ForOp> kLoops;
     func.walk([&](scf::ForOp loop) {

@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """Numerical check of the matmul schedule (register tiles, peeled
-remainders, packed constant weights, batched matmuls, 1 and 2 threads)
-against numpy in float64, over shapes that do and do not divide the tiles.
+remainders, packed constant weights, long K, batched matmuls,
+bias + activation epilogues fused by tessera-fuse-matmul-epilogue, 1 and 2
+threads) against numpy in float64, over shapes that do and do not divide the
+tiles and the K block.
 
 Usage: matmul_schedule.py --compiler C --runner R --work-dir W
 Prints one line per case and `N passed, M failed`; exits 1 on any failure.
 """
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -16,7 +19,9 @@ import onnx
 import onnx.parser
 from onnx import numpy_helper
 
-# (batch dims of A, M, K, N, batch dims of B, B is a constant initializer)
+# (batch dims of A, M, K, N, batch dims of B, B is a constant initializer
+# [, epilogue: "bias" or an activation after Add(bias): relu, gelu_erf,
+# gelu_tanh])
 CASES = [
     ((), 6, 4, 32, (), True),
     ((), 7, 64, 32, (), True),       # one peeled row, packed panels
@@ -28,23 +33,56 @@ CASES = [
     ((3,), 9, 16, 11, (3,), False),  # batched matmul (attention-like)
     ((2, 4), 7, 16, 7, (2, 4), False),
     ((2, 4), 5, 8, 16, (1, 4), False),  # broadcast batch
+    ((), 13, 600, 48, (), True),     # long K (a partial block if K is blocked)
+    ((), 7, 512, 32, (), False),     # long K, B not constant
+    ((), 13, 64, 48, (), True, "bias"),
+    ((2,), 7, 32, 64, (), True, "relu"),
+    ((), 13, 600, 48, (), True, "gelu_erf"),
+    ((), 1, 512, 32, (), True, "gelu_tanh"),
+    ((), 9, 40, 45, (), True, "gelu_erf"),    # not packed: separate epilogue
 ]
 
 
+def erf(x):
+    return np.vectorize(math.erf)(x)
+
+
+def epilogue_ref(y, bias, kind):
+    y = y + bias
+    if kind == "relu":
+        return np.maximum(y, 0)
+    if kind == "gelu_erf":
+        return 0.5 * y * (1 + erf(y / np.sqrt(2)))
+    if kind == "gelu_tanh":
+        return 0.5 * y * (1 + np.tanh(np.sqrt(2 / np.pi) * (y + 0.044715 * y**3)))
+    return y
+
+
 def run_case(args, i, case):
-    a_batch, m, k, n, b_batch, const_b = case
+    a_batch, m, k, n, b_batch, const_b = case[:6]
+    epilogue = case[6] if len(case) > 6 else None
     rng = np.random.default_rng(i)
     a = rng.standard_normal(a_batch + (m, k)).astype(np.float32)
     b = rng.standard_normal(b_batch + (k, n)).astype(np.float32)
+    bias = rng.standard_normal((n,)).astype(np.float32)
     out_shape = np.broadcast_shapes(a_batch, b_batch) + (m, n)
     dims = lambda s: ", ".join(str(d) for d in s)
     inputs = f"float[{dims(a.shape)}] A" + ("" if const_b else f", float[{dims(b.shape)}] B")
-    model = onnx.parser.parse_model(f"""<ir_version: 8, opset_import: ["" : 17]>
+    body = "Y = MatMul (A, B)"
+    if epilogue:
+        act = {"bias": None, "relu": "Relu", "gelu_erf": "Gelu",
+               "gelu_tanh": 'Gelu <approximate = "tanh">'}[epilogue]
+        body = "P = MatMul (A, B)\n  " + (
+            "Y = Add (P, bias)" if act is None else f"Q = Add (bias, P)\n  Y = {act} (Q)")
+    opset = 20 if epilogue and epilogue.startswith("gelu") else 17
+    model = onnx.parser.parse_model(f"""<ir_version: 9, opset_import: ["" : {opset}]>
 g ({inputs}) => (float[{dims(out_shape)}] Y) {{
-  Y = MatMul (A, B)
+  {body}
 }}""")
     if const_b:
         model.graph.initializer.append(numpy_helper.from_array(b, "B"))
+    if epilogue:
+        model.graph.initializer.append(numpy_helper.from_array(bias, "bias"))
     d = os.path.join(args.work_dir, f"case{i}")
     os.makedirs(d, exist_ok=True)
     onnx.save(model, os.path.join(d, "m.onnx"))
@@ -52,7 +90,15 @@ g ({inputs}) => (float[{dims(out_shape)}] Y) {{
     np.save(os.path.join(d, "B.npy"), b)
     subprocess.run([args.compiler, os.path.join(d, "m.onnx"), "-o", os.path.join(d, "m.so")],
                    check=True, capture_output=True)
+    if epilogue:
+        # The epilogue must have been fused (and so run through the schedule).
+        report = subprocess.run([args.compiler, os.path.join(d, "m.onnx"), "--fusion-report"],
+                                check=True, capture_output=True, text=True).stdout
+        if "fused tessera.matmul: 1" not in report:
+            return False, f"case {case}: not fused: {report.strip()}"
     want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    if epilogue:
+        want = epilogue_ref(want, bias.astype(np.float64), epilogue)
     err = 0.0
     # One thread, and two (loops over weight panels and batches run on the
     # runtime's thread pool).
@@ -65,7 +111,7 @@ g ({inputs}) => (float[{dims(out_shape)}] Y) {{
         got = np.load(os.path.join(d, "Y.npy"))
         err = max(err, np.abs(got - want).max())
     tol = 2e-6 * k * max(1.0, np.abs(want).max())
-    return err <= tol, f"{a.shape} x {b.shape}{' (constant B)' if const_b else ''}: max abs err {err:.3g} (tol {tol:.3g})"
+    return err <= tol, f"{a.shape} x {b.shape}{' (constant B)' if const_b else ''}{' + ' + epilogue if epilogue else ''}: max abs err {err:.3g} (tol {tol:.3g})"
 
 
 def main():

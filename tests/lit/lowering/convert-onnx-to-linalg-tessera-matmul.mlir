@@ -1,0 +1,78 @@
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
+
+// tessera.matmul: A's batch dims fold into M, one linalg.matmul with the
+// constant weight into a zero-filled C, then one elementwise epilogue (bias,
+// then GELU with onnx.Gelu's erf formula), and the result is expanded back.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @bias_gelu_erf
+// CHECK: %[[W:.*]] = arith.constant dense<5.000000e-01> : tensor<8x16xf32>
+// CHECK: %[[A:.*]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<2x4x8xf32> into tensor<8x8xf32>
+// CHECK: %[[Z:.*]] = linalg.fill
+// CHECK: %[[C:.*]] = linalg.matmul ins(%[[A]], %[[W]] : tensor<8x8xf32>, tensor<8x16xf32>) outs(%[[Z]] : tensor<8x16xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[C]], %arg1 : tensor<8x16xf32>, tensor<16xf32>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %[[BIAS:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[X:.*]] = arith.addf %[[IN]], %[[BIAS]]
+// CHECK: arith.mulf %[[X]], %{{.*}}
+// CHECK: math.erf
+// CHECK: tensor.expand_shape %[[Y]] {{\[}}[0, 1], [2]] output_shape [2, 4, 16] : tensor<8x16xf32> into tensor<2x4x16xf32>
+// CHECK-NOT: tessera.matmul
+func.func @bias_gelu_erf(%x: tensor<2x4x8xf32>, %b: tensor<16xf32>) -> tensor<2x4x16xf32> {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x16xf32>} : tensor<8x16xf32>
+  %0 = tessera.matmul %x, %w, %b {activation = "gelu_erf"} : (tensor<2x4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<2x4x16xf32>
+  return %0 : tensor<2x4x16xf32>
+}
+
+// -----
+
+// GELU with the tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+// CHECK-LABEL: func.func @bias_gelu_tanh
+// CHECK: linalg.matmul
+// CHECK: linalg.generic
+// CHECK: arith.addf
+// CHECK: arith.constant 4.471500e-02 : f32
+// CHECK: math.tanh
+// CHECK-NOT: math.erf
+func.func @bias_gelu_tanh(%x: tensor<4x8xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x16xf32>} : tensor<8x16xf32>
+  %0 = tessera.matmul %x, %w, %b {activation = "gelu_tanh"} : (tensor<4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+// Relu is max(x, 0), as onnx.Relu lowers.
+// CHECK-LABEL: func.func @bias_relu
+// CHECK: linalg.matmul
+// CHECK: linalg.generic
+// CHECK: %[[X:.*]] = arith.addf
+// CHECK: arith.maximumf %[[X]], %{{.*}} : f32
+func.func @bias_relu(%x: tensor<4x8xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x16xf32>} : tensor<8x16xf32>
+  %0 = tessera.matmul %x, %w, %b {activation = "relu"} : (tensor<4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+// Bias only: the epilogue just adds; without bias or activation there is no
+// epilogue at all.
+// CHECK-LABEL: func.func @bias_only
+// CHECK: linalg.generic
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: %[[X:.*]] = arith.addf
+// CHECK-NEXT: linalg.yield %[[X]]
+// CHECK-LABEL: func.func @plain
+// CHECK: %[[C:.*]] = linalg.matmul
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[C]]
+func.func @bias_only(%x: tensor<4x8xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x16xf32>} : tensor<8x16xf32>
+  %0 = tessera.matmul %x, %w, %b : (tensor<4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+func.func @plain(%x: tensor<4x8xf32>) -> tensor<4x16xf32> {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x16xf32>} : tensor<8x16xf32>
+  %0 = tessera.matmul %x, %w : (tensor<4x8xf32>, tensor<8x16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
