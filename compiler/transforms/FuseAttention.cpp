@@ -49,6 +49,16 @@ bool isPerm(onnx::TransposeOp op, ArrayRef<int64_t> perm) {
   return true;
 }
 
+/// One use besides onnx.Shape ops (dynamic-shape exports take the shape of
+/// the scores; those Shapes die with the fused chain).
+bool hasOneDataUse(Operation *op) {
+  int uses = 0;
+  for (Operation *user : op->getUsers())
+    if (!isa<onnx::ShapeOfOp>(user))
+      ++uses;
+  return uses == 1;
+}
+
 RankedTensorType rankedType(Value v) {
   return dyn_cast<RankedTensorType>(v.getType());
 }
@@ -124,6 +134,58 @@ bool onlyLeadingUnitDims(Value from, Value to) {
          !ShapedType::isDynamicShape(a.getShape().take_back(2));
 }
 
+/// Which of the last two axes of a 2-D comparison `v` indexes: Range(0, n, 1)
+/// as is or unsqueezed to [1, n] varies along the columns (-1), unsqueezed to
+/// [n, 1] along the rows (-2); 0 if neither.
+int indexAxis(Value v) {
+  if (auto cast = v.getDefiningOp<onnx::CastOp>())
+    return indexAxis(cast.getInput());
+  auto isRange = [](Value r) {
+    auto range = r.getDefiningOp<onnx::RangeOp>();
+    SmallVector<int64_t> start, delta;
+    return range && onnx::getConstantInts(range.getStart(), start) &&
+           onnx::getConstantInts(range.getDelta(), delta) &&
+           start.size() == 1 && delta.size() == 1 && start[0] == 0 &&
+           delta[0] == 1;
+  };
+  if (isRange(v))
+    return -1;
+  auto unsq = v.getDefiningOp<onnx::UnsqueezeOp>();
+  SmallVector<int64_t> axes;
+  if (!unsq || !isRange(unsq.getData()) ||
+      !onnx::getConstantInts(unsq.getAxes(), axes) || axes.size() != 1)
+    return 0;
+  if (axes[0] == 0 || axes[0] == -2)
+    return -1; // [1, n]
+  if (axes[0] == 1 || axes[0] == -1)
+    return -2; // [n, 1]
+  return 0;
+}
+
+/// Range comparisons: col <= row keeps j <= i, col > row masks it, and the
+/// same with the operands swapped.
+Tri classifyCompare(Operation *def) {
+  if (!isa<onnx::LessOp, onnx::LessOrEqualOp, onnx::GreaterOp,
+           onnx::GreaterOrEqualOp>(def))
+    return Tri::Unknown;
+  int a = indexAxis(def->getOperand(0)), b = indexAxis(def->getOperand(1));
+  bool colRow = a == -1 && b == -2, rowCol = a == -2 && b == -1;
+  if (!colRow && !rowCol)
+    return Tri::Unknown;
+  // Normalise to "j OP i".
+  bool le = isa<onnx::LessOrEqualOp>(def), lt = isa<onnx::LessOp>(def),
+       ge = isa<onnx::GreaterOrEqualOp>(def), gt = isa<onnx::GreaterOp>(def);
+  if (rowCol) {
+    std::swap(le, ge);
+    std::swap(lt, gt);
+  }
+  if (le)
+    return Tri::Lower; // j <= i
+  if (gt)
+    return Tri::StrictUpper; // j > i
+  return Tri::Unknown;
+}
+
 /// Classifies a constant-pattern i1 mask: Lower keeps j <= i, StrictUpper
 /// keeps j > i (the usual "masked" form).
 Tri classifyBool(Value v, int depth = 0) {
@@ -134,6 +196,8 @@ Tri classifyBool(Value v, int depth = 0) {
     return Tri::Unknown;
   if (auto n = dyn_cast<onnx::NotOp>(def))
     return flip(classifyBool(n.getX(), depth + 1));
+  if (Tri t = classifyCompare(def); t != Tri::Unknown)
+    return t;
   if (auto c = dyn_cast<onnx::CastOp>(def)) {
     auto in = rankedType(c.getInput());
     if (in && in.getElementType().isInteger(1))
@@ -242,7 +306,7 @@ bool isCausalFloat(Value v, int depth = 0) {
 Value peelScale(Value v, double &scale, std::string &why) {
   for (int guard = 0; guard < 4; ++guard) {
     Operation *def = v.getDefiningOp();
-    if (!def || !isa<onnx::MulOp, onnx::DivOp>(def) || !def->hasOneUse())
+    if (!def || !isa<onnx::MulOp, onnx::DivOp>(def) || !hasOneDataUse(def))
       return v;
     Value a = def->getOperand(0), b = def->getOperand(1);
     if (isa<onnx::MulOp>(def) && !scalarConstant(b) && scalarConstant(a))
@@ -332,7 +396,7 @@ private:
     Operation *def = s.getDefiningOp();
     if (!def)
       return fail("the scores are a function argument");
-    if (!def->hasOneUse())
+    if (!hasOneDataUse(def))
       return fail("the scores have other uses");
     auto tryCore = [&](Value core) -> bool {
       double scale = 1.0;
@@ -344,7 +408,7 @@ private:
           why = reason;
         return false;
       }
-      if (!qk->hasOneUse())
+      if (!hasOneDataUse(qk))
         return fail("Q K^T has other uses");
       m.qk = qk;
       m.scale = scale;

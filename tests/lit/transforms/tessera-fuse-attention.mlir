@@ -329,3 +329,79 @@ func.func @shifted_tril(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: te
   %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
+
+// -----
+
+// Causal mask from Range comparisons: arange(S)[None, :] <= arange(S)[:, None]
+// keeps j <= i.
+// CHECK-LABEL: func.func @range_causal
+// CHECK: tessera.attention %arg0, %arg1, %arg2 {causal = true, scale = 1.000000e+00 : f32}
+// CHECK-NOT: onnx.Range
+func.func @range_causal(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %ninf = onnx.Constant {value = dense<0xFF800000> : tensor<f32>} : tensor<f32>
+  %c0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %c1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %c4 = onnx.Constant {value = dense<4> : tensor<i64>} : tensor<i64>
+  %ax0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ax1 = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %r = onnx.Range %c0, %c4, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<4xi64>
+  %col = onnx.Unsqueeze %r, %ax0 : (tensor<4xi64>, tensor<1xi64>) -> tensor<1x4xi64>
+  %row = onnx.Unsqueeze %r, %ax1 : (tensor<4xi64>, tensor<1xi64>) -> tensor<4x1xi64>
+  %keep = onnx.LessOrEqual %col, %row : (tensor<1x4xi64>, tensor<4x1xi64>) -> tensor<4x4xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  %w = onnx.Where %keep, %s, %ninf : (tensor<4x4xi1>, tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// j >= i (anti-causal) is not the causal pattern: a general keep mask.
+// CHECK-LABEL: func.func @range_anticausal
+// CHECK: %[[KEEP:.*]] = onnx.GreaterOrEqual
+// CHECK: tessera.attention %arg0, %arg1, %arg2, %[[KEEP]] {scale = 1.000000e+00 : f32}
+func.func @range_anticausal(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %ninf = onnx.Constant {value = dense<0xFF800000> : tensor<f32>} : tensor<f32>
+  %c0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %c1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %c4 = onnx.Constant {value = dense<4> : tensor<i64>} : tensor<i64>
+  %ax0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ax1 = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %r = onnx.Range %c0, %c4, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<4xi64>
+  %col = onnx.Unsqueeze %r, %ax0 : (tensor<4xi64>, tensor<1xi64>) -> tensor<1x4xi64>
+  %row = onnx.Unsqueeze %r, %ax1 : (tensor<4xi64>, tensor<1xi64>) -> tensor<4x1xi64>
+  %keep = onnx.GreaterOrEqual %col, %row : (tensor<1x4xi64>, tensor<4x1xi64>) -> tensor<4x4xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  %w = onnx.Where %keep, %s, %ninf : (tensor<4x4xi1>, tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// Dynamic exports take the Shape of the scores (to expand the mask): those
+// Shape uses do not keep the chain from fusing, and die with it.
+// CHECK-LABEL: func.func @shape_use
+// CHECK-NOT: onnx.Shape
+// CHECK-NOT: onnx.Expand
+// CHECK: %[[KEEP:.*]] = onnx.Not %arg3
+// CHECK: tessera.attention %arg0, %arg1, %arg2, %[[KEEP]] {scale = 1.000000e+00 : f32}
+// CHECK-NOT: onnx.MatMul
+func.func @shape_use(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>, %masked: tensor<?x1x1x?xi1>) -> tensor<?x2x?x8xf32> {
+  %ninf = onnx.Constant {value = dense<0xFF800000> : tensor<f32>} : tensor<f32>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<?x2x?x8xf32>) -> tensor<?x2x8x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<?x2x?x8xf32>, tensor<?x2x8x?xf32>) -> tensor<?x2x?x?xf32>
+  %shape = onnx.Shape %s : (tensor<?x2x?x?xf32>) -> tensor<4xi64>
+  %e = onnx.Expand %masked, %shape : (tensor<?x1x1x?xi1>, tensor<4xi64>) -> tensor<?x2x?x?xi1>
+  %w = onnx.Where %e, %ninf, %s : (tensor<?x2x?x?xi1>, tensor<f32>, tensor<?x2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<?x2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<?x2x?x?xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
