@@ -344,6 +344,7 @@ struct Match {
   double scale = 1.0;
   Value mask;              // float additive or i1 keep, as it is in the graph
   bool negateMask = false; // mask is i1 "masked" (use its Not)
+  bool splitMaskHeads = false; // [B*H, ., .] mask: Reshape to [B, H, ., .]
   bool causal = false;
   bool seqFirst = false; // rank-3 nn.MultiheadAttention heads
   int64_t batch = 0, heads = 0, headDim = 0;
@@ -514,8 +515,14 @@ private:
       m.mask = nullptr;
       return true;
     }
-    if (m.seqFirst && mt.getRank() == 3 && mt.getDimSize(0) != 1)
-      return fail("the mask varies over batch * heads");
+    if (m.seqFirst && mt.getRank() == 3 && mt.getDimSize(0) != 1) {
+      // [B*H, Sq|1, Sk|1] (a merged key padding mask): row b*H+h is
+      // [b, h] of a [B, H, ., .] Reshape.
+      if (!mt.hasStaticShape() || mt.getDimSize(0) != m.batch * m.heads)
+        return fail("the mask varies over batch * heads but is not a static "
+                    "[B*H, ., .] tensor");
+      m.splitMaskHeads = true;
+    }
     return true;
   }
 
@@ -718,6 +725,14 @@ public:
     Value mask = m.mask;
     if (mask && m.negateMask)
       mask = b.create<onnx::NotOp>(loc, mask.getType(), mask);
+    if (mask && m.splitMaskHeads) {
+      auto mt = cast<RankedTensorType>(mask.getType());
+      SmallVector<int64_t> shape = {m.batch, m.heads, mt.getDimSize(1),
+                                    mt.getDimSize(2)};
+      mask = b.create<onnx::ReshapeOp>(
+          loc, RankedTensorType::get(shape, mt.getElementType()), mask,
+          constI64(loc, shape));
+    }
     auto qt = cast<RankedTensorType>(q.getType());
     auto vt = cast<RankedTensorType>(v.getType());
     Type resultType = m.root->getResult(0).getType();

@@ -405,3 +405,50 @@ func.func @shape_use(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tenso
   %o = onnx.MatMul %sm, %v : (tensor<?x2x?x?xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32>
   return %o : tensor<?x2x?x8xf32>
 }
+
+// -----
+
+// nn.MultiheadAttention with a key padding mask merged per batch * head
+// ([B*H, 1, Sk]): reshaped to [B, H, 1, Sk]; cross-attention (Sq != Sk), the
+// heads are not merged back (the Transpose is missing), so the result is
+// reshaped to the graph's [B*H, Sq, Dh].
+// CHECK-LABEL: func.func @mha_padding
+// CHECK-DAG: %[[MS:.*]] = onnx.Constant {value = dense<[2, 2, 1, 5]> : tensor<4xi64>}
+// CHECK-DAG: %[[M4:.*]] = onnx.Reshape %arg3, %[[MS]] : (tensor<4x1x5xf32>, tensor<4xi64>) -> tensor<2x2x1x5xf32>
+// CHECK: %[[A:.*]] = tessera.attention %{{.*}}, %{{.*}}, %{{.*}}, %[[M4]] {scale = 1.000000e+00 : f32} : {{.*}} -> tensor<2x2x3x8xf32>
+// CHECK: %[[R:.*]] = onnx.Reshape %[[A]], %{{.*}} : (tensor<2x2x3x8xf32>, tensor<3xi64>) -> tensor<4x3x8xf32>
+// CHECK: return %[[R]]
+func.func @mha_padding(%pq: tensor<3x2x16xf32>, %pk: tensor<5x2x16xf32>, %pv: tensor<5x2x16xf32>, %m: tensor<4x1x5xf32>) -> tensor<4x3x8xf32> {
+  %sq = onnx.Constant {value = dense<[3, 4, 8]> : tensor<3xi64>} : tensor<3xi64>
+  %sk = onnx.Constant {value = dense<[5, 4, 8]> : tensor<3xi64>} : tensor<3xi64>
+  %rq = onnx.Reshape %pq, %sq : (tensor<3x2x16xf32>, tensor<3xi64>) -> tensor<3x4x8xf32>
+  %q = onnx.Transpose %rq {perm = [1, 0, 2]} : (tensor<3x4x8xf32>) -> tensor<4x3x8xf32>
+  %rk = onnx.Reshape %pk, %sk : (tensor<5x2x16xf32>, tensor<3xi64>) -> tensor<5x4x8xf32>
+  %rv = onnx.Reshape %pv, %sk : (tensor<5x2x16xf32>, tensor<3xi64>) -> tensor<5x4x8xf32>
+  %v = onnx.Transpose %rv {perm = [1, 0, 2]} : (tensor<5x4x8xf32>) -> tensor<4x5x8xf32>
+  %kt = onnx.Transpose %rk {perm = [1, 2, 0]} : (tensor<5x4x8xf32>) -> tensor<4x8x5xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<4x3x8xf32>, tensor<4x8x5xf32>) -> tensor<4x3x5xf32>
+  %a = onnx.Add %s, %m : (tensor<4x3x5xf32>, tensor<4x1x5xf32>) -> tensor<4x3x5xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %a : (tensor<4x3x5xf32>) -> tensor<4x3x5xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<4x3x5xf32>, tensor<4x5x8xf32>) -> tensor<4x3x8xf32>
+  return %o : tensor<4x3x8xf32>
+}
+
+// -----
+
+// Rank-3 heads whose Reshape does not split [S, B, E] into [S, B*H, Dh]
+// (here it mixes the sequence into the batch) are not attention heads.
+// CHECK-LABEL: func.func @mha_bad_split
+// CHECK-NOT: tessera.attention
+func.func @mha_bad_split(%pq: tensor<4x2x16xf32>, %k: tensor<4x8x8xf32>, %v: tensor<8x4x8xf32>) -> tensor<8x2x8xf32> {
+  %sq = onnx.Constant {value = dense<[2, 8, 8]> : tensor<3xi64>} : tensor<3xi64>
+  %rq = onnx.Reshape %pq, %sq : (tensor<4x2x16xf32>, tensor<3xi64>) -> tensor<2x8x8xf32>
+  %q = onnx.Transpose %rq {perm = [1, 0, 2]} : (tensor<2x8x8xf32>) -> tensor<8x2x8xf32>
+  %kt = onnx.Transpose %k {perm = [1, 2, 0]} : (tensor<4x8x8xf32>) -> tensor<8x8x4xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<8x2x8xf32>, tensor<8x8x4xf32>) -> tensor<8x2x4xf32>
+  // expected-remark @below {{not fused tessera.attention: rank-3 heads: the Reshape is not [S, B, E] -> [S, B*H, Dh]}}
+  %sm = onnx.Softmax %s : (tensor<8x2x4xf32>) -> tensor<8x2x4xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<8x2x4xf32>, tensor<8x4x8xf32>) -> tensor<8x2x8xf32>
+  return %o : tensor<8x2x8xf32>
+}
