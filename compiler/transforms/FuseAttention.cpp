@@ -394,79 +394,115 @@ public:
 private:
   /// The scores: scale and mask around MatMul(Q, K^T).
   bool matchScores(Value s) {
-    Operation *def = s.getDefiningOp();
-    if (!def)
-      return fail("the scores are a function argument");
-    if (!hasOneDataUse(def))
-      return fail("the scores have other uses");
-    auto tryCore = [&](Value core) -> bool {
-      double scale = 1.0;
-      std::string reason;
-      Value mm = peelScale(core, scale, reason);
-      auto qk = mm ? mm.getDefiningOp<onnx::MatMulOp>() : nullptr;
-      if (!qk) {
-        if (!reason.empty())
-          why = reason;
-        return false;
-      }
-      if (!hasOneDataUse(qk))
-        return fail("Q K^T has other uses");
-      m.qk = qk;
-      m.scale = scale;
-      return true;
-    };
-    if (auto add = dyn_cast<onnx::AddOp>(def)) {
-      for (int i = 0; i < 2; ++i)
-        if (tryCore(def->getOperand(i))) {
-          m.mask = def->getOperand(1 - i);
-          if (def->getOperand(i).getType() != s.getType())
-            return fail("the mask broadcasts the scores to a larger shape");
-          return true;
-        }
-      return fail(why.empty() ? "no MatMul(Q, K^T) under the mask Add" : why);
-    }
-    if (auto where = dyn_cast<onnx::WhereOp>(def)) {
-      for (int i = 0; i < 2; ++i) {
-        Value scores = i == 0 ? where.getX() : where.getY();
-        Value fill = i == 0 ? where.getY() : where.getX();
-        if (!tryCore(scores))
-          continue;
-        if (scores.getType() != s.getType())
-          return fail("the mask broadcasts the scores to a larger shape");
-        std::optional<double> f = splatConstant(fill);
-        if (!f)
-          return fail("the masked fill is not a one-element constant");
-        m.mask = where.getCondition();
-        m.negateMask = i == 1;
-        Tri t = classifyBool(m.mask);
-        if (m.negateMask)
-          t = flip(t);
-        bool causalShape = provenCausalShape(m.mask);
-        if (t == Tri::Lower && causalShape && *f <= kHugeNegative) {
-          m.causal = true;
-          m.mask = nullptr;
-          return true;
-        }
-        if (!std::isinf(*f) || *f > 0)
-          return fail("the masked fill is not -inf and the mask is not a "
-                      "provably causal pattern");
-        // Look through the exporter's Expand to the scores' shape.
-        if (auto expand = m.mask.getDefiningOp<onnx::ExpandOp>())
-          if (broadcasts(expand.getInput()))
-            m.mask = expand.getInput();
-        if (m.negateMask)
-          if (auto n = m.mask.getDefiningOp<onnx::NotOp>()) {
-            m.mask = n.getX();
-            m.negateMask = false;
-          }
-        return true;
-      }
-      return fail(why.empty() ? "no MatMul(Q, K^T) under the mask Where" : why);
-    }
-    if (!tryCore(s))
+    if (!matchMasked(s, 0))
       return fail(why.empty() ? "the scores are not MatMul(Q, K^T), scaled "
                                 "and masked"
                               : why);
+    return true;
+  }
+
+  /// Without changing anything: `v` is a (scaled, Where-masked) MatMul.
+  static bool reachesMatMul(Value v, int depth = 0) {
+    if (depth > 6 || !v.getDefiningOp())
+      return false;
+    Operation *def = v.getDefiningOp();
+    if (isa<onnx::MatMulOp>(def))
+      return true;
+    if (isa<onnx::MulOp, onnx::DivOp>(def)) {
+      for (int i = 0; i < 2; ++i)
+        if (scalarConstant(def->getOperand(1 - i)) &&
+            (i == 0 || isa<onnx::MulOp>(def)))
+          return reachesMatMul(def->getOperand(i), depth + 1);
+      return false;
+    }
+    if (auto where = dyn_cast<onnx::WhereOp>(def)) {
+      if (splatConstant(where.getY()))
+        return reachesMatMul(where.getX(), depth + 1);
+      if (splatConstant(where.getX()))
+        return reachesMatMul(where.getY(), depth + 1);
+    }
+    if (isa<onnx::AddOp>(def))
+      return reachesMatMul(def->getOperand(0), depth + 1) ||
+             reachesMatMul(def->getOperand(1), depth + 1);
+    return false;
+  }
+
+  /// Scale, then at most one provably causal Where and one other mask (an
+  /// additive tensor or a -inf keep/masked Where), around MatMul(Q, K^T).
+  bool matchMasked(Value s, int depth) {
+    Operation *def = s.getDefiningOp();
+    if (!def)
+      return fail("the scores are a function argument");
+    if (depth > 3)
+      return fail("too many masks");
+    if (!hasOneDataUse(def))
+      return fail("the scores have other uses");
+    if (isa<onnx::AddOp>(def)) {
+      int chain = -1;
+      for (int i = 0; i < 2; ++i)
+        if (reachesMatMul(def->getOperand(i)) &&
+            !reachesMatMul(def->getOperand(1 - i)))
+          chain = i;
+      if (chain < 0)
+        return fail("cannot tell the scores from the mask in the Add");
+      Value inner = def->getOperand(chain);
+      if (inner.getType() != s.getType())
+        return fail("the mask broadcasts the scores to a larger shape");
+      if (m.mask)
+        return fail("more than one mask");
+      m.mask = def->getOperand(1 - chain);
+      return matchMasked(inner, depth + 1);
+    }
+    if (auto where = dyn_cast<onnx::WhereOp>(def)) {
+      int chain = splatConstant(where.getY())   ? 0
+                  : splatConstant(where.getX()) ? 1
+                                                : -1;
+      if (chain < 0)
+        return fail("the Where has no constant fill value");
+      Value inner = chain == 0 ? where.getX() : where.getY();
+      double fill = *splatConstant(chain == 0 ? where.getY() : where.getX());
+      if (inner.getType() != s.getType())
+        return fail("the mask broadcasts the scores to a larger shape");
+      Value cond = where.getCondition();
+      bool negate = chain == 1;
+      Tri t = classifyBool(cond);
+      if (negate)
+        t = flip(t);
+      if (t == Tri::Lower && provenCausalShape(cond) && fill <= kHugeNegative &&
+          !m.causal) {
+        m.causal = true;
+        return matchMasked(inner, depth + 1);
+      }
+      if (!std::isinf(fill) || fill > 0)
+        return fail("the masked fill is not -inf and the mask is not a "
+                    "provably causal pattern");
+      if (m.mask)
+        return fail("more than one mask");
+      m.mask = cond;
+      m.negateMask = negate;
+      // Look through the exporter's Expand to the scores' shape.
+      if (auto expand = m.mask.getDefiningOp<onnx::ExpandOp>())
+        if (broadcasts(expand.getInput()))
+          m.mask = expand.getInput();
+      if (m.negateMask)
+        if (auto n = m.mask.getDefiningOp<onnx::NotOp>()) {
+          m.mask = n.getX();
+          m.negateMask = false;
+        }
+      return matchMasked(inner, depth + 1);
+    }
+    double scale = 1.0;
+    std::string reason;
+    Value mm = peelScale(s, scale, reason);
+    if (!mm)
+      return fail(reason);
+    auto qk = mm.getDefiningOp<onnx::MatMulOp>();
+    if (!qk)
+      return fail("the scores are not MatMul(Q, K^T), scaled and masked");
+    if (!hasOneDataUse(qk))
+      return fail("Q K^T has other uses");
+    m.qk = qk;
+    m.scale *= scale;
     return true;
   }
 

@@ -452,3 +452,41 @@ func.func @mha_bad_split(%pq: tensor<4x2x16xf32>, %k: tensor<4x8x8xf32>, %v: ten
   %o = onnx.MatMul %sm, %v : (tensor<8x2x4xf32>, tensor<8x4x8xf32>) -> tensor<8x2x8xf32>
   return %o : tensor<8x2x8xf32>
 }
+
+// -----
+
+// HF GPT-2 with a padding mask: a causal Where (finfo.min) and then an
+// additive mask: causal and the additive mask together.
+// CHECK-LABEL: func.func @causal_and_padding
+// CHECK: tessera.attention %arg0, %arg1, %arg2, %arg3 {causal = true, scale = 2.500000e-01 : f32}
+func.func @causal_and_padding(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %pad: tensor<1x1x1x4xf32>) -> tensor<1x2x4x8xf32> {
+  %c = onnx.Constant {value = dense<4.0> : tensor<f32>} : tensor<f32>
+  %min = onnx.Constant {value = dense<-3.40282347E+38> : tensor<f32>} : tensor<f32>
+  %tril = onnx.Constant {value = dense<[[true, false, false, false], [true, true, false, false], [true, true, true, false], [true, true, true, true]]> : tensor<4x4xi1>} : tensor<4x4xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  %d = onnx.Div %s, %c : (tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  %w = onnx.Where %tril, %d, %min : (tensor<4x4xi1>, tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  %a = onnx.Add %w, %pad : (tensor<1x2x4x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x2x4x4xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %a : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// A scale applied after the mask would scale the mask too: not fused.
+// CHECK-LABEL: func.func @scale_after_mask
+// CHECK-NOT: tessera.attention
+func.func @scale_after_mask(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %pad: tensor<1x1x1x4xf32>) -> tensor<1x2x4x8xf32> {
+  %c = onnx.Constant {value = dense<4.0> : tensor<f32>} : tensor<f32>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  %a = onnx.Add %s, %pad : (tensor<1x2x4x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x2x4x4xf32>
+  %d = onnx.Div %a, %c : (tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  // expected-remark @below {{not fused tessera.attention: the scores are not MatMul(Q, K^T), scaled and masked}}
+  %sm = onnx.Softmax %d : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
