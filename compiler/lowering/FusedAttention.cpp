@@ -37,6 +37,10 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
+/// Query tile (vector lanes), key tile, and the most O^T rows kept in
+/// registers across the key loop (beyond that they live in a small buffer).
+constexpr int64_t kTileQ = 8, kTileK = 8, kRegisterRows = 16;
+
 int64_t powerOf2Ceil(int64_t n) {
   int64_t p = 1;
   while (p < n)
@@ -71,8 +75,8 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     const int64_t DP = powerOf2Ceil(Dh);
     if (DP > 256)
       return rewriter.notifyMatchFailure(op, "head size above 256");
-    const int64_t TQ = std::min<int64_t>(8, powerOf2Ceil(Sq));
-    const int64_t TK = std::min<int64_t>(16, powerOf2Ceil(Sk));
+    const int64_t TQ = std::min<int64_t>(kTileQ, powerOf2Ceil(Sq));
+    const int64_t TK = std::min<int64_t>(kTileK, powerOf2Ceil(Sk));
     const bool causal = op.getCausal();
     const bool merge = op.getMergeHeads(), seqFirst = op.getSeqFirst();
 
@@ -162,10 +166,12 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     Value out = rewriter.create<tensor::EmptyOp>(loc, outType.getShape(), f32);
 
     MLIRContext *ctx = rewriter.getContext();
-    AffineExpr e0 = getAffineDimExpr(0, ctx), e1 = getAffineDimExpr(1, ctx),
-               e2 = getAffineDimExpr(2, ctx);
-    auto par = vector::IteratorType::parallel;
-    auto red = vector::IteratorType::reduction;
+    AffineExpr e0 = getAffineDimExpr(0, ctx), e2 = getAffineDimExpr(2, ctx);
+    const bool scratch = DP > kRegisterRows; // O^T rows in a [DP, TQ] buffer
+    const int64_t DC = std::min<int64_t>(DP, 8); // d rows per Q K^T chunk
+    const int64_t DO = std::min<int64_t>(DP, 8); // d rows per P V chunk
+    VectorType rowT = vecType({TQ});
+    Type i64 = rewriter.getI64Type();
 
     auto outer = rewriter.create<scf::ForOp>(
         loc, c0, idx(B * H), c1, ValueRange{out},
@@ -173,93 +179,108 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
           Value bi = b.create<arith::DivUIOp>(loc, bh, idx(H));
           Value hi = b.create<arith::RemUIOp>(loc, bh, idx(H));
           Value mb = maskB == 1 ? c0 : bi, mh = maskH == 1 ? c0 : hi;
+          SmallVector<Value> qInit = {outerArgs[0]};
+          if (scratch) // one per (b, h): iterations run on different threads
+            qInit.push_back(
+                b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{DP, TQ}, f32));
           auto qLoop = b.create<scf::ForOp>(
-              loc, c0, idx(Sq), idx(TQ), ValueRange{outerArgs[0]},
+              loc, c0, idx(Sq), idx(TQ), qInit,
               [&](OpBuilder &b, Location, Value q0, ValueRange qArgs) {
-                bool qFull = Sq % TQ == 0;
-                Value qTile = b.create<vector::TransferReadOp>(
-                    loc, vecType({DP, TQ}), qT, ValueRange{bi, hi, c0, q0}, pad,
-                    ArrayRef<bool>{DP == Dh, qFull});
+                const bool qFull = Sq % TQ == 0, kFull = Sk % TK == 0;
                 Value kEnd = idx(Sk);
+                Value qPos; // query positions of the tile (causal test)
                 if (causal) {
                   Value lim = b.create<arith::AddIOp>(loc, q0, idx(TQ));
                   kEnd = b.create<arith::MinSIOp>(loc, lim, kEnd);
-                }
-                // Query positions of the tile, for the causal test.
-                Value qPos;
-                if (causal) {
-                  auto iT = vecType({TQ}, b.getI64Type());
+                  auto iT = vecType({TQ}, i64);
                   SmallVector<int64_t> iota;
                   for (int64_t i = 0; i < TQ; ++i)
                     iota.push_back(i);
                   Value base = b.create<vector::BroadcastOp>(
-                      loc, iT,
-                      b.create<arith::IndexCastOp>(loc, b.getI64Type(), q0));
+                      loc, iT, b.create<arith::IndexCastOp>(loc, i64, q0));
                   qPos = b.create<arith::AddIOp>(
                       loc, base,
                       b.create<arith::ConstantOp>(
                           loc, iT, DenseIntElementsAttr::get(iT, iota)));
                 }
-                Value o0 = splat(b, vecType({DP, TQ}), 0.0f);
-                Value m0 = splat(b, vecType({TQ}), negInf);
-                Value l0 = splat(b, vecType({TQ}), 0.0f);
+                Value zeroRow = splat(b, rowT, 0.0f);
+                Value ninfRow = splat(b, rowT, negInf);
+                // State: m, l, then O^T (DP rows, or the scratch buffer).
+                SmallVector<Value> init = {ninfRow, zeroRow};
+                if (scratch)
+                  init.push_back(b.create<vector::TransferWriteOp>(
+                                      loc, splat(b, vecType({DP, TQ}), 0.0f),
+                                      qArgs[1], ValueRange{c0, c0},
+                                      ArrayRef<bool>{true, true})
+                                     .getResult());
+                else
+                  init.append(DP, zeroRow);
                 auto kLoop = b.create<scf::ForOp>(
-                    loc, c0, kEnd, idx(TK), ValueRange{o0, m0, l0},
+                    loc, c0, kEnd, idx(TK), init,
                     [&](OpBuilder &b, Location, Value k0, ValueRange acc) {
-                      bool kFull = Sk % TK == 0;
-                      Value kTile = b.create<vector::TransferReadOp>(
-                          loc, vecType({DP, TK}), kT,
-                          ValueRange{bi, hi, c0, k0}, pad,
-                          ArrayRef<bool>{DP == Dh, kFull});
-                      Value vTile = b.create<vector::TransferReadOp>(
-                          loc, vecType({TK, DP}), v, ValueRange{bi, hi, k0, c0},
-                          pad, ArrayRef<bool>{kFull, DP == Dh});
-                      // s^T[j, i] = sum_d K^T[d, j] Q^T[d, i]  (dims j, i, d)
-                      Value sT = b.create<vector::ContractionOp>(
-                          loc, kTile, qTile, splat(b, vecType({TK, TQ}), 0.0f),
-                          ArrayRef<ArrayRef<AffineExpr>>{
-                              {e2, e0}, {e2, e1}, {e0, e1}},
-                          ArrayRef<vector::IteratorType>{par, par, red});
-                      sT = b.create<arith::MulFOp>(
-                          loc, sT,
-                          splat(b, vecType({TK, TQ}),
-                                op.getScale().convertToFloat()));
-                      Value rowOffsets;
-                      if (mask && !rowMask) {
-                        Value mTile = b.create<vector::TransferReadOp>(
+                      // s^T[j, :] = sum_d K^T[d, j] * Q^T[d, :], as FMAs of
+                      // broadcast keys with query rows, DC rows of d at a
+                      // time (loaded where used: few registers live).
+                      SmallVector<Value> rows(TK, zeroRow);
+                      for (int64_t d0 = 0; d0 < Dh; d0 += DC) {
+                        bool dIn = d0 + DC <= Dh;
+                        Value kc = b.create<vector::TransferReadOp>(
+                            loc, vecType({DC, TK}), kT,
+                            ValueRange{bi, hi, idx(d0), k0}, pad,
+                            ArrayRef<bool>{dIn, kFull});
+                        Value qc = b.create<vector::TransferReadOp>(
+                            loc, vecType({DC, TQ}), qT,
+                            ValueRange{bi, hi, idx(d0), q0}, pad,
+                            ArrayRef<bool>{dIn, qFull});
+                        for (int64_t dd = 0; dd < DC && d0 + dd < Dh; ++dd) {
+                          Value qrow = b.create<vector::ExtractOp>(
+                              loc, qc, ArrayRef<int64_t>{dd});
+                          for (int64_t j = 0; j < TK; ++j) {
+                            Value kj = b.create<vector::ExtractOp>(
+                                loc, kc, ArrayRef<int64_t>{dd, j});
+                            rows[j] = b.create<vector::FMAOp>(
+                                loc,
+                                b.create<vector::BroadcastOp>(loc, rowT, kj),
+                                qrow, rows[j]);
+                          }
+                        }
+                      }
+                      Value scaleRow =
+                          splat(b, rowT, op.getScale().convertToFloat());
+                      Value mTile, mRow;
+                      if (mask && !rowMask)
+                        mTile = b.create<vector::TransferReadOp>(
                             loc, vecType({TK, TQ}), mask,
                             ValueRange{mb, mh, k0, q0}, pad,
                             ArrayRef<bool>{kFull, qFull});
-                        sT = b.create<arith::AddFOp>(loc, sT, mTile);
-                      } else if (mask) {
-                        rowOffsets = b.create<vector::TransferReadOp>(
+                      else if (mask)
+                        mRow = b.create<vector::TransferReadOp>(
                             loc, vecType({TK}), mask, ValueRange{mb, mh, k0},
                             pad, ArrayRef<bool>{kFull});
-                      }
-                      Value ninfRow = splat(b, vecType({TQ}), negInf);
-                      SmallVector<Value> rows;
-                      Value mNew = acc[1];
+                      Value mNew = acc[0];
                       for (int64_t j = 0; j < TK; ++j) {
-                        Value r = b.create<vector::ExtractOp>(
-                            loc, sT, ArrayRef<int64_t>{j});
-                        if (rowOffsets) {
-                          Value off = b.create<vector::ExtractOp>(
-                              loc, rowOffsets, ArrayRef<int64_t>{j});
+                        Value r =
+                            b.create<arith::MulFOp>(loc, rows[j], scaleRow);
+                        if (mTile)
                           r = b.create<arith::AddFOp>(
                               loc, r,
-                              b.create<vector::BroadcastOp>(loc, vecType({TQ}),
-                                                            off));
-                        }
+                              b.create<vector::ExtractOp>(
+                                  loc, mTile, ArrayRef<int64_t>{j}));
+                        if (mRow)
+                          r = b.create<arith::AddFOp>(
+                              loc, r,
+                              b.create<vector::BroadcastOp>(
+                                  loc, rowT,
+                                  b.create<vector::ExtractOp>(
+                                      loc, mRow, ArrayRef<int64_t>{j})));
                         Value key = b.create<arith::AddIOp>(loc, k0, idx(j));
                         if (causal) {
                           Value kPos = b.create<vector::BroadcastOp>(
-                              loc, vecType({TQ}, b.getI64Type()),
-                              b.create<arith::IndexCastOp>(loc, b.getI64Type(),
-                                                           key));
-                          Value keepIt = b.create<arith::CmpIOp>(
+                              loc, vecType({TQ}, i64),
+                              b.create<arith::IndexCastOp>(loc, i64, key));
+                          Value keep = b.create<arith::CmpIOp>(
                               loc, arith::CmpIPredicate::sge, qPos, kPos);
-                          r = b.create<arith::SelectOp>(loc, keepIt, r,
-                                                        ninfRow);
+                          r = b.create<arith::SelectOp>(loc, keep, r, ninfRow);
                         }
                         if (!kFull) {
                           Value inside = b.create<arith::CmpIOp>(
@@ -267,39 +288,88 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                           r = b.create<arith::SelectOp>(loc, inside, r,
                                                         ninfRow);
                         }
-                        rows.push_back(r);
+                        rows[j] = r;
                         mNew = b.create<arith::MaximumFOp>(loc, mNew, r);
                       }
-                      // A row that has seen only -inf keeps m = -inf; use 0
+                      // A query that has seen only -inf keeps m = -inf; use 0
                       // there so that exp(-inf - m) is 0, not NaN.
                       Value isNegInf = b.create<arith::CmpFOp>(
                           loc, arith::CmpFPredicate::OEQ, mNew, ninfRow);
-                      Value mSafe = b.create<arith::SelectOp>(
-                          loc, isNegInf, splat(b, vecType({TQ}), 0.0f), mNew);
+                      Value mSafe = b.create<arith::SelectOp>(loc, isNegInf,
+                                                              zeroRow, mNew);
                       Value alpha = b.create<math::ExpOp>(
-                          loc, b.create<arith::SubFOp>(loc, acc[1], mSafe));
-                      Value l = b.create<arith::MulFOp>(loc, acc[2], alpha);
-                      Value pT = splat(b, vecType({TK, TQ}), 0.0f);
+                          loc, b.create<arith::SubFOp>(loc, acc[0], mSafe));
+                      Value l = b.create<arith::MulFOp>(loc, acc[1], alpha);
                       for (int64_t j = 0; j < TK; ++j) {
-                        Value p = b.create<math::ExpOp>(
+                        rows[j] = b.create<math::ExpOp>(
                             loc, b.create<arith::SubFOp>(loc, rows[j], mSafe));
-                        l = b.create<arith::AddFOp>(loc, l, p);
-                        pT = b.create<vector::InsertOp>(loc, p, pT,
-                                                        ArrayRef<int64_t>{j});
+                        l = b.create<arith::AddFOp>(loc, l, rows[j]);
                       }
-                      Value oScaled = b.create<arith::MulFOp>(
-                          loc, acc[0],
-                          b.create<vector::BroadcastOp>(loc, vecType({DP, TQ}),
-                                                        alpha));
-                      // o^T[d, i] += sum_j V[j, d] p^T[j, i]  (dims d, i, j)
-                      Value o = b.create<vector::ContractionOp>(
-                          loc, vTile, pT, oScaled,
-                          ArrayRef<ArrayRef<AffineExpr>>{
-                              {e2, e0}, {e2, e1}, {e0, e1}},
-                          ArrayRef<vector::IteratorType>{par, par, red});
-                      b.create<scf::YieldOp>(loc, ValueRange{o, mNew, l});
+                      // O^T[d, :] = O^T[d, :] * alpha + sum_j V[j, d] p^T[j],
+                      // DO rows of d at a time.
+                      SmallVector<Value> next = {mNew, l};
+                      Value buf = scratch ? acc[2] : Value();
+                      for (int64_t d0 = 0; d0 < Dh; d0 += DO) {
+                        bool dIn = d0 + DO <= Dh;
+                        Value vc = b.create<vector::TransferReadOp>(
+                            loc, vecType({TK, DO}), v,
+                            ValueRange{bi, hi, k0, idx(d0)}, pad,
+                            ArrayRef<bool>{kFull, dIn});
+                        Value oc;
+                        if (scratch)
+                          oc = b.create<vector::TransferReadOp>(
+                              loc, vecType({DO, TQ}), buf,
+                              ValueRange{idx(d0), c0}, pad,
+                              ArrayRef<bool>{true, true});
+                        // DO independent accumulator chains, keys inner.
+                        SmallVector<Value> os;
+                        for (int64_t dd = 0; dd < DO && d0 + dd < Dh; ++dd) {
+                          Value o = scratch
+                                        ? b.create<vector::ExtractOp>(
+                                              loc, oc, ArrayRef<int64_t>{dd})
+                                        : acc[2 + d0 + dd];
+                          os.push_back(b.create<arith::MulFOp>(loc, o, alpha));
+                        }
+                        for (int64_t j = 0; j < TK; ++j)
+                          for (auto [dd, o] : llvm::enumerate(os)) {
+                            Value vjd = b.create<vector::ExtractOp>(
+                                loc, vc, ArrayRef<int64_t>{j, int64_t(dd)});
+                            o = b.create<vector::FMAOp>(
+                                loc,
+                                b.create<vector::BroadcastOp>(loc, rowT, vjd),
+                                rows[j], o);
+                          }
+                        for (auto [dd, o] : llvm::enumerate(os)) {
+                          if (scratch)
+                            oc = b.create<vector::InsertOp>(
+                                loc, o, oc, ArrayRef<int64_t>{int64_t(dd)});
+                          else
+                            next.push_back(o);
+                        }
+                        if (scratch)
+                          buf = b.create<vector::TransferWriteOp>(
+                                     loc, oc, buf, ValueRange{idx(d0), c0},
+                                     ArrayRef<bool>{true, true})
+                                    .getResult();
+                      }
+                      if (scratch)
+                        next.push_back(buf);
+                      else // the padded rows stay zero
+                        next.append(DP - Dh, zeroRow);
+                      b.create<scf::YieldOp>(loc, next);
                     });
-                Value o = kLoop.getResult(0), l = kLoop.getResult(2);
+                Value l = kLoop.getResult(1);
+                Value o;
+                if (scratch) {
+                  o = b.create<vector::TransferReadOp>(
+                      loc, vecType({DP, TQ}), kLoop.getResult(2),
+                      ValueRange{c0, c0}, pad, ArrayRef<bool>{true, true});
+                } else {
+                  o = splat(b, vecType({DP, TQ}), 0.0f);
+                  for (int64_t d = 0; d < DP; ++d)
+                    o = b.create<vector::InsertOp>(loc, kLoop.getResult(2 + d),
+                                                   o, ArrayRef<int64_t>{d});
+                }
                 Value lB =
                     b.create<vector::BroadcastOp>(loc, vecType({DP, TQ}), l);
                 // Fully masked rows: 0 / 0 = NaN, like the unfused graph,
@@ -314,7 +384,6 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                 Value tile = b.create<vector::TransposeOp>(
                     loc, res, ArrayRef<int64_t>{1, 0});
                 // Write the [TQ, DP] tile (only Dh columns of it).
-                Value dest = qArgs[0];
                 SmallVector<Value> indices;
                 AffineMap map;
                 if (!merge) {
@@ -335,12 +404,14 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                   wmask = b.create<vector::CreateMaskOp>(
                       loc, vecType({TQ, DP}, b.getI1Type()),
                       ValueRange{idx(TQ), idx(Dh)});
-                Value written =
+                SmallVector<Value> results = {
                     b.create<vector::TransferWriteOp>(
-                         loc, tile, dest, indices, AffineMapAttr::get(map),
+                         loc, tile, qArgs[0], indices, AffineMapAttr::get(map),
                          wmask, b.getBoolArrayAttr({qFull, DP == Dh}))
-                        .getResult();
-                b.create<scf::YieldOp>(loc, written);
+                        .getResult()};
+                if (scratch)
+                  results.push_back(kLoop.getResult(2));
+                b.create<scf::YieldOp>(loc, results);
               });
           b.create<scf::YieldOp>(loc, qLoop.getResult(0));
         });

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Writes a small ONNX model with three attention blocks and random inputs
-(`make DIR`), or checks Tessera's outputs against a float64 NumPy reference
-(`check DIR OUT_DIR`). Shapes are chosen so that every tile of the kernel is
-partial (20 queries and keys against 8 x 16 tiles, head size 12 padded to 16).
+(`make DIR DH`), or checks Tessera's outputs against a float64 NumPy
+reference (`check DIR OUT_DIR DH`). Shapes are chosen so that every tile of
+the kernel is partial (20 queries and keys against 8 x 8 tiles); DH = 12 is
+padded to 16 (O^T in registers), DH = 40 to 64 (O^T in a buffer).
 
 Y1: masked_fill(~keep, -inf) after Mul by 0.5; batch element 1 has no key
     kept, so its rows are NaN (softmax of all -inf), as in ONNX Runtime.
@@ -17,7 +18,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-B, H, S, DH = 2, 3, 20, 12
+B, H, S = 2, 3, 20
+DH = 12  # set from the command line
 
 
 def make(d):
@@ -120,6 +122,7 @@ def check(d, out):
 
 
 if __name__ == "__main__":
+    DH = int(sys.argv[-1])
     if sys.argv[1] == "make":
         make(sys.argv[2])
     else:
