@@ -270,7 +270,7 @@ bool isCausalFloat(Value v, int depth = 0) {
   Operation *def = v.getDefiningOp();
   if (!def)
     return false;
-  if (auto mul = dyn_cast<onnx::MulOp>(def)) {
+  if (isa<onnx::MulOp>(def)) {
     for (int i = 0; i < 2; ++i) {
       auto c = scalarConstant(def->getOperand(1 - i));
       if (c && *c >= 1.0 && def->getOperand(i).getType() == v.getType())
@@ -300,10 +300,10 @@ bool isCausalFloat(Value v, int depth = 0) {
   return false;
 }
 
-/// Peels Div/Mul by one-element constants off `v`, multiplying `scale`.
-/// Fails (with a reason) on a Div/Mul whose factor is not such a constant
-/// only if `strict`; otherwise stops there.
-Value peelScale(Value v, double &scale, std::string &why) {
+/// Peels Div/Mul by one-element constants off `v`, multiplying `scale`. On a
+/// Div/Mul that is not such a scaling, fails with a reason if `strict` (the
+/// scores), else stops there (Q or K may well be a product of tensors).
+Value peelScale(Value v, double &scale, std::string &why, bool strict) {
   for (int guard = 0; guard < 4; ++guard) {
     Operation *def = v.getDefiningOp();
     if (!def || !isa<onnx::MulOp, onnx::DivOp>(def) || !hasOneDataUse(def))
@@ -312,16 +312,17 @@ Value peelScale(Value v, double &scale, std::string &why) {
     if (isa<onnx::MulOp>(def) && !scalarConstant(b) && scalarConstant(a))
       std::swap(a, b);
     std::optional<double> c = scalarConstant(b);
-    if (!c) {
-      why = "a scale factor is not a one-element constant";
-      return nullptr;
-    }
-    if (a.getType() != def->getResult(0).getType()) {
-      why = "the scale factor broadcasts the scores";
-      return nullptr;
-    }
-    if (*c == 0.0 || !std::isfinite(*c)) {
-      why = "the scale factor is zero or not finite";
+    const char *problem = nullptr;
+    if (!c)
+      problem = "a scale factor is not a one-element constant";
+    else if (a.getType() != def->getResult(0).getType())
+      problem = "the scale factor broadcasts the scores";
+    else if (*c == 0.0 || !std::isfinite(*c))
+      problem = "the scale factor is zero or not finite";
+    if (problem) {
+      if (!strict)
+        return v;
+      why = problem;
       return nullptr;
     }
     scale = isa<onnx::DivOp>(def) ? scale / *c : scale * *c;
@@ -493,7 +494,7 @@ private:
     }
     double scale = 1.0;
     std::string reason;
-    Value mm = peelScale(s, scale, reason);
+    Value mm = peelScale(s, scale, reason, /*strict=*/true);
     if (!mm)
       return fail(reason);
     auto qk = mm.getDefiningOp<onnx::MatMulOp>();
@@ -565,10 +566,10 @@ private:
   /// Q and K^T of the rank-4 or rank-3 scores MatMul.
   bool matchQK() {
     std::string reason;
-    Value qv = peelScale(m.qk.getA(), m.scale, reason);
+    Value qv = peelScale(m.qk.getA(), m.scale, reason, /*strict=*/false);
     if (!qv)
       return fail("Q: " + reason);
-    Value kt = peelScale(m.qk.getB(), m.scale, reason);
+    Value kt = peelScale(m.qk.getB(), m.scale, reason, /*strict=*/false);
     if (!kt)
       return fail("K: " + reason);
     auto tr = kt.getDefiningOp<onnx::TransposeOp>();
@@ -579,7 +580,7 @@ private:
         // K = Transpose(0,2,1,3) of the same tensor (the head split).
         m.k.split = tr.getData();
       } else if (isPerm(tr, {0, 1, 3, 2})) {
-        Value k = peelScale(tr.getData(), m.scale, reason);
+        Value k = peelScale(tr.getData(), m.scale, reason, /*strict=*/false);
         if (!k)
           return fail("K: " + reason);
         m.k = headsOf(k);

@@ -490,3 +490,19 @@ func.func @scale_after_mask(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v
   %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
+
+// -----
+
+// Q is a product of two tensors (not a scaling): it is Q as it is.
+// CHECK-LABEL: func.func @q_product
+// CHECK: %[[Q:.*]] = onnx.Mul %arg0, %arg3
+// CHECK: tessera.attention %[[Q]], %arg1, %arg2 {scale = 1.000000e+00 : f32}
+func.func @q_product(%x: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %g: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %q = onnx.Mul %x, %g : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %s : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
