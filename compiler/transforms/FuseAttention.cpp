@@ -474,7 +474,11 @@ private:
         m.causal = true;
         return matchMasked(inner, depth + 1);
       }
-      if (!std::isinf(fill) || fill > 0)
+      // A finite fill is the op's -inf where no row is fully masked: a
+      // lower-triangular pattern (here of unproven extent) keeps key 0 in
+      // every row, however it broadcasts.
+      bool keepsKey0 = t == Tri::Lower && fill <= kHugeNegative;
+      if ((!std::isinf(fill) || fill > 0) && !keepsKey0)
         return fail("the masked fill is not -inf and the mask is not a "
                     "provably causal pattern");
       if (m.mask)
@@ -519,7 +523,9 @@ private:
     return !ShapedType::isDynamicShape(a) && a == b;
   }
 
-  /// `mask` broadcasts to the scores without enlarging them.
+  /// `mask` broadcasts to the scores without enlarging them, as far as the
+  /// types tell (a dynamic dimension must be 1 or the scores' at run time;
+  /// once shapes are pinned the op's verifier checks it again).
   bool broadcasts(Value mask) {
     auto mt = rankedType(mask);
     auto st = rankedType(m.softmax.getInput());
@@ -528,9 +534,9 @@ private:
     int64_t off = st.getRank() - mt.getRank();
     for (int64_t i = 0; i < mt.getRank(); ++i) {
       int64_t d = mt.getDimSize(i), f = st.getDimSize(off + i);
+      if (ShapedType::isDynamic(d) || ShapedType::isDynamic(f))
+        continue;
       if (d != 1 && d != f)
-        return false;
-      if (ShapedType::isDynamic(d) && !ShapedType::isDynamic(f))
         return false;
     }
     return true;

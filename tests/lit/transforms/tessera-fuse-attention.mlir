@@ -506,3 +506,26 @@ func.func @q_product(%x: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tenso
   %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return %o : tensor<1x2x4x8xf32>
 }
+
+// -----
+
+// GPT-2 with dynamic shapes: the slice of the tril buffer has unknown
+// extent, so it is not provably the causal mask; as a keep mask its finite
+// fill (finfo.min) is exact because every row keeps key 0.
+// CHECK-LABEL: func.func @gpt2_dynamic
+// CHECK: %[[M:.*]] = onnx.Slice
+// CHECK: tessera.attention %arg0, %arg1, %arg2, %[[M]] {scale = 1.000000e+00 : f32} : (tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x1x?x?xi1>)
+func.func @gpt2_dynamic(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x8xf32>, %end: tensor<2xi64>) -> tensor<1x2x?x8xf32> {
+  %min = onnx.Constant {value = dense<-3.40282347E+38> : tensor<f32>} : tensor<f32>
+  %tril = onnx.Constant {value = dense<[[[[true, false, false, false], [true, true, false, false], [true, true, true, false], [true, true, true, true]]]]> : tensor<1x1x4x4xi1>} : tensor<1x1x4x4xi1>
+  %z = onnx.Constant {value = dense<0> : tensor<2xi64>} : tensor<2xi64>
+  %ax = onnx.Constant {value = dense<[2, 3]> : tensor<2xi64>} : tensor<2xi64>
+  %m = onnx.Slice %tril, %z, %end, %ax {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<1x1x4x4xi1>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<1x1x?x?xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x?x8xf32>) -> tensor<1x2x8x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x?x8xf32>, tensor<1x2x8x?xf32>) -> tensor<1x2x?x?xf32>
+  %w = onnx.Where %m, %s, %min : (tensor<1x1x?x?xi1>, tensor<1x2x?x?xf32>, tensor<f32>) -> tensor<1x2x?x?xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x?x?xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  return %o : tensor<1x2x?x8xf32>
+}
