@@ -89,8 +89,6 @@ def parse_args(argv):
                         "(default: read from the model, else 100)")
     p.add_argument("--threads", type=int, default=1, help="threads for both runtimes (default: 1)")
     p.add_argument("--seed", type=int, default=0, help="input seed (default: 0)")
-    p.add_argument("--compile-flag", action="append", default=[], metavar="FLAG",
-                   help="extra tessera-compile flag, e.g. --compile-flag=--fuse=false (repeatable)")
     p.add_argument("--ort-script", default=DEFAULT_ORT_SCRIPT,
                    help="ONNX Runtime runner (default: %(default)s)")
     p.add_argument("--node", default="node", help="Node.js binary (default: node)")
@@ -229,7 +227,7 @@ def run_ort(args, model_path, files, out_dir):
 
 def run_tessera(args, model, model_path, files, arrays, work):
     lib = os.path.join(work, "model.so")
-    cmd = [args.compiler, model_path, "-o", lib] + args.compile_flag
+    cmd = [args.compiler, model_path, "-o", lib]
     for value in model_inputs(model):
         if is_dynamic(value):
             cmd += ["--shape", "%s=%s" % (value.name, "x".join(str(d) for d in arrays[value.name].shape))]
