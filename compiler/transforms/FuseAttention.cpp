@@ -336,6 +336,8 @@ struct Heads {
   Value value;   // usable as is, if set
   Value split;   // batch-first [B,S,H,Dh]: needs Transpose
   Value seqProj; // seq-first [S,B,E] projection: needs both
+  Value flat;    // a [B*H, S, Dh] value: Unsqueeze to [B*H, 1, S, Dh]
+  Value flatKT;  // R with K = Transpose(1,0,2)(R), then as `flat`
 };
 
 struct Match {
@@ -346,8 +348,10 @@ struct Match {
   Value mask;              // float additive or i1 keep, as it is in the graph
   bool negateMask = false; // mask is i1 "masked" (use its Not)
   bool splitMaskHeads = false; // [B*H, ., .] mask: Reshape to [B, H, ., .]
+  bool unsqueezeMask = false;  // flat heads: rank-3 mask gets axis 1
   bool causal = false;
   bool seqFirst = false; // rank-3 nn.MultiheadAttention heads
+  bool flat = false;     // rank-3 heads kept as [B*H, 1, S, Dh]
   int64_t batch = 0, heads = 0, headDim = 0;
   Operation *root = nullptr; // the op whose result the fused op replaces
   bool merge = false;
@@ -558,6 +562,10 @@ private:
       m.mask = nullptr;
       return true;
     }
+    if (m.flat && mt.getRank() == 3) {
+      m.unsqueezeMask = true; // [B*H|1, ., .] -> [B*H|1, 1, ., .]
+      return true;
+    }
     if (m.seqFirst && mt.getRank() == 3 && mt.getDimSize(0) != 1) {
       // [B*H, Sq|1, Sk|1] (a merged key padding mask): row b*H+h is
       // [b, h] of a [B, H, ., .] Reshape.
@@ -598,15 +606,37 @@ private:
         return fail("Q or K is not [B, H, S, Dh]");
       return true;
     }
-    // Rank 3: Transpose(1,0,2)(Reshape([S,B,E] -> [S,B*H,Dh])) for Q and
-    // Transpose(1,2,0) of the same kind of Reshape for K^T.
-    if (!isPerm(tr, {1, 2, 0}))
-      return fail("rank-3 K^T is not Transpose(1,2,0)");
+    // Rank 3: Transpose(1,0,2)(Reshape([S,B,E] -> [S,B*H,Dh])) for Q and V,
+    // Transpose(1,2,0) of the same kind of Reshape for K^T: canonical head
+    // splits when the shapes prove it. Otherwise (dynamic shapes) attention
+    // is still exact on the [B*H, S, Dh] tensors as [B*H, 1, S, Dh] (one
+    // "head" per batch * head), with no projection to fold.
+    bool kt120 = isPerm(tr, {1, 2, 0});
+    if (!kt120 && !isPerm(tr, {0, 2, 1}))
+      return fail("rank-3 K^T is not a transpose of a [B*H, S, Dh] K");
     auto qtr = qv.getDefiningOp<onnx::TransposeOp>();
-    if (!qtr || !isPerm(qtr, {1, 0, 2}))
-      return fail("rank-3 Q is not Transpose(1,0,2) of a seq-first split");
-    if (!seqFirstSplit(qtr.getData(), m.q) || !seqFirstSplit(tr.getData(), m.k))
-      return false;
+    auto vtr = m.pv.getB().getDefiningOp<onnx::TransposeOp>();
+    if (kt120 && qtr && isPerm(qtr, {1, 0, 2}) && vtr &&
+        isPerm(vtr, {1, 0, 2}) && seqFirstSplit(qtr.getData(), m.q) &&
+        seqFirstSplit(tr.getData(), m.k) && seqFirstSplit(vtr.getData(), m.v))
+      return true;
+    why.clear();
+    m.q = Heads();
+    m.k = Heads();
+    m.v = Heads();
+    m.batch = m.heads = m.headDim = 0;
+    m.flat = true;
+    m.q.flat = qv;
+    if (kt120)
+      m.k.flatKT = tr.getData();
+    else
+      m.k.flat = tr.getData();
+    m.v.flat = m.pv.getB();
+    for (Value x : {qv, Value(tr.getData()), Value(m.pv.getB())}) {
+      auto t = rankedType(x);
+      if (!t || t.getRank() != 3)
+        return fail("rank-3 Q, K or V is unranked");
+    }
     return true;
   }
 
@@ -618,10 +648,7 @@ private:
         return fail("V is not [B, H, S, Dh]");
       return checkShapes();
     }
-    auto tr = v.getDefiningOp<onnx::TransposeOp>();
-    if (!tr || !isPerm(tr, {1, 0, 2}))
-      return fail("rank-3 V is not Transpose(1,0,2) of a seq-first split");
-    return seqFirstSplit(tr.getData(), m.v) && checkShapes();
+    return checkShapes(); // rank 3: V was matched with Q and K
   }
 
   /// The [B, H, S, Dh] type `h` stands for.
@@ -633,6 +660,14 @@ private:
       return RankedTensorType::get({in.getDimSize(0), in.getDimSize(2),
                                     in.getDimSize(1), in.getDimSize(3)},
                                    in.getElementType());
+    }
+    if (h.flat || h.flatKT) {
+      auto t = cast<RankedTensorType>((h.flat ? h.flat : h.flatKT).getType());
+      int64_t a = t.getDimSize(0), b = t.getDimSize(1);
+      if (h.flatKT)
+        std::swap(a, b);
+      return RankedTensorType::get({a, 1, b, t.getDimSize(2)},
+                                   t.getElementType());
     }
     auto p = cast<RankedTensorType>(h.seqProj.getType());
     return RankedTensorType::get(
@@ -709,9 +744,11 @@ private:
       return;
     auto pt = rankedType(m.pv.getResult());
     auto rt = rankedType(r.getResult());
-    if (!pt || !rt || !pt.hasStaticShape() || !rt.hasStaticShape())
+    if (!pt || !rt)
       return;
     if (!m.seqFirst) {
+      if (!pt.hasStaticShape() || !rt.hasStaticShape())
+        return;
       if (!isPerm(tr, {0, 2, 1, 3}))
         return;
       SmallVector<int64_t> want = {pt.getDimSize(0), pt.getDimSize(2),
@@ -738,6 +775,16 @@ public:
                                       DenseIntElementsAttr::get(type, values));
   }
 
+  /// [a, b, ...] -> [a, 1, b, ...].
+  Value unsqueeze1(Value x, Location loc) {
+    auto t = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> shape(t.getShape());
+    shape.insert(shape.begin() + 1, 1);
+    return b.create<onnx::UnsqueezeOp>(
+        loc, RankedTensorType::get(shape, t.getElementType()), x,
+        constI64(loc, {1}));
+  }
+
   Value build(Heads &h, Location loc) {
     if (h.value)
       return h.value;
@@ -748,6 +795,18 @@ public:
                                      in.getElementType());
       return b.create<onnx::TransposeOp>(loc, t, h.split,
                                          b.getI64ArrayAttr({0, 2, 1, 3}));
+    }
+    if (h.flat || h.flatKT) {
+      Value x = h.flat;
+      if (h.flatKT) {
+        auto t = cast<RankedTensorType>(h.flatKT.getType());
+        auto tt = RankedTensorType::get(
+            {t.getDimSize(1), t.getDimSize(0), t.getDimSize(2)},
+            t.getElementType());
+        x = b.create<onnx::TransposeOp>(loc, tt, h.flatKT,
+                                        b.getI64ArrayAttr({1, 0, 2}));
+      }
+      return unsqueeze1(x, loc);
     }
     auto p = cast<RankedTensorType>(h.seqProj.getType());
     int64_t s = p.getDimSize(0), bs = p.getDimSize(1);
@@ -768,6 +827,8 @@ public:
     Value mask = m.mask;
     if (mask && m.negateMask)
       mask = b.create<onnx::NotOp>(loc, mask.getType(), mask);
+    if (mask && m.unsqueezeMask)
+      mask = unsqueeze1(mask, loc);
     if (mask && m.splitMaskHeads) {
       auto mt = cast<RankedTensorType>(mask.getType());
       SmallVector<int64_t> shape = {m.batch, m.heads, mt.getDimSize(1),
@@ -799,6 +860,9 @@ public:
       if (r) {
         result =
             b.create<onnx::ReshapeOp>(loc, r.getType(), result, r.getShape());
+      } else if (m.flat) {
+        result = b.create<onnx::SqueezeOp>(loc, m.pv.getType(), result,
+                                           constI64(loc, {1}));
       } else {
         auto pt = cast<RankedTensorType>(m.pv.getType());
         result = b.create<onnx::ReshapeOp>(

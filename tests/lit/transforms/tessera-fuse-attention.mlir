@@ -437,17 +437,25 @@ func.func @mha_padding(%pq: tensor<3x2x16xf32>, %pk: tensor<5x2x16xf32>, %pv: te
 
 // -----
 
-// Rank-3 heads whose Reshape does not split [S, B, E] into [S, B*H, Dh]
-// (here it mixes the sequence into the batch) are not attention heads.
+// Rank-3 heads whose Reshape is not a [S, B, E] -> [S, B*H, Dh] head split
+// (here it mixes the sequence into the batch): still exact attention per
+// [B*H] slice, fused on [B*H, 1, S, Dh] views (no projection to fold), the
+// result squeezed back.
 // CHECK-LABEL: func.func @mha_bad_split
-// CHECK-NOT: tessera.attention
+// CHECK: %[[Q:.*]] = onnx.Unsqueeze %{{.*}}, %{{.*}} : (tensor<8x2x8xf32>, tensor<1xi64>) -> tensor<8x1x2x8xf32>
+// CHECK: %[[KT:.*]] = onnx.Transpose %arg1 {perm = [1, 0, 2]} : (tensor<4x8x8xf32>) -> tensor<8x4x8xf32>
+// CHECK: %[[K:.*]] = onnx.Unsqueeze %[[KT]]
+// CHECK: %[[V:.*]] = onnx.Unsqueeze %arg2
+// CHECK: %[[A:.*]] = tessera.attention %[[Q]], %[[K]], %[[V]] {scale = 1.000000e+00 : f32} : (tensor<8x1x2x8xf32>, tensor<8x1x4x8xf32>, tensor<8x1x4x8xf32>) -> tensor<8x1x2x8xf32>
+// CHECK: %[[R:.*]] = onnx.Squeeze %[[A]], %{{.*}} : (tensor<8x1x2x8xf32>, tensor<1xi64>) -> tensor<8x2x8xf32>
+// CHECK: return %[[R]]
 func.func @mha_bad_split(%pq: tensor<4x2x16xf32>, %k: tensor<4x8x8xf32>, %v: tensor<8x4x8xf32>) -> tensor<8x2x8xf32> {
   %sq = onnx.Constant {value = dense<[2, 8, 8]> : tensor<3xi64>} : tensor<3xi64>
   %rq = onnx.Reshape %pq, %sq : (tensor<4x2x16xf32>, tensor<3xi64>) -> tensor<2x8x8xf32>
   %q = onnx.Transpose %rq {perm = [1, 0, 2]} : (tensor<2x8x8xf32>) -> tensor<8x2x8xf32>
   %kt = onnx.Transpose %k {perm = [1, 2, 0]} : (tensor<4x8x8xf32>) -> tensor<8x8x4xf32>
   %s = onnx.MatMul %q, %kt : (tensor<8x2x8xf32>, tensor<8x8x4xf32>) -> tensor<8x2x4xf32>
-  // expected-remark @below {{not fused tessera.attention: rank-3 heads: the Reshape is not [S, B, E] -> [S, B*H, Dh]}}
+  // expected-remark @below {{fused tessera.attention}}
   %sm = onnx.Softmax %s : (tensor<8x2x4xf32>) -> tensor<8x2x4xf32>
   %o = onnx.MatMul %sm, %v : (tensor<8x2x4xf32>, tensor<8x4x8xf32>) -> tensor<8x2x8xf32>
   return %o : tensor<8x2x8xf32>
@@ -528,4 +536,31 @@ func.func @gpt2_dynamic(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %v: te
   %sm = onnx.Softmax %w : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
   %o = onnx.MatMul %sm, %v : (tensor<1x2x?x?xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
   return %o : tensor<1x2x?x8xf32>
+}
+
+// -----
+
+// nn.MultiheadAttention with dynamic shapes: heads are not provably split
+// from [S, B, E] projections, so the fused op works on [B*H, 1, S, Dh]
+// views; the rank-3 mask gets the same unit axis; the seq-first merge is
+// kept (any Reshape of [Sq, B*H, Dh] is that of the [Sq, B*H, 1*Dh] result).
+// CHECK-LABEL: func.func @mha_dynamic
+// CHECK: %[[M:.*]] = onnx.Unsqueeze %arg3, %{{.*}} : (tensor<1x?x?xf32>, tensor<1xi64>) -> tensor<1x1x?x?xf32>
+// CHECK: %[[A:.*]] = tessera.attention %{{.*}}, %{{.*}}, %{{.*}}, %[[M]] {merge_heads = true, scale = 0.353553{{[0-9]*}} : f32, seq_first = true} : (tensor<?x1x?x?xf32>, tensor<?x1x?x?xf32>, tensor<?x1x?x?xf32>, tensor<1x1x?x?xf32>) -> tensor<?x?x?xf32>
+// CHECK: %[[R:.*]] = onnx.Reshape %[[A]], %arg4 : (tensor<?x?x?xf32>, tensor<2xi64>) -> tensor<?x64xf32>
+// CHECK: return %[[R]]
+func.func @mha_dynamic(%rq: tensor<?x?x?xf32>, %rk: tensor<?x?x?xf32>, %rv: tensor<?x?x?xf32>, %m: tensor<1x?x?xf32>, %shape: tensor<2xi64>) -> tensor<?x64xf32> {
+  %c = onnx.Constant {value = dense<2.82842708> : tensor<f32>} : tensor<f32>
+  %q = onnx.Transpose %rq {perm = [1, 0, 2]} : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  %v = onnx.Transpose %rv {perm = [1, 0, 2]} : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  %qs = onnx.Div %q, %c : (tensor<?x?x?xf32>, tensor<f32>) -> tensor<?x?x?xf32>
+  %kt = onnx.Transpose %rk {perm = [1, 2, 0]} : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  %s = onnx.MatMul %qs, %kt : (tensor<?x?x?xf32>, tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  %a = onnx.Add %s, %m : (tensor<?x?x?xf32>, tensor<1x?x?xf32>) -> tensor<?x?x?xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %a : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<?x?x?xf32>, tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  %t = onnx.Transpose %o {perm = [1, 0, 2]} : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  %r = onnx.Reshape %t, %shape : (tensor<?x?x?xf32>, tensor<2xi64>) -> tensor<?x64xf32>
+  return %r : tensor<?x64xf32>
 }
