@@ -9,6 +9,7 @@ Y1: masked_fill(~keep, -inf) after Mul by 0.5; batch element 1 has no key
     kept, so its rows are NaN (softmax of all -inf), as in ONNX Runtime.
 Y2: causal Trilu mask filled with finfo(float32).min, Div by 0.5.
 Y3: a float additive mask that differs per query, Q pre-scaled by 0.25.
+Y4: rank-3 [B*H, S, DH] heads (bmm style, K^T as Transpose(0,2,1)), Mul 0.5.
 """
 
 import os
@@ -28,6 +29,7 @@ def make(d):
     inputs.append(helper.make_tensor_value_info("keep", TensorProto.BOOL, [B, 1, 1, S]))
     inputs.append(helper.make_tensor_value_info("M", f, [B, 1, S, S]))
     outputs = [helper.make_tensor_value_info(n, f, [B, S, H * DH]) for n in ("Y1", "Y2", "Y3")]
+    outputs.append(helper.make_tensor_value_info("Y4", f, [B * H, S, DH]))
     inits = [
         numpy_helper.from_array(np.array(0.5, np.float32), "half"),
         numpy_helper.from_array(np.array(0.25, np.float32), "quarter"),
@@ -35,6 +37,7 @@ def make(d):
         numpy_helper.from_array(np.array(np.finfo(np.float32).min, np.float32), "fmin"),
         numpy_helper.from_array(np.array([B, S, H * DH], np.int64), "shape"),
         numpy_helper.from_array(np.ones((S, S), np.bool_), "ones"),
+        numpy_helper.from_array(np.array([B * H, S, DH], np.int64), "shape3"),
     ]
     n = helper.make_node
     nodes = []
@@ -72,6 +75,16 @@ def make(d):
         n("Softmax", ["w3"], ["p3"], axis=-1),
     ]
     tail("p3", 3)
+    nodes += [
+        n("Reshape", ["Q", "shape3"], ["q4"]),
+        n("Reshape", ["K", "shape3"], ["k4"]),
+        n("Reshape", ["V", "shape3"], ["v4"]),
+        n("Transpose", ["k4"], ["kt4"], perm=[0, 2, 1]),
+        n("MatMul", ["q4", "kt4"], ["s4"]),
+        n("Mul", ["s4", "half"], ["sd4"]),
+        n("Softmax", ["sd4"], ["p4"], axis=-1),
+        n("MatMul", ["p4", "v4"], ["Y4"]),
+    ]
     graph = helper.make_graph(nodes, "attention", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -104,7 +117,8 @@ def reference(d):
     tril = np.tril(np.ones((S, S), bool))
     y2 = attn(np.where(tril, s / 0.5, np.finfo(np.float32).min))
     y3 = attn((q * 0.25) @ k.transpose(0, 1, 3, 2) + m)
-    return {"Y1": y1, "Y2": y2, "Y3": y3}
+    y4 = attn(s * 0.5).reshape(B, S, H, DH).transpose(0, 2, 1, 3).reshape(B * H, S, DH)
+    return {"Y1": y1, "Y2": y2, "Y3": y3, "Y4": y4}
 
 
 def check(d, out):
