@@ -1,11 +1,27 @@
-//===- FuseAttention.cpp - see Passes.td ---------------------------------------------===//
+//===- FuseAttention.cpp - fuse scaled-softmax attention
+//-------------------===//
 //
-// Part of Tessera. Not implemented yet: the pass leaves the IR unchanged.
+// Part of Tessera. Anchored on onnx.Softmax: matches
+//   MatMul(Q * a, K^T * b) [* or / c] [+ mask | Where(mask, ., fill)]
+//   -> Softmax(last axis) -> MatMul(., V) [-> Transpose -> Reshape]
+// in the forms torch exports (batch-first [B, H, S, Dh] heads, and
+// nn.MultiheadAttention's seq-first [B*H, S, Dh] rank-3 heads) and rewrites it
+// into tessera.attention. Q, K and V are left as the canonical head splits of
+// their projections (see tessera-fuse-qkv): Transpose(0,2,1,3)(Reshape(proj,
+// [B,S,H,Dh])) or Transpose(1,2,0,3)(Reshape(proj, [S,B,H,Dh])).
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/Passes.h"
+#include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+#include <optional>
 
 namespace tessera {
 #define GEN_PASS_DEF_FUSEATTENTION
@@ -17,9 +33,891 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
+constexpr StringLiteral kKind = "tessera.attention";
+
+/// Below this, a fill value is treated like -inf on a causal mask: every
+/// causal row keeps its diagonal, so exp(fill - rowmax) underflows to 0.
+constexpr double kHugeNegative = -1e30;
+
+bool isPerm(onnx::TransposeOp op, ArrayRef<int64_t> perm) {
+  ArrayAttr attr = op.getPerm();
+  if (attr.size() != perm.size())
+    return false;
+  for (auto [a, p] : llvm::zip(attr, perm))
+    if (cast<IntegerAttr>(a).getInt() != p)
+      return false;
+  return true;
+}
+
+/// One use besides onnx.Shape ops (dynamic-shape exports take the shape of
+/// the scores; those Shapes die with the fused chain).
+bool hasOneDataUse(Operation *op) {
+  int uses = 0;
+  for (Operation *user : op->getUsers())
+    if (!isa<onnx::ShapeOfOp>(user))
+      ++uses;
+  return uses == 1;
+}
+
+RankedTensorType rankedType(Value v) {
+  return dyn_cast<RankedTensorType>(v.getType());
+}
+
+/// A one-element floating-point constant.
+std::optional<double> scalarConstant(Value v) {
+  auto cst = v.getDefiningOp<onnx::ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValue());
+  if (!dense || dense.getNumElements() != 1)
+    return std::nullopt;
+  return (*dense.getValues<APFloat>().begin()).convertToDouble();
+}
+
+/// A splat floating-point constant of any shape.
+std::optional<double> splatConstant(Value v) {
+  auto cst = v.getDefiningOp<onnx::ConstantOp>();
+  auto dense = cst ? dyn_cast<DenseFPElementsAttr>(cst.getValue()) : nullptr;
+  if (!dense || !dense.isSplat())
+    return std::nullopt;
+  return dense.getSplatValue<APFloat>().convertToDouble();
+}
+
+/// A constant whose elements are all `true` (i1) or all nonzero, as a
+/// Constant splat or a ConstantOfShape.
+bool isAllTrue(Value v) {
+  if (auto cast = v.getDefiningOp<onnx::CastOp>())
+    return isAllTrue(cast.getInput());
+  ElementsAttr attr;
+  if (auto cst = v.getDefiningOp<onnx::ConstantOp>())
+    attr = cst.getValue();
+  else if (auto cos = v.getDefiningOp<onnx::ConstantOfShapeOp>()) {
+    if (!cos.getValueAttr())
+      return false; // the default is 0.0
+    attr = *cos.getValue();
+  }
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+  if (!dense)
+    return false;
+  if (auto ints = dyn_cast<DenseIntElementsAttr>(dense))
+    return llvm::all_of(ints.getValues<APInt>(),
+                        [](const APInt &x) { return !x.isZero(); });
+  if (auto fps = dyn_cast<DenseFPElementsAttr>(dense))
+    return llvm::all_of(fps.getValues<APFloat>(),
+                        [](const APFloat &x) { return !x.isZero(); });
+  return false;
+}
+
+/// Shape of the triangular pattern a boolean or float mask has over its last
+/// two axes (all leading axes must be 1).
+enum class Tri { Unknown, Lower, StrictUpper };
+
+Tri flip(Tri t) {
+  return t == Tri::Lower         ? Tri::StrictUpper
+         : t == Tri::StrictUpper ? Tri::Lower
+                                 : Tri::Unknown;
+}
+
+/// Only leading unit dimensions differ between `from` and `to`.
+bool onlyLeadingUnitDims(Value from, Value to) {
+  auto a = rankedType(from), b = rankedType(to);
+  if (!a || !b || a.getRank() < 2 || b.getRank() < 2)
+    return false;
+  auto trailing = [](RankedTensorType t) {
+    for (int64_t i = 0; i < t.getRank() - 2; ++i)
+      if (t.getDimSize(i) != 1)
+        return false;
+    return true;
+  };
+  return trailing(a) && trailing(b) &&
+         a.getShape().take_back(2) == b.getShape().take_back(2) &&
+         !ShapedType::isDynamicShape(a.getShape().take_back(2));
+}
+
+/// Which of the last two axes of a 2-D comparison `v` indexes: Range(0, n, 1)
+/// as is or unsqueezed to [1, n] varies along the columns (-1), unsqueezed to
+/// [n, 1] along the rows (-2); 0 if neither.
+int indexAxis(Value v) {
+  if (auto cast = v.getDefiningOp<onnx::CastOp>())
+    return indexAxis(cast.getInput());
+  auto isRange = [](Value r) {
+    auto range = r.getDefiningOp<onnx::RangeOp>();
+    SmallVector<int64_t> start, delta;
+    return range && onnx::getConstantInts(range.getStart(), start) &&
+           onnx::getConstantInts(range.getDelta(), delta) &&
+           start.size() == 1 && delta.size() == 1 && start[0] == 0 &&
+           delta[0] == 1;
+  };
+  if (isRange(v))
+    return -1;
+  auto unsq = v.getDefiningOp<onnx::UnsqueezeOp>();
+  SmallVector<int64_t> axes;
+  if (!unsq || !isRange(unsq.getData()) ||
+      !onnx::getConstantInts(unsq.getAxes(), axes) || axes.size() != 1)
+    return 0;
+  if (axes[0] == 0 || axes[0] == -2)
+    return -1; // [1, n]
+  if (axes[0] == 1 || axes[0] == -1)
+    return -2; // [n, 1]
+  return 0;
+}
+
+/// Range comparisons: col <= row keeps j <= i, col > row masks it, and the
+/// same with the operands swapped.
+Tri classifyCompare(Operation *def) {
+  if (!isa<onnx::LessOp, onnx::LessOrEqualOp, onnx::GreaterOp,
+           onnx::GreaterOrEqualOp>(def))
+    return Tri::Unknown;
+  int a = indexAxis(def->getOperand(0)), b = indexAxis(def->getOperand(1));
+  bool colRow = a == -1 && b == -2, rowCol = a == -2 && b == -1;
+  if (!colRow && !rowCol)
+    return Tri::Unknown;
+  // Normalise to "j OP i".
+  bool le = isa<onnx::LessOrEqualOp>(def), lt = isa<onnx::LessOp>(def),
+       ge = isa<onnx::GreaterOrEqualOp>(def), gt = isa<onnx::GreaterOp>(def);
+  if (rowCol) {
+    std::swap(le, ge);
+    std::swap(lt, gt);
+  }
+  if (le)
+    return Tri::Lower; // j <= i
+  if (gt)
+    return Tri::StrictUpper; // j > i
+  return Tri::Unknown;
+}
+
+/// Classifies a constant-pattern i1 mask: Lower keeps j <= i, StrictUpper
+/// keeps j > i (the usual "masked" form).
+Tri classifyBool(Value v, int depth = 0) {
+  if (depth > 8)
+    return Tri::Unknown;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return Tri::Unknown;
+  if (auto n = dyn_cast<onnx::NotOp>(def))
+    return flip(classifyBool(n.getX(), depth + 1));
+  if (Tri t = classifyCompare(def); t != Tri::Unknown)
+    return t;
+  if (auto c = dyn_cast<onnx::CastOp>(def)) {
+    auto in = rankedType(c.getInput());
+    if (in && in.getElementType().isInteger(1))
+      return classifyBool(c.getInput(), depth + 1);
+    return Tri::Unknown;
+  }
+  if (isa<onnx::UnsqueezeOp, onnx::ReshapeOp>(def))
+    return onlyLeadingUnitDims(def->getOperand(0), v)
+               ? classifyBool(def->getOperand(0), depth + 1)
+               : Tri::Unknown;
+  if (auto trilu = dyn_cast<onnx::TriluOp>(def)) {
+    if (!isAllTrue(trilu.getInput()))
+      return Tri::Unknown;
+    SmallVector<int64_t> k = {0};
+    if (trilu.getK() &&
+        (!onnx::getConstantInts(trilu.getK(), k) || k.size() != 1))
+      return Tri::Unknown;
+    if (trilu.getUpper() && k[0] == 1)
+      return Tri::StrictUpper;
+    if (!trilu.getUpper() && k[0] == 0)
+      return Tri::Lower;
+    return Tri::Unknown;
+  }
+  if (auto slice = dyn_cast<onnx::SliceOp>(def)) {
+    // The top-left block of a triangular pattern keeps its pattern.
+    auto in = rankedType(slice.getData());
+    SmallVector<int64_t> starts, axes, steps;
+    if (!in || !onnx::getConstantInts(slice.getStarts(), starts))
+      return Tri::Unknown;
+    if (slice.getAxes() && !onnx::getConstantInts(slice.getAxes(), axes))
+      return Tri::Unknown;
+    if (slice.getSteps() && !onnx::getConstantInts(slice.getSteps(), steps))
+      return Tri::Unknown;
+    onnx::fillSliceDefaults(starts.size(), axes, steps);
+    for (size_t i = 0; i < starts.size(); ++i) {
+      int64_t axis = onnx::normalizeAxis(axes[i], in.getRank());
+      if (steps[i] != 1 || (axis >= in.getRank() - 2 && starts[i] != 0))
+        return Tri::Unknown;
+    }
+    return classifyBool(slice.getData(), depth + 1);
+  }
+  if (auto cst = dyn_cast<onnx::ConstantOp>(def)) {
+    auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
+    auto type = rankedType(v);
+    if (!dense || !type || type.getRank() < 2 || !type.hasStaticShape())
+      return Tri::Unknown;
+    int64_t rows = type.getDimSize(type.getRank() - 2);
+    int64_t cols = type.getDimSize(type.getRank() - 1);
+    if (dense.getNumElements() != rows * cols)
+      return Tri::Unknown;
+    bool lower = true, upper = true;
+    int64_t idx = 0;
+    for (const APInt &x : dense.getValues<APInt>()) {
+      int64_t i = idx / cols, j = idx % cols;
+      bool set = !x.isZero();
+      lower &= set == (j <= i);
+      upper &= set == (j > i);
+      ++idx;
+    }
+    return lower ? Tri::Lower : upper ? Tri::StrictUpper : Tri::Unknown;
+  }
+  return Tri::Unknown;
+}
+
+/// A float mask that is 0 on and below the diagonal and -inf (or below
+/// kHugeNegative) above it.
+bool isCausalFloat(Value v, int depth = 0) {
+  if (depth > 8)
+    return false;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (isa<onnx::MulOp>(def)) {
+    for (int i = 0; i < 2; ++i) {
+      auto c = scalarConstant(def->getOperand(1 - i));
+      if (c && *c >= 1.0 && def->getOperand(i).getType() == v.getType())
+        return isCausalFloat(def->getOperand(i), depth + 1);
+    }
+    return false;
+  }
+  if (auto c = dyn_cast<onnx::CastOp>(def)) {
+    auto in = rankedType(c.getInput());
+    return in && isa<FloatType>(in.getElementType()) &&
+           isCausalFloat(c.getInput(), depth + 1);
+  }
+  if (isa<onnx::UnsqueezeOp, onnx::ReshapeOp>(def))
+    return onlyLeadingUnitDims(def->getOperand(0), v) &&
+           isCausalFloat(def->getOperand(0), depth + 1);
+  if (auto where = dyn_cast<onnx::WhereOp>(def)) {
+    auto x = splatConstant(where.getX()), y = splatConstant(where.getY());
+    if (!x || !y || !onlyLeadingUnitDims(where.getCondition(), v))
+      return false;
+    Tri t = classifyBool(where.getCondition());
+    if (t == Tri::StrictUpper)
+      return *x <= kHugeNegative && *y == 0.0;
+    if (t == Tri::Lower)
+      return *x == 0.0 && *y <= kHugeNegative;
+    return false;
+  }
+  return false;
+}
+
+/// Peels Div/Mul by one-element constants off `v`, multiplying `scale`. On a
+/// Div/Mul that is not such a scaling, fails with a reason if `strict` (the
+/// scores), else stops there (Q or K may well be a product of tensors).
+Value peelScale(Value v, double &scale, std::string &why, bool strict) {
+  for (int guard = 0; guard < 4; ++guard) {
+    Operation *def = v.getDefiningOp();
+    if (!def || !isa<onnx::MulOp, onnx::DivOp>(def) || !hasOneDataUse(def))
+      return v;
+    Value a = def->getOperand(0), b = def->getOperand(1);
+    if (isa<onnx::MulOp>(def) && !scalarConstant(b) && scalarConstant(a))
+      std::swap(a, b);
+    std::optional<double> c = scalarConstant(b);
+    const char *problem = nullptr;
+    if (!c)
+      problem = "a scale factor is not a one-element constant";
+    else if (a.getType() != def->getResult(0).getType())
+      problem = "the scale factor broadcasts the scores";
+    else if (*c == 0.0 || !std::isfinite(*c))
+      problem = "the scale factor is zero or not finite";
+    if (problem) {
+      if (!strict)
+        return v;
+      why = problem;
+      return nullptr;
+    }
+    scale = isa<onnx::DivOp>(def) ? scale / *c : scale * *c;
+    v = a;
+  }
+  return v;
+}
+
+/// How one of Q, K, V is (or becomes) a [B, H, S, Dh] tensor.
+struct Heads {
+  Value value;   // usable as is, if set
+  Value split;   // batch-first [B,S,H,Dh]: needs Transpose
+  Value seqProj; // seq-first [S,B,E] projection: needs both
+  Value flat;    // a [B*H, S, Dh] value: Unsqueeze to [B*H, 1, S, Dh]
+  Value flatKT;  // R with K = Transpose(1,0,2)(R), then as `flat`
+};
+
+struct Match {
+  onnx::SoftmaxOp softmax;
+  onnx::MatMulOp qk, pv;
+  Heads q, k, v;
+  double scale = 1.0;
+  Value mask;              // float additive or i1 keep, as it is in the graph
+  bool negateMask = false; // mask is i1 "masked" (use its Not)
+  bool splitMaskHeads = false; // [B*H, ., .] mask: Reshape to [B, H, ., .]
+  bool unsqueezeMask = false;  // flat heads: rank-3 mask gets axis 1
+  bool causal = false;
+  bool seqFirst = false; // rank-3 nn.MultiheadAttention heads
+  bool flat = false;     // rank-3 heads kept as [B*H, 1, S, Dh]
+  int64_t batch = 0, heads = 0, headDim = 0;
+  Operation *root = nullptr; // the op whose result the fused op replaces
+  bool merge = false;
+};
+
+class Matcher {
+public:
+  explicit Matcher(onnx::SoftmaxOp sm) { m.softmax = sm; }
+  Match m;
+  std::string why;
+
+  bool fail(const Twine &reason) {
+    why = reason.str();
+    return false;
+  }
+
+  bool run() {
+    onnx::SoftmaxOp sm = m.softmax;
+    auto type = rankedType(sm.getInput());
+    if (!type || (type.getRank() != 3 && type.getRank() != 4))
+      return fail("the scores are not of rank 3 or 4");
+    if (!type.getElementType().isF32())
+      return fail("the scores are not f32");
+    if (onnx::normalizeAxis(sm.getAxis(), type.getRank()) != type.getRank() - 1)
+      return fail("softmax is not over the last axis");
+    if (!sm->hasOneUse())
+      return fail("the probabilities have other uses");
+    m.pv = dyn_cast<onnx::MatMulOp>(*sm->user_begin());
+    if (!m.pv || m.pv.getA() != sm.getResult())
+      return fail("the probabilities do not feed MatMul(P, V)");
+    m.seqFirst = type.getRank() == 3;
+
+    if (!matchScores(sm.getInput()))
+      return false;
+    if (!matchQK())
+      return false;
+    if (!matchV())
+      return false;
+    if (!checkMask())
+      return false;
+    matchOutput();
+    return true;
+  }
+
+private:
+  /// The scores: scale and mask around MatMul(Q, K^T).
+  bool matchScores(Value s) {
+    if (!matchMasked(s, 0))
+      return fail(why.empty() ? "the scores are not MatMul(Q, K^T), scaled "
+                                "and masked"
+                              : why);
+    return true;
+  }
+
+  /// Without changing anything: `v` is a (scaled, Where-masked) MatMul.
+  static bool reachesMatMul(Value v, int depth = 0) {
+    if (depth > 6 || !v.getDefiningOp())
+      return false;
+    Operation *def = v.getDefiningOp();
+    if (isa<onnx::MatMulOp>(def))
+      return true;
+    if (isa<onnx::MulOp, onnx::DivOp>(def)) {
+      for (int i = 0; i < 2; ++i)
+        if (scalarConstant(def->getOperand(1 - i)) &&
+            (i == 0 || isa<onnx::MulOp>(def)))
+          return reachesMatMul(def->getOperand(i), depth + 1);
+      return false;
+    }
+    if (auto where = dyn_cast<onnx::WhereOp>(def)) {
+      if (splatConstant(where.getY()))
+        return reachesMatMul(where.getX(), depth + 1);
+      if (splatConstant(where.getX()))
+        return reachesMatMul(where.getY(), depth + 1);
+    }
+    if (isa<onnx::AddOp>(def))
+      return reachesMatMul(def->getOperand(0), depth + 1) ||
+             reachesMatMul(def->getOperand(1), depth + 1);
+    return false;
+  }
+
+  /// Scale, then at most one provably causal Where and one other mask (an
+  /// additive tensor or a -inf keep/masked Where), around MatMul(Q, K^T).
+  bool matchMasked(Value s, int depth) {
+    Operation *def = s.getDefiningOp();
+    if (!def)
+      return fail("the scores are a function argument");
+    if (depth > 3)
+      return fail("too many masks");
+    if (!hasOneDataUse(def))
+      return fail("the scores have other uses");
+    if (isa<onnx::AddOp>(def)) {
+      int chain = -1;
+      for (int i = 0; i < 2; ++i)
+        if (reachesMatMul(def->getOperand(i)) &&
+            !reachesMatMul(def->getOperand(1 - i)))
+          chain = i;
+      if (chain < 0)
+        return fail("cannot tell the scores from the mask in the Add");
+      Value inner = def->getOperand(chain);
+      if (inner.getType() != s.getType())
+        return fail("the mask broadcasts the scores to a larger shape");
+      if (m.mask)
+        return fail("more than one mask");
+      m.mask = def->getOperand(1 - chain);
+      return matchMasked(inner, depth + 1);
+    }
+    if (auto where = dyn_cast<onnx::WhereOp>(def)) {
+      int chain = splatConstant(where.getY())   ? 0
+                  : splatConstant(where.getX()) ? 1
+                                                : -1;
+      if (chain < 0)
+        return fail("the Where has no constant fill value");
+      Value inner = chain == 0 ? where.getX() : where.getY();
+      double fill = *splatConstant(chain == 0 ? where.getY() : where.getX());
+      if (inner.getType() != s.getType())
+        return fail("the mask broadcasts the scores to a larger shape");
+      Value cond = where.getCondition();
+      bool negate = chain == 1;
+      Tri t = classifyBool(cond);
+      if (negate)
+        t = flip(t);
+      if (t == Tri::Lower && provenCausalShape(cond) && fill <= kHugeNegative &&
+          !m.causal) {
+        m.causal = true;
+        return matchMasked(inner, depth + 1);
+      }
+      // A finite fill is the op's -inf where no row is fully masked: a
+      // lower-triangular pattern (here of unproven extent) keeps key 0 in
+      // every row, however it broadcasts.
+      bool keepsKey0 = t == Tri::Lower && fill <= kHugeNegative;
+      if ((!std::isinf(fill) || fill > 0) && !keepsKey0)
+        return fail("the masked fill is not -inf and the mask is not a "
+                    "provably causal pattern");
+      if (m.mask)
+        return fail("more than one mask");
+      m.mask = cond;
+      m.negateMask = negate;
+      // Look through the exporter's Expand to the scores' shape.
+      if (auto expand = m.mask.getDefiningOp<onnx::ExpandOp>())
+        if (broadcasts(expand.getInput()))
+          m.mask = expand.getInput();
+      if (m.negateMask)
+        if (auto n = m.mask.getDefiningOp<onnx::NotOp>()) {
+          m.mask = n.getX();
+          m.negateMask = false;
+        }
+      return matchMasked(inner, depth + 1);
+    }
+    double scale = 1.0;
+    std::string reason;
+    Value mm = peelScale(s, scale, reason, /*strict=*/true);
+    if (!mm)
+      return fail(reason);
+    auto qk = mm.getDefiningOp<onnx::MatMulOp>();
+    if (!qk)
+      return fail("the scores are not MatMul(Q, K^T), scaled and masked");
+    if (!hasOneDataUse(qk))
+      return fail("Q K^T has other uses");
+    m.qk = qk;
+    m.scale *= scale;
+    return true;
+  }
+
+  /// The mask's last two dimensions are exactly [Sq, Sk] (static), so a
+  /// triangular pattern on them is the causal one.
+  bool provenCausalShape(Value mask) {
+    auto mt = rankedType(mask);
+    auto st = rankedType(m.softmax.getInput());
+    if (!mt || mt.getRank() < 2 || mt.getRank() > st.getRank())
+      return false;
+    ArrayRef<int64_t> a = mt.getShape().take_back(2);
+    ArrayRef<int64_t> b = st.getShape().take_back(2);
+    return !ShapedType::isDynamicShape(a) && a == b;
+  }
+
+  /// `mask` broadcasts to the scores without enlarging them, as far as the
+  /// types tell (a dynamic dimension must be 1 or the scores' at run time;
+  /// once shapes are pinned the op's verifier checks it again).
+  bool broadcasts(Value mask) {
+    auto mt = rankedType(mask);
+    auto st = rankedType(m.softmax.getInput());
+    if (!mt || mt.getRank() > st.getRank())
+      return false;
+    int64_t off = st.getRank() - mt.getRank();
+    for (int64_t i = 0; i < mt.getRank(); ++i) {
+      int64_t d = mt.getDimSize(i), f = st.getDimSize(off + i);
+      if (ShapedType::isDynamic(d) || ShapedType::isDynamic(f))
+        continue;
+      if (d != 1 && d != f)
+        return false;
+    }
+    return true;
+  }
+
+  bool checkMask() {
+    if (!m.mask)
+      return true;
+    auto mt = rankedType(m.mask);
+    if (!mt)
+      return fail("the mask is unranked");
+    Type elt = mt.getElementType();
+    if (!elt.isInteger(1) && !elt.isF32())
+      return fail("the mask is neither i1 nor f32");
+    if (!broadcasts(m.mask))
+      return fail("the mask does not broadcast to the scores");
+    if (elt.isF32() && provenCausalShape(m.mask) && isCausalFloat(m.mask)) {
+      m.causal = true;
+      m.mask = nullptr;
+      return true;
+    }
+    if (m.flat && mt.getRank() == 3) {
+      m.unsqueezeMask = true; // [B*H|1, ., .] -> [B*H|1, 1, ., .]
+      return true;
+    }
+    if (m.seqFirst && mt.getRank() == 3 && mt.getDimSize(0) != 1) {
+      // [B*H, Sq|1, Sk|1] (a merged key padding mask): row b*H+h is
+      // [b, h] of a [B, H, ., .] Reshape.
+      if (!mt.hasStaticShape() || mt.getDimSize(0) != m.batch * m.heads)
+        return fail("the mask varies over batch * heads but is not a static "
+                    "[B*H, ., .] tensor");
+      m.splitMaskHeads = true;
+    }
+    return true;
+  }
+
+  /// Q and K^T of the rank-4 or rank-3 scores MatMul.
+  bool matchQK() {
+    std::string reason;
+    Value qv = peelScale(m.qk.getA(), m.scale, reason, /*strict=*/false);
+    if (!qv)
+      return fail("Q: " + reason);
+    Value kt = peelScale(m.qk.getB(), m.scale, reason, /*strict=*/false);
+    if (!kt)
+      return fail("K: " + reason);
+    auto tr = kt.getDefiningOp<onnx::TransposeOp>();
+    if (!tr)
+      return fail("K^T is not a Transpose");
+    if (!m.seqFirst) {
+      if (isPerm(tr, {0, 2, 3, 1})) {
+        // K = Transpose(0,2,1,3) of the same tensor (the head split).
+        m.k.split = tr.getData();
+      } else if (isPerm(tr, {0, 1, 3, 2})) {
+        Value k = peelScale(tr.getData(), m.scale, reason, /*strict=*/false);
+        if (!k)
+          return fail("K: " + reason);
+        m.k = headsOf(k);
+      } else {
+        return fail("K^T is not a transpose of the last two axes");
+      }
+      m.q = headsOf(qv);
+      if (!fourD(m.q) || !fourD(m.k))
+        return fail("Q or K is not [B, H, S, Dh]");
+      return true;
+    }
+    // Rank 3: Transpose(1,0,2)(Reshape([S,B,E] -> [S,B*H,Dh])) for Q and V,
+    // Transpose(1,2,0) of the same kind of Reshape for K^T: canonical head
+    // splits when the shapes prove it. Otherwise (dynamic shapes) attention
+    // is still exact on the [B*H, S, Dh] tensors as [B*H, 1, S, Dh] (one
+    // "head" per batch * head), with no projection to fold.
+    bool kt120 = isPerm(tr, {1, 2, 0});
+    if (!kt120 && !isPerm(tr, {0, 2, 1}))
+      return fail("rank-3 K^T is not a transpose of a [B*H, S, Dh] K");
+    auto qtr = qv.getDefiningOp<onnx::TransposeOp>();
+    auto vtr = m.pv.getB().getDefiningOp<onnx::TransposeOp>();
+    if (kt120 && qtr && isPerm(qtr, {1, 0, 2}) && vtr &&
+        isPerm(vtr, {1, 0, 2}) && seqFirstSplit(qtr.getData(), m.q) &&
+        seqFirstSplit(tr.getData(), m.k) && seqFirstSplit(vtr.getData(), m.v))
+      return true;
+    why.clear();
+    m.q = Heads();
+    m.k = Heads();
+    m.v = Heads();
+    m.batch = m.heads = m.headDim = 0;
+    m.flat = true;
+    m.q.flat = qv;
+    if (kt120)
+      m.k.flatKT = tr.getData();
+    else
+      m.k.flat = tr.getData();
+    m.v.flat = m.pv.getB();
+    for (Value x : {qv, Value(tr.getData()), Value(m.pv.getB())}) {
+      auto t = rankedType(x);
+      if (!t || t.getRank() != 3)
+        return fail("rank-3 Q, K or V is unranked");
+    }
+    return true;
+  }
+
+  bool matchV() {
+    Value v = m.pv.getB();
+    if (!m.seqFirst) {
+      m.v = headsOf(v);
+      if (!fourD(m.v))
+        return fail("V is not [B, H, S, Dh]");
+      return checkShapes();
+    }
+    return checkShapes(); // rank 3: V was matched with Q and K
+  }
+
+  /// The [B, H, S, Dh] type `h` stands for.
+  RankedTensorType headsType(Heads h) {
+    if (h.value)
+      return rankedType(h.value);
+    if (h.split) {
+      auto in = cast<RankedTensorType>(h.split.getType());
+      return RankedTensorType::get({in.getDimSize(0), in.getDimSize(2),
+                                    in.getDimSize(1), in.getDimSize(3)},
+                                   in.getElementType());
+    }
+    if (h.flat || h.flatKT) {
+      auto t = cast<RankedTensorType>((h.flat ? h.flat : h.flatKT).getType());
+      int64_t a = t.getDimSize(0), b = t.getDimSize(1);
+      if (h.flatKT)
+        std::swap(a, b);
+      return RankedTensorType::get({a, 1, b, t.getDimSize(2)},
+                                   t.getElementType());
+    }
+    auto p = cast<RankedTensorType>(h.seqProj.getType());
+    return RankedTensorType::get(
+        {p.getDimSize(1), m.heads, p.getDimSize(0), m.headDim},
+        p.getElementType());
+  }
+
+  /// Q, K and V agree exactly (no MatMul broadcasting) on B, H, S and Dh.
+  bool checkShapes() {
+    auto q = headsType(m.q), k = headsType(m.k), v = headsType(m.v);
+    auto sameOrBothDynamic = [](int64_t a, int64_t b) { return a == b; };
+    for (int i = 0; i < 2; ++i)
+      if (!sameOrBothDynamic(q.getDimSize(i), k.getDimSize(i)) ||
+          !sameOrBothDynamic(k.getDimSize(i), v.getDimSize(i)))
+        return fail("Q, K and V do not have the same batch and heads");
+    if (!sameOrBothDynamic(k.getDimSize(2), v.getDimSize(2)) ||
+        !sameOrBothDynamic(q.getDimSize(3), k.getDimSize(3)))
+      return fail("K and V keys or Q and K head sizes differ");
+    if (!q.getElementType().isF32() || !k.getElementType().isF32() ||
+        !v.getElementType().isF32())
+      return fail("Q, K and V are not f32");
+    return true;
+  }
+
+  static bool fourD(Heads h) {
+    Value v = h.value ? h.value : h.split;
+    auto t = rankedType(v);
+    return t && t.getRank() == 4;
+  }
+
+  /// A [B, H, S, Dh] value; the canonical split when it is one.
+  static Heads headsOf(Value v) {
+    Heads h;
+    h.value = v;
+    return h;
+  }
+
+  /// `v` = Reshape(proj [S, B, E] -> [S, B*H, Dh]), all static.
+  bool seqFirstSplit(Value v, Heads &h) {
+    auto r = v.getDefiningOp<onnx::ReshapeOp>();
+    if (!r)
+      return fail("rank-3 heads are not a Reshape of a projection");
+    auto in = rankedType(r.getData()), out = rankedType(r.getResult());
+    if (!in || !out || in.getRank() != 3 || out.getRank() != 3 ||
+        !in.hasStaticShape() || !out.hasStaticShape())
+      return fail("rank-3 heads need a static [S, B, E] -> [S, B*H, Dh] "
+                  "Reshape");
+    int64_t s = in.getDimSize(0), b = in.getDimSize(1), e = in.getDimSize(2);
+    int64_t bh = out.getDimSize(1), d = out.getDimSize(2);
+    if (out.getDimSize(0) != s || bh % b != 0 || (bh / b) * d != e)
+      return fail("rank-3 heads: the Reshape is not [S, B, E] -> "
+                  "[S, B*H, Dh]");
+    if ((m.batch && m.batch != b) || (m.heads && m.heads != bh / b) ||
+        (m.headDim && m.headDim != d))
+      return fail("rank-3 heads: Q, K and V disagree on B, H or Dh");
+    m.batch = b;
+    m.heads = bh / b;
+    m.headDim = d;
+    h.seqProj = r.getData();
+    return true;
+  }
+
+  /// MatMul(P, V) -> Transpose -> Reshape merging the heads.
+  void matchOutput() {
+    m.root = m.pv;
+    Operation *out = m.pv;
+    if (!out->hasOneUse())
+      return;
+    auto tr = dyn_cast<onnx::TransposeOp>(*out->user_begin());
+    if (!tr || !tr->hasOneUse())
+      return;
+    auto r = dyn_cast<onnx::ReshapeOp>(*tr->user_begin());
+    if (!r)
+      return;
+    auto pt = rankedType(m.pv.getResult());
+    auto rt = rankedType(r.getResult());
+    if (!pt || !rt)
+      return;
+    if (!m.seqFirst) {
+      if (!pt.hasStaticShape() || !rt.hasStaticShape())
+        return;
+      if (!isPerm(tr, {0, 2, 1, 3}))
+        return;
+      SmallVector<int64_t> want = {pt.getDimSize(0), pt.getDimSize(2),
+                                   pt.getDimSize(1) * pt.getDimSize(3)};
+      if (rt.getShape() != ArrayRef<int64_t>(want))
+        return;
+    } else if (!isPerm(tr, {1, 0, 2})) {
+      return;
+    }
+    // Seq-first: [Sq, B*H, Dh] has the layout of [Sq, B, H*Dh]; any Reshape
+    // of it is the same Reshape of the fused op's seq-first result.
+    m.root = r;
+    m.merge = true;
+  }
+};
+
+class Rewriter {
+public:
+  Rewriter(Match &m, OpBuilder &b) : m(m), b(b) {}
+
+  Value constI64(Location loc, ArrayRef<int64_t> values) {
+    auto type = RankedTensorType::get({int64_t(values.size())}, b.getI64Type());
+    return b.create<onnx::ConstantOp>(loc, type,
+                                      DenseIntElementsAttr::get(type, values));
+  }
+
+  /// [a, b, ...] -> [a, 1, b, ...].
+  Value unsqueeze1(Value x, Location loc) {
+    auto t = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> shape(t.getShape());
+    shape.insert(shape.begin() + 1, 1);
+    return b.create<onnx::UnsqueezeOp>(
+        loc, RankedTensorType::get(shape, t.getElementType()), x,
+        constI64(loc, {1}));
+  }
+
+  Value build(Heads &h, Location loc) {
+    if (h.value)
+      return h.value;
+    if (h.split) {
+      auto in = cast<RankedTensorType>(h.split.getType());
+      auto t = RankedTensorType::get({in.getDimSize(0), in.getDimSize(2),
+                                      in.getDimSize(1), in.getDimSize(3)},
+                                     in.getElementType());
+      return b.create<onnx::TransposeOp>(loc, t, h.split,
+                                         b.getI64ArrayAttr({0, 2, 1, 3}));
+    }
+    if (h.flat || h.flatKT) {
+      Value x = h.flat;
+      if (h.flatKT) {
+        auto t = cast<RankedTensorType>(h.flatKT.getType());
+        auto tt = RankedTensorType::get(
+            {t.getDimSize(1), t.getDimSize(0), t.getDimSize(2)},
+            t.getElementType());
+        x = b.create<onnx::TransposeOp>(loc, tt, h.flatKT,
+                                        b.getI64ArrayAttr({1, 0, 2}));
+      }
+      return unsqueeze1(x, loc);
+    }
+    auto p = cast<RankedTensorType>(h.seqProj.getType());
+    int64_t s = p.getDimSize(0), bs = p.getDimSize(1);
+    auto rt =
+        RankedTensorType::get({s, bs, m.heads, m.headDim}, p.getElementType());
+    Value r = b.create<onnx::ReshapeOp>(
+        loc, rt, h.seqProj, constI64(loc, {s, bs, m.heads, m.headDim}));
+    auto tt =
+        RankedTensorType::get({bs, m.heads, s, m.headDim}, p.getElementType());
+    return b.create<onnx::TransposeOp>(loc, tt, r,
+                                       b.getI64ArrayAttr({1, 2, 0, 3}));
+  }
+
+  Operation *run() {
+    Location loc = m.softmax.getLoc();
+    b.setInsertionPoint(m.root);
+    Value q = build(m.q, loc), k = build(m.k, loc), v = build(m.v, loc);
+    Value mask = m.mask;
+    if (mask && m.negateMask)
+      mask = b.create<onnx::NotOp>(loc, mask.getType(), mask);
+    if (mask && m.unsqueezeMask)
+      mask = unsqueeze1(mask, loc);
+    if (mask && m.splitMaskHeads) {
+      auto mt = cast<RankedTensorType>(mask.getType());
+      SmallVector<int64_t> shape = {m.batch, m.heads, mt.getDimSize(1),
+                                    mt.getDimSize(2)};
+      mask = b.create<onnx::ReshapeOp>(
+          loc, RankedTensorType::get(shape, mt.getElementType()), mask,
+          constI64(loc, shape));
+    }
+    auto qt = cast<RankedTensorType>(q.getType());
+    auto vt = cast<RankedTensorType>(v.getType());
+    Type resultType = m.root->getResult(0).getType();
+    if (m.merge && m.seqFirst) {
+      resultType = RankedTensorType::get({qt.getDimSize(2), qt.getDimSize(0),
+                                          vt.getDimSize(1) * vt.getDimSize(3)},
+                                         qt.getElementType());
+    } else if (m.seqFirst) {
+      resultType = RankedTensorType::get({qt.getDimSize(0), qt.getDimSize(1),
+                                          qt.getDimSize(2), vt.getDimSize(3)},
+                                         qt.getElementType());
+    }
+    auto attn = b.create<fused::AttentionOp>(
+        loc, resultType, q, k, v, mask, b.getF32FloatAttr(float(m.scale)),
+        b.getBoolAttr(m.causal), b.getBoolAttr(false), b.getBoolAttr(m.merge),
+        b.getBoolAttr(m.merge && m.seqFirst));
+    Value result = attn.getResult();
+    if (m.seqFirst) {
+      // Back to the graph's rank-3 value.
+      auto r = dyn_cast_or_null<onnx::ReshapeOp>(m.merge ? m.root : nullptr);
+      if (r) {
+        result =
+            b.create<onnx::ReshapeOp>(loc, r.getType(), result, r.getShape());
+      } else if (m.flat) {
+        result = b.create<onnx::SqueezeOp>(loc, m.pv.getType(), result,
+                                           constI64(loc, {1}));
+      } else {
+        auto pt = cast<RankedTensorType>(m.pv.getType());
+        result = b.create<onnx::ReshapeOp>(
+            loc, pt, result,
+            constI64(loc,
+                     {pt.getDimSize(0), pt.getDimSize(1), pt.getDimSize(2)}));
+      }
+    }
+    Operation *old = m.root;
+    old->getResult(0).replaceAllUsesWith(result);
+    eraseDead(old);
+    return attn;
+  }
+
+  static void eraseDead(Operation *op) {
+    SmallVector<Operation *> work = {op};
+    while (!work.empty()) {
+      Operation *o = work.pop_back_val();
+      if (!o->use_empty() || !isa<onnx::ONNXDialect>(o->getDialect()))
+        continue;
+      SmallVector<Operation *> defs;
+      for (Value operand : o->getOperands())
+        if (Operation *d = operand.getDefiningOp())
+          defs.push_back(d);
+      o->erase();
+      for (Operation *d : defs)
+        if (!llvm::is_contained(work, d))
+          work.push_back(d);
+    }
+  }
+
+private:
+  Match &m;
+  OpBuilder &b;
+};
+
 struct FuseAttentionPass : impl::FuseAttentionBase<FuseAttentionPass> {
   using FuseAttentionBase::FuseAttentionBase;
-  void runOnOperation() override {}
+  void runOnOperation() override {
+    SmallVector<onnx::SoftmaxOp> softmaxes;
+    getOperation().walk([&](onnx::SoftmaxOp op) { softmaxes.push_back(op); });
+    OpBuilder builder(&getContext());
+    for (onnx::SoftmaxOp sm : softmaxes) {
+      Matcher matcher(sm);
+      if (!matcher.run()) {
+        if (report)
+          reportNotFused(sm, kKind, matcher.why);
+        continue;
+      }
+      Rewriter rewriter(matcher.m, builder);
+      Operation *fusedOp = rewriter.run();
+      if (report)
+        reportFused(fusedOp, kKind);
+    }
+  }
 };
 
 } // namespace

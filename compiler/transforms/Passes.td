@@ -59,7 +59,13 @@ def FuseAttention : FusionPass<"tessera-fuse-attention",
     "Fuse scaled-softmax attention into tessera.attention"> {
   let description = [{
     MatMul(Q, K^T), scale, mask, Softmax on the last axis, MatMul with V and
-    the trailing Transpose + Reshape, in the forms real exporters produce.
+    the trailing Transpose + Reshape, in the forms real exporters produce:
+    batch-first [B, H, S, Dh] heads and nn.MultiheadAttention's seq-first
+    [B*H, S, Dh] ones; scales on the scores or pre-applied to Q and K;
+    additive masks, -inf keep/masked Where masks, and causal masks (Trilu,
+    tril constants and their slices, Range comparisons) as `causal`. Q, K and
+    V are left as the canonical head splits of their projections, the form
+    tessera-fuse-qkv folds.
   }];
 }
 

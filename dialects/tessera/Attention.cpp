@@ -2,6 +2,8 @@
 
 #include "dialects/tessera/TesseraDialect.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace tessera::fused;
 
@@ -11,6 +13,11 @@ LogicalResult AttentionOp::verify() {
   auto v = cast<RankedTensorType>(getV().getType());
   if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
     return emitOpError("Q, K and V must be [B, H, S, Dh]");
+  auto out0 = cast<RankedTensorType>(getOutput().getType());
+  if (k.getElementType() != q.getElementType() ||
+      v.getElementType() != q.getElementType() ||
+      out0.getElementType() != q.getElementType())
+    return emitOpError("Q, K, V and the result must have one element type");
   for (int i = 0; i < 2; ++i)
     if (!compatibleDim(q.getDimSize(i), k.getDimSize(i)) ||
         !compatibleDim(k.getDimSize(i), v.getDimSize(i)))
@@ -36,12 +43,18 @@ LogicalResult AttentionOp::verify() {
   }
   auto out = cast<RankedTensorType>(getOutput().getType());
   SmallVector<int64_t> want;
+  if (getSeqFirst() && !getMergeHeads())
+    return emitOpError("seq_first needs merge_heads");
+  if (!getScale().convertToFloat() || std::isnan(getScale().convertToFloat()))
+    return emitOpError("scale must be a nonzero number");
   if (getMergeHeads()) {
     int64_t hd = ShapedType::isDynamic(v.getDimSize(1)) ||
                          ShapedType::isDynamic(v.getDimSize(3))
                      ? ShapedType::kDynamic
                      : v.getDimSize(1) * v.getDimSize(3);
     want = {q.getDimSize(0), q.getDimSize(2), hd};
+    if (getSeqFirst())
+      std::swap(want[0], want[1]);
   } else {
     want = {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), v.getDimSize(3)};
   }

@@ -15,14 +15,17 @@ def Tessera_AttentionOp : Tessera_Op<"attention"> {
     those tiles). With `zero_masked_rows`, a row whose keys are all masked
     gives 0 (the exporters' IsNaN/Where guard) instead of NaN. With
     `merge_heads` the result is `[B, Sq, H * Dh]` (the trailing
-    Transpose + Reshape folded in), otherwise `[B, H, Sq, Dh]`.
+    Transpose + Reshape folded in), otherwise `[B, H, Sq, Dh]`. With
+    `seq_first` (only with `merge_heads`) the merged result is
+    `[Sq, B, H * Dh]`, the layout of torch's nn.MultiheadAttention.
   }];
   let arguments = (ins AnyRankedTensor:$Q, AnyRankedTensor:$K,
                        AnyRankedTensor:$V, Optional<AnyRankedTensor>:$mask,
                        F32Attr:$scale,
                        DefaultValuedAttr<BoolAttr, "false">:$causal,
                        DefaultValuedAttr<BoolAttr, "false">:$zero_masked_rows,
-                       DefaultValuedAttr<BoolAttr, "false">:$merge_heads);
+                       DefaultValuedAttr<BoolAttr, "false">:$merge_heads,
+                       DefaultValuedAttr<BoolAttr, "false">:$seq_first);
   let results = (outs AnyRankedTensor:$output);
 }
 
