@@ -797,10 +797,17 @@ importONNXBuffer(StringRef bytes, StringRef modelDir, MLIRContext &context,
   bool text = options.textFormat.value_or(looksLikeText(bytes));
   if (text) {
     std::string source = bytes.str();
-    ::onnx::OnnxParser parser(source.c_str());
-    auto status = parser.Parse(model);
-    if (!status.IsOK())
-      return error("cannot parse the ONNX text: " + status.ErrorMessage());
+    // libonnx's parser converts literals with std::stof/stol, which throw
+    // (e.g. on "-inf" or an out-of-range number) instead of returning a status.
+    try {
+      ::onnx::OnnxParser parser(source.c_str());
+      auto status = parser.Parse(model);
+      if (!status.IsOK())
+        return error("cannot parse the ONNX text: " + status.ErrorMessage());
+    } catch (const std::exception &e) {
+      return error(std::string("cannot parse the ONNX text: bad literal (") +
+                   e.what() + ")");
+    }
   } else {
     google::protobuf::io::ArrayInputStream raw(bytes.data(),
                                                static_cast<int>(bytes.size()));
