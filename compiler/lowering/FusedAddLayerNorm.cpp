@@ -1,17 +1,217 @@
-//===- FusedAddLayerNorm.cpp - lowering of tessera ops ------------------------------===//
+//===- FusedAddLayerNorm.cpp - tessera.add_layer_norm kernel --------------===//
 //
-// Part of Tessera. Not implemented yet: no patterns.
+// Part of Tessera. The inputs are viewed as [N, D] rows. One scf.for over the
+// rows; in each row, three vector loops over D (the row stays in L1):
+//   1. s = x (+ bias) + residual, written to `sum`, accumulated into a
+//      vector of partial sums;
+//   2. the squared deviations from the mean, accumulated likewise;
+//   3. y = (s - mean) * rstd * gamma (+ beta), written to `Y`.
+// Vectors are `kWidth` lanes; a remainder of D % kWidth lanes is handled with
+// one shorter vector. Statistics are kept in f32 (f16/bf16 are widened).
+// The vectors are built directly in the vector dialect on tensors, so no
+// later scheduling pass is needed.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/lowering/Lowering.h"
+#include "compiler/lowering/LoweringUtils.h"
 #include "dialects/tessera/TesseraDialect.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
 using namespace mlir;
+using namespace tessera::lowering;
 
 namespace tessera {
+namespace {
+
+constexpr int64_t kWidth = 16;
+
+struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(fused::AddLayerNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    const TypeConverter *converter = getTypeConverter();
+    auto type = staticType(converter, op.getX());
+    auto yType = staticType(converter, op.getY());
+    auto sumType = staticType(converter, op.getSum());
+    if (!type || !yType || !sumType ||
+        !staticType(converter, op.getResidual()) ||
+        !staticType(converter, op.getGamma()) ||
+        (op.getBias() && !staticType(converter, op.getBias())) ||
+        (op.getBeta() && !staticType(converter, op.getBeta())))
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    if (staticType(converter, op.getResidual()) != type || yType != type ||
+        sumType != type)
+      return rewriter.notifyMatchFailure(op, "shapes must all be X's");
+    auto elt = dyn_cast<FloatType>(type.getElementType());
+    if (!elt || elt.getWidth() > 32)
+      return rewriter.notifyMatchFailure(op, "needs f32, f16 or bf16");
+
+    Location loc = op.getLoc();
+    int64_t d = type.getDimSize(type.getRank() - 1);
+    int64_t rows = type.getNumElements() / std::max<int64_t>(d, 1);
+    if (d == 0 || rows == 0)
+      return rewriter.notifyMatchFailure(op, "empty tensor");
+    Type f32 = rewriter.getF32Type();
+    auto matType = RankedTensorType::get({rows, d}, elt);
+    auto asMatrix = [&](Value v) {
+      return buildReshape(rewriter, loc, v, matType);
+    };
+    Value x = asMatrix(adaptor.getX());
+    Value residual = asMatrix(adaptor.getResidual());
+    Value bias = adaptor.getBias(), gamma = adaptor.getGamma(),
+          beta = adaptor.getBeta();
+    Value yInit =
+        rewriter.create<tensor::EmptyOp>(loc, matType.getShape(), elt);
+    Value sumInit =
+        rewriter.create<tensor::EmptyOp>(loc, matType.getShape(), elt);
+
+    auto index = [&](OpBuilder &b, int64_t v) -> Value {
+      return b.create<arith::ConstantIndexOp>(loc, v);
+    };
+    auto widen = [&](OpBuilder &b, Value v) -> Value {
+      if (elt == f32)
+        return v;
+      auto t = VectorType::get(cast<VectorType>(v.getType()).getShape(), f32);
+      return b.create<arith::ExtFOp>(loc, t, v);
+    };
+    auto narrow = [&](OpBuilder &b, Value v) -> Value {
+      if (elt == f32)
+        return v;
+      auto t = VectorType::get(cast<VectorType>(v.getType()).getShape(), elt);
+      return b.create<arith::TruncFOp>(loc, t, v);
+    };
+    auto read = [&](OpBuilder &b, Value src, ValueRange idx, int64_t n) {
+      return b.create<vector::TransferReadOp>(loc, VectorType::get({n}, elt),
+                                              src, idx, ArrayRef<bool>{true});
+    };
+    auto write = [&](OpBuilder &b, Value v, Value dst, ValueRange idx) {
+      return b
+          .create<vector::TransferWriteOp>(loc, v, dst, idx,
+                                           ArrayRef<bool>{true})
+          .getResult();
+    };
+    auto splat = [&](OpBuilder &b, Value scalar, int64_t n) -> Value {
+      return b.create<vector::BroadcastOp>(loc, VectorType::get({n}, f32),
+                                           scalar);
+    };
+    auto sumOf = [&](OpBuilder &b, Value v) -> Value {
+      return b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, v);
+    };
+
+    // Runs `body(b, col, n, carried)` over the row in chunks of kWidth lanes
+    // and then the remainder (n lanes). `carried` are the loop-carried values
+    // (tensors being written, a kWidth accumulator), threaded through.
+    int64_t full = d / kWidth * kWidth, rest = d - full;
+    using ChunkFn = function_ref<SmallVector<Value>(OpBuilder &, Value, int64_t,
+                                                    ValueRange)>;
+    auto overRow = [&](OpBuilder &b, ValueRange init,
+                       ChunkFn body) -> SmallVector<Value> {
+      SmallVector<Value> carried(init);
+      if (full > 0) {
+        auto loop = b.create<scf::ForOp>(
+            loc, index(b, 0), index(b, full), index(b, kWidth), carried,
+            [&](OpBuilder &lb, Location, Value col, ValueRange args) {
+              lb.create<scf::YieldOp>(loc, body(lb, col, kWidth, args));
+            });
+        carried = loop.getResults();
+      }
+      if (rest > 0)
+        carried = body(b, index(b, full), rest, carried);
+      return carried;
+    };
+    // Adds a chunk of n lanes to a kWidth accumulator.
+    auto accumulate = [&](OpBuilder &b, Value acc, Value v, int64_t n) {
+      if (n == kWidth)
+        return b.create<arith::AddFOp>(loc, acc, v).getResult();
+      Value zero = b.create<arith::ConstantOp>(
+          loc, DenseElementsAttr::get(VectorType::get({kWidth}, f32),
+                                      rewriter.getF32FloatAttr(0)));
+      Value padded = b.create<vector::InsertStridedSliceOp>(
+          loc, v, zero, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+      return b.create<arith::AddFOp>(loc, acc, padded).getResult();
+    };
+    auto zeroAcc = [&](OpBuilder &b) -> Value {
+      return b.create<arith::ConstantOp>(
+          loc, DenseElementsAttr::get(VectorType::get({kWidth}, f32),
+                                      rewriter.getF32FloatAttr(0)));
+    };
+    auto scalar = [&](OpBuilder &b, double v) -> Value {
+      return b.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(v));
+    };
+    float eps = op.getEpsilon().convertToFloat();
+
+    auto rowLoop = rewriter.create<scf::ForOp>(
+        loc, index(rewriter, 0), index(rewriter, rows), index(rewriter, 1),
+        ValueRange{yInit, sumInit},
+        [&](OpBuilder &b, Location, Value row, ValueRange outs) {
+          // 1. sum = x (+ bias) + residual, and the row total.
+          SmallVector<Value> r1 = overRow(
+              b, {outs[1], zeroAcc(b)},
+              [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
+                Value s = read(cb, x, {row, col}, n);
+                if (bias)
+                  s = cb.create<arith::AddFOp>(loc, s, read(cb, bias, col, n));
+                s = cb.create<arith::AddFOp>(loc, s,
+                                             read(cb, residual, {row, col}, n));
+                Value sums = write(cb, s, args[0], {row, col});
+                return SmallVector<Value>{
+                    sums, accumulate(cb, args[1], widen(cb, s), n)};
+              });
+          Value sums = r1[0];
+          Value mean = b.create<arith::DivFOp>(loc, sumOf(b, r1[1]),
+                                               scalar(b, double(d)));
+          // 2. The sum of squared deviations.
+          SmallVector<Value> r2 = overRow(
+              b, {zeroAcc(b)},
+              [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
+                Value c = cb.create<arith::SubFOp>(
+                    loc, widen(cb, read(cb, sums, {row, col}, n)),
+                    splat(cb, mean, n));
+                Value sq = cb.create<arith::MulFOp>(loc, c, c);
+                return SmallVector<Value>{accumulate(cb, args[0], sq, n)};
+              });
+          Value var = b.create<arith::DivFOp>(loc, sumOf(b, r2[0]),
+                                              scalar(b, double(d)));
+          Value rstd = b.create<arith::DivFOp>(
+              loc, scalar(b, 1.0),
+              b.create<math::SqrtOp>(
+                  loc, b.create<arith::AddFOp>(loc, var, scalar(b, eps))));
+          // 3. y = (s - mean) * rstd * gamma (+ beta).
+          SmallVector<Value> r3 = overRow(
+              b, {outs[0]},
+              [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
+                Value c = cb.create<arith::SubFOp>(
+                    loc, widen(cb, read(cb, sums, {row, col}, n)),
+                    splat(cb, mean, n));
+                Value y = cb.create<arith::MulFOp>(
+                    loc, cb.create<arith::MulFOp>(loc, c, splat(cb, rstd, n)),
+                    widen(cb, read(cb, gamma, col, n)));
+                if (beta)
+                  y = cb.create<arith::AddFOp>(
+                      loc, y, widen(cb, read(cb, beta, col, n)));
+                return SmallVector<Value>{
+                    write(cb, narrow(cb, y), args[0], {row, col})};
+              });
+          b.create<scf::YieldOp>(loc, ValueRange{r3[0], sums});
+        });
+    Value y = buildReshape(rewriter, loc, rowLoop.getResult(0), yType);
+    Value sum = buildReshape(rewriter, loc, rowLoop.getResult(1), sumType);
+    rewriter.replaceOp(op, {y, sum});
+    return success();
+  }
+};
+
+} // namespace
 
 void populateFusedAddLayerNormToLinalgPatterns(TypeConverter &converter,
-                                       RewritePatternSet &patterns) {}
+                                               RewritePatternSet &patterns) {
+  patterns.add<AddLayerNormLowering>(converter, patterns.getContext());
+}
 
 } // namespace tessera

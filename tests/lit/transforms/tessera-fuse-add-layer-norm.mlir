@@ -1,0 +1,156 @@
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-add-layer-norm))' | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-add-layer-norm{report=true}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
+
+// Post-LN (BERT): LN(x + residual), dynamic batch and sequence.
+// CHECK-LABEL: func.func @residual
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x8xf32>, %[[R:.*]]: tensor<?x?x8xf32>, %[[G:.*]]: tensor<8xf32>, %[[B:.*]]: tensor<8xf32>)
+// CHECK-NEXT: %[[Y:.*]], %[[S:.*]] = tessera.add_layer_norm %[[X]], %[[R]], %[[G]], %[[B]] {epsilon = 9.99999996E-13 : f32, operandSegmentSizes = array<i32: 1, 1, 0, 1, 1>} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>)
+// CHECK-NEXT: return %[[Y]]
+// REPORT: remark: fused tessera.add_layer_norm
+func.func @residual(%x: tensor<?x?x8xf32>, %r: tensor<?x?x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<?x?x8xf32> {
+  %s = onnx.Add %x, %r : (tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  %y = onnx.LayerNormalization %s, %g, %b {epsilon = 1.0e-12 : f32} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// Pre-LN (GPT-2, ViT): the projection bias folded in, Add(r, Add(bias, x)),
+// and the sum feeds the next residual: that use takes the op's `sum`.
+// CHECK-LABEL: func.func @bias_and_sum
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x8xf32>, %[[R:.*]]: tensor<?x?x8xf32>, %[[G:.*]]: tensor<8xf32>)
+// CHECK: %[[BIAS:.*]] = onnx.Constant
+// CHECK-NEXT: %[[Y:.*]], %[[S:.*]] = tessera.add_layer_norm %[[X]], %[[R]], %[[BIAS]], %[[G]] {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}
+// CHECK-NEXT: %[[N:.*]] = onnx.Add %[[S]], %[[Y]]
+// CHECK-NEXT: return %[[N]]
+// REPORT: remark: fused tessera.add_layer_norm
+func.func @bias_and_sum(%x: tensor<?x?x8xf32>, %r: tensor<?x?x8xf32>, %g: tensor<8xf32>) -> tensor<?x?x8xf32> {
+  %bias = onnx.Constant {value = dense<0.5> : tensor<8xf32>} : tensor<8xf32>
+  %xb = onnx.Add %bias, %x : (tensor<8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  %s = onnx.Add %r, %xb : (tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %n = onnx.Add %s, %y : (tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  return %n : tensor<?x?x8xf32>
+}
+
+// -----
+
+// The bias added last: Add(Add(x, r), bias).
+// CHECK-LABEL: func.func @bias_last
+// CHECK: %[[BIAS:.*]] = onnx.Constant
+// CHECK-NEXT: %[[Y:.*]], %[[S:.*]] = tessera.add_layer_norm %arg0, %arg1, %[[BIAS]], %arg2, %arg3
+// CHECK-NEXT: return %[[Y]], %[[S]]
+// REPORT: remark: fused tessera.add_layer_norm
+func.func @bias_last(%x: tensor<2x3x8xf32>, %r: tensor<2x3x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> (tensor<2x3x8xf32>, tensor<2x3x8xf32>) {
+  %bias = onnx.Constant {value = dense<0.5> : tensor<8xf32>} : tensor<8xf32>
+  %xr = onnx.Add %x, %r : (tensor<2x3x8xf32>, tensor<2x3x8xf32>) -> tensor<2x3x8xf32>
+  %s = onnx.Add %xr, %bias : (tensor<2x3x8xf32>, tensor<8xf32>) -> tensor<2x3x8xf32>
+  %y = onnx.LayerNormalization %s, %g, %b {axis = 2 : si64} : (tensor<2x3x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x3x8xf32>
+  return %y, %s : tensor<2x3x8xf32>, tensor<2x3x8xf32>
+}
+
+// -----
+
+// Embeddings: LN((word + type) + position); the inner Add stays as x.
+// A use of the sum before the LN (in program order) reads `sum`, which is
+// placed right after the Add.
+// CHECK-LABEL: func.func @embeddings
+// CHECK-NEXT: %[[WT:.*]] = onnx.Add %arg0, %arg1
+// CHECK-NEXT: %[[Y:.*]], %[[S:.*]] = tessera.add_layer_norm %[[WT]], %arg2, %arg3
+// CHECK-NEXT: %[[T:.*]] = onnx.Tanh %[[S]]
+// CHECK-NEXT: return %[[Y]], %[[T]]
+// REPORT: remark: fused tessera.add_layer_norm
+func.func @embeddings(%w: tensor<1x5x8xf32>, %t: tensor<1x5x8xf32>, %p: tensor<1x5x8xf32>, %g: tensor<8xf32>) -> (tensor<1x5x8xf32>, tensor<1x5x8xf32>) {
+  %wt = onnx.Add %w, %t : (tensor<1x5x8xf32>, tensor<1x5x8xf32>) -> tensor<1x5x8xf32>
+  %s = onnx.Add %wt, %p : (tensor<1x5x8xf32>, tensor<1x5x8xf32>) -> tensor<1x5x8xf32>
+  %u = onnx.Tanh %s : (tensor<1x5x8xf32>) -> tensor<1x5x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<1x5x8xf32>, tensor<8xf32>) -> tensor<1x5x8xf32>
+  return %y, %u : tensor<1x5x8xf32>, tensor<1x5x8xf32>
+}
+
+// -----
+
+// Negative: the residual broadcasts ([S, D] + [B, S, D]).
+// CHECK-LABEL: func.func @broadcast_residual
+// CHECK-NOT: tessera.add_layer_norm
+// CHECK: onnx.LayerNormalization
+// REPORT: remark: not fused tessera.add_layer_norm: the Add broadcasts an operand
+func.func @broadcast_residual(%x: tensor<2x5x8xf32>, %r: tensor<5x8xf32>, %g: tensor<8xf32>) -> tensor<2x5x8xf32> {
+  %s = onnx.Add %x, %r : (tensor<2x5x8xf32>, tensor<5x8xf32>) -> tensor<2x5x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
+  return %y : tensor<2x5x8xf32>
+}
+
+// -----
+
+// Negative: a dynamic dim on one side only may broadcast at run time.
+// CHECK-LABEL: func.func @maybe_broadcast
+// CHECK-NOT: tessera.add_layer_norm
+// REPORT: remark: not fused tessera.add_layer_norm: the Add broadcasts an operand
+func.func @maybe_broadcast(%x: tensor<?x5x8xf32>, %r: tensor<2x5x8xf32>, %g: tensor<8xf32>) -> tensor<2x5x8xf32> {
+  %s = onnx.Add %x, %r : (tensor<?x5x8xf32>, tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
+  return %y : tensor<2x5x8xf32>
+}
+
+// -----
+
+// Negative: a bias that is not [D] (here [1, D], and not constant): the
+// outer Add's operands do not have the full shape either, so nothing fuses.
+// CHECK-LABEL: func.func @bias_not_vector
+// CHECK-NOT: tessera.add_layer_norm
+// REPORT: remark: not fused tessera.add_layer_norm: the Add broadcasts an operand
+func.func @bias_not_vector(%x: tensor<3x8xf32>, %bias: tensor<1x8xf32>, %g: tensor<8xf32>) -> tensor<3x8xf32> {
+  %s = onnx.Add %x, %bias : (tensor<3x8xf32>, tensor<1x8xf32>) -> tensor<3x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<3x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
+// A non-constant [D] bias is not folded in: the inner Add stays as x.
+// CHECK-LABEL: func.func @bias_not_constant
+// CHECK: %[[XB:.*]] = onnx.Add %arg0, %arg2
+// CHECK-NEXT: %[[Y:.*]], %{{.*}} = tessera.add_layer_norm %[[XB]], %arg1, %arg3 {
+// REPORT: remark: fused tessera.add_layer_norm
+func.func @bias_not_constant(%x: tensor<3x8xf32>, %r: tensor<3x8xf32>, %bias: tensor<8xf32>, %g: tensor<8xf32>) -> tensor<3x8xf32> {
+  %xb = onnx.Add %x, %bias : (tensor<3x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  %s = onnx.Add %xb, %r : (tensor<3x8xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<3x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
+// Negative: normalising over the last two axes.
+// CHECK-LABEL: func.func @two_axes
+// CHECK-NOT: tessera.add_layer_norm
+// REPORT: remark: not fused tessera.add_layer_norm: it normalises more than the last axis
+func.func @two_axes(%x: tensor<2x3x8xf32>, %r: tensor<2x3x8xf32>, %g: tensor<3x8xf32>) -> tensor<2x3x8xf32> {
+  %s = onnx.Add %x, %r : (tensor<2x3x8xf32>, tensor<2x3x8xf32>) -> tensor<2x3x8xf32>
+  %y = onnx.LayerNormalization %s, %g {axis = 1 : si64} : (tensor<2x3x8xf32>, tensor<3x8xf32>) -> tensor<2x3x8xf32>
+  return %y : tensor<2x3x8xf32>
+}
+
+// -----
+
+// Negative: the Mean output is used.
+// CHECK-LABEL: func.func @mean_used
+// CHECK-NOT: tessera.add_layer_norm
+// REPORT: remark: not fused tessera.add_layer_norm: its Mean or InvStdDev output is used
+func.func @mean_used(%x: tensor<3x8xf32>, %r: tensor<3x8xf32>, %g: tensor<8xf32>) -> (tensor<3x8xf32>, tensor<3x1xf32>) {
+  %s = onnx.Add %x, %r : (tensor<3x8xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
+  %y, %m = onnx.LayerNormalization %s, %g : (tensor<3x8xf32>, tensor<8xf32>) -> (tensor<3x8xf32>, tensor<3x1xf32>)
+  return %y, %m : tensor<3x8xf32>, tensor<3x1xf32>
+}
+
+// -----
+
+// Not a candidate: the input is not an Add (no remark).
+// CHECK-LABEL: func.func @no_add
+// CHECK: onnx.LayerNormalization
+// REPORT-NOT: remark
+func.func @no_add(%x: tensor<3x8xf32>, %g: tensor<8xf32>) -> tensor<3x8xf32> {
+  %y = onnx.LayerNormalization %x, %g : (tensor<3x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
