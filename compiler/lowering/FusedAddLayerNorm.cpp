@@ -1,15 +1,16 @@
 //===- FusedAddLayerNorm.cpp - tessera.add_layer_norm kernel --------------===//
 //
-// Part of Tessera. The inputs are viewed as [N, D] rows. One scf.for over the
-// rows; in each row, three vector loops over D (the row stays in L1):
+// Part of Tessera. One scf.for per leading axis of X; in each row, three
+// vector loops over D (the row stays in L1):
 //   1. s = x (+ bias) + residual, written to `sum`, accumulated into a
 //      vector of partial sums;
 //   2. the squared deviations from the mean, accumulated likewise;
 //   3. y = (s - mean) * rstd * gamma (+ beta), written to `Y`.
 // Vectors are `kWidth` lanes; a remainder of D % kWidth lanes is handled with
 // one shorter vector. Statistics are kept in f32 (f16/bf16 are widened).
-// The vectors are built directly in the vector dialect on tensors, so no
-// later scheduling pass is needed.
+// The residual may broadcast over leading axes (read at index 0 there). The
+// vectors are built directly in the vector dialect on tensors, so no later
+// scheduling pass is needed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,8 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace tessera::lowering;
@@ -45,31 +48,32 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
         (op.getBias() && !staticType(converter, op.getBias())) ||
         (op.getBeta() && !staticType(converter, op.getBeta())))
       return rewriter.notifyMatchFailure(op, "needs static shapes");
-    if (staticType(converter, op.getResidual()) != type || yType != type ||
-        sumType != type)
-      return rewriter.notifyMatchFailure(op, "shapes must all be X's");
+    auto resType = staticType(converter, op.getResidual());
+    if (yType != type || sumType != type)
+      return rewriter.notifyMatchFailure(op, "results must have X's type");
     auto elt = dyn_cast<FloatType>(type.getElementType());
     if (!elt || elt.getWidth() > 32)
       return rewriter.notifyMatchFailure(op, "needs f32, f16 or bf16");
 
     Location loc = op.getLoc();
-    int64_t d = type.getDimSize(type.getRank() - 1);
-    int64_t rows = type.getNumElements() / std::max<int64_t>(d, 1);
-    if (d == 0 || rows == 0)
+    int64_t rank = type.getRank();
+    int64_t d = type.getDimSize(rank - 1);
+    if (type.getNumElements() == 0)
       return rewriter.notifyMatchFailure(op, "empty tensor");
+    // The residual broadcasts over leading axes (aligned on the right).
+    int64_t offset = rank - resType.getRank();
+    if (offset < 0 || resType.getDimSize(resType.getRank() - 1) != d)
+      return rewriter.notifyMatchFailure(op, "residual does not broadcast");
+    for (int64_t i = 0; i < resType.getRank(); ++i)
+      if (resType.getDimSize(i) != type.getDimSize(i + offset) &&
+          resType.getDimSize(i) != 1)
+        return rewriter.notifyMatchFailure(op, "residual does not broadcast");
     Type f32 = rewriter.getF32Type();
-    auto matType = RankedTensorType::get({rows, d}, elt);
-    auto asMatrix = [&](Value v) {
-      return buildReshape(rewriter, loc, v, matType);
-    };
-    Value x = asMatrix(adaptor.getX());
-    Value residual = asMatrix(adaptor.getResidual());
+    Value x = adaptor.getX(), residual = adaptor.getResidual();
     Value bias = adaptor.getBias(), gamma = adaptor.getGamma(),
           beta = adaptor.getBeta();
-    Value yInit =
-        rewriter.create<tensor::EmptyOp>(loc, matType.getShape(), elt);
-    Value sumInit =
-        rewriter.create<tensor::EmptyOp>(loc, matType.getShape(), elt);
+    Value yInit = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), elt);
+    Value sumInit = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), elt);
 
     auto index = [&](OpBuilder &b, int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
@@ -146,62 +150,93 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
     };
     float eps = op.getEpsilon().convertToFloat();
 
-    auto rowLoop = rewriter.create<scf::ForOp>(
-        loc, index(rewriter, 0), index(rewriter, rows), index(rewriter, 1),
-        ValueRange{yInit, sumInit},
-        [&](OpBuilder &b, Location, Value row, ValueRange outs) {
-          // 1. sum = x (+ bias) + residual, and the row total.
-          SmallVector<Value> r1 = overRow(
-              b, {outs[1], zeroAcc(b)},
-              [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
-                Value s = read(cb, x, {row, col}, n);
-                if (bias)
-                  s = cb.create<arith::AddFOp>(loc, s, read(cb, bias, col, n));
-                s = cb.create<arith::AddFOp>(loc, s,
-                                             read(cb, residual, {row, col}, n));
-                Value sums = write(cb, s, args[0], {row, col});
-                return SmallVector<Value>{
-                    sums, accumulate(cb, args[1], widen(cb, s), n)};
-              });
-          Value sums = r1[0];
-          Value mean = b.create<arith::DivFOp>(loc, sumOf(b, r1[1]),
-                                               scalar(b, double(d)));
-          // 2. The sum of squared deviations.
-          SmallVector<Value> r2 = overRow(
-              b, {zeroAcc(b)},
-              [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
-                Value c = cb.create<arith::SubFOp>(
-                    loc, widen(cb, read(cb, sums, {row, col}, n)),
-                    splat(cb, mean, n));
-                Value sq = cb.create<arith::MulFOp>(loc, c, c);
-                return SmallVector<Value>{accumulate(cb, args[0], sq, n)};
-              });
-          Value var = b.create<arith::DivFOp>(loc, sumOf(b, r2[0]),
-                                              scalar(b, double(d)));
-          Value rstd = b.create<arith::DivFOp>(
-              loc, scalar(b, 1.0),
-              b.create<math::SqrtOp>(
-                  loc, b.create<arith::AddFOp>(loc, var, scalar(b, eps))));
-          // 3. y = (s - mean) * rstd * gamma (+ beta).
-          SmallVector<Value> r3 = overRow(
-              b, {outs[0]},
-              [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
-                Value c = cb.create<arith::SubFOp>(
-                    loc, widen(cb, read(cb, sums, {row, col}, n)),
-                    splat(cb, mean, n));
-                Value y = cb.create<arith::MulFOp>(
-                    loc, cb.create<arith::MulFOp>(loc, c, splat(cb, rstd, n)),
-                    widen(cb, read(cb, gamma, col, n)));
-                if (beta)
-                  y = cb.create<arith::AddFOp>(
-                      loc, y, widen(cb, read(cb, beta, col, n)));
-                return SmallVector<Value>{
-                    write(cb, narrow(cb, y), args[0], {row, col})};
-              });
-          b.create<scf::YieldOp>(loc, ValueRange{r3[0], sums});
-        });
-    Value y = buildReshape(rewriter, loc, rowLoop.getResult(0), yType);
-    Value sum = buildReshape(rewriter, loc, rowLoop.getResult(1), sumType);
+    // Indices of element `col` of row `row` (the leading indices) in X and
+    // in the residual (0 where it broadcasts).
+    auto at = [](ArrayRef<Value> row, Value col) {
+      SmallVector<Value> idx(row);
+      idx.push_back(col);
+      return idx;
+    };
+    Value zeroIndex = index(rewriter, 0);
+    auto residualAt = [&](ArrayRef<Value> row, Value col) {
+      SmallVector<Value> idx;
+      for (int64_t i = 0; i + 1 < resType.getRank(); ++i)
+        idx.push_back(resType.getDimSize(i) == type.getDimSize(i + offset)
+                          ? row[i + offset]
+                          : zeroIndex);
+      idx.push_back(col);
+      return idx;
+    };
+    auto rowBody = [&](OpBuilder &b, ArrayRef<Value> row,
+                       ValueRange outs) -> SmallVector<Value> {
+      // 1. sum = x (+ bias) + residual, and the row total.
+      SmallVector<Value> r1 = overRow(
+          b, {outs[1], zeroAcc(b)},
+          [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
+            Value s = read(cb, x, at(row, col), n);
+            if (bias)
+              s = cb.create<arith::AddFOp>(loc, s, read(cb, bias, col, n));
+            s = cb.create<arith::AddFOp>(
+                loc, s, read(cb, residual, residualAt(row, col), n));
+            Value sums = write(cb, s, args[0], at(row, col));
+            return SmallVector<Value>{sums,
+                                      accumulate(cb, args[1], widen(cb, s), n)};
+          });
+      Value sums = r1[0];
+      Value mean =
+          b.create<arith::DivFOp>(loc, sumOf(b, r1[1]), scalar(b, double(d)));
+      // 2. The sum of squared deviations.
+      SmallVector<Value> r2 =
+          overRow(b, {zeroAcc(b)},
+                  [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
+                    Value c = cb.create<arith::SubFOp>(
+                        loc, widen(cb, read(cb, sums, at(row, col), n)),
+                        splat(cb, mean, n));
+                    Value sq = cb.create<arith::MulFOp>(loc, c, c);
+                    return SmallVector<Value>{accumulate(cb, args[0], sq, n)};
+                  });
+      Value var =
+          b.create<arith::DivFOp>(loc, sumOf(b, r2[0]), scalar(b, double(d)));
+      Value rstd = b.create<arith::DivFOp>(
+          loc, scalar(b, 1.0),
+          b.create<math::SqrtOp>(
+              loc, b.create<arith::AddFOp>(loc, var, scalar(b, eps))));
+      // 3. y = (s - mean) * rstd * gamma (+ beta).
+      SmallVector<Value> r3 = overRow(
+          b, {outs[0]},
+          [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
+            Value c = cb.create<arith::SubFOp>(
+                loc, widen(cb, read(cb, sums, at(row, col), n)),
+                splat(cb, mean, n));
+            Value y = cb.create<arith::MulFOp>(
+                loc, cb.create<arith::MulFOp>(loc, c, splat(cb, rstd, n)),
+                widen(cb, read(cb, gamma, col, n)));
+            if (beta)
+              y = cb.create<arith::AddFOp>(loc, y,
+                                           widen(cb, read(cb, beta, col, n)));
+            return SmallVector<Value>{
+                write(cb, narrow(cb, y), args[0], at(row, col))};
+          });
+      return {r3[0], sums};
+    };
+    // One loop per leading axis; the innermost body handles one row.
+    SmallVector<Value> row;
+    std::function<SmallVector<Value>(OpBuilder &, ValueRange)> nest =
+        [&](OpBuilder &b, ValueRange outs) -> SmallVector<Value> {
+      if (static_cast<int64_t>(row.size()) == rank - 1)
+        return rowBody(b, row, outs);
+      auto loop = b.create<scf::ForOp>(
+          loc, index(b, 0), index(b, type.getDimSize(row.size())), index(b, 1),
+          outs, [&](OpBuilder &lb, Location, Value iv, ValueRange args) {
+            row.push_back(iv);
+            SmallVector<Value> results = nest(lb, args);
+            row.pop_back();
+            lb.create<scf::YieldOp>(loc, results);
+          });
+      return loop.getResults();
+    };
+    SmallVector<Value> results = nest(rewriter, ValueRange{yInit, sumInit});
+    Value y = results[0], sum = results[1];
     rewriter.replaceOp(op, {y, sum});
     return success();
   }

@@ -7,12 +7,14 @@
 //   LN(Add(Add(x, bias), r))           -> add_layer_norm(x, r, bias)
 //   LN(Add(Add(x, r), bias))           -> add_layer_norm(x, r, bias)
 //
-// in either operand order, where x and r have the Add's full shape (no
-// broadcasting; equal static dims, or dynamic in the same places: the op's
-// verifier checks them again once shapes are static) and bias is a [D]
-// constant. The Add's other uses (the next residual in pre-LN models) take
-// the op's `sum` result. Candidates: every LayerNormalization whose input is
-// an Add; each is fused or, with `report`, reported with the reason.
+// in either operand order, where x has the Add's full shape (equal static
+// dims, or dynamic in the same places: the op's verifier checks them again
+// once shapes are static), r the same or broadcast over the leading axes
+// (a position embedding [1, S, D] added to [B, S, D] token embeddings), and
+// bias is a [D] constant. The Add's other uses (the next residual in pre-LN
+// models) take the op's `sum` result. Candidates: every LayerNormalization
+// whose input is an Add; each is fused or, with `report`, reported with the
+// reason.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +39,34 @@ bool hasFullShape(Value v, RankedTensorType type) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
   return t && t.getElementType() == type.getElementType() &&
          t.getShape() == type.getShape();
+}
+
+/// Whether `v` broadcasts to `type` over its leading axes only (aligned on
+/// the right, each dim equal to `type`'s or a static 1, the last one equal),
+/// as a position embedding [1, S, D] does to [B, S, D].
+bool broadcastsToRows(Value v, RankedTensorType type) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || t.getElementType() != type.getElementType() || t.getRank() < 1 ||
+      t.getRank() > type.getRank())
+    return false;
+  int64_t offset = type.getRank() - t.getRank();
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    int64_t d = t.getDimSize(i), full = type.getDimSize(i + offset);
+    if (d != full && (d != 1 || i == t.getRank() - 1))
+      return false;
+  }
+  return true;
+}
+
+/// Orders two summands as (x, residual): x has the full shape, the residual
+/// has it too or broadcasts over the leading axes.
+std::optional<std::pair<Value, Value>> orderSummands(Value a, Value b,
+                                                     RankedTensorType type) {
+  if (hasFullShape(a, type) && broadcastsToRows(b, type))
+    return std::make_pair(a, b);
+  if (hasFullShape(b, type) && broadcastsToRows(a, type))
+    return std::make_pair(b, a);
+  return std::nullopt;
 }
 
 /// Whether `v` is a constant [D] vector of `type`'s element type, D being
@@ -90,7 +120,7 @@ std::optional<Match> splitAdd(onnx::AddOp add, std::string &why) {
     Value other = ops[1 - i];
     Value a = inner.getA(), b = inner.getB();
     // Add(Add(x, bias), r) in any order.
-    if (hasFullShape(other, type)) {
+    if (broadcastsToRows(other, type)) {
       for (int j = 0; j < 2; ++j) {
         Value x = j ? b : a, bias = j ? a : b;
         if (hasFullShape(x, type) && isBiasVector(bias, type)) {
@@ -103,22 +133,21 @@ std::optional<Match> splitAdd(onnx::AddOp add, std::string &why) {
       }
     }
     // Add(Add(x, r), bias) in any order.
-    if (isBiasVector(other, type) && hasFullShape(a, type) &&
-        hasFullShape(b, type)) {
-      m.x = a;
-      m.residual = b;
-      m.bias = other;
-      m.inner = inner;
-      return m;
-    }
+    if (isBiasVector(other, type))
+      if (auto xr = orderSummands(a, b, type)) {
+        std::tie(m.x, m.residual) = *xr;
+        m.bias = other;
+        m.inner = inner;
+        return m;
+      }
   }
-  if (hasFullShape(ops[0], type) && hasFullShape(ops[1], type)) {
-    m.x = ops[0];
-    m.residual = ops[1];
+  if (auto xr = orderSummands(ops[0], ops[1], type)) {
+    std::tie(m.x, m.residual) = *xr;
     return m;
   }
-  why = "the Add broadcasts an operand (x and residual must have the same "
-        "shape, only a constant [D] bias may broadcast)";
+  why = "the Add broadcasts an operand (one summand must have the full "
+        "shape, the other the same or broadcast over the leading axes only, "
+        "and only a constant [D] bias may be added besides)";
   return std::nullopt;
 }
 

@@ -70,13 +70,43 @@ func.func @embeddings(%w: tensor<1x5x8xf32>, %t: tensor<1x5x8xf32>, %p: tensor<1
 
 // -----
 
-// Negative: the residual broadcasts ([S, D] + [B, S, D]).
-// CHECK-LABEL: func.func @broadcast_residual
+// Token + position embeddings: the residual broadcasts over the leading
+// axes ([1, S, D] or [S, D] to [B, S, D]), either operand order.
+// CHECK-LABEL: func.func @position_embedding
+// CHECK-NEXT: %[[Y:.*]], %{{.*}} = tessera.add_layer_norm %arg1, %arg0, %arg2 {{{.*}}} : (tensor<2x5x8xf32>, tensor<1x5x8xf32>, tensor<8xf32>) -> (tensor<2x5x8xf32>, tensor<2x5x8xf32>)
+// CHECK-NEXT: %[[Y2:.*]], %{{.*}} = tessera.add_layer_norm %arg1, %arg3, %arg2 {{{.*}}} : (tensor<2x5x8xf32>, tensor<5x8xf32>, tensor<8xf32>) -> (tensor<2x5x8xf32>, tensor<2x5x8xf32>)
+// CHECK-NEXT: return %[[Y]], %[[Y2]]
+// REPORT: remark: fused tessera.add_layer_norm
+// REPORT: remark: fused tessera.add_layer_norm
+func.func @position_embedding(%p: tensor<1x5x8xf32>, %x: tensor<2x5x8xf32>, %g: tensor<8xf32>, %q: tensor<5x8xf32>) -> (tensor<2x5x8xf32>, tensor<2x5x8xf32>) {
+  %s = onnx.Add %p, %x : (tensor<1x5x8xf32>, tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
+  %s2 = onnx.Add %x, %q : (tensor<2x5x8xf32>, tensor<5x8xf32>) -> tensor<2x5x8xf32>
+  %y2 = onnx.LayerNormalization %s2, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
+  return %y, %y2 : tensor<2x5x8xf32>, tensor<2x5x8xf32>
+}
+
+// -----
+
+// Negative: broadcasting along the normalised axis ([B, S, 1] + [B, S, D]).
+// CHECK-LABEL: func.func @broadcast_last_axis
 // CHECK-NOT: tessera.add_layer_norm
 // CHECK: onnx.LayerNormalization
 // REPORT: remark: not fused tessera.add_layer_norm: the Add broadcasts an operand
-func.func @broadcast_residual(%x: tensor<2x5x8xf32>, %r: tensor<5x8xf32>, %g: tensor<8xf32>) -> tensor<2x5x8xf32> {
-  %s = onnx.Add %x, %r : (tensor<2x5x8xf32>, tensor<5x8xf32>) -> tensor<2x5x8xf32>
+func.func @broadcast_last_axis(%x: tensor<2x5x8xf32>, %r: tensor<2x5x1xf32>, %g: tensor<8xf32>) -> tensor<2x5x8xf32> {
+  %s = onnx.Add %x, %r : (tensor<2x5x8xf32>, tensor<2x5x1xf32>) -> tensor<2x5x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
+  return %y : tensor<2x5x8xf32>
+}
+
+// -----
+
+// Negative: both summands broadcast ([2, 1, D] + [1, 5, D]).
+// CHECK-LABEL: func.func @both_broadcast
+// CHECK-NOT: tessera.add_layer_norm
+// REPORT: remark: not fused tessera.add_layer_norm: the Add broadcasts an operand
+func.func @both_broadcast(%x: tensor<2x1x8xf32>, %r: tensor<1x5x8xf32>, %g: tensor<8xf32>) -> tensor<2x5x8xf32> {
+  %s = onnx.Add %x, %r : (tensor<2x1x8xf32>, tensor<1x5x8xf32>) -> tensor<2x5x8xf32>
   %y = onnx.LayerNormalization %s, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
   return %y : tensor<2x5x8xf32>
 }
@@ -95,13 +125,16 @@ func.func @maybe_broadcast(%x: tensor<?x5x8xf32>, %r: tensor<2x5x8xf32>, %g: ten
 
 // -----
 
-// Negative: a bias that is not [D] (here [1, D], and not constant): the
-// outer Add's operands do not have the full shape either, so nothing fuses.
+// A constant bias that is not [D] ([1, D]) is not folded in as the bias: the
+// inner Add stays and is x.
 // CHECK-LABEL: func.func @bias_not_vector
-// CHECK-NOT: tessera.add_layer_norm
-// REPORT: remark: not fused tessera.add_layer_norm: the Add broadcasts an operand
-func.func @bias_not_vector(%x: tensor<3x8xf32>, %bias: tensor<1x8xf32>, %g: tensor<8xf32>) -> tensor<3x8xf32> {
-  %s = onnx.Add %x, %bias : (tensor<3x8xf32>, tensor<1x8xf32>) -> tensor<3x8xf32>
+// CHECK: %[[XB:.*]] = onnx.Add %arg0, %[[C:.*]] :
+// CHECK-NEXT: %[[Y:.*]], %{{.*}} = tessera.add_layer_norm %[[XB]], %arg1, %arg2 {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>}
+// REPORT: remark: fused tessera.add_layer_norm
+func.func @bias_not_vector(%x: tensor<3x8xf32>, %r: tensor<3x8xf32>, %g: tensor<8xf32>) -> tensor<3x8xf32> {
+  %bias = onnx.Constant {value = dense<0.5> : tensor<1x8xf32>} : tensor<1x8xf32>
+  %xb = onnx.Add %x, %bias : (tensor<3x8xf32>, tensor<1x8xf32>) -> tensor<3x8xf32>
+  %s = onnx.Add %xb, %r : (tensor<3x8xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
   %y = onnx.LayerNormalization %s, %g : (tensor<3x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
   return %y : tensor<3x8xf32>
 }
