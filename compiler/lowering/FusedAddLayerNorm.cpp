@@ -18,6 +18,7 @@
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/tessera/TesseraDialect.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -72,8 +73,13 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
     Value x = adaptor.getX(), residual = adaptor.getResidual();
     Value bias = adaptor.getBias(), gamma = adaptor.getGamma(),
           beta = adaptor.getBeta();
-    Value yInit = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), elt);
-    Value sumInit = rewriter.create<tensor::EmptyOp>(loc, type.getShape(), elt);
+    // Outputs as alloc_tensor, not tensor.empty: CSE would merge two empties
+    // (or this one with another op's), and bufferization would then copy
+    // the undefined contents of one into the other before the loops.
+    Value yInit =
+        rewriter.create<bufferization::AllocTensorOp>(loc, type, ValueRange{});
+    Value sumInit =
+        rewriter.create<bufferization::AllocTensorOp>(loc, type, ValueRange{});
 
     auto index = [&](OpBuilder &b, int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
