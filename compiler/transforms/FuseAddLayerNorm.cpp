@@ -157,6 +157,8 @@ std::optional<Match> match(onnx::LayerNormalizationOp ln, std::string &why) {
     return std::nullopt;
   };
   auto add = ln.getX().getDefiningOp<onnx::AddOp>();
+  if (!add) // Another LayerNormalization of the same Add fused it.
+    return fail("the Add is already fused with another LayerNormalization");
   auto type = dyn_cast<RankedTensorType>(ln.getX().getType());
   if (!type || type.getRank() < 1 || !isa<FloatType>(type.getElementType()))
     return fail("the input is not a ranked float tensor");

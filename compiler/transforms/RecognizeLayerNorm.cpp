@@ -34,15 +34,19 @@ namespace {
 
 constexpr StringLiteral kKind = "layer_norm recogniser";
 
-/// The value of a one-element float constant, if `v` is one.
+/// The value of a one-element constant, if `v` is one.
 std::optional<double> scalarConstant(Value v) {
   Attribute attr;
   if (!matchPattern(v, m_Constant(&attr)))
     return std::nullopt;
-  auto dense = dyn_cast<DenseFPElementsAttr>(attr);
-  if (!dense || dense.getNumElements() != 1)
-    return std::nullopt;
-  return (*dense.value_begin<APFloat>()).convertToDouble();
+  // Float, or integer (e.g. an integer exponent of Pow).
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr);
+      dense && dense.getNumElements() == 1)
+    return (*dense.value_begin<APFloat>()).convertToDouble();
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr);
+      dense && dense.getNumElements() == 1)
+    return static_cast<double>((*dense.value_begin<APInt>()).getSExtValue());
+  return std::nullopt;
 }
 
 /// True if `v` has exactly one use (one operand of one op).

@@ -187,3 +187,20 @@ func.func @no_add(%x: tensor<3x8xf32>, %g: tensor<8xf32>) -> tensor<3x8xf32> {
   %y = onnx.LayerNormalization %x, %g : (tensor<3x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
   return %y : tensor<3x8xf32>
 }
+
+// -----
+
+// Two LayerNormalizations of one Add: the first fuses, the second reads its
+// `sum` and is reported.
+// CHECK-LABEL: func.func @two_norms
+// CHECK: %[[Y:.*]], %[[S:.*]] = tessera.add_layer_norm %arg0, %arg1, %arg2
+// CHECK-NEXT: %[[Y2:.*]] = onnx.LayerNormalization %[[S]], %arg3
+// CHECK-NEXT: return %[[Y]], %[[Y2]]
+// REPORT: remark: fused tessera.add_layer_norm
+// REPORT: remark: not fused tessera.add_layer_norm: the Add is already fused with another LayerNormalization
+func.func @two_norms(%x: tensor<3x8xf32>, %r: tensor<3x8xf32>, %g: tensor<8xf32>, %g2: tensor<8xf32>) -> (tensor<3x8xf32>, tensor<3x8xf32>) {
+  %s = onnx.Add %x, %r : (tensor<3x8xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<3x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  %y2 = onnx.LayerNormalization %s, %g2 : (tensor<3x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  return %y, %y2 : tensor<3x8xf32>, tensor<3x8xf32>
+}

@@ -248,3 +248,24 @@ func.func @cube(%x: tensor<3x8xf32>) -> tensor<3x8xf32> {
   %n = onnx.Div %d, %s : (tensor<3x8xf32>, tensor<3x1xf32>) -> tensor<3x8xf32>
   return %n : tensor<3x8xf32>
 }
+
+// -----
+
+// An integer exponent.
+// CHECK-LABEL: func.func @int_exponent
+// CHECK-NOT: onnx.Pow
+// CHECK: onnx.LayerNormalization
+// REPORT: remark: fused layer_norm recogniser
+func.func @int_exponent(%x: tensor<3x8xf32>) -> tensor<3x8xf32> {
+  %axes = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %eps = onnx.Constant {value = dense<1.0e-5> : tensor<f32>} : tensor<f32>
+  %m = onnx.ReduceMean %x, %axes : (tensor<3x8xf32>, tensor<1xi64>) -> tensor<3x1xf32>
+  %d = onnx.Sub %x, %m : (tensor<3x8xf32>, tensor<3x1xf32>) -> tensor<3x8xf32>
+  %p = onnx.Pow %d, %two : (tensor<3x8xf32>, tensor<i64>) -> tensor<3x8xf32>
+  %v = onnx.ReduceMean %p, %axes : (tensor<3x8xf32>, tensor<1xi64>) -> tensor<3x1xf32>
+  %ve = onnx.Add %v, %eps : (tensor<3x1xf32>, tensor<f32>) -> tensor<3x1xf32>
+  %s = onnx.Sqrt %ve : (tensor<3x1xf32>) -> tensor<3x1xf32>
+  %n = onnx.Div %d, %s : (tensor<3x8xf32>, tensor<3x1xf32>) -> tensor<3x8xf32>
+  return %n : tensor<3x8xf32>
+}
