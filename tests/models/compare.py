@@ -79,8 +79,6 @@ def parse_args(argv):
     p.add_argument("--model", required=True, help="a model from tests/models/generate.py")
     p.add_argument("--compiler", help="tessera-compile binary")
     p.add_argument("--runner", help="tessera-run binary")
-    p.add_argument("--compile-flag", action="append", default=[],
-                   help="extra tessera-compile flag, e.g. --compile-flag=--fuse=false (repeatable)")
     p.add_argument("--work-dir", help="scratch directory (default: temporary, removed)")
     p.add_argument("--batches", default="1,3", type=lambda s: int_list(s, "--batches"),
                    help="comma-separated batch sizes (default: 1,3)")
@@ -229,7 +227,7 @@ def run_ort(args, model_path, files, out_dir):
 
 def run_tessera(args, model, model_path, files, arrays, work):
     lib = os.path.join(work, "model.so")
-    cmd = [args.compiler, model_path, "-o", lib] + args.compile_flag
+    cmd = [args.compiler, model_path, "-o", lib]
     for value in model_inputs(model):
         if is_dynamic(value):
             cmd += ["--shape", "%s=%s" % (value.name, "x".join(str(d) for d in arrays[value.name].shape))]
