@@ -8,7 +8,8 @@
 //   3. y = (s - mean) * rstd * gamma (+ beta), written to `Y`.
 // Vectors are `kWidth` lanes; a remainder of D % kWidth lanes is handled with
 // one shorter vector. Statistics are kept in f32 (f16/bf16 are widened).
-// The residual may broadcast over leading axes (read at index 0 there). The
+// X and the residual may broadcast over leading axes (read at index 0
+// there). The
 // vectors are built directly in the vector dialect on tensors, so no later
 // scheduling pass is needed.
 //
@@ -40,18 +41,17 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
   matchAndRewrite(fused::AddLayerNormOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     const TypeConverter *converter = getTypeConverter();
-    auto type = staticType(converter, op.getX());
-    auto yType = staticType(converter, op.getY());
+    auto type = staticType(converter, op.getY());
     auto sumType = staticType(converter, op.getSum());
-    if (!type || !yType || !sumType ||
-        !staticType(converter, op.getResidual()) ||
+    auto xType = staticType(converter, op.getX());
+    auto resType = staticType(converter, op.getResidual());
+    if (!type || !sumType || !xType || !resType ||
         !staticType(converter, op.getGamma()) ||
         (op.getBias() && !staticType(converter, op.getBias())) ||
         (op.getBeta() && !staticType(converter, op.getBeta())))
       return rewriter.notifyMatchFailure(op, "needs static shapes");
-    auto resType = staticType(converter, op.getResidual());
-    if (yType != type || sumType != type)
-      return rewriter.notifyMatchFailure(op, "results must have X's type");
+    if (sumType != type)
+      return rewriter.notifyMatchFailure(op, "Y and sum must have one type");
     auto elt = dyn_cast<FloatType>(type.getElementType());
     if (!elt || elt.getWidth() > 32)
       return rewriter.notifyMatchFailure(op, "needs f32, f16 or bf16");
@@ -61,14 +61,20 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
     int64_t d = type.getDimSize(rank - 1);
     if (type.getNumElements() == 0)
       return rewriter.notifyMatchFailure(op, "empty tensor");
-    // The residual broadcasts over leading axes (aligned on the right).
-    int64_t offset = rank - resType.getRank();
-    if (offset < 0 || resType.getDimSize(resType.getRank() - 1) != d)
-      return rewriter.notifyMatchFailure(op, "residual does not broadcast");
-    for (int64_t i = 0; i < resType.getRank(); ++i)
-      if (resType.getDimSize(i) != type.getDimSize(i + offset) &&
-          resType.getDimSize(i) != 1)
-        return rewriter.notifyMatchFailure(op, "residual does not broadcast");
+    // X and the residual broadcast over leading axes (aligned on the right).
+    auto broadcasts = [&](RankedTensorType t) {
+      int64_t offset = rank - t.getRank();
+      if (offset < 0 || t.getDimSize(t.getRank() - 1) != d)
+        return false;
+      for (int64_t i = 0; i < t.getRank(); ++i)
+        if (t.getDimSize(i) != type.getDimSize(i + offset) &&
+            t.getDimSize(i) != 1)
+          return false;
+      return true;
+    };
+    if (!broadcasts(xType) || !broadcasts(resType))
+      return rewriter.notifyMatchFailure(op, "X or residual does not "
+                                             "broadcast to the result");
     Type f32 = rewriter.getF32Type();
     Value x = adaptor.getX(), residual = adaptor.getResidual();
     Value bias = adaptor.getBias(), gamma = adaptor.getGamma(),
@@ -156,18 +162,15 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
     };
     float eps = op.getEpsilon().convertToFloat();
 
-    // Indices of element `col` of row `row` (the leading indices) in X and
-    // in the residual (0 where it broadcasts).
-    auto at = [](ArrayRef<Value> row, Value col) {
-      SmallVector<Value> idx(row);
-      idx.push_back(col);
-      return idx;
-    };
+    // Indices of element `col` of row `row` (the leading indices of the
+    // result) in a tensor of type `t` that broadcasts to it (index 0 on its
+    // broadcast axes).
     Value zeroIndex = index(rewriter, 0);
-    auto residualAt = [&](ArrayRef<Value> row, Value col) {
+    auto at = [&](RankedTensorType t, ArrayRef<Value> row, Value col) {
       SmallVector<Value> idx;
-      for (int64_t i = 0; i + 1 < resType.getRank(); ++i)
-        idx.push_back(resType.getDimSize(i) == type.getDimSize(i + offset)
+      int64_t offset = rank - t.getRank();
+      for (int64_t i = 0; i + 1 < t.getRank(); ++i)
+        idx.push_back(t.getDimSize(i) == type.getDimSize(i + offset)
                           ? row[i + offset]
                           : zeroIndex);
       idx.push_back(col);
@@ -179,12 +182,12 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
       SmallVector<Value> r1 = overRow(
           b, {outs[1], zeroAcc(b)},
           [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
-            Value s = read(cb, x, at(row, col), n);
+            Value s = read(cb, x, at(xType, row, col), n);
             if (bias)
               s = cb.create<arith::AddFOp>(loc, s, read(cb, bias, col, n));
             s = cb.create<arith::AddFOp>(
-                loc, s, read(cb, residual, residualAt(row, col), n));
-            Value sums = write(cb, s, args[0], at(row, col));
+                loc, s, read(cb, residual, at(resType, row, col), n));
+            Value sums = write(cb, s, args[0], at(type, row, col));
             return SmallVector<Value>{sums,
                                       accumulate(cb, args[1], widen(cb, s), n)};
           });
@@ -196,7 +199,7 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
           overRow(b, {zeroAcc(b)},
                   [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
                     Value c = cb.create<arith::SubFOp>(
-                        loc, widen(cb, read(cb, sums, at(row, col), n)),
+                        loc, widen(cb, read(cb, sums, at(type, row, col), n)),
                         splat(cb, mean, n));
                     Value sq = cb.create<arith::MulFOp>(loc, c, c);
                     return SmallVector<Value>{accumulate(cb, args[0], sq, n)};
@@ -212,7 +215,7 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
           b, {outs[0]},
           [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
             Value c = cb.create<arith::SubFOp>(
-                loc, widen(cb, read(cb, sums, at(row, col), n)),
+                loc, widen(cb, read(cb, sums, at(type, row, col), n)),
                 splat(cb, mean, n));
             Value y = cb.create<arith::MulFOp>(
                 loc, cb.create<arith::MulFOp>(loc, c, splat(cb, rstd, n)),
@@ -221,7 +224,7 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
               y = cb.create<arith::AddFOp>(loc, y,
                                            widen(cb, read(cb, beta, col, n)));
             return SmallVector<Value>{
-                write(cb, narrow(cb, y), args[0], at(row, col))};
+                write(cb, narrow(cb, y), args[0], at(type, row, col))};
           });
       return {r3[0], sums};
     };

@@ -7,10 +7,9 @@
 //   LN(Add(Add(x, bias), r))           -> add_layer_norm(x, r, bias)
 //   LN(Add(Add(x, r), bias))           -> add_layer_norm(x, r, bias)
 //
-// in either operand order, where x has the Add's full shape (equal static
-// dims, or dynamic in the same places: the op's verifier checks them again
-// once shapes are static), r the same or broadcast over the leading axes
-// (a position embedding [1, S, D] added to [B, S, D] token embeddings), and
+// in either operand order, where x and r end with the same static D (they
+// may broadcast over the leading axes, as token + position embeddings
+// [B, S, D] + [1, S, D] do: the fused op broadcasts them as the Add did) and
 // bias is a [D] constant. The Add's other uses (the next residual in pre-LN
 // models) take the op's `sum` result. Candidates: every LayerNormalization
 // whose input is an Add; each is fused or, with `report`, reported with the
@@ -41,32 +40,29 @@ bool hasFullShape(Value v, RankedTensorType type) {
          t.getShape() == type.getShape();
 }
 
-/// Whether `v` broadcasts to `type` over its leading axes only (aligned on
-/// the right, each dim equal to `type`'s or a static 1, the last one equal),
-/// as a position embedding [1, S, D] does to [B, S, D].
+/// Whether summand `v` broadcasts to `type` over its leading axes only: the
+/// same element type, rank 1 to `type`'s, and the last dim static and equal
+/// to `type`'s (static) last dim. The other dims are whatever the Add
+/// accepted: each is, at run time, the result's or 1, and the fused op
+/// broadcasts either way (a position embedding [1, S, D] added to [B, S, D]
+/// token embeddings; [?, ?, D] + [1, S, D] while the batch is dynamic).
 bool broadcastsToRows(Value v, RankedTensorType type) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
   if (!t || t.getElementType() != type.getElementType() || t.getRank() < 1 ||
       t.getRank() > type.getRank())
     return false;
-  int64_t offset = type.getRank() - t.getRank();
-  for (int64_t i = 0; i < t.getRank(); ++i) {
-    int64_t d = t.getDimSize(i), full = type.getDimSize(i + offset);
-    if (d != full && (d != 1 || i == t.getRank() - 1))
-      return false;
-  }
-  return true;
+  int64_t d = type.getDimSize(type.getRank() - 1);
+  return !ShapedType::isDynamic(d) && t.getDimSize(t.getRank() - 1) == d;
 }
 
-/// Orders two summands as (x, residual): x has the full shape, the residual
-/// has it too or broadcasts over the leading axes.
+/// Orders two summands as (x, residual), the one with the full shape first.
 std::optional<std::pair<Value, Value>> orderSummands(Value a, Value b,
                                                      RankedTensorType type) {
-  if (hasFullShape(a, type) && broadcastsToRows(b, type))
-    return std::make_pair(a, b);
-  if (hasFullShape(b, type) && broadcastsToRows(a, type))
+  if (!broadcastsToRows(a, type) || !broadcastsToRows(b, type))
+    return std::nullopt;
+  if (!hasFullShape(a, type) && hasFullShape(b, type))
     return std::make_pair(b, a);
-  return std::nullopt;
+  return std::make_pair(a, b);
 }
 
 /// Whether `v` is a constant [D] vector of `type`'s element type, D being
@@ -123,7 +119,7 @@ std::optional<Match> splitAdd(onnx::AddOp add, std::string &why) {
     if (broadcastsToRows(other, type)) {
       for (int j = 0; j < 2; ++j) {
         Value x = j ? b : a, bias = j ? a : b;
-        if (hasFullShape(x, type) && isBiasVector(bias, type)) {
+        if (broadcastsToRows(x, type) && isBiasVector(bias, type)) {
           m.x = x;
           m.bias = bias;
           m.residual = other;
@@ -145,9 +141,9 @@ std::optional<Match> splitAdd(onnx::AddOp add, std::string &why) {
     std::tie(m.x, m.residual) = *xr;
     return m;
   }
-  why = "the Add broadcasts an operand (one summand must have the full "
-        "shape, the other the same or broadcast over the leading axes only, "
-        "and only a constant [D] bias may be added besides)";
+  why = "the Add may broadcast along the normalised axis (the summands "
+        "must end with the same static D; only a constant [D] bias may be "
+        "added besides)";
   return std::nullopt;
 }
 

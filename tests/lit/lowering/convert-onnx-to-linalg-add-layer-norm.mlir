@@ -74,3 +74,19 @@ func.func @half(%x: tensor<2x16xf16>, %r: tensor<2x16xf16>, %g: tensor<16xf16>) 
   %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x16xf16>, tensor<2x16xf16>, tensor<16xf16>) -> (tensor<2x16xf16>, tensor<2x16xf16>)
   return %y : tensor<2x16xf16>
 }
+
+// -----
+
+// X broadcasts too ([2, 1, D] + [1, 5, D] -> [2, 5, D]): each read skips the
+// index of its broadcast axis.
+// CHECK-LABEL: func.func @both_broadcast
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %c2
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c5
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %c16
+// CHECK: vector.transfer_read %arg0[%[[I]], %[[C0:.*]], %[[K]]]{{.*}} : tensor<2x1x16xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %arg1[%[[C0]], %[[J]], %[[K]]]{{.*}} : tensor<1x5x16xf32>, vector<16xf32>
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%[[I]], %[[J]], %[[K]]]{{.*}} : vector<16xf32>, tensor<2x5x16xf32>
+func.func @both_broadcast(%x: tensor<2x1x16xf32>, %r: tensor<1x5x16xf32>, %g: tensor<16xf32>) -> tensor<2x5x16xf32> {
+  %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x1x16xf32>, tensor<1x5x16xf32>, tensor<16xf32>) -> (tensor<2x5x16xf32>, tensor<2x5x16xf32>)
+  return %y : tensor<2x5x16xf32>
+}

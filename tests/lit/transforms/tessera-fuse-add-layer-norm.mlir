@@ -92,7 +92,7 @@ func.func @position_embedding(%p: tensor<1x5x8xf32>, %x: tensor<2x5x8xf32>, %g: 
 // CHECK-LABEL: func.func @broadcast_last_axis
 // CHECK-NOT: tessera.add_layer_norm
 // CHECK: onnx.LayerNormalization
-// REPORT: remark: not fused tessera.add_layer_norm: the Add broadcasts an operand
+// REPORT: remark: not fused tessera.add_layer_norm: the Add may broadcast along the normalised axis
 func.func @broadcast_last_axis(%x: tensor<2x5x8xf32>, %r: tensor<2x5x1xf32>, %g: tensor<8xf32>) -> tensor<2x5x8xf32> {
   %s = onnx.Add %x, %r : (tensor<2x5x8xf32>, tensor<2x5x1xf32>) -> tensor<2x5x8xf32>
   %y = onnx.LayerNormalization %s, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
@@ -101,26 +101,45 @@ func.func @broadcast_last_axis(%x: tensor<2x5x8xf32>, %r: tensor<2x5x1xf32>, %g:
 
 // -----
 
-// Negative: both summands broadcast ([2, 1, D] + [1, 5, D]).
+// Both summands broadcast ([2, 1, D] + [1, 5, D]), and a dynamic dim on one
+// side (it is 2 or 1 at run time): the op broadcasts both as the Add did.
 // CHECK-LABEL: func.func @both_broadcast
-// CHECK-NOT: tessera.add_layer_norm
-// REPORT: remark: not fused tessera.add_layer_norm: the Add broadcasts an operand
-func.func @both_broadcast(%x: tensor<2x1x8xf32>, %r: tensor<1x5x8xf32>, %g: tensor<8xf32>) -> tensor<2x5x8xf32> {
+// CHECK-NEXT: %[[Y:.*]], %{{.*}} = tessera.add_layer_norm %arg0, %arg1, %arg2 {{{.*}}} : (tensor<2x1x8xf32>, tensor<1x5x8xf32>, tensor<8xf32>) -> (tensor<2x5x8xf32>, tensor<2x5x8xf32>)
+// CHECK-NEXT: %[[Y2:.*]], %{{.*}} = tessera.add_layer_norm %arg4, %arg3, %arg2 {{{.*}}} : (tensor<2x5x8xf32>, tensor<?x5x8xf32>, tensor<8xf32>) -> (tensor<2x5x8xf32>, tensor<2x5x8xf32>)
+// REPORT: remark: fused tessera.add_layer_norm
+// REPORT: remark: fused tessera.add_layer_norm
+func.func @both_broadcast(%x: tensor<2x1x8xf32>, %r: tensor<1x5x8xf32>, %g: tensor<8xf32>, %x2: tensor<?x5x8xf32>, %r2: tensor<2x5x8xf32>) -> (tensor<2x5x8xf32>, tensor<2x5x8xf32>) {
   %s = onnx.Add %x, %r : (tensor<2x1x8xf32>, tensor<1x5x8xf32>) -> tensor<2x5x8xf32>
   %y = onnx.LayerNormalization %s, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
-  return %y : tensor<2x5x8xf32>
+  %s2 = onnx.Add %x2, %r2 : (tensor<?x5x8xf32>, tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+  %y2 = onnx.LayerNormalization %s2, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
+  return %y, %y2 : tensor<2x5x8xf32>, tensor<2x5x8xf32>
 }
 
 // -----
 
-// Negative: a dynamic dim on one side only may broadcast at run time.
-// CHECK-LABEL: func.func @maybe_broadcast
+// ViT while the batch is dynamic: [?, ?, D] (shape inference lost the
+// sequence length through Expand + Concat) + [1, S, D].
+// CHECK-LABEL: func.func @vit_dynamic
+// CHECK-NEXT: tessera.add_layer_norm %arg0, %arg1, %arg2 {{{.*}}} : (tensor<?x?x8xf32>, tensor<1x17x8xf32>, tensor<8xf32>) -> (tensor<?x17x8xf32>, tensor<?x17x8xf32>)
+// REPORT: remark: fused tessera.add_layer_norm
+func.func @vit_dynamic(%x: tensor<?x?x8xf32>, %pos: tensor<1x17x8xf32>, %g: tensor<8xf32>) -> tensor<?x17x8xf32> {
+  %s = onnx.Add %x, %pos : (tensor<?x?x8xf32>, tensor<1x17x8xf32>) -> tensor<?x17x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<?x17x8xf32>, tensor<8xf32>) -> tensor<?x17x8xf32>
+  return %y : tensor<?x17x8xf32>
+}
+
+// -----
+
+// Negative: the last axis is dynamic on one side (it may be 1 and broadcast
+// along the normalised axis).
+// CHECK-LABEL: func.func @dynamic_last_axis
 // CHECK-NOT: tessera.add_layer_norm
-// REPORT: remark: not fused tessera.add_layer_norm: the Add broadcasts an operand
-func.func @maybe_broadcast(%x: tensor<?x5x8xf32>, %r: tensor<2x5x8xf32>, %g: tensor<8xf32>) -> tensor<2x5x8xf32> {
-  %s = onnx.Add %x, %r : (tensor<?x5x8xf32>, tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
-  %y = onnx.LayerNormalization %s, %g : (tensor<2x5x8xf32>, tensor<8xf32>) -> tensor<2x5x8xf32>
-  return %y : tensor<2x5x8xf32>
+// REPORT: remark: not fused tessera.add_layer_norm: the Add may broadcast along the normalised axis
+func.func @dynamic_last_axis(%x: tensor<3x?xf32>, %r: tensor<3x8xf32>, %g: tensor<8xf32>) -> tensor<3x8xf32> {
+  %s = onnx.Add %x, %r : (tensor<3x?xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
+  %y = onnx.LayerNormalization %s, %g : (tensor<3x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
 }
 
 // -----
