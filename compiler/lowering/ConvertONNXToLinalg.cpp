@@ -6,6 +6,7 @@
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -155,10 +156,12 @@ struct ConvertONNXToLinalgPass
     populateReturnOpTypeConversionPattern(patterns, converter);
 
     ConversionTarget target(*ctx);
-    // scf and vector: the fused-op kernels (tessera.attention) are loop nests.
+    // scf, vector and bufferization.alloc_tensor: the fused ops' kernels
+    // (loops over rows, vectors, outputs that CSE must not merge).
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect,
-                           scf::SCFDialect, vector::VectorDialect>();
+                           scf::SCFDialect, vector::VectorDialect,
+                           bufferization::BufferizationDialect>();
     target.addIllegalDialect<onnx::ONNXDialect, fused::TesseraDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType());

@@ -1,6 +1,19 @@
-//===- FuseAddLayerNorm.cpp - see Passes.td ---------------------------------------------===//
+//===- FuseAddLayerNorm.cpp - residual Add + LayerNorm fusion -------------===//
 //
-// Part of Tessera. Not implemented yet: the pass leaves the IR unchanged.
+// Part of Tessera. onnx.LayerNormalization over the last axis whose input is
+// a residual Add becomes tessera.add_layer_norm:
+//
+//   LN(Add(x, r))                      -> add_layer_norm(x, r)
+//   LN(Add(Add(x, bias), r))           -> add_layer_norm(x, r, bias)
+//   LN(Add(Add(x, r), bias))           -> add_layer_norm(x, r, bias)
+//
+// in either operand order, where x and r end with the same static D (they
+// may broadcast over the leading axes, as token + position embeddings
+// [B, S, D] + [1, S, D] do: the fused op broadcasts them as the Add did) and
+// bias is a [D] constant. The Add's other uses (the next residual in pre-LN
+// models) take the op's `sum` result. Candidates: every LayerNormalization
+// whose input is an Add; each is fused or, with `report`, reported with the
+// reason.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,9 +30,201 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
+constexpr StringLiteral kKind = "tessera.add_layer_norm";
+
+/// Whether `v` has exactly `type`'s shape: same rank, equal static dims and
+/// dynamic dims in the same places, and the same element type.
+bool hasFullShape(Value v, RankedTensorType type) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.getElementType() == type.getElementType() &&
+         t.getShape() == type.getShape();
+}
+
+/// Whether summand `v` broadcasts to `type` over its leading axes only: the
+/// same element type, rank 1 to `type`'s, and the last dim static and equal
+/// to `type`'s (static) last dim. The other dims are whatever the Add
+/// accepted: each is, at run time, the result's or 1, and the fused op
+/// broadcasts either way (a position embedding [1, S, D] added to [B, S, D]
+/// token embeddings; [?, ?, D] + [1, S, D] while the batch is dynamic).
+bool broadcastsToRows(Value v, RankedTensorType type) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || t.getElementType() != type.getElementType() || t.getRank() < 1 ||
+      t.getRank() > type.getRank())
+    return false;
+  int64_t d = type.getDimSize(type.getRank() - 1);
+  return !ShapedType::isDynamic(d) && t.getDimSize(t.getRank() - 1) == d;
+}
+
+/// Orders two summands as (x, residual), the one with the full shape first.
+std::optional<std::pair<Value, Value>> orderSummands(Value a, Value b,
+                                                     RankedTensorType type) {
+  if (!broadcastsToRows(a, type) || !broadcastsToRows(b, type))
+    return std::nullopt;
+  if (!hasFullShape(a, type) && hasFullShape(b, type))
+    return std::make_pair(b, a);
+  return std::make_pair(a, b);
+}
+
+/// Whether `v` is a constant [D] vector of `type`'s element type, D being
+/// `type`'s (static) last dimension.
+bool isBiasVector(Value v, RankedTensorType type) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  int64_t d = type.getDimSize(type.getRank() - 1);
+  Operation *def = v.getDefiningOp();
+  return t && t.getRank() == 1 && !ShapedType::isDynamic(d) &&
+         t.getDimSize(0) == d && t.getElementType() == type.getElementType() &&
+         def && def->hasTrait<OpTrait::ConstantLike>();
+}
+
+/// Whether `v` (a parameter vector of the LayerNormalization) is rank 1 and
+/// can have `d` elements.
+bool isParamVector(Value v, int64_t d, Type elt) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.getRank() == 1 && t.getElementType() == elt &&
+         fused::compatibleDim(t.getDimSize(0), d);
+}
+
+/// Whether `v` is available before `op` (same block).
+bool definedBefore(Value v, Operation *op) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getOwner() == op->getBlock() ||
+           arg.getOwner()->getParentOp()->isProperAncestor(op);
+  Operation *def = v.getDefiningOp();
+  if (def->getBlock() == op->getBlock())
+    return def->isBeforeInBlock(op);
+  return def->getBlock() != nullptr &&
+         def->getBlock()->getParentOp()->isProperAncestor(op);
+}
+
+struct Match {
+  Value x, residual, bias;
+  onnx::AddOp add;
+  onnx::AddOp inner; // the bias Add, if any
+  bool atAdd = true; // insert right after the Add (else at the LN)
+};
+
+/// Splits the residual Add `add` into x, residual and bias.
+std::optional<Match> splitAdd(onnx::AddOp add, std::string &why) {
+  auto type = cast<RankedTensorType>(add.getC().getType());
+  Match m;
+  m.add = add;
+  Value ops[2] = {add.getA(), add.getB()};
+  for (int i = 0; i < 2; ++i) {
+    auto inner = ops[i].getDefiningOp<onnx::AddOp>();
+    if (!inner || !ops[i].hasOneUse())
+      continue;
+    Value other = ops[1 - i];
+    Value a = inner.getA(), b = inner.getB();
+    // Add(Add(x, bias), r) in any order.
+    if (broadcastsToRows(other, type)) {
+      for (int j = 0; j < 2; ++j) {
+        Value x = j ? b : a, bias = j ? a : b;
+        if (broadcastsToRows(x, type) && isBiasVector(bias, type)) {
+          m.x = x;
+          m.bias = bias;
+          m.residual = other;
+          m.inner = inner;
+          return m;
+        }
+      }
+    }
+    // Add(Add(x, r), bias) in any order.
+    if (isBiasVector(other, type))
+      if (auto xr = orderSummands(a, b, type)) {
+        std::tie(m.x, m.residual) = *xr;
+        m.bias = other;
+        m.inner = inner;
+        return m;
+      }
+  }
+  if (auto xr = orderSummands(ops[0], ops[1], type)) {
+    std::tie(m.x, m.residual) = *xr;
+    return m;
+  }
+  why = "the Add may broadcast along the normalised axis (the summands "
+        "must end with the same static D; only a constant [D] bias may be "
+        "added besides)";
+  return std::nullopt;
+}
+
+std::optional<Match> match(onnx::LayerNormalizationOp ln, std::string &why) {
+  auto fail = [&](const Twine &reason) -> std::optional<Match> {
+    why = reason.str();
+    return std::nullopt;
+  };
+  auto add = ln.getX().getDefiningOp<onnx::AddOp>();
+  if (!add) // Another LayerNormalization of the same Add fused it.
+    return fail("the Add is already fused with another LayerNormalization");
+  auto type = dyn_cast<RankedTensorType>(ln.getX().getType());
+  if (!type || type.getRank() < 1 || !isa<FloatType>(type.getElementType()))
+    return fail("the input is not a ranked float tensor");
+  if (onnx::normalizeAxis(ln.getAxis(), type.getRank()) != type.getRank() - 1)
+    return fail("it normalises more than the last axis");
+  if (llvm::any_of(ln.getStats(), [](Value v) { return !v.use_empty(); }))
+    return fail("its Mean or InvStdDev output is used");
+  if (ln.getStashType() != 1)
+    return fail("stash_type is not float");
+  if (ln.getY().getType() != type)
+    return fail("the output type differs from the input type");
+  int64_t d = type.getDimSize(type.getRank() - 1);
+  Type elt = type.getElementType();
+  if (!isParamVector(ln.getScale(), d, elt) ||
+      (ln.getB() && !isParamVector(ln.getB(), d, elt)))
+    return fail("scale or bias is not a [D] vector");
+  std::optional<Match> m = splitAdd(add, why);
+  if (!m)
+    return std::nullopt;
+  // Right after the Add if gamma and beta are available there, so that the
+  // Add's other users (wherever they are) can read `sum`; else at the LN if
+  // all of them come after it.
+  m->atAdd = definedBefore(ln.getScale(), add) &&
+             (!ln.getB() || definedBefore(ln.getB(), add));
+  if (!m->atAdd && llvm::any_of(add->getUsers(), [&](Operation *user) {
+        return user != ln.getOperation() &&
+               (user->getBlock() != ln->getBlock() ||
+                user->isBeforeInBlock(ln));
+      }))
+    return fail("the Add is used before the LayerNormalization, whose gamma "
+                "or beta is defined after the Add");
+  return m;
+}
+
+void rewrite(onnx::LayerNormalizationOp ln, Match &m, bool report) {
+  onnx::AddOp add = m.add;
+  OpBuilder b(m.atAdd ? add->getNextNode() : ln.getOperation());
+  Location loc = b.getFusedLoc({ln.getLoc(), add.getLoc()});
+  auto fusedOp = b.create<fused::AddLayerNormOp>(
+      loc, ln.getY().getType(), add.getC().getType(), m.x, m.residual, m.bias,
+      ln.getScale(), ln.getB(), ln.getEpsilonAttr());
+  ln.getY().replaceAllUsesWith(fusedOp.getY());
+  ln->erase();
+  add.getC().replaceAllUsesWith(fusedOp.getSum());
+  add->erase();
+  if (m.inner && m.inner->use_empty())
+    m.inner->erase();
+  if (report)
+    reportFused(fusedOp, kKind);
+}
+
 struct FuseAddLayerNormPass : impl::FuseAddLayerNormBase<FuseAddLayerNormPass> {
   using FuseAddLayerNormBase::FuseAddLayerNormBase;
-  void runOnOperation() override {}
+  void runOnOperation() override {
+    SmallVector<onnx::LayerNormalizationOp> candidates;
+    getOperation().walk([&](onnx::LayerNormalizationOp ln) {
+      if (ln.getX().getDefiningOp<onnx::AddOp>())
+        candidates.push_back(ln);
+    });
+    for (onnx::LayerNormalizationOp ln : candidates) {
+      std::string why;
+      std::optional<Match> m = match(ln, why);
+      if (!m) {
+        if (report)
+          reportNotFused(ln, kKind, why);
+        continue;
+      }
+      rewrite(ln, *m, report);
+    }
+  }
 };
 
 } // namespace

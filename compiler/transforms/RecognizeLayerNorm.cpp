@@ -1,11 +1,26 @@
-//===- RecognizeLayerNorm.cpp - see Passes.td ---------------------------------------------===//
+//===- RecognizeLayerNorm.cpp - decomposed LayerNorm -> onnx op ----------===//
 //
-// Part of Tessera. Not implemented yet: the pass leaves the IR unchanged.
+// Part of Tessera. Exporters below opset 17 (and some above) spell LayerNorm
+// out as
+//
+//   mean = ReduceMean(x, [-1], keepdims=1)     d = Sub(x, mean)
+//   var = ReduceMean(Pow(d, 2) | Mul(d, d), [-1], keepdims=1)
+//   n = Div(d, Sqrt(Add(var, eps)))  |  Mul(d, Reciprocal(Sqrt(...)))
+//   y = Add(Mul(n, gamma), beta)
+//
+// This pass turns that into one onnx.LayerNormalization (axis -1). The
+// candidates are the ReduceMeans whose result is subtracted from their own
+// input; each is either rewritten or, with `report`, reported with the reason.
+// Optional Casts: x = Cast(x0) to a wider float and n cast back to x0's type
+// are absorbed (LayerNormalization keeps its statistics in f32).
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/Passes.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace tessera {
 #define GEN_PASS_DEF_RECOGNIZELAYERNORM
@@ -17,9 +32,283 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
-struct RecognizeLayerNormPass : impl::RecognizeLayerNormBase<RecognizeLayerNormPass> {
+constexpr StringLiteral kKind = "layer_norm recogniser";
+
+/// The value of a one-element constant, if `v` is one.
+std::optional<double> scalarConstant(Value v) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  // Float, or integer (e.g. an integer exponent of Pow).
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr);
+      dense && dense.getNumElements() == 1)
+    return (*dense.value_begin<APFloat>()).convertToDouble();
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr);
+      dense && dense.getNumElements() == 1)
+    return static_cast<double>((*dense.value_begin<APInt>()).getSExtValue());
+  return std::nullopt;
+}
+
+/// True if `v` has exactly one use (one operand of one op).
+bool singleUse(Value v) { return v.hasOneUse(); }
+
+/// The only op using `v` (possibly through several operands), else null.
+Operation *soleUser(Value v) {
+  Operation *user = nullptr;
+  for (Operation *u : v.getUsers()) {
+    if (user && user != u)
+      return nullptr;
+    user = u;
+  }
+  return user;
+}
+
+/// Whether `op` reduces over exactly the last axis of its input and keeps it.
+bool isTrailingMean(onnx::ReduceMeanOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getData().getType());
+  if (!type || type.getRank() < 1 || op.getKeepdims() != 1 || !op.getAxes())
+    return false;
+  SmallVector<int64_t> axes;
+  if (!onnx::getConstantInts(op.getAxes(), axes) || axes.size() != 1)
+    return false;
+  return onnx::normalizeAxis(axes[0], type.getRank()) == type.getRank() - 1;
+}
+
+/// The other operand of binary `op` if one operand is `v`.
+Value otherOperand(Operation *op, Value v) {
+  if (op->getNumOperands() != 2)
+    return {};
+  if (op->getOperand(0) == v)
+    return op->getOperand(1);
+  if (op->getOperand(1) == v)
+    return op->getOperand(0);
+  return {};
+}
+
+/// Whether `v` is a rank-1 float tensor of `d` elements of type `elt`.
+bool isRowVector(Value v, int64_t d, Type elt) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.getRank() == 1 && type.getDimSize(0) == d &&
+         !ShapedType::isDynamic(d) && type.getElementType() == elt;
+}
+
+struct Match {
+  Value input;       // the LayerNormalization's X
+  Value gamma, beta; // null if not absorbed
+  double epsilon = 0;
+  Value result;   // the value the LayerNormalization replaces
+  Value castBack; // n cast to another type when kept (not absorbed)
+  SmallVector<Operation *> ops; // in program order, erased after the rewrite
+};
+
+/// Matches the decomposition starting at `mean`; on failure returns the
+/// reason in `why`.
+std::optional<Match> match(onnx::ReduceMeanOp mean, std::string &why) {
+  Value x = mean.getData();
+  auto xType = cast<RankedTensorType>(x.getType());
+  Type elt = xType.getElementType();
+  auto fail = [&](const Twine &reason) -> std::optional<Match> {
+    why = reason.str();
+    return std::nullopt;
+  };
+  if (!isa<FloatType>(elt))
+    return fail("the input is not a float tensor");
+  if (!isTrailingMean(mean))
+    return fail("the mean is not over the trailing axis with keepdims");
+  if (!singleUse(mean.getReduced()))
+    return fail("the mean has other uses");
+  auto sub = cast<onnx::SubOp>(*mean.getReduced().getUsers().begin());
+  if (sub.getA() != x)
+    return fail("the mean is not subtracted from its input");
+  Value d = sub.getC();
+  if (d.getType() != x.getType())
+    return fail("the centred value has another type than the input");
+
+  // The users of the centred value: its square and the normalisation.
+  Operation *square = nullptr, *norm = nullptr;
+  for (Operation *user : llvm::make_early_inc_range(d.getUsers())) {
+    if (user == square || user == norm)
+      continue;
+    if (auto pow = dyn_cast<onnx::PowOp>(user)) {
+      std::optional<double> e = scalarConstant(pow.getY());
+      if (!square && pow.getX() == d && e && *e == 2.0) {
+        square = user;
+        continue;
+      }
+    }
+    if (auto mul = dyn_cast<onnx::MulOp>(user)) {
+      if (!square && mul.getA() == d && mul.getB() == d) {
+        square = user;
+        continue;
+      }
+      Value r = otherOperand(user, d);
+      if (!norm && r && r.getDefiningOp<onnx::ReciprocalOp>()) {
+        norm = user;
+        continue;
+      }
+    }
+    if (auto div = dyn_cast<onnx::DivOp>(user)) {
+      if (!norm && div.getA() == d) {
+        norm = user;
+        continue;
+      }
+    }
+    return fail("the centred value has other uses");
+  }
+  if (!square)
+    return fail("the centred value is not squared (Pow 2 or Mul by itself)");
+  if (!norm)
+    return fail("the centred value is not divided by the deviation");
+  Value sq = square->getResult(0);
+  if (sq.getType() != x.getType())
+    return fail("the square has another type than the input");
+  auto var = dyn_cast_or_null<onnx::ReduceMeanOp>(soleUser(sq));
+  if (!var || !singleUse(sq) || var.getData() != sq)
+    return fail("the square is not (only) averaged");
+  if (!isTrailingMean(var))
+    return fail("the variance is not over the trailing axis with keepdims");
+  Operation *addEps = soleUser(var.getReduced());
+  if (!addEps || !isa<onnx::AddOp>(addEps) || !singleUse(var.getReduced()))
+    return fail("the variance is not (only) added to epsilon");
+  std::optional<double> eps =
+      scalarConstant(otherOperand(addEps, var.getReduced()));
+  if (!eps || *eps < 0)
+    return fail("epsilon is not a non-negative scalar constant");
+  if (addEps->getResult(0).getType() != var.getReduced().getType())
+    return fail("epsilon broadcasts the variance");
+  auto sqrt = dyn_cast_or_null<onnx::SqrtOp>(soleUser(addEps->getResult(0)));
+  if (!sqrt || !singleUse(addEps->getResult(0)))
+    return fail("the variance plus epsilon is not (only) square-rooted");
+  Value dev = sqrt.getY();
+  if (!singleUse(dev))
+    return fail("the deviation has other uses");
+  Operation *recip = nullptr;
+  if (isa<onnx::DivOp>(norm)) {
+    if (norm->getOperand(1) != dev)
+      return fail("the centred value is not divided by the deviation");
+  } else {
+    recip = otherOperand(norm, d).getDefiningOp();
+    if (recip->getOperand(0) != dev || !singleUse(recip->getResult(0)))
+      return fail("the centred value is not divided by the deviation");
+  }
+  Value n = norm->getResult(0);
+  if (n.getType() != x.getType())
+    return fail("the normalised value has another type than the input");
+
+  Match m;
+  m.epsilon = *eps;
+  m.input = x;
+  m.ops = {mean, sub, square, var, addEps, sqrt};
+  if (recip)
+    m.ops.push_back(recip);
+  m.ops.push_back(norm);
+  Value cur = n;
+  int64_t dim = xType.getDimSize(xType.getRank() - 1);
+
+  // A Cast of the normalised value back to the type x was cast from.
+  if (auto back = dyn_cast_or_null<onnx::CastOp>(soleUser(n));
+      back && singleUse(n)) {
+    auto in = x.getDefiningOp<onnx::CastOp>();
+    auto backType = cast<TensorType>(back.getOutput().getType());
+    bool absorb = in && in.getInput().getType() == backType &&
+                  isa<FloatType>(backType.getElementType()) &&
+                  llvm::all_of(x.getUsers(), [&](Operation *u) {
+                    return u == mean || u == sub;
+                  });
+    if (!absorb) {
+      // Normalise in x's type, keep the Cast (and gamma/beta after it).
+      m.result = n;
+      return m;
+    }
+    m.input = in.getInput();
+    m.ops.insert(m.ops.begin(), in);
+    m.ops.push_back(back);
+    cur = back.getOutput();
+    elt = backType.getElementType();
+  }
+  // gamma, then beta, each a [D] vector of the element type.
+  if (auto mul = dyn_cast_or_null<onnx::MulOp>(soleUser(cur));
+      mul && singleUse(cur)) {
+    Value g = otherOperand(mul, cur);
+    if (isRowVector(g, dim, elt) && mul.getC().getType() == cur.getType()) {
+      m.gamma = g;
+      m.ops.push_back(mul);
+      cur = mul.getC();
+    }
+  }
+  if (auto add = dyn_cast_or_null<onnx::AddOp>(soleUser(cur));
+      add && singleUse(cur)) {
+    Value b = otherOperand(add, cur);
+    if (isRowVector(b, dim, elt) && add.getC().getType() == cur.getType()) {
+      m.beta = b;
+      m.ops.push_back(add);
+      cur = add.getC();
+    }
+  }
+  if (!m.gamma && ShapedType::isDynamic(dim))
+    return fail("no gamma and a dynamic last dimension (no ones to scale by)");
+  m.result = cur;
+  return m;
+}
+
+void rewrite(Match &m, bool report) {
+  Operation *last = m.ops.back();
+  OpBuilder b(last);
+  SmallVector<Location> locs;
+  for (Operation *op : m.ops)
+    locs.push_back(op->getLoc());
+  Location loc = b.getFusedLoc(locs);
+  auto inType = cast<RankedTensorType>(m.input.getType());
+  Type elt = inType.getElementType();
+  Value gamma = m.gamma;
+  if (!gamma) {
+    auto type =
+        RankedTensorType::get({inType.getDimSize(inType.getRank() - 1)}, elt);
+    gamma = b.create<onnx::ConstantOp>(
+        loc, DenseElementsAttr::get(type, b.getFloatAttr(elt, 1.0)));
+  }
+  auto resultType = RankedTensorType::get(
+      cast<RankedTensorType>(m.result.getType()).getShape(), elt);
+  auto ln = b.create<onnx::LayerNormalizationOp>(
+      loc, resultType, TypeRange{}, m.input, gamma, m.beta,
+      b.getIntegerAttr(b.getIntegerType(64, true), -1),
+      b.getF32FloatAttr(static_cast<float>(m.epsilon)),
+      b.getIntegerAttr(b.getIntegerType(64, true), 1));
+  m.result.replaceAllUsesWith(ln.getY());
+  for (Operation *op : llvm::reverse(m.ops))
+    if (op->use_empty())
+      op->erase();
+  if (report)
+    reportFused(ln, kKind);
+}
+
+struct RecognizeLayerNormPass
+    : impl::RecognizeLayerNormBase<RecognizeLayerNormPass> {
   using RecognizeLayerNormBase::RecognizeLayerNormBase;
-  void runOnOperation() override {}
+  void runOnOperation() override {
+    // Candidates: means subtracted from their own input.
+    SmallVector<onnx::ReduceMeanOp> candidates;
+    getOperation().walk([&](onnx::ReduceMeanOp mean) {
+      if (!isa<RankedTensorType>(mean.getData().getType()))
+        return;
+      for (Operation *user : mean.getReduced().getUsers())
+        if (auto sub = dyn_cast<onnx::SubOp>(user))
+          if (sub.getA() == mean.getData() && sub.getB() == mean.getReduced()) {
+            candidates.push_back(mean);
+            return;
+          }
+    });
+    for (onnx::ReduceMeanOp mean : candidates) {
+      std::string why;
+      std::optional<Match> m = match(mean, why);
+      if (!m) {
+        if (report)
+          reportNotFused(mean, kKind, why);
+        continue;
+      }
+      rewrite(*m, report);
+    }
+  }
 };
 
 } // namespace

@@ -12,7 +12,11 @@ def Tessera_AddLayerNormOp : Tessera_Op<"add_layer_norm",
     `sum = X + bias + residual` (bias optional, `[D]`), then
     `Y = (sum - mean(sum)) / sqrt(var(sum) + epsilon) * gamma + beta` over the
     last axis (beta optional). Returns `Y` and `sum` (pre-LN models feed the
-    sum to the next residual). One pass over each row.
+    sum to the next residual). One pass over each row. X and `residual`
+    broadcast to the results' shape over the leading axes (numpy rules,
+    aligned on the right: each dim equals the result's or is 1, fewer axes
+    allowed; the last dim is D), as the Add they come from does (token +
+    position embeddings [B, S, D] + [1, S, D]).
   }];
   let arguments = (ins AnyRankedTensor:$X, AnyRankedTensor:$residual,
                        Optional<AnyRankedTensor>:$bias,

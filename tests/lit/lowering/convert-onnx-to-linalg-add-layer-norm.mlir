@@ -1,0 +1,92 @@
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
+
+// tessera.add_layer_norm: one loop per leading axis, then three vector loops
+// over the row: x + bias + residual written to `sum` and accumulated, the
+// squared deviations accumulated, y written. The [S, D] residual broadcasts
+// over the batch: it is read without the batch index.
+// CHECK-LABEL: func.func @bias_broadcast
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<2x3x32xf32>, %[[R:[^:]*]]: tensor<3x32xf32>, %[[BIAS:[^:]*]]: tensor<32xf32>, %[[G:[^:]*]]: tensor<32xf32>, %[[B:[^:]*]]: tensor<32xf32>)
+// CHECK-DAG: %[[YINIT:.*]] = bufferization.alloc_tensor() : tensor<2x3x32xf32>
+// CHECK-DAG: %[[SINIT:.*]] = bufferization.alloc_tensor() : tensor<2x3x32xf32>
+// CHECK: %[[OUT:.*]]:2 = scf.for %[[I:.*]] = %{{.*}} to %c2 step %{{.*}} iter_args(%{{.*}} = %[[YINIT]], %{{.*}} = %[[SINIT]])
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c3 step
+// 1. The sum.
+// CHECK: %[[ROW:.*]]:2 = scf.for %[[K:.*]] = %{{.*}} to %c32 step %c16 {{.*}} -> (tensor<2x3x32xf32>, vector<16xf32>)
+// CHECK: %[[XV:.*]] = vector.transfer_read %[[X]][%[[I]], %[[J]], %[[K]]]{{.*}} : tensor<2x3x32xf32>, vector<16xf32>
+// CHECK: %[[BV:.*]] = vector.transfer_read %[[BIAS]][%[[K]]]
+// CHECK: %[[XB:.*]] = arith.addf %[[XV]], %[[BV]] : vector<16xf32>
+// CHECK: %[[RV:.*]] = vector.transfer_read %[[R]][%[[J]], %[[K]]]{{.*}} : tensor<3x32xf32>, vector<16xf32>
+// CHECK: %[[SV:.*]] = arith.addf %[[XB]], %[[RV]] : vector<16xf32>
+// CHECK: vector.transfer_write %[[SV]], %{{.*}}[%[[I]], %[[J]], %[[K]]]
+// CHECK: arith.addf %{{.*}}, %[[SV]] : vector<16xf32>
+// CHECK: %[[TOTAL:.*]] = vector.reduction <add>, %[[ROW]]#1 : vector<16xf32> into f32
+// CHECK: %[[MEAN:.*]] = arith.divf %[[TOTAL]], %{{.*}} : f32
+// 2. The variance.
+// CHECK: scf.for
+// CHECK: vector.transfer_read %[[ROW]]#0[%[[I]], %[[J]], %{{.*}}]
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: vector.reduction <add>
+// CHECK: %[[EPS:.*]] = arith.constant 9.99999996E-13 : f32
+// CHECK: arith.addf %{{.*}}, %[[EPS]] : f32
+// CHECK: math.sqrt
+// 3. y = (s - mean) * rstd * gamma + beta.
+// CHECK: scf.for
+// CHECK: vector.transfer_read %[[ROW]]#0
+// CHECK: vector.transfer_read %[[G]]
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: vector.transfer_read %[[B]]
+// CHECK: arith.addf
+// CHECK: vector.transfer_write
+// CHECK: return %[[OUT]]#0, %[[OUT]]#1
+// CHECK-NOT: tessera.
+func.func @bias_broadcast(%x: tensor<2x3x32xf32>, %r: tensor<3x32xf32>, %bias: tensor<32xf32>, %g: tensor<32xf32>, %b: tensor<32xf32>) -> (tensor<2x3x32xf32>, tensor<2x3x32xf32>) {
+  %y, %s = tessera.add_layer_norm %x, %r, %bias, %g, %b {epsilon = 1.0e-12 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<2x3x32xf32>, tensor<3x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32>) -> (tensor<2x3x32xf32>, tensor<2x3x32xf32>)
+  return %y, %s : tensor<2x3x32xf32>, tensor<2x3x32xf32>
+}
+
+// -----
+
+// D = 20: a 16-lane loop, then one 4-lane remainder, padded into the 16-lane
+// accumulator; no scalar loop.
+// CHECK-LABEL: func.func @remainder
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c16{{.*}} step %c16
+// CHECK: vector.transfer_read {{.*}} : tensor<4x20xf32>, vector<16xf32>
+// CHECK: %[[T:.*]] = vector.transfer_read %arg0[%{{.*}}, %c16{{.*}}]{{.*}} : tensor<4x20xf32>, vector<4xf32>
+// CHECK: vector.insert_strided_slice %{{.*}}, %{{.*}} {offsets = [0], strides = [1]} : vector<4xf32> into vector<16xf32>
+// CHECK: vector.reduction <add>
+// CHECK-NOT: tensor.extract
+// CHECK-NOT: memref.load
+func.func @remainder(%x: tensor<4x20xf32>, %r: tensor<4x20xf32>, %g: tensor<20xf32>) -> tensor<4x20xf32> {
+  %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<4x20xf32>, tensor<4x20xf32>, tensor<20xf32>) -> (tensor<4x20xf32>, tensor<4x20xf32>)
+  return %y : tensor<4x20xf32>
+}
+
+// -----
+
+// f16: the sum is kept in f16 (as the Add would), the statistics in f32.
+// CHECK-LABEL: func.func @half
+// CHECK: %[[S:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<16xf16>
+// CHECK: arith.extf %[[S]] : vector<16xf16> to vector<16xf32>
+// CHECK: arith.truncf %{{.*}} : vector<16xf32> to vector<16xf16>
+func.func @half(%x: tensor<2x16xf16>, %r: tensor<2x16xf16>, %g: tensor<16xf16>) -> tensor<2x16xf16> {
+  %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x16xf16>, tensor<2x16xf16>, tensor<16xf16>) -> (tensor<2x16xf16>, tensor<2x16xf16>)
+  return %y : tensor<2x16xf16>
+}
+
+// -----
+
+// X broadcasts too ([2, 1, D] + [1, 5, D] -> [2, 5, D]): each read skips the
+// index of its broadcast axis.
+// CHECK-LABEL: func.func @both_broadcast
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %c2
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c5
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %c16
+// CHECK: vector.transfer_read %arg0[%[[I]], %[[C0:.*]], %[[K]]]{{.*}} : tensor<2x1x16xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %arg1[%[[C0]], %[[J]], %[[K]]]{{.*}} : tensor<1x5x16xf32>, vector<16xf32>
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%[[I]], %[[J]], %[[K]]]{{.*}} : vector<16xf32>, tensor<2x5x16xf32>
+func.func @both_broadcast(%x: tensor<2x1x16xf32>, %r: tensor<1x5x16xf32>, %g: tensor<16xf32>) -> tensor<2x5x16xf32> {
+  %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x1x16xf32>, tensor<1x5x16xf32>, tensor<16xf32>) -> (tensor<2x5x16xf32>, tensor<2x5x16xf32>)
+  return %y : tensor<2x5x16xf32>
+}
