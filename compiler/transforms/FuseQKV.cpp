@@ -1,11 +1,43 @@
-//===- FuseQKV.cpp - see Passes.td ---------------------------------------------===//
+//===- FuseQKV.cpp - see Passes.td ----------------------------------------===//
 //
-// Part of Tessera. Not implemented yet: the pass leaves the IR unchanged.
+// Part of Tessera. Fuses the Q/K/V (or K/V) projections of an attention
+// into one tessera.qkv_projection: a packed GEMM whose results are already
+// split into heads.
+//
+// A projection is onnx.MatMul(X, W) with X [d0, d1, E] and W a compile-time
+// constant [E, N] (an onnx.Constant, possibly through Transpose/Slice of
+// one), optionally followed by an onnx.Add of a constant bias [N]. Its
+// result is either one projection or, split on the feature axis by one
+// onnx.Split or by onnx.Slices, the packed projections of GPT-2's c_attn and
+// nn.MultiheadAttention's in_proj. Each projection must be head-split:
+// only Reshaped to [d0, d1, H, Dh], and that Reshape Transposed with perm
+// [0, 2, 1, 3] (batch-first, X is [B, S, E]) or [1, 2, 0, 3] (seq-first,
+// X is [S, B, E]); the K^T forms [0, 2, 3, 1] / [1, 2, 3, 0] count too.
+//
+// Fused: two or three projections sharing X (Q/K/V, or K/V of a cross
+// attention), and one packed MatMul split into two or three. Every other
+// use of a Reshape (or a Transpose with another perm) becomes a Transpose of
+// the fused result, so it keeps its value; other uses of the projection
+// itself, of the MatMul or of the packed result leave it unfused.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/Passes.h"
+#include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+#include <cstring>
+#include <optional>
+#include <string>
 
 namespace tessera {
 #define GEN_PASS_DEF_FUSEQKV
@@ -13,13 +45,704 @@ namespace tessera {
 } // namespace tessera
 
 using namespace mlir;
+namespace onnx = tessera::onnx;
+namespace fused = tessera::fused;
 
 namespace tessera {
 namespace {
 
+constexpr llvm::StringLiteral kKind = "tessera.qkv_projection";
+
+//===----------------------------------------------------------------------===//
+// Compile-time evaluation of constant weights
+//===----------------------------------------------------------------------===//
+
+/// An fp32 tensor known at compile time.
+struct ConstTensor {
+  SmallVector<int64_t> shape;
+  std::vector<float> data;
+  /// Whether any source was resource-backed (large weights stay resources).
+  bool resource = false;
+};
+
+std::optional<ConstTensor> evalConst(Value v, int depth = 0);
+
+std::optional<ConstTensor> evalConstantOp(onnx::ConstantOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+    return std::nullopt;
+  ConstTensor t;
+  t.shape.assign(type.getShape().begin(), type.getShape().end());
+  int64_t count = type.getNumElements();
+  Attribute value = op.getValue();
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    ArrayRef<char> raw = blob->getData();
+    if (int64_t(raw.size()) != count * int64_t(sizeof(float)))
+      return std::nullopt;
+    t.data.resize(count);
+    std::memcpy(t.data.data(), raw.data(), raw.size());
+    t.resource = true;
+    return t;
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    if (!dense.getElementType().isF32())
+      return std::nullopt;
+    auto values = dense.getValues<float>();
+    t.data.assign(values.begin(), values.end());
+    if (int64_t(t.data.size()) != count)
+      return std::nullopt;
+    return t;
+  }
+  return std::nullopt;
+}
+
+/// Row-major strides of `shape`.
+SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+/// Calls `fn(outIndex, inOffset)` for every element of the view of a tensor
+/// of `inStrides` with `outShape`, `offset` and per-dim `steps` (in input
+/// elements), `dimOf[i]` naming the input dim out dim i walks.
+void forEachElement(ArrayRef<int64_t> outShape, ArrayRef<int64_t> inStrides,
+                    ArrayRef<int64_t> dimOf, ArrayRef<int64_t> starts,
+                    ArrayRef<int64_t> steps,
+                    function_ref<void(int64_t, int64_t)> fn) {
+  int64_t rank = outShape.size();
+  int64_t total = 1;
+  for (int64_t d : outShape)
+    total *= d;
+  SmallVector<int64_t> idx(rank, 0);
+  for (int64_t flat = 0; flat < total; ++flat) {
+    int64_t off = 0;
+    for (int64_t i = 0; i < rank; ++i)
+      off += (starts[i] + idx[i] * steps[i]) * inStrides[dimOf[i]];
+    fn(flat, off);
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (++idx[i] < outShape[i])
+        break;
+      idx[i] = 0;
+    }
+  }
+}
+
+std::optional<ConstTensor> evalTranspose(onnx::TransposeOp op, int depth) {
+  auto in = evalConst(op.getData(), depth + 1);
+  if (!in)
+    return std::nullopt;
+  int64_t rank = in->shape.size();
+  SmallVector<int64_t> perm;
+  for (Attribute a : op.getPerm())
+    perm.push_back(cast<IntegerAttr>(a).getInt());
+  if (int64_t(perm.size()) != rank)
+    return std::nullopt;
+  ConstTensor out;
+  out.resource = in->resource;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank)
+      return std::nullopt;
+    out.shape.push_back(in->shape[p]);
+  }
+  out.data.resize(in->data.size());
+  SmallVector<int64_t> zeros(rank, 0), ones(rank, 1);
+  forEachElement(out.shape, stridesOf(in->shape), perm, zeros, ones,
+                 [&](int64_t o, int64_t i) { out.data[o] = in->data[i]; });
+  return out;
+}
+
+std::optional<ConstTensor> evalSlice(onnx::SliceOp op, int depth) {
+  auto in = evalConst(op.getData(), depth + 1);
+  if (!in)
+    return std::nullopt;
+  int64_t rank = in->shape.size();
+  SmallVector<int64_t> starts, ends, axes, steps;
+  if (!onnx::getConstantInts(op.getStarts(), starts) ||
+      !onnx::getConstantInts(op.getEnds(), ends) ||
+      starts.size() != ends.size())
+    return std::nullopt;
+  if (op.getAxes() && !onnx::getConstantInts(op.getAxes(), axes))
+    return std::nullopt;
+  if (op.getSteps() && !onnx::getConstantInts(op.getSteps(), steps))
+    return std::nullopt;
+  onnx::fillSliceDefaults(starts.size(), axes, steps);
+  if (axes.size() != starts.size() || steps.size() != starts.size())
+    return std::nullopt;
+  SmallVector<int64_t> begin(rank, 0), step(rank, 1);
+  ConstTensor out;
+  out.resource = in->resource;
+  out.shape = in->shape;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t axis = onnx::normalizeAxis(axes[i], rank);
+    if (axis < 0 || steps[i] <= 0)
+      return std::nullopt;
+    int64_t dim = in->shape[axis];
+    int64_t s = onnx::sliceIndex(starts[i], dim, steps[i]);
+    int64_t e = onnx::sliceIndex(ends[i], dim, steps[i]);
+    begin[axis] = s;
+    step[axis] = steps[i];
+    out.shape[axis] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
+  }
+  auto type = dyn_cast<RankedTensorType>(op.getOutput().getType());
+  if (!type || type.getShape() != ArrayRef<int64_t>(out.shape))
+    return std::nullopt;
+  int64_t total = type.getNumElements();
+  out.data.resize(total);
+  SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  forEachElement(out.shape, stridesOf(in->shape), dims, begin, step,
+                 [&](int64_t o, int64_t i) { out.data[o] = in->data[i]; });
+  return out;
+}
+
+/// The value of `v` if it is an fp32 onnx.Constant, or a Transpose or Slice
+/// (constant parameters) of one.
+std::optional<ConstTensor> evalConst(Value v, int depth) {
+  if (depth > 4)
+    return std::nullopt;
+  Operation *def = v.getDefiningOp();
+  if (auto cst = dyn_cast_or_null<onnx::ConstantOp>(def))
+    return evalConstantOp(cst);
+  if (auto tr = dyn_cast_or_null<onnx::TransposeOp>(def))
+    return evalTranspose(tr, depth);
+  if (auto slice = dyn_cast_or_null<onnx::SliceOp>(def))
+    return evalSlice(slice, depth);
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Matching
+//===----------------------------------------------------------------------===//
+
+/// One projection: columns [offset, offset + width) of a MatMul's result,
+/// with its head-split Reshapes.
+struct Piece {
+  Value value;
+  int64_t offset = 0, width = 0;
+  SmallVector<onnx::ReshapeOp> reshapes;
+};
+
+/// A MatMul (+ bias) and the projections it feeds.
+struct Projection {
+  onnx::MatMulOp matmul;
+  onnx::AddOp biasAdd;
+  Value bias;
+  Value out;           // the MatMul or bias Add result
+  Operation *splitter; // the Split, or null (Slices are pieces' owners)
+  bool packed = false;
+  SmallVector<Piece> pieces;
+  int64_t heads = 0, headDim = 0;
+  bool seqFirst = false;
+  ConstTensor weight;
+  std::optional<ConstTensor> biasValue;
+};
+
+bool isStatic(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.hasStaticShape();
+}
+
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+SmallVector<int64_t> permOf(onnx::TransposeOp op) {
+  SmallVector<int64_t> perm;
+  for (Attribute a : op.getPerm())
+    perm.push_back(cast<IntegerAttr>(a).getInt());
+  return perm;
+}
+
+/// The perm taking the fused [B, H, S, Dh] result to the Reshape's layout
+/// ([B, S, H, Dh] batch-first, [S, B, H, Dh] seq-first).
+SmallVector<int64_t> reshapeFromFused(bool seqFirst) {
+  if (seqFirst)
+    return {2, 0, 1, 3};
+  return {0, 2, 1, 3};
+}
+
+/// `first` then `second`: Transpose(Transpose(x, first), second).
+SmallVector<int64_t> compose(ArrayRef<int64_t> first,
+                             ArrayRef<int64_t> second) {
+  SmallVector<int64_t> perm;
+  for (int64_t p : second)
+    perm.push_back(first[p]);
+  return perm;
+}
+
+bool isIdentity(ArrayRef<int64_t> perm) {
+  for (auto [i, p] : llvm::enumerate(perm))
+    if (int64_t(i) != p)
+      return false;
+  return true;
+}
+
+/// Whether a user Transpose of a Reshape with this layout reads the head
+/// split: the fused result itself, or its K^T form.
+bool isHeadSplit(ArrayRef<int64_t> perm, bool seqFirst) {
+  if (perm.size() != 4)
+    return false;
+  SmallVector<int64_t> c = compose(reshapeFromFused(seqFirst), perm);
+  return isIdentity(c) || ArrayRef<int64_t>(c) == ArrayRef<int64_t>{0, 1, 3, 2};
+}
+
+/// Whether `v` has a user Reshape to rank 4 (makes the MatMul a candidate).
+bool hasRank4Reshape(Value v) {
+  return llvm::any_of(v.getUsers(), [](Operation *user) {
+    auto r = dyn_cast<onnx::ReshapeOp>(user);
+    auto t = r ? dyn_cast<RankedTensorType>(r.getType()) : RankedTensorType();
+    return t && t.getRank() == 4;
+  });
+}
+
+/// Checks `piece` is only head-split; fills its Reshapes and H/Dh, and the
+/// layouts it is consistent with.
+LogicalResult matchHeadSplit(Piece &piece, int64_t &heads, int64_t &headDim,
+                             bool &batchFirstOk, bool &seqFirstOk,
+                             std::string &reason) {
+  ArrayRef<int64_t> shape = shapeOf(piece.value);
+  RankedTensorType type;
+  for (Operation *user : piece.value.getUsers()) {
+    auto r = dyn_cast<onnx::ReshapeOp>(user);
+    if (!r) {
+      reason = "a projection has a use other than its head-split Reshape";
+      return failure();
+    }
+    auto rt = dyn_cast<RankedTensorType>(r.getType());
+    if (!rt || !rt.hasStaticShape() || rt.getRank() != 4 ||
+        rt.getDimSize(0) != shape[0] || rt.getDimSize(1) != shape[1] ||
+        rt.getDimSize(2) * rt.getDimSize(3) != shape[2]) {
+      reason = "a projection is reshaped to something other than "
+               "[d0, d1, H, Dh]";
+      return failure();
+    }
+    if (type && type != rt) {
+      reason = "a projection is reshaped with two head counts";
+      return failure();
+    }
+    type = rt;
+    piece.reshapes.push_back(r);
+  }
+  if (!type) {
+    reason = "a projection is not used";
+    return failure();
+  }
+  heads = type.getDimSize(2);
+  headDim = type.getDimSize(3);
+  batchFirstOk = seqFirstOk = false;
+  for (onnx::ReshapeOp r : piece.reshapes)
+    for (Operation *user : r->getUsers())
+      if (auto tr = dyn_cast<onnx::TransposeOp>(user)) {
+        batchFirstOk |= isHeadSplit(permOf(tr), false);
+        seqFirstOk |= isHeadSplit(permOf(tr), true);
+      }
+  if (!batchFirstOk && !seqFirstOk) {
+    reason = "a projection's Reshape is not Transposed into heads "
+             "(perm [0, 2, 1, 3] or [1, 2, 0, 3])";
+    return failure();
+  }
+  return success();
+}
+
+/// Whether the MatMul's result reaches a rank-4 Reshape directly or through
+/// a bias Add and a Split/Slice: the MatMul is then a candidate to report.
+bool looksLikeProjection(onnx::MatMulOp mm) {
+  auto at = dyn_cast<RankedTensorType>(mm.getA().getType());
+  if (!at || at.getRank() != 3)
+    return false;
+  SmallVector<Value> frontier = {mm.getY()};
+  for (int step = 0; step < 3; ++step) {
+    SmallVector<Value> next;
+    for (Value v : frontier) {
+      if (hasRank4Reshape(v))
+        return true;
+      for (Operation *user : v.getUsers())
+        if (isa<onnx::AddOp, onnx::SplitOp, onnx::SliceOp>(user))
+          next.append(user->result_begin(), user->result_end());
+    }
+    frontier = std::move(next);
+  }
+  return false;
+}
+
+/// Matches the MatMul, bias and splitting of `mm` (see the file comment).
+/// Fails with `reason` for a candidate that does not fit.
+LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
+                              std::string &reason) {
+  p.matmul = mm;
+  Value x = mm.getA();
+  if (!isStatic(x) || !isStatic(mm.getB()) || !isStatic(mm.getY())) {
+    reason = "needs static shapes";
+    return failure();
+  }
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto wt = cast<RankedTensorType>(mm.getB().getType());
+  if (!xt.getElementType().isF32() || wt.getRank() != 2) {
+    reason = "needs an f32 input and a 2-D weight";
+    return failure();
+  }
+  auto weight = evalConst(mm.getB());
+  if (!weight) {
+    reason = "the weight is not a compile-time constant";
+    return failure();
+  }
+  p.weight = std::move(*weight);
+  int64_t n = wt.getDimSize(1);
+  p.out = mm.getY();
+  if (p.out.hasOneUse())
+    if (auto add = dyn_cast<onnx::AddOp>(*p.out.getUsers().begin())) {
+      Value other = add.getA() == p.out ? add.getB() : add.getA();
+      auto bias = evalConst(other);
+      if (!bias || bias->shape != SmallVector<int64_t>{n} ||
+          add.getType() != p.out.getType()) {
+        reason = "the Add after the MatMul is not a constant bias of " +
+                 std::to_string(n) + " elements";
+        return failure();
+      }
+      p.biasAdd = add;
+      p.bias = other;
+      p.biasValue = std::move(*bias);
+      p.out = add.getC();
+    }
+
+  // One projection, or a packed one split on the feature axis.
+  SmallVector<Operation *> users(p.out.getUsers().begin(),
+                                 p.out.getUsers().end());
+  if (users.empty()) {
+    reason = "the projection is not used";
+    return failure();
+  }
+  if (llvm::all_of(users,
+                   [](Operation *u) { return isa<onnx::ReshapeOp>(u); })) {
+    p.pieces.push_back(Piece{p.out, 0, n, {}});
+    return success();
+  }
+  p.packed = true;
+  if (users.size() == 1 && isa<onnx::SplitOp>(users[0])) {
+    auto split = cast<onnx::SplitOp>(users[0]);
+    if (onnx::normalizeAxis(split.getAxis(), 3) != 2) {
+      reason = "the packed projection is not split on its last axis";
+      return failure();
+    }
+    p.splitter = split;
+    int64_t offset = 0;
+    for (Value piece : split.getOutputs()) {
+      if (!isStatic(piece)) {
+        reason = "needs static shapes";
+        return failure();
+      }
+      int64_t width = shapeOf(piece)[2];
+      p.pieces.push_back(Piece{piece, offset, width, {}});
+      offset += width;
+    }
+    return success();
+  }
+  if (llvm::all_of(users, [](Operation *u) { return isa<onnx::SliceOp>(u); })) {
+    for (Operation *u : users) {
+      auto slice = cast<onnx::SliceOp>(u);
+      SmallVector<int64_t> starts, ends, axes, steps;
+      if (!onnx::getConstantInts(slice.getStarts(), starts) ||
+          !onnx::getConstantInts(slice.getEnds(), ends) ||
+          (slice.getAxes() && !onnx::getConstantInts(slice.getAxes(), axes)) ||
+          (slice.getSteps() &&
+           !onnx::getConstantInts(slice.getSteps(), steps)) ||
+          starts.size() != 1 || ends.size() != 1) {
+        reason = "a Slice of the packed projection is not one constant range";
+        return failure();
+      }
+      onnx::fillSliceDefaults(1, axes, steps);
+      if (axes.size() != 1 || onnx::normalizeAxis(axes[0], 3) != 2 ||
+          steps.size() != 1 || steps[0] != 1 || !isStatic(slice.getOutput())) {
+        reason = "a Slice of the packed projection is not a unit-step range "
+                 "of its last axis";
+        return failure();
+      }
+      int64_t start = onnx::sliceIndex(starts[0], n, 1);
+      int64_t width = shapeOf(slice.getOutput())[2];
+      p.pieces.push_back(Piece{slice.getOutput(), start, width, {}});
+    }
+    llvm::sort(p.pieces, [](const Piece &a, const Piece &b) {
+      return a.offset < b.offset;
+    });
+    return success();
+  }
+  reason = "the projection has a use other than its head split";
+  return failure();
+}
+
+/// Checks the pieces of a projection group: n = 2 or 3 equal head splits
+/// with the same H and Dh and a common layout; `cover` is the packed width
+/// they must tile exactly (0: independent projections).
+LogicalResult matchPieces(MutableArrayRef<Piece> pieces, int64_t cover,
+                          int64_t &heads, int64_t &headDim, bool &seqFirst,
+                          std::string &reason) {
+  if (pieces.size() != 2 && pieces.size() != 3) {
+    reason = std::to_string(pieces.size()) +
+             " projections (needs 2 for K/V or 3 for Q/K/V)";
+    return failure();
+  }
+  bool batchOk = true, seqOk = true;
+  heads = headDim = 0;
+  int64_t offset = 0;
+  for (Piece &piece : pieces) {
+    if (cover) {
+      if (piece.offset != offset || piece.width != pieces[0].width) {
+        reason = "the packed projection is not split into equal contiguous "
+                 "parts";
+        return failure();
+      }
+      offset += piece.width;
+    }
+    int64_t h, dh;
+    bool b, s;
+    if (failed(matchHeadSplit(piece, h, dh, b, s, reason)))
+      return failure();
+    if (heads && (h != heads || dh != headDim)) {
+      reason = "mismatched head counts (" + std::to_string(heads) + " x " +
+               std::to_string(headDim) + " vs " + std::to_string(h) + " x " +
+               std::to_string(dh) + ")";
+      return failure();
+    }
+    heads = h;
+    headDim = dh;
+    batchOk &= b;
+    seqOk &= s;
+  }
+  if (cover && offset != cover) {
+    reason = "the packed projection is not split into equal contiguous parts";
+    return failure();
+  }
+  if (!batchOk && !seqOk) {
+    reason = "the projections are head-split in different layouts";
+    return failure();
+  }
+  seqFirst = !batchOk;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Rewriting
+//===----------------------------------------------------------------------===//
+
+/// A constant holding `t`, kept as a resource if any source was one.
+Value buildConstant(OpBuilder &b, Location loc, const ConstTensor &t,
+                    StringRef name) {
+  auto type = RankedTensorType::get(t.shape, b.getF32Type());
+  ElementsAttr attr;
+  if (t.resource)
+    attr = DenseResourceElementsAttr::get(
+        type, name,
+        HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
+            t.data, /*dataIsMutable=*/false));
+  else
+    attr = DenseElementsAttr::get(type, ArrayRef<float>(t.data));
+  return b.create<onnx::ConstantOp>(loc, attr);
+}
+
+/// Erases the ops of `roots` that are dead, then whichever producers
+/// (ONNX, pure: constants, weight Transposes/Slices, the replaced chains)
+/// that leaves dead.
+void eraseDead(RewriterBase &rewriter, ArrayRef<Operation *> roots) {
+  SmallVector<Operation *> worklist(roots.rbegin(), roots.rend());
+  llvm::SmallPtrSet<Operation *, 16> erased;
+  while (!worklist.empty()) {
+    Operation *cur = worklist.pop_back_val();
+    if (erased.contains(cur) || !cur->use_empty())
+      continue;
+    llvm::SetVector<Operation *> producers;
+    for (Value operand : cur->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        producers.insert(def);
+    erased.insert(cur);
+    rewriter.eraseOp(cur);
+    for (Operation *def : producers)
+      if (isa<onnx::ONNXDialect>(def->getDialect()) && isPure(def))
+        worklist.push_back(def);
+  }
+}
+
+/// Replaces the projections `members` (pieces in result order) by one
+/// tessera.qkv_projection of `x`.
+void rewriteGroup(RewriterBase &rewriter, Value x,
+                  ArrayRef<Projection *> members, ArrayRef<Piece *> pieces,
+                  int64_t heads, int64_t headDim, bool seqFirst, bool report) {
+  // The packed weight [E, n * H * Dh] and bias, in piece order.
+  int64_t n = pieces.size(), width = heads * headDim;
+  int64_t e = shapeOf(x)[2];
+  ConstTensor w, bias;
+  w.shape = {e, n * width};
+  w.data.assign(e * n * width, 0.0f);
+  bias.shape = {n * width};
+  bias.data.assign(n * width, 0.0f);
+  bool hasBias = false;
+  for (auto [i, piece] : llvm::enumerate(pieces)) {
+    Projection *proj = members.size() == 1 ? members[0] : members[i];
+    const ConstTensor &src = proj->weight;
+    int64_t cols = src.shape[1];
+    w.resource |= src.resource;
+    for (int64_t r = 0; r < e; ++r)
+      for (int64_t c = 0; c < width; ++c)
+        w.data[r * n * width + i * width + c] =
+            src.data[r * cols + piece->offset + c];
+    if (proj->biasValue) {
+      hasBias = true;
+      bias.resource |= proj->biasValue->resource;
+      for (int64_t c = 0; c < width; ++c)
+        bias.data[i * width + c] = proj->biasValue->data[piece->offset + c];
+    }
+  }
+
+  // Insert before the first MatMul: X dominates it, and every use of the
+  // projections follows their own MatMul.
+  Operation *first = members[0]->matmul;
+  for (Projection *m : members)
+    if (m->matmul->isBeforeInBlock(first))
+      first = m->matmul;
+  Location loc = first->getLoc();
+  rewriter.setInsertionPoint(first);
+
+  // The Reshapes keep the layout of the projections they split.
+  SmallVector<int64_t> fromFused = reshapeFromFused(seqFirst);
+  SmallVector<Operation *> dead;
+  // Seq-first X that is a Transpose of a batch-first tensor: read that.
+  if (seqFirst)
+    if (auto tr = x.getDefiningOp<onnx::TransposeOp>())
+      if (permOf(tr) == SmallVector<int64_t>{1, 0, 2}) {
+        x = tr.getData();
+        seqFirst = false;
+      }
+
+  Value wv = buildConstant(rewriter, loc, w, "qkv_weight");
+  Value bv = hasBias ? buildConstant(rewriter, loc, bias, "qkv_bias") : Value();
+  ArrayRef<int64_t> xs = shapeOf(x);
+  int64_t batch = xs[seqFirst ? 1 : 0], seq = xs[seqFirst ? 0 : 1];
+  auto resultType = RankedTensorType::get({batch, heads, seq, headDim},
+                                          rewriter.getF32Type());
+  SmallVector<Type> resultTypes(n, resultType);
+  auto op = rewriter.create<fused::QKVProjectionOp>(
+      loc, resultTypes, x, wv, bv, rewriter.getI64IntegerAttr(heads),
+      rewriter.getBoolAttr(seqFirst));
+
+  // Every user of a head-split Reshape becomes a Transpose of the result
+  // (none when it is the head split itself).
+  for (auto [i, piece] : llvm::enumerate(pieces)) {
+    Value result = op.getOutputs()[i];
+    for (onnx::ReshapeOp r : piece->reshapes) {
+      for (Operation *user : llvm::make_early_inc_range(r->getUsers())) {
+        auto tr = dyn_cast<onnx::TransposeOp>(user);
+        if (!tr || tr.getPerm().size() != 4)
+          continue;
+        SmallVector<int64_t> perm = compose(fromFused, permOf(tr));
+        if (isIdentity(perm)) {
+          rewriter.replaceOp(tr, result);
+          continue;
+        }
+        rewriter.setInsertionPoint(tr);
+        rewriter.replaceOpWithNewOp<onnx::TransposeOp>(
+            tr, tr.getType(), result, rewriter.getI64ArrayAttr(perm));
+      }
+      if (!r->use_empty()) {
+        rewriter.setInsertionPointAfter(op);
+        Value back = rewriter.create<onnx::TransposeOp>(
+            r.getLoc(), r.getType(), result,
+            rewriter.getI64ArrayAttr(fromFused));
+        rewriter.replaceAllUsesWith(r.getResult(), back);
+      }
+      dead.push_back(r);
+    }
+  }
+  for (Piece *piece : pieces)
+    dead.push_back(piece->value.getDefiningOp());
+  eraseDead(rewriter, dead);
+  if (report)
+    reportFused(op, kKind);
+}
+
 struct FuseQKVPass : impl::FuseQKVBase<FuseQKVPass> {
   using FuseQKVBase::FuseQKVBase;
-  void runOnOperation() override {}
+
+  void runOnOperation() override {
+    SmallVector<onnx::MatMulOp> candidates;
+    getOperation().walk([&](onnx::MatMulOp mm) {
+      if (looksLikeProjection(mm))
+        candidates.push_back(mm);
+    });
+    // Projections by the input they read, in program order.
+    std::vector<std::unique_ptr<Projection>> storage;
+    llvm::MapVector<Value, SmallVector<Projection *>> byInput;
+    SmallVector<Projection *> packed;
+    for (onnx::MatMulOp mm : candidates) {
+      auto p = std::make_unique<Projection>();
+      std::string reason;
+      if (failed(matchProjection(mm, *p, reason))) {
+        notFused(mm, reason);
+        continue;
+      }
+      if (p->packed)
+        packed.push_back(p.get());
+      else
+        byInput[mm.getA()].push_back(p.get());
+      storage.push_back(std::move(p));
+    }
+
+    IRRewriter rewriter(&getContext());
+    for (Projection *p : packed) {
+      std::string reason;
+      int64_t heads, headDim;
+      bool seqFirst;
+      if (failed(matchPieces(p->pieces, p->weight.shape[1], heads, headDim,
+                             seqFirst, reason))) {
+        notFused(p->matmul, reason);
+        continue;
+      }
+      SmallVector<Piece *> pieces;
+      for (Piece &piece : p->pieces)
+        pieces.push_back(&piece);
+      rewriteGroup(rewriter, p->matmul.getA(), {p}, pieces, heads, headDim,
+                   seqFirst, report);
+    }
+    for (auto &[x, members] : byInput) {
+      // A lone head-split projection (the Q of a cross-attention) is not a
+      // candidate.
+      if (members.size() < 2)
+        continue;
+      SmallVector<Piece> pieces;
+      for (Projection *m : members)
+        pieces.push_back(m->pieces[0]);
+      std::string reason;
+      int64_t heads, headDim;
+      bool seqFirst;
+      bool sameBlock = llvm::all_of(members, [&](Projection *m) {
+        return m->matmul->getBlock() == members[0]->matmul->getBlock();
+      });
+      if (!sameBlock)
+        reason = "the projections are in different blocks";
+      else if (llvm::any_of(members, [&](Projection *m) {
+                 return m->weight.shape != members[0]->weight.shape;
+               }))
+        reason = "the projection weights have different shapes";
+      if (!reason.empty() ||
+          failed(matchPieces(pieces, 0, heads, headDim, seqFirst, reason))) {
+        for (Projection *m : members)
+          notFused(m->matmul, reason);
+        continue;
+      }
+      SmallVector<Piece *> piecePtrs;
+      for (Piece &piece : pieces)
+        piecePtrs.push_back(&piece);
+      rewriteGroup(rewriter, x, members, piecePtrs, heads, headDim, seqFirst,
+                   report);
+    }
+  }
+
+  void notFused(Operation *anchor, const std::string &reason) {
+    if (report)
+      reportNotFused(anchor, kKind, reason);
+  }
 };
 
 } // namespace
