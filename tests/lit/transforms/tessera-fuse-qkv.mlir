@@ -366,3 +366,53 @@ func.func @no_fuse_unequal_split(%x: tensor<2x3x8xf32>) -> (tensor<2x2x3x4xf32>,
   %v = onnx.Transpose %v1 {perm = [0, 2, 1, 3]} : (tensor<2x3x4x4xf32>) -> tensor<2x4x3x4xf32>
   return %k, %v : tensor<2x2x3x4xf32>, tensor<2x4x3x4xf32>
 }
+
+// -----
+
+// Not fused: four head-split projections of one input (which three form the
+// Q/K/V of one attention is ambiguous).
+// CHECK-LABEL: func.func @no_fuse_four_projections
+// CHECK-NOT: tessera.qkv_projection
+func.func @no_fuse_four_projections(%x: tensor<2x5x8xf32>) -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>) {
+  %w = onnx.Constant {value = dense<2.0> : tensor<8x8xf32>} : tensor<8x8xf32>
+  %shape = onnx.Constant {value = dense<[2, 5, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
+  // expected-remark @below {{not fused tessera.qkv_projection: 4 projections (needs 2 for K/V or 3 for Q/K/V)}}
+  %a0 = onnx.MatMul %x, %w : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
+  %a1 = onnx.Reshape %a0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
+  %a = onnx.Transpose %a1 {perm = [0, 2, 1, 3]} : (tensor<2x5x2x4xf32>) -> tensor<2x2x5x4xf32>
+  // expected-remark @below {{not fused tessera.qkv_projection: 4 projections (needs 2 for K/V or 3 for Q/K/V)}}
+  %b0 = onnx.MatMul %x, %w : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
+  %b1 = onnx.Reshape %b0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
+  %b = onnx.Transpose %b1 {perm = [0, 2, 1, 3]} : (tensor<2x5x2x4xf32>) -> tensor<2x2x5x4xf32>
+  // expected-remark @below {{not fused tessera.qkv_projection: 4 projections (needs 2 for K/V or 3 for Q/K/V)}}
+  %c0 = onnx.MatMul %x, %w : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
+  %c1 = onnx.Reshape %c0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
+  %c = onnx.Transpose %c1 {perm = [0, 2, 1, 3]} : (tensor<2x5x2x4xf32>) -> tensor<2x2x5x4xf32>
+  // expected-remark @below {{not fused tessera.qkv_projection: 4 projections (needs 2 for K/V or 3 for Q/K/V)}}
+  %d0 = onnx.MatMul %x, %w : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
+  %d1 = onnx.Reshape %d0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
+  %d = onnx.Transpose %d1 {perm = [0, 2, 1, 3]} : (tensor<2x5x2x4xf32>) -> tensor<2x2x5x4xf32>
+  return %a, %b, %c, %d : tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>
+}
+
+// -----
+
+// Not fused: the packed projection (after its bias) also feeds another op.
+// CHECK-LABEL: func.func @no_fuse_packed_other_use
+// CHECK-NOT: tessera.qkv_projection
+func.func @no_fuse_packed_other_use(%x: tensor<2x3x8xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x3x16xf32>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x16xf32>} : tensor<8x16xf32>
+  %b = onnx.Constant {value = dense<0.5> : tensor<16xf32>} : tensor<16xf32>
+  %sizes = onnx.Constant {value = dense<8> : tensor<2xi64>} : tensor<2xi64>
+  %shape = onnx.Constant {value = dense<[2, 3, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
+  // expected-remark @below {{not fused tessera.qkv_projection: the projection has a use other than its head split}}
+  %p0 = onnx.MatMul %x, %w : (tensor<2x3x8xf32>, tensor<8x16xf32>) -> tensor<2x3x16xf32>
+  %p = onnx.Add %p0, %b : (tensor<2x3x16xf32>, tensor<16xf32>) -> tensor<2x3x16xf32>
+  %s:2 = onnx.Split %p, %sizes {axis = 2 : si64} : (tensor<2x3x16xf32>, tensor<2xi64>) -> (tensor<2x3x8xf32>, tensor<2x3x8xf32>)
+  %k1 = onnx.Reshape %s#0, %shape : (tensor<2x3x8xf32>, tensor<4xi64>) -> tensor<2x3x2x4xf32>
+  %k = onnx.Transpose %k1 {perm = [0, 2, 1, 3]} : (tensor<2x3x2x4xf32>) -> tensor<2x2x3x4xf32>
+  %v1 = onnx.Reshape %s#1, %shape : (tensor<2x3x8xf32>, tensor<4xi64>) -> tensor<2x3x2x4xf32>
+  %v = onnx.Transpose %v1 {perm = [0, 2, 1, 3]} : (tensor<2x3x2x4xf32>) -> tensor<2x2x3x4xf32>
+  %r = onnx.Relu %p : (tensor<2x3x16xf32>) -> tensor<2x3x16xf32>
+  return %k, %v, %r : tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x3x16xf32>
+}
