@@ -416,3 +416,38 @@ func.func @no_fuse_packed_other_use(%x: tensor<2x3x8xf32>) -> (tensor<2x2x3x4xf3
   %r = onnx.Relu %p : (tensor<2x3x16xf32>) -> tensor<2x3x16xf32>
   return %k, %v, %r : tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x3x16xf32>
 }
+
+// -----
+
+// nn.Transformer's decoder cross-attention in the canonical form: the memory
+// is Transposed to [S, B, E], projected by Transpose(Slice(in_proj_weight))
+// + bias, Sliced into K and V and head-split seq-first. The fused K/V reads
+// the batch-first memory.
+// CHECK-LABEL: func.func @nn_transformer_cross_kv
+// CHECK: %[[P:.*]]:2 = tessera.qkv_projection %arg0, %{{.*}}, %{{.*}} {num_heads = 2 : i64} : (tensor<2x5x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
+// CHECK-NOT: onnx.Slice
+// CHECK-NOT: onnx.Transpose
+// CHECK: return %[[P]]#0, %[[P]]#1
+func.func @nn_transformer_cross_kv(%mem: tensor<2x5x8xf32>) -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>) {
+  %in_w = onnx.Constant {value = dense<0.125> : tensor<24x8xf32>} : tensor<24x8xf32>
+  %in_b = onnx.Constant {value = dense<0.5> : tensor<16xf32>} : tensor<16xf32>
+  %c0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %c8 = onnx.Constant {value = dense<8> : tensor<1xi64>} : tensor<1xi64>
+  %c16 = onnx.Constant {value = dense<16> : tensor<1xi64>} : tensor<1xi64>
+  %c24 = onnx.Constant {value = dense<24> : tensor<1xi64>} : tensor<1xi64>
+  %ax = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %shape = onnx.Constant {value = dense<[5, 2, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
+  %x = onnx.Transpose %mem {perm = [1, 0, 2]} : (tensor<2x5x8xf32>) -> tensor<5x2x8xf32>
+  %w0 = onnx.Slice %in_w, %c8, %c24, %c0 {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<24x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<16x8xf32>
+  %w = onnx.Transpose %w0 {perm = [1, 0]} : (tensor<16x8xf32>) -> tensor<8x16xf32>
+  // expected-remark @below {{fused tessera.qkv_projection}}
+  %p0 = onnx.MatMul %x, %w : (tensor<5x2x8xf32>, tensor<8x16xf32>) -> tensor<5x2x16xf32>
+  %p = onnx.Add %p0, %in_b : (tensor<5x2x16xf32>, tensor<16xf32>) -> tensor<5x2x16xf32>
+  %sk = onnx.Slice %p, %c0, %c8, %ax {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<5x2x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<5x2x8xf32>
+  %sv = onnx.Slice %p, %c8, %c16, %ax {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<5x2x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<5x2x8xf32>
+  %k1 = onnx.Reshape %sk, %shape : (tensor<5x2x8xf32>, tensor<4xi64>) -> tensor<5x2x2x4xf32>
+  %k = onnx.Transpose %k1 {perm = [1, 2, 0, 3]} : (tensor<5x2x2x4xf32>) -> tensor<2x2x5x4xf32>
+  %v1 = onnx.Reshape %sv, %shape : (tensor<5x2x8xf32>, tensor<4xi64>) -> tensor<5x2x2x4xf32>
+  %v = onnx.Transpose %v1 {perm = [1, 2, 0, 3]} : (tensor<5x2x2x4xf32>) -> tensor<2x2x5x4xf32>
+  return %k, %v : tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>
+}
