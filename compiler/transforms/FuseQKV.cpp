@@ -31,6 +31,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -675,11 +676,13 @@ struct FuseQKVPass : impl::FuseQKVBase<FuseQKVPass> {
     std::vector<std::unique_ptr<Projection>> storage;
     llvm::MapVector<Value, SmallVector<Projection *>> byInput;
     SmallVector<Projection *> packed;
+    llvm::DenseSet<Value> failedInputs;
     for (onnx::MatMulOp mm : candidates) {
       auto p = std::make_unique<Projection>();
       std::string reason;
       if (failed(matchProjection(mm, *p, reason))) {
         notFused(mm, reason);
+        failedInputs.insert(mm.getA());
         continue;
       }
       if (p->packed)
@@ -706,6 +709,14 @@ struct FuseQKVPass : impl::FuseQKVBase<FuseQKVPass> {
                    seqFirst, report);
     }
     for (auto &[x, members] : byInput) {
+      // Which projections of X belong together is unclear when one of them
+      // does not fit: leave them all.
+      if (failedInputs.contains(x)) {
+        for (Projection *m : members)
+          notFused(m->matmul, "another head-split projection of this input "
+                              "cannot be fused");
+        continue;
+      }
       // A lone head-split projection (the Q of a cross-attention) is not a
       // candidate.
       if (members.size() < 2)

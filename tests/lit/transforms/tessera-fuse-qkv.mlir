@@ -244,22 +244,28 @@ func.func @cross_attention_two_matmuls(%m: tensor<2x5x8xf32>) -> (tensor<2x2x5x4
 
 // -----
 
-// Not fused: one weight is not a constant (the other projection is then
-// alone).
+// Not fused: one weight is not a constant; the other two projections of the
+// same input are left too (not fused as a K/V pair).
 // CHECK-LABEL: func.func @no_fuse_dynamic_weight
 // CHECK-NOT: tessera.qkv_projection
-// CHECK-COUNT-2: onnx.MatMul
-func.func @no_fuse_dynamic_weight(%x: tensor<2x5x8xf32>, %wk: tensor<8x8xf32>) -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>) {
+// CHECK-COUNT-3: onnx.MatMul
+func.func @no_fuse_dynamic_weight(%x: tensor<2x5x8xf32>, %wq: tensor<8x8xf32>) -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>) {
+  %wk = onnx.Constant {value = dense<2.0> : tensor<8x8xf32>} : tensor<8x8xf32>
   %wv = onnx.Constant {value = dense<3.0> : tensor<8x8xf32>} : tensor<8x8xf32>
   %shape = onnx.Constant {value = dense<[2, 5, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
   // expected-remark @below {{not fused tessera.qkv_projection: the weight is not a compile-time constant}}
+  %q0 = onnx.MatMul %x, %wq : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
+  %q1 = onnx.Reshape %q0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
+  %q = onnx.Transpose %q1 {perm = [0, 2, 1, 3]} : (tensor<2x5x2x4xf32>) -> tensor<2x2x5x4xf32>
+  // expected-remark @below {{not fused tessera.qkv_projection: another head-split projection of this input cannot be fused}}
   %k0 = onnx.MatMul %x, %wk : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
   %k1 = onnx.Reshape %k0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
   %k = onnx.Transpose %k1 {perm = [0, 2, 1, 3]} : (tensor<2x5x2x4xf32>) -> tensor<2x2x5x4xf32>
+  // expected-remark @below {{not fused tessera.qkv_projection: another head-split projection of this input cannot be fused}}
   %v0 = onnx.MatMul %x, %wv : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
   %v1 = onnx.Reshape %v0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
   %v = onnx.Transpose %v1 {perm = [0, 2, 1, 3]} : (tensor<2x5x2x4xf32>) -> tensor<2x2x5x4xf32>
-  return %k, %v : tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>
+  return %q, %k, %v : tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>
 }
 
 // -----
