@@ -291,12 +291,36 @@ bool isHeadSplit(ArrayRef<int64_t> perm, bool seqFirst) {
   return isIdentity(c) || ArrayRef<int64_t>(c) == ArrayRef<int64_t>{0, 1, 3, 2};
 }
 
-/// Whether `v` has a user Reshape to rank 4 (makes the MatMul a candidate).
-bool hasRank4Reshape(Value v) {
-  return llvm::any_of(v.getUsers(), [](Operation *user) {
+/// Whether `r` splits the rank-3 `v` into heads: [d0, d1, H, Dh], or
+/// [d0, d1 * H, Dh] (nn.MultiheadAttention's seq-first [S, B * H, Dh]).
+bool isHeadReshape(onnx::ReshapeOp r, Value v, int64_t &heads,
+                   int64_t &headDim) {
+  auto vt = dyn_cast<RankedTensorType>(v.getType());
+  auto rt = dyn_cast<RankedTensorType>(r.getType());
+  if (!vt || !rt || !vt.hasStaticShape() || !rt.hasStaticShape() ||
+      vt.getRank() != 3 || vt.getNumElements() == 0)
+    return false;
+  ArrayRef<int64_t> in = vt.getShape(), out = rt.getShape();
+  if (rt.getRank() == 4) {
+    heads = out[2];
+    headDim = out[3];
+    return out[0] == in[0] && out[1] == in[1] && heads * headDim == in[2];
+  }
+  if (rt.getRank() == 3 && out[0] == in[0] && out[1] % in[1] == 0) {
+    heads = out[1] / in[1];
+    headDim = out[2];
+    return heads * headDim == in[2];
+  }
+  return false;
+}
+
+/// Whether `v` has a user Reshape into heads (makes the MatMul a
+/// candidate).
+bool hasHeadReshape(Value v) {
+  return llvm::any_of(v.getUsers(), [&](Operation *user) {
     auto r = dyn_cast<onnx::ReshapeOp>(user);
-    auto t = r ? dyn_cast<RankedTensorType>(r.getType()) : RankedTensorType();
-    return t && t.getRank() == 4;
+    int64_t h, dh;
+    return r && isHeadReshape(r, v, h, dh);
   });
 }
 
@@ -313,14 +337,15 @@ LogicalResult matchHeadSplit(Piece &piece, int64_t &heads, int64_t &headDim,
       reason = "a projection has a use other than its head-split Reshape";
       return failure();
     }
-    auto rt = dyn_cast<RankedTensorType>(r.getType());
-    if (!rt || !rt.hasStaticShape() || rt.getRank() != 4 ||
-        rt.getDimSize(0) != shape[0] || rt.getDimSize(1) != shape[1] ||
-        rt.getDimSize(2) * rt.getDimSize(3) != shape[2]) {
+    auto rt = cast<RankedTensorType>(r.getType());
+    int64_t h, dh;
+    if (!isHeadReshape(r, piece.value, h, dh)) {
       reason = "a projection is reshaped to something other than "
-               "[d0, d1, H, Dh]";
+               "[d0, d1, H, Dh] or [d0, d1 * H, Dh]";
       return failure();
     }
+    heads = h;
+    headDim = dh;
     if (type && type != rt) {
       reason = "a projection is reshaped with two head counts";
       return failure();
@@ -332,18 +357,24 @@ LogicalResult matchHeadSplit(Piece &piece, int64_t &heads, int64_t &headDim,
     reason = "a projection is not used";
     return failure();
   }
-  heads = type.getDimSize(2);
-  headDim = type.getDimSize(3);
   batchFirstOk = seqFirstOk = false;
   for (onnx::ReshapeOp r : piece.reshapes)
     for (Operation *user : r->getUsers())
       if (auto tr = dyn_cast<onnx::TransposeOp>(user)) {
-        batchFirstOk |= isHeadSplit(permOf(tr), false);
-        seqFirstOk |= isHeadSplit(permOf(tr), true);
+        SmallVector<int64_t> perm = permOf(tr);
+        if (type.getRank() == 3) {
+          // [S, B * H, Dh] -> [B * H, S, Dh], or K^T [B * H, Dh, S].
+          seqFirstOk |= perm == SmallVector<int64_t>{1, 0, 2} ||
+                        perm == SmallVector<int64_t>{1, 2, 0};
+          continue;
+        }
+        batchFirstOk |= isHeadSplit(perm, false);
+        seqFirstOk |= isHeadSplit(perm, true);
       }
   if (!batchFirstOk && !seqFirstOk) {
     reason = "a projection's Reshape is not Transposed into heads "
-             "(perm [0, 2, 1, 3] or [1, 2, 0, 3])";
+             "(perm [0, 2, 1, 3] or [1, 2, 0, 3], or [1, 0, 2] for "
+             "[S, B * H, Dh])";
     return failure();
   }
   return success();
@@ -359,7 +390,7 @@ bool looksLikeProjection(onnx::MatMulOp mm) {
   for (int step = 0; step < 3; ++step) {
     SmallVector<Value> next;
     for (Value v : frontier) {
-      if (hasRank4Reshape(v))
+      if (hasHeadReshape(v))
         return true;
       for (Operation *user : v.getUsers())
         if (isa<onnx::AddOp, onnx::SplitOp, onnx::SliceOp>(user))
@@ -566,6 +597,54 @@ void eraseDead(RewriterBase &rewriter, ArrayRef<Operation *> roots) {
   }
 }
 
+/// `value` ([B, H, S, Dh]) transposed by `perm` and reshaped to `type`.
+Value buildView(RewriterBase &rewriter, Location loc, Value value,
+                ArrayRef<int64_t> perm, RankedTensorType type) {
+  if (!isIdentity(perm)) {
+    auto vt = cast<RankedTensorType>(value.getType());
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(vt.getDimSize(p));
+    value = rewriter.create<onnx::TransposeOp>(
+        loc, RankedTensorType::get(shape, vt.getElementType()), value,
+        rewriter.getI64ArrayAttr(perm));
+  }
+  if (value.getType() == type)
+    return value;
+  auto shapeType =
+      RankedTensorType::get({type.getRank()}, rewriter.getI64Type());
+  Value shape = rewriter.create<onnx::ConstantOp>(
+      loc, DenseElementsAttr::get(shapeType, type.getShape()));
+  return rewriter.create<onnx::ReshapeOp>(loc, type, value, shape);
+}
+
+/// Replaces the users of the seq-first flat head split `r` ([S, B * H, Dh])
+/// by views of the fused `result` ([B, H, S, Dh]).
+void replaceFlatHeads(RewriterBase &rewriter, onnx::ReshapeOp r, Value result) {
+  for (Operation *user : llvm::make_early_inc_range(r->getUsers())) {
+    auto tr = dyn_cast<onnx::TransposeOp>(user);
+    if (!tr)
+      continue;
+    SmallVector<int64_t> perm = permOf(tr);
+    SmallVector<int64_t> pre;
+    if (perm == SmallVector<int64_t>{1, 0, 2})
+      pre = {0, 1, 2, 3}; // [B * H, S, Dh]
+    else if (perm == SmallVector<int64_t>{1, 2, 0})
+      pre = {0, 1, 3, 2}; // K^T: [B * H, Dh, S]
+    else
+      continue;
+    rewriter.setInsertionPoint(tr);
+    rewriter.replaceOp(tr, buildView(rewriter, tr.getLoc(), result, pre,
+                                     cast<RankedTensorType>(tr.getType())));
+  }
+  if (!r->use_empty()) {
+    rewriter.setInsertionPointAfterValue(result);
+    rewriter.replaceAllUsesWith(
+        r.getResult(), buildView(rewriter, r.getLoc(), result, {2, 0, 1, 3},
+                                 cast<RankedTensorType>(r.getType())));
+  }
+}
+
 /// Replaces the projections `members` (pieces in result order) by one
 /// tessera.qkv_projection of `x`.
 void rewriteGroup(RewriterBase &rewriter, Value x,
@@ -633,6 +712,11 @@ void rewriteGroup(RewriterBase &rewriter, Value x,
   for (auto [i, piece] : llvm::enumerate(pieces)) {
     Value result = op.getOutputs()[i];
     for (onnx::ReshapeOp r : piece->reshapes) {
+      if (cast<RankedTensorType>(r.getType()).getRank() == 3) {
+        replaceFlatHeads(rewriter, r, result);
+        dead.push_back(r);
+        continue;
+      }
       for (Operation *user : llvm::make_early_inc_range(r->getUsers())) {
         auto tr = dyn_cast<onnx::TransposeOp>(user);
         if (!tr || tr.getPerm().size() != 4)

@@ -299,12 +299,12 @@ func.func @no_fuse_other_shape(%x: tensor<2x5x8xf32>) -> (tensor<2x2x5x4xf32>, t
   %wv = onnx.Constant {value = dense<3.0> : tensor<8x8xf32>} : tensor<8x8xf32>
   %shape = onnx.Constant {value = dense<[2, 5, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
   %flat = onnx.Constant {value = dense<[10, 8]> : tensor<2xi64>} : tensor<2xi64>
-  // expected-remark @below {{not fused tessera.qkv_projection: a projection is reshaped to something other than [d0, d1, H, Dh]}}
+  // expected-remark @below {{not fused tessera.qkv_projection: a projection is reshaped to something other than [d0, d1, H, Dh] or [d0, d1 * H, Dh]}}
   %k0 = onnx.MatMul %x, %wk : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
   %k1 = onnx.Reshape %k0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
   %k = onnx.Transpose %k1 {perm = [0, 2, 1, 3]} : (tensor<2x5x2x4xf32>) -> tensor<2x2x5x4xf32>
   %kf = onnx.Reshape %k0, %flat : (tensor<2x5x8xf32>, tensor<2xi64>) -> tensor<10x8xf32>
-  // expected-remark @below {{not fused tessera.qkv_projection: a projection is reshaped to something other than [d0, d1, H, Dh]}}
+  // expected-remark @below {{not fused tessera.qkv_projection: a projection is reshaped to something other than [d0, d1, H, Dh] or [d0, d1 * H, Dh]}}
   %v0 = onnx.MatMul %x, %wv : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
   %v1 = onnx.Reshape %v0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
   %v = onnx.Transpose %v1 {perm = [0, 2, 1, 3]} : (tensor<2x5x2x4xf32>) -> tensor<2x2x5x4xf32>
@@ -344,10 +344,10 @@ func.func @no_fuse_not_head_split(%x: tensor<2x5x8xf32>) -> (tensor<2x5x2x4xf32>
   %wk = onnx.Constant {value = dense<2.0> : tensor<8x8xf32>} : tensor<8x8xf32>
   %wv = onnx.Constant {value = dense<3.0> : tensor<8x8xf32>} : tensor<8x8xf32>
   %shape = onnx.Constant {value = dense<[2, 5, 2, 4]> : tensor<4xi64>} : tensor<4xi64>
-  // expected-remark @below {{not fused tessera.qkv_projection: a projection's Reshape is not Transposed into heads (perm [0, 2, 1, 3] or [1, 2, 0, 3])}}
+  // expected-remark @below {{not fused tessera.qkv_projection: a projection's Reshape is not Transposed into heads (perm [0, 2, 1, 3] or [1, 2, 0, 3], or [1, 0, 2] for [S, B * H, Dh])}}
   %k0 = onnx.MatMul %x, %wk : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
   %k1 = onnx.Reshape %k0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
-  // expected-remark @below {{not fused tessera.qkv_projection: a projection's Reshape is not Transposed into heads (perm [0, 2, 1, 3] or [1, 2, 0, 3])}}
+  // expected-remark @below {{not fused tessera.qkv_projection: a projection's Reshape is not Transposed into heads (perm [0, 2, 1, 3] or [1, 2, 0, 3], or [1, 0, 2] for [S, B * H, Dh])}}
   %v0 = onnx.MatMul %x, %wv : (tensor<2x5x8xf32>, tensor<8x8xf32>) -> tensor<2x5x8xf32>
   %v1 = onnx.Reshape %v0, %shape : (tensor<2x5x8xf32>, tensor<4xi64>) -> tensor<2x5x2x4xf32>
   return %k1, %v1 : tensor<2x5x2x4xf32>, tensor<2x5x2x4xf32>
