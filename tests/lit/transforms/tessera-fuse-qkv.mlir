@@ -457,3 +457,45 @@ func.func @nn_transformer_cross_kv(%mem: tensor<2x5x8xf32>) -> (tensor<2x2x5x4xf
   %v = onnx.Transpose %v1 {perm = [1, 2, 0, 3]} : (tensor<5x2x2x4xf32>) -> tensor<2x2x5x4xf32>
   return %k, %v : tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>
 }
+
+// -----
+
+// nn.MultiheadAttention as exported (before the attention pass makes it
+// canonical): the seq-first projection is viewed as [S, B * H, Dh] and
+// Transposed [1, 0, 2] to [B * H, S, Dh] (K by [1, 2, 0] to K^T): these
+// become Reshapes of the fused results; another use of the view is rebuilt
+// from it too.
+// CHECK-LABEL: func.func @mha_flat_heads
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %{{.*}}, %{{.*}} {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
+// CHECK-DAG: %[[Q:.*]] = onnx.Reshape %[[P]]#0, %{{.*}} : (tensor<2x2x3x4xf32>, tensor<3xi64>) -> tensor<4x3x4xf32>
+// CHECK-DAG: %[[KT0:.*]] = onnx.Transpose %[[P]]#1 {perm = [0, 1, 3, 2]} : (tensor<2x2x3x4xf32>) -> tensor<2x2x4x3xf32>
+// CHECK-DAG: %[[KT:.*]] = onnx.Reshape %[[KT0]], %{{.*}} : (tensor<2x2x4x3xf32>, tensor<3xi64>) -> tensor<4x4x3xf32>
+// CHECK-DAG: %[[V:.*]] = onnx.Reshape %[[P]]#2, %{{.*}} : (tensor<2x2x3x4xf32>, tensor<3xi64>) -> tensor<4x3x4xf32>
+// CHECK-DAG: %[[VS0:.*]] = onnx.Transpose %[[P]]#2 {perm = [2, 0, 1, 3]} : (tensor<2x2x3x4xf32>) -> tensor<3x2x2x4xf32>
+// CHECK-DAG: %[[VS:.*]] = onnx.Reshape %[[VS0]], %{{.*}} : (tensor<3x2x2x4xf32>, tensor<3xi64>) -> tensor<3x4x4xf32>
+// CHECK-NOT: onnx.Slice
+// CHECK: return %[[Q]], %[[KT]], %[[V]], %[[VS]]
+func.func @mha_flat_heads(%h: tensor<2x3x8xf32>) -> (tensor<4x3x4xf32>, tensor<4x4x3xf32>, tensor<4x3x4xf32>, tensor<3x4x4xf32>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x24xf32>} : tensor<8x24xf32>
+  %b = onnx.Constant {value = dense<0.25> : tensor<24xf32>} : tensor<24xf32>
+  %c0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %c8 = onnx.Constant {value = dense<8> : tensor<1xi64>} : tensor<1xi64>
+  %c16 = onnx.Constant {value = dense<16> : tensor<1xi64>} : tensor<1xi64>
+  %c24 = onnx.Constant {value = dense<24> : tensor<1xi64>} : tensor<1xi64>
+  %ax = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %shape = onnx.Constant {value = dense<[3, 4, 4]> : tensor<3xi64>} : tensor<3xi64>
+  %x = onnx.Transpose %h {perm = [1, 0, 2]} : (tensor<2x3x8xf32>) -> tensor<3x2x8xf32>
+  // expected-remark @below {{fused tessera.qkv_projection}}
+  %p0 = onnx.MatMul %x, %w : (tensor<3x2x8xf32>, tensor<8x24xf32>) -> tensor<3x2x24xf32>
+  %p = onnx.Add %p0, %b : (tensor<3x2x24xf32>, tensor<24xf32>) -> tensor<3x2x24xf32>
+  %sq = onnx.Slice %p, %c0, %c8, %ax {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<3x2x24xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3x2x8xf32>
+  %sk = onnx.Slice %p, %c8, %c16, %ax {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<3x2x24xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3x2x8xf32>
+  %sv = onnx.Slice %p, %c16, %c24, %ax {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<3x2x24xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3x2x8xf32>
+  %q1 = onnx.Reshape %sq, %shape : (tensor<3x2x8xf32>, tensor<3xi64>) -> tensor<3x4x4xf32>
+  %q = onnx.Transpose %q1 {perm = [1, 0, 2]} : (tensor<3x4x4xf32>) -> tensor<4x3x4xf32>
+  %k1 = onnx.Reshape %sk, %shape : (tensor<3x2x8xf32>, tensor<3xi64>) -> tensor<3x4x4xf32>
+  %kt = onnx.Transpose %k1 {perm = [1, 2, 0]} : (tensor<3x4x4xf32>) -> tensor<4x4x3xf32>
+  %v1 = onnx.Reshape %sv, %shape : (tensor<3x2x8xf32>, tensor<3xi64>) -> tensor<3x4x4xf32>
+  %v = onnx.Transpose %v1 {perm = [1, 0, 2]} : (tensor<3x4x4xf32>) -> tensor<4x3x4xf32>
+  return %q, %kt, %v, %v1 : tensor<4x3x4xf32>, tensor<4x4x3xf32>, tensor<4x3x4xf32>, tensor<3x4x4xf32>
+}
