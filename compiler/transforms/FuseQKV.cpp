@@ -12,13 +12,18 @@
 // nn.MultiheadAttention's in_proj. Each projection must be head-split:
 // only Reshaped to [d0, d1, H, Dh], and that Reshape Transposed with perm
 // [0, 2, 1, 3] (batch-first, X is [B, S, E]) or [1, 2, 0, 3] (seq-first,
-// X is [S, B, E]); the K^T forms [0, 2, 3, 1] / [1, 2, 3, 0] count too.
+// X is [S, B, E]); the K^T forms [0, 2, 3, 1] / [1, 2, 3, 0] count too. As
+// nn.MultiheadAttention exports it, the seq-first split may also be flat:
+// Reshaped to [S, B * H, Dh] and Transposed [1, 0, 2] (K^T: [1, 2, 0]).
+// A seq-first X that is the Transpose [1, 0, 2] of a batch-first tensor is
+// read through it.
 //
 // Fused: two or three projections sharing X (Q/K/V, or K/V of a cross
 // attention), and one packed MatMul split into two or three. Every other
-// use of a Reshape (or a Transpose with another perm) becomes a Transpose of
-// the fused result, so it keeps its value; other uses of the projection
-// itself, of the MatMul or of the packed result leave it unfused.
+// use of a Reshape (or a Transpose with another perm) becomes a Transpose
+// (and Reshape) of the fused result, so it keeps its value; other uses of
+// the projection itself, of the MatMul or of the packed result leave it
+// unfused, and so does a sibling projection of the same X that does not fit.
 //
 //===----------------------------------------------------------------------===//
 
