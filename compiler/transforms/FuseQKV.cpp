@@ -252,6 +252,113 @@ bool isStatic(Value v) {
   return t && t.hasStaticShape();
 }
 
+/// A rank-3 tensor whose last (feature) dim is static; the batch and
+/// sequence dims may be dynamic.
+bool hasStaticFeatures(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.getRank() == 3 && !ShapedType::isDynamic(t.getDimSize(2));
+}
+
+/// One element of a shape vector computed in the graph: a constant, or
+/// dimension `dim` of `of`.
+struct SymDim {
+  int64_t constant = 0;
+  Value of;
+  int64_t dim = -1;
+};
+
+/// Evaluates the 1-D i64 shape vector (or scalar) `v` as exporters build it
+/// from Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, constants and
+/// constant Div/Mul.
+LogicalResult evalShape(Value v, SmallVectorImpl<SymDim> &out, int depth = 0) {
+  if (depth > 12)
+    return failure();
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return failure();
+  SmallVector<int64_t> ints;
+  if (isa<onnx::ConstantOp>(def) && onnx::getConstantInts(v, ints)) {
+    for (int64_t i : ints)
+      out.push_back(SymDim{i, Value(), -1});
+    return success();
+  }
+  if (auto shape = dyn_cast<onnx::ShapeOfOp>(def)) {
+    auto t = dyn_cast<RankedTensorType>(shape.getData().getType());
+    if (!t)
+      return failure();
+    auto [start, end] = onnx::shapeRange(shape, t.getRank());
+    for (int64_t i = start; i < end; ++i) {
+      if (ShapedType::isDynamic(t.getDimSize(i)))
+        out.push_back(SymDim{0, shape.getData(), i});
+      else
+        out.push_back(SymDim{t.getDimSize(i), Value(), -1});
+    }
+    return success();
+  }
+  if (auto gather = dyn_cast<onnx::GatherOp>(def)) {
+    SmallVector<SymDim> data;
+    SmallVector<int64_t> idx;
+    if (gather.getAxis() != 0 ||
+        failed(evalShape(gather.getData(), data, depth + 1)) ||
+        !onnx::getConstantInts(gather.getIndices(), idx))
+      return failure();
+    for (int64_t i : idx) {
+      if (i < 0)
+        i += data.size();
+      if (i < 0 || i >= int64_t(data.size()))
+        return failure();
+      out.push_back(data[i]);
+    }
+    return success();
+  }
+  if (isa<onnx::UnsqueezeOp, onnx::SqueezeOp, onnx::CastOp>(def))
+    return evalShape(def->getOperand(0), out, depth + 1);
+  if (auto concat = dyn_cast<onnx::ConcatOp>(def)) {
+    for (Value in : concat.getInputs())
+      if (failed(evalShape(in, out, depth + 1)))
+        return failure();
+    return success();
+  }
+  if (isa<onnx::DivOp, onnx::MulOp>(def)) {
+    SmallVector<SymDim> a, b;
+    if (failed(evalShape(def->getOperand(0), a, depth + 1)) ||
+        failed(evalShape(def->getOperand(1), b, depth + 1)) || a.size() != 1 ||
+        b.size() != 1 || a[0].of || b[0].of)
+      return failure();
+    if (isa<onnx::MulOp>(def)) {
+      out.push_back(SymDim{a[0].constant * b[0].constant, Value(), -1});
+      return success();
+    }
+    if (b[0].constant == 0 || a[0].constant % b[0].constant)
+      return failure();
+    out.push_back(SymDim{a[0].constant / b[0].constant, Value(), -1});
+    return success();
+  }
+  return failure();
+}
+
+/// The values whose first two dims are those of `piece`: itself, and up
+/// through Split/Slice on the feature axis, the bias Add and the MatMul to
+/// its input (the last one: values with the same last one have the same
+/// first two dims).
+SmallVector<Value> sameRows(Value piece) {
+  SmallVector<Value> values = {piece};
+  Value v = piece;
+  for (int step = 0; step < 4; ++step) {
+    Operation *def = v.getDefiningOp();
+    if (isa_and_nonnull<onnx::SplitOp, onnx::SliceOp>(def))
+      v = def->getOperand(0);
+    else if (auto add = dyn_cast_or_null<onnx::AddOp>(def))
+      v = add.getA().getType() == add.getType() ? add.getA() : add.getB();
+    else if (auto mm = dyn_cast_or_null<onnx::MatMulOp>(def))
+      v = mm.getA();
+    else
+      break;
+    values.push_back(v);
+  }
+  return values;
+}
+
 ArrayRef<int64_t> shapeOf(Value v) {
   return cast<RankedTensorType>(v.getType()).getShape();
 }
@@ -296,14 +403,51 @@ bool isHeadSplit(ArrayRef<int64_t> perm, bool seqFirst) {
   return isIdentity(c) || ArrayRef<int64_t>(c) == ArrayRef<int64_t>{0, 1, 3, 2};
 }
 
+/// Whether `type` can be `shape` (dims equal or one dynamic).
+bool compatibleShape(RankedTensorType type, ArrayRef<int64_t> shape) {
+  if (type.getRank() != int64_t(shape.size()))
+    return false;
+  for (auto [a, b] : llvm::zip(type.getShape(), shape))
+    if (!fused::compatibleDim(a, b))
+      return false;
+  return true;
+}
+
 /// Whether `r` splits the rank-3 `v` into heads: [d0, d1, H, Dh], or
 /// [d0, d1 * H, Dh] (nn.MultiheadAttention's seq-first [S, B * H, Dh]).
 bool isHeadReshape(onnx::ReshapeOp r, Value v, int64_t &heads,
                    int64_t &headDim) {
   auto vt = dyn_cast<RankedTensorType>(v.getType());
   auto rt = dyn_cast<RankedTensorType>(r.getType());
-  if (!vt || !rt || !vt.hasStaticShape() || !rt.hasStaticShape() ||
-      vt.getRank() != 3 || vt.getNumElements() == 0)
+  if (!vt || !rt || !hasStaticFeatures(v))
+    return false;
+  if (!vt.hasStaticShape() || !rt.hasStaticShape()) {
+    // Dynamic rows: the shape vector must be [d0, d1, H, Dh] with d0, d1
+    // the rows' own dims (or 0: copy), H and Dh constants (Dh may be -1).
+    SmallVector<SymDim> dims;
+    if (rt.getRank() != 4 || failed(evalShape(r.getShape(), dims)) ||
+        dims.size() != 4)
+      return false;
+    Value root = sameRows(v).back();
+    for (int64_t i = 0; i < 2; ++i) {
+      const SymDim &d = dims[i];
+      bool copy = !d.of && d.constant == 0 && r.getAllowzero() == 0;
+      bool same = d.of && d.dim == i && sameRows(d.of).back() == root;
+      bool equal = !d.of && !ShapedType::isDynamic(vt.getDimSize(i)) &&
+                   d.constant == vt.getDimSize(i) && d.constant > 0;
+      if (!copy && !same && !equal)
+        return false;
+    }
+    if (dims[2].of || dims[3].of || dims[2].constant <= 0)
+      return false;
+    heads = dims[2].constant;
+    headDim =
+        dims[3].constant == -1 ? vt.getDimSize(2) / heads : dims[3].constant;
+    return headDim > 0 && heads * headDim == vt.getDimSize(2) &&
+           compatibleShape(
+               rt, {vt.getDimSize(0), vt.getDimSize(1), heads, headDim});
+  }
+  if (vt.getNumElements() == 0)
     return false;
   ArrayRef<int64_t> in = vt.getShape(), out = rt.getShape();
   if (rt.getRank() == 4) {
@@ -319,13 +463,16 @@ bool isHeadReshape(onnx::ReshapeOp r, Value v, int64_t &heads,
   return false;
 }
 
-/// Whether `v` has a user Reshape into heads (makes the MatMul a
-/// candidate).
+/// Whether `v` has a user Reshape that looks like a head split (to rank 4,
+/// or a flat one): the MatMul is then a candidate, matched or reported.
 bool hasHeadReshape(Value v) {
   return llvm::any_of(v.getUsers(), [&](Operation *user) {
     auto r = dyn_cast<onnx::ReshapeOp>(user);
+    if (!r)
+      return false;
+    auto rt = dyn_cast<RankedTensorType>(r.getType());
     int64_t h, dh;
-    return r && isHeadReshape(r, v, h, dh);
+    return rt && (rt.getRank() == 4 || isHeadReshape(r, v, h, dh));
   });
 }
 
@@ -334,9 +481,10 @@ bool hasHeadReshape(Value v) {
 LogicalResult matchHeadSplit(Piece &piece, int64_t &heads, int64_t &headDim,
                              bool &batchFirstOk, bool &seqFirstOk,
                              std::string &reason) {
-  ArrayRef<int64_t> shape = shapeOf(piece.value);
   RankedTensorType type;
   for (Operation *user : piece.value.getUsers()) {
+    if (isa<onnx::ShapeOfOp>(user))
+      continue; // rebuilt from X
     auto r = dyn_cast<onnx::ReshapeOp>(user);
     if (!r) {
       reason = "a projection has a use other than its head-split Reshape";
@@ -406,14 +554,24 @@ bool looksLikeProjection(onnx::MatMulOp mm) {
   return false;
 }
 
+/// The users of `v` that read its values (not only its shape).
+SmallVector<Operation *> valueUsers(Value v) {
+  SmallVector<Operation *> users;
+  for (Operation *user : v.getUsers())
+    if (!isa<onnx::ShapeOfOp>(user))
+      users.push_back(user);
+  return users;
+}
+
 /// Matches the MatMul, bias and splitting of `mm` (see the file comment).
 /// Fails with `reason` for a candidate that does not fit.
 LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
                               std::string &reason) {
   p.matmul = mm;
   Value x = mm.getA();
-  if (!isStatic(x) || !isStatic(mm.getB()) || !isStatic(mm.getY())) {
-    reason = "needs static shapes";
+  if (!hasStaticFeatures(x) || !isStatic(mm.getB()) ||
+      !hasStaticFeatures(mm.getY())) {
+    reason = "needs a [d0, d1, E] input with static E and a static weight";
     return failure();
   }
   auto xt = cast<RankedTensorType>(x.getType());
@@ -430,8 +588,9 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
   p.weight = std::move(*weight);
   int64_t n = wt.getDimSize(1);
   p.out = mm.getY();
-  if (p.out.hasOneUse())
-    if (auto add = dyn_cast<onnx::AddOp>(*p.out.getUsers().begin())) {
+  SmallVector<Operation *> mmUsers = valueUsers(p.out);
+  if (mmUsers.size() == 1)
+    if (auto add = dyn_cast<onnx::AddOp>(mmUsers[0])) {
       Value other = add.getA() == p.out ? add.getB() : add.getA();
       auto bias = evalConst(other);
       if (!bias || bias->shape != SmallVector<int64_t>{n} ||
@@ -447,8 +606,7 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
     }
 
   // One projection, or a packed one split on the feature axis.
-  SmallVector<Operation *> users(p.out.getUsers().begin(),
-                                 p.out.getUsers().end());
+  SmallVector<Operation *> users = valueUsers(p.out);
   if (users.empty()) {
     reason = "the projection is not used";
     return failure();
@@ -468,8 +626,8 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
     p.splitter = split;
     int64_t offset = 0;
     for (Value piece : split.getOutputs()) {
-      if (!isStatic(piece)) {
-        reason = "needs static shapes";
+      if (!hasStaticFeatures(piece)) {
+        reason = "needs static feature dims";
         return failure();
       }
       int64_t width = shapeOf(piece)[2];
@@ -493,7 +651,8 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
       }
       onnx::fillSliceDefaults(1, axes, steps);
       if (axes.size() != 1 || onnx::normalizeAxis(axes[0], 3) != 2 ||
-          steps.size() != 1 || steps[0] != 1 || !isStatic(slice.getOutput())) {
+          steps.size() != 1 || steps[0] != 1 ||
+          !hasStaticFeatures(slice.getOutput())) {
         reason = "a Slice of the packed projection is not a unit-step range "
                  "of its last axis";
         return failure();
@@ -534,7 +693,7 @@ LogicalResult matchPieces(MutableArrayRef<Piece> pieces, int64_t cover,
       }
       offset += piece.width;
     }
-    int64_t h, dh;
+    int64_t h = 0, dh = 0;
     bool b, s;
     if (failed(matchHeadSplit(piece, h, dh, b, s, reason)))
       return failure();
@@ -600,6 +759,43 @@ void eraseDead(RewriterBase &rewriter, ArrayRef<Operation *> roots) {
       if (isa<onnx::ONNXDialect>(def->getDialect()) && isPure(def))
         worklist.push_back(def);
   }
+}
+
+IntegerAttr si64(OpBuilder &b, int64_t v) {
+  return b.getIntegerAttr(b.getIntegerType(64, /*isSigned=*/true), v);
+}
+
+/// Replaces `shape` (of a rank-3 [d0, d1, w] value) by the same dims taken
+/// from `rows` (same d0, d1) and the constant w.
+void replaceShape(RewriterBase &rewriter, onnx::ShapeOfOp shape, Value rows) {
+  auto type = cast<RankedTensorType>(shape.getData().getType());
+  auto [start, end] = onnx::shapeRange(shape, 3);
+  Location loc = shape.getLoc();
+  rewriter.setInsertionPoint(shape);
+  auto i64 = rewriter.getI64Type();
+  SmallVector<Value> parts;
+  if (start < 2)
+    parts.push_back(rewriter.create<onnx::ShapeOfOp>(
+        loc, RankedTensorType::get({std::min<int64_t>(end, 2) - start}, i64),
+        rows, si64(rewriter, start),
+        si64(rewriter, std::min<int64_t>(end, 2))));
+  if (end > 2)
+    parts.push_back(rewriter.create<onnx::ConstantOp>(
+        loc, DenseElementsAttr::get(RankedTensorType::get({1}, i64),
+                                    ArrayRef<int64_t>{type.getDimSize(2)})));
+  Value result;
+  if (parts.size() == 1)
+    result = parts[0];
+  else if (parts.size() == 2)
+    result = rewriter.create<onnx::ConcatOp>(loc, shape.getType(), parts,
+                                             si64(rewriter, 0));
+  else
+    result = rewriter.create<onnx::ConstantOp>(
+        loc, DenseElementsAttr::get(RankedTensorType::get({0}, i64),
+                                    ArrayRef<int64_t>{}));
+  if (result.getType() != shape.getType())
+    return; // keep the original (and the chain) alive
+  rewriter.replaceOp(shape, result);
 }
 
 /// `value` ([B, H, S, Dh]) transposed by `perm` and reshaped to `type`.
@@ -701,13 +897,37 @@ void rewriteGroup(RewriterBase &rewriter, Value x,
         seqFirst = false;
       }
 
+  // Shape users of the replaced chain (dynamic rows) read X's rows instead.
+  SmallVector<Value> chain;
+  for (Piece *piece : pieces)
+    chain.push_back(piece->value);
+  for (Projection *m : members) {
+    chain.push_back(m->matmul.getY());
+    chain.push_back(m->out);
+  }
+  Value rowsOf = members[0]->matmul.getA();
+  for (Value v : chain)
+    for (Operation *user : llvm::make_early_inc_range(v.getUsers()))
+      if (auto shape = dyn_cast<onnx::ShapeOfOp>(user))
+        replaceShape(rewriter, shape, rowsOf);
+  rewriter.setInsertionPoint(first);
+
   Value wv = buildConstant(rewriter, loc, w, "qkv_weight");
   Value bv = hasBias ? buildConstant(rewriter, loc, bias, "qkv_bias") : Value();
   ArrayRef<int64_t> xs = shapeOf(x);
   int64_t batch = xs[seqFirst ? 1 : 0], seq = xs[seqFirst ? 0 : 1];
   auto resultType = RankedTensorType::get({batch, heads, seq, headDim},
                                           rewriter.getF32Type());
+  // Each result takes the type of the head split it replaces (with dynamic
+  // rows, the exporter's type may be less refined).
   SmallVector<Type> resultTypes(n, resultType);
+  for (auto [i, piece] : llvm::enumerate(pieces))
+    for (onnx::ReshapeOp r : piece->reshapes)
+      for (Operation *user : r->getUsers())
+        if (auto tr = dyn_cast<onnx::TransposeOp>(user))
+          if (cast<RankedTensorType>(r.getType()).getRank() == 4 &&
+              isIdentity(compose(fromFused, permOf(tr))))
+            resultTypes[i] = tr.getType();
   auto op = rewriter.create<fused::QKVProjectionOp>(
       loc, resultTypes, x, wv, bv, rewriter.getI64IntegerAttr(heads),
       rewriter.getBoolAttr(seqFirst));

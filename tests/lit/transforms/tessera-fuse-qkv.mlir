@@ -499,3 +499,71 @@ func.func @mha_flat_heads(%h: tensor<2x3x8xf32>) -> (tensor<4x3x4xf32>, tensor<4
   %v = onnx.Transpose %v1 {perm = [1, 0, 2]} : (tensor<3x4x4xf32>) -> tensor<4x3x4xf32>
   return %q, %kt, %v, %v1 : tensor<4x3x4xf32>, tensor<4x4x3xf32>, tensor<4x3x4xf32>, tensor<3x4x4xf32>
 }
+
+// -----
+
+// Dynamic batch and sequence: the exporter builds the head split's shape
+// from Shape(proj) (or copies dims with 0); H and Dh are constants. The
+// fused results keep the exporter's (less refined) types, and a Shape of a
+// projection used elsewhere is rebuilt from X's dims.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %{{.*}}, %{{.*}} {num_heads = 2 : i64} : (tensor<?x?x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>)
+// CHECK-DAG: %[[ROWS:.*]] = onnx.Shape %arg0 {end = 2 : si64} : (tensor<?x?x8xf32>) -> tensor<2xi64>
+// CHECK-DAG: %[[E:.*]] = onnx.Constant {value = dense<8> : tensor<1xi64>} : tensor<1xi64>
+// CHECK: %[[SHAPE:.*]] = onnx.Concat %[[ROWS]], %[[E]] {axis = 0 : si64} : (tensor<2xi64>, tensor<1xi64>) -> tensor<3xi64>
+// CHECK-NOT: onnx.MatMul
+// CHECK-NOT: onnx.Reshape
+// CHECK: return %[[P]]#0, %[[P]]#1, %[[P]]#2, %[[SHAPE]]
+func.func @dynamic_rows(%x: tensor<?x?x8xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>, tensor<3xi64>) {
+  %wq = onnx.Constant {value = dense<1.0> : tensor<8x8xf32>} : tensor<8x8xf32>
+  %wk = onnx.Constant {value = dense<2.0> : tensor<8x8xf32>} : tensor<8x8xf32>
+  %wv = onnx.Constant {value = dense<3.0> : tensor<8x8xf32>} : tensor<8x8xf32>
+  %bq = onnx.Constant {value = dense<0.5> : tensor<8xf32>} : tensor<8xf32>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %ax0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %hd = onnx.Constant {value = dense<[2, 4]> : tensor<2xi64>} : tensor<2xi64>
+  %copy = onnx.Constant {value = dense<[0, 0, 2, -1]> : tensor<4xi64>} : tensor<4xi64>
+  // expected-remark @below {{fused tessera.qkv_projection}}
+  %q0 = onnx.MatMul %x, %wq : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
+  %q1 = onnx.Add %q0, %bq : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %s = onnx.Shape %q1 : (tensor<?x?x8xf32>) -> tensor<3xi64>
+  %d0 = onnx.Gather %s, %i0 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %d1 = onnx.Gather %s, %i1 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %u0 = onnx.Unsqueeze %d0, %ax0 : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %u1 = onnx.Unsqueeze %d1, %ax0 : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %cat = onnx.Concat %u0, %u1, %hd {axis = 0 : si64} : (tensor<1xi64>, tensor<1xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %q2 = onnx.Reshape %q1, %cat : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %q = onnx.Transpose %q2 {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %k0 = onnx.MatMul %x, %wk : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
+  %k1 = onnx.Reshape %k0, %copy : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x?xf32>
+  %k = onnx.Transpose %k1 {perm = [0, 2, 1, 3]} : (tensor<?x?x2x?xf32>) -> tensor<?x2x?x?xf32>
+  %v0 = onnx.MatMul %x, %wv : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
+  %sv = onnx.Shape %v0 : (tensor<?x?x8xf32>) -> tensor<3xi64>
+  %v1 = onnx.Reshape %v0, %cat : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %v = onnx.Transpose %v1 {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  return %q, %k, %v, %sv : tensor<?x2x?x4xf32>, tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>, tensor<3xi64>
+}
+
+// -----
+
+// Not fused: with dynamic rows, a head split whose dims come from another
+// tensor is not provably [d0, d1, H, Dh] of the projection.
+// CHECK-LABEL: func.func @no_fuse_dynamic_foreign_dims
+// CHECK-NOT: tessera.qkv_projection
+func.func @no_fuse_dynamic_foreign_dims(%x: tensor<?x?x8xf32>, %y: tensor<?x?x8xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) {
+  %wk = onnx.Constant {value = dense<2.0> : tensor<8x8xf32>} : tensor<8x8xf32>
+  %wv = onnx.Constant {value = dense<3.0> : tensor<8x8xf32>} : tensor<8x8xf32>
+  %hd = onnx.Constant {value = dense<[2, 4]> : tensor<2xi64>} : tensor<2xi64>
+  %s = onnx.Shape %y {end = 2 : si64} : (tensor<?x?x8xf32>) -> tensor<2xi64>
+  %cat = onnx.Concat %s, %hd {axis = 0 : si64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  // expected-remark @below {{not fused tessera.qkv_projection: a projection is reshaped to something other than [d0, d1, H, Dh] or [d0, d1 * H, Dh]}}
+  %k0 = onnx.MatMul %x, %wk : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
+  %k1 = onnx.Reshape %k0, %cat : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %k = onnx.Transpose %k1 {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  // expected-remark @below {{not fused tessera.qkv_projection: a projection is reshaped to something other than [d0, d1, H, Dh] or [d0, d1 * H, Dh]}}
+  %v0 = onnx.MatMul %x, %wv : (tensor<?x?x8xf32>, tensor<8x8xf32>) -> tensor<?x?x8xf32>
+  %v1 = onnx.Reshape %v0, %cat : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %v = onnx.Transpose %v1 {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  return %k, %v : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
+}
