@@ -18,6 +18,12 @@
 // A seq-first X that is the Transpose [1, 0, 2] of a batch-first tensor is
 // read through it.
 //
+// E, W and the bias are static; the batch and sequence dims may be dynamic
+// (4-D split only): the Reshape's shape vector must then be provably
+// [d0, d1, H, Dh] of the projection (Shape/Gather/Unsqueeze/Concat of values
+// with the same rows, or 0 copies; H and Dh constant), and Shape uses of the
+// projections are rebuilt from X.
+//
 // Fused: two or three projections sharing X (Q/K/V, or K/V of a cross
 // attention), and one packed MatMul split into two or three. Every other
 // use of a Reshape (or a Transpose with another perm) becomes a Transpose
@@ -72,6 +78,8 @@ struct ConstTensor {
 };
 
 std::optional<ConstTensor> evalConst(Value v, int depth = 0);
+bool getInts(Value v, SmallVectorImpl<int64_t> &out);
+bool compatibleShape(RankedTensorType type, ArrayRef<int64_t> shape);
 
 std::optional<ConstTensor> evalConstantOp(onnx::ConstantOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getType());
@@ -168,13 +176,12 @@ std::optional<ConstTensor> evalSlice(onnx::SliceOp op, int depth) {
     return std::nullopt;
   int64_t rank = in->shape.size();
   SmallVector<int64_t> starts, ends, axes, steps;
-  if (!onnx::getConstantInts(op.getStarts(), starts) ||
-      !onnx::getConstantInts(op.getEnds(), ends) ||
+  if (!getInts(op.getStarts(), starts) || !getInts(op.getEnds(), ends) ||
       starts.size() != ends.size())
     return std::nullopt;
-  if (op.getAxes() && !onnx::getConstantInts(op.getAxes(), axes))
+  if (op.getAxes() && !getInts(op.getAxes(), axes))
     return std::nullopt;
-  if (op.getSteps() && !onnx::getConstantInts(op.getSteps(), steps))
+  if (op.getSteps() && !getInts(op.getSteps(), steps))
     return std::nullopt;
   onnx::fillSliceDefaults(starts.size(), axes, steps);
   if (axes.size() != starts.size() || steps.size() != starts.size())
@@ -195,9 +202,11 @@ std::optional<ConstTensor> evalSlice(onnx::SliceOp op, int depth) {
     out.shape[axis] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
   }
   auto type = dyn_cast<RankedTensorType>(op.getOutput().getType());
-  if (!type || type.getShape() != ArrayRef<int64_t>(out.shape))
+  if (!type || !compatibleShape(type, out.shape))
     return std::nullopt;
-  int64_t total = type.getNumElements();
+  int64_t total = 1;
+  for (int64_t d : out.shape)
+    total *= d;
   out.data.resize(total);
   SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
   forEachElement(out.shape, stridesOf(in->shape), dims, begin, step,
@@ -247,11 +256,6 @@ struct Projection {
   std::optional<ConstTensor> biasValue;
 };
 
-bool isStatic(Value v) {
-  auto t = dyn_cast<RankedTensorType>(v.getType());
-  return t && t.hasStaticShape();
-}
-
 /// A rank-3 tensor whose last (feature) dim is static; the batch and
 /// sequence dims may be dynamic.
 bool hasStaticFeatures(Value v) {
@@ -265,11 +269,26 @@ struct SymDim {
   int64_t constant = 0;
   Value of;
   int64_t dim = -1;
+  int64_t scale = 1; // with `of`: that dim times `scale`
 };
 
+/// The feature width of a MatMul (+ bias Add) result whose weight is a
+/// compile-time constant, when its type does not say it; else dynamic.
+int64_t projectionWidth(Value v) {
+  if (auto add = v.getDefiningOp<onnx::AddOp>())
+    v = add.getA().getDefiningOp<onnx::MatMulOp>() ? add.getA() : add.getB();
+  auto mm = v.getDefiningOp<onnx::MatMulOp>();
+  if (!mm)
+    return ShapedType::kDynamic;
+  auto weight = evalConst(mm.getB());
+  if (!weight || weight->shape.size() != 2)
+    return ShapedType::kDynamic;
+  return weight->shape[1];
+}
+
 /// Evaluates the 1-D i64 shape vector (or scalar) `v` as exporters build it
-/// from Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, constants and
-/// constant Div/Mul.
+/// from Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, constants,
+/// Add/Sub/Div/Mul of constants and a dim times a constant.
 LogicalResult evalShape(Value v, SmallVectorImpl<SymDim> &out, int depth = 0) {
   if (depth > 12)
     return failure();
@@ -288,10 +307,13 @@ LogicalResult evalShape(Value v, SmallVectorImpl<SymDim> &out, int depth = 0) {
       return failure();
     auto [start, end] = onnx::shapeRange(shape, t.getRank());
     for (int64_t i = start; i < end; ++i) {
-      if (ShapedType::isDynamic(t.getDimSize(i)))
+      int64_t known = t.getDimSize(i);
+      if (ShapedType::isDynamic(known) && i == t.getRank() - 1)
+        known = projectionWidth(shape.getData());
+      if (ShapedType::isDynamic(known))
         out.push_back(SymDim{0, shape.getData(), i});
       else
-        out.push_back(SymDim{t.getDimSize(i), Value(), -1});
+        out.push_back(SymDim{known, Value(), -1});
     }
     return success();
   }
@@ -311,6 +333,27 @@ LogicalResult evalShape(Value v, SmallVectorImpl<SymDim> &out, int depth = 0) {
     }
     return success();
   }
+  if (auto slice = dyn_cast<onnx::SliceOp>(def)) {
+    SmallVector<SymDim> data;
+    SmallVector<int64_t> starts, ends, axes, steps;
+    if (failed(evalShape(slice.getData(), data, depth + 1)) ||
+        !getInts(slice.getStarts(), starts) ||
+        !getInts(slice.getEnds(), ends) || starts.size() != 1 ||
+        ends.size() != 1 ||
+        (slice.getAxes() && !getInts(slice.getAxes(), axes)) ||
+        (slice.getSteps() && !getInts(slice.getSteps(), steps)))
+      return failure();
+    onnx::fillSliceDefaults(1, axes, steps);
+    if (axes.size() != 1 || onnx::normalizeAxis(axes[0], 1) != 0 ||
+        steps.size() != 1 || steps[0] != 1)
+      return failure();
+    int64_t size = data.size();
+    for (int64_t i = onnx::sliceIndex(starts[0], size, 1),
+                 e = onnx::sliceIndex(ends[0], size, 1);
+         i < e; ++i)
+      out.push_back(data[i]);
+    return success();
+  }
   if (isa<onnx::UnsqueezeOp, onnx::SqueezeOp, onnx::CastOp>(def))
     return evalShape(def->getOperand(0), out, depth + 1);
   if (auto concat = dyn_cast<onnx::ConcatOp>(def)) {
@@ -319,22 +362,52 @@ LogicalResult evalShape(Value v, SmallVectorImpl<SymDim> &out, int depth = 0) {
         return failure();
     return success();
   }
-  if (isa<onnx::DivOp, onnx::MulOp>(def)) {
+  if (isa<onnx::AddOp, onnx::SubOp, onnx::DivOp, onnx::MulOp>(def)) {
     SmallVector<SymDim> a, b;
     if (failed(evalShape(def->getOperand(0), a, depth + 1)) ||
         failed(evalShape(def->getOperand(1), b, depth + 1)) || a.size() != 1 ||
-        b.size() != 1 || a[0].of || b[0].of)
+        b.size() != 1)
       return failure();
-    if (isa<onnx::MulOp>(def)) {
-      out.push_back(SymDim{a[0].constant * b[0].constant, Value(), -1});
+    if (isa<onnx::MulOp>(def) && (a[0].of || b[0].of)) {
+      if (a[0].of && b[0].of)
+        return failure();
+      SymDim d = a[0].of ? a[0] : b[0];
+      d.scale *= a[0].of ? b[0].constant : a[0].constant;
+      out.push_back(d);
       return success();
     }
-    if (b[0].constant == 0 || a[0].constant % b[0].constant)
+    if (a[0].of || b[0].of)
       return failure();
-    out.push_back(SymDim{a[0].constant / b[0].constant, Value(), -1});
+    int64_t x = a[0].constant, y = b[0].constant, r;
+    if (isa<onnx::AddOp>(def))
+      r = x + y;
+    else if (isa<onnx::SubOp>(def))
+      r = x - y;
+    else if (isa<onnx::MulOp>(def))
+      r = x * y;
+    else if (x < 0 || y <= 0) // ONNX integer Div truncates
+      return failure();
+    else
+      r = x / y;
+    out.push_back(SymDim{r, Value(), -1});
     return success();
   }
   return failure();
+}
+
+/// The values of `v` if they are all constants (static or evaluated).
+bool getInts(Value v, SmallVectorImpl<int64_t> &out) {
+  if (onnx::getConstantInts(v, out))
+    return true;
+  SmallVector<SymDim> dims;
+  if (failed(evalShape(v, dims)))
+    return false;
+  for (const SymDim &d : dims) {
+    if (d.of)
+      return false;
+    out.push_back(d.constant);
+  }
+  return true;
 }
 
 /// The values whose first two dims are those of `piece`: itself, and up
@@ -415,35 +488,54 @@ bool compatibleShape(RankedTensorType type, ArrayRef<int64_t> shape) {
 
 /// Whether `r` splits the rank-3 `v` into heads: [d0, d1, H, Dh], or
 /// [d0, d1 * H, Dh] (nn.MultiheadAttention's seq-first [S, B * H, Dh]).
-bool isHeadReshape(onnx::ReshapeOp r, Value v, int64_t &heads,
+bool isHeadReshape(onnx::ReshapeOp r, Value v, int64_t width, int64_t &heads,
                    int64_t &headDim) {
   auto vt = dyn_cast<RankedTensorType>(v.getType());
   auto rt = dyn_cast<RankedTensorType>(r.getType());
-  if (!vt || !rt || !hasStaticFeatures(v))
+  if (!vt || !rt || vt.getRank() != 3 || width <= 0 ||
+      !fused::compatibleDim(vt.getDimSize(2), width))
     return false;
   if (!vt.hasStaticShape() || !rt.hasStaticShape()) {
-    // Dynamic rows: the shape vector must be [d0, d1, H, Dh] with d0, d1
-    // the rows' own dims (or 0: copy), H and Dh constants (Dh may be -1).
+    // Dynamic rows: the shape vector must be [d0, d1, H, Dh] (or flat
+    // [d0, d1 * H, Dh]) with d0, d1 the rows' own dims (or 0: copy), H and
+    // Dh constants (Dh may be -1 in the 4-D form).
     SmallVector<SymDim> dims;
-    if (rt.getRank() != 4 || failed(evalShape(r.getShape(), dims)) ||
-        dims.size() != 4)
+    if (failed(evalShape(r.getShape(), dims)) ||
+        int64_t(dims.size()) != rt.getRank() ||
+        (rt.getRank() != 4 && rt.getRank() != 3))
       return false;
     Value root = sameRows(v).back();
-    for (int64_t i = 0; i < 2; ++i) {
-      const SymDim &d = dims[i];
-      bool copy = !d.of && d.constant == 0 && r.getAllowzero() == 0;
-      bool same = d.of && d.dim == i && sameRows(d.of).back() == root;
+    auto isRow = [&](const SymDim &d, int64_t i, int64_t scale) {
+      bool copy =
+          scale == 1 && !d.of && d.constant == 0 && r.getAllowzero() == 0;
+      bool same = d.of && d.dim == i && d.scale == scale &&
+                  sameRows(d.of).back() == root;
       bool equal = !d.of && !ShapedType::isDynamic(vt.getDimSize(i)) &&
-                   d.constant == vt.getDimSize(i) && d.constant > 0;
-      if (!copy && !same && !equal)
+                   d.constant == vt.getDimSize(i) * scale && d.constant > 0;
+      return copy || same || equal;
+    };
+    if (rt.getRank() == 3) {
+      if (dims[2].of || dims[2].constant <= 0 || width % dims[2].constant)
         return false;
+      headDim = dims[2].constant;
+      heads = width / headDim;
+      int64_t d1 = vt.getDimSize(1);
+      // torch takes B of B * H from the query, not from this (key/value)
+      // input: any dim times H will do, as the element count then forces
+      // it to be d1 * H.
+      bool timesHeads = dims[1].of && dims[1].scale == heads;
+      return isRow(dims[0], 0, 1) && (isRow(dims[1], 1, heads) || timesHeads) &&
+             compatibleShape(rt, {vt.getDimSize(0),
+                                  ShapedType::isDynamic(d1) ? d1 : d1 * heads,
+                                  headDim});
     }
+    if (!isRow(dims[0], 0, 1) || !isRow(dims[1], 1, 1))
+      return false;
     if (dims[2].of || dims[3].of || dims[2].constant <= 0)
       return false;
     heads = dims[2].constant;
-    headDim =
-        dims[3].constant == -1 ? vt.getDimSize(2) / heads : dims[3].constant;
-    return headDim > 0 && heads * headDim == vt.getDimSize(2) &&
+    headDim = dims[3].constant == -1 ? width / heads : dims[3].constant;
+    return headDim > 0 && heads * headDim == width &&
            compatibleShape(
                rt, {vt.getDimSize(0), vt.getDimSize(1), heads, headDim});
   }
@@ -471,8 +563,9 @@ bool hasHeadReshape(Value v) {
     if (!r)
       return false;
     auto rt = dyn_cast<RankedTensorType>(r.getType());
-    int64_t h, dh;
-    return rt && (rt.getRank() == 4 || isHeadReshape(r, v, h, dh));
+    auto vt = dyn_cast<RankedTensorType>(v.getType());
+    return rt && vt && vt.getRank() == 3 &&
+           (rt.getRank() == 4 || rt.getRank() == 3);
   });
 }
 
@@ -492,7 +585,7 @@ LogicalResult matchHeadSplit(Piece &piece, int64_t &heads, int64_t &headDim,
     }
     auto rt = cast<RankedTensorType>(r.getType());
     int64_t h, dh;
-    if (!isHeadReshape(r, piece.value, h, dh)) {
+    if (!isHeadReshape(r, piece.value, piece.width, h, dh)) {
       reason = "a projection is reshaped to something other than "
                "[d0, d1, H, Dh] or [d0, d1 * H, Dh]";
       return failure();
@@ -569,15 +662,16 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
                               std::string &reason) {
   p.matmul = mm;
   Value x = mm.getA();
-  if (!hasStaticFeatures(x) || !isStatic(mm.getB()) ||
-      !hasStaticFeatures(mm.getY())) {
-    reason = "needs a [d0, d1, E] input with static E and a static weight";
+  auto wt = dyn_cast<RankedTensorType>(mm.getB().getType());
+  auto yt = dyn_cast<RankedTensorType>(mm.getY().getType());
+  if (!hasStaticFeatures(x) || !wt || wt.getRank() != 2 || !yt ||
+      yt.getRank() != 3) {
+    reason = "needs a [d0, d1, E] input with static E and a 2-D weight";
     return failure();
   }
   auto xt = cast<RankedTensorType>(x.getType());
-  auto wt = cast<RankedTensorType>(mm.getB().getType());
-  if (!xt.getElementType().isF32() || wt.getRank() != 2) {
-    reason = "needs an f32 input and a 2-D weight";
+  if (!xt.getElementType().isF32()) {
+    reason = "needs an f32 input";
     return failure();
   }
   auto weight = evalConst(mm.getB());
@@ -586,7 +680,12 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
     return failure();
   }
   p.weight = std::move(*weight);
-  int64_t n = wt.getDimSize(1);
+  if (p.weight.shape.size() != 2 || p.weight.shape[0] != xt.getDimSize(2) ||
+      !fused::compatibleDim(yt.getDimSize(2), p.weight.shape[1])) {
+    reason = "the weight does not match the input";
+    return failure();
+  }
+  int64_t n = p.weight.shape[1];
   p.out = mm.getY();
   SmallVector<Operation *> mmUsers = valueUsers(p.out);
   if (mmUsers.size() == 1)
@@ -640,25 +739,28 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
     for (Operation *u : users) {
       auto slice = cast<onnx::SliceOp>(u);
       SmallVector<int64_t> starts, ends, axes, steps;
-      if (!onnx::getConstantInts(slice.getStarts(), starts) ||
-          !onnx::getConstantInts(slice.getEnds(), ends) ||
-          (slice.getAxes() && !onnx::getConstantInts(slice.getAxes(), axes)) ||
-          (slice.getSteps() &&
-           !onnx::getConstantInts(slice.getSteps(), steps)) ||
+      if (!getInts(slice.getStarts(), starts) ||
+          !getInts(slice.getEnds(), ends) ||
+          (slice.getAxes() && !getInts(slice.getAxes(), axes)) ||
+          (slice.getSteps() && !getInts(slice.getSteps(), steps)) ||
           starts.size() != 1 || ends.size() != 1) {
         reason = "a Slice of the packed projection is not one constant range";
         return failure();
       }
       onnx::fillSliceDefaults(1, axes, steps);
+      auto st = dyn_cast<RankedTensorType>(slice.getOutput().getType());
       if (axes.size() != 1 || onnx::normalizeAxis(axes[0], 3) != 2 ||
-          steps.size() != 1 || steps[0] != 1 ||
-          !hasStaticFeatures(slice.getOutput())) {
+          steps.size() != 1 || steps[0] != 1 || !st || st.getRank() != 3) {
         reason = "a Slice of the packed projection is not a unit-step range "
                  "of its last axis";
         return failure();
       }
       int64_t start = onnx::sliceIndex(starts[0], n, 1);
-      int64_t width = shapeOf(slice.getOutput())[2];
+      int64_t width = onnx::sliceIndex(ends[0], n, 1) - start;
+      if (width <= 0 || !fused::compatibleDim(st.getDimSize(2), width)) {
+        reason = "a Slice of the packed projection is empty or mistyped";
+        return failure();
+      }
       p.pieces.push_back(Piece{slice.getOutput(), start, width, {}});
     }
     llvm::sort(p.pieces, [](const Piece &a, const Piece &b) {
@@ -765,10 +867,10 @@ IntegerAttr si64(OpBuilder &b, int64_t v) {
   return b.getIntegerAttr(b.getIntegerType(64, /*isSigned=*/true), v);
 }
 
-/// Replaces `shape` (of a rank-3 [d0, d1, w] value) by the same dims taken
-/// from `rows` (same d0, d1) and the constant w.
-void replaceShape(RewriterBase &rewriter, onnx::ShapeOfOp shape, Value rows) {
-  auto type = cast<RankedTensorType>(shape.getData().getType());
+/// Replaces `shape` (of a rank-3 [d0, d1, width] value) by the same dims
+/// taken from `rows` (same d0, d1) and the constant width.
+void replaceShape(RewriterBase &rewriter, onnx::ShapeOfOp shape, Value rows,
+                  int64_t width) {
   auto [start, end] = onnx::shapeRange(shape, 3);
   Location loc = shape.getLoc();
   rewriter.setInsertionPoint(shape);
@@ -782,7 +884,7 @@ void replaceShape(RewriterBase &rewriter, onnx::ShapeOfOp shape, Value rows) {
   if (end > 2)
     parts.push_back(rewriter.create<onnx::ConstantOp>(
         loc, DenseElementsAttr::get(RankedTensorType::get({1}, i64),
-                                    ArrayRef<int64_t>{type.getDimSize(2)})));
+                                    ArrayRef<int64_t>{width})));
   Value result;
   if (parts.size() == 1)
     result = parts[0];
@@ -798,9 +900,11 @@ void replaceShape(RewriterBase &rewriter, onnx::ShapeOfOp shape, Value rows) {
   rewriter.replaceOp(shape, result);
 }
 
-/// `value` ([B, H, S, Dh]) transposed by `perm` and reshaped to `type`.
+/// `value` ([B, H, S, Dh]) transposed by `perm` and, if `type` is rank 3,
+/// with dims `collapse` and `collapse` + 1 merged.
 Value buildView(RewriterBase &rewriter, Location loc, Value value,
-                ArrayRef<int64_t> perm, RankedTensorType type) {
+                ArrayRef<int64_t> perm, RankedTensorType type,
+                int64_t collapse) {
   if (!isIdentity(perm)) {
     auto vt = cast<RankedTensorType>(value.getType());
     SmallVector<int64_t> shape;
@@ -812,10 +916,30 @@ Value buildView(RewriterBase &rewriter, Location loc, Value value,
   }
   if (value.getType() == type)
     return value;
-  auto shapeType =
-      RankedTensorType::get({type.getRank()}, rewriter.getI64Type());
-  Value shape = rewriter.create<onnx::ConstantOp>(
-      loc, DenseElementsAttr::get(shapeType, type.getShape()));
+  auto i64 = rewriter.getI64Type();
+  auto shapeType = RankedTensorType::get({type.getRank()}, i64);
+  Value shape;
+  if (type.hasStaticShape()) {
+    shape = rewriter.create<onnx::ConstantOp>(
+        loc, DenseElementsAttr::get(shapeType, type.getShape()));
+  } else {
+    // Dynamic rows: the shape vector from the value's own dims.
+    auto dims = [&](int64_t a, int64_t b) -> Value {
+      return rewriter.create<onnx::ShapeOfOp>(
+          loc, RankedTensorType::get({b - a}, i64), value, si64(rewriter, a),
+          si64(rewriter, b));
+    };
+    SmallVector<Value> parts;
+    if (collapse > 0)
+      parts.push_back(dims(0, collapse));
+    parts.push_back(rewriter.create<onnx::MulOp>(
+        loc, RankedTensorType::get({1}, i64), dims(collapse, collapse + 1),
+        dims(collapse + 1, collapse + 2)));
+    if (collapse + 2 < 4)
+      parts.push_back(dims(collapse + 2, 4));
+    shape = rewriter.create<onnx::ConcatOp>(loc, shapeType, parts,
+                                            si64(rewriter, 0));
+  }
   return rewriter.create<onnx::ReshapeOp>(loc, type, value, shape);
 }
 
@@ -836,13 +960,15 @@ void replaceFlatHeads(RewriterBase &rewriter, onnx::ReshapeOp r, Value result) {
       continue;
     rewriter.setInsertionPoint(tr);
     rewriter.replaceOp(tr, buildView(rewriter, tr.getLoc(), result, pre,
-                                     cast<RankedTensorType>(tr.getType())));
+                                     cast<RankedTensorType>(tr.getType()),
+                                     /*collapse=*/0));
   }
   if (!r->use_empty()) {
     rewriter.setInsertionPointAfterValue(result);
     rewriter.replaceAllUsesWith(
         r.getResult(), buildView(rewriter, r.getLoc(), result, {2, 0, 1, 3},
-                                 cast<RankedTensorType>(r.getType())));
+                                 cast<RankedTensorType>(r.getType()),
+                                 /*collapse=*/1));
   }
 }
 
@@ -898,18 +1024,18 @@ void rewriteGroup(RewriterBase &rewriter, Value x,
       }
 
   // Shape users of the replaced chain (dynamic rows) read X's rows instead.
-  SmallVector<Value> chain;
+  SmallVector<std::pair<Value, int64_t>> chain;
   for (Piece *piece : pieces)
-    chain.push_back(piece->value);
+    chain.push_back({piece->value, piece->width});
   for (Projection *m : members) {
-    chain.push_back(m->matmul.getY());
-    chain.push_back(m->out);
+    chain.push_back({m->matmul.getY(), m->weight.shape[1]});
+    chain.push_back({m->out, m->weight.shape[1]});
   }
   Value rowsOf = members[0]->matmul.getA();
-  for (Value v : chain)
+  for (auto [v, cols] : chain)
     for (Operation *user : llvm::make_early_inc_range(v.getUsers()))
       if (auto shape = dyn_cast<onnx::ShapeOfOp>(user))
-        replaceShape(rewriter, shape, rowsOf);
+        replaceShape(rewriter, shape, rowsOf, cols);
   rewriter.setInsertionPoint(first);
 
   Value wv = buildConstant(rewriter, loc, w, "qkv_weight");
