@@ -567,3 +567,57 @@ func.func @no_fuse_dynamic_foreign_dims(%x: tensor<?x?x8xf32>, %y: tensor<?x?x8x
   %v = onnx.Transpose %v1 {perm = [0, 2, 1, 3]} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
   return %k, %v : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
 }
+
+// -----
+
+// Dynamic nn.MultiheadAttention K/V: Slice bounds computed from the packed
+// width (torch.chunk), the flat [S, B * H, Dh] split built from the query's
+// batch (the element count forces it to be this input's): fused seq-first,
+// the flat views rebuilt with shape vectors from the fused results.
+// CHECK-LABEL: func.func @dynamic_flat_kv
+// CHECK: %[[P:.*]]:2 = tessera.qkv_projection %arg1, %{{.*}}, %{{.*}} {num_heads = 2 : i64, seq_first = true} : (tensor<?x?x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>)
+// CHECK: %[[KT:.*]] = onnx.Transpose %[[P]]#0 {perm = [0, 1, 3, 2]}
+// CHECK: %[[B:.*]] = onnx.Shape %[[KT]] {end = 2 : si64, start = 1 : si64}
+// CHECK: %[[A:.*]] = onnx.Shape %[[KT]] {end = 1 : si64}
+// CHECK: %[[AB:.*]] = onnx.Mul %[[A]], %[[B]]
+// CHECK: %[[REST:.*]] = onnx.Shape %[[KT]] {end = 4 : si64, start = 2 : si64}
+// CHECK: %[[S:.*]] = onnx.Concat %[[AB]], %[[REST]] {axis = 0 : si64}
+// CHECK: %[[K:.*]] = onnx.Reshape %[[KT]], %[[S]] : (tensor<?x2x4x?xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+// CHECK: %[[V:.*]] = onnx.Reshape %[[P]]#1, %{{.*}} : (tensor<?x2x?x4xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+// CHECK-NOT: onnx.Slice
+// CHECK: return %[[K]], %[[V]]
+func.func @dynamic_flat_kv(%q: tensor<?x?x8xf32>, %m: tensor<?x?x8xf32>) -> (tensor<?x?x?xf32>, tensor<?x?x?xf32>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x16xf32>} : tensor<8x16xf32>
+  %b = onnx.Constant {value = dense<0.25> : tensor<16xf32>} : tensor<16xf32>
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %h = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %dh = onnx.Constant {value = dense<4> : tensor<1xi64>} : tensor<1xi64>
+  // expected-remark @below {{fused tessera.qkv_projection}}
+  %kv0 = onnx.MatMul %m, %w : (tensor<?x?x8xf32>, tensor<8x16xf32>) -> tensor<?x?x16xf32>
+  %kv = onnx.Add %b, %kv0 : (tensor<16xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+  %s = onnx.Shape %kv : (tensor<?x?x16xf32>) -> tensor<3xi64>
+  %width = onnx.Gather %s, %last : (tensor<3xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %w1 = onnx.Add %width, %one : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %half = onnx.Div %w1, %two : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %full = onnx.Mul %half, %two : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %sk = onnx.Slice %kv, %zero, %half, %last {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<?x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?x?xf32>
+  %sv = onnx.Slice %kv, %half, %full, %last {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<?x?x16xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?x?xf32>
+  %qs = onnx.Shape %q : (tensor<?x?x8xf32>) -> tensor<3xi64>
+  %bq = onnx.Gather %qs, %i1 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %bh = onnx.Mul %bq, %h : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %bh1 = onnx.Unsqueeze %bh, %zero : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %ks = onnx.Shape %sk : (tensor<?x?x?xf32>) -> tensor<3xi64>
+  %sl = onnx.Gather %ks, %i0 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %sl1 = onnx.Unsqueeze %sl, %zero : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %shape = onnx.Concat %sl1, %bh1, %dh {axis = 0 : si64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %k1 = onnx.Reshape %sk, %shape : (tensor<?x?x?xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  %kt = onnx.Transpose %k1 {perm = [1, 2, 0]} : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  %v1 = onnx.Reshape %sv, %shape : (tensor<?x?x?xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  %v = onnx.Transpose %v1 {perm = [1, 0, 2]} : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  return %kt, %v : tensor<?x?x?xf32>, tensor<?x?x?xf32>
+}
