@@ -5,7 +5,6 @@ ONNX Runtime on random inputs, at several batch sizes and sequence lengths.
     compare.py --model M.onnx --compiler tessera-compile --runner tessera-run
                [--batches 1,3] [--seqs 1,7,128] [--work-dir DIR] [--threads 1]
                [--vocab V] [--seed 0] [--ort-script tools/ort/run.js]
-               [--compile-flag=--fuse=false ...]
     compare.py --model M.onnx --ort-only      # pipeline self-check: ORT vs ORT
 
 For each (batch, seq) configuration:
@@ -93,8 +92,6 @@ def parse_args(argv):
     p.add_argument("--ort-script", default=DEFAULT_ORT_SCRIPT,
                    help="ONNX Runtime runner (default: %(default)s)")
     p.add_argument("--node", default="node", help="Node.js binary (default: node)")
-    p.add_argument("--compile-flag", action="append", default=[], metavar="FLAG",
-                   help="extra tessera-compile flag, e.g. --compile-flag=--fuse=false (repeatable)")
     p.add_argument("--ort-only", action="store_true",
                    help="self-check the pipeline: compare ORT with a second ORT run (bitwise)")
     args = p.parse_args(argv)
@@ -234,7 +231,6 @@ def run_tessera(args, model, model_path, files, arrays, work):
     for value in model_inputs(model):
         if is_dynamic(value):
             cmd += ["--shape", "%s=%s" % (value.name, "x".join(str(d) for d in arrays[value.name].shape))]
-    cmd += args.compile_flag
     run(cmd, COMPILE_TIMEOUT, "tessera-compile")
     out_dir = os.path.join(work, "tessera")
     cmd = [args.runner, lib]
