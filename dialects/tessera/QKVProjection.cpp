@@ -12,24 +12,37 @@ LogicalResult QKVProjectionOp::verify() {
   if (n != 2 && n != 3)
     return emitOpError("expects 3 results (Q, K, V) or 2 (K, V), got ") << n;
   if (x.getRank() != 3)
-    return emitOpError("X must be [B, S, E], got ") << x;
+    return emitOpError("X must be ")
+           << (getSeqFirst() ? "[S, B, E]" : "[B, S, E]") << ", got " << x;
   if (w.getRank() != 2 || !compatibleDim(w.getDimSize(0), x.getDimSize(2)))
     return emitOpError("W must be [E, n * H * Dh] with E = ")
            << x.getDimSize(2) << ", got " << w;
+  if (w.getElementType() != x.getElementType())
+    return emitOpError("W's element type must be X's (")
+           << x.getElementType() << "), got " << w.getElementType();
   int64_t heads = getNumHeads();
   int64_t packed = w.getDimSize(1);
   if (ShapedType::isDynamic(packed) || packed % (int64_t(n) * heads))
     return emitOpError("W's columns (")
-           << packed << ") must split into " << n << " x " << heads
-           << " heads";
+           << packed << ") must split into " << n << " x " << heads << " heads";
   int64_t dh = packed / (int64_t(n) * heads);
   if (failed(verifyVector(*this, getBias(), packed, "bias")))
     return failure();
+  if (Value bias = getBias()) {
+    Type elt = cast<RankedTensorType>(bias.getType()).getElementType();
+    if (elt != x.getElementType())
+      return emitOpError("bias's element type must be X's (")
+             << x.getElementType() << "), got " << elt;
+  }
+  int64_t b = x.getDimSize(getSeqFirst() ? 1 : 0);
+  int64_t s = x.getDimSize(getSeqFirst() ? 0 : 1);
+  SmallVector<int64_t> want = {b, heads, s, dh};
   for (Value out : getOutputs()) {
     auto type = cast<RankedTensorType>(out.getType());
-    SmallVector<int64_t> want = {x.getDimSize(0), heads, x.getDimSize(1), dh};
     if (type.getRank() != 4 || type.getElementType() != x.getElementType())
-      return emitOpError("results must be [B, H, S, Dh], got ") << type;
+      return emitOpError("results must be [B, H, S, Dh] of X's element type, "
+                         "got ")
+             << type;
     for (int i = 0; i < 4; ++i)
       if (!compatibleDim(type.getDimSize(i), want[i]))
         return emitOpError("results must be [B, H, S, Dh] = [")

@@ -8,14 +8,17 @@ include "dialects/tessera/TesseraBase.td"
 def Tessera_QKVProjectionOp : Tessera_Op<"qkv_projection"> {
   let summary = "packed Q/K/V (or K/V) projection split into heads";
   let description = [{
-    One GEMM of `X` (`[B, S, E]`) with the packed weight `W` (`[E, n * H * Dh]`,
-    n = 3 for Q/K/V, 2 for K/V of cross-attention) plus the optional packed
-    `bias`; each of the n results is that projection split into heads,
+    One GEMM of `X` (`[B, S, E]`, or `[S, B, E]` with `seq_first` as in
+    torch's nn.MultiheadAttention) with the packed weight `W`
+    (`[E, n * H * Dh]`, n = 3 for Q/K/V, 2 for K/V of cross-attention) plus
+    the optional packed `bias` (`[n * H * Dh]`); result i is columns
+    `[i * H * Dh, (i + 1) * H * Dh)` of that projection split into heads,
     `[B, H, S, Dh]`, so the exporter's Reshape/Transpose chains disappear.
   }];
   let arguments = (ins AnyRankedTensor:$X, AnyRankedTensor:$W,
                        Optional<AnyRankedTensor>:$bias,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
+                       DefaultValuedAttr<BoolAttr, "false">:$seq_first);
   let results = (outs Variadic<AnyRankedTensor>:$outputs);
 }
 

@@ -1,0 +1,59 @@
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-vectorize-matmul="tile-m=6 tile-n=4" | FileCheck %s --check-prefix=VEC
+
+// tessera.qkv_projection: one GEMM of the flattened input with the packed
+// weight, accumulated onto the broadcast bias, then each result is its
+// column block of the [B, S, n, H, Dh] view transposed into [B, H, S, Dh].
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @qkv_bias
+// CHECK: %[[X:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x3x8xf32> into tensor<6x8xf32>
+// CHECK: %[[BIAS:.*]] = linalg.generic {indexing_maps = [#[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%arg2 : tensor<24xf32>) outs(%{{.*}} : tensor<6x24xf32>)
+// CHECK: %[[C:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<6x8xf32>, tensor<8x24xf32>) outs(%[[BIAS]] : tensor<6x24xf32>)
+// CHECK: %[[C5:.*]] = tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2, 3, 4]] output_shape [2, 3, 3, 2, 4] : tensor<6x24xf32> into tensor<2x3x3x2x4xf32>
+// CHECK: %[[S0:.*]] = tensor.extract_slice %[[C5]][0, 0, 0, 0, 0] [2, 3, 1, 2, 4] [1, 1, 1, 1, 1] : tensor<2x3x3x2x4xf32> to tensor<2x3x2x4xf32>
+// CHECK: %[[Q:.*]] = linalg.transpose ins(%[[S0]] : tensor<2x3x2x4xf32>) outs(%{{.*}} : tensor<2x2x3x4xf32>) permutation = [0, 2, 1, 3]
+// CHECK: %[[S1:.*]] = tensor.extract_slice %[[C5]][0, 0, 1, 0, 0] [2, 3, 1, 2, 4]
+// CHECK: %[[K:.*]] = linalg.transpose ins(%[[S1]] : tensor<2x3x2x4xf32>) outs(%{{.*}} : tensor<2x2x3x4xf32>) permutation = [0, 2, 1, 3]
+// CHECK: %[[S2:.*]] = tensor.extract_slice %[[C5]][0, 0, 2, 0, 0] [2, 3, 1, 2, 4]
+// CHECK: %[[V:.*]] = linalg.transpose ins(%[[S2]] : tensor<2x3x2x4xf32>) outs(%{{.*}} : tensor<2x2x3x4xf32>) permutation = [0, 2, 1, 3]
+// CHECK: return %[[Q]], %[[K]], %[[V]]
+func.func @qkv_bias(%x: tensor<2x3x8xf32>, %w: tensor<8x24xf32>, %b: tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>) {
+  %r:3 = tessera.qkv_projection %x, %w, %b {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
+  return %r#0, %r#1, %r#2 : tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>
+}
+
+// -----
+
+// K/V of a seq-first input [S, B, E], no bias: a zero-filled accumulator and
+// the [S, B, H, Dh] -> [B, H, S, Dh] transpose.
+// CHECK-LABEL: func.func @kv_seq_first
+// CHECK: %[[X:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<5x2x8xf32> into tensor<10x8xf32>
+// CHECK: %[[Z:.*]] = linalg.fill
+// CHECK: %[[C:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<10x8xf32>, tensor<8x16xf32>) outs(%[[Z]] : tensor<10x16xf32>)
+// CHECK: tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2, 3, 4]] output_shape [5, 2, 2, 2, 4]
+// CHECK: %[[K:.*]] = linalg.transpose ins(%{{.*}} : tensor<5x2x2x4xf32>) outs(%{{.*}} : tensor<2x2x5x4xf32>) permutation = [1, 2, 0, 3]
+// CHECK: %[[V:.*]] = linalg.transpose ins(%{{.*}} : tensor<5x2x2x4xf32>) outs(%{{.*}} : tensor<2x2x5x4xf32>) permutation = [1, 2, 0, 3]
+// CHECK-NEXT: return %[[K]], %[[V]]
+func.func @kv_seq_first(%x: tensor<5x2x8xf32>, %w: tensor<8x16xf32>) -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>) {
+  %r:2 = tessera.qkv_projection %x, %w {num_heads = 2 : i64, seq_first = true} : (tensor<5x2x8xf32>, tensor<8x16xf32>) -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
+  return %r#0, %r#1 : tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>
+}
+
+// -----
+
+// With the packed weight a constant (as the fusion produces), the GEMM is
+// scheduled like every other projection: its weight packed into 4-column
+// panels ([N/4 * E, 4]) and register-tiled.
+// VEC-LABEL: func.func @qkv_constant_weight
+// VEC: arith.constant dense_resource<packed_weights> : tensor<6x4xf32>
+// VEC: scf.for
+// VEC: vector.contract
+// VEC-NOT: linalg.matmul
+// VEC: linalg.transpose
+func.func @qkv_constant_weight(%x: tensor<2x3x2xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>) {
+  %w = onnx.Constant {value = dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0], [13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0]]> : tensor<2x12xf32>} : tensor<2x12xf32>
+  %b = onnx.Constant {value = dense<0.25> : tensor<12xf32>} : tensor<12xf32>
+  %r:3 = tessera.qkv_projection %x, %w, %b {num_heads = 2 : i64} : (tensor<2x3x2xf32>, tensor<2x12xf32>, tensor<12xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>)
+  return %r#0, %r#1, %r#2 : tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>
+}
