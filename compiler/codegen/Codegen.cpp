@@ -138,11 +138,22 @@ createTargetMachine(const CodegenOptions &options) {
   return std::move(tm);
 }
 
+/// TesseraExecContext: {u32 abi_version, i32 num_threads, parallel_for,
+/// runtime_private, alloc, free} (tessera/abi.h, version 3).
+static llvm::StructType *execContextType(llvm::LLVMContext &ctx) {
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  static_assert(TESSERA_ABI_VERSION == 3, "update the context layout");
+  return llvm::StructType::get(ctx, {i32, i32, ptr, ptr, ptr, ptr});
+}
+
 /// Implements each `tessera_launch_K(args..., n)` left by the
 /// tessera-outline-parallel pass: the arguments go into a closure on the
 /// stack, and the runtime's parallel_for runs `tessera_body_K(args..., begin,
 /// end)` over [0, n) through a trampoline. The execution context comes from a
-/// thread-local that the entry sets.
+/// thread-local that the entry sets; the closure carries it to the threads
+/// that run the body, whose trampoline sets their thread-local for the
+/// duration of the call (the body may allocate through the context).
 static llvm::Error lowerParallelLaunches(llvm::Module &m,
                                          llvm::GlobalVariable *ctxSlot) {
   llvm::LLVMContext &ctx = m.getContext();
@@ -150,7 +161,7 @@ static llvm::Error lowerParallelLaunches(llvm::Module &m,
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   // TesseraExecContext: {u32 abi_version, i32 num_threads, parallel_for, ...}
-  auto *execTy = llvm::StructType::get(ctx, {i32, i32, ptr, ptr});
+  auto *execTy = execContextType(ctx);
   auto *pforTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
                                          {ptr, i64, ptr, ptr}, false);
   llvm::SmallVector<llvm::Function *> launches;
@@ -166,6 +177,8 @@ static llvm::Error lowerParallelLaunches(llvm::Module &m,
     llvm::SmallVector<llvm::Type *> fields;
     for (unsigned i = 0; i + 1 < launch->arg_size(); ++i)
       fields.push_back(launch->getArg(i)->getType());
+    unsigned numArgs = fields.size();
+    fields.push_back(ptr); // the execution context
     auto *closureTy = llvm::StructType::get(ctx, fields);
 
     // void tramp(ptr closure, i64 begin, i64 end)
@@ -177,12 +190,17 @@ static llvm::Error lowerParallelLaunches(llvm::Module &m,
     {
       llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", tramp));
       llvm::SmallVector<llvm::Value *> args;
-      for (unsigned i = 0; i < fields.size(); ++i)
+      for (unsigned i = 0; i < numArgs; ++i)
         args.push_back(b.CreateLoad(
             fields[i], b.CreateStructGEP(closureTy, tramp->getArg(0), i)));
       args.push_back(tramp->getArg(1));
       args.push_back(tramp->getArg(2));
+      llvm::Value *exec = b.CreateLoad(
+          ptr, b.CreateStructGEP(closureTy, tramp->getArg(0), numArgs));
+      llvm::Value *saved = b.CreateLoad(ptr, ctxSlot);
+      b.CreateStore(exec, ctxSlot);
       b.CreateCall(body, args);
+      b.CreateStore(saved, ctxSlot);
       b.CreateRetVoid();
     }
 
@@ -196,18 +214,99 @@ static llvm::Error lowerParallelLaunches(llvm::Module &m,
                                caller->getEntryBlock().begin());
       llvm::Value *closure = entryB.CreateAlloca(closureTy);
       llvm::IRBuilder<> b(call);
-      for (unsigned i = 0; i < fields.size(); ++i)
+      for (unsigned i = 0; i < numArgs; ++i)
         b.CreateStore(call->getArgOperand(i),
                       b.CreateStructGEP(closureTy, closure, i));
       llvm::Value *exec = b.CreateLoad(ptr, ctxSlot);
+      b.CreateStore(exec, b.CreateStructGEP(closureTy, closure, numArgs));
       llvm::Value *pfor = b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 2));
       b.CreateCall(pforTy, pfor,
-                   {exec, call->getArgOperand(fields.size()), tramp, closure});
+                   {exec, call->getArgOperand(numArgs), tramp, closure});
       call->eraseFromParent();
     }
     launch->eraseFromParent();
   }
   return llvm::Error::success();
+}
+
+/// Sends the model's heap allocations (the malloc, aligned_alloc and free
+/// calls that memref.alloc / memref.dealloc lower to) to the runtime's
+/// per-session allocator, ctx->alloc and ctx->free, through internal
+/// wrappers: only this module's calls change, the process's malloc is left
+/// alone. Every thread running model code has the context in its
+/// thread-local (the entry and the parallel trampolines set it), so a block
+/// is always allocated and freed by the same session's allocator. Returns
+/// whether any call was redirected (the library then needs ABI version 3).
+static llvm::Expected<bool> redirectAllocations(llvm::Module &m,
+                                                llvm::GlobalVariable *ctxSlot) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *voidTy = llvm::Type::getVoidTy(ctx);
+  auto *execTy = execContextType(ctx);
+  auto *allocTy = llvm::FunctionType::get(ptr, {ptr, i64, i64}, false);
+  auto *freeTy = llvm::FunctionType::get(voidTy, {ptr, ptr}, false);
+  bool redirected = false;
+
+  // Replaces the declaration `name` of type `expected` by an internal
+  // wrapper whose body `build` emits.
+  auto wrap = [&](llvm::StringRef name, llvm::FunctionType *expected,
+                  llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Function *,
+                                          llvm::Value *)>
+                      build) -> llvm::Error {
+    llvm::Function *decl = m.getFunction(name);
+    if (!decl || decl->use_empty())
+      return llvm::Error::success();
+    if (!decl->isDeclaration() || decl->getFunctionType() != expected)
+      return error("internal error: unexpected @" + name +
+                   " in the lowered module");
+    auto *wrapper =
+        llvm::Function::Create(expected, llvm::GlobalValue::InternalLinkage,
+                               "tessera_" + name.str(), m);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
+    llvm::Value *exec = b.CreateLoad(ptr, ctxSlot);
+    build(b, wrapper, exec);
+    decl->replaceAllUsesWith(wrapper);
+    decl->eraseFromParent();
+    redirected = true;
+    return llvm::Error::success();
+  };
+  auto callAlloc = [&](llvm::IRBuilder<> &b, llvm::Value *exec,
+                       llvm::Value *size, llvm::Value *alignment) {
+    llvm::Value *fn = b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 4));
+    llvm::CallInst *call = b.CreateCall(allocTy, fn, {exec, size, alignment});
+    call->addRetAttr(llvm::Attribute::NoAlias);
+    b.CreateRet(call);
+  };
+  // malloc(size): the lowering aligns inside the block itself.
+  if (llvm::Error err =
+          wrap("malloc", llvm::FunctionType::get(ptr, {i64}, false),
+               [&](llvm::IRBuilder<> &b, llvm::Function *f, llvm::Value *exec) {
+                 callAlloc(b, exec, f->getArg(0), b.getInt64(0));
+               }))
+    return std::move(err);
+  // aligned_alloc(alignment, size)
+  if (llvm::Error err =
+          wrap("aligned_alloc", llvm::FunctionType::get(ptr, {i64, i64}, false),
+               [&](llvm::IRBuilder<> &b, llvm::Function *f, llvm::Value *exec) {
+                 callAlloc(b, exec, f->getArg(1), f->getArg(0));
+               }))
+    return std::move(err);
+  // free(ptr)
+  if (llvm::Error err =
+          wrap("free", llvm::FunctionType::get(voidTy, {ptr}, false),
+               [&](llvm::IRBuilder<> &b, llvm::Function *f, llvm::Value *exec) {
+                 llvm::Value *fn =
+                     b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 5));
+                 b.CreateCall(freeTy, fn, {exec, f->getArg(0)});
+                 b.CreateRetVoid();
+               }))
+    return std::move(err);
+  // Anything else that manages memory would bypass the session's allocator.
+  for (llvm::StringRef other : {"calloc", "realloc", "posix_memalign"})
+    if (llvm::Function *f = m.getFunction(other); f && !f->use_empty())
+      return error("internal error: the lowered module calls @" + other);
+  return redirected;
 }
 
 /// Writes the bytes of `c` (in memory layout) to `dst`; false for constants
@@ -387,6 +486,11 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
       llvm::GlobalValue::GeneralDynamicTLSModel);
   if (llvm::Error err = lowerParallelLaunches(m, ctxSlot))
     return err;
+  llvm::Expected<bool> usesAllocator = redirectAllocations(m, ctxSlot);
+  if (!usesAllocator)
+    return usesAllocator.takeError();
+  // The lowest version the library needs (see tessera/abi.h).
+  unsigned abiVersion = *usesAllocator ? 3 : external ? 2 : 1;
 
   auto *entryTy = llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false);
   auto *entry = llvm::Function::Create(
@@ -451,11 +555,10 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
         m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
         llvm::ConstantArray::get(arrTy, elems), "tessera." + what);
   };
-  // Version 1 unless the weights are external (see tessera/abi.h).
   llvm::SmallVector<llvm::Type *> descFields = {i32, i32, i32, ptr, ptr,
                                                 ptr, ptr, ptr, ptr};
   llvm::SmallVector<llvm::Constant *> descValues = {
-      llvm::ConstantInt::get(i32, external ? 2 : 1),
+      llvm::ConstantInt::get(i32, abiVersion),
       llvm::ConstantInt::get(i32, iface.inputs.size()),
       llvm::ConstantInt::get(i32, iface.outputs.size()),
       tensorArray(iface.inputs, "inputs"),
@@ -464,7 +567,7 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
       cstring(tm.getTargetCPU()),
       cstring(requiredFeatures(tm.getTargetFeatureString())),
       entry};
-  static_assert(TESSERA_ABI_VERSION == 2, "update the descriptor layout");
+  static_assert(TESSERA_ABI_VERSION == 3, "update the descriptor layout");
   if (external) {
     TesseraWeightsFileHeader header = {};
     std::memcpy(header.magic, TESSERA_WEIGHTS_MAGIC,
@@ -496,6 +599,10 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
                           sizeof(header));
       *weightsFile += blob;
     }
+  } else if (abiVersion >= 2) {
+    // Versions 2 and later have the field; NULL: the weights are inside.
+    descFields.push_back(ptr);
+    descValues.push_back(llvm::ConstantPointerNull::get(ptr));
   }
   auto *descTy = llvm::StructType::get(ctx, descFields);
   llvm::Constant *desc = llvm::ConstantStruct::get(descTy, descValues);

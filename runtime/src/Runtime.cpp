@@ -11,8 +11,11 @@
 #include "CpuFeatures.h"
 #include "ThreadPool.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -22,6 +25,8 @@
 #include <system_error>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <dlfcn.h>
@@ -740,8 +745,106 @@ const char *tessera_model_required_cpu_features(const TesseraModel *m) {
 // Sessions
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// The buffers a session hands to generated code (TesseraExecContext::alloc).
+/// Shapes are static, so every run of a model asks for the same sizes: freed
+/// blocks are kept on a free list keyed by their exact (size, alignment) and
+/// handed out again by the next request for that key, which spares the
+/// page faults of fresh mmap'ed memory on every run. Nothing is returned to
+/// the system before the session is destroyed, so a session holds, for each
+/// key, as many blocks as one run ever had alive at once. Thread-safe: pool
+/// workers may allocate while the entry's thread does.
+class BlockCache {
+public:
+  static constexpr uint64_t kMinAlignment = 64;
+
+  BlockCache() = default;
+  BlockCache(const BlockCache &) = delete;
+  BlockCache &operator=(const BlockCache &) = delete;
+  ~BlockCache() {
+    for (auto &entry : freeLists_)
+      for (void *p : entry.second)
+        std::free(p);
+    for (auto &entry : live_)
+      std::free(entry.first);
+  }
+
+  void *allocate(uint64_t size, uint64_t alignment) noexcept {
+    if (alignment & (alignment - 1))
+      return nullptr; // not a power of two
+    alignment = std::max(alignment, kMinAlignment);
+    Key key{size, alignment};
+    try {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = freeLists_.find(key);
+        if (it != freeLists_.end() && !it->second.empty()) {
+          void *p = it->second.back();
+          it->second.pop_back();
+          live_.emplace(p, key);
+          return p;
+        }
+      }
+      // aligned_alloc wants a multiple of the alignment; 0 bytes still get
+      // a distinct block.
+      uint64_t bytes = std::max<uint64_t>(size, 1);
+      if (bytes > UINT64_MAX - (alignment - 1))
+        return nullptr;
+      bytes = (bytes + alignment - 1) & ~(alignment - 1);
+      if (bytes > SIZE_MAX)
+        return nullptr;
+      void *p = std::aligned_alloc(static_cast<size_t>(alignment),
+                                   static_cast<size_t>(bytes));
+      if (!p)
+        return nullptr;
+      try {
+        std::lock_guard<std::mutex> lock(mutex_);
+        live_.emplace(p, key);
+      } catch (...) {
+        std::free(p);
+        return nullptr;
+      }
+      return p;
+    } catch (...) {
+      return nullptr;
+    }
+  }
+
+  void release(void *p) noexcept {
+    if (!p)
+      return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = live_.find(p);
+    if (it == live_.end()) {
+      // Like free() of a pointer malloc never returned: a bug in the caller
+      // that would corrupt the cache if ignored.
+      std::fprintf(stderr,
+                   "tessera: the model freed a block %p that its "
+                   "session did not allocate\n",
+                   p);
+      std::abort();
+    }
+    Key key = it->second;
+    live_.erase(it);
+    try {
+      freeLists_[key].push_back(p);
+    } catch (...) {
+      std::free(p); // cannot cache it
+    }
+  }
+
+private:
+  using Key = std::pair<uint64_t, uint64_t>; // size, alignment
+  std::mutex mutex_;
+  std::map<Key, std::vector<void *>> freeLists_;
+  std::unordered_map<void *, Key> live_;
+};
+} // namespace
+
 struct TesseraSession {
   std::shared_ptr<const Library> lib;
+  // Declared before the pool: the workers are gone before the blocks are.
+  BlockCache blocks;
   std::unique_ptr<ThreadPool> pool;
   TesseraExecContext ctx;
   // Runs on one session take turns: the pool runs one job at a time.
@@ -751,6 +854,7 @@ struct TesseraSession {
 namespace {
 constexpr int32_t kMaxThreads = 1024;
 
+// ctx->runtime_private is the session.
 void parallelForThunk(const TesseraExecContext *ctx, int64_t n,
                       TesseraParallelBody body, void *closure) noexcept {
   if (!ctx || !ctx->runtime_private) {
@@ -758,8 +862,26 @@ void parallelForThunk(const TesseraExecContext *ctx, int64_t n,
       body(closure, 0, n);
     return;
   }
-  static_cast<ThreadPool *>(ctx->runtime_private)
-      ->parallelFor(n, body, closure);
+  static_cast<TesseraSession *>(ctx->runtime_private)
+      ->pool->parallelFor(n, body, closure);
+}
+
+void *allocThunk(const TesseraExecContext *ctx, uint64_t size,
+                 uint64_t alignment) noexcept {
+  if (!ctx || !ctx->runtime_private)
+    return nullptr;
+  return static_cast<TesseraSession *>(ctx->runtime_private)
+      ->blocks.allocate(size, alignment);
+}
+
+void freeThunk(const TesseraExecContext *ctx, void *p) noexcept {
+  if (!p)
+    return;
+  if (!ctx || !ctx->runtime_private) {
+    std::fprintf(stderr, "tessera: free called without a session\n");
+    std::abort();
+  }
+  static_cast<TesseraSession *>(ctx->runtime_private)->blocks.release(p);
 }
 
 TesseraStatus *createSession(const TesseraModel *model, int32_t numThreads,
@@ -787,12 +909,14 @@ TesseraStatus *createSession(const TesseraModel *model, int32_t numThreads,
                                                   std::to_string(numThreads) +
                                                   " threads: " + e.what());
   }
-  // The context layout is the same in every version; it reports the
-  // model's.
+  // Every field is filled whatever the model's version (older libraries
+  // never read the newer ones); abi_version reports the model's.
   session->ctx.abi_version = model->lib->desc->abi_version;
   session->ctx.num_threads = session->pool->numThreads();
   session->ctx.parallel_for = parallelForThunk;
-  session->ctx.runtime_private = session->pool.get();
+  session->ctx.runtime_private = session.get();
+  session->ctx.alloc = allocThunk;
+  session->ctx.free = freeThunk;
   *out = session.release();
   return nullptr;
 }

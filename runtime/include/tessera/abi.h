@@ -11,10 +11,20 @@
  *
  * Versions: 1 is the original layout. 2 appends `external_weights` to the
  * descriptor (weights in a side file, `tessera-compile --external-weights`).
- * The compiler emits version 1 unless the model has external weights, so such
- * libraries still load with version-1 runtimes; a runtime loads every version
- * in [TESSERA_ABI_MIN_VERSION, TESSERA_ABI_VERSION] and reads fields past
- * `entry` only when the descriptor's version has them.
+ * 3 appends `alloc` and `free` to the execution context: generated code takes
+ * its intermediate buffers from the runtime instead of malloc. The descriptor
+ * keeps the version-2 layout (external_weights is NULL when the weights are
+ * inside the library).
+ *
+ * The compiler emits the lowest version the library needs: 3 when its code
+ * allocates through the context, else 2 when it has external weights, else 1.
+ * A runtime loads every version in [TESSERA_ABI_MIN_VERSION,
+ * TESSERA_ABI_VERSION], reads descriptor fields past `entry` only when the
+ * descriptor's version has them, and fills every context field for every
+ * model (older libraries never read the fields they do not know). A library
+ * is therefore only run by a runtime at least as new as its version, which
+ * the version check at load time guarantees: a version-2 runtime rejects a
+ * version-3 library, whose code would call the missing `alloc`.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -27,7 +37,7 @@
 extern "C" {
 #endif
 
-#define TESSERA_ABI_VERSION 2u
+#define TESSERA_ABI_VERSION 3u
 #define TESSERA_ABI_MIN_VERSION 1u
 /* The symbol keeps its name across versions; abi_version tells them apart. */
 #define TESSERA_MODEL_SYMBOL "tessera_model_v1"
@@ -77,6 +87,18 @@ typedef struct TesseraExecContext {
   void (*parallel_for)(const struct TesseraExecContext *ctx, int64_t n,
                        TesseraParallelBody body, void *closure);
   void *runtime_private;
+  /* --- ABI version 3 and later (filled by v3 runtimes for every model) --- */
+  /* Returns a block of at least `size` bytes aligned to at least
+     max(alignment, 64) (alignment is 0 or a power of two), or NULL when out
+     of memory. Blocks live until passed to `free` on the same context or until
+     the session is destroyed, whichever comes first. May be called from any
+     thread running the model's code (the entry or a parallel body),
+     concurrently. Never NULL. */
+  void *(*alloc)(const struct TesseraExecContext *ctx, uint64_t size,
+                 uint64_t alignment);
+  /* Returns a block from `alloc` on the same context; NULL does nothing.
+     Thread-safe like `alloc`. Never NULL. */
+  void (*free)(const struct TesseraExecContext *ctx, void *ptr);
 } TesseraExecContext;
 
 /* The compiled graph. inputs[i] and outputs[i] point to dense row-major

@@ -230,7 +230,7 @@ TEST(RuntimeLoad, LibraryWithoutDescriptor) {
 TEST(RuntimeLoad, WrongAbiVersion) {
   expectLoadError(
       modelPath("wrong_abi"), TESSERA_ERROR_ABI_VERSION,
-      {"wrong_abi.so", "ABI version 99", "supports versions 1 to 2"});
+      {"wrong_abi.so", "ABI version 99", "supports versions 1 to 3"});
 }
 
 TEST(RuntimeLoad, AbiVersion1StillLoads) {
@@ -870,6 +870,127 @@ TEST(RuntimeParallelFor, ConcurrentSessions) {
         for (int64_t i = 0; i < 1000; ++i)
           if (r.counts[i] != (i < n ? 1 : 0))
             ++bad;
+      }
+    });
+  for (std::thread &t : threads)
+    t.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+//===----------------------------------------------------------------------===//
+// The session's allocator (ctx->alloc / ctx->free), through the alloc model
+//===----------------------------------------------------------------------===//
+
+struct AllocResult {
+  uint64_t addrs[5] = {};
+  int32_t info[4] = {-1, -1, -1, -1};
+  std::set<uint64_t> addrSet() const { return {addrs, addrs + 5}; }
+};
+
+AllocResult runAlloc(TesseraSession *s, int64_t n, int64_t leak = 0) {
+  static const int64_t one[] = {1};
+  std::vector<TesseraInput> in = {{"n", &n, TESSERA_DTYPE_INT64, 1, one},
+                                  {"leak", &leak, TESSERA_DTYPE_INT64, 1, one}};
+  AllocResult r;
+  std::vector<TesseraOutputBuffer> out = {{"addrs", r.addrs, sizeof r.addrs},
+                                          {"info", r.info, sizeof r.info}};
+  Status st =
+      tessera_session_run(s, in.data(), in.size(), out.data(), out.size());
+  EXPECT_FALSE(st) << st.message();
+  return r;
+}
+
+/// No misaligned, NULL or corrupted block; the bad alignment was rejected.
+void expectAllocOk(const AllocResult &r) {
+  EXPECT_EQ(r.info[0], 0) << "misaligned blocks";
+  EXPECT_EQ(r.info[1], 0) << "NULL blocks";
+  EXPECT_EQ(r.info[2], 1) << "alignment 96 was accepted";
+  EXPECT_EQ(r.info[3], 0) << "corrupted blocks";
+}
+
+TEST(RuntimeAllocator, BlocksAreDistinctAlignedAndReusedAcrossRuns) {
+  ModelPtr m = loadOrFail(modelPath("alloc_model"));
+  ASSERT_TRUE(m);
+  SessionPtr s = sessionOrFail(m.get(), 1);
+  AllocResult first = runAlloc(s.get(), 0);
+  expectAllocOk(first);
+  // Five live blocks, the 0-byte one included, are five distinct addresses.
+  EXPECT_EQ(first.addrSet().size(), 5u);
+  for (uint64_t a : first.addrs)
+    EXPECT_EQ(a % 64, 0u);
+  EXPECT_EQ(first.addrs[1] % 128, 0u);
+  EXPECT_EQ(first.addrs[3] % 4096, 0u);
+  // Later runs ask for the same sizes and get the same blocks back.
+  for (int rep = 0; rep < 3; ++rep) {
+    AllocResult again = runAlloc(s.get(), 0);
+    expectAllocOk(again);
+    EXPECT_EQ(again.addrSet(), first.addrSet()) << "run " << rep + 2;
+    // The 4096/128 and 1 MiB/4096 keys have one block each.
+    EXPECT_EQ(again.addrs[1], first.addrs[1]);
+    EXPECT_EQ(again.addrs[3], first.addrs[3]);
+  }
+}
+
+TEST(RuntimeAllocator, LiveBlocksAreNotHandedOutAgain) {
+  ModelPtr m = loadOrFail(modelPath("alloc_model"));
+  ASSERT_TRUE(m);
+  SessionPtr s = sessionOrFail(m.get(), 2);
+  // Each run keeps its first block; the session frees it when destroyed.
+  std::set<uint64_t> leaked;
+  for (int rep = 0; rep < 4; ++rep) {
+    AllocResult r = runAlloc(s.get(), 16, /*leak=*/1);
+    expectAllocOk(r);
+    EXPECT_EQ(leaked.count(r.addrs[0]), 0u) << "a live block came back";
+    EXPECT_EQ(leaked.count(r.addrs[4]), 0u) << "a live block came back";
+    leaked.insert(r.addrs[0]);
+  }
+}
+
+TEST(RuntimeAllocator, ParallelBodiesAllocateAndOtherThreadsFree) {
+  ModelPtr m = loadOrFail(modelPath("alloc_model"));
+  ASSERT_TRUE(m);
+  for (int32_t threads : {1, 4}) {
+    SessionPtr s = sessionOrFail(m.get(), threads);
+    AllocResult first = runAlloc(s.get(), 256);
+    expectAllocOk(first);
+    for (int rep = 0; rep < 20; ++rep) {
+      AllocResult r = runAlloc(s.get(), 256);
+      expectAllocOk(r);
+      EXPECT_EQ(r.addrSet(), first.addrSet());
+    }
+  }
+}
+
+TEST(RuntimeAllocator, SessionsDoNotShareBlocks) {
+  ModelPtr m = loadOrFail(modelPath("alloc_model"));
+  ASSERT_TRUE(m);
+  SessionPtr a = sessionOrFail(m.get(), 1);
+  SessionPtr b = sessionOrFail(m.get(), 1);
+  AllocResult ra = runAlloc(a.get(), 0);
+  AllocResult rb = runAlloc(b.get(), 0);
+  expectAllocOk(ra);
+  expectAllocOk(rb);
+  // a's blocks are cached by a (still allocated), so b has its own.
+  for (uint64_t addr : rb.addrs)
+    EXPECT_EQ(ra.addrSet().count(addr), 0u);
+}
+
+TEST(RuntimeAllocator, ConcurrentSessionsAndConcurrentRunsOnOneSession) {
+  ModelPtr m = loadOrFail(modelPath("alloc_model"));
+  ASSERT_TRUE(m);
+  SessionPtr shared = sessionOrFail(m.get(), 3);
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      // Threads 0 and 1 share a session (its runs take turns); 2 and 3
+      // have their own.
+      SessionPtr own = t >= 2 ? sessionOrFail(m.get(), 2) : nullptr;
+      TesseraSession *s = t >= 2 ? own.get() : shared.get();
+      for (int rep = 0; rep < 30; ++rep) {
+        AllocResult r = runAlloc(s, (rep * 37 + t) % 257);
+        if (r.info[0] || r.info[1] || r.info[2] != 1 || r.info[3])
+          ++bad;
       }
     });
   for (std::thread &t : threads)
