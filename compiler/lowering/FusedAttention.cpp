@@ -224,7 +224,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
           };
           SmallVector<Value> qInit = {outerArgs[0], empty(Dh, TQ),
                                       empty(TK, TQ), empty(TQ, DhP),
-                                      empty(3, TQ)};
+                                      empty(4, TQ)};
           SmallVector<Value> qRes = loop(
               b, c0, idx(Sq), idx(TQ), qInit,
               [&](OpBuilder &b, Value q0, ValueRange qa) {
@@ -251,7 +251,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                             return SmallVector<Value>{t};
                           })[0];
                 // O = 0, m = -inf, l = 0 (rows 0, 1 of the stats; row 2
-                // holds the per-block rescale factors).
+                // holds the per-block rescale factors, row 3 the new max).
                 Value o = fill(b, qa[3], TQ, DhP, zeroV);
                 Value st = qa[4];
                 for (int64_t c = 0; c < TQ; c += L) {
@@ -270,10 +270,101 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                       Value kLen = minI(b, idx(TK),
                                         b.create<arith::SubIOp>(loc, kEnd, k0));
                       Value nKG = ceilDiv(b, kLen, R);
+                      // Row 3 of the stats: the running max, m' (folded in by
+                      // the register tiles of (1)).
+                      Value st0 = ka[2];
+                      for (int64_t c = 0; c < TQ; c += L)
+                        st0 = write(b, read(b, st0, {c0, idx(c)}, true), st0,
+                                    {idx(3), idx(c)});
                       // (1) S^T = K Q^T * scale + mask, R keys x 2L queries
                       // per register tile.
-                      Value pT = loop(
-                          b, c0, nKG, c1, ka[0],
+                      auto maxV = [&](OpBuilder &b, Value x, Value y) -> Value {
+                        // vmaxps: NaN scores still reach P through exp.
+                        Value gt = b.create<arith::CmpFOp>(
+                            loc, arith::CmpFPredicate::OGT, x, y);
+                        return b.create<arith::SelectOp>(loc, gt, x, y);
+                      };
+                      auto tile = [&](OpBuilder &b, Value j0, Value key0,
+                                      ArrayRef<Value> kRow, Value l0, Value l1,
+                                      Value t, Value st) -> SmallVector<Value> {
+                        SmallVector<Value> acc(2 * R, zeroV);
+                        auto step = [&](OpBuilder &b, Value d,
+                                        SmallVector<Value> &acc) {
+                          Value qa0 = read(b, qT, {d, l0}, true);
+                          Value qa1 = read(b, qT, {d, l1}, true);
+                          for (int64_t r = 0; r < R; ++r) {
+                            Value kv = bcast(
+                                b, b.create<tensor::ExtractOp>(
+                                       loc, k, ValueRange{bi, hi, kRow[r], d}));
+                            acc[2 * r] = b.create<vector::FMAOp>(loc, kv, qa0,
+                                                                 acc[2 * r]);
+                            acc[2 * r + 1] = b.create<vector::FMAOp>(
+                                loc, kv, qa1, acc[2 * r + 1]);
+                          }
+                        };
+                        const int64_t dMain = Dh / L * L;
+                        if (dMain)
+                          acc = loop(b, c0, idx(dMain), idx(L), acc,
+                                     [&](OpBuilder &b, Value d, ValueRange a) {
+                                       SmallVector<Value> x(a);
+                                       for (int64_t dd = 0; dd < L; ++dd)
+                                         step(b, add(b, d, dd), x);
+                                       return x;
+                                     });
+                        for (int64_t d = dMain; d < Dh; ++d)
+                          step(b, idx(d), acc);
+                        Value colQ[2] = {b.create<arith::AddIOp>(loc, q0, l0),
+                                         b.create<arith::AddIOp>(loc, q0, l1)};
+                        Value colMax[2];
+                        for (int64_t r = 0; r < R; ++r) {
+                          Value key = add(b, key0, r);
+                          Value keyRow = add(b, j0, r);
+                          Value mRow;
+                          if (mask && rowMask)
+                            mRow = bcast(
+                                b, b.create<tensor::ExtractOp>(
+                                       loc, mask, ValueRange{mb, mh, kRow[r]}));
+                          for (int64_t h = 0; h < 2; ++h) {
+                            Value s = b.create<arith::MulFOp>(
+                                loc, acc[2 * r + h], scaleV);
+                            if (mRow)
+                              s = b.create<arith::AddFOp>(loc, s, mRow);
+                            else if (mask)
+                              s = b.create<arith::AddFOp>(
+                                  loc, s,
+                                  read(b, mask, {mb, mh, kRow[r], colQ[h]},
+                                       Sq % (2 * L) == 0));
+                            if (causal) {
+                              Value qPos = b.create<arith::AddIOp>(
+                                  loc,
+                                  b.create<vector::BroadcastOp>(
+                                      loc, posT,
+                                      b.create<arith::IndexCastOp>(loc, i64,
+                                                                   colQ[h])),
+                                  iota);
+                              Value kPos = b.create<vector::BroadcastOp>(
+                                  loc, posT,
+                                  b.create<arith::IndexCastOp>(loc, i64, key));
+                              Value keep = b.create<arith::CmpIOp>(
+                                  loc, arith::CmpIPredicate::sge, qPos, kPos);
+                              s = b.create<arith::SelectOp>(loc, keep, s,
+                                                            ninfV);
+                            }
+                            colMax[h] = r ? maxV(b, colMax[h], s) : s;
+                            t = write(b, s, t, {keyRow, h ? l1 : l0});
+                          }
+                        }
+                        // Rows past the block (a partial last tile) are
+                        // masked or repeat the clamped last key: harmless.
+                        for (int64_t h = 0; h < 2; ++h) {
+                          Value l = h ? l1 : l0;
+                          Value m = read(b, st, {idx(3), l}, true);
+                          st = write(b, maxV(b, colMax[h], m), st, {idx(3), l});
+                        }
+                        return {t, st};
+                      };
+                      SmallVector<Value> p1 = loop(
+                          b, c0, nKG, c1, ValueRange{ka[0], st0},
                           [&](OpBuilder &b, Value kg, ValueRange a) {
                             Value j0 = mul(b, kg, R); // local key row
                             Value key0 = b.create<arith::AddIOp>(loc, k0, j0);
@@ -282,105 +373,49 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                               kRow.push_back(
                                   minI(b, add(b, key0, r), idx(Sk - 1)));
                             return loop(
-                                b, c0, nLG, c1, a[0],
+                                b, c0, nLG, c1, a,
                                 [&](OpBuilder &b, Value lg, ValueRange a) {
                                   Value l0 = mul(b, lg, 2 * L);
                                   Value l1 = add(b, l0, L);
-                                  SmallVector<Value> acc(2 * R, zeroV);
-                                  auto step = [&](OpBuilder &b, Value d,
-                                                  SmallVector<Value> &acc) {
-                                    Value qa0 = read(b, qT, {d, l0}, true);
-                                    Value qa1 = read(b, qT, {d, l1}, true);
-                                    for (int64_t r = 0; r < R; ++r) {
-                                      Value kv = bcast(
-                                          b,
-                                          b.create<tensor::ExtractOp>(
-                                              loc, k,
-                                              ValueRange{bi, hi, kRow[r], d}));
-                                      acc[2 * r] = b.create<vector::FMAOp>(
-                                          loc, kv, qa0, acc[2 * r]);
-                                      acc[2 * r + 1] = b.create<vector::FMAOp>(
-                                          loc, kv, qa1, acc[2 * r + 1]);
-                                    }
-                                  };
-                                  const int64_t dMain = Dh / L * L;
-                                  if (dMain)
-                                    acc = loop(b, c0, idx(dMain), idx(L), acc,
-                                               [&](OpBuilder &b, Value d,
-                                                   ValueRange a) {
-                                                 SmallVector<Value> x(a);
-                                                 for (int64_t dd = 0; dd < L;
-                                                      ++dd)
-                                                   step(b, add(b, d, dd), x);
-                                                 return x;
-                                               });
-                                  for (int64_t d = dMain; d < Dh; ++d)
-                                    step(b, idx(d), acc);
-                                  Value t = a[0];
-                                  Value colQ[2] = {
-                                      b.create<arith::AddIOp>(loc, q0, l0),
-                                      b.create<arith::AddIOp>(loc, q0, l1)};
-                                  for (int64_t r = 0; r < R; ++r) {
-                                    Value key = add(b, key0, r);
-                                    Value keyRow = add(b, j0, r);
-                                    Value mRow;
-                                    if (mask && rowMask)
-                                      mRow = bcast(
-                                          b, b.create<tensor::ExtractOp>(
-                                                 loc, mask,
-                                                 ValueRange{mb, mh, kRow[r]}));
-                                    for (int64_t h = 0; h < 2; ++h) {
-                                      Value s = b.create<arith::MulFOp>(
-                                          loc, acc[2 * r + h], scaleV);
-                                      if (mRow)
-                                        s = b.create<arith::AddFOp>(loc, s,
-                                                                    mRow);
-                                      else if (mask)
-                                        s = b.create<arith::AddFOp>(
-                                            loc, s,
-                                            read(b, mask,
-                                                 {mb, mh, kRow[r], colQ[h]},
-                                                 Sq % (2 * L) == 0));
-                                      if (causal) {
-                                        Value qPos = b.create<arith::AddIOp>(
-                                            loc,
-                                            b.create<vector::BroadcastOp>(
-                                                loc, posT,
-                                                b.create<arith::IndexCastOp>(
-                                                    loc, i64, colQ[h])),
-                                            iota);
-                                        Value kPos =
-                                            b.create<vector::BroadcastOp>(
-                                                loc, posT,
-                                                b.create<arith::IndexCastOp>(
-                                                    loc, i64, key));
-                                        Value keep = b.create<arith::CmpIOp>(
-                                            loc, arith::CmpIPredicate::sge,
-                                            qPos, kPos);
-                                        s = b.create<arith::SelectOp>(loc, keep,
-                                                                      s, ninfV);
-                                      }
-                                      t = write(b, s, t, {keyRow, h ? l1 : l0});
-                                    }
-                                  }
-                                  return SmallVector<Value>{t};
+                                  if (!causal)
+                                    return tile(b, j0, key0, kRow, l0, l1, a[0],
+                                                a[1]);
+                                  // Causal: a tile whose first key is after
+                                  // its last query is all -inf.
+                                  Value last = add(
+                                      b, b.create<arith::AddIOp>(loc, q0, l0),
+                                      2 * L - 1);
+                                  Value masked = b.create<arith::CmpIOp>(
+                                      loc, arith::CmpIPredicate::sgt, key0,
+                                      last);
+                                  auto ifOp = b.create<scf::IfOp>(
+                                      loc, masked,
+                                      [&](OpBuilder &b, Location) {
+                                        Value t = a[0];
+                                        for (int64_t r = 0; r < R; ++r)
+                                          for (Value l : {l0, l1})
+                                            t = write(b, ninfV, t,
+                                                      {add(b, j0, r), l});
+                                        b.create<scf::YieldOp>(
+                                            loc, ValueRange{t, a[1]});
+                                      },
+                                      [&](OpBuilder &b, Location) {
+                                        b.create<scf::YieldOp>(
+                                            loc, tile(b, j0, key0, kRow, l0, l1,
+                                                      a[0], a[1]));
+                                      });
+                                  return SmallVector<Value>(ifOp.getResults());
                                 });
-                          })[0];
+                          });
+                      Value pT = p1[0];
                       // (2) Online softmax, L queries (lanes) at a time.
                       SmallVector<Value> sm = loop(
-                          b, c0, nG, c1, ValueRange{pT, ka[2]},
+                          b, c0, nG, c1, ValueRange{pT, p1[1]},
                           [&](OpBuilder &b, Value g, ValueRange a) {
                             Value c = mul(b, g, L);
                             Value mOld = read(b, a[1], {c0, c}, true);
                             Value lOld = read(b, a[1], {c1, c}, true);
-                            Value mNew =
-                                loop(b, c0, kLen, c1, mOld,
-                                     [&](OpBuilder &b, Value j, ValueRange x) {
-                                       return SmallVector<Value>{
-                                           b.create<arith::MaximumFOp>(
-                                               loc, x[0],
-                                               read(b, a[0], {j, c}, true))};
-                                     })[0];
+                            Value mNew = read(b, a[1], {idx(3), c}, true);
                             // A query that has seen only -inf keeps m = -inf;
                             // use 0 there so that exp(-inf - m) is 0, not NaN.
                             Value isNegInf = b.create<arith::CmpFOp>(
@@ -420,6 +455,18 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                             for (int64_t r = 0; r < R; ++r)
                               rows.push_back(add(b, i0, r));
                             Value t = a[0];
+                            // Causal: keys after the tile's last query have
+                            // P = 0 for all of its rows (k0 <= q0).
+                            Value jEnd = kLen;
+                            if (causal)
+                              jEnd = minI(
+                                  b, kLen,
+                                  add(b,
+                                      b.create<arith::AddIOp>(
+                                          loc,
+                                          b.create<arith::SubIOp>(loc, q0, k0),
+                                          i0),
+                                      R));
                             for (int64_t d0 = 0; d0 < DhP; d0 += 2 * L) {
                               SmallVector<Value> acc;
                               for (int64_t r = 0; r < R; ++r) {
@@ -435,7 +482,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                       al));
                               }
                               acc = loop(
-                                  b, c0, kLen, c1, acc,
+                                  b, c0, jEnd, c1, acc,
                                   [&](OpBuilder &b, Value j, ValueRange x) {
                                     SmallVector<Value> acc(x);
                                     Value key =

@@ -16,7 +16,7 @@
 // CHECK-DAG: tensor.empty() : tensor<16x48xf32>
 // CHECK-DAG: tensor.empty() : tensor<48x48xf32>
 // CHECK-DAG: tensor.empty() : tensor<48x16xf32>
-// CHECK-DAG: tensor.empty() : tensor<3x48xf32>
+// CHECK-DAG: tensor.empty() : tensor<4x48xf32>
 // CHECK: scf.for %[[Q0:.*]] = %c0 to %c20 step %c48 iter_args
 // Q^T block: zero fill (20 is not a multiple of 48), then the transpose.
 // CHECK: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<16x48xf32>
@@ -24,10 +24,17 @@
 // CHECK: tensor.insert
 // CHECK: %[[LIM:.*]] = arith.addi %[[Q0]], %{{.*}}
 // CHECK: %[[END:.*]] = arith.minsi %[[LIM]], %{{.*}}
-// CHECK: scf.for %{{.*}} = %c0 to %[[END]] step %{{.*}} iter_args({{.*}}) -> (tensor<48x48xf32>, tensor<48x16xf32>, tensor<3x48xf32>)
-// (1) S^T: 6 keys x 16 queries, 12 accumulators over the head dimension.
+// CHECK: scf.for %{{.*}} = %c0 to %[[END]] step %{{.*}} iter_args({{.*}}) -> (tensor<48x48xf32>, tensor<48x16xf32>, tensor<4x48xf32>)
+// (1) S^T: 6 keys x 16 queries, 12 accumulators over the head dimension;
+// causal tiles entirely after the diagonal are only filled with -inf. The
+// tiles fold their column max into row 3 of the stats (vmaxps form).
 // CHECK: arith.ceildivui %{{.*}}, %c6
+// CHECK: vector.transfer_write {{.*}}[%c3{{.*}}] {{.*}} : vector<8xf32>, tensor<4x48xf32>
 // CHECK: arith.minsi %{{.*}}, %c19
+// CHECK: %[[SKIP:.*]] = arith.cmpi sgt
+// CHECK: scf.if %[[SKIP]] -> (tensor<48x48xf32>, tensor<4x48xf32>)
+// CHECK: vector.transfer_write %cst{{.*}} : vector<8xf32>, tensor<48x48xf32>
+// CHECK: } else {
 // CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK: vector.transfer_read {{.*}} : tensor<16x48xf32>, vector<8xf32>
 // CHECK: tensor.extract %arg1
@@ -35,12 +42,18 @@
 // CHECK: tensor.extract %{{.*}} : tensor<2x1x20xf32>
 // CHECK: arith.cmpi sge, %{{.*}} : vector<8xi64>
 // CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<48x48xf32>
-// (2) online softmax, queries in lanes.
-// CHECK: arith.maximumf
+// CHECK: arith.cmpf ogt
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<4x48xf32>
+// (2) online softmax, queries in lanes: one exp pass over the block.
+// CHECK: vector.transfer_read %{{.*}}[%c3{{[_0-9]*}}, %{{.*}}], %cst {{.*}} : tensor<4x48xf32>, vector<8xf32>
 // CHECK: arith.cmpf oeq
 // CHECK: math.exp
 // CHECK: math.exp
-// (3) O += P V: 6 queries x 16 columns.
+// CHECK-NOT: arith.maximumf
+// (3) O += P V: 6 queries x 16 columns, causal: keys up to the tile's last
+// query only.
+// CHECK: arith.subi
+// CHECK: arith.minsi
 // CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK: vector.transfer_read %arg2{{.*}} {in_bounds = [true]} : tensor<2x3x20x16xf32>, vector<8xf32>
 // CHECK: tensor.extract %{{.*}} : tensor<48x48xf32>
@@ -81,8 +94,8 @@ func.func @main_graph(%q: tensor<2x2x5x6xf32>, %k: tensor<2x2x7x6xf32>, %v: tens
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<1x2x16x64xf32>)
 // CHECK-DAG: tensor.empty() : tensor<64x48xf32>
 // CHECK-DAG: tensor.empty() : tensor<48x64xf32>
-// CHECK: scf.for {{.*}} -> (tensor<1x2x16x64xf32>, tensor<64x48xf32>, tensor<48x48xf32>, tensor<48x64xf32>, tensor<3x48xf32>)
-// CHECK: scf.for {{.*}} -> (tensor<48x48xf32>, tensor<48x64xf32>, tensor<3x48xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<1x2x16x64xf32>, tensor<64x48xf32>, tensor<48x48xf32>, tensor<48x64xf32>, tensor<4x48xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<48x48xf32>, tensor<48x64xf32>, tensor<4x48xf32>)
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c64{{.*}} step %c8{{.*}} iter_args
 // CHECK: scf.yield
 // CHECK: arith.divf
