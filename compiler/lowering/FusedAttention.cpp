@@ -286,7 +286,8 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                       };
                       auto tile = [&](OpBuilder &b, Value j0, Value key0,
                                       ArrayRef<Value> kRow, Value l0, Value l1,
-                                      Value t, Value st) -> SmallVector<Value> {
+                                      Value t, Value st,
+                                      bool diag) -> SmallVector<Value> {
                         SmallVector<Value> acc(2 * R, zeroV);
                         auto step = [&](OpBuilder &b, Value d,
                                         SmallVector<Value> &acc) {
@@ -334,7 +335,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                   loc, s,
                                   read(b, mask, {mb, mh, kRow[r], colQ[h]},
                                        Sq % (2 * L) == 0));
-                            if (causal) {
+                            if (diag) {
                               Value qPos = b.create<arith::AddIOp>(
                                   loc,
                                   b.create<vector::BroadcastOp>(
@@ -363,50 +364,72 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                         }
                         return {t, st};
                       };
-                      SmallVector<Value> p1 = loop(
-                          b, c0, nKG, c1, ValueRange{ka[0], st0},
-                          [&](OpBuilder &b, Value kg, ValueRange a) {
-                            Value j0 = mul(b, kg, R); // local key row
-                            Value key0 = b.create<arith::AddIOp>(loc, k0, j0);
-                            SmallVector<Value> kRow; // clamped: rows past Sk
-                            for (int64_t r = 0; r < R; ++r) // are not used
-                              kRow.push_back(
-                                  minI(b, add(b, key0, r), idx(Sk - 1)));
-                            return loop(
-                                b, c0, nLG, c1, a,
-                                [&](OpBuilder &b, Value lg, ValueRange a) {
-                                  Value l0 = mul(b, lg, 2 * L);
-                                  Value l1 = add(b, l0, L);
-                                  if (!causal)
-                                    return tile(b, j0, key0, kRow, l0, l1, a[0],
-                                                a[1]);
-                                  // Causal: a tile whose first key is after
-                                  // its last query is all -inf.
-                                  Value last = add(
-                                      b, b.create<arith::AddIOp>(loc, q0, l0),
-                                      2 * L - 1);
-                                  Value masked = b.create<arith::CmpIOp>(
-                                      loc, arith::CmpIPredicate::sgt, key0,
-                                      last);
-                                  auto ifOp = b.create<scf::IfOp>(
-                                      loc, masked,
-                                      [&](OpBuilder &b, Location) {
-                                        Value t = a[0];
-                                        for (int64_t r = 0; r < R; ++r)
-                                          for (Value l : {l0, l1})
-                                            t = write(b, ninfV, t,
-                                                      {add(b, j0, r), l});
-                                        b.create<scf::YieldOp>(
-                                            loc, ValueRange{t, a[1]});
-                                      },
-                                      [&](OpBuilder &b, Location) {
-                                        b.create<scf::YieldOp>(
-                                            loc, tile(b, j0, key0, kRow, l0, l1,
-                                                      a[0], a[1]));
-                                      });
-                                  return SmallVector<Value>(ifOp.getResults());
-                                });
-                          });
+                      // diag: the block has keys after some of its queries.
+                      auto phase1 = [&](OpBuilder &b,
+                                        bool diag) -> SmallVector<Value> {
+                        return loop(
+                            b, c0, nKG, c1, ValueRange{ka[0], st0},
+                            [&](OpBuilder &b, Value kg, ValueRange a) {
+                              Value j0 = mul(b, kg, R); // local key row
+                              Value key0 = b.create<arith::AddIOp>(loc, k0, j0);
+                              SmallVector<Value> kRow; // clamped: rows past Sk
+                              for (int64_t r = 0; r < R; ++r) // are not used
+                                kRow.push_back(
+                                    minI(b, add(b, key0, r), idx(Sk - 1)));
+                              return loop(
+                                  b, c0, nLG, c1, a,
+                                  [&](OpBuilder &b, Value lg, ValueRange a) {
+                                    Value l0 = mul(b, lg, 2 * L);
+                                    Value l1 = add(b, l0, L);
+                                    if (!diag)
+                                      return tile(b, j0, key0, kRow, l0, l1,
+                                                  a[0], a[1], false);
+                                    // Causal: a tile whose first key is after
+                                    // its last query is all -inf.
+                                    Value last = add(
+                                        b, b.create<arith::AddIOp>(loc, q0, l0),
+                                        2 * L - 1);
+                                    Value masked = b.create<arith::CmpIOp>(
+                                        loc, arith::CmpIPredicate::sgt, key0,
+                                        last);
+                                    auto ifOp = b.create<scf::IfOp>(
+                                        loc, masked,
+                                        [&](OpBuilder &b, Location) {
+                                          Value t = a[0];
+                                          for (int64_t r = 0; r < R; ++r)
+                                            for (Value l : {l0, l1})
+                                              t = write(b, ninfV, t,
+                                                        {add(b, j0, r), l});
+                                          b.create<scf::YieldOp>(
+                                              loc, ValueRange{t, a[1]});
+                                        },
+                                        [&](OpBuilder &b, Location) {
+                                          b.create<scf::YieldOp>(
+                                              loc, tile(b, j0, key0, kRow, l0,
+                                                        l1, a[0], a[1], true));
+                                        });
+                                    return SmallVector<Value>(
+                                        ifOp.getResults());
+                                  });
+                            });
+                      };
+                      SmallVector<Value> p1;
+                      if (!causal) {
+                        p1 = phase1(b, false);
+                      } else {
+                        Value diag = b.create<arith::CmpIOp>(
+                            loc, arith::CmpIPredicate::sgt, add(b, k0, TK - 1),
+                            q0);
+                        auto ifOp = b.create<scf::IfOp>(
+                            loc, diag,
+                            [&](OpBuilder &b, Location) {
+                              b.create<scf::YieldOp>(loc, phase1(b, true));
+                            },
+                            [&](OpBuilder &b, Location) {
+                              b.create<scf::YieldOp>(loc, phase1(b, false));
+                            });
+                        p1 = SmallVector<Value>(ifOp.getResults());
+                      }
                       Value pT = p1[0];
                       // (2) Online softmax, L queries (lanes) at a time.
                       SmallVector<Value> sm = loop(

@@ -25,11 +25,14 @@
 // CHECK: %[[LIM:.*]] = arith.addi %[[Q0]], %{{.*}}
 // CHECK: %[[END:.*]] = arith.minsi %[[LIM]], %{{.*}}
 // CHECK: scf.for %{{.*}} = %c0 to %[[END]] step %{{.*}} iter_args({{.*}}) -> (tensor<48x48xf32>, tensor<48x16xf32>, tensor<4x48xf32>)
-// (1) S^T: 6 keys x 16 queries, 12 accumulators over the head dimension;
-// causal tiles entirely after the diagonal are only filled with -inf. The
-// tiles fold their column max into row 3 of the stats (vmaxps form).
+// (1) S^T: 6 keys x 16 queries, 12 accumulators over the head dimension.
+// Causal: only blocks with keys after some query (the diagonal) apply the
+// mask, and there tiles entirely after the diagonal are only filled with
+// -inf. The tiles fold their column max into row 3 of the stats (vmaxps).
 // CHECK: arith.ceildivui %{{.*}}, %c6
 // CHECK: vector.transfer_write {{.*}}[%c3{{.*}}] {{.*}} : vector<8xf32>, tensor<4x48xf32>
+// CHECK: %[[DIAG:.*]] = arith.cmpi sgt
+// CHECK: scf.if %[[DIAG]] -> (tensor<48x48xf32>, tensor<4x48xf32>)
 // CHECK: arith.minsi %{{.*}}, %c19
 // CHECK: %[[SKIP:.*]] = arith.cmpi sgt
 // CHECK: scf.if %[[SKIP]] -> (tensor<48x48xf32>, tensor<4x48xf32>)
