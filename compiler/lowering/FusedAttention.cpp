@@ -11,9 +11,12 @@
 //       for each block of TK = 48 keys (up to the diagonal when causal):
 //         (1) S^T[j, i] = K[j, :] . Q^T[:, i] * scale + mask, 6 keys x 16
 //             queries per register tile (12 ymm accumulators: broadcast
-//             K[j, d], FMA with two Q^T row vectors), stored to P^T [TK, TQ]
-//         (2) per 8 queries (lanes): m' = max(m, max_j S^T[j]),
-//             P^T = exp(S^T - m'), a = exp(m - m'), l = l * a + sum_j P^T
+//             K[j, d], FMA with two Q^T row vectors), stored to P^T [TK, TQ];
+//             each tile folds its column max into m' = max(m, max_j S^T[j]).
+//             Causal: only diagonal blocks are masked, and their tiles
+//             entirely after the diagonal are just filled with -inf.
+//         (2) per 8 queries (lanes): P^T = exp(S^T - m'), a = exp(m - m'),
+//             l = l * a + sum_j P^T
 //         (3) O[i, :] = O[i, :] * a_i + sum_j P^T[j, i] V[j, :], 6 queries x
 //             16 head columns per register tile (broadcast P^T[j, i], FMA
 //             with two V row vectors)
