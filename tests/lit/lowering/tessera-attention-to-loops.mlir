@@ -99,6 +99,9 @@ func.func @main_graph(%q: tensor<2x2x5x6xf32>, %k: tensor<2x2x7x6xf32>, %v: tens
 // CHECK-DAG: tensor.empty() : tensor<48x64xf32>
 // CHECK: scf.for {{.*}} -> (tensor<1x2x16x64xf32>, tensor<64x48xf32>, tensor<48x48xf32>, tensor<48x64xf32>, tensor<4x48xf32>)
 // CHECK: scf.for {{.*}} -> (tensor<48x48xf32>, tensor<48x64xf32>, tensor<4x48xf32>)
+// Not causal: no diagonal test, no -inf tiles, no position compares.
+// CHECK-NOT: scf.if
+// CHECK-NOT: arith.cmpi sge
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c64{{.*}} step %c8{{.*}} iter_args
 // CHECK: scf.yield
 // CHECK: arith.divf
