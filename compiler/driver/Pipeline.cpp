@@ -128,9 +128,10 @@ llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
 }
 
 void registerDialects(DialectRegistry &registry) {
-  registry.insert<onnx::ONNXDialect, fused::TesseraDialect, func::FuncDialect, linalg::LinalgDialect,
-                  tensor::TensorDialect, arith::ArithDialect, math::MathDialect,
-                  scf::SCFDialect, memref::MemRefDialect, vector::VectorDialect,
+  registry.insert<onnx::ONNXDialect, fused::TesseraDialect, func::FuncDialect,
+                  linalg::LinalgDialect, tensor::TensorDialect,
+                  arith::ArithDialect, math::MathDialect, scf::SCFDialect,
+                  memref::MemRefDialect, vector::VectorDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   LLVM::LLVMDialect, affine::AffineDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -160,28 +161,30 @@ MatmulTile matmulTileFor(llvm::StringRef features) {
   return {4, 8};
 }
 
+/// Adds a fusion pass created by `create(options)` with its `report` option.
+template <typename Options, typename Create>
+static void addFusion(OpPassManager &pm, bool report, Create create) {
+  Options options;
+  options.report = report;
+  pm.addPass(create(options));
+}
+
 void buildFusionPipeline(OpPassManager &pm, bool report) {
   OpPassManager &fpm = pm.nest<func::FuncOp>();
-  RecognizeLayerNormOptions layerNorm;
-  layerNorm.report = report;
-  fpm.addPass(createRecognizeLayerNorm(layerNorm));
-  RecognizeGeluOptions gelu;
-  gelu.report = report;
-  fpm.addPass(createRecognizeGelu(gelu));
+  addFusion<RecognizeLayerNormOptions>(
+      fpm, report, [](auto &o) { return createRecognizeLayerNorm(o); });
+  addFusion<RecognizeGeluOptions>(
+      fpm, report, [](auto &o) { return createRecognizeGelu(o); });
   // Attention first: it leaves Q, K and V as [B, H, S, Dh] head splits of
   // their projections, the form the Q/K/V fusion folds into its results.
-  FuseAttentionOptions attention;
-  attention.report = report;
-  fpm.addPass(createFuseAttention(attention));
-  FuseQKVOptions qkv;
-  qkv.report = report;
-  fpm.addPass(createFuseQKV(qkv));
-  FuseAddLayerNormOptions addLayerNorm;
-  addLayerNorm.report = report;
-  fpm.addPass(createFuseAddLayerNorm(addLayerNorm));
-  FuseMatMulEpilogueOptions epilogue;
-  epilogue.report = report;
-  fpm.addPass(createFuseMatMulEpilogue(epilogue));
+  addFusion<FuseAttentionOptions>(
+      fpm, report, [](auto &o) { return createFuseAttention(o); });
+  addFusion<FuseQKVOptions>(fpm, report,
+                            [](auto &o) { return createFuseQKV(o); });
+  addFusion<FuseAddLayerNormOptions>(
+      fpm, report, [](auto &o) { return createFuseAddLayerNorm(o); });
+  addFusion<FuseMatMulEpilogueOptions>(
+      fpm, report, [](auto &o) { return createFuseMatMulEpilogue(o); });
 }
 
 void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {

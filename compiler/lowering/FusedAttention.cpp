@@ -1,22 +1,30 @@
 //===- FusedAttention.cpp - tessera.attention as a flash-style kernel -----===//
 //
-// Part of Tessera. tessera.attention becomes a tiled online-softmax loop nest
-// written directly in the vector dialect, on tensors:
+// Part of Tessera. tessera.attention becomes a blocked online-softmax loop
+// nest written directly in the vector dialect, on tensors, with two
+// register-tiled micro-GEMMs per block:
 //
 //   for bh in [0, B*H):                  (top level: outlined onto the pool)
-//     for each tile of TQ queries:
-//       o = 0, m = -inf, l = 0           (O^T tile [Dh, TQ], per-query m, l)
-//       for each tile of TK keys (up to the diagonal when causal):
-//         s^T = K_tile Q_tile^T * scale + mask            [TK, TQ]
-//         m' = max(m, max_j s^T);  p^T = exp(s^T - m');  a = exp(m - m')
-//         l = l * a + sum_j p^T;  o = o * a + V_tile^T p^T
-//       out tile = (o / l)^T
+//     for each block of TQ = 48 queries:
+//       Q^T block [Dh, TQ] (scalar transpose, zero padded), O = 0 [TQ, Dh16],
+//       m = -inf, l = 0
+//       for each block of TK = 48 keys (up to the diagonal when causal):
+//         (1) S^T[j, i] = K[j, :] . Q^T[:, i] * scale + mask, 6 keys x 16
+//             queries per register tile (12 ymm accumulators: broadcast
+//             K[j, d], FMA with two Q^T row vectors), stored to P^T [TK, TQ];
+//             each tile folds its column max into m' = max(m, max_j S^T[j]).
+//             Causal: only diagonal blocks are masked, and their tiles
+//             entirely after the diagonal are just filled with -inf.
+//         (2) per 8 queries (lanes): P^T = exp(S^T - m'), a = exp(m - m'),
+//             l = l * a + sum_j P^T
+//         (3) O[i, :] = O[i, :] * a_i + sum_j P^T[j, i] V[j, :], 6 queries x
+//             16 head columns per register tile (broadcast P^T[j, i], FMA
+//             with two V row vectors)
+//       out rows = O / l
 //
-// Scores live in registers ([TK, TQ] at a time): memory is O(S * Dh) per
-// head (Q^T and K^T copies), never S x S. The transposed layouts make both
-// contractions outer products along the contracted axis (the form the
-// "outerproduct" contraction lowering wants), and per-query values (m, l,
-// the mask's per-key offsets) broadcast along leading dimensions only.
+// Queries are the vector lanes of S^T, so the softmax needs no horizontal
+// reductions; K and V are read in place (row-major), only the Q block is
+// transposed. Memory is O(TQ * (TK + Dh)) per head, never S x S.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,16 +45,11 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
-/// Query tile (vector lanes), key tile, and the most O^T rows kept in
-/// registers across the key loop (beyond that they live in a small buffer).
-constexpr int64_t kTileQ = 8, kTileK = 8, kRegisterRows = 16;
+/// Query block, key block, register tile rows (keys in (1), queries in (3))
+/// and vector width. TQ and TK are multiples of 6 (rows) and 16 (2 vectors).
+constexpr int64_t kTileQ = 48, kTileK = 48, kRows = 6, kLanes = 8;
 
-int64_t powerOf2Ceil(int64_t n) {
-  int64_t p = 1;
-  while (p < n)
-    p *= 2;
-  return p;
-}
+int64_t roundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
 struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -72,29 +75,17 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                   Dh = qt.getDimSize(3);
     if (vt.getDimSize(3) != Dh)
       return rewriter.notifyMatchFailure(op, "V's head size differs from Q's");
-    const int64_t DP = powerOf2Ceil(Dh);
-    if (DP > 256)
+    if (Dh > 256)
       return rewriter.notifyMatchFailure(op, "head size above 256");
-    const int64_t TQ = std::min<int64_t>(kTileQ, powerOf2Ceil(Sq));
-    const int64_t TK = std::min<int64_t>(kTileK, powerOf2Ceil(Sk));
+    const int64_t TQ = kTileQ, TK = kTileK, L = kLanes, R = kRows;
+    const int64_t DhP = roundUp(Dh, 2 * L); // O columns
     const bool causal = op.getCausal();
     const bool merge = op.getMergeHeads(), seqFirst = op.getSeqFirst();
-
-    // Prologue: Q^T and K^T ([B, H, Dh, S]) and the mask as f32 offsets.
-    auto transposeLast2 = [&](Value x, RankedTensorType t) -> Value {
-      SmallVector<int64_t> shape(t.getShape());
-      std::swap(shape[2], shape[3]);
-      Value init = rewriter.create<tensor::EmptyOp>(loc, shape, f32);
-      return rewriter
-          .create<linalg::TransposeOp>(loc, x, init,
-                                       ArrayRef<int64_t>{0, 1, 3, 2})
-          ->getResult(0);
-    };
-    Value qT = transposeLast2(q, qt);
-    Value kT = transposeLast2(k, kt);
-
     const float negInf = -std::numeric_limits<float>::infinity();
-    Value mask; // [Bm, Hm, Sk] (row) or [Bm, Hm, Sk, Sq]
+
+    // Prologue: the mask as f32 offsets, [Bm, Hm, Sk] (one row for every
+    // query) or [Bm, Hm, Sk, Sq] (transposed: queries are the lanes).
+    Value mask;
     bool rowMask = false;
     int64_t maskB = 1, maskH = 1;
     if (Value m = adaptor.getMask()) {
@@ -102,7 +93,6 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
       if (!mt.hasStaticShape())
         return rewriter.notifyMatchFailure(op, "mask shape must be static");
       int64_t r = mt.getRank();
-      SmallVector<int64_t> full = {B, H, Sq, Sk};
       SmallVector<int64_t> md(4, 1);
       for (int64_t i = 0; i < r; ++i)
         md[4 - r + i] = mt.getDimSize(i);
@@ -149,29 +139,81 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                  .getResult(0);
     }
 
-    // Constants.
+    // Constants and helpers.
     auto idx = [&](int64_t v) -> Value {
       return rewriter.create<arith::ConstantIndexOp>(loc, v);
     };
-    auto vecType = [&](ArrayRef<int64_t> shape, Type elt = nullptr) {
-      return VectorType::get(shape, elt ? elt : f32);
-    };
-    auto splat = [&](OpBuilder &b, VectorType t, float value) -> Value {
-      return b.create<arith::ConstantOp>(
-          loc, t, DenseElementsAttr::get(t, b.getF32FloatAttr(value)));
+    VectorType vecT = VectorType::get({L}, f32);
+    auto splat = [&](float value) -> Value {
+      return rewriter.create<arith::ConstantOp>(
+          loc, vecT,
+          DenseElementsAttr::get(vecT, rewriter.getF32FloatAttr(value)));
     };
     Value c0 = idx(0), c1 = idx(1);
     Value pad =
         rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(0));
+    Value zeroV = splat(0.0f), ninfV = splat(negInf);
+    Value scaleV = splat(op.getScale().convertToFloat());
+    Type i64 = rewriter.getI64Type();
+    VectorType posT = VectorType::get({L}, i64);
+    Value iota;
+    {
+      SmallVector<int64_t> lanes;
+      for (int64_t i = 0; i < L; ++i)
+        lanes.push_back(i);
+      iota = rewriter.create<arith::ConstantOp>(
+          loc, posT, DenseIntElementsAttr::get(posT, lanes));
+    }
     Value out = rewriter.create<tensor::EmptyOp>(loc, outType.getShape(), f32);
 
-    MLIRContext *ctx = rewriter.getContext();
-    AffineExpr e0 = getAffineDimExpr(0, ctx), e2 = getAffineDimExpr(2, ctx);
-    const bool scratch = DP > kRegisterRows; // O^T rows in a [DP, TQ] buffer
-    const int64_t DC = std::min<int64_t>(DP, 8); // d rows per Q K^T chunk
-    const int64_t DO = std::min<int64_t>(DP, 8); // d rows per P V chunk
-    VectorType rowT = vecType({TQ});
-    Type i64 = rewriter.getI64Type();
+    using Body =
+        function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>;
+    auto loop = [&](OpBuilder &b, Value lb, Value ub, Value step,
+                    ValueRange init, Body body) -> SmallVector<Value> {
+      auto f = b.create<scf::ForOp>(
+          loc, lb, ub, step, init,
+          [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
+            nb.create<scf::YieldOp>(loc, body(nb, iv, args));
+          });
+      return SmallVector<Value>(f.getResults());
+    };
+    auto read = [&](OpBuilder &b, Value src, ValueRange ix,
+                    bool inBounds) -> Value {
+      return b.create<vector::TransferReadOp>(loc, vecT, src, ix, pad,
+                                              ArrayRef<bool>{inBounds});
+    };
+    auto write = [&](OpBuilder &b, Value x, Value dst, ValueRange ix) -> Value {
+      return b
+          .create<vector::TransferWriteOp>(loc, x, dst, ix,
+                                           ArrayRef<bool>{true})
+          .getResult();
+    };
+    auto bcast = [&](OpBuilder &b, Value scalar) -> Value {
+      return b.create<vector::BroadcastOp>(loc, vecT, scalar);
+    };
+    auto add = [&](OpBuilder &b, Value x, int64_t c) -> Value {
+      return b.create<arith::AddIOp>(loc, x, idx(c));
+    };
+    auto mul = [&](OpBuilder &b, Value x, int64_t c) -> Value {
+      return b.create<arith::MulIOp>(loc, x, idx(c));
+    };
+    auto minI = [&](OpBuilder &b, Value x, Value y) -> Value {
+      return b.create<arith::MinSIOp>(loc, x, y);
+    };
+    auto ceilDiv = [&](OpBuilder &b, Value x, int64_t c) -> Value {
+      return b.create<arith::CeilDivUIOp>(loc, x, idx(c));
+    };
+    // Fills rows x cols (cols a multiple of L) of a 2-D buffer with x.
+    auto fill = [&](OpBuilder &b, Value buf, int64_t rows, int64_t cols,
+                    Value x) -> Value {
+      return loop(b, c0, idx(rows), c1, buf,
+                  [&](OpBuilder &b, Value i, ValueRange a) {
+                    Value t = a[0];
+                    for (int64_t c = 0; c < cols; c += L)
+                      t = write(b, x, t, {i, idx(c)});
+                    return SmallVector<Value>{t};
+                  })[0];
+    };
 
     auto outer = rewriter.create<scf::ForOp>(
         loc, c0, idx(B * H), c1, ValueRange{out},
@@ -179,241 +221,371 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
           Value bi = b.create<arith::DivUIOp>(loc, bh, idx(H));
           Value hi = b.create<arith::RemUIOp>(loc, bh, idx(H));
           Value mb = maskB == 1 ? c0 : bi, mh = maskH == 1 ? c0 : hi;
-          SmallVector<Value> qInit = {outerArgs[0]};
-          if (scratch) // one per (b, h): iterations run on different threads
-            qInit.push_back(
-                b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{DP, TQ}, f32));
-          auto qLoop = b.create<scf::ForOp>(
-              loc, c0, idx(Sq), idx(TQ), qInit,
-              [&](OpBuilder &b, Location, Value q0, ValueRange qArgs) {
-                const bool qFull = Sq % TQ == 0, kFull = Sk % TK == 0;
+          // Scratch, one set per (b, h): iterations run on different threads.
+          auto empty = [&](int64_t r, int64_t c) -> Value {
+            return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{r, c}, f32);
+          };
+          SmallVector<Value> qInit = {outerArgs[0], empty(Dh, TQ),
+                                      empty(TK, TQ), empty(TQ, DhP),
+                                      empty(4, TQ)};
+          SmallVector<Value> qRes = loop(
+              b, c0, idx(Sq), idx(TQ), qInit,
+              [&](OpBuilder &b, Value q0, ValueRange qa) {
+                Value qLen =
+                    minI(b, idx(TQ), b.create<arith::SubIOp>(loc, idx(Sq), q0));
+                // Q^T block, zero padded to TQ columns.
+                Value qT = qa[1];
+                if (Sq % TQ != 0)
+                  qT = fill(b, qT, Dh, TQ, zeroV);
+                qT = loop(b, c0, qLen, c1, qT,
+                          [&](OpBuilder &b, Value i, ValueRange a) {
+                            Value t = a[0];
+                            Value row = b.create<arith::AddIOp>(loc, q0, i);
+                            for (int64_t d0 = 0; d0 < Dh; d0 += L) {
+                              Value x = read(b, q, {bi, hi, row, idx(d0)},
+                                             d0 + L <= Dh);
+                              for (int64_t dd = 0; dd < L && d0 + dd < Dh; ++dd)
+                                t = b.create<tensor::InsertOp>(
+                                    loc,
+                                    b.create<vector::ExtractOp>(
+                                        loc, x, ArrayRef<int64_t>{dd}),
+                                    t, ValueRange{idx(d0 + dd), i});
+                            }
+                            return SmallVector<Value>{t};
+                          })[0];
+                // O = 0, m = -inf, l = 0 (rows 0, 1 of the stats; row 2
+                // holds the per-block rescale factors, row 3 the new max).
+                Value o = fill(b, qa[3], TQ, DhP, zeroV);
+                Value st = qa[4];
+                for (int64_t c = 0; c < TQ; c += L) {
+                  st = write(b, ninfV, st, {c0, idx(c)});
+                  st = write(b, zeroV, st, {c1, idx(c)});
+                }
                 Value kEnd = idx(Sk);
-                Value qPos; // query positions of the tile (causal test)
-                if (causal) {
-                  Value lim = b.create<arith::AddIOp>(loc, q0, idx(TQ));
-                  kEnd = b.create<arith::MinSIOp>(loc, lim, kEnd);
-                  auto iT = vecType({TQ}, i64);
-                  SmallVector<int64_t> iota;
-                  for (int64_t i = 0; i < TQ; ++i)
-                    iota.push_back(i);
-                  Value base = b.create<vector::BroadcastOp>(
-                      loc, iT, b.create<arith::IndexCastOp>(loc, i64, q0));
-                  qPos = b.create<arith::AddIOp>(
-                      loc, base,
-                      b.create<arith::ConstantOp>(
-                          loc, iT, DenseIntElementsAttr::get(iT, iota)));
-                }
-                Value zeroRow = splat(b, rowT, 0.0f);
-                Value ninfRow = splat(b, rowT, negInf);
-                // State: m, l, then O^T (DP rows, or the scratch buffer).
-                SmallVector<Value> init = {ninfRow, zeroRow};
-                if (scratch)
-                  init.push_back(b.create<vector::TransferWriteOp>(
-                                      loc, splat(b, vecType({DP, TQ}), 0.0f),
-                                      qArgs[1], ValueRange{c0, c0},
-                                      ArrayRef<bool>{true, true})
-                                     .getResult());
-                else
-                  init.append(DP, zeroRow);
-                auto kLoop = b.create<scf::ForOp>(
-                    loc, c0, kEnd, idx(TK), init,
-                    [&](OpBuilder &b, Location, Value k0, ValueRange acc) {
-                      // s^T[j, :] = sum_d K^T[d, j] * Q^T[d, :], as FMAs of
-                      // broadcast keys with query rows, DC rows of d at a
-                      // time (loaded where used: few registers live).
-                      SmallVector<Value> rows(TK, zeroRow);
-                      for (int64_t d0 = 0; d0 < Dh; d0 += DC) {
-                        bool dIn = d0 + DC <= Dh;
-                        Value kc = b.create<vector::TransferReadOp>(
-                            loc, vecType({DC, TK}), kT,
-                            ValueRange{bi, hi, idx(d0), k0}, pad,
-                            ArrayRef<bool>{dIn, kFull});
-                        Value qc = b.create<vector::TransferReadOp>(
-                            loc, vecType({DC, TQ}), qT,
-                            ValueRange{bi, hi, idx(d0), q0}, pad,
-                            ArrayRef<bool>{dIn, qFull});
-                        for (int64_t dd = 0; dd < DC && d0 + dd < Dh; ++dd) {
-                          Value qrow = b.create<vector::ExtractOp>(
-                              loc, qc, ArrayRef<int64_t>{dd});
-                          for (int64_t j = 0; j < TK; ++j) {
-                            Value kj = b.create<vector::ExtractOp>(
-                                loc, kc, ArrayRef<int64_t>{dd, j});
-                            rows[j] = b.create<vector::FMAOp>(
-                                loc,
-                                b.create<vector::BroadcastOp>(loc, rowT, kj),
-                                qrow, rows[j]);
+                if (causal)
+                  kEnd = minI(b, add(b, q0, TQ), kEnd);
+                Value nLG = ceilDiv(b, qLen, 2 * L);
+                Value nG = ceilDiv(b, qLen, L);
+                Value nQG = ceilDiv(b, qLen, R);
+                SmallVector<Value> kRes = loop(
+                    b, c0, kEnd, idx(TK), ValueRange{qa[2], o, st},
+                    [&](OpBuilder &b, Value k0, ValueRange ka) {
+                      Value kLen = minI(b, idx(TK),
+                                        b.create<arith::SubIOp>(loc, kEnd, k0));
+                      Value nKG = ceilDiv(b, kLen, R);
+                      // Row 3 of the stats: the running max, m' (folded in by
+                      // the register tiles of (1)).
+                      Value st0 = ka[2];
+                      for (int64_t c = 0; c < TQ; c += L)
+                        st0 = write(b, read(b, st0, {c0, idx(c)}, true), st0,
+                                    {idx(3), idx(c)});
+                      // (1) S^T = K Q^T * scale + mask, R keys x 2L queries
+                      // per register tile.
+                      auto maxV = [&](OpBuilder &b, Value x, Value y) -> Value {
+                        // vmaxps: NaN scores still reach P through exp.
+                        Value gt = b.create<arith::CmpFOp>(
+                            loc, arith::CmpFPredicate::OGT, x, y);
+                        return b.create<arith::SelectOp>(loc, gt, x, y);
+                      };
+                      auto tile = [&](OpBuilder &b, Value j0, Value key0,
+                                      ArrayRef<Value> kRow, Value l0, Value l1,
+                                      Value t, Value st,
+                                      bool diag) -> SmallVector<Value> {
+                        SmallVector<Value> acc(2 * R, zeroV);
+                        auto step = [&](OpBuilder &b, Value d,
+                                        SmallVector<Value> &acc) {
+                          Value qa0 = read(b, qT, {d, l0}, true);
+                          Value qa1 = read(b, qT, {d, l1}, true);
+                          for (int64_t r = 0; r < R; ++r) {
+                            Value kv = bcast(
+                                b, b.create<tensor::ExtractOp>(
+                                       loc, k, ValueRange{bi, hi, kRow[r], d}));
+                            acc[2 * r] = b.create<vector::FMAOp>(loc, kv, qa0,
+                                                                 acc[2 * r]);
+                            acc[2 * r + 1] = b.create<vector::FMAOp>(
+                                loc, kv, qa1, acc[2 * r + 1]);
+                          }
+                        };
+                        const int64_t dMain = Dh / L * L;
+                        if (dMain)
+                          acc = loop(b, c0, idx(dMain), idx(L), acc,
+                                     [&](OpBuilder &b, Value d, ValueRange a) {
+                                       SmallVector<Value> x(a);
+                                       for (int64_t dd = 0; dd < L; ++dd)
+                                         step(b, add(b, d, dd), x);
+                                       return x;
+                                     });
+                        for (int64_t d = dMain; d < Dh; ++d)
+                          step(b, idx(d), acc);
+                        Value colQ[2] = {b.create<arith::AddIOp>(loc, q0, l0),
+                                         b.create<arith::AddIOp>(loc, q0, l1)};
+                        Value colMax[2];
+                        for (int64_t r = 0; r < R; ++r) {
+                          Value key = add(b, key0, r);
+                          Value keyRow = add(b, j0, r);
+                          Value mRow;
+                          if (mask && rowMask)
+                            mRow = bcast(
+                                b, b.create<tensor::ExtractOp>(
+                                       loc, mask, ValueRange{mb, mh, kRow[r]}));
+                          for (int64_t h = 0; h < 2; ++h) {
+                            Value s = b.create<arith::MulFOp>(
+                                loc, acc[2 * r + h], scaleV);
+                            if (mRow)
+                              s = b.create<arith::AddFOp>(loc, s, mRow);
+                            else if (mask)
+                              s = b.create<arith::AddFOp>(
+                                  loc, s,
+                                  read(b, mask, {mb, mh, kRow[r], colQ[h]},
+                                       Sq % (2 * L) == 0));
+                            if (diag) {
+                              Value qPos = b.create<arith::AddIOp>(
+                                  loc,
+                                  b.create<vector::BroadcastOp>(
+                                      loc, posT,
+                                      b.create<arith::IndexCastOp>(loc, i64,
+                                                                   colQ[h])),
+                                  iota);
+                              Value kPos = b.create<vector::BroadcastOp>(
+                                  loc, posT,
+                                  b.create<arith::IndexCastOp>(loc, i64, key));
+                              Value keep = b.create<arith::CmpIOp>(
+                                  loc, arith::CmpIPredicate::sge, qPos, kPos);
+                              s = b.create<arith::SelectOp>(loc, keep, s,
+                                                            ninfV);
+                            }
+                            colMax[h] = r ? maxV(b, colMax[h], s) : s;
+                            t = write(b, s, t, {keyRow, h ? l1 : l0});
                           }
                         }
-                      }
-                      Value scaleRow =
-                          splat(b, rowT, op.getScale().convertToFloat());
-                      Value mTile, mRow;
-                      if (mask && !rowMask)
-                        mTile = b.create<vector::TransferReadOp>(
-                            loc, vecType({TK, TQ}), mask,
-                            ValueRange{mb, mh, k0, q0}, pad,
-                            ArrayRef<bool>{kFull, qFull});
-                      else if (mask)
-                        mRow = b.create<vector::TransferReadOp>(
-                            loc, vecType({TK}), mask, ValueRange{mb, mh, k0},
-                            pad, ArrayRef<bool>{kFull});
-                      Value mNew = acc[0];
-                      for (int64_t j = 0; j < TK; ++j) {
-                        Value r =
-                            b.create<arith::MulFOp>(loc, rows[j], scaleRow);
-                        if (mTile)
-                          r = b.create<arith::AddFOp>(
-                              loc, r,
-                              b.create<vector::ExtractOp>(
-                                  loc, mTile, ArrayRef<int64_t>{j}));
-                        if (mRow)
-                          r = b.create<arith::AddFOp>(
-                              loc, r,
-                              b.create<vector::BroadcastOp>(
-                                  loc, rowT,
-                                  b.create<vector::ExtractOp>(
-                                      loc, mRow, ArrayRef<int64_t>{j})));
-                        Value key = b.create<arith::AddIOp>(loc, k0, idx(j));
-                        if (causal) {
-                          Value kPos = b.create<vector::BroadcastOp>(
-                              loc, vecType({TQ}, i64),
-                              b.create<arith::IndexCastOp>(loc, i64, key));
-                          Value keep = b.create<arith::CmpIOp>(
-                              loc, arith::CmpIPredicate::sge, qPos, kPos);
-                          r = b.create<arith::SelectOp>(loc, keep, r, ninfRow);
+                        // Rows past the block (a partial last tile) are
+                        // masked or repeat the clamped last key: harmless.
+                        for (int64_t h = 0; h < 2; ++h) {
+                          Value l = h ? l1 : l0;
+                          Value m = read(b, st, {idx(3), l}, true);
+                          st = write(b, maxV(b, colMax[h], m), st, {idx(3), l});
                         }
-                        if (!kFull) {
-                          Value inside = b.create<arith::CmpIOp>(
-                              loc, arith::CmpIPredicate::slt, key, idx(Sk));
-                          r = b.create<arith::SelectOp>(loc, inside, r,
-                                                        ninfRow);
-                        }
-                        rows[j] = r;
-                        mNew = b.create<arith::MaximumFOp>(loc, mNew, r);
+                        return {t, st};
+                      };
+                      // diag: the block has keys after some of its queries.
+                      auto phase1 = [&](OpBuilder &b,
+                                        bool diag) -> SmallVector<Value> {
+                        return loop(
+                            b, c0, nKG, c1, ValueRange{ka[0], st0},
+                            [&](OpBuilder &b, Value kg, ValueRange a) {
+                              Value j0 = mul(b, kg, R); // local key row
+                              Value key0 = b.create<arith::AddIOp>(loc, k0, j0);
+                              SmallVector<Value> kRow; // clamped: rows past Sk
+                              for (int64_t r = 0; r < R; ++r) // are not used
+                                kRow.push_back(
+                                    minI(b, add(b, key0, r), idx(Sk - 1)));
+                              return loop(
+                                  b, c0, nLG, c1, a,
+                                  [&](OpBuilder &b, Value lg, ValueRange a) {
+                                    Value l0 = mul(b, lg, 2 * L);
+                                    Value l1 = add(b, l0, L);
+                                    if (!diag)
+                                      return tile(b, j0, key0, kRow, l0, l1,
+                                                  a[0], a[1], false);
+                                    // Causal: a tile whose first key is after
+                                    // its last query is all -inf.
+                                    Value last = add(
+                                        b, b.create<arith::AddIOp>(loc, q0, l0),
+                                        2 * L - 1);
+                                    Value masked = b.create<arith::CmpIOp>(
+                                        loc, arith::CmpIPredicate::sgt, key0,
+                                        last);
+                                    auto ifOp = b.create<scf::IfOp>(
+                                        loc, masked,
+                                        [&](OpBuilder &b, Location) {
+                                          Value t = a[0];
+                                          for (int64_t r = 0; r < R; ++r)
+                                            for (Value l : {l0, l1})
+                                              t = write(b, ninfV, t,
+                                                        {add(b, j0, r), l});
+                                          b.create<scf::YieldOp>(
+                                              loc, ValueRange{t, a[1]});
+                                        },
+                                        [&](OpBuilder &b, Location) {
+                                          b.create<scf::YieldOp>(
+                                              loc, tile(b, j0, key0, kRow, l0,
+                                                        l1, a[0], a[1], true));
+                                        });
+                                    return SmallVector<Value>(
+                                        ifOp.getResults());
+                                  });
+                            });
+                      };
+                      SmallVector<Value> p1;
+                      if (!causal) {
+                        p1 = phase1(b, false);
+                      } else {
+                        Value diag = b.create<arith::CmpIOp>(
+                            loc, arith::CmpIPredicate::sgt, add(b, k0, TK - 1),
+                            q0);
+                        auto ifOp = b.create<scf::IfOp>(
+                            loc, diag,
+                            [&](OpBuilder &b, Location) {
+                              b.create<scf::YieldOp>(loc, phase1(b, true));
+                            },
+                            [&](OpBuilder &b, Location) {
+                              b.create<scf::YieldOp>(loc, phase1(b, false));
+                            });
+                        p1 = SmallVector<Value>(ifOp.getResults());
                       }
-                      // A query that has seen only -inf keeps m = -inf; use 0
-                      // there so that exp(-inf - m) is 0, not NaN.
-                      Value isNegInf = b.create<arith::CmpFOp>(
-                          loc, arith::CmpFPredicate::OEQ, mNew, ninfRow);
-                      Value mSafe = b.create<arith::SelectOp>(loc, isNegInf,
-                                                              zeroRow, mNew);
-                      Value alpha = b.create<math::ExpOp>(
-                          loc, b.create<arith::SubFOp>(loc, acc[0], mSafe));
-                      Value l = b.create<arith::MulFOp>(loc, acc[1], alpha);
-                      for (int64_t j = 0; j < TK; ++j) {
-                        rows[j] = b.create<math::ExpOp>(
-                            loc, b.create<arith::SubFOp>(loc, rows[j], mSafe));
-                        l = b.create<arith::AddFOp>(loc, l, rows[j]);
-                      }
-                      // O^T[d, :] = O^T[d, :] * alpha + sum_j V[j, d] p^T[j],
-                      // DO rows of d at a time.
-                      SmallVector<Value> next = {mNew, l};
-                      Value buf = scratch ? acc[2] : Value();
-                      for (int64_t d0 = 0; d0 < Dh; d0 += DO) {
-                        bool dIn = d0 + DO <= Dh;
-                        Value vc = b.create<vector::TransferReadOp>(
-                            loc, vecType({TK, DO}), v,
-                            ValueRange{bi, hi, k0, idx(d0)}, pad,
-                            ArrayRef<bool>{kFull, dIn});
-                        Value oc;
-                        if (scratch)
-                          oc = b.create<vector::TransferReadOp>(
-                              loc, vecType({DO, TQ}), buf,
-                              ValueRange{idx(d0), c0}, pad,
-                              ArrayRef<bool>{true, true});
-                        // DO independent accumulator chains, keys inner.
-                        SmallVector<Value> os;
-                        for (int64_t dd = 0; dd < DO && d0 + dd < Dh; ++dd) {
-                          Value o = scratch
-                                        ? b.create<vector::ExtractOp>(
-                                              loc, oc, ArrayRef<int64_t>{dd})
-                                        : acc[2 + d0 + dd];
-                          os.push_back(b.create<arith::MulFOp>(loc, o, alpha));
-                        }
-                        for (int64_t j = 0; j < TK; ++j)
-                          for (auto [dd, o] : llvm::enumerate(os)) {
-                            Value vjd = b.create<vector::ExtractOp>(
-                                loc, vc, ArrayRef<int64_t>{j, int64_t(dd)});
-                            o = b.create<vector::FMAOp>(
-                                loc,
-                                b.create<vector::BroadcastOp>(loc, rowT, vjd),
-                                rows[j], o);
-                          }
-                        for (auto [dd, o] : llvm::enumerate(os)) {
-                          if (scratch)
-                            oc = b.create<vector::InsertOp>(
-                                loc, o, oc, ArrayRef<int64_t>{int64_t(dd)});
-                          else
-                            next.push_back(o);
-                        }
-                        if (scratch)
-                          buf = b.create<vector::TransferWriteOp>(
-                                     loc, oc, buf, ValueRange{idx(d0), c0},
-                                     ArrayRef<bool>{true, true})
-                                    .getResult();
-                      }
-                      if (scratch)
-                        next.push_back(buf);
-                      else // the padded rows stay zero
-                        next.append(DP - Dh, zeroRow);
-                      b.create<scf::YieldOp>(loc, next);
+                      Value pT = p1[0];
+                      // (2) Online softmax, L queries (lanes) at a time.
+                      SmallVector<Value> sm = loop(
+                          b, c0, nG, c1, ValueRange{pT, p1[1]},
+                          [&](OpBuilder &b, Value g, ValueRange a) {
+                            Value c = mul(b, g, L);
+                            Value mOld = read(b, a[1], {c0, c}, true);
+                            Value lOld = read(b, a[1], {c1, c}, true);
+                            Value mNew = read(b, a[1], {idx(3), c}, true);
+                            // A query that has seen only -inf keeps m = -inf;
+                            // use 0 there so that exp(-inf - m) is 0, not NaN.
+                            Value isNegInf = b.create<arith::CmpFOp>(
+                                loc, arith::CmpFPredicate::OEQ, mNew, ninfV);
+                            Value mSafe = b.create<arith::SelectOp>(
+                                loc, isNegInf, zeroV, mNew);
+                            Value alpha = b.create<math::ExpOp>(
+                                loc, b.create<arith::SubFOp>(loc, mOld, mSafe));
+                            SmallVector<Value> ps = loop(
+                                b, c0, kLen, c1, ValueRange{a[0], zeroV},
+                                [&](OpBuilder &b, Value j, ValueRange x) {
+                                  Value p = b.create<math::ExpOp>(
+                                      loc, b.create<arith::SubFOp>(
+                                               loc, read(b, x[0], {j, c}, true),
+                                               mSafe));
+                                  return SmallVector<Value>{
+                                      write(b, p, x[0], {j, c}),
+                                      b.create<arith::AddFOp>(loc, x[1], p)};
+                                });
+                            Value l = b.create<arith::AddFOp>(
+                                loc, b.create<arith::MulFOp>(loc, lOld, alpha),
+                                ps[1]);
+                            Value st = write(b, mNew, a[1], {c0, c});
+                            st = write(b, l, st, {c1, c});
+                            st = write(b, alpha, st, {idx(2), c});
+                            return SmallVector<Value>{ps[0], st};
+                          });
+                      pT = sm[0];
+                      Value stats = sm[1];
+                      // (3) O = O * alpha + P V, R queries x 2L columns per
+                      // register tile.
+                      Value oNew = loop(
+                          b, c0, nQG, c1, ka[1],
+                          [&](OpBuilder &b, Value qg, ValueRange a) {
+                            Value i0 = mul(b, qg, R);
+                            SmallVector<Value> rows;
+                            for (int64_t r = 0; r < R; ++r)
+                              rows.push_back(add(b, i0, r));
+                            Value t = a[0];
+                            // Causal: keys after the tile's last query have
+                            // P = 0 for all of its rows (k0 <= q0).
+                            Value jEnd = kLen;
+                            if (causal)
+                              jEnd = minI(
+                                  b, kLen,
+                                  add(b,
+                                      b.create<arith::AddIOp>(
+                                          loc,
+                                          b.create<arith::SubIOp>(loc, q0, k0),
+                                          i0),
+                                      R));
+                            for (int64_t d0 = 0; d0 < DhP; d0 += 2 * L) {
+                              SmallVector<Value> acc;
+                              for (int64_t r = 0; r < R; ++r) {
+                                Value al =
+                                    bcast(b, b.create<tensor::ExtractOp>(
+                                                 loc, stats,
+                                                 ValueRange{idx(2), rows[r]}));
+                                for (int64_t h = 0; h < 2; ++h)
+                                  acc.push_back(b.create<arith::MulFOp>(
+                                      loc,
+                                      read(b, t, {rows[r], idx(d0 + h * L)},
+                                           true),
+                                      al));
+                              }
+                              acc = loop(
+                                  b, c0, jEnd, c1, acc,
+                                  [&](OpBuilder &b, Value j, ValueRange x) {
+                                    SmallVector<Value> acc(x);
+                                    Value key =
+                                        b.create<arith::AddIOp>(loc, k0, j);
+                                    Value vr[2];
+                                    for (int64_t h = 0; h < 2; ++h)
+                                      vr[h] = read(
+                                          b, v, {bi, hi, key, idx(d0 + h * L)},
+                                          d0 + (h + 1) * L <= Dh);
+                                    for (int64_t r = 0; r < R; ++r) {
+                                      Value p =
+                                          bcast(b, b.create<tensor::ExtractOp>(
+                                                       loc, pT,
+                                                       ValueRange{j, rows[r]}));
+                                      for (int64_t h = 0; h < 2; ++h)
+                                        acc[2 * r + h] =
+                                            b.create<vector::FMAOp>(
+                                                loc, p, vr[h], acc[2 * r + h]);
+                                    }
+                                    return acc;
+                                  });
+                              for (int64_t r = 0; r < R; ++r)
+                                for (int64_t h = 0; h < 2; ++h)
+                                  t = write(b, acc[2 * r + h], t,
+                                            {rows[r], idx(d0 + h * L)});
+                            }
+                            return SmallVector<Value>{t};
+                          })[0];
+                      return SmallVector<Value>{pT, oNew, stats};
                     });
-                Value l = kLoop.getResult(1);
-                Value o;
-                if (scratch) {
-                  o = b.create<vector::TransferReadOp>(
-                      loc, vecType({DP, TQ}), kLoop.getResult(2),
-                      ValueRange{c0, c0}, pad, ArrayRef<bool>{true, true});
-                } else {
-                  o = splat(b, vecType({DP, TQ}), 0.0f);
-                  for (int64_t d = 0; d < DP; ++d)
-                    o = b.create<vector::InsertOp>(loc, kLoop.getResult(2 + d),
-                                                   o, ArrayRef<int64_t>{d});
-                }
-                Value lB =
-                    b.create<vector::BroadcastOp>(loc, vecType({DP, TQ}), l);
-                // Fully masked rows: 0 / 0 = NaN, like the unfused graph,
-                // unless the graph guarded them to 0.
-                Value res = b.create<arith::DivFOp>(loc, o, lB);
-                if (op.getZeroMaskedRows()) {
-                  Value zeros = splat(b, vecType({DP, TQ}), 0.0f);
-                  Value empty = b.create<arith::CmpFOp>(
-                      loc, arith::CmpFPredicate::OEQ, lB, zeros);
-                  res = b.create<arith::SelectOp>(loc, empty, zeros, res);
-                }
-                Value tile = b.create<vector::TransposeOp>(
-                    loc, res, ArrayRef<int64_t>{1, 0});
-                // Write the [TQ, DP] tile (only Dh columns of it).
-                SmallVector<Value> indices;
-                AffineMap map;
-                if (!merge) {
-                  indices = {bi, hi, q0, c0};
-                  map = AffineMap::getMinorIdentityMap(4, 2, ctx);
-                } else {
-                  Value col = b.create<arith::MulIOp>(loc, hi, idx(Dh));
-                  if (seqFirst) {
-                    indices = {q0, bi, col};
-                    map = AffineMap::get(3, 0, {e0, e2}, ctx);
-                  } else {
-                    indices = {bi, q0, col};
-                    map = AffineMap::getMinorIdentityMap(3, 2, ctx);
-                  }
-                }
-                Value wmask;
-                if (DP != Dh)
-                  wmask = b.create<vector::CreateMaskOp>(
-                      loc, vecType({TQ, DP}, b.getI1Type()),
-                      ValueRange{idx(TQ), idx(Dh)});
-                SmallVector<Value> results = {
-                    b.create<vector::TransferWriteOp>(
-                         loc, tile, qArgs[0], indices, AffineMapAttr::get(map),
-                         wmask, b.getBoolArrayAttr({qFull, DP == Dh}))
-                        .getResult()};
-                if (scratch)
-                  results.push_back(kLoop.getResult(2));
-                b.create<scf::YieldOp>(loc, results);
+                // out rows = O / l. Fully masked rows: 0 / 0 = NaN, like the
+                // unfused graph, unless the graph guarded them to 0.
+                Value oFin = kRes[1], stFin = kRes[2];
+                Value res = loop(
+                    b, c0, qLen, c1, qa[0],
+                    [&](OpBuilder &b, Value i, ValueRange a) {
+                      Value t = a[0];
+                      Value lB = bcast(b, b.create<tensor::ExtractOp>(
+                                              loc, stFin, ValueRange{c1, i}));
+                      Value row = b.create<arith::AddIOp>(loc, q0, i);
+                      for (int64_t d0 = 0; d0 < Dh; d0 += L) {
+                        Value x = b.create<arith::DivFOp>(
+                            loc, read(b, oFin, {i, idx(d0)}, true), lB);
+                        if (op.getZeroMaskedRows()) {
+                          Value empty = b.create<arith::CmpFOp>(
+                              loc, arith::CmpFPredicate::OEQ, lB, zeroV);
+                          x = b.create<arith::SelectOp>(loc, empty, zeroV, x);
+                        }
+                        Value col = idx(d0);
+                        SmallVector<Value> ix;
+                        if (!merge) {
+                          ix = {bi, hi, row, col};
+                        } else {
+                          col =
+                              b.create<arith::AddIOp>(loc, mul(b, hi, Dh), col);
+                          ix = seqFirst ? SmallVector<Value>{row, bi, col}
+                                        : SmallVector<Value>{bi, row, col};
+                        }
+                        if (d0 + L <= Dh) {
+                          t = write(b, x, t, ix);
+                        } else { // only the head's own columns
+                          Value wm = b.create<vector::CreateMaskOp>(
+                              loc, VectorType::get({L}, b.getI1Type()),
+                              ValueRange{idx(Dh - d0)});
+                          auto map = AffineMap::getMinorIdentityMap(
+                              outType.getRank(), 1, b.getContext());
+                          t = b.create<vector::TransferWriteOp>(
+                                   loc, x, t, ix, AffineMapAttr::get(map), wm,
+                                   b.getBoolArrayAttr({false}))
+                                  .getResult();
+                        }
+                      }
+                      return SmallVector<Value>{t};
+                    })[0];
+                return SmallVector<Value>{res, qT, kRes[0], kRes[1], kRes[2]};
               });
-          b.create<scf::YieldOp>(loc, qLoop.getResult(0));
+          b.create<scf::YieldOp>(loc, qRes[0]);
         });
     rewriter.replaceOp(op, outer.getResult(0));
     return success();

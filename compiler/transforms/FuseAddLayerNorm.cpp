@@ -214,16 +214,10 @@ struct FuseAddLayerNormPass : impl::FuseAddLayerNormBase<FuseAddLayerNormPass> {
       if (ln.getX().getDefiningOp<onnx::AddOp>())
         candidates.push_back(ln);
     });
-    for (onnx::LayerNormalizationOp ln : candidates) {
-      std::string why;
-      std::optional<Match> m = match(ln, why);
-      if (!m) {
-        if (report)
-          reportNotFused(ln, kKind, why);
-        continue;
-      }
-      rewrite(ln, *m, report);
-    }
+    fuseCandidates(ArrayRef(candidates), kKind, report, match,
+                   [&](onnx::LayerNormalizationOp ln, Match &m) {
+                     rewrite(ln, m, report);
+                   });
   }
 };
 

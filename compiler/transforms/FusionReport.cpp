@@ -11,7 +11,7 @@ namespace tessera {
 
 ArrayRef<StringLiteral> fusionKinds() {
   static const StringLiteral kinds[] = {
-      "layer_norm recogniser", "gelu recogniser",       "tessera.attention",
+      "layer_norm recogniser",  "gelu recogniser",        "tessera.attention",
       "tessera.qkv_projection", "tessera.add_layer_norm", "tessera.matmul"};
   return kinds;
 }

@@ -1,4 +1,4 @@
-//===- FusionReport.h - what the fusion passes did and did not do -*- C++ -*-===//
+//===- FusionReport.h - fusion remarks and the report -----------*- C++ -*-===//
 //
 // Part of Tessera. Fusion passes with their `report` option on emit one MLIR
 // remark per fusion and per candidate left unfused; tessera-compile
@@ -27,6 +27,24 @@ void reportFused(mlir::Operation *op, llvm::StringRef kind);
 /// Remark "not fused KIND: REASON" at `anchor`, the candidate's key node.
 void reportNotFused(mlir::Operation *anchor, llvm::StringRef kind,
                     const llvm::Twine &reason);
+
+/// Matches every candidate in turn (`match(candidate, why)` returns a match,
+/// or nothing and says why), rewrites each match with `rewrite(candidate,
+/// match)`, and with `report` reports every miss at its candidate.
+template <typename Candidate, typename MatchFn, typename RewriteFn>
+void fuseCandidates(llvm::ArrayRef<Candidate> candidates, llvm::StringRef kind,
+                    bool report, MatchFn match, RewriteFn rewrite) {
+  for (Candidate candidate : candidates) {
+    std::string why;
+    auto m = match(candidate, why);
+    if (!m) {
+      if (report)
+        reportNotFused(candidate, kind, why);
+      continue;
+    }
+    rewrite(candidate, *m);
+  }
+}
 
 /// The ONNX node name a location carries ("?" if none).
 std::string nodeName(mlir::Location loc);

@@ -243,16 +243,8 @@ struct RecognizeGeluPass : impl::RecognizeGeluBase<RecognizeGeluPass> {
       if (isa<onnx::ErfOp, onnx::TanhOp>(op))
         candidates.push_back(op);
     });
-    for (Operation *fn : candidates) {
-      std::string why;
-      std::optional<Match> m = match(fn, why);
-      if (!m) {
-        if (report)
-          reportNotFused(fn, kKind, why);
-        continue;
-      }
-      rewrite(*m, report);
-    }
+    fuseCandidates(ArrayRef(candidates), kKind, report, match,
+                   [&](Operation *, Match &m) { rewrite(m, report); });
   }
 };
 

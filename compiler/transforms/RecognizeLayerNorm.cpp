@@ -298,16 +298,8 @@ struct RecognizeLayerNormPass
             return;
           }
     });
-    for (onnx::ReduceMeanOp mean : candidates) {
-      std::string why;
-      std::optional<Match> m = match(mean, why);
-      if (!m) {
-        if (report)
-          reportNotFused(mean, kKind, why);
-        continue;
-      }
-      rewrite(*m, report);
-    }
+    fuseCandidates(ArrayRef(candidates), kKind, report, match,
+                   [&](onnx::ReduceMeanOp, Match &m) { rewrite(m, report); });
   }
 };
 

@@ -30,8 +30,7 @@ LogicalResult MatMulOp::verify() {
       a.getElementType() != y.getElementType())
     return emitOpError("operands and result must have one element type");
   StringRef act = getActivation();
-  if (act != "none" && act != "relu" && act != "gelu_erf" &&
-      act != "gelu_tanh")
+  if (act != "none" && act != "relu" && act != "gelu_erf" && act != "gelu_tanh")
     return emitOpError("unknown activation '")
            << act << "' (expected none, relu, gelu_erf or gelu_tanh)";
   return success();

@@ -1,35 +1,69 @@
 // RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
 
-// tessera.attention becomes a flash-style loop nest: a top-level loop over
-// batch * heads (what tessera-outline-parallel hands to the thread pool: it
-// contains vector.fma), query tiles of 8, key tiles of 8 stopping at the
-// diagonal when causal, the running max / sum / O^T rows carried in
-// registers, and no S x S buffer anywhere.
+// tessera.attention becomes a blocked flash-style loop nest: a top-level loop
+// over batch * heads (what tessera-outline-parallel hands to the thread pool:
+// it contains vector.fma) with its scratch buffers (Q^T block, P^T block, O
+// block, m / l / rescale rows), blocks of 48 queries, blocks of 48 keys
+// stopping at the diagonal when causal, and no S x S buffer anywhere.
+// Partial blocks: the Q^T block is zero filled, the register-tile loops run
+// ceil(len / tile) times, K rows are clamped to the last key.
 // CHECK-LABEL: func.func @main_graph
 // CHECK-NOT: tensor<2x3x20x20xf32>
-// CHECK: linalg.transpose ins(%arg0 : tensor<2x3x20x16xf32>) outs(%{{.*}} : tensor<2x3x16x20xf32>) permutation = [0, 1, 3, 2]
-// CHECK: linalg.transpose ins(%arg1 : tensor<2x3x20x16xf32>) outs(%{{.*}} : tensor<2x3x16x20xf32>) permutation = [0, 1, 3, 2]
 // The i1 keep mask as f32 offsets (0 / -inf), one row per batch element.
 // CHECK: linalg.generic {{.*}} ins(%arg3 : tensor<2x1x1x20xi1>) outs(%{{.*}} : tensor<2x1x20xf32>)
 // CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
-// CHECK: %[[OUT:.*]] = scf.for %{{.*}} = %c0 to %c6 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<2x20x48xf32>)
-// CHECK: scf.for %[[Q0:.*]] = %c0 to %c20 step %c8 iter_args
+// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<2x20x48xf32>)
+// CHECK-DAG: tensor.empty() : tensor<16x48xf32>
+// CHECK-DAG: tensor.empty() : tensor<48x48xf32>
+// CHECK-DAG: tensor.empty() : tensor<48x16xf32>
+// CHECK-DAG: tensor.empty() : tensor<4x48xf32>
+// CHECK: scf.for %[[Q0:.*]] = %c0 to %c20 step %c48 iter_args
+// Q^T block: zero fill (20 is not a multiple of 48), then the transpose.
+// CHECK: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<16x48xf32>
+// CHECK: vector.transfer_read %arg0{{.*}} : tensor<2x3x20x16xf32>, vector<8xf32>
+// CHECK: tensor.insert
 // CHECK: %[[LIM:.*]] = arith.addi %[[Q0]], %{{.*}}
 // CHECK: %[[END:.*]] = arith.minsi %[[LIM]], %{{.*}}
-// CHECK: scf.for %{{.*}} = %c0 to %[[END]] step %{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK: vector.transfer_read {{.*}} : tensor<2x3x16x20xf32>, vector<8x8xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %[[END]] step %{{.*}} iter_args({{.*}}) -> (tensor<48x48xf32>, tensor<48x16xf32>, tensor<4x48xf32>)
+// (1) S^T: 6 keys x 16 queries, 12 accumulators over the head dimension.
+// Causal: only blocks with keys after some query (the diagonal) apply the
+// mask, and there tiles entirely after the diagonal are only filled with
+// -inf. The tiles fold their column max into row 3 of the stats (vmaxps).
+// CHECK: arith.ceildivui %{{.*}}, %c6
+// CHECK: vector.transfer_write {{.*}}[%c3{{.*}}] {{.*}} : vector<8xf32>, tensor<4x48xf32>
+// CHECK: %[[DIAG:.*]] = arith.cmpi sgt
+// CHECK: scf.if %[[DIAG]] -> (tensor<48x48xf32>, tensor<4x48xf32>)
+// CHECK: arith.minsi %{{.*}}, %c19
+// CHECK: %[[SKIP:.*]] = arith.cmpi sgt
+// CHECK: scf.if %[[SKIP]] -> (tensor<48x48xf32>, tensor<4x48xf32>)
+// CHECK: vector.transfer_write %cst{{.*}} : vector<8xf32>, tensor<48x48xf32>
+// CHECK: } else {
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: vector.transfer_read {{.*}} : tensor<16x48xf32>, vector<8xf32>
+// CHECK: tensor.extract %arg1
 // CHECK: vector.fma %{{.*}} : vector<8xf32>
-// CHECK: vector.transfer_read {{.*}} : tensor<2x1x20xf32>, vector<8xf32>
+// CHECK: tensor.extract %{{.*}} : tensor<2x1x20xf32>
 // CHECK: arith.cmpi sge, %{{.*}} : vector<8xi64>
-// CHECK: arith.maximumf
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<48x48xf32>
+// CHECK: arith.cmpf ogt
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<4x48xf32>
+// (2) online softmax, queries in lanes: one exp pass over the block.
+// CHECK: vector.transfer_read %{{.*}}[%c3{{[_0-9]*}}, %{{.*}}], %cst {{.*}} : tensor<4x48xf32>, vector<8xf32>
 // CHECK: arith.cmpf oeq
 // CHECK: math.exp
-// CHECK: vector.transfer_read %arg2{{.*}} : tensor<2x3x20x16xf32>, vector<8x8xf32>
+// CHECK: math.exp
+// CHECK-NOT: arith.maximumf
+// (3) O += P V: 6 queries x 16 columns, causal: keys up to the tile's last
+// query only.
+// CHECK: arith.subi
+// CHECK: arith.minsi
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: vector.transfer_read %arg2{{.*}} {in_bounds = [true]} : tensor<2x3x20x16xf32>, vector<8xf32>
+// CHECK: tensor.extract %{{.*}} : tensor<48x48xf32>
 // CHECK: vector.fma
 // CHECK: scf.yield
-// CHECK: arith.divf %{{.*}} : vector<16x8xf32>
-// CHECK: vector.transpose %{{.*}}, [1, 0] : vector<16x8xf32> to vector<8x16xf32>
-// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] {in_bounds = [false, true]} : vector<8x16xf32>, tensor<2x20x48xf32>
+// CHECK: arith.divf %{{.*}} : vector<8xf32>
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] {in_bounds = [true]} : vector<8xf32>, tensor<2x20x48xf32>
 func.func @main_graph(%q: tensor<2x3x20x16xf32>, %k: tensor<2x3x20x16xf32>, %v: tensor<2x3x20x16xf32>, %m: tensor<2x1x1x20xi1>) -> tensor<2x20x48xf32> {
   %0 = tessera.attention %q, %k, %v, %m {merge_heads = true, scale = 0.25 : f32, causal = true} : (tensor<2x3x20x16xf32>, tensor<2x3x20x16xf32>, tensor<2x3x20x16xf32>, tensor<2x1x1x20xi1>) -> tensor<2x20x48xf32>
   return %0 : tensor<2x20x48xf32>
@@ -38,15 +72,17 @@ func.func @main_graph(%q: tensor<2x3x20x16xf32>, %k: tensor<2x3x20x16xf32>, %v: 
 // -----
 
 // A float mask that varies per query is transposed once ([.., Sk, Sq]) and
-// read as [8 x 8] tiles; seq-first output rows are B * E apart; a head size
-// that is not a power of two is padded to 8 lanes and written under a mask.
+// read as query vectors (bounds checked: 5 queries); seq-first output rows
+// are B * E apart; a head size of 6 is padded (V reads bounds checked) and
+// written under a mask.
 // CHECK-LABEL: func.func @main_graph
 // CHECK: linalg.generic {{.*}} ins(%arg3 : tensor<5x7xf32>) outs(%{{.*}} : tensor<1x1x7x5xf32>)
 // CHECK: scf.for
-// CHECK-NOT: arith.minsi
-// CHECK: vector.transfer_read %{{.*}} : tensor<1x1x7x5xf32>, vector<8x8xf32>
-// CHECK: %[[WM:.*]] = vector.create_mask %{{.*}}, %{{.*}} : vector<8x8xi1>
-// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], %[[WM]] {permutation_map = #{{.*}}} : vector<8x8xf32>, tensor<5x2x12xf32>
+// CHECK-NOT: arith.minsi %{{.*}}, %c7
+// CHECK: vector.transfer_read %{{.*}} : tensor<1x1x7x5xf32>, vector<8xf32>
+// CHECK: vector.transfer_read %arg2{{.*}}, %cst : tensor<2x2x7x6xf32>, vector<8xf32>
+// CHECK: %[[WM:.*]] = vector.create_mask %c6{{.*}} : vector<8xi1>
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], %[[WM]] : vector<8xf32>, tensor<5x2x12xf32>
 func.func @main_graph(%q: tensor<2x2x5x6xf32>, %k: tensor<2x2x7x6xf32>, %v: tensor<2x2x7x6xf32>, %m: tensor<5x7xf32>) -> tensor<5x2x12xf32> {
   %0 = tessera.attention %q, %k, %v, %m {merge_heads = true, seq_first = true, scale = 0.5 : f32} : (tensor<2x2x5x6xf32>, tensor<2x2x7x6xf32>, tensor<2x2x7x6xf32>, tensor<5x7xf32>) -> tensor<5x2x12xf32>
   return %0 : tensor<5x2x12xf32>
@@ -54,23 +90,24 @@ func.func @main_graph(%q: tensor<2x2x5x6xf32>, %k: tensor<2x2x7x6xf32>, %v: tens
 
 // -----
 
-// Head size 64: O^T no longer fits in registers; it lives in a [64, 8]
-// buffer, one per batch * head iteration (iterations run on different
-// threads), updated 8 rows at a time. Heads are not merged here; fully
-// masked rows are guarded to 0 (zero_masked_rows).
+// Head size 64: O is a [48, 64] block; heads are not merged here; fully
+// masked rows are guarded to 0 (zero_masked_rows). The register tile of (1)
+// runs over the head dimension 8 steps at a time.
 // CHECK-LABEL: func.func @main_graph
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<1x2x16x64xf32>)
-// CHECK: %[[BUF:.*]] = tensor.empty() : tensor<64x8xf32>
-// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[BUF]]) -> (tensor<1x2x16x64xf32>, tensor<64x8xf32>)
-// CHECK: vector.transfer_write %{{.*}} : vector<64x8xf32>, tensor<64x8xf32>
-// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, tensor<64x8xf32>)
-// CHECK: vector.transfer_read %{{.*}} : tensor<64x8xf32>, vector<8x8xf32>
-// CHECK: vector.transfer_write %{{.*}} : vector<8x8xf32>, tensor<64x8xf32>
+// CHECK-DAG: tensor.empty() : tensor<64x48xf32>
+// CHECK-DAG: tensor.empty() : tensor<48x64xf32>
+// CHECK: scf.for {{.*}} -> (tensor<1x2x16x64xf32>, tensor<64x48xf32>, tensor<48x48xf32>, tensor<48x64xf32>, tensor<4x48xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<48x48xf32>, tensor<48x64xf32>, tensor<4x48xf32>)
+// Not causal: no diagonal test, no -inf tiles, no position compares.
+// CHECK-NOT: scf.if
+// CHECK-NOT: arith.cmpi sge
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c64{{.*}} step %c8{{.*}} iter_args
 // CHECK: scf.yield
 // CHECK: arith.divf
 // CHECK: arith.cmpf oeq
 // CHECK: arith.select
-// CHECK: vector.transfer_write %{{.*}} : vector<8x64xf32>, tensor<1x2x16x64xf32>
+// CHECK: vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<8xf32>, tensor<1x2x16x64xf32>
 func.func @main_graph(%q: tensor<1x2x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32> {
   %0 = tessera.attention %q, %k, %v {scale = 0.125 : f32, zero_masked_rows = true} : (tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32>
   return %0 : tensor<1x2x16x64xf32>

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Writes a small ONNX model with three attention blocks and random inputs
-(`make DIR DH`), or checks Tessera's outputs against a float64 NumPy
-reference (`check DIR OUT_DIR DH`). Shapes are chosen so that every tile of
-the kernel is partial (20 queries and keys against 8 x 8 tiles); DH = 12 is
-padded to 16 (O^T in registers), DH = 40 to 64 (O^T in a buffer).
+(`make DIR DH [S]`), or checks Tessera's outputs against a float64 NumPy
+reference (`check DIR OUT_DIR DH [S]`). S (default 20) queries and keys:
+20 is one partial 48 x 48 block, 100 is two full blocks and a partial one
+(and 17 register tiles of 6 keys or queries, the last partial); DH = 12 and
+40 are padded to 16 and 48 columns of O (V reads bounds checked), DH = 64
+is the fast path.
 
 Y1: masked_fill(~keep, -inf) after Mul by 0.5; batch element 1 has no key
     kept, so its rows are NaN (softmax of all -inf), as in ONNX Runtime.
@@ -136,7 +138,10 @@ def check(d, out):
 
 
 if __name__ == "__main__":
-    DH = int(sys.argv[-1])
+    n = 4 if sys.argv[1] == "make" else 5
+    DH = int(sys.argv[n - 1])
+    if len(sys.argv) > n:
+        S = int(sys.argv[n])
     if sys.argv[1] == "make":
         make(sys.argv[2])
     else:
