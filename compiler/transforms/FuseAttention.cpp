@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/FusionReport.h"
+#include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
@@ -61,17 +62,6 @@ bool hasOneDataUse(Operation *op) {
 
 RankedTensorType rankedType(Value v) {
   return dyn_cast<RankedTensorType>(v.getType());
-}
-
-/// A one-element floating-point constant.
-std::optional<double> scalarConstant(Value v) {
-  auto cst = v.getDefiningOp<onnx::ConstantOp>();
-  if (!cst)
-    return std::nullopt;
-  auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValue());
-  if (!dense || dense.getNumElements() != 1)
-    return std::nullopt;
-  return (*dense.getValues<APFloat>().begin()).convertToDouble();
 }
 
 /// A splat floating-point constant of any shape.

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/FusionReport.h"
+#include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/IR/Matchers.h"
@@ -34,36 +35,10 @@ namespace {
 constexpr StringLiteral kKind = "gelu recogniser";
 constexpr double kTolerance = 1e-6;
 
-/// The value of a one-element constant, if `v` is one.
-std::optional<double> scalarConstant(Value v) {
-  Attribute attr;
-  if (!v || !matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  // Float, or integer (e.g. an integer exponent of Pow).
-  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr);
-      dense && dense.getNumElements() == 1)
-    return (*dense.value_begin<APFloat>()).convertToDouble();
-  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr);
-      dense && dense.getNumElements() == 1)
-    return static_cast<double>((*dense.value_begin<APInt>()).getSExtValue());
-  return std::nullopt;
-}
-
 /// Whether `v` is a one-element constant within the tolerance of `expected`.
 bool isConstant(Value v, double expected) {
   std::optional<double> c = scalarConstant(v);
   return c && std::fabs(*c - expected) <= kTolerance * std::fabs(expected);
-}
-
-/// The other operand of binary `op` if one operand is `v`.
-Value otherOperand(Operation *op, Value v) {
-  if (!op || op->getNumOperands() != 2)
-    return {};
-  if (op->getOperand(0) == v)
-    return op->getOperand(1);
-  if (op->getOperand(1) == v)
-    return op->getOperand(0);
-  return {};
 }
 
 /// The only user of `v` if `v` has exactly one use.

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/FusionReport.h"
+#include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/IR/Matchers.h"
@@ -33,21 +34,6 @@ namespace tessera {
 namespace {
 
 constexpr StringLiteral kKind = "layer_norm recogniser";
-
-/// The value of a one-element constant, if `v` is one.
-std::optional<double> scalarConstant(Value v) {
-  Attribute attr;
-  if (!matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  // Float, or integer (e.g. an integer exponent of Pow).
-  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr);
-      dense && dense.getNumElements() == 1)
-    return (*dense.value_begin<APFloat>()).convertToDouble();
-  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr);
-      dense && dense.getNumElements() == 1)
-    return static_cast<double>((*dense.value_begin<APInt>()).getSExtValue());
-  return std::nullopt;
-}
 
 /// True if `v` has exactly one use (one operand of one op).
 bool singleUse(Value v) { return v.hasOneUse(); }
@@ -72,17 +58,6 @@ bool isTrailingMean(onnx::ReduceMeanOp op) {
   if (!onnx::getConstantInts(op.getAxes(), axes) || axes.size() != 1)
     return false;
   return onnx::normalizeAxis(axes[0], type.getRank()) == type.getRank() - 1;
-}
-
-/// The other operand of binary `op` if one operand is `v`.
-Value otherOperand(Operation *op, Value v) {
-  if (op->getNumOperands() != 2)
-    return {};
-  if (op->getOperand(0) == v)
-    return op->getOperand(1);
-  if (op->getOperand(1) == v)
-    return op->getOperand(0);
-  return {};
 }
 
 /// Whether `v` is a rank-1 float tensor of `d` elements of type `elt`.
