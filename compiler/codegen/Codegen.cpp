@@ -158,7 +158,6 @@ static llvm::Error lowerParallelLaunches(llvm::Module &m,
                                          llvm::GlobalVariable *ctxSlot) {
   llvm::LLVMContext &ctx = m.getContext();
   auto *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   // TesseraExecContext: {u32 abi_version, i32 num_threads, parallel_for, ...}
   auto *execTy = execContextType(ctx);

@@ -57,13 +57,6 @@ std::optional<Lit> readLit(Attribute attr) {
   return lit;
 }
 
-std::optional<Lit> readLit(Value v) {
-  auto cst = v.getDefiningOp<ConstantOp>();
-  if (!cst)
-    return std::nullopt;
-  return readLit(cst.getValue());
-}
-
 /// Builds an attribute of `type` (which must be static) from `lit`'s values,
 /// converting them to the element type.
 Attribute writeLit(Type type, const Lit &lit) {
