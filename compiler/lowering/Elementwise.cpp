@@ -62,6 +62,15 @@ void add(RewritePatternSet &patterns, TypeConverter &tc, Fn fn) {
       typename ElementwiseLowering<OpTy>::Compute(fn));
 }
 
+/// An onnx op that is one math op on its single operand.
+template <typename OpTy, typename MathOp>
+void addUnaryMath(RewritePatternSet &patterns, TypeConverter &tc) {
+  add<OpTy>(patterns, tc,
+            [](auto, OpBuilder &b, Location l, ValueRange a, Type) -> Value {
+              return b.create<MathOp>(l, a[0]);
+            });
+}
+
 Value constantLike(OpBuilder &b, Location loc, Type t, double v) {
   if (isFloat(t))
     return b.create<arith::ConstantOp>(loc, b.getFloatAttr(t, v));
@@ -243,11 +252,7 @@ void tessera::populateONNXElementwiseToLinalgPatterns(
       });
 
   // Unary math.
-  add<onnx::SqrtOp>(
-      patterns, tc,
-      [](auto, OpBuilder &b, Location l, ValueRange a, Type) -> Value {
-        return b.create<math::SqrtOp>(l, a[0]);
-      });
+  addUnaryMath<onnx::SqrtOp, math::SqrtOp>(patterns, tc);
   add<onnx::ReciprocalOp>(
       patterns, tc,
       [](auto, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {
@@ -269,26 +274,10 @@ void tessera::populateONNXElementwiseToLinalgPatterns(
                        return a[0];
                      return b.create<math::AbsIOp>(l, a[0]);
                    });
-  add<onnx::ExpOp>(
-      patterns, tc,
-      [](auto, OpBuilder &b, Location l, ValueRange a, Type) -> Value {
-        return b.create<math::ExpOp>(l, a[0]);
-      });
-  add<onnx::LogOp>(
-      patterns, tc,
-      [](auto, OpBuilder &b, Location l, ValueRange a, Type) -> Value {
-        return b.create<math::LogOp>(l, a[0]);
-      });
-  add<onnx::ErfOp>(
-      patterns, tc,
-      [](auto, OpBuilder &b, Location l, ValueRange a, Type) -> Value {
-        return b.create<math::ErfOp>(l, a[0]);
-      });
-  add<onnx::TanhOp>(
-      patterns, tc,
-      [](auto, OpBuilder &b, Location l, ValueRange a, Type) -> Value {
-        return b.create<math::TanhOp>(l, a[0]);
-      });
+  addUnaryMath<onnx::ExpOp, math::ExpOp>(patterns, tc);
+  addUnaryMath<onnx::LogOp, math::LogOp>(patterns, tc);
+  addUnaryMath<onnx::ErfOp, math::ErfOp>(patterns, tc);
+  addUnaryMath<onnx::TanhOp, math::TanhOp>(patterns, tc);
   add<onnx::SigmoidOp>(
       patterns, tc,
       [](auto, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {
