@@ -863,25 +863,9 @@ public:
     }
     Operation *old = m.root;
     old->getResult(0).replaceAllUsesWith(result);
-    eraseDead(old);
+    IRRewriter rewriter(old->getContext());
+    eraseDeadONNXOps(rewriter, old);
     return attn;
-  }
-
-  static void eraseDead(Operation *op) {
-    SmallVector<Operation *> work = {op};
-    while (!work.empty()) {
-      Operation *o = work.pop_back_val();
-      if (!o->use_empty() || !isa<onnx::ONNXDialect>(o->getDialect()))
-        continue;
-      SmallVector<Operation *> defs;
-      for (Value operand : o->getOperands())
-        if (Operation *d = operand.getDefiningOp())
-          defs.push_back(d);
-      o->erase();
-      for (Operation *d : defs)
-        if (!llvm::is_contained(work, d))
-          work.push_back(d);
-    }
   }
 
 private:

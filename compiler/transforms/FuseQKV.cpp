@@ -34,6 +34,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/FusionReport.h"
+#include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
@@ -841,28 +842,6 @@ Value buildConstant(OpBuilder &b, Location loc, const ConstTensor &t,
   return b.create<onnx::ConstantOp>(loc, attr);
 }
 
-/// Erases the ops of `roots` that are dead, then whichever producers
-/// (ONNX, pure: constants, weight Transposes/Slices, the replaced chains)
-/// that leaves dead.
-void eraseDead(RewriterBase &rewriter, ArrayRef<Operation *> roots) {
-  SmallVector<Operation *> worklist(roots.rbegin(), roots.rend());
-  llvm::SmallPtrSet<Operation *, 16> erased;
-  while (!worklist.empty()) {
-    Operation *cur = worklist.pop_back_val();
-    if (erased.contains(cur) || !cur->use_empty())
-      continue;
-    llvm::SetVector<Operation *> producers;
-    for (Value operand : cur->getOperands())
-      if (Operation *def = operand.getDefiningOp())
-        producers.insert(def);
-    erased.insert(cur);
-    rewriter.eraseOp(cur);
-    for (Operation *def : producers)
-      if (isa<onnx::ONNXDialect>(def->getDialect()) && isPure(def))
-        worklist.push_back(def);
-  }
-}
-
 IntegerAttr si64(OpBuilder &b, int64_t v) {
   return b.getIntegerAttr(b.getIntegerType(64, /*isSigned=*/true), v);
 }
@@ -1093,7 +1072,7 @@ void rewriteGroup(RewriterBase &rewriter, Value x,
   }
   for (Piece *piece : pieces)
     dead.push_back(piece->value.getDefiningOp());
-  eraseDead(rewriter, dead);
+  eraseDeadONNXOps(rewriter, dead);
   if (report)
     reportFused(op, kKind);
 }

@@ -1,9 +1,13 @@
 //===- MatchUtils.cpp - small matchers shared by the fusion passes --------===//
 
 #include "compiler/transforms/MatchUtils.h"
+#include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 
@@ -30,6 +34,25 @@ Value otherOperand(Operation *op, Value v) {
   if (op->getOperand(1) == v)
     return op->getOperand(0);
   return {};
+}
+
+void eraseDeadONNXOps(RewriterBase &rewriter, ArrayRef<Operation *> roots) {
+  SmallVector<Operation *> worklist(roots.rbegin(), roots.rend());
+  llvm::SmallPtrSet<Operation *, 16> erased;
+  while (!worklist.empty()) {
+    Operation *cur = worklist.pop_back_val();
+    if (erased.contains(cur) || !cur->use_empty())
+      continue;
+    llvm::SetVector<Operation *> producers;
+    for (Value operand : cur->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        producers.insert(def);
+    erased.insert(cur);
+    rewriter.eraseOp(cur);
+    for (Operation *def : producers)
+      if (isa<onnx::ONNXDialect>(def->getDialect()) && isPure(def))
+        worklist.push_back(def);
+  }
 }
 
 } // namespace tessera
