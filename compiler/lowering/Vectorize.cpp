@@ -363,6 +363,24 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     }
   }
 
+  /// Tiles `op` (one result) with `options`, fusing the producers they allow,
+  /// replaces it with the tiled loops and peels each loop so that the full
+  /// tiles are static. Leaves `op` alone if it cannot be tiled.
+  static void tileFuseAndPeel(IRRewriter &rewriter, Operation *op,
+                              const scf::SCFTileAndFuseOptions &options) {
+    rewriter.setInsertionPoint(op);
+    auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
+        rewriter, cast<TilingInterface>(op), options);
+    if (failed(tiled))
+      return;
+    rewriter.replaceOp(op, tiled->replacements.lookup(op->getResult(0)));
+    for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
+      scf::ForOp partial;
+      (void)scf::peelForLoopAndSimplifyBounds(
+          rewriter, cast<scf::ForOp>(loop.getOperation()), partial);
+    }
+  }
+
   /// Tiles each epilogue marked by packConstantWeights by the register tile
   /// and fuses its matmul (and the zero fill) into it, so that the epilogue
   /// applies to the register tile before it is stored. Partial M tiles are
@@ -387,17 +405,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
         bool fuse = isa<linalg::MatmulOp, linalg::FillOp>(producer.getOwner());
         return std::make_tuple(fuse, false);
       });
-      rewriter.setInsertionPoint(op);
-      auto result = scf::tileConsumerAndFuseProducersUsingSCF(
-          rewriter, cast<TilingInterface>(op.getOperation()), options);
-      if (failed(result))
-        continue;
-      rewriter.replaceOp(op, result->replacements.lookup(op->getResult(0)));
-      for (LoopLikeOpInterface loop : llvm::reverse(result->loops)) {
-        scf::ForOp partial;
-        (void)scf::peelForLoopAndSimplifyBounds(
-            rewriter, cast<scf::ForOp>(loop.getOperation()), partial);
-      }
+      tileFuseAndPeel(rewriter, op, options);
     }
     cleanup(func);
   }
@@ -464,17 +472,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
                                     bool) {
         return std::make_tuple(isa<linalg::FillOp>(producer.getOwner()), false);
       });
-      rewriter.setInsertionPoint(op);
-      auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
-          rewriter, cast<TilingInterface>(op.getOperation()), options);
-      if (failed(tiled))
-        continue;
-      rewriter.replaceOp(op, tiled->replacements.lookup(op->getResult(0)));
-      for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
-        scf::ForOp partial;
-        (void)scf::peelForLoopAndSimplifyBounds(
-            rewriter, cast<scf::ForOp>(loop.getOperation()), partial);
-      }
+      tileFuseAndPeel(rewriter, op, options);
     }
     cleanup(func);
 
