@@ -38,6 +38,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <climits>
+#include <set>
 
 using namespace mlir;
 using llvm::formatv;
@@ -333,6 +334,32 @@ llvm::Error ModelImporter::checkDataflow() {
 }
 
 llvm::Error ModelImporter::pinInputShapes() {
+  for (const auto &[name, value] : options.dimValues) {
+    bool used = false;
+    std::set<std::string> named;
+    for (auto &in : *graph.mutable_input()) {
+      if (constants.count(in.name()))
+        continue;
+      auto *shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
+      for (auto &dim : *shape->mutable_dim()) {
+        if (!dim.has_dim_param() || dim.has_dim_value())
+          continue;
+        named.insert(dim.dim_param());
+        if (dim.dim_param() == name) {
+          dim.set_dim_value(value);
+          used = true;
+        }
+      }
+    }
+    if (!used) {
+      std::string names;
+      for (const std::string &n : named)
+        names += (names.empty() ? "" : ", ") + n;
+      return error(formatv("--dim names '{0}', which no input dimension of "
+                           "the model is named (named dimensions: {1})",
+                           name, names.empty() ? "none" : names));
+    }
+  }
   for (const auto &[name, dims] : options.inputShapes) {
     ::onnx::ValueInfoProto *input = nullptr;
     for (auto &in : *graph.mutable_input())
@@ -731,8 +758,18 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::build() {
   for (Value v : results)
     resultTypes.push_back(v.getType());
   func.setFunctionType(builder.getFunctionType(argTypes, resultTypes));
-  for (auto [i, out] : llvm::enumerate(graph.output()))
+  for (auto [i, out] : llvm::enumerate(graph.output())) {
     func.setResultAttr(i, "onnx.name", builder.getStringAttr(out.name()));
+    SmallVector<Attribute> dimParams;
+    bool anyParam = false;
+    for (const auto &d : out.type().tensor_type().shape().dim()) {
+      dimParams.push_back(builder.getStringAttr(d.dim_param()));
+      anyParam |= !d.dim_param().empty() && !d.has_dim_value();
+    }
+    if (anyParam)
+      func.setResultAttr(i, "onnx.dim_params",
+                         builder.getArrayAttr(dimParams));
+  }
 
   if (failed(verify(*module)))
     return error("the imported module does not verify");
