@@ -376,6 +376,9 @@ Value buildReshape(OpBuilder &b, Location loc, Value value,
   checkSameSize(b, loc, count, sizeProduct(b, loc, out),
                 "the new shape does not have the input's number of elements");
   Value flat = value;
+  auto flatType = RankedTensorType::get(
+      {type.hasStaticShape() ? type.getNumElements() : ShapedType::kDynamic},
+      from.getElementType());
   if (from.getRank() == 0)
     flat = b.create<tensor::ExpandShapeOp>(
         loc, RankedTensorType::get({1}, from.getElementType()), value,
@@ -383,15 +386,14 @@ Value buildReshape(OpBuilder &b, Location loc, Value value,
   else if (from.getRank() > 1)
     flat = b.create<tensor::CollapseShapeOp>(loc, value,
                                              allInOne(from.getRank()));
-  if (type.getRank() == 0) {
-    flat = b.create<tensor::CastOp>(
-        loc, RankedTensorType::get({1}, from.getElementType()), flat);
+  if (flat.getType() != flatType)
+    flat = b.create<tensor::CastOp>(loc, flatType, flat);
+  if (type.getRank() == 0)
     return b.create<tensor::CollapseShapeOp>(loc, type, flat, allInOne(0));
-  }
   if (type.getRank() == 1)
-    return finish(b.create<tensor::CastOp>(loc, outType, flat));
+    return finish(flat);
   return finish(b.create<tensor::ExpandShapeOp>(
-      loc, outType, flat, allInOne(type.getRank()), out));
+      loc, type, flat, allInOne(type.getRank()), out));
 }
 
 bool isUnsignedInt(Type type) {

@@ -247,6 +247,8 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
     // The statistics keep the normalised dims as 1s.
     SmallVector<OpFoldResult> statSizes =
         tensor::getMixedSizes(rewriter, loc, adaptor.getX());
+    SmallVector<OpFoldResult> rowSizes(statSizes.begin(),
+                                       statSizes.begin() + axis);
     for (int64_t d : dims)
       statSizes[d] = rewriter.getIndexAttr(1);
     for (auto [stat, value] : llvm::zip(op.getStats(), statValues)) {
@@ -257,7 +259,8 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
         v = perRow(v, [&](OpBuilder &b, Location l, Value s) {
           return convertScalar(b, l, s, t.getElementType(), false, false);
         });
-      results.push_back(buildReshape(rewriter, loc, v, t, statSizes));
+      results.push_back(
+          buildReshape(rewriter, loc, v, t, statSizes, rowSizes));
     }
     rewriter.replaceOp(op, results);
     return success();
@@ -341,13 +344,16 @@ template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
       }
     }
     // keepdims: the reduced dims stay as 1s.
-    SmallVector<OpFoldResult> outSizes;
+    SmallVector<OpFoldResult> outSizes, keptSizes;
     for (int64_t d = 0; d < rank; ++d)
-      if (!llvm::is_contained(dims, d))
+      if (!llvm::is_contained(dims, d)) {
         outSizes.push_back(tensor::getMixedSize(rewriter, loc, x, d));
-      else if (outType.getRank() == rank)
+        keptSizes.push_back(outSizes.back());
+      } else if (outType.getRank() == rank) {
         outSizes.push_back(rewriter.getIndexAttr(1));
-    rewriter.replaceOp(op, buildReshape(rewriter, loc, r, outType, outSizes));
+      }
+    rewriter.replaceOp(
+        op, buildReshape(rewriter, loc, r, outType, outSizes, keptSizes));
     return success();
   }
 };
@@ -367,11 +373,12 @@ Value broadcastBatch(OpBuilder &b, Location loc, Value v,
                      ArrayRef<OpFoldResult> sizes) {
   auto type = cast<RankedTensorType>(v.getType());
   SmallVector<int64_t> shape = staticSizes(sizes);
-  if (ArrayRef<int64_t>(shape) == type.getShape() &&
-      llvm::all_of(llvm::zip(sizes, tensor::getMixedSizes(b, loc, v)),
-                   [](auto p) {
-                     return sameSize(std::get<0>(p), std::get<1>(p));
-                   }))
+  // Only static 1s broadcast: other dims were checked to agree.
+  int64_t batchRank = type.getRank() - 2;
+  if (int64_t(shape.size()) == type.getRank() &&
+      llvm::none_of(llvm::seq<int64_t>(0, batchRank), [&](int64_t d) {
+        return type.getDimSize(d) == 1 && shape[d] != 1;
+      }))
     return v;
   auto outType = RankedTensorType::get(shape, type.getElementType());
   return buildElementwise(
@@ -407,13 +414,8 @@ Value buildMatMul(OpBuilder &b, Location loc, Value a, Value bm,
                   .getResult(0);
     return buildReshape(b, loc, c, outType, outSizes, {rows, n});
   }
-  SmallVector<int64_t> batch;
-  (void)onnx::broadcastShapes(at.getShape().drop_back(2),
-                              bt.getShape().drop_back(2), batch);
-  SmallVector<SmallVector<OpFoldResult>> batchOf = {
-      SmallVector<OpFoldResult>(ArrayRef(aSizes).drop_back(2)),
-      SmallVector<OpFoldResult>(ArrayRef(bSizes).drop_back(2))};
-  SmallVector<OpFoldResult> batchSizes = broadcastSizes(b, loc, batch, batchOf);
+  // outSizes are the broadcast batch dims (checked by the caller), M, N.
+  SmallVector<OpFoldResult> batchSizes(outSizes.drop_back(2));
   auto withBatch = [&](OpFoldResult x, OpFoldResult y) {
     SmallVector<OpFoldResult> sizes(batchSizes);
     sizes.append({x, y});

@@ -99,9 +99,16 @@ struct SizeMath {
         x, y, [](int64_t p, int64_t q) { return q ? p / q : 0; });
   }
   Value cmp(arith::CmpIPredicate p, OpFoldResult x, OpFoldResult y) {
+    std::optional<int64_t> cx = getConstantIntValue(x),
+                           cy = getConstantIntValue(y);
+    if (cx && cy)
+      return b.create<arith::ConstantIntOp>(
+          loc, arith::applyCmpPredicate(p, APInt(64, *cx), APInt(64, *cy)), 1);
     return b.createOrFold<arith::CmpIOp>(loc, p, v(x), v(y));
   }
   OpFoldResult select(Value cond, OpFoldResult x, OpFoldResult y) {
+    if (std::optional<int64_t> c = getConstantIntValue(cond))
+      return *c ? x : y;
     return fold(b.createOrFold<arith::SelectOp>(loc, cond, v(x), v(y)));
   }
   Value all(ArrayRef<Value> conds) {
