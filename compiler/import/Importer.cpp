@@ -395,9 +395,8 @@ llvm::Error ModelImporter::checkTensors() {
   for (const auto &node : graph.node())
     for (const auto &attr : node.attribute()) {
       if (attr.has_t())
-        if (llvm::Error err = check(attr.t(), "node " +
-                                                  describeNode(node, model) +
-                                                  ": "))
+        if (llvm::Error err =
+                check(attr.t(), "node " + describeNode(node, model) + ": "))
           return err;
       if (attr.tensors_size() || attr.has_sparse_tensor() ||
           attr.sparse_tensors_size() || attr.has_g() || attr.graphs_size())

@@ -33,8 +33,8 @@ std::string input(const onnx::NodeProto &node, int i) {
 
 /// Checks that every axis is in [-rank, rank - 1] and that no axis is named
 /// twice (after normalization).
-std::optional<std::string> checkAxes(llvm::ArrayRef<int64_t> axes,
-                                     int64_t rank, StringRef what) {
+std::optional<std::string> checkAxes(llvm::ArrayRef<int64_t> axes, int64_t rank,
+                                     StringRef what) {
   llvm::SmallVector<bool> seen(rank, false);
   for (int64_t a : axes) {
     if (a < -rank || a >= rank)
@@ -85,8 +85,8 @@ std::optional<std::string> checkAxesInput(const onnx::NodeProto &node,
                                           const OperandInfo &operands) {
   StringRef op = node.op_type();
   int index = op == "Slice" ? 3 : 1;
-  bool reduceInput = op.starts_with("Reduce") &&
-                     (op == "ReduceSum" || opset >= 18);
+  bool reduceInput =
+      op.starts_with("Reduce") && (op == "ReduceSum" || opset >= 18);
   if (!(op == "Squeeze" || op == "Unsqueeze" || op == "Slice" || reduceInput))
     return std::nullopt;
   auto axes = operands.constantInts(input(node, index));

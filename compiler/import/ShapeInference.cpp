@@ -131,8 +131,7 @@ void Driver::recordOutput(const std::string &name,
 
 llvm::Error Driver::inferNode(onnx::NodeProto &node) {
   auto fail = [&](const llvm::Twine &why) {
-    return error("shape inference failed: node " + describe(node) + ": " +
-                 why);
+    return error("shape inference failed: node " + describe(node) + ": " + why);
   };
   for (const auto &in : node.input())
     if (!in.empty() && !isTypedTensor(types.count(in) ? types[in] : nullptr))
@@ -140,10 +139,9 @@ llvm::Error Driver::inferNode(onnx::NodeProto &node) {
   std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
   auto opset = opsets.find(domain);
   const onnx::OpSchema *schema =
-      opset == opsets.end()
-          ? nullptr
-          : onnx::OpSchemaRegistry::Schema(node.op_type(), opset->second,
-                                           domain);
+      opset == opsets.end() ? nullptr
+                            : onnx::OpSchemaRegistry::Schema(
+                                  node.op_type(), opset->second, domain);
   if (!schema)
     return fail("no operator schema");
   if (auto why = nodeRangeProblem(node, opset->second, *this))
@@ -211,9 +209,9 @@ llvm::Error Driver::run() {
 
 } // namespace
 
-llvm::Error
-inferShapes(onnx::ModelProto &model,
-            const std::function<std::string(const onnx::NodeProto &)> &describe) {
+llvm::Error inferShapes(
+    onnx::ModelProto &model,
+    const std::function<std::string(const onnx::NodeProto &)> &describe) {
   Driver driver(model, describe);
   return driver.run();
 }

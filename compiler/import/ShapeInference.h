@@ -52,9 +52,9 @@ std::optional<std::string> nodeRangeProblem(const onnx::NodeProto &node,
 /// outputs like onnx::shape_inference::InferShapes. Every tensor in the model
 /// must have been checked with checkTensor first. `describe` names a node in
 /// errors.
-llvm::Error
-inferShapes(onnx::ModelProto &model,
-            const std::function<std::string(const onnx::NodeProto &)> &describe);
+llvm::Error inferShapes(
+    onnx::ModelProto &model,
+    const std::function<std::string(const onnx::NodeProto &)> &describe);
 
 } // namespace tessera::importer
 

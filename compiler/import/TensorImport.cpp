@@ -91,11 +91,12 @@ static int64_t storageBytes(Type elt) {
 /// The number of values in each typed field of `t`, and which of them the
 /// tensor's data type uses (INT32 and narrower, BOOL, FLOAT16 and BFLOAT16
 /// live in int32_data; UINT32 and UINT64 in uint64_data).
-static std::pair<std::array<int64_t, 6>, int> typedFields(const onnx::TensorProto &t) {
+static std::pair<std::array<int64_t, 6>, int>
+typedFields(const onnx::TensorProto &t) {
   using TP = onnx::TensorProto;
-  std::array<int64_t, 6> sizes = {t.float_data_size(),  t.double_data_size(),
-                                  t.int64_data_size(),  t.uint64_data_size(),
-                                  t.int32_data_size(),  t.string_data_size()};
+  std::array<int64_t, 6> sizes = {t.float_data_size(), t.double_data_size(),
+                                  t.int64_data_size(), t.uint64_data_size(),
+                                  t.int32_data_size(), t.string_data_size()};
   switch (t.data_type()) {
   case TP::FLOAT:
     return {sizes, 0};
@@ -146,8 +147,7 @@ static std::vector<char> typedFieldBytes(const onnx::TensorProto &t, Type elt,
 }
 
 llvm::Expected<TensorLayout> checkTensor(const onnx::TensorProto &t,
-                                         StringRef modelDir,
-                                         MLIRContext &ctx) {
+                                         StringRef modelDir, MLIRContext &ctx) {
   auto fail = [&](const llvm::Twine &why) {
     return error("tensor '" + t.name() + "' " + why);
   };
@@ -198,8 +198,8 @@ llvm::Expected<TensorLayout> checkTensor(const onnx::TensorProto &t,
 }
 
 llvm::Expected<ExternalDataRef> resolveExternalData(const onnx::TensorProto &t,
-                                                   StringRef modelDir,
-                                                   int64_t expectedBytes) {
+                                                    StringRef modelDir,
+                                                    int64_t expectedBytes) {
   auto fail = [&](const llvm::Twine &why) {
     return error("external data of tensor '" + t.name() + "': " + why);
   };
@@ -277,9 +277,9 @@ mapExternalData(const onnx::TensorProto &t, StringRef modelDir,
   auto ref = resolveExternalData(t, modelDir, expectedBytes);
   if (!ref)
     return ref.takeError();
-  auto buffer = llvm::MemoryBuffer::getFileSlice(ref->path, ref->length,
-                                                 ref->offset,
-                                                 /*IsVolatile=*/false);
+  auto buffer =
+      llvm::MemoryBuffer::getFileSlice(ref->path, ref->length, ref->offset,
+                                       /*IsVolatile=*/false);
   if (!buffer)
     return error(formatv("cannot read external data of '{0}' from '{1}': {2}",
                          t.name(), ref->path, buffer.getError().message()));

@@ -89,8 +89,8 @@ void fuzzRun(FuzzedDataProvider &fdp, TesseraModel *model) {
     bool exact = want && fdp.ConsumeIntegralInRange<int>(0, 7) != 0;
     TesseraInput &in = inputs[i];
     in.name = fdp.ConsumeBool() ? nullptr
-              : exact && want ? want->name
-                              : pickName(fdp);
+              : exact && want   ? want->name
+                                : pickName(fdp);
     in.dtype = exact ? want->dtype : pickDType(fdp);
     in.rank = exact ? want->rank : fdp.ConsumeIntegralInRange<int32_t>(-1, 4);
     for (int32_t d = 0; d < std::max(in.rank, 0); ++d)

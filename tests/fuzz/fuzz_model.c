@@ -3,34 +3,15 @@
  * output in full, as the descriptor (fuzz_model_desc) sizes them, so a
  * buffer the runtime let through too small is an AddressSanitizer report. */
 #include "tessera/abi.h"
+#include "tessera/runtime.h"
 
 #include <stddef.h>
 #include <string.h>
 
 const TesseraModelDesc *fuzz_model_desc;
 
-static size_t elementSize(int32_t dtype) {
-  switch (dtype) {
-  case TESSERA_DTYPE_UINT8:
-  case TESSERA_DTYPE_INT8:
-  case TESSERA_DTYPE_BOOL:
-    return 1;
-  case TESSERA_DTYPE_UINT16:
-  case TESSERA_DTYPE_INT16:
-  case TESSERA_DTYPE_FLOAT16:
-  case TESSERA_DTYPE_BFLOAT16:
-    return 2;
-  case TESSERA_DTYPE_FLOAT:
-  case TESSERA_DTYPE_INT32:
-  case TESSERA_DTYPE_UINT32:
-    return 4;
-  default:
-    return 8;
-  }
-}
-
 static size_t byteSize(const TesseraTensorDesc *t) {
-  size_t n = elementSize(t->dtype);
+  size_t n = tessera_dtype_size(t->dtype); /* the fuzzer links the runtime */
   for (int32_t d = 0; d < t->rank; ++d)
     n *= (size_t)t->dims[d];
   return n;
