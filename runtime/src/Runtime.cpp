@@ -9,6 +9,7 @@
 #include "tessera/weights_file.h"
 
 #include "CpuFeatures.h"
+#include "ElfCheck.h"
 #include "ThreadPool.h"
 
 #include <algorithm>
@@ -39,6 +40,8 @@
 #include <unistd.h>
 
 using namespace tessera;
+using tessera::runtime::checkElfFile;
+using tessera::runtime::ElfProblem;
 
 //===----------------------------------------------------------------------===//
 // Status
@@ -633,6 +636,18 @@ TesseraStatus *loadModel(const char *path, TesseraModel **out) {
   if (S_ISDIR(st.st_mode))
     return makeStatus(TESSERA_ERROR_LOAD,
                       "cannot open model '" + p + "': it is a directory");
+
+  // dlopen trusts the file's headers (a truncated library is a SIGBUS in the
+  // loader) and runs a foreign library's constructors: check it first.
+  ElfProblem elf = checkElfFile(p, TESSERA_MODEL_SYMBOL);
+  if (elf.kind == ElfProblem::NoSymbol)
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "'" + p + "' is not a Tessera model: " + elf.message);
+  if (elf.kind != ElfProblem::None)
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "cannot load model '" + p +
+                          "': not a loadable shared library (" + elf.message +
+                          ")");
 
   // Without a slash dlopen would search the library path instead.
   std::string dlPath = p.find('/') == std::string::npos ? "./" + p : p;

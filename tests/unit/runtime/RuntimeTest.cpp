@@ -1726,6 +1726,92 @@ TEST_F(TesseraRunTest, AgreesWithNumpy) {
             readBytes(dir.file("resaved_ids.npy")));
 }
 
+//===----------------------------------------------------------------------===//
+// Hostile libraries: checked before dlopen maps them (issue #13)
+//===----------------------------------------------------------------------===//
+
+/// Every prefix of a model library (cut at many points, half included) is a
+/// TESSERA_ERROR_LOAD status, never a SIGBUS inside dlopen.
+TEST(RuntimeHostile, TruncatedLibraries) {
+  TempDir dir;
+  std::string bytes = readBytes(modelPath("add_model"));
+  ASSERT_GT(bytes.size(), 4096u);
+  std::vector<size_t> cuts = {1, 4, 63, 64, 65, 200, 1000, bytes.size() / 2,
+                              bytes.size() - 1};
+  for (size_t step = 1; step < 16; ++step)
+    cuts.push_back(bytes.size() * step / 16);
+  for (size_t cut : cuts) {
+    std::string path = dir.file("cut" + std::to_string(cut) + ".so");
+    writeBytes(path, bytes.substr(0, cut));
+    SCOPED_TRACE(cut);
+    expectLoadError(path, TESSERA_ERROR_LOAD, {path});
+  }
+  // The whole file still loads.
+  writeBytes(dir.file("whole.so"), bytes);
+  TesseraModel *m = nullptr;
+  Status st = tessera_model_load(dir.file("whole.so").c_str(), &m);
+  ASSERT_FALSE(st) << st.message();
+  tessera_model_unload(m);
+}
+
+TEST(RuntimeHostile, TruncatedLibraryMessage) {
+  TempDir dir;
+  std::string bytes = readBytes(modelPath("add_model"));
+  writeBytes(dir.file("half.so"), bytes.substr(0, bytes.size() / 2));
+  expectLoadError(dir.file("half.so"), TESSERA_ERROR_LOAD,
+                  {"not a loadable shared library", "past the end of the file",
+                   "truncated"});
+}
+
+/// Headers that point past the end of the file, or at another machine.
+TEST(RuntimeHostile, CorruptHeaders) {
+  TempDir dir;
+  std::string bytes = readBytes(modelPath("add_model"));
+  auto patched = [&](size_t offset, const void *value, size_t n) {
+    std::string b = bytes;
+    std::memcpy(&b[offset], value, n);
+    return b;
+  };
+  uint64_t huge = ~uint64_t(0) / 2;
+  uint16_t machine = 40; // EM_ARM
+  struct Case {
+    const char *name;
+    std::string bytes;
+    const char *expect;
+  } cases[] = {
+      {"phoff", patched(32, &huge, 8), "program headers run past"},
+      {"shoff", patched(40, &huge, 8), "section headers run past"},
+      {"machine", patched(18, &machine, 2), "another machine"},
+  };
+  for (const Case &c : cases) {
+    std::string path = dir.file(std::string(c.name) + ".so");
+    writeBytes(path, c.bytes);
+    expectLoadError(path, TESSERA_ERROR_LOAD, {c.expect});
+  }
+}
+
+/// A shared library that is not a model is refused before dlopen runs its
+/// constructors.
+TEST(RuntimeHostile, ForeignLibraryIsNotOpened) {
+  expectLoadError(modelPath("no_symbol"), TESSERA_ERROR_LOAD,
+                  {"not a Tessera model", "tessera_model_v1"});
+  // dlopen never saw it: RTLD_NOLOAD finds nothing.
+  void *h = dlopen(modelPath("no_symbol").c_str(), RTLD_NOW | RTLD_NOLOAD);
+  EXPECT_EQ(h, nullptr);
+  if (h)
+    dlclose(h);
+}
+
+TEST(RuntimeHostile, TesseraRunReportsTruncatedLibrary) {
+  TempDir dir;
+  std::string bytes = readBytes(modelPath("add_model"));
+  writeBytes(dir.file("half.so"), bytes.substr(0, bytes.size() / 2));
+  RunResult r = tesseraRun("'" + dir.file("half.so") + "'", dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not a loadable shared library"), std::string::npos)
+      << r.err;
+}
+
 } // namespace
 
 //===-- ABI v4: run-time shapes -------------------------------------------===//
