@@ -7,6 +7,7 @@
 #include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -42,45 +43,20 @@ tessera::ONNXToLinalgTypeConverter::ONNXToLinalgTypeConverter() {
 namespace tessera {
 namespace {
 
-/// Names the first dynamic dimension of the function's inputs or, failing
-/// that, the first op with a dynamic result.
-LogicalResult checkStaticShapes(func::FuncOp func) {
+/// Rejects a function input of unknown rank, naming it: every lowering needs
+/// ranked tensors (dynamic dims are fine, their sizes are read at run time).
+LogicalResult checkRankedInputs(func::FuncOp func) {
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    auto type = dyn_cast<RankedTensorType>(func.getArgumentTypes()[i]);
-    if (type && type.hasStaticShape())
+    Type type = func.getArgumentTypes()[i];
+    if (!isa<TensorType>(type) || isa<RankedTensorType>(type))
       continue;
     auto name = func.getArgAttrOfType<StringAttr>(i, "onnx.name");
     std::string n = name ? name.getValue().str() : std::to_string(i);
-    auto diag = func.emitError() << "input '" << n << "' has ";
-    if (!type) {
-      diag << "no known rank";
-      return diag;
-    }
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      if (type.isDynamicDim(d)) {
-        diag << "dynamic dimension " << d;
-        break;
-      }
-    diag << " (" << type << "); Tessera needs static shapes for now: pin it "
-         << "with --shape " << n << "=";
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      diag << (d ? "x" : "")
-           << (type.isDynamicDim(d) ? "N" : std::to_string(type.getDimSize(d)));
-    return diag;
+    return func.emitError() << "input '" << n << "' has no known rank ("
+                            << type << "); give it one with --shape " << n
+                            << "=DIMS (use ? for a dynamic dimension)";
   }
-  WalkResult walk = func.walk([](Operation *op) {
-    for (Type t : op->getResultTypes()) {
-      auto ranked = dyn_cast<RankedTensorType>(t);
-      if (!ranked || !ranked.hasStaticShape()) {
-        op->emitOpError("has a result whose shape is not known after "
-                        "folding: ")
-            << t;
-        return WalkResult::interrupt();
-      }
-    }
-    return WalkResult::advance();
-  });
-  return failure(walk.wasInterrupted());
+  return success();
 }
 
 /// Why `op` cannot be lowered yet, if it cannot.
@@ -138,7 +114,7 @@ struct ConvertONNXToLinalgPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto func : module.getOps<func::FuncOp>())
-      if (failed(checkStaticShapes(func)) || failed(checkLowerable(func)))
+      if (failed(checkRankedInputs(func)) || failed(checkLowerable(func)))
         return signalPassFailure();
 
     MLIRContext *ctx = &getContext();
@@ -157,11 +133,13 @@ struct ConvertONNXToLinalgPass
 
     ConversionTarget target(*ctx);
     // scf, vector and bufferization.alloc_tensor: the fused ops' kernels
-    // (loops over rows, vectors, outputs that CSE must not merge).
+    // (loops over rows, vectors, outputs that CSE must not merge); cf for
+    // the run-time shape checks (cf.assert).
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect,
                            scf::SCFDialect, vector::VectorDialect,
-                           bufferization::BufferizationDialect>();
+                           bufferization::BufferizationDialect,
+                           cf::ControlFlowDialect>();
     target.addIllegalDialect<onnx::ONNXDialect, fused::TesseraDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType());

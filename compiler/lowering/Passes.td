@@ -10,16 +10,20 @@ def ConvertONNXToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
   let description = [{
     Every onnx op becomes linalg on tensors (named ops for MatMul, Gemm,
     Conv, Transpose and reductions; linalg.generic for elementwise ops),
-    tensor ops for slicing and reshaping, and arith/math for scalars. All
-    shapes must be static: a dynamic input is reported with its name and the
-    --shape option that fixes it. Unsigned integer tensors become signless.
+    tensor ops for slicing and reshaping, and arith/math for scalars. Dynamic
+    dims (`?`) are allowed: sizes are read with tensor.dim, and shapes that
+    can only be checked at run time (broadcasts of two dynamic dims, reshape
+    targets, gather indices) get a cf.assert naming the node. An input of
+    unknown rank is an error naming it. Unsigned integer tensors become
+    signless.
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::func::FuncDialect", "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
-    "::mlir::bufferization::BufferizationDialect"
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::cf::ControlFlowDialect"
   ];
 }
 
