@@ -9,6 +9,7 @@ pkgs=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libonnx-dev libprotobuf-dev protobuf-compiler
   googletest libgtest-dev
+  clang-19 libclang-rt-19-dev libfuzzer-19-dev
   python3 python3-onnx python3-numpy python3-torch libonnx-testdata
 )
 # Node.js and npm: use the machine's if present (nodesource's nodejs bundles npm

@@ -72,12 +72,16 @@ std::optional<std::string> unsupportedReason(Operation *op) {
     auto x = cast<ShapedType>(conv.getX().getType());
     if (x.getRank() < 3 || x.getRank() > 5)
       return std::string("only 1-D, 2-D and 3-D convolutions are supported");
+    auto y = dyn_cast<RankedTensorType>(conv.getY().getType());
+    if (llvm::any_of(x.getShape().drop_front(), ShapedType::isDynamic) ||
+        !y || llvm::any_of(y.getShape().drop_front(), ShapedType::isDynamic))
+      return std::string("only the batch dimension of a convolution may be "
+                         "dynamic");
   }
   if (auto slice = dyn_cast<onnx::SliceOp>(op))
-    if (!constant(slice.getStarts()) || !constant(slice.getEnds()) ||
-        !constant(slice.getAxes()) || !constant(slice.getSteps()))
-      return std::string("slice starts, ends, axes and steps must be "
-                         "constants (here they are computed at run time)");
+    if (!constant(slice.getAxes()) || !constant(slice.getSteps()))
+      return std::string("slice axes and steps must be constants (here they "
+                         "are computed at run time)");
   if (isa<onnx::ReduceMeanOp, onnx::ReduceSumOp, onnx::ReduceMaxOp,
           onnx::ReduceMinOp>(op) &&
       op->getNumOperands() > 1 && !constant(op->getOperand(1)))

@@ -1,7 +1,8 @@
 //===- Elementwise.cpp - onnx elementwise ops to linalg.generic -----------===//
 //
 // Every elementwise op becomes one linalg.generic over the broadcast result
-// shape; later elementwise fusion merges chains of them into one loop nest.
+// shape (dynamic dims sized from the operands, checked to agree at run time);
+// later elementwise fusion merges chains of them into one loop nest.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,10 +33,9 @@ struct ElementwiseLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto resultType = dyn_cast_or_null<RankedTensorType>(
-        this->getTypeConverter()->convertType(op->getResult(0).getType()));
-    if (!resultType || !resultType.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "needs a static result shape");
+    auto resultType = rankedType(this->getTypeConverter(), op->getResult(0));
+    if (!resultType)
+      return rewriter.notifyMatchFailure(op, "needs a ranked result");
     SmallVector<Value> inputs;
     for (Value v : adaptor.getOperands())
       if (v)

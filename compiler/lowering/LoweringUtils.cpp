@@ -3,7 +3,10 @@
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/onnx/ONNXDialect.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 
@@ -22,8 +25,187 @@ AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> shape,
   return AffineMap::get(resultShape.size(), 0, exprs, ctx);
 }
 
+std::string nodeName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location l : fused.getLocations())
+      if (std::string n = nodeName(l); n != "?")
+        return n;
+  if (auto call = dyn_cast<CallSiteLoc>(loc))
+    return nodeName(call.getCallee());
+  return "?";
+}
+
+void emitCheck(OpBuilder &b, Location loc, Value cond, const Twine &reason) {
+  if (std::optional<int64_t> c = getConstantIntValue(cond); c && *c)
+    return;
+  b.create<cf::AssertOp>(loc, cond,
+                         ("node '" + nodeName(loc) + "': " + reason).str());
+}
+
+/// A key identifying a size at compile time: the constant, or the tensor and
+/// dim a tensor.dim reads, or the Value itself.
+static std::tuple<const void *, int64_t, bool> sizeKey(OpFoldResult v) {
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return {nullptr, *c, true};
+  Value value = cast<Value>(v);
+  if (auto dim = value.getDefiningOp<tensor::DimOp>())
+    if (std::optional<int64_t> i = getConstantIntValue(dim.getIndex()))
+      return {dim.getSource().getAsOpaquePointer(), *i, false};
+  return {value.getAsOpaquePointer(), -1, false};
+}
+
+namespace {
+/// A product of sizes known at compile time up to dynamic factors.
+struct SymbolicProduct {
+  int64_t constant = 1;
+  SmallVector<std::tuple<const void *, int64_t, bool>> factors; // sorted
+  bool valid = true;
+  void multiply(OpFoldResult v) {
+    if (std::optional<int64_t> c = getConstantIntValue(v)) {
+      valid &= *c > 0;
+      constant *= *c;
+      return;
+    }
+    Value value = cast<Value>(v);
+    if (auto mul = value.getDefiningOp<arith::MulIOp>()) {
+      multiply(getAsOpFoldResult(mul.getLhs()));
+      multiply(getAsOpFoldResult(mul.getRhs()));
+      return;
+    }
+    // x / c where c divides x's constant factor (a -1 reshape entry).
+    if (auto div = value.getDefiningOp<arith::DivSIOp>())
+      if (std::optional<int64_t> c = getConstantIntValue(div.getRhs())) {
+        SymbolicProduct inner;
+        inner.multiply(getAsOpFoldResult(div.getLhs()));
+        if (inner.valid && *c > 0 && inner.constant % *c == 0) {
+          constant *= inner.constant / *c;
+          for (auto &f : inner.factors)
+            factors.insert(llvm::upper_bound(factors, f), f);
+          return;
+        }
+      }
+    factors.insert(llvm::upper_bound(factors, sizeKey(v)), sizeKey(v));
+  }
+  bool operator==(const SymbolicProduct &o) const {
+    return constant == o.constant && factors == o.factors;
+  }
+  /// Whether this product is a factor of `o`.
+  bool divides(const SymbolicProduct &o) const {
+    return o.constant % constant == 0 &&
+           std::includes(o.factors.begin(), o.factors.end(), factors.begin(),
+                         factors.end());
+  }
+};
+} // namespace
+
+bool sameSize(OpFoldResult x, OpFoldResult y) {
+  if (sizeKey(x) == sizeKey(y))
+    return true;
+  SymbolicProduct px, py;
+  px.multiply(x);
+  py.multiply(y);
+  return px.valid && py.valid && px == py;
+}
+
+Value indexValue(OpBuilder &b, Location loc, OpFoldResult v) {
+  return getValueOrCreateConstantIndexOp(b, loc, v);
+}
+
+void checkSameSize(OpBuilder &b, Location loc, OpFoldResult x, OpFoldResult y,
+                   const Twine &reason) {
+  if (sameSize(x, y))
+    return;
+  Value eq = b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                           indexValue(b, loc, x),
+                                           indexValue(b, loc, y));
+  emitCheck(b, loc, eq, reason);
+}
+
+OpFoldResult sizeProduct(OpBuilder &b, Location loc,
+                         ArrayRef<OpFoldResult> sizes) {
+  int64_t c = 1;
+  Value dyn;
+  for (OpFoldResult s : sizes) {
+    if (std::optional<int64_t> v = getConstantIntValue(s)) {
+      c *= *v;
+      continue;
+    }
+    dyn = dyn ? b.create<arith::MulIOp>(loc, dyn, cast<Value>(s))
+              : cast<Value>(s);
+  }
+  if (!dyn)
+    return b.getIndexAttr(c);
+  if (c != 1)
+    dyn = b.create<arith::MulIOp>(loc, dyn,
+                                  b.create<arith::ConstantIndexOp>(loc, c));
+  return dyn;
+}
+
+RankedTensorType refineType(RankedTensorType type,
+                            ArrayRef<OpFoldResult> sizes) {
+  SmallVector<int64_t> shape(type.getShape());
+  for (auto [d, s] : llvm::enumerate(sizes))
+    if (std::optional<int64_t> c = getConstantIntValue(s))
+      shape[d] = *c;
+  return type.clone(shape);
+}
+
+Value buildEmpty(OpBuilder &b, Location loc, RankedTensorType type,
+                 ArrayRef<OpFoldResult> sizes) {
+  SmallVector<Value> dynamic;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dynamic.push_back(indexValue(b, loc, sizes[d]));
+  return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(),
+                                   dynamic);
+}
+
+SmallVector<OpFoldResult>
+broadcastSizes(OpBuilder &b, Location loc, ArrayRef<int64_t> resultShape,
+               ArrayRef<SmallVector<OpFoldResult>> inputs) {
+  int64_t rank = resultShape.size();
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < rank; ++d) {
+    // The input dims that must equal the result's (all but static 1s).
+    SmallVector<std::tuple<size_t, int64_t, OpFoldResult>> dims;
+    for (auto [k, in] : llvm::enumerate(inputs)) {
+      int64_t id = d - (rank - int64_t(in.size()));
+      if (id >= 0 && getConstantIntValue(in[id]) != 1)
+        dims.push_back({k, id, in[id]});
+    }
+    OpFoldResult size = b.getIndexAttr(1);
+    auto isStatic = [](auto &t) {
+      return getConstantIntValue(std::get<2>(t)).has_value();
+    };
+    if (!ShapedType::isDynamic(resultShape[d]))
+      size = b.getIndexAttr(resultShape[d]);
+    else if (auto it = llvm::find_if(dims, isStatic); it != dims.end())
+      size = std::get<2>(*it);
+    else if (!dims.empty())
+      size = std::get<2>(dims.front());
+    for (auto &[k, id, dim] : dims)
+      checkSameSize(b, loc, dim, size,
+                    "operand " + Twine(k) + " does not broadcast: its dim " +
+                        Twine(id) + " differs from the other operands'");
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+SmallVector<OpFoldResult> broadcastSizes(OpBuilder &b, Location loc,
+                                         RankedTensorType resultType,
+                                         ValueRange inputs) {
+  SmallVector<SmallVector<OpFoldResult>> sizes;
+  for (Value in : inputs)
+    sizes.push_back(tensor::getMixedSizes(b, loc, in));
+  return broadcastSizes(b, loc, resultType.getShape(), sizes);
+}
+
 Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
-                       ValueRange inputs, ScalarFn body) {
+                       ArrayRef<OpFoldResult> sizes, ValueRange inputs,
+                       ScalarFn body) {
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> shape = resultType.getShape();
   SmallVector<AffineMap> maps;
@@ -31,8 +213,7 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
     maps.push_back(broadcastMap(
         ctx, cast<RankedTensorType>(in.getType()).getShape(), shape));
   maps.push_back(b.getMultiDimIdentityMap(shape.size()));
-  Value init =
-      b.create<tensor::EmptyOp>(loc, shape, resultType.getElementType());
+  Value init = buildEmpty(b, loc, resultType, sizes);
   SmallVector<utils::IteratorType> iters(shape.size(),
                                          utils::IteratorType::parallel);
   auto generic = b.create<linalg::GenericOp>(
@@ -44,16 +225,73 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
   return generic.getResult(0);
 }
 
+Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
+                       ValueRange inputs, ScalarFn body) {
+  return buildElementwise(b, loc, resultType,
+                          broadcastSizes(b, loc, resultType, inputs), inputs,
+                          body);
+}
+
 Value buildFilled(OpBuilder &b, Location loc, RankedTensorType type,
-                  TypedAttr value) {
-  Value init =
-      b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+                  ArrayRef<OpFoldResult> sizes, TypedAttr value) {
+  Value init = buildEmpty(b, loc, type, sizes);
   Value scalar = b.create<arith::ConstantOp>(loc, value);
   return b.create<linalg::FillOp>(loc, scalar, init).getResult(0);
 }
 
-Value buildReshape(OpBuilder &b, Location loc, Value value,
-                   RankedTensorType type) {
+Value buildFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                  TypedAttr value) {
+  return buildFilled(b, loc, type, {}, value);
+}
+
+/// Groups consecutive dims of `in` and `out` whose products are provably
+/// equal, or nothing if they can't be grouped so.
+static std::optional<std::pair<SmallVector<ReassociationIndices>,
+                               SmallVector<ReassociationIndices>>>
+groupDims(ArrayRef<OpFoldResult> in, ArrayRef<OpFoldResult> out) {
+  SmallVector<ReassociationIndices> inGroups, outGroups;
+  size_t i = 0, j = 0;
+  while (i < in.size() || j < out.size()) {
+    ReassociationIndices gi, go;
+    SymbolicProduct p, q;
+    while (true) {
+      if (gi.empty() && i < in.size()) {
+        p.multiply(in[i]);
+        gi.push_back(i++);
+      } else if (go.empty() && j < out.size()) {
+        q.multiply(out[j]);
+        go.push_back(j++);
+      } else if (p == q) {
+        break;
+      } else if (i < in.size() && p.divides(q)) {
+        p.multiply(in[i]);
+        gi.push_back(i++);
+      } else if (j < out.size() && q.divides(p)) {
+        q.multiply(out[j]);
+        go.push_back(j++);
+      } else {
+        return std::nullopt;
+      }
+      if (!p.valid || !q.valid)
+        return std::nullopt;
+    }
+    if (gi.empty() || go.empty()) {
+      // Trailing unit dims of one side join the previous group.
+      if (inGroups.empty())
+        return std::nullopt;
+      inGroups.back().append(gi);
+      outGroups.back().append(go);
+      continue;
+    }
+    inGroups.push_back(gi);
+    outGroups.push_back(go);
+  }
+  return std::make_pair(inGroups, outGroups);
+}
+
+/// The static reshape: one collapse or expand if possible, else via 1-D.
+static Value buildStaticReshape(OpBuilder &b, Location loc, Value value,
+                                RankedTensorType type) {
   auto from = cast<RankedTensorType>(value.getType());
   if (from.getShape() == type.getShape())
     return value;
@@ -82,6 +320,80 @@ Value buildReshape(OpBuilder &b, Location loc, Value value,
   if (type.getRank() == 0)
     all.clear();
   return b.create<tensor::ExpandShapeOp>(loc, type, flat, all);
+}
+
+/// Reassociation putting all `rank` dims into one group (none for rank 0).
+static SmallVector<ReassociationIndices> allInOne(int64_t rank) {
+  SmallVector<ReassociationIndices> all;
+  if (rank > 0)
+    all.emplace_back(llvm::to_vector(llvm::seq<int64_t>(0, rank)));
+  return all;
+}
+
+Value buildReshape(OpBuilder &b, Location loc, Value value,
+                   RankedTensorType type, ArrayRef<OpFoldResult> sizes,
+                   ArrayRef<OpFoldResult> valueSizes) {
+  auto from = cast<RankedTensorType>(value.getType());
+  if (from.hasStaticShape() && type.hasStaticShape())
+    return buildStaticReshape(b, loc, value, type);
+  SmallVector<OpFoldResult> in(valueSizes);
+  if (in.empty())
+    in = tensor::getMixedSizes(b, loc, value);
+  SmallVector<OpFoldResult> out;
+  if (sizes.empty()) {
+    // Without sizes only a reshape that keeps the shape is known.
+    if (from.getShape() == type.getShape())
+      return value;
+    assert(from.getRank() == type.getRank() && "reshape needs sizes");
+    out = in;
+  } else {
+    out.assign(sizes.begin(), sizes.end());
+  }
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (!type.isDynamicDim(d))
+      out[d] = b.getIndexAttr(type.getDimSize(d));
+    else if (auto v = dyn_cast<Value>(out[d]))
+      out[d] = getAsOpFoldResult(v);
+  RankedTensorType outType = refineType(type, out);
+  auto finish = [&](Value v) -> Value {
+    if (v.getType() != type)
+      v = b.create<tensor::CastOp>(loc, type, v);
+    return v;
+  };
+  if (auto groups = groupDims(in, out)) {
+    auto &[inGroups, outGroups] = *groups;
+    Value v = value;
+    if (inGroups.size() != in.size())
+      v = b.create<tensor::CollapseShapeOp>(loc, v, inGroups);
+    if (outGroups.size() != out.size())
+      v = b.create<tensor::ExpandShapeOp>(loc, outType, v, outGroups, out);
+    if (outGroups.size() == out.size() && v.getType() != outType)
+      v = b.create<tensor::CastOp>(loc, outType, v);
+    return finish(v);
+  }
+  // Through 1-D, once the element counts are checked to agree.
+  OpFoldResult count = sizeProduct(b, loc, in);
+  checkSameSize(b, loc, count, sizeProduct(b, loc, out),
+                "the new shape does not have the input's number of elements");
+  Value flat = value;
+  auto flatType = RankedTensorType::get(
+      {type.hasStaticShape() ? type.getNumElements() : ShapedType::kDynamic},
+      from.getElementType());
+  if (from.getRank() == 0)
+    flat = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get({1}, from.getElementType()), value,
+        allInOne(0), ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  else if (from.getRank() > 1)
+    flat = b.create<tensor::CollapseShapeOp>(loc, value,
+                                             allInOne(from.getRank()));
+  if (flat.getType() != flatType)
+    flat = b.create<tensor::CastOp>(loc, flatType, flat);
+  if (type.getRank() == 0)
+    return b.create<tensor::CollapseShapeOp>(loc, type, flat, allInOne(0));
+  if (type.getRank() == 1)
+    return finish(flat);
+  return finish(b.create<tensor::ExpandShapeOp>(
+      loc, type, flat, allInOne(type.getRank()), out));
 }
 
 bool isUnsignedInt(Type type) {
@@ -144,6 +456,10 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to,
     return b.create<arith::TruncIOp>(loc, to, v);
   }
   return v;
+}
+
+RankedTensorType rankedType(const TypeConverter *converter, Value v) {
+  return dyn_cast_or_null<RankedTensorType>(converter->convertType(v.getType()));
 }
 
 RankedTensorType staticType(const TypeConverter *converter, Value v) {

@@ -16,10 +16,65 @@ using ScalarFn = llvm::function_ref<mlir::Value(
     mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
 
 /// A linalg.generic computing `body` over the numpy broadcast of `inputs`
-/// into a new tensor of `resultType` (static shape).
+/// into a new tensor of `resultType`. Dynamic result dims take their size
+/// from the inputs (broadcastSizes, which also checks them at run time).
 mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::RankedTensorType resultType,
                              mlir::ValueRange inputs, ScalarFn body);
+
+/// The same over explicit result `sizes` (one per dim of `resultType`).
+mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::RankedTensorType resultType,
+                             llvm::ArrayRef<mlir::OpFoldResult> sizes,
+                             mlir::ValueRange inputs, ScalarFn body);
+
+/// The sizes of the numpy broadcast of `inputs` into `resultType`. A static
+/// 1 broadcasts; any other input dim must equal the result's: where that is
+/// not known at compile time (two dynamic dims, dynamic vs static N) a
+/// cf.assert checks it at run time.
+llvm::SmallVector<mlir::OpFoldResult>
+broadcastSizes(mlir::OpBuilder &b, mlir::Location loc,
+               mlir::RankedTensorType resultType, mlir::ValueRange inputs);
+
+/// The same over the sizes of the operands (right-aligned to `resultShape`).
+llvm::SmallVector<mlir::OpFoldResult>
+broadcastSizes(mlir::OpBuilder &b, mlir::Location loc,
+               llvm::ArrayRef<int64_t> resultShape,
+               llvm::ArrayRef<llvm::SmallVector<mlir::OpFoldResult>> inputs);
+
+/// The ONNX node name in `loc` (its NameLoc), or "?" without one.
+std::string nodeName(mlir::Location loc);
+
+/// A run-time shape check: cf.assert(cond, "node 'NAME': <reason>"). Emits
+/// nothing when `cond` is a constant true.
+void emitCheck(mlir::OpBuilder &b, mlir::Location loc, mlir::Value cond,
+               const llvm::Twine &reason);
+
+/// Checks at run time that two sizes agree, unless provably equal.
+void checkSameSize(mlir::OpBuilder &b, mlir::Location loc, mlir::OpFoldResult x,
+                   mlir::OpFoldResult y, const llvm::Twine &reason);
+
+/// Whether two sizes are equal at compile time (same constant, or the same
+/// tensor.dim of the same tensor).
+bool sameSize(mlir::OpFoldResult x, mlir::OpFoldResult y);
+
+/// `v` as an index Value (a constant for an attribute).
+mlir::Value indexValue(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::OpFoldResult v);
+
+/// The product of `sizes` (folded to a constant where all are static).
+mlir::OpFoldResult sizeProduct(mlir::OpBuilder &b, mlir::Location loc,
+                               llvm::ArrayRef<mlir::OpFoldResult> sizes);
+
+/// tensor.empty of `type`'s shape and element type; its dynamic dims take
+/// their size from `sizes` (one per dim; static dims of `type` win).
+mlir::Value buildEmpty(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::RankedTensorType type,
+                       llvm::ArrayRef<mlir::OpFoldResult> sizes);
+
+/// `type` with its static dims refined from constant entries of `sizes`.
+mlir::RankedTensorType refineType(mlir::RankedTensorType type,
+                                  llvm::ArrayRef<mlir::OpFoldResult> sizes);
 
 /// The indexing map that reads a (broadcast) operand of `shape` while
 /// iterating over `resultShape`.
@@ -31,9 +86,22 @@ mlir::AffineMap broadcastMap(mlir::MLIRContext *ctx,
 mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::RankedTensorType type, mlir::TypedAttr value);
 
-/// Reshapes `value` to `type` (same element count) via collapse/expand.
+/// The same with the sizes of the dynamic dims from `sizes` (see buildEmpty).
+mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType type,
+                        llvm::ArrayRef<mlir::OpFoldResult> sizes,
+                        mlir::TypedAttr value);
+
+/// Reshapes `value` to `type` (same element count) via collapse/expand. For
+/// dynamic shapes `sizes` gives the result's sizes: dims are grouped where
+/// the products are provably equal (collapse + expand), else the value goes
+/// through 1-D with a run-time check of the element count. `valueSizes`, if
+/// given, are `value`'s sizes (products of other sizes group better than the
+/// tensor.dim of `value`).
 mlir::Value buildReshape(mlir::OpBuilder &b, mlir::Location loc,
-                         mlir::Value value, mlir::RankedTensorType type);
+                         mlir::Value value, mlir::RankedTensorType type,
+                         llvm::ArrayRef<mlir::OpFoldResult> sizes = {},
+                         llvm::ArrayRef<mlir::OpFoldResult> valueSizes = {});
 
 /// GELU of the scalar `x`: 0.5 x (1 + erf(x / sqrt 2)), or with `tanhForm`
 /// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) (onnx.Gelu's lowering).
@@ -54,6 +122,11 @@ mlir::Type signlessElementType(mlir::Type type);
 /// `v`'s type after conversion if it is a statically shaped ranked tensor,
 /// else null.
 mlir::RankedTensorType staticType(const mlir::TypeConverter *converter,
+                                  mlir::Value v);
+
+/// `v`'s type after conversion if it is a ranked tensor (dims may be
+/// dynamic), else null.
+mlir::RankedTensorType rankedType(const mlir::TypeConverter *converter,
                                   mlir::Value v);
 
 /// Values of a constant integer tensor produced by onnx.Constant or

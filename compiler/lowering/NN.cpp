@@ -14,8 +14,33 @@ namespace onnx = tessera::onnx;
 
 namespace {
 
-Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type) {
-  return buildFilled(b, loc, type, b.getZeroAttr(type.getElementType()));
+Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                 ArrayRef<OpFoldResult> sizes = {}) {
+  return buildFilled(b, loc, type, sizes, b.getZeroAttr(type.getElementType()));
+}
+
+/// The number of elements of `x` over `dims` as a scalar of `elt`: a
+/// constant built where it is used if static, else computed once here.
+std::function<Value(OpBuilder &, Location)>
+elementCount(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
+             Type elt) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d : dims)
+    sizes.push_back(tensor::getMixedSize(b, loc, x, d));
+  OpFoldResult count = sizeProduct(b, loc, sizes);
+  auto constant = [elt](OpBuilder &nb, Location l, int64_t v) -> Value {
+    if (isa<FloatType>(elt))
+      return nb.create<arith::ConstantOp>(l, nb.getFloatAttr(elt, double(v)));
+    return nb.create<arith::ConstantOp>(l, nb.getIntegerAttr(elt, v));
+  };
+  if (std::optional<int64_t> c = getConstantIntValue(count))
+    return [=](OpBuilder &nb, Location l) { return constant(nb, l, *c); };
+  (void)type;
+  Value i = b.create<arith::IndexCastOp>(loc, b.getI64Type(),
+                                         cast<Value>(count));
+  Value v = convertScalar(b, loc, i, elt, false, false);
+  return [v](OpBuilder &, Location) { return v; };
 }
 
 /// Reduces `input` over `dims` (sorted) with `combine`, starting from `init`.
@@ -26,11 +51,17 @@ Value buildReduce(
     function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
   auto type = cast<RankedTensorType>(input.getType());
   SmallVector<int64_t> kept;
+  SmallVector<OpFoldResult> keptSizes;
   for (int64_t i = 0; i < type.getRank(); ++i)
-    if (!llvm::is_contained(dims, i))
+    if (!llvm::is_contained(dims, i)) {
       kept.push_back(type.getDimSize(i));
+      if (type.isDynamicDim(i))
+        keptSizes.push_back(b.createOrFold<tensor::DimOp>(loc, input, i));
+      else
+        keptSizes.push_back(b.getIndexAttr(type.getDimSize(i)));
+    }
   auto outType = RankedTensorType::get(kept, type.getElementType());
-  Value acc = buildFilled(b, loc, outType, init);
+  Value acc = buildFilled(b, loc, outType, keptSizes, init);
   auto reduce = b.create<linalg::ReduceOp>(
       loc, ValueRange{input}, ValueRange{acc}, dims,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
@@ -63,7 +94,8 @@ Value mapWithReduced(
   maps.push_back(b.getMultiDimIdentityMap(rank));
   SmallVector<Value> inputs = {x};
   inputs.append(reduced.begin(), reduced.end());
-  Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), resultElt);
+  Value init = buildEmpty(b, loc, type.clone(resultElt),
+                          tensor::getMixedSizes(b, loc, x));
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   return b
       .create<linalg::GenericOp>(
@@ -85,9 +117,9 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(this->getTypeConverter(), op.getInput());
+    auto type = rankedType(this->getTypeConverter(), op.getInput());
     if (!type)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
+      return rewriter.notifyMatchFailure(op, "needs a ranked input");
     Location loc = op.getLoc();
     Type elt = type.getElementType();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
@@ -136,9 +168,9 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
   LogicalResult
   matchAndRewrite(onnx::LayerNormalizationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getX());
-    if (!type || !staticType(getTypeConverter(), op.getScale()))
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    auto type = rankedType(getTypeConverter(), op.getX());
+    if (!type || !rankedType(getTypeConverter(), op.getScale()))
+      return rewriter.notifyMatchFailure(op, "needs ranked operands");
     Location loc = op.getLoc();
     Type elt = type.getElementType();
     // Statistics in f32 at least (stash_type 1).
@@ -146,12 +178,10 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
     int64_t rank = type.getRank();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), rank);
     SmallVector<int64_t> dims;
-    int64_t count = 1;
-    for (int64_t i = axis; i < rank; ++i) {
+    for (int64_t i = axis; i < rank; ++i)
       dims.push_back(i);
-      count *= type.getDimSize(i);
-    }
     Value x = adaptor.getX();
+    auto count = elementCount(rewriter, loc, x, dims, acc);
     if (acc != elt)
       x = mapWithReduced(rewriter, loc, x, {}, dims, acc,
                          [&](OpBuilder &b, Location l, ValueRange a) {
@@ -171,7 +201,7 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
     Value sum =
         buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(acc), add);
     Value mean = perRow(sum, [&](OpBuilder &b, Location l, Value v) -> Value {
-      return b.create<arith::DivFOp>(l, v, fconst(b, l, acc, count));
+      return b.create<arith::DivFOp>(l, v, count(b, l));
     });
     Value centered =
         mapWithReduced(rewriter, loc, x, {mean}, dims, acc,
@@ -187,7 +217,7 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
                            rewriter.getZeroAttr(acc), add);
     double eps = op.getEpsilon().convertToDouble();
     Value invStd = perRow(sq, [&](OpBuilder &b, Location l, Value v) -> Value {
-      Value var = b.create<arith::DivFOp>(l, v, fconst(b, l, acc, count));
+      Value var = b.create<arith::DivFOp>(l, v, count(b, l));
       return b.create<math::RsqrtOp>(
           l, b.create<arith::AddFOp>(l, var, fconst(b, l, acc, eps)));
     });
@@ -214,6 +244,13 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
         });
     SmallVector<Value> results = {y};
     Value statValues[] = {mean, invStd};
+    // The statistics keep the normalised dims as 1s.
+    SmallVector<OpFoldResult> statSizes =
+        tensor::getMixedSizes(rewriter, loc, adaptor.getX());
+    SmallVector<OpFoldResult> rowSizes(statSizes.begin(),
+                                       statSizes.begin() + axis);
+    for (int64_t d : dims)
+      statSizes[d] = rewriter.getIndexAttr(1);
     for (auto [stat, value] : llvm::zip(op.getStats(), statValues)) {
       auto t = cast<RankedTensorType>(
           getTypeConverter()->convertType(stat.getType()));
@@ -222,7 +259,8 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
         v = perRow(v, [&](OpBuilder &b, Location l, Value s) {
           return convertScalar(b, l, s, t.getElementType(), false, false);
         });
-      results.push_back(buildReshape(rewriter, loc, v, t));
+      results.push_back(
+          buildReshape(rewriter, loc, v, t, statSizes, rowSizes));
     }
     rewriter.replaceOp(op, results);
     return success();
@@ -234,10 +272,10 @@ template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(this->getTypeConverter(), op.getData());
-    auto outType = staticType(this->getTypeConverter(), op.getReduced());
+    auto type = rankedType(this->getTypeConverter(), op.getData());
+    auto outType = rankedType(this->getTypeConverter(), op.getReduced());
     if (!type || !outType)
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
+      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
     SmallVector<int64_t> axes;
     if (op.getAxes() && !getConstIntValues(op.getAxes(), axes))
       return rewriter.notifyMatchFailure(op, "axes must be constant");
@@ -260,9 +298,6 @@ template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
     bool isF = isa<FloatType>(elt);
     bool uns = isUnsignedInt(op.getData().getType());
     Value r;
-    int64_t count = 1;
-    for (int64_t d : dims)
-      count *= type.getDimSize(d);
     if constexpr (std::is_same_v<OpTy, onnx::ReduceMaxOp>) {
       r = buildReduce(
           rewriter, loc, x, dims,
@@ -298,78 +333,112 @@ template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
                       });
       if constexpr (std::is_same_v<OpTy, onnx::ReduceMeanOp>) {
         auto rt = cast<RankedTensorType>(r.getType());
+        auto count = elementCount(rewriter, loc, x, dims, elt);
         r = buildElementwise(
             rewriter, loc, rt, {r},
             [&](OpBuilder &b, Location l, ValueRange a) -> Value {
               if (isF)
-                return b.create<arith::DivFOp>(l, a[0],
-                                               fconst(b, l, elt, count));
-              Value c =
-                  b.create<arith::ConstantOp>(l, b.getIntegerAttr(elt, count));
-              return b.create<arith::DivSIOp>(l, a[0], c);
+                return b.create<arith::DivFOp>(l, a[0], count(b, l));
+              return b.create<arith::DivSIOp>(l, a[0], count(b, l));
             });
       }
     }
-    rewriter.replaceOp(op, buildReshape(rewriter, loc, r, outType));
+    // keepdims: the reduced dims stay as 1s.
+    SmallVector<OpFoldResult> outSizes, keptSizes;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!llvm::is_contained(dims, d)) {
+        outSizes.push_back(tensor::getMixedSize(rewriter, loc, x, d));
+        keptSizes.push_back(outSizes.back());
+      } else if (outType.getRank() == rank) {
+        outSizes.push_back(rewriter.getIndexAttr(1));
+      }
+    rewriter.replaceOp(
+        op, buildReshape(rewriter, loc, r, outType, outSizes, keptSizes));
     return success();
   }
 };
 
-/// Broadcasts `v` (rank >= 2) to `batch` + its last two dims.
+/// The static extent of `size`, or ShapedType::kDynamic.
+int64_t staticSize(OpFoldResult size) {
+  return getConstantIntValue(size).value_or(ShapedType::kDynamic);
+}
+
+SmallVector<int64_t> staticSizes(ArrayRef<OpFoldResult> sizes) {
+  return llvm::map_to_vector(sizes, staticSize);
+}
+
+/// Broadcasts `v` (rank >= 2) to the shape with `sizes` (batch dims + its
+/// last two dims).
 Value broadcastBatch(OpBuilder &b, Location loc, Value v,
-                     ArrayRef<int64_t> batch) {
+                     ArrayRef<OpFoldResult> sizes) {
   auto type = cast<RankedTensorType>(v.getType());
-  SmallVector<int64_t> shape(batch);
-  shape.append({type.getDimSize(type.getRank() - 2),
-                type.getDimSize(type.getRank() - 1)});
-  if (ArrayRef<int64_t>(shape) == type.getShape())
+  SmallVector<int64_t> shape = staticSizes(sizes);
+  // Only static 1s broadcast: other dims were checked to agree.
+  int64_t batchRank = type.getRank() - 2;
+  if (int64_t(shape.size()) == type.getRank() &&
+      llvm::none_of(llvm::seq<int64_t>(0, batchRank), [&](int64_t d) {
+        return type.getDimSize(d) == 1 && shape[d] != 1;
+      }))
     return v;
   auto outType = RankedTensorType::get(shape, type.getElementType());
   return buildElementwise(
-      b, loc, outType, {v},
+      b, loc, outType, sizes, {v},
       [](OpBuilder &, Location, ValueRange a) { return a[0]; });
 }
 
 /// C = A x B for A [..., M, K] and B [..., K, N] (already rank >= 2), with
-/// numpy batch broadcasting; uses linalg.matmul or linalg.batch_matmul.
+/// numpy batch broadcasting into `outType` of `outSizes`; uses linalg.matmul
+/// or linalg.batch_matmul. Dynamic M and batch dims keep K and N static.
 Value buildMatMul(OpBuilder &b, Location loc, Value a, Value bm,
-                  RankedTensorType outType) {
+                  RankedTensorType outType, ArrayRef<OpFoldResult> outSizes) {
   auto at = cast<RankedTensorType>(a.getType());
   auto bt = cast<RankedTensorType>(bm.getType());
   Type elt = outType.getElementType();
-  int64_t m = at.getDimSize(at.getRank() - 2),
-          k = at.getDimSize(at.getRank() - 1);
-  int64_t n = bt.getDimSize(bt.getRank() - 1);
+  SmallVector<OpFoldResult> aSizes = tensor::getMixedSizes(b, loc, a);
+  SmallVector<OpFoldResult> bSizes = tensor::getMixedSizes(b, loc, bm);
+  OpFoldResult m = aSizes[at.getRank() - 2], k = aSizes.back();
+  OpFoldResult n = bSizes.back();
+  checkSameSize(b, loc, k, bSizes[bt.getRank() - 2],
+                "the inner dimensions of the matrix product differ");
   if (bt.getRank() == 2) {
     // Fold A's batch dims into M.
-    int64_t rows = at.getNumElements() / k;
-    Value a2 = buildReshape(
-        b, loc, a, RankedTensorType::get({rows, k}, at.getElementType()));
-    auto cType = RankedTensorType::get({rows, n}, elt);
-    Value c =
-        b.create<linalg::MatmulOp>(loc, TypeRange{cType}, ValueRange{a2, bm},
-                                   ValueRange{zeroFilled(b, loc, cType)})
-            .getResult(0);
-    return buildReshape(b, loc, c, outType);
+    OpFoldResult rows = sizeProduct(b, loc, ArrayRef(aSizes).drop_back());
+    Value a2 = buildReshape(b, loc, a,
+                            RankedTensorType::get(staticSizes({rows, k}),
+                                                  at.getElementType()),
+                            {rows, k}, aSizes);
+    auto cType = RankedTensorType::get(staticSizes({rows, n}), elt);
+    Value c = b.create<linalg::MatmulOp>(
+                   loc, TypeRange{cType}, ValueRange{a2, bm},
+                   ValueRange{zeroFilled(b, loc, cType, {rows, n})})
+                  .getResult(0);
+    return buildReshape(b, loc, c, outType, outSizes, {rows, n});
   }
-  SmallVector<int64_t> batch;
-  (void)onnx::broadcastShapes(at.getShape().drop_back(2),
-                              bt.getShape().drop_back(2), batch);
-  a = broadcastBatch(b, loc, a, batch);
-  bm = broadcastBatch(b, loc, bm, batch);
-  int64_t nb = 1;
-  for (int64_t d : batch)
-    nb *= d;
+  // outSizes are the broadcast batch dims (checked by the caller), M, N.
+  SmallVector<OpFoldResult> batchSizes(outSizes.drop_back(2));
+  auto withBatch = [&](OpFoldResult x, OpFoldResult y) {
+    SmallVector<OpFoldResult> sizes(batchSizes);
+    sizes.append({x, y});
+    return sizes;
+  };
+  a = broadcastBatch(b, loc, a, withBatch(m, k));
+  bm = broadcastBatch(b, loc, bm, withBatch(k, n));
+  OpFoldResult nb = sizeProduct(b, loc, batchSizes);
+  auto as3 = SmallVector<OpFoldResult>{nb, m, k};
+  auto bs3 = SmallVector<OpFoldResult>{nb, k, n};
+  auto cs3 = SmallVector<OpFoldResult>{nb, m, n};
   Value a3 = buildReshape(
-      b, loc, a, RankedTensorType::get({nb, m, k}, at.getElementType()));
+      b, loc, a, RankedTensorType::get(staticSizes(as3), at.getElementType()),
+      as3, withBatch(m, k));
   Value b3 = buildReshape(
-      b, loc, bm, RankedTensorType::get({nb, k, n}, bt.getElementType()));
-  auto cType = RankedTensorType::get({nb, m, n}, elt);
+      b, loc, bm, RankedTensorType::get(staticSizes(bs3), bt.getElementType()),
+      bs3, withBatch(k, n));
+  auto cType = RankedTensorType::get(staticSizes(cs3), elt);
   Value c =
       b.create<linalg::BatchMatmulOp>(loc, TypeRange{cType}, ValueRange{a3, b3},
-                                      ValueRange{zeroFilled(b, loc, cType)})
+                                      ValueRange{zeroFilled(b, loc, cType, cs3)})
           .getResult(0);
-  return buildReshape(b, loc, c, outType);
+  return buildReshape(b, loc, c, outType, outSizes, cs3);
 }
 
 struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
@@ -377,32 +446,51 @@ struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
   LogicalResult
   matchAndRewrite(onnx::MatMulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto at = staticType(getTypeConverter(), op.getA());
-    auto bt = staticType(getTypeConverter(), op.getB());
-    auto outType = staticType(getTypeConverter(), op.getY());
+    auto at = rankedType(getTypeConverter(), op.getA());
+    auto bt = rankedType(getTypeConverter(), op.getB());
+    auto outType = rankedType(getTypeConverter(), op.getY());
     if (!at || !bt || !outType)
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
+      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
     Location loc = op.getLoc();
     Value a = adaptor.getA(), b = adaptor.getB();
     // 1-D operands: promote, multiply, and drop the promoted dim again.
+    auto promote = [&](Value v, int64_t unitDim) {
+      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, v);
+      sizes.insert(sizes.begin() + unitDim, rewriter.getIndexAttr(1));
+      auto type = RankedTensorType::get(staticSizes(sizes),
+                                        getElementTypeOrSelf(v.getType()));
+      return buildReshape(rewriter, loc, v, type, sizes);
+    };
     if (at.getRank() == 1)
-      a = buildReshape(
-          rewriter, loc, a,
-          RankedTensorType::get({1, at.getDimSize(0)}, at.getElementType()));
+      a = promote(a, 0);
     if (bt.getRank() == 1)
-      b = buildReshape(
-          rewriter, loc, b,
-          RankedTensorType::get({bt.getDimSize(0), 1}, bt.getElementType()));
+      b = promote(b, 1);
     auto a2 = cast<RankedTensorType>(a.getType());
     auto b2 = cast<RankedTensorType>(b.getType());
     SmallVector<int64_t> batch;
     (void)onnx::broadcastShapes(a2.getShape().drop_back(2),
                                 b2.getShape().drop_back(2), batch);
+    SmallVector<OpFoldResult> aSizes = tensor::getMixedSizes(rewriter, loc, a);
+    SmallVector<OpFoldResult> bSizes = tensor::getMixedSizes(rewriter, loc, b);
+    SmallVector<SmallVector<OpFoldResult>> batchOf = {
+        SmallVector<OpFoldResult>(ArrayRef(aSizes).drop_back(2)),
+        SmallVector<OpFoldResult>(ArrayRef(bSizes).drop_back(2))};
+    SmallVector<OpFoldResult> sizes =
+        broadcastSizes(rewriter, loc, batch, batchOf);
+    sizes.push_back(aSizes[a2.getRank() - 2]);
+    sizes.push_back(bSizes.back());
     batch.push_back(a2.getDimSize(a2.getRank() - 2));
     batch.push_back(b2.getDimSize(b2.getRank() - 1));
     auto full = RankedTensorType::get(batch, outType.getElementType());
-    Value c = buildMatMul(rewriter, loc, a, b, full);
-    rewriter.replaceOp(op, buildReshape(rewriter, loc, c, outType));
+    Value c = buildMatMul(rewriter, loc, a, b, full, sizes);
+    // Drop the promoted unit dims.
+    SmallVector<OpFoldResult> outSizes(sizes);
+    if (bt.getRank() == 1)
+      outSizes.pop_back();
+    if (at.getRank() == 1)
+      outSizes.erase(outSizes.end() - (bt.getRank() == 1 ? 1 : 2));
+    rewriter.replaceOp(
+        op, buildReshape(rewriter, loc, c, outType, outSizes, sizes));
     return success();
   }
 };
@@ -411,8 +499,8 @@ Value transpose2d(OpBuilder &b, Location loc, Value v) {
   auto t = cast<RankedTensorType>(v.getType());
   auto outType = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
                                        t.getElementType());
-  Value init =
-      b.create<tensor::EmptyOp>(loc, outType.getShape(), t.getElementType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, v);
+  Value init = buildEmpty(b, loc, outType, {sizes[1], sizes[0]});
   return b.create<linalg::TransposeOp>(loc, v, init, ArrayRef<int64_t>{1, 0})
       ->getResult(0);
 }
@@ -422,17 +510,19 @@ struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
   LogicalResult
   matchAndRewrite(onnx::GemmOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto outType = staticType(getTypeConverter(), op.getY());
-    if (!outType || !staticType(getTypeConverter(), op.getA()) ||
-        !staticType(getTypeConverter(), op.getB()))
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    auto outType = rankedType(getTypeConverter(), op.getY());
+    if (!outType || !rankedType(getTypeConverter(), op.getA()) ||
+        !rankedType(getTypeConverter(), op.getB()))
+      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
     Location loc = op.getLoc();
     Value a = adaptor.getA(), b = adaptor.getB();
     if (op.getTransA())
       a = transpose2d(rewriter, loc, a);
     if (op.getTransB())
       b = transpose2d(rewriter, loc, b);
-    Value c = buildMatMul(rewriter, loc, a, b, outType);
+    Value c = buildMatMul(rewriter, loc, a, b, outType,
+                          {tensor::getMixedSize(rewriter, loc, a, 0),
+                           tensor::getMixedSize(rewriter, loc, b, 1)});
     Type elt = outType.getElementType();
     double alpha = op.getAlpha().convertToDouble();
     double beta = op.getBeta().convertToDouble();
@@ -470,11 +560,14 @@ struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
   LogicalResult
   matchAndRewrite(onnx::ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto xt = staticType(getTypeConverter(), op.getX());
+    auto xt = rankedType(getTypeConverter(), op.getX());
     auto wt = staticType(getTypeConverter(), op.getW());
-    auto outType = staticType(getTypeConverter(), op.getY());
-    if (!xt || !wt || !outType)
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    auto outType = rankedType(getTypeConverter(), op.getY());
+    // Only the batch may be dynamic: the padding is computed here.
+    if (!xt || !wt || !outType ||
+        llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic) ||
+        llvm::any_of(outType.getShape().drop_front(), ShapedType::isDynamic))
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
     int64_t spatial = xt.getRank() - 2;
     if (op.getGroup() != 1 || spatial < 1 || spatial > 3)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
@@ -521,10 +614,14 @@ struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
       }
       x = rewriter.create<tensor::PadOp>(loc, padType, x, loF, hiF, zero);
     }
-    Value init = zeroFilled(rewriter, loc, outType);
+    SmallVector<OpFoldResult> outSizes;
+    for (int64_t d : outType.getShape())
+      outSizes.push_back(rewriter.getIndexAttr(d));
+    outSizes[0] = tensor::getMixedSize(rewriter, loc, adaptor.getX(), 0);
+    Value init = zeroFilled(rewriter, loc, outType, outSizes);
     auto stridesAttr = rewriter.getI64TensorAttr(strides);
     auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
-    ValueRange ins = {x, adaptor.getW()};
+    SmallVector<Value> ins = {x, adaptor.getW()};
     Value y;
     if (spatial == 1)
       y = rewriter
@@ -554,8 +651,7 @@ struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
           rewriter.getMultiDimIdentityMap(rank)};
       SmallVector<utils::IteratorType> iters(rank,
                                              utils::IteratorType::parallel);
-      Value out = rewriter.create<tensor::EmptyOp>(loc, outType.getShape(),
-                                                   outType.getElementType());
+      Value out = buildEmpty(rewriter, loc, outType, outSizes);
       y = rewriter
               .create<linalg::GenericOp>(
                   loc, TypeRange{outType}, ValueRange{y, bias}, ValueRange{out},
@@ -579,9 +675,9 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
   LogicalResult
   matchAndRewrite(onnx::EinsumOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto outType = staticType(getTypeConverter(), op.getOutput());
+    auto outType = rankedType(getTypeConverter(), op.getOutput());
     if (!outType)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
+      return rewriter.notifyMatchFailure(op, "needs a ranked result");
     std::string eq;
     for (char c : op.getEquation())
       if (c != ' ')
@@ -671,7 +767,21 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
     Type elt = outType.getElementType();
     bool isF = isa<FloatType>(elt);
     Location loc = op.getLoc();
-    Value init = zeroFilled(rewriter, loc, outType);
+    // Each letter's size from its first use; every other use must agree.
+    std::map<char, OpFoldResult> letterSize;
+    for (auto [t, in] : llvm::zip(terms, adaptor.getInputs()))
+      for (auto [pos, c] : llvm::enumerate(t)) {
+        OpFoldResult size = tensor::getMixedSize(rewriter, loc, in, pos);
+        auto [it, inserted] = letterSize.insert({c, size});
+        if (!inserted && (!getConstantIntValue(size) ||
+                          !getConstantIntValue(it->second)))
+          checkSameSize(rewriter, loc, size, it->second,
+                        "the sizes of index '" + Twine(c) + "' differ");
+      }
+    SmallVector<OpFoldResult> outSizes;
+    for (char c : out)
+      outSizes.push_back(letterSize[c]);
+    Value init = zeroFilled(rewriter, loc, outType, outSizes);
     Value y =
         rewriter
             .create<linalg::GenericOp>(

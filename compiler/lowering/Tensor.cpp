@@ -5,6 +5,7 @@
 #include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
@@ -46,31 +47,260 @@ struct DropoutLowering : OpConversionPattern<onnx::DropoutOp> {
                   ConversionPatternRewriter &rewriter) const override {
     SmallVector<Value> results = {adaptor.getData()};
     if (Value mask = op.getMask()) {
-      auto type = staticType(getTypeConverter(), mask);
+      auto type = rankedType(getTypeConverter(), mask);
       if (!type)
-        return rewriter.notifyMatchFailure(op, "needs a static shape");
-      results.push_back(
-          buildFilled(rewriter, op.getLoc(), type, rewriter.getBoolAttr(true)));
+        return rewriter.notifyMatchFailure(op, "needs a ranked shape");
+      results.push_back(buildFilled(
+          rewriter, op.getLoc(), type,
+          tensor::getMixedSizes(rewriter, op.getLoc(), adaptor.getData()),
+          rewriter.getBoolAttr(true)));
     }
     rewriter.replaceOp(op, results);
     return success();
   }
 };
 
-/// Identity, Reshape, Flatten, Squeeze, Unsqueeze: the first operand with
-/// the result's (static) shape.
+/// Index arithmetic on sizes that folds where the operands are constant.
+struct SizeMath {
+  OpBuilder &b;
+  Location loc;
+  Value v(OpFoldResult x) { return indexValue(b, loc, x); }
+  OpFoldResult fold(Value x) { return getAsOpFoldResult(x); }
+  OpFoldResult c(int64_t x) { return b.getIndexAttr(x); }
+  /// `OpTy` of x and y; `f` computes it when both are constants (so that
+  /// static shapes leave no ops behind).
+  template <typename OpTy, typename F>
+  OpFoldResult bin(OpFoldResult x, OpFoldResult y, F f) {
+    std::optional<int64_t> cx = getConstantIntValue(x),
+                           cy = getConstantIntValue(y);
+    if (cx && cy)
+      return c(f(*cx, *cy));
+    return fold(b.createOrFold<OpTy>(loc, v(x), v(y)));
+  }
+  OpFoldResult add(OpFoldResult x, OpFoldResult y) {
+    return bin<arith::AddIOp>(x, y, std::plus<int64_t>());
+  }
+  OpFoldResult sub(OpFoldResult x, OpFoldResult y) {
+    return bin<arith::SubIOp>(x, y, std::minus<int64_t>());
+  }
+  OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
+    return bin<arith::MulIOp>(x, y, std::multiplies<int64_t>());
+  }
+  OpFoldResult max(OpFoldResult x, OpFoldResult y) {
+    return bin<arith::MaxSIOp>(
+        x, y, [](int64_t p, int64_t q) { return std::max(p, q); });
+  }
+  OpFoldResult min(OpFoldResult x, OpFoldResult y) {
+    return bin<arith::MinSIOp>(
+        x, y, [](int64_t p, int64_t q) { return std::min(p, q); });
+  }
+  OpFoldResult div(OpFoldResult x, OpFoldResult y) {
+    return bin<arith::DivSIOp>(
+        x, y, [](int64_t p, int64_t q) { return q ? p / q : 0; });
+  }
+  Value cmp(arith::CmpIPredicate p, OpFoldResult x, OpFoldResult y) {
+    std::optional<int64_t> cx = getConstantIntValue(x),
+                           cy = getConstantIntValue(y);
+    if (cx && cy)
+      return b.create<arith::ConstantIntOp>(
+          loc, arith::applyCmpPredicate(p, APInt(64, *cx), APInt(64, *cy)), 1);
+    return b.createOrFold<arith::CmpIOp>(loc, p, v(x), v(y));
+  }
+  OpFoldResult select(Value cond, OpFoldResult x, OpFoldResult y) {
+    if (std::optional<int64_t> c = getConstantIntValue(cond))
+      return *c ? x : y;
+    return fold(b.createOrFold<arith::SelectOp>(loc, cond, v(x), v(y)));
+  }
+  Value all(ArrayRef<Value> conds) {
+    Value r = b.create<arith::ConstantIntOp>(loc, 1, 1);
+    for (Value c : conds)
+      r = b.createOrFold<arith::AndIOp>(loc, r, c);
+    return r;
+  }
+};
+
+/// The entries of a 1-D integer operand (a shape, repeats, starts...) as
+/// index sizes: constants where the operand is constant, else read at run
+/// time with tensor.extract. Fails if its length is not static.
+FailureOr<SmallVector<OpFoldResult>> readIndexOperand(OpBuilder &b,
+                                                      Location loc,
+                                                      Value operand) {
+  SmallVector<int64_t> values;
+  SmallVector<OpFoldResult> out;
+  if (getConstIntValues(operand, values)) {
+    for (int64_t v : values)
+      out.push_back(b.getIndexAttr(v));
+    return out;
+  }
+  auto type = cast<RankedTensorType>(operand.getType());
+  if (type.getRank() > 1 || type.isDynamicDim(0))
+    return failure();
+  int64_t n = type.getRank() == 0 ? 1 : type.getDimSize(0);
+  for (int64_t i = 0; i < n; ++i) {
+    SmallVector<Value> at;
+    if (type.getRank() == 1)
+      at.push_back(b.create<arith::ConstantIndexOp>(loc, i));
+    Value x = b.create<tensor::ExtractOp>(loc, operand, at);
+    out.push_back(
+        b.create<arith::IndexCastOp>(loc, b.getIndexType(), x).getResult());
+  }
+  return out;
+}
+
+/// Checks at run time that `sizes` fit `type`'s static dims (the declared
+/// result type), naming what they are (`what`).
+void checkDeclaredDims(OpBuilder &b, Location loc, RankedTensorType type,
+                       ArrayRef<OpFoldResult> sizes, StringRef what) {
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (!type.isDynamicDim(d))
+      checkSameSize(b, loc, sizes[d], b.getIndexAttr(type.getDimSize(d)),
+                    Twine(what) + " gives dim " + Twine(d) +
+                        " a size other than the declared " +
+                        Twine(type.getDimSize(d)));
+}
+
+/// Checks that every size is >= 0.
+void checkNonNegative(SizeMath &m, ArrayRef<OpFoldResult> sizes,
+                      StringRef what) {
+  for (auto [d, s] : llvm::enumerate(sizes))
+    emitCheck(m.b, m.loc, m.cmp(arith::CmpIPredicate::sge, s, m.c(0)),
+              Twine(what) + " has a negative entry " + Twine(d));
+}
+
+/// Identity, Flatten, Squeeze, Unsqueeze: the first operand with the
+/// result's shape; the sizes of dynamic dims come from the input.
 template <typename OpTy>
 struct ReshapeLikeLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(this->getTypeConverter(), op->getResult(0));
+    auto type = rankedType(this->getTypeConverter(), op->getResult(0));
+    Value in = adaptor.getOperands()[0];
     if (!type)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
-    rewriter.replaceOp(op, buildReshape(rewriter, op.getLoc(),
-                                        adaptor.getOperands()[0], type));
+      return rewriter.notifyMatchFailure(op, "needs a ranked result");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> sizes;
+    if (!type.hasStaticShape()) {
+      auto inSizes = tensor::getMixedSizes(rewriter, loc, in);
+      if (failed(resultSizes(op, rewriter, inSizes, type, sizes)))
+        return rewriter.notifyMatchFailure(op, "axes must be constant");
+    }
+    rewriter.replaceOp(op, buildReshape(rewriter, loc, in, type, sizes));
     return success();
+  }
+
+  static LogicalResult resultSizes(OpTy op, OpBuilder &b,
+                                   ArrayRef<OpFoldResult> in,
+                                   RankedTensorType type,
+                                   SmallVectorImpl<OpFoldResult> &out) {
+    int64_t rank = in.size();
+    SizeMath m{b, op.getLoc()};
+    if constexpr (std::is_same_v<OpTy, onnx::FlattenOp>) {
+      int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+      out.push_back(sizeProduct(b, op.getLoc(), in.take_front(axis)));
+      out.push_back(sizeProduct(b, op.getLoc(), in.drop_front(axis)));
+      return success();
+    } else if constexpr (std::is_same_v<OpTy, onnx::IdentityOp>) {
+      out.assign(in.begin(), in.end());
+      return success();
+    } else {
+      SmallVector<int64_t> axes;
+      if (op.getAxes() && !getConstIntValues(op.getAxes(), axes))
+        return failure();
+      constexpr bool squeeze = std::is_same_v<OpTy, onnx::SqueezeOp>;
+      int64_t outRank = type.getRank();
+      for (int64_t &a : axes)
+        a = onnx::normalizeAxis(a, squeeze ? rank : outRank);
+      if (squeeze) {
+        for (int64_t d = 0; d < rank; ++d) {
+          bool dropped = axes.empty() ? getConstantIntValue(in[d]) == 1
+                                      : llvm::is_contained(axes, d);
+          if (!dropped)
+            out.push_back(in[d]);
+          else
+            checkSameSize(b, op.getLoc(), in[d], m.c(1),
+                          "squeezes dim " + Twine(d) + ", which is not 1");
+        }
+      } else {
+        for (int64_t d = 0, next = 0; d < outRank; ++d)
+          out.push_back(llvm::is_contained(axes, d) ? m.c(1) : in[next++]);
+      }
+      return success();
+    }
+  }
+};
+
+/// Reshape: the shape operand is the truth. A constant one is applied at
+/// compile time; otherwise it is read at run time. ONNX's rules apply (0
+/// copies the input's dim unless allowzero, one -1 is inferred) and an
+/// impossible shape is a run-time error naming the node.
+struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = rankedType(getTypeConverter(), op.getReshaped());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "needs a ranked result");
+    Location loc = op.getLoc();
+    Value data = adaptor.getData();
+    SmallVector<int64_t> constShape;
+    bool constant = getConstIntValues(adaptor.getShape(), constShape);
+    if (constant && type.hasStaticShape() &&
+        cast<RankedTensorType>(data.getType()).hasStaticShape()) {
+      rewriter.replaceOp(op, buildReshape(rewriter, loc, data, type));
+      return success();
+    }
+    auto entries = readIndexOperand(rewriter, loc, adaptor.getShape());
+    if (failed(entries) || int64_t(entries->size()) != type.getRank())
+      return rewriter.notifyMatchFailure(op, "needs a shape of known length");
+    SmallVector<OpFoldResult> in = tensor::getMixedSizes(rewriter, loc, data);
+    SmallVector<OpFoldResult> sizes =
+        applyReshapeRules(rewriter, loc, in, *entries, op.getAllowzero() != 0);
+    checkDeclaredDims(rewriter, loc, type, sizes, "the shape");
+    rewriter.replaceOp(op, buildReshape(rewriter, loc, data, type, sizes, in));
+    return success();
+  }
+
+  static SmallVector<OpFoldResult>
+  applyReshapeRules(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> in,
+                    ArrayRef<OpFoldResult> entries, bool allowZero) {
+    using P = arith::CmpIPredicate;
+    SizeMath m{b, loc};
+    SmallVector<OpFoldResult> dims, known;
+    SmallVector<Value> isInferred;
+    OpFoldResult numInferred = m.c(0);
+    for (auto [k, v] : llvm::enumerate(entries)) {
+      OpFoldResult dim = v;
+      if (!allowZero) {
+        Value zero = m.cmp(P::eq, v, m.c(0));
+        if (k < in.size())
+          dim = m.select(zero, in[k], v);
+        else
+          emitCheck(b, loc, m.cmp(P::ne, v, m.c(0)),
+                    "the shape has a 0 at " + Twine(k) +
+                        ", past the input's rank");
+      }
+      emitCheck(b, loc, m.cmp(P::sge, v, m.c(-1)),
+                "the shape has a negative entry other than -1");
+      Value inferred = m.cmp(P::eq, v, m.c(-1));
+      numInferred = m.add(numInferred, m.select(inferred, m.c(1), m.c(0)));
+      dims.push_back(dim);
+      isInferred.push_back(inferred);
+      known.push_back(m.select(inferred, m.c(1), dim));
+    }
+    emitCheck(b, loc, m.cmp(P::sle, numInferred, m.c(1)),
+              "the shape has more than one -1");
+    OpFoldResult total = sizeProduct(b, loc, in);
+    OpFoldResult divisor = m.max(sizeProduct(b, loc, known), m.c(1));
+    OpFoldResult rest = m.div(total, divisor);
+    SmallVector<OpFoldResult> sizes;
+    for (auto [dim, inferred] : llvm::zip(dims, isInferred))
+      sizes.push_back(m.select(inferred, rest, dim));
+    checkSameSize(b, loc, sizeProduct(b, loc, sizes), total,
+                  "the shape does not have the input's number of elements");
+    return sizes;
   }
 };
 
@@ -79,14 +309,18 @@ struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
   LogicalResult
   matchAndRewrite(onnx::TransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getTransposed());
+    auto type = rankedType(getTypeConverter(), op.getTransposed());
     if (!type)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
+      return rewriter.notifyMatchFailure(op, "needs a ranked result");
     SmallVector<int64_t> perm;
     for (Attribute a : op.getPerm())
       perm.push_back(cast<IntegerAttr>(a).getInt());
-    Value init = rewriter.create<tensor::EmptyOp>(op.getLoc(), type.getShape(),
-                                                  type.getElementType());
+    SmallVector<OpFoldResult> in =
+        tensor::getMixedSizes(rewriter, op.getLoc(), adaptor.getData());
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t p : perm)
+      sizes.push_back(in[p]);
+    Value init = buildEmpty(rewriter, op.getLoc(), type, sizes);
     rewriter.replaceOp(op, rewriter
                                .create<linalg::TransposeOp>(
                                    op.getLoc(), adaptor.getData(), init, perm)
@@ -98,15 +332,15 @@ struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
 /// A generic over the result's index space whose body computes each element
 /// from the loop indices (for gathers, tiles and other index arithmetic).
 Value buildIndexed(
-    OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs,
+    OpBuilder &b, Location loc, RankedTensorType type,
+    ArrayRef<OpFoldResult> sizes, ValueRange inputs,
     ArrayRef<AffineMap> inputMaps,
     function_ref<Value(OpBuilder &, Location, ValueRange, ArrayRef<Value>)>
         body) {
   int64_t rank = type.getRank();
   SmallVector<AffineMap> maps(inputMaps);
   maps.push_back(b.getMultiDimIdentityMap(rank));
-  Value init =
-      b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  Value init = buildEmpty(b, loc, type, sizes);
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   return b
       .create<linalg::GenericOp>(
@@ -129,13 +363,36 @@ struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
   LogicalResult
   matchAndRewrite(onnx::GatherOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getOutput());
-    auto dataType = staticType(getTypeConverter(), op.getData());
-    auto idxType = staticType(getTypeConverter(), op.getIndices());
+    auto type = rankedType(getTypeConverter(), op.getOutput());
+    auto dataType = rankedType(getTypeConverter(), op.getData());
+    auto idxType = rankedType(getTypeConverter(), op.getIndices());
     if (!type || !dataType || !idxType)
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
+      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
+    Location loc = op.getLoc();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), dataType.getRank());
-    int64_t q = idxType.getRank(), dim = dataType.getDimSize(axis);
+    int64_t q = idxType.getRank();
+    SmallVector<OpFoldResult> dataSizes =
+        tensor::getMixedSizes(rewriter, loc, adaptor.getData());
+    SmallVector<OpFoldResult> idxSizes =
+        tensor::getMixedSizes(rewriter, loc, adaptor.getIndices());
+    SmallVector<OpFoldResult> sizes(dataSizes.begin(), dataSizes.begin() + axis);
+    sizes.append(idxSizes);
+    sizes.append(dataSizes.begin() + axis + 1, dataSizes.end());
+    // Indices are clamped into [0, dim): that needs dim > 0 unless nothing
+    // is gathered.
+    SizeMath m{rewriter, loc};
+    std::optional<int64_t> dim = getConstantIntValue(dataSizes[axis]);
+    Value dimValue = indexValue(rewriter, loc, dataSizes[axis]);
+    Value lastValue = dim ? Value() : indexValue(rewriter, loc,
+                                                 m.sub(dataSizes[axis], m.c(1)));
+    if (!dim || *dim == 0)
+      emitCheck(rewriter, loc,
+                rewriter.createOrFold<arith::OrIOp>(
+                    loc,
+                    m.cmp(arith::CmpIPredicate::sgt, dataSizes[axis], m.c(0)),
+                    m.cmp(arith::CmpIPredicate::eq,
+                          sizeProduct(rewriter, loc, idxSizes), m.c(0))),
+                "gathers from an empty axis");
     MLIRContext *ctx = rewriter.getContext();
     SmallVector<AffineExpr> idxExprs;
     for (int64_t i = 0; i < q; ++i)
@@ -143,19 +400,21 @@ struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
     AffineMap idxMap = AffineMap::get(type.getRank(), 0, idxExprs, ctx);
     Value data = adaptor.getData();
     Value result = buildIndexed(
-        rewriter, op.getLoc(), type, {adaptor.getIndices()}, {idxMap},
+        rewriter, loc, type, sizes, {adaptor.getIndices()}, {idxMap},
         [&](OpBuilder &b, Location l, ValueRange args, ArrayRef<Value> iv) {
           // Negative indices count from the end; anything still outside
           // [0, dim) is clamped so that no read leaves the tensor (the
           // runtime rejects such model inputs before running).
           Value i = b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]);
-          Value zero = indexConst(b, l, 0), n = indexConst(b, l, dim);
+          Value zero = indexConst(b, l, 0);
+          Value n = dim ? indexConst(b, l, *dim) : dimValue;
           Value neg =
               b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, i, zero);
           i = b.create<arith::SelectOp>(l, neg,
                                         b.create<arith::AddIOp>(l, i, n), i);
           i = b.create<arith::MaxSIOp>(l, i, zero);
-          i = b.create<arith::MinSIOp>(l, i, indexConst(b, l, dim - 1));
+          i = b.create<arith::MinSIOp>(
+              l, i, dim ? indexConst(b, l, *dim - 1) : lastValue);
           SmallVector<Value> at;
           for (int64_t d = 0; d < axis; ++d)
             at.push_back(iv[d]);
@@ -174,28 +433,37 @@ struct ConcatLowering : OpConversionPattern<onnx::ConcatOp> {
   LogicalResult
   matchAndRewrite(onnx::ConcatOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getConcatResult());
+    auto type = rankedType(getTypeConverter(), op.getConcatResult());
     if (!type)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
+      return rewriter.notifyMatchFailure(op, "needs a ranked result");
     Location loc = op.getLoc();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
-    Value result = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
-                                                    type.getElementType());
-    int64_t offset = 0;
-    for (Value in : adaptor.getInputs()) {
-      auto t = cast<RankedTensorType>(in.getType());
-      if (t.getDimSize(axis) == 0)
+    SizeMath m{rewriter, loc};
+    // The other dims from the first input (all must agree); the axis sums.
+    SmallVector<SmallVector<OpFoldResult>> inSizes;
+    for (Value in : adaptor.getInputs())
+      inSizes.push_back(tensor::getMixedSizes(rewriter, loc, in));
+    SmallVector<OpFoldResult> sizes(inSizes.front());
+    sizes[axis] = m.c(0);
+    for (auto [k, in] : llvm::enumerate(inSizes)) {
+      sizes[axis] = m.add(sizes[axis], in[axis]);
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        if (d != axis && k > 0)
+          checkSameSize(rewriter, loc, in[d], sizes[d],
+                        "input " + Twine(k) + " differs from input 0 in dim " +
+                            Twine(d));
+    }
+    Value result = buildEmpty(rewriter, loc, type, sizes);
+    OpFoldResult offset = m.c(0);
+    for (auto [in, inSize] : llvm::zip(adaptor.getInputs(), inSizes)) {
+      if (getConstantIntValue(inSize[axis]) == 0)
         continue;
-      SmallVector<OpFoldResult> offsets(type.getRank(),
-                                        rewriter.getIndexAttr(0));
-      offsets[axis] = rewriter.getIndexAttr(offset);
-      SmallVector<OpFoldResult> sizes,
-          strides(type.getRank(), rewriter.getIndexAttr(1));
-      for (int64_t d : t.getShape())
-        sizes.push_back(rewriter.getIndexAttr(d));
+      SmallVector<OpFoldResult> offsets(type.getRank(), m.c(0));
+      offsets[axis] = offset;
+      SmallVector<OpFoldResult> strides(type.getRank(), m.c(1));
       result = rewriter.create<tensor::InsertSliceOp>(loc, in, result, offsets,
-                                                      sizes, strides);
-      offset += t.getDimSize(axis);
+                                                      inSize, strides);
+      offset = m.add(offset, inSize[axis]);
     }
     rewriter.replaceOp(op, result);
     return success();
@@ -224,38 +492,102 @@ LogicalResult sliceParams(onnx::SliceOp op, RankedTensorType dataType,
   return success();
 }
 
+/// The same at run time (dynamic dims, or starts/ends computed by the
+/// graph; axes and steps are constants): per dim the first index read, the
+/// number of elements and the step.
+LogicalResult dynamicSliceParams(SizeMath &m, onnx::SliceOp op, Value data,
+                                 Value startsV, Value endsV,
+                                 SmallVectorImpl<OpFoldResult> &offsets,
+                                 SmallVectorImpl<OpFoldResult> &sizes,
+                                 SmallVectorImpl<int64_t> &step) {
+  using P = arith::CmpIPredicate;
+  SmallVector<int64_t> axes, steps;
+  auto starts = readIndexOperand(m.b, m.loc, startsV);
+  auto ends = readIndexOperand(m.b, m.loc, endsV);
+  if (failed(starts) || failed(ends) ||
+      (op.getAxes() && !getConstIntValues(op.getAxes(), axes)) ||
+      (op.getSteps() && !getConstIntValues(op.getSteps(), steps)))
+    return failure();
+  sizes = tensor::getMixedSizes(m.b, m.loc, data);
+  int64_t rank = sizes.size();
+  onnx::fillSliceDefaults(starts->size(), axes, steps);
+  offsets.assign(rank, m.c(0));
+  step.assign(rank, 1);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = onnx::normalizeAxis(axes[i], rank);
+    OpFoldResult n = sizes[a];
+    // Negative positions count from the end; then clamp into range.
+    auto normalize = [&](OpFoldResult x, int64_t lo, OpFoldResult hi) {
+      Value neg = m.cmp(P::slt, x, m.c(0));
+      x = m.select(neg, m.add(x, n), x);
+      return m.min(m.max(x, m.c(lo)), hi);
+    };
+    OpFoldResult first, count;
+    if (steps[i] > 0) {
+      first = normalize((*starts)[i], 0, n);
+      OpFoldResult end = normalize((*ends)[i], 0, n);
+      count = m.sub(m.add(end, m.c(steps[i] - 1)), first);
+    } else {
+      first = normalize((*starts)[i], 0, m.sub(n, m.c(1)));
+      OpFoldResult end = normalize((*ends)[i], -1, m.sub(n, m.c(1)));
+      count = m.sub(m.add(first, m.c(-steps[i] - 1)), end);
+    }
+    offsets[a] = first;
+    sizes[a] = m.max(m.div(count, m.c(std::abs(steps[i]))), m.c(0));
+    step[a] = steps[i];
+  }
+  return success();
+}
+
 struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(onnx::SliceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getOutput());
-    auto dataType = staticType(getTypeConverter(), op.getData());
+    auto type = rankedType(getTypeConverter(), op.getOutput());
+    auto dataType = rankedType(getTypeConverter(), op.getData());
     if (!type || !dataType)
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
-    SmallVector<int64_t> start, step;
-    if (failed(sliceParams(op, dataType, start, step)))
-      return rewriter.notifyMatchFailure(op, "checked before conversion");
+      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
     Location loc = op.getLoc();
-    if (type.getNumElements() == 0) {
+    SmallVector<int64_t> step;
+    SmallVector<OpFoldResult> offsets, sizes;
+    SmallVector<int64_t> start;
+    if (type.hasStaticShape() && dataType.hasStaticShape() &&
+        succeeded(sliceParams(op, dataType, start, step))) {
+      for (int64_t d = 0; d < type.getRank(); ++d) {
+        offsets.push_back(rewriter.getIndexAttr(start[d]));
+        sizes.push_back(rewriter.getIndexAttr(type.getDimSize(d)));
+      }
+    } else {
+      SizeMath m{rewriter, loc};
+      if (failed(dynamicSliceParams(m, op, adaptor.getData(),
+                                    adaptor.getStarts(), adaptor.getEnds(),
+                                    offsets, sizes, step)))
+        return rewriter.notifyMatchFailure(op, "checked before conversion");
+      checkDeclaredDims(rewriter, loc, type, sizes, "the slice");
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        if (!type.isDynamicDim(d))
+          sizes[d] = rewriter.getIndexAttr(type.getDimSize(d));
+    }
+    if (type.hasStaticShape() && type.getNumElements() == 0) {
       rewriter.replaceOpWithNewOp<tensor::EmptyOp>(op, type.getShape(),
                                                    type.getElementType());
       return success();
     }
     if (llvm::all_of(step, [](int64_t s) { return s > 0; })) {
-      SmallVector<OpFoldResult> offsets, sizes, strides;
-      for (int64_t d = 0; d < type.getRank(); ++d) {
-        offsets.push_back(rewriter.getIndexAttr(start[d]));
-        sizes.push_back(rewriter.getIndexAttr(type.getDimSize(d)));
-        strides.push_back(rewriter.getIndexAttr(step[d]));
-      }
-      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-          op, type, adaptor.getData(), offsets, sizes, strides);
+      SmallVector<OpFoldResult> strides;
+      for (int64_t s : step)
+        strides.push_back(rewriter.getIndexAttr(s));
+      Value slice = rewriter.create<tensor::ExtractSliceOp>(
+          loc, adaptor.getData(), offsets, sizes, strides);
+      if (slice.getType() != type)
+        slice = rewriter.create<tensor::CastOp>(loc, type, slice);
+      rewriter.replaceOp(op, slice);
       return success();
     }
     Value data = adaptor.getData();
     rewriter.replaceOp(
-        op, buildIndexed(rewriter, loc, type, {}, {},
+        op, buildIndexed(rewriter, loc, type, sizes, {}, {},
                          [&](OpBuilder &b, Location l, ValueRange,
                              ArrayRef<Value> iv) -> Value {
                            SmallVector<Value> at;
@@ -263,7 +595,7 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
                              Value off = b.create<arith::MulIOp>(
                                  l, iv[d], indexConst(b, l, step[d]));
                              at.push_back(b.create<arith::AddIOp>(
-                                 l, off, indexConst(b, l, start[d])));
+                                 l, off, indexValue(b, l, offsets[d])));
                            }
                            return b.create<tensor::ExtractOp>(l, data, at);
                          }));
@@ -276,44 +608,96 @@ struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
   LogicalResult
   matchAndRewrite(onnx::SplitOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto inType = staticType(getTypeConverter(), op.getInput());
+    auto inType = rankedType(getTypeConverter(), op.getInput());
     if (!inType)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
+      return rewriter.notifyMatchFailure(op, "needs a ranked input");
+    Location loc = op.getLoc();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), inType.getRank());
+    SizeMath m{rewriter, loc};
+    SmallVector<OpFoldResult> inSizes =
+        tensor::getMixedSizes(rewriter, loc, adaptor.getInput());
+    // A dynamic part (an even split of a dynamic dim) is ceil(n / parts),
+    // the last one what is left.
+    int64_t parts = op.getOutputs().size();
+    OpFoldResult chunk =
+        m.div(m.add(inSizes[axis], m.c(parts - 1)), m.c(parts));
     SmallVector<Value> results;
-    int64_t offset = 0;
+    OpFoldResult offset = m.c(0);
     for (Value r : op.getOutputs()) {
-      auto type = staticType(getTypeConverter(), r);
+      auto type = rankedType(getTypeConverter(), r);
       if (!type)
-        return rewriter.notifyMatchFailure(op, "needs static shapes");
-      SmallVector<OpFoldResult> offsets(type.getRank(),
-                                        rewriter.getIndexAttr(0));
-      offsets[axis] = rewriter.getIndexAttr(offset);
-      SmallVector<OpFoldResult> sizes,
-          strides(type.getRank(), rewriter.getIndexAttr(1));
-      for (int64_t d : type.getShape())
-        sizes.push_back(rewriter.getIndexAttr(d));
+        return rewriter.notifyMatchFailure(op, "needs ranked results");
+      SmallVector<OpFoldResult> offsets(type.getRank(), m.c(0));
+      offsets[axis] = offset;
+      SmallVector<OpFoldResult> sizes(inSizes), strides(type.getRank(), m.c(1));
+      sizes[axis] =
+          type.isDynamicDim(axis)
+              ? m.max(m.min(chunk, m.sub(inSizes[axis], offset)), m.c(0))
+              : m.c(type.getDimSize(axis));
+      checkDeclaredDims(rewriter, loc, type, sizes, "the split");
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        if (!type.isDynamicDim(d))
+          sizes[d] = m.c(type.getDimSize(d));
       results.push_back(rewriter.create<tensor::ExtractSliceOp>(
-          op.getLoc(), type, adaptor.getInput(), offsets, sizes, strides));
-      offset += type.getDimSize(axis);
+          loc, type, adaptor.getInput(), offsets, sizes, strides));
+      offset = m.add(offset, sizes[axis]);
     }
+    checkSameSize(rewriter, loc, offset, inSizes[axis],
+                  "the parts do not add up to the split dim");
     rewriter.replaceOp(op, results);
     return success();
   }
 };
 
+/// Expand: the numpy broadcast of the input and the shape operand (read at
+/// run time unless constant).
 struct ExpandLowering : OpConversionPattern<onnx::ExpandOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(onnx::ExpandOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getOutput());
-    if (!type || !staticType(getTypeConverter(), op.getInput()))
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
-    rewriter.replaceOp(op, buildElementwise(rewriter, op.getLoc(), type,
-                                            {adaptor.getInput()},
-                                            [](OpBuilder &, Location,
-                                               ValueRange a) { return a[0]; }));
+    using P = arith::CmpIPredicate;
+    auto type = rankedType(getTypeConverter(), op.getOutput());
+    auto inType = rankedType(getTypeConverter(), op.getInput());
+    if (!type || !inType)
+      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
+    Location loc = op.getLoc();
+    Value in = adaptor.getInput();
+    auto identity = [](OpBuilder &, Location, ValueRange a) { return a[0]; };
+    SmallVector<int64_t> constShape;
+    if (type.hasStaticShape() && inType.hasStaticShape() &&
+        getConstIntValues(adaptor.getShape(), constShape)) {
+      rewriter.replaceOp(
+          op, buildElementwise(rewriter, loc, type, {in}, identity));
+      return success();
+    }
+    auto shape = readIndexOperand(rewriter, loc, adaptor.getShape());
+    int64_t rank = type.getRank();
+    if (failed(shape) || int64_t(shape->size()) > rank)
+      return rewriter.notifyMatchFailure(op, "needs a shape of known length");
+    SizeMath m{rewriter, loc};
+    SmallVector<OpFoldResult> inSizes = tensor::getMixedSizes(rewriter, loc, in);
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t sd = d - (rank - shape->size()), id = d - (rank - inSizes.size());
+      OpFoldResult s = sd >= 0 ? (*shape)[sd] : m.c(1);
+      if (id < 0 || inType.getDimSize(id) == 1) {
+        emitCheck(rewriter, loc, m.cmp(P::sge, s, m.c(0)),
+                  "the shape has a negative entry");
+        sizes.push_back(s);
+        continue;
+      }
+      // The input's dim stays; the shape must say 1 or the same.
+      emitCheck(rewriter, loc,
+                rewriter.createOrFold<arith::OrIOp>(
+                    loc, m.cmp(P::eq, s, m.c(1)), m.cmp(P::eq, s, inSizes[id])),
+                "the shape does not broadcast with the input in dim " +
+                    Twine(d));
+      sizes.push_back(inSizes[id]);
+    }
+    checkDeclaredDims(rewriter, loc, type, sizes, "the shape");
+    rewriter.replaceOp(
+        op, buildElementwise(rewriter, loc, type, sizes, {in}, identity));
     return success();
   }
 };
@@ -323,22 +707,44 @@ struct TileLowering : OpConversionPattern<onnx::TileOp> {
   LogicalResult
   matchAndRewrite(onnx::TileOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getOutput());
-    auto inType = staticType(getTypeConverter(), op.getInput());
+    auto type = rankedType(getTypeConverter(), op.getOutput());
+    auto inType = rankedType(getTypeConverter(), op.getInput());
     if (!type || !inType)
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
+      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
+    Location loc = op.getLoc();
     Value in = adaptor.getInput();
+    SmallVector<OpFoldResult> inSizes = tensor::getMixedSizes(rewriter, loc, in);
+    SmallVector<OpFoldResult> sizes;
+    SmallVector<int64_t> constRepeats;
+    if (!type.hasStaticShape() || !inType.hasStaticShape() ||
+        !getConstIntValues(adaptor.getRepeats(), constRepeats)) {
+      auto repeats = readIndexOperand(rewriter, loc, adaptor.getRepeats());
+      if (failed(repeats) || int64_t(repeats->size()) != type.getRank())
+        return rewriter.notifyMatchFailure(op, "needs repeats of known length");
+      SizeMath m{rewriter, loc};
+      checkNonNegative(m, *repeats, "repeats");
+      for (auto [r, n] : llvm::zip(*repeats, inSizes))
+        sizes.push_back(m.mul(r, n));
+      checkDeclaredDims(rewriter, loc, type, sizes, "the repeats");
+    }
+    SmallVector<Value> inDims;
+    for (int64_t d = 0; d < inType.getRank(); ++d)
+      inDims.push_back(inType.isDynamicDim(d)
+                           ? indexValue(rewriter, loc, inSizes[d])
+                           : Value());
     rewriter.replaceOp(
-        op,
-        buildIndexed(rewriter, op.getLoc(), type, {}, {},
-                     [&](OpBuilder &b, Location l, ValueRange,
-                         ArrayRef<Value> iv) -> Value {
-                       SmallVector<Value> at;
-                       for (int64_t d = 0; d < type.getRank(); ++d)
-                         at.push_back(b.create<arith::RemUIOp>(
-                             l, iv[d], indexConst(b, l, inType.getDimSize(d))));
-                       return b.create<tensor::ExtractOp>(l, in, at);
-                     }));
+        op, buildIndexed(rewriter, loc, type, sizes, {}, {},
+                         [&](OpBuilder &b, Location l, ValueRange,
+                             ArrayRef<Value> iv) -> Value {
+                           SmallVector<Value> at;
+                           for (int64_t d = 0; d < type.getRank(); ++d)
+                             at.push_back(b.create<arith::RemUIOp>(
+                                 l, iv[d],
+                                 inDims[d] ? inDims[d]
+                                           : indexConst(b, l,
+                                                        inType.getDimSize(d))));
+                           return b.create<tensor::ExtractOp>(l, in, at);
+                         }));
     return success();
   }
 };
@@ -355,16 +761,47 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
   LogicalResult
   matchAndRewrite(onnx::RangeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getOutput());
+    auto type = rankedType(getTypeConverter(), op.getOutput());
     if (!type)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
+      return rewriter.notifyMatchFailure(op, "needs a ranked result");
     Location loc = op.getLoc();
     Value start = extractScalar(rewriter, loc, adaptor.getStart());
     Value delta = extractScalar(rewriter, loc, adaptor.getDelta());
     Type elt = type.getElementType();
+    SmallVector<OpFoldResult> sizes;
+    if (type.isDynamicDim(0)) {
+      // max(ceil((limit - start) / delta), 0) elements; delta != 0.
+      Value limit = extractScalar(rewriter, loc, adaptor.getLimit());
+      Value n;
+      if (isa<FloatType>(elt)) {
+        Value q = rewriter.create<arith::DivFOp>(
+            loc, rewriter.create<arith::SubFOp>(loc, limit, start), delta);
+        n = rewriter.create<arith::FPToSIOp>(
+            loc, rewriter.getI64Type(), rewriter.create<math::CeilOp>(loc, q));
+        Value zero = rewriter.create<arith::ConstantOp>(
+            loc, rewriter.getFloatAttr(elt, 0.0));
+        emitCheck(rewriter, loc,
+                  rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE,
+                                                 delta, zero),
+                  "delta is 0");
+      } else {
+        n = rewriter.create<arith::CeilDivSIOp>(
+            loc, rewriter.create<arith::SubIOp>(loc, limit, start), delta);
+        Value zero = rewriter.create<arith::ConstantOp>(
+            loc, rewriter.getIntegerAttr(elt, 0));
+        emitCheck(rewriter, loc,
+                  rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
+                                                 delta, zero),
+                  "delta is 0");
+      }
+      n = rewriter.create<arith::IndexCastOp>(loc, rewriter.getIndexType(), n);
+      n = rewriter.create<arith::MaxSIOp>(
+          loc, n, rewriter.create<arith::ConstantIndexOp>(loc, 0));
+      sizes.push_back(n);
+    }
     rewriter.replaceOp(
         op,
-        buildIndexed(rewriter, loc, type, {}, {},
+        buildIndexed(rewriter, loc, type, sizes, {}, {},
                      [&](OpBuilder &b, Location l, ValueRange,
                          ArrayRef<Value> iv) -> Value {
                        Value i = b.create<arith::IndexCastOp>(l, b.getI64Type(),
@@ -383,11 +820,24 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
 struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
-  matchAndRewrite(onnx::ConstantOfShapeOp op, OpAdaptor,
+  matchAndRewrite(onnx::ConstantOfShapeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getOutput());
+    auto type = rankedType(getTypeConverter(), op.getOutput());
     if (!type)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
+      return rewriter.notifyMatchFailure(op, "needs a ranked result");
+    // The shape operand, read at run time unless constant.
+    SmallVector<int64_t> constShape;
+    SmallVector<OpFoldResult> sizes;
+    if (!type.hasStaticShape() ||
+        !getConstIntValues(adaptor.getInput(), constShape)) {
+      auto shape = readIndexOperand(rewriter, op.getLoc(), adaptor.getInput());
+      if (failed(shape) || int64_t(shape->size()) != type.getRank())
+        return rewriter.notifyMatchFailure(op, "needs a shape of known length");
+      SizeMath m{rewriter, op.getLoc()};
+      checkNonNegative(m, *shape, "the shape");
+      checkDeclaredDims(rewriter, op.getLoc(), type, *shape, "the shape");
+      sizes = *shape;
+    }
     TypedAttr value = rewriter.getZeroAttr(type.getElementType());
     if (auto v = op.getValueAttr()) {
       auto dense = dyn_cast<DenseElementsAttr>(v);
@@ -399,7 +849,8 @@ struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
       else
         value = splat;
     }
-    rewriter.replaceOp(op, buildFilled(rewriter, op.getLoc(), type, value));
+    rewriter.replaceOp(op,
+                       buildFilled(rewriter, op.getLoc(), type, sizes, value));
     return success();
   }
 };
@@ -409,9 +860,9 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
   LogicalResult
   matchAndRewrite(onnx::TriluOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = staticType(getTypeConverter(), op.getOutput());
+    auto type = rankedType(getTypeConverter(), op.getOutput());
     if (!type)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
+      return rewriter.notifyMatchFailure(op, "needs a ranked result");
     Location loc = op.getLoc();
     Value k = rewriter.create<arith::ConstantIndexOp>(loc, 0);
     if (adaptor.getK())
@@ -424,7 +875,9 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
         loc, rewriter.getZeroAttr(type.getElementType()));
     rewriter.replaceOp(
         op, buildIndexed(
-                rewriter, loc, type, {adaptor.getInput()},
+                rewriter, loc, type,
+                tensor::getMixedSizes(rewriter, loc, adaptor.getInput()),
+                {adaptor.getInput()},
                 {rewriter.getMultiDimIdentityMap(rank)},
                 [&](OpBuilder &b, Location l, ValueRange a,
                     ArrayRef<Value> iv) -> Value {
@@ -442,27 +895,41 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
   }
 };
 
-/// Shape and Size of a static tensor are constants.
+/// Shape and Size: constants for static dims, tensor.dim for dynamic ones.
 template <typename OpTy>
-struct StaticShapeQueryLowering : OpConversionPattern<OpTy> {
+struct ShapeQueryLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor,
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto in = staticType(this->getTypeConverter(), op.getData());
+    auto in = rankedType(this->getTypeConverter(), op.getData());
     if (!in)
-      return rewriter.notifyMatchFailure(op, "needs a static shape");
-    SmallVector<int64_t> values;
+      return rewriter.notifyMatchFailure(op, "needs a ranked input");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, adaptor.getData());
+    SmallVector<OpFoldResult> values;
     if constexpr (std::is_same_v<OpTy, onnx::SizeOp>) {
-      values.push_back(in.getNumElements());
+      values.push_back(sizeProduct(rewriter, loc, sizes));
     } else {
       auto [start, end] = onnx::shapeRange(op, in.getRank());
-      for (int64_t d = start; d < end; ++d)
-        values.push_back(in.getDimSize(d));
+      values.assign(sizes.begin() + start, sizes.begin() + end);
     }
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
-        op, DenseIntElementsAttr::get(type, values));
+    if (llvm::all_of(values, [](OpFoldResult v) {
+          return getConstantIntValue(v).has_value();
+        })) {
+      SmallVector<int64_t> ints = llvm::map_to_vector(
+          values, [](OpFoldResult v) { return *getConstantIntValue(v); });
+      rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+          op, DenseIntElementsAttr::get(type, ints));
+      return success();
+    }
+    SmallVector<Value> elements;
+    for (OpFoldResult v : values)
+      elements.push_back(rewriter.create<arith::IndexCastOp>(
+          loc, rewriter.getI64Type(), indexValue(rewriter, loc, v)));
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, type, elements);
     return success();
   }
 };
@@ -474,12 +941,12 @@ void tessera::populateONNXTensorToLinalgPatterns(TypeConverter &tc,
   MLIRContext *ctx = patterns.getContext();
   patterns
       .add<ConstantLowering, ReshapeLikeLowering<onnx::IdentityOp>,
-           DropoutLowering, ReshapeLikeLowering<onnx::ReshapeOp>,
+           DropoutLowering, ReshapeLowering,
            ReshapeLikeLowering<onnx::FlattenOp>,
            ReshapeLikeLowering<onnx::SqueezeOp>,
            ReshapeLikeLowering<onnx::UnsqueezeOp>, TransposeLowering,
            GatherLowering, ConcatLowering, SliceLowering, SplitLowering,
            ExpandLowering, TileLowering, RangeLowering, ConstantOfShapeLowering,
-           TriluLowering, StaticShapeQueryLowering<onnx::ShapeOfOp>,
-           StaticShapeQueryLowering<onnx::SizeOp>>(tc, ctx);
+           TriluLowering, ShapeQueryLowering<onnx::ShapeOfOp>,
+           ShapeQueryLowering<onnx::SizeOp>>(tc, ctx);
 }
