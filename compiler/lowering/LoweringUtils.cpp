@@ -360,7 +360,17 @@ Value buildReshape(OpBuilder &b, Location loc, Value value,
       v = b.create<tensor::CastOp>(loc, type, v);
     return v;
   };
-  if (auto groups = groupDims(in, out)) {
+  // A tensor this function expanded from 1-D is reshaped from that 1-D
+  // source again: canonicalizing a collapse of such an expand builds an
+  // invalid expand_shape in MLIR 19 (no output_shape for several dynamic
+  // dims in one group).
+  auto fromFlat = value.getDefiningOp<tensor::ExpandShapeOp>();
+  if (fromFlat && fromFlat.getSrcType().getRank() == 1) {
+    in = getMixedValues(fromFlat.getStaticOutputShape(),
+                        fromFlat.getOutputShape(), b);
+    value = fromFlat.getSrc();
+    from = cast<RankedTensorType>(value.getType());
+  } else if (auto groups = groupDims(in, out)) {
     auto &[inGroups, outGroups] = *groups;
     Value v = value;
     if (inGroups.size() != in.size())
