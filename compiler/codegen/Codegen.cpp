@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/codegen/Passes.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/import/Importer.h"
 
@@ -139,12 +140,44 @@ createTargetMachine(const CodegenOptions &options) {
 }
 
 /// TesseraExecContext: {u32 abi_version, i32 num_threads, parallel_for,
-/// runtime_private, alloc, free} (tessera/abi.h, version 3).
+/// runtime_private, alloc, free, report_error} (tessera/abi.h, version 4).
 static llvm::StructType *execContextType(llvm::LLVMContext &ctx) {
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
-  static_assert(TESSERA_ABI_VERSION == 3, "update the context layout");
-  return llvm::StructType::get(ctx, {i32, i32, ptr, ptr, ptr, ptr});
+  static_assert(TESSERA_ABI_VERSION == 4, "update the context layout");
+  return llvm::StructType::get(ctx, {i32, i32, ptr, ptr, ptr, ptr, ptr});
+}
+
+/// Defines @tessera_raise(i32 code), which the lowered shape checks call
+/// (tessera-lower-asserts): it passes messages[code] to the context's
+/// report_error. Returns whether the module calls it (ABI v4 then).
+static bool defineRaise(llvm::Module &m, llvm::GlobalVariable *ctxSlot,
+                        llvm::ArrayRef<std::string> messages) {
+  llvm::Function *raise = m.getFunction(kRaiseFunctionName);
+  if (!raise || raise->use_empty())
+    return false;
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", raise));
+  std::vector<llvm::Constant *> table;
+  for (const std::string &msg : messages)
+    table.push_back(b.CreateGlobalStringPtr(msg, "tessera.error", 0, &m));
+  auto *tableTy = llvm::ArrayType::get(ptr, table.size());
+  auto *tableVar = new llvm::GlobalVariable(
+      m, tableTy, true, llvm::GlobalValue::PrivateLinkage,
+      llvm::ConstantArray::get(tableTy, table), "tessera.errors");
+  llvm::Value *exec = b.CreateLoad(ptr, ctxSlot);
+  llvm::Value *msg = b.CreateLoad(
+      ptr, b.CreateInBoundsGEP(tableTy, tableVar,
+                               {b.getInt64(0), raise->getArg(0)}));
+  llvm::Value *report =
+      b.CreateLoad(ptr, b.CreateStructGEP(execContextType(ctx), exec, 6));
+  b.CreateCall(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                       {ptr, ptr}, false),
+               report, {exec, msg});
+  b.CreateRetVoid();
+  raise->setLinkage(llvm::GlobalValue::InternalLinkage);
+  return true;
 }
 
 /// Implements each `tessera_launch_K(args..., n)` left by the
@@ -451,8 +484,13 @@ static llvm::Function *externalizeWeights(llvm::Module &m, std::string &blob,
   return bind;
 }
 
-/// Builds tessera_entry and the descriptor.
+static bool isDynamic(const TensorInfo &t) {
+  return llvm::any_of(t.dims, [](int64_t d) { return d < 0; });
+}
+
+/// Builds the entry functions and the descriptor.
 static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
+                          llvm::ArrayRef<std::string> errorMessages,
                           llvm::TargetMachine &tm,
                           const CodegenOptions &options,
                           std::string *weightsFile) {
@@ -488,42 +526,123 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
   llvm::Expected<bool> usesAllocator = redirectAllocations(m, ctxSlot);
   if (!usesAllocator)
     return usesAllocator.takeError();
-  // The lowest version the library needs (see tessera/abi.h).
+  // The lowest version the library needs (see tessera/abi.h); 4 below.
   unsigned abiVersion = *usesAllocator ? 3 : external ? 2 : 1;
 
-  auto *entryTy = llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false);
-  auto *entry = llvm::Function::Create(
-      entryTy, llvm::GlobalValue::InternalLinkage, "tessera_entry", m);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
-  b.CreateStore(entry->getArg(2), ctxSlot);
-  std::vector<llvm::Value *> args;
-  auto addMemref = [&](llvm::Value *array, unsigned i, const TensorInfo &t) {
-    llvm::Value *p = b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, array, i));
-    args.push_back(p);
-    args.push_back(p);
-    args.push_back(b.getInt64(0));
-    for (int64_t d : t.dims)
-      args.push_back(b.getInt64(d));
-    int64_t stride = 1;
-    std::vector<int64_t> strides(t.dims.size());
-    for (int64_t d = int64_t(t.dims.size()) - 1; d >= 0; --d) {
-      strides[d] = stride;
-      stride *= t.dims[d];
-    }
-    for (int64_t s : strides)
-      args.push_back(b.getInt64(s));
-  };
-  for (unsigned i = 0; i < iface.inputs.size(); ++i)
-    addMemref(entry->getArg(0), i, iface.inputs[i]);
-  for (unsigned i = 0; i < iface.outputs.size(); ++i)
-    addMemref(entry->getArg(1), i, iface.outputs[i]);
-  if (args.size() != graph->arg_size())
-    return error(formatv("internal error: the graph function takes {0} "
-                         "arguments but the interface gives {1}",
-                         graph->arg_size(), args.size()));
-  b.CreateCall(graph, args);
-  b.CreateRet(b.getInt32(0));
+  bool dynamic = llvm::any_of(iface.inputs, isDynamic) ||
+                 llvm::any_of(iface.outputs, isDynamic);
+  bool raises = defineRaise(m, ctxSlot, errorMessages);
+  if (dynamic || raises)
+    abiVersion = 4;
 
+  // Memref descriptors {ptr, ptr, offset, sizes..., strides...} of dense
+  // row-major tensors: static dims are constants, dynamic ones are loaded
+  // from dims[i] (dimsArray may be null when every dim is static; data may
+  // be null for the output-dims function, which reads no data).
+  auto addMemrefs = [&](llvm::IRBuilder<> &b, std::vector<llvm::Value *> &args,
+                        llvm::Value *data, llvm::Value *dimsArray,
+                        const std::vector<TensorInfo> &tensors) {
+    for (auto [i, t] : llvm::enumerate(tensors)) {
+      llvm::Value *p =
+          data ? static_cast<llvm::Value *>(
+                     b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, data, i)))
+               : llvm::ConstantPointerNull::get(ptr);
+      llvm::Value *dims =
+          dimsArray ? b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, dimsArray, i))
+                    : nullptr;
+      args.push_back(p);
+      args.push_back(p);
+      args.push_back(b.getInt64(0));
+      std::vector<llvm::Value *> sizes;
+      for (auto [d, size] : llvm::enumerate(t.dims))
+        sizes.push_back(size >= 0 ? static_cast<llvm::Value *>(
+                                        b.getInt64(size))
+                                  : b.CreateLoad(i64, b.CreateConstGEP1_64(
+                                                          i64, dims, d)));
+      std::vector<llvm::Value *> strides(sizes.size());
+      llvm::Value *stride = b.getInt64(1);
+      for (int64_t d = int64_t(sizes.size()) - 1; d >= 0; --d) {
+        strides[d] = stride;
+        stride = b.CreateMul(stride, sizes[d]);
+      }
+      args.insert(args.end(), sizes.begin(), sizes.end());
+      args.insert(args.end(), strides.begin(), strides.end());
+    }
+  };
+  auto callChecked = [&](llvm::IRBuilder<> &b, llvm::Function *callee,
+                         llvm::ArrayRef<llvm::Value *> args)
+      -> llvm::Expected<llvm::Value *> {
+    if (args.size() != callee->arg_size())
+      return error(formatv("internal error: @{0} takes {1} arguments but the "
+                           "interface gives {2}",
+                           callee->getName(), callee->arg_size(),
+                           args.size()));
+    return b.CreateCall(callee, args);
+  };
+
+  // ABI v1-3: int32_t entry(inputs, outputs, ctx), for static shapes only.
+  llvm::Function *entry = nullptr;
+  if (!dynamic) {
+    auto *entryTy = llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false);
+    entry = llvm::Function::Create(
+        entryTy, llvm::GlobalValue::InternalLinkage, "tessera_entry", m);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+    b.CreateStore(entry->getArg(2), ctxSlot);
+    std::vector<llvm::Value *> args;
+    addMemrefs(b, args, entry->getArg(0), nullptr, iface.inputs);
+    addMemrefs(b, args, entry->getArg(1), nullptr, iface.outputs);
+    if (auto call = callChecked(b, graph, args); !call)
+      return call.takeError();
+    b.CreateRet(b.getInt32(0));
+  }
+
+  // ABI v4: run(inputs, input_dims, outputs, output_dims, ctx) and
+  // output_dims(input_dims, output_dims, ctx).
+  llvm::Function *run = nullptr, *outputDims = nullptr;
+  if (abiVersion >= 4) {
+    run = llvm::Function::Create(
+        llvm::FunctionType::get(i32, {ptr, ptr, ptr, ptr, ptr}, false),
+        llvm::GlobalValue::InternalLinkage, "tessera_run", m);
+    {
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", run));
+      b.CreateStore(run->getArg(4), ctxSlot);
+      std::vector<llvm::Value *> args;
+      addMemrefs(b, args, run->getArg(0), run->getArg(1), iface.inputs);
+      addMemrefs(b, args, run->getArg(2), run->getArg(3), iface.outputs);
+      if (auto call = callChecked(b, graph, args); !call)
+        return call.takeError();
+      b.CreateRet(b.getInt32(0));
+    }
+    llvm::Function *dimsFn = m.getFunction(kOutputDimsFunctionName);
+    if (!dimsFn)
+      return error("internal error: the lowered module has no @" +
+                   kOutputDimsFunctionName);
+    outputDims = llvm::Function::Create(
+        llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false),
+        llvm::GlobalValue::InternalLinkage, "tessera_output_dims", m);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", outputDims));
+    b.CreateStore(outputDims->getArg(2), ctxSlot);
+    std::vector<llvm::Value *> args;
+    addMemrefs(b, args, nullptr, outputDims->getArg(0), iface.inputs);
+    auto call = callChecked(b, dimsFn, args);
+    if (!call)
+      return call.takeError();
+    // One i64 per output dim: a scalar, or a struct of them.
+    unsigned k = 0;
+    for (auto [i, t] : llvm::enumerate(iface.outputs)) {
+      llvm::Value *dims = b.CreateLoad(
+          ptr, b.CreateConstGEP1_64(ptr, outputDims->getArg(1), i));
+      for (unsigned d = 0; d < t.dims.size(); ++d, ++k) {
+        llvm::Value *v = (*call)->getType()->isStructTy()
+                             ? b.CreateExtractValue(*call, k)
+                             : *call;
+        b.CreateStore(v, b.CreateConstGEP1_64(i64, dims, d));
+      }
+    }
+    b.CreateRet(b.getInt32(0));
+  }
+
+  llvm::IRBuilder<> b(ctx);
   auto cstring = [&](llvm::StringRef s) -> llvm::Constant * {
     return b.CreateGlobalStringPtr(s, "tessera.str", 0, &m);
   };
@@ -565,8 +684,9 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
       cstring(TESSERA_VERSION),
       cstring(tm.getTargetCPU()),
       cstring(requiredFeatures(tm.getTargetFeatureString())),
-      entry};
-  static_assert(TESSERA_ABI_VERSION == 3, "update the descriptor layout");
+      entry ? static_cast<llvm::Constant *>(entry)
+            : llvm::ConstantPointerNull::get(ptr)};
+  static_assert(TESSERA_ABI_VERSION == 4, "update the descriptor layout");
   if (external) {
     TesseraWeightsFileHeader header = {};
     std::memcpy(header.magic, TESSERA_WEIGHTS_MAGIC,
@@ -603,6 +723,39 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
     descFields.push_back(ptr);
     descValues.push_back(llvm::ConstantPointerNull::get(ptr));
   }
+  if (abiVersion >= 4) {
+    // TesseraDimInfo {name, min, max} per dim, an array per tensor.
+    auto *dimTy = llvm::StructType::get(ctx, {ptr, i64, i64});
+    auto dimInfoArray = [&](const std::vector<TensorInfo> &tensors,
+                            llvm::StringRef what) -> llvm::Constant * {
+      std::vector<llvm::Constant *> perTensor;
+      for (const TensorInfo &t : tensors) {
+        std::vector<llvm::Constant *> dims;
+        for (auto [d, size] : llvm::enumerate(t.dims)) {
+          DimInfo info = d < t.dimInfo.size() ? t.dimInfo[d] : DimInfo();
+          if (size >= 0)
+            info.min = info.max = size;
+          dims.push_back(llvm::ConstantStruct::get(
+              dimTy, {info.name.empty() ? llvm::ConstantPointerNull::get(ptr)
+                                        : cstring(info.name),
+                      llvm::ConstantInt::get(i64, info.min),
+                      llvm::ConstantInt::get(i64, info.max)}));
+        }
+        auto *arrTy = llvm::ArrayType::get(dimTy, dims.size());
+        perTensor.push_back(new llvm::GlobalVariable(
+            m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+            llvm::ConstantArray::get(arrTy, dims), "tessera.dim_info"));
+      }
+      auto *arrTy = llvm::ArrayType::get(ptr, perTensor.size());
+      return new llvm::GlobalVariable(
+          m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+          llvm::ConstantArray::get(arrTy, perTensor), "tessera." + what);
+    };
+    descFields.append({ptr, ptr, ptr, ptr});
+    descValues.append({dimInfoArray(iface.inputs, "input_dim_info"),
+                       dimInfoArray(iface.outputs, "output_dim_info"), run,
+                       outputDims});
+  }
   auto *descTy = llvm::StructType::get(ctx, descFields);
   llvm::Constant *desc = llvm::ConstantStruct::get(descTy, descValues);
   auto *descVar = new llvm::GlobalVariable(m, descTy, true,
@@ -621,6 +774,11 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
                                          const CodegenOptions &options,
                                          bool emitObject,
                                          std::string *weightsFile) {
+  std::vector<std::string> errorMessages;
+  if (auto messages =
+          module->getAttrOfType<mlir::ArrayAttr>(kErrorMessagesAttrName))
+    for (auto msg : messages.getAsValueRange<mlir::StringAttr>())
+      errorMessages.push_back(msg.str());
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
   llvm::LLVMContext llvmCtx;
@@ -638,7 +796,8 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
        options.externalWeightsFile.find('\0') != std::string::npos))
     return error("the external weights file name '" +
                  options.externalWeightsFile + "' must not contain '/'");
-  if (llvm::Error err = addABI(*m, iface, **tm, options, weightsFile))
+  if (llvm::Error err =
+          addABI(*m, iface, errorMessages, **tm, options, weightsFile))
     return std::move(err);
 
   // Set the CPU and features on every function so LLVM uses them.

@@ -20,11 +20,19 @@
 
 namespace tessera {
 
+/// The name (ONNX dim_param, or empty) and the supported sizes of a dim.
+struct DimInfo {
+  std::string name;
+  int64_t min = 0, max = INT64_MAX;
+};
+
 /// One model input or output as the ABI describes it.
 struct TensorInfo {
   std::string name;
   int dtype = 0; // ONNX TensorProto.DataType
-  std::vector<int64_t> dims;
+  std::vector<int64_t> dims; // -1: dynamic
+  std::vector<DimInfo> dimInfo; // one per dim
+
   std::optional<std::pair<int64_t, int64_t>> indexRange;
 };
 

@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - the pass pipelines and the model interface ----------===//
 
 #include "compiler/driver/Driver.h"
+#include "compiler/codegen/Passes.h"
 #include "compiler/import/Importer.h"
 #include "compiler/lowering/Passes.h"
 #include "compiler/transforms/Passes.h"
@@ -74,15 +75,27 @@ static int onnxDType(Type elt, bool isUnsigned) {
   return 0;
 }
 
-static TensorInfo describe(Type type, StringRef name) {
+/// An input or output of `type`; `attrs` may name its dims
+/// (`onnx.dim_params`, from the model's dim_param strings).
+static TensorInfo describe(Type type, DictionaryAttr attrs, StringRef name) {
   TensorInfo info;
   info.name = name.str();
   auto shaped = cast<ShapedType>(type);
   Type elt = shaped.getElementType();
   info.dtype = onnxDType(elt, elt.isUnsignedInteger());
-  if (shaped.hasRank())
-    for (int64_t d : shaped.getShape())
-      info.dims.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  if (!shaped.hasRank())
+    return info;
+  auto params = attrs ? attrs.getAs<ArrayAttr>("onnx.dim_params") : nullptr;
+  for (auto [d, size] : llvm::enumerate(shaped.getShape())) {
+    info.dims.push_back(ShapedType::isDynamic(size) ? -1 : size);
+    DimInfo dim;
+    if (params && d < params.size() && ShapedType::isDynamic(size))
+      if (auto param = dyn_cast<StringAttr>(params[d]))
+        dim.name = param.str();
+    if (!ShapedType::isDynamic(size))
+      dim.min = dim.max = size;
+    info.dimInfo.push_back(std::move(dim));
+  }
   return info;
 }
 
@@ -97,8 +110,9 @@ llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
     return n ? n.getValue().str() : prefix + std::to_string(i);
   };
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    TensorInfo info = describe(func.getArgumentTypes()[i],
-                               nameOf(func.getArgAttrDict(i), i, "input_"));
+    TensorInfo info =
+        describe(func.getArgumentTypes()[i], func.getArgAttrDict(i),
+                 nameOf(func.getArgAttrDict(i), i, "input_"));
     // Integer inputs used as Gather indices must stay inside the gathered
     // axis; the runtime checks them before running.
     for (OpOperand &use : func.getArgument(i).getUses()) {
@@ -122,7 +136,7 @@ llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
   }
   for (unsigned i = 0; i < func.getNumResults(); ++i)
     iface.outputs.push_back(
-        describe(func.getResultTypes()[i],
+        describe(func.getResultTypes()[i], func.getResultAttrDict(i),
                  nameOf(func.getResultAttrDict(i), i, "output_")));
   return iface;
 }
@@ -191,6 +205,7 @@ void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {
   pm.addNestedPass<func::FuncOp>(createONNXFoldShapes());
   pm.addPass(createConvertONNXToLinalg());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createBuildOutputDims());
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCSEPass());
   VectorizeMatmulOptions vectorize;
@@ -211,7 +226,7 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap);
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
-  pm.addPass(bufferization::createBufferResultsToOutParamsPass());
+  pm.addPass(createResultsToOutParams());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createOutlineParallel());
   bufferization::BufferDeallocationPipelineOptions dealloc;
@@ -230,6 +245,7 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createLowerAsserts());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

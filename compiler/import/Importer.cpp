@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/Importer.h"
+#include "compiler/import/ShapeInference.h"
 #include "compiler/import/TensorImport.h"
 #include "dialects/onnx/ONNXDialect.h"
 
@@ -32,12 +33,12 @@
 #include "onnx/defs/parser.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
-#include "onnx/shape_inference/implementation.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <climits>
+#include <set>
 
 using namespace mlir;
 using llvm::formatv;
@@ -170,6 +171,8 @@ private:
   llvm::Error checkModel();
   llvm::Error checkNodes();
   llvm::Error checkDataflow();
+  llvm::Error checkGraphNames();
+  llvm::Error checkTensors();
   llvm::Error pinInputShapes();
   llvm::Error checkAndInferShapes();
   llvm::Expected<OwningOpRef<ModuleOp>> build();
@@ -271,6 +274,8 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
         return std::string("string constants are not supported");
       known = true;
     }
+    if (op == "Constant" && attr.name() == "sparse_value")
+      return std::string("sparse constants are not supported");
     if (axesWasAttribute(op, opset) && attr.name() == "axes")
       known = true;
     if (!known)
@@ -283,6 +288,8 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
       if (!imp::elementType(dt, ctx))
         return "data type " + imp::dataTypeName(dt) + " is not supported";
     }
+  if (op == "Constant" && node.attribute_size() != 1)
+    return std::string("a Constant needs exactly one value attribute");
   if (opset >= 18 && !axesWasAttribute(op, opset) &&
       op.rfind("Reduce", 0) == 0 && op != "ReduceSum" &&
       node.input_size() > 1 && !node.input(1).empty()) {
@@ -332,7 +339,102 @@ llvm::Error ModelImporter::checkDataflow() {
   return llvm::Error::success();
 }
 
+/// Names the compiled library's descriptor and the dataflow rely on: graph
+/// inputs, outputs and initializers are named, inputs and outputs once each,
+/// and every value is defined once (SSA).
+llvm::Error ModelImporter::checkGraphNames() {
+  if (graph.output_size() == 0)
+    return error("the graph has no outputs");
+  llvm::StringSet<> inputs, outputs, defined;
+  for (const auto &in : graph.input()) {
+    if (in.name().empty())
+      return error("a graph input has no name");
+    if (!inputs.insert(in.name()).second)
+      return error(formatv("graph input '{0}' is declared twice", in.name()));
+  }
+  for (const auto &out : graph.output()) {
+    if (out.name().empty())
+      return error("a graph output has no name");
+    if (!outputs.insert(out.name()).second)
+      return error(formatv("graph output '{0}' is declared twice; each output "
+                           "needs its own name",
+                           out.name()));
+  }
+  if (graph.sparse_initializer_size())
+    return error("sparse initializers are not supported");
+  for (const auto &t : graph.initializer()) {
+    if (t.name().empty())
+      return error("an initializer has no name");
+    if (!defined.insert(t.name()).second)
+      return error(formatv("initializer '{0}' is defined twice", t.name()));
+  }
+  for (const auto &in : graph.input())
+    defined.insert(in.name());
+  for (const auto &node : graph.node())
+    for (const auto &out : node.output())
+      if (!out.empty() && !defined.insert(out).second)
+        return error(formatv("node {0} defines '{1}', which is already "
+                             "defined (a graph input, an initializer or an "
+                             "earlier node's output)",
+                             describeNode(node, model), out));
+  return llvm::Error::success();
+}
+
+/// Every tensor in the model (initializers and tensor attributes) has as many
+/// bytes as its shape and data type need, before anything reads it.
+llvm::Error ModelImporter::checkTensors() {
+  auto check = [&](const ::onnx::TensorProto &t,
+                   const std::string &where) -> llvm::Error {
+    auto layout = imp::checkTensor(t, modelDir, ctx);
+    if (!layout)
+      return error(where + llvm::toString(layout.takeError()));
+    return llvm::Error::success();
+  };
+  for (const auto &t : graph.initializer())
+    if (llvm::Error err = check(t, ""))
+      return err;
+  for (const auto &node : graph.node())
+    for (const auto &attr : node.attribute()) {
+      if (attr.has_t())
+        if (llvm::Error err =
+                check(attr.t(), "node " + describeNode(node, model) + ": "))
+          return err;
+      if (attr.tensors_size() || attr.has_sparse_tensor() ||
+          attr.sparse_tensors_size() || attr.has_g() || attr.graphs_size())
+        return error(formatv("node {0}: attribute '{1}' holds tensors or "
+                             "graphs, which are not supported",
+                             describeNode(node, model), attr.name()));
+    }
+  return llvm::Error::success();
+}
+
 llvm::Error ModelImporter::pinInputShapes() {
+  for (const auto &[name, value] : options.dimValues) {
+    bool used = false;
+    std::set<std::string> named;
+    for (auto &in : *graph.mutable_input()) {
+      if (constants.count(in.name()))
+        continue;
+      auto *shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
+      for (auto &dim : *shape->mutable_dim()) {
+        if (!dim.has_dim_param() || dim.has_dim_value())
+          continue;
+        named.insert(dim.dim_param());
+        if (dim.dim_param() == name) {
+          dim.set_dim_value(value);
+          used = true;
+        }
+      }
+    }
+    if (!used) {
+      std::string names;
+      for (const std::string &n : named)
+        names += (names.empty() ? "" : ", ") + n;
+      return error(formatv("--dim names '{0}', which no input dimension of "
+                           "the model is named (named dimensions: {1})",
+                           name, names.empty() ? "none" : names));
+    }
+  }
   for (const auto &[name, dims] : options.inputShapes) {
     ::onnx::ValueInfoProto *input = nullptr;
     for (auto &in : *graph.mutable_input())
@@ -455,16 +557,11 @@ llvm::Error ModelImporter::checkAndInferShapes() {
     // The checker appends the offending node's proto text: keep line one.
     return error("the model is invalid: " + what.substr(0, what.find('\n')));
   }
-  try {
-    ::onnx::ShapeInferenceOptions inferOptions(/*check_type=*/true,
-                                               /*strict_mode=*/1,
-                                               /*data_prop=*/true);
-    ::onnx::shape_inference::InferShapes(
-        model, ::onnx::OpSchemaRegistry::Instance(), inferOptions);
-  } catch (const std::exception &e) {
-    std::string what = e.what();
-    return error("shape inference failed: " + what.substr(0, what.find('\n')));
-  }
+  if (llvm::Error err =
+          imp::inferShapes(model, [this](const ::onnx::NodeProto &node) {
+            return describeNode(node, model);
+          }))
+    return err;
   for (const auto &v : graph.input())
     inferredTypes[v.name()] = &v.type();
   for (const auto &v : graph.value_info())
@@ -731,8 +828,18 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::build() {
   for (Value v : results)
     resultTypes.push_back(v.getType());
   func.setFunctionType(builder.getFunctionType(argTypes, resultTypes));
-  for (auto [i, out] : llvm::enumerate(graph.output()))
+  for (auto [i, out] : llvm::enumerate(graph.output())) {
     func.setResultAttr(i, "onnx.name", builder.getStringAttr(out.name()));
+    SmallVector<Attribute> dimParams;
+    bool anyParam = false;
+    for (const auto &d : out.type().tensor_type().shape().dim()) {
+      dimParams.push_back(builder.getStringAttr(d.dim_param()));
+      anyParam |= !d.dim_param().empty() && !d.has_dim_value();
+    }
+    if (anyParam)
+      func.setResultAttr(i, "onnx.dim_params",
+                         builder.getArrayAttr(dimParams));
+  }
 
   if (failed(verify(*module)))
     return error("the imported module does not verify");
@@ -744,7 +851,11 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::run() {
     return std::move(err);
   if (llvm::Error err = checkNodes())
     return std::move(err);
+  if (llvm::Error err = checkGraphNames())
+    return std::move(err);
   if (llvm::Error err = checkDataflow())
+    return std::move(err);
+  if (llvm::Error err = checkTensors())
     return std::move(err);
   if (llvm::Error err = pinInputShapes())
     return std::move(err);

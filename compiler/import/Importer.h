@@ -27,6 +27,8 @@ struct ImportOptions {
   /// Dimensions pinned per graph input (`--shape NAME=1x128`); a -1 entry
   /// keeps that dimension as the model declares it.
   std::vector<std::pair<std::string, std::vector<int64_t>>> inputShapes;
+  /// Named dimensions pinned on every input that uses them (`--dim batch=1`).
+  std::vector<std::pair<std::string, int64_t>> dimValues;
   /// Parse the input as ONNX's textual syntax instead of binary protobuf.
   /// When unset, text is detected by the `.onnxtxt` extension or a leading '<'.
   std::optional<bool> textFormat;

@@ -6,10 +6,13 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+
+#include <array>
 
 using namespace mlir;
 using llvm::formatv;
@@ -85,144 +88,232 @@ static int64_t storageBytes(Type elt) {
   return elt.getIntOrFloatBitWidth() / 8;
 }
 
-/// Copies the typed repeated field that holds `tensor`'s values into
-/// little-endian storage. Fails if the field has the wrong number of values.
-static llvm::Expected<std::vector<char>>
-typedFieldBytes(const onnx::TensorProto &t, Type elt, int64_t count) {
+/// The number of values in each typed field of `t`, and which of them the
+/// tensor's data type uses (INT32 and narrower, BOOL, FLOAT16 and BFLOAT16
+/// live in int32_data; UINT32 and UINT64 in uint64_data).
+static std::pair<std::array<int64_t, 6>, int>
+typedFields(const onnx::TensorProto &t) {
+  using TP = onnx::TensorProto;
+  std::array<int64_t, 6> sizes = {t.float_data_size(), t.double_data_size(),
+                                  t.int64_data_size(), t.uint64_data_size(),
+                                  t.int32_data_size(), t.string_data_size()};
+  switch (t.data_type()) {
+  case TP::FLOAT:
+    return {sizes, 0};
+  case TP::DOUBLE:
+    return {sizes, 1};
+  case TP::INT64:
+    return {sizes, 2};
+  case TP::UINT32:
+  case TP::UINT64:
+    return {sizes, 3};
+  default:
+    return {sizes, 4};
+  }
+}
+
+/// Copies the typed repeated field that holds `t`'s values (already checked
+/// by checkTensor) into little-endian storage.
+static std::vector<char> typedFieldBytes(const onnx::TensorProto &t, Type elt,
+                                         int64_t count) {
   using TP = onnx::TensorProto;
   int64_t bytes = storageBytes(elt);
   std::vector<char> out(count * bytes);
-  auto store = [&](auto &field) -> llvm::Error {
-    if (static_cast<int64_t>(field.size()) != count)
-      return error(
-          formatv("tensor '{0}' holds {1} values but its shape needs {2}",
-                  t.name(), field.size(), count));
+  auto store = [&](auto &field) {
     for (int64_t i = 0; i < count; ++i) {
       uint64_t v = static_cast<uint64_t>(field.Get(i));
       std::memcpy(out.data() + i * bytes, &v, bytes);
     }
-    return llvm::Error::success();
   };
-  llvm::Error err = llvm::Error::success();
   switch (t.data_type()) {
-  case TP::FLOAT: {
-    if (static_cast<int64_t>(t.float_data_size()) != count)
-      return error(
-          formatv("tensor '{0}' holds {1} values but its shape needs {2}",
-                  t.name(), t.float_data_size(), count));
+  case TP::FLOAT:
     std::memcpy(out.data(), t.float_data().data(), count * 4);
     break;
-  }
-  case TP::DOUBLE: {
-    if (static_cast<int64_t>(t.double_data_size()) != count)
-      return error(
-          formatv("tensor '{0}' holds {1} values but its shape needs {2}",
-                  t.name(), t.double_data_size(), count));
+  case TP::DOUBLE:
     std::memcpy(out.data(), t.double_data().data(), count * 8);
     break;
-  }
   case TP::INT64:
-    err = store(t.int64_data());
+    store(t.int64_data());
     break;
   case TP::UINT32:
   case TP::UINT64:
-    err = store(t.uint64_data());
+    store(t.uint64_data());
     break;
-  default: // INT32 and narrower, BOOL, FLOAT16, BFLOAT16 live in int32_data.
-    err = store(t.int32_data());
+  default:
+    store(t.int32_data());
     break;
   }
-  if (err)
-    return std::move(err);
   return out;
 }
 
-/// Maps `length` bytes at `offset` of the external-data file of `t`.
-static llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
-mapExternalData(const onnx::TensorProto &t, StringRef modelDir,
-                int64_t expectedBytes) {
+llvm::Expected<TensorLayout> checkTensor(const onnx::TensorProto &t,
+                                         StringRef modelDir, MLIRContext &ctx) {
+  auto fail = [&](const llvm::Twine &why) {
+    return error("tensor '" + t.name() + "' " + why);
+  };
+  TensorLayout layout;
+  layout.elementType = elementType(t.data_type(), ctx);
+  if (!layout.elementType)
+    return fail("has unsupported data type " + dataTypeName(t.data_type()));
+  for (int64_t d : t.dims()) {
+    if (d < 0 || (d > 0 && layout.count > (int64_t(1) << 40) / d))
+      return fail("has an invalid shape");
+    layout.dims.push_back(d);
+    layout.count *= d;
+  }
+  layout.bytes = layout.count * storageBytes(layout.elementType);
+  if (t.has_segment())
+    return fail("is segmented, which is not supported");
+  auto [sizes, own] = typedFields(t);
+  int64_t typedTotal = 0;
+  for (int64_t n : sizes)
+    typedTotal += n;
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    if (t.has_raw_data() || typedTotal)
+      return fail("has external data and also data in the model");
+    auto ref = resolveExternalData(t, modelDir, layout.bytes);
+    if (!ref)
+      return ref.takeError();
+    return layout;
+  }
+  if (t.external_data_size())
+    return fail("has external data entries but is not marked external");
+  if (t.has_raw_data()) {
+    if (typedTotal)
+      return fail("has both raw data and typed values");
+    if (static_cast<int64_t>(t.raw_data().size()) != layout.bytes)
+      return fail(formatv("has {0} bytes of data but its shape needs {1}",
+                          t.raw_data().size(), layout.bytes)
+                      .str());
+    return layout;
+  }
+  if (sizes[own] != layout.count)
+    return fail(formatv("holds {0} values but its shape needs {1}", sizes[own],
+                        layout.count)
+                    .str());
+  if (typedTotal != sizes[own])
+    return fail("has values in a field its data type " +
+                dataTypeName(t.data_type()) + " does not use");
+  return layout;
+}
+
+llvm::Expected<ExternalDataRef> resolveExternalData(const onnx::TensorProto &t,
+                                                    StringRef modelDir,
+                                                    int64_t expectedBytes) {
+  auto fail = [&](const llvm::Twine &why) {
+    return error("external data of tensor '" + t.name() + "': " + why);
+  };
   std::string location;
   int64_t offset = 0, length = -1;
+  llvm::StringSet<> seen;
   for (const auto &kv : t.external_data()) {
-    if (kv.key() == "location")
+    StringRef key = kv.key(), value = kv.value();
+    if (!seen.insert(key).second)
+      return fail("key '" + key + "' is given twice");
+    if (key == "location") {
       location = kv.value();
-    else if (kv.key() == "offset" &&
-             !StringRef(kv.value()).getAsInteger(10, offset))
-      continue;
-    else if (kv.key() == "length" &&
-             !StringRef(kv.value()).getAsInteger(10, length))
-      continue;
+    } else if (key == "offset" || key == "length") {
+      int64_t &field = key == "offset" ? offset : length;
+      if (value.getAsInteger(10, field) || field < 0)
+        return fail(key + " '" + value + "' is not a non-negative integer");
+    } else if (key != "checksum") {
+      return fail("unknown key '" + key + "'");
+    }
   }
   if (location.empty())
-    return error(formatv(
-        "initializer '{0}' has external data without a location", t.name()));
-  llvm::SmallString<256> path(modelDir);
+    return fail("it has no location");
+  // Confined to the model's directory: a relative path without '..' whose
+  // real path (symbolic links resolved) is inside the directory's real path.
+  if (llvm::sys::path::is_absolute(location) ||
+      llvm::sys::path::is_absolute(location, llvm::sys::path::Style::windows))
+    return fail("location '" + location +
+                "' is an absolute path; it must be relative to the model's "
+                "directory");
+  for (StringRef part : llvm::make_range(llvm::sys::path::begin(location),
+                                         llvm::sys::path::end(location)))
+    if (part == "..")
+      return fail("location '" + location +
+                  "' contains '..'; it must stay inside the model's directory");
+  if (location.find('\\') != std::string::npos ||
+      location.find('\0') != std::string::npos)
+    return fail("location '" + location + "' contains '\\' or a NUL byte");
+  llvm::SmallString<256> dirReal, fileReal, path(modelDir);
   llvm::sys::path::append(path, location);
+  if (std::error_code ec = llvm::sys::fs::real_path(modelDir, dirReal))
+    return fail("cannot resolve the model's directory '" + modelDir +
+                "': " + ec.message());
+  if (std::error_code ec = llvm::sys::fs::real_path(path, fileReal))
+    return fail("cannot open '" + path + "': " + ec.message());
+  StringRef real = fileReal;
+  if (!real.starts_with(dirReal) ||
+      !llvm::sys::path::is_separator(real[dirReal.size()]))
+    return fail("location '" + location + "' resolves to '" + fileReal +
+                "', outside the model's directory '" + dirReal +
+                "' (a symbolic link?)");
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(fileReal, status))
+    return fail("cannot open '" + path + "': " + ec.message());
+  if (status.type() != llvm::sys::fs::file_type::regular_file)
+    return fail("'" + path + "' is not a regular file");
   if (length < 0)
     length = expectedBytes;
   if (length != expectedBytes)
-    return error(
-        formatv("external data of '{0}' is {1} bytes but its shape needs {2}",
-                t.name(), length, expectedBytes));
-  uint64_t fileSize = 0;
-  if (std::error_code ec = llvm::sys::fs::file_size(path, fileSize))
-    return error(formatv("cannot read external data of '{0}' from '{1}': {2}",
-                         t.name(), path, ec.message()));
-  if (offset < 0 || uint64_t(offset) + uint64_t(length) > fileSize)
-    return error(formatv("external data file '{0}' has {1} bytes, too few for "
-                         "'{2}' ({3} bytes at offset {4})",
-                         path, fileSize, t.name(), length, offset));
-  auto buffer = llvm::MemoryBuffer::getFileSlice(path, length, offset,
-                                                 /*IsVolatile=*/false);
+    return fail(formatv("length is {0} bytes but the tensor's shape needs {1}",
+                        length, expectedBytes)
+                    .str());
+  uint64_t fileSize = status.getSize();
+  if (uint64_t(offset) > fileSize || uint64_t(length) > fileSize - offset)
+    return fail(formatv("'{0}' has {1} bytes, too few for {2} bytes at "
+                        "offset {3}",
+                        path, fileSize, length, offset)
+                    .str());
+  return ExternalDataRef{std::string(fileReal), offset, length};
+}
+
+/// Maps the external data of `t`, checked by resolveExternalData.
+static llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+mapExternalData(const onnx::TensorProto &t, StringRef modelDir,
+                int64_t expectedBytes) {
+  auto ref = resolveExternalData(t, modelDir, expectedBytes);
+  if (!ref)
+    return ref.takeError();
+  auto buffer =
+      llvm::MemoryBuffer::getFileSlice(ref->path, ref->length, ref->offset,
+                                       /*IsVolatile=*/false);
   if (!buffer)
     return error(formatv("cannot read external data of '{0}' from '{1}': {2}",
-                         t.name(), path, buffer.getError().message()));
-  if (static_cast<int64_t>((*buffer)->getBufferSize()) != length)
+                         t.name(), ref->path, buffer.getError().message()));
+  if (static_cast<int64_t>((*buffer)->getBufferSize()) != ref->length)
     return error(formatv("external data file '{0}' is too short for '{1}'",
-                         path, t.name()));
+                         ref->path, t.name()));
   return std::move(*buffer);
 }
 
 llvm::Expected<ElementsAttr> importTensor(onnx::TensorProto &t,
                                           StringRef modelDir, MLIRContext &ctx,
                                           int64_t denseLimit) {
-  Type elt = elementType(t.data_type(), ctx);
-  if (!elt)
-    return error(formatv("tensor '{0}' has unsupported data type {1}", t.name(),
-                         dataTypeName(t.data_type())));
-  SmallVector<int64_t> dims;
-  int64_t count = 1;
-  for (int64_t d : t.dims()) {
-    if (d < 0 || (d > 0 && count > (int64_t(1) << 40) / d))
-      return error(formatv("tensor '{0}' has an invalid shape", t.name()));
-    dims.push_back(d);
-    count *= d;
-  }
-  auto type = RankedTensorType::get(dims, elt);
-  int64_t bytes = count * storageBytes(elt);
+  auto layout = checkTensor(t, modelDir, ctx);
+  if (!layout)
+    return layout.takeError();
+  Type elt = layout->elementType;
+  int64_t count = layout->count;
+  auto type = RankedTensorType::get(layout->dims, elt);
 
   // Find the bytes: external file, raw_data, or a typed field.
   std::unique_ptr<llvm::MemoryBuffer> external;
   std::vector<char> typed;
   ArrayRef<char> data;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    auto buffer = mapExternalData(t, modelDir, bytes);
+    auto buffer = mapExternalData(t, modelDir, layout->bytes);
     if (!buffer)
       return buffer.takeError();
     external = std::move(*buffer);
     data =
         ArrayRef<char>(external->getBufferStart(), external->getBufferSize());
   } else if (t.has_raw_data()) {
-    if (static_cast<int64_t>(t.raw_data().size()) != bytes)
-      return error(
-          formatv("tensor '{0}' has {1} bytes of data but its shape needs {2}",
-                  t.name(), t.raw_data().size(), bytes));
     data = ArrayRef<char>(t.raw_data().data(), t.raw_data().size());
   } else {
-    auto field = typedFieldBytes(t, elt, count);
-    if (!field)
-      return field.takeError();
-    typed = std::move(*field);
+    typed = typedFieldBytes(t, elt, count);
     data = ArrayRef<char>(typed.data(), typed.size());
   }
 

@@ -9,12 +9,13 @@
 // Vectors are `kWidth` lanes; a remainder of D % kWidth lanes is handled with
 // one shorter vector. Statistics are kept in f32 (f16/bf16 are widened).
 // X and the residual may broadcast over leading axes (read at index 0
-// there). The
-// vectors are built directly in the vector dialect on tensors, so no later
-// scheduling pass is needed.
+// there). The leading axes may be dynamic (the row size is static): their
+// loops run to run-time bounds. The vectors are built directly in the vector
+// dialect on tensors, so no later scheduling pass is needed.
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/lowering/KernelShapes.h"
 #include "compiler/lowering/Lowering.h"
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/tessera/TesseraDialect.h"
@@ -41,33 +42,68 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
   matchAndRewrite(fused::AddLayerNormOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     const TypeConverter *converter = getTypeConverter();
-    auto type = staticType(converter, op.getY());
-    auto sumType = staticType(converter, op.getSum());
-    auto xType = staticType(converter, op.getX());
-    auto resType = staticType(converter, op.getResidual());
-    if (!type || !sumType || !xType || !resType ||
+    auto ranked = [&](Value v) {
+      return v ? dyn_cast_or_null<RankedTensorType>(
+                     converter->convertType(v.getType()))
+               : RankedTensorType();
+    };
+    auto yType = ranked(op.getY()), sumType = ranked(op.getSum());
+    auto xType = ranked(op.getX()), resType = ranked(op.getResidual());
+    if (!yType || !sumType || !xType || !resType ||
         !staticType(converter, op.getGamma()) ||
         (op.getBias() && !staticType(converter, op.getBias())) ||
         (op.getBeta() && !staticType(converter, op.getBeta())))
-      return rewriter.notifyMatchFailure(op, "needs static shapes");
-    if (sumType != type)
-      return rewriter.notifyMatchFailure(op, "Y and sum must have one type");
-    auto elt = dyn_cast<FloatType>(type.getElementType());
-    if (!elt || elt.getWidth() > 32)
+      return rewriter.notifyMatchFailure(op, "needs ranked X, residual and "
+                                             "results, static parameters");
+    auto elt = dyn_cast<FloatType>(yType.getElementType());
+    if (!elt || elt.getWidth() > 32 || sumType.getElementType() != elt)
       return rewriter.notifyMatchFailure(op, "needs f32, f16 or bf16");
 
     Location loc = op.getLoc();
-    int64_t rank = type.getRank();
-    int64_t d = type.getDimSize(rank - 1);
-    if (type.getNumElements() == 0)
-      return rewriter.notifyMatchFailure(op, "empty tensor");
-    // X and the residual broadcast over leading axes (aligned on the right).
+    int64_t rank = yType.getRank();
+    int64_t d = yType.getDimSize(rank - 1);
+    if (ShapedType::isDynamic(d))
+      d = xType.getDimSize(xType.getRank() - 1);
+    if (ShapedType::isDynamic(d) || d == 0 ||
+        (yType.hasStaticShape() && yType.getNumElements() == 0))
+      return rewriter.notifyMatchFailure(op, "needs a static, nonempty row");
+    // X and the residual broadcast over leading axes (aligned on the right):
+    // a static 1 broadcasts, other dims are the result's (checked at run
+    // time if dynamic). The leading sizes of the result: `sizes`.
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t i = 0; i + 1 < rank; ++i) {
+      SmallVector<OpFoldResult> dims;
+      for (RankedTensorType t : {yType, sumType})
+        if (!t.isDynamicDim(i))
+          dims.push_back(rewriter.getIndexAttr(t.getDimSize(i)));
+      for (Value v : {adaptor.getX(), adaptor.getResidual()}) {
+        auto t = cast<RankedTensorType>(v.getType());
+        int64_t j = i - (rank - t.getRank());
+        if (j >= 0 && t.getDimSize(j) != 1)
+          dims.push_back(tensor::getMixedSize(rewriter, loc, v, j));
+      }
+      sizes.push_back(dims.empty()
+                          ? rewriter.getIndexAttr(1)
+                          : kernels::agreedSize(rewriter, loc, dims,
+                                                "X and the residual do not "
+                                                "broadcast to the result"));
+    }
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dynamicSizes;
+    for (OpFoldResult size : sizes) {
+      std::optional<int64_t> c = getConstantIntValue(size);
+      shape.push_back(c ? *c : ShapedType::kDynamic);
+      if (!c)
+        dynamicSizes.push_back(cast<Value>(size));
+    }
+    shape.push_back(d);
+    auto type = RankedTensorType::get(shape, elt);
     auto broadcasts = [&](RankedTensorType t) {
       int64_t offset = rank - t.getRank();
-      if (offset < 0 || t.getDimSize(t.getRank() - 1) != d)
+      if (offset < 0 || !fused::compatibleDim(t.getDimSize(t.getRank() - 1), d))
         return false;
-      for (int64_t i = 0; i < t.getRank(); ++i)
-        if (t.getDimSize(i) != type.getDimSize(i + offset) &&
+      for (int64_t i = 0; i + 1 < t.getRank(); ++i)
+        if (!fused::compatibleDim(t.getDimSize(i), type.getDimSize(i + offset)) &&
             t.getDimSize(i) != 1)
           return false;
       return true;
@@ -83,9 +119,9 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
     // (or this one with another op's), and bufferization would then copy
     // the undefined contents of one into the other before the loops.
     Value yInit =
-        rewriter.create<bufferization::AllocTensorOp>(loc, type, ValueRange{});
+        rewriter.create<bufferization::AllocTensorOp>(loc, type, dynamicSizes);
     Value sumInit =
-        rewriter.create<bufferization::AllocTensorOp>(loc, type, ValueRange{});
+        rewriter.create<bufferization::AllocTensorOp>(loc, type, dynamicSizes);
 
     auto index = [&](OpBuilder &b, int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
@@ -170,9 +206,9 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
       SmallVector<Value> idx;
       int64_t offset = rank - t.getRank();
       for (int64_t i = 0; i + 1 < t.getRank(); ++i)
-        idx.push_back(t.getDimSize(i) == type.getDimSize(i + offset)
-                          ? row[i + offset]
-                          : zeroIndex);
+        idx.push_back(t.getDimSize(i) == 1 && type.getDimSize(i + offset) != 1
+                          ? zeroIndex
+                          : row[i + offset]);
       idx.push_back(col);
       return idx;
     };
@@ -235,7 +271,9 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
       if (static_cast<int64_t>(row.size()) == rank - 1)
         return rowBody(b, row, outs);
       auto loop = b.create<scf::ForOp>(
-          loc, index(b, 0), index(b, type.getDimSize(row.size())), index(b, 1),
+          loc, index(b, 0),
+          getValueOrCreateConstantIndexOp(b, loc, sizes[row.size()]),
+          index(b, 1),
           outs, [&](OpBuilder &lb, Location, Value iv, ValueRange args) {
             row.push_back(iv);
             SmallVector<Value> results = nest(lb, args);
@@ -246,6 +284,10 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
     };
     SmallVector<Value> results = nest(rewriter, ValueRange{yInit, sumInit});
     Value y = results[0], sum = results[1];
+    if (y.getType() != yType)
+      y = rewriter.create<tensor::CastOp>(loc, yType, y);
+    if (sum.getType() != sumType)
+      sum = rewriter.create<tensor::CastOp>(loc, sumType, sum);
     rewriter.replaceOp(op, {y, sum});
     return success();
   }

@@ -26,8 +26,14 @@
 // reductions; K and V are read in place (row-major), only the Q block is
 // transposed. Memory is O(TQ * (TK + Dh)) per head, never S x S.
 //
+// B, H, Sq and Sk may be dynamic (the head size is static): the loops run to
+// run-time bounds, partial blocks (any S, 1 and 0 included) go through the
+// same register tiles with clamped key rows and zero-padded queries, and
+// dims that must agree (Q, K, V, the mask) are checked with cf.assert.
+//
 //===----------------------------------------------------------------------===//
 
+#include "compiler/lowering/KernelShapes.h"
 #include "compiler/lowering/Lowering.h"
 #include "dialects/tessera/TesseraDialect.h"
 
@@ -63,20 +69,36 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     auto kt = dyn_cast<RankedTensorType>(k.getType());
     auto vt = dyn_cast<RankedTensorType>(v.getType());
     auto outType = dyn_cast<RankedTensorType>(op.getType());
-    if (!qt || !kt || !vt || !outType || !qt.hasStaticShape() ||
-        !kt.hasStaticShape() || !vt.hasStaticShape() ||
-        !outType.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "shapes must be static");
+    if (!qt || !kt || !vt || !outType)
+      return rewriter.notifyMatchFailure(op, "needs ranked tensors");
     Type f32 = rewriter.getF32Type();
     if (qt.getElementType() != f32)
       return rewriter.notifyMatchFailure(op, "only f32 is supported");
-    const int64_t B = qt.getDimSize(0), H = qt.getDimSize(1),
-                  Sq = qt.getDimSize(2), Sk = kt.getDimSize(2),
-                  Dh = qt.getDimSize(3);
+    // B, H, Sq and Sk may be dynamic (read with tensor.dim, checked to agree
+    // between Q, K, V and the mask at run time); the head size is static.
+    int64_t Dh = qt.getDimSize(3);
+    if (ShapedType::isDynamic(Dh))
+      Dh = kt.getDimSize(3);
+    if (ShapedType::isDynamic(Dh) || ShapedType::isDynamic(vt.getDimSize(3)))
+      return rewriter.notifyMatchFailure(op, "head size must be static");
     if (vt.getDimSize(3) != Dh)
       return rewriter.notifyMatchFailure(op, "V's head size differs from Q's");
     if (Dh > 256)
       return rewriter.notifyMatchFailure(op, "head size above 256");
+    using kernels::agreedDim;
+    OpFoldResult B = agreedDim(rewriter, loc, {{q, 0}, {k, 0}, {v, 0}},
+                               "Q, K and V have different batch sizes");
+    OpFoldResult H = agreedDim(rewriter, loc, {{q, 1}, {k, 1}, {v, 1}},
+                               "Q, K and V have different head counts");
+    OpFoldResult Sq = tensor::getMixedSize(rewriter, loc, q, 2);
+    OpFoldResult Sk = agreedDim(rewriter, loc, {{k, 2}, {v, 2}},
+                                "K and V have different numbers of keys");
+    if (qt.isDynamicDim(3) || kt.isDynamicDim(3))
+      (void)agreedDim(rewriter, loc, {{q, 3}, {k, 3}},
+                      "Q and K have different head sizes");
+    // A static query count whose blocks are all full (or all 16-query
+    // groups) needs no padding of the partial block.
+    std::optional<int64_t> sqStatic = getConstantIntValue(Sq);
     const int64_t TQ = kTileQ, TK = kTileK, L = kLanes, R = kRows;
     const int64_t DhP = roundUp(Dh, 2 * L); // O columns
     const bool causal = op.getCausal();
@@ -84,22 +106,34 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     const float negInf = -std::numeric_limits<float>::infinity();
 
     // Prologue: the mask as f32 offsets, [Bm, Hm, Sk] (one row for every
-    // query) or [Bm, Hm, Sk, Sq] (transposed: queries are the lanes).
+    // query) or [Bm, Hm, Sk, Sq] (transposed: queries are the lanes). A
+    // mask dim that is not a static 1 is the full dim (checked at run time).
     Value mask;
-    bool rowMask = false;
-    int64_t maskB = 1, maskH = 1;
+    bool rowMask = false, maskB1 = true, maskH1 = true;
     if (Value m = adaptor.getMask()) {
       auto mt = cast<RankedTensorType>(m.getType());
-      if (!mt.hasStaticShape())
-        return rewriter.notifyMatchFailure(op, "mask shape must be static");
       int64_t r = mt.getRank();
       SmallVector<int64_t> md(4, 1);
       for (int64_t i = 0; i < r; ++i)
         md[4 - r + i] = mt.getDimSize(i);
-      maskB = md[0];
-      maskH = md[1];
+      maskB1 = md[0] == 1;
+      maskH1 = md[1] == 1;
       rowMask = md[2] == 1;
-      SmallVector<int64_t> shape = {maskB, maskH, Sk};
+      OpFoldResult one = rewriter.getIndexAttr(1);
+      OpFoldResult full[4] = {B, H, Sq, Sk};
+      const char *what[4] = {"batch size", "head count", "query count",
+                             "key count"};
+      for (int64_t i = 0; i < r; ++i) {
+        int64_t f = 4 - r + i;
+        if (md[f] != 1)
+          full[f] = kernels::agreedSize(
+              rewriter, loc,
+              {tensor::getMixedSize(rewriter, loc, m, i), full[f]},
+              std::string("the mask's ") + what[f] +
+                  " differs from the attention's");
+      }
+      SmallVector<OpFoldResult> shape = {maskB1 ? one : B, maskH1 ? one : H,
+                                         Sk};
       if (!rowMask)
         shape.push_back(Sq);
       // Output dims (b, h, j[, i]) -> the mask's own dims.
@@ -164,7 +198,25 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
       iota = rewriter.create<arith::ConstantOp>(
           loc, posT, DenseIntElementsAttr::get(posT, lanes));
     }
-    Value out = rewriter.create<tensor::EmptyOp>(loc, outType.getShape(), f32);
+    // The result, [B, H, Sq, Dh] or with merged heads [B, Sq, H * Dh] (or
+    // [Sq, B, H * Dh]); cast to the op's type if that is more static.
+    SmallVector<OpFoldResult> outSizes = {B, H, Sq, rewriter.getIndexAttr(Dh)};
+    if (merge) {
+      OpFoldResult hd =
+          kernels::mulSizes(rewriter, loc, H, rewriter.getIndexAttr(Dh));
+      outSizes = seqFirst ? SmallVector<OpFoldResult>{Sq, B, hd}
+                          : SmallVector<OpFoldResult>{B, Sq, hd};
+    }
+    Value out = rewriter.create<tensor::EmptyOp>(loc, outSizes, f32);
+    auto value = [&](OpFoldResult size) {
+      return getValueOrCreateConstantIndexOp(rewriter, loc, size);
+    };
+    Value hV = value(H), sqV = value(Sq), skV = value(Sk);
+    Value bhV = value(kernels::mulSizes(rewriter, loc, B, H));
+    std::optional<int64_t> skStatic = getConstantIntValue(Sk);
+    Value lastKey = skStatic ? idx(*skStatic - 1)
+                             : rewriter.create<arith::SubIOp>(loc, skV, idx(1))
+                                   .getResult();
 
     using Body =
         function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>;
@@ -216,11 +268,11 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     };
 
     auto outer = rewriter.create<scf::ForOp>(
-        loc, c0, idx(B * H), c1, ValueRange{out},
+        loc, c0, bhV, c1, ValueRange{out},
         [&](OpBuilder &b, Location, Value bh, ValueRange outerArgs) {
-          Value bi = b.create<arith::DivUIOp>(loc, bh, idx(H));
-          Value hi = b.create<arith::RemUIOp>(loc, bh, idx(H));
-          Value mb = maskB == 1 ? c0 : bi, mh = maskH == 1 ? c0 : hi;
+          Value bi = b.create<arith::DivUIOp>(loc, bh, hV);
+          Value hi = b.create<arith::RemUIOp>(loc, bh, hV);
+          Value mb = maskB1 ? c0 : bi, mh = maskH1 ? c0 : hi;
           // Scratch, one set per (b, h): iterations run on different threads.
           auto empty = [&](int64_t r, int64_t c) -> Value {
             return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{r, c}, f32);
@@ -229,14 +281,29 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                       empty(TK, TQ), empty(TQ, DhP),
                                       empty(4, TQ)};
           SmallVector<Value> qRes = loop(
-              b, c0, idx(Sq), idx(TQ), qInit,
+              b, c0, sqV, idx(TQ), qInit,
               [&](OpBuilder &b, Value q0, ValueRange qa) {
                 Value qLen =
-                    minI(b, idx(TQ), b.create<arith::SubIOp>(loc, idx(Sq), q0));
-                // Q^T block, zero padded to TQ columns.
+                    minI(b, idx(TQ), b.create<arith::SubIOp>(loc, sqV, q0));
+                // Q^T block, zero padded to TQ columns: always if the last
+                // block is partial, only in a partial block if Sq is dynamic.
                 Value qT = qa[1];
-                if (Sq % TQ != 0)
+                if (sqStatic && *sqStatic % TQ != 0) {
                   qT = fill(b, qT, Dh, TQ, zeroV);
+                } else if (!sqStatic) {
+                  Value partial = b.create<arith::CmpIOp>(
+                      loc, arith::CmpIPredicate::slt, qLen, idx(TQ));
+                  qT = b.create<scf::IfOp>(
+                            loc, partial,
+                            [&](OpBuilder &b, Location) {
+                              b.create<scf::YieldOp>(
+                                  loc, fill(b, qT, Dh, TQ, zeroV));
+                            },
+                            [&](OpBuilder &b, Location) {
+                              b.create<scf::YieldOp>(loc, qT);
+                            })
+                           .getResult(0);
+                }
                 qT = loop(b, c0, qLen, c1, qT,
                           [&](OpBuilder &b, Value i, ValueRange a) {
                             Value t = a[0];
@@ -261,7 +328,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                   st = write(b, ninfV, st, {c0, idx(c)});
                   st = write(b, zeroV, st, {c1, idx(c)});
                 }
-                Value kEnd = idx(Sk);
+                Value kEnd = skV;
                 if (causal)
                   kEnd = minI(b, add(b, q0, TQ), kEnd);
                 Value nLG = ceilDiv(b, qLen, 2 * L);
@@ -337,7 +404,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                               s = b.create<arith::AddFOp>(
                                   loc, s,
                                   read(b, mask, {mb, mh, kRow[r], colQ[h]},
-                                       Sq % (2 * L) == 0));
+                                       sqStatic && *sqStatic % (2 * L) == 0));
                             if (diag) {
                               Value qPos = b.create<arith::AddIOp>(
                                   loc,
@@ -378,7 +445,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                               SmallVector<Value> kRow; // clamped: rows past Sk
                               for (int64_t r = 0; r < R; ++r) // are not used
                                 kRow.push_back(
-                                    minI(b, add(b, key0, r), idx(Sk - 1)));
+                                    minI(b, add(b, key0, r), lastKey));
                               return loop(
                                   b, c0, nLG, c1, a,
                                   [&](OpBuilder &b, Value lg, ValueRange a) {
@@ -587,7 +654,10 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
               });
           b.create<scf::YieldOp>(loc, qRes[0]);
         });
-    rewriter.replaceOp(op, outer.getResult(0));
+    Value result = outer.getResult(0);
+    if (result.getType() != outType)
+      result = rewriter.create<tensor::CastOp>(loc, outType, result);
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

@@ -97,9 +97,17 @@ void cleanup(Operation *root) {
 struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
   using VectorizeMatmulBase::VectorizeMatmulBase;
 
-  static bool isF32Static(linalg::MatmulOp op) {
-    return hasStaticShapes(op) &&
-           cast<ShapedType>(op.getResultTypes()[0]).getElementType().isF32();
+  static bool isF32(linalg::MatmulOp op) {
+    return cast<ShapedType>(op.getResultTypes()[0]).getElementType().isF32();
+  }
+
+  /// fp32 with static K and N (a weight GEMM); M may be dynamic.
+  static bool isF32StaticKN(linalg::MatmulOp op) {
+    auto a = cast<ShapedType>(op.getDpsInputs()[0].getType());
+    auto b = cast<ShapedType>(op.getDpsInputs()[1].getType());
+    auto c = cast<ShapedType>(op.getResultTypes()[0]);
+    return isF32(op) && !a.isDynamicDim(1) && b.hasStaticShape() &&
+           !c.isDynamicDim(1);
   }
 
   static std::pair<int64_t, int64_t> sizeMN(linalg::MatmulOp op) {
@@ -112,8 +120,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
   static void unbatch(IRRewriter &rewriter, func::FuncOp func) {
     SmallVector<linalg::BatchMatmulOp> batched;
     func.walk([&](linalg::BatchMatmulOp op) {
-      if (hasStaticShapes(op) &&
-          cast<ShapedType>(op.getResultTypes()[0]).getElementType().isF32())
+      if (cast<ShapedType>(op.getResultTypes()[0]).getElementType().isF32())
         batched.push_back(op);
     });
     for (linalg::BatchMatmulOp op : batched) {
@@ -187,7 +194,8 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     auto g = dyn_cast<linalg::GenericOp>(use.getOwner());
     if (!g || g.getNumLoops() != 2 || g.getNumReductionLoops() != 0 ||
         g.getNumDpsInits() != 1 || !g.hasPureTensorSemantics() ||
-        !hasStaticShapes(g) || g.isDpsInit(&use) ||
+        ShapedType::isDynamic(g.getStaticLoopRanges()[1]) ||
+        g.isDpsInit(&use) ||
         !g.getMatchingIndexingMap(&use).isIdentity() ||
         !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity() ||
         !cast<ShapedType>(g.getResultTypes()[0]).getElementType().isF32())
@@ -213,7 +221,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     SmallVector<linalg::MatmulOp> candidates;
     func.walk([&](linalg::MatmulOp op) {
       auto [m, n] = sizeMN(op);
-      if (isF32Static(op) && n % tileN == 0 && n > tileN &&
+      if (isF32StaticKN(op) && n % tileN == 0 && n > tileN &&
           !constantFloats(op.getDpsInputs()[1]).empty())
         candidates.push_back(op);
     });
@@ -245,14 +253,17 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
       Value packedCst = rewriter.create<arith::ConstantOp>(loc, attr);
       Value a = op.getDpsInputs()[0];
       Value c = op.getDpsInits()[0];
-      auto [m, nn] = sizeMN(op);
+      // M, static or dynamic.
+      OpFoldResult m = tensor::getMixedSize(rewriter, loc, c, 0);
+      int64_t mStatic = sizeMN(op).first;
       // Without an epilogue, a fill of C (with zeros) is applied per panel
       // into the result, so that tiling fuses it into the register tiles.
       auto fill = c.getDefiningOp<linalg::FillOp>();
       Value init = epilogue ? epilogue.getDpsInits()[0] : c;
       if (!epilogue && fill)
-        init = rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{m, nn},
-                                                rewriter.getF32Type());
+        init = rewriter.create<tensor::EmptyOp>(
+            loc, ArrayRef<OpFoldResult>{m, rewriter.getIndexAttr(n)},
+            rewriter.getF32Type());
       // The K range of the matmul fused with the epilogue: all of K, or the
       // last block if K is blocked.
       int64_t kLast = k;
@@ -268,15 +279,9 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
               return bld.getIndexAttr(v);
             };
             auto slice = [&](Value v, ArrayRef<OpFoldResult> offsets,
-                             ArrayRef<int64_t> sizes) -> Value {
-              SmallVector<OpFoldResult> sz, strides;
-              for (int64_t size : sizes) {
-                sz.push_back(idx(size));
-                strides.push_back(idx(1));
-              }
-              auto type = RankedTensorType::get(
-                  sizes, cast<ShapedType>(v.getType()).getElementType());
-              return bld.create<tensor::ExtractSliceOp>(l, type, v, offsets, sz,
+                             ArrayRef<OpFoldResult> sizes) -> Value {
+              SmallVector<OpFoldResult> strides(sizes.size(), idx(1));
+              return bld.create<tensor::ExtractSliceOp>(l, v, offsets, sizes,
                                                         strides);
             };
             Value col = bld.create<arith::MulIOp>(
@@ -284,27 +289,29 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
             Value row = bld.create<arith::MulIOp>(
                 l, j, bld.create<arith::ConstantIndexOp>(l, k));
             auto cSliceType =
-                RankedTensorType::get({m, tileN}, bld.getF32Type());
+                RankedTensorType::get({mStatic, tileN}, bld.getF32Type());
             Value cSlice =
-                slice(epilogue ? c : iter[0], {idx(0), col}, {m, tileN});
+                slice(epilogue ? c : iter[0], {idx(0), col}, {m, idx(tileN)});
             // A fill (of zeros) made per panel, so that it is fused into the
             // register tiles and becomes a constant vector.
             if (fill && (!epilogue || kLast == k)) {
               Value dest =
-                  epilogue
-                      ? bld.create<tensor::EmptyOp>(l, cSliceType.getShape(),
-                                                    cSliceType.getElementType())
-                      : cSlice;
+                  epilogue ? bld.create<tensor::EmptyOp>(
+                                 l, ArrayRef<OpFoldResult>{m, idx(tileN)},
+                                 cSliceType.getElementType())
+                           : cSlice;
               cSlice = bld.create<linalg::FillOp>(l, fill.getInputs()[0], dest)
                            .getResult(0);
             }
             // C += A[:, k0:k1] x panel[k0:k1].
             auto matmul = [&](int64_t k0, int64_t k1, Value acc) {
-              Value aPart =
-                  k1 - k0 == k ? a : slice(a, {idx(0), idx(k0)}, {m, k1 - k0});
+              Value aPart = k1 - k0 == k ? a
+                                         : slice(a, {idx(0), idx(k0)},
+                                                 {m, idx(k1 - k0)});
               Value kRow = bld.create<arith::AddIOp>(
                   l, row, bld.create<arith::ConstantIndexOp>(l, k0));
-              Value panel = slice(packedCst, {kRow, idx(0)}, {k1 - k0, tileN});
+              Value panel =
+                  slice(packedCst, {kRow, idx(0)}, {idx(k1 - k0), idx(tileN)});
               return bld
                   .create<linalg::MatmulOp>(l, TypeRange{cSliceType},
                                             ValueRange{aPart, panel},
@@ -327,18 +334,17 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
                 }
                 Value v =
                     epilogue.isDpsInit(&operand) ? iter[0] : operand.get();
-                auto type = cast<ShapedType>(v.getType());
                 SmallVector<OpFoldResult> offsets;
-                SmallVector<int64_t> sizes;
+                SmallVector<OpFoldResult> sizes;
                 AffineMap map = epilogue.getMatchingIndexingMap(&operand);
                 for (auto [d, e] : llvm::enumerate(map.getResults())) {
                   auto dim = dyn_cast<AffineDimExpr>(e);
                   if (dim && dim.getPosition() == 1) {
                     offsets.push_back(col);
-                    sizes.push_back(tileN);
+                    sizes.push_back(idx(tileN));
                   } else {
                     offsets.push_back(idx(0));
-                    sizes.push_back(type.getDimSize(d));
+                    sizes.push_back(tensor::getMixedSize(bld, l, v, d));
                   }
                 }
                 operands.push_back(slice(v, offsets, sizes));
@@ -350,7 +356,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
             }
             Value updated = bld.create<tensor::InsertSliceOp>(
                 l, result, iter[0], ArrayRef<OpFoldResult>{idx(0), col},
-                ArrayRef<OpFoldResult>{idx(m), idx(tileN)},
+                ArrayRef<OpFoldResult>{m, idx(tileN)},
                 ArrayRef<OpFoldResult>{idx(1), idx(1)});
             bld.create<scf::YieldOp>(l, updated);
           });
@@ -363,11 +369,31 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     }
   }
 
-  /// Tiles `op` (one result) with `options`, fusing the producers they allow,
-  /// replaces it with the tiled loops and peels each loop so that the full
-  /// tiles are static. Leaves `op` alone if it cannot be tiled.
+  /// Tiles `op` (one result) by `sizes` (0 = not tiled) in the order
+  /// `interchange`, fusing its fill (and, for an epilogue, matmul)
+  /// producers, replaces it with the tiled loops and peels each loop so that
+  /// the full tiles are static. Leaves `op` alone if it cannot be tiled.
   static void tileFuseAndPeel(IRRewriter &rewriter, Operation *op,
-                              const scf::SCFTileAndFuseOptions &options) {
+                              ArrayRef<int64_t> sizes,
+                              ArrayRef<int64_t> interchange = {}) {
+    scf::SCFTilingOptions tiling;
+    SmallVector<OpFoldResult> ts;
+    for (int64_t s : sizes)
+      ts.push_back(rewriter.getIndexAttr(s));
+    tiling.setTileSizes(ts);
+    if (!interchange.empty())
+      tiling.setInterchange(interchange);
+    scf::SCFTileAndFuseOptions options;
+    options.setTilingOptions(tiling);
+    // A matmul's own producers are not fused, only its fill.
+    bool fuseMatmuls = !isa<linalg::MatmulOp>(op);
+    options.setFusionControlFn(
+        [fuseMatmuls](tensor::ExtractSliceOp, OpResult producer, bool) {
+          Operation *p = producer.getOwner();
+          bool fuse = isa<linalg::FillOp>(p) ||
+                      (fuseMatmuls && isa<linalg::MatmulOp>(p));
+          return std::make_tuple(fuse, false);
+        });
     rewriter.setInsertionPoint(op);
     auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
         rewriter, cast<TilingInterface>(op), options);
@@ -375,10 +401,59 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
       return;
     rewriter.replaceOp(op, tiled->replacements.lookup(op->getResult(0)));
     for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
-      scf::ForOp partial;
-      (void)scf::peelForLoopAndSimplifyBounds(
-          rewriter, cast<scf::ForOp>(loop.getOperation()), partial);
+      scf::ForOp partial, main = cast<scf::ForOp>(loop.getOperation());
+      if (failed(scf::peelForLoopAndSimplifyBounds(rewriter, main, partial)) ||
+          (getConstantIntValue(partial.getLowerBound()) &&
+           getConstantIntValue(partial.getUpperBound())))
+        continue;
+      fullTileSizes(rewriter, main);
+      remainderToIf(rewriter, partial);
     }
+  }
+
+  /// In the main loop of a peeled tiling, every tile is full: the tile sizes
+  /// min(step, size - iv) are the step. peelForLoopAndSimplifyBounds proves
+  /// this itself when the bounds are simple; with a remainder of a remainder
+  /// (M mod 8, then tiled by 4) its solver gives up on the floordivs, so the
+  /// tiling's own mins are replaced here (those of the body that read the
+  /// induction variable and have the step as a result).
+  static void fullTileSizes(RewriterBase &rewriter, scf::ForOp main) {
+    std::optional<int64_t> step = getConstantIntValue(main.getStep());
+    if (!step)
+      return;
+    SmallVector<affine::AffineMinOp> mins;
+    for (Operation &op : *main.getBody())
+      if (auto min = dyn_cast<affine::AffineMinOp>(op))
+        if (llvm::is_contained(min.getOperands(), main.getInductionVar()) &&
+            llvm::any_of(min.getMap().getResults(), [&](AffineExpr e) {
+              auto c = dyn_cast<AffineConstantExpr>(e);
+              return c && c.getValue() == *step;
+            }))
+          mins.push_back(min);
+    for (affine::AffineMinOp min : mins) {
+      rewriter.setInsertionPoint(min);
+      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(min, *step);
+    }
+  }
+
+  /// A peeled remainder loop runs at most once. With dynamic bounds it
+  /// becomes an scf.if (lb < ub) of its body at iv = lb, so that the size
+  /// of its tile (ub - lb, e.g. M mod 8) no longer goes through an induction
+  /// variable, and splitRemainders can tile it again into static tiles.
+  static void remainderToIf(RewriterBase &rewriter, scf::ForOp loop) {
+    Location loc = loop.getLoc();
+    rewriter.setInsertionPoint(loop);
+    Value cond = rewriter.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::slt, loop.getLowerBound(),
+        loop.getUpperBound());
+    auto ifOp = rewriter.create<scf::IfOp>(loc, loop.getResultTypes(), cond,
+                                           /*withElseRegion=*/true);
+    SmallVector<Value> args = {loop.getLowerBound()};
+    llvm::append_range(args, loop.getInitArgs());
+    rewriter.mergeBlocks(loop.getBody(), ifOp.thenBlock(), args);
+    rewriter.setInsertionPointToEnd(ifOp.elseBlock());
+    rewriter.create<scf::YieldOp>(loc, loop.getInitArgs());
+    rewriter.replaceOp(loop, ifOp.getResults());
   }
 
   /// Tiles each epilogue marked by packConstantWeights by the register tile
@@ -394,20 +469,55 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     for (linalg::GenericOp op : epilogues) {
       auto type = cast<ShapedType>(op.getResultTypes()[0]);
       scf::SCFTilingOptions tiling;
-      SmallVector<OpFoldResult> sizes = {
-          rewriter.getIndexAttr(std::min<int64_t>(tileM, type.getDimSize(0))),
-          rewriter.getIndexAttr(std::min<int64_t>(tileN, type.getDimSize(1)))};
-      tiling.setTileSizes(sizes);
-      scf::SCFTileAndFuseOptions options;
-      options.setTilingOptions(tiling);
-      options.setFusionControlFn([](tensor::ExtractSliceOp, OpResult producer,
-                                    bool) {
-        bool fuse = isa<linalg::MatmulOp, linalg::FillOp>(producer.getOwner());
-        return std::make_tuple(fuse, false);
-      });
-      tileFuseAndPeel(rewriter, op, options);
+      auto tileOf = [](int64_t size, int64_t tile) {
+        return ShapedType::isDynamic(size) ? tile : std::min(tile, size);
+      };
+      tileFuseAndPeel(rewriter, op,
+                      {tileOf(type.getDimSize(0), tileM),
+                       tileOf(type.getDimSize(1), tileN)});
     }
     cleanup(func);
+  }
+
+  /// Whether `op` is a matmul tile fused into an epilogue tile (tiled with
+  /// it, not on its own).
+  static bool feedsEpilogue(Operation *op) {
+    return llvm::any_of(op->getUsers(), [](Operation *user) {
+      return user->hasAttr(kEpilogueAttr);
+    });
+  }
+
+  /// The dynamic remainders of the register tiling (M, or N, not known at
+  /// compile time but less than the register tile) become static tiles:
+  /// each is tiled by halves of the register tile (4, 2, then 1 rows for 8)
+  /// and peeled, so that the last remainder is a loop of static 1-row (or
+  /// 1-column) tiles. An epilogue tile is tiled with its matmul fused in.
+  void splitRemainders(IRRewriter &rewriter, func::FuncOp func) {
+    for (int64_t dim : {0, 1}) {
+      for (int64_t size = (dim ? tileN : tileM) / 2; size >= 1; size /= 2) {
+        SmallVector<Operation *> remainders;
+        func.walk([&](Operation *op) {
+          auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+          bool epilogue = op->hasAttr(kEpilogueAttr);
+          if (!linalgOp || !(isa<linalg::MatmulOp>(op) || epilogue) ||
+              !cast<ShapedType>(op->getResultTypes()[0]).isDynamicDim(dim) ||
+              !cast<ShapedType>(op->getResultTypes()[0])
+                   .getElementType()
+                   .isF32())
+            return;
+          // A matmul fused into an epilogue is tiled with it.
+          if (!epilogue && feedsEpilogue(op))
+            return;
+          remainders.push_back(op);
+        });
+        for (Operation *op : remainders) {
+          SmallVector<int64_t> sizes(isa<linalg::MatmulOp>(op) ? 3 : 2, 0);
+          sizes[dim] = size;
+          tileFuseAndPeel(rewriter, op, sizes);
+        }
+        cleanup(func);
+      }
+    }
   }
 
   /// Tiles the K dim of every static matmul longer than kBlock by kBlock,
@@ -419,7 +529,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     SmallVector<linalg::MatmulOp> longK;
     func.walk([&](linalg::MatmulOp op) {
       auto a = cast<ShapedType>(op.getDpsInputs()[0].getType());
-      if (isF32Static(op) && a.getDimSize(1) > block)
+      if (isF32(op) && !a.isDynamicDim(1) && a.getDimSize(1) > block)
         longK.push_back(op);
     });
     for (linalg::MatmulOp op : longK) {
@@ -450,37 +560,32 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
 
     // 2. Register tiles over M and N; the partial last tiles are peeled off,
     //    so every tile (main and remainder) has a static shape.
+    //    Dynamic sizes (M = batch x sequence, or both M and N in the batched
+    //    matmuls of unfused attention) get the same full tiles, in loops to
+    //    run-time bounds, and their remainders are split into static tiles.
     SmallVector<linalg::MatmulOp> large;
     func.walk([&](linalg::MatmulOp op) {
       auto [m, n] = sizeMN(op);
-      if (isF32Static(op) && (m > tileM || n > tileN))
+      if (isF32(op) && !feedsEpilogue(op) &&
+          (ShapedType::isDynamic(m) || ShapedType::isDynamic(n) || m > tileM ||
+           n > tileN))
         large.push_back(op);
     });
-    for (linalg::MatmulOp op : large) {
-      // N outer, M inner: one K x tileN panel of B stays in cache while all
-      // the row tiles of A pass over it.
-      // A fill of C is fused into the tiles (it becomes the zero vector the
-      // k loop starts from).
-      scf::SCFTilingOptions tiling;
-      tiling.setTileSizes({rewriter.getIndexAttr(tileM),
-                           rewriter.getIndexAttr(tileN),
-                           rewriter.getIndexAttr(0)});
-      tiling.setInterchange({1, 0, 2});
-      scf::SCFTileAndFuseOptions options;
-      options.setTilingOptions(tiling);
-      options.setFusionControlFn([](tensor::ExtractSliceOp, OpResult producer,
-                                    bool) {
-        return std::make_tuple(isa<linalg::FillOp>(producer.getOwner()), false);
-      });
-      tileFuseAndPeel(rewriter, op, options);
-    }
+    // N outer, M inner: one K x tileN panel of B stays in cache while all
+    // the row tiles of A pass over it. A fill of C is fused into the tiles
+    // (it becomes the zero vector the k loop starts from).
+    for (linalg::MatmulOp op : large)
+      tileFuseAndPeel(rewriter, op, {tileM, tileN, 0}, {1, 0, 2});
     cleanup(func);
+    splitRemainders(rewriter, func);
 
-    // 3. Every static matmul that fits a register tile: k by 1, vectorize.
+    // 3. Every matmul tile of static M and N that fits a register tile
+    //    (K may be dynamic): k by 1, vectorize.
     SmallVector<linalg::MatmulOp> tiles;
     func.walk([&](linalg::MatmulOp op) {
       auto [m, n] = sizeMN(op);
-      if (isF32Static(op) && m <= tileM && n <= tileN)
+      if (isF32(op) && !ShapedType::isDynamic(m) && !ShapedType::isDynamic(n) &&
+          m <= tileM && n <= tileN)
         tiles.push_back(op);
     });
     for (linalg::MatmulOp op : tiles) {
@@ -530,10 +635,12 @@ struct VectorizeElementwisePass
     : impl::VectorizeElementwiseBase<VectorizeElementwisePass> {
   using VectorizeElementwiseBase::VectorizeElementwiseBase;
 
-  /// Elementwise, static, operands read in order, no index arithmetic.
+  /// Elementwise, operands read in order, no index arithmetic. Dims may be
+  /// dynamic: tiling makes the tiles static (a dynamic last dim leaves a
+  /// scalar remainder).
   static bool isCandidate(linalg::GenericOp op) {
     if (op.getNumReductionLoops() != 0 || op.getNumLoops() == 0 ||
-        !hasStaticShapes(op) || !op.hasPureTensorSemantics())
+        !op.hasPureTensorSemantics())
       return false;
     // Vectors of i1 are stored as packed bits, but buffers of i1 hold one
     // byte per element: leave boolean ops scalar.
@@ -563,18 +670,21 @@ struct VectorizeElementwisePass
   }
 
   /// Tiles `op` [1, ..., 1, width] along its last loop and peels the
-  /// remainder so every tile is static; an op narrower than `width` is
-  /// vectorized as it is.
+  /// remainder so every tile is static; a static op narrower than `width` is
+  /// vectorized as it is, and one with dynamic leading dims is tiled by 1
+  /// along them only. A dynamic last dim is tiled too: its full tiles are
+  /// static, the remainder stays scalar.
   void tileLastDim(IRRewriter &rewriter, linalg::LinalgOp op) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    if (ranges.back() < width) {
+    bool narrow = !ShapedType::isDynamic(ranges.back()) && ranges.back() < width;
+    if (narrow && !op.hasDynamicShape()) {
       (void)linalg::vectorize(rewriter, op);
       return;
     }
     SmallVector<int64_t> sizes(ranges.size(), 1);
-    sizes.back() = width;
+    sizes.back() = narrow ? 0 : width;
     auto tiled = tile(rewriter, op, sizes);
-    if (failed(tiled))
+    if (failed(tiled) || narrow)
       return;
     scf::ForOp partial;
     (void)scf::peelForLoopAndSimplifyBounds(
@@ -583,11 +693,11 @@ struct VectorizeElementwisePass
   }
 
   /// A reduction over the innermost dim only (softmax, layer norm, mean),
-  /// static, fp32.
+  /// fp32 (dims static or dynamic).
   static bool isInnerReduction(linalg::ReduceOp op) {
     auto type = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
     ArrayRef<int64_t> dims = op.getDimensions();
-    return type && type.hasStaticShape() && type.getElementType().isF32() &&
+    return type && type.getElementType().isF32() &&
            op.getInputs().size() == 1 && dims.size() == 1 &&
            dims[0] == type.getRank() - 1;
   }
@@ -605,10 +715,9 @@ struct VectorizeElementwisePass
     cleanup(func);
     SmallVector<linalg::ReduceOp> tiles;
     func.walk([&](linalg::ReduceOp op) {
-      if (isInnerReduction(op) &&
-          cast<RankedTensorType>(op.getInputs()[0].getType())
-                  .getShape()
-                  .back() <= width)
+      auto type = cast<RankedTensorType>(op.getInputs()[0].getType());
+      if (isInnerReduction(op) && type.hasStaticShape() &&
+          type.getShape().back() <= width)
         tiles.push_back(op);
     });
     for (linalg::ReduceOp op : tiles)
@@ -642,7 +751,8 @@ struct VectorizeElementwisePass
     cleanup(func);
     SmallVector<linalg::GenericOp> tiles;
     func.walk([&](linalg::GenericOp op) {
-      if (isCandidate(op) && op.getStaticLoopRanges().back() <= width)
+      if (isCandidate(op) && hasStaticShapes(op) &&
+          op.getStaticLoopRanges().back() <= width)
         tiles.push_back(op);
     });
     for (linalg::GenericOp op : tiles)

@@ -9,9 +9,11 @@
 #include "tessera/weights_file.h"
 
 #include "CpuFeatures.h"
+#include "ElfCheck.h"
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdint>
@@ -38,6 +40,8 @@
 #include <unistd.h>
 
 using namespace tessera;
+using tessera::runtime::checkElfFile;
+using tessera::runtime::ElfProblem;
 
 //===----------------------------------------------------------------------===//
 // Status
@@ -337,6 +341,28 @@ std::string checkUniqueNames(const TesseraTensorDesc *descs, uint32_t count,
   return "";
 }
 
+/// Checks the ABI v4 dim table of one input or output; returns an error or "".
+std::string checkDimInfo(const TesseraTensorDesc &t,
+                         const TesseraDimInfo *const *table, uint32_t index,
+                         const char *kind) {
+  std::string what = std::string(kind) + " '" + t.name + "'";
+  const TesseraDimInfo *dims = table ? table[index] : nullptr;
+  if (t.rank > 0 && !dims)
+    return what + " has no dimension table";
+  for (int32_t d = 0; d < t.rank; ++d) {
+    const TesseraDimInfo &info = dims[d];
+    std::string dim = what + " dimension " + std::to_string(d);
+    if (t.dims[d] >= 0 && (info.min != t.dims[d] || info.max != t.dims[d]))
+      return dim + " is static (" + std::to_string(t.dims[d]) +
+             ") but its bounds are [" + std::to_string(info.min) + ", " +
+             std::to_string(info.max) + "]";
+    if (t.dims[d] < 0 && (info.min < 0 || info.max < info.min))
+      return dim + " has invalid bounds [" + std::to_string(info.min) + ", " +
+             std::to_string(info.max) + "]";
+  }
+  return "";
+}
+
 std::string checkDescriptor(const TesseraModelDesc &d) {
   if (d.num_inputs && !d.inputs)
     return "it declares " + plural(d.num_inputs, "input") +
@@ -344,8 +370,11 @@ std::string checkDescriptor(const TesseraModelDesc &d) {
   if (d.num_outputs && !d.outputs)
     return "it declares " + plural(d.num_outputs, "output") +
            " but the output table is NULL";
-  if (!d.entry)
+  bool v4 = d.abi_version >= 4;
+  if (!v4 && !d.entry)
     return "its entry function is NULL";
+  if (v4 && (!d.run || !d.output_dims))
+    return "its run or output_dims function is NULL";
   for (uint32_t i = 0; i < d.num_inputs; ++i)
     if (std::string e = checkTensorDesc(d.inputs[i], "input", i); !e.empty())
       return e;
@@ -356,7 +385,21 @@ std::string checkDescriptor(const TesseraModelDesc &d) {
   if (std::string e = checkUniqueNames(d.inputs, d.num_inputs, "input");
       !e.empty())
     return e;
-  return checkUniqueNames(d.outputs, d.num_outputs, "output");
+  if (std::string e = checkUniqueNames(d.outputs, d.num_outputs, "output");
+      !e.empty())
+    return e;
+  if (!v4)
+    return "";
+  for (uint32_t i = 0; i < d.num_inputs; ++i)
+    if (std::string e = checkDimInfo(d.inputs[i], d.input_dim_info, i, "input");
+        !e.empty())
+      return e;
+  for (uint32_t i = 0; i < d.num_outputs; ++i)
+    if (std::string e =
+            checkDimInfo(d.outputs[i], d.output_dim_info, i, "output");
+        !e.empty())
+      return e;
+  return "";
 }
 
 /// Checks required_cpu_features; returns an error or "".
@@ -593,6 +636,18 @@ TesseraStatus *loadModel(const char *path, TesseraModel **out) {
   if (S_ISDIR(st.st_mode))
     return makeStatus(TESSERA_ERROR_LOAD,
                       "cannot open model '" + p + "': it is a directory");
+
+  // dlopen trusts the file's headers (a truncated library is a SIGBUS in the
+  // loader) and runs a foreign library's constructors: check it first.
+  ElfProblem elf = checkElfFile(p, TESSERA_MODEL_SYMBOL);
+  if (elf.kind == ElfProblem::NoSymbol)
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "'" + p + "' is not a Tessera model: " + elf.message);
+  if (elf.kind != ElfProblem::None)
+    return makeStatus(TESSERA_ERROR_LOAD,
+                      "cannot load model '" + p +
+                          "': not a loadable shared library (" + elf.message +
+                          ")");
 
   // Without a slash dlopen would search the library path instead.
   std::string dlPath = p.find('/') == std::string::npos ? "./" + p : p;
@@ -841,12 +896,22 @@ private:
 };
 } // namespace
 
+namespace {
+/// The context generated code runs with: the execution context it sees,
+/// then the first error a run-time check of the code reported.
+struct RunContext {
+  TesseraExecContext ctx; // first: the code's ctx pointer is this struct's
+  std::atomic<const char *> error{nullptr};
+};
+static_assert(std::is_standard_layout_v<RunContext>);
+} // namespace
+
 struct TesseraSession {
   std::shared_ptr<const Library> lib;
   // Declared before the pool: the workers are gone before the blocks are.
   BlockCache blocks;
   std::unique_ptr<ThreadPool> pool;
-  TesseraExecContext ctx;
+  RunContext run;
   // Runs on one session take turns: the pool runs one job at a time.
   std::mutex runMutex;
 };
@@ -884,6 +949,30 @@ void freeThunk(const TesseraExecContext *ctx, void *p) noexcept {
   static_cast<TesseraSession *>(ctx->runtime_private)->blocks.release(p);
 }
 
+void reportErrorThunk(const TesseraExecContext *ctx,
+                      const char *message) noexcept {
+  if (!ctx)
+    return;
+  // ctx is the first member of a RunContext (the only contexts we hand out).
+  auto *run = reinterpret_cast<RunContext *>(
+      const_cast<TesseraExecContext *>(ctx));
+  const char *none = nullptr;
+  run->error.compare_exchange_strong(none, message ? message : "unknown");
+}
+
+/// Fills every field of `ctx`, whatever the model's version (older
+/// libraries never read the newer ones); abi_version reports the model's.
+void initContext(TesseraExecContext &ctx, uint32_t abiVersion,
+                 int32_t numThreads, TesseraSession *session) {
+  ctx.abi_version = abiVersion;
+  ctx.num_threads = numThreads;
+  ctx.parallel_for = parallelForThunk;
+  ctx.runtime_private = session;
+  ctx.alloc = allocThunk;
+  ctx.free = freeThunk;
+  ctx.report_error = reportErrorThunk;
+}
+
 TesseraStatus *createSession(const TesseraModel *model, int32_t numThreads,
                              TesseraSession **out) {
   if (!out)
@@ -909,14 +998,8 @@ TesseraStatus *createSession(const TesseraModel *model, int32_t numThreads,
                                                   std::to_string(numThreads) +
                                                   " threads: " + e.what());
   }
-  // Every field is filled whatever the model's version (older libraries
-  // never read the newer ones); abi_version reports the model's.
-  session->ctx.abi_version = model->lib->desc->abi_version;
-  session->ctx.num_threads = session->pool->numThreads();
-  session->ctx.parallel_for = parallelForThunk;
-  session->ctx.runtime_private = session.get();
-  session->ctx.alloc = allocThunk;
-  session->ctx.free = freeThunk;
+  initContext(session->run.ctx, model->lib->desc->abi_version,
+              session->pool->numThreads(), session.get());
   *out = session.release();
   return nullptr;
 }
@@ -931,7 +1014,7 @@ TesseraStatus *tessera_session_create(const TesseraModel *model,
 void tessera_session_destroy(TesseraSession *session) { delete session; }
 
 int32_t tessera_session_num_threads(const TesseraSession *s) {
-  return s ? s->ctx.num_threads : 0;
+  return s ? s->run.ctx.num_threads : 0;
 }
 
 //===----------------------------------------------------------------------===//
@@ -990,26 +1073,84 @@ struct Span {
   uintptr_t end;
 };
 
-/// Size in bytes of a descriptor's tensor; its dims must all be static.
-TesseraStatus *staticSize(const TesseraTensorDesc &d, const char *kind,
-                          size_t &bytes) {
-  for (int32_t i = 0; i < d.rank; ++i)
-    if (d.dims[i] < 0)
-      return invalidArgument(
-          std::string(kind) + " '" + d.name + "': dimension " +
-          std::to_string(i) +
-          " is dynamic in the model, and ABI version 1 cannot pass shapes "
-          "to compiled code; compile the model with --shape to pin it");
+/// The dims of every input and output of one run, and pointers to them in
+/// the form the ABI v4 functions take.
+struct Shapes {
+  std::vector<std::vector<int64_t>> inputs, outputs;
+  std::vector<const int64_t *> inputPtrs;
+  std::vector<int64_t *> outputPtrs;
+};
+
+/// Size in bytes of a tensor of `dims` (all known).
+TesseraStatus *byteSize(const TesseraTensorDesc &d,
+                        const std::vector<int64_t> &dims, const char *kind,
+                        size_t &bytes) {
   int64_t elements;
   size_t elemSize = tessera_dtype_size(d.dtype);
-  if (!countElements(d.dims, d.rank, elemSize, elements))
+  if (!countElements(dims.data(), d.rank, elemSize, elements))
     return invalidArgument(std::string(kind) + " '" + d.name + "': shape " +
-                           formatDims(d.dims, d.rank) + " is too large");
+                           formatDims(dims.data(), d.rank) + " is too large");
   bytes = static_cast<size_t>(elements) * elemSize;
   return nullptr;
 }
 
-/// Resolves the model position of entry i of a caller's array.
+/// Checks a caller's dim k of input `d` against the descriptor.
+TesseraStatus *checkInputDim(const TesseraModelDesc &desc, uint32_t pos,
+                             const TesseraInput &in, int32_t k) {
+  const TesseraTensorDesc &d = desc.inputs[pos];
+  std::string what = "input '" + std::string(d.name) + "'";
+  int64_t got = in.dims[k];
+  if (d.dims[k] >= 0) {
+    if (got == d.dims[k])
+      return nullptr;
+    return invalidArgument(what + ": dimension " + std::to_string(k) + " is " +
+                           std::to_string(got) + ", expected " +
+                           std::to_string(d.dims[k]) + " (expected shape " +
+                           formatDims(d.dims, d.rank) + ", got " +
+                           formatDims(in.dims, in.rank) + ")");
+  }
+  if (desc.abi_version < 4)
+    return invalidArgument(
+        what + ": dimension " + std::to_string(k) +
+        " is dynamic in the model, and ABI versions before 4 cannot pass "
+        "shapes to compiled code; compile the model with --shape to pin it");
+  const TesseraDimInfo &info = desc.input_dim_info[pos][k];
+  if (got >= info.min && got <= info.max)
+    return nullptr;
+  std::string name = info.name ? std::string(" (") + info.name + ")" : "";
+  std::string supported =
+      std::to_string(info.min) + ".." +
+      (info.max == INT64_MAX ? std::string("") : std::to_string(info.max));
+  return invalidArgument(what + " dim " + std::to_string(k) + name + " is " +
+                         std::to_string(got) + "; this model supports " +
+                         supported);
+}
+
+/// Inputs whose dims share a name must agree.
+TesseraStatus *checkNamedDims(const TesseraModelDesc &desc,
+                              const Shapes &shapes) {
+  if (desc.abi_version < 4)
+    return nullptr;
+  std::map<std::string, std::pair<uint32_t, int32_t>> first;
+  for (uint32_t i = 0; i < desc.num_inputs; ++i)
+    for (int32_t k = 0; k < desc.inputs[i].rank; ++k) {
+      const char *name = desc.input_dim_info[i][k].name;
+      if (!name || desc.inputs[i].dims[k] >= 0)
+        continue;
+      auto [it, inserted] = first.try_emplace(name, i, k);
+      auto [j, l] = it->second;
+      if (inserted || shapes.inputs[i][k] == shapes.inputs[j][l])
+        continue;
+      return invalidArgument(
+          "input '" + std::string(desc.inputs[i].name) + "' dim " +
+          std::to_string(k) + " (" + name + ") is " +
+          std::to_string(shapes.inputs[i][k]) + ", but input '" +
+          desc.inputs[j].name + "' dim " + std::to_string(l) + " (" + name +
+          ") is " + std::to_string(shapes.inputs[j][l]));
+    }
+  return nullptr;
+}
+
 TesseraStatus *bindPosition(const char *name, size_t i,
                             const TesseraTensorDesc *descs, uint32_t count,
                             const char *kind, std::vector<bool> &bound,
@@ -1032,8 +1173,8 @@ TesseraStatus *bindPosition(const char *name, size_t i,
 }
 
 template <typename T>
-TesseraStatus *checkRange(const TesseraTensorDesc &d, const void *data,
-                          int64_t count) {
+TesseraStatus *checkRange(const TesseraTensorDesc &d, const int64_t *dims,
+                          const void *data, int64_t count) {
   const T *values = static_cast<const T *>(data);
   for (int64_t i = 0; i < count; ++i) {
     T v = values[i];
@@ -1053,8 +1194,8 @@ TesseraStatus *checkRange(const TesseraTensorDesc &d, const void *data,
     std::vector<int64_t> index(d.rank);
     int64_t rest = i;
     for (int32_t k = d.rank - 1; k >= 0; --k) {
-      index[k] = rest % d.dims[k];
-      rest /= d.dims[k];
+      index[k] = rest % dims[k];
+      rest /= dims[k];
     }
     std::string value = std::is_signed_v<T>
                             ? std::to_string(static_cast<int64_t>(v))
@@ -1067,25 +1208,25 @@ TesseraStatus *checkRange(const TesseraTensorDesc &d, const void *data,
   return nullptr;
 }
 
-TesseraStatus *checkIndexRange(const TesseraTensorDesc &d, const void *data,
-                               int64_t count) {
+TesseraStatus *checkIndexRange(const TesseraTensorDesc &d, const int64_t *dims,
+                               const void *data, int64_t count) {
   switch (d.dtype) {
   case TESSERA_DTYPE_INT8:
-    return checkRange<int8_t>(d, data, count);
+    return checkRange<int8_t>(d, dims, data, count);
   case TESSERA_DTYPE_UINT8:
-    return checkRange<uint8_t>(d, data, count);
+    return checkRange<uint8_t>(d, dims, data, count);
   case TESSERA_DTYPE_INT16:
-    return checkRange<int16_t>(d, data, count);
+    return checkRange<int16_t>(d, dims, data, count);
   case TESSERA_DTYPE_UINT16:
-    return checkRange<uint16_t>(d, data, count);
+    return checkRange<uint16_t>(d, dims, data, count);
   case TESSERA_DTYPE_INT32:
-    return checkRange<int32_t>(d, data, count);
+    return checkRange<int32_t>(d, dims, data, count);
   case TESSERA_DTYPE_UINT32:
-    return checkRange<uint32_t>(d, data, count);
+    return checkRange<uint32_t>(d, dims, data, count);
   case TESSERA_DTYPE_INT64:
-    return checkRange<int64_t>(d, data, count);
+    return checkRange<int64_t>(d, dims, data, count);
   case TESSERA_DTYPE_UINT64:
-    return checkRange<uint64_t>(d, data, count);
+    return checkRange<uint64_t>(d, dims, data, count);
   default:
     return nullptr; // rejected when the model was loaded
   }
@@ -1105,17 +1246,21 @@ TesseraStatus *checkPointer(const void *data, size_t bytes, size_t elemSize,
   return nullptr;
 }
 
-/// Checks the caller's inputs against the descriptor and fills ptrs (in
-/// model order).
+/// Checks the caller's inputs against the descriptor and records their dims
+/// in `shapes`; with `ptrs`, also their data (pointers, index ranges) and
+/// fills ptrs (in model order). Without, data may be NULL (a dims query).
 TesseraStatus *bindInputs(const TesseraModelDesc &desc,
                           const TesseraInput *inputs, size_t numInputs,
-                          std::vector<void *> &ptrs, std::vector<Span> &spans) {
+                          Shapes &shapes, std::vector<void *> *ptrs,
+                          std::vector<Span> *spans) {
   if (numInputs != desc.num_inputs)
     return invalidArgument("expected " + plural(desc.num_inputs, "input") +
                            ", got " + std::to_string(numInputs));
   if (numInputs && !inputs)
     return invalidArgument("the input array is NULL");
-  ptrs.assign(desc.num_inputs, nullptr);
+  if (ptrs)
+    ptrs->assign(desc.num_inputs, nullptr);
+  shapes.inputs.assign(desc.num_inputs, {});
   std::vector<bool> bound(desc.num_inputs, false);
   for (size_t i = 0; i < numInputs; ++i) {
     const TesseraInput &in = inputs[i];
@@ -1135,32 +1280,80 @@ TesseraStatus *bindInputs(const TesseraModelDesc &desc,
     if (in.rank > 0 && !in.dims)
       return invalidArgument(what + ": dims is NULL for rank " +
                              std::to_string(in.rank));
-    size_t bytes;
-    if (TesseraStatus *s = staticSize(d, "input", bytes))
-      return s;
     for (int32_t k = 0; k < d.rank; ++k)
-      if (in.dims[k] != d.dims[k])
-        return invalidArgument(what + ": dimension " + std::to_string(k) +
-                               " is " + std::to_string(in.dims[k]) +
-                               ", expected " + std::to_string(d.dims[k]) +
-                               " (expected shape " +
-                               formatDims(d.dims, d.rank) + ", got " +
-                               formatDims(in.dims, in.rank) + ")");
+      if (TesseraStatus *s = checkInputDim(desc, pos, in, k))
+        return s;
+    shapes.inputs[pos].assign(in.dims, in.dims + in.rank);
+    if (!ptrs)
+      continue;
+    size_t bytes;
+    if (TesseraStatus *s = byteSize(d, shapes.inputs[pos], "input", bytes))
+      return s;
     size_t elemSize = tessera_dtype_size(d.dtype);
     if (TesseraStatus *s =
             checkPointer(in.data, bytes, elemSize, "input", d.name))
       return s;
     if (d.has_index_range)
-      if (TesseraStatus *s = checkIndexRange(
-              d, in.data, static_cast<int64_t>(bytes / elemSize)))
+      if (TesseraStatus *s =
+              checkIndexRange(d, in.dims, in.data,
+                              static_cast<int64_t>(bytes / elemSize)))
         return s;
     // The entry's signature is not const-qualified; compiled code only
     // reads its inputs.
-    ptrs[pos] = const_cast<void *>(in.data);
+    (*ptrs)[pos] = const_cast<void *>(in.data);
     uintptr_t begin = reinterpret_cast<uintptr_t>(in.data);
     if (bytes)
-      spans.push_back({"input", d.name, begin, begin + bytes});
+      spans->push_back({"input", d.name, begin, begin + bytes});
   }
+  return checkNamedDims(desc, shapes);
+}
+
+/// Computes every output's dims from the input dims in `shapes`: the
+/// descriptor's for static shapes, else the library's output_dims (ABI v4),
+/// whose shape checks may refuse the inputs.
+TesseraStatus *computeOutputDims(const Library &lib, Shapes &shapes) {
+  const TesseraModelDesc &desc = *lib.desc;
+  shapes.outputs.assign(desc.num_outputs, {});
+  for (uint32_t i = 0; i < desc.num_outputs; ++i)
+    shapes.outputs[i].assign(desc.outputs[i].dims,
+                             desc.outputs[i].dims + desc.outputs[i].rank);
+  shapes.inputPtrs.clear();
+  for (const std::vector<int64_t> &dims : shapes.inputs)
+    shapes.inputPtrs.push_back(dims.data());
+  shapes.outputPtrs.clear();
+  for (std::vector<int64_t> &dims : shapes.outputs)
+    shapes.outputPtrs.push_back(dims.data());
+  if (desc.abi_version < 4) {
+    for (uint32_t i = 0; i < desc.num_outputs; ++i)
+      for (int32_t k = 0; k < desc.outputs[i].rank; ++k)
+        if (desc.outputs[i].dims[k] < 0)
+          return invalidArgument(
+              std::string("output '") + desc.outputs[i].name +
+              "': dimension " + std::to_string(k) +
+              " is dynamic in the model, and ABI versions before 4 cannot "
+              "pass shapes to compiled code; compile the model with --shape "
+              "to pin it");
+    return nullptr;
+  }
+  // A context without a session: the function neither allocates nor runs
+  // parallel loops, and reports failed checks here.
+  RunContext run;
+  initContext(run.ctx, desc.abi_version, 1, nullptr);
+  desc.output_dims(shapes.inputPtrs.data(), shapes.outputPtrs.data(),
+                   &run.ctx);
+  if (const char *error = run.error.load())
+    return invalidArgument("model '" + lib.path + "' refuses these inputs: " +
+                           error);
+  for (uint32_t i = 0; i < desc.num_outputs; ++i)
+    for (int32_t k = 0; k < desc.outputs[i].rank; ++k) {
+      int64_t got = shapes.outputs[i][k], want = desc.outputs[i].dims[k];
+      if (got < 0 || (want >= 0 && got != want))
+        return makeStatus(TESSERA_ERROR_INTERNAL,
+                          "model '" + lib.path + "' computed dimension " +
+                              std::to_string(k) + " of output '" +
+                              desc.outputs[i].name + "' as " +
+                              std::to_string(got));
+    }
   return nullptr;
 }
 
@@ -1177,14 +1370,25 @@ TesseraStatus *checkOverlaps(const std::vector<Span> &spans,
   return nullptr;
 }
 
-TesseraStatus *callEntry(TesseraSession &session,
+TesseraStatus *callEntry(TesseraSession &session, const Shapes &shapes,
                          const std::vector<void *> &inputs,
                          const std::vector<void *> &outputs) {
+  const TesseraModelDesc &desc = *session.lib->desc;
   int32_t rc;
+  const char *error;
   {
     std::lock_guard<std::mutex> lock(session.runMutex);
-    rc = session.lib->desc->entry(inputs.data(), outputs.data(), &session.ctx);
+    session.run.error = nullptr;
+    if (desc.abi_version >= 4)
+      rc = desc.run(inputs.data(), shapes.inputPtrs.data(), outputs.data(),
+                    shapes.outputPtrs.data(), &session.run.ctx);
+    else
+      rc = desc.entry(inputs.data(), outputs.data(), &session.run.ctx);
+    error = session.run.error.exchange(nullptr);
   }
+  if (error)
+    return invalidArgument("model '" + session.lib->path +
+                           "' refuses these inputs: " + error);
   if (rc != 0)
     return makeStatus(TESSERA_ERROR_ENTRY,
                       "model '" + session.lib->path +
@@ -1202,7 +1406,11 @@ TesseraStatus *run(TesseraSession *session, const TesseraInput *inputs,
   const TesseraModelDesc &desc = *session->lib->desc;
   std::vector<void *> inPtrs;
   std::vector<Span> spans;
-  if (TesseraStatus *s = bindInputs(desc, inputs, numInputs, inPtrs, spans))
+  Shapes shapes;
+  if (TesseraStatus *s =
+          bindInputs(desc, inputs, numInputs, shapes, &inPtrs, &spans))
+    return s;
+  if (TesseraStatus *s = computeOutputDims(*session->lib, shapes))
     return s;
 
   if (numOutputs != desc.num_outputs)
@@ -1222,14 +1430,14 @@ TesseraStatus *run(TesseraSession *session, const TesseraInput *inputs,
       return s;
     const TesseraTensorDesc &d = desc.outputs[pos];
     size_t bytes;
-    if (TesseraStatus *s = staticSize(d, "output", bytes))
+    if (TesseraStatus *s = byteSize(d, shapes.outputs[pos], "output", bytes))
       return s;
     if (out.byte_size < bytes)
       return invalidArgument(
           "output '" + std::string(d.name) + "': buffer has " +
           std::to_string(out.byte_size) + " bytes, expected at least " +
           std::to_string(bytes) + " (" + dtypeString(d.dtype) + " " +
-          formatDims(d.dims, d.rank) + ")");
+          formatDims(shapes.outputs[pos].data(), d.rank) + ")");
     if (TesseraStatus *s = checkPointer(
             out.data, bytes, tessera_dtype_size(d.dtype), "output", d.name))
       return s;
@@ -1240,7 +1448,7 @@ TesseraStatus *run(TesseraSession *session, const TesseraInput *inputs,
   }
   if (TesseraStatus *s = checkOverlaps(spans, firstOutput))
     return s;
-  return callEntry(*session, inPtrs, outPtrs);
+  return callEntry(*session, shapes, inPtrs, outPtrs);
 }
 
 TesseraStatus *runAlloc(TesseraSession *session, const TesseraInput *inputs,
@@ -1255,7 +1463,11 @@ TesseraStatus *runAlloc(TesseraSession *session, const TesseraInput *inputs,
 
   std::vector<void *> inPtrs;
   std::vector<Span> spans;
-  if (TesseraStatus *s = bindInputs(desc, inputs, numInputs, inPtrs, spans))
+  Shapes shapes;
+  if (TesseraStatus *s =
+          bindInputs(desc, inputs, numInputs, shapes, &inPtrs, &spans))
+    return s;
+  if (TesseraStatus *s = computeOutputDims(*session->lib, shapes))
     return s;
 
   std::vector<std::unique_ptr<TesseraTensor>> tensors;
@@ -1263,12 +1475,12 @@ TesseraStatus *runAlloc(TesseraSession *session, const TesseraInput *inputs,
   for (uint32_t i = 0; i < desc.num_outputs; ++i) {
     const TesseraTensorDesc &d = desc.outputs[i];
     size_t bytes;
-    if (TesseraStatus *s = staticSize(d, "output", bytes))
+    if (TesseraStatus *s = byteSize(d, shapes.outputs[i], "output", bytes))
       return s;
     auto t = std::make_unique<TesseraTensor>();
     t->name = d.name;
     t->dtype = d.dtype;
-    t->dims.assign(d.dims, d.dims + d.rank);
+    t->dims = shapes.outputs[i];
     t->numElements = static_cast<int64_t>(bytes / tessera_dtype_size(d.dtype));
     t->byteSize = bytes;
     // aligned_alloc wants a multiple of the alignment, and a real pointer
@@ -1283,13 +1495,78 @@ TesseraStatus *runAlloc(TesseraSession *session, const TesseraInput *inputs,
     outPtrs.push_back(t->data);
     tensors.push_back(std::move(t));
   }
-  if (TesseraStatus *s = callEntry(*session, inPtrs, outPtrs))
+  if (TesseraStatus *s = callEntry(*session, shapes, inPtrs, outPtrs))
     return s;
   for (uint32_t i = 0; i < desc.num_outputs; ++i)
     outTensors[i] = tensors[i].release();
   return nullptr;
 }
+
+TesseraStatus *outputDims(const TesseraModel *model, const TesseraInput *inputs,
+                          size_t numInputs, int64_t *const *outputDims) {
+  if (!model)
+    return invalidArgument("tessera_model_output_dims: model is NULL");
+  const TesseraModelDesc &desc = *model->lib->desc;
+  if (desc.num_outputs && !outputDims)
+    return invalidArgument("tessera_model_output_dims: output_dims is NULL");
+  for (uint32_t i = 0; i < desc.num_outputs; ++i)
+    if (desc.outputs[i].rank > 0 && !outputDims[i])
+      return invalidArgument("tessera_model_output_dims: output_dims[" +
+                             std::to_string(i) + "] is NULL");
+  Shapes shapes;
+  if (TesseraStatus *s =
+          bindInputs(desc, inputs, numInputs, shapes, nullptr, nullptr))
+    return s;
+  if (TesseraStatus *s = computeOutputDims(*model->lib, shapes))
+    return s;
+  for (uint32_t i = 0; i < desc.num_outputs; ++i)
+    std::copy(shapes.outputs[i].begin(), shapes.outputs[i].end(),
+              outputDims[i]);
+  return nullptr;
+}
 } // namespace
+
+TesseraStatus *tessera_model_output_dims(const TesseraModel *model,
+                                         const TesseraInput *inputs,
+                                         size_t num_inputs,
+                                         int64_t *const *output_dims) {
+  return guarded(
+      [&] { return outputDims(model, inputs, num_inputs, output_dims); });
+}
+
+int32_t tessera_model_dim_info(const TesseraModel *model, int32_t is_output,
+                               uint32_t index, int32_t dim, const char **name,
+                               int64_t *min, int64_t *max) {
+  if (!model)
+    return 0;
+  const TesseraModelDesc &desc = *model->lib->desc;
+  uint32_t count = is_output ? desc.num_outputs : desc.num_inputs;
+  if (index >= count)
+    return 0;
+  const TesseraTensorDesc &t = is_output ? desc.outputs[index]
+                                         : desc.inputs[index];
+  if (dim < 0 || dim >= t.rank)
+    return 0;
+  const char *n = "";
+  int64_t lo = t.dims[dim], hi = t.dims[dim];
+  if (desc.abi_version >= 4) {
+    const TesseraDimInfo &info =
+        (is_output ? desc.output_dim_info : desc.input_dim_info)[index][dim];
+    n = info.name ? info.name : "";
+    lo = info.min;
+    hi = info.max;
+  } else if (t.dims[dim] < 0) {
+    lo = 0;
+    hi = INT64_MAX;
+  }
+  if (name)
+    *name = n;
+  if (min)
+    *min = lo;
+  if (max)
+    *max = hi;
+  return 1;
+}
 
 TesseraStatus *tessera_session_run(TesseraSession *session,
                                    const TesseraInput *inputs,

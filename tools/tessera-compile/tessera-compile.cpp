@@ -78,6 +78,12 @@ cl::list<std::string>
            cl::desc("Pin an input's dimensions, e.g. --shape input_ids=1x128 "
                     "(? keeps a dimension dynamic); may be repeated"),
            cl::value_desc("NAME=DIMS"), cl::cat(category));
+cl::list<std::string> dimSpecs(
+    "dim",
+    cl::desc("Pin a named dimension (an ONNX dim_param) on every input that "
+             "uses it, --dim batch=1, or bound it, --dim seq=1..512 (the "
+             "runtime refuses sizes outside the bounds); may be repeated"),
+    cl::value_desc("NAME=N|NAME=MIN..MAX"), cl::cat(category));
 cl::opt<bool> printWeights("print-weights",
                            cl::desc("Print large weights instead of eliding "
                                     "them"),
@@ -117,22 +123,39 @@ cl::opt<bool> textInput("text",
                                  "extension .onnxtxt or a leading '<')"),
                         cl::init(false), cl::cat(category));
 
+/// "[batch, seq 1..512, 768]": each dim with its name and bounds.
+std::string formatDims(const tessera::TensorInfo &t) {
+  std::string s = "[";
+  for (auto [d, size] : llvm::enumerate(t.dims)) {
+    s += d ? ", " : "";
+    if (size >= 0) {
+      s += std::to_string(size);
+      continue;
+    }
+    const tessera::DimInfo &info = t.dimInfo[d];
+    s += info.name.empty() ? "?" : info.name;
+    if (info.min != 0 || info.max != INT64_MAX)
+      s += " " + std::to_string(info.min) + ".." +
+           (info.max == INT64_MAX ? "" : std::to_string(info.max));
+  }
+  return s + "]";
+}
+
 /// Inputs, outputs and how many ops of each kind the entry function holds.
-void printSummary(mlir::ModuleOp module, raw_ostream &os) {
+void printSummary(mlir::ModuleOp module, const tessera::ModelInterface &iface,
+                  raw_ostream &os) {
   auto func =
       module.lookupSymbol<mlir::func::FuncOp>(tessera::kEntryFunctionName);
-  auto name = [](mlir::DictionaryAttr attrs) {
-    auto n = attrs ? attrs.getAs<mlir::StringAttr>("onnx.name") : nullptr;
-    return n ? n.getValue().str() : std::string("?");
-  };
   if (auto opset = module->getAttrOfType<mlir::IntegerAttr>("onnx.opset"))
     os << "opset " << opset.getInt() << "\n";
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    os << "input  " << name(func.getArgAttrDict(i)) << ": "
-       << func.getArgumentTypes()[i] << "\n";
+    os << "input  " << iface.inputs[i].name << ": "
+       << func.getArgumentTypes()[i] << " " << formatDims(iface.inputs[i])
+       << "\n";
   for (unsigned i = 0; i < func.getNumResults(); ++i)
-    os << "output " << name(func.getResultAttrDict(i)) << ": "
-       << func.getResultTypes()[i] << "\n";
+    os << "output " << iface.outputs[i].name << ": "
+       << func.getResultTypes()[i] << " " << formatDims(iface.outputs[i])
+       << "\n";
   std::map<std::string, unsigned> counts;
   int64_t weights = 0;
   func.walk([&](mlir::Operation *op) {
@@ -155,6 +178,56 @@ int fail(const Twine &message) {
   return 1;
 }
 
+/// Parses the --dim options: pins go to `options`, bounds to `bounds`.
+Error parseDimOptions(tessera::ImportOptions &options,
+                      std::map<std::string, std::pair<int64_t, int64_t>> &bounds) {
+  for (StringRef spec : dimSpecs) {
+    auto [name, value] = spec.split('=');
+    auto bad = [&](const Twine &why) {
+      return createStringError(inconvertibleErrorCode(),
+                               "--dim '" + spec + "': " + why);
+    };
+    if (name.empty() || value.empty())
+      return bad("expected NAME=N or NAME=MIN..MAX");
+    int64_t lo, hi;
+    if (value.contains("..")) {
+      auto [l, h] = value.split("..");
+      if (l.getAsInteger(10, lo) || h.getAsInteger(10, hi) || lo < 0 ||
+          hi < lo)
+        return bad("expected MIN..MAX with 0 <= MIN <= MAX");
+      bounds[name.str()] = {lo, hi};
+    } else {
+      if (value.getAsInteger(10, lo) || lo < 0)
+        return bad("'" + value + "' is not a non-negative integer");
+      options.dimValues.emplace_back(name.str(), lo);
+    }
+  }
+  return Error::success();
+}
+
+/// Applies --dim bounds to every dynamic dim of that name.
+Error applyDimBounds(
+    tessera::ModelInterface &iface,
+    const std::map<std::string, std::pair<int64_t, int64_t>> &bounds) {
+  for (const auto &[name, range] : bounds) {
+    bool used = false;
+    for (auto *list : {&iface.inputs, &iface.outputs})
+      for (tessera::TensorInfo &t : *list)
+        for (tessera::DimInfo &d : t.dimInfo)
+          if (d.name == name) {
+            d.min = range.first;
+            d.max = range.second;
+            used = true;
+          }
+    if (!used)
+      return createStringError(inconvertibleErrorCode(),
+                               "--dim names '" + name +
+                                   "', which no dynamic dimension of the "
+                                   "model is named");
+  }
+  return Error::success();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -171,6 +244,9 @@ int main(int argc, char **argv) {
   for (const std::string &spec : shapes)
     if (Error err = tessera::parseShapeOption(spec, options))
       return fail(toString(std::move(err)));
+  std::map<std::string, std::pair<int64_t, int64_t>> dimBounds;
+  if (Error err = parseDimOptions(options, dimBounds))
+    return fail(toString(std::move(err)));
 
   mlir::DialectRegistry registry;
   tessera::registerDialects(registry);
@@ -241,12 +317,15 @@ int main(int argc, char **argv) {
   if (reportOnly)
     return 0;
   std::optional<tessera::ModelInterface> iface;
-  if (emit != Emit::Import && emit != Emit::ONNX && emit != Emit::Fused &&
-      emit != Emit::Summary) {
+  if (emit != Emit::Import && emit != Emit::ONNX && emit != Emit::Fused) {
     auto described = tessera::describeModel(**module);
     if (!described)
       return fail(toString(described.takeError()));
     iface = std::move(*described);
+    if (Error err = applyDimBounds(*iface, dimBounds))
+      return fail(toString(std::move(err)));
+  }
+  if (iface && emit != Emit::Summary) {
     tessera::MatmulTile tile =
         tessera::matmulTileFor(tessera::targetFeaturesFor(mcpu));
     if (!matmulTile.empty()) {
@@ -313,7 +392,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (emit == Emit::Summary) {
-    printSummary(**module, out->os());
+    printSummary(**module, *iface, out->os());
     out->keep();
     return 0;
   }

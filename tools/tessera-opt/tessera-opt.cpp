@@ -1,5 +1,6 @@
 //===- tessera-opt.cpp - the lit driver for Tessera's dialects and passes -===//
 
+#include "compiler/codegen/Passes.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/lowering/Passes.h"
 #include "compiler/transforms/Passes.h"
@@ -17,6 +18,7 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
   tessera::registerTesseraPasses();
   tessera::registerTesseraLoweringPasses();
+  tessera::registerTesseraCodegenPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Tessera optimizer driver\n", registry));
 }

@@ -16,8 +16,16 @@
  * keeps the version-2 layout (external_weights is NULL when the weights are
  * inside the library).
  *
- * The compiler emits the lowest version the library needs: 3 when its code
- * allocates through the context, else 2 when it has external weights, else 1.
+ * 4 makes shapes run-time values: the descriptor appends each dimension's
+ * name and bounds (TesseraDimInfo), `run` (the entry with input and output
+ * dims) and `output_dims` (output dims from input dims), and the context
+ * appends `report_error` (a shape check in the generated code failed). In a
+ * version-4 descriptor `entry` is NULL when a dimension is dynamic.
+ *
+ * The compiler emits the lowest version the library needs: 4 when a
+ * dimension is dynamic or its code checks shapes at run time, else 3 when its
+ * code allocates through the context, else 2 when it has external weights,
+ * else 1.
  * A runtime loads every version in [TESSERA_ABI_MIN_VERSION,
  * TESSERA_ABI_VERSION], reads descriptor fields past `entry` only when the
  * descriptor's version has them, and fills every context field for every
@@ -37,7 +45,7 @@
 extern "C" {
 #endif
 
-#define TESSERA_ABI_VERSION 3u
+#define TESSERA_ABI_VERSION 4u
 #define TESSERA_ABI_MIN_VERSION 1u
 /* The symbol keeps its name across versions; abi_version tells them apart. */
 #define TESSERA_MODEL_SYMBOL "tessera_model_v1"
@@ -99,6 +107,14 @@ typedef struct TesseraExecContext {
   /* Returns a block from `alloc` on the same context; NULL does nothing.
      Thread-safe like `alloc`. Never NULL. */
   void (*free)(const struct TesseraExecContext *ctx, void *ptr);
+  /* --- ABI version 4 and later --- */
+  /* A run-time check of the generated code failed (a shape the model does
+     not allow, e.g. a Reshape whose element count does not match); `message`
+     is a static string of the library naming the node. The code returns
+     without finishing the run; the runtime reports the first message of the
+     run as an error. Thread-safe. Never NULL. */
+  void (*report_error)(const struct TesseraExecContext *ctx,
+                       const char *message);
 } TesseraExecContext;
 
 /* The compiled graph. inputs[i] and outputs[i] point to dense row-major
@@ -127,6 +143,32 @@ typedef struct TesseraExternalWeights {
   void (*bind)(const void *data);
 } TesseraExternalWeights;
 
+/* ABI v4: one dimension of an input or output. For a static dimension
+   min == max == its size. For a dynamic one (-1 in the tensor's dims), the
+   sizes the model supports are [min, max] (max INT64_MAX: unbounded); name is
+   the ONNX dim_param ("batch", "seq") or NULL. Inputs whose dimensions share a
+   name must agree at run time. */
+typedef struct TesseraDimInfo {
+  const char *name;
+  int64_t min;
+  int64_t max;
+} TesseraDimInfo;
+
+/* ABI v4 entry: like TesseraEntryFn, with every tensor's dims (rank entries
+   each; the output dims are those output_dims computed for these inputs). */
+typedef int32_t (*TesseraRunFn)(void *const *inputs,
+                                const int64_t *const *input_dims,
+                                void *const *outputs,
+                                const int64_t *const *output_dims,
+                                const TesseraExecContext *ctx);
+
+/* ABI v4: computes every output's dims from the input dims (output_dims[i]
+   has room for output i's rank). Reads no tensor data. A shape the model
+   does not allow is reported through ctx->report_error. Returns 0. */
+typedef int32_t (*TesseraOutputDimsFn)(const int64_t *const *input_dims,
+                                       int64_t *const *output_dims,
+                                       const TesseraExecContext *ctx);
+
 typedef struct TesseraModelDesc {
   uint32_t abi_version; /* TESSERA_ABI_VERSION */
   uint32_t num_inputs;
@@ -138,10 +180,16 @@ typedef struct TesseraModelDesc {
   /* Comma-separated CPU features the code needs, named as GCC's
      __builtin_cpu_supports names them: "avx2,fma,avx512f,avx512bw". */
   const char *required_cpu_features;
-  TesseraEntryFn entry;
+  TesseraEntryFn entry; /* v4: NULL when a dimension is dynamic (use run) */
   /* --- ABI version 2 and later --- */
   /* NULL when the weights are inside the library. */
   const TesseraExternalWeights *external_weights;
+  /* --- ABI version 4 and later --- */
+  /* input_dim_info[i] has inputs[i].rank entries; likewise for outputs. */
+  const TesseraDimInfo *const *input_dim_info;
+  const TesseraDimInfo *const *output_dim_info;
+  TesseraRunFn run;
+  TesseraOutputDimsFn output_dims;
 } TesseraModelDesc;
 
 #ifdef __cplusplus

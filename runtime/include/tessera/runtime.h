@@ -136,6 +136,17 @@ TESSERA_API int32_t tessera_model_find_input(const TesseraModel *model,
                                              const char *name);
 TESSERA_API int32_t tessera_model_find_output(const TesseraModel *model,
                                               const char *name);
+/* Name and supported sizes of dimension `dim` of input (is_output 0) or
+   output (is_output 1) `index`: *name is the ONNX dim_param ("batch", "seq")
+   or "", and [*min, *max] the sizes the model accepts (min == max == the
+   size for a static dimension; max INT64_MAX when unbounded). Any of the
+   out-pointers may be NULL. Returns 0 (and sets nothing) when index or dim
+   is out of range, else 1. */
+TESSERA_API int32_t tessera_model_dim_info(const TesseraModel *model,
+                                           int32_t is_output, uint32_t index,
+                                           int32_t dim, const char **name,
+                                           int64_t *min, int64_t *max);
+
 /* Descriptor strings; "" when the model left them NULL. */
 TESSERA_API const char *tessera_model_compiler_version(const TesseraModel *m);
 TESSERA_API const char *tessera_model_target_cpu(const TesseraModel *m);
@@ -182,13 +193,30 @@ typedef struct TesseraOutputBuffer {
    checks the count, names, dtypes, ranks, dimensions, data pointers
    (non-NULL, aligned to the element size), output sizes, and index ranges.
 
-   ABI v1 passes no shapes to the compiled code, so a model whose descriptor
-   has a dynamic (-1) dimension cannot be run: run reports an error naming
-   the tensor (compile it with --shape to pin the dimension). */
+   A dynamic (-1) dimension of the descriptor takes any size within its
+   bounds (tessera_model_dim_info); inputs whose dimensions share a name must
+   agree. The outputs' dims follow from the inputs' (see
+   tessera_model_output_dims). A shape the model cannot take (checked by the
+   compiled code, e.g. a Reshape whose element count does not match) is a
+   TESSERA_ERROR_INVALID_ARGUMENT naming the node; the outputs are then
+   unspecified.
+
+   Libraries of ABI versions 1 to 3 pass no shapes to the compiled code, so
+   such a model with a dynamic dimension cannot be run: run reports an error
+   naming the tensor (compile it with --shape to pin the dimension). */
 TESSERA_API TesseraStatus *
 tessera_session_run(TesseraSession *session, const TesseraInput *inputs,
                     size_t num_inputs, const TesseraOutputBuffer *outputs,
                     size_t num_outputs);
+
+/* The dims of every output for inputs of these dims (the data pointers of
+   `inputs` are not read and may be NULL), with the same checks of names,
+   dtypes, ranks, dims and bounds as a run, and the model's own shape checks
+   that depend only on dims. output_dims[i] must have room for output i's
+   rank. Lets callers of tessera_session_run size their buffers. */
+TESSERA_API TesseraStatus *
+tessera_model_output_dims(const TesseraModel *model, const TesseraInput *inputs,
+                          size_t num_inputs, int64_t *const *output_dims);
 
 /*===-- Runtime-allocated outputs ----------------------------------------===*/
 
@@ -196,7 +224,8 @@ tessera_session_run(TesseraSession *session, const TesseraInput *inputs,
    released with tessera_tensor_free. Independent of its model and session. */
 typedef struct TesseraTensor TesseraTensor;
 
-/* Runs the model once and allocates every output. out_tensors must have room
+/* Runs the model once and allocates every output, exactly sized for these
+   inputs. out_tensors must have room
    for tessera_model_num_outputs() pointers; on success out_tensors[i] is
    output i, on failure every slot is NULL. */
 TESSERA_API TesseraStatus *

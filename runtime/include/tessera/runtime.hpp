@@ -70,11 +70,18 @@ template <> constexpr int32_t dtypeOf<uint64_t>() {
 }
 template <> constexpr int32_t dtypeOf<bool>() { return TESSERA_DTYPE_BOOL; }
 
+/// The name (ONNX dim_param, or empty) and the supported sizes of a dim.
+struct DimInfo {
+  std::string name;
+  int64_t min = 0, max = 0;
+};
+
 /// A copy of one input or output descriptor.
 struct TensorInfo {
   std::string name;
   int32_t dtype = 0;
   std::vector<int64_t> dims; // -1 marks a dynamic dimension
+  std::vector<DimInfo> dimInfo; // one per dim
   bool hasIndexRange = false;
   int64_t indexMin = 0;
   int64_t indexMax = 0;
@@ -93,6 +100,8 @@ struct TensorInfo {
     return info;
   }
 };
+
+struct Input;
 
 class Model {
 public:
@@ -160,16 +169,30 @@ public:
     return tessera_model_required_cpu_features(model_);
   }
 
+  /// The dims of every output for inputs of these dims (their data is not
+  /// read); throws Error when the model refuses them.
+  std::vector<std::vector<int64_t>>
+  outputDims(const std::vector<Input> &inputs) const;
+
   const TesseraModel *get() const { return model_; }
 
 private:
   explicit Model(TesseraModel *m) : model_(m) {}
-  static TensorInfo describe(const TesseraTensorDesc *d, const char *kind,
-                             uint32_t i) {
+  TensorInfo describe(const TesseraTensorDesc *d, const char *kind,
+                      uint32_t i) const {
     if (!d)
       throw Error(TESSERA_ERROR_INVALID_ARGUMENT,
                   std::string("no ") + kind + " " + std::to_string(i));
-    return TensorInfo::from(*d);
+    TensorInfo info = TensorInfo::from(*d);
+    for (int32_t k = 0; k < d->rank; ++k) {
+      DimInfo dim;
+      const char *name = "";
+      tessera_model_dim_info(model_, std::string(kind) == "output", i, k,
+                             &name, &dim.min, &dim.max);
+      dim.name = name;
+      info.dimInfo.push_back(std::move(dim));
+    }
+    return info;
   }
 
   TesseraModel *model_;
@@ -233,6 +256,31 @@ struct OutputBuffer {
   size_t byteSize = 0;
 };
 
+namespace detail {
+inline std::vector<TesseraInput> lower(const std::vector<Input> &inputs) {
+  std::vector<TesseraInput> in;
+  in.reserve(inputs.size());
+  for (const Input &i : inputs)
+    in.push_back({i.name.empty() ? nullptr : i.name.c_str(), i.data, i.dtype,
+                  static_cast<int32_t>(i.dims.size()), i.dims.data()});
+  return in;
+}
+} // namespace detail
+
+inline std::vector<std::vector<int64_t>>
+Model::outputDims(const std::vector<Input> &inputs) const {
+  std::vector<TesseraInput> in = detail::lower(inputs);
+  std::vector<std::vector<int64_t>> dims;
+  std::vector<int64_t *> ptrs;
+  for (uint32_t i = 0; i < numOutputs(); ++i)
+    dims.emplace_back(tessera_model_output(model_, i)->rank);
+  for (std::vector<int64_t> &d : dims)
+    ptrs.push_back(d.data());
+  detail::check(
+      tessera_model_output_dims(model_, in.data(), in.size(), ptrs.data()));
+  return dims;
+}
+
 class Session {
 public:
   /// numThreads 0 means all hardware threads.
@@ -284,12 +332,7 @@ public:
 
 private:
   static std::vector<TesseraInput> lower(const std::vector<Input> &inputs) {
-    std::vector<TesseraInput> in;
-    in.reserve(inputs.size());
-    for (const Input &i : inputs)
-      in.push_back({i.name.empty() ? nullptr : i.name.c_str(), i.data, i.dtype,
-                    static_cast<int32_t>(i.dims.size()), i.dims.data()});
-    return in;
+    return detail::lower(inputs);
   }
 
   TesseraSession *session_ = nullptr;

@@ -90,3 +90,25 @@ func.func @both_broadcast(%x: tensor<2x1x16xf32>, %r: tensor<1x5x16xf32>, %g: te
   %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x1x16xf32>, tensor<1x5x16xf32>, tensor<16xf32>) -> (tensor<2x5x16xf32>, tensor<2x5x16xf32>)
   return %y : tensor<2x5x16xf32>
 }
+
+// -----
+
+// Dynamic batch and sequence (the row size stays static): the row loops run
+// to the run-time sizes, X and the residual are checked to agree, and the
+// row is still three 16-wide vector loops.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: %[[B:.*]] = tensor.dim %arg0, %c0
+// CHECK: %[[RB:.*]] = tensor.dim %arg1, %c0
+// CHECK: %[[OK:.*]] = arith.cmpi eq, %[[RB]], %[[B]]
+// CHECK: cf.assert %[[OK]], "node 'ln': X and the residual do not broadcast to the result"
+// CHECK: %[[S:.*]] = tensor.dim %arg0, %c1
+// CHECK: bufferization.alloc_tensor(%[[B]], %[[S]]) : tensor<?x?x32xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[B]] step
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[S]] step
+// CHECK: vector.transfer_read %arg0{{.*}} : tensor<?x?x32xf32>, vector<16xf32>
+// CHECK: vector.reduction <add>
+// CHECK-NOT: tessera.
+func.func @dynamic_rows(%x: tensor<?x?x32xf32>, %r: tensor<?x?x32xf32>, %g: tensor<32xf32>) -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>) {
+  %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<32xf32>) -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>) loc("ln")
+  return %y, %s : tensor<?x?x32xf32>, tensor<?x?x32xf32>
+}

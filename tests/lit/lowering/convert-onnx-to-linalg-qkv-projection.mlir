@@ -57,3 +57,22 @@ func.func @qkv_constant_weight(%x: tensor<2x3x2xf32>) -> (tensor<2x2x3x2xf32>, t
   %r:3 = tessera.qkv_projection %x, %w, %b {num_heads = 2 : i64} : (tensor<2x3x2xf32>, tensor<2x12xf32>, tensor<12xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>)
   return %r#0, %r#1, %r#2 : tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>
 }
+
+// -----
+
+// Dynamic batch and sequence: one GEMM over [B * S, E] (the weight and the
+// head split stay static), the result viewed back with the run-time sizes.
+// CHECK-LABEL: func.func @qkv_dynamic
+// CHECK: %[[B:.*]] = tensor.dim %arg0, %c0
+// CHECK: %[[S:.*]] = tensor.dim %arg0, %c1
+// CHECK: %[[X:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<?x?x8xf32> into tensor<?x8xf32>
+// CHECK: %[[ROWS:.*]] = arith.muli %[[B]], %[[S]]
+// CHECK: tensor.empty(%[[ROWS]]) : tensor<?x24xf32>
+// CHECK: %[[C:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<?x8xf32>, tensor<8x24xf32>)
+// CHECK: tensor.expand_shape %[[C]] {{.*}} output_shape [%[[B]], %[[S]], 3, 2, 4] : tensor<?x24xf32> into tensor<?x?x3x2x4xf32>
+// CHECK-COUNT-3: linalg.transpose {{.*}} outs(%{{.*}} : tensor<?x2x?x4xf32>)
+// CHECK-NOT: tessera.
+func.func @qkv_dynamic(%x: tensor<?x?x8xf32>, %w: tensor<8x24xf32>, %b: tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) {
+  %r:3 = tessera.qkv_projection %x, %w, %b {num_heads = 2 : i64} : (tensor<?x?x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>)
+  return %r#0, %r#1, %r#2 : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
+}

@@ -76,3 +76,25 @@ func.func @plain(%x: tensor<4x8xf32>) -> tensor<4x16xf32> {
   %0 = tessera.matmul %x, %w : (tensor<4x8xf32>, tensor<8x16xf32>) -> tensor<4x16xf32>
   return %0 : tensor<4x16xf32>
 }
+
+// -----
+
+// Dynamic leading dims fold into a dynamic M; K and N (the constant weight)
+// stay static, so tessera-vectorize-matmul still packs and register-tiles it.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: %[[B:.*]] = tensor.dim %arg0, %c0
+// CHECK: %[[S:.*]] = tensor.dim %arg0, %c1
+// CHECK: %[[A:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<?x?x8xf32> into tensor<?x8xf32>
+// CHECK: %[[ROWS:.*]] = arith.muli %[[B]], %[[S]]
+// CHECK: %[[E:.*]] = tensor.empty(%[[ROWS]]) : tensor<?x16xf32>
+// CHECK: %[[Z:.*]] = linalg.fill {{.*}} outs(%[[E]] : tensor<?x16xf32>)
+// CHECK: %[[C:.*]] = linalg.matmul ins(%[[A]], %{{.*}} : tensor<?x8xf32>, tensor<8x16xf32>) outs(%[[Z]] : tensor<?x16xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%[[C]], %arg1 : tensor<?x16xf32>, tensor<16xf32>)
+// CHECK: arith.maximumf
+// CHECK: tensor.expand_shape %[[Y]] {{.*}} output_shape [%[[B]], %[[S]], 16] : tensor<?x16xf32> into tensor<?x?x16xf32>
+// CHECK-NOT: tessera.matmul
+func.func @dynamic_rows(%x: tensor<?x?x8xf32>, %b: tensor<16xf32>) -> tensor<?x?x16xf32> {
+  %w = arith.constant dense<1.0> : tensor<8x16xf32>
+  %0 = tessera.matmul %x, %w, %b {activation = "relu"} : (tensor<?x?x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<?x?x16xf32>
+  return %0 : tensor<?x?x16xf32>
+}

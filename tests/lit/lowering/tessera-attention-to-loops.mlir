@@ -94,7 +94,7 @@ func.func @main_graph(%q: tensor<2x2x5x6xf32>, %k: tensor<2x2x7x6xf32>, %v: tens
 // masked rows are guarded to 0 (zero_masked_rows). The register tile of (1)
 // runs over the head dimension 8 steps at a time.
 // CHECK-LABEL: func.func @main_graph
-// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<1x2x16x64xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c2{{(_[0-9]+)?}} step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<1x2x16x64xf32>)
 // CHECK-DAG: tensor.empty() : tensor<64x48xf32>
 // CHECK-DAG: tensor.empty() : tensor<48x64xf32>
 // CHECK: scf.for {{.*}} -> (tensor<1x2x16x64xf32>, tensor<64x48xf32>, tensor<48x48xf32>, tensor<48x64xf32>, tensor<4x48xf32>)
@@ -111,4 +111,43 @@ func.func @main_graph(%q: tensor<2x2x5x6xf32>, %k: tensor<2x2x7x6xf32>, %v: tens
 func.func @main_graph(%q: tensor<1x2x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32> {
   %0 = tessera.attention %q, %k, %v {scale = 0.125 : f32, zero_masked_rows = true} : (tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32>
   return %0 : tensor<1x2x16x64xf32>
+}
+
+// -----
+
+// Dynamic batch, query and key counts (causal, with a [B, 1, 1, Sk] keep
+// mask whose dims are dynamic too; the head size stays static): Q, K, V and
+// the mask are checked to agree at run time, the result and the mask
+// offsets get run-time sizes, the batch x heads loop and the query and key
+// block loops run to run-time bounds, K rows clamp to Sk - 1, and the Q^T
+// block is zero filled only for a partial block. The register tiles are
+// unchanged: 12 vector.fma accumulators over the head dim in (1) and (3).
+// CHECK-LABEL: func.func @dynamic
+// CHECK: %[[B:.*]] = tensor.dim %arg0, %c0
+// CHECK: cf.assert %{{.*}}, "node 'attn': Q, K and V have different batch sizes"
+// CHECK: %[[SQ:.*]] = tensor.dim %arg0, %c2
+// CHECK: %[[SK:.*]] = tensor.dim %arg1, %c2
+// CHECK: cf.assert %{{.*}}, "node 'attn': K and V have different numbers of keys"
+// CHECK: cf.assert %{{.*}}, "node 'attn': the mask's batch size differs from the attention's"
+// CHECK: cf.assert %{{.*}}, "node 'attn': the mask's key count differs from the attention's"
+// CHECK: tensor.empty(%[[B]], %[[SK]]) : tensor<?x1x?xf32>
+// CHECK: %[[OUT:.*]] = tensor.empty(%[[B]], %[[SQ]]) : tensor<?x?x48xf32>
+// CHECK: %[[BH:.*]] = arith.muli %[[B]], %c3
+// CHECK: %[[LAST:.*]] = arith.subi %[[SK]], %c1
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[BH]] step %c1 iter_args(%{{.*}} = %[[OUT]]) -> (tensor<?x?x48xf32>)
+// CHECK: scf.for %[[Q0:.*]] = %c0{{.*}} to %[[SQ]] step %c48
+// CHECK: %[[QLEN:.*]] = arith.minsi
+// CHECK: %[[PART:.*]] = arith.cmpi slt, %[[QLEN]], %c48
+// CHECK: scf.if %[[PART]] -> (tensor<16x48xf32>)
+// CHECK: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<16x48xf32>
+// CHECK: %[[END:.*]] = arith.minsi %{{.*}}, %[[SK]]
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[END]] step %c48
+// CHECK: arith.minsi %{{.*}}, %[[LAST]]
+// CHECK-COUNT-12: vector.fma
+// CHECK: math.exp
+// CHECK-COUNT-12: vector.fma
+// CHECK-NOT: tessera.attention
+func.func @dynamic(%q: tensor<?x3x?x16xf32>, %k: tensor<?x3x?x16xf32>, %v: tensor<?x3x?x16xf32>, %m: tensor<?x1x1x?xi1>) -> tensor<?x?x48xf32> {
+  %0 = tessera.attention %q, %k, %v, %m {merge_heads = true, scale = 0.25 : f32, causal = true} : (tensor<?x3x?x16xf32>, tensor<?x3x?x16xf32>, tensor<?x3x?x16xf32>, tensor<?x1x1x?xi1>) -> tensor<?x?x48xf32> loc("attn")
+  return %0 : tensor<?x?x48xf32>
 }

@@ -83,3 +83,42 @@ func.func @outer_reduction(%x: tensor<16x4xf32>, %init: tensor<4xf32>) -> tensor
     }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// A dynamic leading dim (rows = batch x sequence): the rows loop runs to the
+// run-time bound, the static last dim is vectorized as before (two 8-wide
+// tiles and a 4-wide remainder).
+// CHECK-LABEL: func.func @rows_dynamic
+// CHECK: %[[ROWS:.*]] = tensor.dim %arg0, %c0 : tensor<?x20xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %[[ROWS]] step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
+// CHECK: arith.addf {{.*}} : vector<8xf32>
+// CHECK: arith.addf {{.*}} : vector<4xf32>
+// CHECK-NOT: linalg.generic
+func.func @rows_dynamic(%a: tensor<?x20xf32>, %b: tensor<20xf32>, %c: tensor<?x20xf32>) -> tensor<?x20xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%a, %b : tensor<?x20xf32>, tensor<20xf32>) outs(%c : tensor<?x20xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<?x20xf32>
+  return %0 : tensor<?x20xf32>
+}
+
+// -----
+
+// A reduction over a dynamic last dim (softmax over a run-time sequence):
+// full 8-wide tiles are vector reductions carried through the loop, the
+// remainder (the last S mod 8 elements) stays a scalar linalg.reduce.
+// CHECK-LABEL: func.func @reduce_dynamic
+// CHECK: scf.for {{.*}} step %c8 iter_args({{.*}}) -> (vector<1xf32>)
+// CHECK: vector.multi_reduction <maximumf>, {{.*}} : vector<1x8xf32> to vector<1xf32>
+// CHECK: linalg.reduce ins({{.*}} : tensor<1x?xf32>)
+func.func @reduce_dynamic(%a: tensor<?x?xf32>, %init: tensor<?xf32>) -> tensor<?xf32> {
+  %0 = linalg.reduce ins(%a : tensor<?x?xf32>) outs(%init : tensor<?xf32>) dimensions = [1]
+    (%x: f32, %acc: f32) {
+      %m = arith.maximumf %x, %acc : f32
+      linalg.yield %m : f32
+    }
+  return %0 : tensor<?xf32>
+}

@@ -34,16 +34,102 @@ func.func @remainders(%a: tensor<7x8xf32>, %b: tensor<8x20xf32>, %c: tensor<7x20
 
 // -----
 
-// Negative: dynamic shapes and non-f32 matmuls are left alone.
+// Negative: non-f32 matmuls are left alone.
 // CHECK-LABEL: func.func @not_vectorized
-// CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<?x64xf32>, tensor<64x32xf32>)
-// CHECK: linalg.matmul ins(%arg3, %arg4 : tensor<12x64xi32>, tensor<64x32xi32>)
+// CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<12x64xi32>, tensor<64x32xi32>)
 // CHECK-NOT: vector.contract
-func.func @not_vectorized(%a: tensor<?x64xf32>, %b: tensor<64x32xf32>, %c: tensor<?x32xf32>,
-                          %ai: tensor<12x64xi32>, %bi: tensor<64x32xi32>, %ci: tensor<12x32xi32>) -> (tensor<?x32xf32>, tensor<12x32xi32>) {
-  %0 = linalg.matmul ins(%a, %b : tensor<?x64xf32>, tensor<64x32xf32>) outs(%c : tensor<?x32xf32>) -> tensor<?x32xf32>
+func.func @not_vectorized(%ai: tensor<12x64xi32>, %bi: tensor<64x32xi32>, %ci: tensor<12x32xi32>) -> tensor<12x32xi32> {
   %1 = linalg.matmul ins(%ai, %bi : tensor<12x64xi32>, tensor<64x32xi32>) outs(%ci : tensor<12x32xi32>) -> tensor<12x32xi32>
-  return %0, %1 : tensor<?x32xf32>, tensor<12x32xi32>
+  return %1 : tensor<12x32xi32>
+}
+
+// -----
+
+// Dynamic M (batch x sequence) with static K and N keeps the register
+// tiles: full 6x16 tiles in a loop to M floordiv 6 * 6, then the remainder
+// (M mod 6 rows, under an scf.if) as at most one 3-row tile and a loop of
+// 1-row tiles, all static and vectorized; no matmul is left.
+// CHECK-LABEL: func.func @dynamic_m
+// CHECK: %[[M:.*]] = tensor.dim %arg0, %c0 : tensor<?x64xf32>
+// CHECK: scf.for {{.*}} step %c16
+// CHECK: %[[FULL:.*]] = affine.apply {{.*}}()[%[[M]]]
+// CHECK: scf.for {{.*}} = %c0 to %[[FULL]] step %c6
+// CHECK: scf.for {{.*}} step %c4 iter_args({{.*}}) -> (vector<6x16xf32>)
+// CHECK-COUNT-4: vector.contract
+// CHECK: %[[REM:.*]] = arith.cmpi slt, %[[FULL]], %[[M]]
+// CHECK: scf.if %[[REM]]
+// CHECK: scf.for {{.*}} step %c3
+// CHECK: scf.for {{.*}} step %c4 iter_args({{.*}}) -> (vector<3x16xf32>)
+// CHECK: scf.if
+// CHECK: scf.for {{.*}} step %c1
+// CHECK: scf.for {{.*}} step %c4 iter_args({{.*}}) -> (vector<16xf32>)
+// CHECK-NOT: linalg.matmul
+func.func @dynamic_m(%a: tensor<?x64xf32>, %b: tensor<64x32xf32>, %c: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<?x64xf32>, tensor<64x32xf32>) outs(%c : tensor<?x32xf32>) -> tensor<?x32xf32>
+  return %0 : tensor<?x32xf32>
+}
+
+// -----
+
+// Unfused attention's batched matmuls with dynamic batch, M and N (Q K^T)
+// or K (P V): the batch loop runs to its run-time bound, full tiles are
+// 6x16, dynamic N remainders are split like M's (8, 4, 2, 1 columns), and a
+// dynamic K is a k loop to a run-time bound, still unrolled.
+// CHECK-LABEL: func.func @batched_dynamic
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (tensor<?x?x?xf32>)
+// CHECK: tensor.collapse_shape {{.*}} : tensor<1x?x64xf32> into tensor<?x64xf32>
+// CHECK-DAG: -> (vector<6x16xf32>)
+// CHECK-DAG: -> (vector<6x8xf32>)
+// CHECK-DAG: -> (vector<3x16xf32>)
+// CHECK-DAG: -> (vector<16xf32>)
+// CHECK-DAG: -> (vector<1xf32>)
+// CHECK-NOT: linalg.
+// CHECK-LABEL: func.func @batched_dynamic_k
+// CHECK: %[[K:.*]] = tensor.dim %arg0, %c2 : tensor<?x?x?xf32>
+// CHECK: scf.for {{.*}} to %{{.*}} step %c4 iter_args({{.*}}) -> (vector<6x16xf32>)
+// CHECK: vector.contract
+// CHECK-NOT: linalg.
+func.func @batched_dynamic(%a: tensor<?x?x64xf32>, %b: tensor<?x64x?xf32>, %c: tensor<?x?x?xf32>) -> tensor<?x?x?xf32> {
+  %0 = linalg.batch_matmul ins(%a, %b : tensor<?x?x64xf32>, tensor<?x64x?xf32>) outs(%c : tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  return %0 : tensor<?x?x?xf32>
+}
+func.func @batched_dynamic_k(%a: tensor<?x?x?xf32>, %b: tensor<?x?x64xf32>, %c: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
+  %0 = linalg.batch_matmul ins(%a, %b : tensor<?x?x?xf32>, tensor<?x?x64xf32>) outs(%c : tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+  return %0 : tensor<?x?x64xf32>
+}
+
+// -----
+
+// A packed weight with a bias + relu epilogue and dynamic M: the epilogue
+// stays fused into every register tile, the full 6x16 ones and the 3-row
+// and 1-row tiles of the remainder.
+// CHECK-LABEL: func.func @dynamic_m_epilogue
+// CHECK: scf.for {{.*}} to %c2 step %c1 iter_args({{.*}}) -> (tensor<?x32xf32>)
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<6x16xf32>)
+// CHECK: arith.maximumf {{.*}} : vector<6x16xf32>
+// CHECK: scf.if
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<3x16xf32>)
+// CHECK: arith.maximumf {{.*}} : vector<3x16xf32>
+// CHECK: scf.if
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>)
+// CHECK: arith.maximumf {{.*}} : vector<16xf32>
+// CHECK-NOT: linalg.
+func.func @dynamic_m_epilogue(%a: tensor<?x2xf32>, %bias: tensor<32xf32>) -> tensor<?x32xf32> {
+  %w = arith.constant dense<[[-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0], [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0]]> : tensor<2x32xf32>
+  %z = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %a, %c0 : tensor<?x2xf32>
+  %e = tensor.empty(%m) : tensor<?x32xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<?x32xf32>) -> tensor<?x32xf32>
+  %mm = linalg.matmul ins(%a, %w : tensor<?x2xf32>, tensor<2x32xf32>) outs(%c : tensor<?x32xf32>) -> tensor<?x32xf32>
+  %e2 = tensor.empty(%m) : tensor<?x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%mm, %bias : tensor<?x32xf32>, tensor<32xf32>) outs(%e2 : tensor<?x32xf32>) {
+    ^bb0(%in: f32, %b: f32, %out: f32):
+      %s = arith.addf %in, %b : f32
+      %r = arith.maximumf %s, %z : f32
+      linalg.yield %r : f32
+  } -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
 }
 
 // -----

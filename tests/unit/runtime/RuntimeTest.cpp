@@ -230,7 +230,7 @@ TEST(RuntimeLoad, LibraryWithoutDescriptor) {
 TEST(RuntimeLoad, WrongAbiVersion) {
   expectLoadError(
       modelPath("wrong_abi"), TESSERA_ERROR_ABI_VERSION,
-      {"wrong_abi.so", "ABI version 99", "supports versions 1 to 3"});
+      {"wrong_abi.so", "ABI version 99", "supports versions 1 to 4"});
 }
 
 TEST(RuntimeLoad, AbiVersion1StillLoads) {
@@ -1726,4 +1726,264 @@ TEST_F(TesseraRunTest, AgreesWithNumpy) {
             readBytes(dir.file("resaved_ids.npy")));
 }
 
+//===----------------------------------------------------------------------===//
+// Hostile libraries: checked before dlopen maps them (issue #13)
+//===----------------------------------------------------------------------===//
+
+/// Every prefix of a model library (cut at many points, half included) is a
+/// TESSERA_ERROR_LOAD status, never a SIGBUS inside dlopen.
+TEST(RuntimeHostile, TruncatedLibraries) {
+  TempDir dir;
+  std::string bytes = readBytes(modelPath("add_model"));
+  ASSERT_GT(bytes.size(), 4096u);
+  std::vector<size_t> cuts = {1, 4, 63, 64, 65, 200, 1000, bytes.size() / 2,
+                              bytes.size() - 1};
+  for (size_t step = 1; step < 16; ++step)
+    cuts.push_back(bytes.size() * step / 16);
+  for (size_t cut : cuts) {
+    std::string path = dir.file("cut" + std::to_string(cut) + ".so");
+    writeBytes(path, bytes.substr(0, cut));
+    SCOPED_TRACE(cut);
+    expectLoadError(path, TESSERA_ERROR_LOAD, {path});
+  }
+  // The whole file still loads.
+  writeBytes(dir.file("whole.so"), bytes);
+  TesseraModel *m = nullptr;
+  Status st = tessera_model_load(dir.file("whole.so").c_str(), &m);
+  ASSERT_FALSE(st) << st.message();
+  tessera_model_unload(m);
+}
+
+TEST(RuntimeHostile, TruncatedLibraryMessage) {
+  TempDir dir;
+  std::string bytes = readBytes(modelPath("add_model"));
+  writeBytes(dir.file("half.so"), bytes.substr(0, bytes.size() / 2));
+  expectLoadError(dir.file("half.so"), TESSERA_ERROR_LOAD,
+                  {"not a loadable shared library", "past the end of the file",
+                   "truncated"});
+}
+
+/// Headers that point past the end of the file, or at another machine.
+TEST(RuntimeHostile, CorruptHeaders) {
+  TempDir dir;
+  std::string bytes = readBytes(modelPath("add_model"));
+  auto patched = [&](size_t offset, const void *value, size_t n) {
+    std::string b = bytes;
+    std::memcpy(&b[offset], value, n);
+    return b;
+  };
+  uint64_t huge = ~uint64_t(0) / 2;
+  uint16_t machine = 40; // EM_ARM
+  struct Case {
+    const char *name;
+    std::string bytes;
+    const char *expect;
+  } cases[] = {
+      {"phoff", patched(32, &huge, 8), "program headers run past"},
+      {"shoff", patched(40, &huge, 8), "section headers run past"},
+      {"machine", patched(18, &machine, 2), "another machine"},
+  };
+  for (const Case &c : cases) {
+    std::string path = dir.file(std::string(c.name) + ".so");
+    writeBytes(path, c.bytes);
+    expectLoadError(path, TESSERA_ERROR_LOAD, {c.expect});
+  }
+}
+
+/// A shared library that is not a model is refused before dlopen runs its
+/// constructors.
+TEST(RuntimeHostile, ForeignLibraryIsNotOpened) {
+  expectLoadError(modelPath("no_symbol"), TESSERA_ERROR_LOAD,
+                  {"not a Tessera model", "tessera_model_v1"});
+  // dlopen never saw it: RTLD_NOLOAD finds nothing.
+  void *h = dlopen(modelPath("no_symbol").c_str(), RTLD_NOW | RTLD_NOLOAD);
+  EXPECT_EQ(h, nullptr);
+  if (h)
+    dlclose(h);
+}
+
+TEST(RuntimeHostile, TesseraRunReportsTruncatedLibrary) {
+  TempDir dir;
+  std::string bytes = readBytes(modelPath("add_model"));
+  writeBytes(dir.file("half.so"), bytes.substr(0, bytes.size() / 2));
+  RunResult r = tesseraRun("'" + dir.file("half.so") + "'", dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not a loadable shared library"), std::string::npos)
+      << r.err;
+}
+
 } // namespace
+
+//===-- ABI v4: run-time shapes -------------------------------------------===//
+
+namespace {
+/// Runs dynamic_model at batch `b` with x filled with `value`.
+Status runDynamic(TesseraSession *s, int64_t bx, int64_t bm, float value,
+                  std::vector<float> &y) {
+  std::vector<float> x(bx * 3, value), m(bm, 0.f);
+  const int64_t xDims[] = {bx, 3}, mDims[] = {bm};
+  TesseraInput in[] = {{"x", x.data(), TESSERA_DTYPE_FLOAT, 2, xDims},
+                       {"m", m.data(), TESSERA_DTYPE_FLOAT, 1, mDims}};
+  y.assign(bx * 3, -1.f);
+  TesseraOutputBuffer out = {"y", y.data(), y.size() * sizeof(float)};
+  return tessera_session_run(s, in, 2, &out, 1);
+}
+} // namespace
+
+TEST(RuntimeDynamic, DescribesNamedBoundedDims) {
+  ModelPtr m = loadOrFail(modelPath("dynamic_model"));
+  ASSERT_TRUE(m);
+  const char *name = nullptr;
+  int64_t lo = -1, hi = -1;
+  ASSERT_EQ(tessera_model_dim_info(m.get(), 0, 0, 0, &name, &lo, &hi), 1);
+  EXPECT_STREQ(name, "batch");
+  EXPECT_EQ(lo, 1);
+  EXPECT_EQ(hi, 8);
+  ASSERT_EQ(tessera_model_dim_info(m.get(), 1, 0, 1, &name, &lo, &hi), 1);
+  EXPECT_STREQ(name, "");
+  EXPECT_EQ(lo, 3);
+  EXPECT_EQ(hi, 3);
+  EXPECT_EQ(tessera_model_dim_info(m.get(), 0, 2, 0, &name, &lo, &hi), 0);
+  EXPECT_EQ(tessera_model_dim_info(m.get(), 0, 0, 2, &name, &lo, &hi), 0);
+}
+
+TEST(RuntimeDynamic, RunsEverySizeWithinBounds) {
+  ModelPtr m = loadOrFail(modelPath("dynamic_model"));
+  ASSERT_TRUE(m);
+  SessionPtr s = sessionOrFail(m.get(), 1);
+  for (int64_t b : {1, 2, 5, 8}) {
+    std::vector<float> y;
+    Status st = runDynamic(s.get(), b, b, 1.5f, y);
+    ASSERT_FALSE(st) << st.message();
+    for (float v : y)
+      EXPECT_EQ(v, 3.f);
+  }
+}
+
+TEST(RuntimeDynamic, RunAllocSizesOutputsExactly) {
+  ModelPtr m = loadOrFail(modelPath("dynamic_model"));
+  ASSERT_TRUE(m);
+  SessionPtr s = sessionOrFail(m.get(), 1);
+  std::vector<float> x(4 * 3, 1.f), mask(4, 0.f);
+  const int64_t xDims[] = {4, 3}, mDims[] = {4};
+  TesseraInput in[] = {{"x", x.data(), TESSERA_DTYPE_FLOAT, 2, xDims},
+                       {"m", mask.data(), TESSERA_DTYPE_FLOAT, 1, mDims}};
+  TesseraTensor *out = nullptr;
+  Status st = tessera_session_run_alloc(s.get(), in, 2, &out);
+  ASSERT_FALSE(st) << st.message();
+  ASSERT_NE(out, nullptr);
+  ASSERT_EQ(tessera_tensor_rank(out), 2);
+  EXPECT_EQ(tessera_tensor_dims(out)[0], 4);
+  EXPECT_EQ(tessera_tensor_dims(out)[1], 3);
+  EXPECT_EQ(tessera_tensor_byte_size(out), 4 * 3 * sizeof(float));
+  tessera_tensor_free(out);
+}
+
+TEST(RuntimeDynamic, OutputDimsQueryNeedsNoData) {
+  ModelPtr m = loadOrFail(modelPath("dynamic_model"));
+  ASSERT_TRUE(m);
+  const int64_t xDims[] = {6, 3}, mDims[] = {6};
+  TesseraInput in[] = {{"x", nullptr, TESSERA_DTYPE_FLOAT, 2, xDims},
+                       {"m", nullptr, TESSERA_DTYPE_FLOAT, 1, mDims}};
+  int64_t yDims[2] = {-9, -9};
+  int64_t *dims[] = {yDims};
+  Status st = tessera_model_output_dims(m.get(), in, 2, dims);
+  ASSERT_FALSE(st) << st.message();
+  EXPECT_EQ(yDims[0], 6);
+  EXPECT_EQ(yDims[1], 3);
+}
+
+TEST(RuntimeDynamic, NamedDimsMustAgree) {
+  ModelPtr m = loadOrFail(modelPath("dynamic_model"));
+  ASSERT_TRUE(m);
+  SessionPtr s = sessionOrFail(m.get(), 1);
+  std::vector<float> y;
+  Status st = runDynamic(s.get(), 2, 3, 1.f, y);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st.code(), TESSERA_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(st.message().find("input 'm' dim 0 (batch) is 3, but input 'x' "
+                              "dim 0 (batch) is 2"),
+            std::string::npos)
+      << st.message();
+}
+
+TEST(RuntimeDynamic, OutOfBoundsDimsAreRefused) {
+  ModelPtr m = loadOrFail(modelPath("dynamic_model"));
+  ASSERT_TRUE(m);
+  SessionPtr s = sessionOrFail(m.get(), 1);
+  for (int64_t b : {0, 9, 600}) {
+    std::vector<float> y;
+    Status st = runDynamic(s.get(), b, b, 1.f, y);
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st.code(), TESSERA_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(st.message().find("input 'x' dim 0 (batch) is " +
+                                std::to_string(b) +
+                                "; this model supports 1..8"),
+              std::string::npos)
+        << st.message();
+  }
+}
+
+TEST(RuntimeDynamic, ChecksOfTheCompiledCodeAreErrors) {
+  ModelPtr m = loadOrFail(modelPath("dynamic_model"));
+  ASSERT_TRUE(m);
+  SessionPtr s = sessionOrFail(m.get(), 2);
+  std::vector<float> y;
+  Status dims = runDynamic(s.get(), 7, 7, 1.f, y);
+  ASSERT_TRUE(dims);
+  EXPECT_EQ(dims.code(), TESSERA_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(dims.message().find("node 'check': batch 7 is refused"),
+            std::string::npos)
+      << dims.message();
+  Status data = runDynamic(s.get(), 2, 2, -1.f, y);
+  ASSERT_TRUE(data);
+  EXPECT_NE(data.message().find("node 'neg': negative input"),
+            std::string::npos)
+      << data.message();
+  // The error does not stick to the session.
+  Status ok = runDynamic(s.get(), 2, 2, 1.f, y);
+  EXPECT_FALSE(ok) << ok.message();
+}
+
+TEST(RuntimeDynamic, MalformedDimTablesAreRefusedAtLoad) {
+  ModelPtr m = loadOrFail(modelPath("dynamic_model"));
+  ASSERT_TRUE(m);
+  const TesseraModelDesc *good = nullptr;
+  {
+    void *h = dlopen(modelPath("dynamic_model").c_str(), RTLD_NOW);
+    ASSERT_NE(h, nullptr);
+    good = static_cast<const TesseraModelDesc *>(
+        dlsym(h, TESSERA_MODEL_SYMBOL));
+    ASSERT_NE(good, nullptr);
+  }
+  auto refused = [&](TesseraModelDesc d, const char *what) {
+    TesseraModel *model = nullptr;
+    Status st = tessera_model_from_descriptor(&d, &model);
+    EXPECT_TRUE(st) << what;
+    EXPECT_EQ(st.code(), TESSERA_ERROR_LOAD) << what;
+    tessera_model_unload(model);
+    return st.message();
+  };
+  TesseraModelDesc d = *good;
+  d.run = nullptr;
+  EXPECT_NE(refused(d, "no run").find("run or output_dims"),
+            std::string::npos);
+  d = *good;
+  d.input_dim_info = nullptr;
+  EXPECT_NE(refused(d, "no table").find("input 'x' has no dimension table"),
+            std::string::npos);
+  static const TesseraDimInfo badStatic[] = {{"batch", 1, 8}, {NULL, 1, 3}};
+  static const TesseraDimInfo *const badTable[] = {badStatic,
+                                                   good->input_dim_info[1]};
+  d = *good;
+  d.input_dim_info = badTable;
+  EXPECT_NE(refused(d, "static").find("dimension 1 is static (3)"),
+            std::string::npos);
+  static const TesseraDimInfo badBounds[] = {{"batch", 5, 2}, {NULL, 3, 3}};
+  static const TesseraDimInfo *const badTable2[] = {badBounds,
+                                                    good->input_dim_info[1]};
+  d = *good;
+  d.input_dim_info = badTable2;
+  EXPECT_NE(refused(d, "bounds").find("invalid bounds [5, 2]"),
+            std::string::npos);
+}

@@ -25,7 +25,7 @@ static int32_t entry(void *const *inputs, void *const *outputs,
   const int64_t *ids = (const int64_t *)inputs[2];
   float *sum = (float *)outputs[0];
   int64_t *twice = (int64_t *)outputs[1];
-  if (!ctx || ctx->abi_version != TESSERA_ABI_VERSION || !ctx->parallel_for)
+  if (!ctx || ctx->abi_version != 3u || !ctx->parallel_for)
     return 99;
   for (int i = 0; i < 6; ++i)
     sum[i] = a[i] + b[i];
@@ -36,5 +36,5 @@ static int32_t entry(void *const *inputs, void *const *outputs,
 
 __attribute__((visibility("default")))
 const TesseraModelDesc tessera_model_v1 = {
-    TESSERA_ABI_VERSION, 3,        2,           kInputs, kOutputs,
+    3u /* v3 layout */, 3,        2,           kInputs, kOutputs,
     "tessera-test 0",    "x86-64", "sse2, sse", entry};

@@ -83,7 +83,7 @@ static int32_t entry(void *const *inputs, void *const *outputs,
   int64_t leak = *(const int64_t *)inputs[1];
   uint64_t *addrs = (uint64_t *)outputs[0];
   int32_t *info = (int32_t *)outputs[1];
-  if (!ctx || ctx->abi_version != TESSERA_ABI_VERSION || !ctx->alloc ||
+  if (!ctx || ctx->abi_version != 3u || !ctx->alloc ||
       !ctx->free)
     return 99;
   memset(info, 0, 4 * sizeof(int32_t));
@@ -118,5 +118,5 @@ static int32_t entry(void *const *inputs, void *const *outputs,
 
 __attribute__((visibility("default")))
 const TesseraModelDesc tessera_model_v1 = {
-    TESSERA_ABI_VERSION, 2,  2,  kInputs, kOutputs,
+    3u /* v3 layout */, 2,  2,  kInputs, kOutputs,
     "tessera-test 0",    "", "", entry,   NULL};

@@ -97,5 +97,5 @@ static int32_t entry(void *const *inputs, void *const *outputs,
 
 __attribute__((visibility("default")))
 const TesseraModelDesc tessera_model_v1 = {
-    TESSERA_ABI_VERSION, 3,  4,  kInputs, kOutputs,
+    3u /* v3 layout */, 3,  4,  kInputs, kOutputs,
     "tessera-test 0",    "", "", entry};

@@ -21,5 +21,5 @@ static int32_t entry(void *const *inputs, void *const *outputs,
 
 __attribute__((visibility("default")))
 const TesseraModelDesc tessera_model_v1 = {
-    TESSERA_ABI_VERSION, 1,    1,    kInputs, kOutputs,
+    3u /* v3 layout */, 1,    1,    kInputs, kOutputs,
     "tessera-test 0",    NULL, NULL, entry};

@@ -1,0 +1,188 @@
+//===- BuildOutputDims.cpp - output dims as a function of input dims ------===//
+//
+// The runtime must size a model's outputs before it runs the model, so the
+// library carries a second function computing them from the input dims.
+// It is derived from the entry function on linalg on tensors: clone it,
+// return the dims of its results instead of the results, fold those dims
+// back to the arguments' dims through the ops' shape reification, and erase
+// everything that is then dead. Shape checks (cf.assert) that depend only on
+// dims stay, so a shape the model cannot take is refused before a run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/codegen/Passes.h"
+#include "compiler/import/Importer.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace tessera {
+#define GEN_PASS_DEF_BUILDOUTPUTDIMS
+#include "compiler/codegen/Passes.h.inc"
+} // namespace tessera
+
+using namespace mlir;
+
+namespace tessera {
+namespace {
+
+/// Whether `op` computes on dims only: scalars in and out, or the dim of a
+/// function argument (whose data the output-dims function never reads).
+bool isShapeOnly(Operation *op) {
+  if (auto dim = dyn_cast<tensor::DimOp>(op))
+    return isa<BlockArgument>(dim.getSource()) &&
+           isa<func::FuncOp>(
+               cast<BlockArgument>(dim.getSource()).getOwner()->getParentOp());
+  if (op->getNumRegions() != 0)
+    return false;
+  auto scalar = [](Type t) { return t.isIntOrIndexOrFloat(); };
+  return llvm::all_of(op->getOperandTypes(), scalar) &&
+         llvm::all_of(op->getResultTypes(), scalar);
+}
+
+/// Whether everything `v` is computed from is shape-only; `memo` caches
+/// the answer per op.
+bool dependsOnDimsOnly(Value v, DenseMap<Operation *, bool> &memo) {
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return isa<func::FuncOp>(
+        cast<BlockArgument>(v).getOwner()->getParentOp()) &&
+           v.getType().isIntOrIndexOrFloat();
+  auto [it, inserted] = memo.try_emplace(def, false);
+  if (!inserted)
+    return it->second;
+  bool ok = isShapeOnly(def);
+  if (ok && !isa<tensor::DimOp>(def))
+    for (Value operand : def->getOperands())
+      if (!(ok = dependsOnDimsOnly(operand, memo)))
+        break;
+  return memo[def] = ok;
+}
+
+/// dim(expand_shape) is the expand's output_shape entry. Upstream's
+/// reification of expand_shape (LLVM 19) divides by kDynamic when a group has
+/// several dynamic dims, so this pattern runs first.
+struct DimOfExpandShape : OpRewritePattern<tensor::DimOp> {
+  DimOfExpandShape(MLIRContext *ctx)
+      : OpRewritePattern<tensor::DimOp>(ctx, /*benefit=*/10) {}
+  LogicalResult matchAndRewrite(tensor::DimOp op,
+                                PatternRewriter &rewriter) const override {
+    auto expand = op.getSource().getDefiningOp<tensor::ExpandShapeOp>();
+    std::optional<int64_t> dim = op.getConstantIndex();
+    if (!expand || !dim)
+      return failure();
+    OpFoldResult size = getMixedValues(expand.getStaticOutputShape(),
+                                       expand.getOutputShape(), rewriter)[*dim];
+    rewriter.replaceOp(op, getValueOrCreateConstantIndexOp(
+                               rewriter, op.getLoc(), size));
+    return success();
+  }
+};
+
+struct BuildOutputDimsPass
+    : impl::BuildOutputDimsBase<BuildOutputDimsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto entry = module.lookupSymbol<func::FuncOp>(kEntryFunctionName);
+    if (!entry || entry.isExternal() ||
+        module.lookupSymbol(kOutputDimsFunctionName))
+      return;
+    if (failed(build(module, entry)))
+      signalPassFailure();
+  }
+
+  LogicalResult build(ModuleOp module, func::FuncOp entry) {
+    MLIRContext *ctx = module.getContext();
+    OpBuilder b(ctx);
+    b.setInsertionPointAfter(entry);
+    auto dims = cast<func::FuncOp>(b.clone(*entry));
+    dims.setSymName(kOutputDimsFunctionName);
+    dims.setPrivate();
+    dims.removeResAttrsAttr();
+
+    // Return the result dims instead of the results.
+    auto ret = cast<func::ReturnOp>(dims.getBody().back().getTerminator());
+    b.setInsertionPoint(ret);
+    SmallVector<Value> values;
+    for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!type)
+        return entry.emitError() << "output " << i << " has no known rank";
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        values.push_back(
+            type.isDynamicDim(d)
+                ? b.create<tensor::DimOp>(ret.getLoc(), v, d).getResult()
+                : b.create<arith::ConstantIndexOp>(ret.getLoc(),
+                                                   type.getDimSize(d))
+                      .getResult());
+    }
+    b.create<func::ReturnOp>(ret.getLoc(), values);
+    ret.erase();
+    dims.setFunctionType(FunctionType::get(ctx, entry.getArgumentTypes(),
+                                           ValueRange(values).getTypes()));
+
+    if (failed(simplify(dims)))
+      return failure();
+    // Shape checks on dims only stay; those on data are the run's.
+    DenseMap<Operation *, bool> memo;
+    SmallVector<cf::AssertOp> dataChecks;
+    dims.walk([&](cf::AssertOp check) {
+      if (!dependsOnDimsOnly(check.getArg(), memo))
+        dataChecks.push_back(check);
+    });
+    for (cf::AssertOp check : dataChecks)
+      check.erase();
+    if (failed(simplify(dims)))
+      return failure();
+
+    auto result = cast<func::ReturnOp>(dims.getBody().back().getTerminator());
+    for (auto [i, v] : llvm::enumerate(result.getOperands())) {
+      if (dependsOnDimsOnly(v, memo))
+        continue;
+      Operation *def = v.getDefiningOp();
+      return (def ? def->emitError() : entry.emitError())
+             << "the dims of output result " << i
+             << " depend on tensor values, not only on the input dims; pin "
+                "the input shapes with --shape";
+    }
+    // Only the returned dims and the checks are left: no op may remain that
+    // reads tensors or has regions (the function is called without data).
+    WalkResult walk = dims.getBody().walk([&](Operation *op) {
+      if (isa<func::ReturnOp, cf::AssertOp>(op) || isShapeOnly(op))
+        return WalkResult::advance();
+      op->emitError("internal error: left in the output-dims function: ")
+          << op->getName();
+      return WalkResult::interrupt();
+    });
+    return failure(walk.wasInterrupted());
+  }
+
+  /// Folds result dims back to argument dims and erases dead ops.
+  LogicalResult simplify(func::FuncOp func) {
+    MLIRContext *ctx = func.getContext();
+    RewritePatternSet patterns(ctx);
+    patterns.add<DimOfExpandShape>(ctx);
+    memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+    memref::populateResolveShapedTypeResultDimsPatterns(patterns);
+    scf::populateSCFForLoopCanonicalizationPatterns(patterns);
+    for (RegisteredOperationName op : ctx->getRegisteredOperations())
+      op.getCanonicalizationPatterns(patterns, ctx);
+    GreedyRewriteConfig config;
+    config.maxIterations = 32;
+    if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns),
+                                            config)))
+      return func.emitError(
+          "internal error: the output-dims function did not converge");
+    IRRewriter rewriter(func.getContext());
+    DominanceInfo dominance;
+    eliminateCommonSubExpressions(rewriter, dominance, func);
+    return success();
+  }
+};
+
+} // namespace
+} // namespace tessera

@@ -1,0 +1,57 @@
+//===- Passes.td - Tessera code generation passes ----------*- tablegen -*-===//
+//
+// Passes between linalg on tensors and the LLVM dialect that shape the
+// generated functions for the model ABI (tessera/abi.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_CODEGEN_PASSES
+#define TESSERA_CODEGEN_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def BuildOutputDims : Pass<"tessera-build-output-dims", "::mlir::ModuleOp"> {
+  let summary = "Derive a function computing the output dims from the input dims";
+  let description = [{
+    On linalg on tensors: clones the entry function into a function of the
+    same arguments that returns every dim of every result as an index (the
+    runtime sizes outputs with it before a run). Result dims are reified
+    back to the argument dims (ReifyRankedShapedTypeOpInterface, scf.for
+    results), shape checks (cf.assert) that depend only on dims are kept,
+    those that read tensor data are dropped (the run checks them), and
+    everything else is erased. Fails, naming the output, when an output dim
+    depends on tensor data.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def ResultsToOutParams
+    : Pass<"tessera-results-to-out-params", "::mlir::ModuleOp"> {
+  let summary = "Turn the entry function's memref results into out-params";
+  let description = [{
+    After bufferization: each memref result of the entry function becomes a
+    trailing argument of the same type (dynamic dims included, which
+    upstream's buffer-results-to-out-params refuses). A result that is a
+    memref.alloc of the function is replaced by the argument (the graph
+    writes the caller's buffer directly); any other is copied into it.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def LowerAsserts : Pass<"tessera-lower-asserts", "::mlir::ModuleOp"> {
+  let summary = "Turn cf.assert into an error report and an early return";
+  let description = [{
+    After scf-to-cf: every `cf.assert %ok, "msg"` becomes a branch to a block
+    that calls `@tessera_raise(code)` and returns (zeros for any results).
+    The messages are collected, in code order, in the module attribute
+    `tessera.error_messages`; code generation implements `tessera_raise`
+    with the runtime's `report_error` (ABI v4), so a failed shape check is a
+    clear error, never an abort.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect"];
+}
+
+#endif // TESSERA_CODEGEN_PASSES

@@ -1,0 +1,219 @@
+//===- ShapeInference.cpp - Guarded ONNX shape inference ------------------===//
+//
+// The node-by-node driver described in ShapeInference.h. It uses libonnx's
+// own InferenceContextImpl and DataPropagationContextImpl, so each node's
+// inference is exactly libonnx's; only the traversal (stop at the first
+// failure, never pass an untyped input) and the range checks are Tessera's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/import/ShapeInference.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include "onnx/defs/schema.h"
+#include "onnx/shape_inference/implementation.h"
+
+#include <cstring>
+#include <deque>
+
+using llvm::formatv;
+
+namespace tessera::importer {
+namespace {
+
+llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+bool isTypedTensor(const onnx::TypeProto *t) {
+  return t && t->has_tensor_type() &&
+         t->tensor_type().elem_type() != onnx::TensorProto::UNDEFINED;
+}
+
+class Driver final : public OperandInfo {
+public:
+  Driver(onnx::ModelProto &model,
+         const std::function<std::string(const onnx::NodeProto &)> &describe)
+      : model(model), graph(*model.mutable_graph()), describe(describe) {}
+
+  llvm::Error run();
+
+  std::optional<int64_t> rank(const std::string &name) const override {
+    auto it = types.find(name);
+    if (it == types.end() || !isTypedTensor(it->second) ||
+        !it->second->tensor_type().has_shape())
+      return std::nullopt;
+    return it->second->tensor_type().shape().dim_size();
+  }
+
+  std::optional<int64_t> dim(const std::string &name,
+                             int64_t d) const override {
+    auto r = rank(name);
+    if (!r || d < 0 || d >= *r)
+      return std::nullopt;
+    const auto &dim = types.at(name)->tensor_type().shape().dim(d);
+    if (!dim.has_dim_value() || dim.dim_value() < 0)
+      return std::nullopt;
+    return dim.dim_value();
+  }
+
+  std::optional<std::vector<int64_t>>
+  constantInts(const std::string &name) const override {
+    auto it = data.find(name);
+    if (name.empty() || it == data.end())
+      return std::nullopt;
+    const onnx::TensorProto &t = *it->second;
+    if (t.data_location() == onnx::TensorProto::EXTERNAL)
+      return std::nullopt;
+    std::vector<int64_t> out;
+    if (t.data_type() == onnx::TensorProto::INT64) {
+      if (!t.has_raw_data())
+        return std::vector<int64_t>(t.int64_data().begin(),
+                                    t.int64_data().end());
+      out.resize(t.raw_data().size() / 8);
+      std::memcpy(out.data(), t.raw_data().data(), out.size() * 8);
+      return out;
+    }
+    if (t.data_type() == onnx::TensorProto::INT32) {
+      if (!t.has_raw_data())
+        return std::vector<int64_t>(t.int32_data().begin(),
+                                    t.int32_data().end());
+      for (size_t i = 0; i + 4 <= t.raw_data().size(); i += 4) {
+        int32_t v;
+        std::memcpy(&v, t.raw_data().data() + i, 4);
+        out.push_back(v);
+      }
+      return out;
+    }
+    return std::nullopt;
+  }
+
+private:
+  llvm::Error inferNode(onnx::NodeProto &node);
+  void recordOutput(const std::string &name, const onnx::TypeProto &inferred);
+
+  onnx::ModelProto &model;
+  onnx::GraphProto &graph;
+  const std::function<std::string(const onnx::NodeProto &)> &describe;
+  std::unordered_map<std::string, int> opsets;
+  /// Known types by value name (for the inference contexts).
+  std::unordered_map<std::string, onnx::TypeProto *> types;
+  /// Declared types of graph outputs and value_info entries.
+  std::unordered_map<std::string, onnx::TypeProto *> declared;
+  /// Constant data (initializers, Constant values) by name.
+  std::unordered_map<std::string, const onnx::TensorProto *> data;
+  /// Shapes carried as data (data propagation), by value name.
+  std::unordered_map<std::string, onnx::TensorShapeProto> shapeData;
+  /// Types of initializers that are not graph inputs.
+  std::deque<onnx::TypeProto> ownedTypes;
+};
+
+void Driver::recordOutput(const std::string &name,
+                          const onnx::TypeProto &inferred) {
+  auto it = declared.find(name);
+  if (it == declared.end()) {
+    auto *info = graph.add_value_info();
+    info->set_name(name);
+    *info->mutable_type() = inferred;
+    types[name] = info->mutable_type();
+    return;
+  }
+  onnx::TypeProto *existing = it->second;
+  if (isTypedTensor(existing)) {
+    onnx::shape_inference::checkShapesAndTypes(inferred, *existing);
+    onnx::shape_inference::mergeShapesAndTypes(inferred, existing);
+  } else {
+    *existing = inferred;
+  }
+  types[name] = existing;
+}
+
+llvm::Error Driver::inferNode(onnx::NodeProto &node) {
+  auto fail = [&](const llvm::Twine &why) {
+    return error("shape inference failed: node " + describe(node) + ": " + why);
+  };
+  for (const auto &in : node.input())
+    if (!in.empty() && !isTypedTensor(types.count(in) ? types[in] : nullptr))
+      return fail("the type of input '" + in + "' is unknown");
+  std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+  auto opset = opsets.find(domain);
+  const onnx::OpSchema *schema =
+      opset == opsets.end() ? nullptr
+                            : onnx::OpSchemaRegistry::Schema(
+                                  node.op_type(), opset->second, domain);
+  if (!schema)
+    return fail("no operator schema");
+  if (auto why = nodeRangeProblem(node, opset->second, *this))
+    return fail(*why);
+  if (!schema->has_type_and_shape_inference_function())
+    return llvm::Error::success(); // the dialect's inference takes over
+  try {
+    onnx::shape_inference::InferenceContextImpl ctx(node, types, data, {},
+                                                    &shapeData);
+    schema->GetTypeAndShapeInferenceFunction()(ctx);
+    schema->CheckInputOutputType(ctx);
+    for (int i = 0; i < node.output_size(); ++i) {
+      const onnx::TypeProto &t = *ctx.getOutputType(i);
+      const std::string &name = node.output(i);
+      if (name.empty())
+        continue;
+      if (t.value_case() != onnx::TypeProto::VALUE_NOT_SET)
+        recordOutput(name, t);
+      else if (declared.count(name))
+        types[name] = declared[name];
+    }
+    if (schema->has_data_propagation_function()) {
+      onnx::shape_inference::DataPropagationContextImpl propagation(
+          node, types, data, shapeData);
+      schema->GetDataPropagationFunction()(propagation);
+    }
+  } catch (const std::exception &e) {
+    std::string what = e.what();
+    return fail(what.substr(0, what.find('\n')));
+  }
+  if (node.op_type() == "Constant" && node.output_size() == 1)
+    for (const auto &attr : node.attribute())
+      if (attr.name() == "value" && attr.has_t())
+        data[node.output(0)] = &attr.t();
+  return llvm::Error::success();
+}
+
+llvm::Error Driver::run() {
+  for (const auto &o : model.opset_import())
+    opsets[o.domain() == "ai.onnx" ? "" : o.domain()] =
+        static_cast<int>(o.version());
+  for (auto &in : *graph.mutable_input())
+    types[in.name()] = in.mutable_type();
+  for (const auto &t : graph.initializer()) {
+    data[t.name()] = &t;
+    if (types.count(t.name()))
+      continue;
+    onnx::TypeProto &type = ownedTypes.emplace_back();
+    auto *tensor = type.mutable_tensor_type();
+    tensor->set_elem_type(t.data_type());
+    auto *shape = tensor->mutable_shape();
+    for (int64_t d : t.dims())
+      shape->add_dim()->set_dim_value(d);
+    types[t.name()] = &type;
+  }
+  for (auto &info : *graph.mutable_value_info())
+    declared[info.name()] = info.mutable_type();
+  for (auto &out : *graph.mutable_output())
+    declared[out.name()] = out.mutable_type();
+  for (auto &node : *graph.mutable_node())
+    if (llvm::Error err = inferNode(node))
+      return err;
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Error inferShapes(
+    onnx::ModelProto &model,
+    const std::function<std::string(const onnx::NodeProto &)> &describe) {
+  Driver driver(model, describe);
+  return driver.run();
+}
+
+} // namespace tessera::importer

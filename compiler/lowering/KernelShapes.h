@@ -1,0 +1,92 @@
+//===- KernelShapes.h - run-time extents of the fused kernels ---*- C++ -*-===//
+//
+// Part of Tessera. The fused ops' kernels (attention, Q/K/V projection,
+// residual LayerNorm, GEMM epilogue) take `?` dims (batch, sequence, heads):
+// their sizes are read with tensor.dim where they are dynamic and stay
+// constants where they are static, and two dims that must agree at run time
+// get a cf.assert naming the node.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_COMPILER_LOWERING_KERNELSHAPES_H
+#define TESSERA_COMPILER_LOWERING_KERNELSHAPES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Location.h"
+
+#include <string>
+
+namespace tessera::kernels {
+
+/// The ONNX node name of `loc` (its first NameLoc), or "?".
+inline std::string nodeName(mlir::Location loc) {
+  std::string name;
+  loc->walk([&](mlir::Location l) {
+    if (auto n = mlir::dyn_cast<mlir::NameLoc>(l)) {
+      name = n.getName().str();
+      return mlir::WalkResult::interrupt();
+    }
+    return mlir::WalkResult::advance();
+  });
+  return name.empty() ? std::string("?") : name;
+}
+
+/// Sizes that must agree: the static one if there is one, else the first.
+/// Every size that is not equal to it by construction gets
+/// `cf.assert %equal, "node 'NAME': <reason>"`.
+inline mlir::OpFoldResult agreedSize(mlir::OpBuilder &b, mlir::Location loc,
+                                     llvm::ArrayRef<mlir::OpFoldResult> sizes,
+                                     llvm::StringRef reason) {
+  mlir::OpFoldResult chosen = sizes.front();
+  for (mlir::OpFoldResult s : sizes)
+    if (mlir::getConstantIntValue(s))
+      chosen = s;
+  for (mlir::OpFoldResult s : sizes) {
+    if (s == chosen ||
+        (mlir::getConstantIntValue(s) && mlir::getConstantIntValue(chosen)))
+      continue;
+    mlir::Value eq = b.create<mlir::arith::CmpIOp>(
+        loc, mlir::arith::CmpIPredicate::eq,
+        mlir::getValueOrCreateConstantIndexOp(b, loc, s),
+        mlir::getValueOrCreateConstantIndexOp(b, loc, chosen));
+    b.create<mlir::cf::AssertOp>(
+        loc, eq, "node '" + nodeName(loc) + "': " + reason.str());
+  }
+  return chosen;
+}
+
+/// agreedSize of dims (operand, index) of several operands.
+inline mlir::OpFoldResult
+agreedDim(mlir::OpBuilder &b, mlir::Location loc,
+          llvm::ArrayRef<std::pair<mlir::Value, int64_t>> dims,
+          llvm::StringRef reason) {
+  llvm::SmallVector<mlir::OpFoldResult> sizes;
+  for (auto [v, i] : dims)
+    sizes.push_back(mlir::tensor::getMixedSize(b, loc, v, i));
+  return agreedSize(b, loc, sizes, reason);
+}
+
+/// x * y, folded when both are constants or one is 1.
+inline mlir::OpFoldResult mulSizes(mlir::OpBuilder &b, mlir::Location loc,
+                                   mlir::OpFoldResult x, mlir::OpFoldResult y) {
+  auto cx = mlir::getConstantIntValue(x), cy = mlir::getConstantIntValue(y);
+  if (cx && cy)
+    return b.getIndexAttr(*cx * *cy);
+  if (cx == 1)
+    return y;
+  if (cy == 1)
+    return x;
+  return b
+      .create<mlir::arith::MulIOp>(
+          loc, mlir::getValueOrCreateConstantIndexOp(b, loc, x),
+          mlir::getValueOrCreateConstantIndexOp(b, loc, y))
+      .getResult();
+}
+
+} // namespace tessera::kernels
+
+#endif // TESSERA_COMPILER_LOWERING_KERNELSHAPES_H

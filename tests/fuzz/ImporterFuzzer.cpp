@@ -1,0 +1,90 @@
+//===- ImporterFuzzer.cpp - libFuzzer target: import to the LLVM dialect --===//
+//
+// Feeds each input to the importer as a model (binary protobuf, or ONNX text
+// when it starts with '<') and, when it imports, runs what tessera-compile
+// runs up to, not including, code generation: shape folding, the fusion
+// passes, describeModel, lowering to linalg and to the LLVM dialect. Any
+// crash, sanitizer report or leak is a bug: a malformed model must be an
+// error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/Driver.h"
+#include "compiler/import/Importer.h"
+#include "compiler/transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <cstdint>
+#include <cstdlib>
+
+using namespace mlir;
+
+namespace {
+
+bool runPipeline(ModuleOp module,
+                 llvm::function_ref<void(OpPassManager &)> build) {
+  PassManager pm(module.getContext());
+  build(pm);
+  return succeeded(pm.run(module));
+}
+
+/// An empty directory as the model's directory: external data never
+/// resolves to a real file (and a fuzzed location cannot read this tree).
+const std::string &modelDir() {
+  static std::string dir = [] {
+    llvm::SmallString<128> path;
+    if (llvm::sys::fs::createUniqueDirectory("tessera-fuzz", path))
+      std::abort();
+    return std::string(path);
+  }();
+  return dir;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static DialectRegistry *registry = [] {
+    auto *r = new DialectRegistry();
+    tessera::registerDialects(*r);
+    return r;
+  }();
+  static tessera::MatmulTile tile =
+      tessera::matmulTileFor(tessera::targetFeaturesFor("native"));
+
+  MLIRContext context(*registry, MLIRContext::Threading::DISABLED);
+  context.printOpOnDiagnostic(false);
+  ScopedDiagnosticHandler quiet(&context,
+                                [](Diagnostic &) { return success(); });
+  auto module = tessera::importONNXBuffer(
+      llvm::StringRef(reinterpret_cast<const char *>(data), size), modelDir(),
+      context);
+  if (!module) {
+    llvm::consumeError(module.takeError());
+    return 0;
+  }
+  ModuleOp m = **module;
+  if (!runPipeline(m, [](OpPassManager &pm) {
+        pm.addNestedPass<func::FuncOp>(tessera::createONNXFoldShapes());
+      }))
+    return 0;
+  if (!runPipeline(m, [](OpPassManager &pm) {
+        tessera::buildFusionPipeline(pm, /*report=*/true);
+      }))
+    return 0;
+  auto iface = tessera::describeModel(m);
+  if (!iface) {
+    llvm::consumeError(iface.takeError());
+    return 0;
+  }
+  if (!runPipeline(m, [](OpPassManager &pm) {
+        tessera::buildONNXToLinalgPipeline(pm, tile);
+      }))
+    return 0;
+  (void)runPipeline(m, tessera::buildLinalgToLLVMPipeline);
+  return 0;
+}
