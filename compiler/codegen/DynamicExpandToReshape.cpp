@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/Passes.h"
+#include "compiler/lowering/LoweringUtils.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -31,21 +32,14 @@ struct ExpandToReshape : OpRewritePattern<tensor::ExpandShapeOp> {
   LogicalResult matchAndRewrite(tensor::ExpandShapeOp op,
                                 PatternRewriter &rewriter) const override {
     RankedTensorType type = op.getResultType();
-    bool ambiguous = llvm::any_of(
-        op.getReassociationIndices(), [&](const ReassociationIndices &group) {
-          return llvm::count_if(group, [&](int64_t d) {
-                   return type.isDynamicDim(d);
-                 }) > 1;
-        });
-    if (!ambiguous)
+    if (!lowering::hasAmbiguousGroup(type, op.getReassociationIndices()))
       return failure();
-    SmallVector<Value> sizes = getValueOrCreateConstantIndexOp(
-        rewriter, op.getLoc(),
-        getMixedValues(op.getStaticOutputShape(), op.getOutputShape(),
-                       rewriter));
-    Value shape = rewriter.create<tensor::FromElementsOp>(op.getLoc(), sizes);
-    rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, type, op.getSrc(),
-                                                   shape);
+    SmallVector<OpFoldResult> sizes = getMixedValues(
+        op.getStaticOutputShape(), op.getOutputShape(), rewriter);
+    Value replacement = lowering::buildExpandShape(
+        rewriter, op.getLoc(), type, op.getSrc(), op.getReassociationIndices(),
+        sizes);
+    rewriter.replaceOp(op, replacement);
     return success();
   }
 };

@@ -330,6 +330,26 @@ static SmallVector<ReassociationIndices> allInOne(int64_t rank) {
   return all;
 }
 
+bool hasAmbiguousGroup(RankedTensorType type,
+                       ArrayRef<ReassociationIndices> groups) {
+  return llvm::any_of(groups, [&](const ReassociationIndices &g) {
+    return llvm::count_if(g, [&](int64_t d) { return type.isDynamicDim(d); }) >
+           1;
+  });
+}
+
+Value buildExpandShape(OpBuilder &b, Location loc, RankedTensorType type,
+                       Value source, ArrayRef<ReassociationIndices> groups,
+                       ArrayRef<OpFoldResult> sizes) {
+  if (!hasAmbiguousGroup(type, groups))
+    return b.create<tensor::ExpandShapeOp>(loc, type, source, groups, sizes);
+  SmallVector<Value> dims;
+  for (OpFoldResult size : sizes)
+    dims.push_back(indexValue(b, loc, size));
+  Value shape = b.create<tensor::FromElementsOp>(loc, dims);
+  return b.create<tensor::ReshapeOp>(loc, type, source, shape);
+}
+
 Value buildReshape(OpBuilder &b, Location loc, Value value,
                    RankedTensorType type, ArrayRef<OpFoldResult> sizes,
                    ArrayRef<OpFoldResult> valueSizes) {
@@ -360,21 +380,8 @@ Value buildReshape(OpBuilder &b, Location loc, Value value,
       v = b.create<tensor::CastOp>(loc, type, v);
     return v;
   };
-  // MLIR 19 bufferizes expand_shape without its output_shape, which only
-  // works with at most one dynamic dim per group: else tensor.reshape with
-  // the sizes as a shape tensor (tensor.dim of it still folds to them).
-  auto expand = [&](Value v, ArrayRef<ReassociationIndices> groups) -> Value {
-    if (llvm::all_of(groups, [&](const ReassociationIndices &g) {
-          return llvm::count_if(g, [&](int64_t d) {
-                   return outType.isDynamicDim(d);
-                 }) <= 1;
-        }))
-      return b.create<tensor::ExpandShapeOp>(loc, outType, v, groups, out);
-    SmallVector<Value> dims;
-    for (OpFoldResult o : out)
-      dims.push_back(indexValue(b, loc, o));
-    Value shape = b.create<tensor::FromElementsOp>(loc, dims);
-    return b.create<tensor::ReshapeOp>(loc, outType, v, shape);
+  auto expand = [&](Value v, ArrayRef<ReassociationIndices> groups) {
+    return buildExpandShape(b, loc, outType, v, groups, out);
   };
   // A tensor this function expanded from 1-D is reshaped from that 1-D
   // source again: canonicalizing a collapse of such an expand builds an

@@ -92,6 +92,21 @@ mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<mlir::OpFoldResult> sizes,
                         mlir::TypedAttr value);
 
+/// Whether a reassociation group of an expand to `type` has several dynamic
+/// dims, which an expand_shape cannot carry safely in LLVM 19.
+bool hasAmbiguousGroup(mlir::RankedTensorType type,
+                       llvm::ArrayRef<mlir::ReassociationIndices> groups);
+
+/// tensor.expand_shape of `source` to `type` with these output sizes, or,
+/// when a group has several dynamic dims ([B*S, D] -> [B, S, D]), a
+/// tensor.reshape by them: LLVM 19 recomputes the dims of such an expand
+/// from its source (canonicalization, reification, bufferization) and gets
+/// them wrong. tensor.dim of the reshape folds back to `sizes`.
+mlir::Value buildExpandShape(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::RankedTensorType type, mlir::Value source,
+                             llvm::ArrayRef<mlir::ReassociationIndices> groups,
+                             llvm::ArrayRef<mlir::OpFoldResult> sizes);
+
 /// Reshapes `value` to `type` (same element count) via collapse/expand. For
 /// dynamic shapes `sizes` gives the result's sizes: dims are grouped where
 /// the products are provably equal (collapse + expand), else the value goes
