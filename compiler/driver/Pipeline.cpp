@@ -169,14 +169,6 @@ void registerDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-MatmulTile matmulTileFor(llvm::StringRef features) {
-  if (features.contains("+avx512f"))
-    return {8, 32};
-  if (features.contains("+avx2") || features.contains("+avx"))
-    return {6, 16};
-  return {4, 8};
-}
-
 /// Adds a fusion pass created by `create(options)` with its `report` option.
 template <typename Options, typename Create>
 static void addFusion(OpPassManager &pm, bool report, Create create) {
@@ -203,7 +195,10 @@ void buildFusionPipeline(OpPassManager &pm, bool report) {
       fpm, report, [](auto &o) { return createFuseMatMulEpilogue(o); });
 }
 
-void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {
+void buildONNXToLinalgPipeline(OpPassManager &pm,
+                               const TargetDescription &target,
+                               std::optional<MatmulTile> override) {
+  MatmulTile tile = override.value_or(target.matmulTile);
   pm.addNestedPass<func::FuncOp>(createONNXFoldShapes());
   pm.addPass(createConvertONNXToLinalg());
   pm.addPass(createDynamicExpandToReshape());
@@ -216,7 +211,7 @@ void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {
   vectorize.tileN = tile.n;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmul(vectorize));
   VectorizeElementwiseOptions elementwise;
-  elementwise.width = tile.n >= 32 ? 16 : 8;
+  elementwise.width = target.f32Lanes();
   pm.addNestedPass<func::FuncOp>(createVectorizeElementwise(elementwise));
   pm.addPass(createCanonicalize());
   pm.addPass(createCSEPass());

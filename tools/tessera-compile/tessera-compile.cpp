@@ -248,6 +248,11 @@ int main(int argc, char **argv) {
   if (Error err = parseDimOptions(options, dimBounds))
     return fail(toString(std::move(err)));
 
+  llvm::Expected<tessera::TargetDescription> target =
+      tessera::describeTarget(mcpu);
+  if (!target)
+    return fail(toString(target.takeError()));
+
   mlir::DialectRegistry registry;
   tessera::registerDialects(registry);
   mlir::MLIRContext context(registry);
@@ -326,18 +331,18 @@ int main(int argc, char **argv) {
       return fail(toString(std::move(err)));
   }
   if (iface && emit != Emit::Summary) {
-    tessera::MatmulTile tile =
-        tessera::matmulTileFor(tessera::targetFeaturesFor(mcpu));
+    std::optional<tessera::MatmulTile> tile;
     if (!matmulTile.empty()) {
+      tile.emplace();
       auto [m, n] = StringRef(matmulTile).split('x');
-      if (m.getAsInteger(10, tile.m) || n.getAsInteger(10, tile.n) ||
-          tile.m <= 0 || tile.n <= 0)
+      if (m.getAsInteger(10, tile->m) || n.getAsInteger(10, tile->n) ||
+          tile->m <= 0 || tile->n <= 0)
         return fail("--matmul-tile '" + matmulTile +
                     "': expected MxN, e.g. 4x24");
     }
     if (!runPipeline(
             [&](mlir::OpPassManager &pm) {
-              tessera::buildONNXToLinalgPipeline(pm, tile);
+              tessera::buildONNXToLinalgPipeline(pm, *target, tile);
             },
             "lowering to linalg"))
       return 1;
@@ -346,7 +351,7 @@ int main(int argc, char **argv) {
       return 1;
     if (emit == Emit::LLVM || binary) {
       tessera::CodegenOptions codegen;
-      codegen.cpu = mcpu;
+      codegen.target = *target;
       codegen.optLevel = optLevel - '0';
       std::string weights;
       const std::string *weightsFile = externalWeights ? &weights : nullptr;
