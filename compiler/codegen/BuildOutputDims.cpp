@@ -14,6 +14,7 @@
 #include "compiler/import/Importer.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/IR/Dominance.h"
@@ -178,6 +179,15 @@ struct BuildOutputDimsPass
       return func.emitError(
           "internal error: the output-dims function did not converge");
     IRRewriter rewriter(func.getContext());
+    // Unused output allocations (tessera.add_layer_norm's alloc_tensor,
+    // which the greedy driver keeps for its allocation effect).
+    SmallVector<bufferization::AllocTensorOp> allocs;
+    func.walk([&](bufferization::AllocTensorOp alloc) {
+      if (alloc->use_empty())
+        allocs.push_back(alloc);
+    });
+    for (bufferization::AllocTensorOp alloc : allocs)
+      rewriter.eraseOp(alloc);
     DominanceInfo dominance;
     eliminateCommonSubExpressions(rewriter, dominance, func);
     return success();
