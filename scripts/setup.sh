@@ -28,9 +28,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# ONNX Runtime (reference oracle and benchmark peer). Its install script only
-# fetches GPU extras and fails offline, so skip it: the CPU library ships in
-# the package.
-if [ ! -f "$here/tools/ort/node_modules/onnxruntime-node/package.json" ]; then
-  (cd "$here/tools/ort" && npm install --ignore-scripts --no-audit --no-fund --silent)
+# ONNX Runtime (reference oracle and benchmark peer), at the exact version
+# pinned in tools/ort/package.json and package-lock.json, so every machine
+# measures the same ORT. Its install script only fetches GPU extras and fails
+# offline, so skip it: the CPU library ships in the package.
+ort="$here/tools/ort"
+want=$(sed -n 's/^ *"onnxruntime-node": "\(.*\)"/\1/p' "$ort/package.json")
+have=$(sed -n 's/^ *"version": "\(.*\)",/\1/p' \
+  "$ort/node_modules/onnxruntime-node/package.json" 2>/dev/null | head -n 1)
+if [ "$have" != "$want" ]; then
+  (cd "$ort" && npm ci --ignore-scripts --no-audit --no-fund --silent)
 fi

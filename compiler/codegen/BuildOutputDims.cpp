@@ -13,11 +13,14 @@
 #include "compiler/codegen/Passes.h"
 #include "compiler/import/Importer.h"
 
-#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/IR/Dominance.h"
+#include "mlir/IR/Iterators.h"
 #include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -64,22 +67,46 @@ bool dependsOnDimsOnly(Value v, DenseMap<Operation *, bool> &memo) {
   return memo[def] = ok;
 }
 
-/// dim(expand_shape) is the expand's output_shape entry. Upstream's
-/// reification of expand_shape (LLVM 19) divides by kDynamic when a group has
-/// several dynamic dims, so this pattern runs first.
-struct DimOfExpandShape : OpRewritePattern<tensor::DimOp> {
-  DimOfExpandShape(MLIRContext *ctx)
-      : OpRewritePattern<tensor::DimOp>(ctx, /*benefit=*/10) {}
+/// Whether `v`, the value yielded for the loop-carried tensor `arg`, is
+/// `arg` written in place: through destination-passing ops, vector writes
+/// and nested loops that do the same. Its dims are then `arg`'s.
+bool writesInPlace(Value v, Value arg) {
+  while (v != arg) {
+    Operation *def = v.getDefiningOp();
+    if (auto write = dyn_cast_or_null<vector::TransferWriteOp>(def)) {
+      v = write.getSource();
+    } else if (auto loop = dyn_cast_or_null<scf::ForOp>(def)) {
+      unsigned i = cast<OpResult>(v).getResultNumber();
+      if (!writesInPlace(loop.getYieldedValues()[i],
+                         loop.getRegionIterArgs()[i]))
+        return false;
+      v = loop.getInitArgs()[i];
+    } else if (auto dps = dyn_cast_or_null<DestinationStyleOpInterface>(def)) {
+      v = dps.getTiedOpOperand(cast<OpResult>(v))->get();
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// dim(scf.for result) is dim(its init) when the loop writes the tensor in
+/// place (upstream's DimOfLoopResultFolder does not see through vector
+/// writes, which the fused kernels use).
+struct DimOfLoopResult : OpRewritePattern<tensor::DimOp> {
+  using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tensor::DimOp op,
                                 PatternRewriter &rewriter) const override {
-    auto expand = op.getSource().getDefiningOp<tensor::ExpandShapeOp>();
-    std::optional<int64_t> dim = op.getConstantIndex();
-    if (!expand || !dim)
+    auto result = dyn_cast<OpResult>(op.getSource());
+    auto loop = result ? dyn_cast<scf::ForOp>(result.getOwner()) : nullptr;
+    if (!loop)
       return failure();
-    OpFoldResult size = getMixedValues(expand.getStaticOutputShape(),
-                                       expand.getOutputShape(), rewriter)[*dim];
-    rewriter.replaceOp(op, getValueOrCreateConstantIndexOp(
-                               rewriter, op.getLoc(), size));
+    unsigned i = result.getResultNumber();
+    if (!writesInPlace(loop.getYieldedValues()[i],
+                       loop.getRegionIterArgs()[i]))
+      return failure();
+    rewriter.modifyOpInPlace(
+        op, [&] { op.getSourceMutable().assign(loop.getInitArgs()[i]); });
     return success();
   }
 };
@@ -166,28 +193,31 @@ struct BuildOutputDimsPass
   LogicalResult simplify(func::FuncOp func) {
     MLIRContext *ctx = func.getContext();
     RewritePatternSet patterns(ctx);
-    patterns.add<DimOfExpandShape>(ctx);
+    populateCanonicalizationPatterns(patterns);
+    patterns.add<DimOfLoopResult>(ctx);
     memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
     memref::populateResolveShapedTypeResultDimsPatterns(patterns);
     scf::populateSCFForLoopCanonicalizationPatterns(patterns);
-    for (RegisteredOperationName op : ctx->getRegisteredOperations())
-      op.getCanonicalizationPatterns(patterns, ctx);
     GreedyRewriteConfig config;
     config.maxIterations = 32;
     if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns),
                                             config)))
       return func.emitError(
           "internal error: the output-dims function did not converge");
+    // Fresh buffers nobody reads any more (bufferization.alloc_tensor
+    // declares an effect, so the greedy driver keeps it).
+    bool erased = true;
+    while (erased) {
+      erased = false;
+      func.walk<WalkOrder::PostOrder, mlir::ReverseIterator>([&](Operation *op) {
+        if (op->use_empty() &&
+            (isa<bufferization::AllocTensorOp>(op) || isOpTriviallyDead(op))) {
+          op->erase();
+          erased = true;
+        }
+      });
+    }
     IRRewriter rewriter(func.getContext());
-    // Unused output allocations (tessera.add_layer_norm's alloc_tensor,
-    // which the greedy driver keeps for its allocation effect).
-    SmallVector<bufferization::AllocTensorOp> allocs;
-    func.walk([&](bufferization::AllocTensorOp alloc) {
-      if (alloc->use_empty())
-        allocs.push_back(alloc);
-    });
-    for (bufferization::AllocTensorOp alloc : allocs)
-      rewriter.eraseOp(alloc);
     DominanceInfo dominance;
     eliminateCommonSubExpressions(rewriter, dominance, func);
     return success();

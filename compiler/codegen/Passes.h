@@ -3,6 +3,7 @@
 #ifndef TESSERA_COMPILER_CODEGEN_PASSES_H
 #define TESSERA_COMPILER_CODEGEN_PASSES_H
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -19,6 +20,17 @@ constexpr llvm::StringLiteral kOutputDimsFunctionName = "main_graph_output_dims"
 constexpr llvm::StringLiteral kRaiseFunctionName = "tessera_raise";
 /// The module attribute (an array of strings) holding those messages.
 constexpr llvm::StringLiteral kErrorMessagesAttrName = "tessera.error_messages";
+
+/// Upstream's canonicalization patterns of every loaded dialect and
+/// registered op, plus a tensor.dim(tensor.expand_shape) pattern that reads
+/// the expand's output_shape (upstream's divides by kDynamic for groups with
+/// several dynamic dims in LLVM 19). Use instead of the canonicalizer.
+void populateCanonicalizationPatterns(mlir::RewritePatternSet &patterns);
+
+/// Bufferizes tensor.expand_shape with its output_shape (LLVM 19's model
+/// re-infers it and crashes on groups with several dynamic dims). Call
+/// before tensor::registerBufferizableOpInterfaceExternalModels.
+void registerExpandShapeBufferization(mlir::DialectRegistry &registry);
 
 #define GEN_PASS_DECL
 #include "compiler/codegen/Passes.h.inc"

@@ -10,6 +10,29 @@
 
 include "mlir/Pass/PassBase.td"
 
+def Canonicalize : Pass<"tessera-canonicalize"> {
+  let summary = "Canonicalization that is safe for dynamic reshapes";
+  let description = [{
+    Upstream's canonicalization patterns plus a tensor.dim-of-expand_shape
+    pattern that takes the size from the expand's output_shape. LLVM 19's
+    own pattern divides by kDynamic when a reassociation group has several
+    dynamic dims (a silent miscompile with assertions off); this one runs
+    first. Used everywhere the pipeline canonicalizes.
+  }];
+}
+
+def DynamicExpandToReshape : Pass<"tessera-dynamic-expand-to-reshape"> {
+  let summary = "Turn expand_shapes with several dynamic dims per group into reshapes";
+  let description = [{
+    LLVM 19 recomputes the dims of a tensor.expand_shape from its source
+    (canonicalization, shape reification, bufferization, memref lowering)
+    and gets them wrong, or crashes, when a reassociation group has several
+    dynamic dims ([B*S, D] -> [B, S, D]). Such an expand becomes a
+    tensor.reshape whose shape operand is the expand's output_shape.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def BuildOutputDims : Pass<"tessera-build-output-dims", "::mlir::ModuleOp"> {
   let summary = "Derive a function computing the output dims from the input dims";
   let description = [{
@@ -37,6 +60,18 @@ def ResultsToOutParams
     writes the caller's buffer directly); any other is copied into it.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def LowerExpandShape : Pass<"tessera-lower-expand-shape"> {
+  let summary = "Rewrite memref.expand_shape to reinterpret_cast by its output_shape";
+  let description = [{
+    Runs before expand-strided-metadata, whose LLVM 19 version recomputes the
+    sizes of an expand from its source and crashes when a reassociation
+    group has several dynamic dims ([B*S, D] -> [B, S, D]). The sizes come
+    from the op's output_shape, the strides from the source's.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect"];
 }
 
 def LowerAsserts : Pass<"tessera-lower-asserts", "::mlir::ModuleOp"> {

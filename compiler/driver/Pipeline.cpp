@@ -148,6 +148,8 @@ void registerDialects(DialectRegistry &registry) {
                   memref::MemRefDialect, vector::VectorDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   LLVM::LLVMDialect, affine::AffineDialect>();
+  // First: it must win over upstream's model of tensor.expand_shape.
+  registerExpandShapeBufferization(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   // Bufferization, tiling, subset (hoisting) and value-bounds models.
   linalg::registerAllDialectInterfaceImplementations(registry);
@@ -204,7 +206,8 @@ void buildFusionPipeline(OpPassManager &pm, bool report) {
 void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {
   pm.addNestedPass<func::FuncOp>(createONNXFoldShapes());
   pm.addPass(createConvertONNXToLinalg());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createDynamicExpandToReshape());
+  pm.addPass(createCanonicalize());
   pm.addPass(createBuildOutputDims());
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCSEPass());
@@ -215,7 +218,7 @@ void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {
   VectorizeElementwiseOptions elementwise;
   elementwise.width = tile.n >= 32 ? 16 : 8;
   pm.addNestedPass<func::FuncOp>(createVectorizeElementwise(elementwise));
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCanonicalize());
   pm.addPass(createCSEPass());
 }
 
@@ -224,10 +227,11 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(createDynamicExpandToReshape());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   pm.addPass(createResultsToOutParams());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCanonicalize());
   pm.addPass(createOutlineParallel());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
@@ -246,10 +250,12 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createLowerAsserts());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCanonicalize());
+  pm.addPass(createLowerExpandShape());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createLowerAffinePass()); // the vector lowering makes some
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

@@ -1,9 +1,10 @@
 //===- Lowering.h - onnx dialect to linalg on tensors -----------*- C++ -*-===//
 //
 // Part of Tessera. Patterns that lower every `onnx` op to linalg (named ops
-// where they exist), tensor, arith and math on tensors. Shapes must be static
-// (pin dynamic inputs with --shape); unsigned integer tensors become signless
-// with the signedness kept in the ops.
+// where they exist), tensor, arith and math on tensors. Dynamic dims are
+// sized from the operands (tensor.dim) and checked with cf.assert where only
+// the run time knows; unsigned integer tensors become signless with the
+// signedness kept in the ops.
 //
 //===----------------------------------------------------------------------===//
 

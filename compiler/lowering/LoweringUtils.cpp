@@ -360,13 +360,39 @@ Value buildReshape(OpBuilder &b, Location loc, Value value,
       v = b.create<tensor::CastOp>(loc, type, v);
     return v;
   };
-  if (auto groups = groupDims(in, out)) {
+  // MLIR 19 bufferizes expand_shape without its output_shape, which only
+  // works with at most one dynamic dim per group: else tensor.reshape with
+  // the sizes as a shape tensor (tensor.dim of it still folds to them).
+  auto expand = [&](Value v, ArrayRef<ReassociationIndices> groups) -> Value {
+    if (llvm::all_of(groups, [&](const ReassociationIndices &g) {
+          return llvm::count_if(g, [&](int64_t d) {
+                   return outType.isDynamicDim(d);
+                 }) <= 1;
+        }))
+      return b.create<tensor::ExpandShapeOp>(loc, outType, v, groups, out);
+    SmallVector<Value> dims;
+    for (OpFoldResult o : out)
+      dims.push_back(indexValue(b, loc, o));
+    Value shape = b.create<tensor::FromElementsOp>(loc, dims);
+    return b.create<tensor::ReshapeOp>(loc, outType, v, shape);
+  };
+  // A tensor this function expanded from 1-D is reshaped from that 1-D
+  // source again: canonicalizing a collapse of such an expand builds an
+  // invalid expand_shape in MLIR 19 (no output_shape for several dynamic
+  // dims in one group).
+  auto fromFlat = value.getDefiningOp<tensor::ExpandShapeOp>();
+  if (fromFlat && fromFlat.getSrcType().getRank() == 1) {
+    in = getMixedValues(fromFlat.getStaticOutputShape(),
+                        fromFlat.getOutputShape(), b);
+    value = fromFlat.getSrc();
+    from = cast<RankedTensorType>(value.getType());
+  } else if (auto groups = groupDims(in, out)) {
     auto &[inGroups, outGroups] = *groups;
     Value v = value;
     if (inGroups.size() != in.size())
       v = b.create<tensor::CollapseShapeOp>(loc, v, inGroups);
     if (outGroups.size() != out.size())
-      v = b.create<tensor::ExpandShapeOp>(loc, outType, v, outGroups, out);
+      v = expand(v, outGroups);
     if (outGroups.size() == out.size() && v.getType() != outType)
       v = b.create<tensor::CastOp>(loc, outType, v);
     return finish(v);
@@ -392,8 +418,7 @@ Value buildReshape(OpBuilder &b, Location loc, Value value,
     return b.create<tensor::CollapseShapeOp>(loc, type, flat, allInOne(0));
   if (type.getRank() == 1)
     return finish(flat);
-  return finish(b.create<tensor::ExpandShapeOp>(
-      loc, type, flat, allInOne(type.getRank()), out));
+  return finish(expand(flat, allInOne(type.getRank())));
 }
 
 bool isUnsignedInt(Type type) {

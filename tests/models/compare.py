@@ -25,7 +25,10 @@ For each (batch, seq) configuration:
   is run once per batch size, whatever --seqs says.
 - ONNX Runtime: node tools/ort/run.js (threads as --threads).
 - Tessera: tessera-compile with --shape pinning every dynamic input, then
-  tessera-run --threads N --quiet.
+  tessera-run --threads N --quiet. With --dynamic, the model is compiled
+  once without --shape and that one library runs every configuration; the
+  configurations listed in --pinned are also compiled pinned, and the two
+  builds must agree to 1e-5 * max(1, max |pinned|).
 - Pass iff every output has ORT's shape and dtype, is finite where ORT's is,
   and max |tessera - ort| <= 1e-4 * max(1, max |ort|).
 - With --check-unfused, the model is also compiled with --fuse=false (the
@@ -53,6 +56,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ORT_SCRIPT = os.path.normpath(os.path.join(HERE, "..", "..", "tools", "ort", "run.js"))
 REL_TOL = 1e-4
 UNFUSED_REL_TOL = 1e-5
+# The dynamic build against a build pinned to the same shapes: the same
+# tiles and the same reduction order, so only rounding of remainder paths.
+PINNED_REL_TOL = 1e-5
 COMPILE_TIMEOUT = 600
 RUN_TIMEOUT = 300
 
@@ -79,6 +85,17 @@ def int_list(text, what):
     return values
 
 
+def pair_list(text):
+    pairs = set()
+    for item in (t for t in text.split(",") if t.strip()):
+        b, _, q = item.partition("x")
+        try:
+            pairs.add((int(b), int(q) if q else None))
+        except ValueError:
+            raise argparse.ArgumentTypeError("--pinned: expected BATCHxSEQ,..., got %r" % text)
+    return pairs
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description="Compare Tessera with ONNX Runtime on one model.")
     p.add_argument("--model", required=True, help="a model from tests/models/generate.py")
@@ -102,6 +119,12 @@ def parse_args(argv):
                         "outputs to agree to 1e-5 relative")
     p.add_argument("--compile-flag", action="append", default=[],
                    help="extra tessera-compile flag (repeatable), e.g. --compile-flag=--fuse=false")
+    p.add_argument("--dynamic", action="store_true",
+                   help="compile once without --shape (and once with --fuse=false for "
+                        "--check-unfused) and run every configuration from that library")
+    p.add_argument("--pinned", default="", type=pair_list,
+                   help="with --dynamic: configurations BATCHxSEQ,... also compiled pinned; "
+                        "the dynamic build must agree with the pinned one to 1e-5 relative")
     p.add_argument("--ort-only", action="store_true",
                    help="self-check the pipeline: compare ORT with a second ORT run (bitwise)")
     args = p.parse_args(argv)
@@ -235,20 +258,33 @@ def run_ort(args, model_path, files, out_dir):
     run(cmd, RUN_TIMEOUT, "onnxruntime")
 
 
-def run_tessera(args, model, model_path, files, arrays, work, flags=(), tag="tessera"):
-    lib = os.path.join(work, tag + ".so")
+def compile_tessera(args, model, model_path, lib, flags=(), arrays=None):
+    """Compiles to `lib`; with `arrays`, every dynamic input pinned to its shape."""
     cmd = [args.compiler, model_path, "-o", lib] + list(args.compile_flag) + list(flags)
-    for value in model_inputs(model):
+    for value in model_inputs(model) if arrays is not None else ():
         if is_dynamic(value):
             cmd += ["--shape", "%s=%s" % (value.name, "x".join(str(d) for d in arrays[value.name].shape))]
     run(cmd, COMPILE_TIMEOUT, "tessera-compile")
-    out_dir = os.path.join(work, tag)
+    return lib
+
+
+def run_library(args, lib, files, out_dir):
     cmd = [args.runner, lib]
     for name, path in files.items():
         cmd += ["--input", "%s=%s" % (name, path)]
     cmd += ["--output-dir", out_dir, "--threads", str(args.threads), "--quiet"]
     run(cmd, RUN_TIMEOUT, "tessera-run")
     return out_dir
+
+
+def run_tessera(args, model, model_path, files, arrays, work, flags=(), tag="tessera"):
+    """Compiles for these inputs' shapes (or uses args.libraries[tag], the
+    library compiled once without --shape) and runs it."""
+    lib = args.libraries.get(tag) if args.dynamic else None
+    if lib is None:
+        lib = compile_tessera(args, model, model_path, os.path.join(work, tag + ".so"), flags,
+                              arrays)
+    return run_library(args, lib, files, os.path.join(work, tag))
 
 
 def check(name, ref, got, exact, tol=REL_TOL, who="ORT"):
@@ -315,6 +351,15 @@ def compare_one(args, model, batch, seq, work):
         good, desc = check(value.name, ref[value.name], got[value.name], args.ort_only)
         ok &= good
         descs.append(desc)
+    if args.dynamic and (batch, seq) in args.pinned and not args.ort_only:
+        pinned = read_outputs(model, run_tessera(args, model, args.model, files, arrays, work,
+                                                 tag="pinned"),
+                              "tessera-run (pinned build)")
+        for value in model.graph.output:
+            good, desc = check(value.name, pinned[value.name], got[value.name], False,
+                               PINNED_REL_TOL, "pinned")
+            ok &= good
+            descs.append("vs pinned " + desc)
     if args.check_unfused and not args.ort_only:
         unfused = read_outputs(model, run_tessera(args, model, args.model, files, arrays, work,
                                                   ["--fuse=false"], "unfused"),
@@ -347,7 +392,21 @@ def main(argv=None):
     root = os.path.join(os.path.abspath(args.work_dir), stem)
 
     passed = failed = 0
+    args.libraries = {}
     try:
+        if args.dynamic and not args.ort_only:
+            os.makedirs(root, exist_ok=True)
+            try:
+                args.libraries["tessera"] = compile_tessera(
+                    args, model, args.model, os.path.join(root, "dynamic.so"))
+                if args.check_unfused:
+                    args.libraries["unfused"] = compile_tessera(
+                        args, model, args.model, os.path.join(root, "dynamic-unfused.so"),
+                        ["--fuse=false"])
+            except CompareError as e:
+                print("FAIL %s: compiling once without --shape: %s" % (stem, e))
+                print("0 passed, 1 failed")
+                return 1
         for batch, seq in configurations(model, args.batches, args.seqs):
             label = "%s batch=%d%s" % (stem, batch, "" if seq is None else " seq=%d" % seq)
             work = os.path.join(root, "b%d" % batch + ("" if seq is None else "_s%d" % seq))

@@ -6,6 +6,7 @@
 #include "compiler/transforms/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
 
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -16,6 +17,7 @@ int main(int argc, char **argv) {
   tessera::registerDialects(registry);
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  mlir::bufferization::registerOneShotBufferizePass();
   tessera::registerTesseraPasses();
   tessera::registerTesseraLoweringPasses();
   tessera::registerTesseraCodegenPasses();

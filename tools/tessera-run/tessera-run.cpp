@@ -45,6 +45,7 @@ struct Failure : std::runtime_error {
 const char *const kUsage =
     "usage: tessera-run MODEL.so --input [NAME=]FILE ... [--output-dir DIR]\n"
     "                   [--threads N] [--bench N] [--quiet]\n"
+    "       tessera-run MODEL.so --describe\n"
     "\n"
     "Runs a model library built by tessera-compile.\n"
     "\n"
@@ -57,6 +58,9 @@ const char *const kUsage =
     "  --bench N            after the first run, time N more runs and print\n"
     "                       their median, min and max latency\n"
     "  --quiet              do not print the outputs\n"
+    "  --describe           print the model's inputs and outputs (dtypes, dims\n"
+    "                       with their names and the sizes the model takes)\n"
+    "                       and exit\n"
     "  --help               print this help\n";
 
 //===----------------------------------------------------------------------===//
@@ -73,6 +77,7 @@ struct Options {
   int32_t threads = 0;
   int64_t bench = 0;
   bool quiet = false;
+  bool describe = false;
   bool help = false;
 };
 
@@ -145,6 +150,10 @@ Options parseArgs(int argc, char **argv) {
       if (inlineValue)
         throw Failure("option '" + flag + "' takes no value");
       opts.quiet = true;
+    } else if (flag == "--describe") {
+      if (inlineValue)
+        throw Failure("option '" + flag + "' takes no value");
+      opts.describe = true;
     } else if (flag == "--input") {
       opts.inputs.push_back(value());
       if (opts.inputs.back().empty())
@@ -164,6 +173,8 @@ Options parseArgs(int argc, char **argv) {
       throw Failure("unknown option '" + flag + "' (see --help)");
     }
   }
+  if (opts.describe && !opts.inputs.empty())
+    throw Failure("--describe takes no --input");
   if (!opts.help && opts.model.empty() && !embeddedModel)
     throw Failure("no model given (usage: tessera-run MODEL.so --input "
                   "[NAME=]FILE ...; see --help)");
@@ -802,10 +813,36 @@ std::string inputNames(const tessera::Model &model) {
   return s.empty() ? "none" : s;
 }
 
+/// "float32 [batch 1..8, seq, 768]": each dynamic dim by its name (or ?)
+/// and the sizes the model takes when bounded.
+std::string describeTensor(const tessera::TensorInfo &t) {
+  std::string s = std::string(t.dtypeName()) + " [";
+  for (size_t d = 0; d < t.dims.size(); ++d) {
+    s += d ? ", " : "";
+    if (t.dims[d] >= 0) {
+      s += std::to_string(t.dims[d]);
+      continue;
+    }
+    const tessera::DimInfo &info = t.dimInfo[d];
+    s += info.name.empty() ? "?" : info.name;
+    if (info.min != 0 || info.max != INT64_MAX)
+      s += " " + std::to_string(info.min) + ".." +
+           (info.max == INT64_MAX ? "" : std::to_string(info.max));
+  }
+  return s + "]";
+}
+
 int run(const Options &opts) {
   tessera::Model model = embeddedModel
                              ? tessera::Model::fromDescriptor(embeddedModel)
                              : tessera::Model::load(opts.model);
+  if (opts.describe) {
+    for (const tessera::TensorInfo &t : model.inputs())
+      std::printf("input  %s: %s\n", t.name.c_str(), describeTensor(t).c_str());
+    for (const tessera::TensorInfo &t : model.outputs())
+      std::printf("output %s: %s\n", t.name.c_str(), describeTensor(t).c_str());
+    return 0;
+  }
 
   // Resolve NAME=FILE against the model's input names, so that a file
   // whose name contains '=' still works positionally.

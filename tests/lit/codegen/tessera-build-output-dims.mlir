@@ -15,7 +15,8 @@
 // CHECK-NOT:     tensor.dim
 // CHECK-NOT:     linalg
 // CHECK-NOT:     "data"
-// CHECK:         %[[N:.*]] = affine.apply #{{.*}}()[%[[B]], %[[S]]]
+// CHECK:         %[[BS:.*]] = arith.muli %[[B]], %[[S]] : index
+// CHECK:         %[[N:.*]] = affine.apply #{{.*}}()[%[[BS]]]
 // CHECK:         return %[[B]], %[[S]], %[[C32]], %[[N]] : index, index, index, index
 func.func @main_graph(%x: tensor<?x?x64xf32>) -> (tensor<?x?x32xf32>, tensor<?xf32>) {
   %c0 = arith.constant 0 : index
