@@ -64,7 +64,9 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
   matchAndRewrite(fused::AttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value q = adaptor.getQ(), k = adaptor.getK(), v = adaptor.getV();
+    Value q = kernels::mostStatic(adaptor.getQ()),
+          k = kernels::mostStatic(adaptor.getK()),
+          v = kernels::mostStatic(adaptor.getV());
     auto qt = dyn_cast<RankedTensorType>(q.getType());
     auto kt = dyn_cast<RankedTensorType>(k.getType());
     auto vt = dyn_cast<RankedTensorType>(v.getType());

@@ -70,6 +70,19 @@ agreedDim(mlir::OpBuilder &b, mlir::Location loc,
   return agreedSize(b, loc, sizes, reason);
 }
 
+/// `v`, or the source of the tensor.casts that made it less static (an
+/// operand whose head size the fused op's type left dynamic but the
+/// producer's lowering knows).
+inline mlir::Value mostStatic(mlir::Value v) {
+  while (auto cast = v.getDefiningOp<mlir::tensor::CastOp>()) {
+    if (!mlir::tensor::preservesStaticInformation(cast.getType(),
+                                                  cast.getSource().getType()))
+      break;
+    v = cast.getSource();
+  }
+  return v;
+}
+
 /// x * y, folded when both are constants or one is 1.
 inline mlir::OpFoldResult mulSizes(mlir::OpBuilder &b, mlir::Location loc,
                                    mlir::OpFoldResult x, mlir::OpFoldResult y) {
