@@ -134,7 +134,7 @@ std::string formatDims(const tessera::TensorInfo &t) {
     }
     const tessera::DimInfo &info = t.dimInfo[d];
     s += info.name.empty() ? "?" : info.name;
-    if (info.min != 0 || info.max != INT64_MAX)
+    if (info.min != 1 || info.max != INT64_MAX)
       s += " " + std::to_string(info.min) + ".." +
            (info.max == INT64_MAX ? "" : std::to_string(info.max));
   }
@@ -215,8 +215,9 @@ Error applyDimBounds(
       for (tessera::TensorInfo &t : *list)
         for (tessera::DimInfo &d : t.dimInfo)
           if (d.name == name) {
-            d.min = range.first;
-            d.max = range.second;
+            // Within what the model implies (a position table's rows).
+            d.min = std::max(d.min == 1 ? range.first : d.min, range.first);
+            d.max = std::min(d.max, range.second);
             used = true;
           }
     if (!used)
