@@ -530,6 +530,46 @@ LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return success();
 }
 
+/// The `n` entries of a Slice operand (starts, ends, steps), kDynamic where
+/// not known; nullopt if its length is not `n`. In a constant operand,
+/// INT64_MIN (kDynamic's value, an end for negative steps) becomes
+/// INT64_MIN + 1, which clamps the same.
+static std::optional<SmallVector<int64_t>> sliceEntries(Value v, size_t n) {
+  SmallVector<int64_t> constant;
+  std::optional<SmallVector<int64_t>> values;
+  if (getConstantInts(v, constant)) {
+    for (int64_t &c : constant)
+      if (ShapedType::isDynamic(c))
+        c = kDyn + 1;
+    values = constant;
+  } else
+    values = partialValues(v);
+  if (!values) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || t.getRank() != 1 || t.isDynamicDim(0))
+      return std::nullopt;
+    values = SmallVector<int64_t>(t.getDimSize(0), kDyn);
+  }
+  if (values->size() != n)
+    return std::nullopt;
+  return values;
+}
+
+/// The number of axes a Slice slices: from `axes` if present, else from the
+/// length of `starts`.
+static std::optional<size_t> numSlicedAxes(Value starts) {
+  auto t = dyn_cast<RankedTensorType>(starts.getType());
+  if (t && t.getRank() == 1 && !t.isDynamicDim(0))
+    return t.getDimSize(0);
+  if (auto values = partialValues(starts))
+    return values->size();
+  return std::nullopt;
+}
+
+/// Slice keeps the dims of the axes it does not slice; a sliced axis gets a
+/// static size where its input dim, start, end and step are known (a dim of
+/// 0 stays 0 whatever they are), else it is dynamic. Without constant axes
+/// every axis may be sliced.
 LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = elementTypeOf(getData());
   auto in = shapeOf(getData());
@@ -538,37 +578,55 @@ LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     return success();
   }
   int64_t rank = in->size();
-  SmallVector<int64_t> starts, ends, axes, steps;
-  bool known = getConstantInts(getStarts(), starts) &&
-               getConstantInts(getEnds(), ends) &&
-               (!getAxes() || getConstantInts(getAxes(), axes)) &&
-               (!getSteps() || getConstantInts(getSteps(), steps));
-  if (!known) {
-    // Only the sliced axes are unknown; without constant axes, all are.
-    types.push_back(
-        RankedTensorType::get(SmallVector<int64_t>(rank, kDyn), elt));
-    return success();
-  }
-  fillSliceDefaults(starts.size(), axes, steps);
-  if (starts.size() != ends.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size())
-    return failure();
   SmallVector<int64_t> out = *in;
-  for (size_t i = 0; i < axes.size(); ++i) {
-    int64_t a = normalizeAxis(axes[i], rank);
-    if (a < 0 || steps[i] == 0)
+  auto unknownSizes = [&](ArrayRef<int64_t> axes) {
+    for (int64_t a : axes)
+      if (out[a] != 0)
+        out[a] = kDyn;
+    types.push_back(RankedTensorType::get(out, elt));
+    return success();
+  };
+  SmallVector<int64_t> axes;
+  std::optional<size_t> n;
+  if (getAxes()) {
+    if (getConstantInts(getAxes(), axes))
+      n = axes.size();
+  } else {
+    n = numSlicedAxes(getStarts());
+    for (size_t i = 0; n && i < *n; ++i)
+      axes.push_back(i);
+  }
+  auto allAxes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  if (!n)
+    return unknownSizes(allAxes);
+  for (int64_t &a : axes) {
+    a = normalizeAxis(a, rank);
+    if (a < 0)
       return failure();
-    int64_t dim = (*in)[a];
-    if (ShapedType::isDynamic(dim)) {
+  }
+  auto starts = sliceEntries(getStarts(), *n);
+  auto ends = sliceEntries(getEnds(), *n);
+  auto steps = getSteps() ? sliceEntries(getSteps(), *n)
+                          : SmallVector<int64_t>(*n, 1);
+  if (!starts || !ends || !steps)
+    return unknownSizes(axes);
+  for (size_t i = 0; i < *n; ++i) {
+    int64_t a = axes[i], dim = (*in)[a], step = (*steps)[i];
+    if (step == 0)
+      return failure();
+    if (dim == 0)
+      continue;
+    if (ShapedType::isDynamic(dim) || ShapedType::isDynamic(step) ||
+        ShapedType::isDynamic((*starts)[i]) ||
+        ShapedType::isDynamic((*ends)[i])) {
       out[a] = kDyn;
       continue;
     }
-    int64_t step = steps[i];
-    int64_t s = sliceIndex(starts[i], dim, step);
-    int64_t e = sliceIndex(ends[i], dim, step);
-    int64_t n =
+    int64_t s = sliceIndex((*starts)[i], dim, step);
+    int64_t e = sliceIndex((*ends)[i], dim, step);
+    int64_t len =
         step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step;
-    out[a] = std::max<int64_t>(n, 0);
+    out[a] = std::max<int64_t>(len, 0);
   }
   types.push_back(RankedTensorType::get(out, elt));
   return success();

@@ -150,3 +150,40 @@ func.func @dynamic_not_noop(%x: tensor<?x?xf32>, %end: tensor<1xi64>, %shape: te
   %t = onnx.Tile %x, %shape : (tensor<?x?xf32>, tensor<2xi64>) -> tensor<?x?xf32>
   return %s, %r, %e, %t : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>
 }
+
+// -----
+
+// GPT-2's causal mask: Slices with run-time starts/ends keep the dims of
+// the axes they do not slice (1x1x?x?, so the mask broadcasts over batch and
+// heads), and a sliced axis whose start and end are known, even among
+// unknown entries, gets its static size.
+// CHECK-LABEL: func.func @slice_keeps_unsliced_dims
+// CHECK: onnx.Slice {{.*}} -> tensor<1x1x?x128xf32>
+// CHECK: onnx.Slice {{.*}} -> tensor<1x1x?x?xf32>
+// CHECK: onnx.Slice {{.*}} -> tensor<2x?x5xf32>
+// CHECK: return {{.*}} : tensor<1x1x?x?xf32>, tensor<2x?x5xf32>
+func.func @slice_keeps_unsliced_dims(%bias: tensor<1x1x128x128xf32>, %q: tensor<1xi64>, %k: tensor<1xi64>, %x: tensor<4x6x5xf32>, %e: tensor<1xi64>) -> (tensor<?x?x?x?xf32>, tensor<?x?x?xf32>) {
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %ax2 = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %ax3 = onnx.Constant {value = dense<3> : tensor<1xi64>} : tensor<1xi64>
+  %s1 = onnx.Slice %bias, %zero, %q, %ax2, %one {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x1x128x128xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?x?x?xf32>
+  %s2 = onnx.Slice %s1, %zero, %k, %ax3, %one {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<?x?x?x?xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?x?x?xf32>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %starts = onnx.Concat %one, %zero {axis = 0 : si64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %ends = onnx.Concat %ax3, %e {axis = 0 : si64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %s3 = onnx.Slice %x, %starts, %ends {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>} : (tensor<4x6x5xf32>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x?x?xf32>
+  return %s2, %s3 : tensor<?x?x?x?xf32>, tensor<?x?x?xf32>
+}
+
+// -----
+
+// Negative: with run-time axes any axis may be sliced (a dim of 0 stays 0).
+// CHECK-LABEL: func.func @slice_unknown_axes
+// CHECK: onnx.Slice {{.*}} -> tensor<?x0x?xf32>
+func.func @slice_unknown_axes(%x: tensor<1x0x8xf32>, %axes: tensor<1xi64>) -> tensor<?x?x?xf32> {
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %s = onnx.Slice %x, %zero, %one, %axes {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<1x0x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?x?xf32>
+  return %s : tensor<?x?x?xf32>
+}
