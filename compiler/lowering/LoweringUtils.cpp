@@ -138,6 +138,15 @@ OpFoldResult SizeMath::mul(OpFoldResult x, OpFoldResult y) {
   return bin<arith::MulIOp>(x, y, std::multiplies<int64_t>());
 }
 OpFoldResult SizeMath::max(OpFoldResult x, OpFoldResult y) {
+  // max(size, c <= 0) of a size known to be >= 0.
+  auto atMostZero = [](OpFoldResult v) {
+    std::optional<int64_t> c = getConstantIntValue(v);
+    return c && *c <= 0;
+  };
+  if (atMostZero(y) && isNonNegativeSize(x))
+    return x;
+  if (atMostZero(x) && isNonNegativeSize(y))
+    return y;
   return bin<arith::MaxSIOp>(
       x, y, [](int64_t p, int64_t q) { return std::max(p, q); });
 }
@@ -178,20 +187,24 @@ Value SizeMath::cmp(arith::CmpIPredicate p, OpFoldResult x, OpFoldResult y) {
   if (cx && cy)
     return constant(
         arith::applyCmpPredicate(p, APInt(64, *cx), APInt(64, *cy)));
-  // A size >= 0 against a negative constant.
-  auto versusNegative = [&](P pred, OpFoldResult size,
+  // A size >= 0 against a negative constant, or against 0 for >= and <.
+  auto versusConstant = [&](P pred, OpFoldResult size,
                             std::optional<int64_t> other) -> Value {
-    if (!other || *other >= 0 || !isNonNegativeSize(size))
+    if (!other || *other > 0 || !isNonNegativeSize(size))
       return {};
-    if (pred == P::eq || pred == P::slt || pred == P::sle)
+    if (pred == P::sge || pred == P::slt)
+      return constant(pred == P::sge);
+    if (*other == 0)
+      return {};
+    if (pred == P::eq || pred == P::sle)
       return constant(false);
-    if (pred == P::ne || pred == P::sgt || pred == P::sge)
+    if (pred == P::ne || pred == P::sgt)
       return constant(true);
     return {};
   };
-  if (Value r = versusNegative(p, x, cy))
+  if (Value r = versusConstant(p, x, cy))
     return r;
-  if (Value r = versusNegative(swapOperands(p), y, cx))
+  if (Value r = versusConstant(swapOperands(p), y, cx))
     return r;
   return b.createOrFold<arith::CmpIOp>(loc, p, v(x), v(y));
 }
