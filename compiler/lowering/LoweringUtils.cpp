@@ -113,6 +113,117 @@ Value indexValue(OpBuilder &b, Location loc, OpFoldResult v) {
   return getValueOrCreateConstantIndexOp(b, loc, v);
 }
 
+bool isNonNegativeSize(OpFoldResult v) {
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return *c >= 0;
+  Operation *def = cast<Value>(v).getDefiningOp();
+  if (isa_and_nonnull<tensor::DimOp>(def))
+    return true;
+  if (!isa_and_nonnull<arith::AddIOp, arith::MulIOp, arith::DivSIOp,
+                       arith::CeilDivSIOp, arith::DivUIOp, arith::MaxSIOp,
+                       arith::MinSIOp>(def))
+    return false;
+  return llvm::all_of(def->getOperands(), [](Value operand) {
+    return isNonNegativeSize(getAsOpFoldResult(operand));
+  });
+}
+
+OpFoldResult SizeMath::add(OpFoldResult x, OpFoldResult y) {
+  return bin<arith::AddIOp>(x, y, std::plus<int64_t>());
+}
+OpFoldResult SizeMath::sub(OpFoldResult x, OpFoldResult y) {
+  return bin<arith::SubIOp>(x, y, std::minus<int64_t>());
+}
+OpFoldResult SizeMath::mul(OpFoldResult x, OpFoldResult y) {
+  return bin<arith::MulIOp>(x, y, std::multiplies<int64_t>());
+}
+OpFoldResult SizeMath::max(OpFoldResult x, OpFoldResult y) {
+  // max(size, c <= 0) of a size known to be >= 0.
+  auto atMostZero = [](OpFoldResult v) {
+    std::optional<int64_t> c = getConstantIntValue(v);
+    return c && *c <= 0;
+  };
+  if (atMostZero(y) && isNonNegativeSize(x))
+    return x;
+  if (atMostZero(x) && isNonNegativeSize(y))
+    return y;
+  return bin<arith::MaxSIOp>(
+      x, y, [](int64_t p, int64_t q) { return std::max(p, q); });
+}
+OpFoldResult SizeMath::min(OpFoldResult x, OpFoldResult y) {
+  return bin<arith::MinSIOp>(
+      x, y, [](int64_t p, int64_t q) { return std::min(p, q); });
+}
+OpFoldResult SizeMath::div(OpFoldResult x, OpFoldResult y) {
+  if (getConstantIntValue(y) == 1)
+    return x;
+  return bin<arith::DivSIOp>(x, y,
+                             [](int64_t p, int64_t q) { return q ? p / q : 0; });
+}
+
+/// The predicate that compares y with x as `p` compares x with y.
+static arith::CmpIPredicate swapOperands(arith::CmpIPredicate p) {
+  using P = arith::CmpIPredicate;
+  switch (p) {
+  case P::slt: return P::sgt;
+  case P::sle: return P::sge;
+  case P::sgt: return P::slt;
+  case P::sge: return P::sle;
+  case P::ult: return P::ugt;
+  case P::ule: return P::uge;
+  case P::ugt: return P::ult;
+  case P::uge: return P::ule;
+  default: return p;
+  }
+}
+
+Value SizeMath::cmp(arith::CmpIPredicate p, OpFoldResult x, OpFoldResult y) {
+  using P = arith::CmpIPredicate;
+  std::optional<int64_t> cx = getConstantIntValue(x),
+                         cy = getConstantIntValue(y);
+  auto constant = [&](bool value) {
+    return b.create<arith::ConstantIntOp>(loc, value, 1).getResult();
+  };
+  if (cx && cy)
+    return constant(
+        arith::applyCmpPredicate(p, APInt(64, *cx), APInt(64, *cy)));
+  // A size >= 0 against a negative constant, or against 0 for >= and <.
+  auto versusConstant = [&](P pred, OpFoldResult size,
+                            std::optional<int64_t> other) -> Value {
+    if (!other || *other > 0 || !isNonNegativeSize(size))
+      return {};
+    if (pred == P::sge || pred == P::slt)
+      return constant(pred == P::sge);
+    if (*other == 0)
+      return {};
+    if (pred == P::eq || pred == P::sle)
+      return constant(false);
+    if (pred == P::ne || pred == P::sgt)
+      return constant(true);
+    return {};
+  };
+  if (Value r = versusConstant(p, x, cy))
+    return r;
+  if (Value r = versusConstant(swapOperands(p), y, cx))
+    return r;
+  return b.createOrFold<arith::CmpIOp>(loc, p, v(x), v(y));
+}
+
+OpFoldResult SizeMath::select(Value cond, OpFoldResult x, OpFoldResult y) {
+  if (std::optional<int64_t> c = getConstantIntValue(cond))
+    return *c ? x : y;
+  if (x == y)
+    return x;
+  return fold(b.createOrFold<arith::SelectOp>(loc, cond, v(x), v(y)));
+}
+
+Value SizeMath::all(ArrayRef<Value> conds) {
+  Value r = b.create<arith::ConstantIntOp>(loc, 1, 1);
+  for (Value c : conds)
+    r = b.createOrFold<arith::AndIOp>(loc, r, c);
+  return r;
+}
+
 void checkSameSize(OpBuilder &b, Location loc, OpFoldResult x, OpFoldResult y,
                    const Twine &reason) {
   if (sameSize(x, y))

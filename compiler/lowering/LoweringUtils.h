@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -62,9 +63,62 @@ bool sameSize(mlir::OpFoldResult x, mlir::OpFoldResult y);
 mlir::Value indexValue(mlir::OpBuilder &b, mlir::Location loc,
                        mlir::OpFoldResult v);
 
+/// Whether `v` is known to be >= 0: a constant >= 0, a tensor.dim, or sums,
+/// products, quotients, max/min of such.
+bool isNonNegativeSize(mlir::OpFoldResult v);
+
+/// Index arithmetic on sizes that folds where the operands are constant.
+struct SizeMath {
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::Value v(mlir::OpFoldResult x) { return indexValue(b, loc, x); }
+  mlir::OpFoldResult fold(mlir::Value x) { return mlir::getAsOpFoldResult(x); }
+  mlir::OpFoldResult c(int64_t x) { return b.getIndexAttr(x); }
+  /// `OpTy` of x and y; `f` computes it when both are constants (so that
+  /// static shapes leave no ops behind).
+  template <typename OpTy, typename F>
+  mlir::OpFoldResult bin(mlir::OpFoldResult x, mlir::OpFoldResult y, F f) {
+    std::optional<int64_t> cx = mlir::getConstantIntValue(x),
+                           cy = mlir::getConstantIntValue(y);
+    if (cx && cy)
+      return c(f(*cx, *cy));
+    return fold(b.createOrFold<OpTy>(loc, v(x), v(y)));
+  }
+  mlir::OpFoldResult add(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  mlir::OpFoldResult sub(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  mlir::OpFoldResult mul(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  mlir::OpFoldResult max(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  mlir::OpFoldResult min(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  /// Signed division, truncating (C and ONNX integer Div).
+  mlir::OpFoldResult div(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  /// An i1 comparison; folds for constants and for a size known to be >= 0
+  /// against a negative constant (a dim is never -1).
+  mlir::Value cmp(mlir::arith::CmpIPredicate p, mlir::OpFoldResult x,
+                  mlir::OpFoldResult y);
+  mlir::OpFoldResult select(mlir::Value cond, mlir::OpFoldResult x,
+                            mlir::OpFoldResult y);
+  mlir::Value all(llvm::ArrayRef<mlir::Value> conds);
+};
+
 /// The product of `sizes` (folded to a constant where all are static).
 mlir::OpFoldResult sizeProduct(mlir::OpBuilder &b, mlir::Location loc,
                                llvm::ArrayRef<mlir::OpFoldResult> sizes);
+
+/// The elements of a small integer (or bool) tensor computed by shape
+/// arithmetic in the graph -- the shape operand of a Reshape, Expand or
+/// ConstantOfShape, the repeats of a Tile, the starts of a Slice, a Range
+/// bound -- as index sizes in row-major order, traced through the onnx ops
+/// that compute it (Shape, Size, Gather, Unsqueeze, Squeeze, Reshape, Cast,
+/// Concat, Slice, ConstantOfShape, integer Add/Sub/Mul/Div/Max/Min,
+/// Equal/Less/Greater, Where, And/Or/Not) back to constants and the dims of
+/// lowered tensors (tensor.dim). So the dims of a result sized by them
+/// reify to input dims. Whatever it cannot trace is read at run time from
+/// the lowered value (tensor.extract). `original` is the operand of the op
+/// being converted; fails if it is not a ranked integer tensor with a static
+/// number of elements (at most 64).
+mlir::FailureOr<llvm::SmallVector<mlir::OpFoldResult>>
+shapeElements(mlir::ConversionPatternRewriter &rewriter, mlir::Location loc,
+              mlir::Value original);
 
 /// tensor.empty of `type`'s shape and element type; its dynamic dims take
 /// their size from `sizes` (one per dim; static dims of `type` win).

@@ -60,93 +60,6 @@ struct DropoutLowering : OpConversionPattern<onnx::DropoutOp> {
   }
 };
 
-/// Index arithmetic on sizes that folds where the operands are constant.
-struct SizeMath {
-  OpBuilder &b;
-  Location loc;
-  Value v(OpFoldResult x) { return indexValue(b, loc, x); }
-  OpFoldResult fold(Value x) { return getAsOpFoldResult(x); }
-  OpFoldResult c(int64_t x) { return b.getIndexAttr(x); }
-  /// `OpTy` of x and y; `f` computes it when both are constants (so that
-  /// static shapes leave no ops behind).
-  template <typename OpTy, typename F>
-  OpFoldResult bin(OpFoldResult x, OpFoldResult y, F f) {
-    std::optional<int64_t> cx = getConstantIntValue(x),
-                           cy = getConstantIntValue(y);
-    if (cx && cy)
-      return c(f(*cx, *cy));
-    return fold(b.createOrFold<OpTy>(loc, v(x), v(y)));
-  }
-  OpFoldResult add(OpFoldResult x, OpFoldResult y) {
-    return bin<arith::AddIOp>(x, y, std::plus<int64_t>());
-  }
-  OpFoldResult sub(OpFoldResult x, OpFoldResult y) {
-    return bin<arith::SubIOp>(x, y, std::minus<int64_t>());
-  }
-  OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
-    return bin<arith::MulIOp>(x, y, std::multiplies<int64_t>());
-  }
-  OpFoldResult max(OpFoldResult x, OpFoldResult y) {
-    return bin<arith::MaxSIOp>(
-        x, y, [](int64_t p, int64_t q) { return std::max(p, q); });
-  }
-  OpFoldResult min(OpFoldResult x, OpFoldResult y) {
-    return bin<arith::MinSIOp>(
-        x, y, [](int64_t p, int64_t q) { return std::min(p, q); });
-  }
-  OpFoldResult div(OpFoldResult x, OpFoldResult y) {
-    return bin<arith::DivSIOp>(
-        x, y, [](int64_t p, int64_t q) { return q ? p / q : 0; });
-  }
-  Value cmp(arith::CmpIPredicate p, OpFoldResult x, OpFoldResult y) {
-    std::optional<int64_t> cx = getConstantIntValue(x),
-                           cy = getConstantIntValue(y);
-    if (cx && cy)
-      return b.create<arith::ConstantIntOp>(
-          loc, arith::applyCmpPredicate(p, APInt(64, *cx), APInt(64, *cy)), 1);
-    return b.createOrFold<arith::CmpIOp>(loc, p, v(x), v(y));
-  }
-  OpFoldResult select(Value cond, OpFoldResult x, OpFoldResult y) {
-    if (std::optional<int64_t> c = getConstantIntValue(cond))
-      return *c ? x : y;
-    return fold(b.createOrFold<arith::SelectOp>(loc, cond, v(x), v(y)));
-  }
-  Value all(ArrayRef<Value> conds) {
-    Value r = b.create<arith::ConstantIntOp>(loc, 1, 1);
-    for (Value c : conds)
-      r = b.createOrFold<arith::AndIOp>(loc, r, c);
-    return r;
-  }
-};
-
-/// The entries of a 1-D integer operand (a shape, repeats, starts...) as
-/// index sizes: constants where the operand is constant, else read at run
-/// time with tensor.extract. Fails if its length is not static.
-FailureOr<SmallVector<OpFoldResult>> readIndexOperand(OpBuilder &b,
-                                                      Location loc,
-                                                      Value operand) {
-  SmallVector<int64_t> values;
-  SmallVector<OpFoldResult> out;
-  if (getConstIntValues(operand, values)) {
-    for (int64_t v : values)
-      out.push_back(b.getIndexAttr(v));
-    return out;
-  }
-  auto type = cast<RankedTensorType>(operand.getType());
-  if (type.getRank() > 1 || type.isDynamicDim(0))
-    return failure();
-  int64_t n = type.getRank() == 0 ? 1 : type.getDimSize(0);
-  for (int64_t i = 0; i < n; ++i) {
-    SmallVector<Value> at;
-    if (type.getRank() == 1)
-      at.push_back(b.create<arith::ConstantIndexOp>(loc, i));
-    Value x = b.create<tensor::ExtractOp>(loc, operand, at);
-    out.push_back(
-        b.create<arith::IndexCastOp>(loc, b.getIndexType(), x).getResult());
-  }
-  return out;
-}
-
 /// Checks at run time that `sizes` fit `type`'s static dims (the declared
 /// result type), naming what they are (`what`).
 void checkDeclaredDims(OpBuilder &b, Location loc, RankedTensorType type,
@@ -252,7 +165,7 @@ struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
       rewriter.replaceOp(op, buildReshape(rewriter, loc, data, type));
       return success();
     }
-    auto entries = readIndexOperand(rewriter, loc, adaptor.getShape());
+    auto entries = shapeElements(rewriter, loc, op.getShape());
     if (failed(entries) || int64_t(entries->size()) != type.getRank())
       return rewriter.notifyMatchFailure(op, "needs a shape of known length");
     SmallVector<OpFoldResult> in = tensor::getMixedSizes(rewriter, loc, data);
@@ -495,15 +408,15 @@ LogicalResult sliceParams(onnx::SliceOp op, RankedTensorType dataType,
 /// The same at run time (dynamic dims, or starts/ends computed by the
 /// graph; axes and steps are constants): per dim the first index read, the
 /// number of elements and the step.
-LogicalResult dynamicSliceParams(SizeMath &m, onnx::SliceOp op, Value data,
-                                 Value startsV, Value endsV,
+LogicalResult dynamicSliceParams(ConversionPatternRewriter &rewriter,
+                                 SizeMath &m, onnx::SliceOp op, Value data,
                                  SmallVectorImpl<OpFoldResult> &offsets,
                                  SmallVectorImpl<OpFoldResult> &sizes,
                                  SmallVectorImpl<int64_t> &step) {
   using P = arith::CmpIPredicate;
   SmallVector<int64_t> axes, steps;
-  auto starts = readIndexOperand(m.b, m.loc, startsV);
-  auto ends = readIndexOperand(m.b, m.loc, endsV);
+  auto starts = shapeElements(rewriter, m.loc, op.getStarts());
+  auto ends = shapeElements(rewriter, m.loc, op.getEnds());
   if (failed(starts) || failed(ends) ||
       (op.getAxes() && !getConstIntValues(op.getAxes(), axes)) ||
       (op.getSteps() && !getConstIntValues(op.getSteps(), steps)))
@@ -560,8 +473,7 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
       }
     } else {
       SizeMath m{rewriter, loc};
-      if (failed(dynamicSliceParams(m, op, adaptor.getData(),
-                                    adaptor.getStarts(), adaptor.getEnds(),
+      if (failed(dynamicSliceParams(rewriter, m, op, adaptor.getData(),
                                     offsets, sizes, step)))
         return rewriter.notifyMatchFailure(op, "checked before conversion");
       checkDeclaredDims(rewriter, loc, type, sizes, "the slice");
@@ -671,7 +583,7 @@ struct ExpandLowering : OpConversionPattern<onnx::ExpandOp> {
           op, buildElementwise(rewriter, loc, type, {in}, identity));
       return success();
     }
-    auto shape = readIndexOperand(rewriter, loc, adaptor.getShape());
+    auto shape = shapeElements(rewriter, loc, op.getShape());
     int64_t rank = type.getRank();
     if (failed(shape) || int64_t(shape->size()) > rank)
       return rewriter.notifyMatchFailure(op, "needs a shape of known length");
@@ -718,7 +630,7 @@ struct TileLowering : OpConversionPattern<onnx::TileOp> {
     SmallVector<int64_t> constRepeats;
     if (!type.hasStaticShape() || !inType.hasStaticShape() ||
         !getConstIntValues(adaptor.getRepeats(), constRepeats)) {
-      auto repeats = readIndexOperand(rewriter, loc, adaptor.getRepeats());
+      auto repeats = shapeElements(rewriter, loc, op.getRepeats());
       if (failed(repeats) || int64_t(repeats->size()) != type.getRank())
         return rewriter.notifyMatchFailure(op, "needs repeats of known length");
       SizeMath m{rewriter, loc};
@@ -769,31 +681,40 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
     Value delta = extractScalar(rewriter, loc, adaptor.getDelta());
     Type elt = type.getElementType();
     SmallVector<OpFoldResult> sizes;
-    if (type.isDynamicDim(0)) {
-      // max(ceil((limit - start) / delta), 0) elements; delta != 0.
+    if (type.isDynamicDim(0) && isa<IntegerType>(elt)) {
+      // Integer bounds come from shape arithmetic (position ids up to the
+      // sequence length): traced, the length reifies to input dims.
+      auto bound = [&](Value v) -> OpFoldResult {
+        auto e = shapeElements(rewriter, loc, v);
+        return succeeded(e) && e->size() == 1 ? e->front() : OpFoldResult();
+      };
+      OpFoldResult first = bound(op.getStart()), last = bound(op.getLimit()),
+                   step = bound(op.getDelta());
+      if (!first || !last || !step)
+        return rewriter.notifyMatchFailure(op, "needs scalar bounds");
+      SizeMath m{rewriter, loc};
+      emitCheck(rewriter, loc, m.cmp(arith::CmpIPredicate::ne, step, m.c(0)),
+                "delta is 0");
+      OpFoldResult span = m.sub(last, first);
+      OpFoldResult n =
+          getConstantIntValue(step) == 1
+              ? span
+              : m.fold(rewriter.createOrFold<arith::CeilDivSIOp>(
+                    loc, m.v(span), m.v(step)));
+      sizes.push_back(m.max(n, m.c(0)));
+    } else if (type.isDynamicDim(0)) {
+      // Floats: max(ceil((limit - start) / delta), 0) elements; delta != 0.
       Value limit = extractScalar(rewriter, loc, adaptor.getLimit());
-      Value n;
-      if (isa<FloatType>(elt)) {
-        Value q = rewriter.create<arith::DivFOp>(
-            loc, rewriter.create<arith::SubFOp>(loc, limit, start), delta);
-        n = rewriter.create<arith::FPToSIOp>(
-            loc, rewriter.getI64Type(), rewriter.create<math::CeilOp>(loc, q));
-        Value zero = rewriter.create<arith::ConstantOp>(
-            loc, rewriter.getFloatAttr(elt, 0.0));
-        emitCheck(rewriter, loc,
-                  rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE,
-                                                 delta, zero),
-                  "delta is 0");
-      } else {
-        n = rewriter.create<arith::CeilDivSIOp>(
-            loc, rewriter.create<arith::SubIOp>(loc, limit, start), delta);
-        Value zero = rewriter.create<arith::ConstantOp>(
-            loc, rewriter.getIntegerAttr(elt, 0));
-        emitCheck(rewriter, loc,
-                  rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
-                                                 delta, zero),
-                  "delta is 0");
-      }
+      Value q = rewriter.create<arith::DivFOp>(
+          loc, rewriter.create<arith::SubFOp>(loc, limit, start), delta);
+      Value n = rewriter.create<arith::FPToSIOp>(
+          loc, rewriter.getI64Type(), rewriter.create<math::CeilOp>(loc, q));
+      Value zero = rewriter.create<arith::ConstantOp>(
+          loc, rewriter.getFloatAttr(elt, 0.0));
+      emitCheck(rewriter, loc,
+                rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE,
+                                               delta, zero),
+                "delta is 0");
       n = rewriter.create<arith::IndexCastOp>(loc, rewriter.getIndexType(), n);
       n = rewriter.create<arith::MaxSIOp>(
           loc, n, rewriter.create<arith::ConstantIndexOp>(loc, 0));
@@ -830,7 +751,7 @@ struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
     SmallVector<OpFoldResult> sizes;
     if (!type.hasStaticShape() ||
         !getConstIntValues(adaptor.getInput(), constShape)) {
-      auto shape = readIndexOperand(rewriter, op.getLoc(), adaptor.getInput());
+      auto shape = shapeElements(rewriter, op.getLoc(), op.getInput());
       if (failed(shape) || int64_t(shape->size()) != type.getRank())
         return rewriter.notifyMatchFailure(op, "needs a shape of known length");
       SizeMath m{rewriter, op.getLoc()};
