@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tessera/runtime.h"
+#include "tessera/runtime.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -122,54 +122,40 @@ py::dtype numpyDtype(int32_t dtype) {
   }
 }
 
-/// A loaded model library. Immutable; shared by its sessions.
+tessera::Model loadModel(const std::string &path) {
+  py::gil_scoped_release release;
+  return tessera::Model::load(path);
+}
+
+/// A loaded model library (runtime.hpp's, which throws tessera::Error).
+/// Immutable; shared by its sessions.
 class Model {
 public:
-  explicit Model(const std::string &path) {
-    TesseraStatus *status;
-    {
-      py::gil_scoped_release release;
-      status = tessera_model_load(path.c_str(), &model_);
-    }
-    check(status);
-  }
-  Model(const Model &) = delete;
-  Model &operator=(const Model &) = delete;
-  ~Model() { tessera_model_unload(model_); }
+  explicit Model(const std::string &path) : model_(loadModel(path)) {}
 
-  uint32_t numInputs() const { return tessera_model_num_inputs(model_); }
-  uint32_t numOutputs() const { return tessera_model_num_outputs(model_); }
-  py::dict input(uint32_t i) const { return describe(model_, false, i); }
-  py::dict output(uint32_t i) const { return describe(model_, true, i); }
-  std::string targetCpu() const { return tessera_model_target_cpu(model_); }
-  std::string compilerVersion() const {
-    return tessera_model_compiler_version(model_);
-  }
+  uint32_t numInputs() const { return model_.numInputs(); }
+  uint32_t numOutputs() const { return model_.numOutputs(); }
+  py::dict input(uint32_t i) const { return describe(get(), false, i); }
+  py::dict output(uint32_t i) const { return describe(get(), true, i); }
+  std::string targetCpu() const { return model_.targetCpu(); }
+  std::string compilerVersion() const { return model_.compilerVersion(); }
   std::string requiredCpuFeatures() const {
-    return tessera_model_required_cpu_features(model_);
+    return model_.requiredCpuFeatures();
   }
-  const TesseraModel *get() const { return model_; }
+  const TesseraModel *get() const { return model_.get(); }
 
   /// Output dims for inputs of these dims: [(name, dtype, dims)].
   std::vector<std::vector<int64_t>>
   outputDims(const std::vector<std::tuple<std::string, int32_t,
                                           std::vector<int64_t>>> &inputs) const {
-    std::vector<TesseraInput> in;
+    std::vector<tessera::Input> in;
     for (const auto &[name, dtype, dims] : inputs)
-      in.push_back({name.c_str(), nullptr, dtype,
-                    static_cast<int32_t>(dims.size()), dims.data()});
-    std::vector<std::vector<int64_t>> out;
-    std::vector<int64_t *> ptrs;
-    for (uint32_t i = 0; i < numOutputs(); ++i)
-      out.emplace_back(tessera_model_output(model_, i)->rank);
-    for (std::vector<int64_t> &d : out)
-      ptrs.push_back(d.data());
-    check(tessera_model_output_dims(model_, in.data(), in.size(), ptrs.data()));
-    return out;
+      in.push_back({name, nullptr, dtype, dims});
+    return model_.outputDims(in);
   }
 
 private:
-  TesseraModel *model_ = nullptr;
+  tessera::Model model_;
 };
 
 /// A session: a thread pool and the buffers of its runs.
@@ -246,6 +232,9 @@ PYBIND11_MODULE(_runtime, m) {
     } catch (const StatusError &e) {
       py::object cls = errorClass(e.code);
       PyErr_SetObject(cls.ptr(), cls(e.message, static_cast<int>(e.code)).ptr());
+    } catch (const tessera::Error &e) {
+      py::object cls = errorClass(e.code());
+      PyErr_SetObject(cls.ptr(), cls(e.what(), static_cast<int>(e.code())).ptr());
     }
   });
 
