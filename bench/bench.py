@@ -4,22 +4,26 @@
     bench/bench.py --model M.onnx [--model M2.onnx ...] [--bert-base]
                    [--gpt2-base [--gpt2-seq 1024] [--gpt2-runs 5]]
                    [--batch 1] [--seq 128] [--threads 1] [--runs 20] [--unfused]
-                   [--compiler PATH] [--runner PATH] [--work-dir DIR] [--ort-only]
+                   [--compiler PATH] [--work-dir DIR] [--ort-only] [--plot FILE.png]
 
 For each model and each (batch, seq, threads) combination (--batch, --seq and
 --threads take comma-separated lists):
   1. builds inputs exactly as tests/models/compare.py does (seeded token ids,
      padded attention masks, normal pixels; a "tgt" sequence is seq - 2);
-  2. compiles with tessera-compile --shape ... (pinning every dynamic input);
-  3. runs `tessera-run --bench RUNS` and `node tools/ort/run.js --bench RUNS`
-     (each does one warm-up run, then RUNS timed runs, and reports median,
-     min and max);
+  2. compiles with tessera.compile(..., shapes=...) (the Python API; every
+     dynamic input pinned) and loads the library with tessera.load;
+  3. times session.run in this process, and `node tools/ort/run.js --bench
+     RUNS` (each does one warm-up run, then RUNS timed runs of the whole
+     model with its inputs in memory; median, min and max);
   4. checks that the two runtimes' outputs agree (max abs difference);
   5. with --unfused, also compiles with --fuse=false (no Transformer fusions)
      and times that library too, in the same run;
   6. with --dynamic, also compiles the model ONCE without --shape and times
      that one library at every shape, beside the pinned build ("dyn/pinned"
-     is the dynamic build's median over the pinned one's).
+     is the dynamic build's median over the pinned one's);
+  7. with --plot FILE.png, draws the median latency against the sequence
+     length, Tessera beside ONNX Runtime (matplotlib), one panel per model,
+     batch size and thread count.
 The script fails (exit 1) when Tessera's outputs and ORT's disagree by more
 than 1e-4 * max(1, max |ORT|), as tests/models/compare.py requires.
 Then it prints a markdown table. "ORT/Tessera" is ORT's median latency over
@@ -37,7 +41,7 @@ with generate.py's GPT-2 module; it runs at --gpt2-seq (default 1024) with
 import argparse
 import os
 import re
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
@@ -51,8 +55,13 @@ sys.dont_write_bytecode = True  # do not leave __pycache__ in tests/models
 sys.path.insert(0, os.path.join(ROOT, "tests", "models"))
 import compare  # noqa: E402  (input generation, shared with the model tests)
 
+try:
+    import tessera
+except ImportError:  # not installed: the build tree's package
+    sys.path.insert(0, os.path.join(ROOT, "build", "python"))
+    import tessera
+
 DEFAULT_COMPILER = os.path.join(ROOT, "build", "tools", "tessera-compile", "tessera-compile")
-DEFAULT_RUNNER = os.path.join(ROOT, "build", "tools", "tessera-run", "tessera-run")
 DEFAULT_ORT_SCRIPT = os.path.join(ROOT, "tools", "ort", "run.js")
 LATENCY_RE = re.compile(
     r"latency: median ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms "
@@ -101,8 +110,11 @@ def parse_args(argv):
     p.add_argument("--seq", type=int_list, default=[128], help="sequence length(s) (default: 128)")
     p.add_argument("--threads", type=int_list, default=[1], help="thread count(s) (default: 1)")
     p.add_argument("--runs", type=int, default=20, help="timed runs after one warm-up (default: 20)")
-    p.add_argument("--compiler", default=DEFAULT_COMPILER, help="default: %(default)s")
-    p.add_argument("--runner", default=DEFAULT_RUNNER, help="default: %(default)s")
+    p.add_argument("--compiler", default=None,
+                   help="tessera-compile for tessera.compile (default: the package's, "
+                        "else %s)" % DEFAULT_COMPILER)
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="draw latency against sequence length, Tessera and ORT (matplotlib)")
     p.add_argument("--ort-script", default=DEFAULT_ORT_SCRIPT, help="default: %(default)s")
     p.add_argument("--node", default="node", help="Node.js binary (default: node)")
     p.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "tessera-bench"),
@@ -116,12 +128,17 @@ def parse_args(argv):
         p.error("give --model M.onnx, --bert-base and/or --gpt2-base")
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    tools = [(args.ort_script, "--ort-script")]
-    if not args.ort_only:
-        tools += [(args.compiler, "--compiler"), (args.runner, "--runner")]
-    for path, opt in tools:
-        if not os.path.isfile(path):
-            p.error("%s %s does not exist" % (opt, path))
+    if not os.path.isfile(args.ort_script):
+        p.error("--ort-script %s does not exist" % args.ort_script)
+    if args.compiler:
+        if not os.path.isfile(args.compiler):
+            p.error("--compiler %s does not exist" % args.compiler)
+        os.environ["TESSERA_COMPILE"] = os.path.abspath(args.compiler)
+    elif not os.environ.get("TESSERA_COMPILE") and os.path.isfile(DEFAULT_COMPILER):
+        try:
+            tessera.compiler.find_compiler()
+        except tessera.CompileError:
+            os.environ["TESSERA_COMPILE"] = DEFAULT_COMPILER
     for m in args.model:
         if not os.path.isfile(m):
             p.error("--model %s does not exist" % m)
@@ -194,7 +211,7 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
         path = os.path.join(work, compare.sanitize(name) + ".npy")
         np.save(path, a)
         inputs += ["--input", "%s=%s" % (name, path)]
-    row = {"model": stem, "threads": threads,
+    row = {"model": stem, "threads": threads, "batch": batch, "seq": seq,
            "shape": "batch %d" % batch + ("" if seq is None else ", seq %d" % seq)}
 
     ort_out = os.path.join(work, "ort")
@@ -205,39 +222,26 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
     if args.ort_only:
         return row
 
-    lib = os.path.join(work, "model.so")
-    pins = []
-    for value in compare.model_inputs(model):
-        if compare.is_dynamic(value):
-            pins += ["--shape", "%s=%s" % (value.name, "x".join(map(str, arrays[value.name].shape)))]
+    shapes = {v.name: arrays[v.name].shape for v in compare.model_inputs(model)
+              if compare.is_dynamic(v)}
     t0 = time.time()
-    run([args.compiler, model_path, "-o", lib] + pins, "tessera-compile")
+    pinned = tessera.load(tessera.compile(model_path, os.path.join(work, "model.so"),
+                                          shapes=shapes))
     row["compile_s"] = time.time() - t0
-    tess_out = os.path.join(work, "tessera")
-    out = run([args.runner, lib] + inputs +
-              ["--output-dir", tess_out, "--threads", str(threads), "--bench", str(runs)],
-              "tessera-run")
-    row["tessera"] = latency(out, "tessera-run")
+    row["tessera"], outputs = time_session(pinned, arrays, threads, runs)
     if args.unfused:
-        unfused_lib = os.path.join(work, "model-unfused.so")
-        run([args.compiler, model_path, "-o", unfused_lib, "--fuse=false"] + pins,
-            "tessera-compile --fuse=false")
-        out = run([args.runner, unfused_lib] + inputs +
-                  ["--output-dir", os.path.join(work, "unfused"), "--threads", str(threads),
-                   "--bench", str(runs)], "tessera-run (--fuse=false)")
-        row["unfused"] = latency(out, "tessera-run (--fuse=false)")
-
+        unfused = tessera.load(tessera.compile(model_path, os.path.join(work, "model-unfused.so"),
+                                               shapes=shapes, fuse=False))
+        row["unfused"], _ = time_session(unfused, arrays, threads, runs)
+    results = [("pinned", outputs)]
     if args.dynamic:
-        dyn_out = os.path.join(work, "dynamic")
-        out = run([args.runner, dynamic_library(args, model_path)] + inputs +
-                  ["--output-dir", dyn_out, "--threads", str(threads), "--bench", str(runs)],
-                  "tessera-run (dynamic build)")
-        row["dynamic"] = latency(out, "tessera-run (dynamic build)")
+        row["dynamic"], dyn_outputs = time_session(dynamic_model(model_path), arrays, threads,
+                                                   runs)
+        results.append(("dynamic", dyn_outputs))
 
     ref = compare.read_outputs(model, ort_out, "onnxruntime")
     diffs = []
-    for tag, out_dir in [("pinned", tess_out)] + ([("dynamic", dyn_out)] if args.dynamic else []):
-        got = compare.read_outputs(model, out_dir, "tessera-run (%s)" % tag)
+    for tag, got in results:
         for name in ref:
             ok, desc = compare.check(name, ref[name], got[name], False)
             diffs.append("%s %s" % (tag, desc))
@@ -247,21 +251,80 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
     return row
 
 
-_dynamic_libraries = {}
+def time_session(model, feeds, threads, runs):
+    """(median, min, max) ms of `runs` runs after one warm-up, and the outputs."""
+    try:
+        session = model.session(threads)
+        outputs = session.run(feeds)
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            session.run(feeds)
+            times.append((time.perf_counter() - t0) * 1e3)
+    except tessera.Error as e:
+        raise BenchError("%s: %s" % (type(e).__name__, e))
+    return (statistics.median(times), min(times), max(times)), outputs
 
 
-def dynamic_library(args, model_path):
-    """The model compiled once without --shape (cached per model)."""
-    if model_path not in _dynamic_libraries:
-        stem = os.path.splitext(os.path.basename(model_path))[0]
-        lib = os.path.join(args.work_dir, stem, "dynamic.so")
-        os.makedirs(os.path.dirname(lib), exist_ok=True)
+_dynamic_models = {}
+
+
+def dynamic_model(model_path):
+    """The model compiled once without --shape (tessera.compile's cache)."""
+    if model_path not in _dynamic_models:
         t0 = time.time()
-        run([args.compiler, model_path, "-o", lib], "tessera-compile (no --shape)")
-        print("compiled %s once without --shape in %.1f s" % (stem, time.time() - t0),
-              file=sys.stderr, flush=True)
-        _dynamic_libraries[model_path] = lib
-    return _dynamic_libraries[model_path]
+        _dynamic_models[model_path] = tessera.load(tessera.compile(model_path))
+        print("compiled %s once without --shape in %.1f s (or found it in the cache)"
+              % (os.path.basename(model_path), time.time() - t0), file=sys.stderr, flush=True)
+    return _dynamic_models[model_path]
+
+
+def plot(rows, path, args):
+    """Median latency against sequence length: one panel per model, batch and
+    thread count; Tessera (pinned, and dynamic/unfused when measured) and ORT."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = {}
+    for r in rows:
+        if r.get("seq") is not None:
+            panels.setdefault((r["model"], r["batch"], r["threads"]), []).append(r)
+    if not panels:
+        raise BenchError("--plot needs models with a sequence axis")
+    series = [("tessera", "Tessera", "o-"), ("dynamic", "Tessera (compiled once, dynamic)", "s--"),
+              ("unfused", "Tessera --fuse=false", "^:"), ("ort", "ONNX Runtime", "x-")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), squeeze=False)
+    for ax, ((model, batch, threads), panel) in zip(axes[0], sorted(panels.items())):
+        panel.sort(key=lambda r: r["seq"])
+        seqs = [r["seq"] for r in panel]
+        for key, label, style in series:
+            if all(key in r for r in panel):
+                ax.plot(seqs, [r[key][0] for r in panel], style, label=label)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(seqs)
+        ax.set_xticklabels([str(q) for q in seqs])
+        ax.set_xlabel("sequence length")
+        ax.set_ylabel("median latency (ms)")
+        ax.set_title("%s, batch %d, %d thread%s" % (model, batch, threads,
+                                                    "" if threads == 1 else "s"))
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.suptitle("Tessera vs ONNX Runtime on %s" % cpu_name(), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print("wrote %s" % path, file=sys.stderr)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "this CPU"
 
 
 def main(argv=None):
@@ -328,6 +391,11 @@ def main(argv=None):
             for r in rows:
                 print("- %s (%s, %d threads): %s; compiled in %.1f s" % (
                     r["model"], r["shape"], r["threads"], r["diff"], r["compile_s"]))
+    if args.plot and rows and not args.ort_only:
+        try:
+            plot(rows, args.plot, args)
+        except BenchError as e:
+            errors.append(str(e))
     for e in errors:
         print("error: %s" % e)
     return 1 if errors else 0

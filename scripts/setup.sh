@@ -11,6 +11,7 @@ pkgs=(
   googletest libgtest-dev
   clang-19 libclang-rt-19-dev libfuzzer-19-dev
   python3 python3-onnx python3-numpy python3-torch libonnx-testdata
+  python3-pybind11 pybind11-dev python3-pytest python3-matplotlib
 )
 # Node.js and npm: use the machine's if present (nodesource's nodejs bundles npm
 # and conflicts with Debian's npm package).
