@@ -224,10 +224,8 @@ struct FuseAddLayerNormPass : impl::FuseAddLayerNormBase<FuseAddLayerNormPass> {
       if (ln.getX().getDefiningOp<onnx::AddOp>())
         candidates.push_back(ln);
     });
-    RewritePatternSet patterns(&getContext());
-    populateFuseAddLayerNormPatterns(patterns, report);
-    applyToCandidates(FrozenRewritePatternSet(std::move(patterns)),
-                      candidates, kKind, report);
+    applyToCandidates(populateFuseAddLayerNormPatterns, candidates, kKind,
+                      report);
   }
 };
 

@@ -252,7 +252,8 @@ bool isCausalFloat(Value v, int depth = 0) {
     return onlyLeadingUnitDims(def->getOperand(0), v) &&
            isCausalFloat(def->getOperand(0), depth + 1);
   if (auto where = dyn_cast<onnx::WhereOp>(def)) {
-    auto x = floatSplatConstant(where.getX()), y = floatSplatConstant(where.getY());
+    auto x = floatSplatConstant(where.getX()),
+         y = floatSplatConstant(where.getY());
     if (!x || !y || !onlyLeadingUnitDims(where.getCondition(), v))
       return false;
     Tri t = classifyBool(where.getCondition());
@@ -421,11 +422,12 @@ private:
     if (auto where = dyn_cast<onnx::WhereOp>(def)) {
       int chain = floatSplatConstant(where.getY())   ? 0
                   : floatSplatConstant(where.getX()) ? 1
-                                                : -1;
+                                                     : -1;
       if (chain < 0)
         return fail("the Where has no constant fill value");
       Value inner = chain == 0 ? where.getX() : where.getY();
-      double fill = *floatSplatConstant(chain == 0 ? where.getY() : where.getX());
+      double fill =
+          *floatSplatConstant(chain == 0 ? where.getY() : where.getX());
       if (inner.getType() != s.getType())
         return fail("the mask broadcasts the scores to a larger shape");
       Value cond = where.getCondition();
@@ -865,10 +867,7 @@ struct FuseAttentionPass : impl::FuseAttentionBase<FuseAttentionPass> {
   void runOnOperation() override {
     SmallVector<Operation *> softmaxes;
     getOperation().walk([&](onnx::SoftmaxOp op) { softmaxes.push_back(op); });
-    RewritePatternSet patterns(&getContext());
-    populateFuseAttentionPatterns(patterns, report);
-    applyToCandidates(FrozenRewritePatternSet(std::move(patterns)), softmaxes,
-                      kKind, report);
+    applyToCandidates(populateFuseAttentionPatterns, softmaxes, kKind, report);
   }
 };
 

@@ -126,7 +126,8 @@ Operation *replaceChain(Operation *anchor, Match &m,
     auto type = RankedTensorType::get({wt.getDimSize(1), wt.getDimSize(0)},
                                       wt.getElementType());
     w = rewriter.create<onnx::ConstantOp>(
-        w.getLoc(), DenseElementsAttr::get(type, ArrayRef<float>(*m.transposed)));
+        w.getLoc(),
+        DenseElementsAttr::get(type, ArrayRef<float>(*m.transposed)));
   }
   rewriter.setInsertionPoint(last);
   auto fusedOp = rewriter.create<fused::MatMulOp>(
@@ -249,10 +250,8 @@ struct FuseMatMulEpiloguePass
       if (isa<onnx::MatMulOp, onnx::GemmOp>(op))
         anchors.push_back(op);
     });
-    RewritePatternSet patterns(&getContext());
-    populateFuseMatMulEpiloguePatterns(patterns, report);
-    applyToCandidates(FrozenRewritePatternSet(std::move(patterns)), anchors,
-                      kKind, report);
+    applyToCandidates(populateFuseMatMulEpiloguePatterns, anchors, kKind,
+                      report);
   }
 };
 

@@ -434,7 +434,8 @@ bool isHeadSplit(ArrayRef<int64_t> perm, bool seqFirst) {
   if (perm.size() != 4)
     return false;
   SmallVector<int64_t> c = composePerms(reshapeFromFused(seqFirst), perm);
-  return isIdentityPerm(c) || ArrayRef<int64_t>(c) == ArrayRef<int64_t>{0, 1, 3, 2};
+  return isIdentityPerm(c) ||
+         ArrayRef<int64_t>(c) == ArrayRef<int64_t>{0, 1, 3, 2};
 }
 
 /// Whether `type` can be `shape` (dims equal or one dynamic).

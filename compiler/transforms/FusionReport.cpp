@@ -75,6 +75,17 @@ void applyToCandidates(const FrozenRewritePatternSet &patterns,
   }
 }
 
+void applyToCandidates(void (*populate)(RewritePatternSet &, bool),
+                       ArrayRef<Operation *> candidates, StringRef kind,
+                       bool report) {
+  if (candidates.empty())
+    return;
+  RewritePatternSet patterns(candidates.front()->getContext());
+  populate(patterns, report);
+  applyToCandidates(FrozenRewritePatternSet(std::move(patterns)), candidates,
+                    kind, report);
+}
+
 std::string nodeName(Location loc) {
   if (auto name = dyn_cast<NameLoc>(loc))
     return name.getName().str();

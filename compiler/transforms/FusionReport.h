@@ -41,6 +41,12 @@ void applyToCandidates(const mlir::FrozenRewritePatternSet &patterns,
                        llvm::ArrayRef<mlir::Operation *> candidates,
                        llvm::StringRef kind, bool report);
 
+/// The same with the patterns `populate(patterns, report)` adds: the body of
+/// every fusion pass once it has collected its candidates.
+void applyToCandidates(void (*populate)(mlir::RewritePatternSet &, bool),
+                       llvm::ArrayRef<mlir::Operation *> candidates,
+                       llvm::StringRef kind, bool report);
+
 /// A fusion as a pattern on its candidate ops `OpTy`. `Derived` provides
 ///   std::optional<M> matchCandidate(OpTy op, std::string &why) const;
 ///   mlir::Operation *rewriteMatch(OpTy op, M &match,

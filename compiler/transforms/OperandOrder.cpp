@@ -14,8 +14,7 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
-struct ONNXOperandOrderPass
-    : impl::ONNXOperandOrderBase<ONNXOperandOrderPass> {
+struct ONNXOperandOrderPass : impl::ONNXOperandOrderBase<ONNXOperandOrderPass> {
   LogicalResult initialize(MLIRContext *ctx) override {
     RewritePatternSet set(ctx);
     onnx::populateONNXOperandOrderPatterns(set);

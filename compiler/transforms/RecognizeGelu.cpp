@@ -204,10 +204,7 @@ struct RecognizeGeluPass : impl::RecognizeGeluBase<RecognizeGeluPass> {
       if (isa<onnx::ErfOp, onnx::TanhOp>(op))
         candidates.push_back(op);
     });
-    RewritePatternSet patterns(&getContext());
-    populateRecognizeGeluPatterns(patterns, report);
-    applyToCandidates(FrozenRewritePatternSet(std::move(patterns)),
-                      candidates, kKind, report);
+    applyToCandidates(populateRecognizeGeluPatterns, candidates, kKind, report);
   }
 };
 

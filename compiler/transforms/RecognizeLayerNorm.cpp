@@ -267,10 +267,8 @@ struct RecognizeLayerNormPass
             return;
           }
     });
-    RewritePatternSet patterns(&getContext());
-    populateRecognizeLayerNormPatterns(patterns, report);
-    applyToCandidates(FrozenRewritePatternSet(std::move(patterns)),
-                      candidates, kKind, report);
+    applyToCandidates(populateRecognizeLayerNormPatterns, candidates, kKind,
+                      report);
   }
 };
 

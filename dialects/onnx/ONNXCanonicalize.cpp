@@ -36,8 +36,7 @@ void addConstantsLast(RewritePatternSet &patterns) {
 } // namespace
 
 void populateONNXOperandOrderPatterns(RewritePatternSet &patterns) {
-  addConstantsLast<AddOp, MulOp, MaxOp, MinOp, EqualOp, AndOp, OrOp>(
-      patterns);
+  addConstantsLast<AddOp, MulOp, MaxOp, MinOp, EqualOp, AndOp, OrOp>(patterns);
 }
 
 #define ONNX_CONSTANTS_LAST(Op)                                                \
