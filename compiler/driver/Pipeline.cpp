@@ -277,6 +277,7 @@ static void addFusion(OpPassManager &pm, bool report, Create create) {
 
 void buildFusionPipeline(OpPassManager &pm, bool report) {
   OpPassManager &fpm = pm.nest<func::FuncOp>();
+  fpm.addPass(createONNXOperandOrder()); // constants last: see MatchUtils.h
   addFusion<RecognizeLayerNormOptions>(
       fpm, report, [](auto &o) { return createRecognizeLayerNorm(o); });
   addFusion<RecognizeGeluOptions>(

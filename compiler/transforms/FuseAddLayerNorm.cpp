@@ -18,7 +18,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/FusionReport.h"
+#include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
+#include "compiler/transforms/Patterns.h"
 
 namespace tessera {
 #define GEN_PASS_DEF_FUSEADDLAYERNORM
@@ -115,18 +117,15 @@ std::optional<Match> splitAdd(onnx::AddOp add, std::string &why) {
       continue;
     Value other = ops[1 - i];
     Value a = inner.getA(), b = inner.getB();
-    // Add(Add(x, bias), r) in any order.
-    if (broadcastsToRows(other, type)) {
-      for (int j = 0; j < 2; ++j) {
-        Value x = j ? b : a, bias = j ? a : b;
-        if (broadcastsToRows(x, type) && isBiasVector(bias, type)) {
-          m.x = x;
-          m.bias = bias;
-          m.residual = other;
-          m.inner = inner;
-          return m;
-        }
-      }
+    // Add(Add(x, bias), r), r in either place, the constant bias last
+    // (canonical order).
+    if (broadcastsToRows(other, type) && broadcastsToRows(a, type) &&
+        isBiasVector(b, type)) {
+      m.x = a;
+      m.bias = b;
+      m.residual = other;
+      m.inner = inner;
+      return m;
     }
     // Add(Add(x, r), bias) in any order.
     if (isBiasVector(other, type))
@@ -147,7 +146,20 @@ std::optional<Match> splitAdd(onnx::AddOp add, std::string &why) {
   return std::nullopt;
 }
 
-std::optional<Match> match(onnx::LayerNormalizationOp ln, std::string &why) {
+struct FuseAddLayerNorm
+    : FusionPattern<onnx::LayerNormalizationOp, FuseAddLayerNorm> {
+  FuseAddLayerNorm(MLIRContext *ctx, bool report)
+      : FusionPattern(ctx, kKind, report) {}
+
+  std::optional<Match> matchCandidate(onnx::LayerNormalizationOp ln,
+                                      std::string &why) const;
+  Operation *rewriteMatch(onnx::LayerNormalizationOp ln, Match &m,
+                          PatternRewriter &rewriter) const;
+};
+
+std::optional<Match>
+FuseAddLayerNorm::matchCandidate(onnx::LayerNormalizationOp ln,
+                                 std::string &why) const {
   auto fail = [&](const Twine &reason) -> std::optional<Match> {
     why = reason.str();
     return std::nullopt;
@@ -189,37 +201,39 @@ std::optional<Match> match(onnx::LayerNormalizationOp ln, std::string &why) {
   return m;
 }
 
-void rewrite(onnx::LayerNormalizationOp ln, Match &m, bool report) {
+Operation *FuseAddLayerNorm::rewriteMatch(onnx::LayerNormalizationOp ln,
+                                          Match &m, PatternRewriter &b) const {
   onnx::AddOp add = m.add;
-  OpBuilder b(m.atAdd ? add->getNextNode() : ln.getOperation());
+  b.setInsertionPoint(m.atAdd ? add->getNextNode() : ln.getOperation());
   Location loc = b.getFusedLoc({ln.getLoc(), add.getLoc()});
   auto fusedOp = b.create<fused::AddLayerNormOp>(
       loc, ln.getY().getType(), add.getC().getType(), m.x, m.residual, m.bias,
       ln.getScale(), ln.getB(), ln.getEpsilonAttr());
-  ln.getY().replaceAllUsesWith(fusedOp.getY());
-  ln->erase();
-  add.getC().replaceAllUsesWith(fusedOp.getSum());
-  add->erase();
-  if (m.inner && m.inner->use_empty())
-    m.inner->erase();
-  if (report)
-    reportFused(fusedOp, kKind);
+  b.replaceAllUsesWith(ln.getY(), fusedOp.getY());
+  b.eraseOp(ln);
+  b.replaceAllUsesWith(add.getC(), fusedOp.getSum());
+  eraseDeadONNXOps(b, add.getOperation()); // and the bias Add
+  return fusedOp;
 }
 
 struct FuseAddLayerNormPass : impl::FuseAddLayerNormBase<FuseAddLayerNormPass> {
   using FuseAddLayerNormBase::FuseAddLayerNormBase;
   void runOnOperation() override {
-    SmallVector<onnx::LayerNormalizationOp> candidates;
+    SmallVector<Operation *> candidates;
     getOperation().walk([&](onnx::LayerNormalizationOp ln) {
       if (ln.getX().getDefiningOp<onnx::AddOp>())
         candidates.push_back(ln);
     });
-    fuseCandidates(ArrayRef(candidates), kKind, report, match,
-                   [&](onnx::LayerNormalizationOp ln, Match &m) {
-                     rewrite(ln, m, report);
-                   });
+    applyToCandidates(populateFuseAddLayerNormPatterns, candidates, kKind,
+                      report);
   }
 };
 
 } // namespace
+
+void populateFuseAddLayerNormPatterns(RewritePatternSet &patterns,
+                                      bool report) {
+  patterns.add<FuseAddLayerNorm>(patterns.getContext(), report);
+}
+
 } // namespace tessera

@@ -15,6 +15,7 @@
 #include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
+#include "compiler/transforms/Patterns.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
@@ -40,37 +41,14 @@ constexpr StringLiteral kKind = "tessera.attention";
 /// causal row keeps its diagonal, so exp(fill - rowmax) underflows to 0.
 constexpr double kHugeNegative = -1e30;
 
-bool isPerm(onnx::TransposeOp op, ArrayRef<int64_t> perm) {
-  ArrayAttr attr = op.getPerm();
-  if (attr.size() != perm.size())
-    return false;
-  for (auto [a, p] : llvm::zip(attr, perm))
-    if (cast<IntegerAttr>(a).getInt() != p)
-      return false;
-  return true;
-}
-
 /// One use besides onnx.Shape ops (dynamic-shape exports take the shape of
 /// the scores; those Shapes die with the fused chain).
 bool hasOneDataUse(Operation *op) {
-  int uses = 0;
-  for (Operation *user : op->getUsers())
-    if (!isa<onnx::ShapeOfOp>(user))
-      ++uses;
-  return uses == 1;
+  return dataUsers(op->getResult(0)).size() == 1;
 }
 
 RankedTensorType rankedType(Value v) {
   return dyn_cast<RankedTensorType>(v.getType());
-}
-
-/// A splat floating-point constant of any shape.
-std::optional<double> splatConstant(Value v) {
-  auto cst = v.getDefiningOp<onnx::ConstantOp>();
-  auto dense = cst ? dyn_cast<DenseFPElementsAttr>(cst.getValue()) : nullptr;
-  if (!dense || !dense.isSplat())
-    return std::nullopt;
-  return dense.getSplatValue<APFloat>().convertToDouble();
 }
 
 /// A constant whose elements are all `true` (i1) or all nonzero, as a
@@ -261,12 +239,9 @@ bool isCausalFloat(Value v, int depth = 0) {
   if (!def)
     return false;
   if (isa<onnx::MulOp>(def)) {
-    for (int i = 0; i < 2; ++i) {
-      auto c = scalarConstant(def->getOperand(1 - i));
-      if (c && *c >= 1.0 && def->getOperand(i).getType() == v.getType())
-        return isCausalFloat(def->getOperand(i), depth + 1);
-    }
-    return false;
+    auto c = scalarConstant(def->getOperand(1)); // canonical: constant last
+    return c && *c >= 1.0 && def->getOperand(0).getType() == v.getType() &&
+           isCausalFloat(def->getOperand(0), depth + 1);
   }
   if (auto c = dyn_cast<onnx::CastOp>(def)) {
     auto in = rankedType(c.getInput());
@@ -277,7 +252,8 @@ bool isCausalFloat(Value v, int depth = 0) {
     return onlyLeadingUnitDims(def->getOperand(0), v) &&
            isCausalFloat(def->getOperand(0), depth + 1);
   if (auto where = dyn_cast<onnx::WhereOp>(def)) {
-    auto x = splatConstant(where.getX()), y = splatConstant(where.getY());
+    auto x = floatSplatConstant(where.getX()),
+         y = floatSplatConstant(where.getY());
     if (!x || !y || !onlyLeadingUnitDims(where.getCondition(), v))
       return false;
     Tri t = classifyBool(where.getCondition());
@@ -298,9 +274,8 @@ Value peelScale(Value v, double &scale, std::string &why, bool strict) {
     Operation *def = v.getDefiningOp();
     if (!def || !isa<onnx::MulOp, onnx::DivOp>(def) || !hasOneDataUse(def))
       return v;
+    // Canonical order: a Mul's constant factor is its second operand.
     Value a = def->getOperand(0), b = def->getOperand(1);
-    if (isa<onnx::MulOp>(def) && !scalarConstant(b) && scalarConstant(a))
-      std::swap(a, b);
     std::optional<double> c = scalarConstant(b);
     const char *problem = nullptr;
     if (!c)
@@ -403,17 +378,13 @@ private:
     Operation *def = v.getDefiningOp();
     if (isa<onnx::MatMulOp>(def))
       return true;
-    if (isa<onnx::MulOp, onnx::DivOp>(def)) {
-      for (int i = 0; i < 2; ++i)
-        if (scalarConstant(def->getOperand(1 - i)) &&
-            (i == 0 || isa<onnx::MulOp>(def)))
-          return reachesMatMul(def->getOperand(i), depth + 1);
-      return false;
-    }
+    if (isa<onnx::MulOp, onnx::DivOp>(def))
+      return scalarConstant(def->getOperand(1)) &&
+             reachesMatMul(def->getOperand(0), depth + 1);
     if (auto where = dyn_cast<onnx::WhereOp>(def)) {
-      if (splatConstant(where.getY()))
+      if (floatSplatConstant(where.getY()))
         return reachesMatMul(where.getX(), depth + 1);
-      if (splatConstant(where.getX()))
+      if (floatSplatConstant(where.getX()))
         return reachesMatMul(where.getY(), depth + 1);
     }
     if (isa<onnx::AddOp>(def))
@@ -449,13 +420,14 @@ private:
       return matchMasked(inner, depth + 1);
     }
     if (auto where = dyn_cast<onnx::WhereOp>(def)) {
-      int chain = splatConstant(where.getY())   ? 0
-                  : splatConstant(where.getX()) ? 1
-                                                : -1;
+      int chain = floatSplatConstant(where.getY())   ? 0
+                  : floatSplatConstant(where.getX()) ? 1
+                                                     : -1;
       if (chain < 0)
         return fail("the Where has no constant fill value");
       Value inner = chain == 0 ? where.getX() : where.getY();
-      double fill = *splatConstant(chain == 0 ? where.getY() : where.getX());
+      double fill =
+          *floatSplatConstant(chain == 0 ? where.getY() : where.getX());
       if (inner.getType() != s.getType())
         return fail("the mask broadcasts the scores to a larger shape");
       Value cond = where.getCondition();
@@ -757,7 +729,7 @@ private:
 
 class Rewriter {
 public:
-  Rewriter(Match &m, OpBuilder &b) : m(m), b(b) {}
+  Rewriter(Match &m, RewriterBase &b) : m(m), b(b) {}
 
   Value constI64(Location loc, ArrayRef<int64_t> values) {
     auto type = RankedTensorType::get({int64_t(values.size())}, b.getI64Type());
@@ -862,37 +834,47 @@ public:
       }
     }
     Operation *old = m.root;
-    old->getResult(0).replaceAllUsesWith(result);
-    IRRewriter rewriter(old->getContext());
-    eraseDeadONNXOps(rewriter, old);
+    b.replaceAllUsesWith(old->getResult(0), result);
+    eraseDeadONNXOps(b, old);
     return attn;
   }
 
 private:
   Match &m;
-  OpBuilder &b;
+  RewriterBase &b;
+};
+
+struct FuseAttention : FusionPattern<onnx::SoftmaxOp, FuseAttention> {
+  FuseAttention(MLIRContext *ctx, bool report)
+      : FusionPattern(ctx, kKind, report) {}
+
+  std::optional<Match> matchCandidate(onnx::SoftmaxOp sm,
+                                      std::string &why) const {
+    Matcher matcher(sm);
+    if (matcher.run())
+      return matcher.m;
+    why = matcher.why;
+    return std::nullopt;
+  }
+  Operation *rewriteMatch(onnx::SoftmaxOp, Match &m,
+                          PatternRewriter &rewriter) const {
+    return Rewriter(m, rewriter).run();
+  }
 };
 
 struct FuseAttentionPass : impl::FuseAttentionBase<FuseAttentionPass> {
   using FuseAttentionBase::FuseAttentionBase;
   void runOnOperation() override {
-    SmallVector<onnx::SoftmaxOp> softmaxes;
+    SmallVector<Operation *> softmaxes;
     getOperation().walk([&](onnx::SoftmaxOp op) { softmaxes.push_back(op); });
-    OpBuilder builder(&getContext());
-    for (onnx::SoftmaxOp sm : softmaxes) {
-      Matcher matcher(sm);
-      if (!matcher.run()) {
-        if (report)
-          reportNotFused(sm, kKind, matcher.why);
-        continue;
-      }
-      Rewriter rewriter(matcher.m, builder);
-      Operation *fusedOp = rewriter.run();
-      if (report)
-        reportFused(fusedOp, kKind);
-    }
+    applyToCandidates(populateFuseAttentionPatterns, softmaxes, kKind, report);
   }
 };
 
 } // namespace
+
+void populateFuseAttentionPatterns(RewritePatternSet &patterns, bool report) {
+  patterns.add<FuseAttention>(patterns.getContext(), report);
+}
+
 } // namespace tessera

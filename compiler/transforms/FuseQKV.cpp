@@ -48,7 +48,6 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
-#include <cstring>
 #include <optional>
 #include <string>
 
@@ -89,29 +88,13 @@ std::optional<ConstTensor> evalConstantOp(onnx::ConstantOp op) {
   ConstTensor t;
   t.shape.assign(type.getShape().begin(), type.getShape().end());
   int64_t count = type.getNumElements();
-  Attribute value = op.getValue();
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    ArrayRef<char> raw = blob->getData();
-    if (int64_t(raw.size()) != count * int64_t(sizeof(float)))
-      return std::nullopt;
-    t.data.resize(count);
-    std::memcpy(t.data.data(), raw.data(), raw.size());
-    t.resource = true;
-    return t;
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
-    if (!dense.getElementType().isF32())
-      return std::nullopt;
-    auto values = dense.getValues<float>();
-    t.data.assign(values.begin(), values.end());
-    if (int64_t(t.data.size()) != count)
-      return std::nullopt;
-    return t;
-  }
-  return std::nullopt;
+  auto value = dyn_cast<ElementsAttr>(op.getValue());
+  std::optional<std::vector<float>> data = readF32Elements(value);
+  if (!data || int64_t(data->size()) != count)
+    return std::nullopt;
+  t.data = std::move(*data);
+  t.resource = isa<DenseResourceElementsAttr>(value);
+  return t;
 }
 
 /// Row-major strides of `shape`.
@@ -437,13 +420,6 @@ ArrayRef<int64_t> shapeOf(Value v) {
   return cast<RankedTensorType>(v.getType()).getShape();
 }
 
-SmallVector<int64_t> permOf(onnx::TransposeOp op) {
-  SmallVector<int64_t> perm;
-  for (Attribute a : op.getPerm())
-    perm.push_back(cast<IntegerAttr>(a).getInt());
-  return perm;
-}
-
 /// The perm taking the fused [B, H, S, Dh] result to the Reshape's layout
 /// ([B, S, H, Dh] batch-first, [S, B, H, Dh] seq-first).
 SmallVector<int64_t> reshapeFromFused(bool seqFirst) {
@@ -452,29 +428,14 @@ SmallVector<int64_t> reshapeFromFused(bool seqFirst) {
   return {0, 2, 1, 3};
 }
 
-/// `first` then `second`: Transpose(Transpose(x, first), second).
-SmallVector<int64_t> compose(ArrayRef<int64_t> first,
-                             ArrayRef<int64_t> second) {
-  SmallVector<int64_t> perm;
-  for (int64_t p : second)
-    perm.push_back(first[p]);
-  return perm;
-}
-
-bool isIdentity(ArrayRef<int64_t> perm) {
-  for (auto [i, p] : llvm::enumerate(perm))
-    if (int64_t(i) != p)
-      return false;
-  return true;
-}
-
 /// Whether a user Transpose of a Reshape with this layout reads the head
 /// split: the fused result itself, or its K^T form.
 bool isHeadSplit(ArrayRef<int64_t> perm, bool seqFirst) {
   if (perm.size() != 4)
     return false;
-  SmallVector<int64_t> c = compose(reshapeFromFused(seqFirst), perm);
-  return isIdentity(c) || ArrayRef<int64_t>(c) == ArrayRef<int64_t>{0, 1, 3, 2};
+  SmallVector<int64_t> c = composePerms(reshapeFromFused(seqFirst), perm);
+  return isIdentityPerm(c) ||
+         ArrayRef<int64_t>(c) == ArrayRef<int64_t>{0, 1, 3, 2};
 }
 
 /// Whether `type` can be `shape` (dims equal or one dynamic).
@@ -648,15 +609,6 @@ bool looksLikeProjection(onnx::MatMulOp mm) {
   return false;
 }
 
-/// The users of `v` that read its values (not only its shape).
-SmallVector<Operation *> valueUsers(Value v) {
-  SmallVector<Operation *> users;
-  for (Operation *user : v.getUsers())
-    if (!isa<onnx::ShapeOfOp>(user))
-      users.push_back(user);
-  return users;
-}
-
 /// Matches the MatMul, bias and splitting of `mm` (see the file comment).
 /// Fails with `reason` for a candidate that does not fit.
 LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
@@ -688,7 +640,7 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
   }
   int64_t n = p.weight.shape[1];
   p.out = mm.getY();
-  SmallVector<Operation *> mmUsers = valueUsers(p.out);
+  SmallVector<Operation *> mmUsers = dataUsers(p.out);
   if (mmUsers.size() == 1)
     if (auto add = dyn_cast<onnx::AddOp>(mmUsers[0])) {
       Value other = add.getA() == p.out ? add.getB() : add.getA();
@@ -706,7 +658,7 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
     }
 
   // One projection, or a packed one split on the feature axis.
-  SmallVector<Operation *> users = valueUsers(p.out);
+  SmallVector<Operation *> users = dataUsers(p.out);
   if (users.empty()) {
     reason = "the projection is not used";
     return failure();
@@ -884,7 +836,7 @@ void replaceShape(RewriterBase &rewriter, onnx::ShapeOfOp shape, Value rows,
 Value buildView(RewriterBase &rewriter, Location loc, Value value,
                 ArrayRef<int64_t> perm, RankedTensorType type,
                 int64_t collapse) {
-  if (!isIdentity(perm)) {
+  if (!isIdentityPerm(perm)) {
     auto vt = cast<RankedTensorType>(value.getType());
     SmallVector<int64_t> shape;
     for (int64_t p : perm)
@@ -997,7 +949,7 @@ void rewriteGroup(RewriterBase &rewriter, Value x,
   // Seq-first X that is a Transpose of a batch-first tensor: read that.
   if (seqFirst)
     if (auto tr = x.getDefiningOp<onnx::TransposeOp>())
-      if (permOf(tr) == SmallVector<int64_t>{1, 0, 2}) {
+      if (isPerm(tr, {1, 0, 2})) {
         x = tr.getData();
         seqFirst = false;
       }
@@ -1031,7 +983,7 @@ void rewriteGroup(RewriterBase &rewriter, Value x,
       for (Operation *user : r->getUsers())
         if (auto tr = dyn_cast<onnx::TransposeOp>(user))
           if (cast<RankedTensorType>(r.getType()).getRank() == 4 &&
-              isIdentity(compose(fromFused, permOf(tr))))
+              isIdentityPerm(composePerms(fromFused, permOf(tr))))
             resultTypes[i] = tr.getType();
   auto op = rewriter.create<fused::QKVProjectionOp>(
       loc, resultTypes, x, wv, bv, rewriter.getI64IntegerAttr(heads),
@@ -1051,8 +1003,8 @@ void rewriteGroup(RewriterBase &rewriter, Value x,
         auto tr = dyn_cast<onnx::TransposeOp>(user);
         if (!tr || tr.getPerm().size() != 4)
           continue;
-        SmallVector<int64_t> perm = compose(fromFused, permOf(tr));
-        if (isIdentity(perm)) {
+        SmallVector<int64_t> perm = composePerms(fromFused, permOf(tr));
+        if (isIdentityPerm(perm)) {
           rewriter.replaceOp(tr, result);
           continue;
         }

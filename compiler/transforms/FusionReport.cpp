@@ -4,6 +4,9 @@
 
 #include "mlir/IR/Location.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Rewrite/PatternApplicator.h"
+#include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
 
@@ -22,6 +25,65 @@ void reportFused(Operation *op, StringRef kind) {
 
 void reportNotFused(Operation *anchor, StringRef kind, const Twine &reason) {
   anchor->emitRemark() << "not fused " << kind << ": " << reason;
+}
+
+namespace {
+
+/// Remembers the erased ops and the last reason a pattern gave for a failed
+/// match.
+struct CandidateListener : RewriterBase::Listener {
+  llvm::DenseSet<Operation *> erased;
+  std::string reason;
+
+  void notifyOperationErased(Operation *op) override { erased.insert(op); }
+  void notifyMatchFailure(Location loc,
+                          function_ref<void(Diagnostic &)> fill) override {
+    Diagnostic diag(loc, DiagnosticSeverity::Remark);
+    fill(diag);
+    reason = diag.str();
+  }
+};
+
+class CandidateRewriter : public PatternRewriter {
+public:
+  explicit CandidateRewriter(MLIRContext *ctx, Listener *listener)
+      : PatternRewriter(ctx) {
+    setListener(listener);
+  }
+};
+
+} // namespace
+
+void applyToCandidates(const FrozenRewritePatternSet &patterns,
+                       ArrayRef<Operation *> candidates, StringRef kind,
+                       bool report) {
+  if (candidates.empty())
+    return;
+  PatternApplicator applicator(patterns);
+  applicator.applyDefaultCostModel();
+  CandidateListener listener;
+  CandidateRewriter rewriter(candidates.front()->getContext(), &listener);
+  for (Operation *op : candidates) {
+    if (listener.erased.contains(op))
+      continue;
+    listener.reason.clear();
+    rewriter.setInsertionPoint(op);
+    if (succeeded(applicator.matchAndRewrite(op, rewriter)))
+      continue;
+    if (report && !listener.reason.empty())
+      reportNotFused(op, kind, listener.reason);
+  }
+}
+
+void applyToCandidates(void (*populate)(RewritePatternSet &, bool),
+                       ArrayRef<Operation *> candidates, StringRef kind,
+                       bool report) {
+  if (candidates.empty())
+    return;
+  RewritePatternSet patterns(candidates.front()->getContext());
+  populate(patterns, report);
+  applyToCandidates(FrozenRewritePatternSet(std::move(patterns)), candidates,
+                    kind, report);
 }
 
 std::string nodeName(Location loc) {

@@ -11,6 +11,8 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Operation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Rewrite/FrozenRewritePatternSet.h"
 
 #include <map>
 #include <string>
@@ -28,23 +30,53 @@ void reportFused(mlir::Operation *op, llvm::StringRef kind);
 void reportNotFused(mlir::Operation *anchor, llvm::StringRef kind,
                     const llvm::Twine &reason);
 
-/// Matches every candidate in turn (`match(candidate, why)` returns a match,
-/// or nothing and says why), rewrites each match with `rewrite(candidate,
-/// match)`, and with `report` reports every miss at its candidate.
-template <typename Candidate, typename MatchFn, typename RewriteFn>
-void fuseCandidates(llvm::ArrayRef<Candidate> candidates, llvm::StringRef kind,
-                    bool report, MatchFn match, RewriteFn rewrite) {
-  for (Candidate candidate : candidates) {
+/// The fusion driver: applies `patterns` once to each op of `candidates`, in
+/// order, skipping the ones an earlier rewrite erased. No folding and no
+/// revisiting, so each candidate is matched exactly once. With `report`,
+/// every candidate the patterns reject with a reason (notifyMatchFailure) is
+/// reported as not fused with that reason; a plain failure() means "not a
+/// candidate after all" and is not reported. The patterns report their
+/// fusions themselves (reportFused).
+void applyToCandidates(const mlir::FrozenRewritePatternSet &patterns,
+                       llvm::ArrayRef<mlir::Operation *> candidates,
+                       llvm::StringRef kind, bool report);
+
+/// The same with the patterns `populate(patterns, report)` adds: the body of
+/// every fusion pass once it has collected its candidates.
+void applyToCandidates(void (*populate)(mlir::RewritePatternSet &, bool),
+                       llvm::ArrayRef<mlir::Operation *> candidates,
+                       llvm::StringRef kind, bool report);
+
+/// A fusion as a pattern on its candidate ops `OpTy`. `Derived` provides
+///   std::optional<M> matchCandidate(OpTy op, std::string &why) const;
+///   mlir::Operation *rewriteMatch(OpTy op, M &match,
+///                                 mlir::PatternRewriter &rewriter) const;
+/// matchCandidate returns the match, or nothing with the reason the candidate
+/// is not fused (empty: not a candidate after all); rewriteMatch returns the
+/// fused op, reported as `kind` with `report`.
+template <typename OpTy, typename Derived>
+struct FusionPattern : mlir::OpRewritePattern<OpTy> {
+  FusionPattern(mlir::MLIRContext *ctx, llvm::StringRef kind, bool report)
+      : mlir::OpRewritePattern<OpTy>(ctx), kind(kind), report(report) {}
+
+  mlir::LogicalResult
+  matchAndRewrite(OpTy op, mlir::PatternRewriter &rewriter) const final {
     std::string why;
-    auto m = match(candidate, why);
-    if (!m) {
-      if (report)
-        reportNotFused(candidate, kind, why);
-      continue;
-    }
-    rewrite(candidate, *m);
+    auto m = static_cast<const Derived *>(this)->matchCandidate(op, why);
+    if (!m)
+      return why.empty() ? mlir::failure()
+                         : rewriter.notifyMatchFailure(op, why);
+    mlir::Operation *fusedOp =
+        static_cast<const Derived *>(this)->rewriteMatch(op, *m, rewriter);
+    if (report)
+      reportFused(fusedOp, kind);
+    return mlir::success();
   }
-}
+
+private:
+  llvm::StringRef kind;
+  bool report;
+};
 
 /// The ONNX node name a location carries ("?" if none).
 std::string nodeName(mlir::Location loc);

@@ -1,29 +1,124 @@
 //===- MatchUtils.cpp - small matchers shared by the fusion passes --------===//
 
 #include "compiler/transforms/MatchUtils.h"
-#include "dialects/onnx/ONNXDialect.h"
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace tessera {
 
-std::optional<double> scalarConstant(Value v) {
-  Attribute attr;
-  if (!v || !matchPattern(v, m_Constant(&attr)))
+std::optional<SplatConstant> splatConstant(Value v) {
+  for (int guard = 0; v && guard < 8; ++guard) {
+    Operation *def = v.getDefiningOp();
+    if (auto id = dyn_cast_or_null<onnx::IdentityOp>(def)) {
+      v = id.getInput();
+      continue;
+    }
+    if (auto cast = dyn_cast_or_null<onnx::CastOp>(def)) {
+      if (!isa<FloatType>(cast.getTo()))
+        return std::nullopt;
+      std::optional<SplatConstant> in = splatConstant(cast.getInput());
+      if (in)
+        in->isFloat = true;
+      return in;
+    }
+    break;
+  }
+  DenseElementsAttr dense;
+  if (!v || !matchPattern(v, m_Constant(&dense)) || !dense.isSplat())
     return std::nullopt;
-  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr);
-      dense && dense.getNumElements() == 1)
-    return (*dense.value_begin<APFloat>()).convertToDouble();
-  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr);
-      dense && dense.getNumElements() == 1)
-    return static_cast<double>((*dense.value_begin<APInt>()).getSExtValue());
+  SplatConstant c;
+  c.numElements = dense.getNumElements();
+  if (isa<FloatType>(dense.getElementType())) {
+    c.isFloat = true;
+    c.value = dense.getSplatValue<APFloat>().convertToDouble();
+  } else if (dense.getElementType().isIntOrIndex()) {
+    c.value = static_cast<double>(dense.getSplatValue<APInt>().getSExtValue());
+  } else {
+    return std::nullopt;
+  }
+  return c;
+}
+
+std::optional<double> scalarConstant(Value v) {
+  std::optional<SplatConstant> c = splatConstant(v);
+  if (!c || c->numElements != 1)
+    return std::nullopt;
+  return c->value;
+}
+
+std::optional<double> floatSplatConstant(Value v) {
+  std::optional<SplatConstant> c = splatConstant(v);
+  if (!c || !c->isFloat)
+    return std::nullopt;
+  return c->value;
+}
+
+bool isScalarNear(Value v, double expected, double relTolerance) {
+  std::optional<double> c = scalarConstant(v);
+  return c && std::fabs(*c - expected) <= relTolerance * std::fabs(expected);
+}
+
+std::optional<std::vector<float>> readF32Elements(ElementsAttr attr) {
+  if (!attr || !attr.getElementType().isF32())
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    auto values = dense.getValues<float>();
+    return std::vector<float>(values.begin(), values.end());
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    ArrayRef<char> data = blob->getData();
+    if (int64_t(data.size()) != attr.getNumElements() * int64_t(sizeof(float)))
+      return std::nullopt;
+    const float *p = reinterpret_cast<const float *>(data.data());
+    return std::vector<float>(p, p + attr.getNumElements());
+  }
   return std::nullopt;
+}
+
+std::optional<std::vector<float>> readF32Constant(Value v) {
+  ElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  return readF32Elements(attr);
+}
+
+SmallVector<int64_t> permOf(onnx::TransposeOp op) {
+  SmallVector<int64_t> perm;
+  for (Attribute a : op.getPerm())
+    perm.push_back(cast<IntegerAttr>(a).getInt());
+  return perm;
+}
+
+bool isPerm(onnx::TransposeOp op, ArrayRef<int64_t> perm) {
+  return ArrayRef<int64_t>(permOf(op)) == perm;
+}
+
+SmallVector<int64_t> composePerms(ArrayRef<int64_t> first,
+                                  ArrayRef<int64_t> second) {
+  SmallVector<int64_t> perm;
+  for (int64_t p : second)
+    perm.push_back(first[p]);
+  return perm;
+}
+
+bool isIdentityPerm(ArrayRef<int64_t> perm) {
+  for (auto [i, p] : llvm::enumerate(perm))
+    if (int64_t(i) != p)
+      return false;
+  return true;
 }
 
 Value otherOperand(Operation *op, Value v) {
@@ -34,6 +129,28 @@ Value otherOperand(Operation *op, Value v) {
   if (op->getOperand(1) == v)
     return op->getOperand(0);
   return {};
+}
+
+Operation *singleUser(Value v) {
+  return v.hasOneUse() ? *v.getUsers().begin() : nullptr;
+}
+
+Operation *soleUser(Value v) {
+  Operation *user = nullptr;
+  for (Operation *u : v.getUsers()) {
+    if (user && user != u)
+      return nullptr;
+    user = u;
+  }
+  return user;
+}
+
+SmallVector<Operation *> dataUsers(Value v) {
+  SmallVector<Operation *> users;
+  for (Operation *user : v.getUsers())
+    if (!isa<onnx::ShapeOfOp>(user))
+      users.push_back(user);
+  return users;
 }
 
 void eraseDeadONNXOps(RewriterBase &rewriter, ArrayRef<Operation *> roots) {

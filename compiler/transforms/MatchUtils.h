@@ -1,26 +1,107 @@
 //===- MatchUtils.h - matchers shared by the fusion passes ------*- C++ -*-===//
 //
-// Part of Tessera.
+// Part of Tessera. The one library of small matchers the fusion passes use:
+// constant readers, permutations, use queries and the dead-op eraser.
+//
+// The fusions run after the onnx operand-order canonicalisation (see
+// dialects/onnx/ONNXCanonicalize.h): a commutative op with one constant
+// operand has it last, so a matcher looking for "op(x, constant)" checks
+// that order only.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TESSERA_COMPILER_TRANSFORMS_MATCHUTILS_H
 #define TESSERA_COMPILER_TRANSFORMS_MATCHUTILS_H
 
+#include "dialects/onnx/ONNXDialect.h"
+
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 
 #include <optional>
+#include <vector>
 
 namespace tessera {
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+/// The value of a constant whose elements are all equal (float or integer),
+/// read through onnx.Identity and through onnx.Cast to a float type.
+struct SplatConstant {
+  double value = 0;
+  bool isFloat = false;
+  int64_t numElements = 0;
+};
+std::optional<SplatConstant> splatConstant(mlir::Value v);
 
 /// The value of a one-element constant (float, or integer such as an
 /// exponent of Pow), if `v` is one.
 std::optional<double> scalarConstant(mlir::Value v);
 
+/// The value of a floating-point splat constant of any shape.
+std::optional<double> floatSplatConstant(mlir::Value v);
+
+/// Whether `v` is a one-element constant within `relTolerance` (relative) of
+/// `expected`.
+bool isScalarNear(mlir::Value v, double expected, double relTolerance);
+
+/// The elements of an f32 constant attribute, dense or resource-backed.
+std::optional<std::vector<float>> readF32Elements(mlir::ElementsAttr attr);
+
+/// The elements of `v` if it is an f32 constant (see readF32Elements).
+std::optional<std::vector<float>> readF32Constant(mlir::Value v);
+
+//===----------------------------------------------------------------------===//
+// Permutations
+//===----------------------------------------------------------------------===//
+
+/// The perm of a Transpose.
+llvm::SmallVector<int64_t> permOf(onnx::TransposeOp op);
+
+/// Whether `op` transposes with exactly `perm`.
+bool isPerm(onnx::TransposeOp op, llvm::ArrayRef<int64_t> perm);
+
+/// `first` then `second`: Transpose(Transpose(x, first), second) as one perm.
+llvm::SmallVector<int64_t> composePerms(llvm::ArrayRef<int64_t> first,
+                                        llvm::ArrayRef<int64_t> second);
+
+bool isIdentityPerm(llvm::ArrayRef<int64_t> perm);
+
+//===----------------------------------------------------------------------===//
+// Operands and uses
+//===----------------------------------------------------------------------===//
+
 /// The other operand of binary `op` if one of its operands is `v`, else null.
 mlir::Value otherOperand(mlir::Operation *op, mlir::Value v);
+
+/// If `op` is a binary `OpTy` whose second operand is a one-element constant
+/// within `relTolerance` of `c`, its first operand. (Commutative ops have
+/// their constant operand second in canonical form.)
+template <typename OpTy>
+mlir::Value operandBesideConstant(mlir::Operation *op, double c,
+                                  double relTolerance) {
+  if (!llvm::isa_and_nonnull<OpTy>(op) ||
+      !isScalarNear(op->getOperand(1), c, relTolerance))
+    return {};
+  return op->getOperand(0);
+}
+
+/// The only user of `v` if `v` has exactly one use, else null.
+mlir::Operation *singleUser(mlir::Value v);
+
+/// The only op using `v` (possibly through several operands), else null.
+mlir::Operation *soleUser(mlir::Value v);
+
+/// The users of `v` that read its values: all but onnx.Shape ops (the
+/// dynamic-shape exports take shapes of intermediate values).
+llvm::SmallVector<mlir::Operation *> dataUsers(mlir::Value v);
+
+//===----------------------------------------------------------------------===//
+// Erasing
+//===----------------------------------------------------------------------===//
 
 /// Erases the ops of `roots` that are dead, then, transitively, the `onnx`
 /// producers (all pure) that this leaves dead.

@@ -22,6 +22,16 @@ def ONNXFoldShapes : Pass<"onnx-fold-shapes", "::mlir::func::FuncOp"> {
   ];
 }
 
+def ONNXOperandOrder : Pass<"onnx-operand-order", "::mlir::func::FuncOp"> {
+  let summary = "Put the constant operands of commutative onnx ops last";
+  let description = [{
+    The canonical operand order of Add, Mul, Max, Min, Equal, And and Or
+    (their canonicalisation patterns), without folding anything: the fusion
+    passes that follow match "op(x, constant)" in that order only.
+  }];
+  let dependentDialects = ["::tessera::onnx::ONNXDialect"];
+}
+
 // Fusion passes. Each is guarded on ranks, shapes, constants and uses: a near
 // miss is left unfused (and reported with `report`), never miscompiled. The
 // driver runs them in this order (see buildFusionPipeline).

@@ -17,6 +17,7 @@
 #include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
+#include "compiler/transforms/Patterns.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -37,27 +38,13 @@ constexpr double kTolerance = 1e-6;
 
 /// Whether `v` is a one-element constant within the tolerance of `expected`.
 bool isConstant(Value v, double expected) {
-  std::optional<double> c = scalarConstant(v);
-  return c && std::fabs(*c - expected) <= kTolerance * std::fabs(expected);
+  return isScalarNear(v, expected, kTolerance);
 }
 
-/// The only user of `v` if `v` has exactly one use.
-Operation *onlyUser(Value v) {
-  return v.hasOneUse() ? *v.getUsers().begin() : nullptr;
-}
-
-/// If `op` is a binary `OpTy` with a one-element constant operand within the
-/// tolerance of `c`, the other operand.
+/// If `op` is a binary `OpTy` of a value and a one-element constant within
+/// the tolerance of `c` (last, in canonical order), the value.
 template <typename OpTy> Value operandBesideConstant(Operation *op, double c) {
-  if (!isa_and_nonnull<OpTy>(op))
-    return {};
-  if (isConstant(op->getOperand(1), c))
-    return op->getOperand(0);
-  if (std::is_same<OpTy, onnx::DivOp>::value)
-    return {};
-  if (isConstant(op->getOperand(0), c))
-    return op->getOperand(1);
-  return {};
+  return tessera::operandBesideConstant<OpTy>(op, c, kTolerance);
 }
 
 /// Whether `v` is x^3 (Pow(x, 3), x * (x * x) or (x * x) * x) computed from
@@ -149,16 +136,13 @@ std::optional<Match> match(Operation *fn, std::string &why) {
     return fail("x is not a ranked float tensor");
   m.ops.push_back(fn);
   // t = 1 + fn(...)
-  Operation *addOne = onlyUser(fn->getResult(0));
-  Value one = addOne && isa<onnx::AddOp>(addOne)
-                  ? otherOperand(addOne, fn->getResult(0))
-                  : Value();
-  if (!one || !isConstant(one, 1.0))
+  Operation *addOne = singleUser(fn->getResult(0));
+  if (operandBesideConstant<onnx::AddOp>(addOne, 1.0) != fn->getResult(0))
     return fail("the result is not (only) added to 1");
   m.ops.push_back(addOne);
   Value t = addOne->getResult(0);
   // The product of x, t and 0.5 in any association.
-  Operation *m1 = onlyUser(t);
+  Operation *m1 = singleUser(t);
   Value a = isa_and_nonnull<onnx::MulOp>(m1) ? otherOperand(m1, t) : Value();
   if (!a)
     return fail("1 + the result is not (only) multiplied");
@@ -166,7 +150,7 @@ std::optional<Match> match(Operation *fn, std::string &why) {
   Value v1 = m1->getResult(0);
   if (a == m.x || isConstant(a, 0.5)) {
     // (x * t) * 0.5 or (t * 0.5) * x
-    Operation *m2 = onlyUser(v1);
+    Operation *m2 = singleUser(v1);
     Value b = isa_and_nonnull<onnx::MulOp>(m2) ? otherOperand(m2, v1) : Value();
     if (!b || !(a == m.x ? isConstant(b, 0.5) : b == m.x))
       return fail("the product is not 0.5 * x * (1 + ...)");
@@ -186,29 +170,31 @@ std::optional<Match> match(Operation *fn, std::string &why) {
   return m;
 }
 
-void rewrite(Match &m, bool report) {
-  Operation *last = m.result.getDefiningOp();
-  OpBuilder b(last);
+Operation *rewrite(Match &m, PatternRewriter &b) {
+  b.setInsertionPoint(m.result.getDefiningOp());
   SmallVector<Location> locs;
   for (Operation *op : m.ops)
     locs.push_back(op->getLoc());
   auto gelu = b.create<onnx::GeluOp>(b.getFusedLoc(locs), m.x.getType(), m.x,
                                      StringRef(m.tanh ? "tanh" : "none"));
-  m.result.replaceAllUsesWith(gelu.getY());
-  // Erase in reverse def-use order: users before producers.
-  bool erased = true;
-  while (erased) {
-    erased = false;
-    for (Operation *&op : m.ops)
-      if (op && op->use_empty()) {
-        op->erase();
-        op = nullptr;
-        erased = true;
-      }
-  }
-  if (report)
-    reportFused(gelu, kKind);
+  b.replaceAllUsesWith(m.result, gelu.getY());
+  eraseDeadONNXOps(b, m.ops);
+  return gelu;
 }
+
+/// Erf or Tanh as the candidate of one of the two spellings.
+template <typename OpTy>
+struct RecognizeGelu : FusionPattern<OpTy, RecognizeGelu<OpTy>> {
+  RecognizeGelu(MLIRContext *ctx, bool report)
+      : FusionPattern<OpTy, RecognizeGelu<OpTy>>(ctx, kKind, report) {}
+
+  std::optional<Match> matchCandidate(OpTy fn, std::string &why) const {
+    return match(fn, why);
+  }
+  Operation *rewriteMatch(OpTy, Match &m, PatternRewriter &rewriter) const {
+    return rewrite(m, rewriter);
+  }
+};
 
 struct RecognizeGeluPass : impl::RecognizeGeluBase<RecognizeGeluPass> {
   using RecognizeGeluBase::RecognizeGeluBase;
@@ -218,10 +204,15 @@ struct RecognizeGeluPass : impl::RecognizeGeluBase<RecognizeGeluPass> {
       if (isa<onnx::ErfOp, onnx::TanhOp>(op))
         candidates.push_back(op);
     });
-    fuseCandidates(ArrayRef(candidates), kKind, report, match,
-                   [&](Operation *, Match &m) { rewrite(m, report); });
+    applyToCandidates(populateRecognizeGeluPatterns, candidates, kKind, report);
   }
 };
 
 } // namespace
+
+void populateRecognizeGeluPatterns(RewritePatternSet &patterns, bool report) {
+  patterns.add<RecognizeGelu<onnx::ErfOp>, RecognizeGelu<onnx::TanhOp>>(
+      patterns.getContext(), report);
+}
+
 } // namespace tessera

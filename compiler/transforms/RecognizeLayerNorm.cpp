@@ -19,6 +19,7 @@
 #include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
+#include "compiler/transforms/Patterns.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -34,20 +35,6 @@ namespace tessera {
 namespace {
 
 constexpr StringLiteral kKind = "layer_norm recogniser";
-
-/// True if `v` has exactly one use (one operand of one op).
-bool singleUse(Value v) { return v.hasOneUse(); }
-
-/// The only op using `v` (possibly through several operands), else null.
-Operation *soleUser(Value v) {
-  Operation *user = nullptr;
-  for (Operation *u : v.getUsers()) {
-    if (user && user != u)
-      return nullptr;
-    user = u;
-  }
-  return user;
-}
 
 /// Whether `op` reduces over exactly the last axis of its input and keeps it.
 bool isTrailingMean(onnx::ReduceMeanOp op) {
@@ -76,9 +63,22 @@ struct Match {
   SmallVector<Operation *> ops; // in program order, erased after the rewrite
 };
 
+struct RecognizeLayerNorm
+    : FusionPattern<onnx::ReduceMeanOp, RecognizeLayerNorm> {
+  RecognizeLayerNorm(MLIRContext *ctx, bool report)
+      : FusionPattern(ctx, kKind, report) {}
+
+  std::optional<Match> matchCandidate(onnx::ReduceMeanOp mean,
+                                      std::string &why) const;
+  Operation *rewriteMatch(onnx::ReduceMeanOp mean, Match &m,
+                          PatternRewriter &rewriter) const;
+};
+
 /// Matches the decomposition starting at `mean`; on failure returns the
 /// reason in `why`.
-std::optional<Match> match(onnx::ReduceMeanOp mean, std::string &why) {
+std::optional<Match>
+RecognizeLayerNorm::matchCandidate(onnx::ReduceMeanOp mean,
+                                   std::string &why) const {
   Value x = mean.getData();
   auto xType = cast<RankedTensorType>(x.getType());
   Type elt = xType.getElementType();
@@ -90,7 +90,7 @@ std::optional<Match> match(onnx::ReduceMeanOp mean, std::string &why) {
     return fail("the input is not a float tensor");
   if (!isTrailingMean(mean))
     return fail("the mean is not over the trailing axis with keepdims");
-  if (!singleUse(mean.getReduced()))
+  if (!mean.getReduced().hasOneUse())
     return fail("the mean has other uses");
   auto sub = cast<onnx::SubOp>(*mean.getReduced().getUsers().begin());
   if (sub.getA() != x)
@@ -137,25 +137,25 @@ std::optional<Match> match(onnx::ReduceMeanOp mean, std::string &why) {
   Value sq = square->getResult(0);
   if (sq.getType() != x.getType())
     return fail("the square has another type than the input");
-  auto var = dyn_cast_or_null<onnx::ReduceMeanOp>(soleUser(sq));
-  if (!var || !singleUse(sq) || var.getData() != sq)
+  auto var = dyn_cast_or_null<onnx::ReduceMeanOp>(singleUser(sq));
+  if (!var || var.getData() != sq)
     return fail("the square is not (only) averaged");
   if (!isTrailingMean(var))
     return fail("the variance is not over the trailing axis with keepdims");
-  Operation *addEps = soleUser(var.getReduced());
-  if (!addEps || !isa<onnx::AddOp>(addEps) || !singleUse(var.getReduced()))
+  Operation *addEps = singleUser(var.getReduced());
+  if (!addEps || !isa<onnx::AddOp>(addEps))
     return fail("the variance is not (only) added to epsilon");
   std::optional<double> eps =
-      scalarConstant(otherOperand(addEps, var.getReduced()));
+      scalarConstant(addEps->getOperand(1)); // canonical: constant last
   if (!eps || *eps < 0)
     return fail("epsilon is not a non-negative scalar constant");
   if (addEps->getResult(0).getType() != var.getReduced().getType())
     return fail("epsilon broadcasts the variance");
-  auto sqrt = dyn_cast_or_null<onnx::SqrtOp>(soleUser(addEps->getResult(0)));
-  if (!sqrt || !singleUse(addEps->getResult(0)))
+  auto sqrt = dyn_cast_or_null<onnx::SqrtOp>(singleUser(addEps->getResult(0)));
+  if (!sqrt)
     return fail("the variance plus epsilon is not (only) square-rooted");
   Value dev = sqrt.getY();
-  if (!singleUse(dev))
+  if (!dev.hasOneUse())
     return fail("the deviation has other uses");
   Operation *recip = nullptr;
   if (isa<onnx::DivOp>(norm)) {
@@ -163,7 +163,7 @@ std::optional<Match> match(onnx::ReduceMeanOp mean, std::string &why) {
       return fail("the centred value is not divided by the deviation");
   } else {
     recip = otherOperand(norm, d).getDefiningOp();
-    if (recip->getOperand(0) != dev || !singleUse(recip->getResult(0)))
+    if (recip->getOperand(0) != dev || !recip->getResult(0).hasOneUse())
       return fail("the centred value is not divided by the deviation");
   }
   Value n = norm->getResult(0);
@@ -181,8 +181,7 @@ std::optional<Match> match(onnx::ReduceMeanOp mean, std::string &why) {
   int64_t dim = xType.getDimSize(xType.getRank() - 1);
 
   // A Cast of the normalised value back to the type x was cast from.
-  if (auto back = dyn_cast_or_null<onnx::CastOp>(soleUser(n));
-      back && singleUse(n)) {
+  if (auto back = dyn_cast_or_null<onnx::CastOp>(singleUser(n))) {
     auto in = x.getDefiningOp<onnx::CastOp>();
     auto backType = cast<TensorType>(back.getOutput().getType());
     bool absorb = in && in.getInput().getType() == backType &&
@@ -202,8 +201,7 @@ std::optional<Match> match(onnx::ReduceMeanOp mean, std::string &why) {
     elt = backType.getElementType();
   }
   // gamma, then beta, each a [D] vector of the element type.
-  if (auto mul = dyn_cast_or_null<onnx::MulOp>(soleUser(cur));
-      mul && singleUse(cur)) {
+  if (auto mul = dyn_cast_or_null<onnx::MulOp>(singleUser(cur))) {
     Value g = otherOperand(mul, cur);
     if (isRowVector(g, dim, elt) && mul.getC().getType() == cur.getType()) {
       m.gamma = g;
@@ -211,8 +209,7 @@ std::optional<Match> match(onnx::ReduceMeanOp mean, std::string &why) {
       cur = mul.getC();
     }
   }
-  if (auto add = dyn_cast_or_null<onnx::AddOp>(soleUser(cur));
-      add && singleUse(cur)) {
+  if (auto add = dyn_cast_or_null<onnx::AddOp>(singleUser(cur))) {
     Value b = otherOperand(add, cur);
     if (isRowVector(b, dim, elt) && add.getC().getType() == cur.getType()) {
       m.beta = b;
@@ -226,9 +223,9 @@ std::optional<Match> match(onnx::ReduceMeanOp mean, std::string &why) {
   return m;
 }
 
-void rewrite(Match &m, bool report) {
-  Operation *last = m.ops.back();
-  OpBuilder b(last);
+Operation *RecognizeLayerNorm::rewriteMatch(onnx::ReduceMeanOp, Match &m,
+                                            PatternRewriter &b) const {
+  b.setInsertionPoint(m.ops.back());
   SmallVector<Location> locs;
   for (Operation *op : m.ops)
     locs.push_back(op->getLoc());
@@ -249,12 +246,9 @@ void rewrite(Match &m, bool report) {
       b.getIntegerAttr(b.getIntegerType(64, true), -1),
       b.getF32FloatAttr(static_cast<float>(m.epsilon)),
       b.getIntegerAttr(b.getIntegerType(64, true), 1));
-  m.result.replaceAllUsesWith(ln.getY());
-  for (Operation *op : llvm::reverse(m.ops))
-    if (op->use_empty())
-      op->erase();
-  if (report)
-    reportFused(ln, kKind);
+  b.replaceAllUsesWith(m.result, ln.getY());
+  eraseDeadONNXOps(b, m.ops);
+  return ln;
 }
 
 struct RecognizeLayerNormPass
@@ -262,7 +256,7 @@ struct RecognizeLayerNormPass
   using RecognizeLayerNormBase::RecognizeLayerNormBase;
   void runOnOperation() override {
     // Candidates: means subtracted from their own input.
-    SmallVector<onnx::ReduceMeanOp> candidates;
+    SmallVector<Operation *> candidates;
     getOperation().walk([&](onnx::ReduceMeanOp mean) {
       if (!isa<RankedTensorType>(mean.getData().getType()))
         return;
@@ -273,10 +267,16 @@ struct RecognizeLayerNormPass
             return;
           }
     });
-    fuseCandidates(ArrayRef(candidates), kKind, report, match,
-                   [&](onnx::ReduceMeanOp, Match &m) { rewrite(m, report); });
+    applyToCandidates(populateRecognizeLayerNormPatterns, candidates, kKind,
+                      report);
   }
 };
 
 } // namespace
+
+void populateRecognizeLayerNormPatterns(RewritePatternSet &patterns,
+                                        bool report) {
+  patterns.add<RecognizeLayerNorm>(patterns.getContext(), report);
+}
+
 } // namespace tessera

@@ -11,6 +11,7 @@ class ONNX_CompareOp<string mnemonic, list<Trait> traits = []>
 }
 
 def ONNX_EqualOp : ONNX_CompareOp<"Equal", [Commutative]> {
+  let hasCanonicalizer = 1;
   let summary = "elementwise A == B";
 }
 def ONNX_LessOp : ONNX_CompareOp<"Less"> { let summary = "elementwise A < B"; }
@@ -22,10 +23,12 @@ def ONNX_GreaterOrEqualOp : ONNX_CompareOp<"GreaterOrEqual"> {
   let summary = "elementwise A >= B";
 }
 def ONNX_AndOp : ONNX_CompareOp<"And", [Commutative]> {
+  let hasCanonicalizer = 1;
   let summary = "elementwise logical and";
   let arguments = (ins TensorOf<[I1]>:$A, TensorOf<[I1]>:$B);
 }
 def ONNX_OrOp : ONNX_CompareOp<"Or", [Commutative]> {
+  let hasCanonicalizer = 1;
   let summary = "elementwise logical or";
   let arguments = (ins TensorOf<[I1]>:$A, TensorOf<[I1]>:$B);
 }

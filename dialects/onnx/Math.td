@@ -6,12 +6,14 @@
 include "dialects/onnx/ONNXBase.td"
 
 def ONNX_AddOp : ONNX_BinaryOp<"Add", [Commutative]> {
+  let hasCanonicalizer = 1;
   let summary = "elementwise addition with multidirectional broadcasting";
 }
 def ONNX_SubOp : ONNX_BinaryOp<"Sub"> {
   let summary = "elementwise subtraction with multidirectional broadcasting";
 }
 def ONNX_MulOp : ONNX_BinaryOp<"Mul", [Commutative]> {
+  let hasCanonicalizer = 1;
   let summary = "elementwise multiplication with multidirectional broadcasting";
 }
 def ONNX_DivOp : ONNX_BinaryOp<"Div"> {
@@ -24,11 +26,13 @@ def ONNX_PowOp : ONNX_BinaryOp<"Pow"> {
 }
 
 def ONNX_MaxOp : ONNX_BroadcastOp<"Max"> {
+  let hasCanonicalizer = 1;
   let summary = "elementwise maximum of one or more inputs";
   let arguments = (ins Variadic<AnyTensor>:$data_0);
   let results = (outs AnyTensor:$max);
 }
 def ONNX_MinOp : ONNX_BroadcastOp<"Min"> {
+  let hasCanonicalizer = 1;
   let summary = "elementwise minimum of one or more inputs";
   let arguments = (ins Variadic<AnyTensor>:$data_0);
   let results = (outs AnyTensor:$min);

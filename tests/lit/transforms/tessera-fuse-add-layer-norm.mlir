@@ -1,5 +1,5 @@
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-add-layer-norm))' | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-add-layer-norm{report=true}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-fuse-add-layer-norm))' | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-fuse-add-layer-norm{report=true}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
 
 // Post-LN (BERT): LN(x + residual), dynamic batch and sequence.
 // CHECK-LABEL: func.func @residual

@@ -1,5 +1,5 @@
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-attention))' | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-attention{report=true}))' -verify-diagnostics -o /dev/null
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-fuse-attention))' | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-fuse-attention{report=true}))' -verify-diagnostics -o /dev/null
 
 // BERT: Transpose(0,2,3,1) K^T, Div scale, additive padding mask, heads
 // merged back. K becomes the canonical Transpose(0,2,1,3) of its split.

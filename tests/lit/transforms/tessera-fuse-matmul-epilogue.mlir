@@ -1,5 +1,5 @@
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-matmul-epilogue))' | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-matmul-epilogue{report=true}))' -verify-diagnostics > /dev/null
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-fuse-matmul-epilogue))' | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-fuse-matmul-epilogue{report=true}))' -verify-diagnostics > /dev/null
 
 // MatMul + bias + Relu: one tessera.matmul.
 // CHECK-LABEL: func.func @bias_relu

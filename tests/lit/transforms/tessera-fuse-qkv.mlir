@@ -1,5 +1,5 @@
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-qkv))' | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-fuse-qkv{report=true}))' -verify-diagnostics -o /dev/null
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-fuse-qkv))' | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-fuse-qkv{report=true}))' -verify-diagnostics -o /dev/null
 
 // Three projections of one input with constant weights and biases (the bias
 // Add in either operand order), each head-split batch-first: one packed

@@ -1,5 +1,5 @@
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-recognize-gelu))' | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-recognize-gelu{report=true}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-recognize-gelu))' | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-recognize-gelu{report=true}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
 
 // BERT/ViT (opset 14 and 17): (x * (1 + erf(x / sqrt 2))) * 0.5. The
 // default approximate = "none" is not printed.

@@ -1,5 +1,5 @@
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-recognize-layer-norm))' | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(tessera-recognize-layer-norm{report=true}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-recognize-layer-norm))' | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(onnx-operand-order,tessera-recognize-layer-norm{report=true}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
 
 // The opset-14 export of torch's LayerNorm: Pow 2, Div, gamma and beta, with
 // dynamic batch and sequence dims.

@@ -1,0 +1,35 @@
+//===- Patterns.h - the fusions as rewrite patterns -------------*- C++ -*-===//
+//
+// Part of Tessera. Each fusion pass is a thin driver over these patterns
+// (applyToCandidates in FusionReport.h); `report` makes a pattern emit the
+// "fused" remark of the fusion report. The patterns expect the canonical
+// operand order of the onnx ops (onnx::populateONNXOperandOrderPatterns).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_COMPILER_TRANSFORMS_PATTERNS_H
+#define TESSERA_COMPILER_TRANSFORMS_PATTERNS_H
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace tessera {
+
+/// Decomposed LayerNorm -> onnx.LayerNormalization (anchor: ReduceMean).
+void populateRecognizeLayerNormPatterns(mlir::RewritePatternSet &patterns,
+                                        bool report = false);
+/// Decomposed GELU -> onnx.Gelu (anchors: Erf, Tanh).
+void populateRecognizeGeluPatterns(mlir::RewritePatternSet &patterns,
+                                   bool report = false);
+/// Scaled-softmax attention -> tessera.attention (anchor: Softmax).
+void populateFuseAttentionPatterns(mlir::RewritePatternSet &patterns,
+                                   bool report = false);
+/// Residual Add + LayerNormalization -> tessera.add_layer_norm.
+void populateFuseAddLayerNormPatterns(mlir::RewritePatternSet &patterns,
+                                      bool report = false);
+/// MatMul/Gemm + bias [+ activation] -> tessera.matmul.
+void populateFuseMatMulEpiloguePatterns(mlir::RewritePatternSet &patterns,
+                                        bool report = false);
+
+} // namespace tessera
+
+#endif // TESSERA_COMPILER_TRANSFORMS_PATTERNS_H
