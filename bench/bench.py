@@ -16,7 +16,12 @@ For each model and each (batch, seq, threads) combination (--batch, --seq and
      min and max);
   4. checks that the two runtimes' outputs agree (max abs difference);
   5. with --unfused, also compiles with --fuse=false (no Transformer fusions)
-     and times that library too, in the same run.
+     and times that library too, in the same run;
+  6. with --dynamic, also compiles the model ONCE without --shape and times
+     that one library at every shape, beside the pinned build ("dyn/pinned"
+     is the dynamic build's median over the pinned one's).
+The script fails (exit 1) when Tessera's outputs and ORT's disagree by more
+than 1e-4 * max(1, max |ORT|), as tests/models/compare.py requires.
 Then it prints a markdown table. "ORT/Tessera" is ORT's median latency over
 Tessera's: above 1 means Tessera is faster.
 
@@ -89,6 +94,9 @@ def parse_args(argv):
                    help="timed runs for --gpt2-base (default: 5)")
     p.add_argument("--unfused", action="store_true",
                    help="also time Tessera with --fuse=false (fusions off)")
+    p.add_argument("--dynamic", action="store_true",
+                   help="also compile each model once without --shape and time that library "
+                        "at every shape beside the pinned build")
     p.add_argument("--batch", type=int_list, default=[1], help="batch size(s) (default: 1)")
     p.add_argument("--seq", type=int_list, default=[128], help="sequence length(s) (default: 128)")
     p.add_argument("--threads", type=int_list, default=[1], help="thread count(s) (default: 1)")
@@ -219,19 +227,41 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
                    "--bench", str(runs)], "tessera-run (--fuse=false)")
         row["unfused"] = latency(out, "tessera-run (--fuse=false)")
 
+    if args.dynamic:
+        dyn_out = os.path.join(work, "dynamic")
+        out = run([args.runner, dynamic_library(args, model_path)] + inputs +
+                  ["--output-dir", dyn_out, "--threads", str(threads), "--bench", str(runs)],
+                  "tessera-run (dynamic build)")
+        row["dynamic"] = latency(out, "tessera-run (dynamic build)")
+
     ref = compare.read_outputs(model, ort_out, "onnxruntime")
-    got = compare.read_outputs(model, tess_out, "tessera-run")
     diffs = []
-    for name in ref:
-        if ref[name].shape != got[name].shape:
-            diffs.append("%s: shape %s vs ORT %s" % (name, got[name].shape, ref[name].shape))
-            continue
-        d = np.abs(got[name].astype(np.float64) - ref[name].astype(np.float64))
-        diffs.append("%s: max abs diff %.3g (max |ORT| %.3g)" % (
-            name, float(d.max()) if d.size else 0.0,
-            float(np.abs(ref[name]).max()) if d.size else 0.0))
+    for tag, out_dir in [("pinned", tess_out)] + ([("dynamic", dyn_out)] if args.dynamic else []):
+        got = compare.read_outputs(model, out_dir, "tessera-run (%s)" % tag)
+        for name in ref:
+            ok, desc = compare.check(name, ref[name], got[name], False)
+            diffs.append("%s %s" % (tag, desc))
+            if not ok:
+                raise BenchError("Tessera (%s build) disagrees with ONNX Runtime: %s" % (tag, desc))
     row["diff"] = "; ".join(diffs)
     return row
+
+
+_dynamic_libraries = {}
+
+
+def dynamic_library(args, model_path):
+    """The model compiled once without --shape (cached per model)."""
+    if model_path not in _dynamic_libraries:
+        stem = os.path.splitext(os.path.basename(model_path))[0]
+        lib = os.path.join(args.work_dir, stem, "dynamic.so")
+        os.makedirs(os.path.dirname(lib), exist_ok=True)
+        t0 = time.time()
+        run([args.compiler, model_path, "-o", lib], "tessera-compile (no --shape)")
+        print("compiled %s once without --shape in %.1f s" % (stem, time.time() - t0),
+              file=sys.stderr, flush=True)
+        _dynamic_libraries[model_path] = lib
+    return _dynamic_libraries[model_path]
 
 
 def main(argv=None):
@@ -274,12 +304,21 @@ def main(argv=None):
                 print("| %s | %s | %d | %.3f | %.3f |" % (
                     r["model"], r["shape"], r["threads"], r["ort"][0], r["ort"][1]))
         else:
-            unfused = ("| Tessera --fuse=false median ms ", "---:|") if args.unfused else ("", "")
+            head, rule = "", ""
+            if args.unfused:
+                head, rule = head + "| Tessera --fuse=false median ms ", rule + "---:|"
+            if args.dynamic:
+                head += "| Tessera dynamic median ms | dyn/pinned | ORT/dynamic "
+                rule += "---:|---:|---:|"
             print("| model | shape | threads | Tessera median ms | Tessera min ms "
-                  "%s| ORT median ms | ORT min ms | ORT/Tessera |" % unfused[0])
-            print("|---|---|---:|---:|---:|%s---:|---:|---:|" % unfused[1])
+                  "%s| ORT median ms | ORT min ms | ORT/Tessera |" % head)
+            print("|---|---|---:|---:|---:|%s---:|---:|---:|" % rule)
             for r in rows:
                 extra = "%.3f | " % r["unfused"][0] if args.unfused else ""
+                if args.dynamic:
+                    extra += "%.3f | %.3f | %.2fx | " % (
+                        r["dynamic"][0], r["dynamic"][0] / r["tessera"][0],
+                        r["ort"][0] / r["dynamic"][0])
                 print("| %s | %s | %d | %.3f | %.3f | %s%.3f | %.3f | %.2fx |" % (
                     r["model"], r["shape"], r["threads"], r["tessera"][0], r["tessera"][1],
                     extra, r["ort"][0], r["ort"][1], r["ort"][0] / r["tessera"][0]))

@@ -17,7 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/Passes.h"
-#include "compiler/driver/Driver.h"
+#include "compiler/codegen/Codegen.h"
 #include "compiler/import/Importer.h"
 
 #include "runtime/include/tessera/abi.h"
@@ -78,29 +78,6 @@ static std::string requiredFeatures(llvm::StringRef featureString) {
   return out;
 }
 
-std::string targetFeaturesFor(llvm::StringRef cpu) {
-  llvm::SubtargetFeatures sf;
-  if (cpu == "native" || cpu.empty()) {
-    for (auto &f : llvm::sys::getHostCPUFeatures())
-      sf.AddFeature(f.first(), f.second);
-    return sf.getString();
-  }
-  llvm::InitializeNativeTarget();
-  std::string err, triple = llvm::sys::getDefaultTargetTriple();
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
-  if (!target)
-    return "";
-  std::unique_ptr<llvm::MCSubtargetInfo> sti(
-      target->createMCSubtargetInfo(triple, cpu, ""));
-  if (!sti)
-    return "";
-  std::string out;
-  for (const llvm::SubtargetFeatureKV &kv : sti->getAllProcessorFeatures())
-    if (sti->checkFeatures(std::string("+") + kv.Key))
-      out += std::string(out.empty() ? "" : ",") + "+" + kv.Key;
-  return out;
-}
-
 static llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const CodegenOptions &options) {
   llvm::InitializeNativeTarget();
@@ -110,23 +87,8 @@ createTargetMachine(const CodegenOptions &options) {
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
   if (!target)
     return error("no LLVM target for " + triple + ": " + err);
-  std::string cpu = options.cpu;
-  std::string features;
-  if (cpu == "native" || cpu.empty()) {
-    cpu = llvm::sys::getHostCPUName().str();
-    llvm::SubtargetFeatures sf;
-    for (auto &f : llvm::sys::getHostCPUFeatures())
-      sf.AddFeature(f.first(), f.second);
-    features = sf.getString();
-  } else {
-    llvm::SubtargetFeatures sf;
-    features = sf.getString();
-    std::unique_ptr<llvm::MCSubtargetInfo> sti(
-        target->createMCSubtargetInfo(triple, cpu, ""));
-    if (!sti || !sti->isCPUStringValid(cpu))
-      return error("unknown CPU '" + cpu + "' for --mcpu (try native, " +
-                   "x86-64-v3, skylake-avx512 or znver4)");
-  }
+  const std::string &cpu = options.target.cpu;
+  const std::string &features = options.target.features;
   llvm::TargetOptions to;
   auto level = options.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
                : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default

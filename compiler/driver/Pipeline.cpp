@@ -47,6 +47,8 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <map>
+
 using namespace mlir;
 
 namespace tessera {
@@ -92,11 +94,91 @@ static TensorInfo describe(Type type, DictionaryAttr attrs, StringRef name) {
     if (params && d < params.size() && ShapedType::isDynamic(size))
       if (auto param = dyn_cast<StringAttr>(params[d]))
         dim.name = param.str();
+    // A dynamic dim is at least 1 unless --dim says otherwise: empty
+    // batches and sequences are refused with a clear error rather than
+    // trusted to every kernel.
+    dim.min = ShapedType::isDynamic(size) ? 1 : size;
     if (!ShapedType::isDynamic(size))
-      dim.min = dim.max = size;
+      dim.max = size;
     info.dimInfo.push_back(std::move(dim));
   }
   return info;
+}
+
+/// The (input, dim) whose size `v` is, looking through the exporters'
+/// shape arithmetic: Gather(Shape(input), k), under Cast, Squeeze,
+/// Unsqueeze, Reshape and Identity of one element.
+static std::optional<std::pair<unsigned, int64_t>> inputDimOf(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<onnx::CastOp, onnx::SqueezeOp, onnx::UnsqueezeOp, onnx::ReshapeOp,
+            onnx::IdentityOp>(def)) {
+      v = def->getOperand(0);
+      continue;
+    }
+    auto gather = dyn_cast<onnx::GatherOp>(def);
+    auto shape = gather ? gather.getData().getDefiningOp<onnx::ShapeOfOp>()
+                        : nullptr;
+    SmallVector<int64_t> index;
+    auto arg = shape ? dyn_cast<BlockArgument>(shape.getData()) : nullptr;
+    if (!arg || shape.getStart() != 0 ||
+        !onnx::getConstantInts(gather.getIndices(), index) ||
+        index.size() != 1 || index[0] < 0)
+      return std::nullopt;
+    return std::make_pair(arg.getArgNumber(), index[0]);
+  }
+  return std::nullopt;
+}
+
+/// Bounds the model implies: a table Gathered at positions 0..L-1, where L
+/// is an input dim, made by Range(0, L) or by Slice(positions, 0, L) of a
+/// constant, holds at least L rows (or positions), so L is at most that
+/// many. This is the position-embedding table of BERT- and GPT-style
+/// exports, which bounds the sequence length.
+static void boundDimsByTables(func::FuncOp func, ModelInterface &iface) {
+  auto bound = [&](std::optional<std::pair<unsigned, int64_t>> dim,
+                   int64_t max) {
+    if (!dim || dim->first >= iface.inputs.size())
+      return;
+    TensorInfo &t = iface.inputs[dim->first];
+    if (dim->second >= int64_t(t.dims.size()) || t.dims[dim->second] >= 0)
+      return;
+    DimInfo &info = t.dimInfo[dim->second];
+    info.max = std::min(info.max, max);
+  };
+  func.walk([&](onnx::GatherOp gather) {
+    auto table = dyn_cast<RankedTensorType>(gather.getData().getType());
+    int64_t axis = table ? onnx::normalizeAxis(gather.getAxis(),
+                                               table.getRank())
+                         : -1;
+    if (axis < 0 || table.isDynamicDim(axis))
+      return;
+    Operation *positions = gather.getIndices().getDefiningOp();
+    SmallVector<int64_t> start, step, axes;
+    if (auto range = dyn_cast_or_null<onnx::RangeOp>(positions)) {
+      if (onnx::getConstantInts(range.getStart(), start) &&
+          onnx::getConstantInts(range.getDelta(), step) && start == ArrayRef<int64_t>{0} &&
+          step == ArrayRef<int64_t>{1})
+        bound(inputDimOf(range.getLimit()), table.getDimSize(axis));
+      return;
+    }
+    auto slice = dyn_cast_or_null<onnx::SliceOp>(positions);
+    auto data = slice ? dyn_cast<RankedTensorType>(slice.getData().getType())
+                      : nullptr;
+    if (!data || !slice.getData().getDefiningOp<onnx::ConstantOp>() ||
+        !onnx::getConstantInts(slice.getStarts(), start) ||
+        !onnx::getConstantInts(slice.getAxes(), axes) || start.size() != 1 ||
+        start[0] != 0 || axes.size() != 1)
+      return;
+    if (slice.getSteps() && (!onnx::getConstantInts(slice.getSteps(), step) ||
+                             step != ArrayRef<int64_t>{1}))
+      return;
+    int64_t sliced = onnx::normalizeAxis(axes[0], data.getRank());
+    if (sliced < 0 || data.isDynamicDim(sliced))
+      return;
+    // The positions themselves must index the table: their count bounds L.
+    bound(inputDimOf(slice.getEnds()),
+          std::min(data.getDimSize(sliced), table.getDimSize(axis)));
+  });
 }
 
 llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
@@ -138,6 +220,22 @@ llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
     iface.outputs.push_back(
         describe(func.getResultTypes()[i], func.getResultAttrDict(i),
                  nameOf(func.getResultAttrDict(i), i, "output_")));
+  boundDimsByTables(func, iface);
+  // A bound on a named dim holds for every tensor that uses the name.
+  std::map<std::string, std::pair<int64_t, int64_t>> named;
+  for (auto *list : {&iface.inputs, &iface.outputs})
+    for (TensorInfo &t : *list)
+      for (DimInfo &d : t.dimInfo)
+        if (!d.name.empty()) {
+          auto [it, fresh] = named.try_emplace(d.name, d.min, d.max);
+          it->second = {std::max(it->second.first, d.min),
+                        std::min(it->second.second, d.max)};
+        }
+  for (auto *list : {&iface.inputs, &iface.outputs})
+    for (TensorInfo &t : *list)
+      for (auto [d, info] : llvm::enumerate(t.dimInfo))
+        if (!info.name.empty() && t.dims[d] < 0)
+          std::tie(info.min, info.max) = named[info.name];
   return iface;
 }
 
@@ -169,14 +267,6 @@ void registerDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-MatmulTile matmulTileFor(llvm::StringRef features) {
-  if (features.contains("+avx512f"))
-    return {8, 32};
-  if (features.contains("+avx2") || features.contains("+avx"))
-    return {6, 16};
-  return {4, 8};
-}
-
 /// Adds a fusion pass created by `create(options)` with its `report` option.
 template <typename Options, typename Create>
 static void addFusion(OpPassManager &pm, bool report, Create create) {
@@ -203,7 +293,10 @@ void buildFusionPipeline(OpPassManager &pm, bool report) {
       fpm, report, [](auto &o) { return createFuseMatMulEpilogue(o); });
 }
 
-void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {
+void buildONNXToLinalgPipeline(OpPassManager &pm,
+                               const TargetDescription &target,
+                               std::optional<MatmulTile> override) {
+  MatmulTile tile = override.value_or(target.matmulTile);
   pm.addNestedPass<func::FuncOp>(createONNXFoldShapes());
   pm.addPass(createConvertONNXToLinalg());
   pm.addPass(createDynamicExpandToReshape());
@@ -216,7 +309,7 @@ void buildONNXToLinalgPipeline(OpPassManager &pm, MatmulTile tile) {
   vectorize.tileN = tile.n;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmul(vectorize));
   VectorizeElementwiseOptions elementwise;
-  elementwise.width = tile.n >= 32 ? 16 : 8;
+  elementwise.width = target.f32Lanes();
   pm.addNestedPass<func::FuncOp>(createVectorizeElementwise(elementwise));
   pm.addPass(createCanonicalize());
   pm.addPass(createCSEPass());

@@ -275,9 +275,19 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
           getValueOrCreateConstantIndexOp(b, loc, sizes[row.size()]),
           index(b, 1),
           outs, [&](OpBuilder &lb, Location, Value iv, ValueRange args) {
+            // With dynamic dims, the outermost loop writes through whole
+            // slices of its arguments (see extractWhole).
+            bool whole = row.empty() && !type.hasStaticShape();
+            SmallVector<Value> inner(args);
+            if (whole)
+              for (Value &v : inner)
+                v = kernels::extractWhole(lb, loc, v);
             row.push_back(iv);
-            SmallVector<Value> results = nest(lb, args);
+            SmallVector<Value> results = nest(lb, inner);
             row.pop_back();
+            if (whole)
+              for (auto [result, arg] : llvm::zip(results, args))
+                result = kernels::insertWhole(lb, loc, result, arg);
             lb.create<scf::YieldOp>(loc, results);
           });
       return loop.getResults();

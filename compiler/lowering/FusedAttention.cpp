@@ -64,7 +64,9 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
   matchAndRewrite(fused::AttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value q = adaptor.getQ(), k = adaptor.getK(), v = adaptor.getV();
+    Value q = kernels::mostStatic(adaptor.getQ()),
+          k = kernels::mostStatic(adaptor.getK()),
+          v = kernels::mostStatic(adaptor.getV());
     auto qt = dyn_cast<RankedTensorType>(q.getType());
     auto kt = dyn_cast<RankedTensorType>(k.getType());
     auto vt = dyn_cast<RankedTensorType>(v.getType());
@@ -274,10 +276,23 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
           Value hi = b.create<arith::RemUIOp>(loc, bh, hV);
           Value mb = maskB1 ? c0 : bi, mh = maskH1 ? c0 : hi;
           // Scratch, one set per (b, h): iterations run on different threads.
+          // The scratch buffers get distinct types (a spare row where two
+          // would coincide, e.g. Q^T and P^T for a head size of 48): CSE
+          // merges identical tensor.empty ops, and one empty carried as two
+          // loop buffers gave wrong results once the query loop ran more
+          // than once (head sizes 40 and 48 with more than 48 queries).
+          SmallVector<std::pair<int64_t, int64_t>> shapes;
           auto empty = [&](int64_t r, int64_t c) -> Value {
+            while (llvm::is_contained(shapes, std::make_pair(r, c)))
+              ++r;
+            shapes.push_back({r, c});
             return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{r, c}, f32);
           };
-          SmallVector<Value> qInit = {outerArgs[0], empty(Dh, TQ),
+          // With dynamic dims, through a whole slice (see extractWhole).
+          bool whole = !outType.hasStaticShape();
+          Value outArg = whole ? kernels::extractWhole(b, loc, outerArgs[0])
+                               : outerArgs[0];
+          SmallVector<Value> qInit = {outArg, empty(Dh, TQ),
                                       empty(TK, TQ), empty(TQ, DhP),
                                       empty(4, TQ)};
           SmallVector<Value> qRes = loop(
@@ -285,25 +300,11 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
               [&](OpBuilder &b, Value q0, ValueRange qa) {
                 Value qLen =
                     minI(b, idx(TQ), b.create<arith::SubIOp>(loc, sqV, q0));
-                // Q^T block, zero padded to TQ columns: always if the last
-                // block is partial, only in a partial block if Sq is dynamic.
+                // Q^T block, zero padded to TQ columns (in every block if Sq
+                // is dynamic).
                 Value qT = qa[1];
-                if (sqStatic && *sqStatic % TQ != 0) {
+                if (!sqStatic || *sqStatic % TQ != 0)
                   qT = fill(b, qT, Dh, TQ, zeroV);
-                } else if (!sqStatic) {
-                  Value partial = b.create<arith::CmpIOp>(
-                      loc, arith::CmpIPredicate::slt, qLen, idx(TQ));
-                  qT = b.create<scf::IfOp>(
-                            loc, partial,
-                            [&](OpBuilder &b, Location) {
-                              b.create<scf::YieldOp>(
-                                  loc, fill(b, qT, Dh, TQ, zeroV));
-                            },
-                            [&](OpBuilder &b, Location) {
-                              b.create<scf::YieldOp>(loc, qT);
-                            })
-                           .getResult(0);
-                }
                 qT = loop(b, c0, qLen, c1, qT,
                           [&](OpBuilder &b, Value i, ValueRange a) {
                             Value t = a[0];
@@ -652,7 +653,9 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                     })[0];
                 return SmallVector<Value>{res, qT, kRes[0], kRes[1], kRes[2]};
               });
-          b.create<scf::YieldOp>(loc, qRes[0]);
+          b.create<scf::YieldOp>(
+              loc, whole ? kernels::insertWhole(b, loc, qRes[0], outerArgs[0])
+                         : qRes[0]);
         });
     Value result = outer.getResult(0);
     if (result.getType() != outType)

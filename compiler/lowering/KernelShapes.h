@@ -70,6 +70,19 @@ agreedDim(mlir::OpBuilder &b, mlir::Location loc,
   return agreedSize(b, loc, sizes, reason);
 }
 
+/// `v`, or the source of the tensor.casts that made it less static (an
+/// operand whose head size the fused op's type left dynamic but the
+/// producer's lowering knows).
+inline mlir::Value mostStatic(mlir::Value v) {
+  while (auto cast = v.getDefiningOp<mlir::tensor::CastOp>()) {
+    if (!mlir::tensor::preservesStaticInformation(cast.getType(),
+                                                  cast.getSource().getType()))
+      break;
+    v = cast.getSource();
+  }
+  return v;
+}
+
 /// x * y, folded when both are constants or one is 1.
 inline mlir::OpFoldResult mulSizes(mlir::OpBuilder &b, mlir::Location loc,
                                    mlir::OpFoldResult x, mlir::OpFoldResult y) {
@@ -85,6 +98,35 @@ inline mlir::OpFoldResult mulSizes(mlir::OpBuilder &b, mlir::Location loc,
           loc, mlir::getValueOrCreateConstantIndexOp(b, loc, x),
           mlir::getValueOrCreateConstantIndexOp(b, loc, y))
       .getResult();
+}
+
+/// `v` as a slice of itself, offsets 0 and full sizes. A kernel loop that
+/// writes its result through such a slice of its iteration argument and
+/// yields insertWhole(result, arg) is one that scf's loop canonicalization
+/// proves shape preserving (its yield is an insert_slice into the argument),
+/// so tensor.dim of the loop's result folds to the dim of its init: what
+/// the output-dims function needs when the dims are dynamic. Bufferized in
+/// place, the pair costs nothing.
+inline mlir::Value extractWhole(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value v) {
+  auto type = mlir::cast<mlir::RankedTensorType>(v.getType());
+  llvm::SmallVector<mlir::OpFoldResult> zeros(type.getRank(),
+                                              b.getIndexAttr(0)),
+      ones(type.getRank(), b.getIndexAttr(1));
+  return b.create<mlir::tensor::ExtractSliceOp>(
+      loc, type, v, zeros, mlir::tensor::getMixedSizes(b, loc, v), ones);
+}
+
+/// Inserts `slice` (from extractWhole) back into `dest`.
+inline mlir::Value insertWhole(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value slice, mlir::Value dest) {
+  auto type = mlir::cast<mlir::RankedTensorType>(dest.getType());
+  llvm::SmallVector<mlir::OpFoldResult> zeros(type.getRank(),
+                                              b.getIndexAttr(0)),
+      ones(type.getRank(), b.getIndexAttr(1));
+  return b.create<mlir::tensor::InsertSliceOp>(
+      loc, slice, dest, zeros, mlir::tensor::getMixedSizes(b, loc, dest),
+      ones);
 }
 
 } // namespace tessera::kernels

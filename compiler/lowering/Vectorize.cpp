@@ -407,7 +407,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
            getConstantIntValue(partial.getUpperBound())))
         continue;
       fullTileSizes(rewriter, main);
-      remainderToIf(rewriter, partial);
+      remainderToOnce(rewriter, partial);
     }
   }
 
@@ -437,23 +437,30 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
   }
 
   /// A peeled remainder loop runs at most once. With dynamic bounds it
-  /// becomes an scf.if (lb < ub) of its body at iv = lb, so that the size
-  /// of its tile (ub - lb, e.g. M mod 8) no longer goes through an induction
-  /// variable, and splitRemainders can tile it again into static tiles.
-  static void remainderToIf(RewriterBase &rewriter, scf::ForOp loop) {
+  /// becomes a loop of 0 or 1 iterations (lb < ub) whose body uses lb for
+  /// the induction variable, so that the size of its tile (ub - lb, e.g.
+  /// M mod 8) no longer goes through an induction variable, and
+  /// splitRemainders can tile it again into static tiles. (An scf.for, not
+  /// an scf.if: tensor.dim of the enclosing loops' results must still fold
+  /// to their inits for the output-dims function.)
+  static void remainderToOnce(RewriterBase &rewriter, scf::ForOp loop) {
     Location loc = loop.getLoc();
     rewriter.setInsertionPoint(loop);
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
     Value cond = rewriter.create<arith::CmpIOp>(
         loc, arith::CmpIPredicate::slt, loop.getLowerBound(),
         loop.getUpperBound());
-    auto ifOp = rewriter.create<scf::IfOp>(loc, loop.getResultTypes(), cond,
-                                           /*withElseRegion=*/true);
+    Value trips = rewriter.create<arith::SelectOp>(loc, cond, one, zero);
+    auto once = rewriter.create<scf::ForOp>(loc, zero, trips, one,
+                                            loop.getInitArgs());
+    Block *body = once.getBody();
+    if (!body->empty() && isa<scf::YieldOp>(body->back()))
+      rewriter.eraseOp(&body->back());
     SmallVector<Value> args = {loop.getLowerBound()};
-    llvm::append_range(args, loop.getInitArgs());
-    rewriter.mergeBlocks(loop.getBody(), ifOp.thenBlock(), args);
-    rewriter.setInsertionPointToEnd(ifOp.elseBlock());
-    rewriter.create<scf::YieldOp>(loc, loop.getInitArgs());
-    rewriter.replaceOp(loop, ifOp.getResults());
+    llvm::append_range(args, once.getRegionIterArgs());
+    rewriter.mergeBlocks(loop.getBody(), once.getBody(), args);
+    rewriter.replaceOp(loop, once.getResults());
   }
 
   /// Tiles each epilogue marked by packConstantWeights by the register tile

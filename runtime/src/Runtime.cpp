@@ -1119,8 +1119,9 @@ TesseraStatus *checkInputDim(const TesseraModelDesc &desc, uint32_t pos,
     return nullptr;
   std::string name = info.name ? std::string(" (") + info.name + ")" : "";
   std::string supported =
-      std::to_string(info.min) + ".." +
-      (info.max == INT64_MAX ? std::string("") : std::to_string(info.max));
+      info.max == INT64_MAX
+          ? std::to_string(info.min) + " or more"
+          : std::to_string(info.min) + ".." + std::to_string(info.max);
   return invalidArgument(what + " dim " + std::to_string(k) + name + " is " +
                          std::to_string(got) + "; this model supports " +
                          supported);

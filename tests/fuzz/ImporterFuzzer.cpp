@@ -53,8 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tessera::registerDialects(*r);
     return r;
   }();
-  static tessera::MatmulTile tile =
-      tessera::matmulTileFor(tessera::targetFeaturesFor("native"));
+  static tessera::TargetDescription target =
+      llvm::cantFail(tessera::describeTarget("native"));
 
   MLIRContext context(*registry, MLIRContext::Threading::DISABLED);
   context.printOpOnDiagnostic(false);
@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   if (!runPipeline(m, [](OpPassManager &pm) {
-        tessera::buildONNXToLinalgPipeline(pm, tile);
+        tessera::buildONNXToLinalgPipeline(pm, target);
       }))
     return 0;
   (void)runPipeline(m, tessera::buildLinalgToLLVMPipeline);

@@ -351,24 +351,23 @@ def compare_one(args, model, batch, seq, work):
         good, desc = check(value.name, ref[value.name], got[value.name], args.ort_only)
         ok &= good
         descs.append(desc)
+    def agree_with(tag, flags, tol, label):
+        """Runs another Tessera build on the same inputs; its outputs and
+        the main build's must agree to `tol`."""
+        other = read_outputs(model, run_tessera(args, model, args.model, files, arrays, work,
+                                                flags, tag),
+                             "tessera-run (%s)" % label)
+        good_all = True
+        for value in model.graph.output:
+            good, desc = check(value.name, other[value.name], got[value.name], False, tol, tag)
+            good_all &= good
+            descs.append("vs %s %s" % (label, desc))
+        return good_all
+
     if args.dynamic and (batch, seq) in args.pinned and not args.ort_only:
-        pinned = read_outputs(model, run_tessera(args, model, args.model, files, arrays, work,
-                                                 tag="pinned"),
-                              "tessera-run (pinned build)")
-        for value in model.graph.output:
-            good, desc = check(value.name, pinned[value.name], got[value.name], False,
-                               PINNED_REL_TOL, "pinned")
-            ok &= good
-            descs.append("vs pinned " + desc)
+        ok &= agree_with("pinned", [], PINNED_REL_TOL, "pinned build")
     if args.check_unfused and not args.ort_only:
-        unfused = read_outputs(model, run_tessera(args, model, args.model, files, arrays, work,
-                                                  ["--fuse=false"], "unfused"),
-                               "tessera-run (--fuse=false)")
-        for value in model.graph.output:
-            good, desc = check(value.name, unfused[value.name], got[value.name], False,
-                               UNFUSED_REL_TOL, "unfused")
-            ok &= good
-            descs.append("vs --fuse=false " + desc)
+        ok &= agree_with("unfused", ["--fuse=false"], UNFUSED_REL_TOL, "--fuse=false")
     shapes = ", ".join("%s %s" % (n, "x".join(str(d) for d in a.shape)) for n, a in arrays.items())
     return ok, "%s; %s" % (shapes, "; ".join(descs))
 

@@ -134,7 +134,7 @@ std::string formatDims(const tessera::TensorInfo &t) {
     }
     const tessera::DimInfo &info = t.dimInfo[d];
     s += info.name.empty() ? "?" : info.name;
-    if (info.min != 0 || info.max != INT64_MAX)
+    if (info.min != 1 || info.max != INT64_MAX)
       s += " " + std::to_string(info.min) + ".." +
            (info.max == INT64_MAX ? "" : std::to_string(info.max));
   }
@@ -215,8 +215,9 @@ Error applyDimBounds(
       for (tessera::TensorInfo &t : *list)
         for (tessera::DimInfo &d : t.dimInfo)
           if (d.name == name) {
-            d.min = range.first;
-            d.max = range.second;
+            // Within what the model implies (a position table's rows).
+            d.min = std::max(d.min == 1 ? range.first : d.min, range.first);
+            d.max = std::min(d.max, range.second);
             used = true;
           }
     if (!used)
@@ -247,6 +248,11 @@ int main(int argc, char **argv) {
   std::map<std::string, std::pair<int64_t, int64_t>> dimBounds;
   if (Error err = parseDimOptions(options, dimBounds))
     return fail(toString(std::move(err)));
+
+  llvm::Expected<tessera::TargetDescription> target =
+      tessera::describeTarget(mcpu);
+  if (!target)
+    return fail(toString(target.takeError()));
 
   mlir::DialectRegistry registry;
   tessera::registerDialects(registry);
@@ -326,18 +332,18 @@ int main(int argc, char **argv) {
       return fail(toString(std::move(err)));
   }
   if (iface && emit != Emit::Summary) {
-    tessera::MatmulTile tile =
-        tessera::matmulTileFor(tessera::targetFeaturesFor(mcpu));
+    std::optional<tessera::MatmulTile> tile;
     if (!matmulTile.empty()) {
+      tile.emplace();
       auto [m, n] = StringRef(matmulTile).split('x');
-      if (m.getAsInteger(10, tile.m) || n.getAsInteger(10, tile.n) ||
-          tile.m <= 0 || tile.n <= 0)
+      if (m.getAsInteger(10, tile->m) || n.getAsInteger(10, tile->n) ||
+          tile->m <= 0 || tile->n <= 0)
         return fail("--matmul-tile '" + matmulTile +
                     "': expected MxN, e.g. 4x24");
     }
     if (!runPipeline(
             [&](mlir::OpPassManager &pm) {
-              tessera::buildONNXToLinalgPipeline(pm, tile);
+              tessera::buildONNXToLinalgPipeline(pm, *target, tile);
             },
             "lowering to linalg"))
       return 1;
@@ -346,7 +352,7 @@ int main(int argc, char **argv) {
       return 1;
     if (emit == Emit::LLVM || binary) {
       tessera::CodegenOptions codegen;
-      codegen.cpu = mcpu;
+      codegen.target = *target;
       codegen.optLevel = optLevel - '0';
       std::string weights;
       const std::string *weightsFile = externalWeights ? &weights : nullptr;

@@ -825,7 +825,7 @@ std::string describeTensor(const tessera::TensorInfo &t) {
     }
     const tessera::DimInfo &info = t.dimInfo[d];
     s += info.name.empty() ? "?" : info.name;
-    if (info.min != 0 || info.max != INT64_MAX)
+    if (info.min != 1 || info.max != INT64_MAX)
       s += " " + std::to_string(info.min) + ".." +
            (info.max == INT64_MAX ? "" : std::to_string(info.max));
   }

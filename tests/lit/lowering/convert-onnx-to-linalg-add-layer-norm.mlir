@@ -94,8 +94,9 @@ func.func @both_broadcast(%x: tensor<2x1x16xf32>, %r: tensor<1x5x16xf32>, %g: te
 // -----
 
 // Dynamic batch and sequence (the row size stays static): the row loops run
-// to the run-time sizes, X and the residual are checked to agree, and the
-// row is still three 16-wide vector loops.
+// to the run-time sizes (the outer one writing through whole slices of the
+// results, so that their dims fold back to the inputs'), X and the residual
+// are checked to agree, and the row is still three 16-wide vector loops.
 // CHECK-LABEL: func.func @dynamic_rows
 // CHECK: %[[B:.*]] = tensor.dim %arg0, %c0
 // CHECK: %[[RB:.*]] = tensor.dim %arg1, %c0
@@ -103,7 +104,9 @@ func.func @both_broadcast(%x: tensor<2x1x16xf32>, %r: tensor<1x5x16xf32>, %g: te
 // CHECK: cf.assert %[[OK]], "node 'ln': X and the residual do not broadcast to the result"
 // CHECK: %[[S:.*]] = tensor.dim %arg0, %c1
 // CHECK: bufferization.alloc_tensor(%[[B]], %[[S]]) : tensor<?x?x32xf32>
-// CHECK: scf.for %{{.*}} = %{{.*}} to %[[B]] step
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[B]] step {{.*}} iter_args(%[[Y:.*]] = %{{.*}}, %[[SUM:.*]] = %{{.*}})
+// CHECK-DAG: tensor.extract_slice %[[Y]][0, 0, 0] [%{{.*}}, %{{.*}}, 32] [1, 1, 1]
+// CHECK-DAG: tensor.extract_slice %[[SUM]][0, 0, 0] [%{{.*}}, %{{.*}}, 32] [1, 1, 1]
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[S]] step
 // CHECK: vector.transfer_read %arg0{{.*}} : tensor<?x?x32xf32>, vector<16xf32>
 // CHECK: vector.reduction <add>

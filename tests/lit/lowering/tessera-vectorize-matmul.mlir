@@ -47,8 +47,8 @@ func.func @not_vectorized(%ai: tensor<12x64xi32>, %bi: tensor<64x32xi32>, %ci: t
 
 // Dynamic M (batch x sequence) with static K and N keeps the register
 // tiles: full 6x16 tiles in a loop to M floordiv 6 * 6, then the remainder
-// (M mod 6 rows, under an scf.if) as at most one 3-row tile and a loop of
-// 1-row tiles, all static and vectorized; no matmul is left.
+// (M mod 6 rows, in a loop of 0 or 1 iterations) as at most one 3-row tile
+// and a loop of 1-row tiles, all static and vectorized; no matmul is left.
 // CHECK-LABEL: func.func @dynamic_m
 // CHECK: %[[M:.*]] = tensor.dim %arg0, %c0 : tensor<?x64xf32>
 // CHECK: scf.for {{.*}} step %c16
@@ -57,10 +57,11 @@ func.func @not_vectorized(%ai: tensor<12x64xi32>, %bi: tensor<64x32xi32>, %ci: t
 // CHECK: scf.for {{.*}} step %c4 iter_args({{.*}}) -> (vector<6x16xf32>)
 // CHECK-COUNT-4: vector.contract
 // CHECK: %[[REM:.*]] = arith.cmpi slt, %[[FULL]], %[[M]]
-// CHECK: scf.if %[[REM]]
+// CHECK: %[[ONCE:.*]] = arith.select %[[REM]], %c1, %c0
+// CHECK: scf.for {{.*}} = %c0 to %[[ONCE]] step %c1
 // CHECK: scf.for {{.*}} step %c3
 // CHECK: scf.for {{.*}} step %c4 iter_args({{.*}}) -> (vector<3x16xf32>)
-// CHECK: scf.if
+// CHECK: arith.select
 // CHECK: scf.for {{.*}} step %c1
 // CHECK: scf.for {{.*}} step %c4 iter_args({{.*}}) -> (vector<16xf32>)
 // CHECK-NOT: linalg.matmul
@@ -107,10 +108,10 @@ func.func @batched_dynamic_k(%a: tensor<?x?x?xf32>, %b: tensor<?x?x64xf32>, %c: 
 // CHECK: scf.for {{.*}} to %c2 step %c1 iter_args({{.*}}) -> (tensor<?x32xf32>)
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<6x16xf32>)
 // CHECK: arith.maximumf {{.*}} : vector<6x16xf32>
-// CHECK: scf.if
+// CHECK: arith.select
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<3x16xf32>)
 // CHECK: arith.maximumf {{.*}} : vector<3x16xf32>
-// CHECK: scf.if
+// CHECK: arith.select
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>)
 // CHECK: arith.maximumf {{.*}} : vector<16xf32>
 // CHECK-NOT: linalg.

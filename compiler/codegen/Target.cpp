@@ -1,0 +1,68 @@
+//===- Target.cpp - the one description of the target CPU -----------------===//
+
+#include "compiler/codegen/Target.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <memory>
+
+namespace tessera {
+
+bool TargetDescription::hasFeature(llvm::StringRef name) const {
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(features).split(parts, ',');
+  return llvm::is_contained(parts, ("+" + name).str());
+}
+
+llvm::Expected<TargetDescription> describeTarget(llvm::StringRef mcpu) {
+  TargetDescription target;
+  if (mcpu == "native" || mcpu.empty()) {
+    target.cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures sf;
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      sf.AddFeature(f.first(), f.second);
+    target.features = sf.getString();
+  } else {
+    llvm::InitializeNativeTarget();
+    std::string err, triple = llvm::sys::getDefaultTargetTriple();
+    const llvm::Target *llvmTarget =
+        llvm::TargetRegistry::lookupTarget(triple, err);
+    if (!llvmTarget)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "no LLVM target for " + triple + ": " +
+                                         err);
+    // Ask a generic subtarget first: one made for an unknown CPU complains
+    // on stderr.
+    std::unique_ptr<llvm::MCSubtargetInfo> generic(
+        llvmTarget->createMCSubtargetInfo(triple, "", ""));
+    std::unique_ptr<llvm::MCSubtargetInfo> sti;
+    if (generic && generic->isCPUStringValid(mcpu))
+      sti.reset(llvmTarget->createMCSubtargetInfo(triple, mcpu, ""));
+    if (!sti)
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "unknown CPU '" + mcpu +
+              "' for --mcpu (try native, x86-64-v3, skylake-avx512 or "
+              "znver4)");
+    target.cpu = mcpu.str();
+    for (const llvm::SubtargetFeatureKV &kv : sti->getAllProcessorFeatures())
+      if (sti->checkFeatures(std::string("+") + kv.Key))
+        target.features +=
+            std::string(target.features.empty() ? "" : ",") + "+" + kv.Key;
+  }
+  if (target.hasFeature("avx512f")) {
+    target.vectorBits = 512;
+    target.matmulTile = {8, 32};
+  } else if (target.hasFeature("avx2") || target.hasFeature("avx")) {
+    target.vectorBits = 256;
+    target.matmulTile = {6, 16};
+  }
+  return target;
+}
+
+} // namespace tessera
