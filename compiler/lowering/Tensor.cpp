@@ -271,6 +271,64 @@ Value indexConst(OpBuilder &b, Location loc, int64_t v) {
   return b.create<arith::ConstantIndexOp>(loc, v);
 }
 
+/// The bounds of an integer Range, traced to sizes (see shapeElements).
+struct TracedRange {
+  OpFoldResult start, limit, delta;
+
+  static FailureOr<TracedRange> get(ConversionPatternRewriter &rewriter,
+                                    onnx::RangeOp op) {
+    auto bound = [&](Value v) -> OpFoldResult {
+      auto e = shapeElements(rewriter, op.getLoc(), v);
+      return succeeded(e) && e->size() == 1 ? e->front() : OpFoldResult();
+    };
+    TracedRange r{bound(op.getStart()), bound(op.getLimit()),
+                  bound(op.getDelta())};
+    if (!r.start || !r.limit || !r.delta)
+      return failure();
+    return r;
+  }
+
+  /// max(ceil((limit - start) / delta), 0).
+  OpFoldResult length(SizeMath &m) const {
+    OpFoldResult span = m.sub(limit, start);
+    OpFoldResult n = getConstantIntValue(delta) == 1
+                         ? span
+                         : m.fold(m.b.createOrFold<arith::CeilDivSIOp>(
+                               m.loc, m.v(span), m.v(delta)));
+    return m.max(n, m.c(0));
+  }
+};
+
+/// Indices made by an integer Range with a constant step > 0 (GPT-2's
+/// position ids, up to the sequence length) must fall in [-dim, dim): a
+/// check on sizes only, so a sequence longer than a position table is
+/// refused before a run, naming the node, instead of being clamped.
+void checkRangeIndices(ConversionPatternRewriter &rewriter, Location loc,
+                       Value indices, OpFoldResult dim, int64_t axis) {
+  using P = arith::CmpIPredicate;
+  auto range = indices.getDefiningOp<onnx::RangeOp>();
+  if (!range)
+    return;
+  auto r = TracedRange::get(rewriter, range);
+  if (failed(r))
+    return;
+  std::optional<int64_t> step = getConstantIntValue(r->delta);
+  if (!step || *step <= 0)
+    return;
+  SizeMath m{rewriter, loc};
+  OpFoldResult n = r->length(m);
+  OpFoldResult last = m.add(r->start, m.mul(m.sub(n, m.c(1)), r->delta));
+  Value inside = m.all({m.cmp(P::sge, r->start, m.sub(m.c(0), dim)),
+                        m.cmp(P::slt, last, dim)});
+  Value ok = rewriter.createOrFold<arith::OrIOp>(
+      loc, m.cmp(P::eq, n, m.c(0)), inside);
+  std::optional<int64_t> size = getConstantIntValue(dim);
+  emitCheck(rewriter, loc, ok,
+            "the indices (a Range) run past the " +
+                (size ? Twine(*size) : Twine("run-time number of")) +
+                " entries of axis " + Twine(axis));
+}
+
 struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -306,6 +364,7 @@ struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
                     m.cmp(arith::CmpIPredicate::eq,
                           sizeProduct(rewriter, loc, idxSizes), m.c(0))),
                 "gathers from an empty axis");
+    checkRangeIndices(rewriter, loc, op.getIndices(), dataSizes[axis], axis);
     MLIRContext *ctx = rewriter.getContext();
     SmallVector<AffineExpr> idxExprs;
     for (int64_t i = 0; i < q; ++i)
@@ -684,24 +743,14 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
     if (type.isDynamicDim(0) && isa<IntegerType>(elt)) {
       // Integer bounds come from shape arithmetic (position ids up to the
       // sequence length): traced, the length reifies to input dims.
-      auto bound = [&](Value v) -> OpFoldResult {
-        auto e = shapeElements(rewriter, loc, v);
-        return succeeded(e) && e->size() == 1 ? e->front() : OpFoldResult();
-      };
-      OpFoldResult first = bound(op.getStart()), last = bound(op.getLimit()),
-                   step = bound(op.getDelta());
-      if (!first || !last || !step)
+      auto r = TracedRange::get(rewriter, op);
+      if (failed(r))
         return rewriter.notifyMatchFailure(op, "needs scalar bounds");
       SizeMath m{rewriter, loc};
-      emitCheck(rewriter, loc, m.cmp(arith::CmpIPredicate::ne, step, m.c(0)),
+      emitCheck(rewriter, loc,
+                m.cmp(arith::CmpIPredicate::ne, r->delta, m.c(0)),
                 "delta is 0");
-      OpFoldResult span = m.sub(last, first);
-      OpFoldResult n =
-          getConstantIntValue(step) == 1
-              ? span
-              : m.fold(rewriter.createOrFold<arith::CeilDivSIOp>(
-                    loc, m.v(span), m.v(step)));
-      sizes.push_back(m.max(n, m.c(0)));
+      sizes.push_back(r->length(m));
     } else if (type.isDynamicDim(0)) {
       // Floats: max(ceil((limit - start) / delta), 0) elements; delta != 0.
       Value limit = extractScalar(rewriter, loc, adaptor.getLimit());

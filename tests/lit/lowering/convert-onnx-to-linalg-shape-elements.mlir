@@ -124,3 +124,34 @@ func.func @float_detour(%x: tensor<?x8xf32>) -> tensor<?x?xf32> {
   %r = onnx.Reshape %x, %cat : (tensor<?x8xf32>, tensor<2xi64>) -> tensor<?x?xf32> loc("r2")
   return %r : tensor<?x?xf32>
 }
+
+// -----
+
+// GPT-2's position embedding: a Gather at Range(0, S) indices from a table
+// of 128 rows is checked on sizes only (S <= 128), naming the node, so that
+// a longer sequence is refused instead of clamped.
+// CHECK-LABEL: func.func @positions_gather
+// CHECK: %[[S:.*]] = tensor.dim %arg0, %c1 : tensor<?x?xi64>
+// CHECK: %[[LAST:.*]] = arith.subi %[[S]], %c1 : index
+// CHECK: arith.cmpi slt, %[[LAST]], %c128 : index
+// CHECK: cf.assert %{{.*}}, "node 'wpe': the indices (a Range) run past the 128 entries of axis 0"
+func.func @positions_gather(%ids: tensor<?x?xi64>, %table: tensor<128x64xf32>) -> tensor<?x64xf32> {
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %z = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %sh = onnx.Shape %ids : (tensor<?x?xi64>) -> tensor<2xi64>
+  %s = onnx.Gather %sh, %i1 {axis = 0 : si64} : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
+  %r = onnx.Range %z, %s, %i1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64> loc("range")
+  %g = onnx.Gather %table, %r {axis = 0 : si64} : (tensor<128x64xf32>, tensor<?xi64>) -> tensor<?x64xf32> loc("wpe")
+  return %g : tensor<?x64xf32>
+}
+
+// -----
+
+// Negative: token ids from an input get no such check (they are clamped).
+// CHECK-LABEL: func.func @ids_gather
+// CHECK-NOT: cf.assert
+// CHECK: return
+func.func @ids_gather(%ids: tensor<?xi64>, %table: tensor<128x64xf32>) -> tensor<?x64xf32> {
+  %g = onnx.Gather %table, %ids {axis = 0 : si64} : (tensor<128x64xf32>, tensor<?xi64>) -> tensor<?x64xf32> loc("wte")
+  return %g : tensor<?x64xf32>
+}
