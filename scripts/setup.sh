@@ -35,8 +35,11 @@ fi
 # offline, so skip it: the CPU library ships in the package.
 ort="$here/tools/ort"
 want=$(sed -n 's/^ *"onnxruntime-node": "\(.*\)"/\1/p' "$ort/package.json")
-have=$(sed -n 's/^ *"version": "\(.*\)",/\1/p' \
-  "$ort/node_modules/onnxruntime-node/package.json" 2>/dev/null | head -n 1)
+have=""
+if [ -f "$ort/node_modules/onnxruntime-node/package.json" ]; then
+  have=$(sed -n 's/^ *"version": "\(.*\)",/\1/p' \
+    "$ort/node_modules/onnxruntime-node/package.json" | head -n 1)
+fi
 if [ "$have" != "$want" ]; then
   (cd "$ort" && npm ci --ignore-scripts --no-audit --no-fund --silent)
 fi
