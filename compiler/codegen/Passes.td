@@ -56,10 +56,12 @@ def ResultsToOutParams
     After bufferization: each memref result of the entry function becomes a
     trailing argument of the same type (dynamic dims included, which
     upstream's buffer-results-to-out-params refuses). A result that is a
-    memref.alloc of the function is replaced by the argument (the graph
-    writes the caller's buffer directly); any other is copied into it.
+    memref.alloc of the function, directly or through dense reshapes of it,
+    is replaced by the argument (viewed with the allocation's shape: the
+    graph writes the caller's buffer directly); any other is copied into it.
   }];
-  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect"];
 }
 
 def LowerExpandShape : Pass<"tessera-lower-expand-shape"> {

@@ -4,14 +4,17 @@
 // bufferization the entry function returns its outputs as memrefs; this pass
 // appends one argument per result instead, with the result's type (dynamic
 // dims included: the runtime computes them beforehand with the output-dims
-// function). A result allocated in the function is replaced by its argument,
-// so the graph writes the caller's buffer directly; any other result (a
-// view, an argument) is copied into it.
+// function). A result allocated in the function, directly or through dense
+// reshapes of the allocation, is replaced by its argument (viewed with the
+// allocation's shape), so the graph writes the caller's buffer directly; any
+// other result (a strided view, an argument) is copied into it.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/Passes.h"
 #include "compiler/import/Importer.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 
 namespace tessera {
 #define GEN_PASS_DEF_RESULTSTOOUTPARAMS
@@ -22,6 +25,48 @@ using namespace mlir;
 
 namespace tessera {
 namespace {
+
+/// The allocation `v` views when every op from it to `v` is a reshape of a
+/// dense (identity-layout) buffer, so `v` and the allocation hold the same
+/// elements in the same order.
+memref::AllocOp denseRoot(Value v) {
+  while (true) {
+    if (!cast<MemRefType>(v.getType()).getLayout().isIdentity())
+      return nullptr;
+    Operation *def = v.getDefiningOp();
+    if (auto alloc = dyn_cast_or_null<memref::AllocOp>(def))
+      return alloc;
+    if (!isa_and_nonnull<memref::ReshapeOp, memref::ExpandShapeOp,
+                         memref::CollapseShapeOp, memref::CastOp>(def))
+      return nullptr;
+    v = def->getOperand(0);
+  }
+}
+
+/// `out` (dense) viewed with the sizes of `alloc`, row-major.
+Value viewAs(OpBuilder &b, Value out, memref::AllocOp alloc) {
+  Location loc = alloc.getLoc();
+  MemRefType type = alloc.getType();
+  SmallVector<OpFoldResult> sizes;
+  unsigned dynamic = 0;
+  for (int64_t size : type.getShape())
+    sizes.push_back(ShapedType::isDynamic(size)
+                        ? OpFoldResult(alloc.getDynamicSizes()[dynamic++])
+                        : OpFoldResult(b.getIndexAttr(size)));
+  SmallVector<OpFoldResult> strides(sizes.size());
+  OpFoldResult stride = b.getIndexAttr(1);
+  for (int64_t d = int64_t(sizes.size()) - 1; d >= 0; --d) {
+    strides[d] = stride;
+    if (d == 0)
+      break;
+    AffineExpr s0, s1;
+    bindSymbols(b.getContext(), s0, s1);
+    stride = affine::makeComposedFoldedAffineApply(b, loc, s0 * s1,
+                                                   {stride, sizes[d]});
+  }
+  return b.create<memref::ReinterpretCastOp>(loc, type, out,
+                                             b.getIndexAttr(0), sizes, strides);
+}
 
 struct ResultsToOutParamsPass
     : impl::ResultsToOutParamsBase<ResultsToOutParamsPass> {
@@ -51,15 +96,21 @@ struct ResultsToOutParamsPass
                           resAttrs[i], func.getLoc());
 
     OpBuilder b(ret);
-    DenseSet<Value> hoisted;
+    DenseSet<Operation *> hoisted;
     for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
       BlockArgument out = func.getArgument(numInputs + i);
-      auto alloc = v.getDefiningOp<memref::AllocOp>();
       // A buffer the function allocated becomes the caller's (the first
-      // time it is returned): its uses write the output directly.
+      // time it is returned), also when it is returned through dense
+      // reshapes: its uses write the output directly.
+      memref::AllocOp alloc = denseRoot(v);
       if (alloc && alloc->getBlock() == &func.getBody().front() &&
-          hoisted.insert(v).second) {
-        alloc.getResult().replaceAllUsesWith(out);
+          hoisted.insert(alloc).second) {
+        if (alloc.getResult() == v) {
+          alloc.getResult().replaceAllUsesWith(out);
+        } else {
+          OpBuilder at(alloc);
+          alloc.getResult().replaceAllUsesWith(viewAs(at, out, alloc));
+        }
         alloc.erase();
         continue;
       }

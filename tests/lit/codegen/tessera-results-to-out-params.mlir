@@ -28,3 +28,36 @@ func.func @main_graph(%x: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>) {
   linalg.copy ins(%x : memref<4xf32>) outs(%a : memref<4xf32>)
   return %a, %a : memref<4xf32>, memref<4xf32>
 }
+
+// -----
+
+// Returned through a dense reshape (the dynamic [B*S, N] -> [B, S, N] of a
+// matmul's result): the allocation becomes a view of the caller's buffer and
+// nothing is copied.
+// CHECK-LABEL: func.func @main_graph(
+// CHECK-SAME:      %[[X:.*]]: memref<?x8xf32>, %[[SHAPE:.*]]: memref<3xindex>, %[[OUT:.*]]: memref<?x?x8xf32>)
+// CHECK:         %[[N:.*]] = memref.dim %[[X]]
+// CHECK:         %[[VIEW:.*]] = memref.reinterpret_cast %[[OUT]] to offset: [0], sizes: [%[[N]], 8], strides: [8, 1]
+// CHECK:         linalg.copy ins(%[[X]] : memref<?x8xf32>) outs(%[[VIEW]] : memref<?x8xf32>)
+// CHECK-NOT:     memref.copy
+// CHECK:         return
+func.func @main_graph(%x: memref<?x8xf32>, %shape: memref<3xindex>) -> memref<?x?x8xf32> {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x8xf32>
+  %a = memref.alloc(%n) : memref<?x8xf32>
+  linalg.copy ins(%x : memref<?x8xf32>) outs(%a : memref<?x8xf32>)
+  %r = memref.reshape %a(%shape) : (memref<?x8xf32>, memref<3xindex>) -> memref<?x?x8xf32>
+  return %r : memref<?x?x8xf32>
+}
+
+// -----
+
+// A reshape of an argument is not the function's buffer: copied.
+// CHECK-LABEL: func.func @main_graph(
+// CHECK-SAME:      %[[X:.*]]: memref<8xf32>, %[[OUT:.*]]: memref<2x4xf32>)
+// CHECK:         %[[E:.*]] = memref.expand_shape %[[X]]
+// CHECK:         memref.copy %[[E]], %[[OUT]]
+func.func @main_graph(%x: memref<8xf32>) -> memref<2x4xf32> {
+  %e = memref.expand_shape %x [[0, 1]] output_shape [2, 4] : memref<8xf32> into memref<2x4xf32>
+  return %e : memref<2x4xf32>
+}
