@@ -15,6 +15,7 @@
 #include "compiler/import/Importer.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace tessera {
 #define GEN_PASS_DEF_RESULTSTOOUTPARAMS
@@ -26,9 +27,24 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
+/// Whether `yielded` is the loop-carried buffer `arg` itself, possibly
+/// through nested loops that carry it unchanged too.
+bool carries(Value yielded, Value arg) {
+  while (yielded != arg) {
+    auto loop = yielded.getDefiningOp<scf::ForOp>();
+    if (!loop)
+      return false;
+    unsigned i = cast<OpResult>(yielded).getResultNumber();
+    if (!carries(loop.getYieldedValues()[i], loop.getRegionIterArgs()[i]))
+      return false;
+    yielded = loop.getInitArgs()[i];
+  }
+  return true;
+}
+
 /// The allocation `v` views when every op from it to `v` is a reshape of a
-/// dense (identity-layout) buffer, so `v` and the allocation hold the same
-/// elements in the same order.
+/// dense (identity-layout) buffer or a loop that carries it unchanged, so
+/// `v` and the allocation hold the same elements in the same order.
 memref::AllocOp denseRoot(Value v) {
   while (true) {
     if (!cast<MemRefType>(v.getType()).getLayout().isIdentity())
@@ -36,6 +52,14 @@ memref::AllocOp denseRoot(Value v) {
     Operation *def = v.getDefiningOp();
     if (auto alloc = dyn_cast_or_null<memref::AllocOp>(def))
       return alloc;
+    // A bufferized loop that carries the buffer and yields it unchanged.
+    if (auto loop = dyn_cast_or_null<scf::ForOp>(def)) {
+      unsigned i = cast<OpResult>(v).getResultNumber();
+      if (!carries(loop.getYieldedValues()[i], loop.getRegionIterArgs()[i]))
+        return nullptr;
+      v = loop.getInitArgs()[i];
+      continue;
+    }
     if (!isa_and_nonnull<memref::ReshapeOp, memref::ExpandShapeOp,
                          memref::CollapseShapeOp, memref::CastOp>(def))
       return nullptr;

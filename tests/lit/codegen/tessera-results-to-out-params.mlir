@@ -31,9 +31,9 @@ func.func @main_graph(%x: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>) {
 
 // -----
 
-// Returned through a dense reshape (the dynamic [B*S, N] -> [B, S, N] of a
-// matmul's result): the allocation becomes a view of the caller's buffer and
-// nothing is copied.
+// Returned through a loop that carries it and a dense reshape (the dynamic
+// [B*S, N] -> [B, S, N] of a matmul's result): the allocation becomes a view
+// of the caller's buffer and nothing is copied.
 // CHECK-LABEL: func.func @main_graph(
 // CHECK-SAME:      %[[X:.*]]: memref<?x8xf32>, %[[SHAPE:.*]]: memref<3xindex>, %[[OUT:.*]]: memref<?x?x8xf32>)
 // CHECK:         %[[N:.*]] = memref.dim %[[X]]
@@ -46,7 +46,11 @@ func.func @main_graph(%x: memref<?x8xf32>, %shape: memref<3xindex>) -> memref<?x
   %n = memref.dim %x, %c0 : memref<?x8xf32>
   %a = memref.alloc(%n) : memref<?x8xf32>
   linalg.copy ins(%x : memref<?x8xf32>) outs(%a : memref<?x8xf32>)
-  %r = memref.reshape %a(%shape) : (memref<?x8xf32>, memref<3xindex>) -> memref<?x?x8xf32>
+  %c1 = arith.constant 1 : index
+  %l = scf.for %i = %c0 to %c1 step %c1 iter_args(%b = %a) -> (memref<?x8xf32>) {
+    scf.yield %b : memref<?x8xf32>
+  }
+  %r = memref.reshape %l(%shape) : (memref<?x8xf32>, memref<3xindex>) -> memref<?x?x8xf32>
   return %r : memref<?x?x8xf32>
 }
 
