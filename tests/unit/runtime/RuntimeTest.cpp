@@ -230,7 +230,8 @@ TEST(RuntimeLoad, LibraryWithoutDescriptor) {
 TEST(RuntimeLoad, WrongAbiVersion) {
   expectLoadError(
       modelPath("wrong_abi"), TESSERA_ERROR_ABI_VERSION,
-      {"wrong_abi.so", "ABI version 99", "supports versions 1 to 4"});
+      {"wrong_abi.so", "ABI version 99",
+       "supports versions 1 to " + std::to_string(TESSERA_ABI_VERSION)});
 }
 
 TEST(RuntimeLoad, AbiVersion1StillLoads) {
