@@ -95,7 +95,7 @@ def main():
     pins = []
     for value in compare.model_inputs(model):
         if compare.is_dynamic(value):
-            dims = compare.dim_sizes(value, 2, 7)
+            dims = compare.dim_sizes(value, 2, 7, 5)
             pins += ["--shape", "%s=%s" % (value.name, "x".join(map(str, dims)))]
     results = check_once(args, model, "pinned", pins, work)
     if pins:
