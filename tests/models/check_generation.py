@@ -5,8 +5,8 @@
                         --model gpt2_kv_op17.onnx --work-dir DIR [--tokens 32]
                         [--encoder transformer_kv_encoder_op17.onnx]
 
-The model is compiled once (dynamic dims; its past axis allowed to be 0 with
---dim NAME=0..N). For batch 1 and batch 3 (rows of different prompt lengths,
+The model is compiled once without --shape or --dim (the past length may
+be 0: the prompt step runs with empty pasts). For batch 1 and batch 3 (rows of different prompt lengths,
 left-padded and masked by attention_mask when the model has one, else
 equal-length prompts), `tessera-run --generate N` and `node tools/ort/run.js
 --generate N` run the same greedy loop (prefill, then one token per step, the
@@ -61,20 +61,6 @@ def vocab_of(model, ids_input):
         if n.op_type == "Gather" and n.input[1] == ids_input and n.input[0] in inits:
             return inits[n.input[0]].dims[0]
     raise RuntimeError("no Gather of a table by '%s' in the model" % ids_input)
-
-
-def past_axis_names(model):
-    """dim_params of the past inputs' growing axis (where past and present differ)."""
-    outs = {o.name: dims_of(o) for o in model.graph.output}
-    names = set()
-    for i in model.graph.input:
-        if not is_past(i.name):
-            continue
-        present = "present" + i.name[len("past_key_values"):]
-        for a, b in zip(dims_of(i), outs.get(present, [])):
-            if a != b and isinstance(a, str):
-                names.add(a)
-    return sorted(names)
 
 
 def save(path, array):
@@ -203,8 +189,6 @@ def main():
     model = onnx.load(args.model)
     lib = os.path.join(args.work_dir, "model.so")
     cmd = [args.compiler, args.model, "-o", lib, "--quiet"]
-    for name in past_axis_names(model):
-        cmd += ["--dim", "%s=0..4096" % name]
     checker = Checker()
     try:
         run(cmd, "tessera-compile")
