@@ -249,29 +249,24 @@ private:
 class KVCache {
 public:
   KVCache(std::shared_ptr<Session> session, int64_t capacity)
-      : session_(std::move(session)) {
-    check(tessera_kv_cache_create(session_->get(), capacity, &cache_));
-  }
-  KVCache(const KVCache &) = delete;
-  KVCache &operator=(const KVCache &) = delete;
-  ~KVCache() { tessera_kv_cache_destroy(cache_); }
+      : session_(std::move(session)), cache_(session_->get(), capacity) {}
 
-  int64_t length() const { return tessera_kv_cache_length(cache_); }
-  int64_t capacity() const { return tessera_kv_cache_capacity(cache_); }
-  bool inPlace() const { return tessera_kv_cache_in_place(cache_) != 0; }
-  void reset() { tessera_kv_cache_reset(cache_); }
+  int64_t length() const { return cache_.length(); }
+  int64_t capacity() const { return cache_.capacity(); }
+  bool inPlace() const { return cache_.inPlace(); }
+  void reset() { cache_.reset(); }
 
   /// One step on [(name, array, dtype)] (every input but the pasts); returns
   /// every output but the presents, in the model's order.
   py::list run(const InputList &inputs) {
     std::vector<std::vector<int64_t>> dims;
     std::vector<TesseraInput> in = lowerInputs(inputs, dims);
-    std::vector<TesseraTensor *> raw(tessera_kv_cache_num_outputs(cache_),
-                                     nullptr);
+    std::vector<TesseraTensor *> raw(
+        tessera_kv_cache_num_outputs(cache_.get()), nullptr);
     TesseraStatus *status;
     {
       py::gil_scoped_release release;
-      status = tessera_kv_cache_run_alloc(cache_, in.data(), in.size(),
+      status = tessera_kv_cache_run_alloc(cache_.get(), in.data(), in.size(),
                                           raw.data());
     }
     check(status);
@@ -279,8 +274,8 @@ public:
   }
 
 private:
-  std::shared_ptr<Session> session_;
-  TesseraKVCache *cache_ = nullptr;
+  std::shared_ptr<Session> session_; // outlives cache_
+  tessera::KVCache cache_;
 };
 
 } // namespace

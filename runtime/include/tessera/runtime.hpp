@@ -384,8 +384,11 @@ private:
 class KVCache {
 public:
   /// capacity: the most positions (past + new) a sequence reaches.
-  KVCache(Session &session, int64_t capacity) {
-    detail::check(tessera_kv_cache_create(session.get(), capacity, &cache_));
+  KVCache(Session &session, int64_t capacity)
+      : KVCache(session.get(), capacity) {}
+  /// The same on a C API session.
+  KVCache(TesseraSession *session, int64_t capacity) {
+    detail::check(tessera_kv_cache_create(session, capacity, &cache_));
   }
   KVCache(KVCache &&other) noexcept
       : cache_(std::exchange(other.cache_, nullptr)) {}

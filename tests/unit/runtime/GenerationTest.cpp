@@ -164,32 +164,29 @@ TEST(GenerationTest, ModelWithoutPairs) {
   }
 }
 
-TEST(GenerationTest, TwoBuffersTakeTurns) {
-  tessera::Model model = tessera::Model::load(modelPath("kv_model"));
+/// Decodes 6 tokens after a prompt of 3 with a cache of capacity 16, and
+/// checks the buffers the steps used and the layout of the cache.
+void checkLoop(const std::string &name, int64_t batch, bool inPlace) {
+  tessera::Model model = tessera::Model::load(modelPath(name));
   tessera::Session session(model, 1);
   tessera::KVCache cache(session, 16);
-  EXPECT_FALSE(cache.inPlace());
+  EXPECT_EQ(cache.inPlace(), inPlace);
   EXPECT_EQ(cache.length(), 0);
-  std::set<const void *> pointers = decode(cache, 2, 6);
-  EXPECT_EQ(pointers.size(), 2u);
+  std::set<const void *> pointers = decode(cache, batch, 6);
+  // One buffer grows in place, or two take turns.
+  EXPECT_EQ(pointers.size(), inPlace ? 1u : 2u);
   tessera::KVCache::View v = cache.view(0);
-  EXPECT_EQ(v.dims, (std::vector<int64_t>{2, kHeads, 9, kDim}));
-  EXPECT_EQ(v.strides, (std::vector<int64_t>{kHeads * 9 * kDim, 9 * kDim,
-                                             kDim, 1}));
+  EXPECT_EQ(v.dims, (std::vector<int64_t>{batch, kHeads, 9, kDim}));
+  // In place, rows are laid out for the capacity.
+  int64_t rows = inPlace ? 16 : 9;
+  EXPECT_EQ(v.strides, (std::vector<int64_t>{kHeads * rows * kDim,
+                                             rows * kDim, kDim, 1}));
 }
 
+TEST(GenerationTest, TwoBuffersTakeTurns) { checkLoop("kv_model", 2, false); }
+
 TEST(GenerationTest, OneBufferGrowsInPlace) {
-  tessera::Model model = tessera::Model::load(modelPath("kv_model_in_place"));
-  tessera::Session session(model, 1);
-  tessera::KVCache cache(session, 16);
-  EXPECT_TRUE(cache.inPlace());
-  std::set<const void *> pointers = decode(cache, 3, 6);
-  EXPECT_EQ(pointers.size(), 1u);
-  tessera::KVCache::View v = cache.view(0);
-  EXPECT_EQ(v.dims, (std::vector<int64_t>{3, kHeads, 9, kDim}));
-  // Rows are laid out for the capacity.
-  EXPECT_EQ(v.strides, (std::vector<int64_t>{kHeads * 16 * kDim, 16 * kDim,
-                                             kDim, 1}));
+  checkLoop("kv_model_in_place", 3, true);
 }
 
 TEST(GenerationTest, CapacityIsEnforced) {
