@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <set>
 #include <string>
 #include <vector>
@@ -187,6 +189,48 @@ TEST(GenerationTest, TwoBuffersTakeTurns) { checkLoop("kv_model", 2, false); }
 
 TEST(GenerationTest, OneBufferGrowsInPlace) {
   checkLoop("kv_model_in_place", 3, true);
+}
+
+TEST(GenerationTest, MalformedPairsAreRefusedAtLoad) {
+  void *lib = dlopen(modelPath("kv_model_in_place").c_str(), RTLD_NOW);
+  ASSERT_NE(lib, nullptr) << dlerror();
+  TesseraModelDesc desc =
+      *static_cast<const TesseraModelDesc *>(dlsym(lib, "tessera_model_v1"));
+  auto expectRefused = [&](TesseraCachePair pair, TesseraRunStridedFn run,
+                           const std::string &part) {
+    TesseraModelDesc d = desc;
+    d.cache_pairs = &pair;
+    d.run_strided = run;
+    try {
+      tessera::Model::fromDescriptor(&d);
+      ADD_FAILURE() << "expected an error containing " << part;
+    } catch (const tessera::Error &e) {
+      EXPECT_EQ(e.code(), TESSERA_ERROR_LOAD);
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+          << e.what();
+    }
+  };
+  TesseraRunStridedFn run = desc.run_strided;
+  expectRefused({1, 1, 4, 0}, run, "cache pair 0 has axis 4 out of range");
+  expectRefused({1, 2, 2, 0}, run,
+                "cache pair 0 names a tensor that does not exist");
+  expectRefused({0, 1, 1, 0}, run,
+                "pairs input 'input_ids' with output 'present.0.key' of "
+                "another dtype or rank");
+  expectRefused({1, 1, 2, TESSERA_CACHE_IN_PLACE}, nullptr,
+                "cache pair 0 is in place but run_strided is NULL");
+  // A valid pair without the flag: pairs only, two buffers take turns.
+  TesseraModelDesc d = desc;
+  TesseraCachePair plain = {1, 1, 2, 0};
+  d.cache_pairs = &plain;
+  {
+    tessera::Model model = tessera::Model::fromDescriptor(&d);
+    tessera::Session session(model, 1);
+    tessera::KVCache cache(session, 8);
+    EXPECT_FALSE(cache.inPlace());
+    decode(cache, 1, 3);
+  }
+  dlclose(lib);
 }
 
 TEST(GenerationTest, CapacityIsEnforced) {
