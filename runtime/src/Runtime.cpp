@@ -792,13 +792,16 @@ const char *tessera_model_required_cpu_features(const TesseraModel *m) {
 
 namespace {
 /// The buffers a session hands to generated code (TesseraExecContext::alloc).
-/// Shapes are static, so every run of a model asks for the same sizes: freed
-/// blocks are kept on a free list keyed by their exact (size, alignment) and
-/// handed out again by the next request for that key, which spares the
-/// page faults of fresh mmap'ed memory on every run. Nothing is returned to
-/// the system before the session is destroyed, so a session holds, for each
-/// key, as many blocks as one run ever had alive at once. Thread-safe: pool
-/// workers may allocate while the entry's thread does.
+/// Runs of one shape ask for the same sizes: freed blocks are kept on a free
+/// list keyed by (size class, alignment) and handed out again by the next
+/// request of that key, which spares the page faults of fresh mmap'ed memory
+/// on every run. Sizes are rounded up to classes a quarter octave apart (at
+/// most 25% more), so the runs of a decode loop, whose buffers grow by a
+/// position per step, keep reusing the same blocks, and a session holds
+/// blocks of few sizes. Nothing is returned to the system before the session
+/// is destroyed, so a session holds, for each key, as many blocks as one run
+/// ever had alive at once. Thread-safe: pool workers may allocate while the
+/// entry's thread does.
 class BlockCache {
 public:
   static constexpr uint64_t kMinAlignment = 64;
@@ -814,10 +817,26 @@ public:
       std::free(entry.first);
   }
 
+  /// The size a request of `size` bytes gets: a multiple of 64 up to 4 KiB,
+  /// above that the next of 4, 5, 6 or 7 times a power of two (0 when it
+  /// would overflow).
+  static uint64_t sizeClass(uint64_t size) {
+    if (size <= 4096)
+      return std::max<uint64_t>((size + 63) & ~uint64_t(63), 64);
+    int shift = 63 - __builtin_clzll(size) - 2; // size / 2^shift in [4, 8)
+    uint64_t step = uint64_t(1) << shift;
+    if (size > UINT64_MAX - (step - 1))
+      return 0;
+    return (size + step - 1) & ~(step - 1);
+  }
+
   void *allocate(uint64_t size, uint64_t alignment) noexcept {
     if (alignment & (alignment - 1))
       return nullptr; // not a power of two
     alignment = std::max(alignment, kMinAlignment);
+    size = sizeClass(size);
+    if (size == 0)
+      return nullptr;
     Key key{size, alignment};
     try {
       {
