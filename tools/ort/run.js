@@ -19,7 +19,8 @@
 // gains a column of ones per step, position_ids count unmasked positions. It
 // prints the tokens, the prefill time and ms/token (of session.run, which
 // copies every output into JavaScript), and with --output-dir writes
-// tokens.npy [batch, N] (int64) and logits.npy [batch, N, vocab].
+// tokens.npy [batch, N] (int64) and logits.npy [batch, N, vocab]. With
+// --bench R, the loop runs once untimed, then R times (medians).
 // Any error prints `ort-run: error: ...` and exits 1.
 'use strict';
 
@@ -254,20 +255,10 @@ function intTensor(ort, type, values, dims) {
   return new ort.Tensor(type, data, dims);
 }
 
-async function generate(ort, session, args) {
-  const meta = new Map(session.inputMetadata.map((m) => [m.name, m]));
-  const given = {};
-  for (const spec of args.inputs) {
-    const eq = spec.indexOf('=');
-    const name = spec.slice(0, eq);
-    if (eq <= 0 || !meta.has(name) || presentName(name))
-      throw new Error(`--input ${spec}: expected NAME=FILE for an input other than the pasts`);
-    given[name] = readNpy(spec.slice(eq + 1));
-  }
-  const prompt = given.input_ids;
-  if (!prompt || prompt.dims.length !== 2) throw new Error('--generate needs input_ids [batch, length]');
-  const [b, s0] = prompt.dims;
-  let ids = Array.from(prompt.data, Number);
+// One greedy loop; returns its tokens and logits ([token][row]) and times.
+async function decodeOnce(ort, session, args, given, meta) {
+  const [b, s0] = given.input_ids.dims;
+  let ids = Array.from(given.input_ids.data, Number);
   let mask = given.attention_mask ? Array.from(given.attention_mask.data, Number)
                                   : new Array(b * s0).fill(1);
   const feeds = {};
@@ -312,6 +303,43 @@ async function generate(ort, session, args) {
     mask = next;
     total += 1;
   }
+  return { b, s0, vocab, tokens, logits, prefillMs,
+           decodeMs: args.generate > 1 ? decodeMs / (args.generate - 1) : 0 };
+}
+
+const median = (v) => {
+  const s = [...v].sort((x, y) => x - y);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
+
+// --generate: the loop once (with --bench R: then R timed loops, medians).
+async function generate(ort, session, args) {
+  const meta = new Map(session.inputMetadata.map((m) => [m.name, m]));
+  const given = {};
+  for (const spec of args.inputs) {
+    const eq = spec.indexOf('=');
+    const name = spec.slice(0, eq);
+    if (eq <= 0 || !meta.has(name) || presentName(name))
+      throw new Error(`--input ${spec}: expected NAME=FILE for an input other than the pasts`);
+    given[name] = readNpy(spec.slice(eq + 1));
+  }
+  if (!given.input_ids || given.input_ids.dims.length !== 2)
+    throw new Error('--generate needs input_ids [batch, length]');
+  const run = await decodeOnce(ort, session, args, given, meta);
+  const { b, s0, vocab, tokens, logits } = run;
+  let { prefillMs, decodeMs } = run;
+  if (args.bench) {
+    const prefill = [], decode = [];
+    for (let r = 0; r < args.bench; ++r) {
+      const timed = await decodeOnce(ort, session, args, given, meta);
+      prefill.push(timed.prefillMs);
+      decode.push(timed.decodeMs);
+    }
+    prefillMs = median(prefill);
+    decodeMs = median(decode);
+  }
+  const runs = args.bench ? `, median of ${args.bench} runs` : '';
   // [token, batch] -> [batch, token]
   const n = args.generate;
   const ids64 = new BigInt64Array(b * n), all = new Float32Array(b * n * vocab);
@@ -323,10 +351,10 @@ async function generate(ort, session, args) {
   if (!args.quiet)
     for (let i = 0; i < b; ++i)
       process.stdout.write(`tokens[${i}]: ${Array.from(ids64.subarray(i * n, (i + 1) * n)).join(' ')}\n`);
-  process.stdout.write(`prefill: ${fmt(prefillMs)} ms (batch ${b}, ${s0} tokens)\n`);
+  process.stdout.write(`prefill: ${fmt(prefillMs)} ms (batch ${b}, ${s0} tokens${runs})\n`);
   if (n > 1)
-    process.stdout.write(`decode: ${fmt(decodeMs / (n - 1))} ms/token (${n - 1} steps, batch ${b}, ` +
-                         `${args.threads} threads)\n`);
+    process.stdout.write(`decode: ${fmt(decodeMs)} ms/token (${n - 1} steps, batch ${b}, ` +
+                         `${args.threads} threads${runs})\n`);
   if (args.outputDir) {
     fs.mkdirSync(args.outputDir, { recursive: true });
     writeNpy(path.join(args.outputDir, 'tokens.npy'), { type: 'int64', dims: [b, n], data: ids64 });

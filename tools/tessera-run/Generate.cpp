@@ -191,14 +191,13 @@ void checkEmptyPast(const Model &model, const std::vector<CachePair> &pairs) {
   }
 }
 
-/// argmax over the last position's logits of each row.
-void appendArgmax(const Tensor &logits, Generation &g) {
-  std::vector<int64_t> dims = logits.dims();
-  int64_t s = dims[1], v = dims[2];
+/// argmax over the last position's logits of each row of `logits`
+/// [batch, s, vocab].
+void appendArgmax(const float *logits, int64_t s, Generation &g) {
   for (int64_t i = 0; i < g.batch; ++i) {
-    const float *row = logits.as<float>() + (i * s + s - 1) * v;
-    g.ids.push_back(std::max_element(row, row + v) - row);
-    g.logits.insert(g.logits.end(), row, row + v);
+    const float *row = logits + (i * s + s - 1) * g.vocab;
+    g.ids.push_back(std::max_element(row, row + g.vocab) - row);
+    g.logits.insert(g.logits.end(), row, row + g.vocab);
   }
 }
 
@@ -215,23 +214,18 @@ std::vector<T> batchMajor(const std::vector<T> &v, int64_t tokens,
 }
 } // namespace
 
-Generation tessera::run::generate(const Model &model, Session &session,
-                                  const std::vector<Input> &inputs,
-                                  int64_t tokens) {
-  std::vector<CachePair> pairs = model.cachePairs();
-  checkEmptyPast(model, pairs);
-  if (model.findOutput("logits") < 0)
-    throw failure("the model has no output 'logits' [batch_size, "
-                  "sequence_length, vocab] to pick tokens from");
-  Roles roles = findRoles(model, pairs, inputs);
+namespace {
+/// One greedy decode from the prompt in `roles` (left unchanged); the cache
+/// starts empty.
+Generation decodeOnce(KVCache &cache, Roles roles, int64_t tokens) {
   Generation g;
   g.batch = roles.ids.dims[0];
   g.promptLength = roles.ids.dims[1];
   g.tokens = tokens;
-  // The last token is not fed back: the cache holds prompt + tokens - 1.
-  KVCache cache(session, g.promptLength + tokens - 1);
   g.inPlace = cache.inPlace();
-  int32_t logitsIndex = -1;
+  cache.reset();
+  // Decode steps write their logits [B, 1, V] into one buffer.
+  std::vector<float> stepLogits;
   for (int64_t t = 0; t < tokens; ++t) {
     std::vector<Input> step = roles.fixed;
     step.push_back(roles.ids.input());
@@ -240,19 +234,32 @@ Generation tessera::run::generate(const Model &model, Session &session,
     if (roles.hasPositions)
       step.push_back(roles.positions.input());
     auto start = Clock::now();
-    std::vector<Tensor> outputs = cache.run(step);
+    std::vector<Tensor> outputs;
+    if (stepLogits.empty())
+      outputs = cache.run(step);
+    else
+      cache.run(step, {{"logits", stepLogits.data(),
+                        stepLogits.size() * sizeof(float)}});
     double ms =
         std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     (t == 0 ? g.prefillMs : g.decodeMs) += ms;
-    if (logitsIndex < 0)
-      for (size_t o = 0; o < outputs.size(); ++o)
-        if (outputs[o].name() == "logits")
-          logitsIndex = static_cast<int32_t>(o);
-    const Tensor &logits = outputs[logitsIndex];
-    if (logits.dtype() != TESSERA_DTYPE_FLOAT || logits.dims().size() != 3)
-      throw failure("output 'logits' must be float32 [batch, sequence, vocab]");
-    g.vocab = logits.dims()[2];
-    appendArgmax(logits, g);
+    if (!outputs.empty()) {
+      auto logits = std::find_if(outputs.begin(), outputs.end(),
+                                 [](const Tensor &o) {
+                                   return o.name() == "logits";
+                                 });
+      if (logits->dtype() != TESSERA_DTYPE_FLOAT || logits->dims().size() != 3)
+        throw failure(
+            "output 'logits' must be float32 [batch, sequence, vocab]");
+      g.vocab = logits->dims()[2];
+      appendArgmax(logits->as<float>(), logits->dims()[1], g);
+      // Other outputs than the logits need their own buffers: keep
+      // allocating then.
+      if (outputs.size() == 1)
+        stepLogits.resize(g.batch * g.vocab);
+    } else {
+      appendArgmax(stepLogits.data(), 1, g);
+    }
 
     // The next step: the chosen tokens, one more mask column.
     std::vector<int64_t> next(g.ids.end() - g.batch, g.ids.end());
@@ -277,5 +284,39 @@ Generation tessera::run::generate(const Model &model, Session &session,
   }
   g.ids = batchMajor(g.ids, tokens, g.batch, 1);
   g.logits = batchMajor(g.logits, tokens, g.batch, g.vocab);
+  if (tokens > 1)
+    g.decodeMs /= double(tokens - 1);
+  return g;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+} // namespace
+
+Generation tessera::run::generate(const Model &model, Session &session,
+                                  const std::vector<Input> &inputs,
+                                  int64_t tokens, int64_t repeats) {
+  std::vector<CachePair> pairs = model.cachePairs();
+  checkEmptyPast(model, pairs);
+  if (model.findOutput("logits") < 0)
+    throw failure("the model has no output 'logits' [batch_size, "
+                  "sequence_length, vocab] to pick tokens from");
+  Roles roles = findRoles(model, pairs, inputs);
+  // The last token is not fed back: the cache holds prompt + tokens - 1.
+  KVCache cache(session, roles.ids.dims[1] + tokens - 1);
+  Generation g = decodeOnce(cache, roles, tokens);
+  if (repeats == 0)
+    return g;
+  std::vector<double> prefill, decode;
+  for (int64_t r = 0; r < repeats; ++r) {
+    Generation timed = decodeOnce(cache, roles, tokens);
+    prefill.push_back(timed.prefillMs);
+    decode.push_back(timed.decodeMs);
+  }
+  g.prefillMs = median(prefill);
+  g.decodeMs = median(decode);
   return g;
 }

@@ -69,7 +69,8 @@ const char *const kUsage =
     "                       the cache bound in place; prints the token ids,\n"
     "                       the prefill time and ms/token, and with\n"
     "                       --output-dir writes tokens.npy [batch, N] and\n"
-    "                       logits.npy [batch, N, vocab]\n"
+    "                       logits.npy [batch, N, vocab]; with --bench R,\n"
+    "                       one untimed loop, then R timed ones (medians)\n"
     "  --describe           print the model's inputs and outputs (dtypes, dims\n"
     "                       with their names and the sizes the model takes)\n"
     "                       and exit\n"
@@ -192,8 +193,6 @@ Options parseArgs(int argc, char **argv) {
   }
   if (opts.describe && !opts.inputs.empty())
     throw Failure("--describe takes no --input");
-  if (opts.generate && opts.bench)
-    throw Failure("--generate reports its own timings; drop --bench");
   if (!opts.help && opts.model.empty() && !embeddedModel)
     throw Failure("no model given (usage: tessera-run MODEL.so --input "
                   "[NAME=]FILE ...; see --help)");
@@ -862,13 +861,15 @@ void printGeneration(const tessera::run::Generation &g, const Options &opts,
         ids += (t ? " " : "") + std::to_string(g.ids[b * g.tokens + t]);
       std::printf("tokens[%" PRId64 "]: %s\n", b, ids.c_str());
     }
-  std::printf("prefill: %.3f ms (batch %" PRId64 ", %" PRId64 " tokens)\n",
-              g.prefillMs, g.batch, g.promptLength);
+  std::string runs =
+      opts.bench ? ", median of " + std::to_string(opts.bench) + " runs" : "";
+  std::printf("prefill: %.3f ms (batch %" PRId64 ", %" PRId64 " tokens%s)\n",
+              g.prefillMs, g.batch, g.promptLength, runs.c_str());
   if (g.tokens > 1)
     std::printf("decode: %.3f ms/token (%" PRId64 " steps, batch %" PRId64
-                ", %d threads, cache %s)\n",
-                g.decodeMs / double(g.tokens - 1), g.tokens - 1, g.batch,
-                threads, g.inPlace ? "in place" : "in two buffers");
+                ", %d threads, cache %s%s)\n",
+                g.decodeMs, g.tokens - 1, g.batch, threads,
+                g.inPlace ? "in place" : "in two buffers", runs.c_str());
   if (opts.outputDir.empty())
     return;
   std::error_code ec;
@@ -930,7 +931,7 @@ int run(const Options &opts) {
   tessera::Session session(model, opts.threads);
   if (opts.generate) {
     printGeneration(tessera::run::generate(model, session, inputs,
-                                           opts.generate),
+                                           opts.generate, opts.bench),
                     opts, session.numThreads());
     return 0;
   }
