@@ -88,3 +88,67 @@ def test_cache_errors(gpt2_kv, tiny):
     assert cache.length == 0
     with pytest.raises(tessera.InvalidArgumentError, match="no past/present"):
         tessera.load(tessera.compile(tiny[0])).cache_pairs
+
+
+def positions_model(vocab=64):
+    """A KV-cache model whose next token is its last position id + 1 (the
+    logits peak there) and whose cache holds the position ids: it shows the
+    position_ids and attention_mask a generation loop feeds."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [
+        helper.make_node("Cast", ["position_ids"], ["pos"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["pos", "axes13"], ["new"]),
+        helper.make_node("Concat", ["past_key_values.0.key", "new"], ["present.0.key"], axis=2),
+        helper.make_node("Add", ["pos", "one"], ["next"]),
+        helper.make_node("Unsqueeze", ["next", "axes2"], ["target"]),
+        helper.make_node("Sub", ["vocab", "target"], ["diff"]),
+        helper.make_node("Mul", ["diff", "diff"], ["square"]),
+        helper.make_node("Neg", ["square"], ["logits"]),
+    ]
+    inits = [numpy_helper.from_array(np.array([1, 3], np.int64), "axes13"),
+             numpy_helper.from_array(np.array([2], np.int64), "axes2"),
+             numpy_helper.from_array(np.array(1.0, np.float32), "one"),
+             numpy_helper.from_array(np.arange(vocab, dtype=np.float32), "vocab")]
+    b, s, p, t = "batch_size", "sequence_length", "past_sequence_length", \
+        "past_sequence_length + sequence_length"
+    graph = helper.make_graph(nodes, "positions", [
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, [b, s]),
+        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [b, t]),
+        helper.make_tensor_value_info("position_ids", TensorProto.INT64, [b, s]),
+        helper.make_tensor_value_info("past_key_values.0.key", TensorProto.FLOAT, [b, 1, p, 1]),
+    ], [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [b, s, vocab]),
+        helper.make_tensor_value_info("present.0.key", TensorProto.FLOAT, [b, 1, t, 1])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    return model
+
+
+def test_generate_feeds_positions_and_mask(tmp_path):
+    """Left-padded rows count positions from their first real token, in
+    Session.generate, tessera-run --generate and run.js --generate."""
+    import onnx
+
+    path = str(tmp_path / "positions.onnx")
+    onnx.save(positions_model(), path)
+    ids, mask = prompt()
+    last = mask.sum(axis=1) - 1  # the position of each row's last token
+    want = last[:, None] + 1 + np.arange(5)[None, :]
+    lib = tessera.compile(path)
+    got = tessera.load(lib).session(threads=1).generate(ids, 5, attention_mask=mask)
+    np.testing.assert_array_equal(got, want)
+    np.save(tmp_path / "ids.npy", ids)
+    np.save(tmp_path / "mask.npy", mask)
+    feeds = ["--input", "input_ids=%s" % (tmp_path / "ids.npy"),
+             "--input", "attention_mask=%s" % (tmp_path / "mask.npy")]
+    runner = os.path.join(os.path.dirname(tessera.__file__), "..", "..", "tools",
+                          "tessera-run", "tessera-run")
+    runs = [["node", ORT_SCRIPT, path]]
+    if os.path.exists(runner):  # the build tree's (not installed)
+        runs.append([runner, lib])
+    for i, cmd in enumerate(runs):
+        out = str(tmp_path / ("out%d" % i))
+        subprocess.run(cmd + ["--generate", "5", "--quiet", "--output-dir", out] + feeds,
+                       check=True, capture_output=True)
+        np.testing.assert_array_equal(np.load(os.path.join(out, "tokens.npy")), want)
