@@ -352,6 +352,33 @@ std::optional<Band> bandOfCompare(Operation *def) {
 
 std::optional<Band> bandOf(Value v, int depth = 0);
 
+/// A static boolean constant [1, .., 1, R, C] that is a band; its offset is
+/// read off its first row (how many leading elements are true, or false).
+std::optional<Band> bandOfConstant(onnx::ConstantOp cst) {
+  auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
+  auto type = rankedType(cst.getResult());
+  if (!dense || !type.getElementType().isInteger(1))
+    return std::nullopt;
+  int64_t rank = type.getRank();
+  int64_t rows = type.getDimSize(rank - 2), cols = type.getDimSize(rank - 1);
+  if (rows == 0 || cols == 0 || dense.getNumElements() != rows * cols)
+    return std::nullopt; // empty, or leading dims other than 1
+  SmallVector<bool> bits;
+  for (const APInt &x : dense.getValues<APInt>())
+    bits.push_back(!x.isZero());
+  bool above = !bits[0];
+  int64_t lead = 0;
+  while (lead < cols && bits[lead] == bits[0])
+    ++lead;
+  int64_t offset = lead - 1; // j <= offset (or j > offset) in row 0
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      if (bits[i * cols + j] != (above ? j > i + offset : j <= i + offset))
+        return std::nullopt;
+  return Band{above, DimExpr::constant(offset), DimExpr::constant(rows),
+              DimExpr::constant(cols)};
+}
+
 /// Slice of a band: starts (r0, c0) shift it by r0 - c0.
 std::optional<Band> bandOfSlice(onnx::SliceOp slice, int depth) {
   auto in = rankedType(slice.getData());
@@ -437,14 +464,8 @@ std::optional<Band> bandOf(Value v, int depth) {
       return Band{true, *k - DimExpr::constant(1), *rows, *cols};
     return Band{false, *k, *rows, *cols};
   }
-  if (isa<onnx::ConstantOp>(def) && type.hasStaticShape()) {
-    Tri t = classifyBool(v);
-    if (t == Tri::Unknown)
-      return std::nullopt;
-    return Band{t == Tri::StrictUpper, DimExpr::constant(0),
-                DimExpr::constant(type.getDimSize(rank - 2)),
-                DimExpr::constant(type.getDimSize(rank - 1))};
-  }
+  if (isa<onnx::ConstantOp>(def) && type.hasStaticShape())
+    return bandOfConstant(cast<onnx::ConstantOp>(def));
   return std::nullopt;
 }
 
