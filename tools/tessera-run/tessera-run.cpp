@@ -48,6 +48,7 @@ const char *const kUsage =
     "                   [--threads N] [--bench N] [--quiet]\n"
     "       tessera-run MODEL.so --generate N --input input_ids=PROMPT.npy\n"
     "                   [--input attention_mask=MASK.npy] [--output-dir DIR]\n"
+    "                   [--threads N] [--bench R] [--quiet]\n"
     "       tessera-run MODEL.so --describe\n"
     "\n"
     "Runs a model library built by tessera-compile.\n"
