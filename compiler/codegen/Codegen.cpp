@@ -23,6 +23,8 @@
 #include "runtime/include/tessera/abi.h"
 #include "runtime/include/tessera/weights_file.h"
 
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -731,6 +733,19 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
   return llvm::Error::success();
 }
 
+/// Frees the weights (resource blobs) of `module` once LLVM IR holds its own
+/// copy: the context's blob manager would keep them until it dies, and the
+/// module is not used after code generation.
+static void releaseWeights(mlir::ModuleOp module) {
+  module->walk([](mlir::Operation *op) {
+    for (mlir::NamedAttribute attr : op->getAttrs())
+      if (auto res =
+              llvm::dyn_cast<mlir::DenseResourceElementsAttr>(attr.getValue()))
+        if (auto *entry = res.getRawHandle().getResource())
+          entry->setBlob(mlir::AsmResourceBlob());
+  });
+}
+
 llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
                                          const ModelInterface &iface,
                                          const CodegenOptions &options,
@@ -743,11 +758,12 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
       errorMessages.push_back(msg.str());
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
-  llvm::LLVMContext llvmCtx;
+  auto llvmCtx = std::make_unique<llvm::LLVMContext>();
   std::unique_ptr<llvm::Module> m =
-      mlir::translateModuleToLLVMIR(module, llvmCtx);
+      mlir::translateModuleToLLVMIR(module, *llvmCtx);
   if (!m)
     return error("translation to LLVM IR failed");
+  releaseWeights(module);
   auto tm = createTargetMachine(options);
   if (!tm)
     return tm.takeError();
@@ -802,6 +818,10 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
                                  llvm::CodeGenFileType::ObjectFile))
     return error("the target cannot emit object files");
   codegen.run(*m);
+  // The object holds the weights now: free LLVM's copy (its constants live
+  // in the context) before making the result's.
+  m.reset();
+  llvmCtx.reset();
   return std::string(buffer.begin(), buffer.end());
 }
 
