@@ -9,6 +9,13 @@
 // mask built from shapes is the causal mask of the scores it masks, offset
 // by the length of a key/value cache.
 //
+// What is taken on trust: inputs naming one dim_param agree (the runtime
+// checks it); an elementwise op's dim is that of an operand of the same
+// static shape (an exporter never relies on a dynamic dim broadcasting
+// from 1); a Slice's end does not run past its data (a shorter mask would
+// not broadcast to the scores in the model either; for the exports here
+// the position tables bound the same lengths first).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TESSERA_COMPILER_TRANSFORMS_SYMBOLICDIMS_H
