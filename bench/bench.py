@@ -3,6 +3,7 @@
 
     bench/bench.py --model M.onnx [--model M2.onnx ...] [--bert-base]
                    [--gpt2-base [--gpt2-seq 1024] [--gpt2-runs 5]]
+                   [--gpt2-generate [--gen-rounds 3] [--gen-bench 1]]
                    [--batch 1] [--seq 128] [--threads 1] [--runs 20] [--unfused]
                    [--compiler PATH] [--work-dir DIR] [--ort-only] [--plot FILE.png]
 
@@ -36,6 +37,10 @@ module of tests/models/generate.py, once, into the work dir (about 440 MB).
 12 heads, FFN 3072, vocab 50257, 1024 positions, tied LM head; about 500 MB)
 with generate.py's GPT-2 module; it runs at --gpt2-seq (default 1024) with
 --gpt2-runs timed runs (default 5).
+
+--gpt2-generate exports the GPT-2-small-sized KV-cache decoder (Optimum's
+naming, generate.py's gpt2_kv) once, compiles it once without --shape, and
+times greedy generation with tessera-run and run.js (see bench/generation.py).
 """
 
 import argparse
@@ -62,17 +67,19 @@ except ImportError:  # not installed: the build tree's package
     import tessera
 
 DEFAULT_COMPILER = os.path.join(ROOT, "build", "tools", "tessera-compile", "tessera-compile")
+DEFAULT_TESSERA_RUN = os.path.join(ROOT, "build", "tools", "tessera-run", "tessera-run")
 DEFAULT_ORT_SCRIPT = os.path.join(ROOT, "tools", "ort", "run.js")
 LATENCY_RE = re.compile(
     r"latency: median ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms "
     r"\((\d+) runs, (\d+) threads?\)")
 
+GPT2_SMALL = dict(vocab=50257, d=768, heads=12, layers=12, ff=3072)
 # name: (generate.py model, size, positions, file)
 PRESETS = {
     "bert-base": ("bert", dict(vocab=30522, d=768, heads=12, layers=12, ff=3072), 512,
                   "bert_base_op17.onnx"),
-    "gpt2-base": ("gpt2", dict(vocab=50257, d=768, heads=12, layers=12, ff=3072), 1024,
-                  "gpt2_base_op17.onnx"),
+    "gpt2-base": ("gpt2", GPT2_SMALL, 1024, "gpt2_base_op17.onnx"),
+    "gpt2-kv-base": ("gpt2_kv", GPT2_SMALL, 1024, "gpt2_kv_base_op17.onnx"),
 }
 
 
@@ -101,6 +108,13 @@ def parse_args(argv):
                    help="sequence length(s) for --gpt2-base (default: 1024)")
     p.add_argument("--gpt2-runs", type=int, default=5,
                    help="timed runs for --gpt2-base (default: 5)")
+    p.add_argument("--gpt2-generate", action="store_true",
+                   help="benchmark KV-cache generation on a GPT-2-small-sized export")
+    p.add_argument("--gen-rounds", type=int, default=3,
+                   help="--gpt2-generate rounds, alternating the order (default: 3)")
+    p.add_argument("--gen-bench", type=int, default=1,
+                   help="timed loops per tool per round for --gpt2-generate (default: 1)")
+    p.add_argument("--tessera-run", default=DEFAULT_TESSERA_RUN, help="default: %(default)s")
     p.add_argument("--unfused", action="store_true",
                    help="also time Tessera with --fuse=false (fusions off)")
     p.add_argument("--dynamic", action="store_true",
@@ -124,8 +138,10 @@ def parse_args(argv):
     p.add_argument("--ort-only", action="store_true",
                    help="benchmark ONNX Runtime only (no Tessera columns)")
     args = p.parse_args(argv)
-    if not args.model and not args.bert_base and not args.gpt2_base:
-        p.error("give --model M.onnx, --bert-base and/or --gpt2-base")
+    if not (args.model or args.bert_base or args.gpt2_base or args.gpt2_generate):
+        p.error("give --model M.onnx, --bert-base, --gpt2-base and/or --gpt2-generate")
+    if args.gpt2_generate and not os.path.isfile(args.tessera_run):
+        p.error("--tessera-run %s does not exist" % args.tessera_run)
     if args.runs < 1:
         p.error("--runs must be at least 1")
     if not os.path.isfile(args.ort_script):
@@ -161,6 +177,9 @@ def export_preset(work_dir, name):
     warnings.filterwarnings("ignore")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     generate.MAX_POS = positions  # read by the modules' __init__
+    # The KV-cache export's example inputs read these module globals.
+    generate.VOCAB, generate.HEADS = size["vocab"], size["heads"]
+    generate.HEAD_DIM, generate.LAYERS = size["d"] // size["heads"], size["layers"]
     spec = generate.define_models()[kind]
     torch.manual_seed(generate.SEED)
     model = spec.build(**size).eval()
@@ -343,6 +362,12 @@ def main(argv=None):
             return 1
 
     rows, errors = [], []
+    if args.gpt2_generate:
+        import generation  # bench/generation.py
+        try:
+            generation.run(args, export_preset(args.work_dir, "gpt2-kv-base"))
+        except Exception as e:
+            errors.append("--gpt2-generate: %s" % e)
     for path, model_seqs, runs in models:
         model = onnx.load(path, load_external_data=False)
         has_seq = any(compare.has_seq_axis(v) for v in compare.model_inputs(model))

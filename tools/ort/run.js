@@ -2,7 +2,7 @@
 // ONNX Runtime (CPU) as Tessera's reference oracle and benchmark peer.
 //
 //   node tools/ort/run.js MODEL.onnx --input NAME=FILE.npy ... [--input FILE.npy ...]
-//        [--output-dir DIR] [--threads N] [--bench N] [--quiet] [--generate N]
+//        [--output-dir DIR] [--threads N] [--bench N] [--quiet] [--generate N [--profile]]
 //
 // Inputs are .npy files (little-endian, C order): f2 f4 f8 i1 i2 i4 i8 u1 u2
 // u4 u8 b1. Without NAME=, the i-th --input is the model's i-th input. Each
@@ -20,7 +20,10 @@
 // prints the tokens, the prefill time and ms/token (of session.run, which
 // copies every output into JavaScript), and with --output-dir writes
 // tokens.npy [batch, N] (int64) and logits.npy [batch, N, vocab]. With
-// --bench R, the loop runs once untimed, then R times (medians).
+// --bench R, the loop runs once untimed, then R times (medians). With
+// --profile, ORT's profiler is on and the in-engine times (its model_run
+// events, without the binding's output copies) are printed too:
+//   in-engine (ORT profile model_run): prefill X ms, decode Y ms/token
 // Any error prints `ort-run: error: ...` and exits 1.
 'use strict';
 
@@ -150,7 +153,7 @@ function writeNpy(file, tensor) {
 
 function parseArgs(argv) {
   const args = { model: null, inputs: [], outputDir: null, threads: 1, bench: 0, quiet: false,
-                 generate: 0 };
+                 generate: 0, profile: false };
   const intArg = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min)
       throw new UsageError(`${name} expects an integer >= ${min}, got '${v === undefined ? '' : v}'`);
@@ -175,11 +178,12 @@ function parseArgs(argv) {
       case '--bench': args.bench = intArg('--bench', value, 1); break;
       case '--generate': args.generate = intArg('--generate', value, 1); break;
       case '--quiet': args.quiet = true; break;
+      case '--profile': args.profile = true; break;
       case '-h':
       case '--help':
         process.stdout.write(
           'usage: node run.js MODEL.onnx --input [NAME=]FILE.npy ... [--output-dir DIR]\n' +
-          '                   [--threads N] [--bench N] [--quiet] [--generate N]\n');
+          '                   [--threads N] [--bench N] [--quiet] [--generate N [--profile]]\n');
         process.exit(0);
         break;
       default:
@@ -189,6 +193,7 @@ function parseArgs(argv) {
     }
   }
   if (!args.model) throw new UsageError('no model given');
+  if (args.profile && !args.generate) throw new UsageError('--profile needs --generate');
   return args;
 }
 
@@ -313,6 +318,29 @@ const median = (v) => {
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 };
 
+// Ends ORT's profile and reads its model_run events (one per step, loops in
+// order; the untimed loop is dropped when --bench timed more): the medians
+// over loops of the prefill step and of the mean decode step, in ms.
+function profiledTimes(session, args) {
+  session.endProfiling();
+  const dir = path.dirname(args.profilePrefix), base = path.basename(args.profilePrefix);
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith(base + '_') && f.endsWith('.json'));
+  if (files.length !== 1) throw new Error(`expected one ORT profile ${args.profilePrefix}_*.json`);
+  const file = path.join(dir, files[0]);
+  const runs = JSON.parse(fs.readFileSync(file, 'utf8'))
+    .filter((e) => e.name === 'model_run').map((e) => e.dur / 1e3);
+  fs.unlinkSync(file);
+  const n = args.generate, loops = runs.length / n;
+  if (!Number.isInteger(loops)) throw new Error(`ORT profile: ${runs.length} model_run events`);
+  const prefill = [], decode = [];
+  for (let l = args.bench ? 1 : 0; l < loops; ++l) {
+    const steps = runs.slice(l * n, (l + 1) * n);
+    prefill.push(steps[0]);
+    decode.push(n > 1 ? steps.slice(1).reduce((x, y) => x + y, 0) / (n - 1) : 0);
+  }
+  return { prefillMs: median(prefill), decodeMs: median(decode) };
+}
+
 // --generate: the loop once (with --bench R: then R timed loops, medians).
 async function generate(ort, session, args) {
   const meta = new Map(session.inputMetadata.map((m) => [m.name, m]));
@@ -355,6 +383,11 @@ async function generate(ort, session, args) {
   if (n > 1)
     process.stdout.write(`decode: ${fmt(decodeMs)} ms/token (${n - 1} steps, batch ${b}, ` +
                          `${args.threads} threads${runs})\n`);
+  if (args.profile) {
+    const p = profiledTimes(session, args);
+    process.stdout.write(`in-engine (ORT profile model_run): prefill ${fmt(p.prefillMs)} ms, ` +
+                         `decode ${fmt(p.decodeMs)} ms/token\n`);
+  }
   if (args.outputDir) {
     fs.mkdirSync(args.outputDir, { recursive: true });
     writeNpy(path.join(args.outputDir, 'tokens.npy'), { type: 'int64', dims: [b, n], data: ids64 });
@@ -375,6 +408,7 @@ async function main() {
   } catch (e) {
     fail(e.message);
   }
+  args.profilePrefix = path.join(require('os').tmpdir(), `ort-run-profile-${process.pid}`);
   const ort = loadOrt();
   ort.env.logLevel = 'error';
 
@@ -387,6 +421,7 @@ async function main() {
       intraOpNumThreads: args.threads,
       interOpNumThreads: 1,
       logSeverityLevel: 3,
+      ...(args.profile ? { enableProfiling: true, profileFilePrefix: args.profilePrefix } : {}),
     });
   } catch (e) {
     fail(`cannot load '${args.model}': ${e.message}`);
