@@ -9,7 +9,8 @@ thread; the table gives medians over rounds. ORT's in-engine time is its own
 profile's model_run events: session.run() in Node also copies every output
 (all present K/V, every step) into JavaScript, which is printed beside it.
 The bandwidth floor is (weight bytes + cache bytes read per step) divided by
-the read bandwidth of a numpy max over a 1 GiB float32 array (best of 5).
+the read bandwidth of a C loop summing 1 GiB (READ_LOOP_C: one stream or two,
+the faster, best of 5 passes).
 Token ids that differ between the two are an error.
 """
 
@@ -37,16 +38,50 @@ class GenerationError(Exception):
     pass
 
 
-def read_bandwidth(gib=1, repeats=5):
-    """Best GB/s of numpy max over a `gib` GiB float32 array (a vectorised
-    read loop; numpy's sum is pairwise and runs below the memory bandwidth)."""
-    a = np.ones((gib << 30) // 4, dtype=np.float32)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        a.max()
-        best = min(best, time.perf_counter() - t0)
-    return a.nbytes / best / 1e9
+# Sums 1 GiB of uint64 in one stream and in two (halves read side by side);
+# prints the best GB/s of 5 passes of each. cc -O3 -march=native vectorises it.
+READ_LOOP_C = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+int main(void) {
+  size_t n = (1ul << 30) / 8, h = n / 2;
+  uint64_t *a = aligned_alloc(64, n * 8), s = 0;
+  for (size_t i = 0; i < n; ++i) a[i] = i;
+  for (int streams = 1; streams <= 2; ++streams) {
+    double best = 1e9;
+    for (int r = 0; r < 5; ++r) {
+      double t0 = now();
+      uint64_t s0 = 0, s1 = 0;
+      if (streams == 1)
+        for (size_t i = 0; i < n; ++i) s0 += a[i];
+      else
+        for (size_t i = 0; i < h; ++i) s0 += a[i], s1 += a[h + i];
+      double t = now() - t0;
+      best = t < best ? t : best;
+      s += s0 + s1;
+    }
+    printf("%d %.3f\n", streams, n * 8 / best / 1e9);
+  }
+  return s == 42;
+}
+"""
+
+
+def read_bandwidth(work_dir):
+    """GB/s of the faster of READ_LOOP_C's one- and two-stream read loops."""
+    src, exe = os.path.join(work_dir, "read_loop.c"), os.path.join(work_dir, "read_loop")
+    with open(src, "w") as f:
+        f.write(READ_LOOP_C)
+    subprocess.run(["cc", "-O3", "-march=native", "-o", exe, src], check=True)
+    out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
+    return max(float(line.split()[1]) for line in out.splitlines())
 
 
 def model_bytes(path):
@@ -114,6 +149,8 @@ def bench_case(args, so, onnx_path, prompt_len, n, vocab):
     for r in range(args.gen_rounds):
         for name, runner in (runners if r % 2 == 0 else runners[::-1]):
             results[name].append(runner(os.path.join(work, name)))
+            print("  round %d %s: %s" % (r + 1, name, results[name][-1]), file=sys.stderr,
+                  flush=True)
         tokens = [np.load(os.path.join(work, name, "tokens.npy")) for name in ("tessera", "ort")]
         if not np.array_equal(*tokens):
             raise GenerationError("token ids differ (prompt %d): Tessera %s, ORT %s" % (
@@ -131,7 +168,7 @@ def run(args, onnx_path):
         tessera.compile(onnx_path, so)
         print("compiled %s in %.0f s" % (so, time.time() - t0), file=sys.stderr, flush=True)
     weights, per_position, vocab = model_bytes(onnx_path)
-    bandwidth = read_bandwidth()
+    bandwidth = read_bandwidth(args.work_dir)
     rows = []
     for label, prompt_len, n in CASES:
         print("generating: %s ..." % label, file=sys.stderr, flush=True)
@@ -151,7 +188,7 @@ def run(args, onnx_path):
             o["decode_run"], floor, t["decode"] / o["decode"], t["decode"] / floor))
     print()
     print("Batch 1, 1 thread; medians of %d rounds (alternating order) of --bench %d each. "
-          "Read bandwidth (numpy max, 1 GiB float32, best of 5): %.1f GB/s; weights %.0f MB, "
+          "Read bandwidth (C loop summing 1 GiB, best of 1 and 2 streams): %.1f GB/s; weights %.0f MB, "
           "cache %.1f KB per past position. ORT in-engine = its profile's model_run events. "
           "Token ids equal. Load average: %s." % (
               args.gen_rounds, args.gen_bench, bandwidth, weights / 1e6, per_position / 1e3,
