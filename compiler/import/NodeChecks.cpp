@@ -156,11 +156,17 @@ std::optional<std::string> checkSplit(const onnx::NodeProto &node,
 std::optional<std::string> checkSlice(const onnx::NodeProto &node,
                                       const OperandInfo &operands) {
   if (auto steps = operands.constantInts(input(node, 4)))
-    if (llvm::is_contained(*steps, 0))
-      return std::string("a slice step is 0");
+    for (int64_t step : *steps) {
+      if (step == 0)
+        return std::string("a slice step is 0");
+      // Larger steps take one element anyway; these keep the size
+      // arithmetic ((end - start + step - 1) / step) from overflowing.
+      if (step < -kMaxElements || step > kMaxElements)
+        return formatv("slice step {0} is out of range [-2^40, 2^40]", step)
+            .str();
+    }
   return std::nullopt;
 }
-
 
 /// Integer attributes that are flags (0 or 1) wherever ONNX uses them.
 std::optional<std::string> checkFlags(const onnx::NodeProto &node) {

@@ -174,3 +174,5 @@ def arange(name, start, limit, delta, dtype=np.int64):
 arange("range-delta0", 0, 10, 0)
 arange("range-overflow", -(1 << 62), 1 << 62, 1)
 arange("range-infinite", 0, np.inf, 1, np.float32)
+save("slice-step", [helper.make_node("Slice", ["X", "b", "e", "a", "s"], ["Y"], name="sl")],
+     [X2], [dims("Y", 2)], [ints("b", [0]), ints("e", [3]), ints("a", [1]), ints("s", [(1 << 63) - 1])])
