@@ -244,7 +244,7 @@ std::optional<std::string> checkConv(const onnx::NodeProto &node,
             "SAME_LOWER or VALID")
         .str();
   auto c = operands.dim(x, 1), wc = operands.dim(w, 1), m = operands.dim(w, 0);
-  if (c && wc && *c != *wc * group)
+  if (c && wc && (*c % group || *c / group != *wc))
     return formatv("the input has {0} channels but the weight expects {1} x "
                    "group {2}",
                    *c, *wc, group)
@@ -265,11 +265,13 @@ std::optional<std::string> checkConv(const onnx::NodeProto &node,
     if (!size || !in || autoPad.starts_with("SAME"))
       continue;
     int64_t padded = *in + (autoPad == "VALID" ? 0 : pads[i] + pads[i + spatial]);
-    int64_t window = (size - 1) * dilations[i] + 1;
-    if (window > padded)
-      return formatv("the (dilated) kernel spans {0} in spatial dimension {1}, "
-                     "more than the {2} of the padded input",
-                     window, i, padded)
+    // The dilated window, (size - 1) * dilation + 1, fits the padded input
+    // (written so that it cannot overflow).
+    if (padded < 1 || size - 1 > (padded - 1) / dilations[i])
+      return formatv("the kernel (size {0}, dilation {1}) spans more than the "
+                     "{2} elements of the padded input in spatial dimension "
+                     "{3}",
+                     size, dilations[i], padded, i)
           .str();
   }
   return std::nullopt;
