@@ -18,7 +18,7 @@
 
 #include "compiler/codegen/Passes.h"
 #include "compiler/codegen/Codegen.h"
-#include "compiler/import/Importer.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "runtime/include/tessera/abi.h"
 #include "runtime/include/tessera/weights_file.h"
@@ -450,16 +450,36 @@ static bool isDynamic(const TensorInfo &t) {
   return llvm::any_of(t.dims, [](int64_t d) { return d < 0; });
 }
 
+/// The functions of the lowered module that the ABI calls, by the marks
+/// their stages left (their LLVM IR functions keep the symbols' names).
+struct GraphFunctions {
+  std::string entry;      // tessera.entry: the graph
+  std::string outputDims; // tessera.output_dims: empty if there is none
+};
+
+static llvm::Expected<GraphFunctions> findGraphFunctions(mlir::ModuleOp module) {
+  mlir::FunctionOpInterface entry = fused::getEntryFunction(module);
+  if (!entry)
+    return error("the lowered module has no entry function (tessera.entry)");
+  GraphFunctions names;
+  names.entry = entry.getName().str();
+  if (mlir::FunctionOpInterface dims = fused::getOutputDimsFunction(module))
+    names.outputDims = dims.getName().str();
+  return names;
+}
+
 /// Builds the entry functions and the descriptor.
-static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
+static llvm::Error addABI(llvm::Module &m, const GraphFunctions &functions,
+                          const ModelInterface &iface,
                           llvm::ArrayRef<std::string> errorMessages,
                           llvm::TargetMachine &tm,
                           const CodegenOptions &options,
                           std::string *weightsFile) {
   llvm::LLVMContext &ctx = m.getContext();
-  llvm::Function *graph = m.getFunction(kEntryFunctionName);
+  llvm::Function *graph = m.getFunction(functions.entry);
   if (!graph)
-    return error("the lowered module has no @main_graph");
+    return error("internal error: no LLVM function for the entry @" +
+                 functions.entry);
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
@@ -575,10 +595,12 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
         return call.takeError();
       b.CreateRet(b.getInt32(0));
     }
-    llvm::Function *dimsFn = m.getFunction(kOutputDimsFunctionName);
+    llvm::Function *dimsFn = functions.outputDims.empty()
+                                 ? nullptr
+                                 : m.getFunction(functions.outputDims);
     if (!dimsFn)
-      return error("internal error: the lowered module has no @" +
-                   kOutputDimsFunctionName);
+      return error("internal error: the lowered module has no output dims "
+                   "function (tessera.output_dims)");
     outputDims = llvm::Function::Create(
         llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false),
         llvm::GlobalValue::InternalLinkage, "tessera_output_dims", m);
@@ -741,6 +763,9 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
           module->getAttrOfType<mlir::ArrayAttr>(kErrorMessagesAttrName))
     for (auto msg : messages.getAsValueRange<mlir::StringAttr>())
       errorMessages.push_back(msg.str());
+  llvm::Expected<GraphFunctions> functions = findGraphFunctions(module);
+  if (!functions)
+    return functions.takeError();
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
   llvm::LLVMContext llvmCtx;
@@ -759,7 +784,8 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
     return error("the external weights file name '" +
                  options.externalWeightsFile + "' must not contain '/'");
   if (llvm::Error err =
-          addABI(*m, iface, errorMessages, **tm, options, weightsFile))
+          addABI(*m, *functions, iface, errorMessages, **tm, options,
+                 weightsFile))
     return std::move(err);
 
   // Set the CPU and features on every function so LLVM uses them.

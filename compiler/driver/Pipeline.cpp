@@ -3,10 +3,10 @@
 #include "compiler/driver/Driver.h"
 #include "compiler/codegen/Passes.h"
 #include "compiler/codegen/cpu/Passes.h"
-#include "compiler/import/Importer.h"
 #include "compiler/lowering/Passes.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -183,10 +183,11 @@ static void boundDimsByTables(func::FuncOp func, ModelInterface &iface) {
 }
 
 llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
-  auto func = module.lookupSymbol<func::FuncOp>(kEntryFunctionName);
+  auto func = fused::getEntryFunctionAs<func::FuncOp>(module);
   if (!func)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "the module has no @main_graph");
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "the module has no entry function (marked tessera.entry)");
   ModelInterface iface;
   auto nameOf = [](DictionaryAttr attrs, unsigned i, const char *prefix) {
     auto n = attrs ? attrs.getAs<StringAttr>("onnx.name") : nullptr;

@@ -12,6 +12,7 @@
 #include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -155,8 +156,7 @@ std::string formatDims(const tessera::TensorInfo &t) {
 /// Inputs, outputs and how many ops of each kind the entry function holds.
 void printSummary(mlir::ModuleOp module, const tessera::ModelInterface &iface,
                   raw_ostream &os) {
-  auto func =
-      module.lookupSymbol<mlir::func::FuncOp>(tessera::kEntryFunctionName);
+  auto func = tessera::fused::getEntryFunctionAs<mlir::func::FuncOp>(module);
   if (auto opset = module->getAttrOfType<mlir::IntegerAttr>("onnx.opset"))
     os << "opset " << opset.getInt() << "\n";
   for (unsigned i = 0; i < func.getNumArguments(); ++i)

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/cpu/Passes.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -111,7 +112,7 @@ struct OutlineParallelPass : impl::OutlineParallelBase<OutlineParallelPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main_graph");
+    auto main = fused::getEntryFunctionAs<func::FuncOp>(module);
     if (!main || main.isExternal())
       return;
     SmallVector<scf::ForOp> loops;

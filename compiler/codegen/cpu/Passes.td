@@ -69,8 +69,8 @@ def VectorizeElementwise
 def OutlineParallel : Pass<"tessera-outline-parallel", "::mlir::ModuleOp"> {
   let summary = "Outline top-level matmul loops for the runtime's thread pool";
   let description = [{
-    After bufferization, each top-level scf.for of @main_graph that contains
-    vector contractions (the loops over weight panels and over attention
+    After bufferization, each top-level scf.for of the entry function
+    (marked `tessera.entry`) that contains vector contractions (the loops over weight panels and over attention
     batches, whose iterations write disjoint parts of their outputs) is
     outlined into `tessera_body_K(captures..., begin, end)`, which runs
     iterations [begin, end). The loop becomes a call to the declaration
