@@ -16,8 +16,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/codegen/Passes.h"
 #include "compiler/codegen/Codegen.h"
+#include "compiler/codegen/ExecContext.h"
+#include "compiler/codegen/Passes.h"
 #include "dialects/tessera/TesseraDialect.h"
 
 #include "runtime/include/tessera/abi.h"
@@ -101,13 +102,13 @@ createTargetMachine(const CodegenOptions &options) {
   return std::move(tm);
 }
 
-/// TesseraExecContext: {u32 abi_version, i32 num_threads, parallel_for,
-/// runtime_private, alloc, free, report_error} (tessera/abi.h, version 4).
+/// TesseraExecContext (see ExecContext.h).
 static llvm::StructType *execContextType(llvm::LLVMContext &ctx) {
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
-  static_assert(TESSERA_ABI_VERSION == 4, "update the context layout");
-  return llvm::StructType::get(ctx, {i32, i32, ptr, ptr, ptr, ptr, ptr});
+  llvm::SmallVector<llvm::Type *> fields(kExecNumFields, ptr);
+  fields[kExecAbiVersion] = fields[kExecNumThreads] = i32;
+  return llvm::StructType::get(ctx, fields);
 }
 
 /// Defines @tessera_raise(i32 code), which the lowered shape checks call
@@ -132,95 +133,14 @@ static bool defineRaise(llvm::Module &m, llvm::GlobalVariable *ctxSlot,
   llvm::Value *msg = b.CreateLoad(
       ptr, b.CreateInBoundsGEP(tableTy, tableVar,
                                {b.getInt64(0), raise->getArg(0)}));
-  llvm::Value *report =
-      b.CreateLoad(ptr, b.CreateStructGEP(execContextType(ctx), exec, 6));
+  llvm::Value *report = b.CreateLoad(
+      ptr, b.CreateStructGEP(execContextType(ctx), exec, kExecReportError));
   b.CreateCall(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
                                        {ptr, ptr}, false),
                report, {exec, msg});
   b.CreateRetVoid();
   raise->setLinkage(llvm::GlobalValue::InternalLinkage);
   return true;
-}
-
-/// Implements each `tessera_launch_K(args..., n)` left by the
-/// tessera-outline-parallel pass: the arguments go into a closure on the
-/// stack, and the runtime's parallel_for runs `tessera_body_K(args..., begin,
-/// end)` over [0, n) through a trampoline. The execution context comes from a
-/// thread-local that the entry sets; the closure carries it to the threads
-/// that run the body, whose trampoline sets their thread-local for the
-/// duration of the call (the body may allocate through the context).
-static llvm::Error lowerParallelLaunches(llvm::Module &m,
-                                         llvm::GlobalVariable *ctxSlot) {
-  llvm::LLVMContext &ctx = m.getContext();
-  auto *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *i64 = llvm::Type::getInt64Ty(ctx);
-  // TesseraExecContext: {u32 abi_version, i32 num_threads, parallel_for, ...}
-  auto *execTy = execContextType(ctx);
-  auto *pforTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                         {ptr, i64, ptr, ptr}, false);
-  llvm::SmallVector<llvm::Function *> launches;
-  for (llvm::Function &f : m)
-    if (f.isDeclaration() && f.getName().starts_with("tessera_launch_"))
-      launches.push_back(&f);
-  for (llvm::Function *launch : launches) {
-    std::string suffix =
-        launch->getName().drop_front(strlen("tessera_launch_")).str();
-    llvm::Function *body = m.getFunction("tessera_body_" + suffix);
-    if (!body || body->arg_size() != launch->arg_size() + 1)
-      return error("internal error: no body for " + launch->getName());
-    llvm::SmallVector<llvm::Type *> fields;
-    for (unsigned i = 0; i + 1 < launch->arg_size(); ++i)
-      fields.push_back(launch->getArg(i)->getType());
-    unsigned numArgs = fields.size();
-    fields.push_back(ptr); // the execution context
-    auto *closureTy = llvm::StructType::get(ctx, fields);
-
-    // void tramp(ptr closure, i64 begin, i64 end)
-    auto *trampTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                            {ptr, i64, i64}, false);
-    auto *tramp =
-        llvm::Function::Create(trampTy, llvm::GlobalValue::InternalLinkage,
-                               "tessera_trampoline_" + suffix, m);
-    {
-      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", tramp));
-      llvm::SmallVector<llvm::Value *> args;
-      for (unsigned i = 0; i < numArgs; ++i)
-        args.push_back(b.CreateLoad(
-            fields[i], b.CreateStructGEP(closureTy, tramp->getArg(0), i)));
-      args.push_back(tramp->getArg(1));
-      args.push_back(tramp->getArg(2));
-      llvm::Value *exec = b.CreateLoad(
-          ptr, b.CreateStructGEP(closureTy, tramp->getArg(0), numArgs));
-      llvm::Value *saved = b.CreateLoad(ptr, ctxSlot);
-      b.CreateStore(exec, ctxSlot);
-      b.CreateCall(body, args);
-      b.CreateStore(saved, ctxSlot);
-      b.CreateRetVoid();
-    }
-
-    llvm::SmallVector<llvm::CallInst *> calls;
-    for (llvm::User *u : launch->users())
-      if (auto *call = llvm::dyn_cast<llvm::CallInst>(u))
-        calls.push_back(call);
-    for (llvm::CallInst *call : calls) {
-      llvm::Function *caller = call->getFunction();
-      llvm::IRBuilder<> entryB(&caller->getEntryBlock(),
-                               caller->getEntryBlock().begin());
-      llvm::Value *closure = entryB.CreateAlloca(closureTy);
-      llvm::IRBuilder<> b(call);
-      for (unsigned i = 0; i < numArgs; ++i)
-        b.CreateStore(call->getArgOperand(i),
-                      b.CreateStructGEP(closureTy, closure, i));
-      llvm::Value *exec = b.CreateLoad(ptr, ctxSlot);
-      b.CreateStore(exec, b.CreateStructGEP(closureTy, closure, numArgs));
-      llvm::Value *pfor = b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 2));
-      b.CreateCall(pforTy, pfor,
-                   {exec, call->getArgOperand(numArgs), tramp, closure});
-      call->eraseFromParent();
-    }
-    launch->eraseFromParent();
-  }
-  return llvm::Error::success();
 }
 
 /// Sends the model's heap allocations (the malloc, aligned_alloc and free
@@ -267,7 +187,8 @@ static llvm::Expected<bool> redirectAllocations(llvm::Module &m,
   };
   auto callAlloc = [&](llvm::IRBuilder<> &b, llvm::Value *exec,
                        llvm::Value *size, llvm::Value *alignment) {
-    llvm::Value *fn = b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 4));
+    llvm::Value *fn =
+        b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, kExecAlloc));
     llvm::CallInst *call = b.CreateCall(allocTy, fn, {exec, size, alignment});
     call->addRetAttr(llvm::Attribute::NoAlias);
     b.CreateRet(call);
@@ -290,8 +211,8 @@ static llvm::Expected<bool> redirectAllocations(llvm::Module &m,
   if (llvm::Error err =
           wrap("free", llvm::FunctionType::get(voidTy, {ptr}, false),
                [&](llvm::IRBuilder<> &b, llvm::Function *f, llvm::Value *exec) {
-                 llvm::Value *fn =
-                     b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 5));
+                 llvm::Value *fn = b.CreateLoad(
+                     ptr, b.CreateStructGEP(execTy, exec, kExecFree));
                  b.CreateCall(freeTy, fn, {exec, f->getArg(0)});
                  b.CreateRetVoid();
                }))
@@ -457,7 +378,8 @@ struct GraphFunctions {
   std::string outputDims; // tessera.output_dims: empty if there is none
 };
 
-static llvm::Expected<GraphFunctions> findGraphFunctions(mlir::ModuleOp module) {
+static llvm::Expected<GraphFunctions>
+findGraphFunctions(mlir::ModuleOp module) {
   mlir::FunctionOpInterface entry = fused::getEntryFunction(module);
   if (!entry)
     return error("the lowered module has no entry function (tessera.entry)");
@@ -498,13 +420,17 @@ static llvm::Error addABI(llvm::Module &m, const GraphFunctions &functions,
     if (!g.isDeclaration())
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
 
-  // The execution context of the current run, for parallel loops.
-  auto *ctxSlot = new llvm::GlobalVariable(
-      m, ptr, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage,
-      llvm::ConstantPointerNull::get(ptr), "tessera.exec_ctx", nullptr,
-      llvm::GlobalValue::GeneralDynamicTLSModel);
-  if (llvm::Error err = lowerParallelLaunches(m, ctxSlot))
-    return err;
+  // The execution context of the current run: the thread-local that the
+  // parallel launches' lowering (tessera-lower-parallel-launch) made, if any.
+  llvm::GlobalVariable *ctxSlot = m.getNamedGlobal(kExecContextGlobalName);
+  if (!ctxSlot)
+    ctxSlot = new llvm::GlobalVariable(
+        m, ptr, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage,
+        llvm::ConstantPointerNull::get(ptr), kExecContextGlobalName, nullptr,
+        llvm::GlobalValue::GeneralDynamicTLSModel);
+  else if (!ctxSlot->isThreadLocal() || ctxSlot->getValueType() != ptr)
+    return error("internal error: @" + kExecContextGlobalName +
+                 " is not a thread-local pointer");
   llvm::Expected<bool> usesAllocator = redirectAllocations(m, ctxSlot);
   if (!usesAllocator)
     return usesAllocator.takeError();
@@ -783,9 +709,8 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
        options.externalWeightsFile.find('\0') != std::string::npos))
     return error("the external weights file name '" +
                  options.externalWeightsFile + "' must not contain '/'");
-  if (llvm::Error err =
-          addABI(*m, *functions, iface, errorMessages, **tm, options,
-                 weightsFile))
+  if (llvm::Error err = addABI(*m, *functions, iface, errorMessages, **tm,
+                               options, weightsFile))
     return std::move(err);
 
   // Set the CPU and features on every function so LLVM uses them.
