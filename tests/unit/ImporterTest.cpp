@@ -7,6 +7,7 @@
 
 #include "compiler/import/Importer.h"
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -95,7 +96,7 @@ ImportResult importBytes(MLIRContext &ctx, const std::string &bytes,
 }
 
 func::FuncOp entry(ModuleOp module) {
-  return module.lookupSymbol<func::FuncOp>(tessera::kEntryFunctionName);
+  return tessera::fused::getEntryFunctionAs<func::FuncOp>(module);
 }
 
 TEST(Importer, GoodModelImportsAndVerifies) {

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/cpu/Passes.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -90,28 +91,20 @@ struct OutlineParallelPass : impl::OutlineParallelBase<OutlineParallelPass> {
     }
     bb.create<func::ReturnOp>(loop.getLoc());
 
-    // The launch: a declaration that code generation implements.
-    SmallVector<Type> launchTypes(types);
-    launchTypes.push_back(index);
-    auto launch =
-        b.create<func::FuncOp>(loop.getLoc(), "tessera_launch_" + suffix,
-                               b.getFunctionType(launchTypes, {}));
-    launch.setPrivate();
-
+    // The launch names the body: tessera-lower-parallel-launch pairs them
+    // by this symbol reference, not by their names.
     OpBuilder cb(loop);
     Location loc = loop.getLoc();
     Value span = cb.create<arith::SubIOp>(loc, loop.getUpperBound(),
                                           loop.getLowerBound());
     Value n = cb.create<arith::CeilDivSIOp>(loc, span, loop.getStep());
-    SmallVector<Value> args(captures);
-    args.push_back(n);
-    cb.create<func::CallOp>(loc, launch, args);
+    cb.create<fused::ParallelLaunchOp>(loc, body.getSymName(), captures, n);
     loop.erase();
   }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main_graph");
+    auto main = fused::getEntryFunctionAs<func::FuncOp>(module);
     if (!main || main.isExternal())
       return;
     SmallVector<scf::ForOp> loops;

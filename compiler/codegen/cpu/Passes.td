@@ -69,17 +69,36 @@ def VectorizeElementwise
 def OutlineParallel : Pass<"tessera-outline-parallel", "::mlir::ModuleOp"> {
   let summary = "Outline top-level matmul loops for the runtime's thread pool";
   let description = [{
-    After bufferization, each top-level scf.for of @main_graph that contains
-    vector contractions (the loops over weight panels and over attention
-    batches, whose iterations write disjoint parts of their outputs) is
-    outlined into `tessera_body_K(captures..., begin, end)`, which runs
-    iterations [begin, end). The loop becomes a call to the declaration
-    `tessera_launch_K(captures..., n)`; code generation turns that into a
-    call of the runtime's parallel_for with a closure of the captures.
+    After bufferization, each top-level scf.for of the entry function
+    (marked `tessera.entry`) that contains vector contractions (the loops
+    over weight panels and over attention batches, whose iterations write
+    disjoint parts of their outputs) is
+    outlined into a private function `body(captures..., begin, end)`, which
+    runs iterations [begin, end). The loop becomes
+    `tessera.parallel_launch @body(captures...) count(n)`, which names its
+    body by symbol; tessera-lower-parallel-launch turns it into a call of the
+    runtime's parallel_for with a closure of the captures.
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect",
+  let dependentDialects = ["::tessera::fused::TesseraDialect",
+                           "::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect"];
+}
+
+def LowerParallelLaunch
+    : Pass<"tessera-lower-parallel-launch", "::mlir::ModuleOp"> {
+  let summary = "Lower tessera.parallel_launch to the runtime's parallel_for";
+  let description = [{
+    After convert-func-to-llvm (the launch's body and caller are llvm.func),
+    each `tessera.parallel_launch @body(captures...) count(n)` stores its
+    captures (memref descriptors unpacked as for a call) and the current
+    execution context into a closure on the stack and calls
+    `ctx->parallel_for(ctx, n, trampoline, closure)`. The context is the
+    thread-local `tessera.exec_ctx` the entry functions set; the trampoline
+    `<body>_trampoline(closure, begin, end)` sets it on the running thread
+    around the call of the body.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def LowerVectors : Pass<"tessera-lower-vectors", "::mlir::func::FuncOp"> {

@@ -1,19 +1,19 @@
 // RUN: tessera-opt %s --split-input-file --tessera-outline-parallel | FileCheck %s
 
 // A top-level loop with vector FMAs (a loop over weight panels) becomes a
-// launch of an outlined body over the trip count; constants are cloned into
-// the body, buffers are passed.
-// CHECK-LABEL: func.func private @tessera_body_0
+// launch of an outlined body over the trip count, naming the body by symbol;
+// constants are cloned into the body, buffers are passed.
+// CHECK: func.func private @[[BODY:tessera_body_0]]
 // CHECK-SAME: (%{{.*}}: memref<4x16xf32>, %{{.*}}: memref<4x16xf32>, %[[B:.*]]: index, %[[E:.*]]: index)
 // CHECK: scf.for %{{.*}} = %[[B]] to %[[E]]
 // CHECK: vector.fma
-// CHECK: func.func private @tessera_launch_0(memref<4x16xf32>, memref<4x16xf32>, index)
 // CHECK-LABEL: func.func @main_graph
 // CHECK-SAME: (%[[A:.*]]: memref<4x16xf32>, %[[C:.*]]: memref<4x16xf32>)
 // CHECK: %[[N:.*]] = arith.ceildivsi
 // CHECK-NOT: scf.for
-// CHECK: call @tessera_launch_0(%[[A]], %[[C]], %[[N]]) : (memref<4x16xf32>, memref<4x16xf32>, index) -> ()
-func.func @main_graph(%a: memref<4x16xf32>, %c: memref<4x16xf32>) {
+// CHECK: tessera.parallel_launch @[[BODY]](%[[A]], %[[C]]) count(%[[N]]) : memref<4x16xf32>, memref<4x16xf32>
+// CHECK-NOT: func.call
+func.func @main_graph(%a: memref<4x16xf32>, %c: memref<4x16xf32>) attributes {tessera.entry} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
@@ -32,14 +32,34 @@ func.func @main_graph(%a: memref<4x16xf32>, %c: memref<4x16xf32>) {
 // are left alone.
 // CHECK-LABEL: func.func @main_graph
 // CHECK: scf.for
-// CHECK-NOT: tessera_launch
-func.func @main_graph(%a: memref<4xf32>) {
+// CHECK-NOT: tessera.parallel_launch
+func.func @main_graph(%a: memref<4xf32>) attributes {tessera.entry} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
   %one = arith.constant 1.0 : f32
   scf.for %i = %c0 to %c4 step %c1 {
     memref.store %one, %a[%i] : memref<4xf32>
+  }
+  return
+}
+
+// -----
+
+// The graph is the function marked tessera.entry, whatever its name: a
+// function named like the importer's graph but unmarked is left alone.
+// CHECK-LABEL: func.func @main_graph
+// CHECK: scf.for
+// CHECK-NOT: tessera.parallel_launch
+func.func @main_graph(%a: memref<4x16xf32>, %c: memref<4x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %pad = arith.constant 0.0 : f32
+  scf.for %i = %c0 to %c4 step %c1 {
+    %v = vector.transfer_read %a[%i, %c0], %pad {in_bounds = [true]} : memref<4x16xf32>, vector<16xf32>
+    %f = vector.fma %v, %v, %v : vector<16xf32>
+    vector.transfer_write %f, %c[%i, %c0] {in_bounds = [true]} : vector<16xf32>, memref<4x16xf32>
   }
   return
 }
