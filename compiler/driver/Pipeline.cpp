@@ -2,6 +2,7 @@
 
 #include "compiler/driver/Driver.h"
 #include "compiler/codegen/Passes.h"
+#include "compiler/codegen/cpu/Passes.h"
 #include "compiler/import/Importer.h"
 #include "compiler/lowering/Passes.h"
 #include "compiler/transforms/Passes.h"

@@ -1,6 +1,7 @@
 //===- tessera-opt.cpp - the lit driver for Tessera's dialects and passes -===//
 
 #include "compiler/codegen/Passes.h"
+#include "compiler/codegen/cpu/Passes.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/lowering/Passes.h"
 #include "compiler/transforms/Passes.h"
@@ -21,6 +22,7 @@ int main(int argc, char **argv) {
   tessera::registerTesseraPasses();
   tessera::registerTesseraLoweringPasses();
   tessera::registerTesseraCodegenPasses();
+  tessera::registerTesseraCodegenCPUPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Tessera optimizer driver\n", registry));
 }

@@ -1,4 +1,4 @@
-//===- Vectorize.cpp - register-tiled, vectorized matmuls -----------------===//
+//===- VectorizeMatmul.cpp - register-tiled, vectorized matmuls -------------===//
 //
 // The GEMM schedule from TOOLCHAIN.md, applied with MLIR's C++ APIs on
 // tensors: register tiles (6x16 = 12 ymm accumulators with AVX2, 8x32 with
@@ -10,9 +10,11 @@
 // bufferization, contractions become outer products and FMAs, and transfers
 // become 1-D loads and stores.
 //
+//
 //===----------------------------------------------------------------------===//
 
-#include "compiler/lowering/Passes.h"
+#include "compiler/codegen/cpu/Passes.h"
+#include "compiler/codegen/cpu/Utils.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -33,12 +35,8 @@
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace tessera {
-#define GEN_PASS_DEF_FUSEELEMENTWISE
-#define GEN_PASS_DEF_VECTORIZEELEMENTWISE
 #define GEN_PASS_DEF_VECTORIZEMATMUL
-#define GEN_PASS_DEF_LOWERVECTORS
-#define GEN_PASS_DEF_OUTLINEPARALLEL
-#include "compiler/lowering/Passes.h.inc"
+#include "compiler/codegen/cpu/Passes.h.inc"
 } // namespace tessera
 
 using namespace mlir;
@@ -46,53 +44,10 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
+using namespace cpu;
+
 /// Marks the per-panel epilogues that fuseEpilogues tiles with their matmul.
 constexpr StringLiteral kEpilogueAttr = "tessera.epilogue";
-
-/// Tiles `op` with `sizes` (0 = not tiled) and returns the tiled op and loops.
-FailureOr<scf::SCFTilingResult> tile(RewriterBase &rewriter, Operation *op,
-                                     ArrayRef<int64_t> sizes,
-                                     ArrayRef<int64_t> interchange = {}) {
-  scf::SCFTilingOptions options;
-  if (!interchange.empty())
-    options.setInterchange(interchange);
-  SmallVector<OpFoldResult> ts;
-  for (int64_t s : sizes)
-    ts.push_back(rewriter.getIndexAttr(s));
-  options.setTileSizes(ts);
-  rewriter.setInsertionPoint(op);
-  auto result = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
-  if (failed(result))
-    return failure();
-  rewriter.replaceOp(op, result->replacements);
-  return result;
-}
-
-bool hasStaticShapes(linalg::LinalgOp op) {
-  return llvm::all_of(op->getOperandTypes(), [](Type t) {
-    auto s = dyn_cast<ShapedType>(t);
-    return !s || s.hasStaticShape();
-  });
-}
-
-void cleanup(Operation *root) {
-  RewritePatternSet patterns(root->getContext());
-  vector::populateVectorReductionToContractPatterns(patterns);
-  vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-  vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
-  // Not tensor::populateFoldTensorSubsetIntoVectorTransferPatterns: with a
-  // peeled remainder inside a loop over packed weight panels it folded an
-  // insert_slice of a partially written tile as if the write covered the
-  // whole slice, dropping the main tile (tests/numerics/matmul_schedule.py).
-  // All canonicalizations, as the canonicalizer pass collects them (peeling
-  // leaves tensor.casts that only linalg's patterns fold into the matmuls).
-  MLIRContext *ctx = root->getContext();
-  for (Dialect *dialect : ctx->getLoadedDialects())
-    dialect->getCanonicalizationPatterns(patterns);
-  for (RegisteredOperationName op : ctx->getRegisteredOperations())
-    op.getCanonicalizationPatterns(patterns, ctx);
-  (void)applyPatternsAndFoldGreedily(root, std::move(patterns));
-}
 
 struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
   using VectorizeMatmulBase::VectorizeMatmulBase;
@@ -635,275 +590,6 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
           (void)loopUnrollByFactor(f, unroll);
     }
     cleanup(func);
-  }
-};
-
-struct VectorizeElementwisePass
-    : impl::VectorizeElementwiseBase<VectorizeElementwisePass> {
-  using VectorizeElementwiseBase::VectorizeElementwiseBase;
-
-  /// Elementwise, operands read in order, no index arithmetic. Dims may be
-  /// dynamic: tiling makes the tiles static (a dynamic last dim leaves a
-  /// scalar remainder).
-  static bool isCandidate(linalg::GenericOp op) {
-    if (op.getNumReductionLoops() != 0 || op.getNumLoops() == 0 ||
-        !op.hasPureTensorSemantics())
-      return false;
-    // Vectors of i1 are stored as packed bits, but buffers of i1 hold one
-    // byte per element: leave boolean ops scalar.
-    for (Type t : op->getOperandTypes())
-      if (getElementTypeOrSelf(t).isInteger(1))
-        return false;
-    for (AffineMap map : op.getIndexingMapsArray()) {
-      int64_t last = -1;
-      for (AffineExpr e : map.getResults()) {
-        if (auto c = dyn_cast<AffineConstantExpr>(e)) {
-          if (c.getValue() != 0)
-            return false;
-          continue;
-        }
-        auto d = dyn_cast<AffineDimExpr>(e);
-        if (!d || int64_t(d.getPosition()) <= last)
-          return false;
-        last = d.getPosition();
-      }
-    }
-    bool indexing = false;
-    op.getBody()->walk([&](Operation *inner) {
-      if (isa<linalg::IndexOp, tensor::ExtractOp>(inner))
-        indexing = true;
-    });
-    return !indexing;
-  }
-
-  /// Tiles `op` [1, ..., 1, width] along its last loop and peels the
-  /// remainder so every tile is static; a static op narrower than `width` is
-  /// vectorized as it is, and one with dynamic leading dims is tiled by 1
-  /// along them only. A dynamic last dim is tiled too: its full tiles are
-  /// static, the remainder stays scalar.
-  void tileLastDim(IRRewriter &rewriter, linalg::LinalgOp op) {
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    bool narrow = !ShapedType::isDynamic(ranges.back()) && ranges.back() < width;
-    if (narrow && !op.hasDynamicShape()) {
-      (void)linalg::vectorize(rewriter, op);
-      return;
-    }
-    SmallVector<int64_t> sizes(ranges.size(), 1);
-    sizes.back() = narrow ? 0 : width;
-    auto tiled = tile(rewriter, op, sizes);
-    if (failed(tiled) || narrow)
-      return;
-    scf::ForOp partial;
-    (void)scf::peelForLoopAndSimplifyBounds(
-        rewriter, cast<scf::ForOp>(tiled->loops.back().getOperation()),
-        partial);
-  }
-
-  /// A reduction over the innermost dim only (softmax, layer norm, mean),
-  /// fp32 (dims static or dynamic).
-  static bool isInnerReduction(linalg::ReduceOp op) {
-    auto type = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
-    ArrayRef<int64_t> dims = op.getDimensions();
-    return type && type.getElementType().isF32() &&
-           op.getInputs().size() == 1 && dims.size() == 1 &&
-           dims[0] == type.getRank() - 1;
-  }
-
-  /// Reductions: the reduced dim tiled by `width` (the accumulator carried
-  /// through the loop), each tile a vector.multi_reduction.
-  void vectorizeReductions(IRRewriter &rewriter, func::FuncOp func) {
-    SmallVector<linalg::ReduceOp> reductions;
-    func.walk([&](linalg::ReduceOp op) {
-      if (isInnerReduction(op))
-        reductions.push_back(op);
-    });
-    for (linalg::ReduceOp op : reductions)
-      tileLastDim(rewriter, op);
-    cleanup(func);
-    SmallVector<linalg::ReduceOp> tiles;
-    func.walk([&](linalg::ReduceOp op) {
-      auto type = cast<RankedTensorType>(op.getInputs()[0].getType());
-      if (isInnerReduction(op) && type.hasStaticShape() &&
-          type.getShape().back() <= width)
-        tiles.push_back(op);
-    });
-    for (linalg::ReduceOp op : tiles)
-      (void)linalg::vectorize(rewriter, op);
-    cleanup(func);
-    // The accumulator of each reduction loop becomes loop-carried.
-    SmallVector<scf::ForOp> loops;
-    func.walk([&](scf::ForOp loop) {
-      if (llvm::any_of(loop.getBody()->getOperations(), [](Operation &op) {
-            return isa<vector::MultiDimReductionOp>(op);
-          }))
-        loops.push_back(loop);
-    });
-    for (scf::ForOp loop : loops)
-      (void)hoistLoopInvariantSubsets(
-          rewriter, cast<LoopLikeOpInterface>(loop.getOperation()));
-    cleanup(func);
-  }
-
-  void runOnOperation() override {
-    func::FuncOp func = getOperation();
-    IRRewriter rewriter(&getContext());
-    vectorizeReductions(rewriter, func);
-    SmallVector<linalg::GenericOp> candidates;
-    func.walk([&](linalg::GenericOp op) {
-      if (isCandidate(op))
-        candidates.push_back(op);
-    });
-    for (linalg::GenericOp op : candidates)
-      tileLastDim(rewriter, op);
-    cleanup(func);
-    SmallVector<linalg::GenericOp> tiles;
-    func.walk([&](linalg::GenericOp op) {
-      if (isCandidate(op) && hasStaticShapes(op) &&
-          op.getStaticLoopRanges().back() <= width)
-        tiles.push_back(op);
-    });
-    for (linalg::GenericOp op : tiles)
-      (void)linalg::vectorize(rewriter, op);
-    cleanup(func);
-  }
-};
-
-struct FuseElementwisePass : impl::FuseElementwiseBase<FuseElementwisePass> {
-  void runOnOperation() override {
-    auto isElementwise = [](Operation *op) {
-      auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
-      return generic && generic.getNumReductionLoops() == 0;
-    };
-    linalg::ControlFusionFn control = [&](OpOperand *operand) {
-      Operation *producer = operand->get().getDefiningOp();
-      return isElementwise(producer) && isElementwise(operand->getOwner()) &&
-             producer->hasOneUse();
-    };
-    RewritePatternSet patterns(&getContext());
-    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
-    if (failed(
-            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
-  }
-};
-
-struct OutlineParallelPass : impl::OutlineParallelBase<OutlineParallelPass> {
-  static bool isCheapToClone(Value v) {
-    Operation *def = v.getDefiningOp();
-    return def && def->getNumOperands() == 0 && def->getNumRegions() == 0 &&
-           isa<arith::ConstantOp, memref::GetGlobalOp>(def);
-  }
-
-  void outline(scf::ForOp loop, func::FuncOp parent, unsigned id) {
-    MLIRContext *ctx = &getContext();
-    // Values from above: cheap ones (constants, globals) are cloned into the
-    // body, the rest are passed.
-    llvm::SetVector<Value> above;
-    getUsedValuesDefinedAbove(loop.getRegion(), above);
-    for (Value bound : {loop.getLowerBound(), loop.getStep()})
-      above.insert(bound);
-    SmallVector<Value> captures, clones;
-    for (Value v : above)
-      (isCheapToClone(v) ? clones : captures).push_back(v);
-    SmallVector<Type> types;
-    for (Value v : captures)
-      types.push_back(v.getType());
-    Type index = IndexType::get(ctx);
-    std::string suffix = std::to_string(id);
-
-    OpBuilder b(parent);
-    // The body: for it in [begin, end): iv = lb + it * step.
-    SmallVector<Type> bodyTypes(types);
-    bodyTypes.append({index, index});
-    auto body = b.create<func::FuncOp>(loop.getLoc(), "tessera_body_" + suffix,
-                                       b.getFunctionType(bodyTypes, {}));
-    body.setPrivate();
-    Block *entry = body.addEntryBlock();
-    OpBuilder bb = OpBuilder::atBlockBegin(entry);
-    IRMapping map;
-    for (Value v : clones)
-      map.map(v, bb.clone(*v.getDefiningOp())->getResult(0));
-    for (auto [v, arg] : llvm::zip(captures, entry->getArguments()))
-      map.map(v, arg);
-    Value begin = entry->getArgument(captures.size());
-    Value end = entry->getArgument(captures.size() + 1);
-    Value one = bb.create<arith::ConstantIndexOp>(loop.getLoc(), 1);
-    auto inner = bb.create<scf::ForOp>(loop.getLoc(), begin, end, one);
-    {
-      OpBuilder ib = OpBuilder::atBlockBegin(inner.getBody());
-      Value scaled = ib.create<arith::MulIOp>(
-          loop.getLoc(), inner.getInductionVar(), map.lookup(loop.getStep()));
-      Value iv = ib.create<arith::AddIOp>(loop.getLoc(), scaled,
-                                          map.lookup(loop.getLowerBound()));
-      map.map(loop.getInductionVar(), iv);
-      for (Operation &op : loop.getBody()->without_terminator())
-        ib.clone(op, map);
-    }
-    bb.create<func::ReturnOp>(loop.getLoc());
-
-    // The launch: a declaration that code generation implements.
-    SmallVector<Type> launchTypes(types);
-    launchTypes.push_back(index);
-    auto launch =
-        b.create<func::FuncOp>(loop.getLoc(), "tessera_launch_" + suffix,
-                               b.getFunctionType(launchTypes, {}));
-    launch.setPrivate();
-
-    OpBuilder cb(loop);
-    Location loc = loop.getLoc();
-    Value span = cb.create<arith::SubIOp>(loc, loop.getUpperBound(),
-                                          loop.getLowerBound());
-    Value n = cb.create<arith::CeilDivSIOp>(loc, span, loop.getStep());
-    SmallVector<Value> args(captures);
-    args.push_back(n);
-    cb.create<func::CallOp>(loc, launch, args);
-    loop.erase();
-  }
-
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main_graph");
-    if (!main || main.isExternal())
-      return;
-    SmallVector<scf::ForOp> loops;
-    for (Operation &op : main.getBody().front())
-      if (auto loop = dyn_cast<scf::ForOp>(op))
-        if (loop.getNumResults() == 0) {
-          bool contracts = false;
-          loop.walk([&](Operation *inner) {
-            if (isa<vector::ContractionOp, vector::FMAOp>(inner))
-              contracts = true;
-          });
-          if (contracts)
-            loops.push_back(loop);
-        }
-    unsigned counter = 0;
-    for (scf::ForOp loop : loops)
-      outline(loop, main, counter++);
-  }
-};
-
-struct LowerVectorsPass : impl::LowerVectorsBase<LowerVectorsPass> {
-  void runOnOperation() override {
-    MLIRContext *ctx = &getContext();
-    RewritePatternSet patterns(ctx);
-    vector::VectorTransformsOptions options;
-    options.setVectorTransformsOptions(
-        vector::VectorContractLowering::OuterProduct);
-    vector::populateVectorContractLoweringPatterns(patterns, options);
-    vector::populateVectorOuterProductLoweringPatterns(patterns);
-    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-    vector::populateVectorTransferLoweringPatterns(patterns,
-                                                   /*maxTransferRank=*/1);
-    vector::populateVectorBroadcastLoweringPatterns(patterns);
-    vector::populateVectorShapeCastLoweringPatterns(patterns);
-    vector::populateVectorMaskOpLoweringPatterns(patterns);
-    vector::populateVectorMultiReductionLoweringPatterns(
-        patterns, vector::VectorMultiReductionLowering::InnerParallel);
-    vector::populateVectorTransposeLoweringPatterns(patterns, options);
-    if (failed(
-            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
   }
 };
 

@@ -1,0 +1,34 @@
+//===- Utils.h - helpers shared by the CPU schedules ------------*- C++ -*-===//
+//
+// Part of Tessera: tiling and clean-up steps that every CPU schedule pass in
+// compiler/codegen/cpu uses.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_COMPILER_CODEGEN_CPU_UTILS_H
+#define TESSERA_COMPILER_CODEGEN_CPU_UTILS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace tessera {
+namespace cpu {
+
+/// Tiles `op` with `sizes` (0 = not tiled), replaces it, and returns the
+/// tiled op and loops.
+mlir::FailureOr<mlir::scf::SCFTilingResult>
+tile(mlir::RewriterBase &rewriter, mlir::Operation *op,
+     llvm::ArrayRef<int64_t> sizes, llvm::ArrayRef<int64_t> interchange = {});
+
+/// Whether every shaped operand of `op` has a static shape.
+bool hasStaticShapes(mlir::linalg::LinalgOp op);
+
+/// Folds what tiling and vectorization leave behind: vector transfer
+/// clean-ups and every dialect's and op's canonicalization patterns.
+void cleanup(mlir::Operation *root);
+
+} // namespace cpu
+} // namespace tessera
+
+#endif // TESSERA_COMPILER_CODEGEN_CPU_UTILS_H
