@@ -313,6 +313,9 @@ void buildONNXToLinalgPipeline(OpPassManager &pm,
   VectorizeElementwiseOptions elementwise;
   elementwise.width = target.f32Lanes();
   pm.addNestedPass<func::FuncOp>(createVectorizeElementwise(elementwise));
+  VectorizeTransposeOptions transpose;
+  transpose.width = target.f32Lanes();
+  pm.addNestedPass<func::FuncOp>(createVectorizeTranspose(transpose));
   pm.addPass(createCanonicalize());
   pm.addPass(createCSEPass());
 }

@@ -66,6 +66,29 @@ def VectorizeElementwise
   ];
 }
 
+def VectorizeTranspose
+    : Pass<"tessera-vectorize-transpose", "::mlir::func::FuncOp"> {
+  let summary = "Vectorize transposes and gathers into register blocks and row loads";
+  let description = [{
+    On tensors, after the elementwise vectorizer. Transposes (linalg.transpose
+    and all-parallel linalg ops reading an operand through a permuted map)
+    are tiled into rows [1, ..., width] when the innermost dim stays innermost,
+    else into width x width blocks: transfer_read, vector.transpose (lowered
+    here to shuffles: the 16x16 AVX-512 network, a flat shuffle otherwise),
+    transfer_write. Gathers (generics reading a table with tensor.extract)
+    are tiled along the innermost dim; operands that do not vary along it
+    (token ids) become scalars of the tile, so an embedding row is one
+    contiguous load; other patterns become vector.gather. Edge tiles of
+    dynamic or non-multiple dims are masked: no scalar loops are left.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"width", "width", "int64_t", "16", "Vector length (fp32 lanes)">,
+  ];
+}
+
 def OutlineParallel : Pass<"tessera-outline-parallel", "::mlir::ModuleOp"> {
   let summary = "Outline top-level matmul loops for the runtime's thread pool";
   let description = [{
