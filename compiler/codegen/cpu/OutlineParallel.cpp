@@ -1,9 +1,9 @@
 //===- OutlineParallel.cpp - parallel loops for the thread pool -------------===//
 //
 // Top-level loops whose iterations write disjoint parts of their outputs,
-// outlined into bodies the runtime's parallel_for runs.
-//
-//
+// outlined into bodies the runtime's parallel_for runs: the loops over
+// weight panels and attention batches, and every other loop nest that
+// writes enough (see shouldParallelize).
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/cpu/Passes.h"

@@ -90,15 +90,19 @@ def VectorizeTranspose
 }
 
 def OutlineParallel : Pass<"tessera-outline-parallel", "::mlir::ModuleOp"> {
-  let summary = "Outline top-level matmul loops for the runtime's thread pool";
+  let summary = "Outline top-level loop nests for the runtime's thread pool";
   let description = [{
-    After bufferization, each top-level scf.for of @main_graph that contains
-    vector contractions (the loops over weight panels and over attention
-    batches, whose iterations write disjoint parts of their outputs) is
-    outlined into `tessera_body_K(captures..., begin, end)`, which runs
-    iterations [begin, end). The loop becomes a call to the declaration
-    `tessera_launch_K(captures..., n)`; code generation turns that into a
-    call of the runtime's parallel_for with a closure of the captures.
+    After bufferization, the top-level scf.for loops of @main_graph that run
+    in parallel are outlined into `tessera_body_K(captures..., begin, end)`,
+    which runs iterations [begin, end). The loop becomes a call to the
+    declaration `tessera_launch_K(captures..., n)`; code generation turns
+    that into a call of the runtime's parallel_for with a closure of the
+    captures. Which loops (shouldParallelize, one function): those with
+    vector contractions (loops over weight panels and attention batches),
+    and every other loop nest whose iterations write disjoint memory (each
+    write to a buffer from outside the loop is addressed by the induction
+    variable) and that writes at least 32K elements in all: elementwise
+    chains, norms, softmax, transposes, gathers. Smaller loops stay serial.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
