@@ -66,12 +66,19 @@ std::optional<std::string> unsupportedReason(Operation *op) {
     return !v || lowering::getConstIntValues(v, values);
   };
   if (auto conv = dyn_cast<onnx::ConvOp>(op)) {
-    if (conv.getGroup() != 1)
-      return "grouped convolution (group " + std::to_string(conv.getGroup()) +
-             ") is not supported yet";
     auto x = cast<ShapedType>(conv.getX().getType());
-    if (x.getRank() < 3 || x.getRank() > 5)
+    auto w = cast<ShapedType>(conv.getW().getType());
+    if (!x.hasRank() || x.getRank() < 3 || x.getRank() > 5)
       return std::string("only 1-D, 2-D and 3-D convolutions are supported");
+    int64_t group = conv.getGroup();
+    if (group < 1 || !w.hasRank() || w.getRank() != x.getRank() ||
+        (!x.isDynamicDim(1) && !w.isDynamicDim(1) &&
+         x.getDimSize(1) != group * w.getDimSize(1)) ||
+        (!w.isDynamicDim(0) && w.getDimSize(0) % group != 0))
+      return "the input has " + std::to_string(x.getDimSize(1)) +
+             " channels, the weight " + std::to_string(w.getDimSize(0)) +
+             "x" + std::to_string(w.getDimSize(1)) + ", which group " +
+             std::to_string(group) + " does not divide evenly";
     auto y = dyn_cast<RankedTensorType>(conv.getY().getType());
     if (llvm::any_of(x.getShape().drop_front(), ShapedType::isDynamic) ||
         !y || llvm::any_of(y.getShape().drop_front(), ShapedType::isDynamic))
@@ -126,6 +133,7 @@ struct ConvertONNXToLinalgPass
     RewritePatternSet patterns(ctx);
     populateONNXElementwiseToLinalgPatterns(converter, patterns);
     populateONNXNNToLinalgPatterns(converter, patterns);
+    populateONNXConvToLinalgPatterns(converter, patterns);
     populateONNXTensorToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);

@@ -26,6 +26,9 @@ void populateONNXElementwiseToLinalgPatterns(mlir::TypeConverter &converter,
                                              mlir::RewritePatternSet &patterns);
 void populateONNXNNToLinalgPatterns(mlir::TypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
+/// onnx.Conv as an unfold (im2col) plus register-tiled matmuls (Conv.cpp).
+void populateONNXConvToLinalgPatterns(mlir::TypeConverter &converter,
+                                      mlir::RewritePatternSet &patterns);
 void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
                                         mlir::RewritePatternSet &patterns);
 

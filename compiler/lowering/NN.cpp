@@ -555,121 +555,6 @@ struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
   }
 };
 
-struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::ConvOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto xt = rankedType(getTypeConverter(), op.getX());
-    auto wt = staticType(getTypeConverter(), op.getW());
-    auto outType = rankedType(getTypeConverter(), op.getY());
-    // Only the batch may be dynamic: the padding is computed here.
-    if (!xt || !wt || !outType ||
-        llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic) ||
-        llvm::any_of(outType.getShape().drop_front(), ShapedType::isDynamic))
-      return rewriter.notifyMatchFailure(op, "checked before conversion");
-    int64_t spatial = xt.getRank() - 2;
-    if (op.getGroup() != 1 || spatial < 1 || spatial > 3)
-      return rewriter.notifyMatchFailure(op, "checked before conversion");
-    Location loc = op.getLoc();
-    auto ints = [&](std::optional<ArrayAttr> attr, size_t n, int64_t dflt) {
-      SmallVector<int64_t> v(n, dflt);
-      if (attr && attr->size() == n)
-        for (size_t i = 0; i < n; ++i)
-          v[i] = cast<IntegerAttr>((*attr)[i]).getInt();
-      return v;
-    };
-    SmallVector<int64_t> strides = ints(op.getStrides(), spatial, 1);
-    SmallVector<int64_t> dilations = ints(op.getDilations(), spatial, 1);
-    SmallVector<int64_t> pads = ints(op.getPads(), 2 * spatial, 0);
-    StringRef autoPad = op.getAutoPad();
-    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-      for (int64_t i = 0; i < spatial; ++i) {
-        int64_t in = xt.getDimSize(i + 2), k = wt.getDimSize(i + 2);
-        int64_t out = (in + strides[i] - 1) / strides[i];
-        int64_t total = std::max<int64_t>(
-            0, (out - 1) * strides[i] + (k - 1) * dilations[i] + 1 - in);
-        int64_t small = total / 2, big = total - small;
-        pads[i] = autoPad == "SAME_UPPER" ? small : big;
-        pads[i + spatial] = autoPad == "SAME_UPPER" ? big : small;
-      }
-    } else if (autoPad == "VALID") {
-      pads.assign(2 * spatial, 0);
-    }
-    Value x = adaptor.getX();
-    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-      SmallVector<int64_t> lo(2, 0), hi(2, 0), shape(xt.getShape());
-      for (int64_t i = 0; i < spatial; ++i) {
-        lo.push_back(pads[i]);
-        hi.push_back(pads[i + spatial]);
-        shape[i + 2] += pads[i] + pads[i + spatial];
-      }
-      auto padType = RankedTensorType::get(shape, xt.getElementType());
-      Value zero = rewriter.create<arith::ConstantOp>(
-          loc, rewriter.getZeroAttr(xt.getElementType()));
-      SmallVector<OpFoldResult> loF, hiF;
-      for (auto [l, h] : llvm::zip(lo, hi)) {
-        loF.push_back(rewriter.getIndexAttr(l));
-        hiF.push_back(rewriter.getIndexAttr(h));
-      }
-      x = rewriter.create<tensor::PadOp>(loc, padType, x, loF, hiF, zero);
-    }
-    SmallVector<OpFoldResult> outSizes;
-    for (int64_t d : outType.getShape())
-      outSizes.push_back(rewriter.getIndexAttr(d));
-    outSizes[0] = tensor::getMixedSize(rewriter, loc, adaptor.getX(), 0);
-    Value init = zeroFilled(rewriter, loc, outType, outSizes);
-    auto stridesAttr = rewriter.getI64TensorAttr(strides);
-    auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
-    SmallVector<Value> ins = {x, adaptor.getW()};
-    Value y;
-    if (spatial == 1)
-      y = rewriter
-              .create<linalg::Conv1DNcwFcwOp>(loc, TypeRange{outType}, ins,
-                                              ValueRange{init}, stridesAttr,
-                                              dilationsAttr)
-              .getResult(0);
-    else if (spatial == 2)
-      y = rewriter
-              .create<linalg::Conv2DNchwFchwOp>(loc, TypeRange{outType}, ins,
-                                                ValueRange{init}, stridesAttr,
-                                                dilationsAttr)
-              .getResult(0);
-    else
-      y = rewriter
-              .create<linalg::Conv3DNcdhwFcdhwOp>(loc, TypeRange{outType}, ins,
-                                                  ValueRange{init}, stridesAttr,
-                                                  dilationsAttr)
-              .getResult(0);
-    if (Value bias = adaptor.getB()) {
-      // Bias [C] broadcast along dim 1.
-      MLIRContext *ctx = rewriter.getContext();
-      int64_t rank = outType.getRank();
-      SmallVector<AffineMap> maps = {
-          rewriter.getMultiDimIdentityMap(rank),
-          AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx),
-          rewriter.getMultiDimIdentityMap(rank)};
-      SmallVector<utils::IteratorType> iters(rank,
-                                             utils::IteratorType::parallel);
-      Value out = buildEmpty(rewriter, loc, outType, outSizes);
-      y = rewriter
-              .create<linalg::GenericOp>(
-                  loc, TypeRange{outType}, ValueRange{y, bias}, ValueRange{out},
-                  maps, iters,
-                  [&](OpBuilder &b, Location l, ValueRange a) {
-                    Value s =
-                        isa<FloatType>(a[0].getType())
-                            ? Value(b.create<arith::AddFOp>(l, a[0], a[1]))
-                            : Value(b.create<arith::AddIOp>(l, a[0], a[1]));
-                    b.create<linalg::YieldOp>(l, s);
-                  })
-              .getResult(0);
-    }
-    rewriter.replaceOp(op, y);
-    return success();
-  }
-};
-
 struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -813,5 +698,5 @@ void tessera::populateONNXNNToLinalgPatterns(TypeConverter &tc,
       SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
       ReduceLowering<onnx::ReduceMeanOp>, ReduceLowering<onnx::ReduceSumOp>,
       ReduceLowering<onnx::ReduceMaxOp>, ReduceLowering<onnx::ReduceMinOp>,
-      MatMulLowering, GemmLowering, ConvLowering, EinsumLowering>(tc, ctx);
+      MatMulLowering, GemmLowering, EinsumLowering>(tc, ctx);
 }

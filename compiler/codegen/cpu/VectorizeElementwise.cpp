@@ -79,14 +79,18 @@ struct VectorizeElementwisePass
   }
 
   /// Tiles `op` [1, ..., 1, width] along its last loop and peels the
-  /// remainder so every tile is static; a static op narrower than `width` is
-  /// vectorized as it is, and one with dynamic leading dims is tiled by 1
-  /// along them only. A dynamic last dim is tiled too: its full tiles are
-  /// static, the remainder stays scalar.
+  /// remainder so every tile is static; an op narrower than `width` is tiled
+  /// by 1 along its leading dims only (each row one vector), unless it has
+  /// at most `width` elements in all, when it is vectorized as it is. So no
+  /// vector grows with the tensor. A dynamic last dim is tiled too: its full
+  /// tiles are static, the remainder stays scalar.
   void tileLastDim(IRRewriter &rewriter, linalg::LinalgOp op) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     bool narrow = !ShapedType::isDynamic(ranges.back()) && ranges.back() < width;
-    if (narrow && !op.hasDynamicShape()) {
+    int64_t elements = 1;
+    for (int64_t r : ranges)
+      elements *= r;
+    if (narrow && !op.hasDynamicShape() && elements <= width) {
       (void)linalg::vectorize(rewriter, op);
       return;
     }

@@ -139,18 +139,6 @@ func.func @gemm(%x: tensor<?x8xf32>, %w: tensor<4x8xf32>, %c: tensor<4xf32>) -> 
 
 // -----
 
-// Conv with a dynamic batch.
-// CHECK-LABEL: func.func @conv
-// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
-// CHECK: tensor<?x3x8x8xf32> to tensor<?x3x10x10xf32>
-// CHECK: linalg.conv_2d_nchw_fchw {{.*}} ins(%{{.*}}, %arg1 : tensor<?x3x10x10xf32>, tensor<4x3x3x3xf32>) outs(%{{.*}} : tensor<?x4x8x8xf32>)
-func.func @conv(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<?x4x8x8xf32> {
-  %0 = onnx.Conv %x, %w, %b {kernel_shape = [3, 3], pads = [1, 1, 1, 1]} : (tensor<?x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<?x4x8x8xf32>
-  return %0 : tensor<?x4x8x8xf32>
-}
-
-// -----
-
 // Gather with dynamic indices: the index is clamped into the table.
 // CHECK-LABEL: func.func @gather
 // CHECK: tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?x16xf32>

@@ -9,9 +9,9 @@ func.func @main_graph(%x: tensor<*xi64> {onnx.name = "input_ids"}) -> tensor<*xi
 
 // -----
 
-// Grouped convolution is reported, not miscompiled.
-func.func @grouped(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<1x4x6x6xf32> {
-  // expected-error @+1 {{'onnx.Conv' op grouped convolution (group 4) is not supported yet}}
-  %0 = onnx.Conv %x, %w {group = 4 : si64} : (tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x6x6xf32>
-  return %0 : tensor<1x4x6x6xf32>
+// Filters that the group does not divide are reported, not miscompiled.
+func.func @bad_group(%x: tensor<1x4x8x8xf32>, %w: tensor<5x2x3x3xf32>) -> tensor<1x5x6x6xf32> {
+  // expected-error @+1 {{'onnx.Conv' op the input has 4 channels, the weight 5x2, which group 2 does not divide evenly}}
+  %0 = onnx.Conv %x, %w {group = 2 : si64} : (tensor<1x4x8x8xf32>, tensor<5x2x3x3xf32>) -> tensor<1x5x6x6xf32>
+  return %0 : tensor<1x5x6x6xf32>
 }

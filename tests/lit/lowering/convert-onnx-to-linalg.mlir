@@ -145,18 +145,6 @@ func.func @data_movement(%x: tensor<2x3xf32>) -> (tensor<3x2xf32>, tensor<2x6xf3
 
 // -----
 
-// Conv (ViT patch embedding): linalg.conv_2d_nchw_fchw with strides, plus
-// the bias along the channel dim.
-// CHECK-LABEL: func.func @patch_embedding
-// CHECK: %[[Y:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<8> : tensor<2xi64>}
-// CHECK: linalg.generic {{.*}} ins(%[[Y]], %arg2 : tensor<1x16x4x4xf32>, tensor<16xf32>)
-func.func @patch_embedding(%x: tensor<1x3x32x32xf32>, %w: tensor<16x3x8x8xf32>, %b: tensor<16xf32>) -> tensor<1x16x4x4xf32> {
-  %0 = onnx.Conv %x, %w, %b {kernel_shape = [8, 8], strides = [8, 8]} : (tensor<1x3x32x32xf32>, tensor<16x3x8x8xf32>, tensor<16xf32>) -> tensor<1x16x4x4xf32>
-  return %0 : tensor<1x16x4x4xf32>
-}
-
-// -----
-
 // Einsum becomes one contraction.
 // CHECK-LABEL: func.func @einsum
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Numerical check of Conv (lowered as an unfold plus register-tiled matmuls)
+against ONNX Runtime, over every attribute: strides, asymmetric pads,
+dilations, groups (depthwise too), auto_pad SAME_UPPER / SAME_LOWER / VALID,
+1-D, 2-D and 3-D, with and without bias, at realistic channel counts,
+including the real-size front ends: a ViT-B/16 patch embedding (3 -> 768,
+kernel 16, stride 16, 224x224) and a Whisper-style conv stem (80 -> 384 and
+384 -> 384 stride 2, kernel 3, 3000 frames).
+
+Each case is one Conv model with a dynamic batch, compiled once and run at
+batch 1 and 2 by tests/models/compare.py (tolerance 1e-4 * max(1, max|ort|)).
+
+Usage: conv.py --compiler C --runner R --work-dir W [--only NAME]
+Prints one line per case and `N passed, M failed`; exits 1 on any failure.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "models"))
+import compare  # noqa: E402
+
+# name: (input dims without batch, filters, kernel, attributes, bias)
+CASES = {
+    "vit_b16_patch": ((3, 224, 224), 768, (16, 16), {"strides": [16, 16]}, True),
+    "whisper_stem1": ((80, 3000), 384, (3,), {"pads": [1, 1]}, True),
+    "whisper_stem2": ((384, 3000), 384, (3,), {"pads": [1, 1], "strides": [2]}, True),
+    "grouped": ((8, 13, 11), 12, (3, 3), {"pads": [1, 1, 1, 1], "group": 4}, True),
+    "depthwise_asym": ((16, 15, 17), 16, (3, 3),
+                       {"pads": [0, 1, 1, 0], "strides": [2, 2], "group": 16}, False),
+    "dilated": ((5, 20, 19), 7, (3, 3), {"pads": [2, 2, 2, 2], "dilations": [2, 2]}, True),
+    "same_upper": ((6, 14, 9), 10, (4, 3), {"auto_pad": "SAME_UPPER", "strides": [2, 2]}, True),
+    "same_lower": ((6, 14, 9), 10, (4, 3), {"auto_pad": "SAME_LOWER", "strides": [3, 2]}, False),
+    "valid": ((4, 9, 10), 8, (2, 5), {"auto_pad": "VALID"}, True),
+    "conv1d_grouped_dilated": ((12, 50), 18, (5,),
+                               {"pads": [3, 1], "dilations": [3], "group": 3, "strides": [2]}, True),
+    "conv3d": ((3, 6, 7, 5), 4, (2, 3, 2), {"pads": [1, 0, 1, 0, 1, 1], "strides": [1, 2, 1]}, True),
+    "pointwise": ((64, 7, 7), 96, (1, 1), {}, True),
+}
+
+
+def build(name, dims, filters, kernel, attrs, bias, path):
+    rng = np.random.default_rng(abs(hash(name)) % (2 ** 32))
+    group = attrs.get("group", 1)
+    channels = dims[0]
+    fan_in = channels // group * int(np.prod(kernel))
+    w = rng.normal(0, 1 / np.sqrt(fan_in), (filters, channels // group) + tuple(kernel))
+    inits = [numpy_helper.from_array(w.astype(np.float32), "w")]
+    inputs = ["x", "w"]
+    if bias:
+        inits.append(numpy_helper.from_array(
+            rng.normal(0, 1, filters).astype(np.float32), "b"))
+        inputs.append("b")
+    node = helper.make_node("Conv", inputs, ["y"], name="conv", **attrs)
+    graph = helper.make_graph(
+        [node], name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch"] + list(dims))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = onnx.shape_inference.infer_shapes(model)
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--compiler", required=True)
+    p.add_argument("--runner", required=True)
+    p.add_argument("--work-dir", required=True)
+    p.add_argument("--only", action="append", default=[])
+    args = p.parse_args()
+    os.makedirs(args.work_dir, exist_ok=True)
+    passed = failed = 0
+    for name, case in CASES.items():
+        if args.only and name not in args.only:
+            continue
+        path = os.path.join(args.work_dir, name + ".onnx")
+        build(name, *case, path)
+        ok = compare.main(["--model", path, "--compiler", args.compiler,
+                           "--runner", args.runner, "--batches", "1,2",
+                           "--dynamic", "--work-dir",
+                           os.path.join(args.work_dir, name)]) == 0
+        print(f"{name}: {'ok' if ok else 'FAILED'}", flush=True)
+        passed += ok
+        failed += not ok
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
