@@ -10,7 +10,7 @@ pkgs=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   googletest libgtest-dev
   clang-19 libclang-rt-19-dev libfuzzer-19-dev
-  python3 python3-onnx python3-numpy python3-torch libonnx-testdata
+  python3 python3-onnx python3-numpy python3-torch python3-torchvision libonnx-testdata
   python3-pybind11 pybind11-dev python3-pytest python3-matplotlib
 )
 # Node.js and npm: use the machine's if present (nodesource's nodejs bundles npm

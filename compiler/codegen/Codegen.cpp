@@ -23,6 +23,8 @@
 #include "runtime/include/tessera/abi.h"
 #include "runtime/include/tessera/weights_file.h"
 
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -106,7 +108,8 @@ createTargetMachine(const CodegenOptions &options) {
 static llvm::StructType *execContextType(llvm::LLVMContext &ctx) {
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
-  static_assert(TESSERA_ABI_VERSION == 4, "update the context layout");
+  // Version 5 leaves the context as version 4 has it.
+  static_assert(TESSERA_ABI_VERSION == 5, "update the context layout");
   return llvm::StructType::get(ctx, {i32, i32, ptr, ptr, ptr, ptr, ptr});
 }
 
@@ -648,7 +651,9 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
       cstring(requiredFeatures(tm.getTargetFeatureString())),
       entry ? static_cast<llvm::Constant *>(entry)
             : llvm::ConstantPointerNull::get(ptr)};
-  static_assert(TESSERA_ABI_VERSION == 4, "update the descriptor layout");
+  // The fields of version 5 (cache pairs, run_strided) are not emitted yet:
+  // libraries stay at version 4 or below.
+  static_assert(TESSERA_ABI_VERSION == 5, "update the descriptor layout");
   if (external) {
     TesseraWeightsFileHeader header = {};
     std::memcpy(header.magic, TESSERA_WEIGHTS_MAGIC,
@@ -731,6 +736,19 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
   return llvm::Error::success();
 }
 
+/// Frees the weights (resource blobs) of `module` once LLVM IR holds its own
+/// copy: the context's blob manager would keep them until it dies, and the
+/// module is not used after code generation.
+static void releaseWeights(mlir::ModuleOp module) {
+  module->walk([](mlir::Operation *op) {
+    for (mlir::NamedAttribute attr : op->getAttrs())
+      if (auto res =
+              llvm::dyn_cast<mlir::DenseResourceElementsAttr>(attr.getValue()))
+        if (auto *entry = res.getRawHandle().getResource())
+          entry->setBlob(mlir::AsmResourceBlob());
+  });
+}
+
 llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
                                          const ModelInterface &iface,
                                          const CodegenOptions &options,
@@ -743,11 +761,12 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
       errorMessages.push_back(msg.str());
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
-  llvm::LLVMContext llvmCtx;
+  auto llvmCtx = std::make_unique<llvm::LLVMContext>();
   std::unique_ptr<llvm::Module> m =
-      mlir::translateModuleToLLVMIR(module, llvmCtx);
+      mlir::translateModuleToLLVMIR(module, *llvmCtx);
   if (!m)
     return error("translation to LLVM IR failed");
+  releaseWeights(module);
   auto tm = createTargetMachine(options);
   if (!tm)
     return tm.takeError();
@@ -802,6 +821,10 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
                                  llvm::CodeGenFileType::ObjectFile))
     return error("the target cannot emit object files");
   codegen.run(*m);
+  // The object holds the weights now: free LLVM's copy (its constants live
+  // in the context) before making the result's.
+  m.reset();
+  llvmCtx.reset();
   return std::string(buffer.begin(), buffer.end());
 }
 

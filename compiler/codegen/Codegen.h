@@ -57,7 +57,8 @@ std::string externalWeightsFileName(llvm::StringRef output);
 /// `tessera_model_v1` descriptor and its entry function), optimises it, and
 /// returns it as textual IR (`emitObject` false) or an object file. With
 /// options.externalWeightsFile, `weightsFile` (if not null) receives the
-/// contents of the external weights file (tessera/weights_file.h).
+/// contents of the external weights file (tessera/weights_file.h). The
+/// module's weights are freed once translated: `module` is not usable after.
 llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
                                          const ModelInterface &iface,
                                          const CodegenOptions &options,

@@ -106,6 +106,21 @@ static TensorInfo describe(Type type, DictionaryAttr attrs, StringRef name) {
   return info;
 }
 
+/// A dynamic dim along which `arg` is Concat'ed with other tensors may be 0
+/// (instead of the default minimum 1): the Concat's other operands give the
+/// result its extent, as a key/value cache's past length P is 0 at the first
+/// step of generation (Concat(past, new) along the sequence axis).
+static void allowEmptyConcatDims(BlockArgument arg, TensorInfo &info) {
+  for (Operation *user : arg.getUsers()) {
+    auto concat = dyn_cast<onnx::ConcatOp>(user);
+    if (!concat || concat.getInputs().size() < 2)
+      continue;
+    int64_t axis = onnx::normalizeAxis(concat.getAxis(), info.dims.size());
+    if (axis >= 0 && axis < int64_t(info.dims.size()) && info.dims[axis] < 0)
+      info.dimInfo[axis].min = 0;
+  }
+}
+
 /// The (input, dim) whose size `v` is, looking through the exporters'
 /// shape arithmetic: Gather(Shape(input), k), under Cast, Squeeze,
 /// Unsqueeze, Reshape and Identity of one element.
@@ -215,6 +230,7 @@ llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
                  std::min(range.second, info.indexRange->second)};
       info.indexRange = range;
     }
+    allowEmptyConcatDims(func.getArgument(i), info);
     iface.inputs.push_back(std::move(info));
   }
   for (unsigned i = 0; i < func.getNumResults(); ++i)

@@ -169,6 +169,7 @@ public:
 
 private:
   llvm::Error checkModel();
+  llvm::Error checkMergedDecoder();
   llvm::Error checkNodes();
   llvm::Error checkDataflow();
   llvm::Error checkGraphNames();
@@ -298,6 +299,31 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
       return std::string("axes must be a constant");
   }
   return std::nullopt;
+}
+
+/// Hugging Face Optimum's merged decoder: one If on a graph input
+/// (use_cache_branch) chooses between the decoder with past and without.
+/// The decoder with past alone does both (an empty past for the prompt).
+llvm::Error ModelImporter::checkMergedDecoder() {
+  for (const auto &node : graph.node()) {
+    if (node.op_type() != "If" || node.input_size() < 1 ||
+        !isDefaultDomain(node.domain()))
+      continue;
+    const std::string &cond = node.input(0);
+    if (llvm::none_of(graph.input(), [&](const ::onnx::ValueInfoProto &in) {
+          return in.name() == cond;
+        }))
+      continue;
+    return error(formatv(
+        "{0} chooses between two graphs on the input '{1}': this is a "
+        "merged decoder (Hugging Face Optimum's, with and without past "
+        "behind one If), which Tessera does not compile; export the decoder "
+        "without merging (optimum-cli export onnx --no-post-process, or "
+        "use_merged=False) and compile decoder_with_past_model.onnx, which "
+        "also runs the prompt (with an empty past)",
+        describeNode(node, model), cond));
+  }
+  return llvm::Error::success();
 }
 
 llvm::Error ModelImporter::checkNodes() {
@@ -848,6 +874,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::build() {
 
 llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::run() {
   if (llvm::Error err = checkModel())
+    return std::move(err);
+  if (llvm::Error err = checkMergedDecoder())
     return std::move(err);
   if (llvm::Error err = checkNodes())
     return std::move(err);

@@ -13,8 +13,9 @@
 //             queries per register tile (12 ymm accumulators: broadcast
 //             K[j, d], FMA with two Q^T row vectors), stored to P^T [TK, TQ];
 //             each tile folds its column max into m' = max(m, max_j S^T[j]).
-//             Causal: only diagonal blocks are masked, and their tiles
-//             entirely after the diagonal are just filled with -inf.
+//             Causal (query i sees keys j <= i + Sk - Sq): only diagonal
+//             blocks are masked, and their tiles entirely after the
+//             diagonal are just filled with -inf.
 //         (2) per 8 queries (lanes): P^T = exp(S^T - m'), a = exp(m - m'),
 //             l = l * a + sum_j P^T
 //         (3) O[i, :] = O[i, :] * a_i + sum_j P^T[j, i] V[j, :], 6 queries x
@@ -216,6 +217,12 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     Value hV = value(H), sqV = value(Sq), skV = value(Sk);
     Value bhV = value(kernels::mulSizes(rewriter, loc, B, H));
     std::optional<int64_t> skStatic = getConstantIntValue(Sk);
+    // Causal: keys after the queries' own, offset by Sk - Sq (the past of a
+    // key/value cache; 0 for self-attention without one).
+    // Null when it is statically 0.
+    Value offV;
+    if (causal && (!skStatic || !sqStatic || *skStatic != *sqStatic))
+      offV = rewriter.create<arith::SubIOp>(loc, skV, sqV);
     Value lastKey = skStatic ? idx(*skStatic - 1)
                              : rewriter.create<arith::SubIOp>(loc, skV, idx(1))
                                    .getResult();
@@ -300,6 +307,10 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
               [&](OpBuilder &b, Value q0, ValueRange qa) {
                 Value qLen =
                     minI(b, idx(TQ), b.create<arith::SubIOp>(loc, sqV, q0));
+                // Causal: query q0 + i sees keys <= qc + i.
+                Value qc =
+                    offV ? b.create<arith::AddIOp>(loc, q0, offV).getResult()
+                         : q0;
                 // Q^T block, zero padded to TQ columns (in every block if Sq
                 // is dynamic).
                 Value qT = qa[1];
@@ -331,7 +342,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                 }
                 Value kEnd = skV;
                 if (causal)
-                  kEnd = minI(b, add(b, q0, TQ), kEnd);
+                  kEnd = minI(b, add(b, qc, TQ), kEnd);
                 Value nLG = ceilDiv(b, qLen, 2 * L);
                 Value nG = ceilDiv(b, qLen, L);
                 Value nQG = ceilDiv(b, qLen, R);
@@ -411,8 +422,11 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                   loc,
                                   b.create<vector::BroadcastOp>(
                                       loc, posT,
-                                      b.create<arith::IndexCastOp>(loc, i64,
-                                                                   colQ[h])),
+                                      b.create<arith::IndexCastOp>(
+                                          loc, i64,
+                                          offV ? b.create<arith::AddIOp>(
+                                                     loc, colQ[h], offV)
+                                               : colQ[h])),
                                   iota);
                               Value kPos = b.create<vector::BroadcastOp>(
                                   loc, posT,
@@ -458,7 +472,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                     // Causal: a tile whose first key is after
                                     // its last query is all -inf.
                                     Value last = add(
-                                        b, b.create<arith::AddIOp>(loc, q0, l0),
+                                        b, b.create<arith::AddIOp>(loc, qc, l0),
                                         2 * L - 1);
                                     Value masked = b.create<arith::CmpIOp>(
                                         loc, arith::CmpIPredicate::sgt, key0,
@@ -490,7 +504,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                       } else {
                         Value diag = b.create<arith::CmpIOp>(
                             loc, arith::CmpIPredicate::sgt, add(b, k0, TK - 1),
-                            q0);
+                            qc);
                         auto ifOp = b.create<scf::IfOp>(
                             loc, diag,
                             [&](OpBuilder &b, Location) {
@@ -550,7 +564,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                               rows.push_back(add(b, i0, r));
                             Value t = a[0];
                             // Causal: keys after the tile's last query have
-                            // P = 0 for all of its rows (k0 <= q0).
+                            // P = 0 for all of its rows (k0 <= qc).
                             Value jEnd = kLen;
                             if (causal)
                               jEnd = minI(
@@ -558,7 +572,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                   add(b,
                                       b.create<arith::AddIOp>(
                                           loc,
-                                          b.create<arith::SubIOp>(loc, q0, k0),
+                                          b.create<arith::SubIOp>(loc, qc, k0),
                                           i0),
                                       R));
                             for (int64_t d0 = 0; d0 < DhP; d0 += 2 * L) {

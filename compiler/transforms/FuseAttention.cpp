@@ -16,6 +16,7 @@
 #include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
 #include "compiler/transforms/Patterns.h"
+#include "compiler/transforms/SymbolicDims.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
@@ -266,6 +267,208 @@ bool isCausalFloat(Value v, int depth = 0) {
   return false;
 }
 
+/// A boolean pattern over the last two axes [rows, cols] of a mask: true
+/// exactly where j > i + offset (`above`), or where j <= i + offset.
+struct Band {
+  bool above = false;
+  DimExpr offset = DimExpr::constant(0), rows = DimExpr::constant(0),
+          cols = DimExpr::constant(0);
+};
+
+/// Positions offset + t, t in [0, length), along the last (cols) or the
+/// second-to-last (rows) axis of a comparison.
+struct Positions {
+  bool rows = false;
+  DimExpr offset = DimExpr::constant(0), length = DimExpr::constant(0);
+};
+
+std::optional<Positions> positionsOf(Value v, int depth = 0) {
+  if (depth > 8 || !v.getDefiningOp())
+    return std::nullopt;
+  Operation *def = v.getDefiningOp();
+  if (isa<onnx::CastOp>(def))
+    return positionsOf(def->getOperand(0), depth + 1);
+  if (auto range = dyn_cast<onnx::RangeOp>(def)) {
+    auto start = valueOf(range.getStart()), limit = valueOf(range.getLimit());
+    if (!start || !limit || valueOf(range.getDelta()) != DimExpr::constant(1))
+      return std::nullopt;
+    return Positions{false, *start, *limit - *start};
+  }
+  if (isa<onnx::AddOp>(def)) { // positions + a shift
+    for (int i = 0; i < 2; ++i) {
+      auto shift = valueOf(def->getOperand(1 - i));
+      auto p = shift ? positionsOf(def->getOperand(i), depth + 1)
+                     : std::nullopt;
+      if (p) {
+        p->offset = p->offset + *shift;
+        return p;
+      }
+    }
+    return std::nullopt;
+  }
+  auto unsq = dyn_cast<onnx::UnsqueezeOp>(def);
+  SmallVector<int64_t> axes;
+  auto in = unsq ? rankedType(unsq.getData()) : nullptr;
+  if (!in || in.getRank() != 1 || !onnx::getConstantInts(unsq.getAxes(), axes) ||
+      axes.size() != 1)
+    return std::nullopt;
+  auto p = positionsOf(unsq.getData(), depth + 1);
+  if (!p || p->rows)
+    return std::nullopt;
+  p->rows = axes[0] == 1 || axes[0] == -1; // [n, 1]; [1, n] keeps cols
+  if (!p->rows && axes[0] != 0 && axes[0] != -2)
+    return std::nullopt;
+  return p;
+}
+
+/// Comparisons of column and row positions: j + c OP i + r.
+std::optional<Band> bandOfCompare(Operation *def) {
+  if (!isa<onnx::LessOp, onnx::LessOrEqualOp, onnx::GreaterOp,
+           onnx::GreaterOrEqualOp>(def))
+    return std::nullopt;
+  auto a = positionsOf(def->getOperand(0)), b = positionsOf(def->getOperand(1));
+  if (!a || !b || a->rows == b->rows)
+    return std::nullopt;
+  bool lt = isa<onnx::LessOp>(def), le = isa<onnx::LessOrEqualOp>(def),
+       gt = isa<onnx::GreaterOp>(def);
+  if (a->rows) { // "row OP col": swap to "col OP' row"
+    std::swap(a, b);
+    bool ge = !lt && !le && !gt;
+    lt = gt;
+    le = ge;
+    gt = isa<onnx::LessOp>(def);
+  }
+  // j + c OP i + r  <=>  j OP i + (r - c).
+  Band band;
+  band.offset = b->offset - a->offset;
+  band.rows = b->length;
+  band.cols = a->length;
+  bool ge = !lt && !le && !gt;
+  band.above = gt || ge;
+  if (lt || ge) // j < i + d: j <= i + d - 1; j >= i + d: j > i + d - 1
+    band.offset = band.offset - DimExpr::constant(1);
+  return band;
+}
+
+std::optional<Band> bandOf(Value v, int depth = 0);
+
+/// A static boolean constant [1, .., 1, R, C] that is a band; its offset is
+/// read off its first row (how many leading elements are true, or false).
+std::optional<Band> bandOfConstant(onnx::ConstantOp cst) {
+  auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
+  auto type = rankedType(cst.getResult());
+  if (!dense || !type.getElementType().isInteger(1))
+    return std::nullopt;
+  int64_t rank = type.getRank();
+  int64_t rows = type.getDimSize(rank - 2), cols = type.getDimSize(rank - 1);
+  if (rows == 0 || cols == 0 || dense.getNumElements() != rows * cols)
+    return std::nullopt; // empty, or leading dims other than 1
+  SmallVector<bool> bits;
+  for (const APInt &x : dense.getValues<APInt>())
+    bits.push_back(!x.isZero());
+  bool above = !bits[0];
+  int64_t lead = 0;
+  while (lead < cols && bits[lead] == bits[0])
+    ++lead;
+  int64_t offset = lead - 1; // j <= offset (or j > offset) in row 0
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      if (bits[i * cols + j] != (above ? j > i + offset : j <= i + offset))
+        return std::nullopt;
+  return Band{above, DimExpr::constant(offset), DimExpr::constant(rows),
+              DimExpr::constant(cols)};
+}
+
+/// Slice of a band: starts (r0, c0) shift it by r0 - c0.
+std::optional<Band> bandOfSlice(onnx::SliceOp slice, int depth) {
+  auto in = rankedType(slice.getData());
+  auto band = in ? bandOf(slice.getData(), depth + 1) : std::nullopt;
+  SmallVector<int64_t> axes, steps;
+  int64_t numAxes = rankedType(slice.getStarts())
+                        ? rankedType(slice.getStarts()).getDimSize(0)
+                        : -1;
+  if (!band || numAxes < 0)
+    return std::nullopt;
+  if (slice.getAxes() && !onnx::getConstantInts(slice.getAxes(), axes))
+    return std::nullopt;
+  if (slice.getSteps() && !onnx::getConstantInts(slice.getSteps(), steps))
+    return std::nullopt;
+  onnx::fillSliceDefaults(numAxes, axes, steps);
+  for (int64_t k = 0; k < numAxes; ++k) {
+    int64_t axis = onnx::normalizeAxis(axes[k], in.getRank());
+    if (axis < in.getRank() - 2)
+      continue;
+    auto starts = slice.getStarts(), ends = slice.getEnds();
+    std::optional<DimExpr> start, end;
+    if (numAxes == 1) {
+      start = valueOf(starts);
+      end = valueOf(ends);
+    } else {
+      SmallVector<int64_t> s, e;
+      if (onnx::getConstantInts(starts, s) && onnx::getConstantInts(ends, e)) {
+        start = DimExpr::constant(s[k]);
+        end = DimExpr::constant(e[k]);
+      }
+    }
+    // A start past the end would count from the end: require it >= 0. The
+    // end is taken as is; one past the data would make the mask smaller
+    // than the scores, which the caller's extent check rejects unless the
+    // extents are symbolic (the position tables bound them first).
+    if (!start || !end || steps[k] != 1 || !start->isNonNegative())
+      return std::nullopt;
+    bool rows = axis == in.getRank() - 2;
+    (rows ? band->rows : band->cols) = *end - *start;
+    band->offset = rows ? band->offset + *start : band->offset - *start;
+  }
+  return band;
+}
+
+/// The band of a boolean mask built by the exporters' causal-mask patterns:
+/// Range comparisons, Trilu of ones, slices of a constant tril buffer,
+/// negated, cast or unsqueezed in front.
+std::optional<Band> bandOf(Value v, int depth) {
+  Operation *def = v.getDefiningOp();
+  auto type = rankedType(v);
+  if (depth > 8 || !def || !type || type.getRank() < 2)
+    return std::nullopt;
+  int64_t rank = type.getRank();
+  if (auto n = dyn_cast<onnx::NotOp>(def)) {
+    auto band = bandOf(n.getX(), depth + 1);
+    if (band)
+      band->above = !band->above;
+    return band;
+  }
+  if (auto band = bandOfCompare(def))
+    return band;
+  if (isa<onnx::CastOp, onnx::UnsqueezeOp, onnx::ExpandOp>(def)) {
+    // Leading axes only: the last two stay the operand's.
+    auto in = rankedType(def->getOperand(0));
+    if (!in || in.getRank() < 2 || dimOf(def->getOperand(0), in.getRank() - 1) !=
+                                         dimOf(v, rank - 1) ||
+        dimOf(def->getOperand(0), in.getRank() - 2) != dimOf(v, rank - 2))
+      return std::nullopt;
+    if (auto cast = dyn_cast<onnx::CastOp>(def))
+      if (!in.getElementType().isInteger(1))
+        return std::nullopt;
+    return bandOf(def->getOperand(0), depth + 1);
+  }
+  if (auto slice = dyn_cast<onnx::SliceOp>(def))
+    return bandOfSlice(slice, depth);
+  if (auto trilu = dyn_cast<onnx::TriluOp>(def)) {
+    // Upper keeps j - i >= k (j > i + k - 1), lower j - i <= k.
+    auto k = trilu.getK() ? valueOf(trilu.getK()) : DimExpr::constant(0);
+    auto rows = dimOf(v, rank - 2), cols = dimOf(v, rank - 1);
+    if (!k || !rows || !cols || !isAllTrue(trilu.getInput()))
+      return std::nullopt;
+    if (trilu.getUpper())
+      return Band{true, *k - DimExpr::constant(1), *rows, *cols};
+    return Band{false, *k, *rows, *cols};
+  }
+  if (isa<onnx::ConstantOp>(def) && type.hasStaticShape())
+    return bandOfConstant(cast<onnx::ConstantOp>(def));
+  return std::nullopt;
+}
+
 /// Peels Div/Mul by one-element constants off `v`, multiplying `scale`. On a
 /// Div/Mul that is not such a scaling, fails with a reason if `strict` (the
 /// scores), else stops there (Q or K may well be a product of tensors).
@@ -432,11 +635,14 @@ private:
         return fail("the mask broadcasts the scores to a larger shape");
       Value cond = where.getCondition();
       bool negate = chain == 1;
+      if (!negate && isAllTrue(cond))
+        return matchMasked(inner, depth + 1); // masks nothing
       Tri t = classifyBool(cond);
       if (negate)
         t = flip(t);
-      if (t == Tri::Lower && provenCausalShape(cond) && fill <= kHugeNegative &&
-          !m.causal) {
+      if (fill <= kHugeNegative && !m.causal &&
+          (provenOffsetCausal(cond, negate) ||
+           (t == Tri::Lower && provenCausalShape(cond)))) {
         m.causal = true;
         return matchMasked(inner, depth + 1);
       }
@@ -477,8 +683,24 @@ private:
     return true;
   }
 
-  /// The mask's last two dimensions are exactly [Sq, Sk] (static), so a
-  /// triangular pattern on them is the causal one.
+  /// `cond` keeps (where true, or where false if `negated`) exactly the
+  /// keys j <= i + (Sk - Sq) of query i: its band spans [Sq, Sk] of the
+  /// scores, and its offset is Sk - Sq >= 0, as dims of the graph prove
+  /// (e.g. a key/value cache: K = Concat(past, new) with new as long as Q).
+  bool provenOffsetCausal(Value cond, bool negated) {
+    auto band = bandOf(cond);
+    Value scores = m.softmax.getInput();
+    int64_t rank = rankedType(scores).getRank();
+    auto sq = dimOf(scores, rank - 2), sk = dimOf(scores, rank - 1);
+    if (!band || !sq || !sk || band->above != negated)
+      return false;
+    DimExpr past = *sk - *sq;
+    return band->rows == *sq && band->cols == *sk && band->offset == past &&
+           past.isNonNegative();
+  }
+
+  /// The mask's last two dimensions are exactly [Sq, Sk] (static, Sq = Sk),
+  /// so a triangular pattern on them is the causal one.
   bool provenCausalShape(Value mask) {
     auto mt = rankedType(mask);
     auto st = rankedType(m.softmax.getInput());
@@ -486,7 +708,7 @@ private:
       return false;
     ArrayRef<int64_t> a = mt.getShape().take_back(2);
     ArrayRef<int64_t> b = st.getShape().take_back(2);
-    return !ShapedType::isDynamicShape(a) && a == b;
+    return !ShapedType::isDynamicShape(a) && a == b && a[0] == a[1];
   }
 
   /// `mask` broadcasts to the scores without enlarging them, as far as the

@@ -73,9 +73,12 @@ def FuseAttention : FusionPass<"tessera-fuse-attention",
     batch-first [B, H, S, Dh] heads and nn.MultiheadAttention's seq-first
     [B*H, S, Dh] ones; scales on the scores or pre-applied to Q and K;
     additive masks, -inf keep/masked Where masks, and causal masks (Trilu,
-    tril constants and their slices, Range comparisons) as `causal`. Q, K and
-    V are left as the canonical head splits of their projections, the form
-    tessera-fuse-qkv folds.
+    tril constants and their slices, Range comparisons) as `causal`, also
+    with a key/value cache (K, V = Concat(past, new); the mask offset by the
+    past length) and dynamic dims: the mask's extent and offset are proven
+    from the graph's dims (SymbolicDims.h). A keep mask that is all true is
+    dropped. Q, K and V are left as the canonical head splits of their
+    projections, the form tessera-fuse-qkv folds.
   }];
 }
 

@@ -456,8 +456,30 @@ static void appendRun(const Lit &src, int64_t from, int64_t count, Lit &dst) {
                  src.i.begin() + from + count);
 }
 
+/// Gather(Shape(x), indices) where the dims it picks are static, though
+/// others of x are not (the head size of [B, S, H * Dh] -> [B, S, H, Dh]).
+static OpFoldResult foldGatherOfShape(GatherOp op, const Lit &idx) {
+  auto shape = op.getData().getDefiningOp<ShapeOfOp>();
+  auto in = shape ? dyn_cast<RankedTensorType>(shape.getData().getType())
+                  : nullptr;
+  if (!in || !staticResult(op))
+    return {};
+  auto [start, end] = shapeRange(shape, in.getRank());
+  Lit out;
+  out.shape = idx.shape;
+  for (int64_t i : idx.i) {
+    int64_t k = i < 0 ? i + (end - start) : i;
+    if (k < 0 || k >= end - start || in.isDynamicDim(start + k))
+      return {};
+    out.i.push_back(in.getDimSize(start + k));
+  }
+  return writeLit(op.getType(), out);
+}
+
 OpFoldResult GatherOp::fold(FoldAdaptor a) {
   auto data = readLit(a.getData()), idx = readLit(a.getIndices());
+  if (!data && idx && !idx->isFloat)
+    return foldGatherOfShape(*this, *idx);
   if (!data || !idx || !staticResult(*this))
     return {};
   int64_t axis = normalizeAxis(getAxis(), data->shape.size());

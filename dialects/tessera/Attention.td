@@ -11,8 +11,10 @@ def Tessera_AttentionOp : Tessera_Op<"attention"> {
     `Q` is `[B, H, Sq, Dh]`, `K` and `V` are `[B, H, Sk, Dh]`. The optional
     `mask` broadcasts to `[B, H, Sq, Sk]`: a float tensor is added to the
     scaled scores, an i1 tensor keeps the scores where it is true (-inf
-    elsewhere). `causal` masks keys after the query's position (kernels skip
-    those tiles). With `zero_masked_rows`, a row whose keys are all masked
+    elsewhere). `causal` masks keys after the query's position, aligned at
+    the end: query i sees keys j <= i + (Sk - Sq), so with a key/value cache
+    (K and V the past P keys followed by Sq new ones, Sk = P + Sq) query i
+    is at position P + i; Sk >= Sq (kernels skip the masked tiles). With `zero_masked_rows`, a row whose keys are all masked
     gives 0 (the exporters' IsNaN/Where guard) instead of NaN. With
     `merge_heads` the result is `[B, Sq, H * Dh]` (the trailing
     Transpose + Reshape folded in), otherwise `[B, H, Sq, Dh]`. With

@@ -144,6 +144,15 @@ public:
   }
   const TesseraModel *get() const { return model_.get(); }
 
+  /// The past/present pairs: [(input, output, axis, in_place)].
+  std::vector<std::tuple<uint32_t, uint32_t, int32_t, bool>>
+  cachePairs() const {
+    std::vector<std::tuple<uint32_t, uint32_t, int32_t, bool>> out;
+    for (const tessera::CachePair &p : model_.cachePairs())
+      out.emplace_back(p.input, p.output, p.axis, p.inPlace);
+    return out;
+  }
+
   /// Output dims for inputs of these dims: [(name, dtype, dims)].
   std::vector<std::vector<int64_t>>
   outputDims(const std::vector<std::tuple<std::string, int32_t,
@@ -157,6 +166,46 @@ public:
 private:
   tessera::Model model_;
 };
+
+using InputList = std::vector<std::tuple<std::string, py::array, int32_t>>;
+
+/// The C API's view of [(name, array, dtype)]; `dims` keeps the shapes.
+std::vector<TesseraInput> lowerInputs(const InputList &inputs,
+                                      std::vector<std::vector<int64_t>> &dims) {
+  std::vector<TesseraInput> in;
+  dims.assign(inputs.size(), {});
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto &[name, array, dtype] = inputs[i];
+    if (!(array.flags() & py::array::c_style) ||
+        !(array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+      invalidArgument("input '" + name +
+                      "' is not a C-contiguous, aligned array");
+    dims[i].assign(array.shape(), array.shape() + array.ndim());
+    in.push_back({name.c_str(), array.data(), dtype,
+                  static_cast<int32_t>(array.ndim()), dims[i].data()});
+  }
+  return in;
+}
+
+/// Runtime-allocated tensors as numpy arrays that own them.
+py::list wrapOutputs(const std::vector<TesseraTensor *> &raw) {
+  // Each output's memory belongs to a capsule from here on, so nothing
+  // leaks if wrapping a later one fails.
+  std::vector<py::capsule> owners;
+  for (TesseraTensor *t : raw)
+    owners.emplace_back(t, [](void *p) {
+      tessera_tensor_free(static_cast<TesseraTensor *>(p));
+    });
+  py::list outputs;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    TesseraTensor *t = raw[i];
+    const int64_t *d = tessera_tensor_dims(t);
+    std::vector<py::ssize_t> shape(d, d + tessera_tensor_rank(t));
+    outputs.append(py::array(numpyDtype(tessera_tensor_dtype(t)), shape,
+                             tessera_tensor_data(t), owners[i]));
+  }
+  return outputs;
+}
 
 /// A session: a thread pool and the buffers of its runs.
 class Session {
@@ -174,20 +223,9 @@ public:
   /// Runs once on [(name, array, dtype)] and returns every output, in the
   /// model's order. The arrays must be C-contiguous and aligned (runtime.py
   /// makes them so); the runtime checks names, dtypes and dims.
-  py::list run(const std::vector<std::tuple<std::string, py::array, int32_t>>
-                   &inputs) {
-    std::vector<TesseraInput> in;
-    std::vector<std::vector<int64_t>> dims(inputs.size());
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const auto &[name, array, dtype] = inputs[i];
-      if (!(array.flags() & py::array::c_style) ||
-          !(array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
-        invalidArgument("input '" + name +
-                        "' is not a C-contiguous, aligned array");
-      dims[i].assign(array.shape(), array.shape() + array.ndim());
-      in.push_back({name.c_str(), array.data(), dtype,
-                    static_cast<int32_t>(array.ndim()), dims[i].data()});
-    }
+  py::list run(const InputList &inputs) {
+    std::vector<std::vector<int64_t>> dims;
+    std::vector<TesseraInput> in = lowerInputs(inputs, dims);
     uint32_t n = model_->numOutputs();
     std::vector<TesseraTensor *> raw(n, nullptr);
     TesseraStatus *status;
@@ -197,27 +235,47 @@ public:
                                          raw.data());
     }
     check(status);
-    // Each output's memory belongs to a capsule from here on, so nothing
-    // leaks if wrapping a later one fails.
-    std::vector<py::capsule> owners;
-    for (TesseraTensor *t : raw)
-      owners.emplace_back(t, [](void *p) {
-        tessera_tensor_free(static_cast<TesseraTensor *>(p));
-      });
-    py::list outputs;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      TesseraTensor *t = raw[i];
-      const int64_t *d = tessera_tensor_dims(t);
-      std::vector<py::ssize_t> shape(d, d + tessera_tensor_rank(t));
-      outputs.append(py::array(numpyDtype(tessera_tensor_dtype(t)), shape,
-                               tessera_tensor_data(t), owners[i]));
-    }
-    return outputs;
+    return wrapOutputs(raw);
   }
+
+  TesseraSession *get() const { return session_; }
 
 private:
   std::shared_ptr<Model> model_;
   TesseraSession *session_ = nullptr;
+};
+
+/// The KV cache of a decode loop on a session (kept alive by the cache).
+class KVCache {
+public:
+  KVCache(std::shared_ptr<Session> session, int64_t capacity)
+      : session_(std::move(session)), cache_(session_->get(), capacity) {}
+
+  int64_t length() const { return cache_.length(); }
+  int64_t capacity() const { return cache_.capacity(); }
+  bool inPlace() const { return cache_.inPlace(); }
+  void reset() { cache_.reset(); }
+
+  /// One step on [(name, array, dtype)] (every input but the pasts); returns
+  /// every output but the presents, in the model's order.
+  py::list run(const InputList &inputs) {
+    std::vector<std::vector<int64_t>> dims;
+    std::vector<TesseraInput> in = lowerInputs(inputs, dims);
+    std::vector<TesseraTensor *> raw(
+        tessera_kv_cache_num_outputs(cache_.get()), nullptr);
+    TesseraStatus *status;
+    {
+      py::gil_scoped_release release;
+      status = tessera_kv_cache_run_alloc(cache_.get(), in.data(), in.size(),
+                                          raw.data());
+    }
+    check(status);
+    return wrapOutputs(raw);
+  }
+
+private:
+  std::shared_ptr<Session> session_; // outlives cache_
+  tessera::KVCache cache_;
 };
 
 } // namespace
@@ -253,11 +311,21 @@ PYBIND11_MODULE(_runtime, m) {
       .def_property_readonly("compiler_version", &Model::compilerVersion)
       .def_property_readonly("required_cpu_features",
                              &Model::requiredCpuFeatures)
-      .def("output_dims", &Model::outputDims);
+      .def("output_dims", &Model::outputDims)
+      .def("cache_pairs", &Model::cachePairs);
 
-  py::class_<Session>(m, "Session")
+  py::class_<Session, std::shared_ptr<Session>>(m, "Session")
       .def(py::init<std::shared_ptr<Model>, int32_t>(), py::arg("model"),
            py::arg("threads"))
       .def_property_readonly("num_threads", &Session::numThreads)
       .def("run", &Session::run);
+
+  py::class_<KVCache>(m, "KVCache")
+      .def(py::init<std::shared_ptr<Session>, int64_t>(), py::arg("session"),
+           py::arg("capacity"))
+      .def_property_readonly("length", &KVCache::length)
+      .def_property_readonly("capacity", &KVCache::capacity)
+      .def_property_readonly("in_place", &KVCache::inPlace)
+      .def("reset", &KVCache::reset)
+      .def("run", &KVCache::run);
 }

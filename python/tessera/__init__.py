@@ -21,13 +21,13 @@ tessera-compile program). Errors are tessera.Error subclasses.
 from .errors import (AbiVersionError, CompileError, CpuFeatureError, EntryError, Error,
                      InternalError, InvalidArgumentError, LoadError, OutOfMemoryError,
                      WeightsError)
-from .runtime import Dim, Model, Session, TensorInfo, load
+from .runtime import CachePair, Dim, KVCache, Model, Session, TensorInfo, load
 from .compiler import compile, fusion_report
 from .inference import InferenceSession, NodeArg, RunOptions, SessionOptions
 
 __all__ = [
-    "AbiVersionError", "CompileError", "CpuFeatureError", "Dim", "EntryError", "Error",
-    "InferenceSession", "InternalError", "InvalidArgumentError", "LoadError", "Model",
+    "AbiVersionError", "CachePair", "CompileError", "CpuFeatureError", "Dim", "EntryError", "Error",
+    "InferenceSession", "InternalError", "InvalidArgumentError", "KVCache", "LoadError", "Model",
     "NodeArg", "OutOfMemoryError", "RunOptions", "Session", "SessionOptions", "TensorInfo",
     "WeightsError", "compile", "fusion_report", "load",
 ]

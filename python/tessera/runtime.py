@@ -7,6 +7,11 @@ LLVM): a deployment ships the compiled model and this package.
     session = model.session(threads=2)
     outputs = session.run({"input_ids": ids, "attention_mask": mask})
 
+KV-cache decoders (past_key_values.* inputs, present.* outputs) generate
+with the cache bound in place across steps:
+
+    tokens = session.generate(prompt_ids, 32, attention_mask=mask)
+
 Inputs are used without copying when they are C-contiguous arrays of the
 model's dtype. Other arrays are copied (non-contiguous, misaligned) or
 converted when the conversion loses nothing (int32 into an int64 input, or
@@ -41,6 +46,10 @@ _DTYPES = {
     13: (np.uint64, "uint64"),
     16: (np.uint16, "bfloat16"),
 }
+
+CachePair = collections.namedtuple("CachePair", "input output axis in_place")
+CachePair.__doc__ = """A past input and the present output it becomes after a step
+(grown along `axis`); in_place when the library lets one buffer grow."""
 
 Dim = collections.namedtuple("Dim", "name min max")
 Dim.__doc__ = """One dimension: its ONNX name ('' when unnamed) and the sizes
@@ -166,6 +175,14 @@ class Model:
     def required_cpu_features(self):
         return self._native.required_cpu_features
 
+    @property
+    def cache_pairs(self):
+        """The past/present pairs of a KV-cache decoder: [CachePair(input,
+        output, axis, in_place)] with input/output names. Raises
+        InvalidArgumentError saying what was expected when there are none."""
+        return [CachePair(self.inputs[i].name, self.outputs[o].name, axis, in_place)
+                for i, o, axis, in_place in self._native.cache_pairs()]
+
     def session(self, threads=0):
         """A new Session with `threads` threads (0: one per hardware thread)."""
         return Session(self, threads)
@@ -180,6 +197,14 @@ class Model:
         self._check_names(shapes)
         return [(n, self.inputs[self._input_index[n]].onnx_dtype, list(s))
                 for n, s in shapes.items()]
+
+    def _native_inputs(self, feeds):
+        """[(name, array, dtype)] for the native run functions."""
+        out = []
+        for name, value in feeds.items():
+            info = self.inputs[self._input_index[name]]
+            out.append((name, _as_input(info, value), info.onnx_dtype))
+        return out
 
     def _check_names(self, feeds):
         unknown = [n for n in feeds if n not in self._input_index]
@@ -213,12 +238,99 @@ class Session:
         """Runs once. feeds: {input name: array}. Returns {output name: array}."""
         model = self.model
         model._check_names(feeds)
-        inputs = []
-        for name, value in feeds.items():
-            info = model.inputs[model._input_index[name]]
-            inputs.append((name, _as_input(info, value), info.onnx_dtype))
-        arrays = self._native.run(inputs)
+        arrays = self._native.run(model._native_inputs(feeds))
         return {t.name: a for t, a in zip(model.outputs, arrays)}
+
+    def kv_cache(self, capacity):
+        """A KVCache for sequences of up to `capacity` positions (past + new)."""
+        return KVCache(self, capacity)
+
+    def generate(self, input_ids, max_new_tokens, attention_mask=None, return_logits=False,
+                 **inputs):
+        """Greedy decoding with a KV-cache decoder: one step on the prompt
+        input_ids [batch, length] (rows left-padded and masked by
+        attention_mask, when the model takes one), then one step per token.
+        position_ids, when the model takes them, count unmasked positions.
+        Other inputs (an encoder's cross-attention K/V) go unchanged to every
+        step. Returns the new token ids [batch, max_new_tokens] (int64), and
+        with return_logits also the logits each came from [batch,
+        max_new_tokens, vocab]."""
+        model = self.model
+        names = {t.name for t in model.inputs}
+        ids = np.asarray(input_ids)
+        if ids.ndim != 2 or 0 in ids.shape:
+            raise InvalidArgumentError("input_ids must be [batch, length], got shape %s"
+                                       % (ids.shape,), 1)
+        batch, length = ids.shape
+        mask = None
+        if "attention_mask" in names:
+            mask = (np.ones((batch, length), np.int64) if attention_mask is None
+                    else np.asarray(attention_mask).astype(np.int64))
+        elif attention_mask is not None:
+            raise InvalidArgumentError("the model has no input 'attention_mask'", 1)
+        cache = self.kv_cache(length + max_new_tokens - 1)
+        tokens, logits = [], []
+        for _ in range(max_new_tokens):
+            feeds = dict(inputs, input_ids=ids)
+            if mask is not None:
+                feeds["attention_mask"] = mask
+            if "position_ids" in names:
+                m = mask if mask is not None else np.ones((batch, cache.length + ids.shape[1]))
+                positions = np.where(m != 0, np.cumsum(m != 0, axis=1) - 1, 1)
+                feeds["position_ids"] = positions[:, -ids.shape[1]:]
+            last = cache.run(feeds)["logits"][:, -1, :]
+            ids = np.argmax(last, axis=-1).astype(np.int64)[:, None]
+            tokens.append(ids[:, 0])
+            logits.append(last)
+            if mask is not None:
+                mask = np.concatenate([mask, np.ones((batch, 1), np.int64)], axis=1)
+        tokens = np.stack(tokens, axis=1)
+        return (tokens, np.stack(logits, axis=1)) if return_logits else tokens
+
+
+class KVCache:
+    """The KV cache of a decode loop on a Session: each step binds its
+    buffers as the model's past inputs and present outputs, so nothing is
+    copied between steps (one buffer per pair growing in place when the
+    library allows it, else two taking turns)."""
+
+    def __init__(self, session, capacity):
+        self.session = session
+        self.pairs = session.model.cache_pairs
+        self._native = _runtime.KVCache(session._native, int(capacity))
+        presents = {p.output for p in self.pairs}
+        self._outputs = [t.name for t in session.model.outputs if t.name not in presents]
+
+    @property
+    def length(self):
+        """Positions held (the next step's past length)."""
+        return self._native.length
+
+    @property
+    def capacity(self):
+        return self._native.capacity
+
+    @property
+    def in_place(self):
+        return self._native.in_place
+
+    def reset(self):
+        """Starts a new sequence (the batch may change)."""
+        self._native.reset()
+
+    def run(self, feeds):
+        """One step. feeds: every input but the pasts. Returns every output
+        but the presents: {name: array}."""
+        model = self.session.model
+        pasts = {p.input for p in self.pairs}
+        bound = [n for n in feeds if n in pasts]
+        if bound:
+            raise InvalidArgumentError(
+                "input '%s' is bound by the KV cache (it is the past of a cache pair); "
+                "leave it out" % bound[0], 1)
+        model._check_names(dict(feeds, **{n: None for n in pasts}))
+        arrays = self._native.run(model._native_inputs(feeds))
+        return dict(zip(self._outputs, arrays))
 
 
 def load(path):

@@ -10,6 +10,8 @@
 
 #include "CpuFeatures.h"
 #include "ElfCheck.h"
+#include "Internal.h"
+#include "Status.h"
 #include "ThreadPool.h"
 
 #include <algorithm>
@@ -42,48 +44,14 @@
 using namespace tessera;
 using tessera::runtime::checkElfFile;
 using tessera::runtime::ElfProblem;
+using tessera::runtime::gOutOfMemory;
+using tessera::runtime::guarded;
+using tessera::runtime::invalidArgument;
+using tessera::runtime::makeStatus;
 
 //===----------------------------------------------------------------------===//
 // Status
 //===----------------------------------------------------------------------===//
-
-struct TesseraStatus {
-  TesseraStatusCode code;
-  int32_t entryCode;
-  std::string message;
-};
-
-namespace {
-// Returned when even the status cannot be allocated; never freed.
-TesseraStatus gOutOfMemory{TESSERA_ERROR_OUT_OF_MEMORY, 0, "out of memory"};
-
-TesseraStatus *makeStatus(TesseraStatusCode code, std::string message,
-                          int32_t entryCode = 0) noexcept {
-  try {
-    return new TesseraStatus{code, entryCode, std::move(message)};
-  } catch (...) {
-    return &gOutOfMemory;
-  }
-}
-
-TesseraStatus *invalidArgument(std::string message) {
-  return makeStatus(TESSERA_ERROR_INVALID_ARGUMENT, std::move(message));
-}
-
-/// Runs f, turning any escaping exception into a status.
-template <typename F> TesseraStatus *guarded(F &&f) noexcept {
-  try {
-    return f();
-  } catch (const std::bad_alloc &) {
-    return &gOutOfMemory;
-  } catch (const std::exception &e) {
-    return makeStatus(TESSERA_ERROR_INTERNAL,
-                      std::string("internal error: ") + e.what());
-  } catch (...) {
-    return makeStatus(TESSERA_ERROR_INTERNAL, "internal error");
-  }
-}
-} // namespace
 
 TesseraStatusCode tessera_status_code(const TesseraStatus *status) {
   return status ? status->code : TESSERA_OK;
@@ -363,6 +331,28 @@ std::string checkDimInfo(const TesseraTensorDesc &t,
   return "";
 }
 
+/// Checks the ABI v5 past/present pairs; returns an error or "".
+std::string checkCachePairs(const TesseraModelDesc &d) {
+  if (d.num_cache_pairs && !d.cache_pairs)
+    return "it declares " + plural(d.num_cache_pairs, "cache pair") +
+           " but the pair table is NULL";
+  for (uint32_t i = 0; i < d.num_cache_pairs; ++i) {
+    const TesseraCachePair &p = d.cache_pairs[i];
+    std::string what = "cache pair " + std::to_string(i);
+    if (p.input >= d.num_inputs || p.output >= d.num_outputs)
+      return what + " names a tensor that does not exist";
+    const TesseraTensorDesc &in = d.inputs[p.input], &out = d.outputs[p.output];
+    if (in.dtype != out.dtype || in.rank != out.rank)
+      return what + " pairs input '" + in.name + "' with output '" +
+             out.name + "' of another dtype or rank";
+    if (p.axis < 0 || p.axis >= in.rank)
+      return what + " has axis " + std::to_string(p.axis) + " out of range";
+    if ((p.flags & TESSERA_CACHE_IN_PLACE) && !d.run_strided)
+      return what + " is in place but run_strided is NULL";
+  }
+  return "";
+}
+
 std::string checkDescriptor(const TesseraModelDesc &d) {
   if (d.num_inputs && !d.inputs)
     return "it declares " + plural(d.num_inputs, "input") +
@@ -399,7 +389,7 @@ std::string checkDescriptor(const TesseraModelDesc &d) {
             checkDimInfo(d.outputs[i], d.output_dim_info, i, "output");
         !e.empty())
       return e;
-  return "";
+  return d.abi_version >= 5 ? checkCachePairs(d) : "";
 }
 
 /// Checks required_cpu_features; returns an error or "".
@@ -802,13 +792,16 @@ const char *tessera_model_required_cpu_features(const TesseraModel *m) {
 
 namespace {
 /// The buffers a session hands to generated code (TesseraExecContext::alloc).
-/// Shapes are static, so every run of a model asks for the same sizes: freed
-/// blocks are kept on a free list keyed by their exact (size, alignment) and
-/// handed out again by the next request for that key, which spares the
-/// page faults of fresh mmap'ed memory on every run. Nothing is returned to
-/// the system before the session is destroyed, so a session holds, for each
-/// key, as many blocks as one run ever had alive at once. Thread-safe: pool
-/// workers may allocate while the entry's thread does.
+/// Runs of one shape ask for the same sizes: freed blocks are kept on a free
+/// list keyed by (size class, alignment) and handed out again by the next
+/// request of that key, which spares the page faults of fresh mmap'ed memory
+/// on every run. Sizes are rounded up to classes a quarter octave apart (at
+/// most 25% more), so the runs of a decode loop, whose buffers grow by a
+/// position per step, keep reusing the same blocks, and a session holds
+/// blocks of few sizes. Nothing is returned to the system before the session
+/// is destroyed, so a session holds, for each key, as many blocks as one run
+/// ever had alive at once. Thread-safe: pool workers may allocate while the
+/// entry's thread does.
 class BlockCache {
 public:
   static constexpr uint64_t kMinAlignment = 64;
@@ -824,10 +817,26 @@ public:
       std::free(entry.first);
   }
 
+  /// The size a request of `size` bytes gets: a multiple of 64 up to 4 KiB,
+  /// above that the next of 4, 5, 6 or 7 times a power of two (0 when it
+  /// would overflow).
+  static uint64_t sizeClass(uint64_t size) {
+    if (size <= 4096)
+      return std::max<uint64_t>((size + 63) & ~uint64_t(63), 64);
+    int shift = 63 - __builtin_clzll(size) - 2; // size / 2^shift in [4, 8)
+    uint64_t step = uint64_t(1) << shift;
+    if (size > UINT64_MAX - (step - 1))
+      return 0;
+    return (size + step - 1) & ~(step - 1);
+  }
+
   void *allocate(uint64_t size, uint64_t alignment) noexcept {
     if (alignment & (alignment - 1))
       return nullptr; // not a power of two
     alignment = std::max(alignment, kMinAlignment);
+    size = sizeClass(size);
+    if (size == 0)
+      return nullptr;
     Key key{size, alignment};
     try {
       {
@@ -1069,9 +1078,30 @@ namespace {
 struct Span {
   const char *kind;
   const char *name;
+  uint32_t index; // of the input or output
   uintptr_t begin;
   uintptr_t end;
 };
+
+using tessera::runtime::RunLayout;
+
+/// The alloc dims `layout` gives a tensor, or nullptr when it is dense.
+const std::vector<int64_t> *allocDimsOf(const RunLayout *layout, bool output,
+                                        uint32_t index) {
+  if (!layout)
+    return nullptr;
+  const auto &all = output ? layout->outputAllocDims : layout->inputAllocDims;
+  if (index >= all.size() || all[index].empty())
+    return nullptr;
+  return &all[index];
+}
+
+/// Bytes of the buffer a tensor of `dims` occupies: dense, or the start of
+/// a buffer of alloc dims (which must cover dims).
+TesseraStatus *bufferSize(const TesseraTensorDesc &d,
+                          const std::vector<int64_t> &dims,
+                          const std::vector<int64_t> *allocDims,
+                          const char *kind, size_t &bytes);
 
 /// The dims of every input and output of one run, and pointers to them in
 /// the form the ABI v4 functions take.
@@ -1092,6 +1122,25 @@ TesseraStatus *byteSize(const TesseraTensorDesc &d,
                            formatDims(dims.data(), d.rank) + " is too large");
   bytes = static_cast<size_t>(elements) * elemSize;
   return nullptr;
+}
+
+TesseraStatus *bufferSize(const TesseraTensorDesc &d,
+                          const std::vector<int64_t> &dims,
+                          const std::vector<int64_t> *allocDims,
+                          const char *kind, size_t &bytes) {
+  if (!allocDims)
+    return byteSize(d, dims, kind, bytes);
+  if (allocDims->size() != dims.size())
+    return makeStatus(TESSERA_ERROR_INTERNAL,
+                      std::string(kind) + " '" + d.name +
+                          "': alloc dims have the wrong rank");
+  for (size_t k = 0; k < dims.size(); ++k)
+    if ((*allocDims)[k] < dims[k])
+      return invalidArgument(std::string(kind) + " '" + d.name + "': shape " +
+                             formatDims(dims.data(), d.rank) +
+                             " does not fit its buffer " +
+                             formatDims(allocDims->data(), d.rank));
+  return byteSize(d, *allocDims, kind, bytes);
 }
 
 /// Checks a caller's dim k of input `d` against the descriptor.
@@ -1253,7 +1302,8 @@ TesseraStatus *checkPointer(const void *data, size_t bytes, size_t elemSize,
 TesseraStatus *bindInputs(const TesseraModelDesc &desc,
                           const TesseraInput *inputs, size_t numInputs,
                           Shapes &shapes, std::vector<void *> *ptrs,
-                          std::vector<Span> *spans) {
+                          std::vector<Span> *spans,
+                          const RunLayout *layout = nullptr) {
   if (numInputs != desc.num_inputs)
     return invalidArgument("expected " + plural(desc.num_inputs, "input") +
                            ", got " + std::to_string(numInputs));
@@ -1302,9 +1352,13 @@ TesseraStatus *bindInputs(const TesseraModelDesc &desc,
     // The entry's signature is not const-qualified; compiled code only
     // reads its inputs.
     (*ptrs)[pos] = const_cast<void *>(in.data);
+    if (TesseraStatus *s =
+            bufferSize(d, shapes.inputs[pos], allocDimsOf(layout, false, pos),
+                       "input", bytes))
+      return s;
     uintptr_t begin = reinterpret_cast<uintptr_t>(in.data);
     if (bytes)
-      spans->push_back({"input", d.name, begin, begin + bytes});
+      spans->push_back({"input", d.name, pos, begin, begin + bytes});
   }
   return checkNamedDims(desc, shapes);
 }
@@ -1361,26 +1415,64 @@ TesseraStatus *computeOutputDims(const Library &lib, Shapes &shapes) {
 /// Outputs must not overlap inputs or each other: compiled code assumes its
 /// buffers do not alias.
 TesseraStatus *checkOverlaps(const std::vector<Span> &spans,
-                             size_t firstOutput) {
+                             size_t firstOutput, const RunLayout *layout) {
+  auto shared = [&](const Span &out, const Span &in) {
+    if (!layout || in.kind != std::string("input"))
+      return false;
+    for (auto [i, o] : layout->shared)
+      if (i == in.index && o == out.index)
+        return in.begin == out.begin;
+    return false;
+  };
   for (size_t i = firstOutput; i < spans.size(); ++i)
     for (size_t j = 0; j < i; ++j)
-      if (spans[i].begin < spans[j].end && spans[j].begin < spans[i].end)
+      if (spans[i].begin < spans[j].end && spans[j].begin < spans[i].end &&
+          !shared(spans[i], spans[j]))
         return invalidArgument(std::string("output '") + spans[i].name +
                                "' overlaps " + spans[j].kind + " '" +
                                spans[j].name + "'");
   return nullptr;
 }
 
+/// The alloc dims of every tensor for run_strided: the layout's, else the
+/// tensor's own dims.
+std::vector<const int64_t *>
+allocDimPointers(const RunLayout &layout, bool output,
+                 const std::vector<const int64_t *> &dims) {
+  std::vector<const int64_t *> ptrs = dims;
+  for (uint32_t i = 0; i < ptrs.size(); ++i)
+    if (const std::vector<int64_t> *alloc = allocDimsOf(&layout, output, i))
+      ptrs[i] = alloc->data();
+  return ptrs;
+}
+
 TesseraStatus *callEntry(TesseraSession &session, const Shapes &shapes,
                          const std::vector<void *> &inputs,
-                         const std::vector<void *> &outputs) {
+                         const std::vector<void *> &outputs,
+                         const RunLayout *layout = nullptr) {
   const TesseraModelDesc &desc = *session.lib->desc;
+  bool strided = layout && (!layout->inputAllocDims.empty() ||
+                            !layout->outputAllocDims.empty());
+  if (strided && (desc.abi_version < 5 || !desc.run_strided))
+    return makeStatus(TESSERA_ERROR_INTERNAL,
+                      "model '" + session.lib->path +
+                          "' has no run_strided entry (ABI v5)");
   int32_t rc;
   const char *error;
   {
     std::lock_guard<std::mutex> lock(session.runMutex);
     session.run.error = nullptr;
-    if (desc.abi_version >= 4)
+    if (strided) {
+      std::vector<const int64_t *> outDims(shapes.outputPtrs.begin(),
+                                           shapes.outputPtrs.end());
+      std::vector<const int64_t *> inAlloc =
+          allocDimPointers(*layout, false, shapes.inputPtrs);
+      std::vector<const int64_t *> outAlloc =
+          allocDimPointers(*layout, true, outDims);
+      rc = desc.run_strided(inputs.data(), shapes.inputPtrs.data(),
+                            inAlloc.data(), outputs.data(), outDims.data(),
+                            outAlloc.data(), &session.run.ctx);
+    } else if (desc.abi_version >= 4)
       rc = desc.run(inputs.data(), shapes.inputPtrs.data(), outputs.data(),
                     shapes.outputPtrs.data(), &session.run.ctx);
     else
@@ -1401,15 +1493,15 @@ TesseraStatus *callEntry(TesseraSession &session, const Shapes &shapes,
 
 TesseraStatus *run(TesseraSession *session, const TesseraInput *inputs,
                    size_t numInputs, const TesseraOutputBuffer *outputs,
-                   size_t numOutputs) {
+                   size_t numOutputs, const RunLayout *layout = nullptr) {
   if (!session)
     return invalidArgument("tessera_session_run: session is NULL");
   const TesseraModelDesc &desc = *session->lib->desc;
   std::vector<void *> inPtrs;
   std::vector<Span> spans;
   Shapes shapes;
-  if (TesseraStatus *s =
-          bindInputs(desc, inputs, numInputs, shapes, &inPtrs, &spans))
+  if (TesseraStatus *s = bindInputs(desc, inputs, numInputs, shapes, &inPtrs,
+                                    &spans, layout))
     return s;
   if (TesseraStatus *s = computeOutputDims(*session->lib, shapes))
     return s;
@@ -1431,7 +1523,9 @@ TesseraStatus *run(TesseraSession *session, const TesseraInput *inputs,
       return s;
     const TesseraTensorDesc &d = desc.outputs[pos];
     size_t bytes;
-    if (TesseraStatus *s = byteSize(d, shapes.outputs[pos], "output", bytes))
+    if (TesseraStatus *s =
+            bufferSize(d, shapes.outputs[pos], allocDimsOf(layout, true, pos),
+                       "output", bytes))
       return s;
     if (out.byte_size < bytes)
       return invalidArgument(
@@ -1445,11 +1539,11 @@ TesseraStatus *run(TesseraSession *session, const TesseraInput *inputs,
     outPtrs[pos] = out.data;
     uintptr_t begin = reinterpret_cast<uintptr_t>(out.data);
     if (bytes)
-      spans.push_back({"output", d.name, begin, begin + bytes});
+      spans.push_back({"output", d.name, pos, begin, begin + bytes});
   }
-  if (TesseraStatus *s = checkOverlaps(spans, firstOutput))
+  if (TesseraStatus *s = checkOverlaps(spans, firstOutput, layout))
     return s;
-  return callEntry(*session, shapes, inPtrs, outPtrs);
+  return callEntry(*session, shapes, inPtrs, outPtrs, layout);
 }
 
 TesseraStatus *runAlloc(TesseraSession *session, const TesseraInput *inputs,
@@ -1474,25 +1568,11 @@ TesseraStatus *runAlloc(TesseraSession *session, const TesseraInput *inputs,
   std::vector<std::unique_ptr<TesseraTensor>> tensors;
   std::vector<void *> outPtrs;
   for (uint32_t i = 0; i < desc.num_outputs; ++i) {
-    const TesseraTensorDesc &d = desc.outputs[i];
-    size_t bytes;
-    if (TesseraStatus *s = byteSize(d, shapes.outputs[i], "output", bytes))
+    TesseraTensor *raw;
+    if (TesseraStatus *s = tessera::runtime::allocateTensor(
+            desc.outputs[i], shapes.outputs[i], &raw))
       return s;
-    auto t = std::make_unique<TesseraTensor>();
-    t->name = d.name;
-    t->dtype = d.dtype;
-    t->dims = shapes.outputs[i];
-    t->numElements = static_cast<int64_t>(bytes / tessera_dtype_size(d.dtype));
-    t->byteSize = bytes;
-    // aligned_alloc wants a multiple of the alignment, and a real pointer
-    // even for empty tensors.
-    size_t capacity = (bytes + 63) / 64 * 64;
-    t->data = std::aligned_alloc(64, capacity ? capacity : 64);
-    if (!t->data)
-      return makeStatus(TESSERA_ERROR_OUT_OF_MEMORY,
-                        "out of memory allocating " + std::to_string(bytes) +
-                            " bytes for output '" + d.name + "'");
-    std::memset(t->data, 0, bytes);
+    std::unique_ptr<TesseraTensor> t(raw);
     outPtrs.push_back(t->data);
     tensors.push_back(std::move(t));
   }
@@ -1503,11 +1583,9 @@ TesseraStatus *runAlloc(TesseraSession *session, const TesseraInput *inputs,
   return nullptr;
 }
 
-TesseraStatus *outputDims(const TesseraModel *model, const TesseraInput *inputs,
+TesseraStatus *outputDims(const Library &lib, const TesseraInput *inputs,
                           size_t numInputs, int64_t *const *outputDims) {
-  if (!model)
-    return invalidArgument("tessera_model_output_dims: model is NULL");
-  const TesseraModelDesc &desc = *model->lib->desc;
+  const TesseraModelDesc &desc = *lib.desc;
   if (desc.num_outputs && !outputDims)
     return invalidArgument("tessera_model_output_dims: output_dims is NULL");
   for (uint32_t i = 0; i < desc.num_outputs; ++i)
@@ -1518,7 +1596,7 @@ TesseraStatus *outputDims(const TesseraModel *model, const TesseraInput *inputs,
   if (TesseraStatus *s =
           bindInputs(desc, inputs, numInputs, shapes, nullptr, nullptr))
     return s;
-  if (TesseraStatus *s = computeOutputDims(*model->lib, shapes))
+  if (TesseraStatus *s = computeOutputDims(lib, shapes))
     return s;
   for (uint32_t i = 0; i < desc.num_outputs; ++i)
     std::copy(shapes.outputs[i].begin(), shapes.outputs[i].end(),
@@ -1531,8 +1609,69 @@ TesseraStatus *tessera_model_output_dims(const TesseraModel *model,
                                          const TesseraInput *inputs,
                                          size_t num_inputs,
                                          int64_t *const *output_dims) {
-  return guarded(
-      [&] { return outputDims(model, inputs, num_inputs, output_dims); });
+  return guarded([&]() -> TesseraStatus * {
+    if (!model)
+      return invalidArgument("tessera_model_output_dims: model is NULL");
+    return outputDims(*model->lib, inputs, num_inputs, output_dims);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Hooks for the other sources of the runtime (Internal.h)
+//===----------------------------------------------------------------------===//
+
+TesseraStatus *tessera::runtime::runWithLayout(
+    TesseraSession *session, const TesseraInput *inputs, size_t numInputs,
+    const TesseraOutputBuffer *outputs, size_t numOutputs,
+    const RunLayout *layout) {
+  return run(session, inputs, numInputs, outputs, numOutputs, layout);
+}
+
+TesseraStatus *tessera::runtime::sessionOutputDims(
+    const TesseraSession *session, const TesseraInput *inputs,
+    size_t numInputs, int64_t *const *dims) {
+  return outputDims(*session->lib, inputs, numInputs, dims);
+}
+
+const TesseraModelDesc &
+tessera::runtime::sessionDescriptor(const TesseraSession *session) {
+  return *session->lib->desc;
+}
+
+const TesseraModelDesc &
+tessera::runtime::modelDescriptor(const TesseraModel *model) {
+  return *model->lib->desc;
+}
+
+const std::string &
+tessera::runtime::sessionModelPath(const TesseraSession *session) {
+  return session->lib->path;
+}
+
+TesseraStatus *tessera::runtime::allocateTensor(const TesseraTensorDesc &d,
+                                                const std::vector<int64_t> &dims,
+                                                TesseraTensor **out) {
+  *out = nullptr;
+  size_t bytes;
+  if (TesseraStatus *s = byteSize(d, dims, "output", bytes))
+    return s;
+  auto t = std::make_unique<TesseraTensor>();
+  t->name = d.name;
+  t->dtype = d.dtype;
+  t->dims = dims;
+  t->numElements = static_cast<int64_t>(bytes / tessera_dtype_size(d.dtype));
+  t->byteSize = bytes;
+  // aligned_alloc wants a multiple of the alignment, and a real pointer
+  // even for empty tensors.
+  size_t capacity = (bytes + 63) / 64 * 64;
+  t->data = std::aligned_alloc(64, capacity ? capacity : 64);
+  if (!t->data)
+    return makeStatus(TESSERA_ERROR_OUT_OF_MEMORY,
+                      "out of memory allocating " + std::to_string(bytes) +
+                          " bytes for output '" + d.name + "'");
+  std::memset(t->data, 0, bytes);
+  *out = t.release();
+  return nullptr;
 }
 
 int32_t tessera_model_dim_info(const TesseraModel *model, int32_t is_output,

@@ -2,18 +2,23 @@
 """Checks that Tessera's fusion passes fuse every Transformer block of a model.
 
     check_fusion.py --compiler tessera-compile --model M.onnx [--work-dir DIR]
+                    [--causal N]
 
 Runs `tessera-compile --emit=fused --fusion-report` twice: with every dynamic
 input pinned (batch 2, sequence 7; a "tgt" sequence is 5) and with the
 dynamic dimensions left dynamic. Each time it requires:
-  - the report to list no candidate left unfused;
+  - the report to list no candidate left unfused (--unfused N: N);
   - one tessera.attention and one tessera.qkv_projection per Softmax node of
-    the ONNX graph (every attention block, self- and cross-attention);
+    the ONNX graph (every attention block, self- and cross-attention; with
+    --qkv N, N projections);
   - in the fused IR: no onnx.Softmax, onnx.Erf, onnx.Tanh or onnx.ReduceMean
     left (attention, GELU and decomposed LayerNorm all recognised), and no
     onnx.LayerNormalization whose input is an onnx.Add of two operands of one
     type (every residual LayerNorm fused; an Add that broadcasts, such as
     token + position embeddings [B,S,D] + [1,S,D], is not a residual).
+  - with --causal N: exactly N of the tessera.attention ops are causal (the
+    models' causal masks proven, with dynamic dims and a key/value cache
+    too, so that the kernels skip the masked tiles).
 Prints the report and one line per check, then "N passed, M failed".
 """
 
@@ -64,11 +69,14 @@ def check_once(args, model, label, pins, work):
         elif " not fused: " in line:
             missed.append(line)
     softmaxes = sum(1 for n in model.graph.node if n.op_type == "Softmax")
-    results = [(not missed, "%s: %d candidates left unfused" % (label, len(missed)))]
-    for kind in ("tessera.attention", "tessera.qkv_projection"):
+    results = [(len(missed) == args.unfused,
+                "%s: %d candidates left unfused, want %d" % (label, len(missed), args.unfused))]
+    for kind, want in (("tessera.attention", softmaxes),
+                       ("tessera.qkv_projection", args.qkv or softmaxes)):
         got = counts.get(kind)
-        results.append((got == softmaxes, "%s: fused %s %s, want %d (one per Softmax node)"
-                        % (label, kind, got, softmaxes)))
+        results.append((got == want, "%s: fused %s %s, want %d (one per %s)"
+                        % (label, kind, got, want,
+                           "projected attention" if args.qkv else "Softmax node")))
     with open(out) as f:
         ops = ops_in(f.read())
     residual_adds = {result for result, op, _, types in ops
@@ -76,6 +84,11 @@ def check_once(args, model, label, pins, work):
     for op in ("onnx.Softmax", "onnx.Erf", "onnx.Tanh", "onnx.ReduceMean"):
         n = sum(1 for _, o, _, _ in ops if o == op)
         results.append((n == 0, "%s: %d %s left after fusion" % (label, n, op)))
+    if args.causal is not None:
+        with open(out) as f:
+            causal = sum(1 for line in f if "tessera.attention" in line and "causal = true" in line)
+        results.append((causal == args.causal, "%s: %d causal tessera.attention, want %d"
+                        % (label, causal, args.causal)))
     residual = sum(1 for _, o, first, _ in ops
                    if o == "onnx.LayerNormalization" and first in residual_adds)
     results.append((residual == 0, "%s: %d LayerNormalization of an Add left unfused"
@@ -88,6 +101,12 @@ def main():
     p.add_argument("--compiler", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--work-dir")
+    p.add_argument("--causal", type=int, help="how many attention blocks are causal")
+    p.add_argument("--unfused", type=int, default=0,
+                   help="how many candidates the report lists as not fused (default: 0)")
+    p.add_argument("--qkv", type=int,
+                   help="how many attention blocks project their Q/K/V (default: all; a "
+                        "decoder step's cross-attention K/V are inputs)")
     args = p.parse_args()
     model = onnx.load(args.model, load_external_data=False)
     work = args.work_dir or tempfile.mkdtemp(prefix="tessera-fusion-")
@@ -95,7 +114,7 @@ def main():
     pins = []
     for value in compare.model_inputs(model):
         if compare.is_dynamic(value):
-            dims = compare.dim_sizes(value, 2, 7)
+            dims = compare.dim_sizes(value, 2, 7, 5)
             pins += ["--shape", "%s=%s" % (value.name, "x".join(map(str, dims)))]
     results = check_once(args, model, "pinned", pins, work)
     if pins:

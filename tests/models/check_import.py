@@ -15,6 +15,9 @@ import sys
 
 import onnx
 
+sys.dont_write_bytecode = True
+import compare  # noqa: E402  (dimension sizing shared with the model tests)
+
 
 def run(cmd):
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -30,6 +33,7 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--batch", type=int, default=3)
     ap.add_argument("--seq", type=int, default=7)
+    ap.add_argument("--past", type=int, default=5, help="past length of KV-cache models")
     args = ap.parse_args()
 
     model = onnx.load(args.model, load_external_data=False)
@@ -51,13 +55,8 @@ def main():
     # 2. Pinned shapes: everything static, shape arithmetic gone.
     pins = []
     for inp in inputs:
-        dims = []
-        for k, d in enumerate(inp.type.tensor_type.shape.dim):
-            if d.dim_value > 0:
-                dims.append(str(d.dim_value))
-            else:
-                dims.append(str(args.batch if k == 0 else args.seq))
-        pins += ["--shape", f"{inp.name}={'x'.join(dims)}"]
+        dims = compare.dim_sizes(inp, args.batch, args.seq, args.past)
+        pins += ["--shape", f"{inp.name}={'x'.join(map(str, dims))}"]
     pinned = base + ".pinned.mlir"
     run([args.compiler, args.model, "--emit=onnx", "--print-weights", "-o", pinned] + pins)
     run([args.opt, pinned, "-o", os.devnull])

@@ -21,8 +21,12 @@ For each (batch, seq) configuration:
   dynamic axis 0) is the batch size; a name containing "tgt" (the
   encoder-decoder Transformer's tgt_seq) is max(1, seq - 2), so source and
   target lengths differ and cross-attention is not square; any other dynamic
-  dimension is seq. A model whose only dynamic dimension is the batch (ViT)
-  is run once per batch size, whatever --seqs says.
+  dimension is seq. A KV-cache model (a dim named like Optimum's
+  "past_sequence_length") is run at every past length of --pasts too: that
+  dim is the past length P, and "past_sequence_length + sequence_length"
+  (the attention mask's and the present outputs') is P + seq. A model whose
+  only dynamic dimension is the batch (ViT) is run once per batch size,
+  whatever --seqs says.
 - ONNX Runtime: node tools/ort/run.js (threads as --threads).
 - Tessera: tessera-compile with --shape pinning every dynamic input, then
   tessera-run --threads N --quiet. With --dynamic, the model is compiled
@@ -75,24 +79,27 @@ class CompareError(Exception):
     pass
 
 
-def int_list(text, what):
+def int_list(text, what, least=1):
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError("%s: expected comma-separated integers, got %r" % (what, text))
-    if not values or any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError("%s: expected positive integers, got %r" % (what, text))
+    if not values or any(v < least for v in values):
+        raise argparse.ArgumentTypeError("%s: expected integers >= %d, got %r"
+                                         % (what, least, text))
     return values
 
 
 def pair_list(text):
     pairs = set()
     for item in (t for t in text.split(",") if t.strip()):
-        b, _, q = item.partition("x")
+        b, _, rest = item.partition("x")
+        q, _, past = rest.partition("x")
         try:
-            pairs.add((int(b), int(q) if q else None))
+            pairs.add((int(b), int(q) if q else None, int(past) if past else None))
         except ValueError:
-            raise argparse.ArgumentTypeError("--pinned: expected BATCHxSEQ,..., got %r" % text)
+            raise argparse.ArgumentTypeError("--pinned: expected BATCHxSEQ[xPAST],..., got %r"
+                                             % text)
     return pairs
 
 
@@ -106,6 +113,8 @@ def parse_args(argv):
                    help="comma-separated batch sizes (default: 1,3)")
     p.add_argument("--seqs", default="1,7,128", type=lambda s: int_list(s, "--seqs"),
                    help="comma-separated sequence lengths (default: 1,7,128)")
+    p.add_argument("--pasts", default="0,5", type=lambda s: int_list(s, "--pasts", 0),
+                   help="comma-separated past lengths for KV-cache models (default: 0,5)")
     p.add_argument("--vocab", type=int,
                    help="token id range when the model has no embedding Gather initializer "
                         "(default: read from the model, else 100)")
@@ -123,7 +132,8 @@ def parse_args(argv):
                    help="compile once without --shape (and once with --fuse=false for "
                         "--check-unfused) and run every configuration from that library")
     p.add_argument("--pinned", default="", type=pair_list,
-                   help="with --dynamic: configurations BATCHxSEQ,... also compiled pinned; "
+                   help="with --dynamic: configurations BATCHxSEQ[xPAST],... also compiled "
+                        "pinned; "
                         "the dynamic build must agree with the pinned one to 1e-5 relative")
     p.add_argument("--ort-only", action="store_true",
                    help="self-check the pipeline: compare ORT with a second ORT run (bitwise)")
@@ -164,17 +174,30 @@ def embedding_vocab(model, input_name):
     return min(sizes) if sizes else None
 
 
-def dim_sizes(value, batch, seq):
+def named_size(name, seq, past):
+    """The size of a dynamic non-batch dim named `name`."""
+    if "+" in name:
+        return sum(named_size(part.strip(), seq, past) for part in name.split("+"))
+    if "past" in name:
+        return past or 0
+    if "tgt" in name:
+        return max(1, seq - 2)
+    return seq
+
+
+def is_past_dim(name):
+    return "past" in name
+
+
+def dim_sizes(value, batch, seq, past=None):
     dims = []
     for axis, d in enumerate(value.type.tensor_type.shape.dim):
         if d.HasField("dim_value"):
             dims.append(d.dim_value)
-        elif d.dim_param == "batch" or axis == 0:
+        elif d.dim_param in ("batch", "batch_size") or axis == 0:
             dims.append(batch)
-        elif "tgt" in d.dim_param:
-            dims.append(max(1, seq - 2))
         else:
-            dims.append(seq)
+            dims.append(named_size(d.dim_param, seq, past))
     return dims
 
 
@@ -187,8 +210,8 @@ def has_seq_axis(value):
                for axis, d in enumerate(value.type.tensor_type.shape.dim))
 
 
-def make_inputs(model, batch, seq, seed, vocab_override):
-    rng = np.random.default_rng([seed, batch, seq])
+def make_inputs(model, batch, seq, seed, vocab_override, past=None):
+    rng = np.random.default_rng([seed, batch, seq] + ([] if past is None else [past]))
     arrays = {}
     for value in model_inputs(model):
         et = value.type.tensor_type.elem_type
@@ -196,7 +219,7 @@ def make_inputs(model, batch, seq, seed, vocab_override):
             raise CompareError("input %s has element type %s, which this script cannot fill"
                                % (value.name, onnx.TensorProto.DataType.Name(et)))
         dtype = NP_TYPES[et]
-        shape = dim_sizes(value, batch, seq)
+        shape = dim_sizes(value, batch, seq, past)
         if np.issubdtype(dtype, np.floating):
             arrays[value.name] = rng.standard_normal(shape).astype(dtype)
         elif "mask" in value.name.lower():
@@ -321,15 +344,22 @@ def check(name, ref, got, exact, tol=REL_TOL, who="ORT"):
     return max_err <= tol, desc
 
 
-def configurations(model, batches, seqs):
+def has_past_axis(model):
+    return any(not d.HasField("dim_value") and is_past_dim(d.dim_param)
+               for v in model_inputs(model) for d in v.type.tensor_type.shape.dim)
+
+
+def configurations(model, batches, seqs, pasts):
+    if has_past_axis(model):
+        return [(b, s, p) for b in batches for s in seqs for p in pasts]
     if any(has_seq_axis(v) for v in model_inputs(model)):
-        return [(b, s) for b in batches for s in seqs]
-    return [(b, None) for b in batches]
+        return [(b, s, None) for b in batches for s in seqs]
+    return [(b, None, None) for b in batches]
 
 
-def compare_one(args, model, batch, seq, work):
+def compare_one(args, model, batch, seq, past, work):
     os.makedirs(work, exist_ok=True)
-    arrays = make_inputs(model, batch, seq or 1, args.seed, args.vocab)
+    arrays = make_inputs(model, batch, seq or 1, args.seed, args.vocab, past)
     files = {}
     in_dir = os.path.join(work, "inputs")
     os.makedirs(in_dir, exist_ok=True)
@@ -364,7 +394,7 @@ def compare_one(args, model, batch, seq, work):
             descs.append("vs %s %s" % (label, desc))
         return good_all
 
-    if args.dynamic and (batch, seq) in args.pinned and not args.ort_only:
+    if args.dynamic and (batch, seq, past) in args.pinned and not args.ort_only:
         ok &= agree_with("pinned", [], PINNED_REL_TOL, "pinned build")
     if args.check_unfused and not args.ort_only:
         ok &= agree_with("unfused", ["--fuse=false"], UNFUSED_REL_TOL, "--fuse=false")
@@ -406,12 +436,14 @@ def main(argv=None):
                 print("FAIL %s: compiling once without --shape: %s" % (stem, e))
                 print("0 passed, 1 failed")
                 return 1
-        for batch, seq in configurations(model, args.batches, args.seqs):
-            label = "%s batch=%d%s" % (stem, batch, "" if seq is None else " seq=%d" % seq)
-            work = os.path.join(root, "b%d" % batch + ("" if seq is None else "_s%d" % seq))
+        for batch, seq, past in configurations(model, args.batches, args.seqs, args.pasts):
+            label = "%s batch=%d%s%s" % (stem, batch, "" if seq is None else " seq=%d" % seq,
+                                         "" if past is None else " past=%d" % past)
+            work = os.path.join(root, "b%d" % batch + ("" if seq is None else "_s%d" % seq)
+                                + ("" if past is None else "_p%d" % past))
             shutil.rmtree(work, ignore_errors=True)
             try:
-                ok, desc = compare_one(args, model, batch, seq, work)
+                ok, desc = compare_one(args, model, batch, seq, past, work)
             except CompareError as e:
                 ok, desc = False, str(e)
             if ok:

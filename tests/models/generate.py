@@ -33,6 +33,9 @@ MODEL_NAMES = [f"{a}_op{o}" for a in ARCHS for o in (14, 17)] + [
     "sdpa_op17",
     "distilbert_op17",
 ]
+# KV-cache exports for generation (Hugging Face Optimum naming and layout).
+KV_MODEL_NAMES = ["gpt2_kv_op17", "transformer_kv_encoder_op17", "transformer_kv_decoder_op17"]
+MODEL_NAMES += KV_MODEL_NAMES
 
 ALLOWED_OPS = set(
     """
@@ -231,10 +234,29 @@ def define_models():
             w = F.softmax(w, dim=-1)
             return self.c_proj(merge_heads(torch.matmul(w, v)))
 
+        def mlp(self, x):
+            return self.c_proj_mlp(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
         def forward(self, x):
             x = x + self.attn(self.ln_1(x))
-            y = self.c_proj_mlp(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
-            return x + y
+            return x + self.mlp(x)
+
+        def attn_with_past(self, x, past_k, past_v, pad):
+            """Hugging Face GPT-2's attention with a key/value cache: K and V
+            are Concat(past, new) (also the `present` outputs), the causal
+            mask is the rows [Sk - Sq, Sk) of the tril buffer, and `pad` is
+            the additive (1 - attention_mask) * finfo.min."""
+            q, k, v = self.c_attn(x).split(self.d, dim=2)
+            q, k, v = (split_heads(t, self.h) for t in (q, k, v))
+            k = torch.cat((past_k, k), dim=-2)
+            v = torch.cat((past_v, v), dim=-2)
+            w = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.dh)
+            sq, sk = q.size(-2), k.size(-2)
+            causal = self.bias[:, :, sk - sq : sk, :sk]
+            min_value = torch.tensor(torch.finfo(w.dtype).min, dtype=w.dtype)
+            w = torch.where(causal, w, min_value) + pad
+            w = F.softmax(w, dim=-1)
+            return self.c_proj(merge_heads(torch.matmul(w, v))), k, v
 
     class GPT2(nn.Module):
         def __init__(self, vocab=VOCAB, d=64, heads=4, layers=2, ff=128):
@@ -251,6 +273,81 @@ def define_models():
             for blk in self.blocks:
                 x = blk(x)
             return F.linear(self.ln_f(x), self.wte.weight)  # tied LM head
+
+    class GPT2KV(GPT2):
+        """GPT2 (same weights) with past_key_values inputs and present
+        outputs, positions P..P+S-1."""
+
+        def forward(self, input_ids, attention_mask, *past):
+            s = input_ids.size(1)
+            p = past[0].size(2)
+            pos = torch.arange(p, p + s, dtype=torch.long, device=input_ids.device)
+            x = self.wte(input_ids) + self.wpe(pos).unsqueeze(0)
+            pad = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(
+                torch.float32
+            ).min
+            presents = []
+            for i, blk in enumerate(self.blocks):
+                a, k, v = blk.attn_with_past(blk.ln_1(x), past[2 * i], past[2 * i + 1], pad)
+                x = x + a
+                x = x + blk.mlp(x)
+                presents += [k, v]
+            return (F.linear(self.ln_f(x), self.wte.weight), *presents)
+
+    # ---------------------------------------------------------------- 1b
+    def mha_heads(mha, x, which):
+        """Q (0), K (1) or V (2) of nn.MultiheadAttention `mha` applied to x,
+        split into [B, H, S, Dh] heads."""
+        w = mha.in_proj_weight.chunk(3)[which]
+        b = mha.in_proj_bias.chunk(3)[which]
+        return split_heads(F.linear(x, w, b), mha.num_heads)
+
+    def mha_attend(mha, q, k, v, masked=None):
+        w = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.size(-1))
+        if masked is not None:
+            w = w.masked_fill(masked, float("-inf"))
+        return mha.out_proj(merge_heads(torch.matmul(F.softmax(w, dim=-1), v)))
+
+    class TransformerKVEncoder(Seq2SeqTransformer):
+        """The encoder of Seq2SeqTransformer (same weights), returning its
+        output and every decoder layer's cross-attention K and V, computed
+        once per source."""
+
+        def forward(self, src_ids):
+            mem = self.transformer.encoder(self.embed_tokens(src_ids))
+            kv = []
+            for layer in self.transformer.decoder.layers:
+                kv += [mha_heads(layer.multihead_attn, mem, i) for i in (1, 2)]
+            return (mem, *kv)
+
+    class TransformerKVDecoder(Seq2SeqTransformer):
+        """One step of Seq2SeqTransformer's decoder (same weights, post-LN)
+        with a self-attention key/value cache; the cross-attention K/V come
+        from TransformerKVEncoder. The causal mask is built from Range
+        comparisons offset by the past length."""
+
+        def forward(self, input_ids, *past):
+            layers = self.transformer.decoder.layers
+            s = input_ids.size(1)
+            p = past[0].size(2)
+            x = self.embed(input_ids) * math.sqrt(self.d) + self.pe[p : p + s]
+            keys = torch.arange(p + s, device=input_ids.device)
+            queries = torch.arange(s, device=input_ids.device) + p
+            masked = keys[None, :] > queries[:, None]  # key after the query
+            presents = []
+            for i, layer in enumerate(layers):
+                past_k, past_v, cross_k, cross_v = past[4 * i : 4 * i + 4]
+                sa = layer.self_attn
+                q = mha_heads(sa, x, 0)
+                k = torch.cat((past_k, mha_heads(sa, x, 1)), dim=2)
+                v = torch.cat((past_v, mha_heads(sa, x, 2)), dim=2)
+                x = layer.norm1(x + mha_attend(sa, q, k, v, masked))
+                ca = layer.multihead_attn
+                x = layer.norm2(x + mha_attend(ca, mha_heads(ca, x, 0), cross_k, cross_v))
+                x = layer.norm3(x + layer.linear2(F.relu(layer.linear1(x))))
+                presents += [k, v]
+            x = self.transformer.decoder.norm(x)
+            return (F.linear(x, self.embed.weight), *presents)
 
     # ---------------------------------------------------------------- 4
     class ViTBlock(nn.Module):
@@ -411,7 +508,8 @@ def define_models():
     b_only = {0: "batch"}
     Spec = collections.namedtuple(
         "Spec",
-        "build inputs check_inputs input_names output_names dynamic_axes out_shape",
+        "build inputs check_inputs input_names output_names dynamic_axes out_shape check",
+        defaults=(None,),
     )
     specs = {
         "transformer": Spec(
@@ -473,7 +571,129 @@ def define_models():
             lambda ins: (ins[0].size(0), ins[0].size(1), 64),
         ),
     }
+    specs.update(kv_specs(Spec, locals()))
     return specs
+
+
+# Hugging Face Optimum's dimension names.
+KV_BATCH = "batch_size"
+KV_SEQ = "sequence_length"
+KV_PAST = "past_sequence_length"
+KV_TOTAL = "past_sequence_length + sequence_length"
+KV_ENC = "encoder_sequence_length"
+HEADS, HEAD_DIM, LAYERS = 4, 16, 2
+
+
+def kv_specs(Spec, defs):
+    """The KV-cache exports: GPT2KV and the encoder-decoder Transformer's
+    encoder (source -> cross-attention K/V) and decoder step. They have the
+    weights of gpt2_op17 and transformer_op17 (same seed, same modules), and
+    their checks run those models on the whole sequence and require the
+    cached steps (prefill, then decode) to give the same logits."""
+    import torch
+
+    token_ids, GPT2, Seq2Seq = defs["token_ids"], defs["GPT2"], defs["Seq2SeqTransformer"]
+
+    def cache(b, p, seed, n=LAYERS * 2):
+        g = torch.Generator().manual_seed(seed)
+        return tuple(torch.randn(b, HEADS, p, HEAD_DIM, generator=g) for _ in range(n))
+
+    def gpt2_inputs(b, s, p, seed):
+        return (token_ids(b, s, seed), torch.ones(b, p + s, dtype=torch.long)) + cache(b, p, seed)
+
+    def check_gpt2(model):
+        ids = token_ids(3, 9, 7)
+        full = GPT2.forward(model, ids)
+        step = model(ids[:, :5], torch.ones(3, 5, dtype=torch.long), *cache(3, 0, 0))
+        step2 = model(ids[:, 5:], torch.ones(3, 9, dtype=torch.long), *step[1:])
+        return full, torch.cat((step[0], step2[0]), dim=1)
+
+    def check_transformer(model):
+        src, tgt = token_ids(2, 7, 4), token_ids(2, 6, 5)
+        full = Seq2Seq.forward(model, src, tgt)
+        enc = TransformerKVEncoderOf(model)(src)
+        cross = enc[1:]
+        def past_of(selfkv):
+            out = []
+            for i in range(LAYERS):
+                out += list(selfkv[2 * i : 2 * i + 2]) + list(cross[2 * i : 2 * i + 2])
+            return out
+        step = model(tgt[:, :4], *past_of(cache(2, 0, 0)))
+        step2 = model(tgt[:, 4:], *past_of(step[1:]))
+        return full, torch.cat((step[0], step2[0]), dim=1)
+
+    def TransformerKVEncoderOf(model):
+        return lambda src: defs["TransformerKVEncoder"].forward(model, src)
+
+    cache_axes = {0: KV_BATCH, 2: KV_PAST}
+    present_axes = {0: KV_BATCH, 2: KV_TOTAL}
+    gpt2_past = ["past_key_values.%d.%s" % (i, t) for i in range(LAYERS) for t in ("key", "value")]
+    gpt2_present = [n.replace("past_key_values", "present") for n in gpt2_past]
+    dec_past = ["past_key_values.%d.%s.%s" % (i, side, t) for i in range(LAYERS)
+                for side in ("decoder", "encoder") for t in ("key", "value")]
+    dec_present = [n.replace("past_key_values", "present") for n in dec_past if ".decoder." in n]
+    enc_present = [n.replace("past_key_values", "present") for n in dec_past if ".encoder." in n]
+
+    def transformer_past(b, p, se, seed):
+        self_kv, cross = cache(b, p, seed), cache(b, se, seed + 1)
+        out = []
+        for i in range(LAYERS):
+            out += list(self_kv[2 * i : 2 * i + 2]) + list(cross[2 * i : 2 * i + 2])
+        return tuple(out)
+
+    def heads(b, s):
+        return (b, HEADS, s, HEAD_DIM)
+
+    return {
+        "gpt2_kv": Spec(
+            defs["GPT2KV"],
+            lambda: gpt2_inputs(2, 3, 4, 1),
+            lambda: gpt2_inputs(3, 1, 5, 4),
+            ["input_ids", "attention_mask"] + gpt2_past,
+            ["logits"] + gpt2_present,
+            dict(
+                {"input_ids": {0: KV_BATCH, 1: KV_SEQ},
+                 "attention_mask": {0: KV_BATCH, 1: KV_TOTAL},
+                 "logits": {0: KV_BATCH, 1: KV_SEQ}},
+                **{n: cache_axes for n in gpt2_past},
+                **{n: present_axes for n in gpt2_present},
+            ),
+            lambda ins: [(ins[0].size(0), ins[0].size(1), VOCAB)]
+            + [heads(ins[0].size(0), ins[1].size(1))] * len(gpt2_present),
+            check_gpt2,
+        ),
+        "transformer_kv_encoder": Spec(
+            defs["TransformerKVEncoder"],
+            lambda: (token_ids(2, 7, 1),),
+            lambda: (token_ids(3, 11, 4),),
+            ["src_ids"],
+            ["encoder_hidden_states"] + enc_present,
+            dict(
+                {"src_ids": {0: KV_BATCH, 1: KV_ENC},
+                 "encoder_hidden_states": {0: KV_BATCH, 1: KV_ENC}},
+                **{n: {0: KV_BATCH, 2: KV_ENC} for n in enc_present},
+            ),
+            lambda ins: [(ins[0].size(0), ins[0].size(1), 64)]
+            + [heads(ins[0].size(0), ins[0].size(1))] * len(enc_present),
+        ),
+        "transformer_kv_decoder": Spec(
+            defs["TransformerKVDecoder"],
+            lambda: (token_ids(2, 3, 1),) + transformer_past(2, 4, 7, 1),
+            lambda: (token_ids(3, 1, 4),) + transformer_past(3, 5, 11, 4),
+            ["input_ids"] + dec_past,
+            ["logits"] + dec_present,
+            dict(
+                {"input_ids": {0: KV_BATCH, 1: KV_SEQ},
+                 "logits": {0: KV_BATCH, 1: KV_SEQ}},
+                **{n: (cache_axes if ".decoder." in n else {0: KV_BATCH, 2: KV_ENC})
+                   for n in dec_past},
+                **{n: present_axes for n in dec_present},
+            ),
+            lambda ins: [(ins[0].size(0), ins[0].size(1), VOCAB)]
+            + [heads(ins[0].size(0), ins[1].size(2) + ins[0].size(1))] * len(dec_present),
+            check_transformer,
+        ),
+    }
 
 
 # --------------------------------------------------------------------------
@@ -485,14 +705,30 @@ def run_torch(model, spec, inputs, label):
     import torch
 
     with torch.no_grad():
-        out = model(*inputs)
-    want = tuple(spec.out_shape(inputs))
-    if tuple(out.shape) != want:
-        raise GenerateError(
-            "%s: torch output shape %s, expected %s" % (label, tuple(out.shape), want)
-        )
-    if not torch.isfinite(out).all():
-        raise GenerateError("%s: torch output contains non-finite values" % label)
+        outs = as_tuple(model(*inputs))
+        wants = spec.out_shape(inputs)
+        if not isinstance(wants, list):
+            wants = [wants]
+        for out, want, name in zip(outs, wants, spec.output_names):
+            if tuple(out.shape) != tuple(want):
+                raise GenerateError(
+                    "%s: torch output %s has shape %s, expected %s"
+                    % (label, name, tuple(out.shape), tuple(want))
+                )
+            if not torch.isfinite(out).all():
+                raise GenerateError("%s: torch output %s has non-finite values" % (label, name))
+        if spec.check:
+            # The cached steps give the logits of the whole sequence.
+            full, cached = spec.check(model)
+            err = float((full - cached).abs().max())
+            if err > 1e-5 * max(1.0, float(full.abs().max())):
+                raise GenerateError(
+                    "%s: cached steps differ from the whole sequence by %g" % (label, err)
+                )
+
+
+def as_tuple(out):
+    return out if isinstance(out, tuple) else (out,)
 
 
 def verify_onnx(path, name, spec, opset):
@@ -635,7 +871,7 @@ def export_one(name, specs, out_dir):
             )
         with torch.no_grad():
             torch_out = model(*inputs)
-        pin_static_output_dims(tmp, (torch_out,), spec)
+        pin_static_output_dims(tmp, as_tuple(torch_out), spec)
         model_proto = verify_onnx(tmp, name, spec, opset)
         os.replace(tmp, path)
     except GenerateError:

@@ -2,7 +2,7 @@
 // ONNX Runtime (CPU) as Tessera's reference oracle and benchmark peer.
 //
 //   node tools/ort/run.js MODEL.onnx --input NAME=FILE.npy ... [--input FILE.npy ...]
-//        [--output-dir DIR] [--threads N] [--bench N] [--quiet]
+//        [--output-dir DIR] [--threads N] [--bench N] [--quiet] [--generate N]
 //
 // Inputs are .npy files (little-endian, C order): f2 f4 f8 i1 i2 i4 i8 u1 u2
 // u4 u8 b1. Without NAME=, the i-th --input is the model's i-th input. Each
@@ -12,6 +12,15 @@
 //   latency: median X ms, min Y ms, max Z ms (N runs, T threads)
 // The session uses intraOpNumThreads = --threads (default 1),
 // interOpNumThreads 1, sequential execution and graphOptimizationLevel 'all'.
+// With --generate N (a KV-cache decoder: past_key_values.X inputs, present.X
+// outputs), runs the greedy loop of `tessera-run --generate`: one step on the
+// prompt input_ids with empty pasts, then one step per token fed the previous
+// argmax and the previous presents; attention_mask (all ones unless given)
+// gains a column of ones per step, position_ids count unmasked positions. It
+// prints the tokens, the prefill time and ms/token (of session.run, which
+// copies every output into JavaScript), and with --output-dir writes
+// tokens.npy [batch, N] (int64) and logits.npy [batch, N, vocab]. With
+// --bench R, the loop runs once untimed, then R times (medians).
 // Any error prints `ort-run: error: ...` and exits 1.
 'use strict';
 
@@ -140,7 +149,8 @@ function writeNpy(file, tensor) {
 // ---------------------------------------------------------------- CLI
 
 function parseArgs(argv) {
-  const args = { model: null, inputs: [], outputDir: null, threads: 1, bench: 0, quiet: false };
+  const args = { model: null, inputs: [], outputDir: null, threads: 1, bench: 0, quiet: false,
+                 generate: 0 };
   const intArg = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min)
       throw new UsageError(`${name} expects an integer >= ${min}, got '${v === undefined ? '' : v}'`);
@@ -150,7 +160,7 @@ function parseArgs(argv) {
     let a = argv[i];
     let value;
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const takes = ['--input', '--output-dir', '--threads', '--bench'];
+    const takes = ['--input', '--output-dir', '--threads', '--bench', '--generate'];
     if (eq > 0 && takes.includes(a.slice(0, eq))) {
       value = a.slice(eq + 1);
       a = a.slice(0, eq);
@@ -163,12 +173,13 @@ function parseArgs(argv) {
       case '--output-dir': args.outputDir = value; break;
       case '--threads': args.threads = intArg('--threads', value, 1); break;
       case '--bench': args.bench = intArg('--bench', value, 1); break;
+      case '--generate': args.generate = intArg('--generate', value, 1); break;
       case '--quiet': args.quiet = true; break;
       case '-h':
       case '--help':
         process.stdout.write(
           'usage: node run.js MODEL.onnx --input [NAME=]FILE.npy ... [--output-dir DIR]\n' +
-          '                   [--threads N] [--bench N] [--quiet]\n');
+          '                   [--threads N] [--bench N] [--quiet] [--generate N]\n');
         process.exit(0);
         break;
       default:
@@ -210,6 +221,147 @@ function bindInputs(specs, inputNames) {
   return feeds;
 }
 
+// ---------------------------------------------------------------- generation
+
+// The present output of a past input (Optimum's past_key_values.X ->
+// present.X, pastX -> presentX), or null; cross-attention caches
+// (past_key_values.N.encoder.*) are ordinary inputs.
+function presentName(name) {
+  if (name.includes('.encoder.')) return null;
+  if (name.startsWith('past_key_values')) return 'present' + name.slice('past_key_values'.length);
+  if (name.startsWith('past')) return 'present' + name.slice(4);
+  return null;
+}
+
+// HF position ids of the last `s` columns of a [b, total] mask.
+function positionsOf(mask, b, total, s) {
+  const pos = [];
+  for (let i = 0; i < b; ++i) {
+    let seen = 0;
+    for (let j = 0; j < total; ++j) {
+      const m = Number(mask[i * total + j]);
+      seen += m !== 0;
+      if (j >= total - s) pos.push(m ? seen - 1 : 1);
+    }
+  }
+  return pos;
+}
+
+function intTensor(ort, type, values, dims) {
+  const data = type === 'int64' ? BigInt64Array.from(values.map(BigInt))
+             : type === 'int32' ? Int32Array.from(values)
+             : type === 'float32' ? Float32Array.from(values)
+             : Uint8Array.from(values);
+  return new ort.Tensor(type, data, dims);
+}
+
+// One greedy loop; returns its tokens and logits ([token][row]) and times.
+async function decodeOnce(ort, session, args, given, meta) {
+  const [b, s0] = given.input_ids.dims;
+  let ids = Array.from(given.input_ids.data, Number);
+  let mask = given.attention_mask ? Array.from(given.attention_mask.data, Number)
+                                  : new Array(b * s0).fill(1);
+  const feeds = {};
+  for (const [name, t] of Object.entries(given))
+    if (name !== 'input_ids' && name !== 'attention_mask')
+      feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+  const batchName = meta.get('input_ids').shape[0];
+  for (const name of session.inputNames) {
+    if (!presentName(name)) continue;
+    const dims = meta.get(name).shape.map((d) => (typeof d === 'number' ? d : d === batchName ? b : 0));
+    feeds[name] = new ort.Tensor('float32', new Float32Array(0), dims);
+  }
+  const tokens = [], logits = [];
+  let vocab = 0, prefillMs = 0, decodeMs = 0, total = s0;
+  for (let t = 0; t < args.generate; ++t) {
+    const s = t === 0 ? s0 : 1;
+    feeds.input_ids = intTensor(ort, meta.get('input_ids').type, ids, [b, s]);
+    if (meta.has('attention_mask'))
+      feeds.attention_mask = intTensor(ort, meta.get('attention_mask').type, mask, [b, total]);
+    if (meta.has('position_ids'))
+      feeds.position_ids = intTensor(ort, meta.get('position_ids').type,
+                                     positionsOf(mask, b, total, s), [b, s]);
+    const t0 = process.hrtime.bigint();
+    const out = await session.run(feeds);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (t === 0) prefillMs = ms; else decodeMs += ms;
+    const l = out.logits;
+    vocab = l.dims[2];
+    ids = [];
+    for (let i = 0; i < b; ++i) {
+      const row = l.data.subarray(((i * s) + s - 1) * vocab, ((i * s) + s) * vocab);
+      let best = 0;
+      for (let v = 1; v < vocab; ++v) if (row[v] > row[best]) best = v;
+      ids.push(best);
+      tokens.push(best);
+      logits.push(row.slice());
+    }
+    for (const name of session.inputNames)
+      if (presentName(name)) feeds[name] = out[presentName(name)];
+    const next = [];
+    for (let i = 0; i < b; ++i) next.push(...mask.slice(i * total, (i + 1) * total), 1);
+    mask = next;
+    total += 1;
+  }
+  return { b, s0, vocab, tokens, logits, prefillMs,
+           decodeMs: args.generate > 1 ? decodeMs / (args.generate - 1) : 0 };
+}
+
+const median = (v) => {
+  const s = [...v].sort((x, y) => x - y);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
+
+// --generate: the loop once (with --bench R: then R timed loops, medians).
+async function generate(ort, session, args) {
+  const meta = new Map(session.inputMetadata.map((m) => [m.name, m]));
+  const given = {};
+  for (const spec of args.inputs) {
+    const eq = spec.indexOf('=');
+    const name = spec.slice(0, eq);
+    if (eq <= 0 || !meta.has(name) || presentName(name))
+      throw new Error(`--input ${spec}: expected NAME=FILE for an input other than the pasts`);
+    given[name] = readNpy(spec.slice(eq + 1));
+  }
+  if (!given.input_ids || given.input_ids.dims.length !== 2)
+    throw new Error('--generate needs input_ids [batch, length]');
+  const run = await decodeOnce(ort, session, args, given, meta);
+  const { b, s0, vocab, tokens, logits } = run;
+  let { prefillMs, decodeMs } = run;
+  if (args.bench) {
+    const prefill = [], decode = [];
+    for (let r = 0; r < args.bench; ++r) {
+      const timed = await decodeOnce(ort, session, args, given, meta);
+      prefill.push(timed.prefillMs);
+      decode.push(timed.decodeMs);
+    }
+    prefillMs = median(prefill);
+    decodeMs = median(decode);
+  }
+  const runs = args.bench ? `, median of ${args.bench} runs` : '';
+  // [token, batch] -> [batch, token]
+  const n = args.generate;
+  const ids64 = new BigInt64Array(b * n), all = new Float32Array(b * n * vocab);
+  for (let t = 0; t < n; ++t)
+    for (let i = 0; i < b; ++i) {
+      ids64[i * n + t] = BigInt(tokens[t * b + i]);
+      all.set(logits[t * b + i], (i * n + t) * vocab);
+    }
+  if (!args.quiet)
+    for (let i = 0; i < b; ++i)
+      process.stdout.write(`tokens[${i}]: ${Array.from(ids64.subarray(i * n, (i + 1) * n)).join(' ')}\n`);
+  process.stdout.write(`prefill: ${fmt(prefillMs)} ms (batch ${b}, ${s0} tokens${runs})\n`);
+  if (n > 1)
+    process.stdout.write(`decode: ${fmt(decodeMs)} ms/token (${n - 1} steps, batch ${b}, ` +
+                         `${args.threads} threads${runs})\n`);
+  if (args.outputDir) {
+    fs.mkdirSync(args.outputDir, { recursive: true });
+    writeNpy(path.join(args.outputDir, 'tokens.npy'), { type: 'int64', dims: [b, n], data: ids64 });
+    writeNpy(path.join(args.outputDir, 'logits.npy'), { type: 'float32', dims: [b, n, vocab], data: all });
+  }
+}
+
 const sanitize = (name) => name.replace(/[/:]/g, '_');
 
 function fmt(ms) {
@@ -238,6 +390,15 @@ async function main() {
     });
   } catch (e) {
     fail(`cannot load '${args.model}': ${e.message}`);
+  }
+
+  if (args.generate) {
+    try {
+      await generate(ort, session, args);
+    } catch (e) {
+      fail(`--generate: ${e.message}`);
+    }
+    return;
   }
 
   const feeds = {};

@@ -3,7 +3,7 @@
 // Part of Tessera.
 //
 //   tessera-run MODEL.so --input [NAME=]FILE ... [--output-dir DIR]
-//               [--threads N] [--bench N] [--quiet]
+//               [--threads N] [--bench N] [--quiet] [--generate N]
 //
 // Links only the runtime and protobuf (for ONNX TensorProto files), never
 // LLVM, so the argument parser is a small hand-written one. Every failure
@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Generate.h"
 #include "tessera/runtime.hpp"
 
 #include "onnx/onnx_pb.h"
@@ -45,6 +46,9 @@ struct Failure : std::runtime_error {
 const char *const kUsage =
     "usage: tessera-run MODEL.so --input [NAME=]FILE ... [--output-dir DIR]\n"
     "                   [--threads N] [--bench N] [--quiet]\n"
+    "       tessera-run MODEL.so --generate N --input input_ids=PROMPT.npy\n"
+    "                   [--input attention_mask=MASK.npy] [--output-dir DIR]\n"
+    "                   [--threads N] [--bench R] [--quiet]\n"
     "       tessera-run MODEL.so --describe\n"
     "\n"
     "Runs a model library built by tessera-compile.\n"
@@ -58,6 +62,16 @@ const char *const kUsage =
     "  --bench N            after the first run, time N more runs and print\n"
     "                       their median, min and max latency\n"
     "  --quiet              do not print the outputs\n"
+    "  --generate N         greedy decoding of N tokens with a KV-cache\n"
+    "                       decoder (past_key_values.* inputs, present.*\n"
+    "                       outputs): one step on the prompt input_ids\n"
+    "                       [batch, length] (left padding masked by\n"
+    "                       attention_mask), then one step per token with\n"
+    "                       the cache bound in place; prints the token ids,\n"
+    "                       the prefill time and ms/token, and with\n"
+    "                       --output-dir writes tokens.npy [batch, N] and\n"
+    "                       logits.npy [batch, N, vocab]; with --bench R,\n"
+    "                       one untimed loop, then R timed ones (medians)\n"
     "  --describe           print the model's inputs and outputs (dtypes, dims\n"
     "                       with their names and the sizes the model takes)\n"
     "                       and exit\n"
@@ -76,6 +90,7 @@ struct Options {
   std::string outputDir;
   int32_t threads = 0;
   int64_t bench = 0;
+  int64_t generate = 0;
   bool quiet = false;
   bool describe = false;
   bool help = false;
@@ -105,6 +120,7 @@ int64_t parseCount(const std::string &flag, const std::string &text,
 Options parseArgs(int argc, char **argv) {
   Options opts;
   bool threadsSeen = false, benchSeen = false, outputDirSeen = false;
+  bool generateSeen = false;
   bool onlyPositional = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -169,6 +185,9 @@ Options parseArgs(int argc, char **argv) {
     } else if (flag == "--bench") {
       once(benchSeen);
       opts.bench = parseCount(flag, value(), 1, 1000000);
+    } else if (flag == "--generate") {
+      once(generateSeen);
+      opts.generate = parseCount(flag, value(), 1, 1000000);
     } else {
       throw Failure("unknown option '" + flag + "' (see --help)");
     }
@@ -832,6 +851,42 @@ std::string describeTensor(const tessera::TensorInfo &t) {
   return s + "]";
 }
 
+/// Prints the tokens and timings of --generate; writes tokens.npy and
+/// logits.npy to --output-dir.
+void printGeneration(const tessera::run::Generation &g, const Options &opts,
+                     int32_t threads) {
+  if (!opts.quiet)
+    for (int64_t b = 0; b < g.batch; ++b) {
+      std::string ids;
+      for (int64_t t = 0; t < g.tokens; ++t)
+        ids += (t ? " " : "") + std::to_string(g.ids[b * g.tokens + t]);
+      std::printf("tokens[%" PRId64 "]: %s\n", b, ids.c_str());
+    }
+  std::string runs =
+      opts.bench ? ", median of " + std::to_string(opts.bench) + " runs" : "";
+  std::printf("prefill: %.3f ms (batch %" PRId64 ", %" PRId64 " tokens%s)\n",
+              g.prefillMs, g.batch, g.promptLength, runs.c_str());
+  if (g.tokens > 1)
+    std::printf("decode: %.3f ms/token (%" PRId64 " steps, batch %" PRId64
+                ", %d threads, cache %s%s)\n",
+                g.decodeMs, g.tokens - 1, g.batch, threads,
+                g.inPlace ? "in place" : "in two buffers", runs.c_str());
+  if (opts.outputDir.empty())
+    return;
+  std::error_code ec;
+  std::filesystem::create_directories(opts.outputDir, ec);
+  if (ec)
+    throw Failure("cannot create output directory '" + opts.outputDir +
+                  "': " + ec.message());
+  std::filesystem::path dir(opts.outputDir);
+  writeFile(dir / "tokens.npy",
+            npyBytes(TESSERA_DTYPE_INT64, {g.batch, g.tokens}, g.ids.data(),
+                     g.ids.size() * sizeof(int64_t)));
+  writeFile(dir / "logits.npy",
+            npyBytes(TESSERA_DTYPE_FLOAT, {g.batch, g.tokens, g.vocab},
+                     g.logits.data(), g.logits.size() * sizeof(float)));
+}
+
 int run(const Options &opts) {
   tessera::Model model = embeddedModel
                              ? tessera::Model::fromDescriptor(embeddedModel)
@@ -875,6 +930,12 @@ int run(const Options &opts) {
         {names[i], tensors[i].data.get(), tensors[i].dtype, tensors[i].dims});
 
   tessera::Session session(model, opts.threads);
+  if (opts.generate) {
+    printGeneration(tessera::run::generate(model, session, inputs,
+                                           opts.generate, opts.bench),
+                    opts, session.numThreads());
+    return 0;
+  }
   std::vector<tessera::Tensor> outputs = session.run(inputs);
 
   if (!opts.quiet)

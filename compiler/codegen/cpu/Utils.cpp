@@ -5,6 +5,9 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -55,6 +58,28 @@ void cleanup(Operation *root) {
   for (RegisteredOperationName op : ctx->getRegisteredOperations())
     op.getCanonicalizationPatterns(patterns, ctx);
   (void)applyPatternsAndFoldGreedily(root, std::move(patterns));
+}
+
+void eraseDeadWeight(RewriterBase &rewriter, Operation *constant,
+                     Operation *scope) {
+  auto cst = dyn_cast_or_null<arith::ConstantOp>(constant);
+  if (!cst || !cst->use_empty())
+    return;
+  auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue());
+  rewriter.eraseOp(cst);
+  if (!res)
+    return;
+  DenseResourceElementsHandle handle = res.getRawHandle();
+  bool referenced = false;
+  scope->walk([&](Operation *op) {
+    for (NamedAttribute attr : op->getAttrs())
+      if (auto other = dyn_cast<DenseResourceElementsAttr>(attr.getValue()))
+        if (other.getRawHandle() == handle)
+          referenced = true;
+    return referenced ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  if (!referenced && handle.getResource())
+    handle.getResource()->setBlob(AsmResourceBlob());
 }
 
 } // namespace cpu

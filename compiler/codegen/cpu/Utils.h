@@ -28,6 +28,14 @@ bool hasStaticShapes(mlir::linalg::LinalgOp op);
 /// clean-ups and every dialect's and op's canonicalization patterns.
 void cleanup(mlir::Operation *root);
 
+/// Erases `constant` if it has no uses left and frees its resource blob (a
+/// weight) if no other op in `scope` refers to it. Weights are held by the
+/// context's blob manager until the context dies, so a weight that a
+/// schedule replaced (by packed panels) would otherwise stay in memory
+/// through code generation.
+void eraseDeadWeight(mlir::RewriterBase &rewriter, mlir::Operation *constant,
+                     mlir::Operation *scope);
+
 } // namespace cpu
 } // namespace tessera
 

@@ -321,6 +321,9 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
       } else {
         rewriter.replaceOp(op, loop.getResults());
       }
+      // The weight itself is not needed any more (only within this
+      // function: weights are the entry's constants).
+      eraseDeadWeight(rewriter, b.getDefiningOp(), func);
     }
   }
 

@@ -22,7 +22,13 @@
  * appends `report_error` (a shape check in the generated code failed). In a
  * version-4 descriptor `entry` is NULL when a dimension is dynamic.
  *
- * The compiler emits the lowest version the library needs: 4 when a
+ * 5 describes KV-cache decoders: the descriptor appends its past/present
+ * pairs (TesseraCachePair) and `run_strided`, an entry that takes each
+ * tensor's allocated dims, so that a pair marked TESSERA_CACHE_IN_PLACE can
+ * keep its cache in one buffer that grows in place across decode steps.
+ *
+ * The compiler emits the lowest version the library needs: 5 when it records
+ * past/present pairs, else 4 when a
  * dimension is dynamic or its code checks shapes at run time, else 3 when its
  * code allocates through the context, else 2 when it has external weights,
  * else 1.
@@ -45,7 +51,7 @@
 extern "C" {
 #endif
 
-#define TESSERA_ABI_VERSION 4u
+#define TESSERA_ABI_VERSION 5u
 #define TESSERA_ABI_MIN_VERSION 1u
 /* The symbol keeps its name across versions; abi_version tells them apart. */
 #define TESSERA_MODEL_SYMBOL "tessera_model_v1"
@@ -169,6 +175,37 @@ typedef int32_t (*TesseraOutputDimsFn)(const int64_t *const *input_dims,
                                        int64_t *const *output_dims,
                                        const TesseraExecContext *ctx);
 
+/* ABI v5: a past/present pair of a KV-cache decoder. The present output has
+   the past input's dtype and dims except along `axis`, where it is the past
+   length P plus the number of new positions S (present = Concat(past, new)).
+   Inputs named like a dim of the past input (batch) must agree with it. */
+typedef struct TesseraCachePair {
+  uint32_t input;  /* index of the past input */
+  uint32_t output; /* index of the present output */
+  int32_t axis;    /* the axis that grows */
+  uint32_t flags;  /* TESSERA_CACHE_* */
+} TesseraCachePair;
+
+/* The pair may share one buffer: run_strided may be called with the past
+   input and the present output at the same data pointer and the same
+   alloc_dims (alloc_dims[axis] >= P + S). Rows [0, P) along `axis` then
+   already hold the past, and the code writes rows [P, P + S) only. With two
+   distinct buffers it must behave as `run` does (copy the past). */
+#define TESSERA_CACHE_IN_PLACE 1u
+
+/* ABI v5 entry: like TesseraRunFn, with each tensor's allocated dims: tensor
+   i occupies the start of a dense row-major buffer of dims alloc_dims[i]
+   (rank entries, each at least the tensor's dim), so its strides follow from
+   alloc_dims while its sizes are dims. The runtime passes alloc_dims equal
+   to dims for every tensor but those of TESSERA_CACHE_IN_PLACE pairs. */
+typedef int32_t (*TesseraRunStridedFn)(void *const *inputs,
+                                       const int64_t *const *input_dims,
+                                       const int64_t *const *input_alloc_dims,
+                                       void *const *outputs,
+                                       const int64_t *const *output_dims,
+                                       const int64_t *const *output_alloc_dims,
+                                       const TesseraExecContext *ctx);
+
 typedef struct TesseraModelDesc {
   uint32_t abi_version; /* TESSERA_ABI_VERSION */
   uint32_t num_inputs;
@@ -190,6 +227,11 @@ typedef struct TesseraModelDesc {
   const TesseraDimInfo *const *output_dim_info;
   TesseraRunFn run;
   TesseraOutputDimsFn output_dims;
+  /* --- ABI version 5 and later --- */
+  uint32_t num_cache_pairs;
+  const TesseraCachePair *cache_pairs;
+  /* NULL unless a pair is TESSERA_CACHE_IN_PLACE. */
+  TesseraRunStridedFn run_strided;
 } TesseraModelDesc;
 
 #ifdef __cplusplus

@@ -241,6 +241,88 @@ TESSERA_API int64_t tessera_tensor_num_elements(const TesseraTensor *tensor);
 TESSERA_API size_t tessera_tensor_byte_size(const TesseraTensor *tensor);
 TESSERA_API void *tessera_tensor_data(TesseraTensor *tensor);
 
+/*===-- Generation: past/present pairs and KV caches ----------------------===*/
+
+/* The past/present pairs of a KV-cache decoder: each past input (the cache
+   of the steps so far, P positions along `axis`) with the present output
+   that the step returns (the past followed by the S new positions). Found,
+   in order, from:
+    - the pairs the library records (ABI v5);
+    - names: `past_key_values.X` with `present.X` (Hugging Face Optimum:
+      past_key_values.0.key / present.0.key), `pastX` with `presentX`
+      (past_0 / present_0); Optimum's cross-attention inputs
+      (past_key_values.X.encoder.*, computed once by the encoder) are
+      ordinary inputs, not pairs;
+    - structure: an input and an output of one dtype and rank whose dims
+      agree (static sizes, dynamic dim names) except along one axis, where
+      both are dynamic with different names (past_sequence_length vs
+      past_sequence_length + sequence_length).
+   Sets *count to the number of pairs and writes the first min(count,
+   capacity) of them (in input order) to `pairs` (which may be NULL when
+   capacity is 0). An input named like a cache without a present output, or
+   a model without pairs, is a TESSERA_ERROR_INVALID_ARGUMENT saying what was
+   expected. */
+TESSERA_API TesseraStatus *tessera_model_cache_pairs(const TesseraModel *model,
+                                                     TesseraCachePair *pairs,
+                                                     uint32_t capacity,
+                                                     uint32_t *count);
+
+/* The KV cache of a decode loop on one session: it binds its own buffers as
+   every pair's past input and present output, so a step's present becomes
+   the next step's past without a copy by the runtime. Buffers are allocated
+   at the first step for `capacity` positions (the most P + S ever reaches)
+   and the batch size of that step. When every pair of the model is
+   TESSERA_CACHE_IN_PLACE (ABI v5), each pair has one buffer that grows in
+   place; otherwise two per pair take turns (the model's Concat copies the
+   past rows from one to the other). The session must outlive the cache; a
+   cache is used by one thread at a time. */
+typedef struct TesseraKVCache TesseraKVCache;
+
+TESSERA_API TesseraStatus *tessera_kv_cache_create(TesseraSession *session,
+                                                   int64_t capacity,
+                                                   TesseraKVCache **out);
+TESSERA_API void tessera_kv_cache_destroy(TesseraKVCache *cache);
+/* Forgets the past (P = 0), keeping the buffers; the next step may change
+   the batch size. */
+TESSERA_API void tessera_kv_cache_reset(TesseraKVCache *cache);
+/* P: the positions the cache holds. */
+TESSERA_API int64_t tessera_kv_cache_length(const TesseraKVCache *cache);
+TESSERA_API int64_t tessera_kv_cache_capacity(const TesseraKVCache *cache);
+/* 1 when each pair's cache grows in place in one buffer, 0 when two buffers
+   take turns. */
+TESSERA_API int32_t tessera_kv_cache_in_place(const TesseraKVCache *cache);
+TESSERA_API uint32_t tessera_kv_cache_num_pairs(const TesseraKVCache *cache);
+/* The outputs a step returns: the model's outputs but the present ones. */
+TESSERA_API uint32_t tessera_kv_cache_num_outputs(const TesseraKVCache *cache);
+/* Pair `index` (NULL when out of range). */
+TESSERA_API const TesseraCachePair *
+tessera_kv_cache_pair(const TesseraKVCache *cache, uint32_t index);
+
+/* Runs one step (prefill: P = 0 and S the prompt; decode: S = 1). `inputs`
+   are every model input except the past ones, bound by name, or by position
+   among them (model order with the past inputs left out); `outputs` likewise
+   every output except the present ones. Inputs that share a dim name with a
+   pair's past input (the batch) must agree with the cache from the second
+   step on. On success the cache holds P + S positions; on failure it holds
+   what it held before. A step that would exceed the capacity is refused. */
+TESSERA_API TesseraStatus *tessera_kv_cache_run(
+    TesseraKVCache *cache, const TesseraInput *inputs, size_t num_inputs,
+    const TesseraOutputBuffer *outputs, size_t num_outputs);
+/* The same with runtime-allocated outputs: out_tensors has room for
+   num_outputs - num_pairs tensors, the non-present outputs in model order. */
+TESSERA_API TesseraStatus *tessera_kv_cache_run_alloc(
+    TesseraKVCache *cache, const TesseraInput *inputs, size_t num_inputs,
+    TesseraTensor **out_tensors);
+/* The cache of pair `index` after the last step (what the next step reads
+   as its past): *data, *rank (the past input's), and, when not NULL, its
+   dims (P along the pair's axis) and strides in elements (not dense when
+   the cache grows in place), rank entries each. Valid until the next step,
+   reset or destroy. Any out-pointer may be NULL. */
+TESSERA_API TesseraStatus *
+tessera_kv_cache_view(const TesseraKVCache *cache, uint32_t index,
+                      const void **data, int32_t *rank, int64_t *dims,
+                      int64_t *strides);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

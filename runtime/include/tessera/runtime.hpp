@@ -103,6 +103,20 @@ struct TensorInfo {
 
 struct Input;
 
+/// A past/present pair of a KV-cache decoder (tessera_model_cache_pairs):
+/// input `input` is the cache before a step, output `output` after it, grown
+/// along `axis`.
+struct CachePair {
+  uint32_t input = 0;
+  uint32_t output = 0;
+  int32_t axis = 0;
+  bool inPlace = false; // TESSERA_CACHE_IN_PLACE
+
+  static CachePair from(const TesseraCachePair &p) {
+    return {p.input, p.output, p.axis, (p.flags & TESSERA_CACHE_IN_PLACE) != 0};
+  }
+};
+
 class Model {
 public:
   /// Loads a model library; throws Error on any failure.
@@ -173,6 +187,20 @@ public:
   /// read); throws Error when the model refuses them.
   std::vector<std::vector<int64_t>>
   outputDims(const std::vector<Input> &inputs) const;
+
+  /// The past/present pairs; throws Error saying what was expected when the
+  /// model has none or names a cache without its present output.
+  std::vector<CachePair> cachePairs() const {
+    uint32_t count = 0;
+    detail::check(tessera_model_cache_pairs(model_, nullptr, 0, &count));
+    std::vector<TesseraCachePair> raw(count);
+    detail::check(
+        tessera_model_cache_pairs(model_, raw.data(), count, &count));
+    std::vector<CachePair> pairs;
+    for (const TesseraCachePair &p : raw)
+      pairs.push_back(CachePair::from(p));
+    return pairs;
+  }
 
   const TesseraModel *get() const { return model_; }
 
@@ -265,6 +293,25 @@ inline std::vector<TesseraInput> lower(const std::vector<Input> &inputs) {
                   static_cast<int32_t>(i.dims.size()), i.dims.data()});
   return in;
 }
+
+inline std::vector<TesseraOutputBuffer>
+lower(const std::vector<OutputBuffer> &outputs) {
+  std::vector<TesseraOutputBuffer> out;
+  out.reserve(outputs.size());
+  for (const OutputBuffer &o : outputs)
+    out.push_back(
+        {o.name.empty() ? nullptr : o.name.c_str(), o.data, o.byteSize});
+  return out;
+}
+
+/// Owns the tensors a run_alloc call returned.
+inline std::vector<Tensor> own(const std::vector<TesseraTensor *> &raw) {
+  std::vector<Tensor> out;
+  out.reserve(raw.size());
+  for (TesseraTensor *t : raw)
+    out.emplace_back(t);
+  return out;
+}
 } // namespace detail
 
 inline std::vector<std::vector<int64_t>>
@@ -308,22 +355,14 @@ public:
     std::vector<TesseraTensor *> raw(numOutputs_, nullptr);
     detail::check(
         tessera_session_run_alloc(session_, in.data(), in.size(), raw.data()));
-    std::vector<Tensor> out;
-    out.reserve(raw.size());
-    for (TesseraTensor *t : raw)
-      out.emplace_back(t);
-    return out;
+    return detail::own(raw);
   }
 
   /// Runs once writing into caller-provided buffers.
   void run(const std::vector<Input> &inputs,
            const std::vector<OutputBuffer> &outputs) {
     std::vector<TesseraInput> in = lower(inputs);
-    std::vector<TesseraOutputBuffer> out;
-    out.reserve(outputs.size());
-    for (const OutputBuffer &o : outputs)
-      out.push_back(
-          {o.name.empty() ? nullptr : o.name.c_str(), o.data, o.byteSize});
+    std::vector<TesseraOutputBuffer> out = detail::lower(outputs);
     detail::check(tessera_session_run(session_, in.data(), in.size(),
                                       out.data(), out.size()));
   }
@@ -337,6 +376,85 @@ private:
 
   TesseraSession *session_ = nullptr;
   uint32_t numOutputs_ = 0;
+};
+
+/// The KV cache of a decode loop (tessera_kv_cache_create): each step binds
+/// the cache's buffers as the past inputs and present outputs, so the
+/// runtime copies nothing between steps. The session must outlive it.
+class KVCache {
+public:
+  /// capacity: the most positions (past + new) a sequence reaches.
+  KVCache(Session &session, int64_t capacity)
+      : KVCache(session.get(), capacity) {}
+  /// The same on a C API session.
+  KVCache(TesseraSession *session, int64_t capacity) {
+    detail::check(tessera_kv_cache_create(session, capacity, &cache_));
+  }
+  KVCache(KVCache &&other) noexcept
+      : cache_(std::exchange(other.cache_, nullptr)) {}
+  KVCache &operator=(KVCache &&other) noexcept {
+    std::swap(cache_, other.cache_);
+    return *this;
+  }
+  KVCache(const KVCache &) = delete;
+  KVCache &operator=(const KVCache &) = delete;
+  ~KVCache() { tessera_kv_cache_destroy(cache_); }
+
+  /// The positions held (P).
+  int64_t length() const { return tessera_kv_cache_length(cache_); }
+  int64_t capacity() const { return tessera_kv_cache_capacity(cache_); }
+  /// One buffer per pair growing in place (else two taking turns).
+  bool inPlace() const { return tessera_kv_cache_in_place(cache_) != 0; }
+  std::vector<CachePair> pairs() const {
+    std::vector<CachePair> v;
+    for (uint32_t i = 0; i < tessera_kv_cache_num_pairs(cache_); ++i)
+      v.push_back(CachePair::from(*tessera_kv_cache_pair(cache_, i)));
+    return v;
+  }
+  /// Starts a new sequence (the batch may change).
+  void reset() { tessera_kv_cache_reset(cache_); }
+
+  /// One step: every input but the past ones; returns every output but the
+  /// present ones, allocated by the runtime.
+  std::vector<Tensor> run(const std::vector<Input> &inputs) {
+    std::vector<TesseraInput> in = detail::lower(inputs);
+    std::vector<TesseraTensor *> raw(tessera_kv_cache_num_outputs(cache_),
+                                     nullptr);
+    detail::check(
+        tessera_kv_cache_run_alloc(cache_, in.data(), in.size(), raw.data()));
+    return detail::own(raw);
+  }
+
+  /// One step writing the non-present outputs into caller buffers.
+  void run(const std::vector<Input> &inputs,
+           const std::vector<OutputBuffer> &outputs) {
+    std::vector<TesseraInput> in = detail::lower(inputs);
+    std::vector<TesseraOutputBuffer> out = detail::lower(outputs);
+    detail::check(tessera_kv_cache_run(cache_, in.data(), in.size(),
+                                       out.data(), out.size()));
+  }
+
+  /// Pair `index`'s cache after the last step; strides in elements.
+  struct View {
+    const void *data = nullptr;
+    std::vector<int64_t> dims, strides;
+  };
+  View view(uint32_t index) const {
+    View v;
+    int32_t rank = 0;
+    detail::check(
+        tessera_kv_cache_view(cache_, index, nullptr, &rank, nullptr, nullptr));
+    v.dims.resize(rank);
+    v.strides.resize(rank);
+    detail::check(tessera_kv_cache_view(cache_, index, &v.data, &rank,
+                                        v.dims.data(), v.strides.data()));
+    return v;
+  }
+
+  TesseraKVCache *get() const { return cache_; }
+
+private:
+  TesseraKVCache *cache_ = nullptr;
 };
 
 } // namespace tessera

@@ -122,7 +122,9 @@ func.func @main_graph(%q: tensor<1x2x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: 
 // slice of the result (so that its dims fold back to the inputs'), the
 // query and key block loops run to run-time bounds, K rows clamp to Sk - 1,
 // and the Q^T block is zero filled. The register tiles are unchanged: 12
-// vector.fma accumulators over the head dim in (1) and (3).
+// vector.fma accumulators over the head dim in (1) and (3). Causal is
+// aligned at the end: the queries of the block at q0 see keys up to
+// q0 + Sk - Sq + 47, the key loop stops there.
 // CHECK-LABEL: func.func @dynamic
 // CHECK: %[[B:.*]] = tensor.dim %arg0, %c0
 // CHECK: cf.assert %{{.*}}, "node 'attn': Q, K and V have different batch sizes"
@@ -134,12 +136,15 @@ func.func @main_graph(%q: tensor<1x2x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: 
 // CHECK: tensor.empty(%[[B]], %[[SK]]) : tensor<?x1x?xf32>
 // CHECK: %[[OUT:.*]] = tensor.empty(%[[B]], %[[SQ]]) : tensor<?x?x48xf32>
 // CHECK: %[[BH:.*]] = arith.muli %[[B]], %c3
+// CHECK: %[[OFF:.*]] = arith.subi %[[SK]], %[[SQ]]
 // CHECK: %[[LAST:.*]] = arith.subi %[[SK]], %c1
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[BH]] step %c1 iter_args(%[[ARG:.*]] = %[[OUT]]) -> (tensor<?x?x48xf32>)
 // CHECK: %[[WHOLE:.*]] = tensor.extract_slice %[[ARG]][0, 0, 0] [%{{.*}}, %{{.*}}, 48] [1, 1, 1]
 // CHECK: scf.for %[[Q0:.*]] = %c0{{.*}} to %[[SQ]] step %c48 iter_args(%{{.*}} = %[[WHOLE]]
+// CHECK: %[[QC:.*]] = arith.addi %[[Q0]], %[[OFF]]
 // CHECK: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<16x48xf32>
-// CHECK: %[[END:.*]] = arith.minsi %{{.*}}, %[[SK]]
+// CHECK: %[[LIM:.*]] = arith.addi %[[QC]], %c48
+// CHECK: %[[END:.*]] = arith.minsi %[[LIM]], %[[SK]]
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[END]] step %c48
 // CHECK: arith.minsi %{{.*}}, %[[LAST]]
 // CHECK-COUNT-12: vector.fma

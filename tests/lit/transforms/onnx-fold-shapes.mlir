@@ -187,3 +187,30 @@ func.func @slice_unknown_axes(%x: tensor<1x0x8xf32>, %axes: tensor<1xi64>) -> te
   %s = onnx.Slice %x, %zero, %one, %axes {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<1x0x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?x?xf32>
   return %s : tensor<?x?x?xf32>
 }
+
+// -----
+
+// The head size of a dynamic [B, S, 64] -> [B, S, 4, 16] view: Gather picks
+// the static dim 2 of a Shape whose other dims are dynamic, so it folds, and
+// the Reshape's head size becomes static.
+// CHECK-LABEL: func.func @static_dim_of_dynamic_shape
+// CHECK: onnx.Reshape %arg0, %{{.*}} : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x4x16xf32>
+func.func @static_dim_of_dynamic_shape(%x: tensor<?x?x64xf32>) -> tensor<?x?x4x?xf32> {
+  %shape = onnx.Shape %x : (tensor<?x?x64xf32>) -> tensor<3xi64>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %i2 = onnx.Constant {value = dense<-1> : tensor<i64>} : tensor<i64>
+  %b = onnx.Gather %shape, %i0 {axis = 0 : si64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %s = onnx.Gather %shape, %i1 {axis = 0 : si64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %e = onnx.Gather %shape, %i2 {axis = 0 : si64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %four = onnx.Constant {value = dense<4> : tensor<i64>} : tensor<i64>
+  %dh = onnx.Div %e, %four : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %ax = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ub = onnx.Unsqueeze %b, %ax : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %us = onnx.Unsqueeze %s, %ax : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %ud = onnx.Unsqueeze %dh, %ax : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %h = onnx.Constant {value = dense<4> : tensor<1xi64>} : tensor<1xi64>
+  %cat = onnx.Concat %ub, %us, %h, %ud {axis = 0 : si64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %r = onnx.Reshape %x, %cat : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x4x?xf32>
+  return %r : tensor<?x?x4x?xf32>
+}

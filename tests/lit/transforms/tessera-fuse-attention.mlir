@@ -564,3 +564,217 @@ func.func @mha_dynamic(%rq: tensor<?x?x?xf32>, %rk: tensor<?x?x?xf32>, %rv: tens
   %r = onnx.Reshape %t, %shape : (tensor<?x?x?xf32>, tensor<2xi64>) -> tensor<?x64xf32>
   return %r : tensor<?x64xf32>
 }
+
+// -----
+
+// GPT-2 with a key/value cache (Hugging Face): K and V are Concat(past,
+// new) along the keys, the causal mask is bias[:, :, Sk-Sq:Sk, :Sk] of the
+// tril buffer with finfo.min, and the padding mask from attention_mask is
+// added. Sq and the new keys share the dim "S", the past has "P": the dims
+// prove Sk - Sq = P >= 0 and the slice's band [Sq, Sk] with offset Sk - Sq,
+// so the mask is the causal one aligned at the end; the padding mask stays.
+// CHECK-LABEL: func.func @gpt2_past
+// CHECK-DAG: %[[K:.*]] = onnx.Concat %arg1, %arg2 {axis = 2 : si64}
+// CHECK-DAG: %[[V:.*]] = onnx.Concat %arg3, %arg4 {axis = 2 : si64}
+// CHECK: tessera.attention %arg0, %[[K]], %[[V]], %arg5 {causal = true, scale = 1.000000e+00 : f32}
+// CHECK-NOT: onnx.Where
+func.func @gpt2_past(%q: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "S", ""]},
+                     %pk: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "P", ""]},
+                     %nk: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "S", ""]},
+                     %pv: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "P", ""]},
+                     %nv: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "S", ""]},
+                     %pad: tensor<1x1x1x?xf32>) -> tensor<1x2x?x8xf32> {
+  %min = onnx.Constant {value = dense<-3.40282347E+38> : tensor<f32>} : tensor<f32>
+  %tril = onnx.Constant {value = dense<[[[[true, false, false, false], [true, true, false, false], [true, true, true, false], [true, true, true, true]]]]> : tensor<1x1x4x4xi1>} : tensor<1x1x4x4xi1>
+  %k = onnx.Concat %pk, %nk {axis = 2 : si64} : (tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  %v = onnx.Concat %pv, %nv {axis = 2 : si64} : (tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  %i2 = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %ax0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ax2 = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %ax3 = onnx.Constant {value = dense<3> : tensor<1xi64>} : tensor<1xi64>
+  %shq = onnx.Shape %q : (tensor<1x2x?x8xf32>) -> tensor<4xi64>
+  %sq = onnx.Gather %shq, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %shk = onnx.Shape %k : (tensor<1x2x?x8xf32>) -> tensor<4xi64>
+  %sk = onnx.Gather %shk, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %d = onnx.Sub %sk, %sq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %du = onnx.Unsqueeze %d, %ax0 : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %sku = onnx.Unsqueeze %sk, %ax0 : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %m1 = onnx.Slice %tril, %du, %sku, %ax2 {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<1x1x4x4xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x?x4xi1>
+  %m = onnx.Slice %m1, %ax0, %sku, %ax3 {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<1x1x?x4xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x?x?xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x?x8xf32>) -> tensor<1x2x8x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x?x8xf32>, tensor<1x2x8x?xf32>) -> tensor<1x2x?x?xf32>
+  %w = onnx.Where %m, %s, %min : (tensor<1x1x?x?xi1>, tensor<1x2x?x?xf32>, tensor<f32>) -> tensor<1x2x?x?xf32>
+  %a = onnx.Add %w, %pad : (tensor<1x2x?x?xf32>, tensor<1x1x1x?xf32>) -> tensor<1x2x?x?xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %a : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x?x?xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  return %o : tensor<1x2x?x8xf32>
+}
+
+// -----
+
+// The same with the mask not offset by the past (bias[:, :, :Sq, :Sk], rows
+// from 0: query i sees keys <= i, not <= P + i): a keep mask, not causal.
+// CHECK-LABEL: func.func @past_mask_not_offset
+// CHECK: %[[M:.*]] = onnx.Slice %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {{.*}} -> tensor<1x1x?x?xi1>
+// CHECK: tessera.attention %arg0, %{{.*}}, %arg3, %[[M]] {scale = 1.000000e+00 : f32}
+func.func @past_mask_not_offset(%q: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "S", ""]},
+                                %pk: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "P", ""]},
+                                %nk: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "S", ""]},
+                                %v: tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32> {
+  %min = onnx.Constant {value = dense<-3.40282347E+38> : tensor<f32>} : tensor<f32>
+  %tril = onnx.Constant {value = dense<[[[[true, false, false, false], [true, true, false, false], [true, true, true, false], [true, true, true, true]]]]> : tensor<1x1x4x4xi1>} : tensor<1x1x4x4xi1>
+  %k = onnx.Concat %pk, %nk {axis = 2 : si64} : (tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  %i2 = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %ax0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %z = onnx.Constant {value = dense<0> : tensor<2xi64>} : tensor<2xi64>
+  %axes = onnx.Constant {value = dense<[2, 3]> : tensor<2xi64>} : tensor<2xi64>
+  %shq = onnx.Shape %q : (tensor<1x2x?x8xf32>) -> tensor<4xi64>
+  %sq = onnx.Gather %shq, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %shk = onnx.Shape %k : (tensor<1x2x?x8xf32>) -> tensor<4xi64>
+  %sk = onnx.Gather %shk, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %squ = onnx.Unsqueeze %sq, %ax0 : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %sku = onnx.Unsqueeze %sk, %ax0 : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %ends = onnx.Concat %squ, %sku {axis = 0 : si64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %m = onnx.Slice %tril, %z, %ends, %axes {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<1x1x4x4xi1>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<1x1x?x?xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x?x8xf32>) -> tensor<1x2x8x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x?x8xf32>, tensor<1x2x8x?xf32>) -> tensor<1x2x?x?xf32>
+  %w = onnx.Where %m, %s, %min : (tensor<1x1x?x?xi1>, tensor<1x2x?x?xf32>, tensor<f32>) -> tensor<1x2x?x?xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x?x?xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  return %o : tensor<1x2x?x8xf32>
+}
+
+// -----
+
+// The Transformer decoder with a cache: masked where key position j >
+// query position P + i (Range comparisons), -inf fill. Causal; the Range
+// ops die with the mask.
+// CHECK-LABEL: func.func @decoder_past
+// CHECK: tessera.attention %arg0, %{{.*}}, %arg3 {causal = true, scale = 2.500000e-01 : f32}
+// CHECK-NOT: onnx.Range
+func.func @decoder_past(%q: tensor<?x2x?x8xf32> {onnx.dim_params = ["B", "", "S", ""]},
+                        %pk: tensor<?x2x?x8xf32> {onnx.dim_params = ["B", "", "P", ""]},
+                        %nk: tensor<?x2x?x8xf32> {onnx.dim_params = ["B", "", "S", ""]},
+                        %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %ninf = onnx.Constant {value = dense<0xFF800000> : tensor<f32>} : tensor<f32>
+  %c = onnx.Constant {value = dense<4.0> : tensor<f32>} : tensor<f32>
+  %k = onnx.Concat %pk, %nk {axis = 2 : si64} : (tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %i2 = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %ax0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ax1 = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %shp = onnx.Shape %pk : (tensor<?x2x?x8xf32>) -> tensor<4xi64>
+  %p = onnx.Gather %shp, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %shq = onnx.Shape %q : (tensor<?x2x?x8xf32>) -> tensor<4xi64>
+  %sq = onnx.Gather %shq, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %total = onnx.Add %p, %sq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %keys = onnx.Range %i0, %total, %i1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %r = onnx.Range %i0, %sq, %i1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %queries = onnx.Add %r, %p : (tensor<?xi64>, tensor<i64>) -> tensor<?xi64>
+  %kr = onnx.Unsqueeze %keys, %ax0 : (tensor<?xi64>, tensor<1xi64>) -> tensor<1x?xi64>
+  %qc = onnx.Unsqueeze %queries, %ax1 : (tensor<?xi64>, tensor<1xi64>) -> tensor<?x1xi64>
+  %masked = onnx.Greater %kr, %qc : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<?x2x?x8xf32>) -> tensor<?x2x8x?xf32>
+  %s0 = onnx.MatMul %q, %kt : (tensor<?x2x?x8xf32>, tensor<?x2x8x?xf32>) -> tensor<?x2x?x?xf32>
+  %s = onnx.Div %s0, %c : (tensor<?x2x?x?xf32>, tensor<f32>) -> tensor<?x2x?x?xf32>
+  %w = onnx.Where %masked, %ninf, %s : (tensor<?x?xi1>, tensor<f32>, tensor<?x2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<?x2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<?x2x?x?xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+// -----
+
+// K is not a Concat of a past: its keys and the queries are unrelated dims,
+// so Sk - Sq >= 0 is not proven and the Range mask stays a mask.
+// CHECK-LABEL: func.func @k_not_concat_of_past
+// CHECK: %[[M:.*]] = onnx.Greater
+// CHECK: tessera.attention %arg0, %arg1, %arg2, %{{.*}} {scale = 1.000000e+00 : f32}
+func.func @k_not_concat_of_past(%q: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "S", ""]},
+                                %k: tensor<1x2x?x8xf32> {onnx.dim_params = ["", "", "T", ""]},
+                                %v: tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32> {
+  %ninf = onnx.Constant {value = dense<0xFF800000> : tensor<f32>} : tensor<f32>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %i2 = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %ax0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ax1 = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %shk = onnx.Shape %k : (tensor<1x2x?x8xf32>) -> tensor<4xi64>
+  %sk = onnx.Gather %shk, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %shq = onnx.Shape %q : (tensor<1x2x?x8xf32>) -> tensor<4xi64>
+  %sq = onnx.Gather %shq, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %p = onnx.Sub %sk, %sq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %keys = onnx.Range %i0, %sk, %i1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %r = onnx.Range %i0, %sq, %i1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %queries = onnx.Add %r, %p : (tensor<?xi64>, tensor<i64>) -> tensor<?xi64>
+  %kr = onnx.Unsqueeze %keys, %ax0 : (tensor<?xi64>, tensor<1xi64>) -> tensor<1x?xi64>
+  %qc = onnx.Unsqueeze %queries, %ax1 : (tensor<?xi64>, tensor<1xi64>) -> tensor<?x1xi64>
+  %masked = onnx.Greater %kr, %qc : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x?x8xf32>) -> tensor<1x2x8x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x?x8xf32>, tensor<1x2x8x?xf32>) -> tensor<1x2x?x?xf32>
+  %w = onnx.Where %masked, %ninf, %s : (tensor<?x?xi1>, tensor<f32>, tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x?x?xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  return %o : tensor<1x2x?x8xf32>
+}
+
+// -----
+
+// Concat on another axis (the batch) does not add keys: Sk is the past's
+// "P" and Sk - Sq = P - S is not proven >= 0; the mask stays.
+// CHECK-LABEL: func.func @concat_other_axis
+// CHECK: %[[M:.*]] = onnx.Greater
+// CHECK: tessera.attention %arg0, %{{.*}}, %arg3, %{{.*}} {scale = 1.000000e+00 : f32}
+func.func @concat_other_axis(%q: tensor<?x2x?x8xf32> {onnx.dim_params = ["B", "", "S", ""]},
+                             %pk: tensor<?x2x?x8xf32> {onnx.dim_params = ["C", "", "P", ""]},
+                             %nk: tensor<?x2x?x8xf32> {onnx.dim_params = ["D", "", "S", ""]},
+                             %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %ninf = onnx.Constant {value = dense<0xFF800000> : tensor<f32>} : tensor<f32>
+  %k = onnx.Concat %pk, %nk {axis = 0 : si64} : (tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %i2 = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %ax0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ax1 = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %shk = onnx.Shape %k : (tensor<?x2x?x8xf32>) -> tensor<4xi64>
+  %sk = onnx.Gather %shk, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %shq = onnx.Shape %q : (tensor<?x2x?x8xf32>) -> tensor<4xi64>
+  %sq = onnx.Gather %shq, %i2 {axis = 0 : si64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %p = onnx.Sub %sk, %sq : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %keys = onnx.Range %i0, %sk, %i1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %r = onnx.Range %i0, %sq, %i1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %queries = onnx.Add %r, %p : (tensor<?xi64>, tensor<i64>) -> tensor<?xi64>
+  %kr = onnx.Unsqueeze %keys, %ax0 : (tensor<?xi64>, tensor<1xi64>) -> tensor<1x?xi64>
+  %qc = onnx.Unsqueeze %queries, %ax1 : (tensor<?xi64>, tensor<1xi64>) -> tensor<?x1xi64>
+  %masked = onnx.Greater %kr, %qc : (tensor<1x?xi64>, tensor<?x1xi64>) -> tensor<?x?xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<?x2x?x8xf32>) -> tensor<?x2x8x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<?x2x?x8xf32>, tensor<?x2x8x?xf32>) -> tensor<?x2x?x?xf32>
+  %w = onnx.Where %masked, %ninf, %s : (tensor<?x?xi1>, tensor<f32>, tensor<?x2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<?x2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<?x2x?x?xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+// -----
+
+// A keep mask that is all true masks nothing and disappears.
+// CHECK-LABEL: func.func @all_true_mask
+// CHECK: tessera.attention %arg0, %arg1, %arg2 {scale = 1.000000e+00 : f32} :
+// CHECK-NOT: onnx.Where
+func.func @all_true_mask(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %min = onnx.Constant {value = dense<-3.40282347E+38> : tensor<f32>} : tensor<f32>
+  %ones = onnx.Constant {value = dense<true> : tensor<1x1x4x4xi1>} : tensor<1x1x4x4xi1>
+  %kt = onnx.Transpose %k {perm = [0, 1, 3, 2]} : (tensor<1x2x4x8xf32>) -> tensor<1x2x8x4xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+  %w = onnx.Where %ones, %s, %min : (tensor<1x1x4x4xi1>, tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}

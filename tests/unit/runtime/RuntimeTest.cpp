@@ -230,7 +230,8 @@ TEST(RuntimeLoad, LibraryWithoutDescriptor) {
 TEST(RuntimeLoad, WrongAbiVersion) {
   expectLoadError(
       modelPath("wrong_abi"), TESSERA_ERROR_ABI_VERSION,
-      {"wrong_abi.so", "ABI version 99", "supports versions 1 to 4"});
+      {"wrong_abi.so", "ABI version 99",
+       "supports versions 1 to " + std::to_string(TESSERA_ABI_VERSION)});
 }
 
 TEST(RuntimeLoad, AbiVersion1StillLoads) {
@@ -1570,6 +1571,47 @@ TEST_F(TesseraRunTest, OutputNamesAreSanitized) {
                        header, data));
   ASSERT_EQ(data.size(), sizeof x);
   EXPECT_EQ(std::memcmp(data.data(), x, sizeof x), 0);
+}
+
+TEST_F(TesseraRunTest, Generate) {
+  // models/kv_model.c: logits [B, S, 2] = (what the query sees, P), so
+  // greedy decoding picks token 0 at every step.
+  int64_t ids[] = {1, 2, 3, 4, 5, 6};
+  writeBytes(dir.file("prompt.npy"), npy("<i8", {2, 3}, ids, sizeof ids));
+  for (const char *name : {"kv_model", "kv_model_in_place"}) {
+    RunResult r = tesseraRun("'" + modelPath(name) + "' --generate 4 --input " +
+                                 "input_ids=" + q("prompt.npy") +
+                                 " --output-dir " + q(name),
+                             dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("tokens[0]: 0 0 0 0\ntokens[1]: 0 0 0 0\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("prefill: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(std::string("ms/token (3 steps, batch 2, ")),
+              std::string::npos)
+        << r.out;
+    bool inPlace = std::string(name) == "kv_model_in_place";
+    EXPECT_NE(r.out.find(inPlace ? "cache in place" : "cache in two buffers"),
+              std::string::npos)
+        << r.out;
+    std::string header, data;
+    ASSERT_TRUE(splitNpy(readBytes(dir.file(std::string(name) + "/tokens.npy")),
+                         header, data));
+    EXPECT_NE(header.find("'shape': (2, 4)"), std::string::npos) << header;
+    ASSERT_TRUE(splitNpy(readBytes(dir.file(std::string(name) + "/logits.npy")),
+                         header, data));
+    EXPECT_NE(header.find("'shape': (2, 4, 2)"), std::string::npos) << header;
+  }
+  expectRunError(tesseraRun("'" + modelPath("dynamic_model") +
+                                "' --generate 2 --input x=" + q("a.npy"),
+                            dir),
+                 "no past/present (KV cache) pairs");
+  expectRunError(tesseraRun("'" + modelPath("kv_model_unpaired") +
+                                "' --generate 2 --input input_ids=" +
+                                q("prompt.npy"),
+                            dir),
+                 "no output 'present.0.key'");
 }
 
 TEST_F(TesseraRunTest, Errors) {
