@@ -43,6 +43,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm,
   VectorizeElementwiseOptions elementwise;
   elementwise.width = target.f32Lanes();
   pm.addNestedPass<func::FuncOp>(createVectorizeElementwise(elementwise));
+  VectorizeTransposeOptions transpose;
+  transpose.width = target.f32Lanes();
+  pm.addNestedPass<func::FuncOp>(createVectorizeTranspose(transpose));
   pm.addPass(createCanonicalize());
   pm.addPass(createCSEPass());
 }
