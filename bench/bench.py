@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Benchmarks Tessera against ONNX Runtime on the same inputs, in one run.
 
-    bench/bench.py --model M.onnx [--model M2.onnx ...] [--bert-base]
+    bench/bench.py --model M.onnx [--model M2.onnx ...] [--bert-base] [--transformer-base]
                    [--gpt2-base [--gpt2-seq 1024] [--gpt2-runs 5]]
                    [--gpt2-generate [--gen-rounds 3] [--gen-bench 1]]
                    [--batch 1] [--seq 128] [--threads 1] [--runs 20] [--unfused]
@@ -76,6 +76,8 @@ LATENCY_RE = re.compile(
 GPT2_SMALL = dict(vocab=50257, d=768, heads=12, layers=12, ff=3072)
 # name: (generate.py model, size, positions, file)
 PRESETS = {
+    "transformer-base": ("transformer", dict(vocab=32000, d=512, heads=8, layers=6, ff=2048), 512,
+                         "transformer_base_op17.onnx"),
     "bert-base": ("bert", dict(vocab=30522, d=768, heads=12, layers=12, ff=3072), 512,
                   "bert_base_op17.onnx"),
     "gpt2-base": ("gpt2", GPT2_SMALL, 1024, "gpt2_base_op17.onnx"),
@@ -102,6 +104,9 @@ def parse_args(argv):
     p.add_argument("--model", action="append", default=[], help="ONNX model (repeatable)")
     p.add_argument("--bert-base", action="store_true",
                    help="also benchmark a BERT-base-sized export of generate.py's BERT")
+    p.add_argument("--transformer-base", action="store_true",
+                   help="also benchmark the original encoder-decoder Transformer base "
+                        "(generate.py's Transformer; src and tgt both --seq long)")
     p.add_argument("--gpt2-base", action="store_true",
                    help="also benchmark a GPT-2-small-sized export of generate.py's GPT-2")
     p.add_argument("--gpt2-seq", type=int_list, default=[1024],
@@ -138,8 +143,10 @@ def parse_args(argv):
     p.add_argument("--ort-only", action="store_true",
                    help="benchmark ONNX Runtime only (no Tessera columns)")
     args = p.parse_args(argv)
-    if not (args.model or args.bert_base or args.gpt2_base or args.gpt2_generate):
-        p.error("give --model M.onnx, --bert-base, --gpt2-base and/or --gpt2-generate")
+    if not (args.model or args.bert_base or args.transformer_base or args.gpt2_base
+            or args.gpt2_generate):
+        p.error("give --model M.onnx, --bert-base, --transformer-base, --gpt2-base "
+                "and/or --gpt2-generate")
     if args.gpt2_generate and not os.path.isfile(args.tessera_run):
         p.error("--tessera-run %s does not exist" % args.tessera_run)
     if args.runs < 1:
@@ -161,7 +168,7 @@ def parse_args(argv):
     return args
 
 
-# ------------------------------------------------------------- BERT-base
+# ------------------------------------------------------------------ presets
 
 
 def export_preset(work_dir, name):
@@ -177,9 +184,9 @@ def export_preset(work_dir, name):
     warnings.filterwarnings("ignore")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     generate.MAX_POS = positions  # read by the modules' __init__
-    # The KV-cache export's example inputs read these module globals.
-    generate.VOCAB, generate.HEADS = size["vocab"], size["heads"]
-    generate.HEAD_DIM, generate.LAYERS = size["d"] // size["heads"], size["layers"]
+    if kind.endswith("_kv"):  # its input names and example inputs read these globals
+        generate.VOCAB, generate.HEADS = size["vocab"], size["heads"]
+        generate.HEAD_DIM, generate.LAYERS = size["d"] // size["heads"], size["layers"]
     spec = generate.define_models()[kind]
     torch.manual_seed(generate.SEED)
     model = spec.build(**size).eval()
@@ -219,12 +226,30 @@ def latency(output, what):
     return float(m.group(1)), float(m.group(2)), float(m.group(3))
 
 
+def make_inputs(model, batch, seq, seed, full_tgt):
+    """compare.make_inputs; with full_tgt, "tgt" sequences are seq long too."""
+    arrays = compare.make_inputs(model, batch, seq, seed, None)
+    if not full_tgt:
+        return arrays
+    rng = np.random.default_rng([seed, batch, seq, 1])
+    for value in compare.model_inputs(model):
+        dims = value.type.tensor_type.shape.dim
+        if any("tgt" in d.dim_param for d in dims):
+            shape = [seq if "tgt" in d.dim_param else n
+                     for d, n in zip(dims, arrays[value.name].shape)]
+            vocab = compare.embedding_vocab(model, value.name) or 100
+            arrays[value.name] = rng.integers(0, vocab, size=shape).astype(
+                arrays[value.name].dtype)
+    return arrays
+
+
 def bench_one(args, model_path, model, batch, seq, threads, runs):
     """Returns a dict for one table row."""
     stem = os.path.splitext(os.path.basename(model_path))[0]
     work = os.path.join(args.work_dir, stem, "b%d_s%s_t%d" % (batch, seq or "-", threads))
     os.makedirs(work, exist_ok=True)
-    arrays = compare.make_inputs(model, batch, seq or 1, args.seed, None)
+    full_tgt = os.path.basename(model_path) == PRESETS["transformer-base"][3]
+    arrays = make_inputs(model, batch, seq or 1, args.seed, full_tgt)
     inputs = []
     for name, a in arrays.items():
         path = os.path.join(work, compare.sanitize(name) + ".npy")
@@ -352,6 +377,8 @@ def main(argv=None):
     # (path, sequence lengths, timed runs)
     models = [(os.path.abspath(m), args.seq, args.runs) for m in args.model]
     for name, wanted, seqs, runs in (("bert-base", args.bert_base, args.seq, args.runs),
+                                     ("transformer-base", args.transformer_base, args.seq,
+                                      args.runs),
                                      ("gpt2-base", args.gpt2_base, args.gpt2_seq, args.gpt2_runs)):
         if not wanted:
             continue

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer target (clang-19, ASan + UBSan + coverage on
 # Tessera's own code), seeded from the lit models, the hostile regression
-# models, ONNX's node tests and any generated models; runtime seeds are the
-# test model libraries.
+# models, ONNX's node tests and skeletons of the generated models (their
+# graphs with ConstantOfShape for the weights: tests/fuzz/skeleton_models.py);
+# runtime seeds are the test model libraries. The generated models are taken
+# from $TESSERA_FUZZ_MODELS (default: build/tests/models of this tree; run
+# `ctest -R models.generate` there first).
 #
 #   scripts/fuzz.sh BUILD_DIR import|runtime [libFuzzer options...]
 #   scripts/fuzz.sh build-fuzz import -runs=1000000      # a long run
@@ -45,9 +48,11 @@ if [ "$target" = import ]; then
     /usr/bin/python3 "$here/tests/lit/import/Inputs/hostile_models.py" \
       "$work/hostile" >/dev/null
     cp "$work/hostile"/*.onnx "$seeds/"
-    # Generated models (tests/models), when a build made them; small ones.
-    find "$here/build/tests/models" -name '*.onnx' -size -256k \
-      -exec cp {} "$seeds/" \; 2>/dev/null || true
+    models=(${TESSERA_FUZZ_MODELS:-$here/build/tests/models}/*.onnx)
+    if [ -f "${models[0]}" ]; then
+      /usr/bin/python3 "$here/tests/fuzz/skeleton_models.py" "$seeds" \
+        "${models[@]}"
+    fi
     touch "$seeds/.done"
   fi
   opts=(-max_len=65536 -timeout=60 -rss_limit_mb=4096)

@@ -34,8 +34,14 @@ fi
 cmake -G Ninja -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
   -DTESSERA_FUZZ=ON >/dev/null
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Reports go to files instead of stderr: a tool that a test
+# expects to fail (`not tessera-compile ...`) and that leaks or trips UBSan
+# on its way out would otherwise pass. Any report file fails the run.
+reports=$build/sanitizer-reports
+rm -rf "$reports"
+mkdir -p "$reports"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$reports/asan
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 targets=(import runtime)
 if [ "$quick" = 1 ]; then
   ninja -C "$build" -j "$jobs" tessera-runtime-tests tessera-fuzz-runtime
@@ -46,7 +52,12 @@ else
     tessera-unit-tests tessera-runtime-tests tessera-fuzz-import \
     tessera-fuzz-runtime
   cd "$build"
-  # lit and the GoogleTest suites.
+  # lit and the GoogleTest suites. Left out (not sanitizer reports; see
+  # README, "Hostile input"): the --emit=exe tests, whose executables link the
+  # instrumented tessera-run and runtime archives with the system linker and
+  # no sanitizer runtime, and two FileCheck tests whose op order differs when
+  # the compiler is built by clang instead of g++.
+  export LIT_FILTER_OUT='tools/(emit-lib-exe|external-weights)\.onnxtxt|lowering/convert-onnx-to-linalg-add-layer-norm\.mlir|transforms/tessera-fuse-qkv\.mlir'
   ctest --output-on-failure -j "$jobs" -E '^(models\.|onnx_backend|numerics|sanitize)'
   # One small real model: imported, fused and compared with ONNX Runtime.
   ctest --output-on-failure -j "$jobs" \
@@ -61,4 +72,9 @@ for target in "${targets[@]}"; do
   fi
   "$here/scripts/fuzz.sh" "$build" "$target" -max_total_time="$seconds"
 done
+if compgen -G "$reports/*" >/dev/null; then
+  echo "sanitize.sh: sanitizer reports in $reports:" >&2
+  head -n 20 "$reports"/* >&2
+  exit 1
+fi
 echo "sanitize.sh: clean"

@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/Passes.h"
-#include "compiler/import/Importer.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
@@ -115,9 +115,8 @@ struct BuildOutputDimsPass
     : impl::BuildOutputDimsBase<BuildOutputDimsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto entry = module.lookupSymbol<func::FuncOp>(kEntryFunctionName);
-    if (!entry || entry.isExternal() ||
-        module.lookupSymbol(kOutputDimsFunctionName))
+    auto entry = fused::getEntryFunctionAs<func::FuncOp>(module);
+    if (!entry || entry.isExternal() || fused::getOutputDimsFunction(module))
       return;
     if (failed(build(module, entry)))
       signalPassFailure();
@@ -128,7 +127,9 @@ struct BuildOutputDimsPass
     OpBuilder b(ctx);
     b.setInsertionPointAfter(entry);
     auto dims = cast<func::FuncOp>(b.clone(*entry));
-    dims.setSymName(kOutputDimsFunctionName);
+    dims->removeAttr(fused::TesseraDialect::EntryAttrHelper::getNameStr());
+    fused::markOutputDimsFunction(dims);
+    dims.setSymName((entry.getSymName() + "_output_dims").str());
     dims.setPrivate();
     dims.removeResAttrsAttr();
 

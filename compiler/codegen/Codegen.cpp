@@ -16,9 +16,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/codegen/Passes.h"
 #include "compiler/codegen/Codegen.h"
-#include "compiler/import/Importer.h"
+#include "compiler/codegen/ExecContext.h"
+#include "compiler/codegen/Passes.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "runtime/include/tessera/abi.h"
 #include "runtime/include/tessera/weights_file.h"
@@ -103,14 +104,13 @@ createTargetMachine(const CodegenOptions &options) {
   return std::move(tm);
 }
 
-/// TesseraExecContext: {u32 abi_version, i32 num_threads, parallel_for,
-/// runtime_private, alloc, free, report_error} (tessera/abi.h, version 4).
+/// TesseraExecContext (see ExecContext.h).
 static llvm::StructType *execContextType(llvm::LLVMContext &ctx) {
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
-  // Version 5 leaves the context as version 4 has it.
-  static_assert(TESSERA_ABI_VERSION == 5, "update the context layout");
-  return llvm::StructType::get(ctx, {i32, i32, ptr, ptr, ptr, ptr, ptr});
+  llvm::SmallVector<llvm::Type *> fields(kExecNumFields, ptr);
+  fields[kExecAbiVersion] = fields[kExecNumThreads] = i32;
+  return llvm::StructType::get(ctx, fields);
 }
 
 /// Defines @tessera_raise(i32 code), which the lowered shape checks call
@@ -135,95 +135,14 @@ static bool defineRaise(llvm::Module &m, llvm::GlobalVariable *ctxSlot,
   llvm::Value *msg = b.CreateLoad(
       ptr, b.CreateInBoundsGEP(tableTy, tableVar,
                                {b.getInt64(0), raise->getArg(0)}));
-  llvm::Value *report =
-      b.CreateLoad(ptr, b.CreateStructGEP(execContextType(ctx), exec, 6));
+  llvm::Value *report = b.CreateLoad(
+      ptr, b.CreateStructGEP(execContextType(ctx), exec, kExecReportError));
   b.CreateCall(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
                                        {ptr, ptr}, false),
                report, {exec, msg});
   b.CreateRetVoid();
   raise->setLinkage(llvm::GlobalValue::InternalLinkage);
   return true;
-}
-
-/// Implements each `tessera_launch_K(args..., n)` left by the
-/// tessera-outline-parallel pass: the arguments go into a closure on the
-/// stack, and the runtime's parallel_for runs `tessera_body_K(args..., begin,
-/// end)` over [0, n) through a trampoline. The execution context comes from a
-/// thread-local that the entry sets; the closure carries it to the threads
-/// that run the body, whose trampoline sets their thread-local for the
-/// duration of the call (the body may allocate through the context).
-static llvm::Error lowerParallelLaunches(llvm::Module &m,
-                                         llvm::GlobalVariable *ctxSlot) {
-  llvm::LLVMContext &ctx = m.getContext();
-  auto *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *i64 = llvm::Type::getInt64Ty(ctx);
-  // TesseraExecContext: {u32 abi_version, i32 num_threads, parallel_for, ...}
-  auto *execTy = execContextType(ctx);
-  auto *pforTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                         {ptr, i64, ptr, ptr}, false);
-  llvm::SmallVector<llvm::Function *> launches;
-  for (llvm::Function &f : m)
-    if (f.isDeclaration() && f.getName().starts_with("tessera_launch_"))
-      launches.push_back(&f);
-  for (llvm::Function *launch : launches) {
-    std::string suffix =
-        launch->getName().drop_front(strlen("tessera_launch_")).str();
-    llvm::Function *body = m.getFunction("tessera_body_" + suffix);
-    if (!body || body->arg_size() != launch->arg_size() + 1)
-      return error("internal error: no body for " + launch->getName());
-    llvm::SmallVector<llvm::Type *> fields;
-    for (unsigned i = 0; i + 1 < launch->arg_size(); ++i)
-      fields.push_back(launch->getArg(i)->getType());
-    unsigned numArgs = fields.size();
-    fields.push_back(ptr); // the execution context
-    auto *closureTy = llvm::StructType::get(ctx, fields);
-
-    // void tramp(ptr closure, i64 begin, i64 end)
-    auto *trampTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                            {ptr, i64, i64}, false);
-    auto *tramp =
-        llvm::Function::Create(trampTy, llvm::GlobalValue::InternalLinkage,
-                               "tessera_trampoline_" + suffix, m);
-    {
-      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", tramp));
-      llvm::SmallVector<llvm::Value *> args;
-      for (unsigned i = 0; i < numArgs; ++i)
-        args.push_back(b.CreateLoad(
-            fields[i], b.CreateStructGEP(closureTy, tramp->getArg(0), i)));
-      args.push_back(tramp->getArg(1));
-      args.push_back(tramp->getArg(2));
-      llvm::Value *exec = b.CreateLoad(
-          ptr, b.CreateStructGEP(closureTy, tramp->getArg(0), numArgs));
-      llvm::Value *saved = b.CreateLoad(ptr, ctxSlot);
-      b.CreateStore(exec, ctxSlot);
-      b.CreateCall(body, args);
-      b.CreateStore(saved, ctxSlot);
-      b.CreateRetVoid();
-    }
-
-    llvm::SmallVector<llvm::CallInst *> calls;
-    for (llvm::User *u : launch->users())
-      if (auto *call = llvm::dyn_cast<llvm::CallInst>(u))
-        calls.push_back(call);
-    for (llvm::CallInst *call : calls) {
-      llvm::Function *caller = call->getFunction();
-      llvm::IRBuilder<> entryB(&caller->getEntryBlock(),
-                               caller->getEntryBlock().begin());
-      llvm::Value *closure = entryB.CreateAlloca(closureTy);
-      llvm::IRBuilder<> b(call);
-      for (unsigned i = 0; i < numArgs; ++i)
-        b.CreateStore(call->getArgOperand(i),
-                      b.CreateStructGEP(closureTy, closure, i));
-      llvm::Value *exec = b.CreateLoad(ptr, ctxSlot);
-      b.CreateStore(exec, b.CreateStructGEP(closureTy, closure, numArgs));
-      llvm::Value *pfor = b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 2));
-      b.CreateCall(pforTy, pfor,
-                   {exec, call->getArgOperand(numArgs), tramp, closure});
-      call->eraseFromParent();
-    }
-    launch->eraseFromParent();
-  }
-  return llvm::Error::success();
 }
 
 /// Sends the model's heap allocations (the malloc, aligned_alloc and free
@@ -270,7 +189,8 @@ static llvm::Expected<bool> redirectAllocations(llvm::Module &m,
   };
   auto callAlloc = [&](llvm::IRBuilder<> &b, llvm::Value *exec,
                        llvm::Value *size, llvm::Value *alignment) {
-    llvm::Value *fn = b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 4));
+    llvm::Value *fn =
+        b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, kExecAlloc));
     llvm::CallInst *call = b.CreateCall(allocTy, fn, {exec, size, alignment});
     call->addRetAttr(llvm::Attribute::NoAlias);
     b.CreateRet(call);
@@ -293,8 +213,8 @@ static llvm::Expected<bool> redirectAllocations(llvm::Module &m,
   if (llvm::Error err =
           wrap("free", llvm::FunctionType::get(voidTy, {ptr}, false),
                [&](llvm::IRBuilder<> &b, llvm::Function *f, llvm::Value *exec) {
-                 llvm::Value *fn =
-                     b.CreateLoad(ptr, b.CreateStructGEP(execTy, exec, 5));
+                 llvm::Value *fn = b.CreateLoad(
+                     ptr, b.CreateStructGEP(execTy, exec, kExecFree));
                  b.CreateCall(freeTy, fn, {exec, f->getArg(0)});
                  b.CreateRetVoid();
                }))
@@ -453,16 +373,37 @@ static bool isDynamic(const TensorInfo &t) {
   return llvm::any_of(t.dims, [](int64_t d) { return d < 0; });
 }
 
+/// The functions of the lowered module that the ABI calls, by the marks
+/// their stages left (their LLVM IR functions keep the symbols' names).
+struct GraphFunctions {
+  std::string entry;      // tessera.entry: the graph
+  std::string outputDims; // tessera.output_dims: empty if there is none
+};
+
+static llvm::Expected<GraphFunctions>
+findGraphFunctions(mlir::ModuleOp module) {
+  mlir::FunctionOpInterface entry = fused::getEntryFunction(module);
+  if (!entry)
+    return error("the lowered module has no entry function (tessera.entry)");
+  GraphFunctions names;
+  names.entry = entry.getName().str();
+  if (mlir::FunctionOpInterface dims = fused::getOutputDimsFunction(module))
+    names.outputDims = dims.getName().str();
+  return names;
+}
+
 /// Builds the entry functions and the descriptor.
-static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
+static llvm::Error addABI(llvm::Module &m, const GraphFunctions &functions,
+                          const ModelInterface &iface,
                           llvm::ArrayRef<std::string> errorMessages,
                           llvm::TargetMachine &tm,
                           const CodegenOptions &options,
                           std::string *weightsFile) {
   llvm::LLVMContext &ctx = m.getContext();
-  llvm::Function *graph = m.getFunction(kEntryFunctionName);
+  llvm::Function *graph = m.getFunction(functions.entry);
   if (!graph)
-    return error("the lowered module has no @main_graph");
+    return error("internal error: no LLVM function for the entry @" +
+                 functions.entry);
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
@@ -481,13 +422,17 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
     if (!g.isDeclaration())
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
 
-  // The execution context of the current run, for parallel loops.
-  auto *ctxSlot = new llvm::GlobalVariable(
-      m, ptr, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage,
-      llvm::ConstantPointerNull::get(ptr), "tessera.exec_ctx", nullptr,
-      llvm::GlobalValue::GeneralDynamicTLSModel);
-  if (llvm::Error err = lowerParallelLaunches(m, ctxSlot))
-    return err;
+  // The execution context of the current run: the thread-local that the
+  // parallel launches' lowering (tessera-lower-parallel-launch) made, if any.
+  llvm::GlobalVariable *ctxSlot = m.getNamedGlobal(kExecContextGlobalName);
+  if (!ctxSlot)
+    ctxSlot = new llvm::GlobalVariable(
+        m, ptr, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage,
+        llvm::ConstantPointerNull::get(ptr), kExecContextGlobalName, nullptr,
+        llvm::GlobalValue::GeneralDynamicTLSModel);
+  else if (!ctxSlot->isThreadLocal() || ctxSlot->getValueType() != ptr)
+    return error("internal error: @" + kExecContextGlobalName +
+                 " is not a thread-local pointer");
   llvm::Expected<bool> usesAllocator = redirectAllocations(m, ctxSlot);
   if (!usesAllocator)
     return usesAllocator.takeError();
@@ -578,10 +523,12 @@ static llvm::Error addABI(llvm::Module &m, const ModelInterface &iface,
         return call.takeError();
       b.CreateRet(b.getInt32(0));
     }
-    llvm::Function *dimsFn = m.getFunction(kOutputDimsFunctionName);
+    llvm::Function *dimsFn = functions.outputDims.empty()
+                                 ? nullptr
+                                 : m.getFunction(functions.outputDims);
     if (!dimsFn)
-      return error("internal error: the lowered module has no @" +
-                   kOutputDimsFunctionName);
+      return error("internal error: the lowered module has no output dims "
+                   "function (tessera.output_dims)");
     outputDims = llvm::Function::Create(
         llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false),
         llvm::GlobalValue::InternalLinkage, "tessera_output_dims", m);
@@ -759,6 +706,9 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
           module->getAttrOfType<mlir::ArrayAttr>(kErrorMessagesAttrName))
     for (auto msg : messages.getAsValueRange<mlir::StringAttr>())
       errorMessages.push_back(msg.str());
+  llvm::Expected<GraphFunctions> functions = findGraphFunctions(module);
+  if (!functions)
+    return functions.takeError();
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
   auto llvmCtx = std::make_unique<llvm::LLVMContext>();
@@ -777,8 +727,8 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
        options.externalWeightsFile.find('\0') != std::string::npos))
     return error("the external weights file name '" +
                  options.externalWeightsFile + "' must not contain '/'");
-  if (llvm::Error err =
-          addABI(*m, iface, errorMessages, **tm, options, weightsFile))
+  if (llvm::Error err = addABI(*m, *functions, iface, errorMessages, **tm,
+                               options, weightsFile))
     return std::move(err);
 
   // Set the CPU and features on every function so LLVM uses them.

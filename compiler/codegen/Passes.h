@@ -14,8 +14,6 @@
 
 namespace tessera {
 
-/// The function tessera-build-output-dims derives from the entry function.
-constexpr llvm::StringLiteral kOutputDimsFunctionName = "main_graph_output_dims";
 /// What tessera-lower-asserts calls with a message's index.
 constexpr llvm::StringLiteral kRaiseFunctionName = "tessera_raise";
 /// The module attribute (an array of strings) holding those messages.

@@ -12,7 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/Passes.h"
-#include "compiler/import/Importer.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -95,7 +95,7 @@ Value viewAs(OpBuilder &b, Value out, memref::AllocOp alloc) {
 struct ResultsToOutParamsPass
     : impl::ResultsToOutParamsBase<ResultsToOutParamsPass> {
   void runOnOperation() override {
-    auto func = getOperation().lookupSymbol<func::FuncOp>(kEntryFunctionName);
+    auto func = fused::getEntryFunctionAs<func::FuncOp>(getOperation());
     if (!func || func.isExternal() || func.getNumResults() == 0)
       return;
     if (!func.getBody().hasOneBlock()) {

@@ -65,4 +65,14 @@ llvm::Expected<TargetDescription> describeTarget(llvm::StringRef mcpu) {
   return target;
 }
 
+llvm::Expected<MatmulTile> parseMatmulTile(llvm::StringRef spec) {
+  MatmulTile tile;
+  auto [m, n] = spec.split('x');
+  if (m.getAsInteger(10, tile.m) || n.getAsInteger(10, tile.n) || tile.m <= 0 ||
+      tile.n <= 0)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "'" + spec + "': expected MxN, e.g. 4x24");
+  return tile;
+}
+
 } // namespace tessera

@@ -41,6 +41,10 @@ struct TargetDescription {
 /// CPU name, and an unknown one is an error naming it.
 llvm::Expected<TargetDescription> describeTarget(llvm::StringRef mcpu);
 
+/// Parses a register tile `MxN` (positive sizes, e.g. 4x24) that replaces a
+/// target's matmulTile (--matmul-tile); the error message quotes `spec`.
+llvm::Expected<MatmulTile> parseMatmulTile(llvm::StringRef spec);
+
 } // namespace tessera
 
 #endif // TESSERA_COMPILER_CODEGEN_TARGET_H

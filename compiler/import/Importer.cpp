@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/Importer.h"
+#include "dialects/tessera/TesseraDialect.h"
 #include "compiler/import/ShapeInference.h"
 #include "compiler/import/TensorImport.h"
 #include "dialects/onnx/ONNXDialect.h"
@@ -823,8 +824,10 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::build() {
     argAttrs.push_back(builder.getDictionaryAttr(attrs));
   }
 
-  auto func = func::FuncOp::create(fileLoc, kEntryFunctionName,
+  // Later stages find the graph by its `tessera.entry` mark, not its name.
+  auto func = func::FuncOp::create(fileLoc, "main_graph",
                                    builder.getFunctionType(argTypes, {}));
+  fused::markEntryFunction(func);
   module->push_back(func);
   Block *entry = func.addEntryBlock();
   builder.setInsertionPointToStart(entry);

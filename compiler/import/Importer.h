@@ -37,9 +37,6 @@ struct ImportOptions {
 /// Parses `NAME=DxDx...` (a `?` dimension stays dynamic) into `options`.
 llvm::Error parseShapeOption(llvm::StringRef spec, ImportOptions &options);
 
-/// The name of the function that holds the imported graph.
-constexpr llvm::StringLiteral kEntryFunctionName = "main_graph";
-
 /// Imports the model at `path` (external data is read relative to it). Every
 /// problem comes back as an llvm::Error whose message is ready to print.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>

@@ -1,17 +1,25 @@
 //===- NodeChecks.cpp - Attribute and constant ranges before inference ----===//
 //
-// Range checks that ONNX's inference functions (and Tessera's own) rely on,
-// done before any of them runs: axes within the rank, permutations that are
-// permutations, gather indices and split sizes within their dimension.
+// Range checks that ONNX's inference functions (and Tessera's own, and the
+// lowering to linalg) rely on, done before any of them runs: axes within the
+// rank, permutations that are permutations, gather indices and split sizes
+// within their dimension, flags that are 0 or 1, convolution windows that
+// fit their input, well-formed Einsum equations, non-negative sizes.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/ShapeInference.h"
+#include "compiler/import/TensorImport.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <climits>
+#include <cmath>
+#include <map>
 
 using llvm::formatv;
 using llvm::StringRef;
@@ -148,8 +156,256 @@ std::optional<std::string> checkSplit(const onnx::NodeProto &node,
 std::optional<std::string> checkSlice(const onnx::NodeProto &node,
                                       const OperandInfo &operands) {
   if (auto steps = operands.constantInts(input(node, 4)))
-    if (llvm::is_contained(*steps, 0))
-      return std::string("a slice step is 0");
+    for (int64_t step : *steps) {
+      if (step == 0)
+        return std::string("a slice step is 0");
+      // Larger steps take one element anyway; these keep the size
+      // arithmetic ((end - start + step - 1) / step) from overflowing.
+      if (step < -kMaxElements || step > kMaxElements)
+        return formatv("slice step {0} is out of range [-2^40, 2^40]", step)
+            .str();
+    }
+  return std::nullopt;
+}
+
+/// Integer attributes that are flags (0 or 1) wherever ONNX uses them.
+std::optional<std::string> checkFlags(const onnx::NodeProto &node) {
+  for (const auto &a : node.attribute())
+    if (llvm::is_contained({"transA", "transB", "keepdims",
+                            "noop_with_empty_axes", "allowzero", "upper"},
+                           a.name()) &&
+        a.i() != 0 && a.i() != 1)
+      return formatv("{0} is {1}; it must be 0 or 1", a.name(), a.i()).str();
+  return std::nullopt;
+}
+
+/// Reads the ints attribute `name` into `values`: `n` entries, each in
+/// [lo, INT_MAX]; absent, it is `n` copies of `dflt`.
+std::optional<std::string> intsAttr(const onnx::NodeProto &node,
+                                    StringRef name, int64_t n, int64_t lo,
+                                    int64_t dflt,
+                                    llvm::SmallVectorImpl<int64_t> &values) {
+  values.assign(n, dflt);
+  const onnx::AttributeProto *attr = findAttr(node, name);
+  if (!attr)
+    return std::nullopt;
+  if (attr->ints_size() != n)
+    return formatv("{0} has {1} entries; the input has {2} spatial "
+                   "dimensions, so it needs {3}",
+                   name, attr->ints_size(), n / (name == "pads" ? 2 : 1), n)
+        .str();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t v = attr->ints(i);
+    if (v < lo || v > INT_MAX)
+      return formatv("{0} value {1} is out of range [{2}, {3}]", name, v, lo,
+                     INT_MAX)
+          .str();
+    values[i] = v;
+  }
+  return std::nullopt;
+}
+
+/// Conv: windows (kernel, strides, dilations, pads, group, auto_pad) that
+/// the output-size arithmetic and the linalg convolutions can trust.
+std::optional<std::string> checkConv(const onnx::NodeProto &node,
+                                     const OperandInfo &operands) {
+  const std::string &x = input(node, 0), &w = input(node, 1);
+  auto rank = operands.rank(x);
+  if (!rank)
+    return std::nullopt;
+  if (*rank < 3)
+    return formatv("the input has rank {0}; a convolution needs rank 3 or "
+                   "more",
+                   *rank)
+        .str();
+  if (auto wRank = operands.rank(w); wRank && *wRank != *rank)
+    return formatv("the weight has rank {0} but the input has rank {1}", *wRank,
+                   *rank)
+        .str();
+  int64_t spatial = *rank - 2;
+  llvm::SmallVector<int64_t> kernel, strides, dilations, pads;
+  if (auto why = intsAttr(node, "kernel_shape", spatial, 1, 0, kernel))
+    return why;
+  if (auto why = intsAttr(node, "strides", spatial, 1, 1, strides))
+    return why;
+  if (auto why = intsAttr(node, "dilations", spatial, 1, 1, dilations))
+    return why;
+  if (auto why = intsAttr(node, "pads", 2 * spatial, 0, 0, pads))
+    return why;
+  const onnx::AttributeProto *groupAttr = findAttr(node, "group");
+  int64_t group = groupAttr ? groupAttr->i() : 1;
+  if (group < 1 || group > INT_MAX)
+    return formatv("group {0} is out of range [1, {1}]", group, INT_MAX).str();
+  const onnx::AttributeProto *padAttr = findAttr(node, "auto_pad");
+  StringRef autoPad = padAttr ? StringRef(padAttr->s()) : "NOTSET";
+  if (!llvm::is_contained({"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"},
+                          autoPad))
+    return ("auto_pad '" + autoPad + "' is not NOTSET, SAME_UPPER, "
+            "SAME_LOWER or VALID")
+        .str();
+  auto c = operands.dim(x, 1), wc = operands.dim(w, 1), m = operands.dim(w, 0);
+  if (c && wc && (*c % group || *c / group != *wc))
+    return formatv("the input has {0} channels but the weight expects {1} x "
+                   "group {2}",
+                   *c, *wc, group)
+        .str();
+  if (m && *m % group)
+    return formatv("{0} output channels are not divisible by group {1}", *m,
+                   group)
+        .str();
+  for (int64_t i = 0; i < spatial; ++i) {
+    auto k = operands.dim(w, i + 2);
+    if (k && kernel[i] && *k != kernel[i])
+      return formatv("kernel_shape {0} does not match the weight's spatial "
+                     "dimension {1} of size {2}",
+                     kernel[i], i, *k)
+          .str();
+    int64_t size = k ? *k : kernel[i];
+    auto in = operands.dim(x, i + 2);
+    if (!size || !in || autoPad.starts_with("SAME"))
+      continue;
+    int64_t padded = *in + (autoPad == "VALID" ? 0 : pads[i] + pads[i + spatial]);
+    // The dilated window, (size - 1) * dilation + 1, fits the padded input
+    // (written so that it cannot overflow).
+    if (padded < 1 || size - 1 > (padded - 1) / dilations[i])
+      return formatv("the kernel (size {0}, dilation {1}) spans more than the "
+                     "{2} elements of the padded input in spatial dimension "
+                     "{3}",
+                     size, dilations[i], padded, i)
+          .str();
+  }
+  return std::nullopt;
+}
+
+/// One operand (or the output) term of an Einsum equation: its letters, and
+/// where "..." stood (or -1).
+struct EinsumTerm {
+  std::string letters;
+  int64_t ellipsis = -1;
+};
+
+std::optional<std::string> parseEinsumTerm(StringRef text, EinsumTerm &term) {
+  term.letters = text.str();
+  if (size_t dots = text.find("..."); dots != StringRef::npos) {
+    term.ellipsis = dots;
+    term.letters.erase(dots, 3);
+  }
+  for (char ch : term.letters) {
+    if (ch == '.')
+      return ("term '" + text + "' has a '.' outside a single '...'").str();
+    if (!llvm::isAlpha(ch))
+      return formatv("'{0}' in the equation is not an index letter", ch).str();
+  }
+  return std::nullopt;
+}
+
+/// Einsum: an equation the lowering can trust: letters, at most one "..."
+/// per term, one term per input with as many indices as its rank, output
+/// indices that occur in the inputs once each, and one size per index.
+std::optional<std::string> checkEinsum(const onnx::NodeProto &node,
+                                       const OperandInfo &operands) {
+  const onnx::AttributeProto *attr = findAttr(node, "equation");
+  if (!attr)
+    return std::nullopt;
+  std::string eq;
+  for (char ch : attr->s())
+    if (ch != ' ')
+      eq.push_back(ch);
+  auto [lhs, rhs] = StringRef(eq).split("->");
+  bool explicitOutput = lhs.size() != eq.size();
+  llvm::SmallVector<StringRef> texts;
+  lhs.split(texts, ',');
+  if (static_cast<int>(texts.size()) != node.input_size())
+    return formatv("the equation has {0} operand terms for {1} inputs",
+                   texts.size(), node.input_size())
+        .str();
+  bool anyEllipsis = false, anyUpper = false;
+  std::map<char, int64_t> sizes;
+  for (auto [i, text] : llvm::enumerate(texts)) {
+    EinsumTerm term;
+    if (auto why = parseEinsumTerm(text, term))
+      return why;
+    anyEllipsis |= term.ellipsis >= 0;
+    anyUpper |= llvm::any_of(term.letters, llvm::isUpper);
+    auto rank = operands.rank(input(node, i));
+    if (!rank)
+      continue;
+    int64_t n = term.letters.size();
+    if (term.ellipsis < 0 ? n != *rank : n > *rank)
+      return formatv("term '{0}' has {1} indices but input {2} has rank {3}",
+                     text, n, i, *rank)
+          .str();
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t d = term.ellipsis < 0 || j < term.ellipsis ? j : *rank - n + j;
+      auto size = operands.dim(input(node, i), d);
+      if (!size)
+        continue;
+      auto [it, inserted] = sizes.try_emplace(term.letters[j], *size);
+      if (!inserted && it->second != *size)
+        return formatv("index '{0}' has size {1} in one operand and {2} in "
+                       "another",
+                       term.letters[j], it->second, *size)
+            .str();
+    }
+  }
+  if (anyEllipsis && anyUpper)
+    return std::string("upper-case indices together with '...' are not "
+                       "supported");
+  if (!explicitOutput)
+    return std::nullopt;
+  EinsumTerm out;
+  if (auto why = parseEinsumTerm(rhs, out))
+    return why;
+  if (out.ellipsis >= 0 && !anyEllipsis)
+    return std::string("the output has '...' but no operand does");
+  std::string seen;
+  for (char ch : out.letters) {
+    if (llvm::is_contained(seen, ch))
+      return formatv("output index '{0}' appears twice", ch).str();
+    seen.push_back(ch);
+    if (!llvm::any_of(texts, [&](StringRef t) { return t.contains(ch); }))
+      return formatv("output index '{0}' is not an index of any operand", ch)
+          .str();
+  }
+  return std::nullopt;
+}
+
+/// Range: finite constants, a step that is not 0, and at most kMaxElements
+/// elements (libonnx computes the count without checking any of these).
+std::optional<std::string> checkRange(const onnx::NodeProto &node,
+                                      const OperandInfo &operands) {
+  auto scalar = [&](int i) -> std::optional<double> {
+    if (auto v = operands.constantInts(input(node, i)); v && v->size() == 1)
+      return double(v->front());
+    if (auto v = operands.constantFloats(input(node, i)); v && v->size() == 1)
+      return v->front();
+    return std::nullopt;
+  };
+  auto start = scalar(0), limit = scalar(1), delta = scalar(2);
+  for (auto v : {start, limit, delta})
+    if (v && !std::isfinite(*v))
+      return std::string("start, limit and delta must be finite");
+  if (delta && *delta == 0)
+    return std::string("delta is 0");
+  if (start && limit && delta &&
+      std::ceil((*limit - *start) / *delta) > double(kMaxElements))
+    return std::string("the range has more than 2^40 elements");
+  return std::nullopt;
+}
+
+/// Constant sizes that must not be negative: Tile's repeats and
+/// ConstantOfShape's shape.
+std::optional<std::string> checkSizes(const onnx::NodeProto &node,
+                                      const OperandInfo &operands) {
+  StringRef op = node.op_type();
+  if (op != "Tile" && op != "ConstantOfShape")
+    return std::nullopt;
+  if (auto values = operands.constantInts(input(node, op == "Tile" ? 1 : 0)))
+    for (int64_t v : *values)
+      if (v < 0)
+        return formatv("{0} value {1} is negative",
+                       op == "Tile" ? "a repeats" : "a shape", v)
+            .str();
   return std::nullopt;
 }
 
@@ -171,8 +427,18 @@ std::optional<std::string> nodeRangeProblem(const onnx::NodeProto &node,
                                                         axes->ints().end()),
                              *rank, "axis"))
       return why;
+  if (auto why = checkFlags(node))
+    return why;
   if (op == "Transpose")
     return checkTranspose(node, operands);
+  if (op == "Conv")
+    return checkConv(node, operands);
+  if (op == "Einsum")
+    return checkEinsum(node, operands);
+  if (op == "Range")
+    return checkRange(node, operands);
+  if (auto why = checkSizes(node, operands))
+    return why;
   if (op == "Gather")
     return checkGather(node, operands);
   if (op == "Split")

@@ -8,7 +8,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/ShapeInference.h"
+#include "compiler/import/TensorImport.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include "onnx/defs/schema.h"
@@ -29,6 +31,27 @@ llvm::Error error(const llvm::Twine &message) {
 bool isTypedTensor(const onnx::TypeProto *t) {
   return t && t->has_tensor_type() &&
          t->tensor_type().elem_type() != onnx::TensorProto::UNDEFINED;
+}
+
+/// Why a tensor type cannot describe a Tessera value: a negative dimension
+/// (when `negativeOk` is false), or static dimensions whose product exceeds
+/// kMaxElements.
+std::optional<std::string> shapeProblem(const onnx::TypeProto &t,
+                                        bool negativeOk) {
+  if (!isTypedTensor(&t) || !t.tensor_type().has_shape())
+    return std::nullopt;
+  int64_t count = 1;
+  for (const auto &[i, d] : llvm::enumerate(t.tensor_type().shape().dim())) {
+    if (!d.has_dim_value() || (negativeOk && d.dim_value() < 0))
+      continue;
+    int64_t v = d.dim_value();
+    if (v < 0)
+      return formatv("has dimension {0} of size {1}", i, v).str();
+    if (v > 0 && count > kMaxElements / v)
+      return std::string("has more than 2^40 elements");
+    count *= v;
+  }
+  return std::nullopt;
 }
 
 class Driver final : public OperandInfo {
@@ -60,36 +83,51 @@ public:
 
   std::optional<std::vector<int64_t>>
   constantInts(const std::string &name) const override {
-    auto it = data.find(name);
-    if (name.empty() || it == data.end())
-      return std::nullopt;
-    const onnx::TensorProto &t = *it->second;
-    if (t.data_location() == onnx::TensorProto::EXTERNAL)
-      return std::nullopt;
-    std::vector<int64_t> out;
-    if (t.data_type() == onnx::TensorProto::INT64) {
-      if (!t.has_raw_data())
-        return std::vector<int64_t>(t.int64_data().begin(),
-                                    t.int64_data().end());
-      out.resize(t.raw_data().size() / 8);
-      std::memcpy(out.data(), t.raw_data().data(), out.size() * 8);
-      return out;
-    }
-    if (t.data_type() == onnx::TensorProto::INT32) {
-      if (!t.has_raw_data())
-        return std::vector<int64_t>(t.int32_data().begin(),
-                                    t.int32_data().end());
-      for (size_t i = 0; i + 4 <= t.raw_data().size(); i += 4) {
-        int32_t v;
-        std::memcpy(&v, t.raw_data().data() + i, 4);
-        out.push_back(v);
-      }
-      return out;
-    }
+    const onnx::TensorProto *t = constant(name);
+    if (t && t->data_type() == onnx::TensorProto::INT64)
+      return values<int64_t, int64_t>(*t, t->int64_data());
+    if (t && t->data_type() == onnx::TensorProto::INT32)
+      return values<int64_t, int32_t>(*t, t->int32_data());
+    return std::nullopt;
+  }
+
+  std::optional<std::vector<double>>
+  constantFloats(const std::string &name) const override {
+    const onnx::TensorProto *t = constant(name);
+    if (t && t->data_type() == onnx::TensorProto::FLOAT)
+      return values<double, float>(*t, t->float_data());
+    if (t && t->data_type() == onnx::TensorProto::DOUBLE)
+      return values<double, double>(*t, t->double_data());
     return std::nullopt;
   }
 
 private:
+  /// The constant (initializer or Constant value) named `name`, if its data
+  /// is in the model.
+  const onnx::TensorProto *constant(const std::string &name) const {
+    auto it = data.find(name);
+    if (name.empty() || it == data.end() ||
+        it->second->data_location() == onnx::TensorProto::EXTERNAL)
+      return nullptr;
+    return it->second;
+  }
+
+  /// `t`'s values (raw little-endian `Stored`s or the typed `field`).
+  template <typename To, typename Stored, typename Field>
+  static std::vector<To> values(const onnx::TensorProto &t,
+                                const Field &field) {
+    if (!t.has_raw_data())
+      return std::vector<To>(field.begin(), field.end());
+    std::vector<To> out;
+    const std::string &raw = t.raw_data();
+    for (size_t i = 0; i + sizeof(Stored) <= raw.size(); i += sizeof(Stored)) {
+      Stored v;
+      std::memcpy(&v, raw.data() + i, sizeof(Stored));
+      out.push_back(v);
+    }
+    return out;
+  }
+
   llvm::Error inferNode(onnx::NodeProto &node);
   void recordOutput(const std::string &name, const onnx::TypeProto &inferred);
 
@@ -158,6 +196,8 @@ llvm::Error Driver::inferNode(onnx::NodeProto &node) {
       const std::string &name = node.output(i);
       if (name.empty())
         continue;
+      if (auto why = shapeProblem(t, /*negativeOk=*/false))
+        return fail("output '" + name + "' " + *why);
       if (t.value_case() != onnx::TypeProto::VALUE_NOT_SET)
         recordOutput(name, t);
       else if (declared.count(name))
@@ -183,8 +223,11 @@ llvm::Error Driver::run() {
   for (const auto &o : model.opset_import())
     opsets[o.domain() == "ai.onnx" ? "" : o.domain()] =
         static_cast<int>(o.version());
-  for (auto &in : *graph.mutable_input())
+  for (auto &in : *graph.mutable_input()) {
+    if (auto why = shapeProblem(in.type(), /*negativeOk=*/true))
+      return error("graph input '" + in.name() + "' " + *why);
     types[in.name()] = in.mutable_type();
+  }
   for (const auto &t : graph.initializer()) {
     data[t.name()] = &t;
     if (types.count(t.name()))

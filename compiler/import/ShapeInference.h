@@ -38,6 +38,9 @@ public:
   /// The values of an INT64 or INT32 constant (initializer or Constant).
   virtual std::optional<std::vector<int64_t>>
   constantInts(const std::string &name) const = 0;
+  /// The values of a FLOAT or DOUBLE constant.
+  virtual std::optional<std::vector<double>>
+  constantFloats(const std::string &name) const = 0;
 };
 
 /// Why the attribute values or constant operands of `node` are out of range

@@ -156,7 +156,7 @@ llvm::Expected<TensorLayout> checkTensor(const onnx::TensorProto &t,
   if (!layout.elementType)
     return fail("has unsupported data type " + dataTypeName(t.data_type()));
   for (int64_t d : t.dims()) {
-    if (d < 0 || (d > 0 && layout.count > (int64_t(1) << 40) / d))
+    if (d < 0 || (d > 0 && layout.count > kMaxElements / d))
       return fail("has an invalid shape");
     layout.dims.push_back(d);
     layout.count *= d;
@@ -245,7 +245,7 @@ llvm::Expected<ExternalDataRef> resolveExternalData(const onnx::TensorProto &t,
   if (std::error_code ec = llvm::sys::fs::real_path(path, fileReal))
     return fail("cannot open '" + path + "': " + ec.message());
   StringRef real = fileReal;
-  if (!real.starts_with(dirReal) ||
+  if (real.size() <= dirReal.size() || !real.starts_with(dirReal) ||
       !llvm::sys::path::is_separator(real[dirReal.size()]))
     return fail("location '" + location + "' resolves to '" + fileReal +
                 "', outside the model's directory '" + dirReal +

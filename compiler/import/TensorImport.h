@@ -12,6 +12,11 @@
 
 namespace tessera::importer {
 
+/// The most elements a tensor (an initializer, or any value whose shape
+/// inference gives a static shape) may have: 2^40, far beyond any model, and
+/// small enough that byte sizes and index arithmetic cannot overflow.
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
 /// The MLIR element type for an ONNX TensorProto::DataType, or null if
 /// Tessera does not support it (strings, complex, 8-bit floats).
 mlir::Type elementType(int dataType, mlir::MLIRContext &context);

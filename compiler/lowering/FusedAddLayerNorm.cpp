@@ -228,34 +228,37 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
                                       accumulate(cb, args[1], widen(cb, s), n)};
           });
       Value sums = r1[0];
-      Value mean =
-          b.create<arith::DivFOp>(loc, sumOf(b, r1[1]), scalar(b, double(d)));
+      // (Operands that build ops are built first, one statement each: the
+      // order of function arguments' evaluation differs between compilers,
+      // and the IR must not.)
+      Value total = sumOf(b, r1[1]);
+      Value count = scalar(b, double(d));
+      Value mean = b.create<arith::DivFOp>(loc, total, count);
       // 2. The sum of squared deviations.
       SmallVector<Value> r2 =
           overRow(b, {zeroAcc(b)},
                   [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
-                    Value c = cb.create<arith::SubFOp>(
-                        loc, widen(cb, read(cb, sums, at(type, row, col), n)),
-                        splat(cb, mean, n));
+                    Value s = widen(cb, read(cb, sums, at(type, row, col), n));
+                    Value c = cb.create<arith::SubFOp>(loc, s, splat(cb, mean, n));
                     Value sq = cb.create<arith::MulFOp>(loc, c, c);
                     return SmallVector<Value>{accumulate(cb, args[0], sq, n)};
                   });
-      Value var =
-          b.create<arith::DivFOp>(loc, sumOf(b, r2[0]), scalar(b, double(d)));
+      Value squares = sumOf(b, r2[0]);
+      Value var = b.create<arith::DivFOp>(loc, squares, scalar(b, double(d)));
+      Value one = scalar(b, 1.0);
+      Value varEps = b.create<arith::AddFOp>(loc, var, scalar(b, eps));
       Value rstd = b.create<arith::DivFOp>(
-          loc, scalar(b, 1.0),
-          b.create<math::SqrtOp>(
-              loc, b.create<arith::AddFOp>(loc, var, scalar(b, eps))));
+          loc, one, b.create<math::SqrtOp>(loc, varEps));
       // 3. y = (s - mean) * rstd * gamma (+ beta).
       SmallVector<Value> r3 = overRow(
           b, {outs[0]},
           [&](OpBuilder &cb, Value col, int64_t n, ValueRange args) {
-            Value c = cb.create<arith::SubFOp>(
-                loc, widen(cb, read(cb, sums, at(type, row, col), n)),
-                splat(cb, mean, n));
-            Value y = cb.create<arith::MulFOp>(
-                loc, cb.create<arith::MulFOp>(loc, c, splat(cb, rstd, n)),
-                widen(cb, read(cb, gamma, col, n)));
+            Value s = widen(cb, read(cb, sums, at(type, row, col), n));
+            Value c = cb.create<arith::SubFOp>(loc, s, splat(cb, mean, n));
+            Value scaled =
+                cb.create<arith::MulFOp>(loc, c, splat(cb, rstd, n));
+            Value g = widen(cb, read(cb, gamma, col, n));
+            Value y = cb.create<arith::MulFOp>(loc, scaled, g);
             if (beta)
               y = cb.create<arith::AddFOp>(loc, y,
                                            widen(cb, read(cb, beta, col, n)));

@@ -36,6 +36,7 @@
 #include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
+#include "compiler/transforms/Patterns.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
@@ -501,20 +502,13 @@ bool isHeadReshape(onnx::ReshapeOp r, Value v, int64_t width, int64_t &heads,
            compatibleShape(
                rt, {vt.getDimSize(0), vt.getDimSize(1), heads, headDim});
   }
-  if (vt.getNumElements() == 0)
+  std::optional<HeadSplit> split =
+      staticHeadSplit(vt.getShape(), rt.getShape());
+  if (!split)
     return false;
-  ArrayRef<int64_t> in = vt.getShape(), out = rt.getShape();
-  if (rt.getRank() == 4) {
-    heads = out[2];
-    headDim = out[3];
-    return out[0] == in[0] && out[1] == in[1] && heads * headDim == in[2];
-  }
-  if (rt.getRank() == 3 && out[0] == in[0] && out[1] % in[1] == 0) {
-    heads = out[1] / in[1];
-    headDim = out[2];
-    return heads * headDim == in[2];
-  }
-  return false;
+  heads = split->heads;
+  headDim = split->headDim;
+  return true;
 }
 
 /// Whether `v` has a user Reshape that looks like a head split (to rank 4,
@@ -904,10 +898,11 @@ void replaceFlatHeads(RewriterBase &rewriter, onnx::ReshapeOp r, Value result) {
 }
 
 /// Replaces the projections `members` (pieces in result order) by one
-/// tessera.qkv_projection of `x`.
-void rewriteGroup(RewriterBase &rewriter, Value x,
-                  ArrayRef<Projection *> members, ArrayRef<Piece *> pieces,
-                  int64_t heads, int64_t headDim, bool seqFirst, bool report) {
+/// tessera.qkv_projection of `x`, which it returns.
+Operation *rewriteGroup(RewriterBase &rewriter, Value x,
+                        ArrayRef<Projection *> members,
+                        ArrayRef<Piece *> pieces, int64_t heads,
+                        int64_t headDim, bool seqFirst) {
   // The packed weight [E, n * H * Dh] and bias, in piece order.
   int64_t n = pieces.size(), width = heads * headDim;
   int64_t e = shapeOf(x)[2];
@@ -1025,102 +1020,165 @@ void rewriteGroup(RewriterBase &rewriter, Value x,
   for (Piece *piece : pieces)
     dead.push_back(piece->value.getDefiningOp());
   eraseDeadONNXOps(rewriter, dead);
-  if (report)
-    reportFused(op, kKind);
+  return op;
+}
+
+/// The projections one tessera.qkv_projection replaces: one packed
+/// projection split into two or three, or two or three projections of the
+/// same input.
+struct Group {
+  SmallVector<std::unique_ptr<Projection>> storage;
+  SmallVector<Projection *> members;
+  SmallVector<Piece> pieces; // in result order
+  Value x;
+  int64_t heads = 0, headDim = 0;
+  bool seqFirst = false;
+};
+
+/// The fusion, anchored on a projection's MatMul: a packed projection is
+/// fused on its own; projections of one input are fused by the first of them
+/// (in program order) that matches, which rejects the others' group with
+/// them. Group rejections are reported at every member, in program order.
+struct FuseQKV : FusionPattern<onnx::MatMulOp, FuseQKV> {
+  FuseQKV(MLIRContext *ctx, bool report)
+      : FusionPattern(ctx, kKind, report), report(report) {}
+
+  std::optional<Group> matchCandidate(onnx::MatMulOp mm,
+                                      std::string &why) const;
+  Operation *rewriteMatch(onnx::MatMulOp mm, Group &group,
+                          PatternRewriter &rewriter) const {
+    SmallVector<Piece *> pieces;
+    for (Piece &piece : group.pieces)
+      pieces.push_back(&piece);
+    return rewriteGroup(rewriter, group.x, group.members, pieces, group.heads,
+                        group.headDim, group.seqFirst);
+  }
+
+private:
+  std::optional<Group> matchSiblings(onnx::MatMulOp mm,
+                                     std::unique_ptr<Projection> own) const;
+  bool report;
+};
+
+std::optional<Group> FuseQKV::matchCandidate(onnx::MatMulOp mm,
+                                             std::string &why) const {
+  if (!looksLikeProjection(mm))
+    return std::nullopt;
+  auto p = std::make_unique<Projection>();
+  if (failed(matchProjection(mm, *p, why)))
+    return std::nullopt;
+  if (!p->packed)
+    return matchSiblings(mm, std::move(p));
+  Group group;
+  if (failed(matchPieces(p->pieces, p->weight.shape[1], group.heads,
+                         group.headDim, group.seqFirst, why)))
+    return std::nullopt;
+  group.x = mm.getA();
+  group.pieces = p->pieces;
+  group.members.push_back(p.get());
+  group.storage.push_back(std::move(p));
+  return group;
+}
+
+std::optional<Group>
+FuseQKV::matchSiblings(onnx::MatMulOp mm,
+                       std::unique_ptr<Projection> own) const {
+  // The projections of X, in program order; packed ones fuse on their own.
+  Value x = mm.getA();
+  Group group;
+  group.x = x;
+  bool anyFailed = false;
+  Operation *scope = mm->getParentWithTrait<OpTrait::IsIsolatedFromAbove>();
+  scope->walk([&](onnx::MatMulOp other) {
+    if (other.getA() != x || !looksLikeProjection(other))
+      return;
+    std::unique_ptr<Projection> q;
+    if (other == mm) {
+      q = std::move(own);
+    } else {
+      q = std::make_unique<Projection>();
+      std::string reason;
+      if (failed(matchProjection(other, *q, reason))) {
+        anyFailed = true;
+        return;
+      }
+    }
+    if (q->packed)
+      return;
+    group.members.push_back(q.get());
+    group.storage.push_back(std::move(q));
+  });
+  // The first projection of X decides for all of them.
+  if (group.members.empty() || group.members[0]->matmul != mm)
+    return std::nullopt;
+  auto reject = [&](StringRef reason) -> std::optional<Group> {
+    if (report)
+      for (Projection *m : group.members)
+        reportNotFused(m->matmul, kKind, reason);
+    return std::nullopt;
+  };
+  // Which projections of X belong together is unclear when one of them
+  // does not fit: leave them all.
+  if (anyFailed)
+    return reject("another head-split projection of this input cannot be "
+                  "fused");
+  // A lone head-split projection (the Q of a cross-attention) is not a
+  // candidate.
+  if (group.members.size() < 2)
+    return std::nullopt;
+  Block *block = mm->getBlock();
+  if (llvm::any_of(group.members, [&](Projection *m) {
+        return m->matmul->getBlock() != block;
+      }))
+    return reject("the projections are in different blocks");
+  if (llvm::any_of(group.members, [&](Projection *m) {
+        return m->weight.shape != group.members[0]->weight.shape;
+      }))
+    return reject("the projection weights have different shapes");
+  for (Projection *m : group.members)
+    group.pieces.push_back(m->pieces[0]);
+  std::string reason;
+  if (failed(matchPieces(group.pieces, 0, group.heads, group.headDim,
+                         group.seqFirst, reason)))
+    return reject(reason);
+  return group;
 }
 
 struct FuseQKVPass : impl::FuseQKVBase<FuseQKVPass> {
   using FuseQKVBase::FuseQKVBase;
 
   void runOnOperation() override {
-    SmallVector<onnx::MatMulOp> candidates;
+    // The candidates in the order the fusions are decided: projections that
+    // do not match are reported first (in program order), then the packed
+    // projections are fused, then the projections of each input (by the
+    // first of them).
+    SmallVector<Operation *> packed, firsts;
+    llvm::DenseSet<Value> inputs;
     getOperation().walk([&](onnx::MatMulOp mm) {
-      if (looksLikeProjection(mm))
-        candidates.push_back(mm);
+      if (!looksLikeProjection(mm))
+        return;
+      Projection p;
+      std::string reason;
+      if (failed(matchProjection(mm, p, reason))) {
+        if (report)
+          reportNotFused(mm, kKind, reason);
+        return;
+      }
+      if (p.packed)
+        packed.push_back(mm);
+      else if (inputs.insert(mm.getA()).second)
+        firsts.push_back(mm);
     });
-    // Projections by the input they read, in program order.
-    std::vector<std::unique_ptr<Projection>> storage;
-    llvm::MapVector<Value, SmallVector<Projection *>> byInput;
-    SmallVector<Projection *> packed;
-    llvm::DenseSet<Value> failedInputs;
-    for (onnx::MatMulOp mm : candidates) {
-      auto p = std::make_unique<Projection>();
-      std::string reason;
-      if (failed(matchProjection(mm, *p, reason))) {
-        notFused(mm, reason);
-        failedInputs.insert(mm.getA());
-        continue;
-      }
-      if (p->packed)
-        packed.push_back(p.get());
-      else
-        byInput[mm.getA()].push_back(p.get());
-      storage.push_back(std::move(p));
-    }
-
-    IRRewriter rewriter(&getContext());
-    for (Projection *p : packed) {
-      std::string reason;
-      int64_t heads, headDim;
-      bool seqFirst;
-      if (failed(matchPieces(p->pieces, p->weight.shape[1], heads, headDim,
-                             seqFirst, reason))) {
-        notFused(p->matmul, reason);
-        continue;
-      }
-      SmallVector<Piece *> pieces;
-      for (Piece &piece : p->pieces)
-        pieces.push_back(&piece);
-      rewriteGroup(rewriter, p->matmul.getA(), {p}, pieces, heads, headDim,
-                   seqFirst, report);
-    }
-    for (auto &[x, members] : byInput) {
-      // Which projections of X belong together is unclear when one of them
-      // does not fit: leave them all.
-      if (failedInputs.contains(x)) {
-        for (Projection *m : members)
-          notFused(m->matmul, "another head-split projection of this input "
-                              "cannot be fused");
-        continue;
-      }
-      // A lone head-split projection (the Q of a cross-attention) is not a
-      // candidate.
-      if (members.size() < 2)
-        continue;
-      SmallVector<Piece> pieces;
-      for (Projection *m : members)
-        pieces.push_back(m->pieces[0]);
-      std::string reason;
-      int64_t heads, headDim;
-      bool seqFirst;
-      bool sameBlock = llvm::all_of(members, [&](Projection *m) {
-        return m->matmul->getBlock() == members[0]->matmul->getBlock();
-      });
-      if (!sameBlock)
-        reason = "the projections are in different blocks";
-      else if (llvm::any_of(members, [&](Projection *m) {
-                 return m->weight.shape != members[0]->weight.shape;
-               }))
-        reason = "the projection weights have different shapes";
-      if (!reason.empty() ||
-          failed(matchPieces(pieces, 0, heads, headDim, seqFirst, reason))) {
-        for (Projection *m : members)
-          notFused(m->matmul, reason);
-        continue;
-      }
-      SmallVector<Piece *> piecePtrs;
-      for (Piece &piece : pieces)
-        piecePtrs.push_back(&piece);
-      rewriteGroup(rewriter, x, members, piecePtrs, heads, headDim, seqFirst,
-                   report);
-    }
-  }
-
-  void notFused(Operation *anchor, const std::string &reason) {
-    if (report)
-      reportNotFused(anchor, kKind, reason);
+    SmallVector<Operation *> candidates(packed);
+    candidates.append(firsts);
+    applyToCandidates(populateFuseQKVPatterns, candidates, kKind, report);
   }
 };
 
 } // namespace
+
+void populateFuseQKVPatterns(RewritePatternSet &patterns, bool report) {
+  patterns.add<FuseQKV>(patterns.getContext(), report);
+}
+
 } // namespace tessera

@@ -121,6 +121,26 @@ bool isIdentityPerm(ArrayRef<int64_t> perm) {
   return true;
 }
 
+std::optional<HeadSplit> staticHeadSplit(ArrayRef<int64_t> in,
+                                         ArrayRef<int64_t> out) {
+  if (in.size() != 3 || llvm::is_contained(in, 0))
+    return std::nullopt;
+  HeadSplit split;
+  if (out.size() == 4 && out[0] == in[0] && out[1] == in[1]) {
+    split.heads = out[2];
+    split.headDim = out[3];
+  } else if (out.size() == 3 && out[0] == in[0] && out[1] % in[1] == 0) {
+    split.heads = out[1] / in[1];
+    split.headDim = out[2];
+    split.flat = true;
+  } else {
+    return std::nullopt;
+  }
+  if (split.heads * split.headDim != in[2])
+    return std::nullopt;
+  return split;
+}
+
 Value otherOperand(Operation *op, Value v) {
   if (!op || op->getNumOperands() != 2)
     return {};

@@ -71,6 +71,23 @@ llvm::SmallVector<int64_t> composePerms(llvm::ArrayRef<int64_t> first,
 bool isIdentityPerm(llvm::ArrayRef<int64_t> perm);
 
 //===----------------------------------------------------------------------===//
+// Head splits
+//===----------------------------------------------------------------------===//
+
+/// How a Reshape splits the features E of a rank-3 [d0, d1, E] tensor into
+/// heads: [d0, d1, H, Dh], or (`flat`, nn.MultiheadAttention's seq-first
+/// layout) [d0, d1 * H, Dh].
+struct HeadSplit {
+  int64_t heads = 0, headDim = 0;
+  bool flat = false;
+};
+
+/// The head split of a Reshape from the static shape `in` to `out`, if it is
+/// one. (Dynamic rows are matched through the shape vector: FuseQKV.cpp.)
+std::optional<HeadSplit> staticHeadSplit(llvm::ArrayRef<int64_t> in,
+                                         llvm::ArrayRef<int64_t> out);
+
+//===----------------------------------------------------------------------===//
 // Operands and uses
 //===----------------------------------------------------------------------===//
 

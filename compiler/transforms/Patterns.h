@@ -23,6 +23,10 @@ void populateRecognizeGeluPatterns(mlir::RewritePatternSet &patterns,
 /// Scaled-softmax attention -> tessera.attention (anchor: Softmax).
 void populateFuseAttentionPatterns(mlir::RewritePatternSet &patterns,
                                    bool report = false);
+/// Q/K/V (or K/V) projections split into heads -> tessera.qkv_projection
+/// (anchor: the projection's MatMul; see FuseQKV.cpp).
+void populateFuseQKVPatterns(mlir::RewritePatternSet &patterns,
+                             bool report = false);
 /// Residual Add + LayerNormalization -> tessera.add_layer_norm.
 void populateFuseAddLayerNormPatterns(mlir::RewritePatternSet &patterns,
                                       bool report = false);

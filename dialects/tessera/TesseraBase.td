@@ -18,6 +18,22 @@ def Tessera_Dialect : Dialect {
   let cppNamespace = "::tessera::fused";
   let summary = "fused Transformer ops (attention, Q/K/V projection, "
                 "residual LayerNorm, GEMM with epilogue)";
+  let description = [{
+    Besides the fused ops, the dialect owns the attributes through which the
+    stages of the compiler name the functions they hand over, instead of
+    agreeing on symbol names:
+    - `tessera.entry` (unit) marks the model's entry function (the graph the
+      importer built), a func.func until the LLVM lowering and an llvm.func
+      after it; a module has at most one.
+    - `tessera.output_dims` (unit) marks the function that computes the
+      output dims from the input dims (tessera-build-output-dims).
+    `getEntryFunction`/`getOutputDimsFunction` (TesseraDialect.h) find them.
+  }];
+  let discardableAttrs = (ins
+    "::mlir::UnitAttr":$entry,
+    "::mlir::UnitAttr":$output_dims
+  );
+  let hasOperationAttrVerify = 1;
 }
 
 class Tessera_Op<string mnemonic, list<Trait> traits = []>

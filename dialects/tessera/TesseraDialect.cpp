@@ -14,7 +14,65 @@ void TesseraDialect::initialize() {
       >();
 }
 
+/// `tessera.entry` and `tessera.output_dims`: unit attributes of at most one
+/// function each per module. Other `tessera.*` attributes (on modules and
+/// ops, set and read inside one stage) are not checked here.
+LogicalResult TesseraDialect::verifyOperationAttribute(Operation *op,
+                                                       NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name != EntryAttrHelper::getNameStr() &&
+      name != OutputDimsAttrHelper::getNameStr())
+    return success();
+  if (!isa<UnitAttr>(attr.getValue()))
+    return op->emitError() << "'" << name << "' must be a unit attribute";
+  if (!isa<FunctionOpInterface>(op))
+    return op->emitError() << "'" << name << "' must be on a function";
+  Operation *table = op->getParentOp();
+  if (!table)
+    return success();
+  for (Region &region : table->getRegions())
+    for (Operation &other : region.getOps())
+      if (&other != op && other.hasAttr(attr.getName()))
+        return op->emitError()
+               << "'" << name << "' is on more than one function";
+  return success();
+}
+
 namespace tessera::fused {
+
+/// The function of `symbolTable` carrying the discardable attribute `name`.
+static FunctionOpInterface findMarked(Operation *symbolTable, StringRef name) {
+  for (Region &region : symbolTable->getRegions())
+    for (auto func : region.getOps<FunctionOpInterface>())
+      if (func->hasAttr(name))
+        return func;
+  return nullptr;
+}
+
+/// Sets the unit attribute `name` on `func`; the dialect is loaded so the
+/// verifier checks it.
+static void mark(FunctionOpInterface func, StringRef name) {
+  MLIRContext *ctx = func->getContext();
+  ctx->getOrLoadDialect<TesseraDialect>();
+  func->setAttr(name, UnitAttr::get(ctx));
+}
+
+void markEntryFunction(FunctionOpInterface func) {
+  mark(func, TesseraDialect::EntryAttrHelper::getNameStr());
+}
+
+FunctionOpInterface getEntryFunction(Operation *symbolTable) {
+  return findMarked(symbolTable, TesseraDialect::EntryAttrHelper::getNameStr());
+}
+
+void markOutputDimsFunction(FunctionOpInterface func) {
+  mark(func, TesseraDialect::OutputDimsAttrHelper::getNameStr());
+}
+
+FunctionOpInterface getOutputDimsFunction(Operation *symbolTable) {
+  return findMarked(symbolTable,
+                    TesseraDialect::OutputDimsAttrHelper::getNameStr());
+}
 
 LogicalResult verifyVector(Operation *op, Value v, int64_t size,
                            StringRef what) {

@@ -16,6 +16,8 @@
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialects/tessera/TesseraDialect.h.inc"
@@ -35,6 +37,29 @@ inline bool compatibleDim(int64_t a, int64_t b) {
 /// `what` names it in the diagnostic.
 mlir::LogicalResult verifyVector(mlir::Operation *op, mlir::Value v,
                                  int64_t size, llvm::StringRef what);
+
+/// Marks `func` as the model's entry function (`tessera.entry`). The
+/// importer calls it; every later stage finds the function through
+/// getEntryFunction, whatever its name.
+void markEntryFunction(mlir::FunctionOpInterface func);
+
+/// The function of `symbolTable` (a module) marked `tessera.entry`, or null.
+mlir::FunctionOpInterface getEntryFunction(mlir::Operation *symbolTable);
+
+/// getEntryFunction as a `FuncT` (func::FuncOp before the LLVM lowering,
+/// LLVM::LLVMFuncOp after it), or null.
+template <typename FuncT>
+FuncT getEntryFunctionAs(mlir::Operation *symbolTable) {
+  mlir::FunctionOpInterface func = getEntryFunction(symbolTable);
+  return func ? llvm::dyn_cast<FuncT>(func.getOperation()) : FuncT();
+}
+
+/// Marks `func` as the function computing the output dims
+/// (`tessera.output_dims`).
+void markOutputDimsFunction(mlir::FunctionOpInterface func);
+
+/// The function of `symbolTable` marked `tessera.output_dims`, or null.
+mlir::FunctionOpInterface getOutputDimsFunction(mlir::Operation *symbolTable);
 
 } // namespace tessera::fused
 

@@ -8,5 +8,6 @@ include "dialects/tessera/MatMul.td"
 include "dialects/tessera/AddLayerNorm.td"
 include "dialects/tessera/QKVProjection.td"
 include "dialects/tessera/Attention.td"
+include "dialects/tessera/ParallelLaunch.td"
 
 #endif // TESSERA_TESSERA_OPS

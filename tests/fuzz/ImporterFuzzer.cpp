@@ -9,9 +9,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/codegen/Pipelines.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/import/Importer.h"
+#include "compiler/lowering/Pipelines.h"
 #include "compiler/transforms/Passes.h"
+#include "compiler/transforms/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -82,9 +85,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   if (!runPipeline(m, [](OpPassManager &pm) {
-        tessera::buildONNXToLinalgPipeline(pm, target);
+        tessera::buildLowerToLinalgPipeline(pm);
+        tessera::buildCPUCodegenPipeline(pm, target);
       }))
     return 0;
-  (void)runPipeline(m, tessera::buildLinalgToLLVMPipeline);
+  (void)runPipeline(m, tessera::buildLowerToLLVMPipeline);
   return 0;
 }

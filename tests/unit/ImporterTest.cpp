@@ -7,6 +7,7 @@
 
 #include "compiler/import/Importer.h"
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -95,7 +96,7 @@ ImportResult importBytes(MLIRContext &ctx, const std::string &bytes,
 }
 
 func::FuncOp entry(ModuleOp module) {
-  return module.lookupSymbol<func::FuncOp>(tessera::kEntryFunctionName);
+  return tessera::fused::getEntryFunctionAs<func::FuncOp>(module);
 }
 
 TEST(Importer, GoodModelImportsAndVerifies) {
@@ -394,6 +395,158 @@ g (float[3] X) => (float[3] Y) {
         mask.push_back(b);
   });
   EXPECT_EQ(mask, (SmallVector<bool>{true, false, true}));
+}
+
+/// modelWithWeight with W's bytes in an external file at `location`
+/// (relative to the model), `offset` bytes in.
+::onnx::ModelProto modelWithExternalWeight(std::vector<float> &values,
+                                           const std::string &location,
+                                           const std::string &offset = "0") {
+  auto model = modelWithWeight(values);
+  auto *w = model.mutable_graph()->mutable_initializer(0);
+  w->set_data_location(::onnx::TensorProto::EXTERNAL);
+  for (auto [key, value] : {std::pair<const char *, std::string>{"location",
+                                                                 location},
+                            {"offset", offset}}) {
+    auto *entry = w->add_external_data();
+    entry->set_key(key);
+    entry->set_value(value);
+  }
+  return model;
+}
+
+std::string floatBytes(const std::vector<float> &values) {
+  return std::string(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(float));
+}
+
+/// Writes `model` as DIR/model.onnx and imports it from there.
+ImportResult importInDir(MLIRContext &ctx, const TempDir &dir,
+                         const ::onnx::ModelProto &model) {
+  writeFile(dir.file("model.onnx"), model.SerializeAsString());
+  return importFile(ctx, dir.file("model.onnx"));
+}
+
+// External data may not leave the model's directory through a symbolic link
+// to a directory either ("sub" -> outside, location "sub/w.bin"), while a
+// link that stays inside is followed.
+TEST(ImporterHostile, ExternalDataThroughSymlinkedDirectory) {
+  std::vector<float> values;
+  TempDir outside, tmp;
+  auto model = modelWithExternalWeight(values, "sub/w.bin");
+  writeFile(outside.file("w.bin"), floatBytes(values));
+  ASSERT_FALSE(llvm::sys::fs::create_link(outside.dir, tmp.file("sub")));
+  MLIRContext ctx;
+  auto r = importInDir(ctx, tmp, model);
+  ASSERT_FALSE(r.module);
+  EXPECT_NE(r.error.find("location 'sub/w.bin' resolves to"), std::string::npos)
+      << r.error;
+  EXPECT_NE(r.error.find("outside the model's directory"), std::string::npos)
+      << r.error;
+
+  // The same bytes through a link that stays inside the directory.
+  writeFile(tmp.file("real.bin"), floatBytes(values));
+  ASSERT_FALSE(llvm::sys::fs::create_link("real.bin", tmp.file("inside.bin")));
+  MLIRContext ctx2;
+  auto inside =
+      importInDir(ctx2, tmp, modelWithExternalWeight(values, "inside.bin"));
+  ASSERT_TRUE(inside.module) << inside.error;
+  expectWeight(*inside.module, values);
+}
+
+// A model whose directory is itself reached through a symbolic link reads its
+// external data (containment compares real paths).
+TEST(ImporterHostile, ModelDirectoryBehindASymlink) {
+  std::vector<float> values;
+  TempDir real, links;
+  auto model = modelWithExternalWeight(values, "w.bin");
+  writeFile(real.file("w.bin"), floatBytes(values));
+  std::string linked = links.file("model-dir");
+  ASSERT_FALSE(llvm::sys::fs::create_link(real.dir, linked));
+  writeFile(real.file("model.onnx"), model.SerializeAsString());
+  MLIRContext ctx;
+  auto r = importFile(ctx, linked + "/model.onnx");
+  ASSERT_TRUE(r.module) << r.error;
+  expectWeight(*r.module, values);
+}
+
+// Locations that name the directory itself or a subdirectory, and offsets
+// whose sum with the length overflows, are errors, not reads.
+TEST(ImporterHostile, ExternalDataThatIsNotAFileSlice) {
+  std::vector<float> values;
+  modelWithWeight(values);
+  TempDir tmp;
+  ASSERT_FALSE(llvm::sys::fs::create_directory(tmp.file("sub")));
+  writeFile(tmp.file("w.bin"), floatBytes(values));
+  struct Case {
+    std::string location, offset, expected;
+  } cases[] = {
+      {".", "0", "outside the model's directory"},
+      {"sub", "0", "is not a regular file"},
+      {"sub/", "0", "is not a regular file"},
+      {"w.bin", "9223372036854775807", "too few for 8192 bytes at offset"},
+      {"w.bin", "9223372036854775808", "is not a non-negative integer"},
+      {"w.bin", "-1", "is not a non-negative integer"},
+      {"w.bin", "0x10", "is not a non-negative integer"},
+  };
+  for (const Case &c : cases) {
+    MLIRContext ctx;
+    auto r = importInDir(ctx, tmp,
+                         modelWithExternalWeight(values, c.location, c.offset));
+    EXPECT_FALSE(r.module) << c.location << " @ " << c.offset;
+    EXPECT_NE(r.error.find(c.expected), std::string::npos)
+        << c.location << " @ " << c.offset << ": " << r.error;
+  }
+}
+
+// Every single-byte change of a model that uses the range-checked operators
+// (Conv, Einsum, Range, Tile, ConstantOfShape, Gemm) imports or is an
+// error: a deterministic miniature of the importer fuzz target that runs in
+// every build, sanitized or not.
+TEST(ImporterHostile, EveryByteMutationIsHandled) {
+  auto model = parseText(R"(
+<ir_version: 8, opset_import: ["" : 17]>
+g (float[1, 2, 5, 5] X, float[2, 3] A) => (float[1, 2, 4, 4] Y, float[2, 2] E, int64[4] R, float[2, 6] T, float[2, 2] Z) {
+  W = Constant <value = float[2, 2, 2, 2] {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8}> ()
+  Y = Conv <strides = [1, 1], dilations = [1, 1], pads = [0, 0, 0, 0], group = 1> (X, W)
+  E = Einsum <equation = "ij,kj->ik"> (A, A)
+  s = Constant <value = int64 {0}> ()
+  l = Constant <value = int64 {8}> ()
+  d = Constant <value = int64 {2}> ()
+  R = Range (s, l, d)
+  rep = Constant <value = int64[2] {1, 2}> ()
+  T = Tile (A, rep)
+  shape = Constant <value = int64[2] {2, 2}> ()
+  C = ConstantOfShape (shape)
+  Z = Gemm <transB = 1> (E, C)
+}
+)");
+  std::string bytes = model.SerializeAsString();
+  {
+    MLIRContext ctx;
+    auto r = importBytes(ctx, bytes);
+    ASSERT_TRUE(r.module) << r.error;
+  }
+  int imported = 0, rejected = 0;
+  for (size_t i = 0; i < bytes.size(); ++i)
+    for (unsigned char value : {0x00, 0x01, 0x7f, 0x80, 0xff}) {
+      if (static_cast<unsigned char>(bytes[i]) == value)
+        continue;
+      std::string mutated = bytes;
+      mutated[i] = static_cast<char>(value);
+      MLIRContext ctx;
+      ctx.printOpOnDiagnostic(false);
+      auto r = importBytes(ctx, mutated);
+      if (r.module) {
+        EXPECT_TRUE(succeeded(verify(*r.module))) << "byte " << i;
+        ++imported;
+      } else {
+        EXPECT_FALSE(r.error.empty()) << "byte " << i;
+        ++rejected;
+      }
+    }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(imported, 0);
 }
 
 } // namespace

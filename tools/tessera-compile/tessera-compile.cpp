@@ -7,11 +7,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/codegen/Pipelines.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/import/Importer.h"
+#include "compiler/lowering/Pipelines.h"
 #include "compiler/transforms/FusionReport.h"
 #include "compiler/transforms/Passes.h"
+#include "compiler/transforms/Pipelines.h"
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -155,8 +159,7 @@ std::string formatDims(const tessera::TensorInfo &t) {
 /// Inputs, outputs and how many ops of each kind the entry function holds.
 void printSummary(mlir::ModuleOp module, const tessera::ModelInterface &iface,
                   raw_ostream &os) {
-  auto func =
-      module.lookupSymbol<mlir::func::FuncOp>(tessera::kEntryFunctionName);
+  auto func = tessera::fused::getEntryFunctionAs<mlir::func::FuncOp>(module);
   if (auto opset = module->getAttrOfType<mlir::IntegerAttr>("onnx.opset"))
     os << "opset " << opset.getInt() << "\n";
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
@@ -406,23 +409,22 @@ int main(int argc, char **argv) {
       return fail(toString(std::move(err)));
   }
   if (iface && emit != Emit::Summary) {
-    std::optional<tessera::MatmulTile> tile;
     if (!matmulTile.empty()) {
-      tile.emplace();
-      auto [m, n] = StringRef(matmulTile).split('x');
-      if (m.getAsInteger(10, tile->m) || n.getAsInteger(10, tile->n) ||
-          tile->m <= 0 || tile->n <= 0)
-        return fail("--matmul-tile '" + matmulTile +
-                    "': expected MxN, e.g. 4x24");
+      llvm::Expected<tessera::MatmulTile> tile =
+          tessera::parseMatmulTile(matmulTile);
+      if (!tile)
+        return fail("--matmul-tile " + toString(tile.takeError()));
+      target->matmulTile = *tile;
     }
     progress.begin("lower");
     if (!runPipeline(
             [&](mlir::OpPassManager &pm) {
-              tessera::buildONNXToLinalgPipeline(pm, *target, tile);
+              tessera::buildLowerToLinalgPipeline(pm);
+              tessera::buildCPUCodegenPipeline(pm, *target);
             },
             "lowering to linalg"))
       return 1;
-    if (emit != Emit::Linalg && !runPipeline(tessera::buildLinalgToLLVMPipeline,
+    if (emit != Emit::Linalg && !runPipeline(tessera::buildLowerToLLVMPipeline,
                                              "lowering to the LLVM dialect"))
       return 1;
     if (emit == Emit::LLVM || binary) {

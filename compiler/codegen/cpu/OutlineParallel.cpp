@@ -1,12 +1,13 @@
 //===- OutlineParallel.cpp - parallel loops for the thread pool -------------===//
 //
 // Top-level loops whose iterations write disjoint parts of their outputs,
-// outlined into bodies the runtime's parallel_for runs.
-//
-//
+// outlined into bodies the runtime's parallel_for runs: the loops over
+// weight panels and attention batches, and every other loop nest that
+// writes enough (see shouldParallelize).
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/cpu/Passes.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -24,6 +25,8 @@
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace tessera {
@@ -35,6 +38,142 @@ using namespace mlir;
 
 namespace tessera {
 namespace {
+
+/// Loops that write fewer elements than this stay serial: waking the pool
+/// costs more than they save.
+constexpr int64_t kMinParallelElements = 32768;
+/// The trip count assumed for a loop with dynamic bounds.
+constexpr int64_t kDynamicTripCount = 64;
+
+int64_t tripCount(scf::ForOp loop) {
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  if (!lb || !ub || !step || *step <= 0)
+    return kDynamicTripCount;
+  return std::max<int64_t>(0, llvm::divideCeil(*ub - *lb, *step));
+}
+
+/// The buffer a view of memory comes from.
+Value rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// The memrefs `op` writes, or failure when its effects are unknown.
+FailureOr<SmallVector<Value>> writtenBuffers(Operation *op) {
+  if (isa<func::CallOp, func::CallIndirectOp>(op))
+    return failure();
+  SmallVector<Value> written;
+  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!iface) {
+    if (isMemoryEffectFree(op) ||
+        op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return written;
+    return failure();
+  }
+  SmallVector<MemoryEffects::EffectInstance> effects;
+  iface.getEffects(effects);
+  for (auto &effect : effects) {
+    if (!isa<MemoryEffects::Write>(effect.getEffect()))
+      continue;
+    Value v = effect.getValue();
+    if (!v)
+      return failure(); // writes to unknown memory
+    written.push_back(v);
+  }
+  return written;
+}
+
+/// Whether the iterations of `loop` write disjoint memory: every write to a
+/// buffer from outside the loop is addressed (through its indices or the
+/// offsets of the views it writes through) by the induction variable.
+bool writesDisjoint(scf::ForOp loop) {
+  SetVector<Operation *> dependent;
+  getForwardSlice(loop.getInductionVar(), &dependent);
+  // Only addresses count (index operands), not the values stored.
+  auto dependsOnIv = [&](Value v) {
+    if (!v.getType().isIndex())
+      return false;
+    if (v == loop.getInductionVar())
+      return true;
+    Operation *def = v.getDefiningOp();
+    return def && dependent.contains(def);
+  };
+  auto addressedByIv = [&](Operation *op, Value buffer) {
+    if (llvm::any_of(op->getOperands(), dependsOnIv))
+      return true;
+    for (Value v = buffer; auto view = v.getDefiningOp<ViewLikeOpInterface>();
+         v = view.getViewSource())
+      if (llvm::any_of(view->getOperands(), dependsOnIv))
+        return true;
+    return false;
+  };
+  WalkResult result = loop.getBody()->walk([&](Operation *op) {
+    FailureOr<SmallVector<Value>> written = writtenBuffers(op);
+    if (failed(written))
+      return WalkResult::interrupt();
+    for (Value buffer : *written) {
+      Value root = rootBuffer(buffer);
+      Operation *def = root.getDefiningOp();
+      bool privateToIteration = def && loop->isProperAncestor(def);
+      if (!privateToIteration && !addressedByIv(op, buffer))
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return !result.wasInterrupted();
+}
+
+/// About how many elements `loop` writes over all its iterations.
+int64_t writtenElements(scf::ForOp loop) {
+  int64_t total = 0;
+  loop.getBody()->walk([&](Operation *op) {
+    int64_t n = 0;
+    if (auto write = dyn_cast<vector::TransferWriteOp>(op))
+      n = write.getVectorType().getNumElements();
+    else if (auto store = dyn_cast<vector::StoreOp>(op))
+      n = store.getVectorType().getNumElements();
+    else if (isa<memref::StoreOp>(op))
+      n = 1;
+    else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+      for (Value out : linalgOp.getDpsInits())
+        if (auto type = dyn_cast<MemRefType>(out.getType()))
+          n += type.hasStaticShape() ? type.getNumElements()
+                                     : kDynamicTripCount * kDynamicTripCount;
+    for (Operation *p = op->getParentOp(); n && p != loop->getParentOp();
+         p = p->getParentOp())
+      if (auto inner = dyn_cast<scf::ForOp>(p))
+        n *= tripCount(inner);
+    total += n;
+  });
+  return total;
+}
+
+bool containsContraction(scf::ForOp loop) {
+  bool contracts = false;
+  loop.walk([&](Operation *inner) {
+    if (isa<vector::ContractionOp, vector::FMAOp>(inner))
+      contracts = true;
+  });
+  return contracts;
+}
+
+/// Which top-level loops of the graph run on the thread pool: the loops
+/// over weight panels and attention batches (vector contractions), and any
+/// other loop nest whose iterations write disjoint memory and that writes
+/// enough elements (elementwise chains, norms, softmax, transposes,
+/// gathers). This is the one place that decides it.
+bool shouldParallelize(scf::ForOp loop) {
+  if (loop.getNumResults() != 0)
+    return false;
+  if (containsContraction(loop))
+    return true;
+  return tripCount(loop) > 1 &&
+         writtenElements(loop) >= kMinParallelElements &&
+         writesDisjoint(loop);
+}
 
 struct OutlineParallelPass : impl::OutlineParallelBase<OutlineParallelPass> {
   static bool isCheapToClone(Value v) {
@@ -90,42 +229,27 @@ struct OutlineParallelPass : impl::OutlineParallelBase<OutlineParallelPass> {
     }
     bb.create<func::ReturnOp>(loop.getLoc());
 
-    // The launch: a declaration that code generation implements.
-    SmallVector<Type> launchTypes(types);
-    launchTypes.push_back(index);
-    auto launch =
-        b.create<func::FuncOp>(loop.getLoc(), "tessera_launch_" + suffix,
-                               b.getFunctionType(launchTypes, {}));
-    launch.setPrivate();
-
+    // The launch names the body: tessera-lower-parallel-launch pairs them
+    // by this symbol reference, not by their names.
     OpBuilder cb(loop);
     Location loc = loop.getLoc();
     Value span = cb.create<arith::SubIOp>(loc, loop.getUpperBound(),
                                           loop.getLowerBound());
     Value n = cb.create<arith::CeilDivSIOp>(loc, span, loop.getStep());
-    SmallVector<Value> args(captures);
-    args.push_back(n);
-    cb.create<func::CallOp>(loc, launch, args);
+    cb.create<fused::ParallelLaunchOp>(loc, body.getSymName(), captures, n);
     loop.erase();
   }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main_graph");
+    auto main = fused::getEntryFunctionAs<func::FuncOp>(module);
     if (!main || main.isExternal())
       return;
     SmallVector<scf::ForOp> loops;
     for (Operation &op : main.getBody().front())
       if (auto loop = dyn_cast<scf::ForOp>(op))
-        if (loop.getNumResults() == 0) {
-          bool contracts = false;
-          loop.walk([&](Operation *inner) {
-            if (isa<vector::ContractionOp, vector::FMAOp>(inner))
-              contracts = true;
-          });
-          if (contracts)
-            loops.push_back(loop);
-        }
+        if (shouldParallelize(loop))
+          loops.push_back(loop);
     unsigned counter = 0;
     for (scf::ForOp loop : loops)
       outline(loop, main, counter++);

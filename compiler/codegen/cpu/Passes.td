@@ -66,20 +66,66 @@ def VectorizeElementwise
   ];
 }
 
-def OutlineParallel : Pass<"tessera-outline-parallel", "::mlir::ModuleOp"> {
-  let summary = "Outline top-level matmul loops for the runtime's thread pool";
+def VectorizeTranspose
+    : Pass<"tessera-vectorize-transpose", "::mlir::func::FuncOp"> {
+  let summary = "Vectorize transposes and gathers into register blocks and row loads";
   let description = [{
-    After bufferization, each top-level scf.for of @main_graph that contains
-    vector contractions (the loops over weight panels and over attention
-    batches, whose iterations write disjoint parts of their outputs) is
-    outlined into `tessera_body_K(captures..., begin, end)`, which runs
-    iterations [begin, end). The loop becomes a call to the declaration
-    `tessera_launch_K(captures..., n)`; code generation turns that into a
-    call of the runtime's parallel_for with a closure of the captures.
+    On tensors, after the elementwise vectorizer. Transposes (linalg.transpose
+    and all-parallel linalg ops reading an operand through a permuted map)
+    are tiled into rows [1, ..., width] when the innermost dim stays innermost,
+    else into width x width blocks: transfer_read, vector.transpose (lowered
+    here to shuffles: the 16x16 AVX-512 network, a flat shuffle otherwise),
+    transfer_write. Gathers (generics reading a table with tensor.extract)
+    are tiled along the innermost dim; operands that do not vary along it
+    (token ids) become scalars of the tile, so an embedding row is one
+    contiguous load; other patterns become vector.gather. Edge tiles of
+    dynamic or non-multiple dims are masked: no scalar loops are left.
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect",
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"width", "width", "int64_t", "16", "Vector length (fp32 lanes)">,
+  ];
+}
+
+def OutlineParallel : Pass<"tessera-outline-parallel", "::mlir::ModuleOp"> {
+  let summary = "Outline top-level loop nests for the runtime's thread pool";
+  let description = [{
+    After bufferization, the top-level scf.for loops of the entry function
+    (marked `tessera.entry`) that run in parallel are outlined into a private
+    function `body(captures..., begin, end)`, which runs iterations
+    [begin, end). The loop becomes `tessera.parallel_launch
+    @body(captures...) count(n)`, which names its body by symbol;
+    tessera-lower-parallel-launch turns it into a call of the runtime's
+    parallel_for with a closure of the captures. Which loops
+    (shouldParallelize, one function): those with vector contractions (loops
+    over weight panels and attention batches), and every other loop nest
+    whose iterations write disjoint memory (each write to a buffer from
+    outside the loop is addressed by the induction variable) and that writes
+    at least 32K elements in all: elementwise chains, norms, softmax,
+    transposes, gathers. Smaller loops stay serial.
+  }];
+  let dependentDialects = ["::tessera::fused::TesseraDialect",
+                           "::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect"];
+}
+
+def LowerParallelLaunch
+    : Pass<"tessera-lower-parallel-launch", "::mlir::ModuleOp"> {
+  let summary = "Lower tessera.parallel_launch to the runtime's parallel_for";
+  let description = [{
+    After convert-func-to-llvm (the launch's body and caller are llvm.func),
+    each `tessera.parallel_launch @body(captures...) count(n)` stores its
+    captures (memref descriptors unpacked as for a call) and the current
+    execution context into a closure on the stack and calls
+    `ctx->parallel_for(ctx, n, trampoline, closure)`. The context is the
+    thread-local `tessera.exec_ctx` the entry functions set; the trampoline
+    `<body>_trampoline(closure, begin, end)` sets it on the running thread
+    around the call of the body.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def LowerVectors : Pass<"tessera-lower-vectors", "::mlir::func::FuncOp"> {

@@ -3,9 +3,11 @@
 // The dims of a matmul of a [?, ?, 64] input by a constant [64, 32] weight
 // and of a reshape: static dims are constants, dynamic ones the inputs'
 // dims; the data-dependent check is dropped, the dims-only one kept.
+// The function is marked tessera.output_dims (the entry keeps its mark).
 // CHECK-LABEL: func.func @main_graph(
+// CHECK-SAME:      attributes {tessera.entry}
 // CHECK-LABEL: func.func private @main_graph_output_dims(
-// CHECK-SAME:      %[[X:.*]]: tensor<?x?x64xf32>) -> (index, index, index, index)
+// CHECK-SAME:      %[[X:.*]]: tensor<?x?x64xf32>) -> (index, index, index, index) attributes {tessera.output_dims} {
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
 // CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : index
@@ -18,7 +20,7 @@
 // CHECK:         %[[BS:.*]] = arith.muli %[[B]], %[[S]] : index
 // CHECK:         %[[N:.*]] = affine.apply #{{.*}}()[%[[BS]]]
 // CHECK:         return %[[B]], %[[S]], %[[C32]], %[[N]] : index, index, index, index
-func.func @main_graph(%x: tensor<?x?x64xf32>) -> (tensor<?x?x32xf32>, tensor<?xf32>) {
+func.func @main_graph(%x: tensor<?x?x64xf32>) -> (tensor<?x?x32xf32>, tensor<?xf32>) attributes {tessera.entry} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %w = arith.constant dense<1.0> : tensor<64x32xf32>
@@ -44,7 +46,7 @@ func.func @main_graph(%x: tensor<?x?x64xf32>) -> (tensor<?x?x32xf32>, tensor<?xf
 // -----
 
 // An output whose dims come from tensor data cannot be computed before a run.
-func.func @main_graph(%x: tensor<?xi64>) -> tensor<?xf32> {
+func.func @main_graph(%x: tensor<?xi64>) -> tensor<?xf32> attributes {tessera.entry} {
   %c0 = arith.constant 0 : index
   %v = tensor.extract %x[%c0] : tensor<?xi64>
   // expected-error @+1 {{the dims of output result 0 depend on tensor values}}

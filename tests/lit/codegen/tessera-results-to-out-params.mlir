@@ -9,7 +9,7 @@
 // CHECK:         memref.copy %[[X]], %[[OUT1]]
 // CHECK-NEXT:    return
 // CHECK-NOT:     -> memref
-func.func @main_graph(%x: memref<?x8xf32>) -> (memref<?x8xf32> {onnx.name = "y"}, memref<?x8xf32> {onnx.name = "x_out"}) {
+func.func @main_graph(%x: memref<?x8xf32>) -> (memref<?x8xf32> {onnx.name = "y"}, memref<?x8xf32> {onnx.name = "x_out"}) attributes {tessera.entry} {
   %c0 = arith.constant 0 : index
   %n = memref.dim %x, %c0 : memref<?x8xf32>
   %a = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8xf32>
@@ -23,7 +23,7 @@ func.func @main_graph(%x: memref<?x8xf32>) -> (memref<?x8xf32> {onnx.name = "y"}
 // CHECK-LABEL: func.func @main_graph(
 // CHECK-SAME:      %{{.*}}: memref<4xf32>, %[[OUT0:.*]]: memref<4xf32>, %[[OUT1:.*]]: memref<4xf32>)
 // CHECK:         memref.copy %[[OUT0]], %[[OUT1]]
-func.func @main_graph(%x: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>) {
+func.func @main_graph(%x: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>) attributes {tessera.entry} {
   %a = memref.alloc() : memref<4xf32>
   linalg.copy ins(%x : memref<4xf32>) outs(%a : memref<4xf32>)
   return %a, %a : memref<4xf32>, memref<4xf32>
@@ -41,7 +41,7 @@ func.func @main_graph(%x: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>) {
 // CHECK:         linalg.copy ins(%[[X]] : memref<?x8xf32>) outs(%[[VIEW]] : memref<?x8xf32>)
 // CHECK-NOT:     memref.copy
 // CHECK:         return
-func.func @main_graph(%x: memref<?x8xf32>, %shape: memref<3xindex>) -> memref<?x?x8xf32> {
+func.func @main_graph(%x: memref<?x8xf32>, %shape: memref<3xindex>) -> memref<?x?x8xf32> attributes {tessera.entry} {
   %c0 = arith.constant 0 : index
   %n = memref.dim %x, %c0 : memref<?x8xf32>
   %a = memref.alloc(%n) : memref<?x8xf32>
@@ -61,7 +61,7 @@ func.func @main_graph(%x: memref<?x8xf32>, %shape: memref<3xindex>) -> memref<?x
 // CHECK-SAME:      %[[X:.*]]: memref<8xf32>, %[[OUT:.*]]: memref<2x4xf32>)
 // CHECK:         %[[E:.*]] = memref.expand_shape %[[X]]
 // CHECK:         memref.copy %[[E]], %[[OUT]]
-func.func @main_graph(%x: memref<8xf32>) -> memref<2x4xf32> {
+func.func @main_graph(%x: memref<8xf32>) -> memref<2x4xf32> attributes {tessera.entry} {
   %e = memref.expand_shape %x [[0, 1]] output_shape [2, 4] : memref<8xf32> into memref<2x4xf32>
   return %e : memref<2x4xf32>
 }

@@ -33,9 +33,10 @@
 // 3. y = (s - mean) * rstd * gamma + beta.
 // CHECK: scf.for
 // CHECK: vector.transfer_read %[[ROW]]#0
-// CHECK: vector.transfer_read %[[G]]
-// CHECK: arith.mulf
-// CHECK: arith.mulf
+// CHECK: arith.subf
+// CHECK: %[[SCALED:.*]] = arith.mulf
+// CHECK: %[[GV:.*]] = vector.transfer_read %[[G]]
+// CHECK: arith.mulf %[[SCALED]], %[[GV]]
 // CHECK: vector.transfer_read %[[B]]
 // CHECK: arith.addf
 // CHECK: vector.transfer_write

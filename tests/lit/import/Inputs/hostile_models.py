@@ -105,3 +105,74 @@ external("ext-symlink", location="link.bin")
 external("ext-length", location="w.bin", length="twelve")
 external("ext-offset", location="w.bin", offset="8")
 external("ext-unknown-key", location="w.bin", sha1="00")
+
+
+# Attribute values and constant operands that libonnx's inference, the
+# dialect's inference or the lowering to linalg would trust (hostile-attributes.test).
+def ints(name, values):
+    return numpy_helper.from_array(np.array(values, np.int64), name)
+
+
+def dims(name, rank, dtype=TensorProto.FLOAT):
+    return vi(name, ["d%d" % i for i in range(rank)], dtype)
+
+
+def conv(name, wshape=(4, 3, 3, 3), **attrs):
+    weight = numpy_helper.from_array(np.ones(wshape, np.float32), "W")
+    save(name, [helper.make_node("Conv", ["X", "W"], ["Y"], name="c", **attrs)],
+         [vi("X", [1, 3, 8, 8])], [dims("Y", 4)], [weight])
+
+
+conv("conv-stride0", strides=[0, 1])
+conv("conv-dilation0", dilations=[1, 0])
+conv("conv-pad-negative", pads=[-5, 0, 0, 0])
+conv("conv-pad-huge", pads=[1 << 40, 0, 0, 0])
+conv("conv-pads-count", pads=[1, 1])
+conv("conv-kernel-shape", kernel_shape=[5, 5])
+conv("conv-group", group=2)
+conv("conv-group0", group=0)
+conv("conv-auto-pad", auto_pad="BOGUS")
+conv("conv-window", wshape=(4, 3, 10, 10))
+conv("conv-window-dilated", dilations=[100, 1])
+
+
+def einsum(name, equation, a=(2, 3), b=(3, 4)):
+    save(name, [helper.make_node("Einsum", ["A", "B"], ["Y"], name="e", equation=equation)],
+         [vi("A", list(a)), vi("B", list(b))], [dims("Y", 2)])
+
+
+einsum("einsum-output-letter", "ij,jk->il")
+einsum("einsum-output-twice", "ij,jk->ii")
+einsum("einsum-digit", "i1,jk->ik")
+einsum("einsum-two-ellipses", "...i...,jk->ik")
+einsum("einsum-term-rank", "ijk,jk->ik")
+einsum("einsum-sizes", "ij,ik->jk")
+einsum("einsum-output-ellipsis", "ij,jk->...k")
+einsum("einsum-upper-ellipsis", "...j,jK->...K")
+
+X2 = vi("X", [2, 3])
+save("tile-negative", [helper.make_node("Tile", ["X", "r"], ["Y"], name="t")],
+     [X2], [dims("Y", 2)], [ints("r", [-1, 2])])
+save("tile-huge", [helper.make_node("Tile", ["X", "r"], ["Y"], name="t")],
+     [X2], [dims("Y", 2)], [ints("r", [1 << 40, 1 << 40])])
+save("constantofshape-negative", [helper.make_node("ConstantOfShape", ["s"], ["Y"], name="k")],
+     [], [dims("Y", 2)], [ints("s", [-2, 3])])
+save("gemm-trans", [helper.make_node("Gemm", ["X", "B"], ["Y"], name="g", transA=5)],
+     [X2, vi("B", [3, 4])], [dims("Y", 2)])
+save("reduce-keepdims", [helper.make_node("ReduceSum", ["X", "ax"], ["Y"], name="r", keepdims=7)],
+     [X2], [dims("Y", 2)], [ints("ax", [1])])
+
+
+def arange(name, start, limit, delta, dtype=np.int64):
+    values = [numpy_helper.from_array(np.array(v, dtype), n)
+              for n, v in zip("sld", (start, limit, delta))]
+    elem = TensorProto.INT64 if dtype == np.int64 else TensorProto.FLOAT
+    save(name, [helper.make_node("Range", ["s", "l", "d"], ["Y"], name="r")],
+         [], [dims("Y", 1, elem)], values)
+
+
+arange("range-delta0", 0, 10, 0)
+arange("range-overflow", -(1 << 62), 1 << 62, 1)
+arange("range-infinite", 0, np.inf, 1, np.float32)
+save("slice-step", [helper.make_node("Slice", ["X", "b", "e", "a", "s"], ["Y"], name="sl")],
+     [X2], [dims("Y", 2)], [ints("b", [0]), ints("e", [3]), ints("a", [1]), ints("s", [(1 << 63) - 1])])

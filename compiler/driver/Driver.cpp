@@ -1,40 +1,21 @@
-//===- Pipeline.cpp - the pass pipelines and the model interface ----------===//
+//===- Driver.cpp - the dialects and the model interface ------------------===//
 
 #include "compiler/driver/Driver.h"
 #include "compiler/codegen/Passes.h"
-#include "compiler/codegen/cpu/Passes.h"
-#include "compiler/import/Importer.h"
 #include "compiler/lowering/Passes.h"
-#include "compiler/transforms/Passes.h"
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
 
-#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
-#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
-#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
-#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
-#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
-#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
-#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
-#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
-#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
-#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Affine/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/AllInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
@@ -46,7 +27,6 @@
 #include "mlir/Dialect/Vector/Transforms/SubsetOpInterfaceImpl.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Transforms/Passes.h"
 
 #include <map>
 
@@ -198,10 +178,11 @@ static void boundDimsByTables(func::FuncOp func, ModelInterface &iface) {
 }
 
 llvm::Expected<ModelInterface> describeModel(ModuleOp module) {
-  auto func = module.lookupSymbol<func::FuncOp>(kEntryFunctionName);
+  auto func = fused::getEntryFunctionAs<func::FuncOp>(module);
   if (!func)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "the module has no @main_graph");
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "the module has no entry function (marked tessera.entry)");
   ModelInterface iface;
   auto nameOf = [](DictionaryAttr attrs, unsigned i, const char *prefix) {
     auto n = attrs ? attrs.getAs<StringAttr>("onnx.name") : nullptr;
@@ -282,98 +263,6 @@ void registerDialects(DialectRegistry &registry) {
       registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
-}
-
-/// Adds a fusion pass created by `create(options)` with its `report` option.
-template <typename Options, typename Create>
-static void addFusion(OpPassManager &pm, bool report, Create create) {
-  Options options;
-  options.report = report;
-  pm.addPass(create(options));
-}
-
-void buildFusionPipeline(OpPassManager &pm, bool report) {
-  OpPassManager &fpm = pm.nest<func::FuncOp>();
-  fpm.addPass(createONNXOperandOrder()); // constants last: see MatchUtils.h
-  addFusion<RecognizeLayerNormOptions>(
-      fpm, report, [](auto &o) { return createRecognizeLayerNorm(o); });
-  addFusion<RecognizeGeluOptions>(
-      fpm, report, [](auto &o) { return createRecognizeGelu(o); });
-  // Attention first: it leaves Q, K and V as [B, H, S, Dh] head splits of
-  // their projections, the form the Q/K/V fusion folds into its results.
-  addFusion<FuseAttentionOptions>(
-      fpm, report, [](auto &o) { return createFuseAttention(o); });
-  addFusion<FuseQKVOptions>(fpm, report,
-                            [](auto &o) { return createFuseQKV(o); });
-  addFusion<FuseAddLayerNormOptions>(
-      fpm, report, [](auto &o) { return createFuseAddLayerNorm(o); });
-  addFusion<FuseMatMulEpilogueOptions>(
-      fpm, report, [](auto &o) { return createFuseMatMulEpilogue(o); });
-}
-
-void buildONNXToLinalgPipeline(OpPassManager &pm,
-                               const TargetDescription &target,
-                               std::optional<MatmulTile> override) {
-  MatmulTile tile = override.value_or(target.matmulTile);
-  pm.addNestedPass<func::FuncOp>(createONNXFoldShapes());
-  pm.addPass(createConvertONNXToLinalg());
-  pm.addPass(createDynamicExpandToReshape());
-  pm.addPass(createCanonicalize());
-  pm.addPass(createBuildOutputDims());
-  pm.addNestedPass<func::FuncOp>(createFuseElementwise());
-  pm.addPass(createCSEPass());
-  VectorizeMatmulOptions vectorize;
-  vectorize.tileM = tile.m;
-  vectorize.tileN = tile.n;
-  pm.addNestedPass<func::FuncOp>(createVectorizeMatmul(vectorize));
-  VectorizeElementwiseOptions elementwise;
-  elementwise.width = target.f32Lanes();
-  pm.addNestedPass<func::FuncOp>(createVectorizeElementwise(elementwise));
-  pm.addPass(createCanonicalize());
-  pm.addPass(createCSEPass());
-}
-
-void buildLinalgToLLVMPipeline(OpPassManager &pm) {
-  bufferization::OneShotBufferizationOptions bufferization;
-  bufferization.bufferizeFunctionBoundaries = true;
-  bufferization.setFunctionBoundaryTypeConversion(
-      bufferization::LayoutMapOption::IdentityLayoutMap);
-  pm.addPass(createDynamicExpandToReshape());
-  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
-  pm.addPass(createResultsToOutParams());
-  pm.addPass(createCanonicalize());
-  pm.addPass(createOutlineParallel());
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-  pm.addNestedPass<func::FuncOp>(createLowerVectors());
-  VectorTransferToSCFOptions toSCF;
-  toSCF.enableFullUnroll(true);
-  toSCF.setTargetRank(1);
-  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(toSCF));
-  pm.addNestedPass<func::FuncOp>(createLowerVectors());
-  pm.addPass(createCopiesToLinalg());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(createApproximateMath());
-  arith::ArithExpandOpsPassOptions expand;
-  expand.includeBf16 = true;
-  pm.addPass(arith::createArithExpandOpsPass(expand));
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertSCFToCFPass());
-  pm.addPass(createLowerAsserts());
-  pm.addPass(createCanonicalize());
-  pm.addPass(createLowerExpandShape());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createLowerAffinePass()); // the vector lowering makes some
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 } // namespace tessera

@@ -1,0 +1,143 @@
+//===- Pipelines.cpp - the code generation stage as pipelines -------------===//
+
+#include "compiler/codegen/Pipelines.h"
+#include "compiler/codegen/Passes.h"
+#include "compiler/codegen/cpu/Passes.h"
+#include "compiler/lowering/Passes.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace tessera {
+
+void buildCPUCodegenPipeline(OpPassManager &pm,
+                             const TargetDescription &target) {
+  pm.addPass(createDynamicExpandToReshape());
+  pm.addPass(createCanonicalize());
+  pm.addPass(createBuildOutputDims());
+  pm.addNestedPass<func::FuncOp>(createFuseElementwise());
+  pm.addPass(createCSEPass());
+  VectorizeMatmulOptions vectorize;
+  vectorize.tileM = target.matmulTile.m;
+  vectorize.tileN = target.matmulTile.n;
+  pm.addNestedPass<func::FuncOp>(createVectorizeMatmul(vectorize));
+  VectorizeElementwiseOptions elementwise;
+  elementwise.width = target.f32Lanes();
+  pm.addNestedPass<func::FuncOp>(createVectorizeElementwise(elementwise));
+  VectorizeTransposeOptions transpose;
+  transpose.width = target.f32Lanes();
+  pm.addNestedPass<func::FuncOp>(createVectorizeTranspose(transpose));
+  pm.addPass(createCanonicalize());
+  pm.addPass(createCSEPass());
+}
+
+void buildLowerToLLVMPipeline(OpPassManager &pm) {
+  bufferization::OneShotBufferizationOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  bufferization.setFunctionBoundaryTypeConversion(
+      bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(createDynamicExpandToReshape());
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  pm.addPass(createResultsToOutParams());
+  pm.addPass(createCanonicalize());
+  pm.addPass(createOutlineParallel());
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addNestedPass<func::FuncOp>(createLowerVectors());
+  VectorTransferToSCFOptions toSCF;
+  toSCF.enableFullUnroll(true);
+  toSCF.setTargetRank(1);
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(toSCF));
+  pm.addNestedPass<func::FuncOp>(createLowerVectors());
+  pm.addPass(createCopiesToLinalg());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createApproximateMath());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createLowerAsserts());
+  pm.addPass(createCanonicalize());
+  pm.addPass(createLowerExpandShape());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createLowerAffinePass()); // the vector lowering makes some
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createLowerParallelLaunch());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+namespace {
+struct CPUCodegenPipelineOptions
+    : PassPipelineOptions<CPUCodegenPipelineOptions> {
+  Option<std::string> mcpu{
+      *this, "mcpu",
+      llvm::cl::desc("Target CPU: native or an LLVM CPU name (x86-64-v3, "
+                     "znver4, ...), described by describeTarget"),
+      llvm::cl::init("native")};
+  Option<std::string> matmulTile{
+      *this, "matmul-tile",
+      llvm::cl::desc("Register tile MxN instead of the target's")};
+};
+} // namespace
+
+void registerCodegenPipelines() {
+  // Registered through registerPassPipeline so that an unknown CPU is an
+  // error of the pipeline, not of the process.
+  registerPassPipeline(
+      "tessera-cpu-codegen",
+      "The CPU schedules on tensors, with the parameters of the target CPU",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CPUCodegenPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        llvm::Expected<TargetDescription> target = describeTarget(options.mcpu);
+        if (!target)
+          return errorHandler(llvm::toString(target.takeError()));
+        if (!options.matmulTile.empty()) {
+          llvm::Expected<MatmulTile> tile = parseMatmulTile(options.matmulTile);
+          if (!tile)
+            return errorHandler(llvm::toString(tile.takeError()));
+          target->matmulTile = *tile;
+        }
+        buildCPUCodegenPipeline(pm, *target);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(CPUCodegenPipelineOptions());
+      });
+  PassPipelineRegistration<>(
+      "tessera-lower-to-llvm",
+      "Linalg on tensors (after tessera-cpu-codegen) to the LLVM dialect",
+      buildLowerToLLVMPipeline);
+}
+
+} // namespace tessera

@@ -1,0 +1,37 @@
+// RUN: tessera-opt %s --tessera-cpu-codegen="mcpu=x86-64-v3" | FileCheck %s --check-prefix=AVX2
+// RUN: tessera-opt %s --tessera-cpu-codegen="mcpu=skylake-avx512" | FileCheck %s --check-prefix=AVX512
+// RUN: tessera-opt %s --tessera-cpu-codegen="mcpu=skylake-avx512 matmul-tile=4x8" | FileCheck %s --check-prefix=TILE
+// RUN: not tessera-opt %s --tessera-cpu-codegen="mcpu=no-such-cpu" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: not tessera-opt %s --tessera-cpu-codegen="matmul-tile=4y8" 2>&1 | FileCheck %s --check-prefix=BADTILE
+
+// The CPU schedules as one pipeline, every parameter from the target
+// description of mcpu: AVX2 gets 6x16 register tiles and 8-wide elementwise
+// vectors, AVX-512 8x32 tiles and 16-wide vectors; matmul-tile overrides the
+// register tile only. The output dims function is built on the way.
+// AVX2-LABEL: func.func @graph
+// AVX2: vector<6x16xf32>
+// AVX2: math.erf {{.*}} : vector<8xf32>
+// AVX2-NOT: linalg.matmul
+// AVX2-LABEL: func.func private @graph_output_dims
+// AVX512-LABEL: func.func @graph
+// AVX512: vector<8x32xf32>
+// AVX512: math.erf {{.*}} : vector<16xf32>
+// AVX512-NOT: linalg.matmul
+// TILE-LABEL: func.func @graph
+// TILE: vector<4x8xf32>
+// TILE: math.erf {{.*}} : vector<16xf32>
+// UNKNOWN: unknown CPU 'no-such-cpu' for --mcpu
+// BADTILE: '4y8': expected MxN, e.g. 4x24
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @graph(%a: tensor<32x64xf32>, %b: tensor<64x64xf32>) -> tensor<32x64xf32> attributes {tessera.entry} {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32x64xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<32x64xf32>) -> tensor<32x64xf32>
+  %m = linalg.matmul ins(%a, %b : tensor<32x64xf32>, tensor<64x64xf32>) outs(%c : tensor<32x64xf32>) -> tensor<32x64xf32>
+  %g = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<32x64xf32>) outs(%e : tensor<32x64xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = math.erf %x : f32
+    linalg.yield %y : f32
+  } -> tensor<32x64xf32>
+  return %g : tensor<32x64xf32>
+}
