@@ -857,9 +857,11 @@ Value buildView(RewriterBase &rewriter, Location loc, Value value,
     SmallVector<Value> parts;
     if (collapse > 0)
       parts.push_back(dims(0, collapse));
+    // One statement per op built: argument evaluation order is unspecified.
+    Value outer = dims(collapse, collapse + 1);
+    Value inner = dims(collapse + 1, collapse + 2);
     parts.push_back(rewriter.create<onnx::MulOp>(
-        loc, RankedTensorType::get({1}, i64), dims(collapse, collapse + 1),
-        dims(collapse + 1, collapse + 2)));
+        loc, RankedTensorType::get({1}, i64), outer, inner));
     if (collapse + 2 < 4)
       parts.push_back(dims(collapse + 2, 4));
     shape = rewriter.create<onnx::ConcatOp>(loc, shapeType, parts,

@@ -577,8 +577,8 @@ func.func @no_fuse_dynamic_foreign_dims(%x: tensor<?x?x8xf32>, %y: tensor<?x?x8x
 // CHECK-LABEL: func.func @dynamic_flat_kv
 // CHECK: %[[P:.*]]:2 = tessera.qkv_projection %arg1, %{{.*}}, %{{.*}} {num_heads = 2 : i64, seq_first = true} : (tensor<?x?x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>)
 // CHECK: %[[KT:.*]] = onnx.Transpose %[[P]]#0 {perm = [0, 1, 3, 2]}
-// CHECK: %[[B:.*]] = onnx.Shape %[[KT]] {end = 2 : si64, start = 1 : si64}
 // CHECK: %[[A:.*]] = onnx.Shape %[[KT]] {end = 1 : si64}
+// CHECK: %[[B:.*]] = onnx.Shape %[[KT]] {end = 2 : si64, start = 1 : si64}
 // CHECK: %[[AB:.*]] = onnx.Mul %[[A]], %[[B]]
 // CHECK: %[[REST:.*]] = onnx.Shape %[[KT]] {end = 4 : si64, start = 2 : si64}
 // CHECK: %[[S:.*]] = onnx.Concat %[[AB]], %[[REST]] {axis = 0 : si64}
