@@ -115,27 +115,38 @@ struct VectorizeElementwisePass
            dims[0] == type.getRank() - 1;
   }
 
+  /// Tiles every `isCandidate` op along its last dim (tileLastDim), then
+  /// vectorizes the tiles that `isTile` says fit one vector.
+  template <typename OpTy>
+  void tileAndVectorize(IRRewriter &rewriter, func::FuncOp func,
+                        llvm::function_ref<bool(OpTy)> isCandidate,
+                        llvm::function_ref<bool(OpTy)> isTile) {
+    SmallVector<OpTy> candidates;
+    func.walk([&](OpTy op) {
+      if (isCandidate(op))
+        candidates.push_back(op);
+    });
+    for (OpTy op : candidates)
+      tileLastDim(rewriter, op);
+    cleanup(func);
+    SmallVector<OpTy> tiles;
+    func.walk([&](OpTy op) {
+      if (isCandidate(op) && isTile(op))
+        tiles.push_back(op);
+    });
+    for (OpTy op : tiles)
+      (void)linalg::vectorize(rewriter, op);
+    cleanup(func);
+  }
+
   /// Reductions: the reduced dim tiled by `width` (the accumulator carried
   /// through the loop), each tile a vector.multi_reduction.
   void vectorizeReductions(IRRewriter &rewriter, func::FuncOp func) {
-    SmallVector<linalg::ReduceOp> reductions;
-    func.walk([&](linalg::ReduceOp op) {
-      if (isInnerReduction(op))
-        reductions.push_back(op);
-    });
-    for (linalg::ReduceOp op : reductions)
-      tileLastDim(rewriter, op);
-    cleanup(func);
-    SmallVector<linalg::ReduceOp> tiles;
-    func.walk([&](linalg::ReduceOp op) {
-      auto type = cast<RankedTensorType>(op.getInputs()[0].getType());
-      if (isInnerReduction(op) && type.hasStaticShape() &&
-          type.getShape().back() <= width)
-        tiles.push_back(op);
-    });
-    for (linalg::ReduceOp op : tiles)
-      (void)linalg::vectorize(rewriter, op);
-    cleanup(func);
+    tileAndVectorize<linalg::ReduceOp>(
+        rewriter, func, isInnerReduction, [&](linalg::ReduceOp op) {
+          auto type = cast<RankedTensorType>(op.getInputs()[0].getType());
+          return type.hasStaticShape() && type.getShape().back() <= width;
+        });
     // The accumulator of each reduction loop becomes loop-carried.
     SmallVector<scf::ForOp> loops;
     func.walk([&](scf::ForOp loop) {
@@ -154,23 +165,11 @@ struct VectorizeElementwisePass
     func::FuncOp func = getOperation();
     IRRewriter rewriter(&getContext());
     vectorizeReductions(rewriter, func);
-    SmallVector<linalg::GenericOp> candidates;
-    func.walk([&](linalg::GenericOp op) {
-      if (isCandidate(op))
-        candidates.push_back(op);
-    });
-    for (linalg::GenericOp op : candidates)
-      tileLastDim(rewriter, op);
-    cleanup(func);
-    SmallVector<linalg::GenericOp> tiles;
-    func.walk([&](linalg::GenericOp op) {
-      if (isCandidate(op) && hasStaticShapes(op) &&
-          op.getStaticLoopRanges().back() <= width)
-        tiles.push_back(op);
-    });
-    for (linalg::GenericOp op : tiles)
-      (void)linalg::vectorize(rewriter, op);
-    cleanup(func);
+    tileAndVectorize<linalg::GenericOp>(
+        rewriter, func, isCandidate, [&](linalg::GenericOp op) {
+          return hasStaticShapes(op) &&
+                 op.getStaticLoopRanges().back() <= width;
+        });
   }
 };
 
