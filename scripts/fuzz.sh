@@ -7,7 +7,11 @@
 # from $TESSERA_FUZZ_MODELS (default: build/tests/models of this tree; run
 # `ctest -R models.generate` there first).
 #
-#   scripts/fuzz.sh BUILD_DIR import|runtime [libFuzzer options...]
+#   scripts/fuzz.sh BUILD_DIR import|lower|runtime [libFuzzer options...]
+#
+# `import` runs the importer and the transforms (up to code generation),
+# `lower` goes on through lowering to the LLVM dialect (slower per input);
+# both take the same seeds and regression inputs.
 #   scripts/fuzz.sh build-fuzz import -runs=1000000      # a long run
 #   scripts/fuzz.sh build-fuzz runtime -max_total_time=60 # a bounded run
 #
@@ -17,7 +21,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath -m "${1:?build directory}")
-target=${2:?import or runtime}
+target=${2:?import, lower or runtime}
+# The seeds and regression inputs of `lower` are those of `import`.
+kind=$target
+[ "$target" = lower ] && kind=import
 shift 2
 
 if ! command -v clang++-19 >/dev/null 2>&1; then
@@ -33,10 +40,10 @@ ninja -C "$build" -j "${TESSERA_JOBS:-2}" "tessera-fuzz-$target" \
   $( [ "$target" = runtime ] && echo tessera-runtime-tests )
 
 work=$build/fuzz
-seeds=$work/seeds-$target
+seeds=$work/seeds-$kind
 corpus=$work/corpus-$target
 mkdir -p "$seeds" "$corpus"
-if [ "$target" = import ]; then
+if [ "$kind" = import ]; then
   if [ ! -e "$seeds/.done" ]; then
     n=0
     for f in /usr/share/libonnx-testdata/data/node/*/model.onnx; do
@@ -66,7 +73,7 @@ else
   fi
   opts=(-max_len=200000 -timeout=20 -rss_limit_mb=2048)
 fi
-regressions=$here/tests/fuzz/regressions/$target
+regressions=$here/tests/fuzz/regressions/$kind
 dirs=("$corpus" "$seeds")
 [ -d "$regressions" ] && dirs+=("$regressions")
 # Leaks count as failures; MLIR's and LLVM's process-lifetime singletons are

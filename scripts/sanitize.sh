@@ -42,7 +42,7 @@ rm -rf "$reports"
 mkdir -p "$reports"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$reports/asan
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
-targets=(import runtime)
+targets=(import lower runtime)
 if [ "$quick" = 1 ]; then
   ninja -C "$build" -j "$jobs" tessera-runtime-tests tessera-fuzz-runtime
   (cd "$build" && ctest --output-on-failure -j "$jobs" -R '^Runtime')
@@ -50,7 +50,7 @@ if [ "$quick" = 1 ]; then
 else
   ninja -C "$build" -j "$jobs" tessera-compile tessera-opt tessera-run \
     tessera-unit-tests tessera-runtime-tests tessera-fuzz-import \
-    tessera-fuzz-runtime
+    tessera-fuzz-lower tessera-fuzz-runtime
   cd "$build"
   # lit and the GoogleTest suites. Left out (not sanitizer reports; see
   # README, "Hostile input"): the --emit=exe tests, whose executables link the
@@ -65,9 +65,11 @@ fi
 
 # Regression inputs, then bounded fuzzing.
 for target in "${targets[@]}"; do
-  if [ -d "$here/tests/fuzz/regressions/$target" ]; then
+  kind=$target
+  [ "$target" = lower ] && kind=import # the same inputs, lowered further
+  if [ -d "$here/tests/fuzz/regressions/$kind" ]; then
     "$build/tests/fuzz/tessera-fuzz-$target" -runs=0 \
-      "$here/tests/fuzz/regressions/$target"/*
+      "$here/tests/fuzz/regressions/$kind"/*
   fi
   "$here/scripts/fuzz.sh" "$build" "$target" -max_total_time="$seconds"
 done
