@@ -2,7 +2,9 @@
 //
 // Steps, each of which can stop the import with one clear error:
 //   1. parse (binary protobuf or ONNX text syntax, both with libonnx);
-//   2. model-level checks (graph present, IR version, ai.onnx opset 13..21);
+//   2. model-level checks (graph present, IR version, ai.onnx opset 7..23);
+//      a model older than opset 13 is lifted to opset 13 with libonnx's
+//      version converter, its nodes keeping the user's names;
 //   3. every node Tessera cannot handle, listed together in one error;
 //   4. every value that is used but never produced;
 //   5. ::onnx::checker and ONNX shape inference (with data propagation and the
@@ -50,7 +52,7 @@ namespace tessera {
 namespace {
 
 constexpr int64_t kMinOpset = 13;
-constexpr int64_t kMaxOpset = 21;
+constexpr int64_t kMaxOpset = 23;
 
 llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -131,10 +133,13 @@ const llvm::StringMap<int64_t> &supportedOps() {
   return ops;
 }
 
-/// Reductions that took `axes` as an attribute before opset 18.
+/// Reductions that took `axes` as an attribute before opset 18 (every one
+/// but ReduceSum, whose axes became an input in opset 13).
+bool isAxesReduction(StringRef op) {
+  return op.starts_with("Reduce") && op != "ReduceSum";
+}
 bool axesWasAttribute(StringRef op, int64_t opset) {
-  return opset < 18 &&
-         (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin");
+  return opset < 18 && isAxesReduction(op);
 }
 
 /// "'name' (OpType, domain 'd', opset N)" for diagnostics; unnamed nodes are
@@ -292,9 +297,7 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
     }
   if (op == "Constant" && node.attribute_size() != 1)
     return std::string("a Constant needs exactly one value attribute");
-  if (opset >= 18 && !axesWasAttribute(op, opset) &&
-      op.rfind("Reduce", 0) == 0 && op != "ReduceSum" &&
-      node.input_size() > 1 && !node.input(1).empty()) {
+  if (opset >= 18 && isAxesReduction(op) && node.input_size() > 1 && !node.input(1).empty()) {
     std::vector<int64_t> axes;
     if (!constantInts(node.input(1), axes))
       return std::string("axes must be a constant");
@@ -517,20 +520,15 @@ public:
     auto *nodes = model.mutable_graph()->mutable_node();
     for (int i = 0; i < nodes->size(); ++i) {
       ::onnx::NodeProto &node = *nodes->Mutable(i);
+      if (!isDefaultDomain(node.domain()))
+        continue;
       const std::string &op = node.op_type();
-      auto save = [&] { saved.emplace_back(i, node); };
-      auto dropAttr = [&](const char *name) {
-        auto *attrs = node.mutable_attribute();
-        for (int a = attrs->size() - 1; a >= 0; --a)
-          if (attrs->Get(a).name() == name)
-            attrs->DeleteSubrange(a, 1);
-      };
       if (op == "Gelu") {
-        save();
+        saved.emplace_back(i, node);
         node.set_op_type("Identity");
         node.clear_attribute();
-      } else if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") {
-        save();
+      } else if (isAxesReduction(op)) {
+        saved.emplace_back(i, node);
         std::vector<int64_t> axes;
         if (node.input_size() > 1 && constantInts(node.input(1), axes)) {
           auto *attr = node.add_attribute();
@@ -541,12 +539,9 @@ public:
         }
         if (node.input_size() > 1)
           node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
-      } else if (op == "Split") {
-        save();
-        dropAttr("num_outputs");
-      } else if (op == "Cast" || op == "CastLike") {
-        save();
-        dropAttr("saturate");
+      } else if (const auto *schema =
+                     ::onnx::OpSchemaRegistry::Schema(op, known)) {
+        dropNewAttributes(i, node, *schema);
       }
     }
   }
@@ -556,8 +551,27 @@ public:
     for (auto &[index, node] : saved)
       nodes->Mutable(index)->Swap(&node);
   }
+  /// Whether the model is checked against older schemas than its opset's.
+  bool active() const { return savedOpset != model.opset_import(opsetIndex).version(); }
 
 private:
+  /// Attributes added after opset 17 whose default keeps the opset-17
+  /// meaning as far as types and shapes go (Cast's `saturate`, Split's
+  /// `num_outputs`, ...): the opset-17 schema does not know them.
+  void dropNewAttributes(int index, ::onnx::NodeProto &node,
+                         const ::onnx::OpSchema &schema) {
+    auto *attrs = node.mutable_attribute();
+    auto isNew = [&](const ::onnx::AttributeProto &a) {
+      return !schema.attributes().count(a.name());
+    };
+    if (llvm::none_of(*attrs, isNew))
+      return;
+    saved.emplace_back(index, node);
+    for (int a = attrs->size() - 1; a >= 0; --a)
+      if (isNew(attrs->Get(a)))
+        attrs->DeleteSubrange(a, 1);
+  }
+
   ::onnx::ModelProto &model;
   int opsetIndex;
   int64_t savedOpset;
@@ -584,10 +598,15 @@ llvm::Error ModelImporter::checkAndInferShapes() {
     // The checker appends the offending node's proto text: keep line one.
     return error("the model is invalid: " + what.substr(0, what.find('\n')));
   }
-  if (llvm::Error err =
-          imp::inferShapes(model, [this](const ::onnx::NodeProto &node) {
+  // Opsets 18 to 23 widened many type constraints (bfloat16 in opset 22):
+  // the opset-17 schemas' constraints would refuse those, so the dialect's
+  // verifiers check the types instead.
+  if (llvm::Error err = imp::inferShapes(
+          model,
+          [this](const ::onnx::NodeProto &node) {
             return describeNode(node, model);
-          }))
+          },
+          /*checkTypeConstraints=*/!shim.active()))
     return err;
   for (const auto &v : graph.input())
     inferredTypes[v.name()] = &v.type();
