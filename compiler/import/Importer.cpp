@@ -20,6 +20,7 @@
 #include "dialects/tessera/TesseraDialect.h"
 #include "compiler/import/ShapeInference.h"
 #include "compiler/import/TensorImport.h"
+#include "compiler/import/VersionConversion.h"
 #include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -51,7 +52,10 @@ namespace dialect = tessera::onnx;
 namespace tessera {
 namespace {
 
+/// The oldest opset Tessera handles natively; older ones, from
+/// kMinConvertibleOpset, are lifted to it with libonnx's version converter.
 constexpr int64_t kMinOpset = 13;
+constexpr int64_t kMinConvertibleOpset = 7;
 constexpr int64_t kMaxOpset = 23;
 
 llvm::Error error(const llvm::Twine &message) {
@@ -175,6 +179,8 @@ public:
 
 private:
   llvm::Error checkModel();
+  void collectConstants();
+  llvm::Error liftOldOpset();
   llvm::Error checkMergedDecoder();
   llvm::Error checkNodes();
   llvm::Error checkDataflow();
@@ -200,6 +206,8 @@ private:
   OpBuilder builder;
   int64_t opset = 0;
   int opsetIndex = -1;
+  /// The model's own opset when it was lifted to kMinOpset.
+  std::optional<int64_t> convertedFrom;
 
   /// Initializers and Constant-node outputs by name (for constant axes).
   llvm::StringMap<const ::onnx::TensorProto *> constants;
@@ -221,10 +229,16 @@ llvm::Error ModelImporter::checkModel() {
     }
   if (opsetIndex < 0)
     return error("the model does not import the default ONNX opset (ai.onnx)");
-  if (opset < kMinOpset || opset > kMaxOpset)
+  if (opset < kMinConvertibleOpset || opset > kMaxOpset)
     return error(formatv("the model uses ai.onnx opset {0}; Tessera supports "
                          "opsets {1} to {2}",
-                         opset, kMinOpset, kMaxOpset));
+                         opset, kMinConvertibleOpset, kMaxOpset));
+  collectConstants();
+  return llvm::Error::success();
+}
+
+void ModelImporter::collectConstants() {
+  constants.clear();
   for (const auto &t : graph.initializer())
     constants[t.name()] = &t;
   for (const auto &node : graph.node())
@@ -233,6 +247,26 @@ llvm::Error ModelImporter::checkModel() {
       for (const auto &attr : node.attribute())
         if (attr.name() == "value" && attr.has_t())
           constants[node.output(0)] = &attr.t();
+}
+
+/// Lifts a model older than kMinOpset to it. The converter reads the whole
+/// model, so the checks that protect libonnx from hostile models run first
+/// (and again, cheaply, on the converted model).
+llvm::Error ModelImporter::liftOldOpset() {
+  if (llvm::Error err = checkGraphNames())
+    return err;
+  if (llvm::Error err = checkDataflow())
+    return err;
+  if (llvm::Error err = checkTensors())
+    return err;
+  if (llvm::Error err = imp::upgradeOpset(
+          model, opsetIndex, kMinOpset, [this](const ::onnx::NodeProto &node) {
+            return describeNode(node, model);
+          }))
+    return err;
+  convertedFrom = opset;
+  opset = kMinOpset;
+  collectConstants();
   return llvm::Error::success();
 }
 
@@ -338,8 +372,13 @@ llvm::Error ModelImporter::checkNodes() {
   if (problems.empty())
     return llvm::Error::success();
   std::string msg =
-      formatv("the model has {0} unsupported node{1}:", problems.size(),
-              problems.size() == 1 ? "" : "s");
+      formatv("the model has {0} unsupported node{1}{2}:", problems.size(),
+              problems.size() == 1 ? "" : "s",
+              convertedFrom ? formatv(" (after converting it from opset {0} "
+                                      "to {1})",
+                                      *convertedFrom, opset)
+                                  .str()
+                            : "");
   for (const auto &p : problems)
     msg += "\n  " + p;
   return error(msg);
@@ -897,6 +936,9 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::build() {
 llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::run() {
   if (llvm::Error err = checkModel())
     return std::move(err);
+  if (opset < kMinOpset)
+    if (llvm::Error err = liftOldOpset())
+      return std::move(err);
   if (llvm::Error err = checkMergedDecoder())
     return std::move(err);
   if (llvm::Error err = checkNodes())
