@@ -18,6 +18,7 @@
 
 #include "compiler/import/Importer.h"
 #include "dialects/tessera/TesseraDialect.h"
+#include "compiler/import/InlineIf.h"
 #include "compiler/import/ShapeInference.h"
 #include "compiler/import/TensorImport.h"
 #include "compiler/import/VersionConversion.h"
@@ -186,6 +187,7 @@ private:
   llvm::Error checkDataflow();
   llvm::Error checkGraphNames();
   llvm::Error checkTensors();
+  llvm::Error checkTensors(const ::onnx::GraphProto &g);
   llvm::Error pinInputShapes();
   llvm::Error checkAndInferShapes();
   llvm::Expected<OwningOpRef<ModuleOp>> build();
@@ -298,6 +300,9 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
   const std::string &op = node.op_type();
   if (!isDefaultDomain(node.domain()))
     return "unknown domain '" + node.domain() + "'";
+  // Shape inference inlines the taken branch, or fails naming the node.
+  if (imp::isIfNode(node))
+    return std::nullopt;
   auto it = supportedOps().find(op);
   if (it == supportedOps().end())
     return std::string("unsupported operator");
@@ -451,7 +456,11 @@ llvm::Error ModelImporter::checkGraphNames() {
 
 /// Every tensor in the model (initializers and tensor attributes) has as many
 /// bytes as its shape and data type need, before anything reads it.
-llvm::Error ModelImporter::checkTensors() {
+llvm::Error ModelImporter::checkTensors() { return checkTensors(graph); }
+
+/// The tensors of `g`, and of the branches of its If nodes (which shape
+/// inference may inline).
+llvm::Error ModelImporter::checkTensors(const ::onnx::GraphProto &g) {
   auto check = [&](const ::onnx::TensorProto &t,
                    const std::string &where) -> llvm::Error {
     auto layout = imp::checkTensor(t, modelDir, ctx);
@@ -459,17 +468,21 @@ llvm::Error ModelImporter::checkTensors() {
       return error(where + llvm::toString(layout.takeError()));
     return llvm::Error::success();
   };
-  for (const auto &t : graph.initializer())
+  for (const auto &t : g.initializer())
     if (llvm::Error err = check(t, ""))
       return err;
-  for (const auto &node : graph.node())
+  for (const auto &node : g.node())
     for (const auto &attr : node.attribute()) {
       if (attr.has_t())
         if (llvm::Error err =
                 check(attr.t(), "node " + describeNode(node, model) + ": "))
           return err;
+      if (attr.has_g() && imp::isIfNode(node))
+        if (llvm::Error err = checkTensors(attr.g()))
+          return err;
       if (attr.tensors_size() || attr.has_sparse_tensor() ||
-          attr.sparse_tensors_size() || attr.has_g() || attr.graphs_size())
+          attr.sparse_tensors_size() ||
+          (attr.has_g() && !imp::isIfNode(node)) || attr.graphs_size())
         return error(formatv("node {0}: attribute '{1}' holds tensors or "
                              "graphs, which are not supported",
                              describeNode(node, model), attr.name()));
@@ -951,8 +964,16 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::run() {
     return std::move(err);
   if (llvm::Error err = pinInputShapes())
     return std::move(err);
+  bool hasIf = llvm::any_of(graph.node(), imp::isIfNode);
   if (llvm::Error err = checkAndInferShapes())
     return std::move(err);
+  // The taken branches of If nodes are part of the graph now.
+  if (hasIf) {
+    if (llvm::Error err = checkNodes())
+      return std::move(err);
+    if (llvm::Error err = checkGraphNames())
+      return std::move(err);
+  }
   return build();
 }
 

@@ -144,18 +144,29 @@ llvm::Expected<onnx::ModelProto> convertWithoutWeights(
 
 /// Nodes libonnx's converter cannot take: operators its registry does not
 /// know at the model's opset (the converter loops forever on experimental
-/// ones such as ConstantFill, which the registry does not return).
+/// ones such as ConstantFill, which the registry does not return), and
+/// operators of other domains (it fails on a map lookup), in `graph` and in
+/// its subgraphs.
 llvm::Error checkConvertible(
     const onnx::GraphProto &graph, int64_t from,
     const std::function<std::string(const onnx::NodeProto &)> &describe) {
   for (const auto &node : graph.node()) {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
-      continue;
-    const auto *schema =
-        onnx::OpSchemaRegistry::Schema(node.op_type(), from, "");
-    if (!schema)
+      return error(formatv("node {0}: unknown domain '{1}' (and libonnx's "
+                           "version converter cannot convert models with "
+                           "operators outside the default domain)",
+                           describe(node), node.domain()));
+    if (!onnx::OpSchemaRegistry::Schema(node.op_type(), from, ""))
       return error(formatv("node {0}: opset {1} has no operator {2}",
                            describe(node), from, node.op_type()));
+    for (const auto &attr : node.attribute()) {
+      if (attr.has_g())
+        if (llvm::Error err = checkConvertible(attr.g(), from, describe))
+          return err;
+      for (const auto &g : attr.graphs())
+        if (llvm::Error err = checkConvertible(g, from, describe))
+          return err;
+    }
   }
   return llvm::Error::success();
 }
