@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/VersionConversion.h"
+#include "compiler/import/ShapeInference.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -106,7 +107,10 @@ llvm::Expected<onnx::ModelProto> convertWithoutWeights(
   google::protobuf::RepeatedPtrField<onnx::TensorProto> initializers;
   initializers.Swap(graph.mutable_initializer());
   int inputCount = graph.input_size();
+  int valueInfoCount = graph.value_info_size();
   auto restore = llvm::make_scope_exit([&] {
+    graph.mutable_value_info()->DeleteSubrange(
+        valueInfoCount, graph.value_info_size() - valueInfoCount);
     graph.mutable_initializer()->Swap(&initializers);
     graph.mutable_input()->DeleteSubrange(inputCount,
                                           graph.input_size() - inputCount);
@@ -129,6 +133,13 @@ llvm::Expected<onnx::ModelProto> convertWithoutWeights(
     for (int64_t d : t.dims())
       shape->add_dim()->set_dim_value(d);
   }
+  // Adapters that need a shape (Softmax-13 over a middle axis needs the
+  // input's rank) read it from value_info: infer what can be inferred at the
+  // model's own opset. Best effort: a failure here is reported, if it
+  // matters, by the inference after conversion.
+  llvm::consumeError(inferShapes(model, describe,
+                                 /*checkTypeConstraints=*/false));
+
   // The converter prints warnings on std::cerr: keep them off the user's
   // terminal (a failure is reported below).
   std::ostringstream warnings;
