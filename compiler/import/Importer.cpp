@@ -2,7 +2,7 @@
 //
 // Steps, each of which can stop the import with one clear error:
 //   1. parse (binary protobuf or ONNX text syntax, both with libonnx);
-//   2. model-level checks (graph present, IR version, ai.onnx opset 7..23);
+//   2. model-level checks (graph present, IR version, ai.onnx opset 1..23);
 //      a model older than opset 13 is lifted to opset 13 with libonnx's
 //      version converter, its nodes keeping the user's names;
 //   3. every node Tessera cannot handle, listed together in one error;
@@ -56,7 +56,7 @@ namespace {
 /// The oldest opset Tessera handles natively; older ones, from
 /// kMinConvertibleOpset, are lifted to it with libonnx's version converter.
 constexpr int64_t kMinOpset = 13;
-constexpr int64_t kMinConvertibleOpset = 7;
+constexpr int64_t kMinConvertibleOpset = 1;
 constexpr int64_t kMaxOpset = 23;
 
 llvm::Error error(const llvm::Twine &message) {
