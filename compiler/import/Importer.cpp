@@ -2,7 +2,9 @@
 //
 // Steps, each of which can stop the import with one clear error:
 //   1. parse (binary protobuf or ONNX text syntax, both with libonnx);
-//   2. model-level checks (graph present, IR version, ai.onnx opset 13..21);
+//   2. model-level checks (graph present, IR version, ai.onnx opset 1..23);
+//      a model older than opset 13 is lifted to opset 13 with libonnx's
+//      version converter, its nodes keeping the user's names;
 //   3. every node Tessera cannot handle, listed together in one error;
 //   4. every value that is used but never produced;
 //   5. ::onnx::checker and ONNX shape inference (with data propagation and the
@@ -16,8 +18,10 @@
 
 #include "compiler/import/Importer.h"
 #include "dialects/tessera/TesseraDialect.h"
+#include "compiler/import/InlineIf.h"
 #include "compiler/import/ShapeInference.h"
 #include "compiler/import/TensorImport.h"
+#include "compiler/import/VersionConversion.h"
 #include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -49,8 +53,11 @@ namespace dialect = tessera::onnx;
 namespace tessera {
 namespace {
 
+/// The oldest opset Tessera handles natively; older ones, from
+/// kMinConvertibleOpset, are lifted to it with libonnx's version converter.
 constexpr int64_t kMinOpset = 13;
-constexpr int64_t kMaxOpset = 21;
+constexpr int64_t kMinConvertibleOpset = 1;
+constexpr int64_t kMaxOpset = 23;
 
 llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -131,10 +138,13 @@ const llvm::StringMap<int64_t> &supportedOps() {
   return ops;
 }
 
-/// Reductions that took `axes` as an attribute before opset 18.
+/// Reductions that took `axes` as an attribute before opset 18 (every one
+/// but ReduceSum, whose axes became an input in opset 13).
+bool isAxesReduction(StringRef op) {
+  return op.starts_with("Reduce") && op != "ReduceSum";
+}
 bool axesWasAttribute(StringRef op, int64_t opset) {
-  return opset < 18 &&
-         (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin");
+  return opset < 18 && isAxesReduction(op);
 }
 
 /// "'name' (OpType, domain 'd', opset N)" for diagnostics; unnamed nodes are
@@ -170,11 +180,14 @@ public:
 
 private:
   llvm::Error checkModel();
+  void collectConstants();
+  llvm::Error liftOldOpset();
   llvm::Error checkMergedDecoder();
   llvm::Error checkNodes();
   llvm::Error checkDataflow();
   llvm::Error checkGraphNames();
   llvm::Error checkTensors();
+  llvm::Error checkTensors(const ::onnx::GraphProto &g);
   llvm::Error pinInputShapes();
   llvm::Error checkAndInferShapes();
   llvm::Expected<OwningOpRef<ModuleOp>> build();
@@ -195,6 +208,8 @@ private:
   OpBuilder builder;
   int64_t opset = 0;
   int opsetIndex = -1;
+  /// The model's own opset when it was lifted to kMinOpset.
+  std::optional<int64_t> convertedFrom;
 
   /// Initializers and Constant-node outputs by name (for constant axes).
   llvm::StringMap<const ::onnx::TensorProto *> constants;
@@ -216,10 +231,16 @@ llvm::Error ModelImporter::checkModel() {
     }
   if (opsetIndex < 0)
     return error("the model does not import the default ONNX opset (ai.onnx)");
-  if (opset < kMinOpset || opset > kMaxOpset)
+  if (opset < kMinConvertibleOpset || opset > kMaxOpset)
     return error(formatv("the model uses ai.onnx opset {0}; Tessera supports "
                          "opsets {1} to {2}",
-                         opset, kMinOpset, kMaxOpset));
+                         opset, kMinConvertibleOpset, kMaxOpset));
+  collectConstants();
+  return llvm::Error::success();
+}
+
+void ModelImporter::collectConstants() {
+  constants.clear();
   for (const auto &t : graph.initializer())
     constants[t.name()] = &t;
   for (const auto &node : graph.node())
@@ -228,6 +249,26 @@ llvm::Error ModelImporter::checkModel() {
       for (const auto &attr : node.attribute())
         if (attr.name() == "value" && attr.has_t())
           constants[node.output(0)] = &attr.t();
+}
+
+/// Lifts a model older than kMinOpset to it. The converter reads the whole
+/// model, so the checks that protect libonnx from hostile models run first
+/// (and again, cheaply, on the converted model).
+llvm::Error ModelImporter::liftOldOpset() {
+  if (llvm::Error err = checkGraphNames())
+    return err;
+  if (llvm::Error err = checkDataflow())
+    return err;
+  if (llvm::Error err = checkTensors())
+    return err;
+  if (llvm::Error err = imp::upgradeOpset(
+          model, opsetIndex, kMinOpset, [this](const ::onnx::NodeProto &node) {
+            return describeNode(node, model);
+          }))
+    return err;
+  convertedFrom = opset;
+  opset = kMinOpset;
+  collectConstants();
   return llvm::Error::success();
 }
 
@@ -259,6 +300,9 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
   const std::string &op = node.op_type();
   if (!isDefaultDomain(node.domain()))
     return "unknown domain '" + node.domain() + "'";
+  // Shape inference inlines the taken branch, or fails naming the node.
+  if (imp::isIfNode(node))
+    return std::nullopt;
   auto it = supportedOps().find(op);
   if (it == supportedOps().end())
     return std::string("unsupported operator");
@@ -292,9 +336,7 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
     }
   if (op == "Constant" && node.attribute_size() != 1)
     return std::string("a Constant needs exactly one value attribute");
-  if (opset >= 18 && !axesWasAttribute(op, opset) &&
-      op.rfind("Reduce", 0) == 0 && op != "ReduceSum" &&
-      node.input_size() > 1 && !node.input(1).empty()) {
+  if (opset >= 18 && isAxesReduction(op) && node.input_size() > 1 && !node.input(1).empty()) {
     std::vector<int64_t> axes;
     if (!constantInts(node.input(1), axes))
       return std::string("axes must be a constant");
@@ -335,8 +377,13 @@ llvm::Error ModelImporter::checkNodes() {
   if (problems.empty())
     return llvm::Error::success();
   std::string msg =
-      formatv("the model has {0} unsupported node{1}:", problems.size(),
-              problems.size() == 1 ? "" : "s");
+      formatv("the model has {0} unsupported node{1}{2}:", problems.size(),
+              problems.size() == 1 ? "" : "s",
+              convertedFrom ? formatv(" (after converting it from opset {0} "
+                                      "to {1})",
+                                      *convertedFrom, opset)
+                                  .str()
+                            : "");
   for (const auto &p : problems)
     msg += "\n  " + p;
   return error(msg);
@@ -409,7 +456,11 @@ llvm::Error ModelImporter::checkGraphNames() {
 
 /// Every tensor in the model (initializers and tensor attributes) has as many
 /// bytes as its shape and data type need, before anything reads it.
-llvm::Error ModelImporter::checkTensors() {
+llvm::Error ModelImporter::checkTensors() { return checkTensors(graph); }
+
+/// The tensors of `g`, and of the branches of its If nodes (which shape
+/// inference may inline).
+llvm::Error ModelImporter::checkTensors(const ::onnx::GraphProto &g) {
   auto check = [&](const ::onnx::TensorProto &t,
                    const std::string &where) -> llvm::Error {
     auto layout = imp::checkTensor(t, modelDir, ctx);
@@ -417,17 +468,21 @@ llvm::Error ModelImporter::checkTensors() {
       return error(where + llvm::toString(layout.takeError()));
     return llvm::Error::success();
   };
-  for (const auto &t : graph.initializer())
+  for (const auto &t : g.initializer())
     if (llvm::Error err = check(t, ""))
       return err;
-  for (const auto &node : graph.node())
+  for (const auto &node : g.node())
     for (const auto &attr : node.attribute()) {
       if (attr.has_t())
         if (llvm::Error err =
                 check(attr.t(), "node " + describeNode(node, model) + ": "))
           return err;
+      if (attr.has_g() && imp::isIfNode(node))
+        if (llvm::Error err = checkTensors(attr.g()))
+          return err;
       if (attr.tensors_size() || attr.has_sparse_tensor() ||
-          attr.sparse_tensors_size() || attr.has_g() || attr.graphs_size())
+          attr.sparse_tensors_size() ||
+          (attr.has_g() && !imp::isIfNode(node)) || attr.graphs_size())
         return error(formatv("node {0}: attribute '{1}' holds tensors or "
                              "graphs, which are not supported",
                              describeNode(node, model), attr.name()));
@@ -517,20 +572,15 @@ public:
     auto *nodes = model.mutable_graph()->mutable_node();
     for (int i = 0; i < nodes->size(); ++i) {
       ::onnx::NodeProto &node = *nodes->Mutable(i);
+      if (!isDefaultDomain(node.domain()))
+        continue;
       const std::string &op = node.op_type();
-      auto save = [&] { saved.emplace_back(i, node); };
-      auto dropAttr = [&](const char *name) {
-        auto *attrs = node.mutable_attribute();
-        for (int a = attrs->size() - 1; a >= 0; --a)
-          if (attrs->Get(a).name() == name)
-            attrs->DeleteSubrange(a, 1);
-      };
       if (op == "Gelu") {
-        save();
+        saved.emplace_back(i, node);
         node.set_op_type("Identity");
         node.clear_attribute();
-      } else if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") {
-        save();
+      } else if (isAxesReduction(op)) {
+        saved.emplace_back(i, node);
         std::vector<int64_t> axes;
         if (node.input_size() > 1 && constantInts(node.input(1), axes)) {
           auto *attr = node.add_attribute();
@@ -541,12 +591,9 @@ public:
         }
         if (node.input_size() > 1)
           node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
-      } else if (op == "Split") {
-        save();
-        dropAttr("num_outputs");
-      } else if (op == "Cast" || op == "CastLike") {
-        save();
-        dropAttr("saturate");
+      } else if (const auto *schema =
+                     ::onnx::OpSchemaRegistry::Schema(op, known)) {
+        dropNewAttributes(i, node, *schema);
       }
     }
   }
@@ -556,8 +603,27 @@ public:
     for (auto &[index, node] : saved)
       nodes->Mutable(index)->Swap(&node);
   }
+  /// Whether the model is checked against older schemas than its opset's.
+  bool active() const { return savedOpset != model.opset_import(opsetIndex).version(); }
 
 private:
+  /// Attributes added after opset 17 whose default keeps the opset-17
+  /// meaning as far as types and shapes go (Cast's `saturate`, Split's
+  /// `num_outputs`, ...): the opset-17 schema does not know them.
+  void dropNewAttributes(int index, ::onnx::NodeProto &node,
+                         const ::onnx::OpSchema &schema) {
+    auto *attrs = node.mutable_attribute();
+    auto isNew = [&](const ::onnx::AttributeProto &a) {
+      return !schema.attributes().count(a.name());
+    };
+    if (llvm::none_of(*attrs, isNew))
+      return;
+    saved.emplace_back(index, node);
+    for (int a = attrs->size() - 1; a >= 0; --a)
+      if (isNew(attrs->Get(a)))
+        attrs->DeleteSubrange(a, 1);
+  }
+
   ::onnx::ModelProto &model;
   int opsetIndex;
   int64_t savedOpset;
@@ -584,10 +650,15 @@ llvm::Error ModelImporter::checkAndInferShapes() {
     // The checker appends the offending node's proto text: keep line one.
     return error("the model is invalid: " + what.substr(0, what.find('\n')));
   }
-  if (llvm::Error err =
-          imp::inferShapes(model, [this](const ::onnx::NodeProto &node) {
+  // Opsets 18 to 23 widened many type constraints (bfloat16 in opset 22):
+  // the opset-17 schemas' constraints would refuse those, so the dialect's
+  // verifiers check the types instead.
+  if (llvm::Error err = imp::inferShapes(
+          model,
+          [this](const ::onnx::NodeProto &node) {
             return describeNode(node, model);
-          }))
+          },
+          /*checkTypeConstraints=*/!shim.active()))
     return err;
   for (const auto &v : graph.input())
     inferredTypes[v.name()] = &v.type();
@@ -878,6 +949,9 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::build() {
 llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::run() {
   if (llvm::Error err = checkModel())
     return std::move(err);
+  if (opset < kMinOpset)
+    if (llvm::Error err = liftOldOpset())
+      return std::move(err);
   if (llvm::Error err = checkMergedDecoder())
     return std::move(err);
   if (llvm::Error err = checkNodes())
@@ -890,8 +964,16 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::run() {
     return std::move(err);
   if (llvm::Error err = pinInputShapes())
     return std::move(err);
+  bool hasIf = llvm::any_of(graph.node(), imp::isIfNode);
   if (llvm::Error err = checkAndInferShapes())
     return std::move(err);
+  // The taken branches of If nodes are part of the graph now.
+  if (hasIf) {
+    if (llvm::Error err = checkNodes())
+      return std::move(err);
+    if (llvm::Error err = checkGraphNames())
+      return std::move(err);
+  }
   return build();
 }
 

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/ShapeInference.h"
+#include "compiler/import/InlineIf.h"
 #include "compiler/import/TensorImport.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -57,8 +58,10 @@ std::optional<std::string> shapeProblem(const onnx::TypeProto &t,
 class Driver final : public OperandInfo {
 public:
   Driver(onnx::ModelProto &model,
-         const std::function<std::string(const onnx::NodeProto &)> &describe)
-      : model(model), graph(*model.mutable_graph()), describe(describe) {}
+         const std::function<std::string(const onnx::NodeProto &)> &describe,
+         bool checkTypeConstraints)
+      : model(model), graph(*model.mutable_graph()), describe(describe),
+        checkTypeConstraints(checkTypeConstraints) {}
 
   llvm::Error run();
 
@@ -89,6 +92,25 @@ public:
     if (t && t->data_type() == onnx::TensorProto::INT32)
       return values<int64_t, int32_t>(*t, t->int32_data());
     return std::nullopt;
+  }
+  /// Integers known at compile time: constants (booleans too) and shapes
+  /// carried as data whose dimensions are all static.
+  std::optional<std::vector<int64_t>> knownInts(const std::string &name) const {
+    if (auto v = constantInts(name))
+      return v;
+    const onnx::TensorProto *t = constant(name);
+    if (t && t->data_type() == onnx::TensorProto::BOOL)
+      return values<int64_t, uint8_t>(*t, t->int32_data());
+    auto it = shapeData.find(name);
+    if (it == shapeData.end())
+      return std::nullopt;
+    std::vector<int64_t> dims;
+    for (const auto &d : it->second.dim()) {
+      if (!d.has_dim_value())
+        return std::nullopt;
+      dims.push_back(d.dim_value());
+    }
+    return dims;
   }
 
   std::optional<std::vector<double>>
@@ -129,11 +151,13 @@ private:
   }
 
   llvm::Error inferNode(onnx::NodeProto &node);
+  llvm::Error inlineIf(int index);
   void recordOutput(const std::string &name, const onnx::TypeProto &inferred);
 
   onnx::ModelProto &model;
   onnx::GraphProto &graph;
   const std::function<std::string(const onnx::NodeProto &)> &describe;
+  bool checkTypeConstraints;
   std::unordered_map<std::string, int> opsets;
   /// Known types by value name (for the inference contexts).
   std::unordered_map<std::string, onnx::TypeProto *> types;
@@ -190,7 +214,8 @@ llvm::Error Driver::inferNode(onnx::NodeProto &node) {
     onnx::shape_inference::InferenceContextImpl ctx(node, types, data, {},
                                                     &shapeData);
     schema->GetTypeAndShapeInferenceFunction()(ctx);
-    schema->CheckInputOutputType(ctx);
+    if (checkTypeConstraints)
+      schema->CheckInputOutputType(ctx);
     for (int i = 0; i < node.output_size(); ++i) {
       const onnx::TypeProto &t = *ctx.getOutputType(i);
       const std::string &name = node.output(i);
@@ -244,9 +269,32 @@ llvm::Error Driver::run() {
     declared[info.name()] = info.mutable_type();
   for (auto &out : *graph.mutable_output())
     declared[out.name()] = out.mutable_type();
-  for (auto &node : *graph.mutable_node())
-    if (llvm::Error err = inferNode(node))
-      return err;
+  auto &nodes = *graph.mutable_node();
+  for (int i = 0; i < nodes.size(); ++i) {
+    while (i < nodes.size() && isIfNode(nodes.Get(i)))
+      if (llvm::Error err = inlineIf(i))
+        return err;
+    if (i < nodes.size())
+      if (llvm::Error err = inferNode(*nodes.Mutable(i)))
+        return err;
+  }
+  return llvm::Error::success();
+}
+
+/// Replaces the If at `index` with its taken branch, or fails naming it.
+llvm::Error Driver::inlineIf(int index) {
+  auto cond = evaluateIfCondition(
+      graph, index, [this](const std::string &name) { return knownInts(name); });
+  if (!cond) {
+    const onnx::NodeProto &node = graph.node(index);
+    return error(formatv(
+        "node {0}: the condition '{1}' is not a compile-time constant; "
+        "Tessera compiles an If only when its condition folds once shapes "
+        "are known (pin the dynamic dimensions it depends on with --shape "
+        "or --dim)",
+        describe(node), node.input_size() ? node.input(0) : ""));
+  }
+  spliceIfBranch(graph, index, *cond);
   return llvm::Error::success();
 }
 
@@ -254,8 +302,9 @@ llvm::Error Driver::run() {
 
 llvm::Error inferShapes(
     onnx::ModelProto &model,
-    const std::function<std::string(const onnx::NodeProto &)> &describe) {
-  Driver driver(model, describe);
+    const std::function<std::string(const onnx::NodeProto &)> &describe,
+    bool checkTypeConstraints) {
+  Driver driver(model, describe, checkTypeConstraints);
   return driver.run();
 }
 

@@ -54,10 +54,12 @@ std::optional<std::string> nodeRangeProblem(const onnx::NodeProto &node,
 /// graph in node order, recording results in the graph's value_info and
 /// outputs like onnx::shape_inference::InferShapes. Every tensor in the model
 /// must have been checked with checkTensor first. `describe` names a node in
-/// errors.
+/// errors. Without `checkTypeConstraints`, input and output element types are
+/// not checked against the schemas' type constraints.
 llvm::Error inferShapes(
     onnx::ModelProto &model,
-    const std::function<std::string(const onnx::NodeProto &)> &describe);
+    const std::function<std::string(const onnx::NodeProto &)> &describe,
+    bool checkTypeConstraints = true);
 
 } // namespace tessera::importer
 

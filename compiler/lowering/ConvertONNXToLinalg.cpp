@@ -85,12 +85,7 @@ std::optional<std::string> unsupportedReason(Operation *op) {
       return std::string("only the batch dimension of a convolution may be "
                          "dynamic");
   }
-  if (auto slice = dyn_cast<onnx::SliceOp>(op))
-    if (!constant(slice.getAxes()) || !constant(slice.getSteps()))
-      return std::string("slice axes and steps must be constants (here they "
-                         "are computed at run time)");
-  if (isa<onnx::ReduceMeanOp, onnx::ReduceSumOp, onnx::ReduceMaxOp,
-          onnx::ReduceMinOp>(op) &&
+  if (isa<onnx::ReduceMeanOp, onnx::ReduceMaxOp, onnx::ReduceMinOp>(op) &&
       op->getNumOperands() > 1 && !constant(op->getOperand(1)))
     return std::string("reduction axes must be constants (here they are "
                        "computed at run time)");
@@ -135,6 +130,7 @@ struct ConvertONNXToLinalgPass
     populateONNXNNToLinalgPatterns(converter, patterns);
     populateONNXConvToLinalgPatterns(converter, patterns);
     populateONNXTensorToLinalgPatterns(converter, patterns);
+    populateONNXRuntimeAxesReduceToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);

@@ -31,6 +31,9 @@ void populateONNXConvToLinalgPatterns(mlir::TypeConverter &converter,
                                       mlir::RewritePatternSet &patterns);
 void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
                                         mlir::RewritePatternSet &patterns);
+/// ReduceSum over run-time axes, as a loop nest (RuntimeAxesReduce.cpp).
+void populateONNXRuntimeAxesReduceToLinalgPatterns(
+    mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
 
 
 /// The kernels of the fused `tessera` ops (one file each).

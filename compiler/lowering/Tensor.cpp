@@ -464,49 +464,97 @@ LogicalResult sliceParams(onnx::SliceOp op, RankedTensorType dataType,
   return success();
 }
 
-/// The same at run time (dynamic dims, or starts/ends computed by the
-/// graph; axes and steps are constants): per dim the first index read, the
-/// number of elements and the step.
+/// The first index read and the number of elements of one sliced dim of
+/// size `n`, for a `step` of either sign (ONNX's clamping).
+std::pair<OpFoldResult, OpFoldResult> sliceRange(SizeMath &m, OpFoldResult n,
+                                                 OpFoldResult start,
+                                                 OpFoldResult end,
+                                                 OpFoldResult step) {
+  using P = arith::CmpIPredicate;
+  // Negative positions count from the end; then clamp into range.
+  auto normalize = [&](OpFoldResult x, int64_t lo, OpFoldResult hi) {
+    Value neg = m.cmp(P::slt, x, m.c(0));
+    x = m.select(neg, m.add(x, n), x);
+    return m.min(m.max(x, m.c(lo)), hi);
+  };
+  auto forward = [&] {
+    OpFoldResult first = normalize(start, 0, n);
+    OpFoldResult last = normalize(end, 0, n);
+    return std::pair(first, m.sub(m.add(last, m.sub(step, m.c(1))), first));
+  };
+  auto backward = [&] {
+    OpFoldResult first = normalize(start, 0, m.sub(n, m.c(1)));
+    OpFoldResult last = normalize(end, -1, m.sub(n, m.c(1)));
+    OpFoldResult count =
+        m.sub(m.add(first, m.sub(m.c(0), m.add(step, m.c(1)))), last);
+    return std::pair(first, count);
+  };
+  std::pair<OpFoldResult, OpFoldResult> range;
+  if (auto s = getConstantIntValue(step)) {
+    range = *s > 0 ? forward() : backward();
+  } else {
+    Value positive = m.cmp(P::sgt, step, m.c(0));
+    auto [f1, c1] = forward();
+    auto [f2, c2] = backward();
+    range = {m.select(positive, f1, f2), m.select(positive, c1, c2)};
+  }
+  Value negative = m.cmp(P::slt, step, m.c(0));
+  OpFoldResult magnitude = m.select(negative, m.sub(m.c(0), step), step);
+  return {range.first, m.max(m.div(range.second, magnitude), m.c(0))};
+}
+
+/// The same at run time (dynamic dims, starts/ends computed by the graph,
+/// axes and steps that are graph inputs): per dim the first index read, the
+/// number of elements and the step. A dim takes the parameters of the last
+/// entry whose axis names it; run-time axes and steps are selected per dim.
 LogicalResult dynamicSliceParams(ConversionPatternRewriter &rewriter,
                                  SizeMath &m, onnx::SliceOp op, Value data,
                                  SmallVectorImpl<OpFoldResult> &offsets,
                                  SmallVectorImpl<OpFoldResult> &sizes,
-                                 SmallVectorImpl<int64_t> &step) {
+                                 SmallVectorImpl<OpFoldResult> &step) {
   using P = arith::CmpIPredicate;
-  SmallVector<int64_t> axes, steps;
   auto starts = shapeElements(rewriter, m.loc, op.getStarts());
   auto ends = shapeElements(rewriter, m.loc, op.getEnds());
-  if (failed(starts) || failed(ends) ||
-      (op.getAxes() && !getConstIntValues(op.getAxes(), axes)) ||
-      (op.getSteps() && !getConstIntValues(op.getSteps(), steps)))
+  if (failed(starts) || failed(ends))
     return failure();
+  size_t count = starts->size();
+  SmallVector<OpFoldResult> axes, steps;
+  for (auto [v, out] : {std::pair{op.getAxes(), &axes}, {op.getSteps(), &steps}}) {
+    if (!v)
+      continue;
+    auto elements = shapeElements(rewriter, m.loc, v);
+    if (failed(elements) || elements->size() != count)
+      return failure();
+    *out = *elements;
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < count; ++i)
+      axes.push_back(m.c(i));
+  if (steps.empty())
+    steps.assign(count, m.c(1));
   sizes = tensor::getMixedSizes(m.b, m.loc, data);
   int64_t rank = sizes.size();
-  onnx::fillSliceDefaults(starts->size(), axes, steps);
   offsets.assign(rank, m.c(0));
-  step.assign(rank, 1);
-  for (size_t i = 0; i < axes.size(); ++i) {
-    int64_t a = onnx::normalizeAxis(axes[i], rank);
-    OpFoldResult n = sizes[a];
-    // Negative positions count from the end; then clamp into range.
-    auto normalize = [&](OpFoldResult x, int64_t lo, OpFoldResult hi) {
-      Value neg = m.cmp(P::slt, x, m.c(0));
-      x = m.select(neg, m.add(x, n), x);
-      return m.min(m.max(x, m.c(lo)), hi);
-    };
-    OpFoldResult first, count;
-    if (steps[i] > 0) {
-      first = normalize((*starts)[i], 0, n);
-      OpFoldResult end = normalize((*ends)[i], 0, n);
-      count = m.sub(m.add(end, m.c(steps[i] - 1)), first);
-    } else {
-      first = normalize((*starts)[i], 0, m.sub(n, m.c(1)));
-      OpFoldResult end = normalize((*ends)[i], -1, m.sub(n, m.c(1)));
-      count = m.sub(m.add(first, m.c(-steps[i] - 1)), end);
+  step.assign(rank, m.c(1));
+  SmallVector<OpFoldResult> dims(sizes.begin(), sizes.end());
+  for (size_t i = 0; i < count; ++i) {
+    emitCheck(m.b, m.loc, m.cmp(P::ne, steps[i], m.c(0)), "slice step is 0");
+    OpFoldResult axis = axes[i];
+    axis = m.select(m.cmp(P::slt, axis, m.c(0)), m.add(axis, m.c(rank)), axis);
+    emitCheck(m.b, m.loc,
+              m.all({m.cmp(P::sge, axis, m.c(0)),
+                     m.cmp(P::slt, axis, m.c(rank))}),
+              "slice axis out of range");
+    for (int64_t d = 0; d < rank; ++d) {
+      Value here = m.cmp(P::eq, axis, m.c(d));
+      if (auto c = getConstantIntValue(here); c && !*c)
+        continue;
+      auto [first, n] = sliceRange(m, dims[d], (*starts)[i], (*ends)[i],
+                                   steps[i]);
+      offsets[d] = m.select(here, first, offsets[d]);
+      sizes[d] = m.select(here, n, sizes[d]);
+      step[d] = m.select(here, steps[i], step[d]);
     }
-    offsets[a] = first;
-    sizes[a] = m.max(m.div(count, m.c(std::abs(steps[i]))), m.c(0));
-    step[a] = steps[i];
   }
   return success();
 }
@@ -521,14 +569,14 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
     if (!type || !dataType)
       return rewriter.notifyMatchFailure(op, "needs ranked shapes");
     Location loc = op.getLoc();
-    SmallVector<int64_t> step;
-    SmallVector<OpFoldResult> offsets, sizes;
-    SmallVector<int64_t> start;
+    SmallVector<OpFoldResult> offsets, sizes, step;
+    SmallVector<int64_t> start, staticStep;
     if (type.hasStaticShape() && dataType.hasStaticShape() &&
-        succeeded(sliceParams(op, dataType, start, step))) {
+        succeeded(sliceParams(op, dataType, start, staticStep))) {
       for (int64_t d = 0; d < type.getRank(); ++d) {
         offsets.push_back(rewriter.getIndexAttr(start[d]));
         sizes.push_back(rewriter.getIndexAttr(type.getDimSize(d)));
+        step.push_back(rewriter.getIndexAttr(staticStep[d]));
       }
     } else {
       SizeMath m{rewriter, loc};
@@ -545,17 +593,18 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
                                                    type.getElementType());
       return success();
     }
-    if (llvm::all_of(step, [](int64_t s) { return s > 0; })) {
-      SmallVector<OpFoldResult> strides;
-      for (int64_t s : step)
-        strides.push_back(rewriter.getIndexAttr(s));
+    if (llvm::all_of(step, [](OpFoldResult s) {
+          auto c = getConstantIntValue(s);
+          return c && *c > 0;
+        })) {
       Value slice = rewriter.create<tensor::ExtractSliceOp>(
-          loc, adaptor.getData(), offsets, sizes, strides);
+          loc, adaptor.getData(), offsets, sizes, step);
       if (slice.getType() != type)
         slice = rewriter.create<tensor::CastOp>(loc, type, slice);
       rewriter.replaceOp(op, slice);
       return success();
     }
+    // Negative or run-time steps: a gather.
     Value data = adaptor.getData();
     rewriter.replaceOp(
         op, buildIndexed(rewriter, loc, type, sizes, {}, {},
@@ -564,7 +613,7 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
                            SmallVector<Value> at;
                            for (int64_t d = 0; d < type.getRank(); ++d) {
                              Value off = b.create<arith::MulIOp>(
-                                 l, iv[d], indexConst(b, l, step[d]));
+                                 l, iv[d], indexValue(b, l, step[d]));
                              at.push_back(b.create<arith::AddIOp>(
                                  l, off, indexValue(b, l, offsets[d])));
                            }

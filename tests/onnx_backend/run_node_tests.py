@@ -1,41 +1,58 @@
 #!/usr/bin/python3
-"""Runs ONNX's backend node tests (libonnx-testdata) through Tessera.
+"""Runs every ONNX backend node test (libonnx-testdata) through Tessera.
 
 For every test directory (model.onnx + test_data_set_*/input_N.pb,
-output_N.pb) under --data-dir:
+output_N.pb) under --data-dir, with no exceptions (a test Tessera cannot
+apply, e.g. one on strings, sequences, optionals, random or training-only
+operators, fails and is listed in the allowlist with its reason):
 
-1. Applicability. A test is "not applicable" (not a failure) when it is
-   outside what Tessera claims to support: a node (also inside subgraphs and
-   model-local functions) whose op is not in Tessera's operator list or whose
-   domain is not the default one, a default-domain opset newer than 21, or a
-   graph input/output that is not a tensor of an element type Tessera has
-   (f16 bf16 f32 f64, 8-64 bit ints, bool; not string or complex, nor a
-   sequence/optional/map value). A model older than opset 13 whose ops are all
-   supported is converted to opset 13 with onnx.version_converter into the
-   work dir (else Conv and Einsum, whose node tests are opset 11/12, would
-   have none); --no-convert makes those "not applicable" instead.
-2. Compile: tessera-compile model.onnx -o model.so, with --shape NAME=DIMS for
-   every graph input that has a dynamic (or unknown) dimension, taken from
-   test_data_set_0's input shapes. Timeout 60 s.
-3. Run, for each data set: tessera-run model.so --input NAME=input_N.pb ...
+1. Compile: tessera-compile model.onnx -o model.so, with --shape NAME=DIMS for
+   every tensor graph input that has a dynamic (or unknown) dimension, taken
+   from test_data_set_0's input shapes. Models older than opset 13 are lifted
+   by tessera-compile itself. Timeout 60 s.
+2. Run, for each data set: tessera-run model.so --input NAME=input_N.pb ...
    --output-dir DIR --threads 1 --quiet. input_N.pb is bound to the input
    named by its TensorProto name when that is a graph input, else to the N-th
    graph input that is not an initializer. Timeout 30 s.
-4. Compare each output_N.pb with DIR/NAME.npy (NAME = the N-th graph output,
+3. Compare each output_N.pb with DIR/NAME.npy (NAME = the N-th graph output,
    '/' and ':' replaced by '_'): same shape, same dtype, and values equal
-   (bool/int) or numpy.allclose(rtol=1e-3, atol=1e-5, equal_nan=True).
+   (bool/int) or numpy.allclose(rtol=1e-3, atol=1e-7, equal_nan=True),
+   ONNX's own backend defaults.
 
-Results: PASS, FAIL (one-line reason), XFAIL (failed, listed in the
-allowlist), XPASS (passed but listed: counts as a failure so the list stays
-honest), N/A. The last line is exactly "N passed, M failed" (M counts FAIL
-and XPASS); exit status 0 iff M == 0.
+Each failure gets a one-line reason and a short key derived from it: the
+category, then what failed, e.g.
 
-Allowlist: one test per line, "test_name  # reason"; blank lines and
-full-line comments are allowed. An entry without a reason is an error.
+    unsupported-op: Bernoulli
+    unsupported-type: STRING
+    compile-error: <first line of the compiler's error>
+    run-error: <first line of tessera-run's error>
+    wrong-values: output y          (also wrong-shape, wrong-dtype)
+    crash: compile (SIGSEGV)        (also timeout: run, ...)
+
+Allowlist (allowlist.txt), one test per line:
+
+    test_name  # KEY [-- why]
+    test_name  # re: REGEX [-- why]
+    test_name  # tolerance: rtol=R atol=A -- why
+
+An allowlisted test is an expected failure (XFAIL) only when it fails with
+exactly KEY (or its reason matches REGEX, re.search); failing any other way
+(a new crash, say) is a FAIL, and passing is an XPASS, which fails the run too
+so the list stays honest. A `tolerance:` entry is not an expected failure:
+the test must pass with those tolerances instead of the defaults.
+
+The last lines give the overall count, and the final one is exactly
+"N passed, M failed" (M counts FAIL and XPASS); the exit status is 0 iff
+M == 0.
 
     run_node_tests.py --compiler tessera-compile --runner tessera-run \\
         --allowlist allowlist.txt [--work-dir DIR] [-j N] [--filter REGEX]
-    run_node_tests.py --list-applicable [--filter REGEX]
+        [--update-allowlist]
+
+--update-allowlist rewrites the allowlist with an entry for every current
+failure (its derived key), grouped by category; a `-- why` note is kept when
+the key did not change, and tolerance entries are kept. With --filter, only
+the matching tests' entries change.
 """
 
 import argparse
@@ -43,11 +60,13 @@ import collections
 import concurrent.futures
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 import onnx
@@ -55,28 +74,23 @@ from onnx import numpy_helper
 
 DEFAULT_DATA_DIR = "/usr/share/libonnx-testdata/data/node"
 
-# Tessera's operators (README "Supported ONNX"), default domain only.
-SUPPORTED_OPS = frozenset(
-    """
-    Add Sub Mul Div Pow Sqrt Reciprocal Neg Abs Exp Log Erf Tanh Sigmoid Relu
-    Gelu Softmax LogSoftmax MatMul Gemm LayerNormalization ReduceMean ReduceSum
-    ReduceMax ReduceMin Reshape Transpose Gather Shape Size Unsqueeze Squeeze
-    Flatten Concat Slice Split Expand Tile Cast CastLike Constant
-    ConstantOfShape Range Where Equal Less Greater LessOrEqual GreaterOrEqual
-    Not And Or Max Min Clip Trilu Identity Dropout Conv Einsum
-    """.split()
-)
-MIN_OPSET, MAX_OPSET = 13, 21
-
 T = onnx.TensorProto
-SUPPORTED_ELEM_TYPES = frozenset(
-    [T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16, T.INT8, T.INT16, T.INT32,
-     T.INT64, T.UINT8, T.UINT16, T.UINT32, T.UINT64, T.BOOL]
-)
-
 COMPILE_TIMEOUT = 60
 RUN_TIMEOUT = 30
-RTOL, ATOL = 1e-3, 1e-5
+RTOL, ATOL = 1e-3, 1e-7
+
+# Why a whole family of operators cannot apply to Tessera (notes written by
+# --update-allowlist after the key).
+CANNOT_APPLY = [
+    (r"(?<!Reverse)Sequence|Optional|test_\w*(_seq|_opt|_sequence|optional)\b",
+     "sequences and optionals are not tensors"),
+    (r"String|STRING|RegexFullMatch|TfIdfVectorizer|LabelEncoder",
+     "strings are not supported"),
+    (r"Random|Bernoulli|Multinomial|test_training_dropout",
+     "random operators are not deterministic"),
+    (r"preview\.training|Gradient|Adagrad|Adam|Momentum|test_adagrad|test_adam|"
+     r"test_momentum|test_nesterov_momentum|test_gradient", "training-only operators"),
+]
 
 
 class UsageError(Exception):
@@ -87,96 +101,11 @@ def sanitize(name):
     return name.replace("/", "_").replace(":", "_")
 
 
-def is_default_domain(domain):
-    return domain in ("", "ai.onnx")
-
-
-def elem_type_name(t):
-    try:
-        return T.DataType.Name(t)
-    except ValueError:
-        return str(t)
-
-
-# ------------------------------------------------------------ applicability
-
-
-def walk_nodes(graph):
-    for node in graph.node:
-        yield node
-        for attr in node.attribute:
-            if attr.HasField("g"):
-                yield from walk_nodes(attr.g)
-            for g in attr.graphs:
-                yield from walk_nodes(g)
-
-
-def all_nodes(model):
-    yield from walk_nodes(model.graph)
-    for func in model.functions:  # a FunctionProto has .node like a graph
-        yield from walk_nodes(func)
-
-
-def value_type_problem(value):
-    """Why a graph input/output is outside Tessera's types, or None."""
-    kind = value.type.WhichOneof("value")
-    if kind != "tensor_type":
-        return "%s '%s' is a %s, not a tensor" % (
-            "value", value.name, (kind or "untyped").replace("_type", ""))
-    et = value.type.tensor_type.elem_type
-    if et not in SUPPORTED_ELEM_TYPES:
-        return "'%s' has element type %s" % (value.name, elem_type_name(et))
-    return None
-
-
-def applicability(model, convert=True):
-    """(reason, ops, convert_from): reason is None if Tessera should handle the
-    model; convert_from is the model's opset when it is older than 13 and must
-    be converted to opset 13 first (only with convert=True)."""
-    ops = sorted({n.op_type for n in all_nodes(model)})
-    for node in all_nodes(model):
-        if not is_default_domain(node.domain):
-            return "domain '%s' (op %s) outside Tessera's op list" % (
-                node.domain, node.op_type), ops, None
-    for node in all_nodes(model):
-        if node.op_type not in SUPPORTED_OPS:
-            return "op %s outside Tessera's op list" % node.op_type, ops, None
-    opsets = [o.version for o in model.opset_import if is_default_domain(o.domain)]
-    if not opsets:
-        return "no default-domain opset", ops, None
-    convert_from = None
-    if opsets[0] < MIN_OPSET and convert:
-        convert_from = opsets[0]
-    elif not MIN_OPSET <= opsets[0] <= MAX_OPSET:
-        return "opset %d outside %d-%d" % (opsets[0], MIN_OPSET, MAX_OPSET), ops, None
-    for value in list(model.graph.input) + list(model.graph.output):
-        problem = value_type_problem(value)
-        if problem:
-            return "type outside Tessera's: %s" % problem, ops, None
-    for node in all_nodes(model):
-        for attr in node.attribute:
-            if node.op_type in ("Cast",) and attr.name == "to" and \
-                    attr.i not in SUPPORTED_ELEM_TYPES:
-                return "type outside Tessera's: Cast to %s" % elem_type_name(attr.i), ops, None
-            if attr.HasField("t") and attr.t.data_type not in SUPPORTED_ELEM_TYPES:
-                return "type outside Tessera's: %s attribute of type %s" % (
-                    node.op_type, elem_type_name(attr.t.data_type)), ops, None
-    return None, ops, convert_from
-
-
-def convert_to_min_opset(model, path):
-    """Writes `model` converted to opset 13 (onnx.version_converter) to path."""
-    import onnx.version_converter
-    converted = onnx.version_converter.convert_version(model, MIN_OPSET)
-    onnx.checker.check_model(converted, full_check=True)
-    onnx.save(converted, path)
-
-
 # ------------------------------------------------------------------- tests
 
 
 Test = collections.namedtuple("Test", "name dir")
-Result = collections.namedtuple("Result", "name status reason")
+Result = collections.namedtuple("Result", "name status reason key")
 
 
 def discover(data_dir, pattern):
@@ -241,18 +170,18 @@ def bind_inputs(model, set_dir):
 
 
 def shape_pins(model, bound):
-    """--shape arguments for inputs with a dynamic or unknown dimension."""
+    """--shape arguments for tensor inputs with a dynamic or unknown dimension."""
     by_name = {name: t for name, _, t in bound}
     pins = []
     for value in graph_inputs(model):
-        tt = value.type.tensor_type
-        if value.name not in by_name:
+        if value.type.WhichOneof("value") != "tensor_type" or value.name not in by_name:
             continue
+        tt = value.type.tensor_type
         dims = list(by_name[value.name].dims)
         if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
             continue  # fully static
-        if not dims:
-            continue  # a scalar: nothing to pin, and DIMS cannot be empty
+        if not dims or (tt.HasField("shape") and len(tt.shape.dim) != len(dims)):
+            continue  # a scalar, or data that does not fit: let Tessera say
         pins += ["--shape", "%s=%s" % (value.name, "x".join(str(d) for d in dims))]
     return pins
 
@@ -268,14 +197,14 @@ def one_line(text, limit=300):
 
 
 def run_tool(cmd, timeout, what):
-    """None on success, else a one-line reason."""
+    """None on success, else (key, one-line reason)."""
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
-        return "%s timed out after %d s" % (what, timeout)
+        return "timeout: %s" % what, "%s timed out after %d s" % (what, timeout)
     except OSError as e:
-        return "%s could not start: %s" % (what, e)
+        return "crash: %s (cannot start)" % what, "%s could not start: %s" % (what, e)
     if proc.returncode == 0:
         return None
     err = proc.stderr.decode("utf-8", "replace")
@@ -284,148 +213,185 @@ def run_tool(cmd, timeout, what):
             sig = signal.Signals(-proc.returncode).name
         except ValueError:
             sig = str(-proc.returncode)
-        return "%s crashed (%s): %s" % (what, sig, one_line(err, 200))
+        return ("crash: %s (%s)" % (what, sig),
+                "%s crashed (%s): %s" % (what, sig, one_line(err, 200)))
     if not err.strip():
-        return "%s failed with exit status %d and no message" % (what, proc.returncode)
-    return "%s error: %s" % (what, one_line(err))
+        return ("crash: %s (exit %d, no message)" % (what, proc.returncode),
+                "%s failed with exit status %d and no message" % (what, proc.returncode))
+    return (error_key(what, one_line(err, 100000)),
+            "%s error: %s" % (what, one_line(err)))
+
+
+def error_key(what, msg):
+    """The allowlist key of a tool's whole error message, on one line."""
+    msg = re.sub(r"^\S+\.onnx: ", "", msg)
+    if what == "compile":
+        nodes = re.findall(r"'[^']*' \(([^,]+), domain '([^']*)', opset \d+\): ([^|]+)", msg)
+        if "unsupported node" in msg and nodes:
+            domains = sorted({d for _, d, _ in nodes if d != "ai.onnx"})
+            if domains:
+                return "unsupported-domain: " + ", ".join(domains)
+            plain = sorted({op for op, _, why in nodes if why.strip() == "unsupported operator"})
+            other = sorted({"%s (%s)" % (op, why.strip()) for op, _, why in nodes
+                            if why.strip() != "unsupported operator"})
+            if other:
+                return "unsupported-node: " + "; ".join(plain + other)
+            return "unsupported-op: " + ", ".join(plain)
+        m = re.search(r"is not a tensor of a supported element type \(([^)]*)\)", msg)
+        if m:
+            return "unsupported-type: " + m.group(1)
+    # The first line, and the next ones while a line ends with ':' (the
+    # diagnostic after "lowering to linalg failed:").
+    lines = msg.split(" | ")
+    first = lines[0]
+    for line in lines[1:]:
+        if not first.endswith(":"):
+            break
+        first += " " + line
+    return "%s-error: %s" % (what, first[:200].rstrip())
 
 
 def bf16_bits_to_f32(a):
     return (a.astype(np.uint32) << 16).view(np.float32)
 
 
-def compare(name, expected, got):
-    """None if equal, else a one-line reason."""
+def compare(name, expected, got, rtol, atol):
+    """None if equal, else (key, one-line reason)."""
     if tuple(got.shape) != tuple(expected.shape):
-        return "output %s: shape %s, expected %s" % (name, list(got.shape), list(expected.shape))
+        return ("wrong-shape: output %s" % name,
+                "output %s: shape %s, expected %s" % (name, list(got.shape), list(expected.shape)))
     if got.dtype != expected.dtype:
-        return "output %s: dtype %s, expected %s" % (name, got.dtype, expected.dtype)
+        return ("wrong-dtype: output %s" % name,
+                "output %s: dtype %s, expected %s" % (name, got.dtype, expected.dtype))
     if expected.size == 0:
         return None
+    key = "wrong-values: output %s" % name
     if expected.dtype.kind in "biu" or expected.dtype == np.bool_:
         diff = got != expected
         if not diff.any():
             return None
         idx = tuple(int(i) for i in np.argwhere(diff)[0])
-        return "output %s: %d of %d elements differ, first at %s: got %s, expected %s" % (
+        return key, "output %s: %d of %d elements differ, first at %s: got %s, expected %s" % (
             name, int(diff.sum()), expected.size, list(idx), got[idx], expected[idx])
     g = got.astype(np.float64)
     e = expected.astype(np.float64)
-    if np.allclose(g, e, rtol=RTOL, atol=ATOL, equal_nan=True):
+    if np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
         return None
     both_nan = np.isnan(g) & np.isnan(e)
     with np.errstate(invalid="ignore"):
         err = np.where(both_nan, 0.0, np.abs(g - e))
     err = np.where(np.isnan(err), np.inf, err)  # NaN on one side only
-    bad = ~np.isclose(g, e, rtol=RTOL, atol=ATOL, equal_nan=True)
+    bad = ~np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
     flat = int(np.argmax(err))
     idx = tuple(int(i) for i in np.unravel_index(flat, err.shape))
-    return "output %s: max abs error %.3g at %s (got %.6g, expected %.6g), %d of %d elements off" % (
+    return key, "output %s: max abs error %.3g at %s (got %.6g, expected %.6g), %d of %d elements off" % (
         name, err[idx], list(idx), g[idx], e[idx], int(bad.sum()), e.size)
 
 
-def expected_array(model, out_value, proto):
-    """The expected numpy array; bf16 is compared as float32."""
+def expected_array(out_value, proto):
+    """The expected numpy array; bf16 (stored as uint16 bits) as float32,
+    which is how tessera-run writes a bfloat16 output."""
     arr = numpy_helper.to_array(proto)
     if out_value.type.tensor_type.elem_type == T.BFLOAT16 and arr.dtype == np.uint16:
-        return bf16_bits_to_f32(arr), True
-    return arr, False
+        return bf16_bits_to_f32(arr)
+    return arr
 
 
-def run_test(test, args):
-    """(status, reason) with status PASS / FAIL / NA."""
+def check_outputs(model, set_dir, out_dir, tolerance):
+    """None if every output matches, else (key, reason)."""
+    outputs = list(model.graph.output)
+    expected_files = numbered(set_dir, "output")
+    if len(expected_files) != len(outputs):
+        return "bad-test-data", "%d output files for %d graph outputs" % (
+            len(expected_files), len(outputs))
+    for value, path in zip(outputs, expected_files):
+        got_path = os.path.join(out_dir, sanitize(value.name) + ".npy")
+        if not os.path.isfile(got_path):
+            return ("run-error: output %s not written" % value.name,
+                    "output %s was not written (%s)" % (value.name, os.path.basename(got_path)))
+        try:
+            got = np.load(got_path, allow_pickle=False)
+        except Exception as e:
+            return ("run-error: output %s unreadable" % value.name,
+                    "output %s: unreadable .npy: %s" % (value.name, one_line(str(e))))
+        mismatch = compare(value.name, expected_array(value, load_tensor(path)), got, *tolerance)
+        if mismatch:
+            return mismatch
+    return None
+
+
+def run_test(test, args, tolerance):
+    """(status, key, reason) with status PASS or FAIL."""
     try:
         model = onnx.load(os.path.join(test.dir, "model.onnx"), load_external_data=False)
     except Exception as e:  # a broken model file in the data set
-        return "FAIL", "cannot read model.onnx with onnx: %s" % one_line(str(e))
-    reason, _, convert_from = applicability(model, not args.no_convert)
-    if reason:
-        return "NA", reason
+        return "FAIL", "bad-test-data", "cannot read model.onnx with onnx: %s" % one_line(str(e))
     sets = data_sets(test.dir)
     if not sets:
-        return "FAIL", "no test_data_set_* directory"
+        return "FAIL", "bad-test-data", "no test_data_set_* directory"
     try:
         bound0 = bind_inputs(model, sets[0])
-    except Exception as e:
-        return "FAIL", "bad test data: %s" % one_line(str(e))
+    except Exception:
+        bound0 = []  # non-tensor data (sequences, ...): the compiler says why
 
     work = os.path.join(args.work_dir, test.name)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     lib = os.path.join(work, "model.so")
     model_path = os.path.join(test.dir, "model.onnx")
-    if convert_from is not None:
-        model_path = os.path.join(work, "model.opset%d.onnx" % MIN_OPSET)
-        try:
-            convert_to_min_opset(model, model_path)
-        except Exception as e:
-            return "NA", "opset %d outside %d-%d, and onnx's version converter failed: %s" % (
-                convert_from, MIN_OPSET, MAX_OPSET, one_line(str(e), 150))
-    cmd = [args.compiler, model_path, "-o", lib] + shape_pins(model, bound0)
+    cmd = [args.compiler, model_path, "-o", lib, "--quiet"] + shape_pins(model, bound0)
     err = run_tool(cmd, COMPILE_TIMEOUT, "compile")
     if err:
-        return "FAIL", err.replace(model_path + ": ", "")
+        key, reason = err
+        reason = reason.replace(model_path + ": ", "")
+        return "FAIL", key, reason
     if not os.path.isfile(lib):
-        return "FAIL", "compile succeeded but wrote no %s" % os.path.basename(lib)
+        return "FAIL", "compile-error: no library", "compile succeeded but wrote no model.so"
 
-    outputs = list(model.graph.output)
     for k, set_dir in enumerate(sets):
         label = "" if len(sets) == 1 else "data set %d: " % k
         try:
             bound = bound0 if k == 0 else bind_inputs(model, set_dir)
+            if not bound0:
+                bound = bind_inputs(model, set_dir)
         except Exception as e:
-            return "FAIL", "%sbad test data: %s" % (label, one_line(str(e)))
+            return "FAIL", "bad-test-data", "%sbad test data: %s" % (label, one_line(str(e)))
         out_dir = os.path.join(work, "out_%d" % k)
         os.makedirs(out_dir)
         cmd = [args.runner, lib]
-        declared = {i.name: i.type.tensor_type.elem_type for i in graph_inputs(model)}
-        for name, path, tensor in bound:
-            # ONNX's test data stores bfloat16 inputs as UINT16 bits: re-tag
-            # them as BFLOAT16 (same bytes) for a bfloat16 model input.
-            if (declared.get(name) == onnx.TensorProto.BFLOAT16
-                    and tensor.data_type == onnx.TensorProto.UINT16):
-                fixed = onnx.TensorProto()
-                fixed.CopyFrom(tensor)
-                fixed.data_type = onnx.TensorProto.BFLOAT16
-                path = os.path.join(out_dir, "bf16_%s.pb" % sanitize(name))
-                with open(path, "wb") as f:
-                    f.write(fixed.SerializeToString())
+        for name, path, _ in bound:
             cmd += ["--input", "%s=%s" % (name, path)]
         cmd += ["--output-dir", out_dir, "--threads", "1", "--quiet"]
         err = run_tool(cmd, RUN_TIMEOUT, "run")
         if err:
-            return "FAIL", label + err
-        expected_files = numbered(set_dir, "output")
-        if len(expected_files) != len(outputs):
-            return "FAIL", "%s%d output files for %d graph outputs" % (
-                label, len(expected_files), len(outputs))
-        for value, path in zip(outputs, expected_files):
-            got_path = os.path.join(out_dir, sanitize(value.name) + ".npy")
-            if not os.path.isfile(got_path):
-                return "FAIL", "%soutput %s was not written (%s)" % (
-                    label, value.name, os.path.basename(got_path))
-            try:
-                got = np.load(got_path, allow_pickle=False)
-            except Exception as e:
-                return "FAIL", "%soutput %s: unreadable .npy: %s" % (label, value.name, one_line(str(e)))
-            proto = load_tensor(path)
-            expected, is_bf16 = expected_array(model, value, proto)
-            if is_bf16 and got.dtype == np.uint16:  # NPY has no bf16: raw bits
-                got = bf16_bits_to_f32(got)
-            mismatch = compare(value.name, expected, got)
-            if mismatch:
-                return "FAIL", label + mismatch
+            key, reason = err
+            return "FAIL", key, label + reason
+        mismatch = check_outputs(model, set_dir, out_dir, tolerance)
+        if mismatch:
+            return "FAIL", mismatch[0], label + mismatch[1]
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return "PASS", ""
+    return "PASS", "", ""
 
 
 # --------------------------------------------------------------- allowlist
 
 
+Entry = collections.namedtuple("Entry", "key note")
+
+
+def parse_tolerance(key, where):
+    m = re.fullmatch(r"tolerance:\s*rtol=(\S+)\s+atol=(\S+)", key)
+    try:
+        return float(m.group(1)), float(m.group(2))
+    except (AttributeError, ValueError):
+        raise UsageError("%s: write 'tolerance: rtol=R atol=A -- why'" % where)
+
+
 def read_allowlist(path):
+    """{test name: Entry}."""
     entries = {}
-    if not path:
+    if not path or not os.path.exists(path):
         return entries
     try:
         lines = open(path, encoding="utf-8").read().splitlines()
@@ -439,14 +405,71 @@ def read_allowlist(path):
         name, reason = name.strip(), reason.strip()
         where = "%s:%d" % (path, lineno)
         if not hash_ or not reason:
-            raise UsageError("%s: entry '%s' has no reason (write 'test_name  # reason')"
+            raise UsageError("%s: entry '%s' has no reason (write 'test_name  # KEY')"
                              % (where, name))
         if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
             raise UsageError("%s: '%s' is not a test name" % (where, name))
         if name in entries:
             raise UsageError("%s: '%s' is listed twice" % (where, name))
-        entries[name] = reason
+        key, _, note = reason.partition(" -- ")
+        key, note = key.strip(), note.strip()
+        if key.startswith("tolerance:"):
+            parse_tolerance(key, where)
+            if not note:
+                raise UsageError("%s: a tolerance entry needs '-- why'" % where)
+        elif key.startswith("re:"):
+            try:
+                re.compile(key[3:].strip())
+            except re.error as e:
+                raise UsageError("%s: bad regex: %s" % (where, e))
+        entries[name] = Entry(key, note)
     return entries
+
+
+def matches(entry, key, reason):
+    if entry.key.startswith("re:"):
+        return re.search(entry.key[3:].strip(), reason) is not None
+    return entry.key == key
+
+
+def cannot_apply_note(name, key):
+    """The reason a test cannot apply to Tessera, from its name and key."""
+    for pattern, note in CANNOT_APPLY:
+        if re.search(pattern, name + " " + key):
+            return note
+    return ""
+
+
+def write_allowlist(path, entries):
+    """Writes {name: Entry} grouped by key category."""
+    groups = collections.defaultdict(list)
+    for name, e in entries.items():
+        groups[e.key.split(":", 1)[0]].append((name, e))
+    order = ["tolerance", "unsupported-op", "unsupported-node", "unsupported-domain",
+             "unsupported-type", "compile-error", "run-error", "wrong-shape", "wrong-dtype",
+             "wrong-values", "bad-test-data", "re", "timeout", "crash"]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(ALLOWLIST_HEADER)
+        for cat in sorted(groups, key=lambda c: (order.index(c) if c in order else 99, c)):
+            f.write("\n# --- %s (%d) ---\n" % (cat, len(groups[cat])))
+            for name, e in sorted(groups[cat]):
+                f.write("%s  # %s%s\n" % (name, e.key, " -- " + e.note if e.note else ""))
+
+
+ALLOWLIST_HEADER = """\
+# ONNX backend node tests (libonnx-testdata) not expected to pass, one per
+# line, written by `run_node_tests.py --update-allowlist` and then annotated:
+#
+#   test_name  # KEY [-- why]          an expected failure: it must fail with
+#                                      exactly KEY (see run_node_tests.py)
+#   test_name  # re: REGEX [-- why]    ... or with a reason REGEX matches
+#   test_name  # tolerance: rtol=R atol=A -- why
+#                                      must pass, with these tolerances
+#
+# A listed test that passes (XPASS) or fails differently fails the run.
+# Tests that cannot apply to Tessera (strings, sequences, optionals, random
+# and training-only operators) are listed here too, with that note.
+"""
 
 
 # -------------------------------------------------------------------- main
@@ -455,75 +478,79 @@ def read_allowlist(path):
 def parse_args(argv):
     p = argparse.ArgumentParser(
         description="Run ONNX backend node tests through tessera-compile and tessera-run.")
-    p.add_argument("--compiler", help="tessera-compile binary")
-    p.add_argument("--runner", help="tessera-run binary")
+    p.add_argument("--compiler", required=True, help="tessera-compile binary")
+    p.add_argument("--runner", required=True, help="tessera-run binary")
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
                    help="directory of test_* dirs (default: %(default)s)")
-    p.add_argument("--allowlist", help="expected failures, 'test_name  # reason' per line")
+    p.add_argument("--allowlist", help="expected failures, 'test_name  # KEY' per line")
+    p.add_argument("--update-allowlist", action="store_true",
+                   help="rewrite --allowlist with an entry for every current failure")
     p.add_argument("--work-dir", help="scratch directory (default: a temporary one, removed at the end)")
-    p.add_argument("-j", "--jobs", type=int, default=2, help="tests run in parallel (default: 2)")
+    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2,
+                   help="tests run in parallel (default: the number of CPUs)")
     p.add_argument("--filter", metavar="REGEX", help="only tests whose name matches (re.search)")
     p.add_argument("--keep", action="store_true", help="keep each passing test's work files")
-    p.add_argument("--no-convert", action="store_true",
-                   help="count tests whose opset is older than 13 as not applicable instead "
-                        "of converting them to opset 13 with onnx.version_converter")
-    p.add_argument("--list-applicable", action="store_true",
-                   help="print applicable tests and their ops, the op distribution and "
-                        "why the others are not applicable; compiles nothing")
     args = p.parse_args(argv)
     if args.jobs < 1:
         p.error("-j must be at least 1")
+    if args.update_allowlist and not args.allowlist:
+        p.error("--update-allowlist needs --allowlist")
     if args.filter:
         try:
             re.compile(args.filter)
         except re.error as e:
             p.error("--filter: %s" % e)
-    if not args.list_applicable:
-        for opt in ("compiler", "runner"):
-            path = getattr(args, opt)
-            if not path:
-                p.error("--%s is required (unless --list-applicable)" % opt)
-            if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-                p.error("--%s %s is not an executable file" % (opt, path))
+    for opt in ("compiler", "runner"):
+        path = getattr(args, opt)
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            p.error("--%s %s is not an executable file" % (opt, path))
     return args
 
 
-def list_applicable(tests, convert):
-    ops_count = collections.Counter()
-    na_count = collections.Counter()
-    applicable = converted = 0
-    for t in tests:
-        model = onnx.load(os.path.join(t.dir, "model.onnx"), load_external_data=False)
-        reason, ops, convert_from = applicability(model, convert)
-        if reason:
-            # Group "op X outside ..." by kind for the summary.
-            na_count[re.sub(r"^(op|domain) .*", r"\1 outside Tessera's op list",
-                            re.sub(r"^opset \d+ .*", "opset outside 13-21", reason))] += 1
+def classify(test, allow, args):
+    """Runs one test and judges it against its allowlist entry."""
+    entry = allow.get(test.name)
+    tolerance = (RTOL, ATOL)
+    if entry and entry.key.startswith("tolerance:"):
+        tolerance = parse_tolerance(entry.key, test.name)
+        entry = None
+    try:
+        status, key, reason = run_test(test, args, tolerance)
+    except Exception as e:  # a bug in this script must not hide the others
+        status, key, reason = "FAIL", "harness-error", "runner exception: %s: %s" % (
+            type(e).__name__, one_line(str(e)))
+    if entry is None:
+        return Result(test.name, status, reason, key)
+    if status == "PASS":
+        return Result(test.name, "XPASS", "passes but is allowlisted (%s): remove it"
+                      % entry.key, key)
+    if matches(entry, key, reason):
+        return Result(test.name, "XFAIL", reason, key)
+    return Result(test.name, "FAIL", "%s [fails as '%s', but the allowlist expects '%s']"
+                  % (reason, key, entry.key), key)
+
+
+def updated_entries(allow, results):
+    """The allowlist after this run: every failure with its key."""
+    entries = dict(allow)
+    for r in results:
+        old = allow.get(r.name)
+        if old and old.key.startswith("tolerance:"):
             continue
-        applicable += 1
-        ops_count.update(ops)
-        if convert_from is not None:
-            converted += 1
-        print("%s: %s%s" % (t.name, " ".join(ops), "" if convert_from is None
-                            else "  (converted from opset %d)" % convert_from))
-    print()
-    print("op distribution (applicable tests using each op):")
-    for op, n in sorted(ops_count.items(), key=lambda kv: (-kv[1], kv[0])):
-        print("  %-20s %d" % (op, n))
-    print("not applicable:")
-    for why, n in sorted(na_count.items(), key=lambda kv: -kv[1]):
-        print("  %-45s %d" % (why, n))
-    print("%d applicable of %d tests (%d of them converted to opset %d)"
-          % (applicable, len(tests), converted, MIN_OPSET))
-    return 0
+        if r.status in ("PASS", "XPASS"):
+            entries.pop(r.name, None)
+        elif r.status in ("FAIL", "XFAIL"):
+            if old and matches(old, r.key, r.reason):
+                continue
+            keep_note = old.note if old and old.key == r.key else ""
+            entries[r.name] = Entry(r.key, keep_note or cannot_apply_note(r.name, r.key))
+    return entries
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         tests = discover(args.data_dir, args.filter)
-        if args.list_applicable:
-            return list_applicable(tests, not args.no_convert)
         allow = read_allowlist(args.allowlist)
     except UsageError as e:
         print("run_node_tests.py: error: %s" % e, file=sys.stderr)
@@ -544,39 +571,35 @@ def main(argv=None):
     args.compiler = os.path.abspath(args.compiler)
     args.runner = os.path.abspath(args.runner)
 
-    def job(t):
-        try:
-            status, reason = run_test(t, args)
-        except Exception as e:  # a bug in this script must not hide the others
-            status, reason = "FAIL", "runner exception: %s: %s" % (type(e).__name__, one_line(str(e)))
-        if status == "PASS" and t.name in allow:
-            status, reason = "XPASS", "passes but is allowlisted (%s): remove it" % allow[t.name]
-        elif status == "FAIL" and t.name in allow:
-            status, reason = "XFAIL", "%s [allowlisted: %s]" % (reason, allow[t.name])
-        elif status == "NA" and t.name in allow:
-            reason += " [stale allowlist entry: %s]" % allow[t.name]
-        return Result(t.name, status, reason)
-
+    start = time.monotonic()
     counts = collections.Counter()
-    labels = {"NA": "N/A"}
+    results = []
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            for r in pool.map(job, tests):
+            for r in pool.map(lambda t: classify(t, allow, args), tests):
+                results.append(r)
                 counts[r.status] += 1
-                label = labels.get(r.status, r.status)
-                if r.status == "NA":
-                    print("%-5s %s: not applicable (%s)" % (label, r.name, r.reason), flush=True)
-                else:
-                    print("%-5s %s%s" % (label, r.name, ": " + r.reason if r.reason else ""),
-                          flush=True)
+                print("%-5s %s%s" % (r.status, r.name, ": " + r.reason if r.reason else ""),
+                      flush=True)
     finally:
         if temp:
             shutil.rmtree(temp, ignore_errors=True)
 
+    if args.update_allowlist:
+        write_allowlist(args.allowlist, updated_entries(allow, results))
+        print("wrote %s" % args.allowlist)
+
     failed = counts["FAIL"] + counts["XPASS"]
-    print("onnx_backend: %d tests: %d passed, %d failed (%d FAIL, %d XPASS), %d xfail, "
-          "%d not applicable" % (len(tests), counts["PASS"], failed, counts["FAIL"],
-                                 counts["XPASS"], counts["XFAIL"], counts["NA"]))
+    by_key = collections.Counter(r.key.split(":", 1)[0] for r in results
+                                 if r.status in ("FAIL", "XFAIL"))
+    print("failures by category: " + ", ".join(
+        "%s %d" % kv for kv in sorted(by_key.items(), key=lambda kv: -kv[1])))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("onnx_backend: %d of %d node tests pass; %d expected failures (allowlisted), "
+          "%d failed (%d FAIL, %d XPASS); %.0f s wall with -j %d, %.0f s CPU in the tools"
+          % (counts["PASS"], len(tests), counts["XFAIL"], failed, counts["FAIL"],
+             counts["XPASS"], time.monotonic() - start, args.jobs,
+             children.ru_utime + children.ru_stime))
     print("%d passed, %d failed" % (counts["PASS"], failed))
     return 0 if failed == 0 else 1
 

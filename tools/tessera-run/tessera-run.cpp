@@ -55,7 +55,10 @@ const char *const kUsage =
     "\n"
     "  --input [NAME=]FILE  an input from a .npy file (v1-v3, little-endian,\n"
     "                       C order) or an ONNX TensorProto .pb file; without\n"
-    "                       NAME= the i-th --input is the model's i-th input\n"
+    "                       NAME= the i-th --input is the model's i-th input;\n"
+    "                       a bfloat16 input also takes uint16 bit patterns\n"
+    "                       (ONNX's test data) or float32 (rounded to nearest\n"
+    "                       even)\n"
     "  --output-dir DIR     write each output to DIR/NAME.npy ('/' and ':' in\n"
     "                       names become '_'; bfloat16 is written as float32)\n"
     "  --threads N          threads per run (default 0: all cores)\n"
@@ -417,7 +420,9 @@ int32_t dtypeFromDescr(const std::string &descr, const std::string &path) {
       {"i2", TESSERA_DTYPE_INT16},   {"i4", TESSERA_DTYPE_INT32},
       {"i8", TESSERA_DTYPE_INT64},   {"u1", TESSERA_DTYPE_UINT8},
       {"u2", TESSERA_DTYPE_UINT16},  {"u4", TESSERA_DTYPE_UINT32},
-      {"u8", TESSERA_DTYPE_UINT64},  {"b1", TESSERA_DTYPE_BOOL}};
+      {"u8", TESSERA_DTYPE_UINT64},  {"b1", TESSERA_DTYPE_BOOL},
+      // ml_dtypes' bfloat16 arrays are saved as 2-byte opaque values.
+      {"V2", TESSERA_DTYPE_BFLOAT16}};
   auto it = kinds.find(kind);
   if (it == kinds.end() ||
       (order != '<' && order != '>' && order != '|' && order != '='))
@@ -887,6 +892,39 @@ void printGeneration(const tessera::run::Generation &g, const Options &opts,
                      g.logits.data(), g.logits.size() * sizeof(float)));
 }
 
+/// float32 -> bfloat16, rounding to nearest even (NaN stays NaN).
+uint16_t floatToBF16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return static_cast<uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+/// A bfloat16 input given as ONNX's test data stores it (a UINT16 TensorProto
+/// or .npy of the bit patterns) or as tessera-run writes it (float32 .npy,
+/// rounded to nearest even) becomes a bfloat16 tensor.
+void adaptBFloat16(HostTensor &t, int32_t inputDtype) {
+  if (inputDtype != TESSERA_DTYPE_BFLOAT16)
+    return;
+  if (t.dtype == TESSERA_DTYPE_UINT16) {
+    t.dtype = TESSERA_DTYPE_BFLOAT16;
+    return;
+  }
+  if (t.dtype != TESSERA_DTYPE_FLOAT)
+    return;
+  size_t count = t.bytes / sizeof(float);
+  HostTensor converted;
+  converted.dtype = TESSERA_DTYPE_BFLOAT16;
+  converted.dims = t.dims;
+  converted.allocate(count * sizeof(uint16_t));
+  auto *out = reinterpret_cast<uint16_t *>(converted.bytesPtr());
+  for (size_t i = 0; i < count; ++i)
+    out[i] = floatToBF16(load<float>(t.data.get(), i));
+  t = std::move(converted);
+}
+
 int run(const Options &opts) {
   tessera::Model model = embeddedModel
                              ? tessera::Model::fromDescriptor(embeddedModel)
@@ -922,6 +960,13 @@ int run(const Options &opts) {
     }
     names.push_back(name);
     tensors.push_back(readTensorFile(file));
+  }
+
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    int32_t index = names[i].empty() ? static_cast<int32_t>(i)
+                                     : model.findInput(names[i]);
+    if (index >= 0 && static_cast<uint32_t>(index) < model.numInputs())
+      adaptBFloat16(tensors[i], model.inputs()[index].dtype);
   }
 
   std::vector<tessera::Input> inputs;

@@ -275,3 +275,47 @@ func.func @reshape_static_rt(%x: tensor<2x3x4xf32>, %s: tensor<3xi64>) -> tensor
   %0 = onnx.Reshape %x, %s : (tensor<2x3x4xf32>, tensor<3xi64>) -> tensor<4x2x3xf32> loc("reorder")
   return %0 : tensor<4x2x3xf32>
 }
+
+// -----
+
+// Slice axes and steps read at run time (graph inputs): each dim takes the
+// parameters of the entry whose axis names it (selected per dim), a zero step
+// or an axis out of range is a run-time error, and the elements are gathered
+// (the step's sign is not known). The result's declared dims are checked.
+// CHECK-LABEL: func.func @slice_runtime_axes_steps
+// CHECK-DAG: tensor.extract %arg3[%c0] : tensor<1xi64>
+// CHECK-DAG: tensor.extract %arg4[%c0] : tensor<1xi64>
+// CHECK: cf.assert %{{.*}}, "node 'sl': slice step is 0"
+// CHECK: cf.assert %{{.*}}, "node 'sl': slice axis out of range"
+// CHECK: arith.select
+// CHECK: cf.assert %{{.*}}, "node 'sl': the slice gives dim 1 a size other than the declared 3"
+// CHECK: linalg.generic
+// CHECK: arith.muli
+// CHECK: tensor.extract %arg0
+// CHECK-NOT: tensor.extract_slice
+func.func @slice_runtime_axes_steps(%x: tensor<4x6xf32>, %s: tensor<1xi64>, %e: tensor<1xi64>, %a: tensor<1xi64>, %st: tensor<1xi64>) -> tensor<4x3xf32> {
+  %0 = onnx.Slice %x, %s, %e, %a, %st {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<4x6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4x3xf32> loc("sl")
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+// ReduceSum over run-time axes (a graph input): each element is added into
+// a flat result at its position without the reduced coordinates (selected
+// per dim at run time), which then takes the declared shape.
+// CHECK-LABEL: func.func @reduce_sum_runtime_axes
+// CHECK: tensor.extract %arg1[%c0] : tensor<1xi64>
+// CHECK: cf.assert %{{.*}}, "node 'rs': reduction axis out of range"
+// CHECK: cf.assert %{{.*}}, "node 'rs': the reduction gives dim 1 a size other than the declared 1"
+// CHECK: linalg.fill
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: arith.select
+// CHECK: tensor.extract %arg0
+// CHECK: arith.addf
+// CHECK: tensor.insert
+// CHECK: tensor.expand_shape {{.*}} output_shape [4, 1] : tensor<4xf32> into tensor<4x1xf32>
+func.func @reduce_sum_runtime_axes(%x: tensor<4x6xf32>, %a: tensor<1xi64>) -> tensor<4x1xf32> {
+  %0 = onnx.ReduceSum %x, %a {keepdims = 1 : si64} : (tensor<4x6xf32>, tensor<1xi64>) -> tensor<4x1xf32> loc("rs")
+  return %0 : tensor<4x1xf32>
+}
