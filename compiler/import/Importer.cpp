@@ -2,7 +2,7 @@
 //
 // Steps, each of which can stop the import with one clear error:
 //   1. parse (binary protobuf or ONNX text syntax, both with libonnx);
-//   2. model-level checks (graph present, IR version, ai.onnx opset 13..21);
+//   2. model-level checks (graph present, IR version, ai.onnx opset 13..23);
 //   3. every node Tessera cannot handle, listed together in one error;
 //   4. every value that is used but never produced;
 //   5. ::onnx::checker and ONNX shape inference (with data propagation and the
@@ -50,7 +50,7 @@ namespace tessera {
 namespace {
 
 constexpr int64_t kMinOpset = 13;
-constexpr int64_t kMaxOpset = 21;
+constexpr int64_t kMaxOpset = 23;
 
 llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -126,6 +126,8 @@ const llvm::StringMap<int64_t> &supportedOps() {
     m["CastLike"] = 15;
     m["LayerNormalization"] = 17;
     m["Gelu"] = 20;
+    m["RMSNormalization"] = 23;
+    m["RotaryEmbedding"] = 23;
     return m;
   }();
   return ops;
@@ -525,10 +527,14 @@ public:
           if (attrs->Get(a).name() == name)
             attrs->DeleteSubrange(a, 1);
       };
-      if (op == "Gelu") {
+      if (op == "Gelu" || op == "RMSNormalization" ||
+          op == "RotaryEmbedding") {
+        // Y has X's shape and type: an Identity of X for the checker.
         save();
         node.set_op_type("Identity");
         node.clear_attribute();
+        if (node.input_size() > 1)
+          node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
       } else if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") {
         save();
         std::vector<int64_t> axes;

@@ -31,7 +31,9 @@ void populateONNXConvToLinalgPatterns(mlir::TypeConverter &converter,
                                       mlir::RewritePatternSet &patterns);
 void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
                                         mlir::RewritePatternSet &patterns);
-
+/// RMSNormalization and RotaryEmbedding (Transformer.cpp).
+void populateONNXTransformerToLinalgPatterns(mlir::TypeConverter &converter,
+                                             mlir::RewritePatternSet &patterns);
 
 /// The kernels of the fused `tessera` ops (one file each).
 void populateFusedAttentionToLinalgPatterns(mlir::TypeConverter &converter,
