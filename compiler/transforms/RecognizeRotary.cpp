@@ -176,6 +176,41 @@ std::optional<std::vector<float>> halveTable(const Table &t, int64_t dh,
   return half;
 }
 
+/// Whether `a` and `b` are ranked tensors of one element type whose shapes
+/// agree where both are known.
+bool compatibleTypes(Type a, Type b) {
+  auto ta = dyn_cast<RankedTensorType>(a), tb = dyn_cast<RankedTensorType>(b);
+  if (!ta || !tb || ta.getElementType() != tb.getElementType() ||
+      ta.getRank() != tb.getRank())
+    return false;
+  for (auto [da, db] : llvm::zip(ta.getShape(), tb.getShape()))
+    if (!ShapedType::isDynamic(da) && !ShapedType::isDynamic(db) && da != db)
+      return false;
+  return true;
+}
+
+/// Whether `shape` (a Reshape's shape operand) flattens the last two dims
+/// of `stacked`: Concat(Shape(stacked)[0 : rank - 2], [-1]) as torch's
+/// flatten(-2) exports it.
+bool flattensLastTwo(Value shape, Value stacked) {
+  auto cat = shape.getDefiningOp<onnx::ConcatOp>();
+  if (!cat || cat.getInputs().size() != 2)
+    return false;
+  SmallVector<int64_t> last, starts, ends;
+  auto slice = cat.getInputs()[0].getDefiningOp<onnx::SliceOp>();
+  auto dims = slice ? slice.getData().getDefiningOp<onnx::ShapeOfOp>()
+                    : onnx::ShapeOfOp();
+  int64_t rank = cast<RankedTensorType>(stacked.getType()).getRank();
+  if (!dims || dims.getData() != stacked ||
+      !onnx::getConstantInts(cat.getInputs()[1], last) || last.size() != 1 ||
+      last[0] != -1 || !onnx::getConstantInts(slice.getStarts(), starts) ||
+      !onnx::getConstantInts(slice.getEnds(), ends) || starts != SmallVector<int64_t>{0} ||
+      ends.size() != 1 || onnx::sliceIndex(ends[0], rank, 1) != rank - 2)
+    return false;
+  auto [begin, end] = onnx::shapeRange(dims, rank);
+  return begin == 0 && end == rank;
+}
+
 struct Match {
   Value x;
   bool interleaved = false;
@@ -260,19 +295,24 @@ Value matchRotation(onnx::NegOp neg, Match &m, std::string &why) {
     m.ops.push_back(otherUnsqueeze);
   Value rot = concat.getResult();
   if (m.interleaved) {
-    auto reshape = dyn_cast_or_null<onnx::ReshapeOp>(singleUser(rot));
+    // (flatten(-2) reads the stacked value's Shape too.)
+    SmallVector<Operation *> users = dataUsers(rot);
+    auto reshape = users.size() == 1
+                       ? dyn_cast<onnx::ReshapeOp>(users.front())
+                       : onnx::ReshapeOp();
     auto rType = reshape ? dyn_cast<RankedTensorType>(
                                reshape.getReshaped().getType())
                          : RankedTensorType();
-    if (!rType || rType.getRank() != xType.getRank() ||
-        rType.getDimSize(rType.getRank() - 1) != dh ||
-        outType.getDimSize(outType.getRank() - 1) != 2 ||
+    bool flat = rType && compatibleTypes(rType, xType) &&
+                (rType.getDimSize(rType.getRank() - 1) == dh ||
+                 flattensLastTwo(reshape.getShape(), rot));
+    if (!flat || outType.getDimSize(outType.getRank() - 1) != 2 ||
         outType.getDimSize(outType.getRank() - 2) != h)
       return fail("the stacked pairs are not flattened back to x's shape");
     m.ops.push_back(reshape);
     rot = reshape.getReshaped();
   }
-  if (rot.getType() != x.getType())
+  if (!compatibleTypes(rot.getType(), x.getType()))
     return fail("the rotated value has another type than x");
   return rot;
 }
@@ -305,7 +345,7 @@ std::optional<Match> RecognizeRotary::matchCandidate(onnx::NegOp neg,
                   : Value();
   if (!cos)
     return fail("the result is not x * cos + rot(x) * sin");
-  if (add->getResult(0).getType() != m.x.getType())
+  if (!compatibleTypes(add->getResult(0).getType(), m.x.getType()))
     return fail("cos or sin broadcasts x to another shape");
   if (rank != 3 && rank != 4)
     return fail("x is not [B, H, S, Dh] or [B, S, Dh]");
