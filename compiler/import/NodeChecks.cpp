@@ -62,7 +62,7 @@ std::optional<int64_t> axisLimit(StringRef op, int64_t rank) {
   if (op == "Flatten")
     return rank + 1;
   if (llvm::is_contained({"Softmax", "LogSoftmax", "Gather", "Split", "Concat",
-                          "LayerNormalization", "Trilu"},
+                          "LayerNormalization", "RMSNormalization", "Trilu"},
                          op))
     return rank;
   return std::nullopt;

@@ -97,6 +97,14 @@ std::optional<std::string> unsupportedReason(Operation *op) {
                            "Tessera compiles models for inference");
     }
   }
+  if (auto rms = dyn_cast<onnx::RMSNormalizationOp>(op)) {
+    auto x = dyn_cast<RankedTensorType>(rms.getX().getType());
+    if (x && onnx::normalizeAxis(rms.getAxis(), x.getRank()) != x.getRank() - 1)
+      return std::string("RMSNormalization is supported over the last axis "
+                         "only");
+    if (x && x.isDynamicDim(x.getRank() - 1))
+      return std::string("RMSNormalization needs a static last dimension");
+  }
   if (auto cos = dyn_cast<onnx::ConstantOfShapeOp>(op))
     if (cos.getValueAttr() && !isa<DenseElementsAttr>(cos.getValueAttr()))
       return std::string("value must be a dense constant");
@@ -131,6 +139,7 @@ struct ConvertONNXToLinalgPass
     populateONNXConvToLinalgPatterns(converter, patterns);
     populateONNXTensorToLinalgPatterns(converter, patterns);
     populateONNXRuntimeAxesReduceToLinalgPatterns(converter, patterns);
+    populateONNXTransformerToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);

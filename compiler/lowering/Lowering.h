@@ -35,6 +35,9 @@ void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
 void populateONNXRuntimeAxesReduceToLinalgPatterns(
     mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
 
+/// RMSNormalization and RotaryEmbedding (Transformer.cpp).
+void populateONNXTransformerToLinalgPatterns(mlir::TypeConverter &converter,
+                                             mlir::RewritePatternSet &patterns);
 
 /// The kernels of the fused `tessera` ops (one file each).
 void populateFusedAttentionToLinalgPatterns(mlir::TypeConverter &converter,

@@ -1,7 +1,8 @@
-//===- FuseAddLayerNorm.cpp - residual Add + LayerNorm fusion -------------===//
+//===- FuseAddLayerNorm.cpp - residual Add + LayerNorm/RMSNorm fusion -----===//
 //
-// Part of Tessera. onnx.LayerNormalization over the last axis whose input is
-// a residual Add becomes tessera.add_layer_norm:
+// Part of Tessera. onnx.LayerNormalization or onnx.RMSNormalization over the
+// last axis whose input is a residual Add becomes tessera.add_layer_norm
+// (norm "layer" or "rms"):
 //
 //   LN(Add(x, r))                      -> add_layer_norm(x, r)
 //   LN(Add(Add(x, bias), r))           -> add_layer_norm(x, r, bias)
@@ -11,7 +12,7 @@
 // may broadcast over the leading axes, as token + position embeddings
 // [B, S, D] + [1, S, D] do: the fused op broadcasts them as the Add did) and
 // bias is a [D] constant. The Add's other uses (the next residual in pre-LN
-// models) take the op's `sum` result. Candidates: every LayerNormalization
+// models) take the op's `sum` result. Candidates: every normalisation
 // whose input is an Add; each is fused or, with `report`, reported with the
 // reason.
 //
@@ -33,6 +34,17 @@ namespace tessera {
 namespace {
 
 constexpr StringLiteral kKind = "tessera.add_layer_norm";
+constexpr StringLiteral kRMSKind = "tessera.add_rms_norm";
+
+// What differs between the two normalisations.
+Value betaOf(onnx::LayerNormalizationOp ln) { return ln.getB(); }
+Value betaOf(onnx::RMSNormalizationOp) { return {}; }
+bool statsUsed(onnx::LayerNormalizationOp ln) {
+  return llvm::any_of(ln.getStats(), [](Value v) { return !v.use_empty(); });
+}
+bool statsUsed(onnx::RMSNormalizationOp) { return false; }
+StringRef normOf(onnx::LayerNormalizationOp) { return "layer"; }
+StringRef normOf(onnx::RMSNormalizationOp) { return "rms"; }
 
 /// Whether `v` has exactly `type`'s shape: same rank, equal static dims and
 /// dynamic dims in the same places, and the same element type.
@@ -146,33 +158,33 @@ std::optional<Match> splitAdd(onnx::AddOp add, std::string &why) {
   return std::nullopt;
 }
 
-struct FuseAddLayerNorm
-    : FusionPattern<onnx::LayerNormalizationOp, FuseAddLayerNorm> {
-  FuseAddLayerNorm(MLIRContext *ctx, bool report)
-      : FusionPattern(ctx, kKind, report) {}
+/// The fusion for LayerNormalization or RMSNormalization (`NormOp`).
+template <typename NormOp>
+struct FuseAddNorm : FusionPattern<NormOp, FuseAddNorm<NormOp>> {
+  FuseAddNorm(MLIRContext *ctx, StringRef kind, bool report)
+      : FusionPattern<NormOp, FuseAddNorm<NormOp>>(ctx, kind, report) {}
 
-  std::optional<Match> matchCandidate(onnx::LayerNormalizationOp ln,
-                                      std::string &why) const;
-  Operation *rewriteMatch(onnx::LayerNormalizationOp ln, Match &m,
-                          PatternRewriter &rewriter) const;
+  std::optional<Match> matchCandidate(NormOp ln, std::string &why) const;
+  Operation *rewriteMatch(NormOp ln, Match &m, PatternRewriter &rewriter) const;
 };
 
-std::optional<Match>
-FuseAddLayerNorm::matchCandidate(onnx::LayerNormalizationOp ln,
-                                 std::string &why) const {
+template <typename NormOp>
+std::optional<Match> FuseAddNorm<NormOp>::matchCandidate(NormOp ln,
+                                                         std::string &why) const {
   auto fail = [&](const Twine &reason) -> std::optional<Match> {
     why = reason.str();
     return std::nullopt;
   };
-  auto add = ln.getX().getDefiningOp<onnx::AddOp>();
-  if (!add) // Another LayerNormalization of the same Add fused it.
-    return fail("the Add is already fused with another LayerNormalization");
+  auto add = ln.getX().template getDefiningOp<onnx::AddOp>();
+  if (!add) // Another normalisation of the same Add fused it.
+    return fail("the Add is already fused with another " +
+                ln->getName().stripDialect());
   auto type = dyn_cast<RankedTensorType>(ln.getX().getType());
   if (!type || type.getRank() < 1 || !isa<FloatType>(type.getElementType()))
     return fail("the input is not a ranked float tensor");
   if (onnx::normalizeAxis(ln.getAxis(), type.getRank()) != type.getRank() - 1)
     return fail("it normalises more than the last axis");
-  if (llvm::any_of(ln.getStats(), [](Value v) { return !v.use_empty(); }))
+  if (statsUsed(ln))
     return fail("its Mean or InvStdDev output is used");
   if (ln.getStashType() != 1)
     return fail("stash_type is not float");
@@ -180,8 +192,9 @@ FuseAddLayerNorm::matchCandidate(onnx::LayerNormalizationOp ln,
     return fail("the output type differs from the input type");
   int64_t d = type.getDimSize(type.getRank() - 1);
   Type elt = type.getElementType();
+  Value beta = betaOf(ln);
   if (!isParamVector(ln.getScale(), d, elt) ||
-      (ln.getB() && !isParamVector(ln.getB(), d, elt)))
+      (beta && !isParamVector(beta, d, elt)))
     return fail("scale or bias is not a [D] vector");
   std::optional<Match> m = splitAdd(add, why);
   if (!m)
@@ -190,25 +203,27 @@ FuseAddLayerNorm::matchCandidate(onnx::LayerNormalizationOp ln,
   // Add's other users (wherever they are) can read `sum`; else at the LN if
   // all of them come after it.
   m->atAdd = definedBefore(ln.getScale(), add) &&
-             (!ln.getB() || definedBefore(ln.getB(), add));
+             (!beta || definedBefore(beta, add));
   if (!m->atAdd && llvm::any_of(add->getUsers(), [&](Operation *user) {
         return user != ln.getOperation() &&
                (user->getBlock() != ln->getBlock() ||
                 user->isBeforeInBlock(ln));
       }))
-    return fail("the Add is used before the LayerNormalization, whose gamma "
+    return fail("the Add is used before the normalisation, whose gamma "
                 "or beta is defined after the Add");
   return m;
 }
 
-Operation *FuseAddLayerNorm::rewriteMatch(onnx::LayerNormalizationOp ln,
-                                          Match &m, PatternRewriter &b) const {
+template <typename NormOp>
+Operation *FuseAddNorm<NormOp>::rewriteMatch(NormOp ln, Match &m,
+                                             PatternRewriter &b) const {
   onnx::AddOp add = m.add;
   b.setInsertionPoint(m.atAdd ? add->getNextNode() : ln.getOperation());
   Location loc = b.getFusedLoc({ln.getLoc(), add.getLoc()});
   auto fusedOp = b.create<fused::AddLayerNormOp>(
       loc, ln.getY().getType(), add.getC().getType(), m.x, m.residual, m.bias,
-      ln.getScale(), ln.getB(), ln.getEpsilonAttr());
+      ln.getScale(), betaOf(ln), ln.getEpsilonAttr(),
+      b.getStringAttr(normOf(ln)));
   b.replaceAllUsesWith(ln.getY(), fusedOp.getY());
   b.eraseOp(ln);
   b.replaceAllUsesWith(add.getC(), fusedOp.getSum());
@@ -219,13 +234,15 @@ Operation *FuseAddLayerNorm::rewriteMatch(onnx::LayerNormalizationOp ln,
 struct FuseAddLayerNormPass : impl::FuseAddLayerNormBase<FuseAddLayerNormPass> {
   using FuseAddLayerNormBase::FuseAddLayerNormBase;
   void runOnOperation() override {
-    SmallVector<Operation *> candidates;
-    getOperation().walk([&](onnx::LayerNormalizationOp ln) {
-      if (ln.getX().getDefiningOp<onnx::AddOp>())
-        candidates.push_back(ln);
+    SmallVector<Operation *> layer, rms;
+    getOperation().walk([&](Operation *op) {
+      if (!isa<onnx::LayerNormalizationOp, onnx::RMSNormalizationOp>(op) ||
+          !op->getOperand(0).getDefiningOp<onnx::AddOp>())
+        return;
+      (isa<onnx::RMSNormalizationOp>(op) ? rms : layer).push_back(op);
     });
-    applyToCandidates(populateFuseAddLayerNormPatterns, candidates, kKind,
-                      report);
+    applyToCandidates(populateFuseAddLayerNormPatterns, layer, kKind, report);
+    applyToCandidates(populateFuseAddLayerNormPatterns, rms, kRMSKind, report);
   }
 };
 
@@ -233,7 +250,10 @@ struct FuseAddLayerNormPass : impl::FuseAddLayerNormBase<FuseAddLayerNormPass> {
 
 void populateFuseAddLayerNormPatterns(RewritePatternSet &patterns,
                                       bool report) {
-  patterns.add<FuseAddLayerNorm>(patterns.getContext(), report);
+  patterns.add<FuseAddNorm<onnx::LayerNormalizationOp>>(patterns.getContext(),
+                                                        kKind, report);
+  patterns.add<FuseAddNorm<onnx::RMSNormalizationOp>>(patterns.getContext(),
+                                                      kRMSKind, report);
 }
 
 } // namespace tessera

@@ -150,14 +150,23 @@ struct FuseMatMulBias : FusionPattern<onnx::MatMulOp, FuseMatMulBias> {
       return std::nullopt;
     };
     Value y = mm.getY();
-    auto isAdd = [](Operation *user) { return isa<onnx::AddOp>(user); };
-    if (!isConstantWeight(mm.getB()) || !llvm::any_of(y.getUsers(), isAdd))
+    // A bias is a constant or one row (all dims but the last 1); an Add of
+    // two activations (the residual after an output projection) is not a
+    // candidate.
+    auto isBiasAdd = [&](Operation *user) {
+      Value other = isa<onnx::AddOp>(user) ? otherOperand(user, y) : Value();
+      auto type = other ? dyn_cast<RankedTensorType>(other.getType())
+                        : RankedTensorType();
+      return other && other != y &&
+             (matchPattern(other, m_Constant()) ||
+              (type && llvm::all_of(type.getShape().drop_back(),
+                                    [](int64_t d) { return d == 1; })));
+    };
+    if (!isConstantWeight(mm.getB()) || !llvm::any_of(y.getUsers(), isBiasAdd))
       return std::nullopt; // not a candidate: no constant weight or no bias
     if (!y.hasOneUse())
       return fail("the MatMul result has other uses");
     auto add = cast<onnx::AddOp>(*y.getUsers().begin());
-    if (add->getOperand(0) == add->getOperand(1))
-      return fail("the Add adds the MatMul result to itself");
     auto wt = cast<RankedTensorType>(mm.getB().getType());
     std::string reason =
         checkOperands(mm.getA(), wt.getDimSize(0), wt.getElementType(), y);

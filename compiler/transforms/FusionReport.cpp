@@ -14,8 +14,11 @@ namespace tessera {
 
 ArrayRef<StringLiteral> fusionKinds() {
   static const StringLiteral kinds[] = {
-      "layer_norm recogniser",  "gelu recogniser",        "tessera.attention",
-      "tessera.qkv_projection", "tessera.add_layer_norm", "tessera.matmul"};
+      "layer_norm recogniser",  "rms_norm recogniser",
+      "rotary recogniser",      "gated mlp (tessera.matmul)",
+      "gelu recogniser",        "tessera.attention",
+      "tessera.qkv_projection", "tessera.add_layer_norm",
+      "tessera.add_rms_norm",   "tessera.matmul"};
   return kinds;
 }
 

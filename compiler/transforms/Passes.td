@@ -65,6 +65,37 @@ def RecognizeGelu : FusionPass<"tessera-recognize-gelu",
   }];
 }
 
+def RecognizeRMSNorm : FusionPass<"tessera-recognize-rms-norm",
+    "Recognise decomposed RMSNorm as onnx.RMSNormalization"> {
+  let description = [{
+    ReduceMean over the last axis of Pow(x, 2) (or Mul(x, x)), Add eps, Sqrt,
+    Div (or Reciprocal/Div-by-1 + Mul), an optional [D] weight Mul in either
+    order, with optional Casts to f32 and back. A mean over another axis is
+    reported as a near miss.
+  }];
+}
+
+def RecognizeRotary : FusionPass<"tessera-recognize-rotary",
+    "Recognise rotary position embeddings as onnx.RotaryEmbedding"> {
+  let description = [{
+    x * cos + rot(x) * sin with rot the half-split rotate_half (Slice or
+    Split halves, Neg, Concat) or the interleaved rotate_every_two (strided
+    Slices, Neg, Unsqueeze, Concat, Reshape), cos and sin constant tables
+    gathered by position ids (or constant [S, Dh] tables). A rotation whose
+    halves are swapped is reported as a near miss.
+  }];
+}
+
+def FuseGatedMLP : FusionPass<"tessera-fuse-gated-mlp",
+    "Fuse SwiGLU/GeGLU feed-forward projections into one gated tessera.matmul"> {
+  let description = [{
+    act(x W1) * (x W3), act SiLU (x * Sigmoid(x)) or GELU, with separate W1
+    and W3 or a packed W13 cut by Slice or Split, becomes one tessera.matmul
+    with [W1 | W3] and the activation swiglu, geglu_erf or geglu_tanh. A gate
+    and value taken from the same half is reported as a near miss.
+  }];
+}
+
 def FuseAttention : FusionPass<"tessera-fuse-attention",
     "Fuse scaled-softmax attention into tessera.attention"> {
   let description = [{
@@ -92,7 +123,8 @@ def FuseQKV : FusionPass<"tessera-fuse-qkv",
 }
 
 def FuseAddLayerNorm : FusionPass<"tessera-fuse-add-layer-norm",
-    "Fuse residual Add + LayerNormalization into tessera.add_layer_norm"> {}
+    "Fuse residual Add + LayerNormalization or RMSNormalization into "
+    "tessera.add_layer_norm"> {}
 
 def FuseMatMulEpilogue : FusionPass<"tessera-fuse-matmul-epilogue",
     "Fuse MatMul + bias + activation into tessera.matmul"> {}

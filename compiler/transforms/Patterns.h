@@ -20,6 +20,17 @@ void populateRecognizeLayerNormPatterns(mlir::RewritePatternSet &patterns,
 /// Decomposed GELU -> onnx.Gelu (anchors: Erf, Tanh).
 void populateRecognizeGeluPatterns(mlir::RewritePatternSet &patterns,
                                    bool report = false);
+/// Decomposed RMSNorm -> onnx.RMSNormalization (anchor: the ReduceMean of a
+/// square).
+void populateRecognizeRMSNormPatterns(mlir::RewritePatternSet &patterns,
+                                      bool report = false);
+/// Decomposed rotary embeddings -> onnx.RotaryEmbedding (anchor: the Neg of
+/// a half).
+void populateRecognizeRotaryPatterns(mlir::RewritePatternSet &patterns,
+                                     bool report = false);
+/// act(x W1) * (x W3) -> gated tessera.matmul (anchor: the Mul).
+void populateFuseGatedMLPPatterns(mlir::RewritePatternSet &patterns,
+                                  bool report = false);
 /// Scaled-softmax attention -> tessera.attention (anchor: Softmax).
 void populateFuseAttentionPatterns(mlir::RewritePatternSet &patterns,
                                    bool report = false);
@@ -27,7 +38,8 @@ void populateFuseAttentionPatterns(mlir::RewritePatternSet &patterns,
 /// (anchor: the projection's MatMul; see FuseQKV.cpp).
 void populateFuseQKVPatterns(mlir::RewritePatternSet &patterns,
                              bool report = false);
-/// Residual Add + LayerNormalization -> tessera.add_layer_norm.
+/// Residual Add + LayerNormalization or RMSNormalization ->
+/// tessera.add_layer_norm.
 void populateFuseAddLayerNormPatterns(mlir::RewritePatternSet &patterns,
                                       bool report = false);
 /// MatMul/Gemm + bias [+ activation] -> tessera.matmul.

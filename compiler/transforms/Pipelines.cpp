@@ -23,8 +23,14 @@ void buildFusionPipeline(OpPassManager &pm, bool report) {
   fpm.addPass(createONNXOperandOrder()); // constants last: see MatchUtils.h
   addFusion<RecognizeLayerNormOptions>(
       fpm, report, [](auto &o) { return createRecognizeLayerNorm(o); });
+  addFusion<RecognizeRMSNormOptions>(
+      fpm, report, [](auto &o) { return createRecognizeRMSNorm(o); });
+  addFusion<RecognizeRotaryOptions>(
+      fpm, report, [](auto &o) { return createRecognizeRotary(o); });
   addFusion<RecognizeGeluOptions>(
       fpm, report, [](auto &o) { return createRecognizeGelu(o); });
+  addFusion<FuseGatedMLPOptions>(
+      fpm, report, [](auto &o) { return createFuseGatedMLP(o); });
   // Attention first: it leaves Q, K and V as [B, H, S, Dh] head splits of
   // their projections, the form the Q/K/V fusion folds into its results.
   addFusion<FuseAttentionOptions>(

@@ -9,8 +9,11 @@
 // The product of x, 0.5 and (1 + ...) may be associated in any order and
 // every binary op may take its operands in either order. Constants are
 // one-element float tensors within 1e-6 (relative) of their exact values.
-// Candidates are the Erf and Tanh ops; each becomes onnx.Gelu (approximate
-// "none" or "tanh") or, with `report`, is reported with the reason.
+// Candidates are the Erf ops and the Tanh ops with a trace of the polynomial
+// (a constant factor on the argument, or 1 added to the result: a BERT
+// pooler's Tanh of a projection is not one); each becomes onnx.Gelu
+// (approximate "none" or "tanh") or, with `report`, is reported with the
+// reason.
 //
 //===----------------------------------------------------------------------===//
 
@@ -196,12 +199,26 @@ struct RecognizeGelu : FusionPattern<OpTy, RecognizeGelu<OpTy>> {
   }
 };
 
+/// Whether a Tanh may be GELU's: its argument is scaled by a constant
+/// (sqrt(2/pi), possibly a near miss), or 1 is added to its result.
+bool mayBeGeluTanh(onnx::TanhOp tanh) {
+  auto scaled = [](Operation *op) {
+    return isa_and_nonnull<onnx::MulOp>(op) &&
+           scalarConstant(op->getOperand(1)).has_value();
+  };
+  Operation *user = singleUser(tanh.getY());
+  return scaled(tanh.getX().getDefiningOp()) ||
+         (isa_and_nonnull<onnx::AddOp>(user) &&
+          scalarConstant(user->getOperand(1)).has_value());
+}
+
 struct RecognizeGeluPass : impl::RecognizeGeluBase<RecognizeGeluPass> {
   using RecognizeGeluBase::RecognizeGeluBase;
   void runOnOperation() override {
     SmallVector<Operation *> candidates;
     getOperation().walk([&](Operation *op) {
-      if (isa<onnx::ErfOp, onnx::TanhOp>(op))
+      auto tanh = dyn_cast<onnx::TanhOp>(op);
+      if (isa<onnx::ErfOp>(op) || (tanh && mayBeGeluTanh(tanh)))
         candidates.push_back(op);
     });
     applyToCandidates(populateRecognizeGeluPatterns, candidates, kKind, report);

@@ -20,6 +20,7 @@
 #include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
 #include "compiler/transforms/Patterns.h"
+#include "compiler/transforms/RewriteUtils.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -226,19 +227,12 @@ RecognizeLayerNorm::matchCandidate(onnx::ReduceMeanOp mean,
 Operation *RecognizeLayerNorm::rewriteMatch(onnx::ReduceMeanOp, Match &m,
                                             PatternRewriter &b) const {
   b.setInsertionPoint(m.ops.back());
-  SmallVector<Location> locs;
-  for (Operation *op : m.ops)
-    locs.push_back(op->getLoc());
-  Location loc = b.getFusedLoc(locs);
+  Location loc = fusedLocOf(b, m.ops);
   auto inType = cast<RankedTensorType>(m.input.getType());
   Type elt = inType.getElementType();
   Value gamma = m.gamma;
-  if (!gamma) {
-    auto type =
-        RankedTensorType::get({inType.getDimSize(inType.getRank() - 1)}, elt);
-    gamma = b.create<onnx::ConstantOp>(
-        loc, DenseElementsAttr::get(type, b.getFloatAttr(elt, 1.0)));
-  }
+  if (!gamma)
+    gamma = onesVector(b, loc, inType.getDimSize(inType.getRank() - 1), elt);
   auto resultType = RankedTensorType::get(
       cast<RankedTensorType>(m.result.getType()).getShape(), elt);
   auto ln = b.create<onnx::LayerNormalizationOp>(

@@ -48,6 +48,11 @@ LogicalResult AddLayerNormOp::verify() {
       failed(verifyVector(*this, getGamma(), d, "gamma")) ||
       failed(verifyVector(*this, getBeta(), d, "beta")))
     return failure();
+  if (getNorm() != "layer" && getNorm() != "rms")
+    return emitOpError("norm must be \"layer\" or \"rms\", got ")
+           << getNorm();
+  if (getNorm() == "rms" && getBeta())
+    return emitOpError("an RMS norm has no beta");
   if (getEpsilon().convertToFloat() < 0.0f)
     return emitOpError("epsilon must not be negative");
   return success();

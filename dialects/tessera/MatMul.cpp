@@ -14,6 +14,10 @@ LogicalResult MatMulOp::verify() {
   if (b.getRank() != 2)
     return emitOpError("B must have rank 2, got ") << b;
   int64_t k = a.getDimSize(a.getRank() - 1), n = b.getDimSize(1);
+  // Gated: B holds the gate's and the value's weights side by side.
+  int64_t yn = isGated() ? n / 2 : n;
+  if (isGated() && n % 2)
+    return emitOpError("a gated activation needs an even N, got ") << n;
   if (!compatibleDim(k, b.getDimSize(0)))
     return emitOpError("contraction sizes differ: A has K = ")
            << k << ", B has K = " << b.getDimSize(0);
@@ -24,14 +28,21 @@ LogicalResult MatMulOp::verify() {
   for (int64_t i = 0; i + 1 < a.getRank(); ++i)
     if (!compatibleDim(a.getDimSize(i), y.getDimSize(i)))
       return emitOpError("result dimension ") << i << " differs from A's";
-  if (!compatibleDim(y.getDimSize(y.getRank() - 1), n))
-    return emitOpError("result's last dimension must be N = ") << n;
+  if (!compatibleDim(y.getDimSize(y.getRank() - 1), yn))
+    return emitOpError("result's last dimension must be ") << yn;
   if (a.getElementType() != b.getElementType() ||
       a.getElementType() != y.getElementType())
     return emitOpError("operands and result must have one element type");
   StringRef act = getActivation();
-  if (act != "none" && act != "relu" && act != "gelu_erf" && act != "gelu_tanh")
+  if (act != "none" && act != "relu" && act != "gelu_erf" &&
+      act != "gelu_tanh" && !isGated())
     return emitOpError("unknown activation '")
-           << act << "' (expected none, relu, gelu_erf or gelu_tanh)";
+           << act << "' (expected none, relu, gelu_erf, gelu_tanh, swiglu, "
+           << "geglu_erf or geglu_tanh)";
   return success();
+}
+
+bool MatMulOp::isGated() {
+  StringRef act = getActivation();
+  return act == "swiglu" || act == "geglu_erf" || act == "geglu_tanh";
 }

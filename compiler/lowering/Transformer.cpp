@@ -1,0 +1,276 @@
+//===- Transformer.cpp - opset-23 Transformer ops to loops ----------------===//
+//
+// Part of Tessera. The kernels of the ops in dialects/onnx/Transformer.td
+// that are not lowered elsewhere:
+//   - onnx.RMSNormalization over the last axis: the row-normalisation kernel
+//     of tessera.add_layer_norm without a residual (RowNorm.h), one vector
+//     pass for the sum of squares and one for the result per row;
+//   - onnx.RotaryEmbedding: one loop per batch, head and position; per row,
+//     the cos and sin rows (looked up by position id) and the two halves of
+//     x (or, interleaved, its pairs split into even and odd lanes by
+//     vector.shuffle) in vectors of kWidth pairs, rotated and written once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/KernelShapes.h"
+#include "compiler/lowering/Lowering.h"
+#include "compiler/lowering/LoweringUtils.h"
+#include "compiler/lowering/RowNorm.h"
+#include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace tessera::lowering;
+
+namespace tessera {
+namespace {
+
+struct RMSNormalizationLowering
+    : OpConversionPattern<onnx::RMSNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx::RMSNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    const TypeConverter *converter = getTypeConverter();
+    kernels::RowNorm spec;
+    spec.yType = rankedType(converter, op.getY());
+    auto xType = rankedType(converter, op.getX());
+    auto scaleType = staticType(converter, op.getScale());
+    if (!spec.yType || !xType || !scaleType)
+      return rewriter.notifyMatchFailure(op, "needs a ranked X and a static "
+                                             "scale");
+    int64_t rank = xType.getRank();
+    if (onnx::normalizeAxis(op.getAxis(), rank) != rank - 1 ||
+        op.getStashType() != 1)
+      return rewriter.notifyMatchFailure(op, "needs the last axis, f32 stats");
+    Value scale = adaptor.getScale();
+    int64_t d = xType.getDimSize(rank - 1);
+    // The kernel wants a [D] scale: a broadcast one is reshaped (a [1, D]
+    // scale) or expanded (a one-element scale) at compile time.
+    if (scaleType.getRank() != 1 || scaleType.getDimSize(0) != d) {
+      if (ShapedType::isDynamic(d) ||
+          (scaleType.getNumElements() != 1 && scaleType.getNumElements() != d))
+        return rewriter.notifyMatchFailure(op, "needs a [D] scale");
+      Type elt = scaleType.getElementType();
+      int64_t count = scaleType.getNumElements();
+      scale = buildReshape(rewriter, op.getLoc(), scale,
+                           RankedTensorType::get({count}, elt));
+      if (count != d)
+        scale = buildElementwise(
+            rewriter, op.getLoc(), RankedTensorType::get({d}, elt), {scale},
+            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    }
+    spec.x = adaptor.getX();
+    spec.gamma = scale;
+    spec.rms = true;
+    spec.epsilon = op.getEpsilon().convertToFloat();
+    return kernels::replaceWithRowNorm(rewriter, op, spec);
+  }
+};
+
+constexpr int64_t kWidth = 16;
+
+/// The rotary kernel of one op: see the file comment.
+class RotaryKernel {
+public:
+  RotaryKernel(OpBuilder &b, Location loc, onnx::RotaryEmbeddingOp op,
+               Value x, Value cos, Value sin, Value ids)
+      : b(b), loc(loc), x(x), cos(cos), sin(sin), ids(ids),
+        interleaved(op.getInterleaved() != 0) {
+    xType = cast<RankedTensorType>(x.getType());
+    elt = xType.getElementType();
+    int64_t rank = xType.getRank();
+    int64_t last = xType.getDimSize(rank - 1);
+    heads = rank == 4 ? xType.getDimSize(1) : op.getNumHeads();
+    headDim = rank == 4 ? last : last / std::max<int64_t>(heads, 1);
+    rotaryDim = op.getRotaryEmbeddingDim() ? op.getRotaryEmbeddingDim()
+                                           : headDim;
+  }
+
+  /// Why the kernel cannot handle the shapes, or empty.
+  std::string check() const {
+    int64_t rank = xType.getRank();
+    if (!elt.isF32())
+      return "needs f32";
+    if (ShapedType::isDynamic(headDim) || headDim <= 0 ||
+        (rank == 3 && (heads <= 0 || xType.getDimSize(2) % heads)) ||
+        (rank == 4 && ShapedType::isDynamic(heads)))
+      return "needs a static head size (and head count)";
+    if (rotaryDim > headDim || rotaryDim % 2)
+      return "needs an even rotary_embedding_dim up to the head size";
+    auto cosType = cast<RankedTensorType>(cos.getType());
+    if (cosType.getDimSize(cosType.getRank() - 1) != rotaryDim / 2)
+      return "needs cos/sin rows of rotary_embedding_dim / 2";
+    return "";
+  }
+
+  Value build() {
+    int64_t rank = xType.getRank();
+    // Loops over [B, H, S] (4-D x) or [B, S, H] (3-D x).
+    SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0)};
+    if (rank == 4) {
+      sizes.push_back(b.getIndexAttr(heads));
+      sizes.push_back(tensor::getMixedSize(b, loc, x, 2));
+    } else {
+      sizes.push_back(tensor::getMixedSize(b, loc, x, 1));
+      sizes.push_back(b.getIndexAttr(heads));
+    }
+    SmallVector<Value> dynamicSizes;
+    for (int64_t i = 0; i < rank; ++i)
+      if (xType.isDynamicDim(i))
+        dynamicSizes.push_back(b.create<tensor::DimOp>(loc, x, i));
+    Value init =
+        b.create<bufferization::AllocTensorOp>(loc, xType, dynamicSizes);
+    SmallVector<Value> results = kernels::overRows(
+        b, loc, sizes, init,
+        [&](OpBuilder &rb, ArrayRef<Value> row, ValueRange outs) {
+          return SmallVector<Value>{rowBody(rb, row, outs[0])};
+        });
+    return results[0];
+  }
+
+private:
+  Value index(OpBuilder &ob, int64_t v) {
+    return ob.create<arith::ConstantIndexOp>(loc, v);
+  }
+  Value read(OpBuilder &ob, Value src, ValueRange idx, int64_t n) {
+    auto type = VectorType::get({n}, elt);
+    return ob.create<vector::TransferReadOp>(loc, type, src, idx,
+                                             ArrayRef<bool>{true});
+  }
+  Value write(OpBuilder &ob, Value v, Value dst, ValueRange idx) {
+    return ob
+        .create<vector::TransferWriteOp>(loc, v, dst, idx,
+                                         ArrayRef<bool>{true})
+        .getResult();
+  }
+
+  /// The index of feature `col` of the head of `row` in x.
+  SmallVector<Value> xIndex(OpBuilder &ob, ArrayRef<Value> row, Value col) {
+    if (xType.getRank() == 4)
+      return {row[0], row[1], row[2], col};
+    Value base = ob.create<arith::MulIOp>(loc, row[2], index(ob, headDim));
+    return {row[0], row[1], ob.create<arith::AddIOp>(loc, base, col)};
+  }
+
+  /// The index of column `col` of the cos/sin row of `row`'s position.
+  SmallVector<Value> tableIndex(OpBuilder &ob, ArrayRef<Value> row,
+                                Value position, Value col) {
+    if (position)
+      return {position, col};
+    return {row[0], xType.getRank() == 4 ? row[2] : row[1], col};
+  }
+
+  /// The position id of `row` as an index, or null without ids.
+  Value positionOf(OpBuilder &ob, ArrayRef<Value> row) {
+    if (!ids)
+      return {};
+    auto idsType = cast<RankedTensorType>(ids.getType());
+    Value batch = idsType.getDimSize(0) == 1 ? index(ob, 0) : row[0];
+    Value seq = xType.getRank() == 4 ? row[2] : row[1];
+    Value id = ob.create<tensor::ExtractOp>(loc, ids, ValueRange{batch, seq});
+    return ob.create<arith::IndexCastOp>(loc, ob.getIndexType(), id);
+  }
+
+  Value rowBody(OpBuilder &rb, ArrayRef<Value> row, Value out) {
+    Value position = positionOf(rb, row);
+    int64_t half = rotaryDim / 2;
+    // Pairs [c, c + n): x1 and x2 are the halves (or even and odd lanes).
+    SmallVector<Value> r = kernels::overChunks(
+        rb, loc, 0, half, kWidth, out,
+        [&](OpBuilder &cb, Value c, int64_t n, ValueRange args) {
+          Value cs = read(cb, cos, tableIndex(cb, row, position, c), n);
+          Value sn = read(cb, sin, tableIndex(cb, row, position, c), n);
+          Value x1, x2, second;
+          SmallVector<int64_t> evens, odds, zip;
+          for (int64_t i = 0; i < n; ++i) {
+            evens.push_back(2 * i);
+            odds.push_back(2 * i + 1);
+            zip.append({i, n + i});
+          }
+          if (interleaved) {
+            Value first = cb.create<arith::MulIOp>(loc, c, index(cb, 2));
+            Value pairs = read(cb, x, xIndex(cb, row, first), 2 * n);
+            x1 = cb.create<vector::ShuffleOp>(loc, pairs, pairs, evens);
+            x2 = cb.create<vector::ShuffleOp>(loc, pairs, pairs, odds);
+            second = first;
+          } else {
+            second = cb.create<arith::AddIOp>(loc, c, index(cb, half));
+            x1 = read(cb, x, xIndex(cb, row, c), n);
+            x2 = read(cb, x, xIndex(cb, row, second), n);
+          }
+          Value x1c = cb.create<arith::MulFOp>(loc, x1, cs);
+          Value x2s = cb.create<arith::MulFOp>(loc, x2, sn);
+          Value y1 = cb.create<arith::SubFOp>(loc, x1c, x2s);
+          Value x2c = cb.create<arith::MulFOp>(loc, x2, cs);
+          Value x1s = cb.create<arith::MulFOp>(loc, x1, sn);
+          Value y2 = cb.create<arith::AddFOp>(loc, x2c, x1s);
+          if (interleaved) {
+            Value pairs = cb.create<vector::ShuffleOp>(loc, y1, y2, zip);
+            return SmallVector<Value>{
+                write(cb, pairs, args[0], xIndex(cb, row, second))};
+          }
+          Value o = write(cb, y1, args[0], xIndex(cb, row, c));
+          return SmallVector<Value>{write(cb, y2, o, xIndex(cb, row, second))};
+        });
+    // The features past the rotary dims pass through.
+    r = kernels::overChunks(
+        rb, loc, rotaryDim, headDim, kWidth, r,
+        [&](OpBuilder &cb, Value c, int64_t n, ValueRange args) {
+          Value v = read(cb, x, xIndex(cb, row, c), n);
+          return SmallVector<Value>{write(cb, v, args[0], xIndex(cb, row, c))};
+        });
+    return r[0];
+  }
+
+  OpBuilder &b;
+  Location loc;
+  Value x, cos, sin, ids;
+  bool interleaved;
+  RankedTensorType xType;
+  Type elt;
+  int64_t heads = 0, headDim = 0, rotaryDim = 0;
+};
+
+struct RotaryEmbeddingLowering
+    : OpConversionPattern<onnx::RotaryEmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx::RotaryEmbeddingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    const TypeConverter *converter = getTypeConverter();
+    auto yType = rankedType(converter, op.getY());
+    if (!yType || !rankedType(converter, op.getX()) ||
+        !rankedType(converter, op.getCosCache()) ||
+        !rankedType(converter, op.getSinCache()) ||
+        (op.getPositionIds() && !rankedType(converter, op.getPositionIds())))
+      return rewriter.notifyMatchFailure(op, "needs ranked operands");
+    RotaryKernel kernel(rewriter, op.getLoc(), op, adaptor.getX(),
+                        adaptor.getCosCache(), adaptor.getSinCache(),
+                        adaptor.getPositionIds());
+    std::string why = kernel.check();
+    if (!why.empty())
+      return rewriter.notifyMatchFailure(op, why);
+    Value y = kernel.build();
+    if (y.getType() != yType)
+      y = rewriter.create<tensor::CastOp>(op.getLoc(), yType, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateONNXTransformerToLinalgPatterns(TypeConverter &converter,
+                                             RewritePatternSet &patterns) {
+  patterns.add<RMSNormalizationLowering, RotaryEmbeddingLowering>(
+      converter, patterns.getContext());
+}
+
+} // namespace tessera
