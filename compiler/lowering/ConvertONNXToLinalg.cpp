@@ -135,6 +135,10 @@ struct ConvertONNXToLinalgPass
     populateONNXNNToLinalgPatterns(converter, patterns);
     populateONNXConvToLinalgPatterns(converter, patterns);
     populateONNXTensorToLinalgPatterns(converter, patterns);
+    populateONNXPoolToLinalgPatterns(converter, patterns);
+    populateONNXGatherScatterToLinalgPatterns(converter, patterns);
+    populateONNXDataMovementToLinalgPatterns(converter, patterns);
+    populateONNXQuantizeToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);

@@ -31,6 +31,17 @@ void populateONNXConvToLinalgPatterns(mlir::TypeConverter &converter,
                                       mlir::RewritePatternSet &patterns);
 void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
                                         mlir::RewritePatternSet &patterns);
+/// Pooling (Pool.cpp); GatherElements/GatherND/Scatter* (GatherScatter.cpp);
+/// DepthToSpace, Pad, OneHot, TopK, ... (DataMovement.cpp); Quantize*,
+/// MatMulInteger (Quantize.cpp).
+void populateONNXPoolToLinalgPatterns(mlir::TypeConverter &converter,
+                                      mlir::RewritePatternSet &patterns);
+void populateONNXGatherScatterToLinalgPatterns(
+    mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
+void populateONNXDataMovementToLinalgPatterns(
+    mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
+void populateONNXQuantizeToLinalgPatterns(mlir::TypeConverter &converter,
+                                          mlir::RewritePatternSet &patterns);
 
 
 /// The kernels of the fused `tessera` ops (one file each).
