@@ -131,6 +131,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
                              "DepthToSpace",
                              "SpaceToDepth",
                              "TopK",
+                             "Resize",
                              "EyeLike",
                              "BatchNormalization",
                              "InstanceNormalization",

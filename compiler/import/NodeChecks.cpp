@@ -442,8 +442,12 @@ std::optional<std::string> checkBlocks(const ::onnx::NodeProto &node,
   if (auto rank = operands.rank(x); rank && *rank != 4)
     return formatv("the input has rank {0}; it needs rank 4", *rank).str();
   bool toSpace = node.op_type() == "DepthToSpace";
-  for (int64_t d : toSpace ? llvm::ArrayRef<int64_t>{1}
-                           : llvm::ArrayRef<int64_t>{2, 3})
+  llvm::SmallVector<int64_t, 2> dims;
+  if (toSpace)
+    dims = {1};
+  else
+    dims = {2, 3};
+  for (int64_t d : dims)
     if (auto size = operands.dim(x, d); size && *size % (toSpace ? b * b : b))
       return formatv("dimension {0} of size {1} is not a multiple of {2}", d,
                      *size, toSpace ? b * b : b)

@@ -228,7 +228,8 @@ struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
 };
 
 /// ConvTranspose as a convolution: the input with stride - 1 zeros between
-/// its elements and extent - 1 (+ output_padding) around them, convolved with
+/// its elements and extent - 1 (+ output_padding, + what output_shape asks
+/// for) around them, convolved with
 /// stride 1 by the weight flipped in space, with its channel axes swapped per
 /// group; the output is the window [pads_begin, pads_begin + out) of that.
 struct ConvTransposeLowering : OpConversionPattern<onnx::ConvTransposeOp> {
@@ -268,8 +269,12 @@ struct ConvTransposeLowering : OpConversionPattern<onnx::ConvTransposeOp> {
         strides(2, rewriter.getIndexAttr(1));
     for (int64_t i = 0; i < spatial; ++i) {
       int64_t extent = geom->extent(i);
-      spread[i + 2] = (in[i] - 1) * geom->strides[i] + 2 * extent - 1 +
-                      geom->outputPadding[i];
+      // An output_shape past the natural size extends it at the end.
+      int64_t natural = (in[i] - 1) * geom->strides[i] + extent +
+                        geom->outputPadding[i];
+      int64_t extra = std::max<int64_t>(
+          0, geom->padsLo[i] + outType.getDimSize(i + 2) - natural);
+      spread[i + 2] = natural + extent - 1 + extra;
       full[i + 2] = spread[i + 2] - extent + 1;
       offsets.push_back(rewriter.getIndexAttr(extent - 1));
       strides.push_back(rewriter.getIndexAttr(geom->strides[i]));

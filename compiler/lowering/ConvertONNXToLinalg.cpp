@@ -102,6 +102,8 @@ std::optional<std::string> unsupportedReason(Operation *op) {
                            "Tessera compiles models for inference");
     }
   }
+  if (auto why = dataAndWindowOpProblem(op))
+    return why;
   if (auto cos = dyn_cast<onnx::ConstantOfShapeOp>(op))
     if (cos.getValueAttr() && !isa<DenseElementsAttr>(cos.getValueAttr()))
       return std::string("value must be a dense constant");
@@ -139,6 +141,7 @@ struct ConvertONNXToLinalgPass
     populateONNXGatherScatterToLinalgPatterns(converter, patterns);
     populateONNXDataMovementToLinalgPatterns(converter, patterns);
     populateONNXQuantizeToLinalgPatterns(converter, patterns);
+    populateONNXResizeToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);

@@ -394,7 +394,59 @@ struct TopKLowering : OpConversionPattern<onnx::TopKOp> {
   }
 };
 
+/// Whether every dim of `v` but the first is static (only the batch may be dynamic).
+bool staticAfterBatch(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && llvm::none_of(t.getShape().drop_front(), ShapedType::isDynamic);
+}
+
 } // namespace
+
+std::optional<std::string> tessera::dataAndWindowOpProblem(Operation *op) {
+  if (isa<onnx::MaxPoolOp, onnx::AveragePoolOp, onnx::LpPoolOp,
+          onnx::GlobalMaxPoolOp, onnx::GlobalAveragePoolOp,
+          onnx::GlobalLpPoolOp, onnx::ConvTransposeOp>(op) &&
+      (!staticAfterBatch(op->getOperand(0)) ||
+       !staticAfterBatch(op->getResult(0))))
+    return std::string("only the batch dimension of a pooling or transposed "
+                       "convolution may be dynamic");
+  if (auto resize = dyn_cast<onnx::ResizeOp>(op)) {
+    auto type = dyn_cast<RankedTensorType>(resize.getY().getType());
+    if (!type || !type.hasStaticShape())
+      return std::string("Resize needs a static output shape (scales or "
+                         "sizes computed at run time give none)");
+    if (resize.getAntialias() || resize.getAxes() ||
+        resize.getKeepAspectRatioPolicy() != "stretch")
+      return std::string("Resize's antialias, axes and "
+                         "keep_aspect_ratio_policy are not supported");
+    if (resize.getCoordinateTransformationMode() == "tf_crop_and_resize" &&
+        !resize.getRoi())
+      return std::string("tf_crop_and_resize needs roi");
+  }
+  if (auto topk = dyn_cast<onnx::TopKOp>(op)) {
+    auto type = dyn_cast<RankedTensorType>(topk.getValues().getType());
+    auto in = dyn_cast<RankedTensorType>(topk.getX().getType());
+    if (!type || !in ||
+        type.isDynamicDim(onnx::normalizeAxis(topk.getAxis(), in.getRank())))
+      return std::string("TopK needs a k known at compile time (here the "
+                         "output size along the axis is not)");
+  }
+  if (auto q = dyn_cast<onnx::QuantizeLinearOp>(op); q && q.getBlockSize())
+    return std::string("blocked quantization is not supported");
+  if (auto q = dyn_cast<onnx::DequantizeLinearOp>(op); q && q.getBlockSize())
+    return std::string("blocked quantization is not supported");
+  if (isa<onnx::GatherNDOp, onnx::ScatterNDOp>(op)) {
+    auto t = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+    if (!t || t.isDynamicDim(t.getRank() - 1))
+      return std::string("the last dimension of indices must be static");
+  }
+  if (auto pad = dyn_cast<onnx::PadOp>(op)) {
+    SmallVector<int64_t> axes;
+    if (pad.getAxes() && !getConstIntValues(pad.getAxes(), axes))
+      return std::string("Pad's axes must be a constant");
+  }
+  return std::nullopt;
+}
 
 void tessera::populateONNXDataMovementToLinalgPatterns(
     TypeConverter &converter, RewritePatternSet &patterns) {

@@ -14,6 +14,9 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <optional>
+#include <string>
+
 namespace tessera {
 
 /// Maps tensors of unsigned integers to signless ones; everything else stays.
@@ -33,7 +36,7 @@ void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
                                         mlir::RewritePatternSet &patterns);
 /// Pooling (Pool.cpp); GatherElements/GatherND/Scatter* (GatherScatter.cpp);
 /// DepthToSpace, Pad, OneHot, TopK, ... (DataMovement.cpp); Quantize*,
-/// MatMulInteger (Quantize.cpp).
+/// MatMulInteger (Quantize.cpp); Resize (Resize.cpp).
 void populateONNXPoolToLinalgPatterns(mlir::TypeConverter &converter,
                                       mlir::RewritePatternSet &patterns);
 void populateONNXGatherScatterToLinalgPatterns(
@@ -42,6 +45,11 @@ void populateONNXDataMovementToLinalgPatterns(
     mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
 void populateONNXQuantizeToLinalgPatterns(mlir::TypeConverter &converter,
                                           mlir::RewritePatternSet &patterns);
+void populateONNXResizeToLinalgPatterns(mlir::TypeConverter &converter,
+                                        mlir::RewritePatternSet &patterns);
+/// Why one of the ops above cannot be lowered (a dynamic dim it needs
+/// static, an attribute value it does not handle), if it cannot.
+std::optional<std::string> dataAndWindowOpProblem(mlir::Operation *op);
 
 
 /// The kernels of the fused `tessera` ops (one file each).

@@ -108,6 +108,8 @@ void WindowGeometry::resolvePads(ArrayRef<int64_t> in) {
 int64_t WindowGeometry::outputSize(size_t i, int64_t in) const {
   if (ShapedType::isDynamic(in))
     return ShapedType::kDynamic;
+  if (transposed && !outputShape.empty())
+    return outputShape[i];
   if (transposed)
     return strides[i] * (in - 1) + outputPadding[i] + extent(i) - padsLo[i] -
            padsHi[i];
