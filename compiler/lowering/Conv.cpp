@@ -197,19 +197,29 @@ Value buildConvolution(OpBuilder &rewriter, Location loc, Value x, Value w,
   return y;
 }
 
+/// The converted types of a Conv's or ConvTranspose's X, W and Y when only
+/// the batch is dynamic (checked before conversion), else nulls.
+template <typename OpTy>
+std::tuple<RankedTensorType, RankedTensorType, RankedTensorType>
+convTypes(const TypeConverter *converter, OpTy op) {
+  auto xt = rankedType(converter, op.getX());
+  auto wt = staticType(converter, op.getW());
+  auto outType = rankedType(converter, op.getY());
+  if (!xt || !wt || !outType ||
+      llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic) ||
+      llvm::any_of(outType.getShape().drop_front(), ShapedType::isDynamic))
+    return {};
+  return {xt, wt, outType};
+}
+
 struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(onnx::ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto xt = rankedType(getTypeConverter(), op.getX());
-    auto wt = staticType(getTypeConverter(), op.getW());
-    auto outType = rankedType(getTypeConverter(), op.getY());
-    // Only the batch may be dynamic (checked before conversion).
-    if (!xt || !wt || !outType ||
-        llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic) ||
-        llvm::any_of(outType.getShape().drop_front(), ShapedType::isDynamic))
+    auto [xt, wt, outType] = convTypes(getTypeConverter(), op);
+    if (!xt)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     int64_t spatial = xt.getRank() - 2;
     int64_t groups = op.getGroup();
@@ -238,12 +248,8 @@ struct ConvTransposeLowering : OpConversionPattern<onnx::ConvTransposeOp> {
   LogicalResult
   matchAndRewrite(onnx::ConvTransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto xt = rankedType(getTypeConverter(), op.getX());
-    auto wt = staticType(getTypeConverter(), op.getW());
-    auto outType = rankedType(getTypeConverter(), op.getY());
-    if (!xt || !wt || !outType ||
-        llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic) ||
-        llvm::any_of(outType.getShape().drop_front(), ShapedType::isDynamic))
+    auto [xt, wt, outType] = convTypes(getTypeConverter(), op);
+    if (!xt)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     ArrayRef<int64_t> in = xt.getShape().drop_front(2);
     ArrayRef<int64_t> kernel = wt.getShape().drop_front(2);

@@ -542,7 +542,7 @@ struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
       bool xU = isUnsignedInt(original.getType());
       bool zU = zpOriginal && isUnsignedInt(zpOriginal.getType());
       auto t = cast<RankedTensorType>(x.getType());
-      return buildQuantElementwise(
+      return buildParamElementwise(
           rewriter, loc, RankedTensorType::get(t.getShape(), i32), x, {zp},
           axis, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
             Value v = convertScalar(b, l, a[0], i32, xU, false);
@@ -754,34 +754,6 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
   }
 };
 
-/// body(x, channel values...) over x [N, C, ...] into `outType`, reading
-/// each 1-D [C] operand of `channels` at x's dim 1.
-Value mapWithChannels(
-    OpBuilder &b, Location loc, Value x, ArrayRef<Value> channels,
-    RankedTensorType outType,
-    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = outType.getRank();
-  SmallVector<Value> inputs = {x};
-  inputs.append(channels.begin(), channels.end());
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
-  maps.append(channels.size(),
-              AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx));
-  maps.push_back(b.getMultiDimIdentityMap(rank));
-  return b
-      .create<linalg::GenericOp>(
-          loc, TypeRange{outType}, inputs,
-          ValueRange{buildEmpty(b, loc, outType,
-                                tensor::getMixedSizes(b, loc, x))},
-          maps,
-          SmallVector<utils::IteratorType>(rank,
-                                           utils::IteratorType::parallel),
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            nb.create<linalg::YieldOp>(l, body(nb, l, a.drop_back()));
-          })
-      .getResult(0);
-}
-
 /// y = (x - mean) / sqrt(var + epsilon) * scale + B per channel.
 struct BatchNormLowering : OpConversionPattern<onnx::BatchNormalizationOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -793,11 +765,11 @@ struct BatchNormLowering : OpConversionPattern<onnx::BatchNormalizationOp> {
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     Type elt = outType.getElementType();
     double eps = op.getEpsilon().convertToDouble();
-    Value y = mapWithChannels(
-        rewriter, op.getLoc(), adaptor.getX(),
+    Value y = buildParamElementwise(
+        rewriter, op.getLoc(), outType, adaptor.getX(),
         {adaptor.getScale(), adaptor.getB(), adaptor.getInputMean(),
          adaptor.getInputVar()},
-        outType, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        /*axis=*/1, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           auto f = [&](Value v) { return convertScalar(b, l, v, elt, false, false); };
           Value var = b.create<arith::AddFOp>(l, f(a[4]), fconst(b, l, elt, eps));
           Value norm = b.create<arith::MulFOp>(
@@ -841,9 +813,9 @@ struct InstanceNormLowering
     Value normed = std::get<0>(normalizeOver(
         rewriter, loc, x, dims, op.getEpsilon().convertToDouble(), count));
     rewriter.replaceOp(
-        op, mapWithChannels(
-                rewriter, loc, normed, {adaptor.getScale(), adaptor.getB()},
-                outType, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        op, buildParamElementwise(
+                rewriter, loc, outType, normed,
+                {adaptor.getScale(), adaptor.getB()}, /*axis=*/1, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                   auto f = [&](Value v) {
                     return convertScalar(b, l, v, acc, false, false);
                   };

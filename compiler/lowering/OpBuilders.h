@@ -42,10 +42,11 @@ mlir::Value buildIndexed(
 mlir::Value clampedIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value i,
                          mlir::Value dim);
 
-/// An elementwise generic over `x` into `type` that also reads quantization
-/// parameters (scales, zero points; null ones are skipped) per tensor or per
-/// `axis`; `body` gets x's element, then the parameters'.
-mlir::Value buildQuantElementwise(
+/// An elementwise generic over `x` into `type` that also reads parameters
+/// (scales, zero points, per-channel statistics; null ones are skipped) per
+/// tensor (one element) or per `axis` (1-D along that dim); `body` gets x's
+/// element, then the parameters'. Defined in Quantize.cpp.
+mlir::Value buildParamElementwise(
     mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
     mlir::Value x, llvm::ArrayRef<mlir::Value> params, int64_t axis,
     llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,

@@ -34,7 +34,7 @@ AffineMap paramMap(MLIRContext *ctx, int64_t rank, int64_t axis, Value param) {
 
 } // namespace
 
-Value tessera::lowering::buildQuantElementwise(
+Value tessera::lowering::buildParamElementwise(
     OpBuilder &b, Location loc, RankedTensorType type, Value x,
     ArrayRef<Value> params, int64_t axis,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
@@ -84,7 +84,7 @@ struct QuantizeLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
     double qmin = isUnsigned ? lo.getZExtValue() : lo.getSExtValue();
     double qmax = isUnsigned ? hi.getZExtValue() : hi.getSExtValue();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
-    Value y = buildQuantElementwise(
+    Value y = buildParamElementwise(
         rewriter, op.getLoc(), type, adaptor.getX(),
         {adaptor.getYScale(), adaptor.getYZeroPoint()}, axis,
         [&](OpBuilder &b, Location l, ValueRange a) {
@@ -117,7 +117,7 @@ struct DequantizeLowering : OpConversionPattern<onnx::DequantizeLinearOp> {
     bool xUnsigned = isUnsignedInt(op.getX().getType());
     int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
     Type f = type.getElementType();
-    Value y = buildQuantElementwise(
+    Value y = buildParamElementwise(
         rewriter, op.getLoc(), type, adaptor.getX(),
         {adaptor.getXScale(), adaptor.getXZeroPoint()}, axis,
         [&](OpBuilder &b, Location l, ValueRange a) {
