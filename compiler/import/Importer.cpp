@@ -127,7 +127,33 @@ const llvm::StringMap<int64_t> &supportedOps() {
                              "Identity",
                              "Dropout",
                              "Conv",
-                             "Einsum"})
+                             "Einsum",
+                             // Data movement and NN (Tensor.td, NN.td).
+                             "GatherElements",
+                             "GatherND",
+                             "ScatterElements",
+                             "ScatterND",
+                             "OneHot",
+                             "Pad",
+                             "DepthToSpace",
+                             "SpaceToDepth",
+                             "TopK",
+                             "Resize",
+                             "EyeLike",
+                             "BatchNormalization",
+                             "InstanceNormalization",
+                             "MaxPool",
+                             "AveragePool",
+                             "LpPool",
+                             "GlobalMaxPool",
+                             "GlobalAveragePool",
+                             "GlobalLpPool",
+                             "ConvTranspose",
+                             "NegativeLogLikelihoodLoss",
+                             "SoftmaxCrossEntropyLoss",
+                             "QuantizeLinear",
+                             "DequantizeLinear",
+                             "MatMulInteger"})
       m[name] = kMinOpset;
     m["Trilu"] = 14;
     m["CastLike"] = 15;
@@ -145,6 +171,28 @@ const llvm::StringMap<int64_t> &supportedOps() {
 bool isAxesReduction(StringRef op) {
   return op.starts_with("Reduce") && op != "ReduceSum";
 }
+/// Operators whose output shape depends on the values of their inputs, and
+/// forms of supported operators that Tessera does not compile, with why.
+std::optional<std::string> unsupportedForm(const ::onnx::NodeProto &node) {
+  const std::string &op = node.op_type();
+  if (llvm::is_contained({"NonZero", "Compress", "Unique"}, op))
+    return op + "'s output shape depends on the values of its inputs; "
+                "Tessera compiles outputs whose shapes follow from the input "
+                "shapes";
+  auto output = [&](int i) {
+    return i < node.output_size() && !node.output(i).empty();
+  };
+  if (op == "MaxPool" && output(1))
+    return std::string("MaxPool's Indices output is not supported");
+  for (const auto &attr : node.attribute())
+    if (op == "BatchNormalization" && attr.name() == "training_mode" &&
+        attr.i() != 0)
+      return std::string("training-mode BatchNormalization is not supported: "
+                         "Tessera compiles models for inference");
+  return std::nullopt;
+}
+
+/// Reductions that took `axes` as an attribute before opset 18.
 bool axesWasAttribute(StringRef op, int64_t opset) {
   return opset < 18 && isAxesReduction(op);
 }
@@ -305,6 +353,8 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
   // Shape inference inlines the taken branch, or fails naming the node.
   if (imp::isIfNode(node))
     return std::nullopt;
+  if (auto why = unsupportedForm(node))
+    return why;
   auto it = supportedOps().find(op);
   if (it == supportedOps().end())
     return std::string("unsupported operator");
@@ -794,8 +844,11 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
                      DenseElementsAttr::get(type, llvm::ArrayRef(axes)))));
       }
   }
-  if (op == "Clip" || op == "Slice" || op == "Dropout") {
-    size_t total = op == "Slice" ? 5 : 3;
+  static const llvm::StringMap<size_t> segmentedOps = {
+      {"Clip", 3}, {"Slice", 5},  {"Dropout", 3},
+      {"Pad", 4},  {"Resize", 4}, {"MatMulInteger", 4}};
+  if (auto it = segmentedOps.find(op); it != segmentedOps.end()) {
+    size_t total = it->second;
     segments.resize(total, 0);
     state.addAttribute("operandSegmentSizes",
                        builder.getDenseI32ArrayAttr(segments));

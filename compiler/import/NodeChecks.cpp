@@ -10,6 +10,7 @@
 
 #include "compiler/import/ShapeInference.h"
 #include "compiler/import/TensorImport.h"
+#include "dialects/onnx/WindowGeometry.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -27,7 +28,7 @@ using llvm::StringRef;
 namespace tessera::importer {
 namespace {
 
-const onnx::AttributeProto *findAttr(const onnx::NodeProto &node,
+const ::onnx::AttributeProto *findAttr(const ::onnx::NodeProto &node,
                                      StringRef name) {
   for (const auto &a : node.attribute())
     if (a.name() == name)
@@ -35,7 +36,7 @@ const onnx::AttributeProto *findAttr(const onnx::NodeProto &node,
   return nullptr;
 }
 
-std::string input(const onnx::NodeProto &node, int i) {
+std::string input(const ::onnx::NodeProto &node, int i) {
   return i < node.input_size() ? node.input(i) : std::string();
 }
 
@@ -62,15 +63,17 @@ std::optional<int64_t> axisLimit(StringRef op, int64_t rank) {
   if (op == "Flatten")
     return rank + 1;
   if (llvm::is_contained({"Softmax", "LogSoftmax", "Gather", "Split", "Concat",
-                          "LayerNormalization", "RMSNormalization", "Trilu"},
+                          "LayerNormalization", "RMSNormalization", "Trilu",
+                          "GatherElements", "ScatterElements", "TopK",
+                          "QuantizeLinear", "DequantizeLinear"},
                          op))
     return rank;
   return std::nullopt;
 }
 
-std::optional<std::string> checkTranspose(const onnx::NodeProto &node,
+std::optional<std::string> checkTranspose(const ::onnx::NodeProto &node,
                                           const OperandInfo &operands) {
-  const onnx::AttributeProto *perm = findAttr(node, "perm");
+  const ::onnx::AttributeProto *perm = findAttr(node, "perm");
   if (!perm)
     return std::nullopt;
   int64_t n = perm->ints_size();
@@ -88,7 +91,7 @@ std::optional<std::string> checkTranspose(const onnx::NodeProto &node,
 
 /// Constant axes given as an input (Squeeze, Unsqueeze, ReduceX from opset
 /// 18, ReduceSum from 13, Slice's fourth input).
-std::optional<std::string> checkAxesInput(const onnx::NodeProto &node,
+std::optional<std::string> checkAxesInput(const ::onnx::NodeProto &node,
                                           int64_t opset,
                                           const OperandInfo &operands) {
   StringRef op = node.op_type();
@@ -105,13 +108,13 @@ std::optional<std::string> checkAxesInput(const onnx::NodeProto &node,
   return checkAxes(*axes, r, "axis");
 }
 
-std::optional<std::string> checkGather(const onnx::NodeProto &node,
+std::optional<std::string> checkGather(const ::onnx::NodeProto &node,
                                        const OperandInfo &operands) {
   auto rank = operands.rank(input(node, 0));
   auto indices = operands.constantInts(input(node, 1));
   if (!rank || !indices || *rank == 0)
     return std::nullopt;
-  const onnx::AttributeProto *axisAttr = findAttr(node, "axis");
+  const ::onnx::AttributeProto *axisAttr = findAttr(node, "axis");
   int64_t axis = axisAttr ? axisAttr->i() : 0;
   axis = axis < 0 ? axis + *rank : axis;
   auto d = operands.dim(input(node, 0), axis);
@@ -125,7 +128,7 @@ std::optional<std::string> checkGather(const onnx::NodeProto &node,
   return std::nullopt;
 }
 
-std::optional<std::string> checkSplit(const onnx::NodeProto &node,
+std::optional<std::string> checkSplit(const ::onnx::NodeProto &node,
                                       const OperandInfo &operands) {
   auto split = operands.constantInts(input(node, 1));
   if (!split)
@@ -143,7 +146,7 @@ std::optional<std::string> checkSplit(const onnx::NodeProto &node,
   auto rank = operands.rank(input(node, 0));
   if (!rank || *rank == 0)
     return std::nullopt;
-  const onnx::AttributeProto *axisAttr = findAttr(node, "axis");
+  const ::onnx::AttributeProto *axisAttr = findAttr(node, "axis");
   int64_t axis = axisAttr ? axisAttr->i() : 0;
   axis = axis < 0 ? axis + *rank : axis;
   if (auto d = operands.dim(input(node, 0), axis); d && *d != sum)
@@ -153,7 +156,7 @@ std::optional<std::string> checkSplit(const onnx::NodeProto &node,
   return std::nullopt;
 }
 
-std::optional<std::string> checkSlice(const onnx::NodeProto &node,
+std::optional<std::string> checkSlice(const ::onnx::NodeProto &node,
                                       const OperandInfo &operands) {
   if (auto steps = operands.constantInts(input(node, 4)))
     for (int64_t step : *steps) {
@@ -169,109 +172,127 @@ std::optional<std::string> checkSlice(const onnx::NodeProto &node,
 }
 
 /// Integer attributes that are flags (0 or 1) wherever ONNX uses them.
-std::optional<std::string> checkFlags(const onnx::NodeProto &node) {
+std::optional<std::string> checkFlags(const ::onnx::NodeProto &node) {
   for (const auto &a : node.attribute())
     if (llvm::is_contained({"transA", "transB", "keepdims",
-                            "noop_with_empty_axes", "allowzero", "upper"},
+                            "noop_with_empty_axes", "allowzero", "upper",
+                            "count_include_pad", "largest", "sorted"},
                            a.name()) &&
         a.i() != 0 && a.i() != 1)
       return formatv("{0} is {1}; it must be 0 or 1", a.name(), a.i()).str();
   return std::nullopt;
 }
 
-/// Reads the ints attribute `name` into `values`: `n` entries, each in
-/// [lo, INT_MAX]; absent, it is `n` copies of `dflt`.
-std::optional<std::string> intsAttr(const onnx::NodeProto &node,
-                                    StringRef name, int64_t n, int64_t lo,
-                                    int64_t dflt,
-                                    llvm::SmallVectorImpl<int64_t> &values) {
-  values.assign(n, dflt);
-  const onnx::AttributeProto *attr = findAttr(node, name);
-  if (!attr)
-    return std::nullopt;
-  if (attr->ints_size() != n)
-    return formatv("{0} has {1} entries; the input has {2} spatial "
-                   "dimensions, so it needs {3}",
-                   name, attr->ints_size(), n / (name == "pads" ? 2 : 1), n)
-        .str();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t v = attr->ints(i);
-    if (v < lo || v > INT_MAX)
-      return formatv("{0} value {1} is out of range [{2}, {3}]", name, v, lo,
-                     INT_MAX)
+/// Conv's and ConvTranspose's group against the channels of the input
+/// and the weight ([M, C / group, k...], ConvTranspose's [C, M / group, k...]).
+std::optional<std::string> checkGroups(const ::onnx::NodeProto &node,
+                                       const OperandInfo &operands) {
+  const std::string &x = input(node, 0), &w = input(node, 1);
+  const ::onnx::AttributeProto *groupAttr = findAttr(node, "group");
+  int64_t group = groupAttr ? groupAttr->i() : 1;
+  if (group < 1 || group > INT_MAX)
+    return formatv("group {0} is out of range [1, {1}]", group, INT_MAX).str();
+  auto c = operands.dim(x, 1), w0 = operands.dim(w, 0), w1 = operands.dim(w, 1);
+  if (node.op_type() == "ConvTranspose") {
+    if (c && w0 && (*c != *w0 || *c % group))
+      return formatv("the input has {0} channels but the weight has {1} "
+                     "(for group {2})",
+                     *c, *w0, group)
           .str();
-    values[i] = v;
+    return std::nullopt;
   }
+  if (c && w1 && (*c % group || *c / group != *w1))
+    return formatv("the input has {0} channels but the weight expects {1} x "
+                   "group {2}",
+                   *c, *w1, group)
+        .str();
+  if (w0 && *w0 % group)
+    return formatv("{0} output channels are not divisible by group {1}", *w0,
+                   group)
+        .str();
   return std::nullopt;
 }
 
-/// Conv: windows (kernel, strides, dilations, pads, group, auto_pad) that
-/// the output-size arithmetic and the linalg convolutions can trust.
-std::optional<std::string> checkConv(const onnx::NodeProto &node,
-                                     const OperandInfo &operands) {
+/// The window attributes of `node` (Conv, ConvTranspose, the pools) as
+/// the shared reader sees them.
+std::optional<std::string> readWindow(const ::onnx::NodeProto &node,
+                                      int64_t spatial,
+                                      llvm::ArrayRef<int64_t> weightKernel,
+                                      tessera::onnx::WindowGeometry &geom) {
+  auto ints = [&](StringRef name)
+      -> std::optional<llvm::SmallVector<int64_t>> {
+    const ::onnx::AttributeProto *a = findAttr(node, name);
+    if (!a)
+      return std::nullopt;
+    return llvm::SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+  };
+  auto text = [&](StringRef name) -> std::optional<std::string> {
+    const ::onnx::AttributeProto *a = findAttr(node, name);
+    return a ? std::optional<std::string>(a->s()) : std::nullopt;
+  };
+  auto integer = [&](StringRef name) -> std::optional<int64_t> {
+    const ::onnx::AttributeProto *a = findAttr(node, name);
+    return a ? std::optional<int64_t>(a->i()) : std::nullopt;
+  };
+  geom.transposed = node.op_type() == "ConvTranspose";
+  return geom.read({ints, text, integer}, spatial, weightKernel);
+}
+
+/// Conv, ConvTranspose and the pools: windows (kernel, strides, dilations,
+/// pads, group, auto_pad, ceil_mode) that the output-size arithmetic and the
+/// lowerings can trust: every window of a Conv or pool fits the padded
+/// input.
+std::optional<std::string> checkWindow(const ::onnx::NodeProto &node,
+                                       const OperandInfo &operands) {
+  bool conv = node.op_type() == "Conv" || node.op_type() == "ConvTranspose";
   const std::string &x = input(node, 0), &w = input(node, 1);
   auto rank = operands.rank(x);
   if (!rank)
     return std::nullopt;
   if (*rank < 3)
-    return formatv("the input has rank {0}; a convolution needs rank 3 or "
-                   "more",
-                   *rank)
-        .str();
-  if (auto wRank = operands.rank(w); wRank && *wRank != *rank)
-    return formatv("the weight has rank {0} but the input has rank {1}", *wRank,
-                   *rank)
+    return formatv("the input has rank {0}; a {1} needs rank 3 or more",
+                   *rank, conv ? "convolution" : "pooling")
         .str();
   int64_t spatial = *rank - 2;
-  llvm::SmallVector<int64_t> kernel, strides, dilations, pads;
-  if (auto why = intsAttr(node, "kernel_shape", spatial, 1, 0, kernel))
+  llvm::SmallVector<int64_t> weightKernel;
+  if (conv) {
+    if (auto wRank = operands.rank(w); wRank && *wRank != *rank)
+      return formatv("the weight has rank {0} but the input has rank {1}",
+                     *wRank, *rank)
+          .str();
+    for (int64_t i = 0; i < spatial; ++i)
+      weightKernel.push_back(operands.dim(w, i + 2).value_or(0));
+  }
+  tessera::onnx::WindowGeometry geom;
+  if (auto why = readWindow(node, spatial, weightKernel, geom))
     return why;
-  if (auto why = intsAttr(node, "strides", spatial, 1, 1, strides))
-    return why;
-  if (auto why = intsAttr(node, "dilations", spatial, 1, 1, dilations))
-    return why;
-  if (auto why = intsAttr(node, "pads", 2 * spatial, 0, 0, pads))
-    return why;
-  const onnx::AttributeProto *groupAttr = findAttr(node, "group");
-  int64_t group = groupAttr ? groupAttr->i() : 1;
-  if (group < 1 || group > INT_MAX)
-    return formatv("group {0} is out of range [1, {1}]", group, INT_MAX).str();
-  const onnx::AttributeProto *padAttr = findAttr(node, "auto_pad");
-  StringRef autoPad = padAttr ? StringRef(padAttr->s()) : "NOTSET";
-  if (!llvm::is_contained({"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"},
-                          autoPad))
-    return ("auto_pad '" + autoPad + "' is not NOTSET, SAME_UPPER, "
-            "SAME_LOWER or VALID")
-        .str();
-  auto c = operands.dim(x, 1), wc = operands.dim(w, 1), m = operands.dim(w, 0);
-  if (c && wc && (*c % group || *c / group != *wc))
-    return formatv("the input has {0} channels but the weight expects {1} x "
-                   "group {2}",
-                   *c, *wc, group)
-        .str();
-  if (m && *m % group)
-    return formatv("{0} output channels are not divisible by group {1}", *m,
-                   group)
-        .str();
+  if (!conv && !findAttr(node, "kernel_shape"))
+    return std::string("kernel_shape is required");
+  if (conv)
+    if (auto why = checkGroups(node, operands))
+      return why;
   for (int64_t i = 0; i < spatial; ++i) {
-    auto k = operands.dim(w, i + 2);
-    if (k && kernel[i] && *k != kernel[i])
+    auto k = conv ? operands.dim(w, i + 2) : std::nullopt;
+    if (k && findAttr(node, "kernel_shape") && *k != geom.kernel[i])
       return formatv("kernel_shape {0} does not match the weight's spatial "
                      "dimension {1} of size {2}",
-                     kernel[i], i, *k)
+                     geom.kernel[i], i, *k)
           .str();
-    int64_t size = k ? *k : kernel[i];
+    int64_t size = geom.kernel[i];
     auto in = operands.dim(x, i + 2);
-    if (!size || !in || autoPad.starts_with("SAME"))
+    if (geom.transposed || !size || !in ||
+        llvm::StringRef(geom.autoPad).starts_with("SAME"))
       continue;
-    int64_t padded = *in + (autoPad == "VALID" ? 0 : pads[i] + pads[i + spatial]);
+    int64_t padded = *in + (geom.autoPad == "VALID"
+                                ? 0
+                                : geom.padsLo[i] + geom.padsHi[i]);
     // The dilated window, (size - 1) * dilation + 1, fits the padded input
     // (written so that it cannot overflow).
-    if (padded < 1 || size - 1 > (padded - 1) / dilations[i])
+    if (padded < 1 || size - 1 > (padded - 1) / geom.dilations[i])
       return formatv("the kernel (size {0}, dilation {1}) spans more than the "
                      "{2} elements of the padded input in spatial dimension "
                      "{3}",
-                     size, dilations[i], padded, i)
+                     size, geom.dilations[i], padded, i)
           .str();
   }
   return std::nullopt;
@@ -302,9 +323,9 @@ std::optional<std::string> parseEinsumTerm(StringRef text, EinsumTerm &term) {
 /// Einsum: an equation the lowering can trust: letters, at most one "..."
 /// per term, one term per input with as many indices as its rank, output
 /// indices that occur in the inputs once each, and one size per index.
-std::optional<std::string> checkEinsum(const onnx::NodeProto &node,
+std::optional<std::string> checkEinsum(const ::onnx::NodeProto &node,
                                        const OperandInfo &operands) {
-  const onnx::AttributeProto *attr = findAttr(node, "equation");
+  const ::onnx::AttributeProto *attr = findAttr(node, "equation");
   if (!attr)
     return std::nullopt;
   std::string eq;
@@ -372,7 +393,7 @@ std::optional<std::string> checkEinsum(const onnx::NodeProto &node,
 
 /// Range: finite constants, a step that is not 0, and at most kMaxElements
 /// elements (libonnx computes the count without checking any of these).
-std::optional<std::string> checkRange(const onnx::NodeProto &node,
+std::optional<std::string> checkRange(const ::onnx::NodeProto &node,
                                       const OperandInfo &operands) {
   auto scalar = [&](int i) -> std::optional<double> {
     if (auto v = operands.constantInts(input(node, i)); v && v->size() == 1)
@@ -395,7 +416,7 @@ std::optional<std::string> checkRange(const onnx::NodeProto &node,
 
 /// Constant sizes that must not be negative: Tile's repeats and
 /// ConstantOfShape's shape.
-std::optional<std::string> checkSizes(const onnx::NodeProto &node,
+std::optional<std::string> checkSizes(const ::onnx::NodeProto &node,
                                       const OperandInfo &operands) {
   StringRef op = node.op_type();
   if (op != "Tile" && op != "ConstantOfShape")
@@ -409,20 +430,45 @@ std::optional<std::string> checkSizes(const onnx::NodeProto &node,
   return std::nullopt;
 }
 
+/// DepthToSpace and SpaceToDepth: a block size >= 1 that divides the
+/// channels (DepthToSpace) or the spatial dims (SpaceToDepth).
+std::optional<std::string> checkBlocks(const ::onnx::NodeProto &node,
+                                       const OperandInfo &operands) {
+  const ::onnx::AttributeProto *attr = findAttr(node, "blocksize");
+  int64_t b = attr ? attr->i() : 0;
+  if (b < 1 || b > INT_MAX)
+    return formatv("blocksize {0} is out of range [1, {1}]", b, INT_MAX).str();
+  const std::string &x = input(node, 0);
+  if (auto rank = operands.rank(x); rank && *rank != 4)
+    return formatv("the input has rank {0}; it needs rank 4", *rank).str();
+  bool toSpace = node.op_type() == "DepthToSpace";
+  llvm::SmallVector<int64_t, 2> dims;
+  if (toSpace)
+    dims = {1};
+  else
+    dims = {2, 3};
+  for (int64_t d : dims)
+    if (auto size = operands.dim(x, d); size && *size % (toSpace ? b * b : b))
+      return formatv("dimension {0} of size {1} is not a multiple of {2}", d,
+                     *size, toSpace ? b * b : b)
+          .str();
+  return std::nullopt;
+}
+
 } // namespace
 
-std::optional<std::string> nodeRangeProblem(const onnx::NodeProto &node,
+std::optional<std::string> nodeRangeProblem(const ::onnx::NodeProto &node,
                                             int64_t opset,
                                             const OperandInfo &operands) {
   StringRef op = node.op_type();
   auto rank = operands.rank(input(node, 0));
-  if (const onnx::AttributeProto *axis = findAttr(node, "axis"); axis && rank)
+  if (const ::onnx::AttributeProto *axis = findAttr(node, "axis"); axis && rank)
     if (auto limit = axisLimit(op, *rank))
       if (axis->i() < -*rank || axis->i() >= *limit)
         return formatv("axis {0} is out of range for rank {1}", axis->i(),
                        *rank)
             .str();
-  if (const onnx::AttributeProto *axes = findAttr(node, "axes"); axes && rank)
+  if (const ::onnx::AttributeProto *axes = findAttr(node, "axes"); axes && rank)
     if (auto why = checkAxes(llvm::SmallVector<int64_t>(axes->ints().begin(),
                                                         axes->ints().end()),
                              *rank, "axis"))
@@ -431,10 +477,14 @@ std::optional<std::string> nodeRangeProblem(const onnx::NodeProto &node,
     return why;
   if (op == "Transpose")
     return checkTranspose(node, operands);
-  if (op == "Conv")
-    return checkConv(node, operands);
+  if (llvm::is_contained({"Conv", "ConvTranspose", "MaxPool", "AveragePool",
+                          "LpPool"},
+                         op))
+    return checkWindow(node, operands);
   if (op == "Einsum")
     return checkEinsum(node, operands);
+  if (op == "DepthToSpace" || op == "SpaceToDepth")
+    return checkBlocks(node, operands);
   if (op == "Range")
     return checkRange(node, operands);
   if (auto why = checkSizes(node, operands))

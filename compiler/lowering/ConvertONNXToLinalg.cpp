@@ -105,6 +105,8 @@ std::optional<std::string> unsupportedReason(Operation *op) {
     if (x && x.isDynamicDim(x.getRank() - 1))
       return std::string("RMSNormalization needs a static last dimension");
   }
+  if (auto why = dataAndWindowOpProblem(op))
+    return why;
   if (auto cos = dyn_cast<onnx::ConstantOfShapeOp>(op))
     if (cos.getValueAttr() && !isa<DenseElementsAttr>(cos.getValueAttr()))
       return std::string("value must be a dense constant");
@@ -140,6 +142,11 @@ struct ConvertONNXToLinalgPass
     populateONNXTensorToLinalgPatterns(converter, patterns);
     populateONNXRuntimeAxesReduceToLinalgPatterns(converter, patterns);
     populateONNXTransformerToLinalgPatterns(converter, patterns);
+    populateONNXPoolToLinalgPatterns(converter, patterns);
+    populateONNXGatherScatterToLinalgPatterns(converter, patterns);
+    populateONNXDataMovementToLinalgPatterns(converter, patterns);
+    populateONNXQuantizeToLinalgPatterns(converter, patterns);
+    populateONNXResizeToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);

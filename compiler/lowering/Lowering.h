@@ -14,6 +14,9 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <optional>
+#include <string>
+
 namespace tessera {
 
 /// Maps tensors of unsigned integers to signless ones; everything else stays.
@@ -34,6 +37,22 @@ void populateONNXTensorToLinalgPatterns(mlir::TypeConverter &converter,
 /// ReduceSum over run-time axes, as a loop nest (RuntimeAxesReduce.cpp).
 void populateONNXRuntimeAxesReduceToLinalgPatterns(
     mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
+/// Pooling (Pool.cpp); GatherElements/GatherND/Scatter* (GatherScatter.cpp);
+/// DepthToSpace, Pad, OneHot, TopK, ... (DataMovement.cpp); Quantize*,
+/// MatMulInteger (Quantize.cpp); Resize (Resize.cpp).
+void populateONNXPoolToLinalgPatterns(mlir::TypeConverter &converter,
+                                      mlir::RewritePatternSet &patterns);
+void populateONNXGatherScatterToLinalgPatterns(
+    mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
+void populateONNXDataMovementToLinalgPatterns(
+    mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
+void populateONNXQuantizeToLinalgPatterns(mlir::TypeConverter &converter,
+                                          mlir::RewritePatternSet &patterns);
+void populateONNXResizeToLinalgPatterns(mlir::TypeConverter &converter,
+                                        mlir::RewritePatternSet &patterns);
+/// Why one of the ops above cannot be lowered (a dynamic dim it needs
+/// static, an attribute value it does not handle), if it cannot.
+std::optional<std::string> dataAndWindowOpProblem(mlir::Operation *op);
 
 /// RMSNormalization and RotaryEmbedding (Transformer.cpp).
 void populateONNXTransformerToLinalgPatterns(mlir::TypeConverter &converter,

@@ -2,6 +2,7 @@
 
 #include "compiler/lowering/Lowering.h"
 #include "compiler/lowering/LoweringUtils.h"
+#include "compiler/lowering/OpBuilders.h"
 #include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -111,6 +112,41 @@ Value fconst(OpBuilder &b, Location loc, Type t, double v) {
   return b.create<arith::ConstantOp>(loc, b.getFloatAttr(t, v));
 }
 
+/// Softmax (or its log) of `x` along `axis`, shifted by the maximum.
+Value buildSoftmax(OpBuilder &b, Location loc, Value x, int64_t axis,
+                   bool isLog) {
+  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  SmallVector<int64_t> dims = {axis};
+  Value max = buildReduce(b, loc, x, dims, lowestValue(elt),
+                          [](OpBuilder &nb, Location l, Value a, Value c) {
+                            return nb.create<arith::MaximumFOp>(l, a, c);
+                          });
+  Value shifted =
+      mapWithReduced(b, loc, x, {max}, dims, elt,
+                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                       return nb.create<arith::SubFOp>(l, a[0], a[1]);
+                     });
+  Value exps =
+      mapWithReduced(b, loc, shifted, {}, dims, elt,
+                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                       return nb.create<math::ExpOp>(l, a[0]);
+                     });
+  Value sum = buildReduce(b, loc, exps, dims, b.getZeroAttr(elt),
+                          [](OpBuilder &nb, Location l, Value a, Value c) {
+                            return nb.create<arith::AddFOp>(l, a, c);
+                          });
+  if (isLog)
+    return mapWithReduced(b, loc, shifted, {sum}, dims, elt,
+                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                            return nb.create<arith::SubFOp>(
+                                l, a[0], nb.create<math::LogOp>(l, a[1]));
+                          });
+  return mapWithReduced(b, loc, exps, {sum}, dims, elt,
+                        [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                          return nb.create<arith::DivFOp>(l, a[0], a[1]);
+                        });
+}
+
 template <typename OpTy, bool isLog>
 struct SoftmaxLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
@@ -120,48 +156,59 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     auto type = rankedType(this->getTypeConverter(), op.getInput());
     if (!type)
       return rewriter.notifyMatchFailure(op, "needs a ranked input");
-    Location loc = op.getLoc();
-    Type elt = type.getElementType();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
-    SmallVector<int64_t> dims = {axis};
-    Value x = adaptor.getInput();
-    Value max = buildReduce(rewriter, loc, x, dims, lowestValue(elt),
-                            [](OpBuilder &b, Location l, Value a, Value c) {
-                              return b.create<arith::MaximumFOp>(l, a, c);
-                            });
-    Value shifted =
-        mapWithReduced(rewriter, loc, x, {max}, dims, elt,
-                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                         return b.create<arith::SubFOp>(l, a[0], a[1]);
-                       });
-    Value exps =
-        mapWithReduced(rewriter, loc, shifted, {}, dims, elt,
-                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                         return b.create<math::ExpOp>(l, a[0]);
-                       });
-    Value sum =
-        buildReduce(rewriter, loc, exps, dims, rewriter.getZeroAttr(elt),
-                    [](OpBuilder &b, Location l, Value a, Value c) {
-                      return b.create<arith::AddFOp>(l, a, c);
-                    });
-    Value result;
-    if (isLog)
-      result =
-          mapWithReduced(rewriter, loc, shifted, {sum}, dims, elt,
-                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                           return b.create<arith::SubFOp>(
-                               l, a[0], b.create<math::LogOp>(l, a[1]));
-                         });
-    else
-      result =
-          mapWithReduced(rewriter, loc, exps, {sum}, dims, elt,
-                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                           return b.create<arith::DivFOp>(l, a[0], a[1]);
-                         });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, buildSoftmax(rewriter, op.getLoc(),
+                                        adaptor.getInput(), axis, isLog));
     return success();
   }
 };
+
+/// (x - mean) * rsqrt(var + eps) over `dims` of `x` (already in the
+/// statistics' type), with the mean and rsqrt(var + eps) (`dims` removed).
+/// `count` gives the number of elements reduced.
+std::tuple<Value, Value, Value>
+normalizeOver(OpBuilder &rewriter, Location loc, Value x, ArrayRef<int64_t> dims,
+              double eps,
+              const std::function<Value(OpBuilder &, Location)> &count) {
+  Type acc = cast<RankedTensorType>(x.getType()).getElementType();
+  auto add = [](OpBuilder &b, Location l, Value a, Value c) -> Value {
+    return b.create<arith::AddFOp>(l, a, c);
+  };
+  auto perRow = [&](Value reduced,
+                    function_ref<Value(OpBuilder &, Location, Value)> fn) {
+    return buildElementwise(
+        rewriter, loc, cast<RankedTensorType>(reduced.getType()), {reduced},
+        [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a[0]); });
+  };
+  Value sum =
+      buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(acc), add);
+  Value mean = perRow(sum, [&](OpBuilder &b, Location l, Value v) -> Value {
+    return b.create<arith::DivFOp>(l, v, count(b, l));
+  });
+  Value centered =
+      mapWithReduced(rewriter, loc, x, {mean}, dims, acc,
+                     [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       return b.create<arith::SubFOp>(l, a[0], a[1]);
+                     });
+  Value squares =
+      mapWithReduced(rewriter, loc, centered, {}, dims, acc,
+                     [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       return b.create<arith::MulFOp>(l, a[0], a[0]);
+                     });
+  Value sq = buildReduce(rewriter, loc, squares, dims,
+                         rewriter.getZeroAttr(acc), add);
+  Value invStd = perRow(sq, [&](OpBuilder &b, Location l, Value v) -> Value {
+    Value var = b.create<arith::DivFOp>(l, v, count(b, l));
+    return b.create<math::RsqrtOp>(
+        l, b.create<arith::AddFOp>(l, var, fconst(b, l, acc, eps)));
+  });
+  Value normed =
+      mapWithReduced(rewriter, loc, centered, {invStd}, dims, acc,
+                     [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       return b.create<arith::MulFOp>(l, a[0], a[1]);
+                     });
+  return {normed, mean, invStd};
+}
 
 struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -187,9 +234,10 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
                          [&](OpBuilder &b, Location l, ValueRange a) {
                            return convertScalar(b, l, a[0], acc, false, false);
                          });
-    auto add = [](OpBuilder &b, Location l, Value a, Value c) -> Value {
-      return b.create<arith::AddFOp>(l, a, c);
-    };
+    double eps = op.getEpsilon().convertToDouble();
+    Value normed, mean, invStd;
+    std::tie(normed, mean, invStd) =
+        normalizeOver(rewriter, loc, x, dims, eps, count);
     auto perRow = [&](Value reduced,
                       function_ref<Value(OpBuilder &, Location, Value)> fn) {
       return buildElementwise(
@@ -198,34 +246,6 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
             return fn(b, l, a[0]);
           });
     };
-    Value sum =
-        buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(acc), add);
-    Value mean = perRow(sum, [&](OpBuilder &b, Location l, Value v) -> Value {
-      return b.create<arith::DivFOp>(l, v, count(b, l));
-    });
-    Value centered =
-        mapWithReduced(rewriter, loc, x, {mean}, dims, acc,
-                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                         return b.create<arith::SubFOp>(l, a[0], a[1]);
-                       });
-    Value squares =
-        mapWithReduced(rewriter, loc, centered, {}, dims, acc,
-                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                         return b.create<arith::MulFOp>(l, a[0], a[0]);
-                       });
-    Value sq = buildReduce(rewriter, loc, squares, dims,
-                           rewriter.getZeroAttr(acc), add);
-    double eps = op.getEpsilon().convertToDouble();
-    Value invStd = perRow(sq, [&](OpBuilder &b, Location l, Value v) -> Value {
-      Value var = b.create<arith::DivFOp>(l, v, count(b, l));
-      return b.create<math::RsqrtOp>(
-          l, b.create<arith::AddFOp>(l, var, fconst(b, l, acc, eps)));
-    });
-    Value normed =
-        mapWithReduced(rewriter, loc, centered, {invStd}, dims, acc,
-                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                         return b.create<arith::MulFOp>(l, a[0], a[1]);
-                       });
     // y = normed * scale (+ bias), broadcast over the normalised dims.
     SmallVector<Value> inputs = {normed, adaptor.getScale()};
     if (adaptor.getB())
@@ -441,6 +461,51 @@ Value buildMatMul(OpBuilder &b, Location loc, Value a, Value bm,
   return buildReshape(b, loc, c, outType, outSizes, cs3);
 }
 
+/// numpy's matmul of `a` and `b` (ranks >= 1, already converted) into
+/// `outType`.
+Value buildNumpyMatMul(ConversionPatternRewriter &rewriter, Location loc,
+                       Value a, Value b, RankedTensorType outType) {
+  int64_t aRank = cast<RankedTensorType>(a.getType()).getRank();
+  int64_t bRank = cast<RankedTensorType>(b.getType()).getRank();
+  // 1-D operands: promote, multiply, and drop the promoted dim again.
+  auto promote = [&](Value v, int64_t unitDim) {
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, v);
+    sizes.insert(sizes.begin() + unitDim, rewriter.getIndexAttr(1));
+    auto type = RankedTensorType::get(staticSizes(sizes),
+                                      getElementTypeOrSelf(v.getType()));
+    return buildReshape(rewriter, loc, v, type, sizes);
+  };
+  if (aRank == 1)
+    a = promote(a, 0);
+  if (bRank == 1)
+    b = promote(b, 1);
+  auto a2 = cast<RankedTensorType>(a.getType());
+  auto b2 = cast<RankedTensorType>(b.getType());
+  SmallVector<int64_t> batch;
+  (void)onnx::broadcastShapes(a2.getShape().drop_back(2),
+                              b2.getShape().drop_back(2), batch);
+  SmallVector<OpFoldResult> aSizes = tensor::getMixedSizes(rewriter, loc, a);
+  SmallVector<OpFoldResult> bSizes = tensor::getMixedSizes(rewriter, loc, b);
+  SmallVector<SmallVector<OpFoldResult>> batchOf = {
+      SmallVector<OpFoldResult>(ArrayRef(aSizes).drop_back(2)),
+      SmallVector<OpFoldResult>(ArrayRef(bSizes).drop_back(2))};
+  SmallVector<OpFoldResult> sizes =
+      broadcastSizes(rewriter, loc, batch, batchOf);
+  sizes.push_back(aSizes[a2.getRank() - 2]);
+  sizes.push_back(bSizes.back());
+  batch.push_back(a2.getDimSize(a2.getRank() - 2));
+  batch.push_back(b2.getDimSize(b2.getRank() - 1));
+  auto full = RankedTensorType::get(batch, outType.getElementType());
+  Value c = buildMatMul(rewriter, loc, a, b, full, sizes);
+  // Drop the promoted unit dims.
+  SmallVector<OpFoldResult> outSizes(sizes);
+  if (bRank == 1)
+    outSizes.pop_back();
+  if (aRank == 1)
+    outSizes.erase(outSizes.end() - (bRank == 1 ? 1 : 2));
+  return buildReshape(rewriter, loc, c, outType, outSizes, sizes);
+}
+
 struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -451,46 +516,47 @@ struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
     auto outType = rankedType(getTypeConverter(), op.getY());
     if (!at || !bt || !outType)
       return rewriter.notifyMatchFailure(op, "needs ranked shapes");
+    rewriter.replaceOp(op, buildNumpyMatMul(rewriter, op.getLoc(),
+                                            adaptor.getA(), adaptor.getB(),
+                                            outType));
+    return success();
+  }
+};
+
+/// MatMulInteger: both operands widened to i32 minus their zero points (per
+/// tensor, per row of A or per column of B), then MatMul.
+struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::MatMulIntegerOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto at = rankedType(getTypeConverter(), op.getA());
+    auto bt = rankedType(getTypeConverter(), op.getB());
+    auto outType = rankedType(getTypeConverter(), op.getY());
+    if (!at || !bt || !outType || at.getRank() < 2 || bt.getRank() < 2)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
     Location loc = op.getLoc();
-    Value a = adaptor.getA(), b = adaptor.getB();
-    // 1-D operands: promote, multiply, and drop the promoted dim again.
-    auto promote = [&](Value v, int64_t unitDim) {
-      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, v);
-      sizes.insert(sizes.begin() + unitDim, rewriter.getIndexAttr(1));
-      auto type = RankedTensorType::get(staticSizes(sizes),
-                                        getElementTypeOrSelf(v.getType()));
-      return buildReshape(rewriter, loc, v, type, sizes);
+    Type i32 = outType.getElementType();
+    auto widen = [&](Value x, Value original, Value zp, Value zpOriginal,
+                     int64_t axis) {
+      bool xU = isUnsignedInt(original.getType());
+      bool zU = zpOriginal && isUnsignedInt(zpOriginal.getType());
+      auto t = cast<RankedTensorType>(x.getType());
+      return buildParamElementwise(
+          rewriter, loc, RankedTensorType::get(t.getShape(), i32), x, {zp},
+          axis, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Value v = convertScalar(b, l, a[0], i32, xU, false);
+            if (a.size() > 1)
+              v = b.create<arith::SubIOp>(
+                  l, v, convertScalar(b, l, a[1], i32, zU, false));
+            return v;
+          });
     };
-    if (at.getRank() == 1)
-      a = promote(a, 0);
-    if (bt.getRank() == 1)
-      b = promote(b, 1);
-    auto a2 = cast<RankedTensorType>(a.getType());
-    auto b2 = cast<RankedTensorType>(b.getType());
-    SmallVector<int64_t> batch;
-    (void)onnx::broadcastShapes(a2.getShape().drop_back(2),
-                                b2.getShape().drop_back(2), batch);
-    SmallVector<OpFoldResult> aSizes = tensor::getMixedSizes(rewriter, loc, a);
-    SmallVector<OpFoldResult> bSizes = tensor::getMixedSizes(rewriter, loc, b);
-    SmallVector<SmallVector<OpFoldResult>> batchOf = {
-        SmallVector<OpFoldResult>(ArrayRef(aSizes).drop_back(2)),
-        SmallVector<OpFoldResult>(ArrayRef(bSizes).drop_back(2))};
-    SmallVector<OpFoldResult> sizes =
-        broadcastSizes(rewriter, loc, batch, batchOf);
-    sizes.push_back(aSizes[a2.getRank() - 2]);
-    sizes.push_back(bSizes.back());
-    batch.push_back(a2.getDimSize(a2.getRank() - 2));
-    batch.push_back(b2.getDimSize(b2.getRank() - 1));
-    auto full = RankedTensorType::get(batch, outType.getElementType());
-    Value c = buildMatMul(rewriter, loc, a, b, full, sizes);
-    // Drop the promoted unit dims.
-    SmallVector<OpFoldResult> outSizes(sizes);
-    if (bt.getRank() == 1)
-      outSizes.pop_back();
-    if (at.getRank() == 1)
-      outSizes.erase(outSizes.end() - (bt.getRank() == 1 ? 1 : 2));
-    rewriter.replaceOp(
-        op, buildReshape(rewriter, loc, c, outType, outSizes, sizes));
+    Value a = widen(adaptor.getA(), op.getA(), adaptor.getAZeroPoint(),
+                    op.getAZeroPoint(), at.getRank() - 2);
+    Value b = widen(adaptor.getB(), op.getB(), adaptor.getBZeroPoint(),
+                    op.getBZeroPoint(), bt.getRank() - 1);
+    rewriter.replaceOp(op, buildNumpyMatMul(rewriter, loc, a, b, outType));
     return success();
   }
 };
@@ -688,6 +754,182 @@ struct EinsumLowering : OpConversionPattern<onnx::EinsumOp> {
   }
 };
 
+/// y = (x - mean) / sqrt(var + epsilon) * scale + B per channel.
+struct BatchNormLowering : OpConversionPattern<onnx::BatchNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::BatchNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = rankedType(getTypeConverter(), op.getY());
+    if (!outType || outType.getRank() < 2 || op.getTrainingMode() != 0)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    Type elt = outType.getElementType();
+    double eps = op.getEpsilon().convertToDouble();
+    Value y = buildParamElementwise(
+        rewriter, op.getLoc(), outType, adaptor.getX(),
+        {adaptor.getScale(), adaptor.getB(), adaptor.getInputMean(),
+         adaptor.getInputVar()},
+        /*axis=*/1, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          auto f = [&](Value v) { return convertScalar(b, l, v, elt, false, false); };
+          Value var = b.create<arith::AddFOp>(l, f(a[4]), fconst(b, l, elt, eps));
+          Value norm = b.create<arith::MulFOp>(
+              l, b.create<arith::SubFOp>(l, a[0], f(a[3])),
+              b.create<math::RsqrtOp>(l, var));
+          return b.create<arith::AddFOp>(
+              l, b.create<arith::MulFOp>(l, norm, f(a[1])), f(a[2]));
+        });
+    // The running statistics are the inputs at inference time.
+    SmallVector<Value> results = {y, adaptor.getInputMean(),
+                                  adaptor.getInputVar()};
+    results.resize(1 + op.getRunning().size());
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// Normalises each (n, c) over the spatial dims, then scale and B per channel.
+struct InstanceNormLowering
+    : OpConversionPattern<onnx::InstanceNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::InstanceNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = rankedType(getTypeConverter(), op.getOutput());
+    if (!outType || outType.getRank() < 3)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    Location loc = op.getLoc();
+    Type elt = outType.getElementType();
+    Type acc = elt.getIntOrFloatBitWidth() < 32 ? rewriter.getF32Type() : elt;
+    SmallVector<int64_t> dims;
+    for (int64_t d = 2; d < outType.getRank(); ++d)
+      dims.push_back(d);
+    Value x = adaptor.getInput();
+    if (acc != elt)
+      x = mapWithReduced(rewriter, loc, x, {}, dims, acc,
+                         [&](OpBuilder &b, Location l, ValueRange a) {
+                           return convertScalar(b, l, a[0], acc, false, false);
+                         });
+    auto count = elementCount(rewriter, loc, x, dims, acc);
+    Value normed = std::get<0>(normalizeOver(
+        rewriter, loc, x, dims, op.getEpsilon().convertToDouble(), count));
+    rewriter.replaceOp(
+        op, buildParamElementwise(
+                rewriter, loc, outType, normed,
+                {adaptor.getScale(), adaptor.getB()}, /*axis=*/1, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  auto f = [&](Value v) {
+                    return convertScalar(b, l, v, acc, false, false);
+                  };
+                  Value r = b.create<arith::AddFOp>(
+                      l, b.create<arith::MulFOp>(l, a[0], f(a[1])), f(a[2]));
+                  return convertScalar(b, l, r, elt, false, false);
+                }));
+    return success();
+  }
+};
+
+/// NegativeLogLikelihoodLoss of `logProb` [N, C, d...] at `target`
+/// [N, d...]: -logProb[n, t, d...] * weight[t], 0 where t is ignore_index;
+/// summed, or divided by the sum of the weights taken ("mean"), or per
+/// element ("none").
+Value buildNLLLoss(OpBuilder &rewriter, Location loc, Value logProb,
+                   Value target, Value weight, std::optional<int64_t> ignore,
+                   StringRef reduction, RankedTensorType outType) {
+  Type elt = outType.getElementType();
+  auto tt = cast<RankedTensorType>(target.getType());
+  auto perElement = RankedTensorType::get(tt.getShape(), elt);
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(rewriter, loc, target);
+  Value classes = rewriter.createOrFold<tensor::DimOp>(loc, logProb, 1);
+  // (class index, weight) of a target value.
+  auto classOf = [&](OpBuilder &b, Location l,
+                     Value t) -> std::pair<Value, Value> {
+    Value index = clampedIndex(b, l, t, classes);
+    Value w = weight ? b.create<tensor::ExtractOp>(l, weight, index).getResult()
+                     : fconst(b, l, elt, 1.0);
+    if (ignore) {
+      Value skip = b.create<arith::CmpIOp>(
+          l, arith::CmpIPredicate::eq, t,
+          b.create<arith::ConstantOp>(l, b.getIntegerAttr(t.getType(), *ignore)));
+      w = b.create<arith::SelectOp>(l, skip, fconst(b, l, elt, 0.0), w);
+    }
+    return {index, w};
+  };
+  int64_t rank = tt.getRank();
+  Value losses = buildIndexed(
+      rewriter, loc, perElement, sizes, {target},
+      {rewriter.getMultiDimIdentityMap(rank)},
+      [&](OpBuilder &b, Location l, ValueRange a, ArrayRef<Value> iv) {
+        auto [index, w] = classOf(b, l, a[0]);
+        SmallVector<Value> at = {iv[0], index};
+        at.append(iv.begin() + 1, iv.end());
+        Value p = b.create<tensor::ExtractOp>(l, logProb, at);
+        return b.create<arith::NegFOp>(l, b.create<arith::MulFOp>(l, p, w));
+      });
+  if (reduction == "none")
+    return losses;
+  SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  auto add = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return b.create<arith::AddFOp>(l, x, y);
+  };
+  Value sum = buildReduce(rewriter, loc, losses, all,
+                          rewriter.getZeroAttr(elt), add);
+  if (reduction == "sum")
+    return sum;
+  Value weights = buildIndexed(
+      rewriter, loc, perElement, sizes, {target},
+      {rewriter.getMultiDimIdentityMap(rank)},
+      [&](OpBuilder &b, Location l, ValueRange a, ArrayRef<Value>) {
+        return classOf(b, l, a[0]).second;
+      });
+  Value total = buildReduce(rewriter, loc, weights, all,
+                            rewriter.getZeroAttr(elt), add);
+  return buildElementwise(rewriter, loc, outType, {sum, total},
+                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            return b.create<arith::DivFOp>(l, a[0], a[1]);
+                          });
+}
+
+struct NLLLossLowering
+    : OpConversionPattern<onnx::NegativeLogLikelihoodLossOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::NegativeLogLikelihoodLossOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = rankedType(getTypeConverter(), op.getLoss());
+    if (!outType || !rankedType(getTypeConverter(), op.getTarget()))
+      return rewriter.notifyMatchFailure(op, "needs ranked operands");
+    rewriter.replaceOp(
+        op, buildNLLLoss(rewriter, op.getLoc(), adaptor.getInput(),
+                         adaptor.getTarget(), adaptor.getWeight(),
+                         op.getIgnoreIndex(), op.getReduction(), outType));
+    return success();
+  }
+};
+
+/// NegativeLogLikelihoodLoss of LogSoftmax(scores) along the classes.
+struct SoftmaxCrossEntropyLossLowering
+    : OpConversionPattern<onnx::SoftmaxCrossEntropyLossOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::SoftmaxCrossEntropyLossOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = rankedType(getTypeConverter(), op.getOutput());
+    if (!outType || !rankedType(getTypeConverter(), op.getScores()) ||
+        !rankedType(getTypeConverter(), op.getLabels()))
+      return rewriter.notifyMatchFailure(op, "needs ranked operands");
+    Location loc = op.getLoc();
+    Value logProb = buildSoftmax(rewriter, loc, adaptor.getScores(), 1, true);
+    SmallVector<Value> results = {
+        buildNLLLoss(rewriter, loc, logProb, adaptor.getLabels(),
+                     adaptor.getWeights(), op.getIgnoreIndex(),
+                     op.getReduction(), outType)};
+    if (op.getLogProb())
+      results.push_back(logProb);
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 } // namespace
 
 void tessera::populateONNXNNToLinalgPatterns(TypeConverter &tc,
@@ -698,5 +940,7 @@ void tessera::populateONNXNNToLinalgPatterns(TypeConverter &tc,
       SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
       ReduceLowering<onnx::ReduceMeanOp>, ReduceLowering<onnx::ReduceSumOp>,
       ReduceLowering<onnx::ReduceMaxOp>, ReduceLowering<onnx::ReduceMinOp>,
-      MatMulLowering, GemmLowering, EinsumLowering>(tc, ctx);
+      MatMulLowering, GemmLowering, EinsumLowering, MatMulIntegerLowering,
+      BatchNormLowering, InstanceNormLowering, NLLLossLowering,
+      SoftmaxCrossEntropyLossLowering>(tc, ctx);
 }

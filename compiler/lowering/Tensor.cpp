@@ -2,6 +2,7 @@
 
 #include "compiler/lowering/Lowering.h"
 #include "compiler/lowering/LoweringUtils.h"
+#include "compiler/lowering/OpBuilders.h"
 #include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -241,31 +242,6 @@ struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
     return success();
   }
 };
-
-/// A generic over the result's index space whose body computes each element
-/// from the loop indices (for gathers, tiles and other index arithmetic).
-Value buildIndexed(
-    OpBuilder &b, Location loc, RankedTensorType type,
-    ArrayRef<OpFoldResult> sizes, ValueRange inputs,
-    ArrayRef<AffineMap> inputMaps,
-    function_ref<Value(OpBuilder &, Location, ValueRange, ArrayRef<Value>)>
-        body) {
-  int64_t rank = type.getRank();
-  SmallVector<AffineMap> maps(inputMaps);
-  maps.push_back(b.getMultiDimIdentityMap(rank));
-  Value init = buildEmpty(b, loc, type, sizes);
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  return b
-      .create<linalg::GenericOp>(
-          loc, TypeRange{type}, inputs, ValueRange{init}, maps, iters,
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            SmallVector<Value> idx;
-            for (int64_t d = 0; d < rank; ++d)
-              idx.push_back(nb.create<linalg::IndexOp>(nl, d));
-            nb.create<linalg::YieldOp>(nl, body(nb, nl, args.drop_back(), idx));
-          })
-      .getResult(0);
-}
 
 Value indexConst(OpBuilder &b, Location loc, int64_t v) {
   return b.create<arith::ConstantIndexOp>(loc, v);
@@ -954,6 +930,41 @@ struct ShapeQueryLowering : OpConversionPattern<OpTy> {
 };
 
 } // namespace
+
+Value tessera::lowering::buildIndexed(
+    OpBuilder &b, Location loc, RankedTensorType type,
+    ArrayRef<OpFoldResult> sizes, ValueRange inputs,
+    ArrayRef<AffineMap> inputMaps,
+    function_ref<Value(OpBuilder &, Location, ValueRange, ArrayRef<Value>)>
+        body) {
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = buildEmpty(b, loc, type, sizes);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{type}, inputs, ValueRange{init}, maps, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            SmallVector<Value> idx;
+            for (int64_t d = 0; d < rank; ++d)
+              idx.push_back(nb.create<linalg::IndexOp>(nl, d));
+            nb.create<linalg::YieldOp>(nl, body(nb, nl, args.drop_back(), idx));
+          })
+      .getResult(0);
+}
+
+Value tessera::lowering::clampedIndex(OpBuilder &b, Location l, Value i,
+                                      Value dim) {
+  i = b.create<arith::IndexCastOp>(l, b.getIndexType(), i);
+  Value zero = b.create<arith::ConstantIndexOp>(l, 0);
+  Value neg = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, i, zero);
+  i = b.create<arith::SelectOp>(l, neg, b.create<arith::AddIOp>(l, i, dim), i);
+  i = b.create<arith::MaxSIOp>(l, i, zero);
+  return b.create<arith::MinSIOp>(
+      l, i,
+      b.create<arith::SubIOp>(l, dim, b.create<arith::ConstantIndexOp>(l, 1)));
+}
 
 void tessera::populateONNXTensorToLinalgPatterns(TypeConverter &tc,
                                                  RewritePatternSet &patterns) {

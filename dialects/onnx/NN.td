@@ -102,4 +102,157 @@ def ONNX_ReduceMinOp : ONNX_ReduceOp<"ReduceMin"> {
   let summary = "minimum over `axes` (axes as an input, opset 18 form)";
 }
 
+//===----------------------------------------------------------------------===//
+// Normalisations
+//===----------------------------------------------------------------------===//
+
+def ONNX_BatchNormalizationOp : ONNX_Op<"BatchNormalization",
+    [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let summary = "per-channel (X - mean) / sqrt(var + epsilon) * scale + B";
+  let description = [{
+    Inference form only (training_mode 0); `running` holds the optional
+    running mean and variance outputs, which are then the inputs.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$scale, AnyTensor:$B,
+                       AnyTensor:$input_mean, AnyTensor:$input_var,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon,
+                       DefaultValuedAttr<F32Attr, "0.9">:$momentum,
+                       DefaultValuedAttr<SI64Attr, "0">:$training_mode);
+  let results = (outs AnyTensor:$Y, Variadic<AnyTensor>:$running);
+}
+
+def ONNX_InstanceNormalizationOp : ONNX_Op<"InstanceNormalization",
+    [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let summary = "normalises each (batch, channel) over the spatial dims";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$scale, AnyTensor:$B,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_GroupNormalizationOp : ONNX_Op<"GroupNormalization",
+    [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let summary = "normalises each group of channels over it and the spatial "
+                "dims (scale and bias per channel, opset 21)";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$scale, AnyTensor:$bias,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon,
+                       SI64Attr:$num_groups,
+                       DefaultValuedAttr<SI64Attr, "1">:$stash_type);
+  let results = (outs AnyTensor:$Y);
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling and transposed convolution (window attributes as Conv's)
+//===----------------------------------------------------------------------===//
+
+class ONNX_PoolOp<string mnemonic, dag extra>
+    : ONNX_Op<mnemonic, [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let arguments = !con((ins AnyTensor:$X,
+                            DefaultValuedStrAttr<StrAttr, "NOTSET">:$auto_pad,
+                            DefaultValuedAttr<SI64Attr, "0">:$ceil_mode,
+                            OptionalAttr<I64ArrayAttr>:$dilations,
+                            I64ArrayAttr:$kernel_shape,
+                            OptionalAttr<I64ArrayAttr>:$pads,
+                            OptionalAttr<I64ArrayAttr>:$strides), extra);
+}
+def ONNX_MaxPoolOp : ONNX_PoolOp<"MaxPool",
+    (ins DefaultValuedAttr<SI64Attr, "0">:$storage_order)> {
+  let summary = "maximum over each window (the Indices output is not supported)";
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_AveragePoolOp : ONNX_PoolOp<"AveragePool",
+    (ins DefaultValuedAttr<SI64Attr, "0">:$count_include_pad)> {
+  let summary = "mean over each window, with or without the padding";
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_LpPoolOp : ONNX_PoolOp<"LpPool", (ins DefaultValuedAttr<SI64Attr, "2">:$p)> {
+  let summary = "the p-norm of each window";
+  let results = (outs AnyTensor:$Y);
+}
+
+class ONNX_GlobalPoolOp<string mnemonic, dag extra = (ins)>
+    : ONNX_Op<mnemonic, [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let arguments = !con((ins AnyTensor:$X), extra);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_GlobalMaxPoolOp : ONNX_GlobalPoolOp<"GlobalMaxPool"> {
+  let summary = "maximum over all spatial dims";
+}
+def ONNX_GlobalAveragePoolOp : ONNX_GlobalPoolOp<"GlobalAveragePool"> {
+  let summary = "mean over all spatial dims";
+}
+def ONNX_GlobalLpPoolOp : ONNX_GlobalPoolOp<"GlobalLpPool",
+    (ins DefaultValuedAttr<SI64Attr, "2">:$p)> {
+  let summary = "the p-norm over all spatial dims";
+}
+
+def ONNX_ConvTransposeOp : ONNX_Op<"ConvTranspose",
+    [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let summary = "N-D transposed convolution (the gradient of Conv)";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$W, Optional<AnyTensor>:$B,
+                       DefaultValuedStrAttr<StrAttr, "NOTSET">:$auto_pad,
+                       OptionalAttr<I64ArrayAttr>:$dilations,
+                       DefaultValuedAttr<SI64Attr, "1">:$group,
+                       OptionalAttr<I64ArrayAttr>:$kernel_shape,
+                       OptionalAttr<I64ArrayAttr>:$output_padding,
+                       OptionalAttr<I64ArrayAttr>:$output_shape,
+                       OptionalAttr<I64ArrayAttr>:$pads,
+                       OptionalAttr<I64ArrayAttr>:$strides);
+  let results = (outs AnyTensor:$Y);
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def ONNX_NegativeLogLikelihoodLossOp : ONNX_Op<"NegativeLogLikelihoodLoss"> {
+  let summary = "-input[n, target[n, d...], d...] * weight[target], reduced";
+  let arguments = (ins AnyTensor:$input, TensorOf<[I32, I64]>:$target,
+                       Optional<AnyTensor>:$weight,
+                       OptionalAttr<SI64Attr>:$ignore_index,
+                       DefaultValuedStrAttr<StrAttr, "mean">:$reduction);
+  let results = (outs AnyTensor:$loss);
+}
+
+def ONNX_SoftmaxCrossEntropyLossOp : ONNX_Op<"SoftmaxCrossEntropyLoss"> {
+  let summary = "NegativeLogLikelihoodLoss of LogSoftmax(scores) along axis 1";
+  let arguments = (ins AnyTensor:$scores, TensorOf<[I32, I64]>:$labels,
+                       Optional<AnyTensor>:$weights,
+                       OptionalAttr<SI64Attr>:$ignore_index,
+                       DefaultValuedStrAttr<StrAttr, "mean">:$reduction);
+  let results = (outs AnyTensor:$output, Optional<AnyTensor>:$log_prob);
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+def ONNX_QuantizeLinearOp : ONNX_Op<"QuantizeLinear"> {
+  let summary = "saturate(round(x / y_scale) + y_zero_point), per tensor or "
+                "per `axis`";
+  let arguments = (ins AnyTensor:$x, AnyTensor:$y_scale,
+                       Optional<AnyTensor>:$y_zero_point,
+                       DefaultValuedAttr<SI64Attr, "1">:$axis,
+                       DefaultValuedAttr<SI64Attr, "1">:$saturate,
+                       DefaultValuedAttr<SI64Attr, "0">:$block_size);
+  let results = (outs AnyTensor:$y);
+}
+
+def ONNX_DequantizeLinearOp : ONNX_Op<"DequantizeLinear"> {
+  let summary = "(x - x_zero_point) * x_scale, per tensor or per `axis`";
+  let arguments = (ins AnyTensor:$x, AnyTensor:$x_scale,
+                       Optional<AnyTensor>:$x_zero_point,
+                       DefaultValuedAttr<SI64Attr, "1">:$axis,
+                       DefaultValuedAttr<SI64Attr, "0">:$block_size);
+  let results = (outs AnyTensor:$y);
+}
+
+def ONNX_MatMulIntegerOp : ONNX_Op<"MatMulInteger", [AttrSizedOperandSegments]> {
+  let summary = "int32 matrix product of (A - a_zero_point) and "
+                "(B - b_zero_point)";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B,
+                       Optional<AnyTensor>:$a_zero_point,
+                       Optional<AnyTensor>:$b_zero_point);
+  let results = (outs AnyTensor:$Y);
+}
+
 #endif // TESSERA_ONNX_NN

@@ -222,45 +222,6 @@ LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return success();
 }
 
-LogicalResult ConvOp::inferResultTypes(SmallVectorImpl<Type> &types) {
-  Type elt = elementTypeOf(getX());
-  auto x = shapeOf(getX()), w = shapeOf(getW());
-  if (!x || !w || x->size() != w->size() || x->size() < 3) {
-    types.push_back(UnrankedTensorType::get(elt));
-    return success();
-  }
-  size_t spatial = x->size() - 2;
-  auto attrOr = [&](std::optional<ArrayAttr> attr, size_t n, int64_t dflt) {
-    SmallVector<int64_t> v(n, dflt);
-    if (attr && attr->size() == n)
-      for (size_t i = 0; i < n; ++i)
-        v[i] = cast<IntegerAttr>((*attr)[i]).getInt();
-    return v;
-  };
-  SmallVector<int64_t> strides = attrOr(getStrides(), spatial, 1);
-  SmallVector<int64_t> dilations = attrOr(getDilations(), spatial, 1);
-  SmallVector<int64_t> pads = attrOr(getPads(), 2 * spatial, 0);
-  SmallVector<int64_t> kernel(w->begin() + 2, w->end());
-  SmallVector<int64_t> out = {(*x)[0], (*w)[0]};
-  for (size_t i = 0; i < spatial; ++i) {
-    int64_t in = (*x)[i + 2];
-    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(kernel[i])) {
-      out.push_back(kDyn);
-      continue;
-    }
-    int64_t eff = (kernel[i] - 1) * dilations[i] + 1;
-    StringRef pad = getAutoPad();
-    if (pad == "SAME_UPPER" || pad == "SAME_LOWER")
-      out.push_back((in + strides[i] - 1) / strides[i]);
-    else if (pad == "VALID")
-      out.push_back((in - eff) / strides[i] + 1);
-    else
-      out.push_back((in + pads[i] + pads[i + spatial] - eff) / strides[i] + 1);
-  }
-  types.push_back(RankedTensorType::get(out, elt));
-  return success();
-}
-
 template <typename ReduceOp>
 static LogicalResult inferReduce(ReduceOp op, SmallVectorImpl<Type> &types) {
   Type elt = elementTypeOf(op.getData());

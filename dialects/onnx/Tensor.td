@@ -141,4 +141,109 @@ def ONNX_TriluOp : ONNX_Op<"Trilu",
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Gathers, scatters and other data movement
+//===----------------------------------------------------------------------===//
+
+class ONNX_DataOp<string mnemonic, list<Trait> traits = []>
+    : ONNX_Op<mnemonic, !listconcat(traits,
+          [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>])>;
+
+def ONNX_GatherElementsOp : ONNX_DataOp<"GatherElements"> {
+  let summary = "out[i][j] = data[indices[i][j]][j] along `axis` (any rank)";
+  let arguments = (ins AnyTensor:$data, TensorOf<[I32, I64]>:$indices,
+                       DefaultValuedAttr<SI64Attr, "0">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_GatherNDOp : ONNX_Op<"GatherND"> {
+  let summary = "gathers slices of `data` at the index tuples of `indices`";
+  let arguments = (ins AnyTensor:$data, TensorOf<[I64]>:$indices,
+                       DefaultValuedAttr<SI64Attr, "0">:$batch_dims);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_ScatterElementsOp : ONNX_DataOp<"ScatterElements"> {
+  let summary = "data with `updates` written (or combined by `reduction`) "
+                "at `indices` along `axis`";
+  let arguments = (ins AnyTensor:$data, TensorOf<[I32, I64]>:$indices,
+                       AnyTensor:$updates,
+                       DefaultValuedAttr<SI64Attr, "0">:$axis,
+                       DefaultValuedStrAttr<StrAttr, "none">:$reduction);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_ScatterNDOp : ONNX_DataOp<"ScatterND"> {
+  let summary = "data with `updates` written (or combined by `reduction`) "
+                "at the index tuples of `indices`";
+  let arguments = (ins AnyTensor:$data, TensorOf<[I64]>:$indices,
+                       AnyTensor:$updates,
+                       DefaultValuedStrAttr<StrAttr, "none">:$reduction);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_DepthToSpaceOp : ONNX_Op<"DepthToSpace"> {
+  let summary = "moves channel blocks into spatial blocks (DCR or CRD order)";
+  let arguments = (ins AnyTensor:$input, SI64Attr:$blocksize,
+                       DefaultValuedStrAttr<StrAttr, "DCR">:$mode);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_SpaceToDepthOp : ONNX_Op<"SpaceToDepth"> {
+  let summary = "moves spatial blocks into channels";
+  let arguments = (ins AnyTensor:$input, SI64Attr:$blocksize);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_EyeLikeOp : ONNX_DataOp<"EyeLike"> {
+  let summary = "ones on the `k`-th diagonal of a 2-D tensor of input's shape";
+  let arguments = (ins AnyTensor:$input, OptionalAttr<SI64Attr>:$dtype,
+                       DefaultValuedAttr<SI64Attr, "0">:$k);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_OneHotOp : ONNX_Op<"OneHot"> {
+  let summary = "values[1] where an index matches, values[0] elsewhere";
+  let arguments = (ins AnyTensor:$indices, AnyTensor:$depth, AnyTensor:$values,
+                       DefaultValuedAttr<SI64Attr, "-1">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_PadOp : ONNX_Op<"Pad", [AttrSizedOperandSegments]> {
+  let summary = "pads with a constant, or by reflecting, repeating the edge "
+                "or wrapping around";
+  let arguments = (ins AnyTensor:$data, TensorOf<[I64]>:$pads,
+                       Optional<AnyTensor>:$constant_value,
+                       Optional<TensorOf<[I32, I64]>>:$axes,
+                       DefaultValuedStrAttr<StrAttr, "constant">:$mode);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_TopKOp : ONNX_Op<"TopK"> {
+  let summary = "the k largest (or smallest) elements along `axis` and their "
+                "indices";
+  let arguments = (ins AnyTensor:$X, TensorOf<[I64]>:$K,
+                       DefaultValuedAttr<SI64Attr, "-1">:$axis,
+                       DefaultValuedAttr<SI64Attr, "1">:$largest,
+                       DefaultValuedAttr<SI64Attr, "1">:$sorted);
+  let results = (outs AnyTensor:$Values, TensorOf<[I64]>:$Indices);
+}
+
+def ONNX_ResizeOp : ONNX_Op<"Resize", [AttrSizedOperandSegments]> {
+  let summary = "resamples by `scales` or to `sizes` (nearest, linear, cubic)";
+  let arguments = (ins AnyTensor:$X, Optional<AnyTensor>:$roi,
+                       Optional<TensorOf<[F32]>>:$scales,
+                       Optional<TensorOf<[I64]>>:$sizes,
+                       DefaultValuedAttr<SI64Attr, "0">:$antialias,
+                       OptionalAttr<I64ArrayAttr>:$axes,
+                       DefaultValuedStrAttr<StrAttr, "half_pixel">:$coordinate_transformation_mode,
+                       DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
+                       DefaultValuedAttr<SI64Attr, "0">:$exclude_outside,
+                       DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value,
+                       DefaultValuedStrAttr<StrAttr, "stretch">:$keep_aspect_ratio_policy,
+                       DefaultValuedStrAttr<StrAttr, "nearest">:$mode,
+                       DefaultValuedStrAttr<StrAttr, "round_prefer_floor">:$nearest_mode);
+  let results = (outs AnyTensor:$Y);
+}
+
 #endif // TESSERA_ONNX_TENSOR

@@ -40,3 +40,19 @@ func.func @grouped(%x: tensor<?x4x8x8xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<?
   %0 = onnx.Conv %x, %w {group = 2 : si64, pads = [1, 1, 1, 1]} : (tensor<?x4x8x8xf32>, tensor<6x2x3x3xf32>) -> tensor<?x6x8x8xf32>
   return %0 : tensor<?x6x8x8xf32>
 }
+
+// -----
+
+// ConvTranspose as Conv: the input spread into a zero fill with extent - 1
+// around it, the weight flipped in space with its channel axes swapped
+// ([C, M, k] -> [M, C, k]), then Conv's unfold and matmul.
+// CHECK-DAG: #[[FLIP:.*]] = affine_map<(d0, d1, d2, d3) -> (d0 floordiv 2 + d1, d0 mod 2, -d2 + 2, -d3 + 2)>
+// CHECK-LABEL: func.func @conv_transpose
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 2, 2] [1, 1, 3, 3] [1, 1, 1, 1] : tensor<1x1x3x3xf32> into tensor<1x1x7x7xf32>
+// CHECK: %[[W:.*]] = linalg.generic {indexing_maps = [#[[FLIP]], {{.*}}]{{.*}} ins(%arg1 : tensor<1x2x3x3xf32>) outs(%{{.*}} : tensor<2x1x3x3xf32>)
+// CHECK: %[[WF:.*]] = tensor.collapse_shape %[[W]] {{\[}}[0], [1, 2, 3]] : tensor<2x1x3x3xf32> into tensor<2x9xf32>
+// CHECK: linalg.matmul ins(%[[WF]], %{{.*}} : tensor<2x9xf32>, tensor<9x25xf32>)
+func.func @conv_transpose(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32> {
+  %0 = onnx.ConvTranspose %x, %w : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32>
+  return %0 : tensor<1x2x5x5xf32>
+}

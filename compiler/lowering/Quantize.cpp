@@ -1,0 +1,142 @@
+//===- Quantize.cpp - QuantizeLinear, DequantizeLinear to linalg ----------===//
+//
+// Part of Tessera. One elementwise generic each; the scale and zero point
+// are read per tensor (a scalar or one-element tensor) or per `axis` (a 1-D
+// tensor along that dim). MatMulInteger's operands go through the same
+// zero-point subtraction (widened to i32) before NN.cpp's matmul.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/Lowering.h"
+#include "compiler/lowering/LoweringUtils.h"
+#include "compiler/lowering/OpBuilders.h"
+#include "dialects/onnx/ONNXDialect.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace tessera::lowering;
+namespace onnx = tessera::onnx;
+
+namespace {
+
+/// Reads a quantization parameter while iterating over `rank` dims: one
+/// value, or entry i along dim `axis`.
+AffineMap paramMap(MLIRContext *ctx, int64_t rank, int64_t axis, Value param) {
+  auto type = cast<RankedTensorType>(param.getType());
+  SmallVector<AffineExpr> exprs;
+  bool perAxis = type.getRank() == 1 && type.getDimSize(0) != 1;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    exprs.push_back(perAxis ? getAffineDimExpr(axis, ctx)
+                            : getAffineConstantExpr(0, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+} // namespace
+
+Value tessera::lowering::buildParamElementwise(
+    OpBuilder &b, Location loc, RankedTensorType type, Value x,
+    ArrayRef<Value> params, int64_t axis,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> inputs = {x};
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
+  for (Value p : params)
+    if (p) {
+      inputs.push_back(p);
+      maps.push_back(paramMap(ctx, rank, axis, p));
+    }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{type}, inputs,
+          ValueRange{buildEmpty(b, loc, type, tensor::getMixedSizes(b, loc, x))},
+          maps,
+          SmallVector<utils::IteratorType>(rank,
+                                           utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(l, body(nb, l, a.drop_back()));
+          })
+      .getResult(0);
+}
+
+namespace {
+
+struct QuantizeLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::QuantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = rankedType(getTypeConverter(), op.getY());
+    if (!type || op.getBlockSize() != 0 ||
+        !isa<IntegerType>(type.getElementType()))
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    auto qType = cast<IntegerType>(type.getElementType());
+    bool isUnsigned = isUnsignedInt(op.getY().getType());
+    bool zpUnsigned =
+        op.getYZeroPoint() && isUnsignedInt(op.getYZeroPoint().getType());
+    unsigned bits = qType.getWidth();
+    APInt lo = isUnsigned ? APInt::getMinValue(bits)
+                          : APInt::getSignedMinValue(bits);
+    APInt hi = isUnsigned ? APInt::getMaxValue(bits)
+                          : APInt::getSignedMaxValue(bits);
+    double qmin = isUnsigned ? lo.getZExtValue() : lo.getSExtValue();
+    double qmax = isUnsigned ? hi.getZExtValue() : hi.getSExtValue();
+    int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
+    Value y = buildParamElementwise(
+        rewriter, op.getLoc(), type, adaptor.getX(),
+        {adaptor.getYScale(), adaptor.getYZeroPoint()}, axis,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Type f = a[1].getType();
+          Value x = convertScalar(b, l, a[0], f, false, false);
+          Value v = b.create<math::RoundEvenOp>(
+              l, b.create<arith::DivFOp>(l, x, a[1]));
+          if (a.size() > 2)
+            v = b.create<arith::AddFOp>(
+                l, v, convertScalar(b, l, a[2], f, zpUnsigned, false));
+          v = b.create<arith::MaximumFOp>(
+              l, v, b.create<arith::ConstantOp>(l, b.getFloatAttr(f, qmin)));
+          v = b.create<arith::MinimumFOp>(
+              l, v, b.create<arith::ConstantOp>(l, b.getFloatAttr(f, qmax)));
+          return convertScalar(b, l, v, qType, false, isUnsigned);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct DequantizeLowering : OpConversionPattern<onnx::DequantizeLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::DequantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = rankedType(getTypeConverter(), op.getY());
+    if (!type || op.getBlockSize() != 0)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    bool xUnsigned = isUnsignedInt(op.getX().getType());
+    int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
+    Type f = type.getElementType();
+    Value y = buildParamElementwise(
+        rewriter, op.getLoc(), type, adaptor.getX(),
+        {adaptor.getXScale(), adaptor.getXZeroPoint()}, axis,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value x = convertScalar(b, l, a[0], f, xUnsigned, false);
+          if (a.size() > 2)
+            x = b.create<arith::SubFOp>(
+                l, x, convertScalar(b, l, a[2], f, xUnsigned, false));
+          return b.create<arith::MulFOp>(
+              l, x, convertScalar(b, l, a[1], f, false, false));
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void tessera::populateONNXQuantizeToLinalgPatterns(
+    TypeConverter &converter, RewritePatternSet &patterns) {
+  patterns.add<QuantizeLowering, DequantizeLowering>(converter,
+                                                     patterns.getContext());
+}

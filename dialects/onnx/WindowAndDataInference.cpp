@@ -1,0 +1,140 @@
+//===- WindowAndDataInference.cpp - result types of window and data ops ---===//
+//
+// Shape inference for the pooling ops, ConvTranspose, the normalisations and
+// the element gathers/scatters (see ShapeInference.cpp for the others).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/onnx/ONNXDialect.h"
+#include "dialects/onnx/WindowGeometry.h"
+
+using namespace mlir;
+using namespace tessera::onnx;
+
+namespace {
+
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+Type elementTypeOf(Value v) {
+  return cast<ShapedType>(v.getType()).getElementType();
+}
+
+/// The type of `like` (if ranked) with element type `elt`.
+LogicalResult shapeLike(Value like, Type elt, SmallVectorImpl<Type> &types) {
+  if (auto t = dyn_cast<RankedTensorType>(like.getType()))
+    types.push_back(RankedTensorType::get(t.getShape(), elt));
+  else
+    types.push_back(UnrankedTensorType::get(elt));
+  return success();
+}
+
+/// [N, C or `channels`, out...] of a window op over input `x`.
+LogicalResult inferWindow(Operation *op, Value x, int64_t channels,
+                          ArrayRef<int64_t> weightKernel,
+                          SmallVectorImpl<Type> &types) {
+  Type elt = elementTypeOf(x);
+  auto xt = dyn_cast<RankedTensorType>(x.getType());
+  if (!xt || xt.getRank() < 3) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  ArrayRef<int64_t> in = xt.getShape().drop_front(2);
+  SmallVector<int64_t> out = {xt.getDimSize(0), channels};
+  auto geom = windowGeometry(op, in, weightKernel);
+  for (size_t i = 0; i < in.size(); ++i)
+    out.push_back(geom ? geom->outputSize(i, in[i]) : kDyn);
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult inferPool(OpTy op, SmallVectorImpl<Type> &types) {
+  auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+  return inferWindow(op, op.getX(), xt ? xt.getDimSize(1) : kDyn, {}, types);
+}
+
+/// [N, C, 1, ...] of a global pool.
+LogicalResult inferGlobalPool(Value x, SmallVectorImpl<Type> &types) {
+  auto xt = dyn_cast<RankedTensorType>(x.getType());
+  if (!xt || xt.getRank() < 2)
+    return shapeLike(x, elementTypeOf(x), types);
+  SmallVector<int64_t> out(xt.getShape().take_front(2));
+  out.resize(xt.getRank(), 1);
+  types.push_back(RankedTensorType::get(out, xt.getElementType()));
+  return success();
+}
+
+} // namespace
+
+LogicalResult MaxPoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferPool(*this, types);
+}
+LogicalResult AveragePoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferPool(*this, types);
+}
+LogicalResult LpPoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferPool(*this, types);
+}
+LogicalResult GlobalMaxPoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferGlobalPool(getX(), types);
+}
+LogicalResult
+GlobalAveragePoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferGlobalPool(getX(), types);
+}
+LogicalResult GlobalLpPoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return inferGlobalPool(getX(), types);
+}
+
+LogicalResult ConvOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  // W is [M, C / group, kernel...].
+  auto wt = dyn_cast<RankedTensorType>(getW().getType());
+  if (!wt || wt.getRank() < 3) {
+    types.push_back(UnrankedTensorType::get(elementTypeOf(getX())));
+    return success();
+  }
+  return inferWindow(*this, getX(), wt.getDimSize(0),
+                     wt.getShape().drop_front(2), types);
+}
+
+LogicalResult ConvTransposeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  // W is [C, M / group, kernel...].
+  auto wt = dyn_cast<RankedTensorType>(getW().getType());
+  if (!wt || wt.getRank() < 3) {
+    types.push_back(UnrankedTensorType::get(elementTypeOf(getX())));
+    return success();
+  }
+  int64_t m = wt.isDynamicDim(1) ? kDyn : wt.getDimSize(1) * getGroup();
+  return inferWindow(*this, getX(), m, wt.getShape().drop_front(2), types);
+}
+
+LogicalResult
+BatchNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  if (failed(shapeLike(getX(), elementTypeOf(getX()), types)))
+    return failure();
+  for (Value r : getRunning())
+    types.push_back(r.getType());
+  return success();
+}
+LogicalResult
+InstanceNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return shapeLike(getInput(), elementTypeOf(getInput()), types);
+}
+LogicalResult
+GroupNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return shapeLike(getX(), elementTypeOf(getX()), types);
+}
+
+LogicalResult GatherElementsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return shapeLike(getIndices(), elementTypeOf(getData()), types);
+}
+LogicalResult
+ScatterElementsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return shapeLike(getData(), elementTypeOf(getData()), types);
+}
+LogicalResult ScatterNDOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return shapeLike(getData(), elementTypeOf(getData()), types);
+}
+LogicalResult EyeLikeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return shapeLike(getInput(), elementTypeOf(getOutput()), types);
+}

@@ -1,0 +1,65 @@
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
+
+// DepthToSpace (CRD): one copy reading the input through a floordiv/mod map.
+// CHECK-DAG: #[[D2S:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 * 4 + (d2 mod 2) * 2 + d3 mod 2, d2 floordiv 2, d3 floordiv 2)>
+// CHECK-LABEL: func.func @depth_to_space
+// CHECK: linalg.generic {indexing_maps = [#[[D2S]], {{.*}}]{{.*}} ins(%arg0 : tensor<1x8x2x3xf32>) outs(%{{.*}} : tensor<1x2x4x6xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: linalg.yield %[[IN]]
+func.func @depth_to_space(%x: tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32> {
+  %0 = onnx.DepthToSpace %x {blocksize = 2 : si64, mode = "CRD"} : (tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32>
+  return %0 : tensor<1x2x4x6xf32>
+}
+
+// -----
+
+// Pad with run-time pads: read from the pads input, checked against the
+// declared output shape; reflect mode folds each index back into the input
+// with period 2 (n - 1).
+// CHECK-LABEL: func.func @pad_reflect
+// CHECK: %[[LO:.*]] = tensor.extract %arg1[%{{.*}}] : tensor<4xi64>
+// CHECK: cf.assert %{{.*}}, "node '?': the pads give another output shape than the model declares"
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<5x8xf32>)
+// CHECK: arith.remsi
+// CHECK: arith.remsi
+// CHECK: tensor.extract %arg0[%{{.*}}, %{{.*}}] : tensor<3x4xf32>
+func.func @pad_reflect(%x: tensor<3x4xf32>, %p: tensor<4xi64>) -> tensor<5x8xf32> {
+  %0 = onnx.Pad %x, %p {mode = "reflect", operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<3x4xf32>, tensor<4xi64>) -> tensor<5x8xf32>
+  return %0 : tensor<5x8xf32>
+}
+
+// -----
+
+// TopK without a sort: each element's rank in its row (how many come
+// before it: larger, or equal at a smaller index), then the elements of
+// rank 0..k-1 and their indices.
+// CHECK-DAG: #[[OWN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[OTHER:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @top_k
+// CHECK: cf.assert %{{.*}}, "node '?': k differs from the output size the model declares"
+// CHECK: %[[RANKS:.*]] = linalg.generic {indexing_maps = [#[[OWN]], #[[OTHER]], #[[OWN]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %arg0 : {{.*}}) outs(%{{.*}} : tensor<3x6xi64>)
+// CHECK: arith.cmpf ogt
+// CHECK: linalg.generic {indexing_maps = [#[[OTHER]], #[[OTHER]], #[[OWN]], #[[OWN]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %[[RANKS]] : {{.*}}) outs({{.*}} : tensor<3x2xf32>, tensor<3x2xi64>)
+// CHECK: %[[HIT:.*]] = arith.cmpi eq
+// CHECK: arith.select %[[HIT]]
+func.func @top_k(%x: tensor<3x6xf32>, %k: tensor<1xi64>) -> (tensor<3x2xf32>, tensor<3x2xi64>) {
+  %0:2 = onnx.TopK %x, %k {axis = 1 : si64} : (tensor<3x6xf32>, tensor<1xi64>) -> (tensor<3x2xf32>, tensor<3x2xi64>)
+  return %0#0, %0#1 : tensor<3x2xf32>, tensor<3x2xi64>
+}
+
+// -----
+
+// Resize (linear, half_pixel) by run-time scales: two taps per resized axis
+// (the batch and channel dims are copied), clamped into the input.
+// CHECK-LABEL: func.func @resize_linear
+// CHECK: tensor.extract %arg1[%{{.*}}] : tensor<4xf32>
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x4x4xf32>)
+// CHECK: math.floor
+// CHECK: math.floor
+// CHECK-COUNT-4: tensor.extract %arg0
+// CHECK-NOT: tensor.extract %arg0
+// CHECK: linalg.yield
+func.func @resize_linear(%x: tensor<1x1x2x2xf32>, %s: tensor<4xf32>) -> tensor<1x1x4x4xf32> {
+  %0 = onnx.Resize %x, %s {mode = "linear", operandSegmentSizes = array<i32: 1, 0, 1, 0>} : (tensor<1x1x2x2xf32>, tensor<4xf32>) -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}

@@ -1,0 +1,47 @@
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
+
+// QuantizeLinear per axis: scale and zero point read along dim 1; round half
+// to even, add the zero point, saturate to the int8 range.
+// CHECK-DAG: #[[AXIS:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @quantize_per_axis
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[AXIS]], #[[AXIS]], #{{.*}}]
+// CHECK: arith.divf
+// CHECK: math.roundeven
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: arith.fptosi %{{.*}} : f32 to i8
+func.func @quantize_per_axis(%x: tensor<2x3xf32>, %s: tensor<3xf32>, %z: tensor<3xi8>) -> tensor<2x3xi8> {
+  %0 = onnx.QuantizeLinear %x, %s, %z {axis = 1 : si64} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xi8>) -> tensor<2x3xi8>
+  return %0 : tensor<2x3xi8>
+}
+
+// -----
+
+// DequantizeLinear per tensor of uint8 (signless after conversion; the ops
+// keep it unsigned).
+// CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0) -> ()>
+// CHECK-LABEL: func.func @dequantize
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[SCALAR]], #[[SCALAR]], #{{.*}}]
+// CHECK: arith.uitofp
+// CHECK: arith.uitofp
+// CHECK: arith.subf
+// CHECK: arith.mulf
+func.func @dequantize(%x: tensor<4xui8>, %s: tensor<f32>, %z: tensor<ui8>) -> tensor<4xf32> {
+  %0 = onnx.DequantizeLinear %x, %s, %z : (tensor<4xui8>, tensor<f32>, tensor<ui8>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// MatMulInteger: both operands widened to i32 (A minus its zero point),
+// then the matmul of MatMul.
+// CHECK-LABEL: func.func @matmul_integer
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%arg0, %arg2 : tensor<4x3xi8>, tensor<i8>) outs(%{{.*}} : tensor<4x3xi32>)
+// CHECK: arith.extui
+// CHECK: arith.subi
+// CHECK: %[[B:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<3x2xi8>) outs(%{{.*}} : tensor<3x2xi32>)
+// CHECK: linalg.matmul ins(%[[A]], %[[B]] : tensor<4x3xi32>, tensor<3x2xi32>)
+func.func @matmul_integer(%a: tensor<4x3xui8>, %b: tensor<3x2xui8>, %za: tensor<ui8>) -> tensor<4x2xi32> {
+  %0 = onnx.MatMulInteger %a, %b, %za {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<4x3xui8>, tensor<3x2xui8>, tensor<ui8>) -> tensor<4x2xi32>
+  return %0 : tensor<4x2xi32>
+}
