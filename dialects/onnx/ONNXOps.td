@@ -8,5 +8,6 @@ include "dialects/onnx/Math.td"
 include "dialects/onnx/Logic.td"
 include "dialects/onnx/NN.td"
 include "dialects/onnx/Tensor.td"
+include "dialects/onnx/Transformer.td"
 
 #endif // TESSERA_ONNX_OPS
