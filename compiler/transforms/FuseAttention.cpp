@@ -980,6 +980,22 @@ private:
     return true;
   }
 
+  /// A dim of `mask` is dynamic in its type but proven to be 1 where the
+  /// scores' is not.
+  bool dynamicOnes(Value mask) {
+    auto mt = rankedType(mask);
+    Value scores = m.softmax.getInput();
+    int64_t off = rankedType(scores).getRank() - mt.getRank();
+    for (int64_t i = 0; i < mt.getRank(); ++i) {
+      if (!mt.isDynamicDim(i))
+        continue;
+      auto d = dimOf(mask, i), s = dimOf(scores, off + i);
+      if (d && d->getConstant() == 1 && (!s || s->getConstant() != 1))
+        return true;
+    }
+    return false;
+  }
+
   /// The Expand under the mask's elementwise ops (Cast, Not, Where, and
   /// arithmetic with one-element constants), when its input broadcasts to
   /// the scores as typed: the same ops on that input give a narrower mask.
@@ -1019,6 +1035,11 @@ private:
     // its elementwise ops on the Expand's input instead (one row of keys
     // per batch for the kernel, and no dynamic dims of unproven extent).
     m.narrowMask = narrowableExpand(m.mask);
+    // The kernel takes a dynamic mask dim for the full extent (and checks
+    // it at run time): one that the graph proves is 1 would fail there.
+    if (!m.narrowMask && dynamicOnes(m.mask))
+      return fail("the mask has dynamic dims that are 1 (it broadcasts "
+                  "where its type does not say so)");
     if (m.flat && mt.getRank() == 3) {
       m.unsqueezeMask = true; // [B*H|1, ., .] -> [B*H|1, 1, ., .]
       return true;

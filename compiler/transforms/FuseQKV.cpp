@@ -764,8 +764,9 @@ LogicalResult matchPieces(MutableArrayRef<Piece> pieces, int64_t cover,
     if (failed(matchHeadSplit(piece, h, dh, b, s, reason)))
       return failure();
     if (headDim && dh != headDim) {
-      reason = "mismatched head sizes (" + std::to_string(headDim) + " vs " +
-               std::to_string(dh) + ")";
+      reason = "mismatched head counts (" + std::to_string(pieces[0].heads) +
+               " x " + std::to_string(headDim) + " vs " + std::to_string(h) +
+               " x " + std::to_string(dh) + ")";
       return failure();
     }
     piece.heads = h;
@@ -933,7 +934,7 @@ Operation *rewriteGroup(RewriterBase &rewriter, Value x,
                         int64_t headDim, bool seqFirst) {
   // The packed weight [E, sum of widths] and bias, in piece order (Q first
   // when K and V have fewer heads).
-  int64_t n = pieces.size(), total = 0;
+  int64_t total = 0;
   for (Piece *piece : pieces)
     total += piece->heads * headDim;
   int64_t e = shapeOf(x)[2];

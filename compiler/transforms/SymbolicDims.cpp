@@ -168,6 +168,7 @@ bool passesShape(Operation *op) {
   return isa<onnx::AddOp, onnx::SubOp, onnx::MulOp, onnx::DivOp, onnx::PowOp,
              onnx::SqrtOp, onnx::ReluOp, onnx::TanhOp, onnx::ErfOp,
              onnx::SigmoidOp, onnx::CastOp, onnx::IdentityOp, onnx::WhereOp,
+             onnx::TriluOp, onnx::NotOp, onnx::AbsOp, onnx::LogOp,
              onnx::SoftmaxOp, onnx::LayerNormalizationOp, onnx::NegOp,
              fused::MatMulOp, fused::AddLayerNormOp>(op);
 }
@@ -308,6 +309,24 @@ std::optional<DimExpr> dimAt(Value v, int64_t axis, int depth) {
     if (entry->getConstant() && *entry->getConstant() < 0)
       return self;
     return *entry;
+  }
+  if (auto slice = dyn_cast<onnx::SliceOp>(def)) {
+    // An axis the Slice does not cut keeps the data's dim.
+    SmallVector<int64_t> axes;
+    auto starts = dyn_cast<RankedTensorType>(slice.getStarts().getType());
+    if (!starts || starts.isDynamicDim(0))
+      return self;
+    if (slice.getAxes()) {
+      if (!onnx::getConstantInts(slice.getAxes(), axes))
+        return self;
+    } else {
+      for (int64_t i = 0; i < starts.getDimSize(0); ++i)
+        axes.push_back(i);
+    }
+    for (int64_t a : axes)
+      if (onnx::normalizeAxis(a, rank) == axis)
+        return self;
+    return through(slice.getData(), axis);
   }
   if (auto cos = dyn_cast<onnx::ConstantOfShapeOp>(def)) {
     auto entry = shapeEntry(cos.getInput(), axis, depth);

@@ -709,6 +709,19 @@ def define_models():
         "build inputs check_inputs input_names output_names dynamic_axes out_shape check",
         defaults=(None,),
     )
+    def token_model(build, output, width):
+        """A model of input_ids and attention_mask [batch, seq] -> [batch, seq,
+        width]."""
+        return Spec(
+            build,
+            lambda: ids_and_mask(2, 7),
+            lambda: ids_and_mask(3, 11),
+            ["input_ids", "attention_mask"],
+            [output],
+            {"input_ids": bs, "attention_mask": bs, output: bs},
+            lambda ins: (ins[0].size(0), ins[0].size(1), width),
+        )
+
     specs = {
         "transformer": Spec(
             Seq2SeqTransformer,
@@ -768,33 +781,9 @@ def define_models():
             {"input_ids": bs, "attention_mask": bs, "last_hidden_state": bs},
             lambda ins: (ins[0].size(0), ins[0].size(1), 64),
         ),
-        "llama": Spec(
-            Llama,
-            lambda: ids_and_mask(2, 7),
-            lambda: ids_and_mask(3, 11),
-            ["input_ids", "attention_mask"],
-            ["logits"],
-            {"input_ids": bs, "attention_mask": bs, "logits": bs},
-            lambda ins: (ins[0].size(0), ins[0].size(1), VOCAB),
-        ),
-        "llama_interleaved": Spec(
-            lambda: Llama(interleaved=True),
-            lambda: ids_and_mask(2, 7),
-            lambda: ids_and_mask(3, 11),
-            ["input_ids", "attention_mask"],
-            ["logits"],
-            {"input_ids": bs, "attention_mask": bs, "logits": bs},
-            lambda ins: (ins[0].size(0), ins[0].size(1), VOCAB),
-        ),
-        "t5_encoder": Spec(
-            T5Encoder,
-            lambda: ids_and_mask(2, 7),
-            lambda: ids_and_mask(3, 11),
-            ["input_ids", "attention_mask"],
-            ["last_hidden_state"],
-            {"input_ids": bs, "attention_mask": bs, "last_hidden_state": bs},
-            lambda ins: (ins[0].size(0), ins[0].size(1), 64),
-        ),
+        "llama": token_model(Llama, "logits", VOCAB),
+        "llama_interleaved": token_model(lambda: Llama(interleaved=True), "logits", VOCAB),
+        "t5_encoder": token_model(T5Encoder, "last_hidden_state", 64),
     }
     specs.update(kv_specs(Spec, locals()))
     return specs

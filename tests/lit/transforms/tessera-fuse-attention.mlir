@@ -190,7 +190,8 @@ func.func @mha(%pq: tensor<4x2x16xf32>, %pk: tensor<4x2x16xf32>, %pv: tensor<4x2
   %s1 = onnx.Mul %s, %one : (tensor<4x4x4xf32>, tensor<f32>) -> tensor<4x4x4xf32>
   %m1 = onnx.Mul %fm, %one : (tensor<1x4x4xf32>, tensor<f32>) -> tensor<1x4x4xf32>
   %a = onnx.Add %s1, %m1 : (tensor<4x4x4xf32>, tensor<1x4x4xf32>) -> tensor<4x4x4xf32>
-  // expected-remark @below {{fused tessera.attention}}
+  // expected-remark @+2 {{fused tessera.attention}}
+  // expected-remark @+1 {{fused attention causal mask}}
   %sm = onnx.Softmax %a : (tensor<4x4x4xf32>) -> tensor<4x4x4xf32>
   %o = onnx.MatMul %sm, %v : (tensor<4x4x4xf32>, tensor<4x4x8xf32>) -> tensor<4x4x8xf32>
   %t = onnx.Transpose %o {perm = [1, 0, 2]} : (tensor<4x4x8xf32>) -> tensor<4x4x8xf32>
