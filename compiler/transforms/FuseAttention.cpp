@@ -46,6 +46,10 @@ constexpr StringLiteral kCausalKind = "attention causal mask";
 /// Below this, a fill value is treated like -inf on a causal mask: every
 /// causal row keeps its diagonal, so exp(fill - rowmax) underflows to 0.
 constexpr double kHugeNegative = -1e30;
+/// The same for a mask folded to a constant: shape folding gives torch's
+/// finfo.min fill as -2^63 (about -9.2e18; it goes through int64).
+/// exp(-9.2e18 + s - rowmax) underflows just the same.
+constexpr double kFoldedHugeNegative = -1e18;
 
 /// One use besides onnx.Shape ops (dynamic-shape exports take the shape of
 /// the scores; those Shapes die with the fused chain).
@@ -483,6 +487,31 @@ std::optional<double> fillValue(Value v) {
   return floatSplatConstant(v);
 }
 
+/// A folded causal mask (pinned shapes): a float constant [..., R, C] whose
+/// [R, C] blocks are all the same, 0 where j <= i + offset and
+/// huge-negative after (the offset read off its first row).
+std::optional<Band> maskedBandOfConstant(Value v) {
+  auto type = rankedType(v);
+  auto values = readF32Constant(v);
+  int64_t rank = type.getRank();
+  int64_t rows = type.getDimSize(rank - 2), cols = type.getDimSize(rank - 1);
+  if (!values || rows == 0 || cols == 0 || values->size() % (rows * cols))
+    return std::nullopt;
+  int64_t lead = 0;
+  while (lead < cols && (*values)[lead] == 0.0f)
+    ++lead;
+  int64_t offset = lead - 1;
+  for (size_t idx = 0; idx < values->size(); ++idx) {
+    int64_t i = idx / cols % rows, j = idx % cols;
+    float x = (*values)[idx];
+    bool masked = j > i + offset;
+    if (masked ? !(x <= kFoldedHugeNegative) : x != 0.0f)
+      return std::nullopt;
+  }
+  return Band{true, DimExpr::constant(offset), DimExpr::constant(rows),
+              DimExpr::constant(cols)};
+}
+
 /// Where an additive float mask is huge-negative (below kHugeNegative, -inf
 /// included) as a band, when it is 0 everywhere else: Where(band, 0, fill)
 /// (torch's masked_fill of a full(finfo.min)), Trilu(full(fill), k), scaled
@@ -522,6 +551,8 @@ std::optional<Band> maskedBandOf(Value v, int depth = 0) {
     auto fill = fillValue(trilu.getInput());
     return fill && *fill <= kHugeNegative ? bandOfTrilu(trilu) : std::nullopt;
   }
+  if (isa<onnx::ConstantOp>(def) && type.hasStaticShape())
+    return maskedBandOfConstant(v);
   return std::nullopt;
 }
 
