@@ -48,21 +48,51 @@ const std::string &modelDir() {
   return dir;
 }
 
+/// One MLIRContext serves many inputs: creating a context and loading the
+/// dialects costs more than importing most inputs. A fresh one every
+/// kInputsPerContext inputs bounds what uniqued attributes and resource
+/// blobs (the weights of every imported input) accumulate.
+class FuzzContext {
+public:
+  MLIRContext &get() {
+    if (!context || ++uses > kInputsPerContext) {
+      quiet.reset();
+      context = std::make_unique<MLIRContext>(
+          registry(), MLIRContext::Threading::DISABLED);
+      context->loadAllAvailableDialects();
+      context->printOpOnDiagnostic(false);
+      quiet = std::make_unique<ScopedDiagnosticHandler>(
+          context.get(), [](Diagnostic &) { return success(); });
+      uses = 1;
+    }
+    return *context;
+  }
+
+private:
+  static constexpr unsigned kInputsPerContext = 64;
+
+  static const DialectRegistry &registry() {
+    static DialectRegistry *r = [] {
+      auto *r = new DialectRegistry();
+      tessera::registerDialects(*r);
+      return r;
+    }();
+    return *r;
+  }
+
+  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<ScopedDiagnosticHandler> quiet;
+  unsigned uses = 0;
+};
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static DialectRegistry *registry = [] {
-    auto *r = new DialectRegistry();
-    tessera::registerDialects(*r);
-    return r;
-  }();
+  static FuzzContext *contexts = new FuzzContext();
   static tessera::TargetDescription target =
       llvm::cantFail(tessera::describeTarget("native"));
 
-  MLIRContext context(*registry, MLIRContext::Threading::DISABLED);
-  context.printOpOnDiagnostic(false);
-  ScopedDiagnosticHandler quiet(&context,
-                                [](Diagnostic &) { return success(); });
+  MLIRContext &context = contexts->get();
   auto module = tessera::importONNXBuffer(
       llvm::StringRef(reinterpret_cast<const char *>(data), size), modelDir(),
       context);

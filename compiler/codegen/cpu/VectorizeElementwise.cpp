@@ -87,10 +87,8 @@ struct VectorizeElementwisePass
   void tileLastDim(IRRewriter &rewriter, linalg::LinalgOp op) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     bool narrow = !ShapedType::isDynamic(ranges.back()) && ranges.back() < width;
-    int64_t elements = 1;
-    for (int64_t r : ranges)
-      elements *= r;
-    if (narrow && !op.hasDynamicShape() && elements <= width) {
+    if (narrow && !op.hasDynamicShape() &&
+        ShapedType::getNumElements(ranges) <= width) {
       (void)linalg::vectorize(rewriter, op);
       return;
     }
