@@ -28,9 +28,12 @@ LogicalResult QKVProjectionOp::verify() {
   for (int64_t h : headsOf)
     total += h;
   int64_t packed = w.getDimSize(1);
-  if (ShapedType::isDynamic(packed) || packed % total)
-    return emitOpError("W's columns (")
-           << packed << ") must split into " << total << " heads";
+  if (ShapedType::isDynamic(packed) || packed % total) {
+    auto diag = emitOpError("W's columns (") << packed << ") must split into ";
+    if (std::optional<uint64_t> kv = getKvHeads())
+      return diag << heads << " + 2 x " << *kv << " heads";
+    return diag << n << " x " << heads << " heads";
+  }
   int64_t dh = packed / total;
   if (failed(verifyVector(*this, getBias(), packed, "bias")))
     return failure();
