@@ -2,7 +2,7 @@
 """Benchmarks Tessera against ONNX Runtime on the same inputs, in one run.
 
     bench/bench.py --model M.onnx [--model M2.onnx ...] [--bert-base] [--transformer-base]
-                   [--gpt2-base [--gpt2-seq 1024] [--gpt2-runs 5]]
+                   [--gpt2-base [--gpt2-seq 1024] [--gpt2-runs 5]] [--llama]
                    [--gpt2-generate [--gen-rounds 3] [--gen-bench 1]]
                    [--batch 1] [--seq 128] [--threads 1] [--runs 20] [--unfused]
                    [--compiler PATH] [--work-dir DIR] [--ort-only] [--plot FILE.png]
@@ -37,6 +37,10 @@ module of tests/models/generate.py, once, into the work dir (about 440 MB).
 12 heads, FFN 3072, vocab 50257, 1024 positions, tied LM head; about 500 MB)
 with generate.py's GPT-2 module; it runs at --gpt2-seq (default 1024) with
 --gpt2-runs timed runs (default 5).
+
+--llama exports a LLaMA-style decoder with generate.py's Llama module (12
+layers, hidden 768, 12 query / 4 KV heads, RMSNorm, half-split rotary,
+SwiGLU FFN 2048, vocab 32000, 512 positions, no biases; about 500 MB).
 
 --gpt2-generate exports the GPT-2-small-sized KV-cache decoder (Optimum's
 naming, generate.py's gpt2_kv) once, compiles it once without --shape, and
@@ -82,6 +86,8 @@ PRESETS = {
                   "bert_base_op17.onnx"),
     "gpt2-base": ("gpt2", GPT2_SMALL, 1024, "gpt2_base_op17.onnx"),
     "gpt2-kv-base": ("gpt2_kv", GPT2_SMALL, 1024, "gpt2_kv_base_op17.onnx"),
+    "llama": ("llama", dict(vocab=32000, d=768, heads=12, kv_heads=4, layers=12, ff=2048), 512,
+              "llama_base_op17.onnx"),
 }
 
 
@@ -113,6 +119,9 @@ def parse_args(argv):
                    help="sequence length(s) for --gpt2-base (default: 1024)")
     p.add_argument("--gpt2-runs", type=int, default=5,
                    help="timed runs for --gpt2-base (default: 5)")
+    p.add_argument("--llama", action="store_true",
+                   help="also benchmark a LLaMA-style export of generate.py's Llama (12 layers, "
+                        "hidden 768, 12 query / 4 KV heads, SwiGLU FFN 2048, vocab 32000)")
     p.add_argument("--gpt2-generate", action="store_true",
                    help="benchmark KV-cache generation on a GPT-2-small-sized export")
     p.add_argument("--gen-rounds", type=int, default=3,
@@ -144,8 +153,8 @@ def parse_args(argv):
                    help="benchmark ONNX Runtime only (no Tessera columns)")
     args = p.parse_args(argv)
     if not (args.model or args.bert_base or args.transformer_base or args.gpt2_base
-            or args.gpt2_generate):
-        p.error("give --model M.onnx, --bert-base, --transformer-base, --gpt2-base "
+            or args.llama or args.gpt2_generate):
+        p.error("give --model M.onnx, --bert-base, --transformer-base, --gpt2-base, --llama "
                 "and/or --gpt2-generate")
     if args.gpt2_generate and not os.path.isfile(args.tessera_run):
         p.error("--tessera-run %s does not exist" % args.tessera_run)
@@ -379,7 +388,8 @@ def main(argv=None):
     for name, wanted, seqs, runs in (("bert-base", args.bert_base, args.seq, args.runs),
                                      ("transformer-base", args.transformer_base, args.seq,
                                       args.runs),
-                                     ("gpt2-base", args.gpt2_base, args.gpt2_seq, args.gpt2_runs)):
+                                     ("gpt2-base", args.gpt2_base, args.gpt2_seq, args.gpt2_runs),
+                                     ("llama", args.llama, args.seq, args.runs)):
         if not wanted:
             continue
         try:

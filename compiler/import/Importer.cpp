@@ -37,12 +37,14 @@
 #include "onnx/checker.h"
 #include "onnx/defs/parser.h"
 #include "onnx/defs/schema.h"
+#include "onnx/defs/shape_inference.h"
 #include "onnx/onnx_pb.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <climits>
+#include <mutex>
 #include <set>
 
 using namespace mlir;
@@ -161,6 +163,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
     m["Gelu"] = 20;
     m["RMSNormalization"] = 23;
     m["RotaryEmbedding"] = 23;
+    m["Attention"] = 23;
     return m;
   }();
   return ops;
@@ -195,6 +198,139 @@ std::optional<std::string> unsupportedForm(const ::onnx::NodeProto &node) {
 /// Reductions that took `axes` as an attribute before opset 18.
 bool axesWasAttribute(StringRef op, int64_t opset) {
   return opset < 18 && isAxesReduction(op);
+}
+
+//===----------------------------------------------------------------------===//
+// Attention (opset 23)
+//===----------------------------------------------------------------------===//
+
+/// Why an opset-23 Attention node cannot be imported: the parts of the op
+/// the fused kernel does not implement.
+std::optional<std::string> attentionProblem(const ::onnx::NodeProto &node) {
+  if (node.input_size() > 6)
+    return std::string("Attention's nonpad_kv_seqlen is not supported");
+  if (node.output_size() > 3 && !node.output(3).empty())
+    return std::string("Attention's qk_matmul_output is not supported");
+  for (const auto &attr : node.attribute()) {
+    if (attr.name() == "softcap" && attr.f() != 0.0f)
+      return std::string("Attention's softcap is not supported");
+    if (attr.name() == "qk_matmul_output_mode" && attr.i() != 0)
+      return std::string("Attention's qk_matmul_output_mode is not supported");
+  }
+  return std::nullopt;
+}
+
+/// Output shapes of Attention for libonnx's shape inference: Y is Q's shape
+/// with V's head size, present_key/present_value [B, Hkv, P + S, Dh].
+void inferAttentionShapes(::onnx::InferenceContext &ctx) {
+  using Dim = ::onnx::TensorShapeProto_Dimension;
+  ::onnx::propagateElemTypeFromInputToOutput(ctx, 0, 0);
+  for (size_t out = 1; out < 3 && out < ctx.getNumOutputs(); ++out)
+    ::onnx::propagateElemTypeFromInputToOutput(ctx, out, out);
+  auto heads = [&](const char *name) -> int64_t {
+    const auto *attr = ctx.getAttribute(name);
+    return attr ? attr->i() : 0;
+  };
+  int64_t qHeads = heads("q_num_heads"), kvHeads = heads("kv_num_heads");
+  // Dim `i` of input `in`, divided by `div` when it is a known value.
+  auto dim = [&](size_t in, int i, int64_t div = 1) -> Dim {
+    Dim d;
+    if (in >= ctx.getNumInputs() || !::onnx::hasInputShape(ctx, in))
+      return d;
+    const auto &shape = ::onnx::getInputShape(ctx, in);
+    if (i >= shape.dim_size())
+      return d;
+    d = shape.dim(i);
+    if (d.has_dim_value() && div > 1)
+      d.set_dim_value(d.dim_value() / div);
+    else if (div > 1)
+      d.Clear();
+    return d;
+  };
+  if (!::onnx::hasInputShape(ctx, 0))
+    return;
+  int rank = ::onnx::getInputShape(ctx, 0).dim_size();
+  auto *y = ctx.getOutputType(0)->mutable_tensor_type()->mutable_shape();
+  if (rank == 4) {
+    for (int i = 0; i < 3; ++i)
+      *y->add_dim() = dim(0, i);
+    *y->add_dim() = dim(2, 3);
+  } else if (rank == 3 && qHeads > 0 && kvHeads > 0) {
+    *y->add_dim() = dim(0, 0);
+    *y->add_dim() = dim(0, 1);
+    Dim dv = dim(2, 2, kvHeads);
+    if (dv.has_dim_value())
+      dv.set_dim_value(dv.dim_value() * qHeads);
+    *y->add_dim() = dv;
+  } else {
+    return;
+  }
+  // present = past ++ new along the keys, 4-D.
+  for (size_t out = 1; out < 3 && out < ctx.getNumOutputs(); ++out) {
+    if (!ctx.getOutputType(out))
+      continue;
+    size_t in = out; // K or V
+    auto *p = ctx.getOutputType(out)->mutable_tensor_type()->mutable_shape();
+    *p->add_dim() = dim(in, 0);
+    Dim h = rank == 4 ? dim(in, 1) : Dim();
+    if (rank == 3)
+      h.set_dim_value(kvHeads);
+    *p->add_dim() = h;
+    Dim s = dim(in, rank == 4 ? 2 : 1), past = dim(in + 3, 2);
+    Dim total;
+    if (ctx.getNumInputs() <= in + 3 || !ctx.getInputType(in + 3))
+      total = s;
+    else if (s.has_dim_value() && past.has_dim_value())
+      total.set_dim_value(s.dim_value() + past.dim_value());
+    *p->add_dim() = total;
+    *p->add_dim() = rank == 4 ? dim(in, 3) : dim(in, 2, kvHeads);
+  }
+}
+
+/// libonnx 1.12 has no Attention schema: one with opset-23 Attention's
+/// inputs, outputs and attributes, registered at the newest opset it knows
+/// (the shim checks newer models at that opset), so the checker and shape
+/// inference take the node as it is.
+void registerAttentionSchema() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    using OS = ::onnx::OpSchema;
+    using AP = ::onnx::AttributeProto;
+    int64_t known = ::onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
+                        .Map()
+                        .at(::onnx::ONNX_DOMAIN)
+                        .second;
+    if (::onnx::OpSchemaRegistry::Schema("Attention", int(known)))
+      return;
+    std::vector<std::string> floats = {"tensor(float)", "tensor(float16)",
+                                       "tensor(bfloat16)", "tensor(double)"};
+    std::vector<std::string> masks = floats;
+    masks.push_back("tensor(bool)");
+    OS schema("Attention", __FILE__, __LINE__);
+    schema.SinceVersion(int(known))
+        .Input(0, "Q", "", "T1")
+        .Input(1, "K", "", "T1")
+        .Input(2, "V", "", "T2")
+        .Input(3, "attn_mask", "", "U", OS::Optional)
+        .Input(4, "past_key", "", "T1", OS::Optional)
+        .Input(5, "past_value", "", "T2", OS::Optional)
+        .Output(0, "Y", "", "T1")
+        .Output(1, "present_key", "", "T1", OS::Optional)
+        .Output(2, "present_value", "", "T2", OS::Optional)
+        .Output(3, "qk_matmul_output", "", "T1", OS::Optional)
+        .Attr("is_causal", "", AP::INT, int64_t(0))
+        .Attr("q_num_heads", "", AP::INT, false)
+        .Attr("kv_num_heads", "", AP::INT, false)
+        .Attr("scale", "", AP::FLOAT, false)
+        .Attr("softcap", "", AP::FLOAT, 0.0f)
+        .Attr("qk_matmul_output_mode", "", AP::INT, int64_t(0))
+        .Attr("softmax_precision", "", AP::INT, false)
+        .TypeConstraint("T1", floats, "")
+        .TypeConstraint("T2", floats, "")
+        .TypeConstraint("U", masks, "")
+        .TypeAndShapeInferenceFunction(inferAttentionShapes);
+    ::onnx::OpSchemaRegistry::OpSchemaRegisterOnce registered(schema);
+  });
 }
 
 /// "'name' (OpType, domain 'd', opset N)" for diagnostics; unnamed nodes are
@@ -388,6 +524,9 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
     }
   if (op == "Constant" && node.attribute_size() != 1)
     return std::string("a Constant needs exactly one value attribute");
+  if (op == "Attention")
+    if (auto why = attentionProblem(node))
+      return why;
   if (opset >= 18 && isAxesReduction(op) && node.input_size() > 1 && !node.input(1).empty()) {
     std::vector<int64_t> axes;
     if (!constantInts(node.input(1), axes))
@@ -687,6 +826,7 @@ private:
 };
 
 llvm::Error ModelImporter::checkAndInferShapes() {
+  registerAttentionSchema();
   SchemaShim shim(model, opsetIndex,
                   [this](const std::string &n, std::vector<int64_t> &v) {
                     return constantInts(n, v);
@@ -845,8 +985,8 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
       }
   }
   static const llvm::StringMap<size_t> segmentedOps = {
-      {"Clip", 3}, {"Slice", 5},  {"Dropout", 3},
-      {"Pad", 4},  {"Resize", 4}, {"MatMulInteger", 4}};
+      {"Clip", 3},   {"Slice", 5},         {"Dropout", 3},  {"Pad", 4},
+      {"Resize", 4}, {"MatMulInteger", 4}, {"Attention", 6}};
   if (auto it = segmentedOps.find(op); it != segmentedOps.end()) {
     size_t total = it->second;
     segments.resize(total, 0);

@@ -36,6 +36,8 @@
 
 #include "compiler/lowering/KernelShapes.h"
 #include "compiler/lowering/Lowering.h"
+#include "compiler/transforms/Patterns.h"
+#include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -79,9 +81,12 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
       return rewriter.notifyMatchFailure(op, "only f32 is supported");
     // B, H, Sq and Sk may be dynamic (read with tensor.dim, checked to agree
     // between Q, K, V and the mask at run time); the head size is static.
+    // (Q and K may leave it dynamic when V has it: checked at run time.)
     int64_t Dh = qt.getDimSize(3);
     if (ShapedType::isDynamic(Dh))
       Dh = kt.getDimSize(3);
+    if (ShapedType::isDynamic(Dh))
+      Dh = vt.getDimSize(3);
     if (ShapedType::isDynamic(Dh) || ShapedType::isDynamic(vt.getDimSize(3)))
       return rewriter.notifyMatchFailure(op, "head size must be static");
     if (vt.getDimSize(3) != Dh)
@@ -91,14 +96,22 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     using kernels::agreedDim;
     OpFoldResult B = agreedDim(rewriter, loc, {{q, 0}, {k, 0}, {v, 0}},
                                "Q, K and V have different batch sizes");
-    OpFoldResult H = agreedDim(rewriter, loc, {{q, 1}, {k, 1}, {v, 1}},
-                               "Q, K and V have different head counts");
+    OpFoldResult H = tensor::getMixedSize(rewriter, loc, q, 1);
+    OpFoldResult Hkv = agreedDim(rewriter, loc, {{k, 1}, {v, 1}},
+                                 "K and V have different head counts");
     OpFoldResult Sq = tensor::getMixedSize(rewriter, loc, q, 2);
     OpFoldResult Sk = agreedDim(rewriter, loc, {{k, 2}, {v, 2}},
                                 "K and V have different numbers of keys");
     if (qt.isDynamicDim(3) || kt.isDynamicDim(3))
-      (void)agreedDim(rewriter, loc, {{q, 3}, {k, 3}},
-                      "Q and K have different head sizes");
+      (void)kernels::agreedSize(rewriter, loc,
+                       {tensor::getMixedSize(rewriter, loc, q, 3),
+                        tensor::getMixedSize(rewriter, loc, k, 3),
+                        rewriter.getIndexAttr(Dh)},
+                       "Q, K and V have different head sizes");
+    // Grouped-query attention: query head h reads K/V head h / group (or
+    // h % Hkv when tiled); Hkv = H is plain multi-head attention.
+    const bool kvTiled = op.getKvTiled();
+    Value group = kernels::kvGroup(rewriter, loc, H, Hkv);
     // A static query count whose blocks are all full (or all 16-query
     // groups) needs no padding of the partial block.
     std::optional<int64_t> sqStatic = getConstantIntValue(Sq);
@@ -281,6 +294,12 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
         [&](OpBuilder &b, Location, Value bh, ValueRange outerArgs) {
           Value bi = b.create<arith::DivUIOp>(loc, bh, hV);
           Value hi = b.create<arith::RemUIOp>(loc, bh, hV);
+          // The K/V head (hi itself without grouping).
+          Value hk = !group ? hi
+                     : kvTiled
+                         ? b.create<arith::RemUIOp>(loc, hi, value(Hkv))
+                               .getResult()
+                         : b.create<arith::DivUIOp>(loc, hi, group).getResult();
           Value mb = maskB1 ? c0 : bi, mh = maskH1 ? c0 : hi;
           // Scratch, one set per (b, h): iterations run on different threads.
           // The scratch buffers get distinct types (a spare row where two
@@ -378,7 +397,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                           for (int64_t r = 0; r < R; ++r) {
                             Value kv = bcast(
                                 b, b.create<tensor::ExtractOp>(
-                                       loc, k, ValueRange{bi, hi, kRow[r], d}));
+                                       loc, k, ValueRange{bi, hk, kRow[r], d}));
                             acc[2 * r] = b.create<vector::FMAOp>(loc, kv, qa0,
                                                                  acc[2 * r]);
                             acc[2 * r + 1] = b.create<vector::FMAOp>(
@@ -598,7 +617,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                     Value vr[2];
                                     for (int64_t h = 0; h < 2; ++h)
                                       vr[h] = read(
-                                          b, v, {bi, hi, key, idx(d0 + h * L)},
+                                          b, v, {bi, hk, key, idx(d0 + h * L)},
                                           d0 + (h + 1) * L <= Dh);
                                     for (int64_t r = 0; r < R; ++r) {
                                       Value p =
@@ -679,11 +698,28 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
   }
 };
 
+/// The standard (opset 23) Attention op, also without the fusion passes:
+/// tessera.attention on its heads (tessera-fuse-attention's rewrite), which
+/// the conversion then lowers like the others.
+struct ONNXAttentionToFused : OpConversionPattern<onnx::AttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx::AttentionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    std::string why;
+    if (!rewriteONNXAttention(op, rewriter, why))
+      return rewriter.notifyMatchFailure(op, why);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateFusedAttentionToLinalgPatterns(TypeConverter &converter,
                                             RewritePatternSet &patterns) {
-  patterns.add<AttentionToLoops>(converter, patterns.getContext());
+  patterns.add<AttentionToLoops, ONNXAttentionToFused>(converter,
+                                                       patterns.getContext());
 }
 
 } // namespace tessera

@@ -1,7 +1,8 @@
 //===- FusedQKVProjection.cpp - tessera.qkv_projection to linalg ----------===//
 //
 // Part of Tessera. One GEMM of the flattened input [d0 * d1, E] (d0 and d1
-// static or dynamic) with the packed constant weight [E, n * H * Dh] (a
+// static or dynamic) with the packed constant weight [E, (sum of the
+// results' heads) * Dh] (a
 // linalg.matmul, so tessera-vectorize-matmul packs and tiles it like every
 // other projection), accumulating onto the broadcast bias; then each result is its column block
 // viewed as [d0, d1, H, Dh] and transposed into [B, H, S, Dh].
@@ -36,8 +37,12 @@ struct QKVProjectionLowering : OpConversionPattern<fused::QKVProjectionOp> {
     if (ShapedType::isDynamic(e))
       return rewriter.notifyMatchFailure(op, "needs a static embedding size");
     int64_t packed = wt.getDimSize(1);
-    int64_t n = op.getOutputs().size(), heads = op.getNumHeads();
-    int64_t headDim = packed / (n * heads);
+    int64_t n = op.getOutputs().size();
+    SmallVector<int64_t> headCounts = op.headCounts();
+    int64_t total = 0;
+    for (int64_t h : headCounts)
+      total += h;
+    int64_t headDim = packed / total;
     // d0 and d1 (batch and sequence, either order) may be dynamic.
     Value x = adaptor.getX();
     OpFoldResult d0 = tensor::getMixedSize(rewriter, loc, x, 0);
@@ -46,7 +51,7 @@ struct QKVProjectionLowering : OpConversionPattern<fused::QKVProjectionOp> {
       return rewriter.getIndexAttr(v);
     };
 
-    // C = bias + X W over [d0 * d1, E] x [E, n * H * Dh].
+    // C = bias + X W over [d0 * d1, E] x [E, total heads * Dh].
     x = rewriter.create<tensor::CollapseShapeOp>(
         loc, x, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
     SmallVector<OpFoldResult> cSizes = {tessera::kernels::mulSizes(rewriter, loc, d0, d1),
@@ -76,31 +81,31 @@ struct QKVProjectionLowering : OpConversionPattern<fused::QKVProjectionOp> {
                                             ValueRange{init})
                   .getResult(0);
 
-    // Result i: C[:, :, i] of the [d0, d1, n, H, Dh] view, transposed from
-    // [B, S, H, Dh] (or [S, B, H, Dh]) into [B, H, S, Dh].
-    SmallVector<int64_t> c5Shape = {xt.getDimSize(0), xt.getDimSize(1), n,
-                                    heads, headDim};
-    Value c5 = rewriter.create<tensor::ExpandShapeOp>(
-        loc, RankedTensorType::get(c5Shape, elt), c,
-        ArrayRef<ReassociationIndices>{{0, 1}, {2, 3, 4}},
-        ArrayRef<OpFoldResult>{d0, d1, index(n), index(heads),
-                               index(headDim)});
-    auto sliceType = RankedTensorType::get(
-        {xt.getDimSize(0), xt.getDimSize(1), heads, headDim}, elt);
+    // Result i: its heads of the [d0, d1, total heads, Dh] view, transposed
+    // from [B, S, H, Dh] (or [S, B, H, Dh]) into [B, H, S, Dh].
+    SmallVector<int64_t> c4Shape = {xt.getDimSize(0), xt.getDimSize(1), total,
+                                    headDim};
+    Value c4 = rewriter.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get(c4Shape, elt), c,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}},
+        ArrayRef<OpFoldResult>{d0, d1, index(total), index(headDim)});
     SmallVector<int64_t> perm = op.getSeqFirst()
                                     ? SmallVector<int64_t>{1, 2, 0, 3}
                                     : SmallVector<int64_t>{0, 2, 1, 3};
-    SmallVector<OpFoldResult> sliceSizes = {d0, d1, index(heads),
-                                            index(headDim)};
     SmallVector<Value> results;
+    int64_t firstHead = 0;
     for (int64_t i = 0; i < n; ++i) {
-      SmallVector<OpFoldResult> offsets = {index(0), index(0), index(i),
-                                           index(0), index(0)};
-      SmallVector<OpFoldResult> sizes = {d0, d1, index(1), index(heads),
-                                         index(headDim)};
-      SmallVector<OpFoldResult> strides(5, index(1));
+      int64_t heads = headCounts[i];
+      auto sliceType = RankedTensorType::get(
+          {xt.getDimSize(0), xt.getDimSize(1), heads, headDim}, elt);
+      SmallVector<OpFoldResult> sliceSizes = {d0, d1, index(heads),
+                                              index(headDim)};
+      SmallVector<OpFoldResult> offsets = {index(0), index(0),
+                                           index(firstHead), index(0)};
+      SmallVector<OpFoldResult> strides(4, index(1));
+      firstHead += heads;
       Value slice = rewriter.create<tensor::ExtractSliceOp>(
-          loc, sliceType, c5, offsets, sizes, strides);
+          loc, sliceType, c4, offsets, sliceSizes, strides);
       SmallVector<OpFoldResult> outSizes;
       for (int64_t p : perm)
         outSizes.push_back(sliceSizes[p]);

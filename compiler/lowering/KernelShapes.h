@@ -70,6 +70,38 @@ agreedDim(mlir::OpBuilder &b, mlir::Location loc,
   return agreedSize(b, loc, sizes, reason);
 }
 
+/// The query heads per K/V head of grouped-query attention, H / Hkv, with a
+/// cf.assert that Hkv divides H when either is dynamic; null when H = Hkv
+/// statically (or by construction).
+inline mlir::Value kvGroup(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::OpFoldResult heads,
+                           mlir::OpFoldResult kvHeads) {
+  auto h = mlir::getConstantIntValue(heads),
+       hkv = mlir::getConstantIntValue(kvHeads);
+  if (heads == kvHeads || (h && hkv && *h == *hkv))
+    return nullptr;
+  if (h && hkv)
+    return b.create<mlir::arith::ConstantIndexOp>(loc, *h / *hkv);
+  mlir::Value hV = mlir::getValueOrCreateConstantIndexOp(b, loc, heads);
+  mlir::Value kvV = mlir::getValueOrCreateConstantIndexOp(b, loc, kvHeads);
+  mlir::Value zero = b.create<mlir::arith::ConstantIndexOp>(loc, 0);
+  mlir::Value one = b.create<mlir::arith::ConstantIndexOp>(loc, 1);
+  // A zero-head K/V divides nothing; keep the division defined.
+  mlir::Value safe = b.create<mlir::arith::MaxUIOp>(loc, kvV, one);
+  mlir::Value rem = b.create<mlir::arith::RemUIOp>(loc, hV, safe);
+  mlir::Value ok = b.create<mlir::arith::AndIOp>(
+      loc,
+      b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::eq, rem,
+                                    zero),
+      b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ne, kvV,
+                                    zero));
+  b.create<mlir::cf::AssertOp>(loc, ok,
+                               "node '" + nodeName(loc) +
+                                   "': the K/V heads do not divide the query "
+                                   "heads");
+  return b.create<mlir::arith::DivUIOp>(loc, hV, safe);
+}
+
 /// `v`, or the source of the tensor.casts that made it less static (an
 /// operand whose head size the fused op's type left dynamic but the
 /// producer's lowering knows).

@@ -21,6 +21,7 @@
 #include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <cmath>
@@ -37,10 +38,18 @@ namespace tessera {
 namespace {
 
 constexpr StringLiteral kKind = "tessera.attention";
+/// Reported with the fused attention: K/V head repeats read in place, and
+/// dense additive masks taken as the causal flag.
+constexpr StringLiteral kGroupedKind = "attention grouped-query K/V";
+constexpr StringLiteral kCausalKind = "attention causal mask";
 
 /// Below this, a fill value is treated like -inf on a causal mask: every
 /// causal row keeps its diagonal, so exp(fill - rowmax) underflows to 0.
 constexpr double kHugeNegative = -1e30;
+/// The same for a mask folded to a constant: shape folding gives torch's
+/// finfo.min fill as -2^63 (about -9.2e18; it goes through int64).
+/// exp(-9.2e18 + s - rowmax) underflows just the same.
+constexpr double kFoldedHugeNegative = -1e18;
 
 /// One use besides onnx.Shape ops (dynamic-shape exports take the shape of
 /// the scores; those Shapes die with the fused chain).
@@ -306,6 +315,18 @@ std::optional<Positions> positionsOf(Value v, int depth = 0) {
     }
     return std::nullopt;
   }
+  if (auto reshape = dyn_cast<onnx::ReshapeOp>(def)) {
+    // view(n, 1) or view(1, n) of 1-D positions (torch's mask_cond).
+    auto in = rankedType(reshape.getData()), out = rankedType(v);
+    if (!in || !out || in.getRank() != 1 || out.getRank() != 2 ||
+        (out.getDimSize(0) == 1) == (out.getDimSize(1) == 1))
+      return std::nullopt;
+    auto p = positionsOf(reshape.getData(), depth + 1);
+    if (!p || p->rows)
+      return std::nullopt;
+    p->rows = out.getDimSize(1) == 1;
+    return p;
+  }
   auto unsq = dyn_cast<onnx::UnsqueezeOp>(def);
   SmallVector<int64_t> axes;
   auto in = unsq ? rankedType(unsq.getData()) : nullptr;
@@ -423,6 +444,118 @@ std::optional<Band> bandOfSlice(onnx::SliceOp slice, int depth) {
   return band;
 }
 
+/// `def` (a Cast, Unsqueeze, Expand or Reshape producing `v`) changes only
+/// leading axes: the last two stay its operand's.
+bool keepsLastTwoDims(Operation *def, Value v) {
+  Value x = def->getOperand(0);
+  auto in = rankedType(x), out = rankedType(v);
+  if (!in || !out || in.getRank() < 2 || out.getRank() < 2)
+    return false;
+  int64_t r = in.getRank(), rank = out.getRank();
+  auto a = dimOf(x, r - 1), b = dimOf(v, rank - 1);
+  auto c = dimOf(x, r - 2), d = dimOf(v, rank - 2);
+  return a && b && c && d && *a == *b && *c == *d;
+}
+
+/// Where a Trilu keeps its input: upper keeps j - i >= k (j > i + k - 1),
+/// lower j - i <= k.
+std::optional<Band> bandOfTrilu(onnx::TriluOp trilu) {
+  Value v = trilu.getResult();
+  int64_t rank = rankedType(v).getRank();
+  auto k = trilu.getK() ? valueOf(trilu.getK()) : DimExpr::constant(0);
+  auto rows = dimOf(v, rank - 2), cols = dimOf(v, rank - 1);
+  if (!k || !rows || !cols)
+    return std::nullopt;
+  if (trilu.getUpper())
+    return Band{true, *k - DimExpr::constant(1), *rows, *cols};
+  return Band{false, *k, *rows, *cols};
+}
+
+/// The value of a float constant filling a tensor: a splat Constant or a
+/// ConstantOfShape (through Casts).
+std::optional<double> fillValue(Value v) {
+  if (auto cos = v.getDefiningOp<onnx::ConstantOfShapeOp>()) {
+    auto dense = cos.getValueAttr()
+                     ? dyn_cast<DenseFPElementsAttr>(*cos.getValue())
+                     : nullptr;
+    if (!cos.getValueAttr())
+      return 0.0;
+    if (!dense || dense.getNumElements() != 1)
+      return std::nullopt;
+    return (*dense.getValues<APFloat>().begin()).convertToDouble();
+  }
+  return floatSplatConstant(v);
+}
+
+/// A folded causal mask (pinned shapes): a float constant [..., R, C] whose
+/// [R, C] blocks are all the same, 0 where j <= i + offset and
+/// huge-negative after (the offset read off its first row).
+std::optional<Band> maskedBandOfConstant(Value v) {
+  auto type = rankedType(v);
+  auto values = readF32Constant(v);
+  int64_t rank = type.getRank();
+  int64_t rows = type.getDimSize(rank - 2), cols = type.getDimSize(rank - 1);
+  if (!values || rows == 0 || cols == 0 || values->size() % (rows * cols))
+    return std::nullopt;
+  int64_t lead = 0;
+  while (lead < cols && (*values)[lead] == 0.0f)
+    ++lead;
+  int64_t offset = lead - 1;
+  for (size_t idx = 0; idx < values->size(); ++idx) {
+    int64_t i = idx / cols % rows, j = idx % cols;
+    float x = (*values)[idx];
+    bool masked = j > i + offset;
+    if (masked ? !(x <= kFoldedHugeNegative) : x != 0.0f)
+      return std::nullopt;
+  }
+  return Band{true, DimExpr::constant(offset), DimExpr::constant(rows),
+              DimExpr::constant(cols)};
+}
+
+/// Where an additive float mask is huge-negative (below kHugeNegative, -inf
+/// included) as a band, when it is 0 everywhere else: Where(band, 0, fill)
+/// (torch's masked_fill of a full(finfo.min)), Trilu(full(fill), k), scaled
+/// by a factor >= 1, cast, unsqueezed or expanded in front.
+std::optional<Band> maskedBandOf(Value v, int depth = 0) {
+  Operation *def = v.getDefiningOp();
+  auto type = rankedType(v);
+  if (depth > 8 || !def || !type || type.getRank() < 2 ||
+      !isa<FloatType>(type.getElementType()))
+    return std::nullopt;
+  if (isa<onnx::CastOp, onnx::UnsqueezeOp, onnx::ExpandOp, onnx::ReshapeOp>(
+          def)) {
+    auto in = rankedType(def->getOperand(0));
+    if (!in || !isa<FloatType>(in.getElementType()) ||
+        !keepsLastTwoDims(def, v))
+      return std::nullopt;
+    return maskedBandOf(def->getOperand(0), depth + 1);
+  }
+  if (isa<onnx::MulOp>(def)) {
+    auto c = scalarConstant(def->getOperand(1)); // canonical: constant last
+    if (!c || *c < 1.0 || def->getOperand(0).getType() != v.getType())
+      return std::nullopt;
+    return maskedBandOf(def->getOperand(0), depth + 1);
+  }
+  if (auto where = dyn_cast<onnx::WhereOp>(def)) {
+    auto x = fillValue(where.getX()), y = fillValue(where.getY());
+    auto band = x && y ? bandOf(where.getCondition()) : std::nullopt;
+    if (!band)
+      return std::nullopt;
+    if (*x == 0.0 && *y <= kHugeNegative)
+      band->above = !band->above; // masked where the condition is false
+    else if (!(*x <= kHugeNegative && *y == 0.0))
+      return std::nullopt;
+    return band;
+  }
+  if (auto trilu = dyn_cast<onnx::TriluOp>(def)) {
+    auto fill = fillValue(trilu.getInput());
+    return fill && *fill <= kHugeNegative ? bandOfTrilu(trilu) : std::nullopt;
+  }
+  if (isa<onnx::ConstantOp>(def) && type.hasStaticShape())
+    return maskedBandOfConstant(v);
+  return std::nullopt;
+}
+
 /// The band of a boolean mask built by the exporters' causal-mask patterns:
 /// Range comparisons, Trilu of ones, slices of a constant tril buffer,
 /// negated, cast or unsqueezed in front.
@@ -431,7 +564,6 @@ std::optional<Band> bandOf(Value v, int depth) {
   auto type = rankedType(v);
   if (depth > 8 || !def || !type || type.getRank() < 2)
     return std::nullopt;
-  int64_t rank = type.getRank();
   if (auto n = dyn_cast<onnx::NotOp>(def)) {
     auto band = bandOf(n.getX(), depth + 1);
     if (band)
@@ -441,29 +573,17 @@ std::optional<Band> bandOf(Value v, int depth) {
   if (auto band = bandOfCompare(def))
     return band;
   if (isa<onnx::CastOp, onnx::UnsqueezeOp, onnx::ExpandOp>(def)) {
-    // Leading axes only: the last two stay the operand's.
-    auto in = rankedType(def->getOperand(0));
-    if (!in || in.getRank() < 2 || dimOf(def->getOperand(0), in.getRank() - 1) !=
-                                         dimOf(v, rank - 1) ||
-        dimOf(def->getOperand(0), in.getRank() - 2) != dimOf(v, rank - 2))
-      return std::nullopt;
     if (auto cast = dyn_cast<onnx::CastOp>(def))
-      if (!in.getElementType().isInteger(1))
+      if (!rankedType(cast.getInput()) ||
+          !rankedType(cast.getInput()).getElementType().isInteger(1))
         return std::nullopt;
-    return bandOf(def->getOperand(0), depth + 1);
+    return keepsLastTwoDims(def, v) ? bandOf(def->getOperand(0), depth + 1)
+                                    : std::nullopt;
   }
   if (auto slice = dyn_cast<onnx::SliceOp>(def))
     return bandOfSlice(slice, depth);
-  if (auto trilu = dyn_cast<onnx::TriluOp>(def)) {
-    // Upper keeps j - i >= k (j > i + k - 1), lower j - i <= k.
-    auto k = trilu.getK() ? valueOf(trilu.getK()) : DimExpr::constant(0);
-    auto rows = dimOf(v, rank - 2), cols = dimOf(v, rank - 1);
-    if (!k || !rows || !cols || !isAllTrue(trilu.getInput()))
-      return std::nullopt;
-    if (trilu.getUpper())
-      return Band{true, *k - DimExpr::constant(1), *rows, *cols};
-    return Band{false, *k, *rows, *cols};
-  }
+  if (auto trilu = dyn_cast<onnx::TriluOp>(def))
+    return isAllTrue(trilu.getInput()) ? bandOfTrilu(trilu) : std::nullopt;
   if (isa<onnx::ConstantOp>(def) && type.hasStaticShape())
     return bandOfConstant(cast<onnx::ConstantOp>(def));
   return std::nullopt;
@@ -508,6 +628,92 @@ struct Heads {
   Value flatKT;  // R with K = Transpose(1,0,2)(R), then as `flat`
 };
 
+/// K or V repeated from fewer heads: [B, Hkv, S, Dh] -> [B, Hkv * n, S, Dh],
+/// head h' from head h' / n (grouped) or h' % Hkv (tiled).
+struct KVRepeat {
+  Value source;
+  Operation *op = nullptr; // the op producing the repeated heads
+  int64_t n = 1;
+  bool tiled = false;
+};
+
+/// Dims `a` of `x` and `b` of `y` are proven equal.
+bool sameDim(Value x, int64_t a, Value y, int64_t b) {
+  auto dx = dimOf(x, a), dy = dimOf(y, b);
+  return dx && dy && *dx == *dy;
+}
+
+/// A K/V head repeat producing `v` ([B, H, S, Dh]): Tile(src, [1, n, 1, 1]),
+/// Expand of a single head (multi-query), or Reshape of an Expand/Tile of
+/// Unsqueeze(src) at axis 1 (tiled) or 2 (grouped, Hugging Face's
+/// repeat_kv) merging the new axis into the heads. Null with `why` set when
+/// `v` is built like a repeat but is not a head repeat, null with `why`
+/// empty when it is not built like one at all.
+std::optional<KVRepeat> kvRepeatOf(Value v, std::string &why) {
+  why.clear();
+  auto type = rankedType(v);
+  Operation *def = v.getDefiningOp();
+  if (!def || !type || type.getRank() != 4)
+    return std::nullopt;
+  auto sameOther = [&](Value src, Value out, int64_t skip, bool inserted) {
+    // Every axis of `out` but `skip` is the matching axis of `src` (which
+    // lacks axis `skip` if `inserted`).
+    for (int64_t i = 0; i < rankedType(out).getRank(); ++i)
+      if (i != skip && !sameDim(src, inserted && i > skip ? i - 1 : i, out, i))
+        return false;
+    return true;
+  };
+  if (isa<onnx::TileOp, onnx::ExpandOp>(def)) {
+    Value src = def->getOperand(0);
+    auto st = rankedType(src);
+    auto n = dimOf(v, 1);
+    if (!st || st.getRank() != 4 || !n || !n->getConstant())
+      return std::nullopt;
+    if (isa<onnx::ExpandOp>(def) && st.getDimSize(1) != 1)
+      return std::nullopt; // a plain broadcast, no repeat
+    int64_t hkv = st.getDimSize(1);
+    if (ShapedType::isDynamic(hkv) || !sameOther(src, v, 1, false)) {
+      why = "the K/V repeat is not a head repeat (it repeats other axes)";
+      return std::nullopt;
+    }
+    if (hkv == 0 || *n->getConstant() % hkv)
+      return std::nullopt;
+    return KVRepeat{src, def, *n->getConstant() / hkv, true};
+  }
+  auto reshape = dyn_cast<onnx::ReshapeOp>(def);
+  if (!reshape)
+    return std::nullopt;
+  Value r5 = reshape.getData(), x = r5;
+  while (x.getDefiningOp<onnx::ExpandOp>() || x.getDefiningOp<onnx::TileOp>())
+    x = x.getDefiningOp()->getOperand(0);
+  auto unsq = x.getDefiningOp<onnx::UnsqueezeOp>();
+  SmallVector<int64_t> axes;
+  auto t5 = rankedType(r5);
+  if (x == r5 || !unsq || !t5 || t5.getRank() != 5 ||
+      !onnx::getConstantInts(unsq.getAxes(), axes) || axes.size() != 1)
+    return std::nullopt;
+  Value src = unsq.getData();
+  int64_t axis = onnx::normalizeAxis(axes[0], 5);
+  auto n = dimOf(r5, axis);
+  auto st = rankedType(src);
+  if (axis != 1 && axis != 2) {
+    why = "the K/V repeat is not a head repeat (axis " +
+          std::to_string(axis) + " is repeated)";
+    return std::nullopt;
+  }
+  if (!n || !n->getConstant() || !sameOther(src, r5, axis, true)) {
+    why = "the K/V repeat's extents are not proven";
+    return std::nullopt;
+  }
+  // The Reshape merges axes 1 and 2: the others are kept.
+  if (!st || ShapedType::isDynamic(st.getDimSize(1)) ||
+      !sameOther(src, v, 1, false)) {
+    why = "the K/V repeat is not merged into the heads";
+    return std::nullopt;
+  }
+  return KVRepeat{src, reshape, *n->getConstant(), axis == 1};
+}
+
 struct Match {
   onnx::SoftmaxOp softmax;
   onnx::MatMulOp qk, pv;
@@ -518,6 +724,11 @@ struct Match {
   bool splitMaskHeads = false; // [B*H, ., .] mask: Reshape to [B, H, ., .]
   bool unsqueezeMask = false;  // flat heads: rank-3 mask gets axis 1
   bool causal = false;
+  bool causalFromMask = false; // the causal flag is a dense additive mask
+  onnx::ExpandOp narrowMask; // the mask's ops go on this Expand's input
+  KVRepeat kvRepeat;         // K and V repeated from fewer heads (GQA)
+  std::string kvRepeatMiss;  // why a repeat-like K/V is not a head repeat
+  Operation *kvRepeatMissAt = nullptr;
   bool seqFirst = false; // rank-3 nn.MultiheadAttention heads
   bool flat = false;     // rank-3 heads kept as [B*H, 1, S, Dh]
   int64_t batch = 0, heads = 0, headDim = 0;
@@ -545,11 +756,17 @@ public:
       return fail("the scores are not f32");
     if (onnx::normalizeAxis(sm.getAxis(), type.getRank()) != type.getRank() - 1)
       return fail("softmax is not over the last axis");
+    auto pv = llvm::find_if(sm->getUsers(), [&](Operation *user) {
+      auto mm = dyn_cast<onnx::MatMulOp>(user);
+      return mm && mm.getA() == sm.getResult();
+    });
+    if (pv == sm->getUsers().end()) {
+      why.clear(); // a softmax of logits, not an attention: no candidate
+      return false;
+    }
     if (!sm->hasOneUse())
       return fail("the probabilities have other uses");
-    m.pv = dyn_cast<onnx::MatMulOp>(*sm->user_begin());
-    if (!m.pv || m.pv.getA() != sm.getResult())
-      return fail("the probabilities do not feed MatMul(P, V)");
+    m.pv = cast<onnx::MatMulOp>(*pv);
     m.seqFirst = type.getRank() == 3;
 
     if (!matchScores(sm.getInput()))
@@ -617,9 +834,11 @@ private:
       Value inner = def->getOperand(chain);
       if (inner.getType() != s.getType())
         return fail("the mask broadcasts the scores to a larger shape");
-      if (m.mask)
+      Value mask = takeCausal(def->getOperand(1 - chain));
+      if (mask && m.mask)
         return fail("more than one mask");
-      m.mask = def->getOperand(1 - chain);
+      if (mask)
+        m.mask = mask;
       return matchMasked(inner, depth + 1);
     }
     if (auto where = dyn_cast<onnx::WhereOp>(def)) {
@@ -688,15 +907,57 @@ private:
   /// scores, and its offset is Sk - Sq >= 0, as dims of the graph prove
   /// (e.g. a key/value cache: K = Concat(past, new) with new as long as Q).
   bool provenOffsetCausal(Value cond, bool negated) {
-    auto band = bandOf(cond);
+    return isCausalBand(bandOf(cond), negated);
+  }
+
+  /// `band` (j > i + offset if `above`, else j <= i + offset) spans [Sq, Sk]
+  /// of the scores and has offset Sk - Sq >= 0.
+  bool isCausalBand(std::optional<Band> band, bool above) {
     Value scores = m.softmax.getInput();
     int64_t rank = rankedType(scores).getRank();
     auto sq = dimOf(scores, rank - 2), sk = dimOf(scores, rank - 1);
-    if (!band || !sq || !sk || band->above != negated)
+    if (!band || !sq || !sk || band->above != above)
       return false;
     DimExpr past = *sk - *sq;
     return band->rows == *sq && band->cols == *sk && band->offset == past &&
            past.isNonNegative();
+  }
+
+  /// An additive mask that is -inf (or below kHugeNegative) exactly on the
+  /// keys after each query's position, offset by Sk - Sq, and 0 elsewhere.
+  bool isCausalFloatMask(Value mask) {
+    return isCausalBand(maskedBandOf(mask), /*above=*/true) ||
+           (provenCausalShape(mask) && isCausalFloat(mask));
+  }
+
+  /// The additive mask of the scores' Add, with its proven causal part
+  /// taken into the causal flag: a causal mask alone, or Add(padding,
+  /// causal) as Hugging Face's decoders build it. A mask of zeros masks
+  /// nothing. Null when nothing is left.
+  Value takeCausal(Value mask) {
+    if (isZeroFill(mask))
+      return nullptr;
+    if (m.causal || !rankedType(mask) ||
+        !rankedType(mask).getElementType().isF32())
+      return mask;
+    if (isCausalFloatMask(mask)) {
+      m.causal = m.causalFromMask = true;
+      return nullptr;
+    }
+    if (auto add = mask.getDefiningOp<onnx::AddOp>())
+      for (int i = 0; i < 2; ++i)
+        if (isCausalFloatMask(add->getOperand(i)) &&
+            broadcasts(add->getOperand(1 - i))) {
+          m.causal = m.causalFromMask = true;
+          return add->getOperand(1 - i);
+        }
+    return mask;
+  }
+
+  /// A float splat of 0 (or a ConstantOfShape of it): masks nothing.
+  static bool isZeroFill(Value mask) {
+    auto fill = fillValue(mask);
+    return fill && *fill == 0.0;
   }
 
   /// The mask's last two dimensions are exactly [Sq, Sk] (static, Sq = Sk),
@@ -730,6 +991,66 @@ private:
     return true;
   }
 
+  /// `mask` broadcasts to the scores as the kernel reads its type: every
+  /// dim is a static 1 or proven equal to the scores' (a dynamic dim is
+  /// taken as the full extent).
+  bool broadcastsAsTyped(Value mask) {
+    auto mt = rankedType(mask);
+    Value scores = m.softmax.getInput();
+    auto st = rankedType(scores);
+    if (!mt || mt.getRank() > st.getRank())
+      return false;
+    int64_t off = st.getRank() - mt.getRank();
+    for (int64_t i = 0; i < mt.getRank(); ++i) {
+      if (mt.getDimSize(i) == 1)
+        continue;
+      auto a = dimOf(mask, i), b = dimOf(scores, off + i);
+      if (!a || !b || *a != *b)
+        return false;
+    }
+    return true;
+  }
+
+  /// A dim of `mask` is dynamic in its type but proven to be 1 where the
+  /// scores' is not.
+  bool dynamicOnes(Value mask) {
+    auto mt = rankedType(mask);
+    Value scores = m.softmax.getInput();
+    int64_t off = rankedType(scores).getRank() - mt.getRank();
+    for (int64_t i = 0; i < mt.getRank(); ++i) {
+      if (!mt.isDynamicDim(i))
+        continue;
+      auto d = dimOf(mask, i), s = dimOf(scores, off + i);
+      if (d && d->getConstant() == 1 && (!s || s->getConstant() != 1))
+        return true;
+    }
+    return false;
+  }
+
+  /// The Expand under the mask's elementwise ops (Cast, Not, Where, and
+  /// arithmetic with one-element constants), when its input broadcasts to
+  /// the scores as typed: the same ops on that input give a narrower mask.
+  onnx::ExpandOp narrowableExpand(Value v, int depth = 0) {
+    Operation *def = v.getDefiningOp();
+    if (!def || depth > 8)
+      return nullptr;
+    if (auto expand = dyn_cast<onnx::ExpandOp>(def))
+      return broadcastsAsTyped(expand.getInput()) ? expand : nullptr;
+    if (!isa<onnx::CastOp, onnx::NotOp, onnx::WhereOp, onnx::AddOp,
+             onnx::SubOp, onnx::MulOp, onnx::DivOp>(def))
+      return nullptr;
+    onnx::ExpandOp found;
+    for (Value operand : def->getOperands()) {
+      if (scalarConstant(operand))
+        continue;
+      onnx::ExpandOp e = narrowableExpand(operand, depth + 1);
+      if (!e || (found && e != found))
+        return nullptr;
+      found = e;
+    }
+    return found;
+  }
+
   bool checkMask() {
     if (!m.mask)
       return true;
@@ -741,11 +1062,15 @@ private:
       return fail("the mask is neither i1 nor f32");
     if (!broadcasts(m.mask))
       return fail("the mask does not broadcast to the scores");
-    if (elt.isF32() && provenCausalShape(m.mask) && isCausalFloat(m.mask)) {
-      m.causal = true;
-      m.mask = nullptr;
-      return true;
-    }
+    // The padding part of a mask the exporter expanded to [B, 1, Sq, Sk]:
+    // its elementwise ops on the Expand's input instead (one row of keys
+    // per batch for the kernel, and no dynamic dims of unproven extent).
+    m.narrowMask = narrowableExpand(m.mask);
+    // The kernel takes a dynamic mask dim for the full extent (and checks
+    // it at run time): one that the graph proves is 1 would fail there.
+    if (!m.narrowMask && dynamicOnes(m.mask))
+      return fail("the mask has dynamic dims that are 1 (it broadcasts "
+                  "where its type does not say so)");
     if (m.flat && mt.getRank() == 3) {
       m.unsqueezeMask = true; // [B*H|1, ., .] -> [B*H|1, 1, ., .]
       return true;
@@ -830,9 +1155,58 @@ private:
       m.v = headsOf(v);
       if (!fourD(m.v))
         return fail("V is not [B, H, S, Dh]");
-      return checkShapes();
+      if (!checkShapes())
+        return false;
+      dropKVRepeat();
+      return true;
     }
     return checkShapes(); // rank 3: V was matched with Q and K
+  }
+
+  /// Grouped-query attention: K and V repeated the same way from fewer
+  /// heads are read in place (each query head maps to its K/V head).
+  void dropKVRepeat() {
+    if (!m.k.value || !m.v.value)
+      return;
+    std::string whyK, whyV;
+    auto rk = kvRepeatOf(m.k.value, whyK), rv = kvRepeatOf(m.v.value, whyV);
+    if (rk && rv && rk->n == rv->n && rk->tiled == rv->tiled &&
+        rankedType(rk->source).getDimSize(1) ==
+            rankedType(rv->source).getDimSize(1)) {
+      m.kvRepeat = *rk;
+      m.k.value = rk->source;
+      m.v.value = rv->source;
+      return;
+    }
+    // A repeat-like K or V that is not dropped: the near miss to report.
+    bool atK = !whyK.empty() || (whyV.empty() && rk);
+    m.kvRepeatMiss = !whyK.empty() ? whyK
+                     : !whyV.empty() ? whyV
+                     : rk || rv      ? "K and V are not the same head repeat"
+                                     : "";
+    m.kvRepeatMissAt = (atK ? m.k.value : m.v.value).getDefiningOp();
+    if (!m.kvRepeatMissAt)
+      m.kvRepeatMiss.clear();
+  }
+
+  /// Dim i of the [B, H, S, Dh] tensor `h` stands for, as the graph proves
+  /// it.
+  static std::optional<DimExpr> headsDim(const Heads &h, int64_t i) {
+    static const int64_t fromSplit[] = {0, 2, 1, 3};
+    if (h.value)
+      return dimOf(h.value, i);
+    if (h.split)
+      return dimOf(h.split, fromSplit[i]);
+    return std::nullopt;
+  }
+
+  /// Dim i of `a` and dim j of `b` are equal: as typed (both dynamic
+  /// included, as the kernels check them), or proven from the graph.
+  bool sameHeadsDim(const Heads &a, int64_t i, const Heads &b, int64_t j) {
+    if (headsType(a).getDimSize(i) == headsType(b).getDimSize(j))
+      return true;
+    auto x = headsDim(a, i), y = headsDim(b, j);
+    return x && y && *x == *y;
   }
 
   /// The [B, H, S, Dh] type `h` stands for.
@@ -862,13 +1236,10 @@ private:
   /// Q, K and V agree exactly (no MatMul broadcasting) on B, H, S and Dh.
   bool checkShapes() {
     auto q = headsType(m.q), k = headsType(m.k), v = headsType(m.v);
-    auto sameOrBothDynamic = [](int64_t a, int64_t b) { return a == b; };
     for (int i = 0; i < 2; ++i)
-      if (!sameOrBothDynamic(q.getDimSize(i), k.getDimSize(i)) ||
-          !sameOrBothDynamic(k.getDimSize(i), v.getDimSize(i)))
+      if (!sameHeadsDim(m.q, i, m.k, i) || !sameHeadsDim(m.k, i, m.v, i))
         return fail("Q, K and V do not have the same batch and heads");
-    if (!sameOrBothDynamic(k.getDimSize(2), v.getDimSize(2)) ||
-        !sameOrBothDynamic(q.getDimSize(3), k.getDimSize(3)))
+    if (!sameHeadsDim(m.k, 2, m.v, 2) || !sameHeadsDim(m.q, 3, m.k, 3))
       return fail("K and V keys or Q and K head sizes differ");
     if (!q.getElementType().isF32() || !k.getElementType().isF32() ||
         !v.getElementType().isF32())
@@ -1004,11 +1375,35 @@ public:
                                        b.getI64ArrayAttr({1, 2, 0, 3}));
   }
 
+  /// The mask's elementwise ops on the input of the Expand under them
+  /// (m.narrowMask), with that input's shape.
+  Value narrow(Value v, IRMapping &map) {
+    if (v == m.narrowMask.getResult())
+      return m.narrowMask.getInput();
+    if (Value done = map.lookupOrNull(v))
+      return done;
+    if (scalarConstant(v))
+      return v;
+    Operation *def = v.getDefiningOp();
+    for (Value operand : def->getOperands())
+      map.map(operand, narrow(operand, map));
+    Operation *clone = b.clone(*def, map);
+    auto in = cast<RankedTensorType>(m.narrowMask.getInput().getType());
+    clone->getResult(0).setType(RankedTensorType::get(
+        in.getShape(), cast<RankedTensorType>(v.getType()).getElementType()));
+    map.map(v, clone->getResult(0));
+    return clone->getResult(0);
+  }
+
   Operation *run() {
     Location loc = m.softmax.getLoc();
     b.setInsertionPoint(m.root);
     Value q = build(m.q, loc), k = build(m.k, loc), v = build(m.v, loc);
     Value mask = m.mask;
+    if (mask && m.narrowMask) {
+      IRMapping map;
+      mask = narrow(mask, map);
+    }
     if (mask && m.negateMask)
       mask = b.create<onnx::NotOp>(loc, mask.getType(), mask);
     if (mask && m.unsqueezeMask)
@@ -1036,7 +1431,8 @@ public:
     auto attn = b.create<fused::AttentionOp>(
         loc, resultType, q, k, v, mask, b.getF32FloatAttr(float(m.scale)),
         b.getBoolAttr(m.causal), b.getBoolAttr(false), b.getBoolAttr(m.merge),
-        b.getBoolAttr(m.merge && m.seqFirst));
+        b.getBoolAttr(m.merge && m.seqFirst),
+        b.getBoolAttr(m.kvRepeat.source && m.kvRepeat.tiled));
     Value result = attn.getResult();
     if (m.seqFirst) {
       // Back to the graph's rank-3 value.
@@ -1068,7 +1464,8 @@ private:
 
 struct FuseAttention : FusionPattern<onnx::SoftmaxOp, FuseAttention> {
   FuseAttention(MLIRContext *ctx, bool report)
-      : FusionPattern(ctx, kKind, report) {}
+      : FusionPattern(ctx, kKind, report), report(report) {}
+  bool report;
 
   std::optional<Match> matchCandidate(onnx::SoftmaxOp sm,
                                       std::string &why) const {
@@ -1080,23 +1477,177 @@ struct FuseAttention : FusionPattern<onnx::SoftmaxOp, FuseAttention> {
   }
   Operation *rewriteMatch(onnx::SoftmaxOp, Match &m,
                           PatternRewriter &rewriter) const {
-    return Rewriter(m, rewriter).run();
+    if (report && !m.kvRepeatMiss.empty())
+      reportNotFused(m.kvRepeatMissAt, kGroupedKind, m.kvRepeatMiss);
+    bool causalFromMask = m.causalFromMask;
+    bool grouped = bool(m.kvRepeat.source);
+    Operation *fused = Rewriter(m, rewriter).run();
+    if (report && grouped)
+      reportFused(fused, kGroupedKind);
+    if (report && causalFromMask)
+      reportFused(fused, kCausalKind);
+    return fused;
   }
+};
+
+/// The standard (opset 23) Attention op becomes tessera.attention too.
+struct FuseONNXAttention : OpRewritePattern<onnx::AttentionOp> {
+  FuseONNXAttention(MLIRContext *ctx, bool report)
+      : OpRewritePattern(ctx), report(report) {}
+  LogicalResult matchAndRewrite(onnx::AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    std::string why;
+    Operation *fused = rewriteONNXAttention(op, rewriter, why);
+    if (!fused)
+      return rewriter.notifyMatchFailure(op, why);
+    if (report)
+      reportFused(fused, kKind);
+    return success();
+  }
+  bool report;
 };
 
 struct FuseAttentionPass : impl::FuseAttentionBase<FuseAttentionPass> {
   using FuseAttentionBase::FuseAttentionBase;
   void runOnOperation() override {
-    SmallVector<Operation *> softmaxes;
-    getOperation().walk([&](onnx::SoftmaxOp op) { softmaxes.push_back(op); });
-    applyToCandidates(populateFuseAttentionPatterns, softmaxes, kKind, report);
+    SmallVector<Operation *> candidates;
+    getOperation().walk([&](Operation *op) {
+      if (isa<onnx::SoftmaxOp, onnx::AttentionOp>(op))
+        candidates.push_back(op);
+    });
+    applyToCandidates(populateFuseAttentionPatterns, candidates, kKind,
+                      report);
   }
 };
 
+/// [B, S, H * Dh] -> [B, H, S, Dh] (Reshape with 0 copies + Transpose).
+Value splitHeads(RewriterBase &b, Location loc, Value x, int64_t heads) {
+  auto t = cast<RankedTensorType>(x.getType());
+  int64_t dh = t.getDimSize(2) / heads;
+  auto shapeType = RankedTensorType::get({4}, b.getI64Type());
+  Value shape = b.create<onnx::ConstantOp>(
+      loc, shapeType,
+      DenseIntElementsAttr::get(shapeType, ArrayRef<int64_t>{0, 0, heads, dh}));
+  auto split = RankedTensorType::get(
+      {t.getDimSize(0), t.getDimSize(1), heads, dh}, t.getElementType());
+  Value r = b.create<onnx::ReshapeOp>(loc, split, x, shape);
+  auto heads4 = RankedTensorType::get(
+      {t.getDimSize(0), heads, t.getDimSize(1), dh}, t.getElementType());
+  return b.create<onnx::TransposeOp>(loc, heads4, r,
+                                     b.getI64ArrayAttr({0, 2, 1, 3}));
+}
+
+/// Concat(past, x) along the keys of [B, H, S, Dh], of type `type` (the
+/// present output's) if given.
+Value appendKeys(RewriterBase &b, Location loc, Value past, Value x,
+                 Type type) {
+  auto p = cast<RankedTensorType>(past.getType());
+  auto t = cast<RankedTensorType>(x.getType());
+  int64_t s = p.isDynamicDim(2) || t.isDynamicDim(2)
+                  ? ShapedType::kDynamic
+                  : p.getDimSize(2) + t.getDimSize(2);
+  SmallVector<int64_t> shape(t.getShape());
+  shape[2] = s;
+  if (!type)
+    type = RankedTensorType::get(shape, t.getElementType());
+  return b.create<onnx::ConcatOp>(
+      loc, type, ValueRange{past, x},
+      b.getIntegerAttr(b.getIntegerType(64, true), 2));
+}
+
 } // namespace
 
+Operation *rewriteONNXAttention(Operation *attention, RewriterBase &b,
+                                std::string &why) {
+  auto op = cast<onnx::AttentionOp>(attention);
+  auto qt = rankedType(op.getQ()), kt = rankedType(op.getK()),
+       vt = rankedType(op.getV());
+  auto fail = [&](const char *reason) -> Operation * {
+    why = reason;
+    return nullptr;
+  };
+  if (!qt || !kt || !vt)
+    return fail("Q, K or V is unranked");
+  if (!qt.getElementType().isF32())
+    return fail("Q, K and V are not f32");
+  if (op.getSoftcap().convertToFloat() != 0.0f || op.getQkMatmulOutputMode())
+    return fail("softcap and qk_matmul_output_mode are not supported");
+  bool split = qt.getRank() == 3;
+  int64_t qHeads = split ? *op.getQNumHeads() : qt.getDimSize(1);
+  int64_t kvHeads = split ? *op.getKvNumHeads() : kt.getDimSize(1);
+  for (auto [t, h] : {std::pair(qt, qHeads), std::pair(kt, kvHeads),
+                      std::pair(vt, kvHeads)})
+    if (split && (t.isDynamicDim(2) || t.getDimSize(2) % h))
+      return fail("a 3-D input's last dim is not a static multiple of its "
+                  "heads");
+  if (ShapedType::isDynamic(qHeads) || ShapedType::isDynamic(kvHeads) ||
+      kvHeads == 0 || qHeads % kvHeads)
+    return fail("the K/V heads do not divide the query heads");
+  int64_t dh = split ? qt.getDimSize(2) / qHeads : qt.getDimSize(3);
+  if (ShapedType::isDynamic(dh))
+    return fail("the head size is dynamic");
+  // Upper-left causal alignment (query i sees keys j <= i) is the kernel's
+  // (aligned at the end) when there are as many keys as queries.
+  bool causal = op.getIsCausal() != 0;
+  if (causal && (op.getPastKey() || !sameDim(op.getQ(), split ? 1 : 2,
+                                             op.getK(), split ? 1 : 2)))
+    return fail("is_causal with keys not proven as many as the queries "
+                "(upper-left alignment)");
+  Value mask = op.getAttnMask();
+  if (auto expand = mask ? mask.getDefiningOp<onnx::ExpandOp>() : nullptr) {
+    // ONNX Runtime wants the mask expanded over the queries: the kernel
+    // broadcasts [B, 1, 1, Sk] itself.
+    auto in = rankedType(expand.getInput());
+    if (in && in.getRank() == rankedType(mask).getRank() &&
+        llvm::all_of(llvm::seq<int64_t>(0, in.getRank()), [&](int64_t i) {
+          return in.getDimSize(i) == 1 || sameDim(expand.getInput(), i, mask, i);
+        }))
+      mask = expand.getInput();
+  }
+  if (mask) {
+    auto mt = rankedType(mask);
+    if (!mt || mt.getRank() > 4 ||
+        (!mt.getElementType().isInteger(1) && !mt.getElementType().isF32()))
+      return fail("the mask is not a bool or f32 tensor of rank <= 4");
+  }
+  for (Value result : op->getResults())
+    if (!isa<RankedTensorType>(result.getType()))
+      return fail("a result is unranked");
+  if (!op.getPresent().empty() && !op.getPastKey())
+    return fail("present outputs without past_key/past_value");
+  Location loc = op.getLoc();
+  b.setInsertionPoint(op);
+  Value q = op.getQ(), k = op.getK(), v = op.getV();
+  if (split) {
+    q = splitHeads(b, loc, q, qHeads);
+    k = splitHeads(b, loc, k, kvHeads);
+    v = splitHeads(b, loc, v, kvHeads);
+  }
+  if (op.getPastKey()) {
+    bool present = !op.getPresent().empty();
+    k = appendKeys(b, loc, op.getPastKey(), k,
+                   present ? op.getPresent()[0].getType() : Type());
+    v = appendKeys(b, loc, op.getPastValue(), v,
+                   present ? op.getPresent()[1].getType() : Type());
+  }
+  float scale = op.getScale() ? op.getScale()->convertToFloat()
+                              : 1.0f / std::sqrt(float(dh));
+  auto attn = b.create<fused::AttentionOp>(
+      loc, op.getY().getType(), q, k, v, mask, b.getF32FloatAttr(scale),
+      b.getBoolAttr(causal), b.getBoolAttr(false), b.getBoolAttr(split),
+      b.getBoolAttr(false), b.getBoolAttr(false));
+  SmallVector<Value> results = {attn.getResult()};
+  if (!op.getPresent().empty()) {
+    results.push_back(k);
+    results.push_back(v);
+  }
+  b.replaceOp(op, results);
+  return attn;
+}
+
 void populateFuseAttentionPatterns(RewritePatternSet &patterns, bool report) {
-  patterns.add<FuseAttention>(patterns.getContext(), report);
+  patterns.add<FuseAttention, FuseONNXAttention>(patterns.getContext(),
+                                                 report);
 }
 
 } // namespace tessera

@@ -223,6 +223,7 @@ std::optional<ConstTensor> evalConst(Value v, int depth) {
 struct Piece {
   Value value;
   int64_t offset = 0, width = 0;
+  int64_t heads = 0; // its head count (matchPieces)
   SmallVector<onnx::ReshapeOp> reshapes;
 };
 
@@ -719,9 +720,25 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
   return failure();
 }
 
-/// Checks the pieces of a projection group: n = 2 or 3 equal head splits
-/// with the same H and Dh and a common layout; `cover` is the packed width
-/// they must tile exactly (0: independent projections).
+/// Grouped-query attention: of three independent projections with one head
+/// size, one (Q) has H heads and the other two (K, V) Hkv heads each, Hkv
+/// dividing H. Returns Q's index, or -1.
+int gqaQuery(ArrayRef<Piece> pieces) {
+  if (pieces.size() != 3)
+    return -1;
+  for (int q = 0; q < 3; ++q) {
+    int64_t h = pieces[q].heads, kv = pieces[(q + 1) % 3].heads;
+    if (pieces[(q + 2) % 3].heads == kv && h > kv && h % kv == 0)
+      return q;
+  }
+  return -1;
+}
+
+/// Checks the pieces of a projection group: n = 2 or 3 head splits with the
+/// same Dh and a common layout, and the same H (or, for three independent
+/// projections, grouped-query Q, K, V heads: see gqaQuery); `cover` is the
+/// packed width they must tile exactly in equal parts (0: independent
+/// projections). `heads` is the largest head count.
 LogicalResult matchPieces(MutableArrayRef<Piece> pieces, int64_t cover,
                           int64_t &heads, int64_t &headDim, bool &seqFirst,
                           std::string &reason) {
@@ -746,16 +763,26 @@ LogicalResult matchPieces(MutableArrayRef<Piece> pieces, int64_t cover,
     bool b, s;
     if (failed(matchHeadSplit(piece, h, dh, b, s, reason)))
       return failure();
-    if (heads && (h != heads || dh != headDim)) {
-      reason = "mismatched head counts (" + std::to_string(heads) + " x " +
-               std::to_string(headDim) + " vs " + std::to_string(h) + " x " +
-               std::to_string(dh) + ")";
+    if (headDim && dh != headDim) {
+      reason = "mismatched head counts (" + std::to_string(pieces[0].heads) +
+               " x " + std::to_string(headDim) + " vs " + std::to_string(h) +
+               " x " + std::to_string(dh) + ")";
       return failure();
     }
-    heads = h;
+    piece.heads = h;
+    heads = std::max(heads, h);
     headDim = dh;
     batchOk &= b;
     seqOk &= s;
+  }
+  if (llvm::any_of(pieces, [&](const Piece &p) { return p.heads != heads; }) &&
+      (cover || gqaQuery(pieces) < 0)) {
+    reason = "mismatched head counts (";
+    for (const Piece &p : pieces)
+      reason += (&p == pieces.begin() ? "" : " vs ") + std::to_string(p.heads) +
+                " x " + std::to_string(headDim);
+    reason += "), not Q, K and V of grouped-query attention";
+    return failure();
   }
   if (cover && offset != cover) {
     reason = "the packed projection is not split into equal contiguous parts";
@@ -905,40 +932,44 @@ Operation *rewriteGroup(RewriterBase &rewriter, Value x,
                         ArrayRef<Projection *> members,
                         ArrayRef<Piece *> pieces, int64_t heads,
                         int64_t headDim, bool seqFirst) {
-  // The packed weight [E, n * H * Dh] and bias, in piece order.
-  int64_t n = pieces.size(), width = heads * headDim;
+  // The packed weight [E, sum of widths] and bias, in piece order (Q first
+  // when K and V have fewer heads).
+  int64_t total = 0;
+  for (Piece *piece : pieces)
+    total += piece->heads * headDim;
   int64_t e = shapeOf(x)[2];
   ConstTensor w, bias;
-  w.shape = {e, n * width};
-  w.data.assign(e * n * width, 0.0f);
-  bias.shape = {n * width};
-  bias.data.assign(n * width, 0.0f);
+  w.shape = {e, total};
+  w.data.assign(e * total, 0.0f);
+  bias.shape = {total};
+  bias.data.assign(total, 0.0f);
   bool hasBias = false;
+  int64_t first = 0; // the piece's first packed column
   for (auto [i, piece] : llvm::enumerate(pieces)) {
     Projection *proj = members.size() == 1 ? members[0] : members[i];
     const ConstTensor &src = proj->weight;
-    int64_t cols = src.shape[1];
+    int64_t cols = src.shape[1], width = piece->heads * headDim;
     w.resource |= src.resource;
     for (int64_t r = 0; r < e; ++r)
       for (int64_t c = 0; c < width; ++c)
-        w.data[r * n * width + i * width + c] =
-            src.data[r * cols + piece->offset + c];
+        w.data[r * total + first + c] = src.data[r * cols + piece->offset + c];
     if (proj->biasValue) {
       hasBias = true;
       bias.resource |= proj->biasValue->resource;
       for (int64_t c = 0; c < width; ++c)
-        bias.data[i * width + c] = proj->biasValue->data[piece->offset + c];
+        bias.data[first + c] = proj->biasValue->data[piece->offset + c];
     }
+    first += width;
   }
 
   // Insert before the first MatMul: X dominates it, and every use of the
   // projections follows their own MatMul.
-  Operation *first = members[0]->matmul;
+  Operation *firstMatMul = members[0]->matmul;
   for (Projection *m : members)
-    if (m->matmul->isBeforeInBlock(first))
-      first = m->matmul;
-  Location loc = first->getLoc();
-  rewriter.setInsertionPoint(first);
+    if (m->matmul->isBeforeInBlock(firstMatMul))
+      firstMatMul = m->matmul;
+  Location loc = firstMatMul->getLoc();
+  rewriter.setInsertionPoint(firstMatMul);
 
   // The Reshapes keep the layout of the projections they split.
   SmallVector<int64_t> fromFused = reshapeFromFused(seqFirst);
@@ -964,17 +995,18 @@ Operation *rewriteGroup(RewriterBase &rewriter, Value x,
     for (Operation *user : llvm::make_early_inc_range(v.getUsers()))
       if (auto shape = dyn_cast<onnx::ShapeOfOp>(user))
         replaceShape(rewriter, shape, rowsOf, cols);
-  rewriter.setInsertionPoint(first);
+  rewriter.setInsertionPoint(firstMatMul);
 
   Value wv = buildConstant(rewriter, loc, w, "qkv_weight");
   Value bv = hasBias ? buildConstant(rewriter, loc, bias, "qkv_bias") : Value();
   ArrayRef<int64_t> xs = shapeOf(x);
   int64_t batch = xs[seqFirst ? 1 : 0], seq = xs[seqFirst ? 0 : 1];
-  auto resultType = RankedTensorType::get({batch, heads, seq, headDim},
-                                          rewriter.getF32Type());
   // Each result takes the type of the head split it replaces (with dynamic
   // rows, the exporter's type may be less refined).
-  SmallVector<Type> resultTypes(n, resultType);
+  SmallVector<Type> resultTypes;
+  for (Piece *piece : pieces)
+    resultTypes.push_back(RankedTensorType::get(
+        {batch, piece->heads, seq, headDim}, rewriter.getF32Type()));
   for (auto [i, piece] : llvm::enumerate(pieces))
     for (onnx::ReshapeOp r : piece->reshapes)
       for (Operation *user : r->getUsers())
@@ -982,8 +1014,11 @@ Operation *rewriteGroup(RewriterBase &rewriter, Value x,
           if (cast<RankedTensorType>(r.getType()).getRank() == 4 &&
               isIdentityPerm(composePerms(fromFused, permOf(tr))))
             resultTypes[i] = tr.getType();
+  IntegerAttr kvHeads;
+  if (pieces.back()->heads != heads)
+    kvHeads = rewriter.getI64IntegerAttr(pieces.back()->heads);
   auto op = rewriter.create<fused::QKVProjectionOp>(
-      loc, resultTypes, x, wv, bv, rewriter.getI64IntegerAttr(heads),
+      loc, resultTypes, x, wv, bv, rewriter.getI64IntegerAttr(heads), kvHeads,
       rewriter.getBoolAttr(seqFirst));
 
   // Every user of a head-split Reshape becomes a Transpose of the result
@@ -1133,16 +1168,24 @@ FuseQKV::matchSiblings(onnx::MatMulOp mm,
         return m->matmul->getBlock() != block;
       }))
     return reject("the projections are in different blocks");
+  // (Different widths are grouped-query Q, K, V: matchPieces checks.)
   if (llvm::any_of(group.members, [&](Projection *m) {
-        return m->weight.shape != group.members[0]->weight.shape;
+        return m->weight.shape[0] != group.members[0]->weight.shape[0];
       }))
-    return reject("the projection weights have different shapes");
+    return reject("the projection weights have different input sizes");
   for (Projection *m : group.members)
     group.pieces.push_back(m->pieces[0]);
   std::string reason;
   if (failed(matchPieces(group.pieces, 0, group.heads, group.headDim,
                          group.seqFirst, reason)))
     return reject(reason);
+  // Grouped-query: Q (the most heads) first, as the fused op lays them out.
+  if (int q = gqaQuery(group.pieces); q > 0) {
+    std::rotate(group.pieces.begin(), group.pieces.begin() + q,
+                group.pieces.begin() + q + 1);
+    std::rotate(group.members.begin(), group.members.begin() + q,
+                group.members.begin() + q + 1);
+  }
   return group;
 }
 

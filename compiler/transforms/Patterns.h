@@ -12,6 +12,8 @@
 
 #include "mlir/IR/PatternMatch.h"
 
+#include <string>
+
 namespace tessera {
 
 /// Decomposed LayerNorm -> onnx.LayerNormalization (anchor: ReduceMean).
@@ -36,6 +38,14 @@ void populateFuseAttentionPatterns(mlir::RewritePatternSet &patterns,
                                    bool report = false);
 /// Q/K/V (or K/V) projections split into heads -> tessera.qkv_projection
 /// (anchor: the projection's MatMul; see FuseQKV.cpp).
+/// Replaces an opset-23 onnx.Attention by tessera.attention (3-D inputs
+/// split into heads, past keys/values concatenated in front: the present
+/// outputs) and returns it; null with `why` on a form the kernel does not
+/// implement (nothing changed).
+mlir::Operation *rewriteONNXAttention(mlir::Operation *attention,
+                                      mlir::RewriterBase &rewriter,
+                                      std::string &why);
+
 void populateFuseQKVPatterns(mlir::RewritePatternSet &patterns,
                              bool report = false);
 /// Residual Add + LayerNormalization or RMSNormalization ->

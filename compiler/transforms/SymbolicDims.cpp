@@ -91,12 +91,62 @@ constexpr int kMaxDepth = 64;
 std::optional<DimExpr> dimAt(Value v, int64_t axis, int depth);
 std::optional<DimExpr> valueAt(Value v, int depth);
 
-/// Entry `k` of a 1-D shape operand: a constant, or a Concat of pieces.
+/// Entries [start, end) of Shape(x), or of a Slice (step 1) of it: the
+/// Shape op and where its entry 0 is in x's dims.
+std::optional<std::pair<onnx::ShapeOfOp, int64_t>> shapeSlice(Value v) {
+  int64_t offset = 0;
+  if (auto slice = v.getDefiningOp<onnx::SliceOp>()) {
+    SmallVector<int64_t> starts, steps;
+    if (!onnx::getConstantInts(slice.getStarts(), starts) ||
+        starts.size() != 1 || starts[0] < 0 ||
+        (slice.getSteps() &&
+         (!onnx::getConstantInts(slice.getSteps(), steps) || steps[0] != 1)))
+      return std::nullopt;
+    offset = starts[0];
+    v = slice.getData();
+  }
+  auto shape = v.getDefiningOp<onnx::ShapeOfOp>();
+  auto in = shape ? dyn_cast<RankedTensorType>(shape.getData().getType())
+                  : nullptr;
+  if (!in)
+    return std::nullopt;
+  return std::make_pair(shape,
+                        onnx::shapeRange(shape, in.getRank()).first + offset);
+}
+
+/// Entry `k` of a 1-D shape operand: a constant, a Concat of pieces, a
+/// (slice of a) Shape, or torch's Where(Equal(s, c), ones, s) that maps
+/// c (-1) entries to 1 (a dim is never negative, so only constants can be c).
 std::optional<DimExpr> shapeEntry(Value shape, int64_t k, int depth) {
   SmallVector<int64_t> values;
   if (onnx::getConstantInts(shape, values))
     return k < int64_t(values.size()) ? std::optional(DimExpr::constant(values[k]))
                                       : std::nullopt;
+  if (depth > kMaxDepth)
+    return std::nullopt;
+  if (auto piece = shapeSlice(shape))
+    return dimAt(piece->first.getData(), piece->second + k, depth + 1);
+  if (auto where = shape.getDefiningOp<onnx::WhereOp>()) {
+    auto eq = where.getCondition().getDefiningOp<onnx::EqualOp>();
+    SmallVector<int64_t> c, ones;
+    if (!eq || eq.getA() != where.getY() ||
+        !onnx::getConstantInts(eq.getB(), c) ||
+        !onnx::getConstantInts(where.getX(), ones))
+      return std::nullopt;
+    auto entry = shapeEntry(where.getY(), k, depth + 1);
+    if (!entry)
+      return std::nullopt;
+    if ((c.size() != 1 && k >= int64_t(c.size())) ||
+        (ones.size() != 1 && k >= int64_t(ones.size())))
+      return std::nullopt;
+    int64_t ck = c.size() == 1 ? c[0] : c[k];
+    std::optional<int64_t> value = entry->getConstant();
+    if (!value) // a dim, never negative
+      return ck < 0 ? entry : std::nullopt;
+    if (*value != ck)
+      return entry;
+    return DimExpr::constant(ones.size() == 1 ? ones[0] : ones[k]);
+  }
   auto concat = shape.getDefiningOp<onnx::ConcatOp>();
   if (!concat)
     return std::nullopt;
@@ -118,8 +168,61 @@ bool passesShape(Operation *op) {
   return isa<onnx::AddOp, onnx::SubOp, onnx::MulOp, onnx::DivOp, onnx::PowOp,
              onnx::SqrtOp, onnx::ReluOp, onnx::TanhOp, onnx::ErfOp,
              onnx::SigmoidOp, onnx::CastOp, onnx::IdentityOp, onnx::WhereOp,
+             onnx::TriluOp, onnx::NotOp, onnx::AbsOp, onnx::LogOp,
              onnx::SoftmaxOp, onnx::LayerNormalizationOp, onnx::NegOp,
              fused::MatMulOp, fused::AddLayerNormOp>(op);
+}
+
+/// The -1 entry `axis` of a Reshape: the data's dims over the other
+/// entries, when they cancel but for constants.
+std::optional<DimExpr> inferredEntry(onnx::ReshapeOp reshape, int64_t axis,
+                                     int depth) {
+  auto in = dyn_cast<RankedTensorType>(reshape.getData().getType());
+  auto out = dyn_cast<RankedTensorType>(reshape.getType());
+  if (!in || !out)
+    return std::nullopt;
+  SmallVector<DimExpr> num;
+  int64_t c = 1;
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    auto d = dimAt(reshape.getData(), i, depth + 1);
+    if (!d)
+      return std::nullopt;
+    if (auto k = d->getConstant())
+      c *= *k;
+    else
+      num.push_back(*d);
+  }
+  int64_t q = 1;
+  for (int64_t i = 0; i < out.getRank(); ++i) {
+    if (i == axis)
+      continue;
+    auto e = shapeEntry(reshape.getShape(), i, depth + 1);
+    if (e && e->getConstant() == 0 && !reshape.getAllowzero())
+      e = dimAt(reshape.getData(), i, depth + 1);
+    if (!e || (e->getConstant() && *e->getConstant() <= 0))
+      return std::nullopt;
+    if (auto k = e->getConstant()) {
+      q *= *k;
+      continue;
+    }
+    auto it = llvm::find(num, *e);
+    if (it == num.end())
+      return std::nullopt;
+    num.erase(it);
+  }
+  if (!num.empty() || q == 0 || c % q)
+    return std::nullopt;
+  return DimExpr::constant(c / q);
+}
+
+/// Elementwise ops that broadcast their operands (numpy style): a dim
+/// is that of an operand whose dim there is not a static 1 (the same trust
+/// as passesShape: a dynamic dim does not broadcast from 1).
+bool broadcasts(Operation *op) {
+  return isa<onnx::AddOp, onnx::SubOp, onnx::MulOp, onnx::DivOp, onnx::PowOp,
+             onnx::WhereOp, onnx::LessOp, onnx::LessOrEqualOp,
+             onnx::GreaterOp, onnx::GreaterOrEqualOp, onnx::EqualOp,
+             onnx::AndOp, onnx::OrOp>(op);
 }
 
 std::optional<DimExpr> dimAt(Value v, int64_t axis, int depth) {
@@ -199,9 +302,72 @@ std::optional<DimExpr> dimAt(Value v, int64_t axis, int depth) {
       return self;
     if (entry->getConstant() == 0 && !reshape.getAllowzero())
       return through(reshape.getData(), axis);
+    if (entry->getConstant() == -1) {
+      auto inferred = inferredEntry(reshape, axis, depth);
+      return inferred ? *inferred : self;
+    }
     if (entry->getConstant() && *entry->getConstant() < 0)
       return self;
     return *entry;
+  }
+  if (auto slice = dyn_cast<onnx::SliceOp>(def)) {
+    // An axis the Slice does not cut keeps the data's dim.
+    SmallVector<int64_t> axes;
+    auto starts = dyn_cast<RankedTensorType>(slice.getStarts().getType());
+    if (!starts || starts.isDynamicDim(0))
+      return self;
+    if (slice.getAxes()) {
+      if (!onnx::getConstantInts(slice.getAxes(), axes))
+        return self;
+    } else {
+      for (int64_t i = 0; i < starts.getDimSize(0); ++i)
+        axes.push_back(i);
+    }
+    for (int64_t a : axes)
+      if (onnx::normalizeAxis(a, rank) == axis)
+        return self;
+    return through(slice.getData(), axis);
+  }
+  if (auto cos = dyn_cast<onnx::ConstantOfShapeOp>(def)) {
+    auto entry = shapeEntry(cos.getInput(), axis, depth);
+    return entry ? *entry : self;
+  }
+  if (auto unsq = dyn_cast<onnx::UnsqueezeOp>(def)) {
+    SmallVector<int64_t> axes;
+    if (!onnx::getConstantInts(unsq.getAxes(), axes))
+      return self;
+    for (int64_t &a : axes)
+      a = onnx::normalizeAxis(a, rank);
+    if (llvm::is_contained(axes, axis))
+      return DimExpr::constant(1);
+    int64_t in = axis - llvm::count_if(axes, [&](int64_t a) { return a < axis; });
+    return through(unsq.getData(), in);
+  }
+  if (auto expand = dyn_cast<onnx::ExpandOp>(def)) {
+    // Broadcast of the input (aligned at the end) and the shape entry.
+    auto in = dyn_cast<RankedTensorType>(expand.getInput().getType());
+    auto shapeType = dyn_cast<RankedTensorType>(expand.getShape().getType());
+    if (!in || !shapeType || shapeType.isDynamicDim(0))
+      return self;
+    int64_t inAxis = axis - (rank - in.getRank());
+    int64_t k = axis - (rank - shapeType.getDimSize(0));
+    auto a = inAxis >= 0 ? dimAt(expand.getInput(), inAxis, depth + 1)
+                         : std::optional(DimExpr::constant(1));
+    auto e = k >= 0 ? shapeEntry(expand.getShape(), k, depth + 1)
+                    : std::optional(DimExpr::constant(1));
+    if (!a || !e)
+      return self;
+    if (a->getConstant() == 1 || *a == *e)
+      return *e;
+    return e->getConstant() == 1 ? *a : self;
+  }
+  if (auto tile = dyn_cast<onnx::TileOp>(def)) {
+    SmallVector<int64_t> repeats;
+    if (!onnx::getConstantInts(tile.getRepeats(), repeats) ||
+        int64_t(repeats.size()) != rank)
+      return self;
+    auto d = dimAt(tile.getInput(), axis, depth + 1);
+    return d ? d->scaled(repeats[axis]) : self;
   }
   if (auto attn = dyn_cast<fused::AttentionOp>(def)) {
     if (!attn.getMergeHeads())
@@ -212,11 +378,27 @@ std::optional<DimExpr> dimAt(Value v, int64_t axis, int depth) {
     return axis == 0 ? through(attn.getQ(), 0)
                      : axis == 1 ? through(attn.getQ(), 2) : self;
   }
+  if (auto range = dyn_cast<onnx::RangeOp>(def)) {
+    auto start = valueAt(range.getStart(), depth + 1);
+    auto limit = valueAt(range.getLimit(), depth + 1);
+    auto delta = valueAt(range.getDelta(), depth + 1);
+    if (start && limit && delta && delta->getConstant() == 1)
+      return *limit - *start; // (a limit below the start is not seen)
+    return self;
+  }
   if (passesShape(def))
     for (Value operand : def->getOperands()) {
       auto t = dyn_cast<RankedTensorType>(operand.getType());
       if (t && t.getShape() == type.getShape())
         return through(operand, axis);
+    }
+  if (broadcasts(def))
+    // The operand (aligned at the end) whose dim is not a static 1.
+    for (Value operand : def->getOperands()) {
+      auto t = dyn_cast<RankedTensorType>(operand.getType());
+      int64_t a = t ? axis - (rank - t.getRank()) : -1;
+      if (a >= 0 && t.getDimSize(a) != 1)
+        return through(operand, a);
     }
   return self;
 }

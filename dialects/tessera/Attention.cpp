@@ -18,10 +18,16 @@ LogicalResult AttentionOp::verify() {
       v.getElementType() != q.getElementType() ||
       out0.getElementType() != q.getElementType())
     return emitOpError("Q, K, V and the result must have one element type");
-  for (int i = 0; i < 2; ++i)
-    if (!compatibleDim(q.getDimSize(i), k.getDimSize(i)) ||
-        !compatibleDim(k.getDimSize(i), v.getDimSize(i)))
-      return emitOpError("Q, K and V must agree on batch and heads");
+  if (!compatibleDim(q.getDimSize(0), k.getDimSize(0)) ||
+      !compatibleDim(k.getDimSize(0), v.getDimSize(0)))
+    return emitOpError("Q, K and V must agree on batch");
+  if (!compatibleDim(k.getDimSize(1), v.getDimSize(1)))
+    return emitOpError("K and V must have the same number of heads");
+  int64_t heads = q.getDimSize(1), kvHeads = k.getDimSize(1);
+  if (kvHeads == 0 || (!ShapedType::isDynamic(heads) &&
+                       !ShapedType::isDynamic(kvHeads) && heads % kvHeads))
+    return emitOpError("K/V heads (")
+           << kvHeads << ") must divide the query heads (" << heads << ")";
   if (!compatibleDim(k.getDimSize(2), v.getDimSize(2)))
     return emitOpError("K and V must have the same number of keys");
   if (!compatibleDim(q.getDimSize(3), k.getDimSize(3)))
@@ -48,10 +54,10 @@ LogicalResult AttentionOp::verify() {
   if (!getScale().convertToFloat() || std::isnan(getScale().convertToFloat()))
     return emitOpError("scale must be a nonzero number");
   if (getMergeHeads()) {
-    int64_t hd = ShapedType::isDynamic(v.getDimSize(1)) ||
+    int64_t hd = ShapedType::isDynamic(heads) ||
                          ShapedType::isDynamic(v.getDimSize(3))
                      ? ShapedType::kDynamic
-                     : v.getDimSize(1) * v.getDimSize(3);
+                     : heads * v.getDimSize(3);
     want = {q.getDimSize(0), q.getDimSize(2), hd};
     if (getSeqFirst())
       std::swap(want[0], want[1]);

@@ -8,7 +8,11 @@ include "dialects/tessera/TesseraBase.td"
 def Tessera_AttentionOp : Tessera_Op<"attention"> {
   let summary = "scaled-softmax attention: softmax(Q K^T * scale + mask) V";
   let description = [{
-    `Q` is `[B, H, Sq, Dh]`, `K` and `V` are `[B, H, Sk, Dh]`. The optional
+    `Q` is `[B, H, Sq, Dh]`, `K` and `V` are `[B, Hkv, Sk, Dh]`, where Hkv
+    divides H: grouped-query attention (multi-query with Hkv = 1) reads the
+    K/V heads in place, no repeat. Query head h uses K/V head
+    `h / (H / Hkv)` (Hugging Face's repeat_kv, repeat_interleave), or
+    `h % Hkv` with `kv_tiled` (a Tile of the K/V heads). The optional
     `mask` broadcasts to `[B, H, Sq, Sk]`: a float tensor is added to the
     scaled scores, an i1 tensor keeps the scores where it is true (-inf
     elsewhere). `causal` masks keys after the query's position, aligned at
@@ -27,7 +31,8 @@ def Tessera_AttentionOp : Tessera_Op<"attention"> {
                        DefaultValuedAttr<BoolAttr, "false">:$causal,
                        DefaultValuedAttr<BoolAttr, "false">:$zero_masked_rows,
                        DefaultValuedAttr<BoolAttr, "false">:$merge_heads,
-                       DefaultValuedAttr<BoolAttr, "false">:$seq_first);
+                       DefaultValuedAttr<BoolAttr, "false">:$seq_first,
+                       DefaultValuedAttr<BoolAttr, "false">:$kv_tiled);
   let results = (outs AnyRankedTensor:$output);
 }
 

@@ -21,11 +21,20 @@ LogicalResult QKVProjectionOp::verify() {
     return emitOpError("W's element type must be X's (")
            << x.getElementType() << "), got " << w.getElementType();
   int64_t heads = getNumHeads();
+  if (getKvHeads() && n != 3)
+    return emitOpError("kv_heads needs 3 results (Q, K, V)");
+  SmallVector<int64_t> headsOf = headCounts();
+  int64_t total = 0;
+  for (int64_t h : headsOf)
+    total += h;
   int64_t packed = w.getDimSize(1);
-  if (ShapedType::isDynamic(packed) || packed % (int64_t(n) * heads))
-    return emitOpError("W's columns (")
-           << packed << ") must split into " << n << " x " << heads << " heads";
-  int64_t dh = packed / (int64_t(n) * heads);
+  if (ShapedType::isDynamic(packed) || packed % total) {
+    auto diag = emitOpError("W's columns (") << packed << ") must split into ";
+    if (std::optional<uint64_t> kv = getKvHeads())
+      return diag << heads << " + 2 x " << *kv << " heads";
+    return diag << n << " x " << heads << " heads";
+  }
+  int64_t dh = packed / total;
   if (failed(verifyVector(*this, getBias(), packed, "bias")))
     return failure();
   if (Value bias = getBias()) {
@@ -36,8 +45,8 @@ LogicalResult QKVProjectionOp::verify() {
   }
   int64_t b = x.getDimSize(getSeqFirst() ? 1 : 0);
   int64_t s = x.getDimSize(getSeqFirst() ? 0 : 1);
-  SmallVector<int64_t> want = {b, heads, s, dh};
-  for (Value out : getOutputs()) {
+  for (auto [out, h] : llvm::zip(getOutputs(), headsOf)) {
+    SmallVector<int64_t> want = {b, h, s, dh};
     auto type = cast<RankedTensorType>(out.getType());
     if (type.getRank() != 4 || type.getElementType() != x.getElementType())
       return emitOpError("results must be [B, H, S, Dh] of X's element type, "
@@ -50,4 +59,12 @@ LogicalResult QKVProjectionOp::verify() {
                << want[3] << "], got " << type;
   }
   return success();
+}
+
+SmallVector<int64_t> QKVProjectionOp::headCounts() {
+  int64_t n = getOutputs().size(), heads = getNumHeads();
+  SmallVector<int64_t> counts(n, heads);
+  if (std::optional<uint64_t> kv = getKvHeads(); kv && n == 3)
+    counts[1] = counts[2] = int64_t(*kv);
+  return counts;
 }

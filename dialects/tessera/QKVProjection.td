@@ -14,12 +14,20 @@ def Tessera_QKVProjectionOp : Tessera_Op<"qkv_projection"> {
     the optional packed `bias` (`[n * H * Dh]`); result i is columns
     `[i * H * Dh, (i + 1) * H * Dh)` of that projection split into heads,
     `[B, H, S, Dh]`, so the exporter's Reshape/Transpose chains disappear.
+    With `kv_heads` (grouped-query attention, 3 results), K and V have
+    `kv_heads` heads each: `W` is `[E, (H + 2 * kv_heads) * Dh]`, Q its first
+    `H * Dh` columns, K and V the next `kv_heads * Dh` each.
   }];
   let arguments = (ins AnyRankedTensor:$X, AnyRankedTensor:$W,
                        Optional<AnyRankedTensor>:$bias,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$kv_heads,
                        DefaultValuedAttr<BoolAttr, "false">:$seq_first);
   let results = (outs Variadic<AnyRankedTensor>:$outputs);
+  let extraClassDeclaration = [{
+    /// The head count of each result.
+    ::llvm::SmallVector<int64_t> headCounts();
+  }];
 }
 
 #endif // TESSERA_TESSERA_QKV_PROJECTION

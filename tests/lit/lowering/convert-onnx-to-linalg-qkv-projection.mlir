@@ -10,12 +10,12 @@
 // CHECK: %[[X:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x3x8xf32> into tensor<6x8xf32>
 // CHECK: %[[BIAS:.*]] = linalg.generic {indexing_maps = [#[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%arg2 : tensor<24xf32>) outs(%{{.*}} : tensor<6x24xf32>)
 // CHECK: %[[C:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<6x8xf32>, tensor<8x24xf32>) outs(%[[BIAS]] : tensor<6x24xf32>)
-// CHECK: %[[C5:.*]] = tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2, 3, 4]] output_shape [2, 3, 3, 2, 4] : tensor<6x24xf32> into tensor<2x3x3x2x4xf32>
-// CHECK: %[[S0:.*]] = tensor.extract_slice %[[C5]][0, 0, 0, 0, 0] [2, 3, 1, 2, 4] [1, 1, 1, 1, 1] : tensor<2x3x3x2x4xf32> to tensor<2x3x2x4xf32>
+// CHECK: %[[C4:.*]] = tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2, 3]] output_shape [2, 3, 6, 4] : tensor<6x24xf32> into tensor<2x3x6x4xf32>
+// CHECK: %[[S0:.*]] = tensor.extract_slice %[[C4]][0, 0, 0, 0] [2, 3, 2, 4] [1, 1, 1, 1] : tensor<2x3x6x4xf32> to tensor<2x3x2x4xf32>
 // CHECK: %[[Q:.*]] = linalg.transpose ins(%[[S0]] : tensor<2x3x2x4xf32>) outs(%{{.*}} : tensor<2x2x3x4xf32>) permutation = [0, 2, 1, 3]
-// CHECK: %[[S1:.*]] = tensor.extract_slice %[[C5]][0, 0, 1, 0, 0] [2, 3, 1, 2, 4]
+// CHECK: %[[S1:.*]] = tensor.extract_slice %[[C4]][0, 0, 2, 0] [2, 3, 2, 4]
 // CHECK: %[[K:.*]] = linalg.transpose ins(%[[S1]] : tensor<2x3x2x4xf32>) outs(%{{.*}} : tensor<2x2x3x4xf32>) permutation = [0, 2, 1, 3]
-// CHECK: %[[S2:.*]] = tensor.extract_slice %[[C5]][0, 0, 2, 0, 0] [2, 3, 1, 2, 4]
+// CHECK: %[[S2:.*]] = tensor.extract_slice %[[C4]][0, 0, 4, 0] [2, 3, 2, 4]
 // CHECK: %[[V:.*]] = linalg.transpose ins(%[[S2]] : tensor<2x3x2x4xf32>) outs(%{{.*}} : tensor<2x2x3x4xf32>) permutation = [0, 2, 1, 3]
 // CHECK: return %[[Q]], %[[K]], %[[V]]
 func.func @qkv_bias(%x: tensor<2x3x8xf32>, %w: tensor<8x24xf32>, %b: tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>) {
@@ -31,7 +31,7 @@ func.func @qkv_bias(%x: tensor<2x3x8xf32>, %w: tensor<8x24xf32>, %b: tensor<24xf
 // CHECK: %[[X:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<5x2x8xf32> into tensor<10x8xf32>
 // CHECK: %[[Z:.*]] = linalg.fill
 // CHECK: %[[C:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<10x8xf32>, tensor<8x16xf32>) outs(%[[Z]] : tensor<10x16xf32>)
-// CHECK: tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2, 3, 4]] output_shape [5, 2, 2, 2, 4]
+// CHECK: tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2, 3]] output_shape [5, 2, 4, 4]
 // CHECK: %[[K:.*]] = linalg.transpose ins(%{{.*}} : tensor<5x2x2x4xf32>) outs(%{{.*}} : tensor<2x2x5x4xf32>) permutation = [1, 2, 0, 3]
 // CHECK: %[[V:.*]] = linalg.transpose ins(%{{.*}} : tensor<5x2x2x4xf32>) outs(%{{.*}} : tensor<2x2x5x4xf32>) permutation = [1, 2, 0, 3]
 // CHECK-NEXT: return %[[K]], %[[V]]
@@ -69,10 +69,25 @@ func.func @qkv_constant_weight(%x: tensor<2x3x2xf32>) -> (tensor<2x2x3x2xf32>, t
 // CHECK: %[[ROWS:.*]] = arith.muli %[[B]], %[[S]]
 // CHECK: tensor.empty(%[[ROWS]]) : tensor<?x24xf32>
 // CHECK: %[[C:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<?x8xf32>, tensor<8x24xf32>)
-// CHECK: tensor.expand_shape %[[C]] {{.*}} output_shape [%[[B]], %[[S]], 3, 2, 4] : tensor<?x24xf32> into tensor<?x?x3x2x4xf32>
+// CHECK: tensor.expand_shape %[[C]] {{.*}} output_shape [%[[B]], %[[S]], 6, 4] : tensor<?x24xf32> into tensor<?x?x6x4xf32>
 // CHECK-COUNT-3: linalg.transpose {{.*}} outs(%{{.*}} : tensor<?x2x?x4xf32>)
 // CHECK-NOT: tessera.
 func.func @qkv_dynamic(%x: tensor<?x?x8xf32>, %w: tensor<8x24xf32>, %b: tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) {
   %r:3 = tessera.qkv_projection %x, %w, %b {num_heads = 2 : i64} : (tensor<?x?x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>)
   return %r#0, %r#1, %r#2 : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// Grouped-query attention: Q's 2 heads, then K's and V's one head each, of
+// one [6, 16] product viewed as [2, 3, 4 heads, 4].
+// CHECK-LABEL: func.func @qkv_grouped_query
+// CHECK: %[[C:.*]] = linalg.matmul
+// CHECK: %[[C4:.*]] = tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2, 3]] output_shape [2, 3, 4, 4] : tensor<6x16xf32> into tensor<2x3x4x4xf32>
+// CHECK: tensor.extract_slice %[[C4]][0, 0, 0, 0] [2, 3, 2, 4] [1, 1, 1, 1] : tensor<2x3x4x4xf32> to tensor<2x3x2x4xf32>
+// CHECK: tensor.extract_slice %[[C4]][0, 0, 2, 0] [2, 3, 1, 4] [1, 1, 1, 1] : tensor<2x3x4x4xf32> to tensor<2x3x1x4xf32>
+// CHECK: tensor.extract_slice %[[C4]][0, 0, 3, 0] [2, 3, 1, 4] [1, 1, 1, 1] : tensor<2x3x4x4xf32> to tensor<2x3x1x4xf32>
+func.func @qkv_grouped_query(%x: tensor<2x3x8xf32>, %w: tensor<8x16xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x1x3x4xf32>, tensor<2x1x3x4xf32>) {
+  %q, %k, %v = tessera.qkv_projection %x, %w {num_heads = 2 : i64, kv_heads = 1 : i64} : (tensor<2x3x8xf32>, tensor<8x16xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x1x3x4xf32>, tensor<2x1x3x4xf32>)
+  return %q, %k, %v : tensor<2x2x3x4xf32>, tensor<2x1x3x4xf32>, tensor<2x1x3x4xf32>
 }

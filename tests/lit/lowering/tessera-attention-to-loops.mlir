@@ -156,3 +156,29 @@ func.func @dynamic(%q: tensor<?x3x?x16xf32>, %k: tensor<?x3x?x16xf32>, %v: tenso
   %0 = tessera.attention %q, %k, %v, %m {merge_heads = true, scale = 0.25 : f32, causal = true} : (tensor<?x3x?x16xf32>, tensor<?x3x?x16xf32>, tensor<?x3x?x16xf32>, tensor<?x1x1x?xi1>) -> tensor<?x?x48xf32> loc("attn")
   return %0 : tensor<?x?x48xf32>
 }
+
+// -----
+
+// Grouped-query attention: 4 query heads read 2 K/V heads in place, query
+// head h from K/V head h / 2 (no copy of K or V).
+// CHECK-LABEL: func.func @gqa
+// CHECK: %[[H:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
+// CHECK: %[[HK:.*]] = arith.divui %[[H]], %c2{{.*}} : index
+// CHECK: tensor.extract %arg1[%{{.*}}, %[[HK]], %{{.*}}, %{{.*}}] : tensor<1x2x8x8xf32>
+// CHECK: vector.transfer_read %arg2[%{{.*}}, %[[HK]], %{{.*}}, %{{.*}}]
+func.func @gqa(%q: tensor<1x4x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %0 = tessera.attention %q, %k, %v {scale = 0.5 : f32} : (tensor<1x4x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// A tiled K/V repeat: query head h reads K/V head h % 2.
+// CHECK-LABEL: func.func @gqa_tiled
+// CHECK: %[[H:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
+// CHECK: %[[HK:.*]] = arith.remui %[[H]], %c2{{.*}} : index
+// CHECK: tensor.extract %arg1[%{{.*}}, %[[HK]], %{{.*}}, %{{.*}}] : tensor<1x2x8x8xf32>
+func.func @gqa_tiled(%q: tensor<1x4x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %0 = tessera.attention %q, %k, %v {scale = 0.5 : f32, kv_tiled = true} : (tensor<1x4x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}

@@ -621,3 +621,57 @@ func.func @dynamic_flat_kv(%q: tensor<?x?x8xf32>, %m: tensor<?x?x8xf32>) -> (ten
   %v = onnx.Transpose %v1 {perm = [1, 0, 2]} : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
   return %kt, %v : tensor<?x?x?xf32>, tensor<?x?x?xf32>
 }
+
+// -----
+
+// Grouped-query attention: Q has 2 heads, K and V one each (head size 2),
+// listed K, Q, V: one packed projection, Q's columns first, kv_heads = 1.
+// CHECK-LABEL: func.func @qkv_grouped_query
+// CHECK-DAG: %[[W:.*]] = onnx.Constant {value = dense<{{\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00, 5.000000e+00, 6.000000e+00, 9.000000e+00, 1.000000e+01], [1.100000e+01, 1.200000e+01, 1.300000e+01, 1.400000e+01, 7.000000e+00, 8.000000e+00, 1.500000e+01, 1.600000e+01]]> : tensor<2x8xf32>}
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %[[W]] {kv_heads = 1 : i64, num_heads = 2 : i64} : (tensor<2x3x2xf32>, tensor<2x8xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x1x3x2xf32>, tensor<2x1x3x2xf32>)
+// CHECK: return %[[P]]#1, %[[P]]#0, %[[P]]#2
+func.func @qkv_grouped_query(%x: tensor<2x3x2xf32>) -> (tensor<2x1x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x1x3x2xf32>) {
+  %wk = onnx.Constant {value = dense<[[5.0, 6.0], [7.0, 8.0]]> : tensor<2x2xf32>} : tensor<2x2xf32>
+  %wq = onnx.Constant {value = dense<[[1.0, 2.0, 3.0, 4.0], [11.0, 12.0, 13.0, 14.0]]> : tensor<2x4xf32>} : tensor<2x4xf32>
+  %wv = onnx.Constant {value = dense<[[9.0, 10.0], [15.0, 16.0]]> : tensor<2x2xf32>} : tensor<2x2xf32>
+  %sq = onnx.Constant {value = dense<[2, 3, 2, 2]> : tensor<4xi64>} : tensor<4xi64>
+  %skv = onnx.Constant {value = dense<[2, 3, 1, 2]> : tensor<4xi64>} : tensor<4xi64>
+  // expected-remark @below {{fused tessera.qkv_projection}}
+  %k0 = onnx.MatMul %x, %wk : (tensor<2x3x2xf32>, tensor<2x2xf32>) -> tensor<2x3x2xf32>
+  %k1 = onnx.Reshape %k0, %skv : (tensor<2x3x2xf32>, tensor<4xi64>) -> tensor<2x3x1x2xf32>
+  %k = onnx.Transpose %k1 {perm = [0, 2, 1, 3]} : (tensor<2x3x1x2xf32>) -> tensor<2x1x3x2xf32>
+  %q0 = onnx.MatMul %x, %wq : (tensor<2x3x2xf32>, tensor<2x4xf32>) -> tensor<2x3x4xf32>
+  %q1 = onnx.Reshape %q0, %sq : (tensor<2x3x4xf32>, tensor<4xi64>) -> tensor<2x3x2x2xf32>
+  %q = onnx.Transpose %q1 {perm = [0, 2, 1, 3]} : (tensor<2x3x2x2xf32>) -> tensor<2x2x3x2xf32>
+  %v0 = onnx.MatMul %x, %wv : (tensor<2x3x2xf32>, tensor<2x2xf32>) -> tensor<2x3x2xf32>
+  %v1 = onnx.Reshape %v0, %skv : (tensor<2x3x2xf32>, tensor<4xi64>) -> tensor<2x3x1x2xf32>
+  %v = onnx.Transpose %v1 {perm = [0, 2, 1, 3]} : (tensor<2x3x1x2xf32>) -> tensor<2x1x3x2xf32>
+  return %k, %q, %v : tensor<2x1x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x1x3x2xf32>
+}
+
+// -----
+
+// Near miss: three head counts (2, 1 and 2 heads of size 2) are not Q, K
+// and V of grouped-query attention.
+// CHECK-LABEL: func.func @qkv_mismatched_heads
+// CHECK-NOT: tessera.qkv_projection
+func.func @qkv_mismatched_heads(%x: tensor<2x3x2xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x1x3x2xf32>, tensor<2x2x3x2xf32>) {
+  %w4 = onnx.Constant {value = dense<1.0> : tensor<2x4xf32>} : tensor<2x4xf32>
+  %w2 = onnx.Constant {value = dense<2.0> : tensor<2x2xf32>} : tensor<2x2xf32>
+  %w4b = onnx.Constant {value = dense<3.0> : tensor<2x4xf32>} : tensor<2x4xf32>
+  %s2 = onnx.Constant {value = dense<[2, 3, 2, 2]> : tensor<4xi64>} : tensor<4xi64>
+  %s1 = onnx.Constant {value = dense<[2, 3, 1, 2]> : tensor<4xi64>} : tensor<4xi64>
+  // expected-remark @below {{not fused tessera.qkv_projection: mismatched head counts (2 x 2 vs 1 x 2 vs 2 x 2), not Q, K and V of grouped-query attention}}
+  %a0 = onnx.MatMul %x, %w4 : (tensor<2x3x2xf32>, tensor<2x4xf32>) -> tensor<2x3x4xf32>
+  %a1 = onnx.Reshape %a0, %s2 : (tensor<2x3x4xf32>, tensor<4xi64>) -> tensor<2x3x2x2xf32>
+  %a = onnx.Transpose %a1 {perm = [0, 2, 1, 3]} : (tensor<2x3x2x2xf32>) -> tensor<2x2x3x2xf32>
+  // expected-remark @below {{not fused tessera.qkv_projection: mismatched head counts (2 x 2 vs 1 x 2 vs 2 x 2), not Q, K and V of grouped-query attention}}
+  %b0 = onnx.MatMul %x, %w2 : (tensor<2x3x2xf32>, tensor<2x2xf32>) -> tensor<2x3x2xf32>
+  %b1 = onnx.Reshape %b0, %s1 : (tensor<2x3x2xf32>, tensor<4xi64>) -> tensor<2x3x1x2xf32>
+  %b = onnx.Transpose %b1 {perm = [0, 2, 1, 3]} : (tensor<2x3x1x2xf32>) -> tensor<2x1x3x2xf32>
+  // expected-remark @below {{not fused tessera.qkv_projection: mismatched head counts (2 x 2 vs 1 x 2 vs 2 x 2), not Q, K and V of grouped-query attention}}
+  %c0 = onnx.MatMul %x, %w4b : (tensor<2x3x2xf32>, tensor<2x4xf32>) -> tensor<2x3x4xf32>
+  %c1 = onnx.Reshape %c0, %s2 : (tensor<2x3x4xf32>, tensor<4xi64>) -> tensor<2x3x2x2xf32>
+  %c = onnx.Transpose %c1 {perm = [0, 2, 1, 3]} : (tensor<2x3x2x2xf32>) -> tensor<2x2x3x2xf32>
+  return %a, %b, %c : tensor<2x2x3x2xf32>, tensor<2x1x3x2xf32>, tensor<2x2x3x2xf32>
+}
