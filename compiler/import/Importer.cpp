@@ -39,6 +39,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <climits>
+#include <map>
 #include <set>
 
 using namespace mlir;
@@ -122,6 +123,26 @@ const llvm::StringMap<int64_t> &supportedOps() {
                              "Conv",
                              "Einsum"})
       m[name] = kMinOpset;
+    // Elementwise math, activations and logic (Math.td, Logic.td).
+    for (const char *name :
+         {"Floor",     "Ceil",     "Round",       "Sign",     "Sin",
+          "Cos",       "Tan",      "Asin",        "Acos",     "Atan",
+          "Sinh",      "Cosh",     "Asinh",       "Acosh",    "Atanh",
+          "IsNaN",     "IsInf",    "Mod",         "BitShift", "Sum",
+          "Mean",      "Softplus", "Softsign",    "Elu",      "Selu",
+          "LeakyRelu", "PRelu",    "HardSigmoid", "Celu",     "ThresholdedRelu",
+          "Xor"})
+      m[name] = kMinOpset;
+    m["HardSwish"] = 14;
+    for (const char *name :
+         {"Mish", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot"})
+      m[name] = 18;
+    // Reductions, scans and axis ops (Reduce.td).
+    for (const char *name :
+         {"ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
+          "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "CumSum",
+          "Hardmax", "LpNormalization", "MeanVarianceNormalization"})
+      m[name] = kMinOpset;
     m["Trilu"] = 14;
     m["CastLike"] = 15;
     m["LayerNormalization"] = 17;
@@ -131,10 +152,47 @@ const llvm::StringMap<int64_t> &supportedOps() {
   return ops;
 }
 
+/// Why Tessera does not import the default-domain operators it does not,
+/// where there is a reason beyond "not implemented yet".
+const llvm::StringMap<StringRef> &unsupportedReasons() {
+  static const llvm::StringMap<StringRef> reasons = [] {
+    llvm::StringMap<StringRef> m;
+    for (const char *op :
+         {"Bernoulli", "Multinomial", "RandomNormal", "RandomNormalLike",
+          "RandomUniform", "RandomUniformLike"})
+      m[op] = "random: Tessera compiles deterministic inference graphs";
+    for (const char *op :
+         {"SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase",
+          "SequenceInsert", "SequenceLength", "SequenceMap", "SplitToSequence",
+          "ConcatFromSequence"})
+      m[op] = "sequence values (Tessera's values are tensors)";
+    for (const char *op :
+         {"Optional", "OptionalGetElement", "OptionalHasElement"})
+      m[op] = "optional values (Tessera's values are tensors)";
+    for (const char *op : {"StringNormalizer", "RegexFullMatch", "StringConcat",
+                           "StringSplit", "TfIdfVectorizer"})
+      m[op] = "string tensors";
+    for (const char *op : {"If", "Loop", "Scan"})
+      m[op] = "control flow (subgraphs)";
+    for (const char *op :
+         {"NonZero", "Unique", "Compress", "NonMaxSuppression"})
+      m[op] = "the output shape depends on the input values";
+    for (const char *op : {"Momentum", "Adagrad", "Adam", "Gradient"})
+      m[op] = "training only";
+    return m;
+  }();
+  return reasons;
+}
+
+/// The reductions whose `axes` became an input in opset 18 (ReduceSum's did
+/// in 13).
+bool axesBecameInputIn18(StringRef op) {
+  return op.starts_with("Reduce") && op != "ReduceSum";
+}
+
 /// Reductions that took `axes` as an attribute before opset 18.
 bool axesWasAttribute(StringRef op, int64_t opset) {
-  return opset < 18 &&
-         (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin");
+  return opset < 18 && axesBecameInputIn18(op);
 }
 
 /// "'name' (OpType, domain 'd', opset N)" for diagnostics; unnamed nodes are
@@ -529,7 +587,7 @@ public:
         save();
         node.set_op_type("Identity");
         node.clear_attribute();
-      } else if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceMin") {
+      } else if (axesBecameInputIn18(op)) {
         save();
         std::vector<int64_t> axes;
         if (node.input_size() > 1 && constantInts(node.input(1), axes)) {
@@ -894,6 +952,29 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::run() {
     return std::move(err);
   return build();
 }
+
+} // namespace
+
+std::vector<OperatorSupport> operatorSupport() {
+  std::map<std::string, OperatorSupport> ops;
+  for (const ::onnx::OpSchema &schema :
+       ::onnx::OpSchemaRegistry::get_all_schemas())
+    if (isDefaultDomain(schema.domain()) && !schema.Deprecated())
+      ops[schema.Name()].name = schema.Name();
+  for (const auto &[name, since] : supportedOps())
+    ops[name.str()] = {name.str(), since, ""};
+  std::vector<OperatorSupport> result;
+  for (auto &[name, op] : ops) {
+    if (!op.sinceOpset)
+      op.reason = unsupportedReasons().lookup(name).str();
+    if (!op.sinceOpset && op.reason.empty())
+      op.reason = "not implemented yet";
+    result.push_back(op);
+  }
+  return result;
+}
+
+namespace {
 
 bool looksLikeText(StringRef bytes) {
   StringRef trimmed = bytes.ltrim();
