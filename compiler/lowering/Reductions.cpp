@@ -269,6 +269,18 @@ Value keepDims(OpBuilder &b, Location loc, Value x, Value reduced,
   return buildReshape(b, loc, reduced, outType, outSizes, keptSizes);
 }
 
+/// The converted (ranked) types of a reduction's data and result.
+template <typename OpTy>
+LogicalResult rankedTypes(OpTy op, const ConversionPattern &pattern,
+                          ConversionPatternRewriter &rewriter,
+                          RankedTensorType &type, RankedTensorType &outType) {
+  type = rankedType(pattern.getTypeConverter(), op.getData());
+  outType = rankedType(pattern.getTypeConverter(), op.getReduced());
+  if (!type || !outType)
+    return rewriter.notifyMatchFailure(op, "needs ranked shapes");
+  return success();
+}
+
 template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
   ReduceLowering(TypeConverter &tc, MLIRContext *ctx, Reduction reduction)
       : OpConversionPattern<OpTy>(tc, ctx), reduction(reduction) {}
@@ -276,10 +288,9 @@ template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = rankedType(this->getTypeConverter(), op.getData());
-    auto outType = rankedType(this->getTypeConverter(), op.getReduced());
-    if (!type || !outType)
-      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
+    RankedTensorType type, outType;
+    if (failed(rankedTypes(op, *this, rewriter, type, outType)))
+      return failure();
     SmallVector<int64_t> axes;
     if (op.getAxes() && !getConstIntValues(op.getAxes(), axes))
       return rewriter.notifyMatchFailure(op, "axes must be constant");
@@ -375,10 +386,9 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = rankedType(this->getTypeConverter(), op.getData());
-    auto outType = rankedType(this->getTypeConverter(), op.getReduced());
-    if (!type || !outType)
-      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
+    RankedTensorType type, outType;
+    if (failed(rankedTypes(op, *this, rewriter, type, outType)))
+      return failure();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
     Value x = adaptor.getData();
     Value indices = buildArgReduce(
