@@ -38,7 +38,9 @@
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/IR/PassTimingInfo.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/StandardInstrumentations.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -696,11 +698,10 @@ static void releaseWeights(mlir::ModuleOp module) {
   });
 }
 
-llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
-                                         const ModelInterface &iface,
-                                         const CodegenOptions &options,
-                                         bool emitObject,
-                                         std::string *weightsFile) {
+llvm::Error generateCode(mlir::ModuleOp module, const ModelInterface &iface,
+                         const CodegenOptions &options,
+                         llvm::raw_pwrite_stream &out, bool emitObject,
+                         std::string *weightsFile) {
   std::vector<std::string> errorMessages;
   if (auto messages =
           module->getAttrOfType<mlir::ArrayAttr>(kErrorMessagesAttrName))
@@ -739,11 +740,18 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
     f.addFnAttr("target-features", (*tm)->getTargetFeatureString());
   }
 
+  // LLVM's pass timers report when their group is destroyed, at the end of
+  // this function (after the object is written).
+  llvm::TimePassesIsEnabled = options.timing;
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm->get());
+  llvm::PassInstrumentationCallbacks instrumentation;
+  llvm::StandardInstrumentations standard(*llvmCtx, /*DebugLogging=*/false);
+  standard.registerCallbacks(instrumentation, &mam);
+  llvm::PassBuilder pb(tm->get(), llvm::PipelineTuningOptions(), std::nullopt,
+                       &instrumentation);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -758,24 +766,18 @@ llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
                                     : pb.buildPerModuleDefaultPipeline(level);
   mpm.run(*m, mam);
 
-  std::string out;
-  llvm::raw_string_ostream os(out);
   if (!emitObject) {
-    m->print(os, nullptr);
-    return os.str();
+    m->print(out, nullptr);
+    return llvm::Error::success();
   }
-  llvm::SmallVector<char, 0> buffer;
-  llvm::raw_svector_ostream objStream(buffer);
   llvm::legacy::PassManager codegen;
-  if ((*tm)->addPassesToEmitFile(codegen, objStream, nullptr,
+  if ((*tm)->addPassesToEmitFile(codegen, out, nullptr,
                                  llvm::CodeGenFileType::ObjectFile))
     return error("the target cannot emit object files");
   codegen.run(*m);
-  // The object holds the weights now: free LLVM's copy (its constants live
-  // in the context) before making the result's.
-  m.reset();
-  llvmCtx.reset();
-  return std::string(buffer.begin(), buffer.end());
+  if (options.timing)
+    llvm::reportAndResetTimings(&llvm::errs());
+  return llvm::Error::success();
 }
 
 std::string externalWeightsFileName(llvm::StringRef output) {
@@ -789,7 +791,7 @@ std::string externalWeightsFileName(llvm::StringRef output) {
 /// `output` through a temporary file. With `weightsFile`, also writes it to
 /// the external weights file beside `output`; either both files are written
 /// or neither.
-static llvm::Error link(llvm::StringRef objectBytes, llvm::StringRef output,
+static llvm::Error link(llvm::StringRef objectPath, llvm::StringRef output,
                         llvm::ArrayRef<std::string> args, llvm::StringRef what,
                         const std::string *weightsFile) {
   // The weights go to a temporary file beside their final place first.
@@ -812,16 +814,6 @@ static llvm::Error link(llvm::StringRef objectBytes, llvm::StringRef output,
     if (ec)
       return error("cannot write '" + weightsPath + "': " + ec.message());
   }
-  llvm::SmallString<128> objPath;
-  int fd;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("tessera", "o", fd, objPath))
-    return error("cannot create a temporary file: " + ec.message());
-  llvm::FileRemover removeObj(objPath);
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << objectBytes;
-  }
   // Link next to the output, then rename: no partial output on failure.
   llvm::SmallString<128> tmpOut(output);
   tmpOut += ".tmp-link";
@@ -833,7 +825,7 @@ static llvm::Error link(llvm::StringRef objectBytes, llvm::StringRef output,
   llvm::SmallString<128> errPath;
   llvm::sys::fs::createTemporaryFile("tessera-link", "txt", errPath);
   llvm::FileRemover removeErr(errPath);
-  std::vector<llvm::StringRef> argv = {*cc, "-o", tmpOut, objPath};
+  std::vector<llvm::StringRef> argv = {*cc, "-o", tmpOut, objectPath};
   for (const std::string &a : args)
     argv.push_back(a);
   argv.push_back("-Wl,-z,noexecstack");
@@ -859,16 +851,16 @@ static llvm::Error link(llvm::StringRef objectBytes, llvm::StringRef output,
   return llvm::Error::success();
 }
 
-llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
+llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
                               llvm::StringRef output,
                               const std::string *weightsFile) {
-  return link(objectBytes, output, {"-shared"}, "shared library", weightsFile);
+  return link(objectPath, output, {"-shared"}, "shared library", weightsFile);
 }
 
-llvm::Error linkExecutable(llvm::StringRef objectBytes, llvm::StringRef output,
+llvm::Error linkExecutable(llvm::StringRef objectPath, llvm::StringRef output,
                            llvm::ArrayRef<std::string> inputs,
                            const std::string *weightsFile) {
-  return link(objectBytes, output, inputs, "executable", weightsFile);
+  return link(objectPath, output, inputs, "executable", weightsFile);
 }
 
 } // namespace tessera

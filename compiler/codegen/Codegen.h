@@ -13,6 +13,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ struct CodegenOptions {
   /// library's directory, see externalWeightsFileName) instead of the
   /// library's read-only data.
   std::string externalWeightsFile;
+  /// Report the time each LLVM pass takes (optimisation and code
+  /// generation) on stderr, as `--timing` does for the MLIR passes.
+  bool timing = false;
 };
 
 /// The external weights file of the library or executable `output`:
@@ -55,28 +59,29 @@ std::string externalWeightsFileName(llvm::StringRef output);
 
 /// Translates a module in the LLVM dialect to LLVM IR, adds the ABI (the
 /// `tessera_model_v1` descriptor and its entry function), optimises it, and
-/// returns it as textual IR (`emitObject` false) or an object file. With
-/// options.externalWeightsFile, `weightsFile` (if not null) receives the
-/// contents of the external weights file (tessera/weights_file.h). The
-/// module's weights are freed once translated: `module` is not usable after.
-llvm::Expected<std::string> generateCode(mlir::ModuleOp module,
-                                         const ModelInterface &iface,
-                                         const CodegenOptions &options,
-                                         bool emitObject,
-                                         std::string *weightsFile = nullptr);
+/// writes it to `out` as textual IR (`emitObject` false) or an object file.
+/// The object goes straight to `out` (a file, not a buffer: the weights are
+/// its largest part). With options.externalWeightsFile, `weightsFile` (if not
+/// null) receives the contents of the external weights file
+/// (tessera/weights_file.h). The module's weights are freed once translated:
+/// `module` is not usable after.
+llvm::Error generateCode(mlir::ModuleOp module, const ModelInterface &iface,
+                         const CodegenOptions &options,
+                         llvm::raw_pwrite_stream &out, bool emitObject,
+                         std::string *weightsFile = nullptr);
 
-/// Links an object file into a shared library at `output` (written to a
+/// Links the object file at `objectPath` into a shared library at `output` (written to a
 /// temporary file first, so a failure leaves nothing behind). With
 /// `weightsFile`, also writes it beside `output` as
 /// externalWeightsFileName(output), under the same rule.
-llvm::Error linkSharedLibrary(llvm::StringRef objectBytes,
+llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
                               llvm::StringRef output,
                               const std::string *weightsFile = nullptr);
 
-/// Links an object file with `inputs` (objects, static libraries, -l flags)
+/// Links the object file at `objectPath` with `inputs` (objects, static libraries, -l flags)
 /// into an executable at `output`, with the same no-partial-output rule and
 /// external weights file.
-llvm::Error linkExecutable(llvm::StringRef objectBytes, llvm::StringRef output,
+llvm::Error linkExecutable(llvm::StringRef objectPath, llvm::StringRef output,
                            llvm::ArrayRef<std::string> inputs,
                            const std::string *weightsFile = nullptr);
 

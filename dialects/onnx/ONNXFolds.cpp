@@ -532,13 +532,47 @@ OpFoldResult ConcatOp::fold(FoldAdaptor a) {
   return writeLit(getType(), out);
 }
 
+/// Slice(Shape(x)) where the dims it picks are static, though others of x
+/// are not (torch's `x.shape[-1:]`).
+static OpFoldResult foldSliceOfShape(SliceOp op, ArrayRef<int64_t> starts,
+                                     ArrayRef<int64_t> axes,
+                                     ArrayRef<int64_t> steps) {
+  auto shape = op.getData().getDefiningOp<ShapeOfOp>();
+  auto in = shape ? dyn_cast<RankedTensorType>(shape.getData().getType())
+                  : nullptr;
+  if (!in || starts.size() != 1 || normalizeAxis(axes[0], 1) != 0 ||
+      steps[0] == 0 || !staticResult(op))
+    return {};
+  auto [start, end] = shapeRange(shape, in.getRank());
+  int64_t begin = sliceIndex(starts[0], end - start, steps[0]);
+  Lit out;
+  out.shape = {cast<RankedTensorType>(op.getType()).getDimSize(0)};
+  for (int64_t k = 0; k < out.shape[0]; ++k) {
+    int64_t d = begin + k * steps[0];
+    if (d < 0 || d >= end - start || in.isDynamicDim(start + d))
+      return {};
+    out.i.push_back(in.getDimSize(start + d));
+  }
+  return writeLit(op.getType(), out);
+}
+
 OpFoldResult SliceOp::fold(FoldAdaptor a) {
   auto data = readLit(a.getData());
-  if (!data || !staticResult(*this))
+  SmallVector<int64_t> starts, ends, axes, steps;
+  if (!data) {
+    if (!getConstantInts(getStarts(), starts) ||
+        (getAxes() && !getConstantInts(getAxes(), axes)) ||
+        (getSteps() && !getConstantInts(getSteps(), steps)))
+      return staticNoOpOrNull(*this, getData());
+    fillSliceDefaults(starts.size(), axes, steps);
+    if (OpFoldResult folded = foldSliceOfShape(*this, starts, axes, steps))
+      return folded;
+    return staticNoOpOrNull(*this, getData());
+  }
+  if (!staticResult(*this))
     return staticNoOpOrNull(*this, getData());
   auto outType = cast<RankedTensorType>(getType());
   int64_t rank = data->shape.size();
-  SmallVector<int64_t> starts, ends, axes, steps;
   if (!getConstantInts(getStarts(), starts) ||
       !getConstantInts(getEnds(), ends) ||
       (getAxes() && !getConstantInts(getAxes(), axes)) ||

@@ -22,6 +22,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
@@ -387,7 +388,6 @@ int main(int argc, char **argv) {
     return false;
   };
 
-  std::string text;
   if (emit != Emit::Import) {
     progress.begin("fold");
     if (!runPipeline(
@@ -448,40 +448,65 @@ int main(int argc, char **argv) {
       tessera::CodegenOptions codegen;
       codegen.target = *target;
       codegen.optLevel = optLevel - '0';
+      codegen.timing = timing;
       std::string weights;
       const std::string *weightsFile = externalWeights ? &weights : nullptr;
       if (externalWeights)
         codegen.externalWeightsFile =
             tessera::externalWeightsFileName(outputFile);
-      progress.begin("codegen");
-      auto code = tessera::generateCode(**module, *iface, codegen,
-                                        /*emitObject=*/binary, &weights);
-      if (!code)
-        return fail(toString(code.takeError()));
-      if (binary)
-        progress.begin("link");
+      if (emit == Emit::LLVM || emit == Emit::Obj) {
+        std::error_code ec;
+        ToolOutputFile out(outputFile, ec, sys::fs::OF_None);
+        if (ec)
+          return fail("cannot write '" + outputFile + "': " + ec.message());
+        progress.begin("codegen");
+        if (Error err = tessera::generateCode(**module, *iface, codegen,
+                                              out.os(), emit == Emit::Obj))
+          return fail(toString(std::move(err)));
+        out.os().flush();
+        if (out.os().has_error())
+          return fail("cannot write '" + outputFile + "'");
+        out.keep();
+        return 0;
+      }
+      // The object goes to a temporary file, the linker's input.
+      SmallString<128> objectPath;
+      int fd;
+      if (std::error_code ec =
+              sys::fs::createTemporaryFile("tessera", "o", fd, objectPath))
+        return fail("cannot create a temporary file: " + ec.message());
+      FileRemover removeObject(objectPath);
+      {
+        raw_fd_ostream os(fd, /*shouldClose=*/true);
+        progress.begin("codegen");
+        if (Error err = tessera::generateCode(**module, *iface, codegen, os,
+                                              /*emitObject=*/true, &weights))
+          return fail(toString(std::move(err)));
+        os.close();
+        if (os.has_error())
+          return fail("cannot write the object file '" + objectPath +
+                      "': " + os.error().message());
+      }
+      progress.begin("link");
       if (emit == Emit::Lib) {
         if (Error err =
-                tessera::linkSharedLibrary(*code, outputFile, weightsFile))
+                tessera::linkSharedLibrary(objectPath, outputFile, weightsFile))
           return fail(toString(std::move(err)));
         return 0;
       }
-      if (emit == Emit::Exe) {
-        // The runtime and tessera-run's main, as built with this compiler.
-        std::vector<std::string> inputs = {TESSERA_EXE_MAIN_OBJECT,
-                                           TESSERA_RUN_LIB,
-                                           TESSERA_RUNTIME_LIB,
-                                           TESSERA_ONNX_PROTO_LIB,
-                                           TESSERA_PROTOBUF_LIB,
-                                           "-lstdc++",
-                                           "-lpthread",
-                                           "-ldl"};
-        if (Error err =
-                tessera::linkExecutable(*code, outputFile, inputs, weightsFile))
-          return fail(toString(std::move(err)));
-        return 0;
-      }
-      text = std::move(*code);
+      // The runtime and tessera-run's main, as built with this compiler.
+      std::vector<std::string> inputs = {TESSERA_EXE_MAIN_OBJECT,
+                                         TESSERA_RUN_LIB,
+                                         TESSERA_RUNTIME_LIB,
+                                         TESSERA_ONNX_PROTO_LIB,
+                                         TESSERA_PROTOBUF_LIB,
+                                         "-lstdc++",
+                                         "-lpthread",
+                                         "-ldl"};
+      if (Error err = tessera::linkExecutable(objectPath, outputFile, inputs,
+                                              weightsFile))
+        return fail(toString(std::move(err)));
+      return 0;
     }
   }
 
@@ -489,11 +514,6 @@ int main(int argc, char **argv) {
   auto out = std::make_unique<ToolOutputFile>(outputFile, ec, sys::fs::OF_None);
   if (ec)
     return fail("cannot write '" + outputFile + "': " + ec.message());
-  if (!text.empty()) {
-    out->os() << text;
-    out->keep();
-    return 0;
-  }
   if (emit == Emit::Summary) {
     printSummary(**module, *iface, out->os());
     out->keep();

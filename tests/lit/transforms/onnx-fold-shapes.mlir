@@ -214,3 +214,27 @@ func.func @static_dim_of_dynamic_shape(%x: tensor<?x?x64xf32>) -> tensor<?x?x4x?
   %r = onnx.Reshape %x, %cat : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x4x?xf32>
   return %r : tensor<?x?x4x?xf32>
 }
+
+// -----
+
+// torch's multi-head attention splits its packed in_proj weight at E, taken
+// as `x.shape[-1:]`: a Slice of a Shape whose other dims are dynamic. The
+// dim it picks is static, so the split is static; a Slice that picks a
+// dynamic dim stays.
+// CHECK-LABEL: func.func @static_slice_of_dynamic_shape
+// CHECK-DAG: %[[E:.*]] = onnx.Constant {value = dense<512> : tensor<1xi64>}
+// CHECK-DAG: %[[S:.*]] = onnx.Slice %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {{.*}} : (tensor<3xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+// CHECK: onnx.Slice %arg1, %{{.*}}, %[[E]], %{{.*}} {{.*}} -> tensor<512x512xf32>
+// CHECK: return {{.*}}, %[[S]]
+func.func @static_slice_of_dynamic_shape(%x: tensor<?x?x512xf32>, %w: tensor<1536x512xf32>) -> (tensor<?x512xf32>, tensor<1xi64>) {
+  %shape = onnx.Shape %x : (tensor<?x?x512xf32>) -> tensor<3xi64>
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %max = onnx.Constant {value = dense<9223372036854775807> : tensor<1xi64>} : tensor<1xi64>
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %e = onnx.Slice %shape, %last, %max, %zero {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<3xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %s = onnx.Slice %shape, %one, %two, %zero {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<3xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %wq = onnx.Slice %w, %zero, %e, %zero {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<1536x512xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x512xf32>
+  return %wq, %s : tensor<?x512xf32>, tensor<1xi64>
+}
