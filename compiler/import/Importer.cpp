@@ -131,7 +131,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
           "IsNaN",     "IsInf",    "Mod",         "BitShift", "Sum",
           "Mean",      "Softplus", "Softsign",    "Elu",      "Selu",
           "LeakyRelu", "PRelu",    "HardSigmoid", "Celu",     "ThresholdedRelu",
-          "Xor"})
+          "Xor",       "Shrink"})
       m[name] = kMinOpset;
     m["HardSwish"] = 14;
     for (const char *name :

@@ -354,6 +354,22 @@ void populateMathFunctionPatterns(TypeConverter &tc,
       patterns, tc, [](onnx::ThresholdedReluOp op, FloatMath &m, Value x) {
         return m.select(m.gt(x, m.c(op.getAlphaAttr())), x, m.c(0.0));
       });
+  add<onnx::ShrinkOp>(patterns, tc,
+                      [](onnx::ShrinkOp op, OpBuilder &b, Location l,
+                         ValueRange a, Type t) -> Value {
+                        // Integers are shrunk in f64 (lambd and bias are
+                        // floats) and converted back.
+                        bool uns = isUnsignedInt(op.getType());
+                        Type ft = isFloat(t) ? t : b.getF64Type();
+                        FloatMath m{b, l, ft};
+                        Value x = convertScalar(b, l, a[0], ft, uns, false);
+                        Value lambd = m.c(op.getLambdAttr());
+                        Value bias = m.c(op.getBiasAttr());
+                        Value y = m.select(
+                            m.lt(x, m.sub(m.c(0.0), lambd)), m.add(x, bias),
+                            m.select(m.gt(x, lambd), m.sub(x, bias), m.c(0.0)));
+                        return convertScalar(b, l, y, t, false, uns);
+                      });
   add<onnx::PReluOp>(
       patterns, tc,
       [](auto, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {

@@ -204,6 +204,12 @@ def ONNX_HardSigmoidOp : ONNX_MapOp<"HardSigmoid"> {
   let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, "0.2">:$alpha,
                        DefaultValuedAttr<F32Attr, "0.5">:$beta);
 }
+def ONNX_ShrinkOp : ONNX_MapOp<"Shrink"> {
+  let summary = "elementwise x < -lambd ? x + bias : x > lambd ? x - bias : 0";
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<F32Attr, "0.0">:$bias,
+                       DefaultValuedAttr<F32Attr, "0.5">:$lambd);
+  let results = (outs AnyTensor:$output);
+}
 def ONNX_PReluOp : ONNX_ZipBinaryOp<"PRelu"> {
   let summary = "elementwise x < 0 ? slope x : x (slope broadcast to x)";
   let arguments = (ins AnyTensor:$X, AnyTensor:$slope);

@@ -105,3 +105,17 @@ func.func @classes(%x: tensor<3xf32>) -> (tensor<3xi1>, tensor<3xi1>) {
   %1 = onnx.IsInf %x {detect_negative = 0 : si64} : (tensor<3xf32>) -> tensor<3xi1>
   return %0, %1 : tensor<3xi1>, tensor<3xi1>
 }
+
+// -----
+
+// Shrink of integers runs in f64 (lambd and bias are floats) and converts
+// back.
+// CHECK-LABEL: func.func @shrink_int
+// CHECK: arith.sitofp {{.*}} : i32 to f64
+// CHECK-DAG: arith.cmpf ogt
+// CHECK-DAG: arith.cmpf olt
+// CHECK: arith.fptosi {{.*}} : f64 to i32
+func.func @shrink_int(%x: tensor<4xi32>) -> tensor<4xi32> {
+  %0 = onnx.Shrink %x {bias = 1.0 : f32, lambd = 1.5 : f32} : (tensor<4xi32>) -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
