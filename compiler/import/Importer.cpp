@@ -45,6 +45,7 @@
 
 #include <climits>
 #include <mutex>
+#include <map>
 #include <set>
 
 using namespace mlir;
@@ -157,6 +158,26 @@ const llvm::StringMap<int64_t> &supportedOps() {
                              "DequantizeLinear",
                              "MatMulInteger"})
       m[name] = kMinOpset;
+    // Elementwise math, activations and logic (Math.td, Logic.td).
+    for (const char *name :
+         {"Floor",     "Ceil",     "Round",       "Sign",     "Sin",
+          "Cos",       "Tan",      "Asin",        "Acos",     "Atan",
+          "Sinh",      "Cosh",     "Asinh",       "Acosh",    "Atanh",
+          "IsNaN",     "IsInf",    "Mod",         "BitShift", "Sum",
+          "Mean",      "Softplus", "Softsign",    "Elu",      "Selu",
+          "LeakyRelu", "PRelu",    "HardSigmoid", "Celu",     "ThresholdedRelu",
+          "Xor",       "Shrink"})
+      m[name] = kMinOpset;
+    m["HardSwish"] = 14;
+    for (const char *name :
+         {"Mish", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot"})
+      m[name] = 18;
+    // Reductions, scans and axis ops (Reduce.td).
+    for (const char *name :
+         {"ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
+          "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "CumSum",
+          "Hardmax", "LpNormalization", "MeanVarianceNormalization"})
+      m[name] = kMinOpset;
     m["Trilu"] = 14;
     m["CastLike"] = 15;
     m["LayerNormalization"] = 17;
@@ -169,11 +190,6 @@ const llvm::StringMap<int64_t> &supportedOps() {
   return ops;
 }
 
-/// Reductions that took `axes` as an attribute before opset 18 (every one
-/// but ReduceSum, whose axes became an input in opset 13).
-bool isAxesReduction(StringRef op) {
-  return op.starts_with("Reduce") && op != "ReduceSum";
-}
 /// Operators whose output shape depends on the values of their inputs, and
 /// forms of supported operators that Tessera does not compile, with why.
 std::optional<std::string> unsupportedForm(const ::onnx::NodeProto &node) {
@@ -195,9 +211,47 @@ std::optional<std::string> unsupportedForm(const ::onnx::NodeProto &node) {
   return std::nullopt;
 }
 
+/// Why Tessera does not import the default-domain operators it does not,
+/// where there is a reason beyond "not implemented yet".
+const llvm::StringMap<StringRef> &unsupportedReasons() {
+  static const llvm::StringMap<StringRef> reasons = [] {
+    llvm::StringMap<StringRef> m;
+    for (const char *op :
+         {"Bernoulli", "Multinomial", "RandomNormal", "RandomNormalLike",
+          "RandomUniform", "RandomUniformLike"})
+      m[op] = "random: Tessera compiles deterministic inference graphs";
+    for (const char *op :
+         {"SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase",
+          "SequenceInsert", "SequenceLength", "SequenceMap", "SplitToSequence",
+          "ConcatFromSequence"})
+      m[op] = "sequence values (Tessera's values are tensors)";
+    for (const char *op :
+         {"Optional", "OptionalGetElement", "OptionalHasElement"})
+      m[op] = "optional values (Tessera's values are tensors)";
+    for (const char *op : {"StringNormalizer", "RegexFullMatch", "StringConcat",
+                           "StringSplit", "TfIdfVectorizer"})
+      m[op] = "string tensors";
+    for (const char *op : {"If", "Loop", "Scan"})
+      m[op] = "control flow (subgraphs)";
+    for (const char *op :
+         {"NonZero", "Unique", "Compress", "NonMaxSuppression"})
+      m[op] = "the output shape depends on the input values";
+    for (const char *op : {"Momentum", "Adagrad", "Adam", "Gradient"})
+      m[op] = "training only";
+    return m;
+  }();
+  return reasons;
+}
+
+/// The reductions whose `axes` became an input in opset 18 (ReduceSum's did
+/// in 13).
+bool axesBecameInputIn18(StringRef op) {
+  return op.starts_with("Reduce") && op != "ReduceSum";
+}
+
 /// Reductions that took `axes` as an attribute before opset 18.
 bool axesWasAttribute(StringRef op, int64_t opset) {
-  return opset < 18 && isAxesReduction(op);
+  return opset < 18 && axesBecameInputIn18(op);
 }
 
 //===----------------------------------------------------------------------===//
@@ -527,7 +581,7 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
   if (op == "Attention")
     if (auto why = attentionProblem(node))
       return why;
-  if (opset >= 18 && isAxesReduction(op) && node.input_size() > 1 && !node.input(1).empty()) {
+  if (opset >= 18 && axesBecameInputIn18(op) && node.input_size() > 1 && !node.input(1).empty()) {
     std::vector<int64_t> axes;
     if (!constantInts(node.input(1), axes))
       return std::string("axes must be a constant");
@@ -774,7 +828,7 @@ public:
         node.clear_attribute();
         if (node.input_size() > 1)
           node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
-      } else if (isAxesReduction(op)) {
+      } else if (axesBecameInputIn18(op)) {
         saved.emplace_back(i, node);
         std::vector<int64_t> axes;
         if (node.input_size() > 1 && constantInts(node.input(1), axes)) {
@@ -1175,6 +1229,29 @@ llvm::Expected<OwningOpRef<ModuleOp>> ModelImporter::run() {
   }
   return build();
 }
+
+} // namespace
+
+std::vector<OperatorSupport> operatorSupport() {
+  std::map<std::string, OperatorSupport> ops;
+  for (const ::onnx::OpSchema &schema :
+       ::onnx::OpSchemaRegistry::get_all_schemas())
+    if (isDefaultDomain(schema.domain()) && !schema.Deprecated())
+      ops[schema.Name()].name = schema.Name();
+  for (const auto &[name, since] : supportedOps())
+    ops[name.str()] = {name.str(), since, ""};
+  std::vector<OperatorSupport> result;
+  for (auto &[name, op] : ops) {
+    if (!op.sinceOpset)
+      op.reason = unsupportedReasons().lookup(name).str();
+    if (!op.sinceOpset && op.reason.empty())
+      op.reason = "not implemented yet";
+    result.push_back(op);
+  }
+  return result;
+}
+
+namespace {
 
 bool looksLikeText(StringRef bytes) {
   StringRef trimmed = bytes.ltrim();

@@ -48,6 +48,19 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importONNXBuffer(llvm::StringRef bytes, llvm::StringRef modelDir,
                  mlir::MLIRContext &context, const ImportOptions &options = {});
 
+/// One operator of the default ONNX domain and whether Tessera imports it:
+/// from opset `sinceOpset` on, or (when `sinceOpset` is 0) not, for `reason`.
+struct OperatorSupport {
+  std::string name;
+  int64_t sinceOpset = 0;
+  std::string reason;
+};
+
+/// Every default-domain operator libonnx knows, and every one Tessera
+/// imports, sorted by name (the README's operator table is generated from
+/// this by `tessera-compile --list-operators`).
+std::vector<OperatorSupport> operatorSupport();
+
 } // namespace tessera
 
 #endif // TESSERA_COMPILER_IMPORT_IMPORTER_H

@@ -65,7 +65,8 @@ std::optional<int64_t> axisLimit(StringRef op, int64_t rank) {
   if (llvm::is_contained({"Softmax", "LogSoftmax", "Gather", "Split", "Concat",
                           "LayerNormalization", "RMSNormalization", "Trilu",
                           "GatherElements", "ScatterElements", "TopK",
-                          "QuantizeLinear", "DequantizeLinear"},
+                          "QuantizeLinear", "DequantizeLinear", "Hardmax",
+                          "ArgMax", "ArgMin", "LpNormalization"},
                          op))
     return rank;
   return std::nullopt;
@@ -176,10 +177,36 @@ std::optional<std::string> checkFlags(const ::onnx::NodeProto &node) {
   for (const auto &a : node.attribute())
     if (llvm::is_contained({"transA", "transB", "keepdims",
                             "noop_with_empty_axes", "allowzero", "upper",
-                            "count_include_pad", "largest", "sorted"},
+                            "count_include_pad", "largest", "sorted",
+                            "select_last_index", "exclusive", "reverse", "fmod",
+                            "detect_negative", "detect_positive"},
                            a.name()) &&
         a.i() != 0 && a.i() != 1)
       return formatv("{0} is {1}; it must be 0 or 1", a.name(), a.i()).str();
+  return std::nullopt;
+}
+
+/// Attributes of the math ops that take one of a few values: BitShift's
+/// direction, LpNormalization's p, and CumSum's axis (a constant scalar in
+/// range when it is constant).
+std::optional<std::string> checkMathAttributes(const ::onnx::NodeProto &node,
+                                               const OperandInfo &operands) {
+  StringRef op = node.op_type();
+  const ::onnx::AttributeProto *direction = findAttr(node, "direction");
+  if (op == "BitShift" && direction && direction->s() != "LEFT" &&
+      direction->s() != "RIGHT")
+    return ("direction '" + direction->s() + "' is not LEFT or RIGHT");
+  const ::onnx::AttributeProto *p = findAttr(node, "p");
+  if (op == "LpNormalization" && p && p->i() != 1 && p->i() != 2)
+    return formatv("p is {0}; it must be 1 or 2", p->i()).str();
+  if (op != "CumSum")
+    return std::nullopt;
+  auto axis = operands.constantInts(input(node, 1));
+  auto rank = operands.rank(input(node, 0));
+  if (axis && axis->size() != 1)
+    return std::string("axis must be a scalar");
+  if (axis && rank)
+    return checkAxes(*axis, *rank, "axis");
   return std::nullopt;
 }
 
@@ -474,6 +501,8 @@ std::optional<std::string> nodeRangeProblem(const ::onnx::NodeProto &node,
                              *rank, "axis"))
       return why;
   if (auto why = checkFlags(node))
+    return why;
+  if (auto why = checkMathAttributes(node, operands))
     return why;
   if (op == "Transpose")
     return checkTranspose(node, operands);

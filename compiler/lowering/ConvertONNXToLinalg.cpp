@@ -3,9 +3,11 @@
 #include "compiler/lowering/Lowering.h"
 #include "compiler/lowering/LoweringUtils.h"
 #include "compiler/lowering/Passes.h"
+#include "compiler/lowering/Reductions.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -85,10 +87,8 @@ std::optional<std::string> unsupportedReason(Operation *op) {
       return std::string("only the batch dimension of a convolution may be "
                          "dynamic");
   }
-  if (isa<onnx::ReduceMeanOp, onnx::ReduceMaxOp, onnx::ReduceMinOp>(op) &&
-      op->getNumOperands() > 1 && !constant(op->getOperand(1)))
-    return std::string("reduction axes must be constants (here they are "
-                       "computed at run time)");
+  if (auto why = lowering::reductionProblem(op))
+    return why;
   if (auto dropout = dyn_cast<onnx::DropoutOp>(op)) {
     if (Value training = dropout.getTrainingMode()) {
       if (!lowering::getConstIntValues(training, values) ||
@@ -138,6 +138,7 @@ struct ConvertONNXToLinalgPass
     RewritePatternSet patterns(ctx);
     populateONNXElementwiseToLinalgPatterns(converter, patterns);
     populateONNXNNToLinalgPatterns(converter, patterns);
+    populateONNXReductionToLinalgPatterns(converter, patterns);
     populateONNXConvToLinalgPatterns(converter, patterns);
     populateONNXTensorToLinalgPatterns(converter, patterns);
     populateONNXRuntimeAxesReduceToLinalgPatterns(converter, patterns);
@@ -179,11 +180,30 @@ struct ConvertONNXToLinalgPass
 struct ApproximateMathPass : impl::ApproximateMathBase<ApproximateMathPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
+    // tan, sinh, cosh and the inverse hyperbolics in terms of sin/cos, exp,
+    // log and sqrt, which the approximations (or LLVM) then take.
+    populateExpandTanPattern(patterns);
+    populateExpandSinhPattern(patterns);
+    populateExpandCoshPattern(patterns);
+    populateExpandAsinhPattern(patterns);
+    populateExpandAcoshPattern(patterns);
+    populateExpandAtanhPattern(patterns);
     MathPolynomialApproximationOptions options;
     options.enableAvx2 = false;
     populateMathPolynomialApproximationPatterns(patterns, options);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+
+    // What is left that LLVM has no intrinsic for (f64 atan, asin, acos,
+    // erf, tanh) becomes libm calls (vectors element by element).
+    RewritePatternSet libm(&getContext());
+    populateMathToLibmConversionPatterns(libm);
+    ConversionTarget target(getContext());
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    target.addIllegalOp<math::AtanOp, math::Atan2Op, math::AsinOp, math::AcosOp,
+                        math::ErfOp, math::TanhOp>();
+    if (failed(applyPartialConversion(getOperation(), target, std::move(libm))))
       return signalPassFailure();
   }
 };

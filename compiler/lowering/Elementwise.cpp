@@ -115,6 +115,303 @@ Value gelu(OpBuilder &b, Location loc, Value x, bool tanhForm) {
                                  sum);
 }
 
+/// Scalar float arithmetic in one element type, so that the activation
+/// bodies below read like their ONNX definitions.
+struct FloatMath {
+  OpBuilder &b;
+  Location l;
+  Type t;
+  Value c(double v) { return constantLike(b, l, t, v); }
+  Value c(FloatAttr v) { return c(v.getValueAsDouble()); }
+  Value add(Value x, Value y) { return b.create<arith::AddFOp>(l, x, y); }
+  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(l, x, y); }
+  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(l, x, y); }
+  Value div(Value x, Value y) { return b.create<arith::DivFOp>(l, x, y); }
+  Value max(Value x, Value y) { return b.create<arith::MaximumFOp>(l, x, y); }
+  Value min(Value x, Value y) { return b.create<arith::MinimumFOp>(l, x, y); }
+  Value exp(Value x) { return b.create<math::ExpOp>(l, x); }
+  Value lt(Value x, Value y) {
+    return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, x, y);
+  }
+  Value gt(Value x, Value y) {
+    return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, y);
+  }
+  Value select(Value c, Value x, Value y) {
+    return b.create<arith::SelectOp>(l, c, x, y);
+  }
+  /// min(1, max(0, x)).
+  Value saturate(Value x) { return min(c(1.0), max(c(0.0), x)); }
+  /// log(1 + e^x), as max(x, 0) + log1p(e^-|x|) so that it cannot overflow.
+  Value softplus(Value x) {
+    Value e = exp(b.create<arith::NegFOp>(l, b.create<math::AbsFOp>(l, x)));
+    return add(max(x, c(0.0)), b.create<math::Log1pOp>(l, e));
+  }
+};
+
+/// sqrt(1 - x^2), as sqrt((1 - x)(1 + x)), which rounds better near 1.
+Value cosOfArcsine(FloatMath m, Value x) {
+  Value one = m.c(1.0);
+  return m.b.create<math::SqrtOp>(m.l, m.mul(m.sub(one, x), m.add(one, x)));
+}
+
+/// Registers a float activation whose scalar body is `fn(op, math, x)`.
+template <typename OpTy, typename Fn>
+void addActivation(RewritePatternSet &patterns, TypeConverter &tc, Fn fn) {
+  add<OpTy>(
+      patterns, tc,
+      [fn](OpTy op, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {
+        FloatMath m{b, l, t};
+        return fn(op, m, a[0]);
+      });
+}
+
+/// x mod y with ONNX Mod's signs: the divisor's (fmod 0, Python's %) or the
+/// dividend's (fmod 1, C's fmod and %).
+Value modulo(OpBuilder &b, Location l, Value x, Value y, bool fmod,
+             bool isUnsigned) {
+  Type t = x.getType();
+  if (isUnsigned)
+    return b.create<arith::RemUIOp>(l, x, y);
+  bool isF = isFloat(t);
+  Value r = isF ? Value(b.create<arith::RemFOp>(l, x, y))
+                : Value(b.create<arith::RemSIOp>(l, x, y));
+  if (fmod)
+    return r;
+  // A non-zero remainder whose sign differs from the divisor's moves by y.
+  Value zero = constantLike(b, l, t, 0);
+  auto cmp = [&](arith::CmpFPredicate fp, arith::CmpIPredicate ip, Value u,
+                 Value v) -> Value {
+    if (isF)
+      return b.create<arith::CmpFOp>(l, fp, u, v);
+    return b.create<arith::CmpIOp>(l, ip, u, v);
+  };
+  Value nonZero =
+      cmp(arith::CmpFPredicate::ONE, arith::CmpIPredicate::ne, r, zero);
+  Value signsDiffer = b.create<arith::XOrIOp>(
+      l, cmp(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt, r, zero),
+      cmp(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt, y, zero));
+  Value adjusted = isF ? Value(b.create<arith::AddFOp>(l, r, y))
+                       : Value(b.create<arith::AddIOp>(l, r, y));
+  return b.create<arith::SelectOp>(
+      l, b.create<arith::AndIOp>(l, nonZero, signsDiffer), adjusted, r);
+}
+
+/// x << y or x >> y (logical) of unsigned integers; shifts by the bit width
+/// or more give 0 (as in numpy), not LLVM's poison.
+Value bitShift(OpBuilder &b, Location l, Value x, Value y, bool left) {
+  Type t = x.getType();
+  Value shifted = left ? Value(b.create<arith::ShLIOp>(l, x, y))
+                       : Value(b.create<arith::ShRUIOp>(l, x, y));
+  Value tooFar =
+      b.create<arith::CmpIOp>(l, arith::CmpIPredicate::uge, y,
+                              constantLike(b, l, t, t.getIntOrFloatBitWidth()));
+  return b.create<arith::SelectOp>(l, tooFar, constantLike(b, l, t, 0),
+                                   shifted);
+}
+
+/// -1, 0 or 1 by the sign of x (NaN stays NaN, unsigned values are 0 or 1).
+Value sign(OpBuilder &b, Location l, Value x, bool isUnsigned) {
+  Type t = x.getType();
+  Value zero = constantLike(b, l, t, 0), one = constantLike(b, l, t, 1);
+  Value pos, neg;
+  if (isFloat(t)) {
+    pos = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, zero);
+    neg = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, x, zero);
+  } else {
+    pos = b.create<arith::CmpIOp>(
+        l, isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+        x, zero);
+    neg = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, x, zero);
+    if (isUnsigned)
+      neg = b.create<arith::ConstantOp>(l, b.getBoolAttr(false));
+  }
+  Value minusOne = constantLike(b, l, t, -1);
+  return b.create<arith::SelectOp>(
+      l, pos, one, b.create<arith::SelectOp>(l, neg, minusOne, x));
+}
+
+/// The sum of `args` in `t` (float or integer).
+Value sumOf(OpBuilder &b, Location l, ValueRange args, Type t) {
+  Value r = args[0];
+  for (Value v : args.drop_front())
+    r = isFloat(t) ? Value(b.create<arith::AddFOp>(l, r, v))
+                   : Value(b.create<arith::AddIOp>(l, r, v));
+  return r;
+}
+
+/// Registers ops that are one arith op on two integers (bitwise logic).
+template <typename OpTy, typename ArithOp>
+void addBitwise(RewritePatternSet &patterns, TypeConverter &tc) {
+  add<OpTy>(patterns, tc,
+            [](auto, OpBuilder &b, Location l, ValueRange a, Type) -> Value {
+              return b.create<ArithOp>(l, a[0], a[1]);
+            });
+}
+
+/// The activations and math functions of Math.td beyond the basics above:
+/// each is one scalar body (a math op, or arith on FloatMath).
+void populateMathFunctionPatterns(TypeConverter &tc,
+                                  RewritePatternSet &patterns) {
+  addUnaryMath<onnx::FloorOp, math::FloorOp>(patterns, tc);
+  addUnaryMath<onnx::CeilOp, math::CeilOp>(patterns, tc);
+  addUnaryMath<onnx::RoundOp, math::RoundEvenOp>(patterns, tc);
+  addUnaryMath<onnx::SinOp, math::SinOp>(patterns, tc);
+  addUnaryMath<onnx::CosOp, math::CosOp>(patterns, tc);
+  addUnaryMath<onnx::TanOp, math::TanOp>(patterns, tc);
+  // asin x = atan2(x, sqrt(1 - x^2)), acos x = atan2(sqrt(1 - x^2), x):
+  // MLIR 19's approximations of asin and acos are off by 3% near |x| = 1.
+  add<onnx::AsinOp>(
+      patterns, tc,
+      [](auto, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {
+        return b.create<math::Atan2Op>(l, a[0],
+                                       cosOfArcsine(FloatMath{b, l, t}, a[0]));
+      });
+  add<onnx::AcosOp>(
+      patterns, tc,
+      [](auto, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {
+        return b.create<math::Atan2Op>(
+            l, cosOfArcsine(FloatMath{b, l, t}, a[0]), a[0]);
+      });
+  addUnaryMath<onnx::AtanOp, math::AtanOp>(patterns, tc);
+  addUnaryMath<onnx::SinhOp, math::SinhOp>(patterns, tc);
+  addUnaryMath<onnx::CoshOp, math::CoshOp>(patterns, tc);
+  addUnaryMath<onnx::AsinhOp, math::AsinhOp>(patterns, tc);
+  addUnaryMath<onnx::AcoshOp, math::AcoshOp>(patterns, tc);
+  addUnaryMath<onnx::AtanhOp, math::AtanhOp>(patterns, tc);
+  add<onnx::SignOp>(patterns, tc,
+                    [](onnx::SignOp op, OpBuilder &b, Location l, ValueRange a,
+                       Type) -> Value {
+                      return sign(b, l, a[0], isUnsignedInt(op.getType()));
+                    });
+  add<onnx::IsNaNOp>(
+      patterns, tc,
+      [](auto, OpBuilder &b, Location l, ValueRange a, Type) -> Value {
+        return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, a[0],
+                                       a[0]);
+      });
+  add<onnx::IsInfOp>(
+      patterns, tc,
+      [](onnx::IsInfOp op, OpBuilder &b, Location l, ValueRange a,
+         Type) -> Value {
+        Type t = a[0].getType();
+        Value r = b.create<arith::ConstantOp>(l, b.getBoolAttr(false));
+        auto is = [&](bool negative) {
+          Value inf = b.create<arith::ConstantOp>(l, highestValue(t));
+          if (negative)
+            inf = b.create<arith::NegFOp>(l, inf);
+          Value eq =
+              b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[0], inf);
+          r = b.create<arith::OrIOp>(l, r, eq);
+        };
+        if (op.getDetectPositive())
+          is(false);
+        if (op.getDetectNegative())
+          is(true);
+        return r;
+      });
+
+  // Activations.
+  addActivation<onnx::SoftplusOp>(
+      patterns, tc, [](auto, FloatMath &m, Value x) { return m.softplus(x); });
+  addActivation<onnx::SoftsignOp>(
+      patterns, tc, [](auto, FloatMath &m, Value x) {
+        return m.div(x, m.add(m.c(1.0), m.b.create<math::AbsFOp>(m.l, x)));
+      });
+  addActivation<onnx::HardSwishOp>(
+      patterns, tc, [](auto, FloatMath &m, Value x) {
+        return m.mul(x, m.saturate(m.add(m.mul(x, m.c(1.0 / 6)), m.c(0.5))));
+      });
+  addActivation<onnx::MishOp>(patterns, tc, [](auto, FloatMath &m, Value x) {
+    return m.mul(x, m.b.create<math::TanhOp>(m.l, m.softplus(x)));
+  });
+  addActivation<onnx::HardSigmoidOp>(
+      patterns, tc, [](onnx::HardSigmoidOp op, FloatMath &m, Value x) {
+        return m.saturate(
+            m.add(m.mul(m.c(op.getAlphaAttr()), x), m.c(op.getBetaAttr())));
+      });
+  addActivation<onnx::EluOp>(
+      patterns, tc, [](onnx::EluOp op, FloatMath &m, Value x) {
+        Value neg = m.mul(m.c(op.getAlphaAttr()), m.sub(m.exp(x), m.c(1.0)));
+        return m.select(m.lt(x, m.c(0.0)), neg, x);
+      });
+  addActivation<onnx::SeluOp>(
+      patterns, tc, [](onnx::SeluOp op, FloatMath &m, Value x) {
+        Value neg = m.mul(m.c(op.getAlphaAttr()), m.sub(m.exp(x), m.c(1.0)));
+        return m.mul(m.c(op.getGammaAttr()),
+                     m.select(m.gt(x, m.c(0.0)), x, neg));
+      });
+  addActivation<onnx::CeluOp>(
+      patterns, tc, [](onnx::CeluOp op, FloatMath &m, Value x) {
+        Value alpha = m.c(op.getAlphaAttr());
+        Value neg = m.mul(alpha, m.sub(m.exp(m.div(x, alpha)), m.c(1.0)));
+        return m.add(m.max(m.c(0.0), x), m.min(m.c(0.0), neg));
+      });
+  addActivation<onnx::LeakyReluOp>(
+      patterns, tc, [](onnx::LeakyReluOp op, FloatMath &m, Value x) {
+        return m.select(m.lt(x, m.c(0.0)), m.mul(m.c(op.getAlphaAttr()), x), x);
+      });
+  addActivation<onnx::ThresholdedReluOp>(
+      patterns, tc, [](onnx::ThresholdedReluOp op, FloatMath &m, Value x) {
+        return m.select(m.gt(x, m.c(op.getAlphaAttr())), x, m.c(0.0));
+      });
+  add<onnx::ShrinkOp>(patterns, tc,
+                      [](onnx::ShrinkOp op, OpBuilder &b, Location l,
+                         ValueRange a, Type t) -> Value {
+                        // Integers are shrunk in f64 (lambd and bias are
+                        // floats) and converted back.
+                        bool uns = isUnsignedInt(op.getType());
+                        Type ft = isFloat(t) ? t : b.getF64Type();
+                        FloatMath m{b, l, ft};
+                        Value x = convertScalar(b, l, a[0], ft, uns, false);
+                        Value lambd = m.c(op.getLambdAttr());
+                        Value bias = m.c(op.getBiasAttr());
+                        Value y = m.select(
+                            m.lt(x, m.sub(m.c(0.0), lambd)), m.add(x, bias),
+                            m.select(m.gt(x, lambd), m.sub(x, bias), m.c(0.0)));
+                        return convertScalar(b, l, y, t, false, uns);
+                      });
+  add<onnx::PReluOp>(
+      patterns, tc,
+      [](auto, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {
+        FloatMath m{b, l, t};
+        return m.select(m.lt(a[0], m.c(0.0)), m.mul(a[1], a[0]), a[0]);
+      });
+
+  // Integer, bitwise and variadic arithmetic.
+  add<onnx::ModOp>(patterns, tc,
+                   [](onnx::ModOp op, OpBuilder &b, Location l, ValueRange a,
+                      Type) -> Value {
+                     return modulo(b, l, a[0], a[1], op.getFmod(),
+                                   isUnsignedInt(op.getType()));
+                   });
+  add<onnx::BitShiftOp>(patterns, tc,
+                        [](onnx::BitShiftOp op, OpBuilder &b, Location l,
+                           ValueRange a, Type) -> Value {
+                          return bitShift(b, l, a[0], a[1],
+                                          op.getDirection() == "LEFT");
+                        });
+  addBitwise<onnx::BitwiseAndOp, arith::AndIOp>(patterns, tc);
+  addBitwise<onnx::BitwiseOrOp, arith::OrIOp>(patterns, tc);
+  addBitwise<onnx::BitwiseXorOp, arith::XOrIOp>(patterns, tc);
+  addBitwise<onnx::XorOp, arith::XOrIOp>(patterns, tc);
+  add<onnx::BitwiseNotOp>(
+      patterns, tc,
+      [](auto, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {
+        return b.create<arith::XOrIOp>(l, a[0], constantLike(b, l, t, -1));
+      });
+  add<onnx::SumOp>(patterns, tc,
+                   [](auto, OpBuilder &b, Location l, ValueRange a,
+                      Type t) -> Value { return sumOf(b, l, a, t); });
+  add<onnx::MeanOp>(
+      patterns, tc,
+      [](auto, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {
+        Value n = constantLike(b, l, t, double(a.size()));
+        if (isFloat(t))
+          return b.create<arith::DivFOp>(l, sumOf(b, l, a, t), n);
+        return b.create<arith::DivSIOp>(l, sumOf(b, l, a, t), n);
+      });
+}
+
 } // namespace
 
 Value tessera::lowering::buildGelu(OpBuilder &b, Location loc, Value x,
@@ -338,4 +635,5 @@ void tessera::populateONNXElementwiseToLinalgPatterns(
                               isUnsignedInt(op.getInput().getType()),
                               isUnsignedInt(op.getType()));
                         });
+  populateMathFunctionPatterns(tc, patterns);
 }

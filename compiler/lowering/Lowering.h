@@ -29,6 +29,10 @@ void populateONNXElementwiseToLinalgPatterns(mlir::TypeConverter &converter,
                                              mlir::RewritePatternSet &patterns);
 void populateONNXNNToLinalgPatterns(mlir::TypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
+/// Reduce*, ArgMax/ArgMin, Hardmax, CumSum and the normalisations over axes
+/// (Reductions.cpp).
+void populateONNXReductionToLinalgPatterns(mlir::TypeConverter &converter,
+                                           mlir::RewritePatternSet &patterns);
 /// onnx.Conv as an unfold (im2col) plus register-tiled matmuls (Conv.cpp).
 void populateONNXConvToLinalgPatterns(mlir::TypeConverter &converter,
                                       mlir::RewritePatternSet &patterns);

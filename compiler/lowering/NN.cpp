@@ -3,6 +3,7 @@
 #include "compiler/lowering/Lowering.h"
 #include "compiler/lowering/LoweringUtils.h"
 #include "compiler/lowering/OpBuilders.h"
+#include "compiler/lowering/Reductions.h"
 #include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -18,94 +19,6 @@ namespace {
 Value zeroFilled(OpBuilder &b, Location loc, RankedTensorType type,
                  ArrayRef<OpFoldResult> sizes = {}) {
   return buildFilled(b, loc, type, sizes, b.getZeroAttr(type.getElementType()));
-}
-
-/// The number of elements of `x` over `dims` as a scalar of `elt`: a
-/// constant built where it is used if static, else computed once here.
-std::function<Value(OpBuilder &, Location)>
-elementCount(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
-             Type elt) {
-  auto type = cast<RankedTensorType>(x.getType());
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t d : dims)
-    sizes.push_back(tensor::getMixedSize(b, loc, x, d));
-  OpFoldResult count = sizeProduct(b, loc, sizes);
-  auto constant = [elt](OpBuilder &nb, Location l, int64_t v) -> Value {
-    if (isa<FloatType>(elt))
-      return nb.create<arith::ConstantOp>(l, nb.getFloatAttr(elt, double(v)));
-    return nb.create<arith::ConstantOp>(l, nb.getIntegerAttr(elt, v));
-  };
-  if (std::optional<int64_t> c = getConstantIntValue(count))
-    return [=](OpBuilder &nb, Location l) { return constant(nb, l, *c); };
-  (void)type;
-  Value i = b.create<arith::IndexCastOp>(loc, b.getI64Type(),
-                                         cast<Value>(count));
-  Value v = convertScalar(b, loc, i, elt, false, false);
-  return [v](OpBuilder &, Location) { return v; };
-}
-
-/// Reduces `input` over `dims` (sorted) with `combine`, starting from `init`.
-/// The result drops the reduced dims.
-Value buildReduce(
-    OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> dims,
-    TypedAttr init,
-    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
-  auto type = cast<RankedTensorType>(input.getType());
-  SmallVector<int64_t> kept;
-  SmallVector<OpFoldResult> keptSizes;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    if (!llvm::is_contained(dims, i)) {
-      kept.push_back(type.getDimSize(i));
-      if (type.isDynamicDim(i))
-        keptSizes.push_back(b.createOrFold<tensor::DimOp>(loc, input, i));
-      else
-        keptSizes.push_back(b.getIndexAttr(type.getDimSize(i)));
-    }
-  auto outType = RankedTensorType::get(kept, type.getElementType());
-  Value acc = buildFilled(b, loc, outType, keptSizes, init);
-  auto reduce = b.create<linalg::ReduceOp>(
-      loc, ValueRange{input}, ValueRange{acc}, dims,
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        nb.create<linalg::YieldOp>(nl, combine(nb, nl, args[0], args[1]));
-      });
-  return reduce.getResult(0);
-}
-
-/// Map from the full iteration space to the reduced tensor (dims removed).
-AffineMap droppingMap(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t i = 0; i < rank; ++i)
-    if (!llvm::is_contained(dims, i))
-      exprs.push_back(getAffineDimExpr(i, ctx));
-  return AffineMap::get(rank, 0, exprs, ctx);
-}
-
-/// out = body(x, reduced) over x's shape, reading `reduced` (the result of a
-/// reduction over `dims`) broadcast back.
-Value mapWithReduced(
-    OpBuilder &b, Location loc, Value x, ArrayRef<Value> reduced,
-    ArrayRef<int64_t> dims, Type resultElt,
-    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  auto type = cast<RankedTensorType>(x.getType());
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = type.getRank();
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
-  for (size_t i = 0; i < reduced.size(); ++i)
-    maps.push_back(droppingMap(ctx, rank, dims));
-  maps.push_back(b.getMultiDimIdentityMap(rank));
-  SmallVector<Value> inputs = {x};
-  inputs.append(reduced.begin(), reduced.end());
-  Value init = buildEmpty(b, loc, type.clone(resultElt),
-                          tensor::getMixedSizes(b, loc, x));
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  return b
-      .create<linalg::GenericOp>(
-          loc, TypeRange{RankedTensorType::get(type.getShape(), resultElt)},
-          inputs, ValueRange{init}, maps, iters,
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            nb.create<linalg::YieldOp>(nl, body(nb, nl, args.drop_back()));
-          })
-      .getResult(0);
 }
 
 Value fconst(OpBuilder &b, Location loc, Type t, double v) {
@@ -283,97 +196,6 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
           buildReshape(rewriter, loc, v, t, statSizes, rowSizes));
     }
     rewriter.replaceOp(op, results);
-    return success();
-  }
-};
-
-template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = rankedType(this->getTypeConverter(), op.getData());
-    auto outType = rankedType(this->getTypeConverter(), op.getReduced());
-    if (!type || !outType)
-      return rewriter.notifyMatchFailure(op, "needs ranked shapes");
-    SmallVector<int64_t> axes;
-    if (op.getAxes() && !getConstIntValues(op.getAxes(), axes))
-      return rewriter.notifyMatchFailure(op, "axes must be constant");
-    Location loc = op.getLoc();
-    Value x = adaptor.getData();
-    if (axes.empty() && op.getNoopWithEmptyAxes()) {
-      rewriter.replaceOp(op, x);
-      return success();
-    }
-    int64_t rank = type.getRank();
-    SmallVector<int64_t> dims;
-    if (axes.empty())
-      for (int64_t i = 0; i < rank; ++i)
-        dims.push_back(i);
-    for (int64_t a : axes)
-      dims.push_back(onnx::normalizeAxis(a, rank));
-    llvm::sort(dims);
-    dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
-    Type elt = type.getElementType();
-    bool isF = isa<FloatType>(elt);
-    bool uns = isUnsignedInt(op.getData().getType());
-    Value r;
-    if constexpr (std::is_same_v<OpTy, onnx::ReduceMaxOp>) {
-      r = buildReduce(
-          rewriter, loc, x, dims,
-          lowestValue(
-              uns ? cast<ShapedType>(op.getData().getType()).getElementType()
-                  : elt),
-          [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
-            if (isF)
-              return b.create<arith::MaximumFOp>(l, a, c);
-            if (uns)
-              return b.create<arith::MaxUIOp>(l, a, c);
-            return b.create<arith::MaxSIOp>(l, a, c);
-          });
-    } else if constexpr (std::is_same_v<OpTy, onnx::ReduceMinOp>) {
-      r = buildReduce(
-          rewriter, loc, x, dims,
-          highestValue(
-              uns ? cast<ShapedType>(op.getData().getType()).getElementType()
-                  : elt),
-          [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
-            if (isF)
-              return b.create<arith::MinimumFOp>(l, a, c);
-            if (uns)
-              return b.create<arith::MinUIOp>(l, a, c);
-            return b.create<arith::MinSIOp>(l, a, c);
-          });
-    } else {
-      r = buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(elt),
-                      [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
-                        if (isF)
-                          return b.create<arith::AddFOp>(l, a, c);
-                        return b.create<arith::AddIOp>(l, a, c);
-                      });
-      if constexpr (std::is_same_v<OpTy, onnx::ReduceMeanOp>) {
-        auto rt = cast<RankedTensorType>(r.getType());
-        auto count = elementCount(rewriter, loc, x, dims, elt);
-        r = buildElementwise(
-            rewriter, loc, rt, {r},
-            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-              if (isF)
-                return b.create<arith::DivFOp>(l, a[0], count(b, l));
-              return b.create<arith::DivSIOp>(l, a[0], count(b, l));
-            });
-      }
-    }
-    // keepdims: the reduced dims stay as 1s.
-    SmallVector<OpFoldResult> outSizes, keptSizes;
-    for (int64_t d = 0; d < rank; ++d)
-      if (!llvm::is_contained(dims, d)) {
-        outSizes.push_back(tensor::getMixedSize(rewriter, loc, x, d));
-        keptSizes.push_back(outSizes.back());
-      } else if (outType.getRank() == rank) {
-        outSizes.push_back(rewriter.getIndexAttr(1));
-      }
-    rewriter.replaceOp(
-        op, buildReshape(rewriter, loc, r, outType, outSizes, keptSizes));
     return success();
   }
 };
@@ -935,12 +757,9 @@ struct SoftmaxCrossEntropyLossLowering
 void tessera::populateONNXNNToLinalgPatterns(TypeConverter &tc,
                                              RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<
-      SoftmaxLowering<onnx::SoftmaxOp, false>,
-      SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
-      ReduceLowering<onnx::ReduceMeanOp>, ReduceLowering<onnx::ReduceSumOp>,
-      ReduceLowering<onnx::ReduceMaxOp>, ReduceLowering<onnx::ReduceMinOp>,
-      MatMulLowering, GemmLowering, EinsumLowering, MatMulIntegerLowering,
-      BatchNormLowering, InstanceNormLowering, NLLLossLowering,
-      SoftmaxCrossEntropyLossLowering>(tc, ctx);
+  patterns.add<SoftmaxLowering<onnx::SoftmaxOp, false>,
+               SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
+               MatMulLowering, GemmLowering, EinsumLowering,
+               MatMulIntegerLowering, BatchNormLowering, InstanceNormLowering,
+               NLLLossLowering, SoftmaxCrossEntropyLossLowering>(tc, ctx);
 }

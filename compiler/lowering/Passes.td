@@ -31,11 +31,15 @@ def ApproximateMath : Pass<"tessera-approximate-math"> {
   let summary = "Replace erf, tanh, exp, log, ... by polynomial approximations";
   let description = [{
     So that they vectorise and need no libm: MLIR's polynomial
-    approximations of math ops, in f32 (f16/bf16 are widened first).
+    approximations of math ops, in f32 (f16/bf16 are widened first); tan,
+    sinh, cosh, asinh, acosh and atanh are first expanded into exp, log,
+    sqrt, sin and cos. What LLVM has no intrinsic for and no approximation
+    covers (f64 atan, asin, acos, erf, tanh) becomes libm calls.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 def CopiesToLinalg : Pass<"tessera-copies-to-linalg"> {

@@ -4,6 +4,7 @@
 #define TESSERA_ONNX_LOGIC
 
 include "dialects/onnx/ONNXBase.td"
+include "dialects/onnx/Math.td"
 
 class ONNX_CompareOp<string mnemonic, list<Trait> traits = []>
     : ONNX_BinaryOp<mnemonic, traits> {
@@ -37,6 +38,11 @@ def ONNX_NotOp : ONNX_UnaryOp<"Not"> {
   let arguments = (ins TensorOf<[I1]>:$X);
   let results = (outs TensorOf<[I1]>:$Y);
   let hasFolder = 1;
+}
+def ONNX_XorOp : ONNX_ZipBinaryOp<"Xor", [Commutative]> {
+  let summary = "elementwise logical exclusive or";
+  let arguments = (ins TensorOf<[I1]>:$A, TensorOf<[I1]>:$B);
+  let results = (outs TensorOf<[I1]>:$C);
 }
 
 def ONNX_WhereOp : ONNX_BroadcastOp<"Where"> {

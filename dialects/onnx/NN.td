@@ -88,6 +88,15 @@ class ONNX_ReduceOp<string mnemonic>
                        DefaultValuedAttr<SI64Attr, "0">:$noop_with_empty_axes);
   let results = (outs AnyTensor:$reduced);
   let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() { return verifyReduce(*this); }
+    ::mlir::LogicalResult $cppClass::inferResultTypes(
+        ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      return inferReduce(getData(), getAxes(), getKeepdims(),
+                         getNoopWithEmptyAxes(),
+                         getElementTypeOrSelf(getData().getType()), types);
+    }
+  }];
 }
 def ONNX_ReduceMeanOp : ONNX_ReduceOp<"ReduceMean"> {
   let summary = "mean over `axes` (axes as an input, opset 18 form)";

@@ -36,6 +36,24 @@ mlir::LogicalResult broadcastShapes(llvm::ArrayRef<int64_t> a,
                                     llvm::ArrayRef<int64_t> b,
                                     llvm::SmallVectorImpl<int64_t> &result);
 
+/// Shape inference shared by the ops whose C++ comes from their ODS class
+/// (ONNXBase.td, Math.td, Reduce.td): the result is the broadcast of
+/// `operands`, has `input`'s shape, or is `data` reduced over the constant
+/// `axes` (all dims when absent or empty, unless `noopWithEmptyAxes`), each
+/// with element type `elt`.
+mlir::LogicalResult broadcastOperands(mlir::ValueRange operands, mlir::Type elt,
+                                      llvm::SmallVectorImpl<mlir::Type> &types);
+mlir::LogicalResult sameShape(mlir::Value input, mlir::Type elt,
+                              llvm::SmallVectorImpl<mlir::Type> &types);
+mlir::LogicalResult inferReduce(mlir::Value data, mlir::Value axes,
+                                bool keepdims, bool noopWithEmptyAxes,
+                                mlir::Type elt,
+                                llvm::SmallVectorImpl<mlir::Type> &types);
+mlir::LogicalResult inferReduce(mlir::Value data, llvm::ArrayRef<int64_t> axes,
+                                bool keepdims, bool noopWithEmptyAxes,
+                                mlir::Type elt,
+                                llvm::SmallVectorImpl<mlir::Type> &types);
+
 /// If `v` is produced by a constant op with a dense integer value, fills
 /// `values` and returns true.
 bool getConstantInts(mlir::Value v, llvm::SmallVectorImpl<int64_t> &values);

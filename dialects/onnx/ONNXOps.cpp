@@ -283,10 +283,6 @@ template <typename ReduceOp> static LogicalResult verifyReduce(ReduceOp op) {
         return failure();
   return success();
 }
-LogicalResult ReduceMeanOp::verify() { return verifyReduce(*this); }
-LogicalResult ReduceSumOp::verify() { return verifyReduce(*this); }
-LogicalResult ReduceMaxOp::verify() { return verifyReduce(*this); }
-LogicalResult ReduceMinOp::verify() { return verifyReduce(*this); }
 
 //===----------------------------------------------------------------------===//
 // Tensor

@@ -7,6 +7,7 @@ include "dialects/onnx/ONNXBase.td"
 include "dialects/onnx/Math.td"
 include "dialects/onnx/Logic.td"
 include "dialects/onnx/NN.td"
+include "dialects/onnx/Reduce.td"
 include "dialects/onnx/Tensor.td"
 include "dialects/onnx/Transformer.td"
 

@@ -96,8 +96,8 @@ static std::optional<SmallVector<int64_t>> shapeFromOperand(Value v) {
   return std::nullopt;
 }
 
-static LogicalResult broadcastOperands(ValueRange operands, Type elt,
-                                       SmallVectorImpl<Type> &types) {
+LogicalResult tessera::onnx::broadcastOperands(ValueRange operands, Type elt,
+                                               SmallVectorImpl<Type> &types) {
   SmallVector<int64_t> shape;
   for (Value v : operands) {
     auto s = shapeOf(v);
@@ -114,8 +114,8 @@ static LogicalResult broadcastOperands(ValueRange operands, Type elt,
   return success();
 }
 
-static LogicalResult sameShape(Value input, Type elt,
-                               SmallVectorImpl<Type> &types) {
+LogicalResult tessera::onnx::sameShape(Value input, Type elt,
+                                       SmallVectorImpl<Type> &types) {
   auto s = shapeOf(input);
   types.push_back(
       tensorOf(s ? std::optional<ArrayRef<int64_t>>(*s) : std::nullopt, elt));
@@ -222,21 +222,32 @@ LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return success();
 }
 
-template <typename ReduceOp>
-static LogicalResult inferReduce(ReduceOp op, SmallVectorImpl<Type> &types) {
-  Type elt = elementTypeOf(op.getData());
-  auto in = shapeOf(op.getData());
+LogicalResult tessera::onnx::inferReduce(Value data, Value axesOperand,
+                                         bool keepdims, bool noopWithEmptyAxes,
+                                         Type elt,
+                                         SmallVectorImpl<Type> &types) {
   SmallVector<int64_t> axes;
-  bool known = !op.getAxes() || getConstantInts(op.getAxes(), axes);
-  if (!in || !known) {
+  if (axesOperand && !getConstantInts(axesOperand, axes)) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  return inferReduce(data, axes, keepdims, noopWithEmptyAxes, elt, types);
+}
+
+LogicalResult tessera::onnx::inferReduce(Value data, ArrayRef<int64_t> axes,
+                                         bool keepdims, bool noopWithEmptyAxes,
+                                         Type elt,
+                                         SmallVectorImpl<Type> &types) {
+  auto in = shapeOf(data);
+  if (!in) {
     types.push_back(UnrankedTensorType::get(elt));
     return success();
   }
   int64_t rank = in->size();
   SmallVector<bool> reduced(rank, false);
   if (axes.empty()) {
-    if (op.getNoopWithEmptyAxes())
-      return sameShape(op.getData(), elt, types);
+    if (noopWithEmptyAxes)
+      return sameShape(data, elt, types);
     reduced.assign(rank, true);
   }
   for (int64_t a : axes) {
@@ -249,23 +260,11 @@ static LogicalResult inferReduce(ReduceOp op, SmallVectorImpl<Type> &types) {
   for (int64_t i = 0; i < rank; ++i) {
     if (!reduced[i])
       out.push_back((*in)[i]);
-    else if (op.getKeepdims())
+    else if (keepdims)
       out.push_back(1);
   }
   types.push_back(RankedTensorType::get(out, elt));
   return success();
-}
-LogicalResult ReduceMeanOp::inferResultTypes(SmallVectorImpl<Type> &t) {
-  return inferReduce(*this, t);
-}
-LogicalResult ReduceSumOp::inferResultTypes(SmallVectorImpl<Type> &t) {
-  return inferReduce(*this, t);
-}
-LogicalResult ReduceMaxOp::inferResultTypes(SmallVectorImpl<Type> &t) {
-  return inferReduce(*this, t);
-}
-LogicalResult ReduceMinOp::inferResultTypes(SmallVectorImpl<Type> &t) {
-  return inferReduce(*this, t);
 }
 
 LogicalResult

@@ -51,9 +51,15 @@ enum class Emit {
 
 cl::OptionCategory category("tessera-compile options");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::Required,
+cl::opt<std::string> inputFile(cl::Positional,
                                cl::desc("<model.onnx | model.onnxtxt>"),
                                cl::cat(category));
+cl::opt<bool> listOperators(
+    "list-operators",
+    cl::desc("Print every default-domain ONNX operator, one per line: "
+             "NAME<tab>OPSET (imported from that opset on) or "
+             "NAME<tab>-<tab>REASON (not imported), and exit"),
+    cl::cat(category));
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(category));
@@ -305,6 +311,17 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "Tessera: ahead-of-time compiler for ONNX "
                               "Transformer models\n");
+
+  if (listOperators) {
+    for (const tessera::OperatorSupport &op : tessera::operatorSupport())
+      if (op.sinceOpset)
+        llvm::outs() << op.name << '\t' << op.sinceOpset << '\n';
+      else
+        llvm::outs() << op.name << "\t-\t" << op.reason << '\n';
+    return 0;
+  }
+  if (inputFile.empty())
+    return fail("no input model given (tessera-compile MODEL.onnx -o OUT)");
 
   tessera::ImportOptions options;
   if (textInput)
