@@ -169,7 +169,8 @@ bool passesShape(Operation *op) {
              onnx::SqrtOp, onnx::ReluOp, onnx::TanhOp, onnx::ErfOp,
              onnx::SigmoidOp, onnx::CastOp, onnx::IdentityOp, onnx::WhereOp,
              onnx::TriluOp, onnx::NotOp, onnx::AbsOp, onnx::LogOp,
-             onnx::SoftmaxOp, onnx::LayerNormalizationOp, onnx::NegOp,
+             onnx::SoftmaxOp, onnx::LayerNormalizationOp,
+             onnx::RMSNormalizationOp, onnx::RotaryEmbeddingOp, onnx::NegOp,
              fused::MatMulOp, fused::AddLayerNormOp>(op);
 }
 
