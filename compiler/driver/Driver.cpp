@@ -90,8 +90,16 @@ static TensorInfo describe(Type type, DictionaryAttr attrs, StringRef name) {
 /// (instead of the default minimum 1): the Concat's other operands give the
 /// result its extent, as a key/value cache's past length P is 0 at the first
 /// step of generation (Concat(past, new) along the sequence axis).
+/// Opset-23 Attention concatenates past_key/past_value with the new keys
+/// and values along dim 2 itself.
 static void allowEmptyConcatDims(BlockArgument arg, TensorInfo &info) {
   for (Operation *user : arg.getUsers()) {
+    if (auto attention = dyn_cast<onnx::AttentionOp>(user)) {
+      if ((arg == attention.getPastKey() || arg == attention.getPastValue()) &&
+          info.dims.size() == 4 && info.dims[2] < 0)
+        info.dimInfo[2].min = 0;
+      continue;
+    }
     auto concat = dyn_cast<onnx::ConcatOp>(user);
     if (!concat || concat.getInputs().size() < 2)
       continue;
