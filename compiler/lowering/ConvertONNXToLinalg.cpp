@@ -64,9 +64,6 @@ LogicalResult checkRankedInputs(func::FuncOp func) {
 /// Why `op` cannot be lowered yet, if it cannot.
 std::optional<std::string> unsupportedReason(Operation *op) {
   SmallVector<int64_t> values;
-  auto constant = [&](Value v) {
-    return !v || lowering::getConstIntValues(v, values);
-  };
   if (auto conv = dyn_cast<onnx::ConvOp>(op)) {
     auto x = cast<ShapedType>(conv.getX().getType());
     auto w = cast<ShapedType>(conv.getW().getType());
