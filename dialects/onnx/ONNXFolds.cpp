@@ -557,28 +557,26 @@ static OpFoldResult foldSliceOfShape(SliceOp op, ArrayRef<int64_t> starts,
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor a) {
-  auto data = readLit(a.getData());
   SmallVector<int64_t> starts, ends, axes, steps;
-  if (!data) {
-    if (!getConstantInts(getStarts(), starts) ||
-        (getAxes() && !getConstantInts(getAxes(), axes)) ||
-        (getSteps() && !getConstantInts(getSteps(), steps)))
-      return staticNoOpOrNull(*this, getData());
+  bool constantParams =
+      getConstantInts(getStarts(), starts) &&
+      (!getAxes() || getConstantInts(getAxes(), axes)) &&
+      (!getSteps() || getConstantInts(getSteps(), steps));
+  if (constantParams)
     fillSliceDefaults(starts.size(), axes, steps);
-    if (OpFoldResult folded = foldSliceOfShape(*this, starts, axes, steps))
-      return folded;
+  auto data = readLit(a.getData());
+  if (!data) {
+    if (constantParams)
+      if (OpFoldResult folded = foldSliceOfShape(*this, starts, axes, steps))
+        return folded;
     return staticNoOpOrNull(*this, getData());
   }
   if (!staticResult(*this))
     return staticNoOpOrNull(*this, getData());
+  if (!constantParams || !getConstantInts(getEnds(), ends))
+    return {};
   auto outType = cast<RankedTensorType>(getType());
   int64_t rank = data->shape.size();
-  if (!getConstantInts(getStarts(), starts) ||
-      !getConstantInts(getEnds(), ends) ||
-      (getAxes() && !getConstantInts(getAxes(), axes)) ||
-      (getSteps() && !getConstantInts(getSteps(), steps)))
-    return {};
-  fillSliceDefaults(starts.size(), axes, steps);
   SmallVector<int64_t> begin(rank, 0), step(rank, 1);
   for (size_t k = 0; k < axes.size(); ++k) {
     int64_t ax = normalizeAxis(axes[k], rank);
