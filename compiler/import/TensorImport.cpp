@@ -119,6 +119,8 @@ static std::vector<char> typedFieldBytes(const onnx::TensorProto &t, Type elt,
   using TP = onnx::TensorProto;
   int64_t bytes = storageBytes(elt);
   std::vector<char> out(count * bytes);
+  if (count == 0)
+    return out;
   auto store = [&](auto &field) {
     for (int64_t i = 0; i < count; ++i) {
       uint64_t v = static_cast<uint64_t>(field.Get(i));
