@@ -153,7 +153,8 @@ llvm::Expected<onnx::ModelProto> convertWithoutWeights(
   }
 }
 
-/// Nodes libonnx's converter cannot take: operators its registry does not
+/// Nodes libonnx's converter cannot take: nodes that do not match their
+/// schema (arity, attribute types), operators its registry does not
 /// know at the model's opset (the converter loops forever on experimental
 /// ones such as ConstantFill, which the registry does not return), and
 /// operators of other domains (it fails on a map lookup), in `graph` and in
@@ -167,9 +168,21 @@ llvm::Error checkConvertible(
                            "version converter cannot convert models with "
                            "operators outside the default domain)",
                            describe(node), node.domain()));
-    if (!onnx::OpSchemaRegistry::Schema(node.op_type(), from, ""))
+    const onnx::OpSchema *schema =
+        onnx::OpSchemaRegistry::Schema(node.op_type(), from, "");
+    if (!schema)
       return error(formatv("node {0}: opset {1} has no operator {2}",
                            describe(node), from, node.op_type()));
+    // The adapters trust the node's arity and attribute types (Scatter's
+    // reads a third input that may not be there).
+    try {
+      schema->Verify(node);
+    } catch (const std::exception &e) {
+      std::string what = e.what();
+      while (!what.empty() && (what.back() == '\n' || what.back() == ' '))
+        what.pop_back();
+      return error(formatv("node {0}: {1}", describe(node), what));
+    }
     for (const auto &attr : node.attribute()) {
       if (attr.has_g())
         if (llvm::Error err = checkConvertible(attr.g(), from, describe))
