@@ -32,6 +32,11 @@ def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
     its [M, N] result (a bias/activation epilogue), that generic is applied
     per panel and tiled with the matmul fused in, so it works on the
     accumulator vector after the k loop and the result is written once.
+    When that epilogue reads the products of several matmuls of the same A
+    (a gated MLP's gate and value), their weights share the panels
+    (tile-n / count columns of each) and the k loops of their tiles become
+    one, carrying every accumulator: act(gate) * value is computed in
+    registers and neither product is stored.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

@@ -30,6 +30,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -166,96 +168,177 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     return indexing ? linalg::GenericOp() : g;
   }
 
+  /// Matmuls whose weights are packed into the same panels, and the
+  /// epilogue (if any) fused into their register tiles.
+  struct PanelGroup {
+    SmallVector<linalg::MatmulOp> matmuls;
+    linalg::GenericOp epilogue;
+  };
+
+  /// Whether `op` can be packed: fp32, static K and N, a constant weight.
+  static bool packable(linalg::MatmulOp op) {
+    auto b = cast<ShapedType>(op.getDpsInputs()[1].getType());
+    ArrayRef<float> values = constantFloats(op.getDpsInputs()[1]);
+    return isF32StaticKN(op) &&
+           int64_t(values.size()) == b.getDimSize(0) * b.getDimSize(1);
+  }
+
+  /// The panel group of `op`: `op` and its epilogue; or, when its epilogue
+  /// reads the products of several matmuls of the same A and K x N shape
+  /// (a gated MLP's gate and value), all of them, in operand order, so that
+  /// each register tile holds their blocks side by side. Each matmul of a
+  /// group gets tileN / size columns of a panel, which must divide N into
+  /// more than one panel. Empty if `op` is not packed.
+  std::optional<PanelGroup> panelGroup(linalg::MatmulOp op) const {
+    if (!packable(op))
+      return std::nullopt;
+    PanelGroup group;
+    group.epilogue = epilogueOf(op);
+    if (group.epilogue) {
+      for (Value v : group.epilogue.getDpsInputs()) {
+        auto mm = v.getDefiningOp<linalg::MatmulOp>();
+        if (!mm)
+          continue;
+        auto b = mm.getDpsInputs()[1].getType();
+        if (epilogueOf(mm) != group.epilogue || !packable(mm) ||
+            mm.getDpsInputs()[0] != op.getDpsInputs()[0] ||
+            b != op.getDpsInputs()[1].getType() ||
+            llvm::is_contained(group.matmuls, mm)) {
+          // Another product the epilogue reads: not fused.
+          group.matmuls.clear();
+          group.epilogue = {};
+          break;
+        }
+        group.matmuls.push_back(mm);
+      }
+    }
+    int64_t n = sizeMN(op).second;
+    auto fits = [&](int64_t size) {
+      return tileN % size == 0 && n % (tileN / size) == 0 && n > tileN / size;
+    };
+    if (group.matmuls.size() > 1 && !fits(group.matmuls.size())) {
+      // The products are packed one by one, the epilogue left unfused.
+      group.matmuls.clear();
+      group.epilogue = {};
+    }
+    if (group.matmuls.empty())
+      group.matmuls = {op};
+    if (!fits(group.matmuls.size()))
+      return std::nullopt;
+    return group;
+  }
+
   /// Weights are constants, so packing B into contiguous K x tileN panels
   /// ([N/tileN][K][tileN]) costs nothing at run time; the matmul becomes a
   /// loop over panels, each an [M, K] x [K, tileN] matmul. An elementwise
   /// epilogue (see epilogueOf) moves into the loop, applied to each panel
   /// and marked for fusion into the register tiles; with K blocking, the
   /// last K block is split off so that it can be fused with the epilogue.
+  /// The matmuls of a panel group (see panelGroup) share the panels: with
+  /// two, a panel holds tileN / 2 columns of each weight, and the loop runs
+  /// one matmul of each per panel.
   void packConstantWeights(IRRewriter &rewriter, func::FuncOp func) {
-    SmallVector<linalg::MatmulOp> candidates;
+    SmallVector<PanelGroup> groups;
+    llvm::SmallPtrSet<Operation *, 8> grouped;
     func.walk([&](linalg::MatmulOp op) {
-      auto [m, n] = sizeMN(op);
-      if (isF32StaticKN(op) && n % tileN == 0 && n > tileN &&
-          !constantFloats(op.getDpsInputs()[1]).empty())
-        candidates.push_back(op);
+      if (grouped.contains(op))
+        return;
+      if (std::optional<PanelGroup> group = panelGroup(op)) {
+        for (linalg::MatmulOp mm : group->matmuls)
+          grouped.insert(mm);
+        groups.push_back(*group);
+      }
     });
+    for (PanelGroup &group : groups)
+      packGroup(rewriter, func, group);
+  }
+
+  void packGroup(IRRewriter &rewriter, func::FuncOp func, PanelGroup &group) {
     int64_t block = kBlock;
-    for (linalg::MatmulOp op : candidates) {
-      Value b = op.getDpsInputs()[1];
-      ArrayRef<float> values = constantFloats(b);
-      auto bType = cast<RankedTensorType>(b.getType());
-      int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
-      int64_t panels = n / tileN;
-      if (int64_t(values.size()) != k * n)
-        continue;
-      std::vector<float> packed(k * n);
+    linalg::MatmulOp op = group.matmuls.front();
+    linalg::GenericOp epilogue = group.epilogue;
+    int64_t size = group.matmuls.size();
+    int64_t width = tileN / size;
+    auto bType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+    int64_t panels = n / width;
+    // Panel j, row kk: columns [q * width, (q + 1) * width) hold columns
+    // [j * width, (j + 1) * width) of weight q.
+    std::vector<float> packed(k * n * size);
+    for (auto [q, mm] : llvm::enumerate(group.matmuls)) {
+      ArrayRef<float> values = constantFloats(mm.getDpsInputs()[1]);
       for (int64_t j = 0; j < panels; ++j)
         for (int64_t kk = 0; kk < k; ++kk)
-          for (int64_t t = 0; t < tileN; ++t)
-            packed[(j * k + kk) * tileN + t] = values[kk * n + j * tileN + t];
-      // Stored as [N/tileN * K, tileN]: panel j is rows [j*K, (j+1)*K).
-      auto packedType =
-          RankedTensorType::get({panels * k, tileN}, rewriter.getF32Type());
-      auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
-          packed, /*dataIsMutable=*/false);
-      auto attr = DenseResourceElementsAttr::get(packedType, "packed_weights",
-                                                 std::move(blob));
-      linalg::GenericOp epilogue = epilogueOf(op);
-      Location loc = op.getLoc();
-      rewriter.setInsertionPoint(epilogue ? epilogue.getOperation()
-                                          : op.getOperation());
-      Value packedCst = rewriter.create<arith::ConstantOp>(loc, attr);
-      Value a = op.getDpsInputs()[0];
-      Value c = op.getDpsInits()[0];
-      // M, static or dynamic.
-      OpFoldResult m = tensor::getMixedSize(rewriter, loc, c, 0);
-      int64_t mStatic = sizeMN(op).first;
-      // Without an epilogue, a fill of C (with zeros) is applied per panel
-      // into the result, so that tiling fuses it into the register tiles.
-      auto fill = c.getDefiningOp<linalg::FillOp>();
-      Value init = epilogue ? epilogue.getDpsInits()[0] : c;
-      if (!epilogue && fill)
-        init = rewriter.create<tensor::EmptyOp>(
-            loc, ArrayRef<OpFoldResult>{m, rewriter.getIndexAttr(n)},
-            rewriter.getF32Type());
-      // The K range of the matmul fused with the epilogue: all of K, or the
-      // last block if K is blocked.
-      int64_t kLast = k;
-      if (epilogue && block > 0 && k > block)
-        kLast = k - (k - 1) / block * block;
-      Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
-      Value ub = rewriter.create<arith::ConstantIndexOp>(loc, panels);
-      Value step = rewriter.create<arith::ConstantIndexOp>(loc, 1);
-      auto loop = rewriter.create<scf::ForOp>(
-          loc, lb, ub, step, ValueRange{init},
-          [&](OpBuilder &bld, Location l, Value j, ValueRange iter) {
-            auto idx = [&](int64_t v) -> OpFoldResult {
-              return bld.getIndexAttr(v);
-            };
-            auto slice = [&](Value v, ArrayRef<OpFoldResult> offsets,
-                             ArrayRef<OpFoldResult> sizes) -> Value {
-              SmallVector<OpFoldResult> strides(sizes.size(), idx(1));
-              return bld.create<tensor::ExtractSliceOp>(l, v, offsets, sizes,
-                                                        strides);
-            };
-            Value col = bld.create<arith::MulIOp>(
-                l, j, bld.create<arith::ConstantIndexOp>(l, tileN));
-            Value row = bld.create<arith::MulIOp>(
-                l, j, bld.create<arith::ConstantIndexOp>(l, k));
-            auto cSliceType =
-                RankedTensorType::get({mStatic, tileN}, bld.getF32Type());
+          for (int64_t t = 0; t < width; ++t)
+            packed[(j * k + kk) * tileN + q * width + t] =
+                values[kk * n + j * width + t];
+    }
+    // Stored as [panels * K, tileN]: panel j is rows [j*K, (j+1)*K).
+    auto packedType =
+        RankedTensorType::get({panels * k, tileN}, rewriter.getF32Type());
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
+        packed, /*dataIsMutable=*/false);
+    auto attr = DenseResourceElementsAttr::get(packedType, "packed_weights",
+                                               std::move(blob));
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(epilogue ? epilogue.getOperation()
+                                        : op.getOperation());
+    Value packedCst = rewriter.create<arith::ConstantOp>(loc, attr);
+    Value a = op.getDpsInputs()[0];
+    Value c = op.getDpsInits()[0];
+    // M, static or dynamic.
+    OpFoldResult m = tensor::getMixedSize(rewriter, loc, c, 0);
+    int64_t mStatic = sizeMN(op).first;
+    // Without an epilogue, a fill of C (with zeros) is applied per panel
+    // into the result, so that tiling fuses it into the register tiles.
+    auto fill = c.getDefiningOp<linalg::FillOp>();
+    Value init = epilogue ? epilogue.getDpsInits()[0] : c;
+    if (!epilogue && fill)
+      init = rewriter.create<tensor::EmptyOp>(
+          loc, ArrayRef<OpFoldResult>{m, rewriter.getIndexAttr(n)},
+          rewriter.getF32Type());
+    // The K range of the matmul fused with the epilogue: all of K, or the
+    // last block if K is blocked.
+    int64_t kLast = k;
+    if (epilogue && block > 0 && k > block)
+      kLast = k - (k - 1) / block * block;
+    Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value ub = rewriter.create<arith::ConstantIndexOp>(loc, panels);
+    Value step = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    auto loop = rewriter.create<scf::ForOp>(
+        loc, lb, ub, step, ValueRange{init},
+        [&](OpBuilder &bld, Location l, Value j, ValueRange iter) {
+          auto idx = [&](int64_t v) -> OpFoldResult {
+            return bld.getIndexAttr(v);
+          };
+          auto slice = [&](Value v, ArrayRef<OpFoldResult> offsets,
+                           ArrayRef<OpFoldResult> sizes) -> Value {
+            SmallVector<OpFoldResult> strides(sizes.size(), idx(1));
+            return bld.create<tensor::ExtractSliceOp>(l, v, offsets, sizes,
+                                                      strides);
+          };
+          Value col = bld.create<arith::MulIOp>(
+              l, j, bld.create<arith::ConstantIndexOp>(l, width));
+          Value row = bld.create<arith::MulIOp>(
+              l, j, bld.create<arith::ConstantIndexOp>(l, k));
+          auto cSliceType =
+              RankedTensorType::get({mStatic, width}, bld.getF32Type());
+          // Each matmul of the group on this panel.
+          SmallVector<Value> products;
+          for (auto [q, mm] : llvm::enumerate(group.matmuls)) {
+            Value cq = mm.getDpsInits()[0];
+            auto fillq = cq.getDefiningOp<linalg::FillOp>();
             Value cSlice =
-                slice(epilogue ? c : iter[0], {idx(0), col}, {m, idx(tileN)});
+                slice(epilogue ? cq : iter[0], {idx(0), col}, {m, idx(width)});
             // A fill (of zeros) made per panel, so that it is fused into the
             // register tiles and becomes a constant vector.
-            if (fill && (!epilogue || kLast == k)) {
+            if (fillq && (!epilogue || kLast == k)) {
               Value dest =
                   epilogue ? bld.create<tensor::EmptyOp>(
-                                 l, ArrayRef<OpFoldResult>{m, idx(tileN)},
+                                 l, ArrayRef<OpFoldResult>{m, idx(width)},
                                  cSliceType.getElementType())
                            : cSlice;
-              cSlice = bld.create<linalg::FillOp>(l, fill.getInputs()[0], dest)
+              cSlice = bld.create<linalg::FillOp>(l, fillq.getInputs()[0], dest)
                            .getResult(0);
             }
             // C += A[:, k0:k1] x panel[k0:k1].
@@ -265,66 +348,73 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
                                                  {m, idx(k1 - k0)});
               Value kRow = bld.create<arith::AddIOp>(
                   l, row, bld.create<arith::ConstantIndexOp>(l, k0));
-              Value panel =
-                  slice(packedCst, {kRow, idx(0)}, {idx(k1 - k0), idx(tileN)});
+              Value panel = slice(packedCst, {kRow, idx(q * width)},
+                                  {idx(k1 - k0), idx(width)});
               return bld
                   .create<linalg::MatmulOp>(l, TypeRange{cSliceType},
                                             ValueRange{aPart, panel},
                                             ValueRange{acc})
                   .getResult(0);
             };
-            Value mm = cSlice;
+            Value product = cSlice;
             if (kLast < k)
-              mm = matmul(0, k - kLast, mm);
-            mm = matmul(k - kLast, k, mm);
-            Value result = mm;
-            if (epilogue) {
-              // The epilogue on this panel: other operands sliced along
-              // the dims their maps read.
-              SmallVector<Value> operands;
-              for (OpOperand &operand : epilogue->getOpOperands()) {
-                if (operand.get() == op.getResult(0)) {
-                  operands.push_back(mm);
-                  continue;
-                }
-                Value v =
-                    epilogue.isDpsInit(&operand) ? iter[0] : operand.get();
-                SmallVector<OpFoldResult> offsets;
-                SmallVector<OpFoldResult> sizes;
-                AffineMap map = epilogue.getMatchingIndexingMap(&operand);
-                for (auto [d, e] : llvm::enumerate(map.getResults())) {
-                  auto dim = dyn_cast<AffineDimExpr>(e);
-                  if (dim && dim.getPosition() == 1) {
-                    offsets.push_back(col);
-                    sizes.push_back(idx(tileN));
-                  } else {
-                    offsets.push_back(idx(0));
-                    sizes.push_back(tensor::getMixedSize(bld, l, v, d));
-                  }
-                }
-                operands.push_back(slice(v, offsets, sizes));
+              product = matmul(0, k - kLast, product);
+            products.push_back(matmul(k - kLast, k, product));
+          }
+          Value result = products.front();
+          if (epilogue) {
+            // The epilogue on this panel: other operands sliced along
+            // the dims their maps read.
+            SmallVector<Value> operands;
+            for (OpOperand &operand : epilogue->getOpOperands()) {
+              auto *it = llvm::find_if(group.matmuls, [&](linalg::MatmulOp mm) {
+                return operand.get() == mm.getResult(0);
+              });
+              if (it != group.matmuls.end()) {
+                operands.push_back(products[it - group.matmuls.begin()]);
+                continue;
               }
-              Operation *tiled =
-                  mlir::clone(bld, epilogue, TypeRange{cSliceType}, operands);
-              tiled->setAttr(kEpilogueAttr, bld.getUnitAttr());
-              result = tiled->getResult(0);
+              Value v = epilogue.isDpsInit(&operand) ? iter[0] : operand.get();
+              SmallVector<OpFoldResult> offsets;
+              SmallVector<OpFoldResult> sizes;
+              AffineMap map = epilogue.getMatchingIndexingMap(&operand);
+              for (auto [d, e] : llvm::enumerate(map.getResults())) {
+                auto dim = dyn_cast<AffineDimExpr>(e);
+                if (dim && dim.getPosition() == 1) {
+                  offsets.push_back(col);
+                  sizes.push_back(idx(width));
+                } else {
+                  offsets.push_back(idx(0));
+                  sizes.push_back(tensor::getMixedSize(bld, l, v, d));
+                }
+              }
+              operands.push_back(slice(v, offsets, sizes));
             }
-            Value updated = bld.create<tensor::InsertSliceOp>(
-                l, result, iter[0], ArrayRef<OpFoldResult>{idx(0), col},
-                ArrayRef<OpFoldResult>{m, idx(tileN)},
-                ArrayRef<OpFoldResult>{idx(1), idx(1)});
-            bld.create<scf::YieldOp>(l, updated);
-          });
-      if (epilogue) {
-        rewriter.replaceOp(epilogue, loop.getResults());
-        rewriter.eraseOp(op);
-      } else {
-        rewriter.replaceOp(op, loop.getResults());
-      }
-      // The weight itself is not needed any more (only within this
-      // function: weights are the entry's constants).
-      eraseDeadWeight(rewriter, b.getDefiningOp(), func);
+            Operation *tiled =
+                mlir::clone(bld, epilogue, TypeRange{cSliceType}, operands);
+            tiled->setAttr(kEpilogueAttr, bld.getUnitAttr());
+            result = tiled->getResult(0);
+          }
+          Value updated = bld.create<tensor::InsertSliceOp>(
+              l, result, iter[0], ArrayRef<OpFoldResult>{idx(0), col},
+              ArrayRef<OpFoldResult>{m, idx(width)},
+              ArrayRef<OpFoldResult>{idx(1), idx(1)});
+          bld.create<scf::YieldOp>(l, updated);
+        });
+    llvm::SmallSetVector<Operation *, 2> weights;
+    for (linalg::MatmulOp mm : group.matmuls)
+      weights.insert(mm.getDpsInputs()[1].getDefiningOp());
+    if (epilogue) {
+      rewriter.replaceOp(epilogue, loop.getResults());
+      for (linalg::MatmulOp mm : group.matmuls)
+        rewriter.eraseOp(mm);
+    } else {
+      rewriter.replaceOp(op, loop.getResults());
     }
+    // The weights themselves are not needed any more (only within this
+    // function: weights are the entry's constants).
+    for (Operation *w : weights)
+      eraseDeadWeight(rewriter, w, func);
   }
 
   /// Tiles `op` (one result) by `sizes` (0 = not tiled) in the order
@@ -509,6 +599,66 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     cleanup(func);
   }
 
+  /// The k loops of the matmul tiles of one panel group's register tile
+  /// (sibling loops with the same bounds, neither reading the other's
+  /// results, their C tiles together no larger than a register tile) become
+  /// one loop, so that each A element loaded feeds the FMAs of every weight
+  /// of the group, as in one wide tile.
+  void fuseSiblingKLoops(IRRewriter &rewriter, func::FuncOp func) {
+    auto tileElements = [](scf::ForOp loop) {
+      int64_t total = 0;
+      for (Type t : loop.getResultTypes()) {
+        auto shaped = dyn_cast<ShapedType>(t);
+        if (!shaped || !shaped.hasStaticShape())
+          return std::numeric_limits<int64_t>::max() / 2;
+        total += shaped.getNumElements();
+      }
+      return total;
+    };
+    llvm::SmallPtrSet<Operation *, 8> seconds;
+    auto isKLoop = [](Operation *op) {
+      auto loop = dyn_cast<scf::ForOp>(op);
+      return loop && llvm::any_of(loop.getBody()->getOperations(),
+                                  [](Operation &inner) {
+                                    return isa<vector::ContractionOp>(inner);
+                                  });
+    };
+    SmallVector<std::pair<scf::ForOp, scf::ForOp>> pairs;
+    func.walk([&](scf::ForOp first) {
+      if (!isKLoop(first) || seconds.contains(first))
+        return;
+      // The next k loop in the block, if nothing before it reads `first`.
+      for (Operation *op = first->getNextNode(); op; op = op->getNextNode()) {
+        bool readsFirst = false;
+        op->walk([&](Operation *inner) {
+          for (Value v : inner->getOperands())
+            if (v.getDefiningOp() == first)
+              readsFirst = true;
+        });
+        if (readsFirst)
+          return;
+        if (!isKLoop(op))
+          continue;
+        auto second = cast<scf::ForOp>(op);
+        if (first.getLowerBound() == second.getLowerBound() &&
+            first.getUpperBound() == second.getUpperBound() &&
+            first.getStep() == second.getStep() &&
+            tileElements(first) + tileElements(second) <= tileM * tileN) {
+          pairs.emplace_back(first, second);
+          seconds.insert(second);
+        }
+        return;
+      }
+    });
+    DominanceInfo dominance;
+    for (auto [first, second] : pairs) {
+      scf::ForOp fused = fuseIndependentSiblingForLoops(first, second, rewriter);
+      // Both tiles read the same A elements (slices made in the enclosing
+      // tile): one load.
+      eliminateCommonSubExpressions(rewriter, dominance, fused->getParentOp());
+    }
+  }
+
   // Loop handles do not survive the canonicalizations in between, so each
   // step finds its ops again by walking.
   void runOnOperation() override {
@@ -575,6 +725,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     for (linalg::GenericOp op : epilogueTiles)
       (void)linalg::vectorize(rewriter, op);
     cleanup(func);
+    fuseSiblingKLoops(rewriter, func);
 
     // 4. In each k loop, the C tile becomes a loop-carried vector (the step
     //    that matters most); then unroll k.

@@ -252,3 +252,53 @@ func.func @batched_zero_fill(%a: tensor<4x12x64xf32>, %b: tensor<4x64x32xf32>) -
   %0 = linalg.batch_matmul ins(%a, %b : tensor<4x12x64xf32>, tensor<4x64x32xf32>) outs(%c : tensor<4x12x32xf32>) -> tensor<4x12x32xf32>
   return %0 : tensor<4x12x32xf32>
 }
+
+// -----
+
+// A gated MLP (tessera.matmul swiglu lowering): two matmuls of the same A
+// read by one epilogue. Their weights share panels (8 columns of each per
+// 16-column panel), their k loops are one loop carrying both accumulators
+// (one A load for both), and act(gate + bias) * value applies to the
+// registers: neither product is stored. The 3-row and 1-row remainders
+// likewise.
+// CHECK-LABEL: func.func @gated_pair
+// CHECK-NOT: linalg.matmul
+// CHECK: scf.for {{.*}} to %c2 step %c1 iter_args({{.*}}) -> (tensor<?x16xf32>)
+// CHECK: %[[ACC:.*]]:2 = scf.for {{.*}} -> (vector<6x8xf32>, vector<6x8xf32>)
+// CHECK-COUNT-8: vector.contract
+// CHECK: scf.yield {{.*}} : vector<6x8xf32>, vector<6x8xf32>
+// CHECK: arith.addf %[[ACC]]#0
+// CHECK: math.exp {{.*}} : vector<6x8xf32>
+// CHECK: arith.mulf {{.*}}, %[[ACC]]#1 : vector<6x8xf32>
+// CHECK: vector.transfer_write
+// CHECK: -> (vector<3x8xf32>, vector<3x8xf32>)
+// CHECK: arith.mulf {{.*}} : vector<3x8xf32>
+// CHECK: -> (vector<8xf32>, vector<8xf32>)
+// CHECK: arith.mulf {{.*}} : vector<8xf32>
+// CHECK-NOT: linalg.
+// KBLOCK-LABEL: func.func @gated_pair
+// KBLOCK: arith.mulf {{.*}} : vector<6x8xf32>
+func.func @gated_pair(%a: tensor<?x8xf32>, %bg: tensor<16xf32>) -> tensor<?x16xf32> {
+  %wg = arith.constant dense<[[2.0, 1.0, 0.0, -2.0, -1.0, -3.0, -3.0, -3.0, -2.0, 2.0, 1.0, 3.0, 0.0, 1.0, 3.0, 2.0], [1.0, 0.0, 0.0, 3.0, -2.0, 2.0, 1.0, -3.0, -1.0, 3.0, 0.0, -3.0, 2.0, 2.0, 2.0, -2.0], [-3.0, 3.0, -3.0, 0.0, -3.0, -1.0, 0.0, -1.0, -1.0, -3.0, -3.0, -3.0, -3.0, 1.0, 0.0, 1.0], [-2.0, 1.0, 2.0, -1.0, 0.0, 3.0, 2.0, 3.0, -1.0, 1.0, 3.0, 1.0, 2.0, 1.0, 1.0, -1.0], [3.0, -3.0, 1.0, 2.0, 2.0, 0.0, -1.0, -1.0, -1.0, 0.0, 2.0, 3.0, -3.0, 3.0, 0.0, -1.0], [1.0, 1.0, -2.0, -1.0, 2.0, 1.0, 0.0, -1.0, 2.0, -1.0, -1.0, 3.0, -2.0, -2.0, 1.0, 1.0], [-3.0, -3.0, -1.0, 2.0, -1.0, 2.0, -1.0, -2.0, 2.0, 3.0, -3.0, -3.0, 1.0, -1.0, 1.0, -2.0], [3.0, 0.0, 3.0, 2.0, 1.0, -2.0, 2.0, -3.0, 0.0, -1.0, 3.0, -2.0, 3.0, -3.0, 1.0, 1.0]]> : tensor<8x16xf32>
+  %wv = arith.constant dense<[[3.0, -1.0, 3.0, 1.0, 3.0, -2.0, 2.0, 3.0, -3.0, -1.0, 1.0, -3.0, 0.0, 1.0, 2.0, 3.0], [-1.0, 0.0, 0.0, 3.0, -2.0, 0.0, -3.0, -1.0, 3.0, 1.0, -1.0, 3.0, 1.0, 3.0, -3.0, 0.0], [2.0, 2.0, -1.0, 0.0, -1.0, 0.0, -2.0, 2.0, -3.0, -1.0, -2.0, 2.0, 2.0, 1.0, 3.0, 3.0], [-2.0, -3.0, -3.0, 2.0, 3.0, 3.0, 1.0, 3.0, 3.0, -3.0, -3.0, 3.0, -3.0, 3.0, 2.0, 3.0], [-1.0, -2.0, 0.0, 3.0, -1.0, 3.0, -1.0, 2.0, -2.0, 0.0, -1.0, -2.0, 3.0, 2.0, -3.0, 3.0], [3.0, -2.0, -1.0, 0.0, 1.0, 0.0, -2.0, 3.0, 1.0, -3.0, 2.0, 2.0, -2.0, 1.0, 0.0, -3.0], [3.0, 2.0, -1.0, -3.0, -3.0, 2.0, -2.0, 0.0, 3.0, 3.0, -2.0, -3.0, 0.0, 2.0, 1.0, -3.0], [1.0, -1.0, -2.0, 0.0, 3.0, 3.0, -3.0, 0.0, 2.0, -2.0, -2.0, -2.0, -2.0, 3.0, -2.0, -2.0]]> : tensor<8x16xf32>
+  %z = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %a, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%m) : tensor<?x16xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %g = linalg.matmul ins(%a, %wg : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %v = linalg.matmul ins(%a, %wv : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %e2 = tensor.empty(%m) : tensor<?x16xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%g, %v, %bg : tensor<?x16xf32>, tensor<?x16xf32>, tensor<16xf32>) outs(%e2 : tensor<?x16xf32>) {
+    ^bb0(%x: f32, %w: f32, %b: f32, %out: f32):
+      %s = arith.addf %x, %b : f32
+      %n = arith.negf %s : f32
+      %x1 = math.exp %n : f32
+      %d = arith.addf %one, %x1 : f32
+      %act = arith.divf %s, %d : f32
+      %r = arith.mulf %act, %w : f32
+      linalg.yield %r : f32
+  } -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}

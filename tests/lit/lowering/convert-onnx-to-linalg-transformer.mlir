@@ -87,18 +87,21 @@ func.func @rotary_interleaved(%x: tensor<2x5x16xf32>, %c: tensor<8x2xf32>, %s: t
 
 // -----
 
-// A gated GEMM: one matmul with the weights interleaved by blocks of 16
-// columns, and act(gate) * value over its [rows, N / 16, 2, 16] view.
+// A gated GEMM: two matmuls of A, with the gate's and the value's halves of
+// the weight, and act(gate) * value reading both products (which
+// tessera-vectorize-matmul packs into shared panels).
 // CHECK-LABEL: func.func @swiglu
-// CHECK: %[[MM:.*]] = linalg.matmul {{.*}} -> tensor<?x64xf32>
-// CHECK: %[[V:.*]] = tensor.expand_shape %[[MM]] {{\[}}[0], [1, 2, 3]] {{.*}} : tensor<?x64xf32> into tensor<?x2x2x16xf32>
-// CHECK: linalg.generic {{.*}} ins(%[[V]], %[[V]] : tensor<?x2x2x16xf32>, tensor<?x2x2x16xf32>)
+// CHECK-DAG: %[[G:.*]] = arith.constant dense<{{\[}}[1.000000e+00, 2.000000e+00]]> : tensor<1x2xf32>
+// CHECK-DAG: %[[V:.*]] = arith.constant dense<{{\[}}[3.000000e+00, 4.000000e+00]]> : tensor<1x2xf32>
+// CHECK: %[[MG:.*]] = linalg.matmul ins(%{{.*}}, %[[G]] : {{.*}}) -> tensor<?x2xf32>
+// CHECK: %[[MV:.*]] = linalg.matmul ins(%{{.*}}, %[[V]] : {{.*}}) -> tensor<?x2xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[MG]], %[[MV]] : tensor<?x2xf32>, tensor<?x2xf32>)
+// CHECK: ^bb0(%[[IG:[a-z0-9_]+]]: f32, %[[IV:[a-z0-9_]+]]: f32
 // CHECK: math.exp
-// CHECK: arith.divf
-// CHECK: arith.mulf
-// CHECK: tensor.collapse_shape {{.*}} into tensor<?x32xf32>
-func.func @swiglu(%x: tensor<?x8xf32>) -> tensor<?x32xf32> {
-  %w = onnx.Constant {value = dense<0.5> : tensor<8x64xf32>} : tensor<8x64xf32>
-  %y = tessera.matmul %x, %w {activation = "swiglu"} : (tensor<?x8xf32>, tensor<8x64xf32>) -> tensor<?x32xf32>
-  return %y : tensor<?x32xf32>
+// CHECK: %[[S:.*]] = arith.divf %[[IG]]
+// CHECK: arith.mulf %[[S]], %[[IV]]
+func.func @swiglu(%x: tensor<?x1xf32>) -> tensor<?x2xf32> {
+  %w = onnx.Constant {value = dense<[[1.0, 2.0, 3.0, 4.0]]> : tensor<1x4xf32>} : tensor<1x4xf32>
+  %y = tessera.matmul %x, %w {activation = "swiglu"} : (tensor<?x1xf32>, tensor<1x4xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
 }
