@@ -617,14 +617,9 @@ bool getConstIntValues(Value v, SmallVectorImpl<int64_t> &out) {
   if (auto cast = v.getDefiningOp<UnrealizedConversionCastOp>())
     return cast->getNumOperands() == 1 &&
            getConstIntValues(cast->getOperand(0), out);
-  auto c = v.getDefiningOp<arith::ConstantOp>();
-  auto dense = c ? dyn_cast<DenseIntElementsAttr>(c.getValue()) : nullptr;
-  if (!dense)
-    return onnx::getConstantInts(v, out);
-  out.clear();
-  for (const APInt &x : dense.getValues<APInt>())
-    out.push_back(x.getBitWidth() == 1 ? x.getZExtValue() : x.getSExtValue());
-  return true;
+  if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    return onnx::getConstantInts(c.getValue(), out);
+  return onnx::getConstantInts(v, out);
 }
 
 TypedAttr lowestValue(Type elt) {

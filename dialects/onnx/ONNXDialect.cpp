@@ -49,18 +49,22 @@ LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
   return success();
 }
 
-bool getConstantInts(Value v, SmallVectorImpl<int64_t> &values) {
-  auto cst = v.getDefiningOp<ConstantOp>();
-  if (!cst)
-    return false;
-  auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
-  if (!dense)
+bool getConstantInts(Attribute attr, SmallVectorImpl<int64_t> &values) {
+  auto dense = dyn_cast_or_null<DenseIntElementsAttr>(attr);
+  // Integer constants the compiler reasons about (shapes, axes, indices it
+  // folds) are small; a splat can claim 2^29 values in a few bytes.
+  if (!dense || dense.getNumElements() > kMaxFoldedInts)
     return false;
   values.clear();
   for (const APInt &x : dense.getValues<APInt>())
     values.push_back(x.getBitWidth() == 1 ? x.getZExtValue()
                                           : x.getSExtValue());
   return true;
+}
+
+bool getConstantInts(Value v, SmallVectorImpl<int64_t> &values) {
+  auto cst = v.getDefiningOp<ConstantOp>();
+  return cst && getConstantInts(cst.getValue(), values);
 }
 
 int64_t sliceIndex(int64_t v, int64_t dim, int64_t step) {

@@ -54,9 +54,15 @@ mlir::LogicalResult inferReduce(mlir::Value data, llvm::ArrayRef<int64_t> axes,
                                 mlir::Type elt,
                                 llvm::SmallVectorImpl<mlir::Type> &types);
 
-/// If `v` is produced by a constant op with a dense integer value, fills
-/// `values` and returns true.
+/// The most values getConstantInts reads (2^20).
+constexpr int64_t kMaxFoldedInts = int64_t(1) << 20;
+
+/// If `v` is produced by a constant op with a dense integer value of at most
+/// kMaxFoldedInts elements, fills `values` and returns true.
 bool getConstantInts(mlir::Value v, llvm::SmallVectorImpl<int64_t> &values);
+/// The same for a constant's value (a dense integer attribute).
+bool getConstantInts(mlir::Attribute attr,
+                     llvm::SmallVectorImpl<int64_t> &values);
 
 /// Normalises a possibly negative axis for a tensor of `rank`; returns -1 if
 /// it is out of range.

@@ -30,6 +30,26 @@ static std::optional<SmallVector<int64_t>> shapeOf(Value v) {
   return std::nullopt;
 }
 
+/// Shape-like operands (a shape, axes, starts) hold one entry per dim: a
+/// longer one than this (a hostile model can declare a [2^29] shape in a few
+/// bytes, or make one with ConstantOfShape) is not inferred from.
+constexpr int64_t kMaxShapeLength = 64;
+
+static bool tooLongForAShape(Type type) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  return t && t.getRank() == 1 && !t.isDynamicDim(0) &&
+         t.getDimSize(0) > kMaxShapeLength;
+}
+
+/// A 1-D shape-like operand of `type`'s static length with no entry known,
+/// or nullopt.
+static std::optional<SmallVector<int64_t>> unknownEntries(Type type) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  if (!t || t.getRank() != 1 || t.isDynamicDim(0) || tooLongForAShape(t))
+    return std::nullopt;
+  return SmallVector<int64_t>(t.getDimSize(0), kDyn);
+}
+
 /// The values of a small 1-D (or scalar) int64 tensor computed by exporter
 /// shape arithmetic, with kDynamic for entries that are not known: constants,
 /// Shape of a partly static tensor, Gather of such values at constant
@@ -37,6 +57,8 @@ static std::optional<SmallVector<int64_t>> shapeOf(Value v) {
 static std::optional<SmallVector<int64_t>> partialValues(Value v,
                                                          unsigned depth = 0) {
   SmallVector<int64_t> values;
+  if (tooLongForAShape(v.getType()))
+    return std::nullopt;
   if (getConstantInts(v, values))
     return values;
   auto type = dyn_cast<RankedTensorType>(v.getType());
@@ -68,12 +90,10 @@ static std::optional<SmallVector<int64_t>> partialValues(Value v,
   if (auto concat = dyn_cast_or_null<ConcatOp>(def)) {
     for (Value in : concat.getInputs()) {
       auto part = partialValues(in, depth + 1);
-      if (!part) {
-        auto t = dyn_cast<RankedTensorType>(in.getType());
-        if (!t || t.getRank() != 1 || t.isDynamicDim(0))
-          return std::nullopt;
-        part = SmallVector<int64_t>(t.getDimSize(0), kDyn);
-      }
+      if (!part)
+        part = unknownEntries(in.getType());
+      if (!part)
+        return std::nullopt;
       values.append(part->begin(), part->end());
     }
     return values;
@@ -90,10 +110,7 @@ static std::optional<SmallVector<int64_t>> shapeFromOperand(Value v) {
         d = kDyn;
     return values;
   }
-  auto t = dyn_cast<RankedTensorType>(v.getType());
-  if (t && t.getRank() == 1 && !t.isDynamicDim(0))
-    return SmallVector<int64_t>(t.getDimSize(0), kDyn);
-  return std::nullopt;
+  return unknownEntries(v.getType());
 }
 
 LogicalResult tessera::onnx::broadcastOperands(ValueRange operands, Type elt,
@@ -497,6 +514,8 @@ LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 static std::optional<SmallVector<int64_t>> sliceEntries(Value v, size_t n) {
   SmallVector<int64_t> constant;
   std::optional<SmallVector<int64_t>> values;
+  if (tooLongForAShape(v.getType()))
+    return std::nullopt;
   if (getConstantInts(v, constant)) {
     for (int64_t &c : constant)
       if (ShapedType::isDynamic(c))
@@ -504,13 +523,9 @@ static std::optional<SmallVector<int64_t>> sliceEntries(Value v, size_t n) {
     values = constant;
   } else
     values = partialValues(v);
-  if (!values) {
-    auto t = dyn_cast<RankedTensorType>(v.getType());
-    if (!t || t.getRank() != 1 || t.isDynamicDim(0))
-      return std::nullopt;
-    values = SmallVector<int64_t>(t.getDimSize(0), kDyn);
-  }
-  if (values->size() != n)
+  if (!values)
+    values = unknownEntries(v.getType());
+  if (!values || values->size() != n)
     return std::nullopt;
   return values;
 }

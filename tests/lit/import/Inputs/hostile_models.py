@@ -56,6 +56,12 @@ save("short-scalar", [raw_constant("c", [], b"\x01\x00\x00\x00"),
 save("long-split", [raw_constant("split", [2], np.array([1, 1, 1], np.int64).tobytes()),
                     helper.make_node("Split", ["X", "split"], ["A", "B"], name="sp", axis=1)],
      [X], [vi("A", [None] * 2), vi("B", [None] * 2)])
+# A Reshape shape of 2^29 entries, made by ConstantOfShape in a few bytes.
+save("huge-shape", [raw_constant("n", [1], np.array([1 << 29], np.int64).tobytes()),
+                    helper.make_node("ConstantOfShape", ["n"], ["s"], name="ones",
+                                     value=helper.make_tensor("v", TensorProto.INT64, [1], [1])),
+                    helper.make_node("Reshape", ["X", "s"], ["Y"], name="r")],
+     [X], [vi("Y", [None, None])])
 # An initializer whose typed field holds too few values.
 bad = helper.make_tensor("W", TensorProto.FLOAT, [2], [1.0, 2.0])
 bad.dims[0] = 3
