@@ -181,6 +181,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
     m["Trilu"] = 14;
     m["CastLike"] = 15;
     m["LayerNormalization"] = 17;
+    m["GroupNormalization"] = 18;
     m["Gelu"] = 20;
     m["RMSNormalization"] = 23;
     m["RotaryEmbedding"] = 23;
@@ -821,7 +822,7 @@ public:
         continue;
       const std::string &op = node.op_type();
       if (op == "Gelu" || op == "RMSNormalization" ||
-          op == "RotaryEmbedding") {
+          op == "RotaryEmbedding" || op == "GroupNormalization") {
         // Y has X's shape and type: an Identity of X for the checker.
         saved.emplace_back(i, node);
         node.set_op_type("Identity");

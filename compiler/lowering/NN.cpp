@@ -609,6 +609,72 @@ struct BatchNormLowering : OpConversionPattern<onnx::BatchNormalizationOp> {
   }
 };
 
+/// Normalises `x` [N, C, d...] over each group of C / `groups` channels and
+/// the spatial dims, then scales and shifts by `scale` and `bias`, per
+/// channel (length C) or per group (length `groups`, GroupNormalization
+/// before opset 21). InstanceNormalization is `groups` = C. Statistics in
+/// f32 for narrower types.
+Value buildGroupNorm(OpBuilder &rewriter, Location loc,
+                     RankedTensorType outType, Value x, Value scale,
+                     Value bias, int64_t groups, double eps) {
+  Type elt = outType.getElementType();
+  Type acc = elt.getIntOrFloatBitWidth() < 32 ? rewriter.getF32Type() : elt;
+  int64_t rank = outType.getRank(), channels = outType.getDimSize(1);
+  if (acc != elt)
+    x = mapWithReduced(rewriter, loc, x, {}, {}, acc,
+                       [&](OpBuilder &b, Location l, ValueRange a) {
+                         return convertScalar(b, l, a[0], acc, false, false);
+                       });
+  // [N, groups, C / groups, d...]: the channels of a group side by side.
+  bool split = groups != channels;
+  SmallVector<ReassociationIndices> reassociation;
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
+  if (split) {
+    SmallVector<int64_t> shape(outType.getShape());
+    shape[1] = channels / groups;
+    shape.insert(shape.begin() + 1, groups);
+    sizes[1] = rewriter.getIndexAttr(channels / groups);
+    sizes.insert(sizes.begin() + 1, rewriter.getIndexAttr(groups));
+    for (int64_t d = 0; d < rank; ++d)
+      reassociation.push_back(d == 1 ? ReassociationIndices{1, 2}
+                                     : ReassociationIndices{d < 1 ? d : d + 1});
+    x = rewriter.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get(shape, acc), x, reassociation, sizes);
+  }
+  SmallVector<int64_t> dims;
+  for (int64_t d = 2; d < rank + (split ? 1 : 0); ++d)
+    dims.push_back(d);
+  auto count = elementCount(rewriter, loc, x, dims, acc);
+  Value normed = std::get<0>(normalizeOver(rewriter, loc, x, dims, eps, count));
+  auto affine = [&](Value v, RankedTensorType type) {
+    return buildParamElementwise(
+        rewriter, loc, type, v, {scale, bias}, /*axis=*/1,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          auto f = [&](Value p) {
+            return convertScalar(b, l, p, acc, false, false);
+          };
+          Value r = b.create<arith::AddFOp>(
+              l, b.create<arith::MulFOp>(l, a[0], f(a[1])), f(a[2]));
+          return convertScalar(b, l, r, elt, false, false);
+        });
+  };
+  bool perGroup =
+      split && cast<RankedTensorType>(scale.getType()).getDimSize(0) == groups;
+  if (perGroup)
+    normed = affine(normed, RankedTensorType::get(
+                                cast<RankedTensorType>(normed.getType())
+                                    .getShape(),
+                                elt));
+  if (split)
+    normed = rewriter.create<tensor::CollapseShapeOp>(
+        loc,
+        RankedTensorType::get(
+            outType.getShape(),
+            cast<RankedTensorType>(normed.getType()).getElementType()),
+        normed, reassociation);
+  return perGroup ? normed : affine(normed, outType);
+}
+
 /// Normalises each (n, c) over the spatial dims, then scale and B per channel.
 struct InstanceNormLowering
     : OpConversionPattern<onnx::InstanceNormalizationOp> {
@@ -617,34 +683,33 @@ struct InstanceNormLowering
   matchAndRewrite(onnx::InstanceNormalizationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto outType = rankedType(getTypeConverter(), op.getOutput());
-    if (!outType || outType.getRank() < 3)
+    if (!outType || outType.getRank() < 3 || outType.isDynamicDim(1))
       return rewriter.notifyMatchFailure(op, "checked before conversion");
-    Location loc = op.getLoc();
-    Type elt = outType.getElementType();
-    Type acc = elt.getIntOrFloatBitWidth() < 32 ? rewriter.getF32Type() : elt;
-    SmallVector<int64_t> dims;
-    for (int64_t d = 2; d < outType.getRank(); ++d)
-      dims.push_back(d);
-    Value x = adaptor.getInput();
-    if (acc != elt)
-      x = mapWithReduced(rewriter, loc, x, {}, dims, acc,
-                         [&](OpBuilder &b, Location l, ValueRange a) {
-                           return convertScalar(b, l, a[0], acc, false, false);
-                         });
-    auto count = elementCount(rewriter, loc, x, dims, acc);
-    Value normed = std::get<0>(normalizeOver(
-        rewriter, loc, x, dims, op.getEpsilon().convertToDouble(), count));
     rewriter.replaceOp(
-        op, buildParamElementwise(
-                rewriter, loc, outType, normed,
-                {adaptor.getScale(), adaptor.getB()}, /*axis=*/1, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                  auto f = [&](Value v) {
-                    return convertScalar(b, l, v, acc, false, false);
-                  };
-                  Value r = b.create<arith::AddFOp>(
-                      l, b.create<arith::MulFOp>(l, a[0], f(a[1])), f(a[2]));
-                  return convertScalar(b, l, r, elt, false, false);
-                }));
+        op, buildGroupNorm(rewriter, op.getLoc(), outType, adaptor.getInput(),
+                           adaptor.getScale(), adaptor.getB(),
+                           outType.getDimSize(1),
+                           op.getEpsilon().convertToDouble()));
+    return success();
+  }
+};
+
+/// Normalises each group of channels over them and the spatial dims, then
+/// scale and bias per channel (or per group before opset 21).
+struct GroupNormLowering : OpConversionPattern<onnx::GroupNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::GroupNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = rankedType(getTypeConverter(), op.getY());
+    int64_t groups = op.getNumGroups();
+    if (!outType || outType.getRank() < 2 || outType.isDynamicDim(1) ||
+        groups < 1 || outType.getDimSize(1) % groups != 0)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    rewriter.replaceOp(
+        op, buildGroupNorm(rewriter, op.getLoc(), outType, adaptor.getX(),
+                           adaptor.getScale(), adaptor.getBias(), groups,
+                           op.getEpsilon().convertToDouble()));
     return success();
   }
 };
@@ -761,5 +826,6 @@ void tessera::populateONNXNNToLinalgPatterns(TypeConverter &tc,
                SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
                MatMulLowering, GemmLowering, EinsumLowering,
                MatMulIntegerLowering, BatchNormLowering, InstanceNormLowering,
+               GroupNormLowering,
                NLLLossLowering, SoftmaxCrossEntropyLossLowering>(tc, ctx);
 }

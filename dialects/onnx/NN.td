@@ -147,6 +147,7 @@ def ONNX_GroupNormalizationOp : ONNX_Op<"GroupNormalization",
                        SI64Attr:$num_groups,
                        DefaultValuedAttr<SI64Attr, "1">:$stash_type);
   let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

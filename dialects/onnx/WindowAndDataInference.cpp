@@ -124,6 +124,38 @@ LogicalResult
 GroupNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return shapeLike(getX(), elementTypeOf(getX()), types);
 }
+/// num_groups divides the channel count, which Tessera needs static; scale
+/// and bias hold one value per channel (opset 21) or per group (opsets 18
+/// to 20, which Tessera keeps as they are).
+LogicalResult GroupNormalizationOp::verify() {
+  int64_t groups = getNumGroups();
+  if (groups < 1)
+    return emitOpError() << "num_groups " << groups << " is not positive";
+  auto x = dyn_cast<RankedTensorType>(getX().getType());
+  if (!x)
+    return success();
+  if (x.getRank() < 2)
+    return emitOpError() << "needs an input [N, C, ...], not rank "
+                         << x.getRank();
+  if (x.isDynamicDim(1))
+    return emitOpError()
+           << "needs the channel count (dim 1) known at compile time";
+  int64_t channels = x.getDimSize(1);
+  if (channels % groups)
+    return emitOpError() << channels << " channels are not divisible by "
+                         << "num_groups " << groups;
+  for (auto [name, v] : {std::pair<StringRef, Value>{"scale", getScale()},
+                         {"bias", getBias()}}) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (t && (t.getRank() != 1 ||
+              (!t.isDynamicDim(0) && t.getDimSize(0) != channels &&
+               t.getDimSize(0) != groups)))
+      return emitOpError() << name << " must hold one value per channel ("
+                           << channels << ") or per group (" << groups
+                           << "), not " << t;
+  }
+  return success();
+}
 
 LogicalResult GatherElementsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return shapeLike(getIndices(), elementTypeOf(getData()), types);
