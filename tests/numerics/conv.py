@@ -13,17 +13,13 @@ batch 1 and 2 by tests/models/compare.py (tolerance 1e-4 * max(1, max|ort|)).
 Usage: conv.py --compiler C --runner R --work-dir W [--only NAME]
 Prints one line per case and `N passed, M failed`; exits 1 on any failure.
 """
-import argparse
-import os
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "models"))
-import compare  # noqa: E402
+import cases  # tests/numerics/cases.py
 
 # name: (input dims without batch, filters, kernel, attributes, bias)
 CASES = {
@@ -67,30 +63,5 @@ def build(name, dims, filters, kernel, attrs, bias, path):
     onnx.save(model, path)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--compiler", required=True)
-    p.add_argument("--runner", required=True)
-    p.add_argument("--work-dir", required=True)
-    p.add_argument("--only", action="append", default=[])
-    args = p.parse_args()
-    os.makedirs(args.work_dir, exist_ok=True)
-    passed = failed = 0
-    for name, case in CASES.items():
-        if args.only and name not in args.only:
-            continue
-        path = os.path.join(args.work_dir, name + ".onnx")
-        build(name, *case, path)
-        ok = compare.main(["--model", path, "--compiler", args.compiler,
-                           "--runner", args.runner, "--batches", "1,2",
-                           "--dynamic", "--work-dir",
-                           os.path.join(args.work_dir, name)]) == 0
-        print(f"{name}: {'ok' if ok else 'FAILED'}", flush=True)
-        passed += ok
-        failed += not ok
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cases.run(__doc__, CASES, build))

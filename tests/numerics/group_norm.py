@@ -10,36 +10,32 @@ and 2 by tests/models/compare.py (tolerance 1e-4 * max(1, max|ort|)).
 Usage: group_norm.py --compiler C --runner R --work-dir W [--only NAME]
 Prints one line per case and `N passed, M failed`; exits 1 on any failure.
 """
-import argparse
-import os
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "models"))
-import compare  # noqa: E402
+import cases  # tests/numerics/cases.py
 
-# name: (input dims without batch, num_groups, opset, epsilon, element type)
+# name: (input dims without batch, num_groups, opset, epsilon)
 CASES = {
-    "op21_2d": ((8, 5, 6), 4, 21, 1e-5, np.float32),
-    "op21_one_group": ((6, 9), 1, 21, 1e-3, np.float32),
-    "op21_instance": ((5, 4, 3), 5, 21, 1e-5, np.float32),
-    "op21_3d": ((12, 3, 4, 5), 3, 21, 1e-5, np.float32),
-    "op18_per_group": ((6, 7), 3, 18, 1e-5, np.float32),
-    "op18_per_group_2d": ((32, 8, 8), 8, 18, 1e-6, np.float32),
+    "op21_2d": ((8, 5, 6), 4, 21, 1e-5),
+    "op21_one_group": ((6, 9), 1, 21, 1e-3),
+    "op21_instance": ((5, 4, 3), 5, 21, 1e-5),
+    "op21_3d": ((12, 3, 4, 5), 3, 21, 1e-5),
+    "op18_per_group": ((6, 7), 3, 18, 1e-5),
+    "op18_per_group_2d": ((32, 8, 8), 8, 18, 1e-6),
 }
 
 
-def build(name, dims, groups, opset, eps, dtype, path):
+def build(name, dims, groups, opset, eps, path):
     rng = np.random.default_rng(sum(map(ord, name)))
     channels = dims[0]
     params = channels if opset >= 21 else groups
-    elt = TensorProto.FLOAT16 if dtype == np.float16 else TensorProto.FLOAT
-    inits = [numpy_helper.from_array(rng.normal(1, 0.5, params).astype(dtype), "scale"),
-             numpy_helper.from_array(rng.normal(0, 0.5, params).astype(dtype), "bias")]
+    elt = TensorProto.FLOAT
+    inits = [numpy_helper.from_array(rng.normal(1, 0.5, params).astype(np.float32), "scale"),
+             numpy_helper.from_array(rng.normal(0, 0.5, params).astype(np.float32), "bias")]
     node = helper.make_node("GroupNormalization", ["x", "scale", "bias"], ["y"],
                             name="gn", num_groups=groups, epsilon=eps)
     graph = helper.make_graph(
@@ -52,30 +48,5 @@ def build(name, dims, groups, opset, eps, dtype, path):
     onnx.save(model, path)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--compiler", required=True)
-    p.add_argument("--runner", required=True)
-    p.add_argument("--work-dir", required=True)
-    p.add_argument("--only", action="append", default=[])
-    args = p.parse_args()
-    os.makedirs(args.work_dir, exist_ok=True)
-    passed = failed = 0
-    for name, case in CASES.items():
-        if args.only and name not in args.only:
-            continue
-        path = os.path.join(args.work_dir, name + ".onnx")
-        build(name, *case, path)
-        ok = compare.main(["--model", path, "--compiler", args.compiler,
-                           "--runner", args.runner, "--batches", "1,2",
-                           "--dynamic", "--work-dir",
-                           os.path.join(args.work_dir, name)]) == 0
-        print(f"{name}: {'ok' if ok else 'FAILED'}", flush=True)
-        passed += ok
-        failed += not ok
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cases.run(__doc__, CASES, build))
