@@ -142,9 +142,22 @@ struct FloatMath {
   /// min(1, max(0, x)).
   Value saturate(Value x) { return min(c(1.0), max(c(0.0), x)); }
   /// log(1 + e^x), as max(x, 0) + log1p(e^-|x|) so that it cannot overflow.
+  // Nested calls evaluate their arguments in an order C++ leaves open (GCC
+  // and clang differ), so the bodies below name each step: the IR is the
+  // same whichever compiler built Tessera.
   Value softplus(Value x) {
-    Value e = exp(b.create<arith::NegFOp>(l, b.create<math::AbsFOp>(l, x)));
-    return add(max(x, c(0.0)), b.create<math::Log1pOp>(l, e));
+    Value abs = b.create<math::AbsFOp>(l, x);
+    Value e = exp(b.create<arith::NegFOp>(l, abs));
+    Value log = b.create<math::Log1pOp>(l, e);
+    Value positive = max(x, c(0.0));
+    return add(positive, log);
+  }
+  /// alpha * (e^x - 1), the negative side of Elu and Selu.
+  Value expm1Times(Value x, FloatAttr alpha) {
+    Value ex = exp(x);
+    Value em1 = sub(ex, c(1.0));
+    Value a = c(alpha);
+    return mul(a, em1);
   }
 };
 
@@ -331,14 +344,16 @@ void populateMathFunctionPatterns(TypeConverter &tc,
       });
   addActivation<onnx::EluOp>(
       patterns, tc, [](onnx::EluOp op, FloatMath &m, Value x) {
-        Value neg = m.mul(m.c(op.getAlphaAttr()), m.sub(m.exp(x), m.c(1.0)));
-        return m.select(m.lt(x, m.c(0.0)), neg, x);
+        Value neg = m.expm1Times(x, op.getAlphaAttr());
+        Value isNeg = m.lt(x, m.c(0.0));
+        return m.select(isNeg, neg, x);
       });
   addActivation<onnx::SeluOp>(
       patterns, tc, [](onnx::SeluOp op, FloatMath &m, Value x) {
-        Value neg = m.mul(m.c(op.getAlphaAttr()), m.sub(m.exp(x), m.c(1.0)));
-        return m.mul(m.c(op.getGammaAttr()),
-                     m.select(m.gt(x, m.c(0.0)), x, neg));
+        Value neg = m.expm1Times(x, op.getAlphaAttr());
+        Value isPos = m.gt(x, m.c(0.0));
+        Value y = m.select(isPos, x, neg);
+        return m.mul(m.c(op.getGammaAttr()), y);
       });
   addActivation<onnx::CeluOp>(
       patterns, tc, [](onnx::CeluOp op, FloatMath &m, Value x) {
