@@ -612,11 +612,12 @@ struct BatchNormLowering : OpConversionPattern<onnx::BatchNormalizationOp> {
 /// Normalises `x` [N, C, d...] over each group of C / `groups` channels and
 /// the spatial dims, then scales and shifts by `scale` and `bias`, per
 /// channel (length C) or per group (length `groups`, GroupNormalization
-/// before opset 21). InstanceNormalization is `groups` = C. Statistics in
-/// f32 for narrower types.
+/// before opset 21). Without `groups`, each channel is a group
+/// (InstanceNormalization; C may be dynamic). Statistics in f32 for narrower
+/// types.
 Value buildGroupNorm(OpBuilder &rewriter, Location loc,
                      RankedTensorType outType, Value x, Value scale,
-                     Value bias, int64_t groups, double eps) {
+                     Value bias, std::optional<int64_t> groups, double eps) {
   Type elt = outType.getElementType();
   Type acc = elt.getIntOrFloatBitWidth() < 32 ? rewriter.getF32Type() : elt;
   int64_t rank = outType.getRank(), channels = outType.getDimSize(1);
@@ -626,15 +627,15 @@ Value buildGroupNorm(OpBuilder &rewriter, Location loc,
                          return convertScalar(b, l, a[0], acc, false, false);
                        });
   // [N, groups, C / groups, d...]: the channels of a group side by side.
-  bool split = groups != channels;
+  bool split = groups && *groups != channels;
   SmallVector<ReassociationIndices> reassociation;
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
   if (split) {
     SmallVector<int64_t> shape(outType.getShape());
-    shape[1] = channels / groups;
-    shape.insert(shape.begin() + 1, groups);
-    sizes[1] = rewriter.getIndexAttr(channels / groups);
-    sizes.insert(sizes.begin() + 1, rewriter.getIndexAttr(groups));
+    shape[1] = channels / *groups;
+    shape.insert(shape.begin() + 1, *groups);
+    sizes[1] = rewriter.getIndexAttr(channels / *groups);
+    sizes.insert(sizes.begin() + 1, rewriter.getIndexAttr(*groups));
     for (int64_t d = 0; d < rank; ++d)
       reassociation.push_back(d == 1 ? ReassociationIndices{1, 2}
                                      : ReassociationIndices{d < 1 ? d : d + 1});
@@ -658,8 +659,8 @@ Value buildGroupNorm(OpBuilder &rewriter, Location loc,
           return convertScalar(b, l, r, elt, false, false);
         });
   };
-  bool perGroup =
-      split && cast<RankedTensorType>(scale.getType()).getDimSize(0) == groups;
+  bool perGroup = split && cast<RankedTensorType>(scale.getType())
+                                   .getDimSize(0) == *groups;
   if (perGroup)
     normed = affine(normed, RankedTensorType::get(
                                 cast<RankedTensorType>(normed.getType())
@@ -683,12 +684,11 @@ struct InstanceNormLowering
   matchAndRewrite(onnx::InstanceNormalizationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto outType = rankedType(getTypeConverter(), op.getOutput());
-    if (!outType || outType.getRank() < 3 || outType.isDynamicDim(1))
+    if (!outType || outType.getRank() < 3)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     rewriter.replaceOp(
         op, buildGroupNorm(rewriter, op.getLoc(), outType, adaptor.getInput(),
-                           adaptor.getScale(), adaptor.getB(),
-                           outType.getDimSize(1),
+                           adaptor.getScale(), adaptor.getB(), std::nullopt,
                            op.getEpsilon().convertToDouble()));
     return success();
   }
