@@ -307,7 +307,7 @@ std::optional<std::string> checkWindow(const ::onnx::NodeProto &node,
           .str();
     int64_t size = geom.kernel[i];
     auto in = operands.dim(x, i + 2);
-    if (geom.transposed || !size || !in ||
+    if (geom.transposed || !size || !in || *in > INT_MAX ||
         llvm::StringRef(geom.autoPad).starts_with("SAME"))
       continue;
     int64_t padded = *in + (geom.autoPad == "VALID"

@@ -40,7 +40,10 @@ WindowGeometry::read(const WindowAttrReader &attrs, int64_t spatial,
   SmallVector<int64_t> pads;
   if (auto why = get("kernel_shape", spatial, 1, 0, kernel))
     return why;
-  if (!attrs.ints("kernel_shape") && int64_t(weightKernel.size()) == spatial)
+  // The weight's spatial dims, when all are known and in range (else the
+  // kernel stays unknown: zeros).
+  if (!attrs.ints("kernel_shape") && int64_t(weightKernel.size()) == spatial &&
+      llvm::all_of(weightKernel, [](int64_t k) { return k >= 1 && k <= INT_MAX; }))
     kernel.assign(weightKernel.begin(), weightKernel.end());
   for (auto [name, lo, dflt, out] :
        {std::make_tuple("strides", 1, 1, &strides),
@@ -63,6 +66,11 @@ WindowGeometry::read(const WindowAttrReader &attrs, int64_t spatial,
                        "dimensions",
                        shape->size(), spatial)
             .str();
+      for (int64_t v : outputShape)
+        if (v < 0 || v > INT_MAX)
+          return formatv("output_shape value {0} is out of range [0, {1}]", v,
+                         INT_MAX)
+              .str();
     }
   }
   autoPad = attrs.text("auto_pad").value_or("NOTSET");
@@ -87,7 +95,7 @@ void WindowGeometry::resolvePads(ArrayRef<int64_t> in) {
   if (!upper && autoPad != "SAME_LOWER" && outputShape.empty())
     return;
   for (size_t i = 0; i < kernel.size(); ++i) {
-    if (ShapedType::isDynamic(in[i]))
+    if (ShapedType::isDynamic(in[i]) || in[i] > INT_MAX)
       continue;
     int64_t total;
     if (transposed) {
@@ -106,7 +114,9 @@ void WindowGeometry::resolvePads(ArrayRef<int64_t> in) {
 }
 
 int64_t WindowGeometry::outputSize(size_t i, int64_t in) const {
-  if (ShapedType::isDynamic(in))
+  // Window attributes are at most INT_MAX; a larger input size (a type can
+  // declare any) could overflow the arithmetic below.
+  if (ShapedType::isDynamic(in) || in > INT_MAX)
     return ShapedType::kDynamic;
   if (transposed && !outputShape.empty())
     return outputShape[i];

@@ -62,6 +62,10 @@ save("huge-shape", [raw_constant("n", [1], np.array([1 << 29], np.int64).tobytes
                                      value=helper.make_tensor("v", TensorProto.INT64, [1], [1])),
                     helper.make_node("Reshape", ["X", "s"], ["Y"], name="r")],
      [X], [vi("Y", [None, None])])
+# A ConvTranspose whose weight's kernel dim is not known.
+save("dynamic-kernel", [helper.make_node("ConvTranspose", ["X4", "W4"], ["Y"], name="ct",
+                                         strides=[2, 2])],
+     [vi("X4", [1, 1, 3, 3]), vi("W4", [1, 2, "k", 3])], [vi("Y", [None] * 4)])
 # An initializer whose typed field holds too few values.
 bad = helper.make_tensor("W", TensorProto.FLOAT, [2], [1.0, 2.0])
 bad.dims[0] = 3
