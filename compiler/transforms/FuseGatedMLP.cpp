@@ -9,8 +9,9 @@
 // tessera-recognize-gelu leaves it), becomes one tessera.matmul with the
 // gated activation `swiglu`, `geglu_erf` or `geglu_tanh` and the weights
 // [W1 | W3] side by side (a packed W13 whose second half is the gate is
-// reordered). Its kernel computes both products of a column in one GEMM and
-// applies act(a) * b before storing (FusedMatMul.cpp). Candidates: every Mul
+// reordered). Its kernel computes the gate's and the value's products in one
+// register tile and applies act(a) * b before storing (FusedMatMul.cpp,
+// tessera-vectorize-matmul). Candidates: every Mul
 // of an activation; each is fused or reported with the reason (the gate and
 // the value the same half, different inputs, weights that are not
 // constants).
