@@ -212,9 +212,14 @@ std::optional<std::string> checkMathAttributes(const ::onnx::NodeProto &node,
 
 /// Conv's and ConvTranspose's group against the channels of the input
 /// and the weight ([M, C / group, k...], ConvTranspose's [C, M / group, k...]).
+/// The weight of a convolution: input 3 of QLinearConv, else input 1.
+std::string convWeight(const ::onnx::NodeProto &node) {
+  return input(node, node.op_type() == "QLinearConv" ? 3 : 1);
+}
+
 std::optional<std::string> checkGroups(const ::onnx::NodeProto &node,
                                        const OperandInfo &operands) {
-  const std::string &x = input(node, 0), &w = input(node, 1);
+  const std::string &x = input(node, 0), w = convWeight(node);
   const ::onnx::AttributeProto *groupAttr = findAttr(node, "group");
   int64_t group = groupAttr ? groupAttr->i() : 1;
   if (group < 1 || group > INT_MAX)
@@ -271,8 +276,11 @@ std::optional<std::string> readWindow(const ::onnx::NodeProto &node,
 /// input.
 std::optional<std::string> checkWindow(const ::onnx::NodeProto &node,
                                        const OperandInfo &operands) {
-  bool conv = node.op_type() == "Conv" || node.op_type() == "ConvTranspose";
-  const std::string &x = input(node, 0), &w = input(node, 1);
+  // QLinearConv and ConvInteger are not supported, but libonnx's shape
+  // inference reads their windows like Conv's (and trusts them) first.
+  bool conv = llvm::is_contained(
+      {"Conv", "ConvTranspose", "QLinearConv", "ConvInteger"}, node.op_type());
+  const std::string &x = input(node, 0), w = convWeight(node);
   auto rank = operands.rank(x);
   if (!rank)
     return std::nullopt;
@@ -506,8 +514,8 @@ std::optional<std::string> nodeRangeProblem(const ::onnx::NodeProto &node,
     return why;
   if (op == "Transpose")
     return checkTranspose(node, operands);
-  if (llvm::is_contained({"Conv", "ConvTranspose", "MaxPool", "AveragePool",
-                          "LpPool"},
+  if (llvm::is_contained({"Conv", "ConvTranspose", "QLinearConv",
+                          "ConvInteger", "MaxPool", "AveragePool", "LpPool"},
                          op))
     return checkWindow(node, operands);
   if (op == "Einsum")
