@@ -302,3 +302,38 @@ func.func @gated_pair(%a: tensor<?x8xf32>, %bg: tensor<16xf32>) -> tensor<?x16xf
   } -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
+
+// -----
+
+// Near miss: the epilogue reads products of two different A, so the
+// weights do not share panels and the k loops stay apart; each matmul is
+// packed alone (6x16 tiles) and the epilogue is left as it is.
+// CHECK-LABEL: func.func @gated_two_inputs
+// CHECK-NOT: vector<6x8xf32>, vector<6x8xf32>
+// CHECK: -> (vector<6x16xf32>)
+// CHECK: -> (vector<6x16xf32>)
+// CHECK: linalg.generic
+func.func @gated_two_inputs(%a: tensor<?x8xf32>, %a2: tensor<?x8xf32>, %bg: tensor<16xf32>) -> tensor<?x16xf32> {
+  %wg = arith.constant dense<[[2.0, 1.0, 0.0, -2.0, -1.0, -3.0, -3.0, -3.0, -2.0, 2.0, 1.0, 3.0, 0.0, 1.0, 3.0, 2.0], [1.0, 0.0, 0.0, 3.0, -2.0, 2.0, 1.0, -3.0, -1.0, 3.0, 0.0, -3.0, 2.0, 2.0, 2.0, -2.0], [-3.0, 3.0, -3.0, 0.0, -3.0, -1.0, 0.0, -1.0, -1.0, -3.0, -3.0, -3.0, -3.0, 1.0, 0.0, 1.0], [-2.0, 1.0, 2.0, -1.0, 0.0, 3.0, 2.0, 3.0, -1.0, 1.0, 3.0, 1.0, 2.0, 1.0, 1.0, -1.0], [3.0, -3.0, 1.0, 2.0, 2.0, 0.0, -1.0, -1.0, -1.0, 0.0, 2.0, 3.0, -3.0, 3.0, 0.0, -1.0], [1.0, 1.0, -2.0, -1.0, 2.0, 1.0, 0.0, -1.0, 2.0, -1.0, -1.0, 3.0, -2.0, -2.0, 1.0, 1.0], [-3.0, -3.0, -1.0, 2.0, -1.0, 2.0, -1.0, -2.0, 2.0, 3.0, -3.0, -3.0, 1.0, -1.0, 1.0, -2.0], [3.0, 0.0, 3.0, 2.0, 1.0, -2.0, 2.0, -3.0, 0.0, -1.0, 3.0, -2.0, 3.0, -3.0, 1.0, 1.0]]> : tensor<8x16xf32>
+  %wv = arith.constant dense<[[3.0, -1.0, 3.0, 1.0, 3.0, -2.0, 2.0, 3.0, -3.0, -1.0, 1.0, -3.0, 0.0, 1.0, 2.0, 3.0], [-1.0, 0.0, 0.0, 3.0, -2.0, 0.0, -3.0, -1.0, 3.0, 1.0, -1.0, 3.0, 1.0, 3.0, -3.0, 0.0], [2.0, 2.0, -1.0, 0.0, -1.0, 0.0, -2.0, 2.0, -3.0, -1.0, -2.0, 2.0, 2.0, 1.0, 3.0, 3.0], [-2.0, -3.0, -3.0, 2.0, 3.0, 3.0, 1.0, 3.0, 3.0, -3.0, -3.0, 3.0, -3.0, 3.0, 2.0, 3.0], [-1.0, -2.0, 0.0, 3.0, -1.0, 3.0, -1.0, 2.0, -2.0, 0.0, -1.0, -2.0, 3.0, 2.0, -3.0, 3.0], [3.0, -2.0, -1.0, 0.0, 1.0, 0.0, -2.0, 3.0, 1.0, -3.0, 2.0, 2.0, -2.0, 1.0, 0.0, -3.0], [3.0, 2.0, -1.0, -3.0, -3.0, 2.0, -2.0, 0.0, 3.0, 3.0, -2.0, -3.0, 0.0, 2.0, 1.0, -3.0], [1.0, -1.0, -2.0, 0.0, 3.0, 3.0, -3.0, 0.0, 2.0, -2.0, -2.0, -2.0, -2.0, 3.0, -2.0, -2.0]]> : tensor<8x16xf32>
+  %z = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %a, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%m) : tensor<?x16xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %g = linalg.matmul ins(%a, %wg : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %v = linalg.matmul ins(%a2, %wv : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %e2 = tensor.empty(%m) : tensor<?x16xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%g, %v, %bg : tensor<?x16xf32>, tensor<?x16xf32>, tensor<16xf32>) outs(%e2 : tensor<?x16xf32>) {
+    ^bb0(%x: f32, %w: f32, %b: f32, %out: f32):
+      %s = arith.addf %x, %b : f32
+      %n = arith.negf %s : f32
+      %x1 = math.exp %n : f32
+      %d = arith.addf %one, %x1 : f32
+      %act = arith.divf %s, %d : f32
+      %r = arith.mulf %act, %w : f32
+      linalg.yield %r : f32
+  } -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
