@@ -50,12 +50,42 @@ static std::optional<SmallVector<int64_t>> unknownEntries(Type type) {
   return SmallVector<int64_t>(t.getDimSize(0), kDyn);
 }
 
+static std::optional<SmallVector<int64_t>> partialValues(Value v,
+                                                         unsigned depth = 0);
+
+/// Entry i of an elementwise op over partial values (each of the same
+/// length or of length 1, broadcast): `fn` of the operands' entries i, or
+/// nullopt when it is not known.
+static std::optional<SmallVector<int64_t>> partialElementwise(
+    ValueRange operands, unsigned depth,
+    function_ref<std::optional<int64_t>(ArrayRef<int64_t>)> fn) {
+  SmallVector<SmallVector<int64_t>> parts;
+  size_t size = 1;
+  for (Value operand : operands) {
+    auto part = partialValues(operand, depth + 1);
+    if (!part || (part->size() != 1 && size != 1 && part->size() != size))
+      return std::nullopt;
+    size = std::max(size, part->size());
+    parts.push_back(std::move(*part));
+  }
+  SmallVector<int64_t> values;
+  for (size_t i = 0; i < size; ++i) {
+    SmallVector<int64_t> entries;
+    for (const SmallVector<int64_t> &part : parts)
+      entries.push_back(part.size() == 1 ? part[0] : part[i]);
+    values.push_back(fn(entries).value_or(kDyn));
+  }
+  return values;
+}
+
 /// The values of a small 1-D (or scalar) int64 tensor computed by exporter
 /// shape arithmetic, with kDynamic for entries that are not known: constants,
 /// Shape of a partly static tensor, Gather of such values at constant
-/// indices, Unsqueeze/Squeeze/Cast of them, and their Concat.
+/// indices, Unsqueeze/Squeeze/Cast of them, their Concat, and Equal and Where
+/// over them (torch's Expand guard `Where(Equal(shape, -1), 1, shape)` keeps
+/// the entries it does not replace).
 static std::optional<SmallVector<int64_t>> partialValues(Value v,
-                                                         unsigned depth = 0) {
+                                                         unsigned depth) {
   SmallVector<int64_t> values;
   if (tooLongForAShape(v.getType()))
     return std::nullopt;
@@ -87,6 +117,24 @@ static std::optional<SmallVector<int64_t>> partialValues(Value v,
   }
   if (isa_and_nonnull<UnsqueezeOp, SqueezeOp, CastOp>(def))
     return partialValues(def->getOperand(0), depth + 1);
+  if (auto equal = dyn_cast_or_null<EqualOp>(def))
+    return partialElementwise(
+        equal->getOperands(), depth,
+        [](ArrayRef<int64_t> e) -> std::optional<int64_t> {
+          if (ShapedType::isDynamic(e[0]) || ShapedType::isDynamic(e[1]))
+            return std::nullopt;
+          return e[0] == e[1];
+        });
+  if (auto where = dyn_cast_or_null<WhereOp>(def))
+    return partialElementwise(
+        where->getOperands(), depth,
+        [](ArrayRef<int64_t> e) -> std::optional<int64_t> {
+          if (!ShapedType::isDynamic(e[0]))
+            return e[0] ? e[1] : e[2];
+          if (e[1] == e[2] && !ShapedType::isDynamic(e[1]))
+            return e[1];
+          return std::nullopt;
+        });
   if (auto concat = dyn_cast_or_null<ConcatOp>(def)) {
     for (Value in : concat.getInputs()) {
       auto part = partialValues(in, depth + 1);

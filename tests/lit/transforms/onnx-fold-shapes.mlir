@@ -238,3 +238,33 @@ func.func @static_slice_of_dynamic_shape(%x: tensor<?x?x512xf32>, %w: tensor<153
   %wq = onnx.Slice %w, %zero, %e, %zero {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<1536x512xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x512xf32>
   return %wq, %s : tensor<?x512xf32>, tensor<1xi64>
 }
+
+// -----
+
+// torch's Expand guard: the target shape [B, 1, S, S] (B and S dynamic) goes
+// through Where(Equal(shape, -1), 1, shape). The entry that is known (the 1)
+// stays known through Equal and Where, so the expanded mask keeps its
+// broadcast dim and adds to [B, 12, S, S] scores. An entry whose Equal is not
+// known stays dynamic.
+// CHECK-LABEL: func.func @expand_guard
+// CHECK: onnx.Expand %{{.*}}, %{{.*}} : (tensor<1x1x?x?xf32>, tensor<4xi64>) -> tensor<?x1x?x?xf32>
+// CHECK: onnx.Add %{{.*}}, %{{.*}} : (tensor<?x12x?x?xf32>, tensor<?x1x?x?xf32>) -> tensor<?x12x?x?xf32>
+func.func @expand_guard(%mask: tensor<1x1x?x?xf32>, %scores: tensor<?x12x?x?xf32>, %ids: tensor<?x?xi64>) -> tensor<?x?x?x?xf32> {
+  %shape = onnx.Shape %ids : (tensor<?x?xi64>) -> tensor<2xi64>
+  %i0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %i1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %b = onnx.Gather %shape, %i0 {axis = 0 : si64} : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
+  %s = onnx.Gather %shape, %i1 {axis = 0 : si64} : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
+  %ax = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ub = onnx.Unsqueeze %b, %ax : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %us = onnx.Unsqueeze %s, %ax : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %cat = onnx.Concat %ub, %one, %us, %us {axis = 0 : si64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %minus = onnx.Constant {value = dense<-1> : tensor<4xi64>} : tensor<4xi64>
+  %ones = onnx.Constant {value = dense<1> : tensor<4xi64>} : tensor<4xi64>
+  %eq = onnx.Equal %cat, %minus : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi1>
+  %target = onnx.Where %eq, %ones, %cat : (tensor<4xi1>, tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  %e = onnx.Expand %mask, %target : (tensor<1x1x?x?xf32>, tensor<4xi64>) -> tensor<?x?x?x?xf32>
+  %r = onnx.Add %scores, %e : (tensor<?x12x?x?xf32>, tensor<?x?x?x?xf32>) -> tensor<?x?x?x?xf32>
+  return %r : tensor<?x?x?x?xf32>
+}
