@@ -138,11 +138,37 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     return {};
   }
 
+  /// The period c of an epilogue operand's map result `d1 mod c` (a table
+  /// indexed by the column within a head, as the rotary epilogue of
+  /// tessera.qkv_projection reads its cos and sin rows), or 0.
+  static int64_t columnPeriod(AffineExpr e) {
+    auto mod = dyn_cast<AffineBinaryOpExpr>(e);
+    if (!mod || mod.getKind() != AffineExprKind::Mod)
+      return 0;
+    auto dim = dyn_cast<AffineDimExpr>(mod.getLHS());
+    auto c = dyn_cast<AffineConstantExpr>(mod.getRHS());
+    return dim && dim.getPosition() == 1 && c && c.getValue() > 0
+               ? c.getValue()
+               : 0;
+  }
+
+  /// The periods of `g`'s operand maps (see columnPeriod).
+  static SmallVector<int64_t> columnPeriods(linalg::GenericOp g) {
+    SmallVector<int64_t> periods;
+    for (AffineMap map : g.getIndexingMapsArray())
+      for (AffineExpr e : map.getResults())
+        if (int64_t c = columnPeriod(e))
+          periods.push_back(c);
+    return periods;
+  }
+
   /// The elementwise linalg.generic that is `op`'s only user and can be
   /// applied to its tiles (a bias and activation epilogue, possibly fused
-  /// with more elementwise ops): all-parallel over [M, N], reading the
-  /// matmul result through the identity map and its other operands through
-  /// projections, writing one result, no index arithmetic.
+  /// with more elementwise ops; or a rotation writing two results): all
+  /// parallel over [M, N], reading the matmul result through the identity
+  /// map and its other operands through projections (or `d1 mod c`, see
+  /// columnPeriod), writing f32 results through the identity, no index
+  /// arithmetic.
   static linalg::GenericOp epilogueOf(linalg::MatmulOp op) {
     Value c = op.getResult(0);
     if (!c.hasOneUse())
@@ -150,16 +176,21 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     OpOperand &use = *c.getUses().begin();
     auto g = dyn_cast<linalg::GenericOp>(use.getOwner());
     if (!g || g.getNumLoops() != 2 || g.getNumReductionLoops() != 0 ||
-        g.getNumDpsInits() != 1 || !g.hasPureTensorSemantics() ||
+        !g.hasPureTensorSemantics() ||
         ShapedType::isDynamic(g.getStaticLoopRanges()[1]) ||
-        g.isDpsInit(&use) ||
-        !g.getMatchingIndexingMap(&use).isIdentity() ||
-        !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity() ||
-        !cast<ShapedType>(g.getResultTypes()[0]).getElementType().isF32())
+        g.isDpsInit(&use) || !g.getMatchingIndexingMap(&use).isIdentity())
       return {};
-    for (AffineMap map : g.getIndexingMapsArray())
-      if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+    for (OpOperand &init : g.getDpsInitsMutable())
+      if (!g.getMatchingIndexingMap(&init).isIdentity() ||
+          !cast<ShapedType>(init.get().getType()).getElementType().isF32())
         return {};
+    for (AffineMap map : g.getIndexingMapsArray()) {
+      if (map.isProjectedPermutation(/*allowZeroInResults=*/true))
+        continue;
+      for (AffineExpr e : map.getResults())
+        if (!isa<AffineDimExpr, AffineConstantExpr>(e) && !columnPeriod(e))
+          return {};
+    }
     bool indexing = false;
     g.getBody()->walk([&](Operation *inner) {
       if (isa<linalg::IndexOp, tensor::ExtractOp>(inner))
@@ -216,6 +247,15 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     auto fits = [&](int64_t size) {
       return tileN % size == 0 && n % (tileN / size) == 0 && n > tileN / size;
     };
+    // A panel's columns of a periodic operand must be one run of it.
+    if (group.epilogue &&
+        llvm::any_of(columnPeriods(group.epilogue), [&](int64_t c) {
+          int64_t size = std::max<size_t>(group.matmuls.size(), 1);
+          return tileN % size || c % (tileN / size);
+        })) {
+      group.matmuls.clear();
+      group.epilogue = {};
+    }
     if (group.matmuls.size() > 1 && !fits(group.matmuls.size())) {
       // The products are packed one by one, the epilogue left unfused.
       group.matmuls.clear();
@@ -292,11 +332,13 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     // Without an epilogue, a fill of C (with zeros) is applied per panel
     // into the result, so that tiling fuses it into the register tiles.
     auto fill = c.getDefiningOp<linalg::FillOp>();
-    Value init = epilogue ? epilogue.getDpsInits()[0] : c;
-    if (!epilogue && fill)
-      init = rewriter.create<tensor::EmptyOp>(
+    SmallVector<Value> inits = {c};
+    if (epilogue)
+      inits = epilogue.getDpsInits();
+    else if (fill)
+      inits = {rewriter.create<tensor::EmptyOp>(
           loc, ArrayRef<OpFoldResult>{m, rewriter.getIndexAttr(n)},
-          rewriter.getF32Type());
+          rewriter.getF32Type())};
     // The K range of the matmul fused with the epilogue: all of K, or the
     // last block if K is blocked.
     int64_t kLast = k;
@@ -306,7 +348,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     Value ub = rewriter.create<arith::ConstantIndexOp>(loc, panels);
     Value step = rewriter.create<arith::ConstantIndexOp>(loc, 1);
     auto loop = rewriter.create<scf::ForOp>(
-        loc, lb, ub, step, ValueRange{init},
+        loc, lb, ub, step, inits,
         [&](OpBuilder &bld, Location l, Value j, ValueRange iter) {
           auto idx = [&](int64_t v) -> OpFoldResult {
             return bld.getIndexAttr(v);
@@ -361,7 +403,7 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
               product = matmul(0, k - kLast, product);
             products.push_back(matmul(k - kLast, k, product));
           }
-          Value result = products.front();
+          SmallVector<Value> results = {products.front()};
           if (epilogue) {
             // The epilogue on this panel: other operands sliced along
             // the dims their maps read.
@@ -374,7 +416,10 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
                 operands.push_back(products[it - group.matmuls.begin()]);
                 continue;
               }
-              Value v = epilogue.isDpsInit(&operand) ? iter[0] : operand.get();
+              Value v = epilogue.isDpsInit(&operand)
+                            ? iter[epilogue.getTiedOpResult(&operand)
+                                       .getResultNumber()]
+                            : operand.get();
               SmallVector<OpFoldResult> offsets;
               SmallVector<OpFoldResult> sizes;
               AffineMap map = epilogue.getMatchingIndexingMap(&operand);
@@ -383,6 +428,14 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
                 if (dim && dim.getPosition() == 1) {
                   offsets.push_back(col);
                   sizes.push_back(idx(width));
+                } else if (int64_t period = columnPeriod(e)) {
+                  // The panel's columns are one run of the period.
+                  offsets.push_back(
+                      bld.create<arith::RemUIOp>(
+                             l, col,
+                             bld.create<arith::ConstantIndexOp>(l, period))
+                          .getResult());
+                  sizes.push_back(idx(width));
                 } else {
                   offsets.push_back(idx(0));
                   sizes.push_back(tensor::getMixedSize(bld, l, v, d));
@@ -390,15 +443,28 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
               }
               operands.push_back(slice(v, offsets, sizes));
             }
-            Operation *tiled =
-                mlir::clone(bld, epilogue, TypeRange{cSliceType}, operands);
+            SmallVector<Type> types(epilogue.getNumDpsInits(), cSliceType);
+            auto tiled = cast<linalg::GenericOp>(
+                mlir::clone(bld, epilogue, types, operands));
             tiled->setAttr(kEpilogueAttr, bld.getUnitAttr());
-            result = tiled->getResult(0);
+            // Within a panel, a periodic operand is read from its run.
+            SmallVector<AffineMap> maps;
+            for (AffineMap map : tiled.getIndexingMapsArray()) {
+              SmallVector<AffineExpr> exprs(map.getResults());
+              for (AffineExpr &e : exprs)
+                if (columnPeriod(e))
+                  e = bld.getAffineDimExpr(1);
+              maps.push_back(AffineMap::get(2, 0, exprs, bld.getContext()));
+            }
+            tiled.setIndexingMapsAttr(bld.getAffineMapArrayAttr(maps));
+            results = tiled->getResults();
           }
-          Value updated = bld.create<tensor::InsertSliceOp>(
-              l, result, iter[0], ArrayRef<OpFoldResult>{idx(0), col},
-              ArrayRef<OpFoldResult>{m, idx(width)},
-              ArrayRef<OpFoldResult>{idx(1), idx(1)});
+          SmallVector<Value> updated;
+          for (auto [result, into] : llvm::zip(results, iter))
+            updated.push_back(bld.create<tensor::InsertSliceOp>(
+                l, result, into, ArrayRef<OpFoldResult>{idx(0), col},
+                ArrayRef<OpFoldResult>{m, idx(width)},
+                ArrayRef<OpFoldResult>{idx(1), idx(1)}));
           bld.create<scf::YieldOp>(l, updated);
         });
     llvm::SmallSetVector<Operation *, 2> weights;
@@ -447,7 +513,10 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
         rewriter, cast<TilingInterface>(op), options);
     if (failed(tiled))
       return;
-    rewriter.replaceOp(op, tiled->replacements.lookup(op->getResult(0)));
+    SmallVector<Value> replacements;
+    for (Value r : op->getResults())
+      replacements.push_back(tiled->replacements.lookup(r));
+    rewriter.replaceOp(op, replacements);
     for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
       scf::ForOp partial, main = cast<scf::ForOp>(loop.getOperation());
       if (failed(scf::peelForLoopAndSimplifyBounds(rewriter, main, partial)) ||

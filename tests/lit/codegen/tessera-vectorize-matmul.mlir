@@ -337,3 +337,86 @@ func.func @gated_two_inputs(%a: tensor<?x8xf32>, %a2: tensor<?x8xf32>, %bg: tens
   } -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
+
+// -----
+
+// A rotary epilogue (tessera.qkv_projection with rotary results): the x1
+// and x2 products share panels like a gated pair, and one epilogue writes
+// both rotated halves, reading the cos and sin rows through `d1 mod 8` (the
+// column within the head). A panel's 8 columns of each are one run of the
+// period, so each panel reads its cos/sin columns at `col mod 8` and the
+// rotation applies to the registers: both results are written once.
+// CHECK-LABEL: func.func @rotary_pair
+// CHECK-NOT: linalg.matmul
+// CHECK: scf.for {{.*}} to %c2 step %c1 iter_args({{.*}}) -> (tensor<?x16xf32>, tensor<?x16xf32>)
+// CHECK: arith.remui {{.*}}, %c8
+// CHECK: %[[ACC:.*]]:2 = scf.for {{.*}} -> (vector<6x8xf32>, vector<6x8xf32>)
+// CHECK: arith.mulf %[[ACC]]#0, {{.*}} : vector<6x8xf32>
+// CHECK: arith.subf {{.*}} : vector<6x8xf32>
+// CHECK: arith.addf {{.*}} : vector<6x8xf32>
+// CHECK-COUNT-2: vector.transfer_write
+// CHECK: -> (vector<3x8xf32>, vector<3x8xf32>)
+// CHECK: -> (vector<8xf32>, vector<8xf32>)
+// CHECK-NOT: linalg.
+// KBLOCK-LABEL: func.func @rotary_pair
+// KBLOCK: arith.subf {{.*}} : vector<6x8xf32>
+func.func @rotary_pair(%a: tensor<?x8xf32>, %cos: tensor<?x8xf32>, %sin: tensor<?x8xf32>) -> (tensor<?x16xf32>, tensor<?x16xf32>) {
+  %w1 = arith.constant dense<[[-1.0, -2.0, 0.0, 2.0, -3.0, -3.0, 3.0, 1.0, -3.0, -1.0, 1.0, -3.0, 1.0, -2.0, -3.0, -3.0], [0.0, 0.0, -3.0, -2.0, -3.0, 1.0, 0.0, -3.0, 3.0, 1.0, -3.0, -2.0, 2.0, 2.0, 1.0, -3.0], [1.0, 1.0, 0.0, -3.0, -2.0, -3.0, 1.0, 3.0, -2.0, -1.0, 0.0, -2.0, 1.0, -3.0, 1.0, -1.0], [1.0, 3.0, 2.0, -2.0, -3.0, 1.0, 1.0, 2.0, -2.0, -1.0, -3.0, 1.0, 2.0, -3.0, 1.0, -3.0], [1.0, -2.0, 0.0, 2.0, 1.0, 0.0, 3.0, -1.0, 0.0, 1.0, 0.0, -1.0, -1.0, -2.0, 3.0, -2.0], [2.0, 3.0, -2.0, -3.0, 1.0, -1.0, 1.0, 0.0, -1.0, 2.0, 0.0, -1.0, 1.0, -3.0, -3.0, 1.0], [0.0, -2.0, 3.0, -1.0, -2.0, 0.0, 0.0, -3.0, 2.0, -3.0, 3.0, 1.0, 1.0, 3.0, 3.0, -1.0], [-1.0, 2.0, -1.0, 1.0, 0.0, 1.0, 3.0, 0.0, -3.0, 3.0, -3.0, -1.0, 0.0, 2.0, 2.0, -3.0]]> : tensor<8x16xf32>
+  %w2 = arith.constant dense<[[-3.0, 2.0, 2.0, -1.0, 2.0, 1.0, 2.0, 3.0, 0.0, -1.0, 2.0, 0.0, 2.0, -1.0, -3.0, 0.0], [-1.0, -2.0, 1.0, -3.0, 0.0, -3.0, -2.0, 3.0, -1.0, -2.0, 2.0, -2.0, 0.0, 0.0, 3.0, 0.0], [-3.0, -2.0, 0.0, 0.0, 1.0, -1.0, -2.0, 3.0, 0.0, 3.0, 1.0, -1.0, 2.0, 0.0, -1.0, 2.0], [0.0, -2.0, -2.0, -3.0, -2.0, -2.0, -2.0, 2.0, -2.0, -3.0, 0.0, 3.0, 1.0, -2.0, -1.0, -1.0], [-3.0, -2.0, 0.0, 1.0, -1.0, 1.0, 1.0, -1.0, -2.0, 2.0, 3.0, 1.0, 1.0, 2.0, 2.0, 2.0], [-3.0, 0.0, 3.0, 3.0, 3.0, 2.0, 3.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 2.0, 0.0], [-3.0, -2.0, -3.0, -2.0, 0.0, -2.0, -3.0, -1.0, 1.0, -3.0, -3.0, -3.0, 1.0, -2.0, 1.0, -3.0], [-1.0, 1.0, -3.0, -3.0, 3.0, -2.0, 1.0, 0.0, -2.0, 2.0, -1.0, -1.0, 1.0, -1.0, 0.0, -3.0]]> : tensor<8x16xf32>
+  %z = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %a, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%m) : tensor<?x16xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %p1 = linalg.matmul ins(%a, %w1 : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %p2 = linalg.matmul ins(%a, %w2 : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %o1 = tensor.empty(%m) : tensor<?x16xf32>
+  %o2 = tensor.empty(%m) : tensor<?x16xf32>
+  %y:2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1 mod 8)>, affine_map<(d0, d1) -> (d0, d1 mod 8)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%p1, %p2, %cos, %sin : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>) outs(%o1, %o2 : tensor<?x16xf32>, tensor<?x16xf32>) {
+    ^bb0(%x1: f32, %x2: f32, %cs: f32, %sn: f32, %out1: f32, %out2: f32):
+      %a1 = arith.mulf %x1, %cs : f32
+      %a2 = arith.mulf %x2, %sn : f32
+      %y1 = arith.subf %a1, %a2 : f32
+      %b1 = arith.mulf %x2, %cs : f32
+      %b2 = arith.mulf %x1, %sn : f32
+      %y2 = arith.addf %b1, %b2 : f32
+      linalg.yield %y1, %y2 : f32, f32
+  } -> (tensor<?x16xf32>, tensor<?x16xf32>)
+  return %y#0, %y#1 : tensor<?x16xf32>, tensor<?x16xf32>
+}
+
+// -----
+
+// Near miss: a period of 4 (a head of 8 features) is shorter than a
+// panel's 8 columns, which would wrap around it: the matmuls are packed one
+// by one and the epilogue is left as it is.
+// CHECK-LABEL: func.func @rotary_short_period
+// CHECK-NOT: vector<6x8xf32>, vector<6x8xf32>
+// CHECK: -> (vector<6x16xf32>)
+// CHECK: -> (vector<6x16xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: outs({{.*}}) {
+func.func @rotary_short_period(%a: tensor<?x8xf32>, %cos: tensor<?x4xf32>, %sin: tensor<?x4xf32>) -> (tensor<?x16xf32>, tensor<?x16xf32>) {
+  %w1 = arith.constant dense<[[-1.0, -2.0, 0.0, 2.0, -3.0, -3.0, 3.0, 1.0, -3.0, -1.0, 1.0, -3.0, 1.0, -2.0, -3.0, -3.0], [0.0, 0.0, -3.0, -2.0, -3.0, 1.0, 0.0, -3.0, 3.0, 1.0, -3.0, -2.0, 2.0, 2.0, 1.0, -3.0], [1.0, 1.0, 0.0, -3.0, -2.0, -3.0, 1.0, 3.0, -2.0, -1.0, 0.0, -2.0, 1.0, -3.0, 1.0, -1.0], [1.0, 3.0, 2.0, -2.0, -3.0, 1.0, 1.0, 2.0, -2.0, -1.0, -3.0, 1.0, 2.0, -3.0, 1.0, -3.0], [1.0, -2.0, 0.0, 2.0, 1.0, 0.0, 3.0, -1.0, 0.0, 1.0, 0.0, -1.0, -1.0, -2.0, 3.0, -2.0], [2.0, 3.0, -2.0, -3.0, 1.0, -1.0, 1.0, 0.0, -1.0, 2.0, 0.0, -1.0, 1.0, -3.0, -3.0, 1.0], [0.0, -2.0, 3.0, -1.0, -2.0, 0.0, 0.0, -3.0, 2.0, -3.0, 3.0, 1.0, 1.0, 3.0, 3.0, -1.0], [-1.0, 2.0, -1.0, 1.0, 0.0, 1.0, 3.0, 0.0, -3.0, 3.0, -3.0, -1.0, 0.0, 2.0, 2.0, -3.0]]> : tensor<8x16xf32>
+  %w2 = arith.constant dense<[[-3.0, 2.0, 2.0, -1.0, 2.0, 1.0, 2.0, 3.0, 0.0, -1.0, 2.0, 0.0, 2.0, -1.0, -3.0, 0.0], [-1.0, -2.0, 1.0, -3.0, 0.0, -3.0, -2.0, 3.0, -1.0, -2.0, 2.0, -2.0, 0.0, 0.0, 3.0, 0.0], [-3.0, -2.0, 0.0, 0.0, 1.0, -1.0, -2.0, 3.0, 0.0, 3.0, 1.0, -1.0, 2.0, 0.0, -1.0, 2.0], [0.0, -2.0, -2.0, -3.0, -2.0, -2.0, -2.0, 2.0, -2.0, -3.0, 0.0, 3.0, 1.0, -2.0, -1.0, -1.0], [-3.0, -2.0, 0.0, 1.0, -1.0, 1.0, 1.0, -1.0, -2.0, 2.0, 3.0, 1.0, 1.0, 2.0, 2.0, 2.0], [-3.0, 0.0, 3.0, 3.0, 3.0, 2.0, 3.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 2.0, 0.0], [-3.0, -2.0, -3.0, -2.0, 0.0, -2.0, -3.0, -1.0, 1.0, -3.0, -3.0, -3.0, 1.0, -2.0, 1.0, -3.0], [-1.0, 1.0, -3.0, -3.0, 3.0, -2.0, 1.0, 0.0, -2.0, 2.0, -1.0, -1.0, 1.0, -1.0, 0.0, -3.0]]> : tensor<8x16xf32>
+  %z = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %a, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%m) : tensor<?x16xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %p1 = linalg.matmul ins(%a, %w1 : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %p2 = linalg.matmul ins(%a, %w2 : tensor<?x8xf32>, tensor<8x16xf32>) outs(%c : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %o1 = tensor.empty(%m) : tensor<?x16xf32>
+  %o2 = tensor.empty(%m) : tensor<?x16xf32>
+  %y:2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1 mod 4)>, affine_map<(d0, d1) -> (d0, d1 mod 4)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%p1, %p2, %cos, %sin : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x4xf32>, tensor<?x4xf32>) outs(%o1, %o2 : tensor<?x16xf32>, tensor<?x16xf32>) {
+    ^bb0(%x1: f32, %x2: f32, %cs: f32, %sn: f32, %out1: f32, %out2: f32):
+      %a1 = arith.mulf %x1, %cs : f32
+      %a2 = arith.mulf %x2, %sn : f32
+      %y1 = arith.subf %a1, %a2 : f32
+      %b1 = arith.mulf %x2, %cs : f32
+      %b2 = arith.mulf %x1, %sn : f32
+      %y2 = arith.addf %b1, %b2 : f32
+      linalg.yield %y1, %y2 : f32, f32
+  } -> (tensor<?x16xf32>, tensor<?x16xf32>)
+  return %y#0, %y#1 : tensor<?x16xf32>, tensor<?x16xf32>
+}
