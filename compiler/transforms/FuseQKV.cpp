@@ -1018,8 +1018,11 @@ Operation *rewriteGroup(RewriterBase &rewriter, Value x,
   if (pieces.back()->heads != heads)
     kvHeads = rewriter.getI64IntegerAttr(pieces.back()->heads);
   auto op = rewriter.create<fused::QKVProjectionOp>(
-      loc, resultTypes, x, wv, bv, rewriter.getI64IntegerAttr(heads), kvHeads,
-      rewriter.getBoolAttr(seqFirst));
+      loc, resultTypes, x, wv, bv, /*cos_cache=*/Value(), /*sin_cache=*/Value(),
+      /*position_ids=*/Value(), rewriter.getI64IntegerAttr(heads), kvHeads,
+      rewriter.getBoolAttr(seqFirst), /*rotary_results=*/DenseI64ArrayAttr(),
+      /*rotary_interleaved=*/rewriter.getBoolAttr(false),
+      /*rotary_dim=*/rewriter.getI64IntegerAttr(0));
 
   // Every user of a head-split Reshape becomes a Transpose of the result
   // (none when it is the head split itself).

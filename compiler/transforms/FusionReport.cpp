@@ -17,7 +17,8 @@ ArrayRef<StringLiteral> fusionKinds() {
       "layer_norm recogniser",  "rms_norm recogniser",
       "rotary recogniser",      "gated mlp (tessera.matmul)",
       "gelu recogniser",        "tessera.attention",
-      "tessera.qkv_projection", "tessera.add_layer_norm",
+      "tessera.qkv_projection", "rotary in tessera.qkv_projection",
+      "tessera.add_layer_norm",
       "tessera.add_rms_norm",   "tessera.matmul"};
   return kinds;
 }

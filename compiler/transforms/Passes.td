@@ -122,6 +122,18 @@ def FuseQKV : FusionPass<"tessera-fuse-qkv",
   }];
 }
 
+def FuseQKVRotary : FusionPass<"tessera-fuse-qkv-rotary",
+    "Fuse rotary embeddings of Q and K into their tessera.qkv_projection"> {
+  let description = [{
+    onnx.RotaryEmbedding of [B, H, S, Dh] results of a tessera.qkv_projection
+    (the only user of each), with [P, rotary_dim / 2] tables read by position
+    ids, becomes the projection's `rotary_results`: the rotation is applied
+    to the GEMM's register tiles before the heads are stored. Rotations fused
+    together share their tables, ids and layout; a projection whose
+    rotations differ keeps the ones unlike the first.
+  }];
+}
+
 def FuseAddLayerNorm : FusionPass<"tessera-fuse-add-layer-norm",
     "Fuse residual Add + LayerNormalization or RMSNormalization into "
     "tessera.add_layer_norm"> {}

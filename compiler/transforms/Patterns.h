@@ -48,6 +48,10 @@ mlir::Operation *rewriteONNXAttention(mlir::Operation *attention,
 
 void populateFuseQKVPatterns(mlir::RewritePatternSet &patterns,
                              bool report = false);
+/// onnx.RotaryEmbedding of tessera.qkv_projection results -> the
+/// projection's rotary results (anchor: the projection).
+void populateFuseQKVRotaryPatterns(mlir::RewritePatternSet &patterns,
+                                   bool report = false);
 /// Residual Add + LayerNormalization or RMSNormalization ->
 /// tessera.add_layer_norm.
 void populateFuseAddLayerNormPatterns(mlir::RewritePatternSet &patterns,

@@ -37,6 +37,8 @@ void buildFusionPipeline(OpPassManager &pm, bool report) {
       fpm, report, [](auto &o) { return createFuseAttention(o); });
   addFusion<FuseQKVOptions>(fpm, report,
                             [](auto &o) { return createFuseQKV(o); });
+  addFusion<FuseQKVRotaryOptions>(
+      fpm, report, [](auto &o) { return createFuseQKVRotary(o); });
   addFusion<FuseAddLayerNormOptions>(
       fpm, report, [](auto &o) { return createFuseAddLayerNorm(o); });
   addFusion<FuseMatMulEpilogueOptions>(

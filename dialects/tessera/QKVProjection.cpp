@@ -58,7 +58,57 @@ LogicalResult QKVProjectionOp::verify() {
                << want[0] << ", " << want[1] << ", " << want[2] << ", "
                << want[3] << "], got " << type;
   }
+  return verifyRotary(dh);
+}
+
+LogicalResult QKVProjectionOp::verifyRotary(int64_t dh) {
+  std::optional<ArrayRef<int64_t>> rotated = getRotaryResults();
+  if (!rotated) {
+    if (getCosCache() || getSinCache() || getPositionIds())
+      return emitOpError("cos_cache, sin_cache and position_ids need "
+                         "rotary_results");
+    return success();
+  }
+  if (rotated->empty() || !getCosCache() || !getSinCache())
+    return emitOpError("rotary_results need cos_cache and sin_cache");
+  int64_t n = getOutputs().size(), previous = -1;
+  for (int64_t i : *rotated) {
+    if (i <= previous || i >= n)
+      return emitOpError("rotary_results must be increasing result indices "
+                         "below ")
+             << n;
+    previous = i;
+  }
+  int64_t features = rotatedFeatures();
+  if (features <= 0 || features > dh || features % 2)
+    return emitOpError("rotary_dim must be even and at most the head size ")
+           << dh << ", got " << getRotaryDim();
+  for (Value table : {getCosCache(), getSinCache()}) {
+    auto t = cast<RankedTensorType>(table.getType());
+    if (t.getRank() != 2 || !compatibleDim(t.getDimSize(1), features / 2) ||
+        t.getElementType() != getX().getType().getElementType())
+      return emitOpError("cos_cache and sin_cache must be [P, ")
+             << features / 2 << "] of X's element type, got " << t;
+  }
+  if (Value ids = getPositionIds()) {
+    auto t = cast<RankedTensorType>(ids.getType());
+    if (t.getRank() != 2 || !t.getElementType().isInteger(64))
+      return emitOpError("position_ids must be [B, S] or [1, S] of i64, got ")
+             << t;
+  }
   return success();
+}
+
+int64_t QKVProjectionOp::headDim() {
+  int64_t total = 0;
+  for (int64_t h : headCounts())
+    total += h;
+  int64_t packed = cast<RankedTensorType>(getW().getType()).getDimSize(1);
+  return ShapedType::isDynamic(packed) || packed % total ? 0 : packed / total;
+}
+
+int64_t QKVProjectionOp::rotatedFeatures() {
+  return getRotaryDim() ? getRotaryDim() : headDim();
 }
 
 SmallVector<int64_t> QKVProjectionOp::headCounts() {

@@ -19,7 +19,7 @@
 // CHECK: %[[V:.*]] = linalg.transpose ins(%[[S2]] : tensor<2x3x2x4xf32>) outs(%{{.*}} : tensor<2x2x3x4xf32>) permutation = [0, 2, 1, 3]
 // CHECK: return %[[Q]], %[[K]], %[[V]]
 func.func @qkv_bias(%x: tensor<2x3x8xf32>, %w: tensor<8x24xf32>, %b: tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>) {
-  %r:3 = tessera.qkv_projection %x, %w, %b {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
+  %r:3 = tessera.qkv_projection %x, %w bias %b {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
   return %r#0, %r#1, %r#2 : tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>
 }
 
@@ -54,7 +54,7 @@ func.func @kv_seq_first(%x: tensor<5x2x8xf32>, %w: tensor<8x16xf32>) -> (tensor<
 func.func @qkv_constant_weight(%x: tensor<2x3x2xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>) {
   %w = onnx.Constant {value = dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0], [13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0]]> : tensor<2x12xf32>} : tensor<2x12xf32>
   %b = onnx.Constant {value = dense<0.25> : tensor<12xf32>} : tensor<12xf32>
-  %r:3 = tessera.qkv_projection %x, %w, %b {num_heads = 2 : i64} : (tensor<2x3x2xf32>, tensor<2x12xf32>, tensor<12xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>)
+  %r:3 = tessera.qkv_projection %x, %w bias %b {num_heads = 2 : i64} : (tensor<2x3x2xf32>, tensor<2x12xf32>, tensor<12xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>)
   return %r#0, %r#1, %r#2 : tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>
 }
 
@@ -73,7 +73,7 @@ func.func @qkv_constant_weight(%x: tensor<2x3x2xf32>) -> (tensor<2x2x3x2xf32>, t
 // CHECK-COUNT-3: linalg.transpose {{.*}} outs(%{{.*}} : tensor<?x2x?x4xf32>)
 // CHECK-NOT: tessera.
 func.func @qkv_dynamic(%x: tensor<?x?x8xf32>, %w: tensor<8x24xf32>, %b: tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) {
-  %r:3 = tessera.qkv_projection %x, %w, %b {num_heads = 2 : i64} : (tensor<?x?x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>)
+  %r:3 = tessera.qkv_projection %x, %w bias %b {num_heads = 2 : i64} : (tensor<?x?x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>)
   return %r#0, %r#1, %r#2 : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
 }
 

@@ -7,7 +7,7 @@
 // CHECK-LABEL: func.func @qkv_three_matmuls
 // CHECK-DAG: %[[W:.*]] = onnx.Constant {value = dense<{{\[\[}}1.000000e+00, 2.000000e+00, 5.000000e+00, 6.000000e+00, 9.000000e+00, 1.000000e+01], [3.000000e+00, 4.000000e+00, 7.000000e+00, 8.000000e+00, 1.100000e+01, 1.200000e+01]]> : tensor<2x6xf32>}
 // CHECK-DAG: %[[B:.*]] = onnx.Constant {value = dense<[1.000000e-01, 2.000000e-01, 3.000000e-01, 4.000000e-01, 5.000000e-01, 6.000000e-01]> : tensor<6xf32>}
-// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %[[W]], %[[B]] {num_heads = 1 : i64} : (tensor<2x3x2xf32>, tensor<2x6xf32>, tensor<6xf32>) -> (tensor<2x1x3x2xf32>, tensor<2x1x3x2xf32>, tensor<2x1x3x2xf32>)
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %[[W]] bias %[[B]] {num_heads = 1 : i64} : (tensor<2x3x2xf32>, tensor<2x6xf32>, tensor<6xf32>) -> (tensor<2x1x3x2xf32>, tensor<2x1x3x2xf32>, tensor<2x1x3x2xf32>)
 // CHECK-NOT: onnx.MatMul
 // CHECK-NOT: onnx.Reshape
 // CHECK-NOT: onnx.Transpose
@@ -73,7 +73,7 @@ func.func @qkv_k_transposed(%x: tensor<2x3x8xf32>) -> (tensor<2x2x3x3xf32>, tens
 // CHECK-LABEL: func.func @packed_split
 // CHECK-DAG: %[[W:.*]] = onnx.Constant {value = dense<{{\[\[}}0.000000e+00, 1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00, 5.000000e+00], [6.000000e+00, 7.000000e+00, 8.000000e+00, 9.000000e+00, 1.000000e+01, 1.100000e+01]]> : tensor<2x6xf32>}
 // CHECK-DAG: %[[B:.*]] = onnx.Constant {value = dense<[0.000000e+00, 1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00, 5.000000e+00]> : tensor<6xf32>}
-// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %[[W]], %[[B]] {num_heads = 1 : i64}
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %[[W]] bias %[[B]] {num_heads = 1 : i64}
 // CHECK: %[[PRESENT:.*]] = onnx.Transpose %[[P]]#1 {perm = [0, 2, 1, 3]} : (tensor<2x1x3x2xf32>) -> tensor<2x3x1x2xf32>
 // CHECK-NOT: onnx.Split
 // CHECK-NOT: onnx.MatMul
@@ -103,7 +103,7 @@ func.func @packed_split(%x: tensor<2x3x2xf32>) -> (tensor<2x1x3x2xf32>, tensor<2
 // split [S, B, H, Dh] -> [B, H, S, Dh]. The fused op reads the batch-first
 // tensor directly.
 // CHECK-LABEL: func.func @packed_slices_seq_first
-// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %{{.*}}, %{{.*}} {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %{{.*}} bias %{{.*}} {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
 // CHECK-NOT: onnx.Slice
 // CHECK-NOT: onnx.Transpose
 // CHECK: return %[[P]]#0, %[[P]]#1, %[[P]]#2
@@ -161,7 +161,7 @@ func.func @seq_first_input(%x: tensor<3x2x8xf32>) -> (tensor<2x2x3x4xf32>, tenso
 // is Transpose(Slice(in_proj_weight)): evaluated at compile time, two results.
 // CHECK-LABEL: func.func @cross_attention_kv
 // CHECK: onnx.MatMul %arg0
-// CHECK: %[[P:.*]]:2 = tessera.qkv_projection %arg1, %{{.*}}, %{{.*}} {num_heads = 1 : i64} : (tensor<2x3x2xf32>, tensor<2x4xf32>, tensor<4xf32>) -> (tensor<2x1x3x2xf32>, tensor<2x1x3x2xf32>)
+// CHECK: %[[P:.*]]:2 = tessera.qkv_projection %arg1, %{{.*}} bias %{{.*}} {num_heads = 1 : i64} : (tensor<2x3x2xf32>, tensor<2x4xf32>, tensor<4xf32>) -> (tensor<2x1x3x2xf32>, tensor<2x1x3x2xf32>)
 // CHECK-NOT: onnx.Slice
 // CHECK: return %{{.*}}, %[[P]]#0, %[[P]]#1
 func.func @cross_attention_kv(%t: tensor<2x3x2xf32>, %m: tensor<2x3x2xf32>) -> (tensor<2x1x3x2xf32>, tensor<2x1x3x2xf32>, tensor<2x1x3x2xf32>) {
@@ -430,7 +430,7 @@ func.func @no_fuse_packed_other_use(%x: tensor<2x3x8xf32>) -> (tensor<2x2x3x4xf3
 // + bias, Sliced into K and V and head-split seq-first. The fused K/V reads
 // the batch-first memory.
 // CHECK-LABEL: func.func @nn_transformer_cross_kv
-// CHECK: %[[P:.*]]:2 = tessera.qkv_projection %arg0, %{{.*}}, %{{.*}} {num_heads = 2 : i64} : (tensor<2x5x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
+// CHECK: %[[P:.*]]:2 = tessera.qkv_projection %arg0, %{{.*}} bias %{{.*}} {num_heads = 2 : i64} : (tensor<2x5x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> (tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>)
 // CHECK-NOT: onnx.Slice
 // CHECK-NOT: onnx.Transpose
 // CHECK: return %[[P]]#0, %[[P]]#1
@@ -466,7 +466,7 @@ func.func @nn_transformer_cross_kv(%mem: tensor<2x5x8xf32>) -> (tensor<2x2x5x4xf
 // become Reshapes of the fused results; another use of the view is rebuilt
 // from it too.
 // CHECK-LABEL: func.func @mha_flat_heads
-// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %{{.*}}, %{{.*}} {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %{{.*}} bias %{{.*}} {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
 // CHECK-DAG: %[[Q:.*]] = onnx.Reshape %[[P]]#0, %{{.*}} : (tensor<2x2x3x4xf32>, tensor<3xi64>) -> tensor<4x3x4xf32>
 // CHECK-DAG: %[[KT0:.*]] = onnx.Transpose %[[P]]#1 {perm = [0, 1, 3, 2]} : (tensor<2x2x3x4xf32>) -> tensor<2x2x4x3xf32>
 // CHECK-DAG: %[[KT:.*]] = onnx.Reshape %[[KT0]], %{{.*}} : (tensor<2x2x4x3xf32>, tensor<3xi64>) -> tensor<4x4x3xf32>
@@ -507,7 +507,7 @@ func.func @mha_flat_heads(%h: tensor<2x3x8xf32>) -> (tensor<4x3x4xf32>, tensor<4
 // fused results keep the exporter's (less refined) types, and a Shape of a
 // projection used elsewhere is rebuilt from X's dims.
 // CHECK-LABEL: func.func @dynamic_rows
-// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %{{.*}}, %{{.*}} {num_heads = 2 : i64} : (tensor<?x?x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>)
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %{{.*}} bias %{{.*}} {num_heads = 2 : i64} : (tensor<?x?x8xf32>, tensor<8x24xf32>, tensor<24xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>)
 // CHECK-DAG: %[[ROWS:.*]] = onnx.Shape %arg0 {end = 2 : si64} : (tensor<?x?x8xf32>) -> tensor<2xi64>
 // CHECK-DAG: %[[E:.*]] = onnx.Constant {value = dense<8> : tensor<1xi64>} : tensor<1xi64>
 // CHECK: %[[SHAPE:.*]] = onnx.Concat %[[ROWS]], %[[E]] {axis = 0 : si64} : (tensor<2xi64>, tensor<1xi64>) -> tensor<3xi64>
@@ -575,7 +575,7 @@ func.func @no_fuse_dynamic_foreign_dims(%x: tensor<?x?x8xf32>, %y: tensor<?x?x8x
 // batch (the element count forces it to be this input's): fused seq-first,
 // the flat views rebuilt with shape vectors from the fused results.
 // CHECK-LABEL: func.func @dynamic_flat_kv
-// CHECK: %[[P:.*]]:2 = tessera.qkv_projection %arg1, %{{.*}}, %{{.*}} {num_heads = 2 : i64, seq_first = true} : (tensor<?x?x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>)
+// CHECK: %[[P:.*]]:2 = tessera.qkv_projection %arg1, %{{.*}} bias %{{.*}} {num_heads = 2 : i64, seq_first = true} : (tensor<?x?x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>)
 // CHECK: %[[KT:.*]] = onnx.Transpose %[[P]]#0 {perm = [0, 1, 3, 2]}
 // CHECK: %[[A:.*]] = onnx.Shape %[[KT]] {end = 1 : si64}
 // CHECK: %[[B:.*]] = onnx.Shape %[[KT]] {end = 2 : si64, start = 1 : si64}

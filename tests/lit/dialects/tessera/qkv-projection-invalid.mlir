@@ -18,7 +18,7 @@ func.func @heads_do_not_divide(%x: tensor<2x3x8xf32>, %w: tensor<8x24xf32>) {
 
 func.func @bad_bias(%x: tensor<2x3x8xf32>, %w: tensor<8x24xf32>, %b: tensor<8xf32>) {
   // expected-error @below {{bias must be a vector of 24 elements, got 'tensor<8xf32>'}}
-  %r:3 = tessera.qkv_projection %x, %w, %b {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<8xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
+  %r:3 = tessera.qkv_projection %x, %w bias %b {num_heads = 2 : i64} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<8xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>, tensor<2x2x3x4xf32>)
   return
 }
 
