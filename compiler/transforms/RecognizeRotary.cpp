@@ -9,9 +9,16 @@
 //     rot(x) = Reshape(Concat(Unsqueeze(Neg(x[..., 1::2]), -1),
 //                             Unsqueeze(x[..., 0::2], -1), axis -1), x.shape)
 //
+// or, written out pair by pair (the stacked form of Meta's and many
+// hand-written interleaved ropes, anchored on the Sub),
+//
+//   y1 = x1 * cos - x2 * sin,  y2 = x1 * sin + x2 * cos
+//   y = Reshape(Concat(Unsqueeze(y1, -1), Unsqueeze(y2, -1)), x.shape)
+//       (x1, x2 the even and odd features), or Concat(y1, y2) (the halves)
+//
 // with cos and sin tables gathered by position ids (Gather(table, ids) then
-// Unsqueeze of the head axis) or constant [S, Dh] slices, become one
-// onnx.RotaryEmbedding (opset-23 semantics). x is [B, H, S, Dh] (or [B, S,
+// Unsqueeze of the head axis) or constant [S, Dh] slices ([S, Dh / 2] in the
+// stacked form), become one onnx.RotaryEmbedding (opset-23 semantics). x is [B, H, S, Dh] (or [B, S,
 // Dh], one head). The tables of the decomposition repeat each frequency over
 // the pair it rotates (Concat(f, f), or each repeated twice); the op takes
 // the [P, Dh / 2] tables of the frequencies, so the pass checks the
@@ -221,6 +228,86 @@ struct Match {
   SmallVector<Operation *> ops;
 };
 
+/// Whether two parts take the same elements (an end past the last one
+/// counts as the last one).
+bool samePart(const Part &a, const Part &b) {
+  int64_t na = (a.end - a.start + a.step - 1) / a.step;
+  int64_t nb = (b.end - b.start + b.step - 1) / b.step;
+  return a.start == b.start && a.step == b.step && na == nb;
+}
+
+/// The flatten(-2) of stacked pairs `stacked` ([..., Dh / 2, 2]) back into
+/// x's type, if its one data user is that; null otherwise.
+onnx::ReshapeOp flattenOfPairs(Value stacked, RankedTensorType xType) {
+  int64_t dh = xType.getDimSize(xType.getRank() - 1);
+  auto type = cast<RankedTensorType>(stacked.getType());
+  SmallVector<Operation *> users = dataUsers(stacked);
+  auto reshape = users.size() == 1 ? dyn_cast<onnx::ReshapeOp>(users.front())
+                                   : onnx::ReshapeOp();
+  auto rType = reshape ? dyn_cast<RankedTensorType>(
+                             reshape.getReshaped().getType())
+                       : RankedTensorType();
+  bool flat = rType && compatibleTypes(rType, xType) &&
+              (rType.getDimSize(rType.getRank() - 1) == dh ||
+               flattensLastTwo(reshape.getShape(), stacked));
+  if (!flat || type.getDimSize(type.getRank() - 1) != 2 ||
+      type.getDimSize(type.getRank() - 2) != dh / 2)
+    return {};
+  return reshape;
+}
+
+/// The cos/sin tables of a match (tables `cos` and `sin` of rows of `width`
+/// values, halved by `halve` if it is set) and the checks they share: sets
+/// m.ids, m.rows, m.cosHalf, m.sinHalf and adds the table ops; returns the
+/// reason they do not fit, or empty.
+std::string matchTables(Match &m, Value cos, Value sin, int64_t width,
+                        bool halve) {
+  auto xType = cast<RankedTensorType>(m.x.getType());
+  int64_t rank = xType.getRank(), dh = xType.getDimSize(rank - 1);
+  if (rank != 3 && rank != 4)
+    return "x is not [B, H, S, Dh] or [B, S, Dh]";
+  // cos and sin vary along S only (and the batch, with position ids): the
+  // head axis of a 4-D x must be broadcast.
+  for (Value t : {cos, sin}) {
+    auto type = dyn_cast<RankedTensorType>(t.getType());
+    if (!type || type.getRank() > rank)
+      return "cos or sin is unranked or of a higher rank than x";
+    int64_t offset = rank - type.getRank();
+    if (rank == 4 && offset <= 1 && type.getDimSize(1 - offset) != 1)
+      return "cos and sin vary along axis 1: the heads are not laid out "
+             "[B, H, S, Dh]";
+  }
+  std::optional<Table> cosTable = tableOf(cos, width);
+  std::optional<Table> sinTable = tableOf(sin, width);
+  if (!cosTable || !sinTable)
+    return "cos and sin are not constant tables, gathered by position ids or "
+           "used as they are";
+  if (cosTable->ids != sinTable->ids || cosTable->rows != sinTable->rows)
+    return "cos and sin are gathered by different position ids";
+  std::optional<std::vector<float>> cosHalf = cosTable->values;
+  std::optional<std::vector<float>> sinHalf = sinTable->values;
+  if (halve) {
+    cosHalf = halveTable(*cosTable, dh, m.interleaved);
+    sinHalf = halveTable(*sinTable, dh, m.interleaved);
+  }
+  if (!cosHalf || !sinHalf)
+    return "the cos/sin tables do not repeat each frequency over the pair it "
+           "rotates";
+  int64_t seq = xType.getDimSize(rank - 2);
+  if (!cosTable->ids && seq != cosTable->rows)
+    return "constant cos/sin tables do not have one row per position";
+  m.ids = cosTable->ids;
+  m.rows = cosTable->rows;
+  m.cosHalf = std::move(*cosHalf);
+  m.sinHalf = std::move(*sinHalf);
+  m.ops.append(cosTable->ops);
+  m.ops.append(sinTable->ops);
+  return "";
+}
+
+/// Replaces the match by onnx.RotaryEmbedding and returns it.
+Operation *buildRotary(Match &m, PatternRewriter &b);
+
 struct RecognizeRotary : FusionPattern<onnx::NegOp, RecognizeRotary> {
   RecognizeRotary(MLIRContext *ctx, bool report)
       : FusionPattern(ctx, kKind, report) {}
@@ -281,12 +368,7 @@ Value matchRotation(onnx::NegOp neg, Match &m, std::string &why) {
     x1 = {x, 0, dh, 2};
     x2 = {x, 1, dh, 2};
   }
-  auto same = [](const Part &a, const Part &b) {
-    int64_t na = (a.end - a.start + a.step - 1) / a.step;
-    int64_t nb = (b.end - b.start + b.step - 1) / b.step;
-    return a.start == b.start && a.step == b.step && na == nb;
-  };
-  if (!same(*negated, x2) || !same(*kept, x1) || !negFirst)
+  if (!samePart(*negated, x2) || !samePart(*kept, x1) || !negFirst)
     return fail("the halves are swapped or misplaced (rot(x) must be "
                 "(-x2, x1), x1 the first half or the even features)");
   m.x = x;
@@ -296,18 +378,8 @@ Value matchRotation(onnx::NegOp neg, Match &m, std::string &why) {
   Value rot = concat.getResult();
   if (m.interleaved) {
     // (flatten(-2) reads the stacked value's Shape too.)
-    SmallVector<Operation *> users = dataUsers(rot);
-    auto reshape = users.size() == 1
-                       ? dyn_cast<onnx::ReshapeOp>(users.front())
-                       : onnx::ReshapeOp();
-    auto rType = reshape ? dyn_cast<RankedTensorType>(
-                               reshape.getReshaped().getType())
-                         : RankedTensorType();
-    bool flat = rType && compatibleTypes(rType, xType) &&
-                (rType.getDimSize(rType.getRank() - 1) == dh ||
-                 flattensLastTwo(reshape.getShape(), rot));
-    if (!flat || outType.getDimSize(outType.getRank() - 1) != 2 ||
-        outType.getDimSize(outType.getRank() - 2) != h)
+    onnx::ReshapeOp reshape = flattenOfPairs(rot, xType);
+    if (!reshape)
       return fail("the stacked pairs are not flattened back to x's shape");
     m.ops.push_back(reshape);
     rot = reshape.getReshaped();
@@ -347,46 +419,127 @@ std::optional<Match> RecognizeRotary::matchCandidate(onnx::NegOp neg,
     return fail("the result is not x * cos + rot(x) * sin");
   if (!compatibleTypes(add->getResult(0).getType(), m.x.getType()))
     return fail("cos or sin broadcasts x to another shape");
-  if (rank != 3 && rank != 4)
-    return fail("x is not [B, H, S, Dh] or [B, S, Dh]");
-  // cos and sin vary along S only (and the batch, with position ids): the
-  // head axis of a 4-D x must be broadcast.
-  for (Value t : {cos, sin}) {
-    auto type = dyn_cast<RankedTensorType>(t.getType());
-    if (!type || type.getRank() > rank)
-      return fail("cos or sin is unranked or of a higher rank than x");
-    int64_t offset = rank - type.getRank();
-    if (rank == 4 && offset <= 1 && type.getDimSize(1 - offset) != 1)
-      return fail("cos and sin vary along axis 1: the heads are not laid out "
-                  "[B, H, S, Dh]");
-  }
-  std::optional<Table> cosTable = tableOf(cos, dh), sinTable = tableOf(sin, dh);
-  if (!cosTable || !sinTable)
-    return fail("cos and sin are not constant tables, gathered by position "
-                "ids or used as they are");
-  if (cosTable->ids != sinTable->ids || cosTable->rows != sinTable->rows)
-    return fail("cos and sin are gathered by different position ids");
-  auto cosHalf = halveTable(*cosTable, dh, m.interleaved);
-  auto sinHalf = halveTable(*sinTable, dh, m.interleaved);
-  if (!cosHalf || !sinHalf)
-    return fail("the cos/sin tables do not repeat each frequency over the "
-                "pair it rotates");
-  int64_t seq = xType.getDimSize(rank - 2);
-  if (!cosTable->ids && seq != cosTable->rows)
-    return fail("constant cos/sin tables do not have one row per position");
-  m.ids = cosTable->ids;
-  m.rows = cosTable->rows;
-  m.cosHalf = std::move(*cosHalf);
-  m.sinHalf = std::move(*sinHalf);
+  std::string tables = matchTables(m, cos, sin, dh, /*halve=*/true);
+  if (!tables.empty())
+    return fail(tables);
   m.ops.append({mulSin, mulCos, add});
-  m.ops.append(cosTable->ops);
-  m.ops.append(sinTable->ops);
   m.result = add->getResult(0);
   return m;
 }
 
 Operation *RecognizeRotary::rewriteMatch(onnx::NegOp, Match &m,
                                          PatternRewriter &b) const {
+  return buildRotary(m, b);
+}
+
+/// The stacked form (see the file comment), anchored on the Sub of
+/// y1 = x1 * cos - x2 * sin.
+struct RecognizeStackedRotary
+    : FusionPattern<onnx::SubOp, RecognizeStackedRotary> {
+  RecognizeStackedRotary(MLIRContext *ctx, bool report)
+      : FusionPattern(ctx, kKind, report) {}
+
+  std::optional<Match> matchCandidate(onnx::SubOp sub, std::string &why) const;
+  Operation *rewriteMatch(onnx::SubOp, Match &m, PatternRewriter &b) const {
+    return buildRotary(m, b);
+  }
+};
+
+/// A Mul of a part of some x and another value.
+struct PartTimes {
+  Part part;
+  Value partValue, other;
+};
+
+std::optional<PartTimes> partTimes(Value v) {
+  auto mul = v.getDefiningOp<onnx::MulOp>();
+  for (int i = 0; mul && i < 2; ++i)
+    if (std::optional<Part> p = partOf(mul->getOperand(i)))
+      return PartTimes{*p, mul->getOperand(i), mul->getOperand(1 - i)};
+  return std::nullopt;
+}
+
+std::optional<Match>
+RecognizeStackedRotary::matchCandidate(onnx::SubOp sub,
+                                       std::string &why) const {
+  auto fail = [&](const Twine &reason) -> std::optional<Match> {
+    why = reason.str();
+    return std::nullopt;
+  };
+  auto first = partTimes(sub.getA()), second = partTimes(sub.getB());
+  if (!first || !second || first->part.x != second->part.x ||
+      first->other == second->other)
+    return std::nullopt; // not x1 * cos - x2 * sin
+  Match m;
+  m.x = first->part.x;
+  auto xType = cast<RankedTensorType>(m.x.getType());
+  int64_t rank = xType.getRank(), dh = xType.getDimSize(rank - 1), h = dh / 2;
+  if (dh % 2 || !xType.getElementType().isF32())
+    return fail("x is not f32 with an even head size");
+  const Part &x1 = first->part, &x2 = second->part;
+  Value cos = first->other, sin = second->other;
+  m.interleaved = samePart(x1, {m.x, 0, dh, 2}) && samePart(x2, {m.x, 1, dh, 2});
+  if (!m.interleaved &&
+      !(samePart(x1, {m.x, 0, h, 1}) && samePart(x2, {m.x, h, dh, 1})))
+    return fail("the pairs are not the even and odd features or the halves "
+                "(x1 * cos - x2 * sin, x1 first)");
+  // y2 = x1 * sin + x2 * cos: an Add of the other products of x1 and x2.
+  onnx::AddOp add;
+  Operation *x1Sin = nullptr, *x2Cos = nullptr;
+  for (Operation *user : first->partValue.getUsers()) {
+    auto mul = dyn_cast<onnx::MulOp>(user);
+    if (!mul || otherOperand(mul, first->partValue) != sin ||
+        !mul->hasOneUse())
+      continue;
+    add = dyn_cast<onnx::AddOp>(*mul->getUsers().begin());
+    x1Sin = mul;
+  }
+  Value y2Other = add ? otherOperand(add, x1Sin->getResult(0)) : Value();
+  auto cosPart = y2Other ? partTimes(y2Other) : std::nullopt;
+  if (!add || !cosPart || cosPart->other != cos ||
+      cosPart->partValue != second->partValue)
+    return fail("the second of each pair is not x1 * sin + x2 * cos");
+  x2Cos = y2Other.getDefiningOp();
+  // The pairs back in x's layout.
+  Value y1 = sub.getC(), y2 = add.getC();
+  Operation *u1 = singleUser(y1), *u2 = singleUser(y2);
+  m.ops = {x1.op, x2.op, sub.getA().getDefiningOp(),
+           sub.getB().getDefiningOp(), sub, x1Sin, x2Cos, add};
+  Value result;
+  if (m.interleaved) {
+    auto s1 = dyn_cast_or_null<onnx::UnsqueezeOp>(u1);
+    auto s2 = dyn_cast_or_null<onnx::UnsqueezeOp>(u2);
+    auto concat = s1 ? dyn_cast_or_null<onnx::ConcatOp>(singleUser(s1.getExpanded()))
+                     : onnx::ConcatOp();
+    if (!s2 || !concat || concat.getInputs().size() != 2 ||
+        concat.getInputs()[0] != s1.getExpanded() ||
+        concat.getInputs()[1] != s2.getExpanded())
+      return fail("the rotated pairs are not stacked (Unsqueeze + Concat)");
+    onnx::ReshapeOp reshape = flattenOfPairs(concat.getResult(), xType);
+    if (!reshape)
+      return fail("the stacked pairs are not flattened back to x's shape");
+    m.ops.append({s1, s2, concat, reshape});
+    result = reshape.getReshaped();
+  } else {
+    auto concat = dyn_cast_or_null<onnx::ConcatOp>(u1);
+    if (!concat || u2 != u1 || concat.getInputs().size() != 2 ||
+        concat.getInputs()[0] != y1 || concat.getInputs()[1] != y2 ||
+        onnx::normalizeAxis(concat.getAxis(), rank) != rank - 1)
+      return fail("the rotated halves are not concatenated (y1, y2) along "
+                  "the last axis");
+    m.ops.push_back(concat);
+    result = concat.getResult();
+  }
+  if (!compatibleTypes(result.getType(), m.x.getType()))
+    return fail("cos or sin broadcasts x to another shape");
+  std::string tables = matchTables(m, cos, sin, h, /*halve=*/false);
+  if (!tables.empty())
+    return fail(tables);
+  m.result = result;
+  return m;
+}
+
+Operation *buildRotary(Match &m, PatternRewriter &b) {
   b.setInsertionPoint(m.result.getDefiningOp());
   Location loc = fusedLocOf(b, m.ops);
   auto xType = cast<RankedTensorType>(m.x.getType());
@@ -423,9 +576,12 @@ struct RecognizeRotaryPass : impl::RecognizeRotaryBase<RecognizeRotaryPass> {
   using RecognizeRotaryBase::RecognizeRotaryBase;
   void runOnOperation() override {
     SmallVector<Operation *> candidates;
-    getOperation().walk([&](onnx::NegOp neg) {
-      if (partOf(neg.getX()))
+    getOperation().walk([&](Operation *op) {
+      if (auto neg = dyn_cast<onnx::NegOp>(op); neg && partOf(neg.getX()))
         candidates.push_back(neg);
+      if (auto sub = dyn_cast<onnx::SubOp>(op);
+          sub && partTimes(sub.getA()) && partTimes(sub.getB()))
+        candidates.push_back(sub);
     });
     applyToCandidates(populateRecognizeRotaryPatterns, candidates, kKind,
                       report);
@@ -436,7 +592,8 @@ struct RecognizeRotaryPass : impl::RecognizeRotaryBase<RecognizeRotaryPass> {
 
 void populateRecognizeRotaryPatterns(RewritePatternSet &patterns,
                                      bool report) {
-  patterns.add<RecognizeRotary>(patterns.getContext(), report);
+  patterns.add<RecognizeRotary, RecognizeStackedRotary>(patterns.getContext(),
+                                                        report);
 }
 
 } // namespace tessera

@@ -45,7 +45,10 @@ import compare  # noqa: E402  (dimension sizing shared with the model tests)
 # of unfused candidates that its fusion removes).
 KINDS = {
     "rms_norm": (("onnx.ReduceMean", "onnx.Pow", "onnx.Sqrt", "onnx.Reciprocal"), None),
-    "rotary": (("onnx.Neg",), None),
+    # Every rotation recognised (no rotate_half Neg left) and applied in the
+    # Q/K projection's epilogue (no RotaryEmbedding left); the count of
+    # projections with rotary results is checked below.
+    "rotary": (("onnx.Neg", "onnx.RotaryEmbedding"), None),
     "swiglu": (("onnx.Sigmoid",), None),
     # A residual Add after a bias-free projection is not a GEMM bias.
     "residual_add": ((), re.compile(r"^matmul at .* not fused: the bias is not")),
@@ -106,6 +109,12 @@ def check_once(args, model, label, pins, work):
         results.append((got == want, "%s: fused %s %s, want %d (one per %s)"
                         % (label, kind, got, want,
                            "projected attention" if args.qkv else "Softmax node")))
+    if "rotary" in expected and "rotary" not in PENDING:
+        # One rotated projection per attention: the stacked form leaves no
+        # Neg to miss, so the fused count is what shows it recognised.
+        got = counts.get("rotary in tessera.qkv_projection")
+        results.append((got == softmaxes, "%s: fused rotary in tessera.qkv_projection %s, "
+                        "want %d (one per Softmax node)" % (label, got, softmaxes)))
     with open(out) as f:
         ops = ops_in(f.read())
     residual_adds = {result for result, op, _, types in ops

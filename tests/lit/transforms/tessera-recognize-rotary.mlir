@@ -125,3 +125,71 @@ func.func @first_half_negated(%x: tensor<?x2x?x8xf32>, %pos: tensor<1x?xi64>) ->
   %y = onnx.Add %a, %b : (tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32>
   return %y : tensor<?x2x?x8xf32>
 }
+
+// -----
+
+// The stacked form, pair by pair: y1 = x1 * cos - x2 * sin, y2 = x1 * sin +
+// x2 * cos over the even and odd features, stacked and flattened back; the
+// gathered tables hold one value per pair ([P, Dh / 2]) and are taken as
+// they are. The Muls of y2 in the other operand order.
+// CHECK-LABEL: func.func @stacked_interleaved
+// CHECK-NOT: onnx.{{Slice|Sub|Concat|Gather|Mul|Add|Unsqueeze|Reshape}}
+// CHECK: onnx.RotaryEmbedding %arg0, %{{.*}}, %{{.*}}, %arg1 {interleaved = 1 : si64} : (tensor<1x2x5x8xf32>, tensor<6x4xf32>, tensor<6x4xf32>, tensor<1x5xi64>) -> tensor<1x2x5x8xf32>
+// REPORT: remark: fused rotary recogniser
+func.func @stacked_interleaved(%x: tensor<1x2x5x8xf32>, %pos: tensor<1x5xi64>) -> tensor<1x2x5x8xf32> {
+  %ct = onnx.Constant {value = dense<[[1.0, 1.0, 1.0, 1.0], [0.5, 0.75, 0.875, 0.9375], [0.25, 0.5, 0.75, 0.875], [0.125, 0.25, 0.5, 0.75], [0.0625, 0.125, 0.25, 0.5], [0.0, 0.0625, 0.125, 0.25]]> : tensor<6x4xf32>} : tensor<6x4xf32>
+  %st = onnx.Constant {value = dense<[[0.0, 0.0, 0.0, 0.0], [0.5, 0.25, 0.125, 0.0625], [0.75, 0.5, 0.25, 0.125], [0.875, 0.75, 0.5, 0.25], [0.9375, 0.875, 0.75, 0.5], [1.0, 0.9375, 0.875, 0.75]]> : tensor<6x4xf32>} : tensor<6x4xf32>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %c0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %end = onnx.Constant {value = dense<9223372036854775807> : tensor<1xi64>} : tensor<1xi64>
+  %shape = onnx.Constant {value = dense<[1, 2, 5, 8]> : tensor<4xi64>} : tensor<4xi64>
+  %cg = onnx.Gather %ct, %pos : (tensor<6x4xf32>, tensor<1x5xi64>) -> tensor<1x5x4xf32>
+  %cos = onnx.Unsqueeze %cg, %one : (tensor<1x5x4xf32>, tensor<1xi64>) -> tensor<1x1x5x4xf32>
+  %sg = onnx.Gather %st, %pos : (tensor<6x4xf32>, tensor<1x5xi64>) -> tensor<1x5x4xf32>
+  %sin = onnx.Unsqueeze %sg, %one : (tensor<1x5x4xf32>, tensor<1xi64>) -> tensor<1x1x5x4xf32>
+  %x1 = onnx.Slice %x, %c0, %end, %last, %two {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x2x5x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x2x5x4xf32>
+  %x2 = onnx.Slice %x, %one, %end, %last, %two {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x2x5x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x2x5x4xf32>
+  %a1 = onnx.Mul %x1, %cos : (tensor<1x2x5x4xf32>, tensor<1x1x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %a2 = onnx.Mul %x2, %sin : (tensor<1x2x5x4xf32>, tensor<1x1x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %y1 = onnx.Sub %a1, %a2 : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %b1 = onnx.Mul %sin, %x1 : (tensor<1x1x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %b2 = onnx.Mul %cos, %x2 : (tensor<1x1x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %y2 = onnx.Add %b1, %b2 : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %u1 = onnx.Unsqueeze %y1, %last : (tensor<1x2x5x4xf32>, tensor<1xi64>) -> tensor<1x2x5x4x1xf32>
+  %u2 = onnx.Unsqueeze %y2, %last : (tensor<1x2x5x4xf32>, tensor<1xi64>) -> tensor<1x2x5x4x1xf32>
+  %st2 = onnx.Concat %u1, %u2 {axis = -1 : si64} : (tensor<1x2x5x4x1xf32>, tensor<1x2x5x4x1xf32>) -> tensor<1x2x5x4x2xf32>
+  %y = onnx.Reshape %st2, %shape : (tensor<1x2x5x4x2xf32>, tensor<4xi64>) -> tensor<1x2x5x8xf32>
+  return %y : tensor<1x2x5x8xf32>
+}
+
+// -----
+
+// Near miss: the stacked form with the pairs taken the other way round
+// (y1 = x2 * cos - x1 * sin): a rotation by minus the angle with the
+// features swapped, not RotaryEmbedding's.
+// CHECK-LABEL: func.func @stacked_swapped
+// CHECK-NOT: onnx.RotaryEmbedding
+// REPORT: remark: not fused rotary recogniser: the pairs are not the even and odd features or the halves (x1 * cos - x2 * sin, x1 first)
+func.func @stacked_swapped(%x: tensor<1x2x5x8xf32>, %cos: tensor<1x1x5x4xf32>, %sin: tensor<1x1x5x4xf32>) -> tensor<1x2x5x8xf32> {
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %two = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %c0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %end = onnx.Constant {value = dense<9223372036854775807> : tensor<1xi64>} : tensor<1xi64>
+  %shape = onnx.Constant {value = dense<[1, 2, 5, 8]> : tensor<4xi64>} : tensor<4xi64>
+  %x1 = onnx.Slice %x, %c0, %end, %last, %two {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x2x5x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x2x5x4xf32>
+  %x2 = onnx.Slice %x, %one, %end, %last, %two {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<1x2x5x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x2x5x4xf32>
+  %a1 = onnx.Mul %x2, %cos : (tensor<1x2x5x4xf32>, tensor<1x1x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %a2 = onnx.Mul %x1, %sin : (tensor<1x2x5x4xf32>, tensor<1x1x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %y1 = onnx.Sub %a1, %a2 : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %b1 = onnx.Mul %x2, %sin : (tensor<1x2x5x4xf32>, tensor<1x1x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %b2 = onnx.Mul %x1, %cos : (tensor<1x2x5x4xf32>, tensor<1x1x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %y2 = onnx.Add %b1, %b2 : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x5x4xf32>
+  %u1 = onnx.Unsqueeze %y1, %last : (tensor<1x2x5x4xf32>, tensor<1xi64>) -> tensor<1x2x5x4x1xf32>
+  %u2 = onnx.Unsqueeze %y2, %last : (tensor<1x2x5x4xf32>, tensor<1xi64>) -> tensor<1x2x5x4x1xf32>
+  %st2 = onnx.Concat %u1, %u2 {axis = -1 : si64} : (tensor<1x2x5x4x1xf32>, tensor<1x2x5x4x1xf32>) -> tensor<1x2x5x4x2xf32>
+  %y = onnx.Reshape %st2, %shape : (tensor<1x2x5x4x2xf32>, tensor<4xi64>) -> tensor<1x2x5x8xf32>
+  return %y : tensor<1x2x5x8xf32>
+}
