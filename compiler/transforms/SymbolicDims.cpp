@@ -216,6 +216,16 @@ std::optional<DimExpr> inferredEntry(onnx::ReshapeOp reshape, int64_t axis,
   return DimExpr::constant(c / q);
 }
 
+/// Ops whose result always has the shape of their first operand (whatever
+/// the types say: an exporter's type may know less than the operand's).
+bool shapeOfFirstOperand(Operation *op) {
+  return isa<onnx::SqrtOp, onnx::ReluOp, onnx::TanhOp, onnx::ErfOp,
+             onnx::SigmoidOp, onnx::CastOp, onnx::IdentityOp, onnx::TriluOp,
+             onnx::NotOp, onnx::AbsOp, onnx::LogOp, onnx::SoftmaxOp,
+             onnx::LayerNormalizationOp, onnx::RMSNormalizationOp,
+             onnx::RotaryEmbeddingOp, onnx::NegOp>(op);
+}
+
 /// Elementwise ops that broadcast their operands (numpy style): a dim
 /// is that of an operand whose dim there is not a static 1 (the same trust
 /// as passesShape: a dynamic dim does not broadcast from 1).
@@ -387,6 +397,8 @@ std::optional<DimExpr> dimAt(Value v, int64_t axis, int depth) {
       return *limit - *start; // (a limit below the start is not seen)
     return self;
   }
+  if (shapeOfFirstOperand(def))
+    return through(def->getOperand(0), axis);
   if (passesShape(def))
     for (Value operand : def->getOperands()) {
       auto t = dyn_cast<RankedTensorType>(operand.getType());
