@@ -15,6 +15,7 @@
 #include "compiler/lowering/KernelShapes.h"
 #include "compiler/lowering/Lowering.h"
 #include "compiler/lowering/LoweringUtils.h"
+#include "compiler/lowering/OpBuilders.h"
 #include "compiler/lowering/RowNorm.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
@@ -109,7 +110,36 @@ public:
     return "";
   }
 
+  /// Run-time checks that every table and id read stays in its tensor:
+  /// ids [B|1, S] and tables [P, half] (ids clamped into P when read), or
+  /// without ids tables [B, S, half].
+  void checkOperands() {
+    int64_t rank = xType.getRank();
+    OpFoldResult batch = tensor::getMixedSize(b, loc, x, 0);
+    OpFoldResult seq = tensor::getMixedSize(b, loc, x, rank == 4 ? 2 : 1);
+    auto size = [&](Value v, int64_t d) {
+      return tensor::getMixedSize(b, loc, v, d);
+    };
+    auto tableRank = cast<RankedTensorType>(cos.getType()).getRank();
+    for (int64_t d = 0; d < tableRank; ++d)
+      checkSameSize(b, loc, size(sin, d), size(cos, d),
+                    "sin_cache must have cos_cache's shape");
+    if (ids) {
+      if (cast<RankedTensorType>(ids.getType()).getDimSize(0) != 1)
+        checkSameSize(b, loc, size(ids, 0), batch,
+                      "position_ids must have X's batch size");
+      checkSameSize(b, loc, size(ids, 1), seq,
+                    "position_ids must have X's sequence length");
+      return;
+    }
+    checkSameSize(b, loc, size(cos, 0), batch,
+                  "cos_cache must have X's batch size");
+    checkSameSize(b, loc, size(cos, 1), seq,
+                  "cos_cache must have X's sequence length");
+  }
+
   Value build() {
+    checkOperands();
     int64_t rank = xType.getRank();
     // Loops over [B, H, S] (4-D x) or [B, S, H] (3-D x).
     SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0)};
@@ -174,7 +204,8 @@ private:
     Value batch = idsType.getDimSize(0) == 1 ? index(ob, 0) : row[0];
     Value seq = xType.getRank() == 4 ? row[2] : row[1];
     Value id = ob.create<tensor::ExtractOp>(loc, ids, ValueRange{batch, seq});
-    return ob.create<arith::IndexCastOp>(loc, ob.getIndexType(), id);
+    // An id past the table reads its last row (as Gather clamps).
+    return clampedIndex(ob, loc, id, ob.create<tensor::DimOp>(loc, cos, 0));
   }
 
   Value rowBody(OpBuilder &rb, ArrayRef<Value> row, Value out) {

@@ -91,3 +91,53 @@ func.func @qkv_grouped_query(%x: tensor<2x3x8xf32>, %w: tensor<8x16xf32>) -> (te
   %q, %k, %v = tessera.qkv_projection %x, %w {num_heads = 2 : i64, kv_heads = 1 : i64} : (tensor<2x3x8xf32>, tensor<8x16xf32>) -> (tensor<2x2x3x4xf32>, tensor<2x1x3x4xf32>, tensor<2x1x3x4xf32>)
   return %q, %k, %v : tensor<2x2x3x4xf32>, tensor<2x1x3x4xf32>, tensor<2x1x3x4xf32>
 }
+
+// -----
+
+// Rotary results (Q and K, half-split over the whole head of 8): the
+// weight's columns are regrouped at compile time into the first halves of
+// Q's and K's heads, their second halves, and V; the two rotated products
+// share one two-result epilogue reading the per-row cos/sin rows through
+// `d1 mod 4` (the column within the head); each product is transposed into
+// its features of the results.
+// CHECK-DAG: #[[TABLE:.*]] = affine_map<(d0, d1) -> (d0, d1 mod 4)>
+// CHECK-LABEL: func.func @rotary
+// CHECK: %[[P1:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8x8xf32>)
+// CHECK: %[[P2:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8x8xf32>)
+// CHECK: cf.assert {{.*}}position_ids must have the sequence length of X
+// CHECK: tensor.extract %{{.*}} : tensor<1x?xi64>
+// CHECK: arith.minsi
+// CHECK: tensor.extract %{{.*}} : tensor<4x4xf32>
+// CHECK: %[[R:.*]]:2 = linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #[[TABLE]], #[[TABLE]], #{{.*}}, #{{.*}}]{{.*}} ins(%[[P1]], %[[P2]], %{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x4xf32>, tensor<?x4xf32>) outs(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<?x8xf32>)
+// CHECK: arith.subf
+// CHECK: arith.addf
+// CHECK: linalg.yield
+// CHECK: %[[V:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8x8xf32>)
+// CHECK: tensor.expand_shape %[[R]]#0
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0] [%{{.*}}, 1, %{{.*}}, 4] [1, 1, 1, 1]
+// CHECK: linalg.transpose
+// CHECK: tensor.insert_slice
+// CHECK: tensor.expand_shape %[[R]]#1
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 4] [%{{.*}}, 1, %{{.*}}, 4] [1, 1, 1, 1]
+func.func @rotary(%x: tensor<?x?x8xf32>, %ids: tensor<1x?xi64>) -> (tensor<?x1x?x8xf32>, tensor<?x1x?x8xf32>, tensor<?x1x?x8xf32>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x24xf32>} : tensor<8x24xf32>
+  %c = onnx.Constant {value = dense<0.25> : tensor<4x4xf32>} : tensor<4x4xf32>
+  %s = onnx.Constant {value = dense<0.75> : tensor<4x4xf32>} : tensor<4x4xf32>
+  %q, %k, %v = tessera.qkv_projection %x, %w rotary %c, %s positions %ids {num_heads = 1 : i64, rotary_results = array<i64: 0, 1>} : (tensor<?x?x8xf32>, tensor<8x24xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<1x?xi64>) -> (tensor<?x1x?x8xf32>, tensor<?x1x?x8xf32>, tensor<?x1x?x8xf32>)
+  return %q, %k, %v : tensor<?x1x?x8xf32>, tensor<?x1x?x8xf32>, tensor<?x1x?x8xf32>
+}
+
+// -----
+
+// Interleaved: the even and odd features of each pair go to stride-2
+// slices of the results.
+// CHECK-LABEL: func.func @rotary_interleaved
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0] [2, 1, 3, 4] [1, 1, 1, 2]
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 1] [2, 1, 3, 4] [1, 1, 1, 2]
+func.func @rotary_interleaved(%x: tensor<2x3x8xf32>, %ids: tensor<2x3xi64>) -> (tensor<2x1x3x8xf32>, tensor<2x1x3x8xf32>, tensor<2x1x3x8xf32>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x24xf32>} : tensor<8x24xf32>
+  %c = onnx.Constant {value = dense<0.25> : tensor<4x4xf32>} : tensor<4x4xf32>
+  %s = onnx.Constant {value = dense<0.75> : tensor<4x4xf32>} : tensor<4x4xf32>
+  %q, %k, %v = tessera.qkv_projection %x, %w rotary %c, %s positions %ids {num_heads = 1 : i64, rotary_interleaved = true, rotary_results = array<i64: 0, 1>} : (tensor<2x3x8xf32>, tensor<8x24xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<2x3xi64>) -> (tensor<2x1x3x8xf32>, tensor<2x1x3x8xf32>, tensor<2x1x3x8xf32>)
+  return %q, %k, %v : tensor<2x1x3x8xf32>, tensor<2x1x3x8xf32>, tensor<2x1x3x8xf32>
+}

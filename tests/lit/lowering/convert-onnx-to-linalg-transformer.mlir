@@ -47,14 +47,20 @@ func.func @add_rms_norm(%x: tensor<2x32xf32>, %r: tensor<2x32xf32>, %g: tensor<3
 // -----
 
 // onnx.RotaryEmbedding, half-split: per (batch, head, position) row, the
-// position id is read once, the cos/sin rows at it and both halves of x.
+// position id is read once (clamped into the table's 64 rows, as Gather
+// clamps), the cos/sin rows at it and both halves of x. The ids' sizes are
+// checked against x's at run time.
 // CHECK-LABEL: func.func @rotary_half
 // CHECK-SAME: (%[[X:[^:]*]]: tensor<?x2x?x32xf32>, %[[C:[^:]*]]: tensor<64x16xf32>, %[[S:[^:]*]]: tensor<64x16xf32>, %[[P:[^:]*]]: tensor<?x?xi64>)
+// CHECK: cf.assert {{.*}}position_ids must have X's batch size
+// CHECK: cf.assert {{.*}}position_ids must have X's sequence length
 // CHECK: scf.for %[[B:[^ ]*]] =
 // CHECK: scf.for %[[H:[^ ]*]] =
 // CHECK: scf.for %[[T:[^ ]*]] =
 // CHECK: %[[ID:.*]] = tensor.extract %[[P]][%[[B]], %[[T]]]
-// CHECK: %[[POS:.*]] = arith.index_cast %[[ID]]
+// CHECK: arith.index_cast %[[ID]]
+// CHECK: arith.maxsi
+// CHECK: %[[POS:.*]] = arith.minsi
 // CHECK: vector.transfer_read %[[C]][%[[POS]], %{{.*}}]{{.*}} vector<16xf32>
 // CHECK: vector.transfer_read %[[S]][%[[POS]], %{{.*}}]{{.*}} vector<16xf32>
 // CHECK: %[[X1:.*]] = vector.transfer_read %[[X]][%[[B]], %[[H]], %[[T]], %[[COL:[%a-z0-9_]*]]]
