@@ -27,12 +27,14 @@ def ONNX_PowOp : ONNX_BinaryOp<"Pow"> {
 
 def ONNX_MaxOp : ONNX_BroadcastOp<"Max"> {
   let hasCanonicalizer = 1;
+  let hasFolder = 1;
   let summary = "elementwise maximum of one or more inputs";
   let arguments = (ins Variadic<AnyTensor>:$data_0);
   let results = (outs AnyTensor:$max);
 }
 def ONNX_MinOp : ONNX_BroadcastOp<"Min"> {
   let hasCanonicalizer = 1;
+  let hasFolder = 1;
   let summary = "elementwise minimum of one or more inputs";
   let arguments = (ins Variadic<AnyTensor>:$data_0);
   let results = (outs AnyTensor:$min);
@@ -44,9 +46,15 @@ def ONNX_NegOp : ONNX_UnaryOp<"Neg"> {
   let summary = "elementwise negation";
   let hasFolder = 1;
 }
-def ONNX_AbsOp : ONNX_UnaryOp<"Abs"> { let summary = "elementwise absolute value"; }
+def ONNX_AbsOp : ONNX_UnaryOp<"Abs"> {
+  let summary = "elementwise absolute value";
+  let hasFolder = 1;
+}
 def ONNX_ExpOp : ONNX_UnaryOp<"Exp"> { let summary = "elementwise e^x"; }
-def ONNX_LogOp : ONNX_UnaryOp<"Log"> { let summary = "elementwise natural logarithm"; }
+def ONNX_LogOp : ONNX_UnaryOp<"Log"> {
+  let summary = "elementwise natural logarithm";
+  let hasFolder = 1;
+}
 def ONNX_ErfOp : ONNX_UnaryOp<"Erf"> { let summary = "elementwise error function"; }
 def ONNX_TanhOp : ONNX_UnaryOp<"Tanh"> { let summary = "elementwise tanh"; }
 def ONNX_SigmoidOp : ONNX_UnaryOp<"Sigmoid"> { let summary = "elementwise 1/(1+e^-x)"; }

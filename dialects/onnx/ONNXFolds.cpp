@@ -276,6 +276,51 @@ OpFoldResult NegOp::fold(FoldAdaptor a) {
       [](ArrayRef<double> v, double &r) { return r = -v[0], true; });
 }
 
+// The relative-position buckets of T5-style attention (Abs, Log, Min of
+// constant positions once the sequence length is pinned) fold too.
+OpFoldResult AbsOp::fold(FoldAdaptor a) {
+  return foldElementwise(
+      *this, a.getOperands(),
+      [](ArrayRef<int64_t> v, int64_t &r) {
+        return r = v[0] < 0 ? -v[0] : v[0], true;
+      },
+      [](ArrayRef<double> v, double &r) { return r = std::fabs(v[0]), true; });
+}
+
+OpFoldResult LogOp::fold(FoldAdaptor a) {
+  return foldElementwise(
+      *this, a.getOperands(), [](ArrayRef<int64_t>, int64_t &) { return false; },
+      [](ArrayRef<double> v, double &r) { return r = std::log(v[0]), true; });
+}
+
+OpFoldResult MinOp::fold(FoldAdaptor a) {
+  return foldElementwise(
+      *this, a.getOperands(),
+      [](ArrayRef<int64_t> v, int64_t &r) {
+        return r = *std::min_element(v.begin(), v.end()), true;
+      },
+      [](ArrayRef<double> v, double &r) {
+        // NaN propagates, as in numpy's minimum/maximum.
+        bool nan = llvm::any_of(v, [](double x) { return std::isnan(x); });
+        r = nan ? std::nan("") : *std::min_element(v.begin(), v.end());
+        return true;
+      });
+}
+
+OpFoldResult MaxOp::fold(FoldAdaptor a) {
+  return foldElementwise(
+      *this, a.getOperands(),
+      [](ArrayRef<int64_t> v, int64_t &r) {
+        return r = *std::max_element(v.begin(), v.end()), true;
+      },
+      [](ArrayRef<double> v, double &r) {
+        // NaN propagates, as in numpy's minimum/maximum.
+        bool nan = llvm::any_of(v, [](double x) { return std::isnan(x); });
+        r = nan ? std::nan("") : *std::max_element(v.begin(), v.end());
+        return true;
+      });
+}
+
 OpFoldResult NotOp::fold(FoldAdaptor a) {
   return foldElementwise(
       *this, a.getOperands(),
@@ -305,10 +350,23 @@ OpFoldResult CastOp::fold(FoldAdaptor a) {
     return {};
   Type to = getTo();
   if (lit->isFloat && !isa<FloatType>(to)) {
-    // Float to integer truncates toward zero; refuse NaN and out of range.
-    for (double v : lit->f)
-      if (!std::isfinite(v) || std::fabs(v) > 9.0e18)
-        return {};
+    // Float to integer truncates toward zero. NaN, infinities and values out
+    // of range are undefined in ONNX; to i64 or i32 they become the x86
+    // "integer indefinite" (the type's minimum), what the generated code
+    // computes on the host (T5's log(0) of its diagonal, which a Where then
+    // discards). Other integer types refuse to fold them.
+    auto it = dyn_cast<IntegerType>(to);
+    if (!it)
+      return {};
+    bool indefinite = (it.getWidth() == 64 || it.getWidth() == 32) &&
+                      !it.isUnsigned();
+    double limit = it.getWidth() == 32 ? 2147483647.0 : 9.0e18;
+    for (double &v : lit->f)
+      if (!std::isfinite(v) || std::fabs(v) > limit) {
+        if (!indefinite)
+          return {};
+        v = it.getWidth() == 32 ? -2147483648.0 : -9223372036854775808.0;
+      }
   }
   if (to.isInteger(1)) {
     Lit b = *lit;

@@ -268,3 +268,33 @@ func.func @expand_guard(%mask: tensor<1x1x?x?xf32>, %scores: tensor<?x12x?x?xf32
   %r = onnx.Add %scores, %e : (tensor<?x12x?x?xf32>, tensor<?x?x?x?xf32>) -> tensor<?x?x?x?xf32>
   return %r : tensor<?x?x?x?xf32>
 }
+
+// -----
+
+// T5's relative-position buckets: once the sequence length is pinned the
+// positions are constants, and Abs, Log, Min and Max of them fold (with the
+// Div, Mul, Cast and Where around them), leaving the bucket table.
+// CHECK-LABEL: func.func @t5_buckets
+// CHECK-NOT: onnx.{{Abs|Log|Min|Max|Div|Cast|Where}}
+// CHECK: %[[B:.*]] = onnx.Constant {value = dense<{{\[}}[0, 1, 2, 2], [1, 0, 1, 2], [2, 1, 0, 1], [2, 2, 1, 0]]> : tensor<4x4xi64>}
+// CHECK: return %[[B]]
+func.func @t5_buckets() -> tensor<4x4xi64> {
+  %rel = onnx.Constant {value = dense<[[0, 1, 2, 3], [-1, 0, 1, 2], [-2, -1, 0, 1], [-3, -2, -1, 0]]> : tensor<4x4xi64>} : tensor<4x4xi64>
+  %exact = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %fexact = onnx.Constant {value = dense<2.0> : tensor<f32>} : tensor<f32>
+  %scale = onnx.Constant {value = dense<1.5> : tensor<f32>} : tensor<f32>
+  %top = onnx.Constant {value = dense<2> : tensor<4x4xi64>} : tensor<4x4xi64>
+  %zero = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %abs = onnx.Abs %rel : (tensor<4x4xi64>) -> tensor<4x4xi64>
+  %small = onnx.Less %abs, %exact : (tensor<4x4xi64>, tensor<i64>) -> tensor<4x4xi1>
+  %f = onnx.Cast %abs {to = f32} : (tensor<4x4xi64>) -> tensor<4x4xf32>
+  %d = onnx.Div %f, %fexact : (tensor<4x4xf32>, tensor<f32>) -> tensor<4x4xf32>
+  %l = onnx.Log %d : (tensor<4x4xf32>) -> tensor<4x4xf32>
+  %m = onnx.Mul %l, %scale : (tensor<4x4xf32>, tensor<f32>) -> tensor<4x4xf32>
+  %i = onnx.Cast %m {to = i64} : (tensor<4x4xf32>) -> tensor<4x4xi64>
+  %a = onnx.Add %i, %exact : (tensor<4x4xi64>, tensor<i64>) -> tensor<4x4xi64>
+  %lo = onnx.Max %a, %zero : (tensor<4x4xi64>, tensor<i64>) -> tensor<4x4xi64>
+  %large = onnx.Min %lo, %top : (tensor<4x4xi64>, tensor<4x4xi64>) -> tensor<4x4xi64>
+  %b = onnx.Where %small, %abs, %large : (tensor<4x4xi1>, tensor<4x4xi64>, tensor<4x4xi64>) -> tensor<4x4xi64>
+  return %b : tensor<4x4xi64>
+}
