@@ -293,32 +293,34 @@ OpFoldResult LogOp::fold(FoldAdaptor a) {
       [](ArrayRef<double> v, double &r) { return r = std::log(v[0]), true; });
 }
 
-OpFoldResult MinOp::fold(FoldAdaptor a) {
+/// Folds Min (or, with `max`, Max) of constant operands; NaN propagates, as
+/// in numpy's minimum/maximum.
+static OpFoldResult foldExtremum(Operation *op, ArrayRef<Attribute> operands,
+                                 bool max) {
+  auto pick = [max](auto a, auto b) { return max ? std::max(a, b)
+                                                 : std::min(a, b); };
   return foldElementwise(
-      *this, a.getOperands(),
-      [](ArrayRef<int64_t> v, int64_t &r) {
-        return r = *std::min_element(v.begin(), v.end()), true;
+      op, operands,
+      [&](ArrayRef<int64_t> v, int64_t &r) {
+        r = v[0];
+        for (int64_t x : v.drop_front())
+          r = pick(r, x);
+        return true;
       },
-      [](ArrayRef<double> v, double &r) {
-        // NaN propagates, as in numpy's minimum/maximum.
-        bool nan = llvm::any_of(v, [](double x) { return std::isnan(x); });
-        r = nan ? std::nan("") : *std::min_element(v.begin(), v.end());
+      [&](ArrayRef<double> v, double &r) {
+        r = v[0];
+        for (double x : v.drop_front())
+          r = std::isnan(r) || std::isnan(x) ? std::nan("") : pick(r, x);
         return true;
       });
 }
 
+OpFoldResult MinOp::fold(FoldAdaptor a) {
+  return foldExtremum(*this, a.getOperands(), /*max=*/false);
+}
+
 OpFoldResult MaxOp::fold(FoldAdaptor a) {
-  return foldElementwise(
-      *this, a.getOperands(),
-      [](ArrayRef<int64_t> v, int64_t &r) {
-        return r = *std::max_element(v.begin(), v.end()), true;
-      },
-      [](ArrayRef<double> v, double &r) {
-        // NaN propagates, as in numpy's minimum/maximum.
-        bool nan = llvm::any_of(v, [](double x) { return std::isnan(x); });
-        r = nan ? std::nan("") : *std::max_element(v.begin(), v.end());
-        return true;
-      });
+  return foldExtremum(*this, a.getOperands(), /*max=*/true);
 }
 
 OpFoldResult NotOp::fold(FoldAdaptor a) {
