@@ -145,6 +145,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
                              "EyeLike",
                              "BatchNormalization",
                              "InstanceNormalization",
+                             "LRN",
                              "MaxPool",
                              "AveragePool",
                              "LpPool",

@@ -694,6 +694,90 @@ struct InstanceNormLowering
   }
 };
 
+/// LRN: the window sums of x^2 over channels (x^2 zero-padded along C by
+/// floor((size - 1) / 2) before and ceil after, one generic reducing over a
+/// [size] window), then x * (bias + alpha / size * sum) ^ -beta.
+struct LRNLowering : OpConversionPattern<onnx::LRNOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::LRNOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = rankedType(getTypeConverter(), op.getY());
+    if (!type || type.getRank() < 2 || !isa<FloatType>(type.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs a ranked float [N, C, ...]");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = adaptor.getX();
+    Type elt = type.getElementType();
+    int64_t rank = type.getRank(), size = op.getSize();
+    int64_t before = (size - 1) / 2;
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
+    // x^2 inside a zero tensor with size - 1 more channels.
+    SmallVector<OpFoldResult> padded(sizes);
+    padded[1] = SizeMath{rewriter, loc}.add(sizes[1],
+                                            rewriter.getIndexAttr(size - 1));
+    SmallVector<int64_t> paddedShape(type.getShape());
+    if (!ShapedType::isDynamic(paddedShape[1]))
+      paddedShape[1] += size - 1;
+    auto paddedType = RankedTensorType::get(paddedShape, elt);
+    Value squares = buildElementwise(
+        rewriter, loc, type, sizes, ValueRange{x},
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return b.create<arith::MulFOp>(l, a[0], a[0]);
+        });
+    Value zeros = buildFilled(rewriter, loc, paddedType, padded,
+                              rewriter.getZeroAttr(elt));
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    offsets[1] = rewriter.getIndexAttr(before);
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    Value source = rewriter.create<tensor::InsertSliceOp>(
+        loc, squares, zeros, offsets, sizes, strides);
+    // (d..., k): sum[d...] += source[d0, d1 + k, d2...].
+    SmallVector<AffineExpr> read, out;
+    for (int64_t d = 0; d < rank; ++d) {
+      AffineExpr e = getAffineDimExpr(d, ctx);
+      read.push_back(d == 1 ? e + getAffineDimExpr(rank, ctx) : e);
+      out.push_back(e);
+    }
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank + 1, 0, read, ctx),
+        AffineMap::get(rank + 1, 0, {getAffineDimExpr(rank, ctx)}, ctx),
+        AffineMap::get(rank + 1, 0, out, ctx)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    Value window = rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{size},
+                                                    elt);
+    Value init =
+        buildFilled(rewriter, loc, type, sizes, rewriter.getZeroAttr(elt));
+    Value sum =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, TypeRange{init.getType()}, ValueRange{source, window},
+                ValueRange{init}, maps, iters,
+                [](OpBuilder &b, Location l, ValueRange a) {
+                  b.create<linalg::YieldOp>(
+                      l, Value(b.create<arith::AddFOp>(l, a[2], a[0])));
+                })
+            .getResult(0);
+    double scale = op.getAlpha().convertToDouble() / double(size);
+    double bias = op.getBias().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    Value y = buildElementwise(
+        rewriter, loc, type, sizes, ValueRange{x, sum},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          auto cst = [&](double v) {
+            return b.create<arith::ConstantOp>(l, b.getFloatAttr(elt, v));
+          };
+          Value base = b.create<arith::AddFOp>(
+              l, cst(bias), b.create<arith::MulFOp>(l, cst(scale), a[1]));
+          Value denom = b.create<math::PowFOp>(l, base, cst(beta));
+          return b.create<arith::DivFOp>(l, a[0], denom);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 /// Normalises each group of channels over them and the spatial dims, then
 /// scale and bias per channel (or per group before opset 21).
 struct GroupNormLowering : OpConversionPattern<onnx::GroupNormalizationOp> {
@@ -826,6 +910,6 @@ void tessera::populateONNXNNToLinalgPatterns(TypeConverter &tc,
                SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
                MatMulLowering, GemmLowering, EinsumLowering,
                MatMulIntegerLowering, BatchNormLowering, InstanceNormLowering,
-               GroupNormLowering,
+               GroupNormLowering, LRNLowering,
                NLLLossLowering, SoftmaxCrossEntropyLossLowering>(tc, ctx);
 }

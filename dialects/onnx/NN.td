@@ -150,6 +150,23 @@ def ONNX_GroupNormalizationOp : ONNX_Op<"GroupNormalization",
   let hasVerifier = 1;
 }
 
+def ONNX_LRNOp : ONNX_Op<"LRN",
+    [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let summary = "local response normalisation across channels";
+  let description = [{
+    `Y = X / (bias + alpha / size * square_sum) ^ beta`, where square_sum at
+    channel c sums X^2 over channels [c - floor((size - 1) / 2),
+    c + ceil((size - 1) / 2)] (those that exist). `X` is [N, C, D...].
+  }];
+  let arguments = (ins AnyTensor:$X,
+                       DefaultValuedAttr<F32Attr, "1.0e-4">:$alpha,
+                       DefaultValuedAttr<F32Attr, "0.75">:$beta,
+                       DefaultValuedAttr<F32Attr, "1.0">:$bias,
+                       SI64Attr:$size);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Pooling and transposed convolution (window attributes as Conv's)
 //===----------------------------------------------------------------------===//

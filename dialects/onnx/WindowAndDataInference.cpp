@@ -127,6 +127,19 @@ GroupNormalizationOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 /// num_groups divides the channel count, which Tessera needs static; scale
 /// and bias hold one value per channel (opset 21) or per group (opsets 18
 /// to 20, which Tessera keeps as they are).
+LogicalResult LRNOp::verify() {
+  if (getSize() < 1)
+    return emitOpError() << "size " << getSize() << " is not positive";
+  auto x = dyn_cast<RankedTensorType>(getX().getType());
+  if (x && x.getRank() < 2)
+    return emitOpError() << "needs an input [N, C, ...], not rank "
+                         << x.getRank();
+  return success();
+}
+LogicalResult LRNOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  return shapeLike(getX(), elementTypeOf(getX()), types);
+}
+
 LogicalResult GroupNormalizationOp::verify() {
   int64_t groups = getNumGroups();
   if (groups < 1)

@@ -66,3 +66,23 @@ func.func @sce_none(%x: tensor<3x5xf32>, %y: tensor<3xi64>) -> (tensor<3xf32>, t
   %0:2 = onnx.SoftmaxCrossEntropyLoss %x, %y {reduction = "none"} : (tensor<3x5xf32>, tensor<3xi64>) -> (tensor<3xf32>, tensor<3x5xf32>)
   return %0#0, %0#1 : tensor<3xf32>, tensor<3x5xf32>
 }
+
+// -----
+
+// LRN over a window of 5 channels: x^2 inside zeros with 4 more channels
+// (2 before), one generic summing the window (c + k over the padded
+// channels, k a reduction over [5]), then x / (bias + alpha / 5 * sum)^beta.
+// CHECK-DAG: #[[WIN:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 + d4, d2, d3)>
+// CHECK-LABEL: func.func @lrn
+// CHECK: %[[SQ:.*]] = linalg.generic
+// CHECK: arith.mulf
+// CHECK: %[[Z:.*]] = linalg.fill {{.*}} -> tensor<?x20x4x5xf32>
+// CHECK: %[[P:.*]] = tensor.insert_slice %[[SQ]] into %[[Z]][0, 2, 0, 0]
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[WIN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]], %{{.*}} : tensor<?x20x4x5xf32>, tensor<5xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[SUM]]
+// CHECK: math.powf
+// CHECK: arith.divf
+func.func @lrn(%x: tensor<?x16x4x5xf32>) -> tensor<?x16x4x5xf32> {
+  %y = onnx.LRN %x {size = 5 : si64, alpha = 1.0e-4 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : (tensor<?x16x4x5xf32>) -> tensor<?x16x4x5xf32>
+  return %y : tensor<?x16x4x5xf32>
+}

@@ -841,3 +841,11 @@ func.func @trilu_matrix_k(%a: tensor<3x3xf32>, %k: tensor<2x2xi64>) -> tensor<3x
   %0 = onnx.Trilu %a, %k : (tensor<3x3xf32>, tensor<2x2xi64>) -> tensor<3x3xf32>
   return %0 : tensor<3x3xf32>
 }
+
+// -----
+
+func.func @lrn_size(%a: tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32> {
+  // expected-error @+1 {{'onnx.LRN' op size 0 is not positive}}
+  %0 = onnx.LRN %a {size = 0 : si64} : (tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  return %0 : tensor<1x3x4x4xf32>
+}
