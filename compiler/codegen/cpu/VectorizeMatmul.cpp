@@ -152,6 +152,17 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
                : 0;
   }
 
+  /// `map` with each `d1 mod c` read as d1: the map of a panel's run of a
+  /// periodic operand.
+  static AffineMap withinPeriod(AffineMap map) {
+    SmallVector<AffineExpr> exprs(map.getResults());
+    for (AffineExpr &e : exprs)
+      if (columnPeriod(e))
+        e = getAffineDimExpr(1, map.getContext());
+    return AffineMap::get(map.getNumDims(), map.getNumSymbols(), exprs,
+                          map.getContext());
+  }
+
   /// The periods of `g`'s operand maps (see columnPeriod).
   static SmallVector<int64_t> columnPeriods(linalg::GenericOp g) {
     SmallVector<int64_t> periods;
@@ -184,13 +195,10 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
       if (!g.getMatchingIndexingMap(&init).isIdentity() ||
           !cast<ShapedType>(init.get().getType()).getElementType().isF32())
         return {};
-    for (AffineMap map : g.getIndexingMapsArray()) {
-      if (map.isProjectedPermutation(/*allowZeroInResults=*/true))
-        continue;
-      for (AffineExpr e : map.getResults())
-        if (!isa<AffineDimExpr, AffineConstantExpr>(e) && !columnPeriod(e))
-          return {};
-    }
+    for (AffineMap map : g.getIndexingMapsArray())
+      if (!withinPeriod(map).isProjectedPermutation(
+              /*allowZeroInResults=*/true))
+        return {};
     bool indexing = false;
     g.getBody()->walk([&](Operation *inner) {
       if (isa<linalg::IndexOp, tensor::ExtractOp>(inner))
@@ -449,13 +457,8 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
             tiled->setAttr(kEpilogueAttr, bld.getUnitAttr());
             // Within a panel, a periodic operand is read from its run.
             SmallVector<AffineMap> maps;
-            for (AffineMap map : tiled.getIndexingMapsArray()) {
-              SmallVector<AffineExpr> exprs(map.getResults());
-              for (AffineExpr &e : exprs)
-                if (columnPeriod(e))
-                  e = bld.getAffineDimExpr(1);
-              maps.push_back(AffineMap::get(2, 0, exprs, bld.getContext()));
-            }
+            for (AffineMap map : tiled.getIndexingMapsArray())
+              maps.push_back(withinPeriod(map));
             tiled.setIndexingMapsAttr(bld.getAffineMapArrayAttr(maps));
             results = tiled->getResults();
           }
