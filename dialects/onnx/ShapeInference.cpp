@@ -756,10 +756,12 @@ LogicalResult RangeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   double start, limit, delta;
   if (scalar(getStart(), start) && scalar(getLimit(), limit) &&
       scalar(getDelta(), delta)) {
-    if (delta == 0)
+    // An infinite, NaN or unrepresentable length is refused before the
+    // conversion to int64 (undefined for such values).
+    double n = std::ceil((limit - start) / delta);
+    if (delta == 0 || !std::isfinite(n) || n >= 0x1p62)
       return failure();
-    len = std::max<int64_t>(
-        0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
+    len = n > 0 ? static_cast<int64_t>(n) : 0;
   }
   types.push_back(RankedTensorType::get({len}, elt));
   return success();
