@@ -139,6 +139,7 @@ public:
     // added first); the others are plain products.
     Value p1 = matmul(weights[0], Value(), columns[0].size());
     Value p2 = matmul(weights[1], Value(), columns[1].size());
+    checkIds(ids);
     Value cosRows = rowTable(cos, ids), sinRows = rowTable(sin, ids);
     MLIRContext *ctx = b.getContext();
     AffineExpr r = getAffineDimExpr(0, ctx), c = getAffineDimExpr(1, ctx);
@@ -287,6 +288,19 @@ private:
         SmallVector<OpFoldResult>(4, index(1)));
   }
 
+  /// Run-time checks that ids ([B, S], or [1, S] for every batch) match X.
+  void checkIds(Value ids) {
+    if (!ids)
+      return;
+    bool seqFirst = op.getSeqFirst();
+    OpFoldResult batch = seqFirst ? d1 : d0, seq = seqFirst ? d0 : d1;
+    if (cast<RankedTensorType>(ids.getType()).getDimSize(0) != 1)
+      checkSameSize(b, loc, tensor::getMixedSize(b, loc, ids, 0), batch,
+                    "position_ids must have the batch size of X");
+    checkSameSize(b, loc, tensor::getMixedSize(b, loc, ids, 1), seq,
+                  "position_ids must have the sequence length of X");
+  }
+
   /// The rows of `table` ([P, half]) of each row's position, [rows, half]:
   /// the position id of its batch and sequence index (ids [B, S] or
   /// [1, S]), or without ids the sequence index, clamped into [0, P).
@@ -294,17 +308,8 @@ private:
     auto tt = cast<RankedTensorType>(table.getType());
     int64_t half = tt.getDimSize(1);
     bool seqFirst = op.getSeqFirst();
-    OpFoldResult batch = seqFirst ? d1 : d0, seq = seqFirst ? d0 : d1;
-    bool sharedIds = false;
-    if (ids) {
-      auto it = cast<RankedTensorType>(ids.getType());
-      sharedIds = it.getDimSize(0) == 1;
-      if (!sharedIds)
-        checkSameSize(b, loc, tensor::getMixedSize(b, loc, ids, 0), batch,
-                      "position_ids must have the batch size of X");
-      checkSameSize(b, loc, tensor::getMixedSize(b, loc, ids, 1), seq,
-                    "position_ids must have the sequence length of X");
-    }
+    bool sharedIds =
+        ids && cast<RankedTensorType>(ids.getType()).getDimSize(0) == 1;
     Value positions = b.create<tensor::DimOp>(loc, table, 0);
     auto type = RankedTensorType::get(
         {xt.getDimSize(0), xt.getDimSize(1), half}, elt);
