@@ -353,16 +353,19 @@ def define_models():
 
     # ---------------------------------------------------------------- 4
     class ViTBlock(nn.Module):
-        def __init__(self, d, heads, ff):
+        """A pre-LN encoder layer with a GELU MLP (ViT's, and Whisper's with
+        eps 1e-5 and no key bias)."""
+
+        def __init__(self, d, heads, ff, eps=1e-12, key_bias=True):
             super().__init__()
             self.h = heads
             self.dh = d // heads
-            self.ln1 = nn.LayerNorm(d, eps=1e-12)
+            self.ln1 = nn.LayerNorm(d, eps=eps)
             self.query = nn.Linear(d, d)
-            self.key = nn.Linear(d, d)
+            self.key = nn.Linear(d, d, bias=key_bias)
             self.value = nn.Linear(d, d)
             self.proj = nn.Linear(d, d)
-            self.ln2 = nn.LayerNorm(d, eps=1e-12)
+            self.ln2 = nn.LayerNorm(d, eps=eps)
             self.fc1 = nn.Linear(d, ff)
             self.fc2 = nn.Linear(ff, d)
 
@@ -684,6 +687,36 @@ def define_models():
                 x = layer(x, position_bias)
             return self.final_layer_norm(x)
 
+    # ---------------------------------------------------------------- 8
+    def sinusoids(length, channels):
+        """Whisper's positional embedding: sines then cosines, [length, channels]."""
+        step = math.log(10000) / (channels // 2 - 1)
+        inv = torch.exp(-step * torch.arange(channels // 2, dtype=torch.float32))
+        t = torch.arange(length, dtype=torch.float32)[:, None] * inv[None, :]
+        return torch.cat([torch.sin(t), torch.cos(t)], dim=1)
+
+    class WhisperEncoder(nn.Module):
+        """Whisper's audio encoder: log-mel [B, mels, 2 * MAX_POS] -> two
+        Conv1d + GELU (the second strides 2) -> [B, MAX_POS, d] + constant
+        sinusoids -> pre-LN layers -> LayerNorm."""
+
+        def __init__(self, mels=80, d=64, heads=4, layers=2, ff=128):
+            super().__init__()
+            self.conv1 = nn.Conv1d(mels, d, kernel_size=3, padding=1)
+            self.conv2 = nn.Conv1d(d, d, kernel_size=3, stride=2, padding=1)
+            self.register_buffer("positional_embedding", sinusoids(MAX_POS, d))
+            self.layers = nn.ModuleList(
+                ViTBlock(d, heads, ff, eps=1e-5, key_bias=False) for _ in range(layers))
+            self.ln_post = nn.LayerNorm(d)
+
+        def forward(self, input_features):
+            x = F.gelu(self.conv1(input_features))
+            x = F.gelu(self.conv2(x)).permute(0, 2, 1)
+            x = x + self.positional_embedding
+            for layer in self.layers:
+                x = layer(x)
+            return self.ln_post(x)
+
     # ------------------------------------------------------------ inputs
     def token_ids(b, s, seed):
         g = torch.Generator().manual_seed(seed)
@@ -701,6 +734,10 @@ def define_models():
     def pixels(b):
         g = torch.Generator().manual_seed(2)
         return (torch.randn(b, 3, 32, 32, generator=g),)
+
+    def log_mel(b):  # 80 mel bins, twice as many frames as positions
+        g = torch.Generator().manual_seed(3)
+        return (torch.randn(b, 80, 2 * MAX_POS, generator=g),)
 
     bs = {0: "batch", 1: "seq"}
     b_only = {0: "batch"}
@@ -789,6 +826,16 @@ def define_models():
         "llama_interleaved": token_model(
             lambda: Llama(interleaved=True, d=256, layers=1), "logits", VOCAB),
         "t5_encoder": token_model(T5Encoder, "last_hidden_state", 64),
+        # Not in MODEL_NAMES (no model test): bench.py's --whisper-base.
+        "whisper_encoder": Spec(
+            WhisperEncoder,
+            lambda: log_mel(2),
+            lambda: log_mel(3),
+            ["input_features"],
+            ["last_hidden_state"],
+            {"input_features": b_only, "last_hidden_state": b_only},
+            lambda ins: (ins[0].size(0), ins[0].size(2) // 2, 64),
+        ),
     }
     specs.update(kv_specs(Spec, locals()))
     return specs
