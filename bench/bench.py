@@ -3,6 +3,7 @@
 
     bench/bench.py --model M.onnx [--model M2.onnx ...] [--bert-base] [--transformer-base]
                    [--gpt2-base [--gpt2-seq 1024] [--gpt2-runs 5]] [--llama]
+                   [--vit-b16] [--whisper-base]
                    [--gpt2-generate [--gen-rounds 3] [--gen-bench 1]]
                    [--batch 1] [--seq 128] [--threads 1] [--runs 20] [--unfused]
                    [--compiler PATH] [--work-dir DIR] [--ort-only] [--plot FILE.png]
@@ -42,6 +43,15 @@ with generate.py's GPT-2 module; it runs at --gpt2-seq (default 1024) with
 layers, hidden 768, 12 query / 4 KV heads, RMSNorm, half-split rotary,
 SwiGLU FFN 2048, vocab 32000, 512 positions, no biases; about 500 MB).
 
+--vit-b16 exports torchvision's vit_b_16 (weights=None; its zero-initialised
+class token, head and LayerNorm parameters randomised as generate.py does,
+seed 0) on a 224x224 image [batch, 3, 224, 224]; about 330 MB.
+--whisper-base exports a Whisper-base-sized audio encoder with generate.py's
+WhisperEncoder (log-mel [batch, 80, 3000], two Conv1d + GELU to 1500
+positions, constant sinusoids, 6 pre-LN layers, hidden 512, 8 heads, FFN
+2048; about 80 MB). Their inputs are seeded normal floats of a fixed size:
+--seq does not apply to them.
+
 --gpt2-generate exports the GPT-2-small-sized KV-cache decoder (Optimum's
 naming, generate.py's gpt2_kv) once, compiles it once without --shape, and
 times greedy generation with tessera-run and run.js (see bench/generation.py).
@@ -77,8 +87,9 @@ LATENCY_RE = re.compile(
     r"latency: median ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms "
     r"\((\d+) runs, (\d+) threads?\)")
 
+TORCHVISION = "torchvision:"  # a PRESETS kind: a torchvision.models builder
 GPT2_SMALL = dict(vocab=50257, d=768, heads=12, layers=12, ff=3072)
-# name: (generate.py model, size, positions, file)
+# name: (generate.py model or TORCHVISION + builder, size, positions, file)
 PRESETS = {
     "transformer-base": ("transformer", dict(vocab=32000, d=512, heads=8, layers=6, ff=2048), 512,
                          "transformer_base_op17.onnx"),
@@ -88,6 +99,10 @@ PRESETS = {
     "gpt2-kv-base": ("gpt2_kv", GPT2_SMALL, 1024, "gpt2_kv_base_op17.onnx"),
     "llama": ("llama", dict(vocab=32000, d=768, heads=12, kv_heads=4, layers=12, ff=2048), 512,
               "llama_base_op17.onnx"),
+    # 1500 positions: 3000 log-mel frames
+    "whisper-base": ("whisper_encoder", dict(mels=80, d=512, heads=8, layers=6, ff=2048), 1500,
+                     "whisper_base_encoder_op17.onnx"),
+    "vit-b16": (TORCHVISION + "vit_b_16", {}, None, "vit_b16_op17.onnx"),
 }
 
 
@@ -122,6 +137,12 @@ def parse_args(argv):
     p.add_argument("--llama", action="store_true",
                    help="also benchmark a LLaMA-style export of generate.py's Llama (12 layers, "
                         "hidden 768, 12 query / 4 KV heads, SwiGLU FFN 2048, vocab 32000)")
+    p.add_argument("--vit-b16", action="store_true",
+                   help="also benchmark torchvision's vit_b_16 (random weights) on a 224x224 "
+                        "image")
+    p.add_argument("--whisper-base", action="store_true",
+                   help="also benchmark a Whisper-base-sized encoder (generate.py's "
+                        "WhisperEncoder; log-mel [batch, 80, 3000])")
     p.add_argument("--gpt2-generate", action="store_true",
                    help="benchmark KV-cache generation on a GPT-2-small-sized export")
     p.add_argument("--gen-rounds", type=int, default=3,
@@ -153,9 +174,9 @@ def parse_args(argv):
                    help="benchmark ONNX Runtime only (no Tessera columns)")
     args = p.parse_args(argv)
     if not (args.model or args.bert_base or args.transformer_base or args.gpt2_base
-            or args.llama or args.gpt2_generate):
-        p.error("give --model M.onnx, --bert-base, --transformer-base, --gpt2-base, --llama "
-                "and/or --gpt2-generate")
+            or args.llama or args.vit_b16 or args.whisper_base or args.gpt2_generate):
+        p.error("give --model M.onnx, --bert-base, --transformer-base, --gpt2-base, --llama, "
+                "--vit-b16, --whisper-base and/or --gpt2-generate")
     if args.gpt2_generate and not os.path.isfile(args.tessera_run):
         p.error("--tessera-run %s does not exist" % args.tessera_run)
     if args.runs < 1:
@@ -180,18 +201,23 @@ def parse_args(argv):
 # ------------------------------------------------------------------ presets
 
 
-def export_preset(work_dir, name):
-    """Exports a generate.py model at a preset size once; returns the path."""
-    kind, size, positions, filename = PRESETS[name]
-    path = os.path.join(work_dir, filename)
-    if os.path.isfile(path):
-        return path
-    import warnings
+def preset_module(kind, size, positions):
+    """(module, example inputs, input names, output names, dynamic axes) of a
+    preset: a generate.py model at a preset size, or a torchvision model."""
     import torch
     import generate  # tests/models/generate.py
 
-    warnings.filterwarnings("ignore")
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if kind.startswith(TORCHVISION):
+        import torchvision
+
+        torch.manual_seed(generate.SEED)
+        model = getattr(torchvision.models, kind[len(TORCHVISION):])(weights=None, **size).eval()
+        generate.randomize_defaults(model)  # e.g. ViT's class token and head start at 0
+        g = torch.Generator().manual_seed(2)
+        example = (torch.randn(2, 3, model.image_size, model.image_size, generator=g),)
+        batch = {0: "batch"}
+        return (model, example, ["pixel_values"], ["logits"],
+                {"pixel_values": batch, "logits": batch})
     generate.MAX_POS = positions  # read by the modules' __init__
     if kind.endswith("_kv"):  # its input names and example inputs read these globals
         generate.VOCAB, generate.HEADS = size["vocab"], size["heads"]
@@ -200,7 +226,24 @@ def export_preset(work_dir, name):
     torch.manual_seed(generate.SEED)
     model = spec.build(**size).eval()
     generate.randomize_defaults(model)
-    example = spec.inputs()
+    return model, spec.inputs(), spec.input_names, spec.output_names, spec.dynamic_axes
+
+
+def export_preset(work_dir, name):
+    """Exports a preset model once into work_dir; returns the path."""
+    kind, size, positions, filename = PRESETS[name]
+    path = os.path.join(work_dir, filename)
+    if os.path.isfile(path):
+        return path
+    import types
+    import warnings
+    import torch
+    import generate  # tests/models/generate.py
+
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    model, example, input_names, output_names, dynamic_axes = preset_module(kind, size,
+                                                                            positions)
     os.makedirs(work_dir, exist_ok=True)
     tmp = path + ".tmp"
     print("exporting %s to %s ..." % (name, path), file=sys.stderr, flush=True)
@@ -208,11 +251,14 @@ def export_preset(work_dir, name):
     with torch.enable_grad():  # same reason as in generate.py: no fused fast path
         torch.onnx.export(
             model, example, tmp,
-            input_names=spec.input_names, output_names=spec.output_names,
-            dynamic_axes=spec.dynamic_axes, opset_version=17,
+            input_names=input_names, output_names=output_names,
+            dynamic_axes=dynamic_axes, opset_version=17,
             do_constant_folding=True, export_params=True,
             training=torch.onnx.TrainingMode.EVAL,
             operator_export_type=torch.onnx.OperatorExportTypes.ONNX)
+    with torch.no_grad():  # e.g. Whisper's 1500 positions, left symbolic by the exporter
+        out = generate.as_tuple(model(*example))
+    generate.pin_static_output_dims(tmp, out, types.SimpleNamespace(dynamic_axes=dynamic_axes))
     onnx.checker.check_model(tmp)
     os.replace(tmp, path)
     print("exported in %.1f s (%d MB)" % (time.time() - t0, os.path.getsize(path) >> 20),
@@ -265,7 +311,7 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
         np.save(path, a)
         inputs += ["--input", "%s=%s" % (name, path)]
     row = {"model": stem, "threads": threads, "batch": batch, "seq": seq,
-           "shape": "batch %d" % batch + ("" if seq is None else ", seq %d" % seq)}
+           "shape": shape_label(model, arrays, batch, seq)}
 
     ort_out = os.path.join(work, "ort")
     out = run([args.node, args.ort_script, model_path] + inputs +
@@ -302,6 +348,19 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
                 raise BenchError("Tessera (%s build) disagrees with ONNX Runtime: %s" % (tag, desc))
     row["diff"] = "; ".join(diffs)
     return row
+
+
+def shape_label(model, arrays, batch, seq):
+    """The shape column: batch and seq; without a sequence axis, batch and the
+    last two dims of a float input of rank 3 or more ("batch 1, 224x224")."""
+    label = "batch %d" % batch
+    if seq is not None:
+        return label + ", seq %d" % seq
+    for value in compare.model_inputs(model):
+        a = arrays[value.name]
+        if a.ndim >= 3 and a.dtype.kind == "f":
+            return label + ", %dx%d" % a.shape[-2:]
+    return label
 
 
 def time_session(model, feeds, threads, runs):
@@ -389,7 +448,9 @@ def main(argv=None):
                                      ("transformer-base", args.transformer_base, args.seq,
                                       args.runs),
                                      ("gpt2-base", args.gpt2_base, args.gpt2_seq, args.gpt2_runs),
-                                     ("llama", args.llama, args.seq, args.runs)):
+                                     ("llama", args.llama, args.seq, args.runs),
+                                     ("vit-b16", args.vit_b16, args.seq, args.runs),
+                                     ("whisper-base", args.whisper_base, args.seq, args.runs)):
         if not wanted:
             continue
         try:
