@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/lowering/FloatMath.h"
 #include "compiler/lowering/Lowering.h"
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/onnx/ONNXDialect.h"
@@ -71,12 +72,6 @@ void addUnaryMath(RewritePatternSet &patterns, TypeConverter &tc) {
             });
 }
 
-Value constantLike(OpBuilder &b, Location loc, Type t, double v) {
-  if (isFloat(t))
-    return b.create<arith::ConstantOp>(loc, b.getFloatAttr(t, v));
-  return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(t, int64_t(v)));
-}
-
 /// The scalar constant an exponent operand holds if it is a splat constant.
 std::optional<double> splatExponent(Value v) {
   DenseElementsAttr dense;
@@ -114,52 +109,6 @@ Value gelu(OpBuilder &b, Location loc, Value x, bool tanhForm) {
   return b.create<arith::MulFOp>(loc, b.create<arith::MulFOp>(loc, half, x),
                                  sum);
 }
-
-/// Scalar float arithmetic in one element type, so that the activation
-/// bodies below read like their ONNX definitions.
-struct FloatMath {
-  OpBuilder &b;
-  Location l;
-  Type t;
-  Value c(double v) { return constantLike(b, l, t, v); }
-  Value c(FloatAttr v) { return c(v.getValueAsDouble()); }
-  Value add(Value x, Value y) { return b.create<arith::AddFOp>(l, x, y); }
-  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(l, x, y); }
-  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(l, x, y); }
-  Value div(Value x, Value y) { return b.create<arith::DivFOp>(l, x, y); }
-  Value max(Value x, Value y) { return b.create<arith::MaximumFOp>(l, x, y); }
-  Value min(Value x, Value y) { return b.create<arith::MinimumFOp>(l, x, y); }
-  Value exp(Value x) { return b.create<math::ExpOp>(l, x); }
-  Value lt(Value x, Value y) {
-    return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, x, y);
-  }
-  Value gt(Value x, Value y) {
-    return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, y);
-  }
-  Value select(Value c, Value x, Value y) {
-    return b.create<arith::SelectOp>(l, c, x, y);
-  }
-  /// min(1, max(0, x)).
-  Value saturate(Value x) { return min(c(1.0), max(c(0.0), x)); }
-  /// log(1 + e^x), as max(x, 0) + log1p(e^-|x|) so that it cannot overflow.
-  // Nested calls evaluate their arguments in an order C++ leaves open (GCC
-  // and clang differ), so the bodies below name each step: the IR is the
-  // same whichever compiler built Tessera.
-  Value softplus(Value x) {
-    Value abs = b.create<math::AbsFOp>(l, x);
-    Value e = exp(b.create<arith::NegFOp>(l, abs));
-    Value log = b.create<math::Log1pOp>(l, e);
-    Value positive = max(x, c(0.0));
-    return add(positive, log);
-  }
-  /// alpha * (e^x - 1), the negative side of Elu and Selu.
-  Value expm1Times(Value x, FloatAttr alpha) {
-    Value ex = exp(x);
-    Value em1 = sub(ex, c(1.0));
-    Value a = c(alpha);
-    return mul(a, em1);
-  }
-};
 
 /// sqrt(1 - x^2), as sqrt((1 - x)(1 + x)), which rounds better near 1.
 Value cosOfArcsine(FloatMath m, Value x) {
@@ -335,7 +284,7 @@ void populateMathFunctionPatterns(TypeConverter &tc,
         return m.mul(x, m.saturate(m.add(m.mul(x, m.c(1.0 / 6)), m.c(0.5))));
       });
   addActivation<onnx::MishOp>(patterns, tc, [](auto, FloatMath &m, Value x) {
-    return m.mul(x, m.b.create<math::TanhOp>(m.l, m.softplus(x)));
+    return m.mul(x, m.tanh(m.softplus(x)));
   });
   addActivation<onnx::HardSigmoidOp>(
       patterns, tc, [](onnx::HardSigmoidOp op, FloatMath &m, Value x) {
@@ -593,10 +542,7 @@ void tessera::populateONNXElementwiseToLinalgPatterns(
   add<onnx::SigmoidOp>(
       patterns, tc,
       [](auto, OpBuilder &b, Location l, ValueRange a, Type t) -> Value {
-        Value one = constantLike(b, l, t, 1.0);
-        Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, a[0]));
-        return b.create<arith::DivFOp>(l, one,
-                                       b.create<arith::AddFOp>(l, one, e));
+        return FloatMath{b, l, t}.sigmoid(a[0]);
       });
   add<onnx::ReluOp>(
       patterns, tc,
