@@ -157,7 +157,10 @@ const llvm::StringMap<int64_t> &supportedOps() {
                              "SoftmaxCrossEntropyLoss",
                              "QuantizeLinear",
                              "DequantizeLinear",
-                             "MatMulInteger"})
+                             "MatMulInteger",
+                             "RNN",
+                             "GRU",
+                             "LSTM"})
       m[name] = kMinOpset;
     // Elementwise math, activations and logic (Math.td, Logic.td).
     for (const char *name :
@@ -963,6 +966,10 @@ ModelImporter::convertAttribute(const ::onnx::NodeProto &node,
     SmallVector<float> v(attr.floats().begin(), attr.floats().end());
     return Attribute(builder.getF32ArrayAttr(v));
   }
+  case AP::STRINGS: {
+    SmallVector<StringRef> v(attr.strings().begin(), attr.strings().end());
+    return Attribute(builder.getStrArrayAttr(v));
+  }
   case AP::TENSOR: {
     auto value = imp::importTensor(*attr.mutable_t(), modelDir, ctx);
     if (!value)
@@ -1042,7 +1049,8 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
   }
   static const llvm::StringMap<size_t> segmentedOps = {
       {"Clip", 3},   {"Slice", 5},         {"Dropout", 3},  {"Pad", 4},
-      {"Resize", 4}, {"MatMulInteger", 4}, {"Attention", 6}};
+      {"Resize", 4}, {"MatMulInteger", 4}, {"Attention", 6},
+      {"RNN", 6},    {"GRU", 6},           {"LSTM", 8}};
   if (auto it = segmentedOps.find(op); it != segmentedOps.end()) {
     size_t total = it->second;
     segments.resize(total, 0);

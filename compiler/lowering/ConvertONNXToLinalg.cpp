@@ -102,6 +102,8 @@ std::optional<std::string> unsupportedReason(Operation *op) {
     if (x && x.isDynamicDim(x.getRank() - 1))
       return std::string("RMSNormalization needs a static last dimension");
   }
+  if (auto why = recurrentProblem(op))
+    return why;
   if (auto why = dataAndWindowOpProblem(op))
     return why;
   if (auto cos = dyn_cast<onnx::ConstantOfShapeOp>(op))
@@ -145,6 +147,7 @@ struct ConvertONNXToLinalgPass
     populateONNXDataMovementToLinalgPatterns(converter, patterns);
     populateONNXQuantizeToLinalgPatterns(converter, patterns);
     populateONNXResizeToLinalgPatterns(converter, patterns);
+    populateONNXRecurrentToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);

@@ -54,6 +54,11 @@ void populateONNXQuantizeToLinalgPatterns(mlir::TypeConverter &converter,
                                           mlir::RewritePatternSet &patterns);
 void populateONNXResizeToLinalgPatterns(mlir::TypeConverter &converter,
                                         mlir::RewritePatternSet &patterns);
+/// RNN, GRU and LSTM as scf.for recurrences (Recurrent.cpp), and why one
+/// cannot be lowered, if it cannot.
+void populateONNXRecurrentToLinalgPatterns(mlir::TypeConverter &converter,
+                                           mlir::RewritePatternSet &patterns);
+std::optional<std::string> recurrentProblem(mlir::Operation *op);
 /// Why one of the ops above cannot be lowered (a dynamic dim it needs
 /// static, an attribute value it does not handle), if it cannot.
 std::optional<std::string> dataAndWindowOpProblem(mlir::Operation *op);

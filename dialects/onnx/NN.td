@@ -228,6 +228,56 @@ def ONNX_ConvTransposeOp : ONNX_Op<"ConvTranspose",
 }
 
 //===----------------------------------------------------------------------===//
+// Recurrent networks
+//===----------------------------------------------------------------------===//
+
+/// RNN, GRU and LSTM share their operands up to initial_h, their attributes,
+/// their layouts and their verifier; `outputs` holds Y, Y_h (and LSTM's Y_c)
+/// up to the last one the node names (an absent Y before Y_h still gets a
+/// result).
+class ONNX_RecurrentOp<string mnemonic, dag cellOperands, dag cellAttrs>
+    : ONNX_Op<mnemonic, [AttrSizedOperandSegments,
+                         DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
+  let description = [{
+    X is [seq, batch, input] (layout 1: [batch, seq, input]); W, R and B hold
+    one set of gate weights per direction, gates stacked along their second
+    dim. Y is [seq, directions, batch, hidden] (layout 1: [batch, seq,
+    directions, hidden]); Y_h and Y_c are [directions, batch, hidden]
+    (layout 1: [batch, directions, hidden]). sequence_lens (int32, [batch])
+    stops each batch entry's recurrence early: its later Y rows are zero and
+    Y_h holds its last state.
+  }];
+  let arguments = !con(
+      (ins AnyTensor:$X, AnyTensor:$W, AnyTensor:$R, Optional<AnyTensor>:$B,
+           Optional<AnyTensor>:$sequence_lens,
+           Optional<AnyTensor>:$initial_h),
+      cellOperands,
+      (ins OptionalAttr<F32ArrayAttr>:$activation_alpha,
+           OptionalAttr<F32ArrayAttr>:$activation_beta,
+           OptionalAttr<StrArrayAttr>:$activations,
+           OptionalAttr<F32Attr>:$clip,
+           DefaultValuedStrAttr<StrAttr, "forward">:$direction,
+           OptionalAttr<SI64Attr>:$hidden_size,
+           DefaultValuedAttr<SI64Attr, "0">:$layout),
+      cellAttrs);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+  let hasVerifier = 1;
+}
+
+def ONNX_RNNOp : ONNX_RecurrentOp<"RNN", (ins), (ins)> {
+  let summary = "Elman recurrent network: H = f(X W^T + H R^T + Wb + Rb)";
+}
+def ONNX_GRUOp : ONNX_RecurrentOp<"GRU", (ins),
+    (ins DefaultValuedAttr<SI64Attr, "0">:$linear_before_reset)> {
+  let summary = "gated recurrent unit (gates z, r, h)";
+}
+def ONNX_LSTMOp : ONNX_RecurrentOp<"LSTM",
+    (ins Optional<AnyTensor>:$initial_c, Optional<AnyTensor>:$P),
+    (ins DefaultValuedAttr<SI64Attr, "0">:$input_forget)> {
+  let summary = "long short-term memory (gates i, o, f, c; peepholes P)";
+}
+
+//===----------------------------------------------------------------------===//
 // Losses
 //===----------------------------------------------------------------------===//
 

@@ -81,6 +81,28 @@ void fillSliceDefaults(size_t n, llvm::SmallVectorImpl<int64_t> &axes,
 /// `rank`, clamped as ONNX specifies.
 std::pair<int64_t, int64_t> shapeRange(ShapeOfOp op, int64_t rank);
 
+/// One activation function of a recurrent cell with its alpha and beta
+/// (ONNX's defaults where the node gives none).
+struct RecurrentActivation {
+  std::string name; // as ONNX spells it: "Sigmoid", "Tanh", "LeakyRelu", ...
+  float alpha = 0, beta = 0;
+};
+
+/// What RNN, GRU and LSTM (RecurrentOps, Recurrent.cpp) have in common.
+struct RecurrentCell {
+  int64_t gates;      // 1 (RNN), 3 (GRU: z, r, h), 4 (LSTM: i, o, f, c)
+  int64_t directions; // 2 for "bidirectional", else 1
+  bool reverse;       // "reverse": the one direction runs backwards
+  /// Per direction, the cell's functions in ONNX's order (RNN f; GRU f, g;
+  /// LSTM f, g, h).
+  llvm::SmallVector<RecurrentActivation> activations;
+};
+
+/// Reads `op`'s direction and activation attributes; fails with `why` set if
+/// it is not an RNN, GRU or LSTM or one of them is not valid.
+mlir::FailureOr<RecurrentCell> describeRecurrentCell(mlir::Operation *op,
+                                                     std::string &why);
+
 /// Narrows `op`'s result types with what its ShapeInferenceOpInterface can
 /// infer (dynamic dims become static, unranked becomes ranked). Emits an error
 /// and fails if the inferred and current types conflict. Element types are

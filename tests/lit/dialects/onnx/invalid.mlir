@@ -849,3 +849,43 @@ func.func @lrn_size(%a: tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32> {
   %0 = onnx.LRN %a {size = 0 : si64} : (tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
   return %0 : tensor<1x3x4x4xf32>
 }
+
+// -----
+
+func.func @rnn_direction(%x: tensor<2x3x4xf32>, %w: tensor<1x5x4xf32>, %r: tensor<1x5x5xf32>) -> tensor<1x3x5xf32> {
+  // expected-error @+1 {{'onnx.RNN' op direction 'backward' is not one of forward, reverse, bidirectional}}
+  %0:2 = onnx.RNN %x, %w, %r {direction = "backward", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0>} : (tensor<2x3x4xf32>, tensor<1x5x4xf32>, tensor<1x5x5xf32>) -> (tensor<2x1x3x5xf32>, tensor<1x3x5xf32>)
+  return %0#1 : tensor<1x3x5xf32>
+}
+
+// -----
+
+func.func @gru_activations(%x: tensor<2x3x4xf32>, %w: tensor<2x15x4xf32>, %r: tensor<2x15x5xf32>) -> tensor<2x3x5xf32> {
+  // expected-error @+1 {{'onnx.GRU' op has 3 activations; needs 4 (2 per direction)}}
+  %0:2 = onnx.GRU %x, %w, %r {direction = "bidirectional", activations = ["Sigmoid", "Tanh", "Relu"], operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0>} : (tensor<2x3x4xf32>, tensor<2x15x4xf32>, tensor<2x15x5xf32>) -> (tensor<2x2x3x5xf32>, tensor<2x3x5xf32>)
+  return %0#1 : tensor<2x3x5xf32>
+}
+
+// -----
+
+func.func @lstm_activation_name(%x: tensor<2x3x4xf32>, %w: tensor<1x20x4xf32>, %r: tensor<1x20x5xf32>) -> tensor<1x3x5xf32> {
+  // expected-error @+1 {{'onnx.LSTM' op activation 'Gelu' is not one ONNX defines for LSTM cells}}
+  %0:2 = onnx.LSTM %x, %w, %r {activations = ["Sigmoid", "Gelu", "Tanh"], operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<2x3x4xf32>, tensor<1x20x4xf32>, tensor<1x20x5xf32>) -> (tensor<2x1x3x5xf32>, tensor<1x3x5xf32>)
+  return %0#1 : tensor<1x3x5xf32>
+}
+
+// -----
+
+func.func @lstm_weight_rows(%x: tensor<2x3x4xf32>, %w: tensor<1x15x4xf32>, %r: tensor<1x20x5xf32>) -> tensor<1x3x5xf32> {
+  // expected-error @+1 {{'onnx.LSTM' op W has 15 at dim 1 where 20 is expected}}
+  %0:2 = onnx.LSTM %x, %w, %r {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<2x3x4xf32>, tensor<1x15x4xf32>, tensor<1x20x5xf32>) -> (tensor<2x1x3x5xf32>, tensor<1x3x5xf32>)
+  return %0#1 : tensor<1x3x5xf32>
+}
+
+// -----
+
+func.func @rnn_lens_type(%x: tensor<2x3x4xf32>, %w: tensor<1x5x4xf32>, %r: tensor<1x5x5xf32>, %lens: tensor<3xi64>) -> tensor<1x3x5xf32> {
+  // expected-error @+1 {{'onnx.RNN' op sequence_lens must be int32}}
+  %0:2 = onnx.RNN %x, %w, %r, %lens {operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0>} : (tensor<2x3x4xf32>, tensor<1x5x4xf32>, tensor<1x5x5xf32>, tensor<3xi64>) -> (tensor<2x1x3x5xf32>, tensor<1x3x5xf32>)
+  return %0#1 : tensor<1x3x5xf32>
+}
