@@ -87,12 +87,19 @@ std::optional<std::string> unsupportedReason(Operation *op) {
   if (auto why = lowering::reductionProblem(op))
     return why;
   if (auto dropout = dyn_cast<onnx::DropoutOp>(op)) {
-    if (Value training = dropout.getTrainingMode()) {
-      if (!lowering::getConstIntValues(training, values) ||
-          llvm::any_of(values, [](int64_t v) { return v != 0; }))
-        return std::string("training-mode Dropout (random) is not supported: "
-                           "Tessera compiles models for inference");
-    }
+    // A constant true training_mode is refused unless the ratio is a
+    // constant 0; one known only at run time is checked then.
+    Value training = dropout.getTrainingMode();
+    bool zeroRatio = false;
+    if (Value ratio = dropout.getRatio())
+      if (auto c = ratio.getDefiningOp<onnx::ConstantOp>())
+        if (auto dense = dyn_cast<DenseFPElementsAttr>(c.getValue()))
+          zeroRatio =
+              dense.isSplat() && dense.getSplatValue<APFloat>().isZero();
+    if (training && lowering::getConstIntValues(training, values) &&
+        llvm::any_of(values, [](int64_t v) { return v != 0; }) && !zeroRatio)
+      return std::string("training-mode Dropout (random) is not supported: "
+                         "Tessera compiles models for inference");
   }
   if (auto rms = dyn_cast<onnx::RMSNormalizationOp>(op)) {
     auto x = dyn_cast<RankedTensorType>(rms.getX().getType());

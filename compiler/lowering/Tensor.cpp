@@ -40,12 +40,49 @@ struct ConstantLowering : OpConversionPattern<onnx::ConstantOp> {
   }
 };
 
-/// Inference Dropout: the data, and an all-true mask if asked for.
+/// Checks at run time that a Dropout is not training with a non-zero ratio
+/// (without a ratio input, training drops half the elements).
+LogicalResult checkNotRandom(OpBuilder &b, onnx::DropoutOp op, Value training,
+                             Value ratio) {
+  Location loc = op.getLoc();
+  auto scalar = [&](Value v) -> Value {
+    if (cast<RankedTensorType>(v.getType()).getRank() != 0)
+      return {};
+    return b.create<tensor::ExtractOp>(loc, v, ValueRange{});
+  };
+  Value train = scalar(training);
+  Value r = ratio ? scalar(ratio) : Value();
+  if (!train || (ratio && (!r || !isa<FloatType>(r.getType()))))
+    return failure();
+  Value randomFree = b.create<arith::ConstantOp>(loc, b.getBoolAttr(false));
+  if (r)
+    randomFree = b.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::OEQ, r,
+        b.create<arith::ConstantOp>(loc, b.getZeroAttr(r.getType())));
+  Value isTraining = b.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::ne, train,
+      b.create<arith::ConstantOp>(loc, b.getZeroAttr(train.getType())));
+  Value notTraining = b.create<arith::XOrIOp>(
+      loc, isTraining, b.create<arith::ConstantOp>(loc, b.getBoolAttr(true)));
+  emitCheck(b, loc, b.create<arith::OrIOp>(loc, notTraining, randomFree),
+            "training-mode Dropout with a non-zero ratio is random: Tessera "
+            "compiles models for inference");
+  return success();
+}
+
+/// Inference Dropout: the data, and an all-true mask if asked for. A
+/// training_mode known only at run time is checked then: training with a
+/// ratio of 0 is the identity too, any other ratio would be random.
 struct DropoutLowering : OpConversionPattern<onnx::DropoutOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(onnx::DropoutOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    SmallVector<int64_t> values;
+    if (Value training = adaptor.getTrainingMode();
+        training && !getConstIntValues(training, values))
+      if (failed(checkNotRandom(rewriter, op, training, adaptor.getRatio())))
+        return rewriter.notifyMatchFailure(op, "needs scalar parameters");
     SmallVector<Value> results = {adaptor.getData()};
     if (Value mask = op.getMask()) {
       auto type = rankedType(getTypeConverter(), mask);

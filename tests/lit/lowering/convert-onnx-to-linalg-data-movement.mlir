@@ -63,3 +63,24 @@ func.func @resize_linear(%x: tensor<1x1x2x2xf32>, %s: tensor<4xf32>) -> tensor<1
   %0 = onnx.Resize %x, %s {mode = "linear", operandSegmentSizes = array<i32: 1, 0, 1, 0>} : (tensor<1x1x2x2xf32>, tensor<4xf32>) -> tensor<1x1x4x4xf32>
   return %0 : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+// Dropout whose training_mode is a graph input: a run-time check that it is
+// not training with a non-zero ratio (the identity otherwise), then the data
+// and an all-true mask.
+// CHECK-LABEL: func.func @dropout_runtime_training
+// CHECK-SAME: (%[[X:.*]]: tensor<3x4xf32>, %[[R:.*]]: tensor<f32>, %[[T:.*]]: tensor<i1>)
+// CHECK: %[[TRAIN:.*]] = tensor.extract %[[T]][] : tensor<i1>
+// CHECK: %[[RATIO:.*]] = tensor.extract %[[R]][] : tensor<f32>
+// CHECK: %[[ZERO:.*]] = arith.cmpf oeq, %[[RATIO]]
+// CHECK: %[[ON:.*]] = arith.cmpi ne, %[[TRAIN]]
+// CHECK: %[[OFF:.*]] = arith.xori %[[ON]]
+// CHECK: %[[OK:.*]] = arith.ori %[[OFF]], %[[ZERO]]
+// CHECK: cf.assert %[[OK]], "node 'drop': training-mode Dropout with a non-zero ratio is random
+// CHECK: %[[MASK:.*]] = linalg.fill ins(%{{.*}} : i1) outs(%{{.*}} : tensor<3x4xi1>)
+// CHECK: return %[[X]], %[[MASK]]
+func.func @dropout_runtime_training(%x: tensor<3x4xf32>, %r: tensor<f32>, %t: tensor<i1>) -> (tensor<3x4xf32>, tensor<3x4xi1>) {
+  %y, %m = onnx.Dropout %x, %r, %t {operandSegmentSizes = array<i32: 1, 1, 1>} : (tensor<3x4xf32>, tensor<f32>, tensor<i1>) -> (tensor<3x4xf32>, tensor<3x4xi1>) loc("drop")
+  return %y, %m : tensor<3x4xf32>, tensor<3x4xi1>
+}
