@@ -158,6 +158,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
                              "QuantizeLinear",
                              "DequantizeLinear",
                              "MatMulInteger",
+                             "DynamicQuantizeLinear",
                              "RNN",
                              "GRU",
                              "LSTM"})

@@ -133,10 +133,83 @@ struct DequantizeLowering : OpConversionPattern<onnx::DequantizeLinearOp> {
   }
 };
 
+/// DynamicQuantizeLinear: one generic takes min(0, min x) and max(0, max x),
+/// the scale and zero point are scalar arithmetic on them, and one
+/// elementwise generic quantizes (QuantizeLinear's rounding and saturation
+/// to [0, 255]).
+struct DynamicQuantizeLowering
+    : OpConversionPattern<onnx::DynamicQuantizeLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::DynamicQuantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = rankedType(getTypeConverter(), op.getY());
+    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+    if (!type || !xType || !xType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "needs a ranked f32 input");
+    Location loc = op.getLoc();
+    Value x = adaptor.getX();
+    Type f32 = rewriter.getF32Type();
+    int64_t rank = xType.getRank();
+    // lo and hi start at 0, so that the range always holds 0.
+    auto scalarType = RankedTensorType::get({}, f32);
+    auto zero = [&] {
+      return buildFilled(rewriter, loc, scalarType, rewriter.getZeroAttr(f32));
+    };
+    AffineMap toScalar = AffineMap::get(rank, 0, {}, rewriter.getContext());
+    auto range = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{scalarType, scalarType}, ValueRange{x},
+        ValueRange{zero(), zero()},
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank), toScalar,
+                            toScalar},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+        [](OpBuilder &b, Location l, ValueRange a) {
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::MinimumFOp>(l, a[1], a[0]),
+                            b.create<arith::MaximumFOp>(l, a[2], a[0])});
+        });
+    auto c = [&](double v) {
+      return rewriter.create<arith::ConstantOp>(loc,
+                                                rewriter.getF32FloatAttr(v));
+    };
+    Value lo = rewriter.create<tensor::ExtractOp>(loc, range.getResult(0),
+                                                  ValueRange{});
+    Value hi = rewriter.create<tensor::ExtractOp>(loc, range.getResult(1),
+                                                  ValueRange{});
+    Value scale = rewriter.create<arith::DivFOp>(
+        loc, rewriter.create<arith::SubFOp>(loc, hi, lo), c(255.0));
+    auto saturate = [&](OpBuilder &b, Location l, Value v) {
+      v = b.create<arith::MaximumFOp>(l, v, c(0.0));
+      return b.create<arith::MinimumFOp>(l, v, c(255.0));
+    };
+    Value zp = saturate(
+        rewriter, loc,
+        rewriter.create<math::RoundEvenOp>(
+            loc, rewriter.create<arith::NegFOp>(
+                     loc, rewriter.create<arith::DivFOp>(loc, lo, scale))));
+    Type u8 = type.getElementType();
+    Value y = buildElementwise(
+        rewriter, loc, type, tensor::getMixedSizes(rewriter, loc, x),
+        ValueRange{x}, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value q = b.create<math::RoundEvenOp>(
+              l, b.create<arith::DivFOp>(l, a[0], scale));
+          Value v = saturate(b, l, b.create<arith::AddFOp>(l, q, zp));
+          return convertScalar(b, l, v, u8, false, true);
+        });
+    Value scaleT = rewriter.create<tensor::FromElementsOp>(loc, scalarType,
+                                                           ValueRange{scale});
+    Value zpT = rewriter.create<tensor::FromElementsOp>(
+        loc, RankedTensorType::get({}, u8),
+        ValueRange{convertScalar(rewriter, loc, zp, u8, false, true)});
+    rewriter.replaceOp(op, ValueRange{y, scaleT, zpT});
+    return success();
+  }
+};
+
 } // namespace
 
 void tessera::populateONNXQuantizeToLinalgPatterns(
     TypeConverter &converter, RewritePatternSet &patterns) {
-  patterns.add<QuantizeLowering, DequantizeLowering>(converter,
-                                                     patterns.getContext());
+  patterns.add<QuantizeLowering, DequantizeLowering, DynamicQuantizeLowering>(
+      converter, patterns.getContext());
 }

@@ -323,6 +323,19 @@ def ONNX_DequantizeLinearOp : ONNX_Op<"DequantizeLinear"> {
   let results = (outs AnyTensor:$y);
 }
 
+def ONNX_DynamicQuantizeLinearOp : ONNX_Op<"DynamicQuantizeLinear"> {
+  let summary = "uint8 quantization with a scale and zero point from x's range";
+  let description = [{
+    With lo = min(0, min(x)) and hi = max(0, max(x)): y_scale = (hi - lo) /
+    255, y_zero_point = saturate(round(-lo / y_scale)) and y =
+    saturate(round(x / y_scale) + y_zero_point), rounding half to even and
+    saturating to [0, 255].
+  }];
+  let arguments = (ins AnyTensor:$x);
+  let results = (outs AnyTensor:$y, AnyTensor:$y_scale,
+                      AnyTensor:$y_zero_point);
+}
+
 def ONNX_MatMulIntegerOp : ONNX_Op<"MatMulInteger", [AttrSizedOperandSegments]> {
   let summary = "int32 matrix product of (A - a_zero_point) and "
                 "(B - b_zero_point)";

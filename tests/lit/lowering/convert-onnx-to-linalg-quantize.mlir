@@ -45,3 +45,32 @@ func.func @matmul_integer(%a: tensor<4x3xui8>, %b: tensor<3x2xui8>, %za: tensor<
   %0 = onnx.MatMulInteger %a, %b, %za {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<4x3xui8>, tensor<3x2xui8>, tensor<ui8>) -> tensor<4x2xi32>
   return %0 : tensor<4x2xi32>
 }
+
+// -----
+
+// DynamicQuantizeLinear: one generic reduces x to min(0, min x) and
+// max(0, max x) (both start at 0), the scale and zero point are scalar
+// arithmetic on them, and one generic quantizes to [0, 255].
+// CHECK-LABEL: func.func @dynamic_quantize
+// CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%{{.*}} : tensor<?x5xf32>) outs(%{{.*}}, %{{.*}} : tensor<f32>, tensor<f32>)
+// CHECK:   arith.minimumf
+// CHECK:   arith.maximumf
+// CHECK: %[[LO:.*]] = tensor.extract %[[R]]#0[]
+// CHECK: %[[HI:.*]] = tensor.extract %[[R]]#1[]
+// CHECK: %[[SPAN:.*]] = arith.subf %[[HI]], %[[LO]]
+// CHECK: %[[SCALE:.*]] = arith.divf %[[SPAN]]
+// CHECK: %[[Q:.*]] = arith.divf %[[LO]], %[[SCALE]]
+// CHECK: %[[NEG:.*]] = arith.negf %[[Q]]
+// CHECK: %[[ZP:.*]] = math.roundeven %[[NEG]]
+// CHECK: %[[ZPC:.*]] = arith.minimumf
+// CHECK: %[[Y:.*]] = linalg.generic
+// CHECK:   arith.divf %{{.*}}, %[[SCALE]]
+// CHECK:   math.roundeven
+// CHECK:   arith.addf %{{.*}}, %[[ZPC]]
+// CHECK:   arith.fptoui %{{.*}} : f32 to i8
+// CHECK: %[[S:.*]] = tensor.from_elements %[[SCALE]] : tensor<f32>
+// CHECK: return %[[Y]], %[[S]], %{{.*}} : tensor<?x5xi8>, tensor<f32>, tensor<i8>
+func.func @dynamic_quantize(%x: tensor<?x5xf32>) -> (tensor<?x5xui8>, tensor<f32>, tensor<ui8>) {
+  %y, %s, %z = onnx.DynamicQuantizeLinear %x : (tensor<?x5xf32>) -> (tensor<?x5xui8>, tensor<f32>, tensor<ui8>)
+  return %y, %s, %z : tensor<?x5xui8>, tensor<f32>, tensor<ui8>
+}
