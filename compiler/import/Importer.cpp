@@ -209,11 +209,6 @@ std::optional<std::string> unsupportedForm(const ::onnx::NodeProto &node) {
   };
   if (op == "MaxPool" && output(1))
     return std::string("MaxPool's Indices output is not supported");
-  for (const auto &attr : node.attribute())
-    if (op == "BatchNormalization" && attr.name() == "training_mode" &&
-        attr.i() != 0)
-      return std::string("training-mode BatchNormalization is not supported: "
-                         "Tessera compiles models for inference");
   return std::nullopt;
 }
 

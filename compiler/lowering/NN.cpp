@@ -76,12 +76,18 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
   }
 };
 
+/// What normalizeOver computes: the normalised x, and the statistics over
+/// the reduced dims (those dims removed).
+struct Normalized {
+  Value normed, mean, variance, invStd;
+};
+
 /// (x - mean) * rsqrt(var + eps) over `dims` of `x` (already in the
-/// statistics' type), with the mean and rsqrt(var + eps) (`dims` removed).
-/// `count` gives the number of elements reduced.
-std::tuple<Value, Value, Value>
-normalizeOver(OpBuilder &rewriter, Location loc, Value x, ArrayRef<int64_t> dims,
-              double eps,
+/// statistics' type), with the mean, the (population) variance and
+/// rsqrt(var + eps). `count` gives the number of elements reduced.
+Normalized
+normalizeOver(OpBuilder &rewriter, Location loc, Value x,
+              ArrayRef<int64_t> dims, double eps,
               const std::function<Value(OpBuilder &, Location)> &count) {
   Type acc = cast<RankedTensorType>(x.getType()).getElementType();
   auto add = [](OpBuilder &b, Location l, Value a, Value c) -> Value {
@@ -110,17 +116,20 @@ normalizeOver(OpBuilder &rewriter, Location loc, Value x, ArrayRef<int64_t> dims
                      });
   Value sq = buildReduce(rewriter, loc, squares, dims,
                          rewriter.getZeroAttr(acc), add);
-  Value invStd = perRow(sq, [&](OpBuilder &b, Location l, Value v) -> Value {
-    Value var = b.create<arith::DivFOp>(l, v, count(b, l));
-    return b.create<math::RsqrtOp>(
-        l, b.create<arith::AddFOp>(l, var, fconst(b, l, acc, eps)));
+  Value variance = perRow(sq, [&](OpBuilder &b, Location l, Value v) -> Value {
+    return b.create<arith::DivFOp>(l, v, count(b, l));
   });
+  Value invStd =
+      perRow(variance, [&](OpBuilder &b, Location l, Value var) -> Value {
+        return b.create<math::RsqrtOp>(
+            l, b.create<arith::AddFOp>(l, var, fconst(b, l, acc, eps)));
+      });
   Value normed =
       mapWithReduced(rewriter, loc, centered, {invStd}, dims, acc,
                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                        return b.create<arith::MulFOp>(l, a[0], a[1]);
                      });
-  return {normed, mean, invStd};
+  return {normed, mean, variance, invStd};
 }
 
 struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
@@ -148,9 +157,8 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
                            return convertScalar(b, l, a[0], acc, false, false);
                          });
     double eps = op.getEpsilon().convertToDouble();
-    Value normed, mean, invStd;
-    std::tie(normed, mean, invStd) =
-        normalizeOver(rewriter, loc, x, dims, eps, count);
+    Normalized n = normalizeOver(rewriter, loc, x, dims, eps, count);
+    Value normed = n.normed, mean = n.mean, invStd = n.invStd;
     auto perRow = [&](Value reduced,
                       function_ref<Value(OpBuilder &, Location, Value)> fn) {
       return buildElementwise(
@@ -583,8 +591,10 @@ struct BatchNormLowering : OpConversionPattern<onnx::BatchNormalizationOp> {
   matchAndRewrite(onnx::BatchNormalizationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto outType = rankedType(getTypeConverter(), op.getY());
-    if (!outType || outType.getRank() < 2 || op.getTrainingMode() != 0)
+    if (!outType || outType.getRank() < 2)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
+    if (op.getTrainingMode() != 0)
+      return training(op, adaptor, outType, rewriter);
     Type elt = outType.getElementType();
     double eps = op.getEpsilon().convertToDouble();
     Value y = buildParamElementwise(
@@ -604,6 +614,56 @@ struct BatchNormLowering : OpConversionPattern<onnx::BatchNormalizationOp> {
     SmallVector<Value> results = {y, adaptor.getInputMean(),
                                   adaptor.getInputVar()};
     results.resize(1 + op.getRunning().size());
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+
+  /// Training mode: x is normalised with its own mean and (population)
+  /// variance over every dim but the channels, and the running statistics
+  /// move towards them: input * momentum + batch * (1 - momentum).
+  LogicalResult training(onnx::BatchNormalizationOp op, OpAdaptor adaptor,
+                         RankedTensorType outType,
+                         ConversionPatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    Type elt = outType.getElementType();
+    if (!elt.isF32() && !elt.isF64())
+      return rewriter.notifyMatchFailure(op, "training statistics in f32/f64");
+    SmallVector<int64_t> dims = {0};
+    for (int64_t d = 2; d < outType.getRank(); ++d)
+      dims.push_back(d);
+    Value x = adaptor.getX();
+    auto count = elementCount(rewriter, loc, x, dims, elt);
+    Normalized n = normalizeOver(rewriter, loc, x, dims,
+                                 op.getEpsilon().convertToDouble(), count);
+    Value y = buildParamElementwise(
+        rewriter, loc, outType, n.normed, {adaptor.getScale(), adaptor.getB()},
+        /*axis=*/1, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          auto f = [&](Value v) {
+            return convertScalar(b, l, v, elt, false, false);
+          };
+          return b.create<arith::AddFOp>(
+              l, b.create<arith::MulFOp>(l, a[0], f(a[1])), f(a[2]));
+        });
+    double momentum = op.getMomentum().convertToDouble();
+    auto running = [&](Value input, Value batch) {
+      auto type = cast<RankedTensorType>(input.getType());
+      return buildElementwise(
+          rewriter, loc, type, {input, batch},
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Type t = type.getElementType();
+            Value old =
+                b.create<arith::MulFOp>(l, a[0], fconst(b, l, t, momentum));
+            Value now = b.create<arith::MulFOp>(
+                l, convertScalar(b, l, a[1], t, false, false),
+                fconst(b, l, t, 1.0 - momentum));
+            return b.create<arith::AddFOp>(l, old, now);
+          });
+    };
+    SmallVector<Value> results = {y};
+    if (op.getRunning().size() > 0)
+      results.push_back(running(adaptor.getInputMean(), n.mean));
+    if (op.getRunning().size() > 1)
+      results.push_back(running(adaptor.getInputVar(), n.variance));
     rewriter.replaceOp(op, results);
     return success();
   }
@@ -646,7 +706,7 @@ Value buildGroupNorm(OpBuilder &rewriter, Location loc,
   for (int64_t d = 2; d < rank + (split ? 1 : 0); ++d)
     dims.push_back(d);
   auto count = elementCount(rewriter, loc, x, dims, acc);
-  Value normed = std::get<0>(normalizeOver(rewriter, loc, x, dims, eps, count));
+  Value normed = normalizeOver(rewriter, loc, x, dims, eps, count).normed;
   auto affine = [&](Value v, RankedTensorType type) {
     return buildParamElementwise(
         rewriter, loc, type, v, {scale, bias}, /*axis=*/1,

@@ -119,8 +119,11 @@ def ONNX_BatchNormalizationOp : ONNX_Op<"BatchNormalization",
     [DeclareOpInterfaceMethods<ONNX_ShapeInferenceInterface>]> {
   let summary = "per-channel (X - mean) / sqrt(var + epsilon) * scale + B";
   let description = [{
-    Inference form only (training_mode 0); `running` holds the optional
-    running mean and variance outputs, which are then the inputs.
+    `running` holds the optional running mean and variance outputs. At
+    inference (training_mode 0) they are the inputs; in training mode X is
+    normalised with its own per-channel mean and population variance, and
+    the outputs are input_mean * momentum + mean * (1 - momentum) (and the
+    same for the variance).
   }];
   let arguments = (ins AnyTensor:$X, AnyTensor:$scale, AnyTensor:$B,
                        AnyTensor:$input_mean, AnyTensor:$input_var,

@@ -14,6 +14,31 @@ func.func @batch_norm(%x: tensor<2x3x4xf32>, %s: tensor<3xf32>, %b: tensor<3xf32
 
 // -----
 
+// BatchNormalization in training mode: mean and population variance per
+// channel over N and the spatial dims (linalg.reduce over [0, 2]), x
+// normalised with them, and the running statistics moved towards them:
+// input * momentum + batch * (1 - momentum).
+// CHECK-LABEL: func.func @batch_norm_training
+// CHECK-SAME: (%[[X:.*]]: tensor<?x3x4xf32>, %{{.*}}: tensor<3xf32>, %{{.*}}: tensor<3xf32>, %[[M:.*]]: tensor<3xf32>, %[[V:.*]]: tensor<3xf32>)
+// CHECK: linalg.reduce ins(%[[X]] : tensor<?x3x4xf32>) outs(%{{.*}} : tensor<3xf32>) dimensions = [0, 2]
+// CHECK: %[[MEAN:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<3xf32>)
+// CHECK: arith.divf
+// CHECK: %[[VAR:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<3xf32>)
+// CHECK: arith.divf
+// CHECK: math.rsqrt
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x3x4xf32>, tensor<3xf32>, tensor<3xf32>)
+// CHECK: %[[RM:.*]] = linalg.generic {{.*}} ins(%[[M]], %[[MEAN]] : tensor<3xf32>, tensor<3xf32>)
+// CHECK:   arith.constant 8.000000e-01 : f32
+// CHECK:   arith.constant 0.199999988 : f32
+// CHECK: %[[RV:.*]] = linalg.generic {{.*}} ins(%[[V]], %[[VAR]] : tensor<3xf32>, tensor<3xf32>)
+// CHECK: return %[[Y]], %[[RM]], %[[RV]]
+func.func @batch_norm_training(%x: tensor<?x3x4xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> (tensor<?x3x4xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %y, %rm, %rv = onnx.BatchNormalization %x, %s, %b, %m, %v {epsilon = 1.0e-2 : f32, momentum = 0.8 : f32, training_mode = 1 : si64} : (tensor<?x3x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<?x3x4xf32>, tensor<3xf32>, tensor<3xf32>)
+  return %y, %rm, %rv : tensor<?x3x4xf32>, tensor<3xf32>, tensor<3xf32>
+}
+
+// -----
+
 // InstanceNormalization: statistics over the spatial dims per (n, c), then
 // scale and bias per channel.
 // CHECK-LABEL: func.func @instance_norm
