@@ -185,6 +185,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
       m[name] = kMinOpset;
     m["Trilu"] = 14;
     m["CastLike"] = 15;
+    m["GridSample"] = 16;
     m["LayerNormalization"] = 17;
     m["GroupNormalization"] = 18;
     m["Gelu"] = 20;

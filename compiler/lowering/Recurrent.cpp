@@ -391,7 +391,9 @@ SmallVector<Value> RecurrentBuilder::step(OpBuilder &nb, Location l, Value t,
           Value forget = inputForget ? m.sub(m.c(1.0), in)
                                      : act(m, d, 0, peep(2, 2, cPrev));
           Value candidate = act(m, d, 1, pre(3));
-          cNext = m.add(m.mul(forget, cPrev), m.mul(in, candidate));
+          Value kept = m.mul(forget, cPrev);
+          Value added = m.mul(in, candidate);
+          cNext = m.add(kept, added);
           Value out = act(m, d, 0, peep(1, 1, cNext));
           int64_t perDirection = cell.activations.size() / cell.directions;
           hNext =

@@ -146,6 +146,27 @@ SAME_SHAPE_VERIFIER(ReluOp)
 SAME_SHAPE_VERIFIER(NotOp)
 #undef SAME_SHAPE_VERIFIER
 
+LogicalResult GridSampleOp::verify() {
+  StringRef mode = getMode(), padding = getPaddingMode();
+  if (!llvm::is_contained({"bilinear", "nearest", "bicubic", "linear", "cubic"},
+                          mode))
+    return emitOpError() << "mode '" << mode
+                         << "' is not one of bilinear, nearest, bicubic";
+  if (!llvm::is_contained({"zeros", "border", "reflection"}, padding))
+    return emitOpError() << "padding_mode '" << padding
+                         << "' is not one of zeros, border, reflection";
+  auto x = dyn_cast<RankedTensorType>(getX().getType());
+  auto grid = dyn_cast<RankedTensorType>(getGrid().getType());
+  if (x && x.getRank() != 4)
+    return emitOpError() << "supports 2-D sampling: X must be [N, C, H, W], "
+                            "not rank "
+                         << x.getRank();
+  if (grid && (grid.getRank() != 4 ||
+               (!grid.isDynamicDim(3) && grid.getDimSize(3) != 2)))
+    return emitOpError() << "grid must be [N, H_out, W_out, 2], not " << grid;
+  return success();
+}
+
 LogicalResult GeluOp::verify() {
   if (getApproximate() != "none" && getApproximate() != "tanh")
     return emitOpError("approximate must be 'none' or 'tanh', got '")

@@ -246,4 +246,20 @@ def ONNX_ResizeOp : ONNX_Op<"Resize", [AttrSizedOperandSegments]> {
   let results = (outs AnyTensor:$Y);
 }
 
+def ONNX_GridSampleOp : ONNX_Op<"GridSample"> {
+  let summary = "samples X [N, C, H, W] at the normalised (x, y) points of "
+                "grid [N, H_out, W_out, 2]";
+  let description = [{
+    mode: bilinear, nearest or bicubic (opset 20's linear and cubic are the
+    same); padding_mode: zeros, border or reflection; align_corners: whether
+    -1 and 1 are the centres of the corner pixels (else their outer edges).
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$grid,
+                       DefaultValuedAttr<SI64Attr, "0">:$align_corners,
+                       DefaultValuedStrAttr<StrAttr, "bilinear">:$mode,
+                       DefaultValuedStrAttr<StrAttr, "zeros">:$padding_mode);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+}
+
 #endif // TESSERA_ONNX_TENSOR

@@ -84,3 +84,34 @@ func.func @dropout_runtime_training(%x: tensor<3x4xf32>, %r: tensor<f32>, %t: te
   %y, %m = onnx.Dropout %x, %r, %t {operandSegmentSizes = array<i32: 1, 1, 1>} : (tensor<3x4xf32>, tensor<f32>, tensor<i1>) -> (tensor<3x4xf32>, tensor<3x4xi1>) loc("drop")
   return %y, %m : tensor<3x4xf32>, tensor<3x4xi1>
 }
+
+// -----
+
+// GridSample (nearest, zeros): one generic over [N, C, H_out, W_out] reads
+// the point's (x, y) from the grid, maps it to pixels ((v + 1) * size - 1) / 2,
+// rounds half to even, reads X at the coordinate clamped into the image
+// (maxnumf/minnumf, so a NaN reads pixel 0) and keeps the value only inside.
+// CHECK-LABEL: func.func @grid_sample
+// CHECK-SAME: (%[[X:.*]]: tensor<?x3x5x7xf32>, %[[G:.*]]: tensor<?x4x6x2xf32>)
+// CHECK: cf.assert %{{.*}}, "node 'sample': GridSample needs an image of at least one pixel"
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<?x3x4x6xf32>)
+// CHECK:   %[[N:.*]] = linalg.index 0
+// CHECK:   %[[C:.*]] = linalg.index 1
+// CHECK:   %[[I:.*]] = linalg.index 2
+// CHECK:   %[[J:.*]] = linalg.index 3
+// CHECK:   %[[GX:.*]] = tensor.extract %[[G]][%[[N]], %[[I]], %[[J]], %c0{{.*}}]
+// CHECK:   %[[GY:.*]] = tensor.extract %[[G]][%[[N]], %[[I]], %[[J]], %c1{{.*}}]
+// CHECK:   arith.addf %[[GX]]
+// CHECK:   %[[RX:.*]] = math.roundeven
+// CHECK:   %[[RY:.*]] = math.roundeven
+// CHECK:   arith.maxnumf %[[RY]]
+// CHECK:   arith.minnumf
+// CHECK:   arith.fptosi
+// CHECK:   arith.maxnumf %[[RX]]
+// CHECK:   arith.minnumf
+// CHECK:   %[[V:.*]] = tensor.extract %[[X]][%[[N]], %[[C]], %{{.*}}, %{{.*}}]
+// CHECK:   arith.select %{{.*}}, %[[V]], %{{.*}} : f32
+func.func @grid_sample(%x: tensor<?x3x5x7xf32>, %g: tensor<?x4x6x2xf32>) -> tensor<?x3x4x6xf32> {
+  %y = onnx.GridSample %x, %g {mode = "nearest", padding_mode = "zeros"} : (tensor<?x3x5x7xf32>, tensor<?x4x6x2xf32>) -> tensor<?x3x4x6xf32> loc("sample")
+  return %y : tensor<?x3x4x6xf32>
+}

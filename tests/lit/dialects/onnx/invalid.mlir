@@ -889,3 +889,19 @@ func.func @rnn_lens_type(%x: tensor<2x3x4xf32>, %w: tensor<1x5x4xf32>, %r: tenso
   %0:2 = onnx.RNN %x, %w, %r, %lens {operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0>} : (tensor<2x3x4xf32>, tensor<1x5x4xf32>, tensor<1x5x5xf32>, tensor<3xi64>) -> (tensor<2x1x3x5xf32>, tensor<1x3x5xf32>)
   return %0#1 : tensor<1x3x5xf32>
 }
+
+// -----
+
+func.func @grid_sample_mode(%x: tensor<1x3x5x7xf32>, %g: tensor<1x4x6x2xf32>) -> tensor<1x3x4x6xf32> {
+  // expected-error @+1 {{'onnx.GridSample' op mode 'area' is not one of bilinear, nearest, bicubic}}
+  %y = onnx.GridSample %x, %g {mode = "area"} : (tensor<1x3x5x7xf32>, tensor<1x4x6x2xf32>) -> tensor<1x3x4x6xf32>
+  return %y : tensor<1x3x4x6xf32>
+}
+
+// -----
+
+func.func @grid_sample_volume(%x: tensor<1x3x2x5x7xf32>, %g: tensor<1x2x4x6x3xf32>) -> tensor<1x3x2x4x6xf32> {
+  // expected-error @+1 {{'onnx.GridSample' op supports 2-D sampling: X must be [N, C, H, W], not rank 5}}
+  %y = onnx.GridSample %x, %g : (tensor<1x3x2x5x7xf32>, tensor<1x2x4x6x3xf32>) -> tensor<1x3x2x4x6xf32>
+  return %y : tensor<1x3x2x4x6xf32>
+}
