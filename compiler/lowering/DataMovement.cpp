@@ -106,6 +106,44 @@ Value toIndex(OpBuilder &b, Location loc, Value v) {
   return b.create<arith::IndexCastOp>(loc, b.getIndexType(), v);
 }
 
+/// ReverseSequence: one gather over the input; along the time axis, step t
+/// of batch entry b reads step len_b - 1 - t while t < len_b (lengths
+/// clamped into [0, steps]).
+struct ReverseSequenceLowering : OpConversionPattern<onnx::ReverseSequenceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ReverseSequenceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = rankedType(getTypeConverter(), op.getY());
+    if (!type || type.getRank() < 2)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), lens = adaptor.getSequenceLens();
+    int64_t time = op.getTimeAxis(), batch = op.getBatchAxis();
+    Value steps = rewriter.create<tensor::DimOp>(loc, input, time);
+    rewriter.replaceOp(
+        op, buildIndexed(
+                rewriter, loc, type,
+                tensor::getMixedSizes(rewriter, loc, input), {}, {},
+                [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> iv) {
+                  Value len = b.create<tensor::ExtractOp>(l, lens, iv[batch]);
+                  len = b.create<arith::IndexCastOp>(l, b.getIndexType(), len);
+                  Value zero = b.create<arith::ConstantIndexOp>(l, 0);
+                  len = b.create<arith::MinSIOp>(
+                      l, b.create<arith::MaxSIOp>(l, len, zero), steps);
+                  Value t = iv[time];
+                  Value one = b.create<arith::ConstantIndexOp>(l, 1);
+                  Value back = b.create<arith::SubIOp>(
+                      l, b.create<arith::SubIOp>(l, len, one), t);
+                  Value reversed = b.create<arith::CmpIOp>(l, P::slt, t, len);
+                  SmallVector<Value> at(iv);
+                  at[time] = b.create<arith::SelectOp>(l, reversed, back, t);
+                  return b.create<tensor::ExtractOp>(l, input, at);
+                }));
+    return success();
+  }
+};
+
 struct EyeLikeLowering : OpConversionPattern<onnx::EyeLikeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -450,8 +488,9 @@ std::optional<std::string> tessera::dataAndWindowOpProblem(Operation *op) {
 
 void tessera::populateONNXDataMovementToLinalgPatterns(
     TypeConverter &converter, RewritePatternSet &patterns) {
-  patterns.add<BlockMoveLowering<onnx::DepthToSpaceOp>,
-               BlockMoveLowering<onnx::SpaceToDepthOp>, EyeLikeLowering,
-               OneHotLowering, PadLowering, TopKLowering>(
-      converter, patterns.getContext());
+  patterns
+      .add<BlockMoveLowering<onnx::DepthToSpaceOp>,
+           BlockMoveLowering<onnx::SpaceToDepthOp>, EyeLikeLowering,
+           OneHotLowering, PadLowering, ReverseSequenceLowering, TopKLowering>(
+          converter, patterns.getContext());
 }

@@ -146,6 +146,22 @@ SAME_SHAPE_VERIFIER(ReluOp)
 SAME_SHAPE_VERIFIER(NotOp)
 #undef SAME_SHAPE_VERIFIER
 
+LogicalResult ReverseSequenceOp::verify() {
+  int64_t batch = getBatchAxis(), time = getTimeAxis();
+  if (!((batch == 0 && time == 1) || (batch == 1 && time == 0)))
+    return emitOpError() << "batch_axis " << batch << " and time_axis " << time
+                         << " must be 0 and 1 in either order";
+  auto input = dyn_cast<RankedTensorType>(getInput().getType());
+  if (input && input.getRank() < 2)
+    return emitOpError() << "needs an input of rank 2 or more, not "
+                         << input.getRank();
+  auto lens = dyn_cast<RankedTensorType>(getSequenceLens().getType());
+  if (lens && (lens.getRank() != 1 || !lens.getElementType().isInteger(64)))
+    return emitOpError() << "sequence_lens must be a 1-D int64 tensor, not "
+                         << lens;
+  return success();
+}
+
 LogicalResult GridSampleOp::verify() {
   StringRef mode = getMode(), padding = getPaddingMode();
   if (!llvm::is_contained({"bilinear", "nearest", "bicubic", "linear", "cubic"},

@@ -246,6 +246,19 @@ def ONNX_ResizeOp : ONNX_Op<"Resize", [AttrSizedOperandSegments]> {
   let results = (outs AnyTensor:$Y);
 }
 
+def ONNX_ReverseSequenceOp : ONNX_Op<"ReverseSequence"> {
+  let summary = "reverses the first sequence_lens[b] steps of each batch entry";
+  let description = [{
+    Y[t, b] = X[len_b - 1 - t, b] for t < len_b, else X[t, b] (with the time
+    and batch axes 0 and 1 in either order).
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$sequence_lens,
+                       DefaultValuedAttr<SI64Attr, "1">:$batch_axis,
+                       DefaultValuedAttr<SI64Attr, "0">:$time_axis);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+}
+
 def ONNX_GridSampleOp : ONNX_Op<"GridSample"> {
   let summary = "samples X [N, C, H, W] at the normalised (x, y) points of "
                 "grid [N, H_out, W_out, 2]";

@@ -115,3 +115,29 @@ func.func @grid_sample(%x: tensor<?x3x5x7xf32>, %g: tensor<?x4x6x2xf32>) -> tens
   %y = onnx.GridSample %x, %g {mode = "nearest", padding_mode = "zeros"} : (tensor<?x3x5x7xf32>, tensor<?x4x6x2xf32>) -> tensor<?x3x4x6xf32> loc("sample")
   return %y : tensor<?x3x4x6xf32>
 }
+
+// -----
+
+// ReverseSequence (batch axis 0, time axis 1): one gather; step t of entry b
+// reads step len_b - 1 - t while t < len_b (len_b clamped into [0, steps]),
+// else step t.
+// CHECK-LABEL: func.func @reverse_sequence
+// CHECK-SAME: (%[[X:.*]]: tensor<3x?x2xf32>, %[[L:.*]]: tensor<3xi64>)
+// CHECK: %[[STEPS:.*]] = tensor.dim %[[X]], %c1
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<3x?x2xf32>)
+// CHECK:   %[[B:.*]] = linalg.index 0
+// CHECK:   %[[T:.*]] = linalg.index 1
+// CHECK:   %[[K:.*]] = linalg.index 2
+// CHECK:   %[[LEN:.*]] = tensor.extract %[[L]][%[[B]]]
+// CHECK:   %[[LENI:.*]] = arith.index_cast %[[LEN]]
+// CHECK:   %[[LO:.*]] = arith.maxsi %[[LENI]]
+// CHECK:   %[[N:.*]] = arith.minsi %[[LO]], %[[STEPS]]
+// CHECK:   %[[LAST:.*]] = arith.subi %[[N]]
+// CHECK:   %[[BACK:.*]] = arith.subi %[[LAST]], %[[T]]
+// CHECK:   %[[REV:.*]] = arith.cmpi slt, %[[T]], %[[N]]
+// CHECK:   %[[AT:.*]] = arith.select %[[REV]], %[[BACK]], %[[T]]
+// CHECK:   tensor.extract %[[X]][%[[B]], %[[AT]], %[[K]]]
+func.func @reverse_sequence(%x: tensor<3x?x2xf32>, %lens: tensor<3xi64>) -> tensor<3x?x2xf32> {
+  %y = onnx.ReverseSequence %x, %lens {batch_axis = 0 : si64, time_axis = 1 : si64} : (tensor<3x?x2xf32>, tensor<3xi64>) -> tensor<3x?x2xf32>
+  return %y : tensor<3x?x2xf32>
+}

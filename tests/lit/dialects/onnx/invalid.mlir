@@ -905,3 +905,11 @@ func.func @grid_sample_volume(%x: tensor<1x3x2x5x7xf32>, %g: tensor<1x2x4x6x3xf3
   %y = onnx.GridSample %x, %g : (tensor<1x3x2x5x7xf32>, tensor<1x2x4x6x3xf32>) -> tensor<1x3x2x4x6xf32>
   return %y : tensor<1x3x2x4x6xf32>
 }
+
+// -----
+
+func.func @reverse_sequence_axes(%x: tensor<3x4x2xf32>, %lens: tensor<3xi64>) -> tensor<3x4x2xf32> {
+  // expected-error @+1 {{'onnx.ReverseSequence' op batch_axis 0 and time_axis 2 must be 0 and 1 in either order}}
+  %y = onnx.ReverseSequence %x, %lens {batch_axis = 0 : si64, time_axis = 2 : si64} : (tensor<3x4x2xf32>, tensor<3xi64>) -> tensor<3x4x2xf32>
+  return %y : tensor<3x4x2xf32>
+}
