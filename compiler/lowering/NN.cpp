@@ -355,6 +355,26 @@ struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
 
 /// MatMulInteger: both operands widened to i32 minus their zero points (per
 /// tensor, per row of A or per column of B), then MatMul.
+/// `x` widened to `i32` minus its zero point `zp` (one value, or one per
+/// entry along `axis`; none if null). `original` and `zpOriginal` are the
+/// unconverted operands, which keep their signedness.
+Value widenWithZeroPoint(OpBuilder &rewriter, Location loc, Type i32, Value x,
+                         Value original, Value zp, Value zpOriginal,
+                         int64_t axis) {
+  bool xU = isUnsignedInt(original.getType());
+  bool zU = zpOriginal && isUnsignedInt(zpOriginal.getType());
+  auto t = cast<RankedTensorType>(x.getType());
+  return buildParamElementwise(
+      rewriter, loc, RankedTensorType::get(t.getShape(), i32), x, {zp}, axis,
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value v = convertScalar(b, l, a[0], i32, xU, false);
+        if (a.size() > 1)
+          v = b.create<arith::SubIOp>(
+              l, v, convertScalar(b, l, a[1], i32, zU, false));
+        return v;
+      });
+}
+
 struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -367,26 +387,71 @@ struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     Location loc = op.getLoc();
     Type i32 = outType.getElementType();
-    auto widen = [&](Value x, Value original, Value zp, Value zpOriginal,
-                     int64_t axis) {
-      bool xU = isUnsignedInt(original.getType());
-      bool zU = zpOriginal && isUnsignedInt(zpOriginal.getType());
-      auto t = cast<RankedTensorType>(x.getType());
-      return buildParamElementwise(
-          rewriter, loc, RankedTensorType::get(t.getShape(), i32), x, {zp},
-          axis, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-            Value v = convertScalar(b, l, a[0], i32, xU, false);
-            if (a.size() > 1)
-              v = b.create<arith::SubIOp>(
-                  l, v, convertScalar(b, l, a[1], i32, zU, false));
-            return v;
-          });
-    };
-    Value a = widen(adaptor.getA(), op.getA(), adaptor.getAZeroPoint(),
-                    op.getAZeroPoint(), at.getRank() - 2);
-    Value b = widen(adaptor.getB(), op.getB(), adaptor.getBZeroPoint(),
-                    op.getBZeroPoint(), bt.getRank() - 1);
+    Value a = widenWithZeroPoint(rewriter, loc, i32, adaptor.getA(), op.getA(),
+                                 adaptor.getAZeroPoint(), op.getAZeroPoint(),
+                                 at.getRank() - 2);
+    Value b = widenWithZeroPoint(rewriter, loc, i32, adaptor.getB(), op.getB(),
+                                 adaptor.getBZeroPoint(), op.getBZeroPoint(),
+                                 bt.getRank() - 1);
     rewriter.replaceOp(op, buildNumpyMatMul(rewriter, loc, a, b, outType));
+    return success();
+  }
+};
+
+/// QLinearMatMul: MatMulInteger's int32 product, requantized as ONNX
+/// Runtime does: saturate(round_half_even(acc * (a_scale * b_scale /
+/// y_scale)) + y_zero_point), the multiplier in f32 (per-tensor scales).
+struct QLinearMatMulLowering : OpConversionPattern<onnx::QLinearMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::QLinearMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto at = rankedType(getTypeConverter(), op.getA());
+    auto bt = rankedType(getTypeConverter(), op.getB());
+    auto outType = rankedType(getTypeConverter(), op.getY());
+    if (!at || !bt || !outType || at.getRank() < 2 || bt.getRank() < 2)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    Location loc = op.getLoc();
+    Type i32 = rewriter.getI32Type(), f32 = rewriter.getF32Type();
+    Value a = widenWithZeroPoint(rewriter, loc, i32, adaptor.getA(), op.getA(),
+                                 adaptor.getAZeroPoint(), op.getAZeroPoint(),
+                                 at.getRank() - 2);
+    Value b = widenWithZeroPoint(rewriter, loc, i32, adaptor.getB(), op.getB(),
+                                 adaptor.getBZeroPoint(), op.getBZeroPoint(),
+                                 bt.getRank() - 1);
+    auto accType = RankedTensorType::get(outType.getShape(), i32);
+    Value acc = buildNumpyMatMul(rewriter, loc, a, b, accType);
+    // The per-tensor scales and output zero point, as scalars.
+    auto first = [&](Value v) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<Value> zeros(t.getRank(),
+                               rewriter.create<arith::ConstantIndexOp>(loc, 0));
+      return rewriter.create<tensor::ExtractOp>(loc, v, zeros);
+    };
+    Value aScale = first(adaptor.getAScale());
+    Value bScale = first(adaptor.getBScale());
+    Value yScale = first(adaptor.getYScale());
+    Value scale = rewriter.create<arith::DivFOp>(
+        loc, rewriter.create<arith::MulFOp>(loc, aScale, bScale), yScale);
+    bool yU = isUnsignedInt(op.getY().getType());
+    Value zp = convertScalar(rewriter, loc, first(adaptor.getYZeroPoint()), f32,
+                             yU, false);
+    Type q = outType.getElementType();
+    unsigned bits = q.getIntOrFloatBitWidth();
+    double lo = yU ? 0.0 : -std::ldexp(1.0, bits - 1);
+    double hi = yU ? std::ldexp(1.0, bits) - 1 : std::ldexp(1.0, bits - 1) - 1;
+    Value y = buildElementwise(
+        rewriter, loc, outType, tensor::getMixedSizes(rewriter, loc, acc),
+        ValueRange{acc}, [&](OpBuilder &nb, Location l, ValueRange v) {
+          Value x = convertScalar(nb, l, v[0], f32, false, false);
+          Value r = nb.create<math::RoundEvenOp>(
+              l, nb.create<arith::MulFOp>(l, x, scale));
+          r = nb.create<arith::AddFOp>(l, r, zp);
+          r = nb.create<arith::MaximumFOp>(l, r, fconst(nb, l, f32, lo));
+          r = nb.create<arith::MinimumFOp>(l, r, fconst(nb, l, f32, hi));
+          return convertScalar(nb, l, r, q, false, yU);
+        });
+    rewriter.replaceOp(op, y);
     return success();
   }
 };
@@ -969,7 +1034,7 @@ void tessera::populateONNXNNToLinalgPatterns(TypeConverter &tc,
   patterns.add<SoftmaxLowering<onnx::SoftmaxOp, false>,
                SoftmaxLowering<onnx::LogSoftmaxOp, true>, LayerNormLowering,
                MatMulLowering, GemmLowering, EinsumLowering,
-               MatMulIntegerLowering, BatchNormLowering, InstanceNormLowering,
-               GroupNormLowering, LRNLowering,
+               MatMulIntegerLowering, QLinearMatMulLowering, BatchNormLowering,
+               InstanceNormLowering, GroupNormLowering, LRNLowering,
                NLLLossLowering, SoftmaxCrossEntropyLossLowering>(tc, ctx);
 }

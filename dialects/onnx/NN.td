@@ -326,6 +326,17 @@ def ONNX_DequantizeLinearOp : ONNX_Op<"DequantizeLinear"> {
   let results = (outs AnyTensor:$y);
 }
 
+def ONNX_QLinearMatMulOp : ONNX_Op<"QLinearMatMul"> {
+  let summary = "quantized matrix product: MatMulInteger requantized by "
+                "a_scale * b_scale / y_scale";
+  let arguments = (ins AnyTensor:$a, AnyTensor:$a_scale,
+                       AnyTensor:$a_zero_point, AnyTensor:$b,
+                       AnyTensor:$b_scale, AnyTensor:$b_zero_point,
+                       AnyTensor:$y_scale, AnyTensor:$y_zero_point);
+  let results = (outs AnyTensor:$y);
+  let hasVerifier = 1;
+}
+
 def ONNX_DynamicQuantizeLinearOp : ONNX_Op<"DynamicQuantizeLinear"> {
   let summary = "uint8 quantization with a scale and zero point from x's range";
   let description = [{

@@ -146,6 +146,18 @@ SAME_SHAPE_VERIFIER(ReluOp)
 SAME_SHAPE_VERIFIER(NotOp)
 #undef SAME_SHAPE_VERIFIER
 
+LogicalResult QLinearMatMulOp::verify() {
+  // The requantization multiplier is one number: per-tensor scales.
+  for (Value scale : {getAScale(), getBScale(), getYScale(), getYZeroPoint()}) {
+    auto t = dyn_cast<RankedTensorType>(scale.getType());
+    if (t && t.hasStaticShape() && t.getNumElements() != 1)
+      return emitOpError() << "supports per-tensor scales and output zero "
+                              "point only, not "
+                           << t;
+  }
+  return success();
+}
+
 LogicalResult ReverseSequenceOp::verify() {
   int64_t batch = getBatchAxis(), time = getTimeAxis();
   if (!((batch == 0 && time == 1) || (batch == 1 && time == 0)))

@@ -74,3 +74,35 @@ func.func @dynamic_quantize(%x: tensor<?x5xf32>) -> (tensor<?x5xui8>, tensor<f32
   %y, %s, %z = onnx.DynamicQuantizeLinear %x : (tensor<?x5xf32>) -> (tensor<?x5xui8>, tensor<f32>, tensor<ui8>)
   return %y, %s, %z : tensor<?x5xui8>, tensor<f32>, tensor<ui8>
 }
+
+// -----
+
+// QLinearMatMul: both operands widened to i32 minus their zero points (as
+// MatMulInteger), one i32 matmul, then requantized by the f32 multiplier
+// a_scale * b_scale / y_scale, rounded half to even, shifted by y_zero_point
+// and saturated to [0, 255].
+// CHECK-LABEL: func.func @qlinear_matmul
+// CHECK-SAME: (%[[A:.*]]: tensor<2x4xi8>, %[[AS:.*]]: tensor<f32>, %[[AZ:.*]]: tensor<i8>, %[[B:.*]]: tensor<4x3xi8>, %[[BS:.*]]: tensor<f32>, %[[BZ:.*]]: tensor<i8>, %[[YS:.*]]: tensor<f32>, %[[YZ:.*]]: tensor<i8>)
+// CHECK: %[[WA:.*]] = linalg.generic {{.*}} ins(%[[A]], %[[AZ]] : tensor<2x4xi8>, tensor<i8>) outs(%{{.*}} : tensor<2x4xi32>)
+// CHECK:   arith.extui
+// CHECK:   arith.subi
+// CHECK: %[[WB:.*]] = linalg.generic {{.*}} ins(%[[B]], %[[BZ]] : tensor<4x3xi8>, tensor<i8>) outs(%{{.*}} : tensor<4x3xi32>)
+// CHECK: %[[ACC:.*]] = linalg.matmul ins(%[[WA]], %[[WB]] : tensor<2x4xi32>, tensor<4x3xi32>)
+// CHECK: %[[SA:.*]] = tensor.extract %[[AS]][]
+// CHECK: %[[SB:.*]] = tensor.extract %[[BS]][]
+// CHECK: %[[SY:.*]] = tensor.extract %[[YS]][]
+// CHECK: %[[AB:.*]] = arith.mulf %[[SA]], %[[SB]]
+// CHECK: %[[M:.*]] = arith.divf %[[AB]], %[[SY]]
+// CHECK: %[[Z:.*]] = arith.uitofp
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]] : tensor<2x3xi32>) outs(%{{.*}} : tensor<2x3xi8>)
+// CHECK:   %[[F:.*]] = arith.sitofp
+// CHECK:   %[[P:.*]] = arith.mulf %[[F]], %[[M]]
+// CHECK:   %[[R:.*]] = math.roundeven %[[P]]
+// CHECK:   arith.addf %[[R]], %[[Z]]
+// CHECK:   arith.maximumf
+// CHECK:   arith.minimumf
+// CHECK:   arith.fptoui
+func.func @qlinear_matmul(%a: tensor<2x4xui8>, %as: tensor<f32>, %az: tensor<ui8>, %b: tensor<4x3xui8>, %bs: tensor<f32>, %bz: tensor<ui8>, %ys: tensor<f32>, %yz: tensor<ui8>) -> tensor<2x3xui8> {
+  %y = onnx.QLinearMatMul %a, %as, %az, %b, %bs, %bz, %ys, %yz : (tensor<2x4xui8>, tensor<f32>, tensor<ui8>, tensor<4x3xui8>, tensor<f32>, tensor<ui8>, tensor<f32>, tensor<ui8>) -> tensor<2x3xui8>
+  return %y : tensor<2x3xui8>
+}

@@ -913,3 +913,11 @@ func.func @reverse_sequence_axes(%x: tensor<3x4x2xf32>, %lens: tensor<3xi64>) ->
   %y = onnx.ReverseSequence %x, %lens {batch_axis = 0 : si64, time_axis = 2 : si64} : (tensor<3x4x2xf32>, tensor<3xi64>) -> tensor<3x4x2xf32>
   return %y : tensor<3x4x2xf32>
 }
+
+// -----
+
+func.func @qlinear_matmul_per_row(%a: tensor<2x4xui8>, %as: tensor<2xf32>, %az: tensor<ui8>, %b: tensor<4x3xui8>, %bs: tensor<f32>, %bz: tensor<ui8>, %ys: tensor<f32>, %yz: tensor<ui8>) -> tensor<2x3xui8> {
+  // expected-error @+1 {{'onnx.QLinearMatMul' op supports per-tensor scales and output zero point only, not 'tensor<2xf32>'}}
+  %y = onnx.QLinearMatMul %a, %as, %az, %b, %bs, %bz, %ys, %yz : (tensor<2x4xui8>, tensor<2xf32>, tensor<ui8>, tensor<4x3xui8>, tensor<f32>, tensor<ui8>, tensor<f32>, tensor<ui8>) -> tensor<2x3xui8>
+  return %y : tensor<2x3xui8>
+}
