@@ -207,11 +207,6 @@ std::optional<std::string> unsupportedForm(const ::onnx::NodeProto &node) {
     return op + "'s output shape depends on the values of its inputs; "
                 "Tessera compiles outputs whose shapes follow from the input "
                 "shapes";
-  auto output = [&](int i) {
-    return i < node.output_size() && !node.output(i).empty();
-  };
-  if (op == "MaxPool" && output(1))
-    return std::string("MaxPool's Indices output is not supported");
   return std::nullopt;
 }
 

@@ -210,6 +210,114 @@ Value buildPool(OpBuilder &b, Location loc, Value x,
       .getResult(0);
 }
 
+/// MaxPool with its Indices: one generic over (n, c, out..., window...) on
+/// the padded `x` keeps the value and flat index of each window's first
+/// strict maximum (windows are read in row-major order). The index is into
+/// the unpadded X: (n * C + c) * prod(in) + the position's offset, row-major
+/// or (storage_order 1) with the last two spatial dims swapped.
+std::pair<Value, Value> buildMaxPoolWithIndices(
+    OpBuilder &b, Location loc, Value x, const onnx::WindowGeometry &geom,
+    RankedTensorType outType, const PoolSpec &spec, bool columnMajor) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  Type elt = xt.getElementType();
+  SmallVector<int64_t> in(xt.getShape().drop_front(2));
+  ArrayRef<int64_t> out = outType.getShape().drop_front(2);
+  int64_t spatial = in.size(), channels = xt.getDimSize(1);
+  SmallVector<int64_t> hi;
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t need = (out[i] - 1) * geom.strides[i] + geom.extent(i);
+    hi.push_back(std::max<int64_t>(0, need - geom.padsLo[i] - in[i]));
+  }
+  TypedAttr init = poolInit(b, elt, spec);
+  Value padded = padSpatial(b, loc, x, geom.padsLo, hi, init);
+  // Each spatial dim's stride in the flat index.
+  SmallVector<int64_t> order(spatial), step(spatial);
+  for (int64_t i = 0; i < spatial; ++i)
+    order[i] = i;
+  if (columnMajor && spatial >= 2)
+    std::swap(order[spatial - 1], order[spatial - 2]);
+  int64_t volume = 1;
+  for (int64_t i = spatial - 1; i >= 0; --i) {
+    step[order[i]] = volume;
+    volume *= in[order[i]];
+  }
+
+  int64_t rank = 2 + 2 * spatial;
+  SmallVector<AffineExpr> read = {getAffineDimExpr(0, ctx),
+                                  getAffineDimExpr(1, ctx)};
+  SmallVector<AffineExpr> window, result(read);
+  for (int64_t i = 0; i < spatial; ++i) {
+    AffineExpr o = getAffineDimExpr(2 + i, ctx);
+    AffineExpr k = getAffineDimExpr(2 + spatial + i, ctx);
+    AffineExpr pos = o * geom.strides[i] + k * geom.dilations[i];
+    read.push_back(pos);
+    window.push_back(k);
+    result.push_back(o);
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, read, ctx),
+                                 AffineMap::get(rank, 0, window, ctx),
+                                 AffineMap::get(rank, 0, result, ctx),
+                                 AffineMap::get(rank, 0, result, ctx)};
+  SmallVector<utils::IteratorType> iters(2 + spatial,
+                                         utils::IteratorType::parallel);
+  iters.append(spatial, utils::IteratorType::reduction);
+  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
+                                     b.getIndexAttr(channels)};
+  for (int64_t o : out)
+    sizes.push_back(b.getIndexAttr(o));
+  auto indexType = RankedTensorType::get(outType.getShape(), b.getI64Type());
+  Value windowShape = b.create<tensor::EmptyOp>(loc, geom.kernel, elt);
+  auto pooled = b.create<linalg::GenericOp>(
+      loc, TypeRange{outType, indexType}, ValueRange{padded, windowShape},
+      ValueRange{buildFilled(b, loc, outType, sizes, init),
+                 buildFilled(b, loc, indexType, sizes, b.getI64IntegerAttr(0))},
+      maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+        // The flat index: (n * C + c) * volume + sum of (o * s + k * d -
+        // lo) * step over the spatial dims.
+        auto index = [&](int64_t d) {
+          return nb.create<linalg::IndexOp>(l, d).getResult();
+        };
+        auto c = [&](int64_t v) {
+          return nb.create<arith::ConstantIndexOp>(l, v).getResult();
+        };
+        auto mul = [&](Value u, Value v) {
+          return nb.create<arith::MulIOp>(l, u, v).getResult();
+        };
+        auto add = [&](Value u, Value v) {
+          return nb.create<arith::AddIOp>(l, u, v).getResult();
+        };
+        // Each step is named, so that the IR does not depend on the order
+        // in which the C++ compiler evaluates nested calls.
+        Value n = index(0), ch = index(1);
+        Value nc = add(mul(n, c(channels)), ch);
+        Value at = mul(nc, c(volume));
+        for (int64_t i = 0; i < spatial; ++i) {
+          Value o = index(2 + i), k = index(2 + spatial + i);
+          Value start = mul(o, c(geom.strides[i]));
+          Value offset = mul(k, c(geom.dilations[i]));
+          Value pos = nb.create<arith::SubIOp>(l, add(start, offset),
+                                               c(geom.padsLo[i]));
+          at = add(at, mul(pos, c(step[i])));
+        }
+        at = nb.create<arith::IndexCastOp>(l, nb.getI64Type(), at);
+        Value greater;
+        if (isa<FloatType>(elt))
+          greater = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0],
+                                             a[2]);
+        else
+          greater = nb.create<arith::CmpIOp>(l,
+                                             spec.isUnsigned
+                                                 ? arith::CmpIPredicate::ugt
+                                                 : arith::CmpIPredicate::sgt,
+                                             a[0], a[2]);
+        Value v = nb.create<arith::SelectOp>(l, greater, a[0], a[2]);
+        Value i = nb.create<arith::SelectOp>(l, greater, at, a[3]);
+        nb.create<linalg::YieldOp>(l, ValueRange{v, i});
+      });
+  return {pooled.getResult(0), pooled.getResult(1)};
+}
+
 PoolSpec poolSpec(onnx::MaxPoolOp op) {
   return {PoolKind::Max, 2, false, isUnsignedInt(op.getX().getType())};
 }
@@ -255,6 +363,15 @@ struct PoolLowering : OpConversionPattern<OpTy> {
     }
     if (!geom)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
+    if constexpr (std::is_same_v<OpTy, onnx::MaxPoolOp>) {
+      if (op.getIndices()) {
+        auto [y, indices] = buildMaxPoolWithIndices(
+            rewriter, op.getLoc(), adaptor.getX(), *geom, outType, poolSpec(op),
+            op.getStorageOrder() != 0);
+        rewriter.replaceOp(op, ValueRange{y, indices});
+        return success();
+      }
+    }
     rewriter.replaceOp(op, buildPool(rewriter, op.getLoc(), adaptor.getX(),
                                      *geom, outType, poolSpec(op)));
     return success();

@@ -186,8 +186,14 @@ class ONNX_PoolOp<string mnemonic, dag extra>
 }
 def ONNX_MaxPoolOp : ONNX_PoolOp<"MaxPool",
     (ins DefaultValuedAttr<SI64Attr, "0">:$storage_order)> {
-  let summary = "maximum over each window (the Indices output is not supported)";
-  let results = (outs AnyTensor:$Y);
+  let summary = "maximum over each window, and optionally where it is";
+  let description = [{
+    Indices (int64) holds the flat index into X of each window's first
+    maximum: ((n * C + c) * H + h) * W + w in row-major order (storage_order
+    0), or with the last two spatial dims swapped (storage_order 1:
+    h + w * H after the batch and channel offset).
+  }];
+  let results = (outs AnyTensor:$Y, Optional<AnyTensor>:$Indices);
 }
 def ONNX_AveragePoolOp : ONNX_PoolOp<"AveragePool",
     (ins DefaultValuedAttr<SI64Attr, "0">:$count_include_pad)> {

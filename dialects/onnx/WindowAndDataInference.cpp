@@ -67,7 +67,17 @@ LogicalResult inferGlobalPool(Value x, SmallVectorImpl<Type> &types) {
 } // namespace
 
 LogicalResult MaxPoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
-  return inferPool(*this, types);
+  if (failed(inferPool(*this, types)))
+    return failure();
+  // Indices: Y's shape, int64.
+  if (getIndices()) {
+    Type i64 = IntegerType::get(getContext(), 64);
+    if (auto y = dyn_cast<RankedTensorType>(types.front()))
+      types.push_back(RankedTensorType::get(y.getShape(), i64));
+    else
+      types.push_back(UnrankedTensorType::get(i64));
+  }
+  return success();
 }
 LogicalResult AveragePoolOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return inferPool(*this, types);

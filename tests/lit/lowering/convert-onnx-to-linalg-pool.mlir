@@ -63,3 +63,26 @@ func.func @lp_pool(%x: tensor<1x2x6xf32>) -> tensor<1x2x3xf32> {
   %0 = onnx.LpPool %x {kernel_shape = [2], strides = [2]} : (tensor<1x2x6xf32>) -> tensor<1x2x3xf32>
   return %0 : tensor<1x2x3xf32>
 }
+
+// -----
+
+// MaxPool with Indices (storage_order 1): one generic keeps each window's
+// first strict maximum and its flat index into the unpadded X:
+// (n * C + c) * H * W + h + w * H, with h = o * stride + k - pad.
+// CHECK-LABEL: func.func @max_pool_indices
+// CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x2x7x6xf32>, tensor<3x2xf32>) outs(%{{.*}}, %{{.*}} : tensor<?x2x3x3xf32>, tensor<?x2x3x3xi64>)
+// CHECK:   ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32, %[[OUT:.*]]: f32, %[[IDX:.*]]: i64):
+// CHECK:   arith.muli %{{.*}}, %c30
+// CHECK:   %[[H:.*]] = arith.subi %{{.*}}, %c1
+// CHECK:   arith.muli %[[H]], %c1
+// CHECK:   arith.muli %{{.*}}, %c5
+// CHECK:   %[[AT:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK:   %[[GT:.*]] = arith.cmpf ogt, %[[IN]], %[[OUT]]
+// CHECK:   %[[V:.*]] = arith.select %[[GT]], %[[IN]], %[[OUT]]
+// CHECK:   %[[I:.*]] = arith.select %[[GT]], %[[AT]], %[[IDX]]
+// CHECK:   linalg.yield %[[V]], %[[I]]
+// CHECK: return %[[R]]#0, %[[R]]#1
+func.func @max_pool_indices(%x: tensor<?x2x5x6xf32>) -> (tensor<?x2x3x3xf32>, tensor<?x2x3x3xi64>) {
+  %y, %i = onnx.MaxPool %x {kernel_shape = [3, 2], pads = [1, 0, 1, 0], strides = [2, 2], storage_order = 1 : si64} : (tensor<?x2x5x6xf32>) -> (tensor<?x2x3x3xf32>, tensor<?x2x3x3xi64>)
+  return %y, %i : tensor<?x2x3x3xf32>, tensor<?x2x3x3xi64>
+}
