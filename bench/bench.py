@@ -313,8 +313,18 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
     row = {"model": stem, "threads": threads, "batch": batch, "seq": seq,
            "shape": shape_label(model, arrays, batch, seq)}
 
+    # ORT gets the same pins as Tessera's build: every named dynamic dim of
+    # the inputs at this run's size (freeDimensionOverrides).
+    pins = {}
+    for v in compare.model_inputs(model):
+        for axis, d in enumerate(v.type.tensor_type.shape.dim):
+            if not d.HasField("dim_value") and d.dim_param:
+                pins[d.dim_param] = arrays[v.name].shape[axis]
+    free_dims = []
+    for name, size in sorted(pins.items()):
+        free_dims += ["--free-dim", "%s=%d" % (name, size)]
     ort_out = os.path.join(work, "ort")
-    out = run([args.node, args.ort_script, model_path] + inputs +
+    out = run([args.node, args.ort_script, model_path] + inputs + free_dims +
               ["--output-dir", ort_out, "--threads", str(threads), "--bench", str(runs)],
               "onnxruntime")
     row["ort"] = latency(out, "tools/ort/run.js")

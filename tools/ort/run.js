@@ -3,6 +3,7 @@
 //
 //   node tools/ort/run.js MODEL.onnx --input NAME=FILE.npy ... [--input FILE.npy ...]
 //        [--output-dir DIR] [--threads N] [--bench N] [--quiet] [--generate N [--profile]]
+//        [--free-dim NAME=N ...]
 //
 // Inputs are .npy files (little-endian, C order): f2 f4 f8 i1 i2 i4 i8 u1 u2
 // u4 u8 b1. Without NAME=, the i-th --input is the model's i-th input. Each
@@ -153,7 +154,7 @@ function writeNpy(file, tensor) {
 
 function parseArgs(argv) {
   const args = { model: null, inputs: [], outputDir: null, threads: 1, bench: 0, quiet: false,
-                 generate: 0, profile: false };
+                 generate: 0, profile: false, freeDims: {} };
   const intArg = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min)
       throw new UsageError(`${name} expects an integer >= ${min}, got '${v === undefined ? '' : v}'`);
@@ -163,7 +164,7 @@ function parseArgs(argv) {
     let a = argv[i];
     let value;
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const takes = ['--input', '--output-dir', '--threads', '--bench', '--generate'];
+    const takes = ['--input', '--output-dir', '--threads', '--bench', '--generate', '--free-dim'];
     if (eq > 0 && takes.includes(a.slice(0, eq))) {
       value = a.slice(eq + 1);
       a = a.slice(0, eq);
@@ -177,13 +178,22 @@ function parseArgs(argv) {
       case '--threads': args.threads = intArg('--threads', value, 1); break;
       case '--bench': args.bench = intArg('--bench', value, 1); break;
       case '--generate': args.generate = intArg('--generate', value, 1); break;
+      case '--free-dim': {
+        // NAME=N pins the model's dimension named NAME (freeDimensionOverrides),
+        // as Tessera pins it with --dim, so both optimise for the same shape.
+        const at = value.lastIndexOf('=');
+        if (at <= 0) throw new UsageError(`--free-dim expects NAME=N, got '${value}'`);
+        args.freeDims[value.slice(0, at)] = intArg('--free-dim', value.slice(at + 1), 0);
+        break;
+      }
       case '--quiet': args.quiet = true; break;
       case '--profile': args.profile = true; break;
       case '-h':
       case '--help':
         process.stdout.write(
           'usage: node run.js MODEL.onnx --input [NAME=]FILE.npy ... [--output-dir DIR]\n' +
-          '                   [--threads N] [--bench N] [--quiet] [--generate N [--profile]]\n');
+          '                   [--threads N] [--bench N] [--quiet] [--generate N [--profile]]\n' +
+          '                   [--free-dim NAME=N ...]\n');
         process.exit(0);
         break;
       default:
@@ -421,6 +431,7 @@ async function main() {
       intraOpNumThreads: args.threads,
       interOpNumThreads: 1,
       logSeverityLevel: 3,
+      ...(Object.keys(args.freeDims).length ? { freeDimensionOverrides: args.freeDims } : {}),
       ...(args.profile ? { enableProfiling: true, profileFilePrefix: args.profilePrefix } : {}),
     });
   } catch (e) {
