@@ -375,6 +375,21 @@ Value widenWithZeroPoint(OpBuilder &rewriter, Location loc, Type i32, Value x,
       });
 }
 
+/// A and B of MatMulInteger or QLinearMatMul widened to `i32` minus their
+/// zero points (per row of A, per column of B, or one value).
+template <typename OpTy, typename Adaptor>
+std::pair<Value, Value> widenedOperands(OpBuilder &b, OpTy op, Adaptor adaptor,
+                                        Type i32) {
+  auto rank = [](Value v) { return cast<ShapedType>(v.getType()).getRank(); };
+  Value lhs = widenWithZeroPoint(b, op.getLoc(), i32, adaptor.getA(), op.getA(),
+                                 adaptor.getAZeroPoint(), op.getAZeroPoint(),
+                                 rank(op.getA()) - 2);
+  Value rhs = widenWithZeroPoint(b, op.getLoc(), i32, adaptor.getB(), op.getB(),
+                                 adaptor.getBZeroPoint(), op.getBZeroPoint(),
+                                 rank(op.getB()) - 1);
+  return {lhs, rhs};
+}
+
 struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -385,15 +400,11 @@ struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
     auto outType = rankedType(getTypeConverter(), op.getY());
     if (!at || !bt || !outType || at.getRank() < 2 || bt.getRank() < 2)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
-    Location loc = op.getLoc();
-    Type i32 = outType.getElementType();
-    Value a = widenWithZeroPoint(rewriter, loc, i32, adaptor.getA(), op.getA(),
-                                 adaptor.getAZeroPoint(), op.getAZeroPoint(),
-                                 at.getRank() - 2);
-    Value b = widenWithZeroPoint(rewriter, loc, i32, adaptor.getB(), op.getB(),
-                                 adaptor.getBZeroPoint(), op.getBZeroPoint(),
-                                 bt.getRank() - 1);
-    rewriter.replaceOp(op, buildNumpyMatMul(rewriter, loc, a, b, outType));
+    Value a, b;
+    std::tie(a, b) =
+        widenedOperands(rewriter, op, adaptor, outType.getElementType());
+    rewriter.replaceOp(op,
+                       buildNumpyMatMul(rewriter, op.getLoc(), a, b, outType));
     return success();
   }
 };
@@ -413,12 +424,8 @@ struct QLinearMatMulLowering : OpConversionPattern<onnx::QLinearMatMulOp> {
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     Location loc = op.getLoc();
     Type i32 = rewriter.getI32Type(), f32 = rewriter.getF32Type();
-    Value a = widenWithZeroPoint(rewriter, loc, i32, adaptor.getA(), op.getA(),
-                                 adaptor.getAZeroPoint(), op.getAZeroPoint(),
-                                 at.getRank() - 2);
-    Value b = widenWithZeroPoint(rewriter, loc, i32, adaptor.getB(), op.getB(),
-                                 adaptor.getBZeroPoint(), op.getBZeroPoint(),
-                                 bt.getRank() - 1);
+    Value a, b;
+    std::tie(a, b) = widenedOperands(rewriter, op, adaptor, i32);
     auto accType = RankedTensorType::get(outType.getShape(), i32);
     Value acc = buildNumpyMatMul(rewriter, loc, a, b, accType);
     // The per-tensor scales and output zero point, as scalars.

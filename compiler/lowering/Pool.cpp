@@ -1,4 +1,5 @@
-//===- Pool.cpp - onnx pooling ops to linalg -------------------------------===//
+//===- Pool.cpp - onnx pooling ops to linalg
+//-------------------------------===//
 //
 // Part of Tessera. MaxPool, AveragePool, LpPool and their global forms are one
 // lowering, parameterised by the combiner: the input, padded with the
@@ -9,7 +10,9 @@
 // linalg's named pooling ops). AveragePool then divides by each window's
 // element count, a compile-time constant (the windows and the padding are
 // static; only the batch may be dynamic); LpPool takes the p-th root. The
-// global forms are the same with one window the size of the input.
+// global forms are the same with one window the size of the input. MaxPool's
+// Indices output comes from a variant of the max generic that also keeps the
+// flat index of each window's first maximum.
 //
 //===----------------------------------------------------------------------===//
 
@@ -120,28 +123,35 @@ Value combine(OpBuilder &b, Location l, Value acc, Value x,
   llvm_unreachable("unknown pool kind");
 }
 
-/// Pools `x` [N, C, in...] (only N dynamic) into `outType` [N, C, out...].
-Value buildPool(OpBuilder &b, Location loc, Value x,
-                const onnx::WindowGeometry &geom, RankedTensorType outType,
-                const PoolSpec &spec) {
+/// The window loop nest both pool builders share: `x` padded with `init` up
+/// to the last window, and a generic's (n, c, out..., window...) set-up:
+/// maps reading x[n, c, o * s + k * d], the window-shaped operand and the
+/// output, the iterators, and the output sizes.
+struct PoolWindows {
+  Value padded, windowShape;
+  AffineMap read, window, result;
+  SmallVector<utils::IteratorType> iters;
+  SmallVector<OpFoldResult> sizes;
+};
+
+PoolWindows poolWindows(OpBuilder &b, Location loc, Value x,
+                        const onnx::WindowGeometry &geom,
+                        RankedTensorType outType, TypedAttr init) {
   auto xt = cast<RankedTensorType>(x.getType());
   MLIRContext *ctx = b.getContext();
-  Type elt = xt.getElementType();
   ArrayRef<int64_t> in = xt.getShape().drop_front(2);
   ArrayRef<int64_t> out = outType.getShape().drop_front(2);
   int64_t spatial = in.size();
-
+  PoolWindows w;
   // Pad to cover every window: [-lo, (out - 1) * stride + extent - lo).
   SmallVector<int64_t> hi;
   for (int64_t i = 0; i < spatial; ++i) {
     int64_t need = (out[i] - 1) * geom.strides[i] + geom.extent(i);
     hi.push_back(std::max<int64_t>(0, need - geom.padsLo[i] - in[i]));
   }
-  TypedAttr init = poolInit(b, elt, spec);
+  w.padded = x;
   if (geom.padded() || llvm::any_of(hi, [](int64_t h) { return h > 0; }))
-    x = padSpatial(b, loc, x, geom.padsLo, hi, init);
-
-  // (n, c, o..., k...): x[n, c, o * s + k * d], window[k], out[n, c, o].
+    w.padded = padSpatial(b, loc, x, geom.padsLo, hi, init);
   int64_t rank = 2 + 2 * spatial;
   SmallVector<AffineExpr> read = {getAffineDimExpr(0, ctx),
                                   getAffineDimExpr(1, ctx)};
@@ -153,21 +163,37 @@ Value buildPool(OpBuilder &b, Location loc, Value x,
     window.push_back(k);
     result.push_back(o);
   }
-  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, read, ctx),
-                                 AffineMap::get(rank, 0, window, ctx),
-                                 AffineMap::get(rank, 0, result, ctx)};
-  SmallVector<utils::IteratorType> iters(2 + spatial,
-                                         utils::IteratorType::parallel);
-  iters.append(spatial, utils::IteratorType::reduction);
-  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
-                                     b.getIndexAttr(outType.getDimSize(1))};
+  w.read = AffineMap::get(rank, 0, read, ctx);
+  w.window = AffineMap::get(rank, 0, window, ctx);
+  w.result = AffineMap::get(rank, 0, result, ctx);
+  w.iters.assign(2 + spatial, utils::IteratorType::parallel);
+  w.iters.append(spatial, utils::IteratorType::reduction);
+  w.sizes = {tensor::getMixedSize(b, loc, x, 0),
+             b.getIndexAttr(outType.getDimSize(1))};
   for (int64_t o : out)
-    sizes.push_back(b.getIndexAttr(o));
-  Value windowShape = b.create<tensor::EmptyOp>(loc, geom.kernel, elt);
+    w.sizes.push_back(b.getIndexAttr(o));
+  w.windowShape =
+      b.create<tensor::EmptyOp>(loc, geom.kernel, xt.getElementType());
+  return w;
+}
+
+/// Pools `x` [N, C, in...] (only N dynamic) into `outType` [N, C, out...].
+Value buildPool(OpBuilder &b, Location loc, Value x,
+                const onnx::WindowGeometry &geom, RankedTensorType outType,
+                const PoolSpec &spec) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  Type elt = xt.getElementType();
+  ArrayRef<int64_t> in = xt.getShape().drop_front(2);
+  ArrayRef<int64_t> out = outType.getShape().drop_front(2);
+  TypedAttr init = poolInit(b, elt, spec);
+  PoolWindows w = poolWindows(b, loc, x, geom, outType, init);
+  SmallVector<OpFoldResult> &sizes = w.sizes;
   Value pooled =
       b.create<linalg::GenericOp>(
-           loc, TypeRange{outType}, ValueRange{x, windowShape},
-           ValueRange{buildFilled(b, loc, outType, sizes, init)}, maps, iters,
+           loc, TypeRange{outType}, ValueRange{w.padded, w.windowShape},
+           ValueRange{buildFilled(b, loc, outType, sizes, init)},
+           ArrayRef<AffineMap>{w.read, w.window, w.result}, w.iters,
            [&](OpBuilder &nb, Location l, ValueRange a) {
              nb.create<linalg::YieldOp>(l, combine(nb, l, a[2], a[0], spec));
            })
@@ -185,8 +211,8 @@ Value buildPool(OpBuilder &b, Location loc, Value x,
   int64_t outRank = outType.getRank();
   SmallVector<AffineMap> finalMaps = {b.getMultiDimIdentityMap(outRank)};
   if (inputs.size() > 1)
-    finalMaps.push_back(AffineMap::get(
-        outRank, 0, ArrayRef<AffineExpr>(result).drop_front(2), ctx));
+    finalMaps.push_back(
+        AffineMap::get(outRank, 0, w.result.getResults().drop_front(2), ctx));
   finalMaps.push_back(b.getMultiDimIdentityMap(outRank));
   return b
       .create<linalg::GenericOp>(
@@ -219,18 +245,11 @@ std::pair<Value, Value> buildMaxPoolWithIndices(
     OpBuilder &b, Location loc, Value x, const onnx::WindowGeometry &geom,
     RankedTensorType outType, const PoolSpec &spec, bool columnMajor) {
   auto xt = cast<RankedTensorType>(x.getType());
-  MLIRContext *ctx = b.getContext();
   Type elt = xt.getElementType();
   SmallVector<int64_t> in(xt.getShape().drop_front(2));
-  ArrayRef<int64_t> out = outType.getShape().drop_front(2);
   int64_t spatial = in.size(), channels = xt.getDimSize(1);
-  SmallVector<int64_t> hi;
-  for (int64_t i = 0; i < spatial; ++i) {
-    int64_t need = (out[i] - 1) * geom.strides[i] + geom.extent(i);
-    hi.push_back(std::max<int64_t>(0, need - geom.padsLo[i] - in[i]));
-  }
   TypedAttr init = poolInit(b, elt, spec);
-  Value padded = padSpatial(b, loc, x, geom.padsLo, hi, init);
+  PoolWindows w = poolWindows(b, loc, x, geom, outType, init);
   // Each spatial dim's stride in the flat index.
   SmallVector<int64_t> order(spatial), step(spatial);
   for (int64_t i = 0; i < spatial; ++i)
@@ -243,36 +262,14 @@ std::pair<Value, Value> buildMaxPoolWithIndices(
     volume *= in[order[i]];
   }
 
-  int64_t rank = 2 + 2 * spatial;
-  SmallVector<AffineExpr> read = {getAffineDimExpr(0, ctx),
-                                  getAffineDimExpr(1, ctx)};
-  SmallVector<AffineExpr> window, result(read);
-  for (int64_t i = 0; i < spatial; ++i) {
-    AffineExpr o = getAffineDimExpr(2 + i, ctx);
-    AffineExpr k = getAffineDimExpr(2 + spatial + i, ctx);
-    AffineExpr pos = o * geom.strides[i] + k * geom.dilations[i];
-    read.push_back(pos);
-    window.push_back(k);
-    result.push_back(o);
-  }
-  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, read, ctx),
-                                 AffineMap::get(rank, 0, window, ctx),
-                                 AffineMap::get(rank, 0, result, ctx),
-                                 AffineMap::get(rank, 0, result, ctx)};
-  SmallVector<utils::IteratorType> iters(2 + spatial,
-                                         utils::IteratorType::parallel);
-  iters.append(spatial, utils::IteratorType::reduction);
-  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
-                                     b.getIndexAttr(channels)};
-  for (int64_t o : out)
-    sizes.push_back(b.getIndexAttr(o));
   auto indexType = RankedTensorType::get(outType.getShape(), b.getI64Type());
-  Value windowShape = b.create<tensor::EmptyOp>(loc, geom.kernel, elt);
   auto pooled = b.create<linalg::GenericOp>(
-      loc, TypeRange{outType, indexType}, ValueRange{padded, windowShape},
-      ValueRange{buildFilled(b, loc, outType, sizes, init),
-                 buildFilled(b, loc, indexType, sizes, b.getI64IntegerAttr(0))},
-      maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+      loc, TypeRange{outType, indexType}, ValueRange{w.padded, w.windowShape},
+      ValueRange{
+          buildFilled(b, loc, outType, w.sizes, init),
+          buildFilled(b, loc, indexType, w.sizes, b.getI64IntegerAttr(0))},
+      ArrayRef<AffineMap>{w.read, w.window, w.result, w.result}, w.iters,
+      [&](OpBuilder &nb, Location l, ValueRange a) {
         // The flat index: (n * C + c) * volume + sum of (o * s + k * d -
         // lo) * step over the spatial dims.
         auto index = [&](int64_t d) {
