@@ -93,8 +93,16 @@ tessera::onnx::describeRecurrentCell(Operation *op, std::string &why) {
 
   SmallVector<StringRef> names;
   if (auto list = op->getAttrOfType<ArrayAttr>("activations")) {
-    for (Attribute a : list)
-      names.push_back(cast<StringAttr>(a).getValue());
+    // Shape inference runs before the ODS checks of the attributes' types,
+    // so nothing here may assume them.
+    for (Attribute a : list) {
+      auto name = dyn_cast<StringAttr>(a);
+      if (!name) {
+        why = "activations must be strings";
+        return failure();
+      }
+      names.push_back(name.getValue());
+    }
     // One list for both directions is taken for each (as ONNX Runtime does).
     if (cell.directions == 2 && int64_t(names.size()) == functions)
       names.append(SmallVector<StringRef>(names));
@@ -119,8 +127,14 @@ tessera::onnx::describeRecurrentCell(Operation *op, std::string &why) {
   for (auto [attrName, out] :
        {std::pair{"activation_alpha", &alphas}, {"activation_beta", &betas}})
     if (auto list = op->getAttrOfType<ArrayAttr>(attrName))
-      for (Attribute a : list)
-        out->push_back(cast<FloatAttr>(a).getValueAsDouble());
+      for (Attribute a : list) {
+        auto value = dyn_cast<FloatAttr>(a);
+        if (!value) {
+          why = std::string(attrName) + " must be floats";
+          return failure();
+        }
+        out->push_back(value.getValueAsDouble());
+      }
   size_t nextAlpha = 0, nextBeta = 0;
   for (StringRef name : names) {
     const ActivationInfo *info = nullptr;
