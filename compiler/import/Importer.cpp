@@ -159,6 +159,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
                              "DequantizeLinear",
                              "MatMulInteger",
                              "DynamicQuantizeLinear",
+                             "MaxUnpool",
                              "QLinearMatMul",
                              "ReverseSequence",
                              "RNN",

@@ -153,6 +153,92 @@ Value buildScatter(
   return nest.results.empty() ? data : nest.results.front();
 }
 
+/// MaxUnpool: zeros of the output's shape with every element of X written
+/// at its flat index in I, clamped into the unpooled shape (as Gather
+/// clamps) and split into its dims (output_shape only adds room after it,
+/// as ONNX's reference pads).
+struct MaxUnpoolLowering : OpConversionPattern<onnx::MaxUnpoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::MaxUnpoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = rankedType(getTypeConverter(), op.getOutput());
+    auto xt = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+    if (!type || !xt || xt.getRank() < 3 || type.getRank() != xt.getRank())
+      return rewriter.notifyMatchFailure(op, "needs ranked [N, C, ...]");
+    Location loc = op.getLoc();
+    int64_t rank = type.getRank(), spatial = rank - 2;
+    // The flat indices count in the unpooled shape, (in - 1) * stride -
+    // pad_lo - pad_hi + kernel per spatial dim; output_shape, when given,
+    // may add room after it.
+    SizeMath m{rewriter, loc};
+    SmallVector<int64_t> kernel, pads, strides;
+    for (Attribute a : op.getKernelShape())
+      kernel.push_back(cast<IntegerAttr>(a).getInt());
+    if (auto p = op.getPads())
+      for (Attribute a : *p)
+        pads.push_back(cast<IntegerAttr>(a).getInt());
+    if (auto st = op.getStrides())
+      for (Attribute a : *st)
+        strides.push_back(cast<IntegerAttr>(a).getInt());
+    pads.resize(2 * spatial, 0);
+    strides.resize(spatial, 1);
+    if (int64_t(kernel.size()) != spatial)
+      return rewriter.notifyMatchFailure(op, "needs a kernel per dim");
+    SmallVector<OpFoldResult> in =
+        tensor::getMixedSizes(rewriter, loc, adaptor.getX());
+    SmallVector<OpFoldResult> unpooled = {in[0], in[1]};
+    for (int64_t i = 0; i < spatial; ++i) {
+      OpFoldResult span = m.mul(m.sub(in[2 + i], m.c(1)), m.c(strides[i]));
+      unpooled.push_back(
+          m.sub(span, m.c(pads[i] + pads[spatial + i] - kernel[i])));
+    }
+    SmallVector<OpFoldResult> sizes = unpooled;
+    if (op.getOutputShape()) {
+      auto entries = shapeElements(rewriter, loc, op.getOutputShape());
+      if (failed(entries) || int64_t(entries->size()) != rank)
+        return rewriter.notifyMatchFailure(op, "needs output_shape's length");
+      sizes = *entries;
+      for (int64_t d = 0; d < rank; ++d)
+        emitCheck(rewriter, loc,
+                  m.cmp(arith::CmpIPredicate::sge, sizes[d], unpooled[d]),
+                  "output_shape is smaller than the unpooled shape");
+    }
+    auto outType = refineType(type, sizes);
+    Value zeros = buildFilled(rewriter, loc, outType, sizes,
+                              rewriter.getZeroAttr(type.getElementType()));
+    Value indices = adaptor.getI();
+    Value total =
+        indexValue(rewriter, loc, sizeProduct(rewriter, loc, unpooled));
+    emitCheck(rewriter, loc,
+              rewriter.create<arith::CmpIOp>(
+                  loc, arith::CmpIPredicate::sgt, total,
+                  rewriter.create<arith::ConstantIndexOp>(loc, 0)),
+              "MaxUnpool needs a non-empty unpooled shape");
+    SmallVector<Value> dims;
+    for (OpFoldResult v : unpooled)
+      dims.push_back(indexValue(rewriter, loc, v));
+    Value y = buildScatter(
+        rewriter, loc, zeros, adaptor.getX(), "none",
+        [&](OpBuilder &b, Location l, ArrayRef<Value> iv) {
+          Value flat = b.create<tensor::ExtractOp>(l, indices, iv);
+          flat = clampedIndex(b, l, flat, total);
+          // Row-major: the last dim varies fastest.
+          SmallVector<Value> at(rank);
+          for (int64_t d = rank - 1; d >= 0; --d) {
+            at[d] = d == 0 ? flat : b.create<arith::RemUIOp>(l, flat, dims[d]);
+            if (d > 0)
+              flat = b.create<arith::DivUIOp>(l, flat, dims[d]);
+          }
+          return at;
+        });
+    if (y.getType() != type)
+      y = rewriter.create<tensor::CastOp>(loc, type, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 struct ScatterElementsLowering : OpConversionPattern<onnx::ScatterElementsOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -207,6 +293,6 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
 void tessera::populateONNXGatherScatterToLinalgPatterns(
     TypeConverter &converter, RewritePatternSet &patterns) {
   patterns.add<GatherElementsLowering, GatherNDLowering,
-               ScatterElementsLowering, ScatterNDLowering>(
+               ScatterElementsLowering, ScatterNDLowering, MaxUnpoolLowering>(
       converter, patterns.getContext());
 }

@@ -195,6 +195,19 @@ def ONNX_MaxPoolOp : ONNX_PoolOp<"MaxPool",
   }];
   let results = (outs AnyTensor:$Y, Optional<AnyTensor>:$Indices);
 }
+def ONNX_MaxUnpoolOp : ONNX_Op<"MaxUnpool"> {
+  let summary = "scatters X into zeros at MaxPool's flat Indices";
+  let description = [{
+    The output is [N, C, (in - 1) * stride - pads + kernel...], or
+    output_shape when given (a run-time value); Y.flat[I[...]] = X[...].
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$I,
+                       Optional<AnyTensor>:$output_shape,
+                       I64ArrayAttr:$kernel_shape,
+                       OptionalAttr<I64ArrayAttr>:$pads,
+                       OptionalAttr<I64ArrayAttr>:$strides);
+  let results = (outs AnyTensor:$output);
+}
 def ONNX_AveragePoolOp : ONNX_PoolOp<"AveragePool",
     (ins DefaultValuedAttr<SI64Attr, "0">:$count_include_pad)> {
   let summary = "mean over each window, with or without the padding";

@@ -67,3 +67,29 @@ func.func @scatter_nd(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf
   %0 = onnx.ScatterND %d, %i, %u : (tensor<4x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<4x4xf32>
   return %0 : tensor<4x4xf32>
 }
+
+// -----
+
+// MaxUnpool: zeros of the unpooled shape [1, 1, (2 - 1) * 2 + 2, ...], and a
+// scatter loop nest over X that writes each element at its flat index,
+// clamped into the 16 elements and split row-major into (n, c, h, w).
+// CHECK-LABEL: func.func @max_unpool
+// CHECK-SAME: (%[[X:.*]]: tensor<1x1x2x2xf32>, %[[I:.*]]: tensor<1x1x2x2xi64>)
+// CHECK: %[[Z:.*]] = linalg.fill {{.*}} outs(%{{.*}} : tensor<1x1x4x4xf32>)
+// CHECK: cf.assert
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[Z]])
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}})
+// CHECK:   %[[V:.*]] = tensor.extract %[[X]]
+// CHECK:   %[[F:.*]] = tensor.extract %[[I]]
+// CHECK:   arith.index_cast %[[F]]
+// CHECK:   %[[C:.*]] = arith.minsi %{{.*}}, %{{.*}} : index
+// CHECK:   %[[W:.*]] = arith.remui %[[C]], %c4
+// CHECK:   %[[R:.*]] = arith.divui %[[C]], %c4
+// CHECK:   %[[H:.*]] = arith.remui %[[R]], %c4
+// CHECK:   tensor.insert %[[V]] into %[[ACC]][%{{.*}}, %{{.*}}, %[[H]], %[[W]]]
+func.func @max_unpool(%x: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>) -> tensor<1x1x4x4xf32> {
+  %y = onnx.MaxUnpool %x, %i {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) -> tensor<1x1x4x4xf32>
+  return %y : tensor<1x1x4x4xf32>
+}
