@@ -355,6 +355,21 @@ Value buildFilled(OpBuilder &b, Location loc, RankedTensorType type,
   return buildFilled(b, loc, type, {}, value);
 }
 
+Value buildTranspose(OpBuilder &b, Location loc, Value source,
+                     ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, source);
+  SmallVector<OpFoldResult> outSizes;
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    outSizes.push_back(sizes[p]);
+    shape.push_back(type.getDimSize(p));
+  }
+  Value init = buildEmpty(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), outSizes);
+  return b.create<linalg::TransposeOp>(loc, source, init, perm).getResult()[0];
+}
+
 /// Groups consecutive dims of `in` and `out` whose products are provably
 /// equal, or nothing if they can't be grouped so.
 static std::optional<std::pair<SmallVector<ReassociationIndices>,

@@ -146,6 +146,11 @@ mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<mlir::OpFoldResult> sizes,
                         mlir::TypedAttr value);
 
+/// `source` transposed by `perm` (result dim i is source dim perm[i]), as
+/// a linalg.transpose into a new tensor.
+mlir::Value buildTranspose(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value source, llvm::ArrayRef<int64_t> perm);
+
 /// Whether a reassociation group of an expand to `type` has several dynamic
 /// dims, which an expand_shape cannot carry safely in LLVM 19.
 bool hasAmbiguousGroup(mlir::RankedTensorType type,

@@ -444,9 +444,6 @@ struct QLinearMatMulLowering : OpConversionPattern<onnx::QLinearMatMulOp> {
     Value zp = convertScalar(rewriter, loc, first(adaptor.getYZeroPoint()), f32,
                              yU, false);
     Type q = outType.getElementType();
-    unsigned bits = q.getIntOrFloatBitWidth();
-    double lo = yU ? 0.0 : -std::ldexp(1.0, bits - 1);
-    double hi = yU ? std::ldexp(1.0, bits) - 1 : std::ldexp(1.0, bits - 1) - 1;
     Value y = buildElementwise(
         rewriter, loc, outType, tensor::getMixedSizes(rewriter, loc, acc),
         ValueRange{acc}, [&](OpBuilder &nb, Location l, ValueRange v) {
@@ -454,24 +451,13 @@ struct QLinearMatMulLowering : OpConversionPattern<onnx::QLinearMatMulOp> {
           Value r = nb.create<math::RoundEvenOp>(
               l, nb.create<arith::MulFOp>(l, x, scale));
           r = nb.create<arith::AddFOp>(l, r, zp);
-          r = nb.create<arith::MaximumFOp>(l, r, fconst(nb, l, f32, lo));
-          r = nb.create<arith::MinimumFOp>(l, r, fconst(nb, l, f32, hi));
+          r = saturateToInt(nb, l, r, q, yU);
           return convertScalar(nb, l, r, q, false, yU);
         });
     rewriter.replaceOp(op, y);
     return success();
   }
 };
-
-Value transpose2d(OpBuilder &b, Location loc, Value v) {
-  auto t = cast<RankedTensorType>(v.getType());
-  auto outType = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
-                                       t.getElementType());
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, v);
-  Value init = buildEmpty(b, loc, outType, {sizes[1], sizes[0]});
-  return b.create<linalg::TransposeOp>(loc, v, init, ArrayRef<int64_t>{1, 0})
-      ->getResult(0);
-}
 
 struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -485,9 +471,9 @@ struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
     Location loc = op.getLoc();
     Value a = adaptor.getA(), b = adaptor.getB();
     if (op.getTransA())
-      a = transpose2d(rewriter, loc, a);
+      a = buildTranspose(rewriter, loc, a, {1, 0});
     if (op.getTransB())
-      b = transpose2d(rewriter, loc, b);
+      b = buildTranspose(rewriter, loc, b, {1, 0});
     Value c = buildMatMul(rewriter, loc, a, b, outType,
                           {tensor::getMixedSize(rewriter, loc, a, 0),
                            tensor::getMixedSize(rewriter, loc, b, 1)});

@@ -53,6 +53,12 @@ mlir::Value buildParamElementwise(
                                    mlir::ValueRange)>
         body);
 
+/// The float `v` clamped to the range of the integer type `q` (unsigned or
+/// signed): the saturation of QuantizeLinear and the requantizing ops.
+/// Defined in Quantize.cpp.
+mlir::Value saturateToInt(mlir::OpBuilder &b, mlir::Location l, mlir::Value v,
+                          mlir::Type q, bool isUnsigned);
+
 } // namespace tessera::lowering
 
 #endif // TESSERA_COMPILER_LOWERING_OPBUILDERS_H

@@ -61,6 +61,26 @@ Value tessera::lowering::buildParamElementwise(
       .getResult(0);
 }
 
+Value tessera::lowering::saturateToInt(OpBuilder &b, Location l, Value v,
+                                       Type q, bool isUnsigned) {
+  unsigned bits = q.getIntOrFloatBitWidth();
+  APInt lo =
+      isUnsigned ? APInt::getMinValue(bits) : APInt::getSignedMinValue(bits);
+  APInt hi =
+      isUnsigned ? APInt::getMaxValue(bits) : APInt::getSignedMaxValue(bits);
+  // Each branch converts on its own: a conditional of uint64_t and int64_t
+  // would make the signed minimum 2^64 - 2^(bits - 1).
+  double qmin =
+      isUnsigned ? double(lo.getZExtValue()) : double(lo.getSExtValue());
+  double qmax =
+      isUnsigned ? double(hi.getZExtValue()) : double(hi.getSExtValue());
+  Type f = v.getType();
+  v = b.create<arith::MaximumFOp>(
+      l, v, b.create<arith::ConstantOp>(l, b.getFloatAttr(f, qmin)));
+  return b.create<arith::MinimumFOp>(
+      l, v, b.create<arith::ConstantOp>(l, b.getFloatAttr(f, qmax)));
+}
+
 namespace {
 
 struct QuantizeLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
@@ -76,13 +96,6 @@ struct QuantizeLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
     bool isUnsigned = isUnsignedInt(op.getY().getType());
     bool zpUnsigned =
         op.getYZeroPoint() && isUnsignedInt(op.getYZeroPoint().getType());
-    unsigned bits = qType.getWidth();
-    APInt lo = isUnsigned ? APInt::getMinValue(bits)
-                          : APInt::getSignedMinValue(bits);
-    APInt hi = isUnsigned ? APInt::getMaxValue(bits)
-                          : APInt::getSignedMaxValue(bits);
-    double qmin = isUnsigned ? lo.getZExtValue() : lo.getSExtValue();
-    double qmax = isUnsigned ? hi.getZExtValue() : hi.getSExtValue();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), type.getRank());
     Value y = buildParamElementwise(
         rewriter, op.getLoc(), type, adaptor.getX(),
@@ -95,10 +108,7 @@ struct QuantizeLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
           if (a.size() > 2)
             v = b.create<arith::AddFOp>(
                 l, v, convertScalar(b, l, a[2], f, zpUnsigned, false));
-          v = b.create<arith::MaximumFOp>(
-              l, v, b.create<arith::ConstantOp>(l, b.getFloatAttr(f, qmin)));
-          v = b.create<arith::MinimumFOp>(
-              l, v, b.create<arith::ConstantOp>(l, b.getFloatAttr(f, qmax)));
+          v = saturateToInt(b, l, v, qType, isUnsigned);
           return convertScalar(b, l, v, qType, false, isUnsigned);
         });
     rewriter.replaceOp(op, y);
@@ -178,22 +188,20 @@ struct DynamicQuantizeLowering
                                                   ValueRange{});
     Value scale = rewriter.create<arith::DivFOp>(
         loc, rewriter.create<arith::SubFOp>(loc, hi, lo), c(255.0));
-    auto saturate = [&](OpBuilder &b, Location l, Value v) {
-      v = b.create<arith::MaximumFOp>(l, v, c(0.0));
-      return b.create<arith::MinimumFOp>(l, v, c(255.0));
-    };
-    Value zp = saturate(
+    Type u8 = type.getElementType();
+    Value zp = saturateToInt(
         rewriter, loc,
         rewriter.create<math::RoundEvenOp>(
             loc, rewriter.create<arith::NegFOp>(
-                     loc, rewriter.create<arith::DivFOp>(loc, lo, scale))));
-    Type u8 = type.getElementType();
+                     loc, rewriter.create<arith::DivFOp>(loc, lo, scale))),
+        u8, /*isUnsigned=*/true);
     Value y = buildElementwise(
         rewriter, loc, type, tensor::getMixedSizes(rewriter, loc, x),
         ValueRange{x}, [&](OpBuilder &b, Location l, ValueRange a) {
           Value q = b.create<math::RoundEvenOp>(
               l, b.create<arith::DivFOp>(l, a[0], scale));
-          Value v = saturate(b, l, b.create<arith::AddFOp>(l, q, zp));
+          Value v = saturateToInt(b, l, b.create<arith::AddFOp>(l, q, zp), u8,
+                                  /*isUnsigned=*/true);
           return convertScalar(b, l, v, u8, false, true);
         });
     Value scaleT = rewriter.create<tensor::FromElementsOp>(loc, scalarType,

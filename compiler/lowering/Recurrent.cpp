@@ -126,22 +126,6 @@ Value columns(OpBuilder &b, Location loc, Value source, int64_t first,
   return sliceAlong(b, loc, source, rank - 1, first, count);
 }
 
-/// `source` [P, Q, R] with its first two dims swapped.
-Value swapLeading(OpBuilder &b, Location loc, Value source,
-                  ArrayRef<int64_t> perm) {
-  auto type = cast<RankedTensorType>(source.getType());
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, source);
-  SmallVector<OpFoldResult> outSizes;
-  SmallVector<int64_t> shape;
-  for (int64_t p : perm) {
-    outSizes.push_back(sizes[p]);
-    shape.push_back(type.getDimSize(p));
-  }
-  Value init = buildEmpty(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), outSizes);
-  return b.create<linalg::TransposeOp>(loc, source, init, perm).getResult()[0];
-}
-
 /// The lowering of one RNN, GRU or LSTM node.
 class RecurrentBuilder {
 public:
@@ -539,7 +523,7 @@ template <typename OpTy> struct RecurrentLowering : OpConversionPattern<OpTy> {
     bool layout1 = op.getLayout() == 1;
     Value x = adaptor.getX();
     if (layout1)
-      x = swapLeading(rewriter, loc, x, {1, 0, 2});
+      x = buildTranspose(rewriter, loc, x, {1, 0, 2});
     bool lbr = false, inputForget = false;
     Value c0All, pAll;
     if constexpr (std::is_same_v<OpTy, onnx::GRUOp>)
@@ -559,7 +543,7 @@ template <typename OpTy> struct RecurrentLowering : OpConversionPattern<OpTy> {
       if (!all)
         return {};
       if (layout1)
-        all = swapLeading(rewriter, loc, all, {1, 0, 2});
+        all = buildTranspose(rewriter, loc, all, {1, 0, 2});
       return sliceLeading(rewriter, loc, all, {rewriter.getIndexAttr(d)});
     };
     SmallVector<Value> ys, hs, cs;
@@ -582,9 +566,9 @@ template <typename OpTy> struct RecurrentLowering : OpConversionPattern<OpTy> {
     if (!cs.empty())
       results.push_back(stackDirections(rewriter, loc, cs, false));
     if (layout1) {
-      results[0] = swapLeading(rewriter, loc, results[0], {2, 0, 1, 3});
+      results[0] = buildTranspose(rewriter, loc, results[0], {2, 0, 1, 3});
       for (Value &state : MutableArrayRef<Value>(results).drop_front())
-        state = swapLeading(rewriter, loc, state, {1, 0, 2});
+        state = buildTranspose(rewriter, loc, state, {1, 0, 2});
     }
     results.resize(op->getNumResults());
     for (auto [value, old] : llvm::zip(results, op->getResults())) {

@@ -106,3 +106,21 @@ func.func @qlinear_matmul(%a: tensor<2x4xui8>, %as: tensor<f32>, %az: tensor<ui8
   %y = onnx.QLinearMatMul %a, %as, %az, %b, %bs, %bz, %ys, %yz : (tensor<2x4xui8>, tensor<f32>, tensor<ui8>, tensor<4x3xui8>, tensor<f32>, tensor<ui8>, tensor<f32>, tensor<ui8>) -> tensor<2x3xui8>
   return %y : tensor<2x3xui8>
 }
+
+// -----
+
+// QuantizeLinear to int8 saturates to [-128, 127] (a conditional mixing
+// uint64_t and int64_t once made the lower bound 2^64 - 128, so every value
+// became 127).
+// CHECK-LABEL: func.func @quantize_int8
+// CHECK: linalg.generic
+// CHECK:   math.roundeven
+// CHECK:   %[[LO:.*]] = arith.constant -1.280000e+02 : f32
+// CHECK:   arith.maximumf %{{.*}}, %[[LO]]
+// CHECK:   %[[HI:.*]] = arith.constant 1.270000e+02 : f32
+// CHECK:   arith.minimumf %{{.*}}, %[[HI]]
+// CHECK:   arith.fptosi %{{.*}} : f32 to i8
+func.func @quantize_int8(%x: tensor<4xf32>, %s: tensor<f32>, %z: tensor<i8>) -> tensor<4xi8> {
+  %y = onnx.QuantizeLinear %x, %s, %z : (tensor<4xf32>, tensor<f32>, tensor<i8>) -> tensor<4xi8>
+  return %y : tensor<4xi8>
+}
