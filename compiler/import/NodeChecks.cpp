@@ -315,6 +315,20 @@ std::optional<std::string> checkWindow(const ::onnx::NodeProto &node,
           .str();
     int64_t size = geom.kernel[i];
     auto in = operands.dim(x, i + 2);
+    if (node.op_type() == "MaxUnpool") {
+      // X is the pooled side: its window is the unpooled size, which must
+      // hold an element.
+      if (in && *in <= INT_MAX &&
+          (*in - 1) * geom.strides[i] + size - geom.padsLo[i] - geom.padsHi[i] <
+              1)
+        return formatv("the unpooled size of spatial dimension {0} would "
+                       "be {1}",
+                       i,
+                       (*in - 1) * geom.strides[i] + size - geom.padsLo[i] -
+                           geom.padsHi[i])
+            .str();
+      continue;
+    }
     if (geom.transposed || !size || !in || *in > INT_MAX ||
         llvm::StringRef(geom.autoPad).starts_with("SAME"))
       continue;
@@ -514,8 +528,8 @@ std::optional<std::string> nodeRangeProblem(const ::onnx::NodeProto &node,
     return why;
   if (op == "Transpose")
     return checkTranspose(node, operands);
-  if (llvm::is_contained({"Conv", "ConvTranspose", "QLinearConv",
-                          "ConvInteger", "MaxPool", "AveragePool", "LpPool"},
+  if (llvm::is_contained({"Conv", "ConvTranspose", "QLinearConv", "ConvInteger",
+                          "MaxPool", "AveragePool", "LpPool", "MaxUnpool"},
                          op))
     return checkWindow(node, operands);
   if (op == "Einsum")

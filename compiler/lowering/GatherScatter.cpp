@@ -15,6 +15,7 @@
 #include "compiler/lowering/LoweringUtils.h"
 #include "compiler/lowering/OpBuilders.h"
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/onnx/WindowGeometry.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -172,26 +173,18 @@ struct MaxUnpoolLowering : OpConversionPattern<onnx::MaxUnpoolOp> {
     // pad_lo - pad_hi + kernel per spatial dim; output_shape, when given,
     // may add room after it.
     SizeMath m{rewriter, loc};
-    SmallVector<int64_t> kernel, pads, strides;
-    for (Attribute a : op.getKernelShape())
-      kernel.push_back(cast<IntegerAttr>(a).getInt());
-    if (auto p = op.getPads())
-      for (Attribute a : *p)
-        pads.push_back(cast<IntegerAttr>(a).getInt());
-    if (auto st = op.getStrides())
-      for (Attribute a : *st)
-        strides.push_back(cast<IntegerAttr>(a).getInt());
-    pads.resize(2 * spatial, 0);
-    strides.resize(spatial, 1);
-    if (int64_t(kernel.size()) != spatial)
-      return rewriter.notifyMatchFailure(op, "needs a kernel per dim");
+    std::optional<onnx::WindowGeometry> geom = onnx::windowGeometry(
+        op, xt.getShape().drop_front(2)); // checked by the importer
+    if (!geom)
+      return rewriter.notifyMatchFailure(op, "needs a valid window");
     SmallVector<OpFoldResult> in =
         tensor::getMixedSizes(rewriter, loc, adaptor.getX());
     SmallVector<OpFoldResult> unpooled = {in[0], in[1]};
     for (int64_t i = 0; i < spatial; ++i) {
-      OpFoldResult span = m.mul(m.sub(in[2 + i], m.c(1)), m.c(strides[i]));
-      unpooled.push_back(
-          m.sub(span, m.c(pads[i] + pads[spatial + i] - kernel[i])));
+      OpFoldResult span =
+          m.mul(m.sub(in[2 + i], m.c(1)), m.c(geom->strides[i]));
+      unpooled.push_back(m.sub(
+          span, m.c(geom->padsLo[i] + geom->padsHi[i] - geom->kernel[i])));
     }
     SmallVector<OpFoldResult> sizes = unpooled;
     if (op.getOutputShape()) {
@@ -210,11 +203,12 @@ struct MaxUnpoolLowering : OpConversionPattern<onnx::MaxUnpoolOp> {
     Value indices = adaptor.getI();
     Value total =
         indexValue(rewriter, loc, sizeProduct(rewriter, loc, unpooled));
-    emitCheck(rewriter, loc,
-              rewriter.create<arith::CmpIOp>(
-                  loc, arith::CmpIPredicate::sgt, total,
-                  rewriter.create<arith::ConstantIndexOp>(loc, 0)),
-              "MaxUnpool needs a non-empty unpooled shape");
+    // A dynamic spatial dim can make the unpooled size empty or negative
+    // (static ones are checked at import); an empty N or C leaves no writes.
+    for (int64_t d = 2; d < rank; ++d)
+      emitCheck(rewriter, loc,
+                m.cmp(arith::CmpIPredicate::sgt, unpooled[d], m.c(0)),
+                "MaxUnpool's unpooled size is not positive");
     SmallVector<Value> dims;
     for (OpFoldResult v : unpooled)
       dims.push_back(indexValue(rewriter, loc, v));

@@ -72,11 +72,12 @@ func.func @scatter_nd(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf
 
 // MaxUnpool: zeros of the unpooled shape [1, 1, (2 - 1) * 2 + 2, ...], and a
 // scatter loop nest over X that writes each element at its flat index,
-// clamped into the 16 elements and split row-major into (n, c, h, w).
+// clamped into the 16 elements and split row-major into (n, c, h, w). The
+// static unpooled sizes were checked at import: no run-time check.
 // CHECK-LABEL: func.func @max_unpool
 // CHECK-SAME: (%[[X:.*]]: tensor<1x1x2x2xf32>, %[[I:.*]]: tensor<1x1x2x2xi64>)
 // CHECK: %[[Z:.*]] = linalg.fill {{.*}} outs(%{{.*}} : tensor<1x1x4x4xf32>)
-// CHECK: cf.assert
+// CHECK-NOT: cf.assert
 // CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[Z]])
 // CHECK: scf.for
 // CHECK: scf.for
@@ -92,4 +93,18 @@ func.func @scatter_nd(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf
 func.func @max_unpool(%x: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>) -> tensor<1x1x4x4xf32> {
   %y = onnx.MaxUnpool %x, %i {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) -> tensor<1x1x4x4xf32>
   return %y : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// MaxUnpool over dynamic spatial dims: each unpooled size, (in - 1) * 2 -
+// 2 + 2, is checked at run time to be positive.
+// CHECK-LABEL: func.func @max_unpool_dynamic
+// CHECK: %[[H:.*]] = tensor.dim %{{.*}}, %c2
+// CHECK: cf.assert %{{.*}}, "node '?': MaxUnpool's unpooled size is not positive"
+// CHECK: cf.assert %{{.*}}, "node '?': MaxUnpool's unpooled size is not positive"
+// CHECK: scf.for
+func.func @max_unpool_dynamic(%x: tensor<1x1x?x?xf32>, %i: tensor<1x1x?x?xi64>) -> tensor<1x1x?x?xf32> {
+  %y = onnx.MaxUnpool %x, %i {kernel_shape = [2, 2], pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<1x1x?x?xf32>, tensor<1x1x?x?xi64>) -> tensor<1x1x?x?xf32>
+  return %y : tensor<1x1x?x?xf32>
 }

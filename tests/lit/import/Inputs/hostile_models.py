@@ -144,6 +144,11 @@ conv("conv-group0", group=0)
 conv("conv-auto-pad", auto_pad="BOGUS")
 conv("conv-window", wshape=(4, 3, 10, 10))
 conv("conv-window-dilated", dilations=[100, 1])
+# MaxUnpool's window unpools X [1, 1, 1, 1] to (1 - 1) * 1 + 2 - 4 = -2.
+save("unpool-empty", [helper.make_node("MaxUnpool", ["X", "I"], ["Y"], name="u",
+                                       kernel_shape=[2, 2], pads=[2, 2, 2, 2])],
+     [vi("X", [1, 1, 1, 1]), vi("I", [1, 1, 1, 1], TensorProto.INT64)], [dims("Y", 4)],
+     opset=11)
 
 
 def einsum(name, equation, a=(2, 3), b=(3, 4)):
