@@ -75,96 +75,27 @@ bool isDefaultDomain(const std::string &domain) {
 const llvm::StringMap<int64_t> &supportedOps() {
   static const llvm::StringMap<int64_t> ops = [] {
     llvm::StringMap<int64_t> m;
-    for (const char *name : {"Add",
-                             "Sub",
-                             "Mul",
-                             "Div",
-                             "Pow",
-                             "Sqrt",
-                             "Reciprocal",
-                             "Neg",
-                             "Abs",
-                             "Exp",
-                             "Log",
-                             "Erf",
-                             "Tanh",
-                             "Sigmoid",
-                             "Relu",
-                             "Softmax",
-                             "LogSoftmax",
-                             "MatMul",
-                             "Gemm",
-                             "ReduceMean",
-                             "ReduceSum",
-                             "ReduceMax",
-                             "ReduceMin",
-                             "Reshape",
-                             "Transpose",
-                             "Gather",
-                             "Shape",
-                             "Size",
-                             "Unsqueeze",
-                             "Squeeze",
-                             "Flatten",
-                             "Concat",
-                             "Slice",
-                             "Split",
-                             "Expand",
-                             "Tile",
-                             "Cast",
-                             "Constant",
-                             "ConstantOfShape",
-                             "Range",
-                             "Where",
-                             "Equal",
-                             "Less",
-                             "Greater",
-                             "LessOrEqual",
-                             "GreaterOrEqual",
-                             "Not",
-                             "And",
-                             "Or",
-                             "Max",
-                             "Min",
-                             "Clip",
-                             "Identity",
-                             "Dropout",
-                             "Conv",
-                             "Einsum",
-                             // Data movement and NN (Tensor.td, NN.td).
-                             "GatherElements",
-                             "GatherND",
-                             "ScatterElements",
-                             "ScatterND",
-                             "OneHot",
-                             "Pad",
-                             "DepthToSpace",
-                             "SpaceToDepth",
-                             "TopK",
-                             "Resize",
-                             "EyeLike",
-                             "BatchNormalization",
-                             "InstanceNormalization",
-                             "LRN",
-                             "MaxPool",
-                             "AveragePool",
-                             "LpPool",
-                             "GlobalMaxPool",
-                             "GlobalAveragePool",
-                             "GlobalLpPool",
-                             "ConvTranspose",
-                             "NegativeLogLikelihoodLoss",
-                             "SoftmaxCrossEntropyLoss",
-                             "QuantizeLinear",
-                             "DequantizeLinear",
-                             "MatMulInteger",
-                             "DynamicQuantizeLinear",
-                             "MaxUnpool",
-                             "QLinearMatMul",
-                             "ReverseSequence",
-                             "RNN",
-                             "GRU",
-                             "LSTM"})
+    for (const char *name :
+         {"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal", "Neg", "Abs",
+          "Exp", "Log", "Erf", "Tanh", "Sigmoid", "Relu", "Softmax",
+          "LogSoftmax", "MatMul", "Gemm", "ReduceMean", "ReduceSum",
+          "ReduceMax", "ReduceMin", "Reshape", "Transpose", "Gather", "Shape",
+          "Size", "Unsqueeze", "Squeeze", "Flatten", "Concat", "Slice", "Split",
+          "Expand", "Tile", "Cast", "Constant", "ConstantOfShape", "Range",
+          "Where", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+          "Not", "And", "Or", "Max", "Min", "Clip", "Identity", "Dropout",
+          "Conv", "Einsum",
+          // Data movement and NN (Tensor.td, NN.td).
+          "GatherElements", "GatherND", "ScatterElements", "ScatterND",
+          "OneHot", "Pad", "DepthToSpace", "SpaceToDepth", "TopK", "Resize",
+          "EyeLike", "BatchNormalization", "InstanceNormalization", "LRN",
+          "MaxPool", "AveragePool", "LpPool", "GlobalMaxPool",
+          "GlobalAveragePool", "GlobalLpPool", "ConvTranspose",
+          "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
+          "QuantizeLinear", "DequantizeLinear", "MatMulInteger",
+          "DynamicQuantizeLinear", "MaxUnpool", "QLinearMatMul",
+          "ReverseSequence", "RNN", "GRU", "LSTM", "ConvInteger", "QLinearConv",
+          "Det", "NonZero", "Compress"})
       m[name] = kMinOpset;
     // Elementwise math, activations and logic (Math.td, Logic.td).
     for (const char *name :
@@ -190,6 +121,10 @@ const llvm::StringMap<int64_t> &supportedOps() {
     m["CastLike"] = 15;
     m["GridSample"] = 16;
     m["LayerNormalization"] = 17;
+    // Signal processing (Signal.td).
+    for (const char *name : {"HannWindow", "HammingWindow", "BlackmanWindow",
+                             "DFT", "STFT", "MelWeightMatrix"})
+      m[name] = 17;
     m["GroupNormalization"] = 18;
     m["Gelu"] = 20;
     m["RMSNormalization"] = 23;
@@ -204,7 +139,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
 /// forms of supported operators that Tessera does not compile, with why.
 std::optional<std::string> unsupportedForm(const ::onnx::NodeProto &node) {
   const std::string &op = node.op_type();
-  if (llvm::is_contained({"NonZero", "Compress", "Unique"}, op))
+  if (op == "Unique")
     return op + "'s output shape depends on the values of its inputs; "
                 "Tessera compiles outputs whose shapes follow from the input "
                 "shapes";
@@ -233,8 +168,7 @@ const llvm::StringMap<StringRef> &unsupportedReasons() {
       m[op] = "string tensors";
     for (const char *op : {"If", "Loop", "Scan"})
       m[op] = "control flow (subgraphs)";
-    for (const char *op :
-         {"NonZero", "Unique", "Compress", "NonMaxSuppression"})
+    for (const char *op : {"Unique", "NonMaxSuppression"})
       m[op] = "the output shape depends on the input values";
     for (const char *op : {"Momentum", "Adagrad", "Adam", "Gradient"})
       m[op] = "training only";
@@ -1043,9 +977,10 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
       }
   }
   static const llvm::StringMap<size_t> segmentedOps = {
-      {"Clip", 3},   {"Slice", 5},         {"Dropout", 3},  {"Pad", 4},
-      {"Resize", 4}, {"MatMulInteger", 4}, {"Attention", 6},
-      {"RNN", 6},    {"GRU", 6},           {"LSTM", 8}};
+      {"Clip", 3},       {"Slice", 5},         {"Dropout", 3},   {"Pad", 4},
+      {"Resize", 4},     {"MatMulInteger", 4}, {"Attention", 6}, {"RNN", 6},
+      {"GRU", 6},        {"LSTM", 8},          {"DFT", 3},       {"STFT", 4},
+      {"ConvInteger", 4}};
   if (auto it = segmentedOps.find(op); it != segmentedOps.end()) {
     size_t total = it->second;
     segments.resize(total, 0);
@@ -1062,6 +997,10 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
       return converted.takeError();
     state.addAttribute(attr.name(), *converted);
   }
+  // From opset 20 DFT's axis is an input whose default is -2 (the
+  // attribute's default was 1).
+  if (op == "DFT" && opset >= 20)
+    state.addAttribute("axis", builder.getI64IntegerAttr(-2));
   if (op == "Transpose" && !state.attributes.get("perm")) {
     auto type = dyn_cast<RankedTensorType>(state.operands[0].getType());
     if (!type)

@@ -186,11 +186,14 @@ Value buildConvolution(OpBuilder &rewriter, Location loc, Value x, Value w,
     y = rewriter
             .create<linalg::GenericOp>(
                 loc, TypeRange{outType}, ValueRange{y, bias},
-                ValueRange{buildEmpty(rewriter, loc, outType, outSizes)},
-                maps, iters,
+                ValueRange{buildEmpty(rewriter, loc, outType, outSizes)}, maps,
+                iters,
                 [](OpBuilder &b, Location l, ValueRange a) {
-                  b.create<linalg::YieldOp>(
-                      l, b.create<arith::AddFOp>(l, a[0], a[1]).getResult());
+                  Value sum =
+                      isa<FloatType>(a[0].getType())
+                          ? b.create<arith::AddFOp>(l, a[0], a[1]).getResult()
+                          : b.create<arith::AddIOp>(l, a[0], a[1]).getResult();
+                  b.create<linalg::YieldOp>(l, sum);
                 })
             .getResult(0);
   }
@@ -233,6 +236,67 @@ struct ConvLowering : OpConversionPattern<onnx::ConvOp> {
                                             adaptor.getX(), adaptor.getW(),
                                             adaptor.getB(), *geom, groups,
                                             outType));
+    return success();
+  }
+};
+
+/// ConvInteger's or QLinearConv's int32 convolution: x and w widened to i32
+/// minus their zero points (x's per tensor, w's per tensor or per output
+/// channel) through Conv's schedule, exact in i32, plus the int32 `bias` if
+/// given. Null when the shapes were refused before conversion.
+template <typename OpTy, typename Adaptor>
+Value integerConvolution(OpBuilder &b, const TypeConverter *converter, OpTy op,
+                         Adaptor adaptor, Value bias) {
+  auto [xt, wt, outType] = convTypes(converter, op);
+  if (!xt)
+    return {};
+  auto geom = onnx::windowGeometry(op, xt.getShape().drop_front(2),
+                                   wt.getShape().drop_front(2));
+  int64_t groups = op.getGroup();
+  if (!geom || groups < 1 || xt.getDimSize(1) != groups * wt.getDimSize(1) ||
+      wt.getDimSize(0) % groups != 0)
+    return {};
+  Location loc = op.getLoc();
+  Type i32 = b.getI32Type();
+  Value x = widenWithZeroPoint(b, loc, i32, adaptor.getX(), op.getX(),
+                               adaptor.getXZeroPoint(), op.getXZeroPoint(), 1);
+  Value w = widenWithZeroPoint(b, loc, i32, adaptor.getW(), op.getW(),
+                               adaptor.getWZeroPoint(), op.getWZeroPoint(), 0);
+  auto accType = RankedTensorType::get(outType.getShape(), i32);
+  return buildConvolution(b, loc, x, w, bias, *geom, groups, accType);
+}
+
+struct ConvIntegerLowering : OpConversionPattern<onnx::ConvIntegerOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ConvIntegerOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value y =
+        integerConvolution(rewriter, getTypeConverter(), op, adaptor, Value());
+    if (!y)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// QLinearConv: ConvInteger plus B, requantized like QLinearMatMul with one
+/// multiplier per output channel.
+struct QLinearConvLowering : OpConversionPattern<onnx::QLinearConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::QLinearConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto outType = rankedType(getTypeConverter(), op.getY());
+    Value acc = integerConvolution(rewriter, getTypeConverter(), op, adaptor,
+                                   adaptor.getB());
+    if (!acc || !outType)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    rewriter.replaceOp(
+        op, buildRequantize(rewriter, op.getLoc(), acc, outType,
+                            adaptor.getXScale(), adaptor.getWScale(), 1,
+                            adaptor.getYScale(), adaptor.getYZeroPoint(),
+                            isUnsignedInt(op.getY().getType())));
     return success();
   }
 };
@@ -363,6 +427,6 @@ Value tessera::lowering::padSpatial(OpBuilder &b, Location loc, Value x,
 
 void tessera::populateONNXConvToLinalgPatterns(TypeConverter &converter,
                                                RewritePatternSet &patterns) {
-  patterns.add<ConvLowering, ConvTransposeLowering>(converter,
-                                                     patterns.getContext());
+  patterns.add<ConvLowering, ConvTransposeLowering, ConvIntegerLowering,
+               QLinearConvLowering>(converter, patterns.getContext());
 }

@@ -61,29 +61,42 @@ LogicalResult checkRankedInputs(func::FuncOp func) {
   return success();
 }
 
+/// Why a convolution of `input` by `weight` into `result` cannot be lowered,
+/// if it cannot.
+std::optional<std::string> convolutionProblem(Value input, Value weight,
+                                              Value result, int64_t group) {
+  auto x = cast<ShapedType>(input.getType());
+  auto w = cast<ShapedType>(weight.getType());
+  if (!x.hasRank() || x.getRank() < 3 || x.getRank() > 5)
+    return std::string("only 1-D, 2-D and 3-D convolutions are supported");
+  if (group < 1 || !w.hasRank() || w.getRank() != x.getRank() ||
+      (!x.isDynamicDim(1) && !w.isDynamicDim(1) &&
+       x.getDimSize(1) != group * w.getDimSize(1)) ||
+      (!w.isDynamicDim(0) && w.getDimSize(0) % group != 0))
+    return "the input has " + std::to_string(x.getDimSize(1)) +
+           " channels, the weight " + std::to_string(w.getDimSize(0)) + "x" +
+           std::to_string(w.getDimSize(1)) + ", which group " +
+           std::to_string(group) + " does not divide evenly";
+  auto y = dyn_cast<RankedTensorType>(result.getType());
+  if (llvm::any_of(x.getShape().drop_front(), ShapedType::isDynamic) || !y ||
+      llvm::any_of(y.getShape().drop_front(), ShapedType::isDynamic))
+    return std::string("only the batch dimension of a convolution may be "
+                       "dynamic");
+  return std::nullopt;
+}
+
 /// Why `op` cannot be lowered yet, if it cannot.
 std::optional<std::string> unsupportedReason(Operation *op) {
   SmallVector<int64_t> values;
-  if (auto conv = dyn_cast<onnx::ConvOp>(op)) {
-    auto x = cast<ShapedType>(conv.getX().getType());
-    auto w = cast<ShapedType>(conv.getW().getType());
-    if (!x.hasRank() || x.getRank() < 3 || x.getRank() > 5)
-      return std::string("only 1-D, 2-D and 3-D convolutions are supported");
-    int64_t group = conv.getGroup();
-    if (group < 1 || !w.hasRank() || w.getRank() != x.getRank() ||
-        (!x.isDynamicDim(1) && !w.isDynamicDim(1) &&
-         x.getDimSize(1) != group * w.getDimSize(1)) ||
-        (!w.isDynamicDim(0) && w.getDimSize(0) % group != 0))
-      return "the input has " + std::to_string(x.getDimSize(1)) +
-             " channels, the weight " + std::to_string(w.getDimSize(0)) +
-             "x" + std::to_string(w.getDimSize(1)) + ", which group " +
-             std::to_string(group) + " does not divide evenly";
-    auto y = dyn_cast<RankedTensorType>(conv.getY().getType());
-    if (llvm::any_of(x.getShape().drop_front(), ShapedType::isDynamic) ||
-        !y || llvm::any_of(y.getShape().drop_front(), ShapedType::isDynamic))
-      return std::string("only the batch dimension of a convolution may be "
-                         "dynamic");
-  }
+  if (auto conv = dyn_cast<onnx::ConvOp>(op))
+    return convolutionProblem(conv.getX(), conv.getW(), conv.getY(),
+                              conv.getGroup());
+  if (auto conv = dyn_cast<onnx::ConvIntegerOp>(op))
+    return convolutionProblem(conv.getX(), conv.getW(), conv.getY(),
+                              conv.getGroup());
+  if (auto conv = dyn_cast<onnx::QLinearConvOp>(op))
+    return convolutionProblem(conv.getX(), conv.getW(), conv.getY(),
+                              conv.getGroup());
   if (auto why = lowering::reductionProblem(op))
     return why;
   if (auto dropout = dyn_cast<onnx::DropoutOp>(op)) {
@@ -112,6 +125,10 @@ std::optional<std::string> unsupportedReason(Operation *op) {
   if (auto why = recurrentProblem(op))
     return why;
   if (auto why = dataAndWindowOpProblem(op))
+    return why;
+  if (auto why = signalOpProblem(op))
+    return why;
+  if (auto why = selectionOpProblem(op))
     return why;
   if (auto cos = dyn_cast<onnx::ConstantOfShapeOp>(op))
     if (cos.getValueAttr() && !isa<DenseElementsAttr>(cos.getValueAttr()))
@@ -155,6 +172,9 @@ struct ConvertONNXToLinalgPass
     populateONNXQuantizeToLinalgPatterns(converter, patterns);
     populateONNXResizeToLinalgPatterns(converter, patterns);
     populateONNXRecurrentToLinalgPatterns(converter, patterns);
+    populateONNXSignalToLinalgPatterns(converter, patterns);
+    populateONNXSelectionToLinalgPatterns(converter, patterns);
+    populateONNXDetToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);

@@ -91,21 +91,6 @@ Value scalarConstant(OpBuilder &b, Location loc, Type elt, double v) {
   return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(elt, int64_t(v)));
 }
 
-/// The first element of a scalar or one-element tensor.
-Value firstElement(OpBuilder &b, Location loc, Value t) {
-  auto type = cast<RankedTensorType>(t.getType());
-  SmallVector<Value> zeros(type.getRank(),
-                           b.create<arith::ConstantIndexOp>(loc, 0));
-  return b.create<tensor::ExtractOp>(loc, t, zeros);
-}
-
-/// An integer or float scalar as an index (floats truncated).
-Value toIndex(OpBuilder &b, Location loc, Value v) {
-  if (isa<FloatType>(v.getType()))
-    v = b.create<arith::FPToSIOp>(loc, b.getI64Type(), v);
-  return b.create<arith::IndexCastOp>(loc, b.getIndexType(), v);
-}
-
 /// ReverseSequence: one gather over the input; along the time axis, step t
 /// of batch entry b reads step len_b - 1 - t while t < len_b (lengths
 /// clamped into [0, steps]).

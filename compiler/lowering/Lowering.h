@@ -63,6 +63,18 @@ std::optional<std::string> recurrentProblem(mlir::Operation *op);
 /// static, an attribute value it does not handle), if it cannot.
 std::optional<std::string> dataAndWindowOpProblem(mlir::Operation *op);
 
+/// Windows, DFT, STFT and MelWeightMatrix (Signal.cpp); NonZero and Compress
+/// (Selection.cpp); Det (Det.cpp). signalOpProblem and selectionOpProblem say
+/// why one cannot be lowered (an output shape the model does not give).
+void populateONNXSignalToLinalgPatterns(mlir::TypeConverter &converter,
+                                        mlir::RewritePatternSet &patterns);
+void populateONNXSelectionToLinalgPatterns(mlir::TypeConverter &converter,
+                                           mlir::RewritePatternSet &patterns);
+void populateONNXDetToLinalgPatterns(mlir::TypeConverter &converter,
+                                     mlir::RewritePatternSet &patterns);
+std::optional<std::string> signalOpProblem(mlir::Operation *op);
+std::optional<std::string> selectionOpProblem(mlir::Operation *op);
+
 /// RMSNormalization and RotaryEmbedding (Transformer.cpp).
 void populateONNXTransformerToLinalgPatterns(mlir::TypeConverter &converter,
                                              mlir::RewritePatternSet &patterns);

@@ -343,6 +343,19 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
                           body);
 }
 
+Value firstElement(OpBuilder &b, Location loc, Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<Value> zeros(type.getRank(),
+                           b.create<arith::ConstantIndexOp>(loc, 0));
+  return b.create<tensor::ExtractOp>(loc, t, zeros);
+}
+
+Value toIndex(OpBuilder &b, Location loc, Value v) {
+  if (isa<FloatType>(v.getType()))
+    v = b.create<arith::FPToSIOp>(loc, b.getI64Type(), v);
+  return b.create<arith::IndexCastOp>(loc, b.getIndexType(), v);
+}
+
 Value buildFilled(OpBuilder &b, Location loc, RankedTensorType type,
                   ArrayRef<OpFoldResult> sizes, TypedAttr value) {
   Value init = buildEmpty(b, loc, type, sizes);

@@ -187,6 +187,12 @@ mlir::Value buildGelu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                           mlir::Type to, bool fromUnsigned, bool toUnsigned);
 
+/// The first element of a scalar or one-element tensor (a run-time read).
+mlir::Value firstElement(mlir::OpBuilder &b, mlir::Location loc, mlir::Value t);
+
+/// An integer or float scalar as an index (floats truncated).
+mlir::Value toIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+
 /// Whether `type` (a tensor or element type) is an unsigned integer.
 bool isUnsignedInt(mlir::Type type);
 

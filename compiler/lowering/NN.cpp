@@ -355,26 +355,6 @@ struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
 
 /// MatMulInteger: both operands widened to i32 minus their zero points (per
 /// tensor, per row of A or per column of B), then MatMul.
-/// `x` widened to `i32` minus its zero point `zp` (one value, or one per
-/// entry along `axis`; none if null). `original` and `zpOriginal` are the
-/// unconverted operands, which keep their signedness.
-Value widenWithZeroPoint(OpBuilder &rewriter, Location loc, Type i32, Value x,
-                         Value original, Value zp, Value zpOriginal,
-                         int64_t axis) {
-  bool xU = isUnsignedInt(original.getType());
-  bool zU = zpOriginal && isUnsignedInt(zpOriginal.getType());
-  auto t = cast<RankedTensorType>(x.getType());
-  return buildParamElementwise(
-      rewriter, loc, RankedTensorType::get(t.getShape(), i32), x, {zp}, axis,
-      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-        Value v = convertScalar(b, l, a[0], i32, xU, false);
-        if (a.size() > 1)
-          v = b.create<arith::SubIOp>(
-              l, v, convertScalar(b, l, a[1], i32, zU, false));
-        return v;
-      });
-}
-
 /// A and B of MatMulInteger or QLinearMatMul widened to `i32` minus their
 /// zero points (per row of A, per column of B, or one value).
 template <typename OpTy, typename Adaptor>
@@ -423,38 +403,16 @@ struct QLinearMatMulLowering : OpConversionPattern<onnx::QLinearMatMulOp> {
     if (!at || !bt || !outType || at.getRank() < 2 || bt.getRank() < 2)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     Location loc = op.getLoc();
-    Type i32 = rewriter.getI32Type(), f32 = rewriter.getF32Type();
+    Type i32 = rewriter.getI32Type();
     Value a, b;
     std::tie(a, b) = widenedOperands(rewriter, op, adaptor, i32);
     auto accType = RankedTensorType::get(outType.getShape(), i32);
     Value acc = buildNumpyMatMul(rewriter, loc, a, b, accType);
-    // The per-tensor scales and output zero point, as scalars.
-    auto first = [&](Value v) -> Value {
-      auto t = cast<RankedTensorType>(v.getType());
-      SmallVector<Value> zeros(t.getRank(),
-                               rewriter.create<arith::ConstantIndexOp>(loc, 0));
-      return rewriter.create<tensor::ExtractOp>(loc, v, zeros);
-    };
-    Value aScale = first(adaptor.getAScale());
-    Value bScale = first(adaptor.getBScale());
-    Value yScale = first(adaptor.getYScale());
-    Value scale = rewriter.create<arith::DivFOp>(
-        loc, rewriter.create<arith::MulFOp>(loc, aScale, bScale), yScale);
-    bool yU = isUnsignedInt(op.getY().getType());
-    Value zp = convertScalar(rewriter, loc, first(adaptor.getYZeroPoint()), f32,
-                             yU, false);
-    Type q = outType.getElementType();
-    Value y = buildElementwise(
-        rewriter, loc, outType, tensor::getMixedSizes(rewriter, loc, acc),
-        ValueRange{acc}, [&](OpBuilder &nb, Location l, ValueRange v) {
-          Value x = convertScalar(nb, l, v[0], f32, false, false);
-          Value r = nb.create<math::RoundEvenOp>(
-              l, nb.create<arith::MulFOp>(l, x, scale));
-          r = nb.create<arith::AddFOp>(l, r, zp);
-          r = saturateToInt(nb, l, r, q, yU);
-          return convertScalar(nb, l, r, q, false, yU);
-        });
-    rewriter.replaceOp(op, y);
+    rewriter.replaceOp(
+        op, buildRequantize(rewriter, loc, acc, outType, adaptor.getAScale(),
+                            adaptor.getBScale(), 0, adaptor.getYScale(),
+                            adaptor.getYZeroPoint(),
+                            isUnsignedInt(op.getY().getType())));
     return success();
   }
 };

@@ -59,6 +59,26 @@ mlir::Value buildParamElementwise(
 mlir::Value saturateToInt(mlir::OpBuilder &b, mlir::Location l, mlir::Value v,
                           mlir::Type q, bool isUnsigned);
 
+/// `x` widened to `i32` minus its zero point `zp` (one value, or one per
+/// entry along `axis`; none if null). `original` and `zpOriginal` are the
+/// unconverted operands, which keep their signedness. Defined in
+/// Quantize.cpp.
+mlir::Value widenWithZeroPoint(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Type i32, mlir::Value x,
+                               mlir::Value original, mlir::Value zp,
+                               mlir::Value zpOriginal, int64_t axis);
+
+/// An int32 accumulator `acc` requantized into `outType` as ONNX Runtime
+/// does for QLinearMatMul and QLinearConv: saturate(round_half_even(acc *
+/// (a_scale * b_scale / y_scale)) + y_zero_point), in f32. aScale, yScale
+/// and yZeroPoint are one value; bScale one value or one per entry along
+/// `axis` of the output. Defined in Quantize.cpp.
+mlir::Value buildRequantize(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value acc, mlir::RankedTensorType outType,
+                            mlir::Value aScale, mlir::Value bScale,
+                            int64_t axis, mlir::Value yScale,
+                            mlir::Value yZeroPoint, bool yUnsigned);
+
 } // namespace tessera::lowering
 
 #endif // TESSERA_COMPILER_LOWERING_OPBUILDERS_H

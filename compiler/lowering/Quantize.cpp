@@ -81,6 +81,50 @@ Value tessera::lowering::saturateToInt(OpBuilder &b, Location l, Value v,
       l, v, b.create<arith::ConstantOp>(l, b.getFloatAttr(f, qmax)));
 }
 
+Value tessera::lowering::widenWithZeroPoint(OpBuilder &rewriter, Location loc,
+                                            Type i32, Value x, Value original,
+                                            Value zp, Value zpOriginal,
+                                            int64_t axis) {
+  bool xU = isUnsignedInt(original.getType());
+  bool zU = zpOriginal && isUnsignedInt(zpOriginal.getType());
+  auto t = cast<RankedTensorType>(x.getType());
+  return buildParamElementwise(
+      rewriter, loc, RankedTensorType::get(t.getShape(), i32), x, {zp}, axis,
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value v = convertScalar(b, l, a[0], i32, xU, false);
+        if (a.size() > 1)
+          v = b.create<arith::SubIOp>(
+              l, v, convertScalar(b, l, a[1], i32, zU, false));
+        return v;
+      });
+}
+
+Value tessera::lowering::buildRequantize(OpBuilder &b, Location loc, Value acc,
+                                         RankedTensorType outType, Value aScale,
+                                         Value bScale, int64_t axis,
+                                         Value yScale, Value yZeroPoint,
+                                         bool yUnsigned) {
+  Type f32 = b.getF32Type();
+  Value as = firstElement(b, loc, aScale);
+  Value ys = firstElement(b, loc, yScale);
+  Value zp = convertScalar(b, loc, firstElement(b, loc, yZeroPoint), f32,
+                           yUnsigned, false);
+  Type q = outType.getElementType();
+  return buildParamElementwise(
+      b, loc, outType, acc, {bScale}, axis,
+      [&](OpBuilder &nb, Location l, ValueRange v) {
+        // ORT's order: (a_scale * b_scale) / y_scale, in f32.
+        Value scale = nb.create<arith::DivFOp>(
+            l, nb.create<arith::MulFOp>(l, as, v[1]), ys);
+        Value x = convertScalar(nb, l, v[0], f32, false, false);
+        Value r = nb.create<math::RoundEvenOp>(
+            l, nb.create<arith::MulFOp>(l, x, scale));
+        r = nb.create<arith::AddFOp>(l, r, zp);
+        r = saturateToInt(nb, l, r, q, yUnsigned);
+        return convertScalar(nb, l, r, q, false, yUnsigned);
+      });
+}
+
 namespace {
 
 struct QuantizeLowering : OpConversionPattern<onnx::QuantizeLinearOp> {

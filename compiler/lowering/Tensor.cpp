@@ -782,13 +782,6 @@ struct TileLowering : OpConversionPattern<onnx::TileOp> {
   }
 };
 
-/// A scalar of `elt` read from a rank-0 or one-element tensor.
-Value extractScalar(OpBuilder &b, Location loc, Value t) {
-  auto type = cast<RankedTensorType>(t.getType());
-  SmallVector<Value> zeros(type.getRank(), indexConst(b, loc, 0));
-  return b.create<tensor::ExtractOp>(loc, t, zeros);
-}
-
 struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -798,8 +791,8 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
     if (!type)
       return rewriter.notifyMatchFailure(op, "needs a ranked result");
     Location loc = op.getLoc();
-    Value start = extractScalar(rewriter, loc, adaptor.getStart());
-    Value delta = extractScalar(rewriter, loc, adaptor.getDelta());
+    Value start = firstElement(rewriter, loc, adaptor.getStart());
+    Value delta = firstElement(rewriter, loc, adaptor.getDelta());
     Type elt = type.getElementType();
     SmallVector<OpFoldResult> sizes;
     if (type.isDynamicDim(0) && isa<IntegerType>(elt)) {
@@ -815,7 +808,7 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
       sizes.push_back(r->length(m));
     } else if (type.isDynamicDim(0)) {
       // Floats: max(ceil((limit - start) / delta), 0) elements; delta != 0.
-      Value limit = extractScalar(rewriter, loc, adaptor.getLimit());
+      Value limit = firstElement(rewriter, loc, adaptor.getLimit());
       Value q = rewriter.create<arith::DivFOp>(
           loc, rewriter.create<arith::SubFOp>(loc, limit, start), delta);
       Value n = rewriter.create<arith::FPToSIOp>(
@@ -900,7 +893,7 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
     if (adaptor.getK())
       k = rewriter.create<arith::IndexCastOp>(
           loc, rewriter.getIndexType(),
-          extractScalar(rewriter, loc, adaptor.getK()));
+          firstElement(rewriter, loc, adaptor.getK()));
     bool upper = op.getUpper() != 0;
     int64_t rank = type.getRank();
     Value zero = rewriter.create<arith::ConstantOp>(

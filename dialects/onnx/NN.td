@@ -378,4 +378,45 @@ def ONNX_MatMulIntegerOp : ONNX_Op<"MatMulInteger", [AttrSizedOperandSegments]> 
   let results = (outs AnyTensor:$Y);
 }
 
+def ONNX_ConvIntegerOp : ONNX_Op<"ConvInteger", [AttrSizedOperandSegments]> {
+  let summary = "int32 convolution of (x - x_zero_point) and "
+                "(w - w_zero_point)";
+  let arguments = (ins AnyTensor:$x, AnyTensor:$w,
+                       Optional<AnyTensor>:$x_zero_point,
+                       Optional<AnyTensor>:$w_zero_point,
+                       DefaultValuedStrAttr<StrAttr, "NOTSET">:$auto_pad,
+                       OptionalAttr<I64ArrayAttr>:$dilations,
+                       DefaultValuedAttr<SI64Attr, "1">:$group,
+                       OptionalAttr<I64ArrayAttr>:$kernel_shape,
+                       OptionalAttr<I64ArrayAttr>:$pads,
+                       OptionalAttr<I64ArrayAttr>:$strides);
+  let results = (outs AnyTensor:$y);
+  let hasVerifier = 1;
+}
+
+def ONNX_QLinearConvOp : ONNX_Op<"QLinearConv"> {
+  let summary = "ConvInteger plus an int32 bias, requantized by "
+                "x_scale * w_scale / y_scale";
+  let arguments = (ins AnyTensor:$x, AnyTensor:$x_scale,
+                       AnyTensor:$x_zero_point, AnyTensor:$w,
+                       AnyTensor:$w_scale, AnyTensor:$w_zero_point,
+                       AnyTensor:$y_scale, AnyTensor:$y_zero_point,
+                       Optional<AnyTensor>:$B,
+                       DefaultValuedStrAttr<StrAttr, "NOTSET">:$auto_pad,
+                       OptionalAttr<I64ArrayAttr>:$dilations,
+                       DefaultValuedAttr<SI64Attr, "1">:$group,
+                       OptionalAttr<I64ArrayAttr>:$kernel_shape,
+                       OptionalAttr<I64ArrayAttr>:$pads,
+                       OptionalAttr<I64ArrayAttr>:$strides);
+  let results = (outs AnyTensor:$y);
+  let hasVerifier = 1;
+}
+
+def ONNX_DetOp : ONNX_Op<"Det"> {
+  let summary = "determinant of each square matrix in the last two axes";
+  let arguments = (ins AnyTensor:$X);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+}
+
 #endif // TESSERA_ONNX_NN

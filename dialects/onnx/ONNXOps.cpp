@@ -16,7 +16,7 @@ using namespace tessera::onnx;
 namespace {
 
 RankedTensorType ranked(Value v) {
-  return dyn_cast<RankedTensorType>(v.getType());
+  return v ? dyn_cast<RankedTensorType>(v.getType()) : RankedTensorType();
 }
 
 bool dimsCompatible(int64_t a, int64_t b) {
@@ -287,24 +287,113 @@ LogicalResult LayerNormalizationOp::verify() {
   return verifySameShape(*this, getX(), getY());
 }
 
-LogicalResult ConvOp::verify() {
-  auto x = ranked(getX()), w = ranked(getW());
+/// The checks Conv, ConvInteger and QLinearConv share: ranks, channels per
+/// group, auto_pad.
+template <typename ConvLikeOp>
+static LogicalResult verifyConvolution(ConvLikeOp op, Value input,
+                                       Value weight) {
+  auto x = ranked(input), w = ranked(weight);
   if (x && x.getRank() < 3)
-    return emitOpError("input must have rank >= 3, got ") << x;
+    return op.emitOpError("input must have rank >= 3, got ") << x;
   if (x && w && x.getRank() != w.getRank())
-    return emitOpError("input and weight ranks differ");
-  if (getGroup() < 1)
-    return emitOpError("group must be >= 1");
+    return op.emitOpError("input and weight ranks differ");
+  if (op.getGroup() < 1)
+    return op.emitOpError("group must be >= 1");
   if (x && w && !ShapedType::isDynamic(x.getShape()[1]) &&
       !ShapedType::isDynamic(w.getShape()[1]) &&
-      x.getShape()[1] != w.getShape()[1] * getGroup())
-    return emitOpError("input channels ")
+      x.getShape()[1] != w.getShape()[1] * op.getGroup())
+    return op.emitOpError("input channels ")
            << x.getShape()[1] << " do not match weight channels "
-           << w.getShape()[1] << " x group " << getGroup();
-  StringRef pad = getAutoPad();
+           << w.getShape()[1] << " x group " << op.getGroup();
+  StringRef pad = op.getAutoPad();
   if (pad != "NOTSET" && pad != "SAME_UPPER" && pad != "SAME_LOWER" &&
       pad != "VALID")
-    return emitOpError("unknown auto_pad '") << pad << "'";
+    return op.emitOpError("unknown auto_pad '") << pad << "'";
+  return success();
+}
+
+LogicalResult ConvOp::verify() {
+  return verifyConvolution(*this, getX(), getW());
+}
+
+LogicalResult ConvIntegerOp::verify() {
+  return verifyConvolution(*this, getX(), getW());
+}
+
+LogicalResult QLinearConvOp::verify() {
+  if (failed(verifyConvolution(*this, getX(), getW())))
+    return failure();
+  // One multiplier per output channel at most: per-tensor input and output
+  // scales and zero points, and per-tensor or per-channel weight ones.
+  for (Value v : {getXScale(), getXZeroPoint(), getYScale(), getYZeroPoint()}) {
+    auto t = ranked(v);
+    if (t && t.hasStaticShape() && t.getNumElements() != 1)
+      return emitOpError() << "needs per-tensor input and output scales and "
+                              "zero points, not "
+                           << t;
+  }
+  auto w = ranked(getW());
+  for (Value v : {getWScale(), getWZeroPoint()}) {
+    auto t = ranked(v);
+    if (t && w && t.hasStaticShape() && !w.isDynamicDim(0) &&
+        t.getNumElements() != 1 &&
+        (t.getRank() != 1 || t.getDimSize(0) != w.getDimSize(0)))
+      return emitOpError() << "weight scales and zero points must be one value "
+                              "or one per output channel, not "
+                           << t;
+  }
+  return success();
+}
+
+LogicalResult DetOp::verify() {
+  auto x = ranked(getX());
+  if (x && (x.getRank() < 2 || !isa<FloatType>(x.getElementType())))
+    return emitOpError() << "needs a float tensor of rank 2 or more, not " << x;
+  if (x && !x.isDynamicDim(x.getRank() - 1) &&
+      !x.isDynamicDim(x.getRank() - 2) &&
+      x.getDimSize(x.getRank() - 1) != x.getDimSize(x.getRank() - 2))
+    return emitOpError() << "needs square matrices, not " << x;
+  return success();
+}
+
+LogicalResult CompressOp::verify() {
+  auto cond = ranked(getCondition());
+  if (cond && cond.getRank() != 1)
+    return emitOpError() << "condition must be 1-D, not " << cond;
+  auto in = ranked(getInput());
+  if (in && getAxis() &&
+      normalizeAxis(*getAxis(), std::max<int64_t>(in.getRank(), 1)) < 0)
+    return emitOpError() << "axis " << *getAxis() << " is out of range for "
+                         << in;
+  return success();
+}
+
+LogicalResult DFTOp::verify() {
+  auto in = ranked(getInput());
+  if (!in)
+    return success();
+  int64_t rank = in.getRank();
+  if (rank < 2 || (!in.isDynamicDim(rank - 1) && in.getDimSize(rank - 1) != 1 &&
+                   in.getDimSize(rank - 1) != 2))
+    return emitOpError() << "input must be [batch, signal..., 1 or 2], not "
+                         << in;
+  if (getInverse() && getOnesided())
+    return emitOpError("inverse and onesided cannot both be set");
+  return success();
+}
+
+LogicalResult STFTOp::verify() {
+  auto in = ranked(getSignal());
+  if (in &&
+      (in.getRank() != 3 ||
+       (!in.isDynamicDim(2) && in.getDimSize(2) != 1 && in.getDimSize(2) != 2)))
+    return emitOpError() << "signal must be [batch, length, 1 or 2], not "
+                         << in;
+  auto window = ranked(getWindow());
+  if (window && window.getRank() != 1)
+    return emitOpError() << "window must be 1-D, not " << window;
+  if (!getWindow() && !getFrameLength())
+    return emitOpError("needs a window or a frame_length");
   return success();
 }
 

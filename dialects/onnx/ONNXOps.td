@@ -10,5 +10,6 @@ include "dialects/onnx/NN.td"
 include "dialects/onnx/Reduce.td"
 include "dialects/onnx/Tensor.td"
 include "dialects/onnx/Transformer.td"
+include "dialects/onnx/Signal.td"
 
 #endif // TESSERA_ONNX_OPS

@@ -275,4 +275,27 @@ def ONNX_GridSampleOp : ONNX_Op<"GridSample"> {
   let hasVerifier = 1;
 }
 
+def ONNX_NonZeroOp : ONNX_Op<"NonZero"> {
+  let summary = "indices [rank, count] of the non-zero elements, row-major";
+  let description = [{
+    The count depends on the values: Tessera compiles it when the model
+    gives it (a static output shape) and checks it at run time.
+  }];
+  let arguments = (ins AnyTensor:$X);
+  let results = (outs AnyTensor:$Y);
+}
+
+def ONNX_CompressOp : ONNX_Op<"Compress"> {
+  let summary = "the slices along `axis` (of the flattened input without it) "
+                "where condition is true";
+  let description = [{
+    Slices past the condition's length are dropped. The count depends on the
+    values: compiled when the model gives it, checked at run time.
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$condition,
+                       OptionalAttr<SI64Attr>:$axis);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+}
+
 #endif // TESSERA_ONNX_TENSOR

@@ -89,12 +89,12 @@ func.func @dynamic_quantize(%x: tensor<?x5xf32>) -> (tensor<?x5xui8>, tensor<f32
 // CHECK: %[[WB:.*]] = linalg.generic {{.*}} ins(%[[B]], %[[BZ]] : tensor<4x3xi8>, tensor<i8>) outs(%{{.*}} : tensor<4x3xi32>)
 // CHECK: %[[ACC:.*]] = linalg.matmul ins(%[[WA]], %[[WB]] : tensor<2x4xi32>, tensor<4x3xi32>)
 // CHECK: %[[SA:.*]] = tensor.extract %[[AS]][]
-// CHECK: %[[SB:.*]] = tensor.extract %[[BS]][]
 // CHECK: %[[SY:.*]] = tensor.extract %[[YS]][]
-// CHECK: %[[AB:.*]] = arith.mulf %[[SA]], %[[SB]]
-// CHECK: %[[M:.*]] = arith.divf %[[AB]], %[[SY]]
 // CHECK: %[[Z:.*]] = arith.uitofp
-// CHECK: linalg.generic {{.*}} ins(%[[ACC]] : tensor<2x3xi32>) outs(%{{.*}} : tensor<2x3xi8>)
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %[[BS]] : tensor<2x3xi32>, tensor<f32>) outs(%{{.*}} : tensor<2x3xi8>)
+// CHECK:   ^bb0(%{{.*}}: i32, %[[SB:.*]]: f32,
+// CHECK:   %[[AB:.*]] = arith.mulf %[[SA]], %[[SB]]
+// CHECK:   %[[M:.*]] = arith.divf %[[AB]], %[[SY]]
 // CHECK:   %[[F:.*]] = arith.sitofp
 // CHECK:   %[[P:.*]] = arith.mulf %[[F]], %[[M]]
 // CHECK:   %[[R:.*]] = math.roundeven %[[P]]

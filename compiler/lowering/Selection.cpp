@@ -1,0 +1,244 @@
+//===- Selection.cpp - NonZero and Compress to linalg ---------------------===//
+//
+// Part of Tessera. How many elements these ops select depends on the
+// values, so Tessera compiles them when the model gives their output shape
+// (a graph output or value_info with static dims): the count is computed
+// first and checked against that shape at run time, then the selection is
+// written by one sequential pass (scf.for carrying the write position).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/Lowering.h"
+#include "compiler/lowering/LoweringUtils.h"
+#include "compiler/lowering/OpBuilders.h"
+#include "dialects/onnx/ONNXDialect.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace tessera::lowering;
+namespace onnx = tessera::onnx;
+
+namespace {
+
+using P = arith::CmpIPredicate;
+
+Value indexConst(OpBuilder &b, Location l, int64_t v) {
+  return b.create<arith::ConstantIndexOp>(l, v);
+}
+
+/// Whether the scalar `v` is not zero (false for -0.0 too; NaN is non-zero).
+Value isNonZero(OpBuilder &b, Location l, Value v) {
+  if (isa<FloatType>(v.getType()))
+    return b.create<arith::CmpFOp>(
+        l, arith::CmpFPredicate::UNE, v,
+        b.create<arith::ConstantOp>(l, b.getFloatAttr(v.getType(), 0.0)));
+  return b.create<arith::CmpIOp>(
+      l, P::ne, v, b.create<arith::ConstantIntOp>(l, 0, v.getType()));
+}
+
+/// A loop over [0, n) carrying `init` plus a count of the iterations where
+/// `pick(i)` holds; `onPick(i, position, carried)` returns the carried
+/// values after a picked iteration (at write `position`). Returns the
+/// carried values, then the count.
+SmallVector<Value>
+selectLoop(OpBuilder &b, Location loc, Value n, ValueRange init,
+           function_ref<Value(OpBuilder &, Location, Value)> pick,
+           function_ref<SmallVector<Value>(OpBuilder &, Location, Value, Value,
+                                           ValueRange)>
+               onPick) {
+  SmallVector<Value> inits(init);
+  inits.push_back(indexConst(b, loc, 0));
+  auto loop = b.create<scf::ForOp>(
+      loc, indexConst(b, loc, 0), n, indexConst(b, loc, 1), inits,
+      [&](OpBuilder &lb, Location l, Value i, ValueRange acc) {
+        Value position = acc.back();
+        auto branch = lb.create<scf::IfOp>(
+            l, pick(lb, l, i),
+            [&](OpBuilder &tb, Location tl) {
+              SmallVector<Value> next =
+                  onPick(tb, tl, i, position, acc.drop_back());
+              next.push_back(tb.create<arith::AddIOp>(tl, position,
+                                                      indexConst(tb, tl, 1)));
+              tb.create<scf::YieldOp>(tl, next);
+            },
+            [&](OpBuilder &eb, Location el) {
+              eb.create<scf::YieldOp>(el, acc);
+            });
+        lb.create<scf::YieldOp>(l, branch.getResults());
+      });
+  return loop.getResults();
+}
+
+/// Checks that `count` selected elements match `expected` (a static dim of
+/// the output).
+void checkCount(OpBuilder &b, Location loc, Value count, int64_t expected,
+                StringRef what) {
+  emitCheck(
+      b, loc,
+      b.create<arith::CmpIOp>(loc, P::eq, count, indexConst(b, loc, expected)),
+      Twine("the number of ") + what +
+          " does not match the output shape the model gives (" +
+          Twine(expected) + ")");
+}
+
+/// NonZero: the count, checked, then one pass writing each non-zero
+/// element's row-major coordinates into column `position`.
+struct NonZeroLowering : OpConversionPattern<onnx::NonZeroOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::NonZeroOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto inType = rankedType(getTypeConverter(), op.getX());
+    auto type = staticType(getTypeConverter(), op.getY());
+    if (!inType || !type || inType.getRank() < 1 || type.getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    Location loc = op.getLoc();
+    int64_t rank = inType.getRank(), count = type.getDimSize(1);
+    // Row-major: flatten, and split flat indices by the dims.
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t d = 0; d < rank; ++d)
+      all[0].push_back(d);
+    Value x = adaptor.getX();
+    SmallVector<Value> dims;
+    for (int64_t d = 0; d < rank; ++d)
+      dims.push_back(rewriter.create<tensor::DimOp>(loc, x, d));
+    Value flat =
+        rank == 1 ? x : rewriter.create<tensor::CollapseShapeOp>(loc, x, all);
+    Value n = rewriter.create<tensor::DimOp>(loc, flat, 0);
+    auto pick = [&](OpBuilder &b, Location l, Value i) {
+      return isNonZero(b, l, b.create<tensor::ExtractOp>(l, flat, i));
+    };
+    auto noWrite = [](OpBuilder &, Location, Value, Value, ValueRange acc) {
+      return SmallVector<Value>(acc);
+    };
+    Value found = selectLoop(rewriter, loc, n, {}, pick, noWrite).back();
+    checkCount(rewriter, loc, found, count, "non-zero elements");
+    Value init = buildFilled(rewriter, loc, type,
+                             rewriter.getZeroAttr(type.getElementType()));
+    Value y =
+        selectLoop(rewriter, loc, n, {init}, pick,
+                   [&](OpBuilder &b, Location l, Value i, Value position,
+                       ValueRange acc) {
+                     // Never past the output, whatever the check said.
+                     Value out = acc[0];
+                     Value inside = b.create<arith::CmpIOp>(
+                         l, P::ult, position, indexConst(b, l, count));
+                     Value column = b.create<arith::SelectOp>(
+                         l, inside, position, indexConst(b, l, 0));
+                     Value rest = i;
+                     for (int64_t d = rank - 1; d >= 0; --d) {
+                       Value coord = b.create<arith::RemUIOp>(l, rest, dims[d]);
+                       rest = b.create<arith::DivUIOp>(l, rest, dims[d]);
+                       Value v = b.create<arith::IndexCastOp>(
+                           l, type.getElementType(), coord);
+                       out = b.create<tensor::InsertOp>(
+                           l, v, out, ValueRange{indexConst(b, l, d), column});
+                     }
+                     return SmallVector<Value>{out};
+                   })
+            .front();
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// Compress along `axis` (of the flattened input without one): the
+/// positions i < min(len(condition), dim) where condition[i] holds, counted
+/// and checked, then gathered.
+struct CompressLowering : OpConversionPattern<onnx::CompressOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::CompressOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto inType = rankedType(getTypeConverter(), op.getInput());
+    auto type = rankedType(getTypeConverter(), op.getOutput());
+    if (!inType || !type)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    int64_t axis = 0;
+    if (op.getAxis()) {
+      axis = onnx::normalizeAxis(*op.getAxis(), inType.getRank());
+    } else if (inType.getRank() != 1) {
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t d = 0; d < inType.getRank(); ++d)
+        all[0].push_back(d);
+      input = rewriter.create<tensor::CollapseShapeOp>(loc, input, all);
+    }
+    if (axis < 0 || type.isDynamicDim(axis))
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    int64_t count = type.getDimSize(axis);
+    Value cond = adaptor.getCondition();
+    Value n = rewriter.create<arith::MinUIOp>(
+        loc, rewriter.create<tensor::DimOp>(loc, cond, 0),
+        rewriter.create<tensor::DimOp>(loc, input, axis));
+    auto pick = [&](OpBuilder &b, Location l, Value i) {
+      return isNonZero(b, l, b.create<tensor::ExtractOp>(l, cond, i));
+    };
+    // The selected positions, in order.
+    auto posType = RankedTensorType::get({count}, rewriter.getIndexType());
+    Value init = buildFilled(rewriter, loc, posType, rewriter.getIndexAttr(0));
+    SmallVector<Value> loop = selectLoop(
+        rewriter, loc, n, {init}, pick,
+        [&](OpBuilder &b, Location l, Value i, Value position, ValueRange acc) {
+          Value inside = b.create<arith::CmpIOp>(l, P::ult, position,
+                                                 indexConst(b, l, count));
+          Value at = b.create<arith::SelectOp>(l, inside, position,
+                                               indexConst(b, l, 0));
+          Value kept = b.create<tensor::ExtractOp>(l, acc[0], at);
+          Value v = b.create<arith::SelectOp>(l, inside, i, kept);
+          return SmallVector<Value>{
+              b.create<tensor::InsertOp>(l, v, acc[0], at)};
+        });
+    checkCount(rewriter, loc, loop[1], count, "selected slices");
+    Value positions = loop[0];
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    sizes[axis] = rewriter.getIndexAttr(count);
+    rewriter.replaceOp(
+        op, buildIndexed(rewriter, loc, type, sizes, {}, {},
+                         [&](OpBuilder &b, Location l, ValueRange,
+                             ArrayRef<Value> iv) -> Value {
+                           SmallVector<Value> idx(iv);
+                           idx[axis] = b.create<tensor::ExtractOp>(l, positions,
+                                                                   iv[axis]);
+                           return b.create<tensor::ExtractOp>(l, input, idx);
+                         }));
+    return success();
+  }
+};
+
+} // namespace
+
+std::optional<std::string> tessera::selectionOpProblem(Operation *op) {
+  if (!isa<onnx::NonZeroOp, onnx::CompressOp>(op))
+    return std::nullopt;
+  std::string name = op->getName().stripDialect().str();
+  auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  auto out = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!in || (isa<onnx::NonZeroOp>(op) && in.getRank() == 0))
+    return name + " needs an input of known rank of at least 1";
+  bool known = out && out.hasStaticShape();
+  if (auto compress = dyn_cast<onnx::CompressOp>(op); compress && out) {
+    // Only the selected axis must be static.
+    int64_t axis = compress.getAxis()
+                       ? onnx::normalizeAxis(*compress.getAxis(), in.getRank())
+                       : 0;
+    known = axis >= 0 && axis < out.getRank() && !out.isDynamicDim(axis);
+  }
+  if (!known)
+    return name + "'s output shape depends on the values of its inputs: "
+                  "Tessera compiles it when the model gives that shape (a "
+                  "graph output or value_info with static dims) and checks "
+                  "the count against it at run time";
+  return std::nullopt;
+}
+
+void tessera::populateONNXSelectionToLinalgPatterns(
+    TypeConverter &converter, RewritePatternSet &patterns) {
+  patterns.add<NonZeroLowering, CompressLowering>(converter,
+                                                  patterns.getContext());
+}
