@@ -151,6 +151,11 @@ private:
   }
 
   llvm::Error inferNode(onnx::NodeProto &node);
+  /// Fixes the outputs of inference functions known to be wrong in the
+  /// libonnx Tessera builds against.
+  void
+  correctKnownInferenceBugs(const onnx::NodeProto &node,
+                            onnx::shape_inference::InferenceContextImpl &ctx);
   llvm::Error inlineIf(int index);
   void recordOutput(const std::string &name, const onnx::TypeProto &inferred);
 
@@ -191,6 +196,24 @@ void Driver::recordOutput(const std::string &name,
   types[name] = existing;
 }
 
+void Driver::correctKnownInferenceBugs(
+    const onnx::NodeProto &node,
+    onnx::shape_inference::InferenceContextImpl &ctx) {
+  // libonnx 1.12's STFT inference copies the signal's batch dim_value, so a
+  // symbolic batch (no dim_value) becomes 0: copy the dim itself.
+  if (node.op_type() == "STFT" && node.input_size() > 0 &&
+      node.output_size() > 0) {
+    const onnx::TypeProto *signal = types[node.input(0)];
+    onnx::TypeProto *out = ctx.getOutputType(0);
+    if (signal && out && signal->tensor_type().has_shape() &&
+        signal->tensor_type().shape().dim_size() > 0 &&
+        out->tensor_type().has_shape() &&
+        out->tensor_type().shape().dim_size() > 0)
+      *out->mutable_tensor_type()->mutable_shape()->mutable_dim(0) =
+          signal->tensor_type().shape().dim(0);
+  }
+}
+
 llvm::Error Driver::inferNode(onnx::NodeProto &node) {
   auto fail = [&](const llvm::Twine &why) {
     return error("shape inference failed: node " + describe(node) + ": " + why);
@@ -216,6 +239,7 @@ llvm::Error Driver::inferNode(onnx::NodeProto &node) {
     schema->GetTypeAndShapeInferenceFunction()(ctx);
     if (checkTypeConstraints)
       schema->CheckInputOutputType(ctx);
+    correctKnownInferenceBugs(node, ctx);
     for (int i = 0; i < node.output_size(); ++i) {
       const onnx::TypeProto &t = *ctx.getOutputType(i);
       const std::string &name = node.output(i);

@@ -149,6 +149,11 @@ template <typename OpTy> struct WindowLowering : OpConversionPattern<OpTy> {
   SmallVector<double> coefficients;
 };
 
+/// Whether every dim of `type` but the batch (the first) is static.
+bool staticAfterBatch(RankedTensorType type) {
+  return llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
+}
+
 /// The signal axis of a DFT over an input of rank `rank`, or -1.
 int64_t dftAxis(onnx::DFTOp op, int64_t rank) {
   int64_t axis = op.getAxis();
@@ -245,9 +250,9 @@ struct STFTLowering : OpConversionPattern<onnx::STFTOp> {
   matchAndRewrite(onnx::STFTOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto inType = rankedType(getTypeConverter(), op.getSignal());
-    auto type = staticType(getTypeConverter(), op.getOutput());
+    auto type = rankedType(getTypeConverter(), op.getOutput());
     if (!inType || !type || inType.getRank() != 3 || type.getRank() != 4 ||
-        inType.isDynamicDim(2))
+        inType.isDynamicDim(2) || !staticAfterBatch(type))
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     Location loc = op.getLoc();
     Value signal = adaptor.getSignal();
@@ -300,11 +305,13 @@ struct STFTLowering : OpConversionPattern<onnx::STFTOp> {
                    rewriter.getIndexAttr(type.getDimSize(2)),
                    "the number of bins");
     SmallVector<OpFoldResult> sizes = {
-        tensor::getMixedSize(rewriter, loc, signal, 0)};
+        tensor::getMixedSize(rewriter, loc, signal, 0),
+        rewriter.getIndexAttr(type.getDimSize(1)),
+        rewriter.getIndexAttr(type.getDimSize(2)), rewriter.getIndexAttr(2)};
     Value last = rewriter.create<arith::SubIOp>(loc, samples, one);
     rewriter.replaceOp(
         op, buildIndexed(
-                rewriter, loc, type, {sizes[0]}, {}, {},
+                rewriter, loc, type, sizes, {}, {},
                 [&](OpBuilder &b, Location l, ValueRange,
                     ArrayRef<Value> iv) -> Value {
                   Value start = b.create<arith::MulIOp>(l, iv[1], step);
@@ -467,7 +474,11 @@ std::optional<std::string> tessera::signalOpProblem(Operation *op) {
                          "dimension (not the batch or the last)");
     return std::nullopt;
   }
-  if (!out || !out.hasStaticShape())
+  // STFT's batch follows the signal's; its frames and bins need the shape.
+  bool known = out && (isa<onnx::STFTOp>(op)
+                           ? out.getRank() == 4 && staticAfterBatch(out)
+                           : out.hasStaticShape());
+  if (!known)
     return name + "'s output shape depends on the values of its inputs: "
                   "Tessera compiles it when the model gives that shape (a "
                   "graph output or value_info with static dims) and checks "
