@@ -56,3 +56,49 @@ func.func @conv_transpose(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32>) -> t
   %0 = onnx.ConvTranspose %x, %w : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32>
   return %0 : tensor<1x2x5x5xf32>
 }
+
+// -----
+
+// ConvInteger: x and w widened to i32 minus their zero points (uint8 x
+// zero-extended, w's per output channel), then Conv's unfold and one i32
+// matmul per batch element: exact integer sums.
+// CHECK-LABEL: func.func @conv_integer
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x4x4xi8>, %[[W:.*]]: tensor<3x2x2x2xi8>, %[[XZ:.*]]: tensor<i8>, %[[WZ:.*]]: tensor<3xi8>)
+// CHECK: %[[WX:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[XZ]] : tensor<1x2x4x4xi8>, tensor<i8>) outs(%{{.*}} : tensor<1x2x4x4xi32>)
+// CHECK:   arith.extui
+// CHECK:   arith.subi
+// CHECK: %[[WW:.*]] = linalg.generic {{.*}} ins(%[[W]], %[[WZ]] : tensor<3x2x2x2xi8>, tensor<3xi8>) outs(%{{.*}} : tensor<3x2x2x2xi32>)
+// CHECK:   arith.extsi
+// CHECK: %[[COLS:.*]] = linalg.generic {{.*}} ins(%[[WX]] : tensor<1x2x4x4xi32>) outs(%{{.*}} : tensor<1x2x2x2x3x3xi32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x8xi32>, tensor<8x9xi32>) outs(%{{.*}} : tensor<3x9xi32>)
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x3x3x3xi32>
+func.func @conv_integer(%x: tensor<1x2x4x4xui8>, %w: tensor<3x2x2x2xi8>, %xz: tensor<ui8>, %wz: tensor<3xi8>) -> tensor<1x3x3x3xi32> {
+  %y = onnx.ConvInteger %x, %w, %xz, %wz {operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<1x2x4x4xui8>, tensor<3x2x2x2xi8>, tensor<ui8>, tensor<3xi8>) -> tensor<1x3x3x3xi32>
+  return %y : tensor<1x3x3x3xi32>
+}
+
+// -----
+
+// QLinearConv: ConvInteger (grouped here), plus the int32 bias per output
+// channel, requantized with one multiplier per channel, x_scale * w_scale[c]
+// / y_scale, rounded half to even and saturated.
+// CHECK-LABEL: func.func @qlinear_conv
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x5x5xi8>, %[[XS:.*]]: tensor<f32>, %[[XZ:.*]]: tensor<i8>, %[[W:.*]]: tensor<6x2x3x3xi8>, %[[WS:.*]]: tensor<6xf32>, %[[WZ:.*]]: tensor<6xi8>, %[[YS:.*]]: tensor<f32>, %[[YZ:.*]]: tensor<i8>, %[[B:.*]]: tensor<6xi32>)
+// CHECK: scf.for
+// CHECK:   scf.for
+// CHECK:     linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x18xi32>, tensor<18x9xi32>)
+// CHECK: %[[ACC:.*]] = tensor.expand_shape
+// CHECK: %[[BIASED:.*]] = linalg.generic {{.*}} ins(%[[ACC]], %[[B]] : tensor<1x6x3x3xi32>, tensor<6xi32>)
+// CHECK:   arith.addi
+// CHECK: %[[SX:.*]] = tensor.extract %[[XS]][]
+// CHECK: %[[SY:.*]] = tensor.extract %[[YS]][]
+// CHECK: linalg.generic {{.*}} ins(%[[BIASED]], %[[WS]] : tensor<1x6x3x3xi32>, tensor<6xf32>) outs(%{{.*}} : tensor<1x6x3x3xi8>)
+// CHECK:   ^bb0(%{{.*}}: i32, %[[SW:.*]]: f32,
+// CHECK:   %[[XW:.*]] = arith.mulf %[[SX]], %[[SW]]
+// CHECK:   arith.divf %[[XW]], %[[SY]]
+// CHECK:   math.roundeven
+// CHECK:   arith.fptoui
+func.func @qlinear_conv(%x: tensor<1x4x5x5xui8>, %xs: tensor<f32>, %xz: tensor<ui8>, %w: tensor<6x2x3x3xi8>, %ws: tensor<6xf32>, %wz: tensor<6xi8>, %ys: tensor<f32>, %yz: tensor<ui8>, %b: tensor<6xi32>) -> tensor<1x6x3x3xui8> {
+  %y = onnx.QLinearConv %x, %xs, %xz, %w, %ws, %wz, %ys, %yz, %b {group = 2 : si64} : (tensor<1x4x5x5xui8>, tensor<f32>, tensor<ui8>, tensor<6x2x3x3xi8>, tensor<6xf32>, tensor<6xi8>, tensor<f32>, tensor<ui8>, tensor<6xi32>) -> tensor<1x6x3x3xui8>
+  return %y : tensor<1x6x3x3xui8>
+}

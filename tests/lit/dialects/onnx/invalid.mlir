@@ -921,3 +921,75 @@ func.func @qlinear_matmul_per_row(%a: tensor<2x4xui8>, %as: tensor<2xf32>, %az: 
   %y = onnx.QLinearMatMul %a, %as, %az, %b, %bs, %bz, %ys, %yz : (tensor<2x4xui8>, tensor<2xf32>, tensor<ui8>, tensor<4x3xui8>, tensor<f32>, tensor<ui8>, tensor<f32>, tensor<ui8>) -> tensor<2x3xui8>
   return %y : tensor<2x3xui8>
 }
+
+// -----
+
+func.func @qlinear_conv_per_channel_input(%x: tensor<1x2x4x4xui8>, %xs: tensor<2xf32>, %xz: tensor<ui8>, %w: tensor<3x2x2x2xi8>, %ws: tensor<3xf32>, %wz: tensor<3xi8>, %ys: tensor<f32>, %yz: tensor<ui8>) -> tensor<1x3x3x3xui8> {
+  // expected-error @+1 {{'onnx.QLinearConv' op needs per-tensor input and output scales and zero points, not 'tensor<2xf32>'}}
+  %y = onnx.QLinearConv %x, %xs, %xz, %w, %ws, %wz, %ys, %yz : (tensor<1x2x4x4xui8>, tensor<2xf32>, tensor<ui8>, tensor<3x2x2x2xi8>, tensor<3xf32>, tensor<3xi8>, tensor<f32>, tensor<ui8>) -> tensor<1x3x3x3xui8>
+  return %y : tensor<1x3x3x3xui8>
+}
+
+// -----
+
+func.func @qlinear_conv_weight_scales(%x: tensor<1x2x4x4xui8>, %xs: tensor<f32>, %xz: tensor<ui8>, %w: tensor<3x2x2x2xi8>, %ws: tensor<2xf32>, %wz: tensor<3xi8>, %ys: tensor<f32>, %yz: tensor<ui8>) -> tensor<1x3x3x3xui8> {
+  // expected-error @+1 {{'onnx.QLinearConv' op weight scales and zero points must be one value or one per output channel, not 'tensor<2xf32>'}}
+  %y = onnx.QLinearConv %x, %xs, %xz, %w, %ws, %wz, %ys, %yz : (tensor<1x2x4x4xui8>, tensor<f32>, tensor<ui8>, tensor<3x2x2x2xi8>, tensor<2xf32>, tensor<3xi8>, tensor<f32>, tensor<ui8>) -> tensor<1x3x3x3xui8>
+  return %y : tensor<1x3x3x3xui8>
+}
+
+// -----
+
+func.func @conv_integer_group(%x: tensor<1x4x4x4xui8>, %w: tensor<3x3x2x2xui8>) -> tensor<1x3x3x3xi32> {
+  // expected-error @+1 {{'onnx.ConvInteger' op input channels 4 do not match weight channels 3 x group 1}}
+  %y = onnx.ConvInteger %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<1x4x4x4xui8>, tensor<3x3x2x2xui8>) -> tensor<1x3x3x3xi32>
+  return %y : tensor<1x3x3x3xi32>
+}
+
+// -----
+
+func.func @det_not_square(%x: tensor<2x3xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'onnx.Det' op needs square matrices, not 'tensor<2x3xf32>'}}
+  %y = onnx.Det %x : (tensor<2x3xf32>) -> tensor<f32>
+  return %y : tensor<f32>
+}
+
+// -----
+
+func.func @compress_condition_rank(%x: tensor<3x2xf32>, %c: tensor<3x1xi1>) -> tensor<2x2xf32> {
+  // expected-error @+1 {{'onnx.Compress' op condition must be 1-D, not 'tensor<3x1xi1>'}}
+  %y = onnx.Compress %x, %c {axis = 0 : si64} : (tensor<3x2xf32>, tensor<3x1xi1>) -> tensor<2x2xf32>
+  return %y : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @compress_axis(%x: tensor<3x2xf32>, %c: tensor<3xi1>) -> tensor<2x2xf32> {
+  // expected-error @+1 {{'onnx.Compress' op axis 2 is out of range for 'tensor<3x2xf32>'}}
+  %y = onnx.Compress %x, %c {axis = 2 : si64} : (tensor<3x2xf32>, tensor<3xi1>) -> tensor<2x2xf32>
+  return %y : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @dft_last_dim(%x: tensor<1x8x3xf32>) -> tensor<1x8x2xf32> {
+  // expected-error @+1 {{'onnx.DFT' op input must be [batch, signal..., 1 or 2], not 'tensor<1x8x3xf32>'}}
+  %y = onnx.DFT %x {operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<1x8x3xf32>) -> tensor<1x8x2xf32>
+  return %y : tensor<1x8x2xf32>
+}
+
+// -----
+
+func.func @dft_inverse_onesided(%x: tensor<1x8x2xf32>) -> tensor<1x5x2xf32> {
+  // expected-error @+1 {{'onnx.DFT' op inverse and onesided cannot both be set}}
+  %y = onnx.DFT %x {inverse = 1 : si64, onesided = 1 : si64, operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<1x8x2xf32>) -> tensor<1x5x2xf32>
+  return %y : tensor<1x5x2xf32>
+}
+
+// -----
+
+func.func @stft_no_length(%x: tensor<1x64x1xf32>, %step: tensor<i64>) -> tensor<1x7x9x2xf32> {
+  // expected-error @+1 {{'onnx.STFT' op needs a window or a frame_length}}
+  %y = onnx.STFT %x, %step {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<1x64x1xf32>, tensor<i64>) -> tensor<1x7x9x2xf32>
+  return %y : tensor<1x7x9x2xf32>
+}
