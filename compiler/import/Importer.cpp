@@ -95,7 +95,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
           "QuantizeLinear", "DequantizeLinear", "MatMulInteger",
           "DynamicQuantizeLinear", "MaxUnpool", "QLinearMatMul",
           "ReverseSequence", "RNN", "GRU", "LSTM", "ConvInteger", "QLinearConv",
-          "Det", "NonZero", "Compress"})
+          "Det", "NonZero", "Compress", "Unique"})
       m[name] = kMinOpset;
     // Elementwise math, activations and logic (Math.td, Logic.td).
     for (const char *name :
@@ -135,17 +135,6 @@ const llvm::StringMap<int64_t> &supportedOps() {
   return ops;
 }
 
-/// Operators whose output shape depends on the values of their inputs, and
-/// forms of supported operators that Tessera does not compile, with why.
-std::optional<std::string> unsupportedForm(const ::onnx::NodeProto &node) {
-  const std::string &op = node.op_type();
-  if (op == "Unique")
-    return op + "'s output shape depends on the values of its inputs; "
-                "Tessera compiles outputs whose shapes follow from the input "
-                "shapes";
-  return std::nullopt;
-}
-
 /// Why Tessera does not import the default-domain operators it does not,
 /// where there is a reason beyond "not implemented yet".
 const llvm::StringMap<StringRef> &unsupportedReasons() {
@@ -168,8 +157,8 @@ const llvm::StringMap<StringRef> &unsupportedReasons() {
       m[op] = "string tensors";
     for (const char *op : {"If", "Loop", "Scan"})
       m[op] = "control flow (subgraphs)";
-    for (const char *op : {"Unique", "NonMaxSuppression"})
-      m[op] = "the output shape depends on the input values";
+    m["NonMaxSuppression"] = "not implemented yet (its output shape depends "
+                             "on the input values)";
     for (const char *op : {"Momentum", "Adagrad", "Adam", "Gradient"})
       m[op] = "training only";
     return m;
@@ -477,8 +466,6 @@ ModelImporter::nodeProblem(const ::onnx::NodeProto &node) {
   // Shape inference inlines the taken branch, or fails naming the node.
   if (imp::isIfNode(node))
     return std::nullopt;
-  if (auto why = unsupportedForm(node))
-    return why;
   auto it = supportedOps().find(op);
   if (it == supportedOps().end())
     return std::string("unsupported operator");

@@ -63,9 +63,10 @@ std::optional<std::string> recurrentProblem(mlir::Operation *op);
 /// static, an attribute value it does not handle), if it cannot.
 std::optional<std::string> dataAndWindowOpProblem(mlir::Operation *op);
 
-/// Windows, DFT, STFT and MelWeightMatrix (Signal.cpp); NonZero and Compress
-/// (Selection.cpp); Det (Det.cpp). signalOpProblem and selectionOpProblem say
-/// why one cannot be lowered (an output shape the model does not give).
+/// Windows, DFT, STFT and MelWeightMatrix (Signal.cpp); NonZero, Compress and
+/// Unique (Selection.cpp); Det (Det.cpp). signalOpProblem and
+/// selectionOpProblem say why one cannot be lowered (an output shape the model
+/// does not give).
 void populateONNXSignalToLinalgPatterns(mlir::TypeConverter &converter,
                                         mlir::RewritePatternSet &patterns);
 void populateONNXSelectionToLinalgPatterns(mlir::TypeConverter &converter,

@@ -1,4 +1,4 @@
-//===- Selection.cpp - NonZero and Compress to linalg ---------------------===//
+//===- Selection.cpp - NonZero, Compress and Unique to linalg -------------===//
 //
 // Part of Tessera. How many elements these ops select depends on the
 // values, so Tessera compiles them when the model gives their output shape
@@ -211,10 +211,243 @@ struct CompressLowering : OpConversionPattern<onnx::CompressOp> {
   }
 };
 
+/// The slices of a Unique's input along `axis`: slice i holds the elements
+/// with index i on the axis, in row-major order of the other dims.
+struct Slices {
+  Value x;
+  int64_t axis;
+  SmallVector<Value> dims;
+  Value count; // slices
+  Value size;  // elements per slice
+  Value after; // elements per step of the dims before the axis
+
+  Slices(OpBuilder &b, Location l, Value x, int64_t axis) : x(x), axis(axis) {
+    int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+    size = indexConst(b, l, 1);
+    after = indexConst(b, l, 1);
+    for (int64_t d = 0; d < rank; ++d) {
+      dims.push_back(b.create<tensor::DimOp>(l, x, d));
+      if (d == axis)
+        continue;
+      size = b.create<arith::MulIOp>(l, size, dims[d]);
+      if (d > axis)
+        after = b.create<arith::MulIOp>(l, after, dims[d]);
+    }
+    count = dims[axis];
+  }
+
+  /// Element `s` of slice `i`.
+  Value element(OpBuilder &b, Location l, Value i, Value s) const {
+    SmallVector<Value> idx(dims.size());
+    idx[axis] = i;
+    Value outer = b.create<arith::DivUIOp>(l, s, after);
+    Value inner = b.create<arith::RemUIOp>(l, s, after);
+    for (int64_t d = dims.size() - 1; d > axis; --d) {
+      idx[d] = b.create<arith::RemUIOp>(l, inner, dims[d]);
+      inner = b.create<arith::DivUIOp>(l, inner, dims[d]);
+    }
+    for (int64_t d = axis - 1; d >= 0; --d) {
+      idx[d] = b.create<arith::RemUIOp>(l, outer, dims[d]);
+      outer = b.create<arith::DivUIOp>(l, outer, dims[d]);
+    }
+    return b.create<tensor::ExtractOp>(l, x, idx);
+  }
+
+  /// Compares slices i and j element by element: whether they are equal, or
+  /// with `less`, whether slice i comes first lexicographically.
+  Value compare(OpBuilder &b, Location l, Value i, Value j, bool less) const {
+    Value t = b.create<arith::ConstantIntOp>(l, 1, 1);
+    Value f = b.create<arith::ConstantIntOp>(l, 0, 1);
+    // (decided, result): the first differing element decides.
+    auto loop = b.create<scf::ForOp>(
+        l, indexConst(b, l, 0), size, indexConst(b, l, 1), ValueRange{f, t},
+        [&](OpBuilder &lb, Location ll, Value s, ValueRange acc) {
+          Value a = element(lb, ll, i, s), c = element(lb, ll, j, s);
+          Value lt, ne;
+          if (isa<FloatType>(a.getType())) {
+            lt = lb.create<arith::CmpFOp>(ll, arith::CmpFPredicate::OLT, a, c);
+            ne = lb.create<arith::CmpFOp>(ll, arith::CmpFPredicate::ONE, a, c);
+          } else {
+            lt = lb.create<arith::CmpIOp>(ll, P::slt, a, c);
+            ne = lb.create<arith::CmpIOp>(ll, P::ne, a, c);
+          }
+          Value decides = lb.create<arith::AndIOp>(
+              ll, ne, lb.create<arith::XOrIOp>(ll, acc[0], t));
+          Value result = less ? lt : f;
+          lb.create<scf::YieldOp>(
+              ll, ValueRange{
+                      lb.create<arith::OrIOp>(ll, acc[0], decides),
+                      lb.create<arith::SelectOp>(ll, decides, result, acc[1])});
+        });
+    // Equal: nothing decided; less: decided as less.
+    return less ? b.create<arith::AndIOp>(l, loop.getResult(0),
+                                          loop.getResult(1))
+                      .getResult()
+                : b.create<arith::XOrIOp>(l, loop.getResult(0), t).getResult();
+  }
+};
+
+/// Unique: for each slice its first equal slice, each first slice's rank
+/// (among the first slices: by value when sorted, else by position), the
+/// count of first slices checked against the given size, then the outputs
+/// gathered through the rank -> slice map.
+struct UniqueLowering : OpConversionPattern<onnx::UniqueOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::UniqueOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto inType = rankedType(getTypeConverter(), op.getX());
+    auto yType = rankedType(getTypeConverter(), op.getY());
+    if (!inType || !yType)
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    Location loc = op.getLoc();
+    Value x = adaptor.getX();
+    int64_t axis = 0;
+    if (op.getAxis()) {
+      axis = onnx::normalizeAxis(*op.getAxis(), inType.getRank());
+    } else if (inType.getRank() != 1) {
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t d = 0; d < inType.getRank(); ++d)
+        all[0].push_back(d);
+      x = inType.getRank() == 0
+              ? rewriter
+                    .create<tensor::ExpandShapeOp>(
+                        loc,
+                        RankedTensorType::get({1}, inType.getElementType()), x,
+                        ArrayRef<ReassociationIndices>{})
+                    .getResult()
+              : rewriter.create<tensor::CollapseShapeOp>(loc, x, all)
+                    .getResult();
+    }
+    if (axis < 0 || yType.isDynamicDim(axis))
+      return rewriter.notifyMatchFailure(op, "checked before conversion");
+    int64_t unique = yType.getDimSize(axis);
+    Slices slices(rewriter, loc, x, axis);
+    Value n = slices.count;
+    auto indexType =
+        RankedTensorType::get({ShapedType::kDynamic}, rewriter.getIndexType());
+    auto read = [](OpBuilder &b, Location l, Value t, Value i) -> Value {
+      return b.create<tensor::ExtractOp>(l, t, i);
+    };
+    // first[i]: the smallest j <= i whose slice equals slice i.
+    Value first = buildIndexed(
+        rewriter, loc, indexType, {OpFoldResult(n)}, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> iv) {
+          Value i = iv[0];
+          return b
+              .create<scf::ForOp>(
+                  l, indexConst(b, l, 0), i, indexConst(b, l, 1), ValueRange{i},
+                  [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+                    Value unset =
+                        lb.create<arith::CmpIOp>(ll, P::eq, acc[0], i);
+                    Value same = lb.create<arith::AndIOp>(
+                        ll, unset, slices.compare(lb, ll, j, i, false));
+                    lb.create<scf::YieldOp>(
+                        ll, lb.create<arith::SelectOp>(ll, same, j, acc[0])
+                                .getResult());
+                  })
+              .getResult(0);
+        });
+    auto isFirst = [&](OpBuilder &b, Location l, Value i) -> Value {
+      return b.create<arith::CmpIOp>(l, P::eq, read(b, l, first, i), i);
+    };
+    // rank[i] (for first slices): the first slices before it.
+    bool sorted = op.getSorted();
+    Value rank = buildIndexed(
+        rewriter, loc, indexType, {OpFoldResult(n)}, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> iv) {
+          Value i = iv[0];
+          return b
+              .create<scf::ForOp>(
+                  l, indexConst(b, l, 0), sorted ? n : i, indexConst(b, l, 1),
+                  ValueRange{indexConst(b, l, 0)},
+                  [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+                    Value before = isFirst(lb, ll, j);
+                    if (sorted)
+                      before = lb.create<arith::AndIOp>(
+                          ll, before, slices.compare(lb, ll, j, i, true));
+                    Value next = lb.create<arith::AddIOp>(
+                        ll, acc[0], indexConst(lb, ll, 1));
+                    lb.create<scf::YieldOp>(
+                        ll, lb.create<arith::SelectOp>(ll, before, next, acc[0])
+                                .getResult());
+                  })
+              .getResult(0);
+        });
+    // position[r]: the first slice of rank r.
+    auto posType = RankedTensorType::get({unique}, rewriter.getIndexType());
+    Value init = buildFilled(rewriter, loc, posType, rewriter.getIndexAttr(0));
+    SmallVector<Value> loop = selectLoop(
+        rewriter, loc, n, {init},
+        [&](OpBuilder &b, Location l, Value i) { return isFirst(b, l, i); },
+        [&](OpBuilder &b, Location l, Value i, Value, ValueRange acc) {
+          Value r = read(b, l, rank, i);
+          Value inside =
+              b.create<arith::CmpIOp>(l, P::ult, r, indexConst(b, l, unique));
+          Value at =
+              b.create<arith::SelectOp>(l, inside, r, indexConst(b, l, 0));
+          Value v =
+              b.create<arith::SelectOp>(l, inside, i, read(b, l, acc[0], at));
+          return SmallVector<Value>{
+              b.create<tensor::InsertOp>(l, v, acc[0], at)};
+        });
+    checkCount(rewriter, loc, loop[1], unique, "distinct slices");
+    Value position = loop[0];
+
+    SmallVector<OpFoldResult> ySizes = tensor::getMixedSizes(rewriter, loc, x);
+    ySizes[axis] = rewriter.getIndexAttr(unique);
+    SmallVector<Value> results = {buildIndexed(
+        rewriter, loc, yType, ySizes, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> iv) {
+          SmallVector<Value> idx(iv);
+          idx[axis] = read(b, l, position, iv[axis]);
+          return b.create<tensor::ExtractOp>(l, x, idx).getResult();
+        })};
+    auto asI64 = [](OpBuilder &b, Location l, Value v) -> Value {
+      return b.create<arith::IndexCastOp>(l, b.getI64Type(), v);
+    };
+    for (auto [k, result] : llvm::enumerate(op.getExtra())) {
+      auto type = rankedType(getTypeConverter(), result);
+      if (!type || type.getRank() != 1)
+        return rewriter.notifyMatchFailure(op, "checked before conversion");
+      SmallVector<OpFoldResult> sizes = {
+          k == 1 ? OpFoldResult(n) : rewriter.getIndexAttr(unique)};
+      results.push_back(buildIndexed(
+          rewriter, loc, type, sizes, {}, {},
+          [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> iv) {
+            Value r = iv[0];
+            if (k == 0) // indices: each distinct slice's first occurrence
+              return asI64(b, l, read(b, l, position, r));
+            if (k == 1) // inverse_indices: each slice's index in Y
+              return asI64(b, l, read(b, l, rank, read(b, l, first, r)));
+            // counts: the slices whose first equal slice is position[r]
+            Value p = read(b, l, position, r);
+            return asI64(
+                b, l,
+                b.create<scf::ForOp>(
+                     l, indexConst(b, l, 0), n, indexConst(b, l, 1),
+                     ValueRange{indexConst(b, l, 0)},
+                     [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+                       Value same = lb.create<arith::CmpIOp>(
+                           ll, P::eq, read(lb, ll, first, j), p);
+                       Value next = lb.create<arith::AddIOp>(
+                           ll, acc[0], indexConst(lb, ll, 1));
+                       lb.create<scf::YieldOp>(ll, lb.create<arith::SelectOp>(
+                                                         ll, same, next, acc[0])
+                                                       .getResult());
+                     })
+                    .getResult(0));
+          }));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 } // namespace
 
 std::optional<std::string> tessera::selectionOpProblem(Operation *op) {
-  if (!isa<onnx::NonZeroOp, onnx::CompressOp>(op))
+  if (!isa<onnx::NonZeroOp, onnx::CompressOp, onnx::UniqueOp>(op))
     return std::nullopt;
   std::string name = op->getName().stripDialect().str();
   auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
@@ -222,12 +455,15 @@ std::optional<std::string> tessera::selectionOpProblem(Operation *op) {
   if (!in || (isa<onnx::NonZeroOp>(op) && in.getRank() == 0))
     return name + " needs an input of known rank of at least 1";
   bool known = out && out.hasStaticShape();
-  if (auto compress = dyn_cast<onnx::CompressOp>(op); compress && out) {
-    // Only the selected axis must be static.
-    int64_t axis = compress.getAxis()
-                       ? onnx::normalizeAxis(*compress.getAxis(), in.getRank())
-                       : 0;
-    known = axis >= 0 && axis < out.getRank() && !out.isDynamicDim(axis);
+  // Compress and Unique need only the selected axis static.
+  std::optional<int64_t> axis;
+  if (auto compress = dyn_cast<onnx::CompressOp>(op))
+    axis = compress.getAxis();
+  else if (auto unique = dyn_cast<onnx::UniqueOp>(op))
+    axis = unique.getAxis();
+  if (out && isa<onnx::CompressOp, onnx::UniqueOp>(op)) {
+    int64_t a = axis ? onnx::normalizeAxis(*axis, in.getRank()) : 0;
+    known = a >= 0 && a < out.getRank() && !out.isDynamicDim(a);
   }
   if (!known)
     return name + "'s output shape depends on the values of its inputs: "
@@ -239,6 +475,6 @@ std::optional<std::string> tessera::selectionOpProblem(Operation *op) {
 
 void tessera::populateONNXSelectionToLinalgPatterns(
     TypeConverter &converter, RewritePatternSet &patterns) {
-  patterns.add<NonZeroLowering, CompressLowering>(converter,
-                                                  patterns.getContext());
+  patterns.add<NonZeroLowering, CompressLowering, UniqueLowering>(
+      converter, patterns.getContext());
 }

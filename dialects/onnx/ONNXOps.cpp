@@ -368,6 +368,18 @@ LogicalResult CompressOp::verify() {
   return success();
 }
 
+LogicalResult UniqueOp::verify() {
+  if (getExtra().size() > 3)
+    return emitOpError() << "has at most 4 results, not "
+                         << 1 + getExtra().size();
+  auto in = ranked(getX());
+  if (in && getAxis() &&
+      normalizeAxis(*getAxis(), std::max<int64_t>(in.getRank(), 1)) < 0)
+    return emitOpError() << "axis " << *getAxis() << " is out of range for "
+                         << in;
+  return success();
+}
+
 LogicalResult DFTOp::verify() {
   auto in = ranked(getInput());
   if (!in)

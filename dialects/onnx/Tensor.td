@@ -298,4 +298,19 @@ def ONNX_CompressOp : ONNX_Op<"Compress"> {
   let hasVerifier = 1;
 }
 
+def ONNX_UniqueOp : ONNX_Op<"Unique"> {
+  let summary = "the distinct slices along `axis` (elements of the flattened "
+                "input without one), sorted or in order of first occurrence";
+  let description = [{
+    Results: Y, then as many of indices (first occurrences), inverse_indices
+    (each slice's index in Y) and counts as the node has. How many slices
+    are distinct depends on the values: compiled when the model gives Y's
+    size along the axis, checked at run time.
+  }];
+  let arguments = (ins AnyTensor:$X, OptionalAttr<SI64Attr>:$axis,
+                       DefaultValuedAttr<SI64Attr, "1">:$sorted);
+  let results = (outs AnyTensor:$Y, Variadic<AnyTensor>:$extra);
+  let hasVerifier = 1;
+}
+
 #endif // TESSERA_ONNX_TENSOR

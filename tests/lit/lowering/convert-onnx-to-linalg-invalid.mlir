@@ -61,3 +61,12 @@ func.func @conv_integer_dynamic(%x: tensor<1x2x?x4xui8>, %w: tensor<3x2x2x2xui8>
   %y = onnx.ConvInteger %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<1x2x?x4xui8>, tensor<3x2x2x2xui8>) -> tensor<1x3x?x3xi32>
   return %y : tensor<1x3x?x3xi32>
 }
+
+// -----
+
+// Unique needs Y's size along the axis.
+func.func @unique_unknown_count(%x: tensor<6xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{'onnx.Unique' op Unique's output shape depends on the values of its inputs}}
+  %y = onnx.Unique %x : (tensor<6xf32>) -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}

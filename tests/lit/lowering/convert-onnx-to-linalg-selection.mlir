@@ -62,3 +62,51 @@ func.func @compress_flat(%x: tensor<3x2xf32>, %c: tensor<5xi1>) -> tensor<2xf32>
   %y = onnx.Compress %x, %c : (tensor<3x2xf32>, tensor<5xi1>) -> tensor<2xf32>
   return %y : tensor<2xf32>
 }
+
+// -----
+
+// Unique over the columns (axis 1), sorted: first[i] is the first column
+// equal to column i (compared element by element), rank[i] counts the first
+// columns that sort before it (lexicographic, olt), the number of first
+// columns is checked against Y's 2, and the rank -> column map feeds Y,
+// indices, inverse_indices and counts.
+// CHECK-LABEL: func.func @unique
+// CHECK: %[[FIRST:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?xindex>)
+// CHECK:   scf.for
+// CHECK:     scf.for {{.*}} -> (i1, i1)
+// CHECK:       arith.cmpf one
+// CHECK: %[[RANK:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?xindex>)
+// CHECK:   tensor.extract %[[FIRST]]
+// CHECK:   arith.cmpf olt
+// CHECK: %[[POS:.*]]:2 = scf.for {{.*}} -> (tensor<2xindex>, index)
+// CHECK:   tensor.extract %[[RANK]]
+// CHECK: cf.assert {{.*}}"node '?': the number of distinct slices does not match the output shape the model gives (2)"
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x2xf32>)
+// CHECK:   %[[J:.*]] = linalg.index 1
+// CHECK:   %[[P:.*]] = tensor.extract %[[POS]]#0[%[[J]]]
+// CHECK:   tensor.extract %{{.*}}[%{{.*}}, %[[P]]]
+// CHECK: %[[IDX:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2xi64>)
+// CHECK: %[[INV:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4xi64>)
+// CHECK:   %[[F:.*]] = tensor.extract %[[FIRST]]
+// CHECK:   tensor.extract %[[RANK]][%[[F]]]
+// CHECK: %[[COUNTS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2xi64>)
+// CHECK:   scf.for
+// CHECK: return %[[Y]], %[[IDX]], %[[INV]], %[[COUNTS]]
+func.func @unique(%x: tensor<3x4xf32>) -> (tensor<3x2xf32>, tensor<2xi64>, tensor<4xi64>, tensor<2xi64>) {
+  %y:4 = onnx.Unique %x {axis = 1 : si64, sorted = 1 : si64} : (tensor<3x4xf32>) -> (tensor<3x2xf32>, tensor<2xi64>, tensor<4xi64>, tensor<2xi64>)
+  return %y#0, %y#1, %y#2, %y#3 : tensor<3x2xf32>, tensor<2xi64>, tensor<4xi64>, tensor<2xi64>
+}
+
+// -----
+
+// In order of first occurrence, rank[i] counts the first slices before i
+// (no comparison of values).
+// CHECK-LABEL: func.func @unique_unsorted
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<?xindex>)
+// CHECK: %[[RANK:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?xindex>)
+// CHECK-NOT: arith.cmpi slt
+// CHECK: scf.for {{.*}} -> (tensor<3xindex>, index)
+func.func @unique_unsorted(%x: tensor<6xi64>) -> tensor<3xi64> {
+  %y = onnx.Unique %x {sorted = 0 : si64} : (tensor<6xi64>) -> tensor<3xi64>
+  return %y : tensor<3xi64>
+}
