@@ -95,7 +95,7 @@ const llvm::StringMap<int64_t> &supportedOps() {
           "QuantizeLinear", "DequantizeLinear", "MatMulInteger",
           "DynamicQuantizeLinear", "MaxUnpool", "QLinearMatMul",
           "ReverseSequence", "RNN", "GRU", "LSTM", "ConvInteger", "QLinearConv",
-          "Det", "NonZero", "Compress", "Unique"})
+          "Det", "NonZero", "Compress", "Unique", "NonMaxSuppression"})
       m[name] = kMinOpset;
     // Elementwise math, activations and logic (Math.td, Logic.td).
     for (const char *name :
@@ -157,8 +157,6 @@ const llvm::StringMap<StringRef> &unsupportedReasons() {
       m[op] = "string tensors";
     for (const char *op : {"If", "Loop", "Scan"})
       m[op] = "control flow (subgraphs)";
-    m["NonMaxSuppression"] = "not implemented yet (its output shape depends "
-                             "on the input values)";
     for (const char *op : {"Momentum", "Adagrad", "Adam", "Gradient"})
       m[op] = "training only";
     return m;
@@ -964,10 +962,13 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
       }
   }
   static const llvm::StringMap<size_t> segmentedOps = {
-      {"Clip", 3},       {"Slice", 5},         {"Dropout", 3},   {"Pad", 4},
-      {"Resize", 4},     {"MatMulInteger", 4}, {"Attention", 6}, {"RNN", 6},
-      {"GRU", 6},        {"LSTM", 8},          {"DFT", 3},       {"STFT", 4},
-      {"ConvInteger", 4}};
+      {"Clip", 3},        {"Slice", 5},
+      {"Dropout", 3},     {"Pad", 4},
+      {"Resize", 4},      {"MatMulInteger", 4},
+      {"Attention", 6},   {"RNN", 6},
+      {"GRU", 6},         {"LSTM", 8},
+      {"DFT", 3},         {"STFT", 4},
+      {"ConvInteger", 4}, {"NonMaxSuppression", 5}};
   if (auto it = segmentedOps.find(op); it != segmentedOps.end()) {
     size_t total = it->second;
     segments.resize(total, 0);

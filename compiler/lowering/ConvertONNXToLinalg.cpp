@@ -175,6 +175,7 @@ struct ConvertONNXToLinalgPass
     populateONNXSignalToLinalgPatterns(converter, patterns);
     populateONNXSelectionToLinalgPatterns(converter, patterns);
     populateONNXDetToLinalgPatterns(converter, patterns);
+    populateONNXNonMaxSuppressionToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);

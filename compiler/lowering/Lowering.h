@@ -73,6 +73,10 @@ void populateONNXSelectionToLinalgPatterns(mlir::TypeConverter &converter,
                                            mlir::RewritePatternSet &patterns);
 void populateONNXDetToLinalgPatterns(mlir::TypeConverter &converter,
                                      mlir::RewritePatternSet &patterns);
+/// NonMaxSuppression (NonMaxSuppression.cpp; its refusals are in
+/// selectionOpProblem).
+void populateONNXNonMaxSuppressionToLinalgPatterns(
+    mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
 std::optional<std::string> signalOpProblem(mlir::Operation *op);
 std::optional<std::string> selectionOpProblem(mlir::Operation *op);
 

@@ -447,7 +447,8 @@ struct UniqueLowering : OpConversionPattern<onnx::UniqueOp> {
 } // namespace
 
 std::optional<std::string> tessera::selectionOpProblem(Operation *op) {
-  if (!isa<onnx::NonZeroOp, onnx::CompressOp, onnx::UniqueOp>(op))
+  if (!isa<onnx::NonZeroOp, onnx::CompressOp, onnx::UniqueOp,
+           onnx::NonMaxSuppressionOp>(op))
     return std::nullopt;
   std::string name = op->getName().stripDialect().str();
   auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());

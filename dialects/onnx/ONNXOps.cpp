@@ -380,6 +380,20 @@ LogicalResult UniqueOp::verify() {
   return success();
 }
 
+LogicalResult NonMaxSuppressionOp::verify() {
+  if (getCenterPointBox() != 0 && getCenterPointBox() != 1)
+    return emitOpError() << "center_point_box must be 0 or 1, not "
+                         << getCenterPointBox();
+  auto boxes = ranked(getBoxes()), scores = ranked(getScores());
+  if (boxes && (boxes.getRank() != 3 ||
+                (!boxes.isDynamicDim(2) && boxes.getDimSize(2) != 4)))
+    return emitOpError() << "boxes must be [batches, boxes, 4], not " << boxes;
+  if (scores && scores.getRank() != 3)
+    return emitOpError() << "scores must be [batches, classes, boxes], not "
+                         << scores;
+  return success();
+}
+
 LogicalResult DFTOp::verify() {
   auto in = ranked(getInput());
   if (!in)

@@ -313,4 +313,25 @@ def ONNX_UniqueOp : ONNX_Op<"Unique"> {
   let hasVerifier = 1;
 }
 
+def ONNX_NonMaxSuppressionOp : ONNX_Op<"NonMaxSuppression",
+    [AttrSizedOperandSegments]> {
+  let summary = "per batch and class, the boxes kept by greedy non-maximum "
+                "suppression, as [batch, class, box] rows";
+  let description = [{
+    boxes [batches, boxes, 4] (corners, or centre and size with
+    center_point_box), scores [batches, classes, boxes]. Per class, the
+    highest-scoring remaining box (above score_threshold) is kept unless its
+    IOU with a kept box exceeds iou_threshold, up to
+    max_output_boxes_per_class (default 0: none). The number of rows depends
+    on the values: compiled when the model gives it, checked at run time.
+  }];
+  let arguments = (ins AnyTensor:$boxes, AnyTensor:$scores,
+                       Optional<AnyTensor>:$max_output_boxes_per_class,
+                       Optional<AnyTensor>:$iou_threshold,
+                       Optional<AnyTensor>:$score_threshold,
+                       DefaultValuedAttr<SI64Attr, "0">:$center_point_box);
+  let results = (outs AnyTensor:$selected_indices);
+  let hasVerifier = 1;
+}
+
 #endif // TESSERA_ONNX_TENSOR

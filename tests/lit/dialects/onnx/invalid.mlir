@@ -993,3 +993,19 @@ func.func @stft_no_length(%x: tensor<1x64x1xf32>, %step: tensor<i64>) -> tensor<
   %y = onnx.STFT %x, %step {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<1x64x1xf32>, tensor<i64>) -> tensor<1x7x9x2xf32>
   return %y : tensor<1x7x9x2xf32>
 }
+
+// -----
+
+func.func @nms_box_format(%boxes: tensor<1x6x4xf32>, %scores: tensor<1x1x6xf32>) -> tensor<2x3xi64> {
+  // expected-error @+1 {{'onnx.NonMaxSuppression' op center_point_box must be 0 or 1, not 2}}
+  %y = onnx.NonMaxSuppression %boxes, %scores {center_point_box = 2 : si64, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>} : (tensor<1x6x4xf32>, tensor<1x1x6xf32>) -> tensor<2x3xi64>
+  return %y : tensor<2x3xi64>
+}
+
+// -----
+
+func.func @nms_boxes_shape(%boxes: tensor<1x6x5xf32>, %scores: tensor<1x1x6xf32>) -> tensor<2x3xi64> {
+  // expected-error @+1 {{'onnx.NonMaxSuppression' op boxes must be [batches, boxes, 4], not 'tensor<1x6x5xf32>'}}
+  %y = onnx.NonMaxSuppression %boxes, %scores {operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>} : (tensor<1x6x5xf32>, tensor<1x1x6xf32>) -> tensor<2x3xi64>
+  return %y : tensor<2x3xi64>
+}
