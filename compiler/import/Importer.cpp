@@ -95,7 +95,8 @@ const llvm::StringMap<int64_t> &supportedOps() {
           "QuantizeLinear", "DequantizeLinear", "MatMulInteger",
           "DynamicQuantizeLinear", "MaxUnpool", "QLinearMatMul",
           "ReverseSequence", "RNN", "GRU", "LSTM", "ConvInteger", "QLinearConv",
-          "Det", "NonZero", "Compress", "Unique", "NonMaxSuppression"})
+          "Det", "NonZero", "Compress", "Unique", "NonMaxSuppression",
+          "RoiAlign"})
       m[name] = kMinOpset;
     // Elementwise math, activations and logic (Math.td, Logic.td).
     for (const char *name :
@@ -987,6 +988,12 @@ llvm::Error ModelImporter::buildNode(const ::onnx::NodeProto &constNode) {
   }
   // From opset 20 DFT's axis is an input whose default is -2 (the
   // attribute's default was 1).
+  // RoiAlign before opset 16 had no coordinate_transformation_mode and
+  // behaved as output_half_pixel (16's default is half_pixel).
+  if (op == "RoiAlign" && opset < 16 &&
+      !state.attributes.get("coordinate_transformation_mode"))
+    state.addAttribute("coordinate_transformation_mode",
+                       builder.getStringAttr("output_half_pixel"));
   if (op == "DFT" && opset >= 20)
     state.addAttribute("axis", builder.getI64IntegerAttr(-2));
   if (op == "Transpose" && !state.attributes.get("perm")) {

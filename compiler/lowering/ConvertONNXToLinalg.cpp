@@ -176,6 +176,7 @@ struct ConvertONNXToLinalgPass
     populateONNXSelectionToLinalgPatterns(converter, patterns);
     populateONNXDetToLinalgPatterns(converter, patterns);
     populateONNXNonMaxSuppressionToLinalgPatterns(converter, patterns);
+    populateONNXRoiAlignToLinalgPatterns(converter, patterns);
     populateFusedAttentionToLinalgPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);

@@ -77,6 +77,9 @@ void populateONNXDetToLinalgPatterns(mlir::TypeConverter &converter,
 /// selectionOpProblem).
 void populateONNXNonMaxSuppressionToLinalgPatterns(
     mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
+/// RoiAlign (RoiAlign.cpp).
+void populateONNXRoiAlignToLinalgPatterns(mlir::TypeConverter &converter,
+                                          mlir::RewritePatternSet &patterns);
 std::optional<std::string> signalOpProblem(mlir::Operation *op);
 std::optional<std::string> selectionOpProblem(mlir::Operation *op);
 

@@ -419,4 +419,27 @@ def ONNX_DetOp : ONNX_Op<"Det"> {
   let hasVerifier = 1;
 }
 
+def ONNX_RoiAlignOp : ONNX_Op<"RoiAlign"> {
+  let summary = "average (or max) of bilinear samples of X over each region "
+                "of interest, on an output_height x output_width grid";
+  let description = [{
+    rois [R, 4] are (x1, y1, x2, y2) in the input's scale divided by
+    spatial_scale; batch_indices [R] pick the image. Each bin averages
+    sampling_ratio^2 samples (adaptive, ceil(roi size / bins), when 0).
+    coordinate_transformation_mode half_pixel shifts by half a pixel;
+    output_half_pixel (opset 10's behaviour) does not and makes every
+    region at least 1x1. Models older than opset 16 get output_half_pixel
+    from the importer.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$rois, AnyTensor:$batch_indices,
+                       DefaultValuedStrAttr<StrAttr, "half_pixel">:$coordinate_transformation_mode,
+                       DefaultValuedStrAttr<StrAttr, "avg">:$mode,
+                       DefaultValuedAttr<SI64Attr, "1">:$output_height,
+                       DefaultValuedAttr<SI64Attr, "1">:$output_width,
+                       DefaultValuedAttr<SI64Attr, "0">:$sampling_ratio,
+                       DefaultValuedAttr<F32Attr, "1.0">:$spatial_scale);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+}
+
 #endif // TESSERA_ONNX_NN

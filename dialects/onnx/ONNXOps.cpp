@@ -345,6 +345,27 @@ LogicalResult QLinearConvOp::verify() {
   return success();
 }
 
+LogicalResult RoiAlignOp::verify() {
+  StringRef mode = getMode(), coords = getCoordinateTransformationMode();
+  if (mode != "avg" && mode != "max")
+    return emitOpError() << "mode must be avg or max, not '" << mode << "'";
+  if (coords != "half_pixel" && coords != "output_half_pixel")
+    return emitOpError() << "coordinate_transformation_mode must be half_pixel "
+                            "or output_half_pixel, not '"
+                         << coords << "'";
+  if (getOutputHeight() < 1 || getOutputWidth() < 1 || getSamplingRatio() < 0 ||
+      getSamplingRatio() > 1024)
+    return emitOpError() << "output_height and output_width must be at least "
+                            "1 and sampling_ratio in [0, 1024]";
+  auto x = ranked(getX()), rois = ranked(getRois());
+  if (x && x.getRank() != 4)
+    return emitOpError() << "X must be [N, C, H, W], not " << x;
+  if (rois && (rois.getRank() != 2 ||
+               (!rois.isDynamicDim(1) && rois.getDimSize(1) != 4)))
+    return emitOpError() << "rois must be [R, 4], not " << rois;
+  return success();
+}
+
 LogicalResult DetOp::verify() {
   auto x = ranked(getX());
   if (x && (x.getRank() < 2 || !isa<FloatType>(x.getElementType())))

@@ -1009,3 +1009,19 @@ func.func @nms_boxes_shape(%boxes: tensor<1x6x5xf32>, %scores: tensor<1x1x6xf32>
   %y = onnx.NonMaxSuppression %boxes, %scores {operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>} : (tensor<1x6x5xf32>, tensor<1x1x6xf32>) -> tensor<2x3xi64>
   return %y : tensor<2x3xi64>
 }
+
+// -----
+
+func.func @roi_align_mode(%x: tensor<1x3x12x12xf32>, %rois: tensor<2x4xf32>, %idx: tensor<2xi64>) -> tensor<2x3x2x2xf32> {
+  // expected-error @+1 {{'onnx.RoiAlign' op mode must be avg or max, not 'min'}}
+  %y = onnx.RoiAlign %x, %rois, %idx {mode = "min", output_height = 2 : si64, output_width = 2 : si64} : (tensor<1x3x12x12xf32>, tensor<2x4xf32>, tensor<2xi64>) -> tensor<2x3x2x2xf32>
+  return %y : tensor<2x3x2x2xf32>
+}
+
+// -----
+
+func.func @roi_align_sampling(%x: tensor<1x3x12x12xf32>, %rois: tensor<2x4xf32>, %idx: tensor<2xi64>) -> tensor<2x3x2x2xf32> {
+  // expected-error @+1 {{'onnx.RoiAlign' op output_height and output_width must be at least 1 and sampling_ratio in [0, 1024]}}
+  %y = onnx.RoiAlign %x, %rois, %idx {sampling_ratio = 100000 : si64, output_height = 2 : si64, output_width = 2 : si64} : (tensor<1x3x12x12xf32>, tensor<2x4xf32>, tensor<2xi64>) -> tensor<2x3x2x2xf32>
+  return %y : tensor<2x3x2x2xf32>
+}
