@@ -150,6 +150,7 @@ LogicalResult checkLowerable(func::FuncOp func) {
 
 struct ConvertONNXToLinalgPass
     : impl::ConvertONNXToLinalgBase<ConvertONNXToLinalgPass> {
+  using ConvertONNXToLinalgBase::ConvertONNXToLinalgBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto func : module.getOps<func::FuncOp>())
@@ -177,7 +178,7 @@ struct ConvertONNXToLinalgPass
     populateONNXDetToLinalgPatterns(converter, patterns);
     populateONNXNonMaxSuppressionToLinalgPatterns(converter, patterns);
     populateONNXRoiAlignToLinalgPatterns(converter, patterns);
-    populateFusedAttentionToLinalgPatterns(converter, patterns);
+    populateFusedAttentionToLinalgPatterns(converter, patterns, vectorBits);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedAddLayerNormToLinalgPatterns(converter, patterns);
     populateFusedMatMulToLinalgPatterns(converter, patterns);

@@ -4,22 +4,25 @@
 // nest written directly in the vector dialect, on tensors, with two
 // register-tiled micro-GEMMs per block:
 //
+// The kernel's vectors are L floats (8, or 16 with AVX-512: the pass's
+// vector-bits), its blocks TQ = TK = 48 (96 with 16-float vectors):
+//
 //   for bh in [0, B*H):                  (top level: outlined onto the pool)
-//     for each block of TQ = 48 queries:
-//       Q^T block [Dh, TQ] (scalar transpose, zero padded), O = 0 [TQ, Dh16],
+//     for each block of TQ queries:
+//       Q^T block [Dh, TQ] (scalar transpose, zero padded), O = 0 [TQ, Dh'],
 //       m = -inf, l = 0
-//       for each block of TK = 48 keys (up to the diagonal when causal):
-//         (1) S^T[j, i] = K[j, :] . Q^T[:, i] * scale + mask, 6 keys x 16
-//             queries per register tile (12 ymm accumulators: broadcast
+//       for each block of TK keys (up to the diagonal when causal):
+//         (1) S^T[j, i] = K[j, :] . Q^T[:, i] * scale + mask, 6 keys x 2L
+//             queries per register tile (12 accumulators: broadcast
 //             K[j, d], FMA with two Q^T row vectors), stored to P^T [TK, TQ];
 //             each tile folds its column max into m' = max(m, max_j S^T[j]).
 //             Causal (query i sees keys j <= i + Sk - Sq): only diagonal
 //             blocks are masked, and their tiles entirely after the
 //             diagonal are just filled with -inf.
-//         (2) per 8 queries (lanes): P^T = exp(S^T - m'), a = exp(m - m'),
+//         (2) per L queries (lanes): P^T = exp(S^T - m'), a = exp(m - m'),
 //             l = l * a + sum_j P^T
 //         (3) O[i, :] = O[i, :] * a_i + sum_j P^T[j, i] V[j, :], 6 queries x
-//             16 head columns per register tile (broadcast P^T[j, i], FMA
+//             2L head columns per register tile (broadcast P^T[j, i], FMA
 //             with two V row vectors)
 //       out rows = O / l
 //
@@ -54,14 +57,27 @@ using namespace mlir;
 namespace tessera {
 namespace {
 
-/// Query block, key block, register tile rows (keys in (1), queries in (3))
-/// and vector width. TQ and TK are multiples of 6 (rows) and 16 (2 vectors).
-constexpr int64_t kTileQ = 48, kTileK = 48, kRows = 6, kLanes = 8;
+/// The kernel's shape: register tile rows (keys in (1), queries in (3)),
+/// vector lanes, and the query and key blocks, multiples of the rows and of
+/// two vectors (a register tile's columns): 48 with 8-float (AVX2) vectors,
+/// 96 with 16-float (AVX-512) ones, whose blocks stay in L1/L2.
+struct AttentionShape {
+  int64_t rows = 6, lanes = 8, tileQ = 48, tileK = 48;
+
+  static AttentionShape forVectorBits(unsigned bits) {
+    if (bits >= 512)
+      return {6, 16, 96, 96};
+    return {};
+  }
+};
 
 int64_t roundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
 struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
-  using OpConversionPattern::OpConversionPattern;
+  AttentionToLoops(const TypeConverter &converter, MLIRContext *ctx,
+                   AttentionShape shape)
+      : OpConversionPattern(converter, ctx), shape(shape) {}
+  AttentionShape shape;
 
   LogicalResult
   matchAndRewrite(fused::AttentionOp op, OpAdaptor adaptor,
@@ -115,7 +131,8 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     // A static query count whose blocks are all full (or all 16-query
     // groups) needs no padding of the partial block.
     std::optional<int64_t> sqStatic = getConstantIntValue(Sq);
-    const int64_t TQ = kTileQ, TK = kTileK, L = kLanes, R = kRows;
+    const int64_t TQ = shape.tileQ, TK = shape.tileK, L = shape.lanes,
+                  R = shape.rows;
     const int64_t DhP = roundUp(Dh, 2 * L); // O columns
     const bool causal = op.getCausal();
     const bool merge = op.getMergeHeads(), seqFirst = op.getSeqFirst();
@@ -717,9 +734,11 @@ struct ONNXAttentionToFused : OpConversionPattern<onnx::AttentionOp> {
 } // namespace
 
 void populateFusedAttentionToLinalgPatterns(TypeConverter &converter,
-                                            RewritePatternSet &patterns) {
-  patterns.add<AttentionToLoops, ONNXAttentionToFused>(converter,
-                                                       patterns.getContext());
+                                            RewritePatternSet &patterns,
+                                            unsigned vectorBits) {
+  patterns.add<AttentionToLoops>(converter, patterns.getContext(),
+                                 AttentionShape::forVectorBits(vectorBits));
+  patterns.add<ONNXAttentionToFused>(converter, patterns.getContext());
 }
 
 } // namespace tessera

@@ -88,8 +88,10 @@ void populateONNXTransformerToLinalgPatterns(mlir::TypeConverter &converter,
                                              mlir::RewritePatternSet &patterns);
 
 /// The kernels of the fused `tessera` ops (one file each).
+/// `vectorBits`: the target's widest vector register (sizes the kernel).
 void populateFusedAttentionToLinalgPatterns(mlir::TypeConverter &converter,
-                                            mlir::RewritePatternSet &patterns);
+                                            mlir::RewritePatternSet &patterns,
+                                            unsigned vectorBits);
 void populateFusedQKVProjectionToLinalgPatterns(
     mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
 void populateFusedAddLayerNormToLinalgPatterns(

@@ -17,6 +17,12 @@ def ConvertONNXToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
     unknown rank is an error naming it. Unsigned integer tensors become
     signless.
   }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"256",
+           "The target's widest vector register in bits (the driver passes "
+           "its target description's): the fused attention kernel's vectors "
+           "are 16 floats wide at 512, else 8">
+  ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",

@@ -10,16 +10,18 @@ using namespace mlir;
 
 namespace tessera {
 
-void buildLowerToLinalgPipeline(OpPassManager &pm) {
+void buildLowerToLinalgPipeline(OpPassManager &pm, unsigned vectorBits) {
   pm.addNestedPass<func::FuncOp>(createONNXFoldShapes());
-  pm.addPass(createConvertONNXToLinalg());
+  ConvertONNXToLinalgOptions options;
+  options.vectorBits = vectorBits;
+  pm.addPass(createConvertONNXToLinalg(options));
 }
 
 void registerLowerToLinalgPipeline() {
   PassPipelineRegistration<>(
       "tessera-lower-to-linalg",
       "The lowering stage: onnx and tessera ops to linalg on tensors",
-      buildLowerToLinalgPipeline);
+      [](OpPassManager &pm) { buildLowerToLinalgPipeline(pm); });
 }
 
 } // namespace tessera

@@ -13,7 +13,9 @@
 namespace tessera {
 
 /// onnx-fold-shapes, then convert-onnx-to-linalg.
-void buildLowerToLinalgPipeline(mlir::OpPassManager &pm);
+/// `vectorBits`: the target's widest vector register (TargetDescription's).
+void buildLowerToLinalgPipeline(mlir::OpPassManager &pm,
+                                unsigned vectorBits = 256);
 
 /// Registers `tessera-lower-to-linalg` with buildLowerToLinalgPipeline.
 void registerLowerToLinalgPipeline();

@@ -436,7 +436,7 @@ int main(int argc, char **argv) {
     progress.begin("lower");
     if (!runPipeline(
             [&](mlir::OpPassManager &pm) {
-              tessera::buildLowerToLinalgPipeline(pm);
+              tessera::buildLowerToLinalgPipeline(pm, target->vectorBits);
               tessera::buildCPUCodegenPipeline(pm, *target);
             },
             "lowering to linalg"))
