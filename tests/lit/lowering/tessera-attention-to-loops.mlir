@@ -1,4 +1,5 @@
 // RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg=vector-bits=512 | FileCheck %s --check-prefix=ZMM
 
 // tessera.attention becomes a blocked flash-style loop nest: a top-level loop
 // over batch * heads (what tessera-outline-parallel hands to the thread pool:
@@ -7,6 +8,16 @@
 // stopping at the diagonal when causal, and no S x S buffer anywhere.
 // Partial blocks: the Q^T block is zero filled, the register-tile loops run
 // ceil(len / tile) times, K rows are clamped to the last key.
+// With 512-bit vectors (AVX-512) the kernel's vectors are 16 floats and its
+// blocks 96 queries x 96 keys; O's columns pad the head size to 2 vectors.
+// ZMM-LABEL: func.func @main_graph
+// ZMM: arith.constant dense<0.000000e+00> : vector<16xf32>
+// ZMM-DAG: tensor.empty() : tensor<16x96xf32>
+// ZMM-DAG: tensor.empty() : tensor<96x96xf32>
+// ZMM-DAG: tensor.empty() : tensor<96x32xf32>
+// ZMM: scf.for %{{.*}} = %c0 to %c20 step %c96 iter_args
+// ZMM-NOT: vector<8xf32>
+// ZMM-LABEL: func.func @main_graph
 // CHECK-LABEL: func.func @main_graph
 // CHECK-NOT: tensor<2x3x20x20xf32>
 // The i1 keep mask as f32 offsets (0 / -inf), one row per batch element.
