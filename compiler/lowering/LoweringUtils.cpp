@@ -343,6 +343,10 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
                           body);
 }
 
+Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return b.create<arith::ConstantIndexOp>(loc, v);
+}
+
 Value firstElement(OpBuilder &b, Location loc, Value t) {
   auto type = cast<RankedTensorType>(t.getType());
   SmallVector<Value> zeros(type.getRank(),

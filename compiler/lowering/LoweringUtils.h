@@ -187,6 +187,9 @@ mlir::Value buildGelu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                           mlir::Type to, bool fromUnsigned, bool toUnsigned);
 
+/// An index constant.
+mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
+
 /// The first element of a scalar or one-element tensor (a run-time read).
 mlir::Value firstElement(mlir::OpBuilder &b, mlir::Location loc, mlir::Value t);
 

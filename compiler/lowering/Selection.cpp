@@ -25,10 +25,6 @@ namespace {
 
 using P = arith::CmpIPredicate;
 
-Value indexConst(OpBuilder &b, Location l, int64_t v) {
-  return b.create<arith::ConstantIndexOp>(l, v);
-}
-
 /// Whether the scalar `v` is not zero (false for -0.0 too; NaN is non-zero).
 Value isNonZero(OpBuilder &b, Location l, Value v) {
   if (isa<FloatType>(v.getType()))
@@ -145,6 +141,27 @@ struct NonZeroLowering : OpConversionPattern<onnx::NonZeroOp> {
   }
 };
 
+/// The input of Compress or Unique and the axis they select along: `axis`
+/// (normalized; -1 if out of range), or 0 of the input flattened to 1-D
+/// without one.
+std::pair<Value, int64_t> selectionInput(OpBuilder &b, Location loc, Value x,
+                                         std::optional<int64_t> axis) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (axis)
+    return {x, onnx::normalizeAxis(*axis, type.getRank())};
+  if (type.getRank() == 1)
+    return {x, 0};
+  if (type.getRank() == 0)
+    return {b.create<tensor::ExpandShapeOp>(
+                loc, RankedTensorType::get({1}, type.getElementType()), x,
+                ArrayRef<ReassociationIndices>{}),
+            0};
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all[0].push_back(d);
+  return {b.create<tensor::CollapseShapeOp>(loc, x, all), 0};
+}
+
 /// Compress along `axis` (of the flattened input without one): the
 /// positions i < min(len(condition), dim) where condition[i] holds, counted
 /// and checked, then gathered.
@@ -158,16 +175,11 @@ struct CompressLowering : OpConversionPattern<onnx::CompressOp> {
     if (!inType || !type)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     Location loc = op.getLoc();
-    Value input = adaptor.getInput();
-    int64_t axis = 0;
-    if (op.getAxis()) {
-      axis = onnx::normalizeAxis(*op.getAxis(), inType.getRank());
-    } else if (inType.getRank() != 1) {
-      SmallVector<ReassociationIndices> all(1);
-      for (int64_t d = 0; d < inType.getRank(); ++d)
-        all[0].push_back(d);
-      input = rewriter.create<tensor::CollapseShapeOp>(loc, input, all);
-    }
+    // Not a structured binding: the lambdas below capture them.
+    Value input;
+    int64_t axis;
+    std::tie(input, axis) =
+        selectionInput(rewriter, loc, adaptor.getInput(), op.getAxis());
     if (axis < 0 || type.isDynamicDim(axis))
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     int64_t count = type.getDimSize(axis);
@@ -301,24 +313,10 @@ struct UniqueLowering : OpConversionPattern<onnx::UniqueOp> {
     if (!inType || !yType)
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     Location loc = op.getLoc();
-    Value x = adaptor.getX();
-    int64_t axis = 0;
-    if (op.getAxis()) {
-      axis = onnx::normalizeAxis(*op.getAxis(), inType.getRank());
-    } else if (inType.getRank() != 1) {
-      SmallVector<ReassociationIndices> all(1);
-      for (int64_t d = 0; d < inType.getRank(); ++d)
-        all[0].push_back(d);
-      x = inType.getRank() == 0
-              ? rewriter
-                    .create<tensor::ExpandShapeOp>(
-                        loc,
-                        RankedTensorType::get({1}, inType.getElementType()), x,
-                        ArrayRef<ReassociationIndices>{})
-                    .getResult()
-              : rewriter.create<tensor::CollapseShapeOp>(loc, x, all)
-                    .getResult();
-    }
+    Value x;
+    int64_t axis;
+    std::tie(x, axis) =
+        selectionInput(rewriter, loc, adaptor.getX(), op.getAxis());
     if (axis < 0 || yType.isDynamicDim(axis))
       return rewriter.notifyMatchFailure(op, "checked before conversion");
     int64_t unique = yType.getDimSize(axis);

@@ -34,10 +34,6 @@ Value f32Const(OpBuilder &b, Location l, double v) {
   return b.create<arith::ConstantOp>(l, b.getF32FloatAttr(v));
 }
 
-Value indexConst(OpBuilder &b, Location l, int64_t v) {
-  return b.create<arith::ConstantIndexOp>(l, v);
-}
-
 /// An index as f32.
 Value indexToF32(OpBuilder &b, Location l, Value i) {
   Value i64 = b.create<arith::IndexCastOp>(l, b.getI64Type(), i);

@@ -280,10 +280,6 @@ struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
   }
 };
 
-Value indexConst(OpBuilder &b, Location loc, int64_t v) {
-  return b.create<arith::ConstantIndexOp>(loc, v);
-}
-
 /// The bounds of an integer Range, traced to sizes (see shapeElements).
 struct TracedRange {
   OpFoldResult start, limit, delta;
