@@ -347,6 +347,20 @@ Value indexConst(OpBuilder &b, Location loc, int64_t v) {
   return b.create<arith::ConstantIndexOp>(loc, v);
 }
 
+Value indexToF32(OpBuilder &b, Location loc, Value i) {
+  Value i64 = b.create<arith::IndexCastOp>(loc, b.getI64Type(), i);
+  return b.create<arith::SIToFPOp>(loc, b.getF32Type(), i64);
+}
+
+void checkGivenSize(OpBuilder &b, Location loc, Value actual, int64_t expected,
+                    const Twine &what, bool showExpected) {
+  Value same = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, actual,
+                                       indexConst(b, loc, expected));
+  std::string shown = showExpected ? " (" + std::to_string(expected) + ")" : "";
+  emitCheck(b, loc, same,
+            what + " does not match the output shape the model gives" + shown);
+}
+
 Value firstElement(OpBuilder &b, Location loc, Value t) {
   auto type = cast<RankedTensorType>(t.getType());
   SmallVector<Value> zeros(type.getRank(),

@@ -190,6 +190,16 @@ mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 /// An index constant.
 mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
 
+/// An index as f32 (through i64).
+mlir::Value indexToF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value i);
+
+/// A size that depends on input values (computed at run time as `actual`)
+/// checked against `expected`, the static dim the model gives its output:
+/// "<what> does not match the output shape the model gives[ (expected)]".
+void checkGivenSize(mlir::OpBuilder &b, mlir::Location loc, mlir::Value actual,
+                    int64_t expected, const llvm::Twine &what,
+                    bool showExpected = false);
+
 /// The first element of a scalar or one-element tensor (a run-time read).
 mlir::Value firstElement(mlir::OpBuilder &b, mlir::Location loc, mlir::Value t);
 

@@ -280,12 +280,8 @@ struct NonMaxSuppressionLowering
               });
           b.create<scf::YieldOp>(l, inner.getResults());
         });
-    emitCheck(rewriter, loc,
-              rewriter.create<arith::CmpIOp>(loc, P::eq, outer.getResult(1),
-                                             s.c(rows)),
-              "the number of selected boxes does not match the output shape "
-              "the model gives (" +
-                  Twine(rows) + ")");
+    checkGivenSize(rewriter, loc, outer.getResult(1), rows,
+                   "the number of selected boxes", true);
     rewriter.replaceOp(op, outer.getResult(0));
     return success();
   }

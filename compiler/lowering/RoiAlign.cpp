@@ -83,10 +83,7 @@ struct RoiAlignLowering : OpConversionPattern<onnx::RoiAlignOp> {
               auto toF32 = [&](Value v) {
                 return convertScalar(b, l, v, f32, false, false);
               };
-              auto indexF32 = [&](Value i) {
-                return b.create<arith::SIToFPOp>(
-                    l, f32, b.create<arith::IndexCastOp>(l, b.getI64Type(), i));
-              };
+              auto indexF32 = [&](Value i) { return indexToF32(b, l, i); };
               Value r = iv[0], c = iv[1];
               Value image = clampedIndex(
                   b, l, b.create<tensor::ExtractOp>(l, indices, r), images);
@@ -157,11 +154,8 @@ struct RoiAlignLowering : OpConversionPattern<onnx::RoiAlignOp> {
                     sl, atEnd, last,
                     sb.create<arith::AddIOp>(
                         sl, lo, sb.create<arith::ConstantIndexOp>(sl, 1)));
-                Value frac = sb.create<arith::SubFOp>(
-                    sl, v,
-                    sb.create<arith::SIToFPOp>(sl, sb.getF32Type(),
-                                               sb.create<arith::IndexCastOp>(
-                                                   sl, sb.getI64Type(), lo)));
+                Value frac =
+                    sb.create<arith::SubFOp>(sl, v, indexToF32(sb, sl, lo));
                 frac = sb.create<arith::SelectOp>(sl, atEnd, scf(0.0), frac);
                 return {lo, hi, frac, inside};
               };

@@ -68,16 +68,38 @@ selectLoop(OpBuilder &b, Location loc, Value n, ValueRange init,
   return loop.getResults();
 }
 
-/// Checks that `count` selected elements match `expected` (a static dim of
-/// the output).
-void checkCount(OpBuilder &b, Location loc, Value count, int64_t expected,
-                StringRef what) {
-  emitCheck(
-      b, loc,
-      b.create<arith::CmpIOp>(loc, P::eq, count, indexConst(b, loc, expected)),
-      Twine("the number of ") + what +
-          " does not match the output shape the model gives (" +
-          Twine(expected) + ")");
+/// `t` with `value` at `at` when `at` < `bound`, else unchanged: a write
+/// position past the output (which the count check then reports) writes
+/// nothing.
+Value insertBelow(OpBuilder &b, Location l, Value t, Value value, Value at,
+                  int64_t bound) {
+  Value inside =
+      b.create<arith::CmpIOp>(l, P::ult, at, indexConst(b, l, bound));
+  Value safe = b.create<arith::SelectOp>(l, inside, at, indexConst(b, l, 0));
+  Value kept = b.create<tensor::ExtractOp>(l, t, safe);
+  Value v = b.create<arith::SelectOp>(l, inside, value, kept);
+  return b.create<tensor::InsertOp>(l, v, t, safe);
+}
+
+/// The input of NonZero, Compress or Unique and the axis they select along:
+/// `axis` (normalized; -1 if out of range), or 0 of the input flattened to 1-D
+/// without one.
+std::pair<Value, int64_t> selectionInput(OpBuilder &b, Location loc, Value x,
+                                         std::optional<int64_t> axis) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (axis)
+    return {x, onnx::normalizeAxis(*axis, type.getRank())};
+  if (type.getRank() == 1)
+    return {x, 0};
+  if (type.getRank() == 0)
+    return {b.create<tensor::ExpandShapeOp>(
+                loc, RankedTensorType::get({1}, type.getElementType()), x,
+                ArrayRef<ReassociationIndices>{}),
+            0};
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all[0].push_back(d);
+  return {b.create<tensor::CollapseShapeOp>(loc, x, all), 0};
 }
 
 /// NonZero: the count, checked, then one pass writing each non-zero
@@ -94,15 +116,11 @@ struct NonZeroLowering : OpConversionPattern<onnx::NonZeroOp> {
     Location loc = op.getLoc();
     int64_t rank = inType.getRank(), count = type.getDimSize(1);
     // Row-major: flatten, and split flat indices by the dims.
-    SmallVector<ReassociationIndices> all(1);
-    for (int64_t d = 0; d < rank; ++d)
-      all[0].push_back(d);
     Value x = adaptor.getX();
     SmallVector<Value> dims;
     for (int64_t d = 0; d < rank; ++d)
       dims.push_back(rewriter.create<tensor::DimOp>(loc, x, d));
-    Value flat =
-        rank == 1 ? x : rewriter.create<tensor::CollapseShapeOp>(loc, x, all);
+    Value flat = selectionInput(rewriter, loc, x, std::nullopt).first;
     Value n = rewriter.create<tensor::DimOp>(loc, flat, 0);
     auto pick = [&](OpBuilder &b, Location l, Value i) {
       return isNonZero(b, l, b.create<tensor::ExtractOp>(l, flat, i));
@@ -111,7 +129,8 @@ struct NonZeroLowering : OpConversionPattern<onnx::NonZeroOp> {
       return SmallVector<Value>(acc);
     };
     Value found = selectLoop(rewriter, loc, n, {}, pick, noWrite).back();
-    checkCount(rewriter, loc, found, count, "non-zero elements");
+    checkGivenSize(rewriter, loc, found, count,
+                   "the number of non-zero elements", true);
     Value init = buildFilled(rewriter, loc, type,
                              rewriter.getZeroAttr(type.getElementType()));
     Value y =
@@ -140,27 +159,6 @@ struct NonZeroLowering : OpConversionPattern<onnx::NonZeroOp> {
     return success();
   }
 };
-
-/// The input of Compress or Unique and the axis they select along: `axis`
-/// (normalized; -1 if out of range), or 0 of the input flattened to 1-D
-/// without one.
-std::pair<Value, int64_t> selectionInput(OpBuilder &b, Location loc, Value x,
-                                         std::optional<int64_t> axis) {
-  auto type = cast<RankedTensorType>(x.getType());
-  if (axis)
-    return {x, onnx::normalizeAxis(*axis, type.getRank())};
-  if (type.getRank() == 1)
-    return {x, 0};
-  if (type.getRank() == 0)
-    return {b.create<tensor::ExpandShapeOp>(
-                loc, RankedTensorType::get({1}, type.getElementType()), x,
-                ArrayRef<ReassociationIndices>{}),
-            0};
-  SmallVector<ReassociationIndices> all(1);
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    all[0].push_back(d);
-  return {b.create<tensor::CollapseShapeOp>(loc, x, all), 0};
-}
 
 /// Compress along `axis` (of the flattened input without one): the
 /// positions i < min(len(condition), dim) where condition[i] holds, counted
@@ -196,16 +194,11 @@ struct CompressLowering : OpConversionPattern<onnx::CompressOp> {
     SmallVector<Value> loop = selectLoop(
         rewriter, loc, n, {init}, pick,
         [&](OpBuilder &b, Location l, Value i, Value position, ValueRange acc) {
-          Value inside = b.create<arith::CmpIOp>(l, P::ult, position,
-                                                 indexConst(b, l, count));
-          Value at = b.create<arith::SelectOp>(l, inside, position,
-                                               indexConst(b, l, 0));
-          Value kept = b.create<tensor::ExtractOp>(l, acc[0], at);
-          Value v = b.create<arith::SelectOp>(l, inside, i, kept);
           return SmallVector<Value>{
-              b.create<tensor::InsertOp>(l, v, acc[0], at)};
+              insertBelow(b, l, acc[0], i, position, count)};
         });
-    checkCount(rewriter, loc, loop[1], count, "selected slices");
+    checkGivenSize(rewriter, loc, loop[1], count,
+                   "the number of selected slices", true);
     Value positions = loop[0];
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, input);
@@ -379,17 +372,11 @@ struct UniqueLowering : OpConversionPattern<onnx::UniqueOp> {
         rewriter, loc, n, {init},
         [&](OpBuilder &b, Location l, Value i) { return isFirst(b, l, i); },
         [&](OpBuilder &b, Location l, Value i, Value, ValueRange acc) {
-          Value r = read(b, l, rank, i);
-          Value inside =
-              b.create<arith::CmpIOp>(l, P::ult, r, indexConst(b, l, unique));
-          Value at =
-              b.create<arith::SelectOp>(l, inside, r, indexConst(b, l, 0));
-          Value v =
-              b.create<arith::SelectOp>(l, inside, i, read(b, l, acc[0], at));
           return SmallVector<Value>{
-              b.create<tensor::InsertOp>(l, v, acc[0], at)};
+              insertBelow(b, l, acc[0], i, read(b, l, rank, i), unique)};
         });
-    checkCount(rewriter, loc, loop[1], unique, "distinct slices");
+    checkGivenSize(rewriter, loc, loop[1], unique,
+                   "the number of distinct slices", true);
     Value position = loop[0];
 
     SmallVector<OpFoldResult> ySizes = tensor::getMixedSizes(rewriter, loc, x);

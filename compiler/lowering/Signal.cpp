@@ -34,12 +34,6 @@ Value f32Const(OpBuilder &b, Location l, double v) {
   return b.create<arith::ConstantOp>(l, b.getF32FloatAttr(v));
 }
 
-/// An index as f32.
-Value indexToF32(OpBuilder &b, Location l, Value i) {
-  Value i64 = b.create<arith::IndexCastOp>(l, b.getI64Type(), i);
-  return b.create<arith::SIToFPOp>(l, b.getF32Type(), i64);
-}
-
 /// 2 pi ((k * n) mod N) / N: the angle of DFT term n of bin k (N taken as
 /// at least 1: a division by zero would trap).
 Value fourierAngle(OpBuilder &b, Location l, Value k, Value n, Value length) {
@@ -89,14 +83,11 @@ Value readF32(OpBuilder &b, Location l, Value t, SmallVector<Value> idx) {
   return convertScalar(b, l, v, b.getF32Type(), false, false);
 }
 
-/// The size an op was given as the value of a scalar input, checked against
-/// `expected` (a dim of its output) at run time.
-void checkSizeValue(OpBuilder &b, Location loc, Value given,
-                    OpFoldResult expected, const Twine &what) {
-  emitCheck(
-      b, loc,
-      b.create<arith::CmpIOp>(loc, P::eq, given, indexValue(b, loc, expected)),
-      what + " does not match the output shape the model gives");
+/// floor(length / 2) + 1: the bins a onesided transform keeps.
+Value onesidedBins(OpBuilder &b, Location loc, Value length) {
+  return b.create<arith::AddIOp>(
+      loc, b.create<arith::DivUIOp>(loc, length, indexConst(b, loc, 2)),
+      indexConst(b, loc, 1));
 }
 
 template <typename OpTy> struct WindowLowering : OpConversionPattern<OpTy> {
@@ -113,9 +104,7 @@ template <typename OpTy> struct WindowLowering : OpConversionPattern<OpTy> {
     Location loc = op.getLoc();
     Value size =
         toIndex(rewriter, loc, firstElement(rewriter, loc, adaptor.getSize()));
-    checkSizeValue(rewriter, loc, size,
-                   rewriter.getIndexAttr(type.getDimSize(0)),
-                   "the window size");
+    checkGivenSize(rewriter, loc, size, type.getDimSize(0), "the window size");
     // Periodic windows divide by size, symmetric ones by size - 1.
     Value period = op.getPeriodic()
                        ? size
@@ -196,14 +185,9 @@ struct DFTLowering : OpConversionPattern<onnx::DFTOp> {
     sizes[rank - 1] = rewriter.getIndexAttr(2);
     Value bins = length;
     if (op.getOnesided())
-      bins = rewriter.create<arith::AddIOp>(
-          loc,
-          rewriter.create<arith::DivUIOp>(loc, length,
-                                          indexConst(rewriter, loc, 2)),
-          indexConst(rewriter, loc, 1));
+      bins = onesidedBins(rewriter, loc, length);
     if (!type.isDynamicDim(axis))
-      checkSizeValue(rewriter, loc, bins,
-                     rewriter.getIndexAttr(type.getDimSize(axis)),
+      checkGivenSize(rewriter, loc, bins, type.getDimSize(axis),
                      "the number of DFT bins");
     sizes[axis] = bins;
     // Terms past the input are zero padding; past the length, truncated.
@@ -289,16 +273,10 @@ struct STFTLowering : OpConversionPattern<onnx::STFTOp> {
         one);
     Value bins = length;
     if (op.getOnesided())
-      bins = rewriter.create<arith::AddIOp>(
-          loc,
-          rewriter.create<arith::DivUIOp>(loc, length,
-                                          indexConst(rewriter, loc, 2)),
-          one);
-    checkSizeValue(rewriter, loc, frames,
-                   rewriter.getIndexAttr(type.getDimSize(1)),
+      bins = onesidedBins(rewriter, loc, length);
+    checkGivenSize(rewriter, loc, frames, type.getDimSize(1),
                    "the number of frames");
-    checkSizeValue(rewriter, loc, bins,
-                   rewriter.getIndexAttr(type.getDimSize(2)),
+    checkGivenSize(rewriter, loc, bins, type.getDimSize(2),
                    "the number of bins");
     SmallVector<OpFoldResult> sizes = {
         tensor::getMixedSize(rewriter, loc, signal, 0),
@@ -360,16 +338,10 @@ struct MelWeightMatrixLowering : OpConversionPattern<onnx::MelWeightMatrixOp> {
     Value rate = asF32(scalar(adaptor.getSampleRate()));
     Value lower = asF32(scalar(adaptor.getLowerEdgeHertz()));
     Value upper = asF32(scalar(adaptor.getUpperEdgeHertz()));
-    Value bins = rewriter.create<arith::AddIOp>(
-        loc,
-        rewriter.create<arith::DivUIOp>(loc, dftLength,
-                                        indexConst(rewriter, loc, 2)),
-        indexConst(rewriter, loc, 1));
-    checkSizeValue(rewriter, loc, bins,
-                   rewriter.getIndexAttr(type.getDimSize(0)),
+    Value bins = onesidedBins(rewriter, loc, dftLength);
+    checkGivenSize(rewriter, loc, bins, type.getDimSize(0),
                    "dft_length / 2 + 1");
-    checkSizeValue(rewriter, loc, mels,
-                   rewriter.getIndexAttr(type.getDimSize(1)), "num_mel_bins");
+    checkGivenSize(rewriter, loc, mels, type.getDimSize(1), "num_mel_bins");
     // mel(hz) = 2595 log10(1 + hz / 700), and back.
     auto toMel = [&](OpBuilder &b, Location l, Value hz) -> Value {
       Value ratio = b.create<arith::AddFOp>(
