@@ -21,7 +21,9 @@ def parse_args(doc, argv=None):
     return p.parse_args(argv)
 
 
-def run(doc, cases, build, argv=None):
+def run(doc, cases, build, argv=None, batches="1,2", dynamic=True):
+    """`batches` and `dynamic` go to compare.py: a check whose models have
+    static shapes passes its one batch size and dynamic=False."""
     args = parse_args(doc, argv)
     os.makedirs(args.work_dir, exist_ok=True)
     passed = failed = 0
@@ -30,10 +32,10 @@ def run(doc, cases, build, argv=None):
             continue
         path = os.path.join(args.work_dir, name + ".onnx")
         build(name, *case, path)
-        ok = compare.main(["--model", path, "--compiler", args.compiler,
-                           "--runner", args.runner, "--batches", "1,2",
-                           "--dynamic", "--work-dir",
-                           os.path.join(args.work_dir, name)]) == 0
+        flags = ["--model", path, "--compiler", args.compiler,
+                 "--runner", args.runner, "--batches", batches,
+                 "--work-dir", os.path.join(args.work_dir, name)]
+        ok = compare.main(flags + (["--dynamic"] if dynamic else [])) == 0
         print(f"{name}: {'ok' if ok else 'FAILED'}", flush=True)
         passed += ok
         failed += not ok

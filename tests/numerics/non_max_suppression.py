@@ -14,17 +14,13 @@ once by tests/models/compare.py; indices are compared exactly.
 Usage: non_max_suppression.py --compiler C --runner R --work-dir W [--only NAME]
 Prints one line per case and `N passed, M failed`; exits 1 on any failure.
 """
-import argparse
-import os
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "models"))
-import compare  # noqa: E402
+import cases  # tests/numerics/cases.py
 
 BATCHES, CLASSES, CLUSTERS, PER_CLUSTER = 2, 3, 12, 5
 
@@ -77,29 +73,5 @@ def build(name, center_point, max_out, path):
     onnx.save(model, path)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--compiler", required=True)
-    p.add_argument("--runner", required=True)
-    p.add_argument("--work-dir", required=True)
-    p.add_argument("--only", action="append", default=[])
-    args = p.parse_args()
-    os.makedirs(args.work_dir, exist_ok=True)
-    passed = failed = 0
-    for name, case in CASES.items():
-        if args.only and name not in args.only:
-            continue
-        path = os.path.join(args.work_dir, name + ".onnx")
-        build(name, *case, path)
-        ok = compare.main(["--model", path, "--compiler", args.compiler,
-                           "--runner", args.runner, "--batches", str(BATCHES),
-                           "--work-dir", os.path.join(args.work_dir, name)]) == 0
-        print(f"{name}: {'ok' if ok else 'FAILED'}", flush=True)
-        passed += ok
-        failed += not ok
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cases.run(__doc__, CASES, build, batches=str(BATCHES), dynamic=False))
