@@ -39,6 +39,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm,
   VectorizeMatmulOptions vectorize;
   vectorize.tileM = target.matmulTile.m;
   vectorize.tileN = target.matmulTile.n;
+  vectorize.kBlock = target.matmulTile.k;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmul(vectorize));
   VectorizeElementwiseOptions elementwise;
   elementwise.width = target.f32Lanes();

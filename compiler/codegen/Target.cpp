@@ -67,11 +67,17 @@ llvm::Expected<TargetDescription> describeTarget(llvm::StringRef mcpu) {
 
 llvm::Expected<MatmulTile> parseMatmulTile(llvm::StringRef spec) {
   MatmulTile tile;
-  auto [m, n] = spec.split('x');
-  if (m.getAsInteger(10, tile.m) || n.getAsInteger(10, tile.n) || tile.m <= 0 ||
-      tile.n <= 0)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "'" + spec + "': expected MxN, e.g. 4x24");
+  llvm::SmallVector<llvm::StringRef, 3> parts;
+  spec.split(parts, 'x');
+  auto positive = [](llvm::StringRef text, int64_t &size) {
+    return !text.getAsInteger(10, size) && size > 0;
+  };
+  if ((parts.size() != 2 && parts.size() != 3) || !positive(parts[0], tile.m) ||
+      !positive(parts[1], tile.n) ||
+      (parts.size() == 3 && !positive(parts[2], tile.k)))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'" + spec + "': expected MxN or MxNxK, e.g. 4x24 or 8x32x256");
   return tile;
 }
 

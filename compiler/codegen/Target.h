@@ -17,9 +17,10 @@
 
 namespace tessera {
 
-/// Register tile of the matmul schedule: rows x columns of fp32.
+/// Register tile of the matmul schedule: rows x columns of fp32, and the
+/// cache block of K (0: K is not blocked).
 struct MatmulTile {
-  int64_t m = 8, n = 32;
+  int64_t m = 8, n = 32, k = 0;
 };
 
 struct TargetDescription {
@@ -41,8 +42,9 @@ struct TargetDescription {
 /// CPU name, and an unknown one is an error naming it.
 llvm::Expected<TargetDescription> describeTarget(llvm::StringRef mcpu);
 
-/// Parses a register tile `MxN` (positive sizes, e.g. 4x24) that replaces a
-/// target's matmulTile (--matmul-tile); the error message quotes `spec`.
+/// Parses a register tile `MxN` or `MxNxK` (positive sizes, e.g. 4x24 or
+/// 8x32x256; K is the cache block of K) that replaces a target's matmulTile
+/// (--matmul-tile); the error message quotes `spec`.
 llvm::Expected<MatmulTile> parseMatmulTile(llvm::StringRef spec);
 
 } // namespace tessera

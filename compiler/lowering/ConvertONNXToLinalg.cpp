@@ -7,12 +7,9 @@
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
-#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
-#include "mlir/Dialect/Math/Transforms/Approximation.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -20,7 +17,6 @@
 
 namespace tessera {
 #define GEN_PASS_DEF_CONVERTONNXTOLINALG
-#define GEN_PASS_DEF_APPROXIMATEMATH
 #define GEN_PASS_DEF_COPIESTOLINALG
 #include "compiler/lowering/Passes.h.inc"
 } // namespace tessera
@@ -203,37 +199,6 @@ struct ConvertONNXToLinalgPass
         [&](func::ReturnOp op) { return converter.isLegal(op); });
     target.addLegalOp<ModuleOp>();
     if (failed(applyFullConversion(module, target, std::move(patterns))))
-      return signalPassFailure();
-  }
-};
-
-struct ApproximateMathPass : impl::ApproximateMathBase<ApproximateMathPass> {
-  void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    // tan, sinh, cosh and the inverse hyperbolics in terms of sin/cos, exp,
-    // log and sqrt, which the approximations (or LLVM) then take.
-    populateExpandTanPattern(patterns);
-    populateExpandSinhPattern(patterns);
-    populateExpandCoshPattern(patterns);
-    populateExpandAsinhPattern(patterns);
-    populateExpandAcoshPattern(patterns);
-    populateExpandAtanhPattern(patterns);
-    MathPolynomialApproximationOptions options;
-    options.enableAvx2 = false;
-    populateMathPolynomialApproximationPatterns(patterns, options);
-    if (failed(
-            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
-
-    // What is left that LLVM has no intrinsic for (f64 atan, asin, acos,
-    // erf, tanh) becomes libm calls (vectors element by element).
-    RewritePatternSet libm(&getContext());
-    populateMathToLibmConversionPatterns(libm);
-    ConversionTarget target(getContext());
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-    target.addIllegalOp<math::AtanOp, math::Atan2Op, math::AsinOp, math::AcosOp,
-                        math::ErfOp, math::TanhOp>();
-    if (failed(applyPartialConversion(getOperation(), target, std::move(libm))))
       return signalPassFailure();
   }
 };

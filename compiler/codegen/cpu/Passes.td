@@ -48,7 +48,9 @@ def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
     Option<"kBlock", "k-block", "int64_t", "0",
            "Cache blocking of K (0: none): a matmul with a longer K is tiled "
            "along K first, so a K-block of a weight panel stays in L1 (256 "
-           "measured 2-5% slower than none on Zen 4 with AVX2)">,
+           "measured 2-5% slower than none on Zen 4 with AVX2; 128, 256 and "
+           "512 slower on Zen 5 with AVX-512 too); set by --matmul-tile "
+           "MxNxK">,
   ];
 }
 

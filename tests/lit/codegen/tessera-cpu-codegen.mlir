@@ -1,13 +1,15 @@
 // RUN: tessera-opt %s --tessera-cpu-codegen="mcpu=x86-64-v3" | FileCheck %s --check-prefix=AVX2
 // RUN: tessera-opt %s --tessera-cpu-codegen="mcpu=skylake-avx512" | FileCheck %s --check-prefix=AVX512
 // RUN: tessera-opt %s --tessera-cpu-codegen="mcpu=skylake-avx512 matmul-tile=4x8" | FileCheck %s --check-prefix=TILE
+// RUN: tessera-opt %s --tessera-cpu-codegen="mcpu=skylake-avx512 matmul-tile=4x8x16" | FileCheck %s --check-prefix=KBLOCK
 // RUN: not tessera-opt %s --tessera-cpu-codegen="mcpu=no-such-cpu" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 // RUN: not tessera-opt %s --tessera-cpu-codegen="matmul-tile=4y8" 2>&1 | FileCheck %s --check-prefix=BADTILE
 
 // The CPU schedules as one pipeline, every parameter from the target
 // description of mcpu: AVX2 gets 6x16 register tiles and 8-wide elementwise
 // vectors, AVX-512 8x32 tiles and 16-wide vectors; matmul-tile overrides the
-// register tile only. The output dims function is built on the way.
+// register tile only, and its third size (MxNxK) blocks K, which no target
+// does by default (measured slower on Zen 5). The output dims function is built on the way.
 // AVX2-LABEL: func.func @graph
 // AVX2: vector<6x16xf32>
 // AVX2: math.erf {{.*}} : vector<8xf32>
@@ -20,8 +22,12 @@
 // TILE-LABEL: func.func @graph
 // TILE: vector<4x8xf32>
 // TILE: math.erf {{.*}} : vector<16xf32>
+// K = 64 in blocks of 16: the k loop runs to 16, inside a loop over blocks.
+// KBLOCK-LABEL: func.func @graph
+// KBLOCK: scf.for {{.*}} = %c0 to %c64 step %c16
+// KBLOCK: scf.for {{.*}} = %c0 to %c16 step %c4 {{.*}} -> (vector<4x8xf32>)
 // UNKNOWN: unknown CPU 'no-such-cpu' for --mcpu
-// BADTILE: '4y8': expected MxN, e.g. 4x24
+// BADTILE: '4y8': expected MxN or MxNxK, e.g. 4x24 or 8x32x256
 #id = affine_map<(d0, d1) -> (d0, d1)>
 func.func @graph(%a: tensor<32x64xf32>, %b: tensor<64x64xf32>) -> tensor<32x64xf32> attributes {tessera.entry} {
   %zero = arith.constant 0.0 : f32

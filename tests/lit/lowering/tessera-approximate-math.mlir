@@ -13,6 +13,32 @@ func.func @erf_tanh(%x: f32) -> (f32, f32) {
 
 // -----
 
+// f32 erf is Tessera's rational x P(x^2) / Q(x^2): x clamped to +-3.925 by
+// ordered comparisons (NaN passes through), one division, the result
+// clamped to [-1, 1]; none of MLIR's piecewise blends.
+// CHECK-LABEL: func.func @erf_rational
+// CHECK-DAG: %[[HI:.*]] = arith.constant dense<3.925000e+00> : vector<16xf32>
+// CHECK-DAG: %[[LO:.*]] = arith.constant dense<-3.925000e+00> : vector<16xf32>
+// CHECK: %[[GT:.*]] = arith.cmpf ogt, %[[X:.*]], %[[HI]]
+// CHECK: %[[X1:.*]] = arith.select %[[GT]], %[[HI]], %[[X]]
+// CHECK: %[[LT:.*]] = arith.cmpf olt, %[[X1]], %[[LO]]
+// CHECK: %[[XC:.*]] = arith.select %[[LT]], %[[LO]], %[[X1]]
+// CHECK: %[[T:.*]] = arith.mulf %[[XC]], %[[XC]]
+// CHECK-COUNT-5: math.fma {{.*}}, %[[T]]
+// CHECK: arith.mulf %[[XC]]
+// CHECK-COUNT-5: math.fma {{.*}}, %[[T]]
+// CHECK: %[[R:.*]] = arith.divf
+// CHECK: arith.cmpf ogt, %[[R]]
+// CHECK: arith.cmpf olt
+// CHECK-NOT: arith.divf
+// CHECK: return
+func.func @erf_rational(%x: vector<16xf32>) -> vector<16xf32> {
+  %0 = math.erf %x : vector<16xf32>
+  return %0 : vector<16xf32>
+}
+
+// -----
+
 // Negative: sqrt has a native instruction and is kept.
 // CHECK-LABEL: func.func @sqrt
 // CHECK: math.sqrt
