@@ -6,6 +6,9 @@
 //   MatMul(A, W) -> Add(bias [N]) (either operand order) -> [Relu | Gelu]
 //   Gemm(A, W, bias [N]) (transB folded into the constant) -> [Relu | Gelu]
 //
+// W may also be Transposes and Slices of a constant: it is computed here,
+// so that the weight is packed at compile time, not transposed per run.
+//
 // A value in the chain that has other uses ends the chain there: a MatMul
 // with other uses is left alone, an Add whose result is used elsewhere keeps
 // its activation separate. The bias must broadcast along the last axis only.
@@ -16,6 +19,7 @@
 #include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
 #include "compiler/transforms/Patterns.h"
+#include "compiler/transforms/RewriteUtils.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
@@ -32,11 +36,13 @@ namespace {
 
 constexpr StringLiteral kKind = "tessera.matmul";
 
-/// A static rank-2 tensor produced by a constant.
+/// A static rank-2 tensor produced by a constant, or by Transposes and
+/// Slices of one (nn.MultiheadAttention's cross-attention query weight is
+/// a Transpose of a Slice of in_proj_weight).
 bool isConstantWeight(Value v) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   return type && type.getRank() == 2 && type.hasStaticShape() &&
-         matchPattern(v, m_Constant());
+         (matchPattern(v, m_Constant()) || isConstantView(v));
 }
 
 /// The activation name of `op` if it is one the epilogue supports.
@@ -106,9 +112,33 @@ struct Match {
   Value a, w, bias;
   StringRef act;
   SmallVector<Operation *> chain;
-  /// Gemm with transB: the weight transposed to [K, N], replacing `w`.
-  std::optional<std::vector<float>> transposed;
+  /// The [K, N] weight computed at compile time, replacing `w` when `w` is
+  /// not a constant itself (a Transpose or Slice of one) or is Gemm's
+  /// transposed B.
+  std::optional<ConstTensor> weight;
 };
+
+/// Computes `m.weight` unless `m.w` is a [K, N] constant already (`transB`:
+/// Gemm's B is [N, K]). Returns the reason it cannot, or empty.
+std::string resolveWeight(Match &m, bool transB) {
+  if (!transB && matchPattern(m.w, m_Constant()))
+    return "";
+  std::optional<ConstTensor> w = evaluateF32Constant(m.w);
+  if (!w || w->shape.size() != 2)
+    return "the weight is not an f32 constant that can be computed at "
+           "compile time";
+  if (transB) {
+    int64_t rows = w->shape[0], cols = w->shape[1];
+    std::vector<float> t(w->data.size());
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        t[c * rows + r] = w->data[r * cols + c];
+    w->data = std::move(t);
+    w->shape = {cols, rows};
+  }
+  m.weight = std::move(*w);
+  return "";
+}
 
 /// Ends the chain at `value` with the activation after it, if any.
 void addActivation(Match &m, Value value) {
@@ -121,14 +151,8 @@ Operation *replaceChain(Operation *anchor, Match &m,
   Operation *last = m.chain.front();
   rewriter.setInsertionPoint(anchor);
   Value w = m.w;
-  if (m.transposed) {
-    auto wt = cast<RankedTensorType>(w.getType());
-    auto type = RankedTensorType::get({wt.getDimSize(1), wt.getDimSize(0)},
-                                      wt.getElementType());
-    w = rewriter.create<onnx::ConstantOp>(
-        w.getLoc(),
-        DenseElementsAttr::get(type, ArrayRef<float>(*m.transposed)));
-  }
+  if (m.weight)
+    w = buildConstant(rewriter, w.getLoc(), *m.weight, "matmul_weight");
   rewriter.setInsertionPoint(last);
   auto fusedOp = rewriter.create<fused::MatMulOp>(
       anchor->getLoc(), last->getResult(0).getType(), m.a, w, m.bias,
@@ -184,6 +208,9 @@ struct FuseMatMulBias : FusionPattern<onnx::MatMulOp, FuseMatMulBias> {
     if (!addType || addType.getRank() != yType.getRank() ||
         addType.getElementType() != yType.getElementType())
       return fail("the Add changes the rank or element type");
+    reason = resolveWeight(m, /*transB=*/false);
+    if (!reason.empty())
+      return fail(reason);
     m.chain = {add, mm};
     addActivation(m, add->getResult(0));
     return m;
@@ -227,17 +254,10 @@ struct FuseGemm : FusionPattern<onnx::GemmOp, FuseGemm> {
     m.a = gemm.getA();
     m.w = gemm.getB();
     m.bias = gemm.getC();
-    if (transB) {
-      // Transposed once here, so the weight is [K, N] like MatMul's.
-      std::optional<std::vector<float>> values = readF32Constant(m.w);
-      if (!values)
-        return fail("the transposed weight is not a readable f32 constant");
-      int64_t rows = wt.getDimSize(0), cols = wt.getDimSize(1);
-      m.transposed.emplace(values->size());
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < cols; ++c)
-          (*m.transposed)[c * rows + r] = (*values)[r * cols + c];
-    }
+    // Transposed once here, so the weight is [K, N] like MatMul's.
+    reason = resolveWeight(m, transB);
+    if (!reason.empty())
+      return fail(reason);
     m.chain = {gemm};
     addActivation(m, gemm.getY());
     return m;

@@ -37,6 +37,7 @@
 #include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Passes.h"
 #include "compiler/transforms/Patterns.h"
+#include "compiler/transforms/RewriteUtils.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
@@ -66,152 +67,13 @@ namespace {
 
 constexpr llvm::StringLiteral kKind = "tessera.qkv_projection";
 
-//===----------------------------------------------------------------------===//
-// Compile-time evaluation of constant weights
-//===----------------------------------------------------------------------===//
-
-/// An fp32 tensor known at compile time.
-struct ConstTensor {
-  SmallVector<int64_t> shape;
-  std::vector<float> data;
-  /// Whether any source was resource-backed (large weights stay resources).
-  bool resource = false;
-};
-
-std::optional<ConstTensor> evalConst(Value v, int depth = 0);
 bool getInts(Value v, SmallVectorImpl<int64_t> &out);
 bool compatibleShape(RankedTensorType type, ArrayRef<int64_t> shape);
 
-std::optional<ConstTensor> evalConstantOp(onnx::ConstantOp op) {
-  auto type = dyn_cast<RankedTensorType>(op.getType());
-  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
-    return std::nullopt;
-  ConstTensor t;
-  t.shape.assign(type.getShape().begin(), type.getShape().end());
-  int64_t count = type.getNumElements();
-  auto value = dyn_cast<ElementsAttr>(op.getValue());
-  std::optional<std::vector<float>> data = readF32Elements(value);
-  if (!data || int64_t(data->size()) != count)
-    return std::nullopt;
-  t.data = std::move(*data);
-  t.resource = isa<DenseResourceElementsAttr>(value);
-  return t;
-}
-
-/// Row-major strides of `shape`.
-SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> strides(shape.size(), 1);
-  for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * shape[i + 1];
-  return strides;
-}
-
-/// Calls `fn(outIndex, inOffset)` for every element of the view of a tensor
-/// of `inStrides` with `outShape`, `offset` and per-dim `steps` (in input
-/// elements), `dimOf[i]` naming the input dim out dim i walks.
-void forEachElement(ArrayRef<int64_t> outShape, ArrayRef<int64_t> inStrides,
-                    ArrayRef<int64_t> dimOf, ArrayRef<int64_t> starts,
-                    ArrayRef<int64_t> steps,
-                    function_ref<void(int64_t, int64_t)> fn) {
-  int64_t rank = outShape.size();
-  int64_t total = 1;
-  for (int64_t d : outShape)
-    total *= d;
-  SmallVector<int64_t> idx(rank, 0);
-  for (int64_t flat = 0; flat < total; ++flat) {
-    int64_t off = 0;
-    for (int64_t i = 0; i < rank; ++i)
-      off += (starts[i] + idx[i] * steps[i]) * inStrides[dimOf[i]];
-    fn(flat, off);
-    for (int64_t i = rank - 1; i >= 0; --i) {
-      if (++idx[i] < outShape[i])
-        break;
-      idx[i] = 0;
-    }
-  }
-}
-
-std::optional<ConstTensor> evalTranspose(onnx::TransposeOp op, int depth) {
-  auto in = evalConst(op.getData(), depth + 1);
-  if (!in)
-    return std::nullopt;
-  int64_t rank = in->shape.size();
-  SmallVector<int64_t> perm;
-  for (Attribute a : op.getPerm())
-    perm.push_back(cast<IntegerAttr>(a).getInt());
-  if (int64_t(perm.size()) != rank)
-    return std::nullopt;
-  ConstTensor out;
-  out.resource = in->resource;
-  for (int64_t p : perm) {
-    if (p < 0 || p >= rank)
-      return std::nullopt;
-    out.shape.push_back(in->shape[p]);
-  }
-  out.data.resize(in->data.size());
-  SmallVector<int64_t> zeros(rank, 0), ones(rank, 1);
-  forEachElement(out.shape, stridesOf(in->shape), perm, zeros, ones,
-                 [&](int64_t o, int64_t i) { out.data[o] = in->data[i]; });
-  return out;
-}
-
-std::optional<ConstTensor> evalSlice(onnx::SliceOp op, int depth) {
-  auto in = evalConst(op.getData(), depth + 1);
-  if (!in)
-    return std::nullopt;
-  int64_t rank = in->shape.size();
-  SmallVector<int64_t> starts, ends, axes, steps;
-  if (!getInts(op.getStarts(), starts) || !getInts(op.getEnds(), ends) ||
-      starts.size() != ends.size())
-    return std::nullopt;
-  if (op.getAxes() && !getInts(op.getAxes(), axes))
-    return std::nullopt;
-  if (op.getSteps() && !getInts(op.getSteps(), steps))
-    return std::nullopt;
-  onnx::fillSliceDefaults(starts.size(), axes, steps);
-  if (axes.size() != starts.size() || steps.size() != starts.size())
-    return std::nullopt;
-  SmallVector<int64_t> begin(rank, 0), step(rank, 1);
-  ConstTensor out;
-  out.resource = in->resource;
-  out.shape = in->shape;
-  for (size_t i = 0; i < starts.size(); ++i) {
-    int64_t axis = onnx::normalizeAxis(axes[i], rank);
-    if (axis < 0 || steps[i] <= 0)
-      return std::nullopt;
-    int64_t dim = in->shape[axis];
-    int64_t s = onnx::sliceIndex(starts[i], dim, steps[i]);
-    int64_t e = onnx::sliceIndex(ends[i], dim, steps[i]);
-    begin[axis] = s;
-    step[axis] = steps[i];
-    out.shape[axis] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
-  }
-  auto type = dyn_cast<RankedTensorType>(op.getOutput().getType());
-  if (!type || !compatibleShape(type, out.shape))
-    return std::nullopt;
-  int64_t total = 1;
-  for (int64_t d : out.shape)
-    total *= d;
-  out.data.resize(total);
-  SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  forEachElement(out.shape, stridesOf(in->shape), dims, begin, step,
-                 [&](int64_t o, int64_t i) { out.data[o] = in->data[i]; });
-  return out;
-}
-
-/// The value of `v` if it is an fp32 onnx.Constant, or a Transpose or Slice
-/// (constant parameters) of one.
-std::optional<ConstTensor> evalConst(Value v, int depth) {
-  if (depth > 4)
-    return std::nullopt;
-  Operation *def = v.getDefiningOp();
-  if (auto cst = dyn_cast_or_null<onnx::ConstantOp>(def))
-    return evalConstantOp(cst);
-  if (auto tr = dyn_cast_or_null<onnx::TransposeOp>(def))
-    return evalTranspose(tr, depth);
-  if (auto slice = dyn_cast_or_null<onnx::SliceOp>(def))
-    return evalSlice(slice, depth);
-  return std::nullopt;
+/// The value of `v` if it is an fp32 constant, or a Transpose or Slice of
+/// one whose parameters getInts evaluates.
+std::optional<ConstTensor> evalConst(Value v) {
+  return evaluateF32Constant(v, getInts);
 }
 
 //===----------------------------------------------------------------------===//
@@ -799,21 +661,6 @@ LogicalResult matchPieces(MutableArrayRef<Piece> pieces, int64_t cover,
 //===----------------------------------------------------------------------===//
 // Rewriting
 //===----------------------------------------------------------------------===//
-
-/// A constant holding `t`, kept as a resource if any source was one.
-Value buildConstant(OpBuilder &b, Location loc, const ConstTensor &t,
-                    StringRef name) {
-  auto type = RankedTensorType::get(t.shape, b.getF32Type());
-  ElementsAttr attr;
-  if (t.resource)
-    attr = DenseResourceElementsAttr::get(
-        type, name,
-        HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
-            t.data, /*dataIsMutable=*/false));
-  else
-    attr = DenseElementsAttr::get(type, ArrayRef<float>(t.data));
-  return b.create<onnx::ConstantOp>(loc, attr);
-}
 
 IntegerAttr si64(OpBuilder &b, int64_t v) {
   return b.getIntegerAttr(b.getIntegerType(64, /*isSigned=*/true), v);

@@ -95,6 +95,169 @@ std::optional<std::vector<float>> readF32Constant(Value v) {
   return readF32Elements(attr);
 }
 
+namespace {
+
+std::optional<ConstTensor> evalConst(Value v, IntsReader ints, int depth);
+
+std::optional<ConstTensor> evalConstantOp(onnx::ConstantOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+    return std::nullopt;
+  ConstTensor t;
+  t.shape.assign(type.getShape().begin(), type.getShape().end());
+  int64_t count = type.getNumElements();
+  auto value = dyn_cast<ElementsAttr>(op.getValue());
+  std::optional<std::vector<float>> data = readF32Elements(value);
+  if (!data || int64_t(data->size()) != count)
+    return std::nullopt;
+  t.data = std::move(*data);
+  t.resource = isa<DenseResourceElementsAttr>(value);
+  return t;
+}
+
+/// Row-major strides of `shape`.
+SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+/// Calls `fn(outIndex, inOffset)` for every element of the view of a tensor
+/// of `inStrides` with `outShape`, `offset` and per-dim `steps` (in input
+/// elements), `dimOf[i]` naming the input dim out dim i walks.
+void forEachElement(ArrayRef<int64_t> outShape, ArrayRef<int64_t> inStrides,
+                    ArrayRef<int64_t> dimOf, ArrayRef<int64_t> starts,
+                    ArrayRef<int64_t> steps,
+                    function_ref<void(int64_t, int64_t)> fn) {
+  int64_t rank = outShape.size();
+  int64_t total = 1;
+  for (int64_t d : outShape)
+    total *= d;
+  SmallVector<int64_t> idx(rank, 0);
+  for (int64_t flat = 0; flat < total; ++flat) {
+    int64_t off = 0;
+    for (int64_t i = 0; i < rank; ++i)
+      off += (starts[i] + idx[i] * steps[i]) * inStrides[dimOf[i]];
+    fn(flat, off);
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (++idx[i] < outShape[i])
+        break;
+      idx[i] = 0;
+    }
+  }
+}
+
+std::optional<ConstTensor> evalTranspose(onnx::TransposeOp op, IntsReader ints,
+                                         int depth) {
+  auto in = evalConst(op.getData(), ints, depth + 1);
+  if (!in)
+    return std::nullopt;
+  int64_t rank = in->shape.size();
+  SmallVector<int64_t> perm;
+  for (Attribute a : op.getPerm())
+    perm.push_back(cast<IntegerAttr>(a).getInt());
+  if (int64_t(perm.size()) != rank)
+    return std::nullopt;
+  ConstTensor out;
+  out.resource = in->resource;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank)
+      return std::nullopt;
+    out.shape.push_back(in->shape[p]);
+  }
+  out.data.resize(in->data.size());
+  SmallVector<int64_t> zeros(rank, 0), ones(rank, 1);
+  forEachElement(out.shape, rowMajorStrides(in->shape), perm, zeros, ones,
+                 [&](int64_t o, int64_t i) { out.data[o] = in->data[i]; });
+  return out;
+}
+
+std::optional<ConstTensor> evalSlice(onnx::SliceOp op, IntsReader ints,
+                                     int depth) {
+  auto in = evalConst(op.getData(), ints, depth + 1);
+  if (!in)
+    return std::nullopt;
+  int64_t rank = in->shape.size();
+  SmallVector<int64_t> starts, ends, axes, steps;
+  if (!ints(op.getStarts(), starts) || !ints(op.getEnds(), ends) ||
+      starts.size() != ends.size())
+    return std::nullopt;
+  if (op.getAxes() && !ints(op.getAxes(), axes))
+    return std::nullopt;
+  if (op.getSteps() && !ints(op.getSteps(), steps))
+    return std::nullopt;
+  onnx::fillSliceDefaults(starts.size(), axes, steps);
+  if (axes.size() != starts.size() || steps.size() != starts.size())
+    return std::nullopt;
+  SmallVector<int64_t> begin(rank, 0), step(rank, 1);
+  ConstTensor out;
+  out.resource = in->resource;
+  out.shape = in->shape;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t axis = onnx::normalizeAxis(axes[i], rank);
+    if (axis < 0 || steps[i] <= 0)
+      return std::nullopt;
+    int64_t dim = in->shape[axis];
+    int64_t s = onnx::sliceIndex(starts[i], dim, steps[i]);
+    int64_t e = onnx::sliceIndex(ends[i], dim, steps[i]);
+    begin[axis] = s;
+    step[axis] = steps[i];
+    out.shape[axis] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
+  }
+  auto type = dyn_cast<RankedTensorType>(op.getOutput().getType());
+  if (!type || type.getRank() != rank)
+    return std::nullopt;
+  for (auto [known, computed] : llvm::zip(type.getShape(), out.shape))
+    if (!ShapedType::isDynamic(known) && known != computed)
+      return std::nullopt;
+  int64_t total = 1;
+  for (int64_t d : out.shape)
+    total *= d;
+  out.data.resize(total);
+  SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  forEachElement(out.shape, rowMajorStrides(in->shape), dims, begin, step,
+                 [&](int64_t o, int64_t i) { out.data[o] = in->data[i]; });
+  return out;
+}
+
+/// The value of `v` if it is an fp32 onnx.Constant, or a Transpose or Slice
+/// (constant parameters) of one.
+std::optional<ConstTensor> evalConst(Value v, IntsReader ints, int depth) {
+  if (depth > 4)
+    return std::nullopt;
+  Operation *def = v.getDefiningOp();
+  if (auto cst = dyn_cast_or_null<onnx::ConstantOp>(def))
+    return evalConstantOp(cst);
+  if (auto tr = dyn_cast_or_null<onnx::TransposeOp>(def))
+    return evalTranspose(tr, ints, depth);
+  if (auto slice = dyn_cast_or_null<onnx::SliceOp>(def))
+    return evalSlice(slice, ints, depth);
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<ConstTensor> evaluateF32Constant(Value v, IntsReader ints) {
+  return evalConst(v, ints, /*depth=*/0);
+}
+
+std::optional<ConstTensor> evaluateF32Constant(Value v) {
+  return evaluateF32Constant(v, [](Value p, SmallVectorImpl<int64_t> &out) {
+    return onnx::getConstantInts(p, out);
+  });
+}
+
+bool isConstantView(Value v) {
+  for (int depth = 0; depth <= 4; ++depth) {
+    Operation *def = v.getDefiningOp();
+    if (!isa_and_nonnull<onnx::TransposeOp, onnx::SliceOp>(def))
+      return depth > 0 && isa_and_nonnull<onnx::ConstantOp>(def);
+    v = def->getOperand(0);
+  }
+  return false;
+}
+
 SmallVector<int64_t> permOf(onnx::TransposeOp op) {
   SmallVector<int64_t> perm;
   for (Attribute a : op.getPerm())

@@ -54,6 +54,30 @@ std::optional<std::vector<float>> readF32Elements(mlir::ElementsAttr attr);
 /// The elements of `v` if it is an f32 constant (see readF32Elements).
 std::optional<std::vector<float>> readF32Constant(mlir::Value v);
 
+/// An f32 tensor known at compile time.
+struct ConstTensor {
+  llvm::SmallVector<int64_t> shape;
+  std::vector<float> data;
+  /// Whether any source was resource-backed (large weights stay resources).
+  bool resource = false;
+};
+
+/// Reads the integer values of a Slice parameter (starts, ends, axes,
+/// steps); false if they are not known.
+using IntsReader =
+    llvm::function_ref<bool(mlir::Value, llvm::SmallVectorImpl<int64_t> &)>;
+
+/// The value of `v` if it is an f32 onnx.Constant, or a Transpose or Slice of
+/// one (up to four deep, e.g. nn.MultiheadAttention's in_proj weight sliced
+/// and transposed per projection), Slice parameters read by `ints`
+/// (onnx::getConstantInts when not given).
+std::optional<ConstTensor> evaluateF32Constant(mlir::Value v, IntsReader ints);
+std::optional<ConstTensor> evaluateF32Constant(mlir::Value v);
+
+/// Whether `v` is a Transpose or Slice (up to four deep) of an
+/// onnx.Constant: a constant evaluateF32Constant may compute.
+bool isConstantView(mlir::Value v);
+
 //===----------------------------------------------------------------------===//
 // Permutations
 //===----------------------------------------------------------------------===//

@@ -8,6 +8,8 @@
 #ifndef TESSERA_COMPILER_TRANSFORMS_REWRITEUTILS_H
 #define TESSERA_COMPILER_TRANSFORMS_REWRITEUTILS_H
 
+#include "compiler/transforms/MatchUtils.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Operation.h"
@@ -23,6 +25,11 @@ mlir::Location fusedLocOf(mlir::OpBuilder &b,
 /// normalisation whose decomposition had none).
 mlir::Value onesVector(mlir::OpBuilder &b, mlir::Location loc, int64_t d,
                        mlir::Type elt);
+
+/// An onnx.Constant holding `t`, kept as a resource named `name` if any of
+/// its sources was one (large weights stay out of the attribute storage).
+mlir::Value buildConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          const ConstTensor &t, llvm::StringRef name);
 
 } // namespace tessera
 

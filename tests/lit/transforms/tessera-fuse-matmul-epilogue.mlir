@@ -97,6 +97,30 @@ func.func @gemm_trans_b(%x: tensor<4x3xf32>, %b: tensor<2xf32>) -> tensor<4x2xf3
 
 // -----
 
+// nn.MultiheadAttention's cross-attention query projection: the weight is a
+// Transpose of a Slice of in_proj_weight, computed at compile time (rows 2-3
+// of W, transposed), so it is packed like any weight, not transposed per run.
+// CHECK-LABEL: func.func @sliced_transposed_weight
+// CHECK: %[[W:.*]] = onnx.Constant {value = dense<{{\[}}[5.000000e+00, 7.000000e+00], [6.000000e+00, 8.000000e+00]]> : tensor<2x2xf32>} : tensor<2x2xf32>
+// CHECK: tessera.matmul %arg0, %[[W]], %{{.*}} : (tensor<4x2xf32>, tensor<2x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+// CHECK-NOT: onnx.Transpose
+// CHECK-NOT: onnx.MatMul
+func.func @sliced_transposed_weight(%x: tensor<4x2xf32>, %b: tensor<6xf32>) -> tensor<4x2xf32> {
+  %w = onnx.Constant {value = dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0], [9.0, 10.0], [11.0, 12.0]]> : tensor<6x2xf32>} : tensor<6x2xf32>
+  %starts = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %ends = onnx.Constant {value = dense<4> : tensor<1xi64>} : tensor<1xi64>
+  %axes = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ws = onnx.Slice %w, %starts, %ends, %axes {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<6x2xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2x2xf32>
+  %bs = onnx.Slice %b, %starts, %ends, %axes {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xf32>
+  %wt = onnx.Transpose %ws {perm = [1, 0]} : (tensor<2x2xf32>) -> tensor<2x2xf32>
+  // expected-remark @+1 {{fused tessera.matmul}}
+  %0 = onnx.MatMul %x, %wt : (tensor<4x2xf32>, tensor<2x2xf32>) -> tensor<4x2xf32>
+  %1 = onnx.Add %bs, %0 : (tensor<2xf32>, tensor<4x2xf32>) -> tensor<4x2xf32>
+  return %1 : tensor<4x2xf32>
+}
+
+// -----
+
 // Gemm without transB, no activation.
 // CHECK-LABEL: func.func @gemm_plain
 // CHECK: tessera.matmul %arg0, %{{.*}}, %arg1 : (tensor<4x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
