@@ -1270,17 +1270,18 @@ private:
         !in.hasStaticShape() || !out.hasStaticShape())
       return fail("rank-3 heads need a static [S, B, E] -> [S, B*H, Dh] "
                   "Reshape");
-    int64_t s = in.getDimSize(0), b = in.getDimSize(1), e = in.getDimSize(2);
-    int64_t bh = out.getDimSize(1), d = out.getDimSize(2);
-    if (out.getDimSize(0) != s || bh % b != 0 || (bh / b) * d != e)
+    std::optional<HeadSplit> split =
+        staticHeadSplit(in.getShape(), out.getShape());
+    if (!split || !split->flat)
       return fail("rank-3 heads: the Reshape is not [S, B, E] -> "
                   "[S, B*H, Dh]");
-    if ((m.batch && m.batch != b) || (m.heads && m.heads != bh / b) ||
-        (m.headDim && m.headDim != d))
+    int64_t b = in.getDimSize(1);
+    if ((m.batch && m.batch != b) || (m.heads && m.heads != split->heads) ||
+        (m.headDim && m.headDim != split->headDim))
       return fail("rank-3 heads: Q, K and V disagree on B, H or Dh");
     m.batch = b;
-    m.heads = bh / b;
-    m.headDim = d;
+    m.heads = split->heads;
+    m.headDim = split->headDim;
     h.seqProj = r.getData();
     return true;
   }
