@@ -394,6 +394,274 @@ findGraphFunctions(mlir::ModuleOp module) {
   return names;
 }
 
+namespace {
+
+/// Builds the library's ABI into `m`: the entry functions, which make the
+/// memref descriptors of the inputs and outputs and call the generated
+/// functions, and the descriptor the runtime reads (tessera/abi.h).
+class ABIBuilder {
+public:
+  ABIBuilder(llvm::Module &m, const ModelInterface &iface,
+             llvm::GlobalVariable *ctxSlot)
+      : m(m), ctx(m.getContext()), iface(iface), ctxSlot(ctxSlot),
+        ptr(llvm::PointerType::getUnqual(ctx)),
+        i32(llvm::Type::getInt32Ty(ctx)), i64(llvm::Type::getInt64Ty(ctx)) {}
+
+  /// ABI v1-3: int32_t tessera_entry(inputs, outputs, ctx), static shapes.
+  llvm::Expected<llvm::Function *> buildEntry(llvm::Function *graph) {
+    llvm::Function *entry = createFunction("tessera_entry", 3);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+    b.CreateStore(entry->getArg(2), ctxSlot);
+    std::vector<llvm::Value *> args;
+    addMemrefs(b, args, entry->getArg(0), nullptr, iface.inputs);
+    addMemrefs(b, args, entry->getArg(1), nullptr, iface.outputs);
+    if (auto call = callChecked(b, graph, args); !call)
+      return call.takeError();
+    b.CreateRet(b.getInt32(0));
+    return entry;
+  }
+
+  /// ABI v4: tessera_run(inputs, input_dims, outputs, output_dims, ctx).
+  llvm::Expected<llvm::Function *> buildRun(llvm::Function *graph) {
+    llvm::Function *run = createFunction("tessera_run", 5);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", run));
+    b.CreateStore(run->getArg(4), ctxSlot);
+    std::vector<llvm::Value *> args;
+    addMemrefs(b, args, run->getArg(0), run->getArg(1), iface.inputs);
+    addMemrefs(b, args, run->getArg(2), run->getArg(3), iface.outputs);
+    if (auto call = callChecked(b, graph, args); !call)
+      return call.takeError();
+    b.CreateRet(b.getInt32(0));
+    return run;
+  }
+
+  /// ABI v4: tessera_output_dims(input_dims, output_dims, ctx), which stores
+  /// the i64 dims `dimsFn` returns (a scalar, or a struct of them) into each
+  /// output's dims array.
+  llvm::Expected<llvm::Function *> buildOutputDims(llvm::Function *dimsFn) {
+    llvm::Function *outputDims = createFunction("tessera_output_dims", 3);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", outputDims));
+    b.CreateStore(outputDims->getArg(2), ctxSlot);
+    std::vector<llvm::Value *> args;
+    addMemrefs(b, args, nullptr, outputDims->getArg(0), iface.inputs);
+    auto call = callChecked(b, dimsFn, args);
+    if (!call)
+      return call.takeError();
+    unsigned k = 0;
+    for (auto [i, t] : llvm::enumerate(iface.outputs)) {
+      llvm::Value *dims = b.CreateLoad(
+          ptr, b.CreateConstGEP1_64(ptr, outputDims->getArg(1), i));
+      for (unsigned d = 0; d < t.dims.size(); ++d, ++k) {
+        llvm::Value *v = (*call)->getType()->isStructTy()
+                             ? b.CreateExtractValue(*call, k)
+                             : *call;
+        b.CreateStore(v, b.CreateConstGEP1_64(i64, dims, d));
+      }
+    }
+    b.CreateRet(b.getInt32(0));
+    return outputDims;
+  }
+
+  /// The fields of the descriptor up to version 1: abi version, counts,
+  /// tensors, Tessera's version, target CPU and features, entry (or null).
+  void addBaseFields(unsigned abiVersion, llvm::TargetMachine &tm,
+                     llvm::Function *entry) {
+    addField(llvm::ConstantInt::get(i32, abiVersion));
+    addField(llvm::ConstantInt::get(i32, iface.inputs.size()));
+    addField(llvm::ConstantInt::get(i32, iface.outputs.size()));
+    addField(tensorArray(iface.inputs, "inputs"));
+    addField(tensorArray(iface.outputs, "outputs"));
+    addField(cstring(TESSERA_VERSION));
+    addField(cstring(tm.getTargetCPU()));
+    addField(cstring(requiredFeatures(tm.getTargetFeatureString())));
+    addField(entry ? static_cast<llvm::Constant *>(entry) : nullPtr());
+  }
+
+  /// Version 2's field: TesseraExternalWeights {file_name, format_version,
+  /// num_weights, file_size, data_size, checksum, bind}.
+  void addExternalWeights(llvm::StringRef fileName,
+                          const TesseraWeightsFileHeader &header,
+                          unsigned numWeights, llvm::Function *bind) {
+    auto *extTy =
+        llvm::StructType::get(ctx, {ptr, i32, i32, i64, i64, i64, ptr});
+    addField(new llvm::GlobalVariable(
+        m, extTy, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantStruct::get(
+            extTy,
+            {cstring(fileName),
+             llvm::ConstantInt::get(i32, TESSERA_WEIGHTS_FORMAT_VERSION),
+             llvm::ConstantInt::get(i32, numWeights),
+             llvm::ConstantInt::get(i64, sizeof(header) + header.data_size),
+             llvm::ConstantInt::get(i64, header.data_size),
+             llvm::ConstantInt::get(i64, header.checksum), bind}),
+        "tessera.external_weights"));
+  }
+
+  /// Version 2's field when the weights are inside the library: null.
+  void addNoExternalWeights() { addField(nullPtr()); }
+
+  /// Version 4's fields: the dim infos of inputs and outputs, run and
+  /// output_dims.
+  void addDynamicFields(llvm::Function *run, llvm::Function *outputDims) {
+    addField(dimInfoArray(iface.inputs, "input_dim_info"));
+    addField(dimInfoArray(iface.outputs, "output_dim_info"));
+    addField(run);
+    addField(outputDims);
+  }
+
+  /// The descriptor, the library's one exported symbol.
+  void emitDescriptor() {
+    auto *descTy = llvm::StructType::get(ctx, descFields);
+    auto *descVar = new llvm::GlobalVariable(
+        m, descTy, true, llvm::GlobalValue::ExternalLinkage,
+        llvm::ConstantStruct::get(descTy, descValues), TESSERA_MODEL_SYMBOL);
+    descVar->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  }
+
+private:
+  llvm::Function *createFunction(llvm::StringRef name, unsigned numPtrArgs) {
+    llvm::SmallVector<llvm::Type *> params(numPtrArgs, ptr);
+    return llvm::Function::Create(llvm::FunctionType::get(i32, params, false),
+                                  llvm::GlobalValue::InternalLinkage, name, m);
+  }
+
+  llvm::Constant *nullPtr() { return llvm::ConstantPointerNull::get(ptr); }
+
+  void addField(llvm::Constant *value) {
+    descFields.push_back(value->getType());
+    descValues.push_back(value);
+  }
+
+  llvm::Constant *cstring(llvm::StringRef s) {
+    llvm::IRBuilder<> b(ctx);
+    return b.CreateGlobalStringPtr(s, "tessera.str", 0, &m);
+  }
+
+  /// Memref descriptors {ptr, ptr, offset, sizes..., strides...} of dense
+  /// row-major tensors: static dims are constants, dynamic ones are loaded
+  /// from dims[i] (dimsArray may be null when every dim is static; data may
+  /// be null for the output-dims function, which reads no data).
+  void addMemrefs(llvm::IRBuilder<> &b, std::vector<llvm::Value *> &args,
+                  llvm::Value *data, llvm::Value *dimsArray,
+                  const std::vector<TensorInfo> &tensors) {
+    for (auto [i, t] : llvm::enumerate(tensors)) {
+      llvm::Value *p = data ? static_cast<llvm::Value *>(b.CreateLoad(
+                                  ptr, b.CreateConstGEP1_64(ptr, data, i)))
+                            : nullPtr();
+      llvm::Value *dims =
+          dimsArray ? b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, dimsArray, i))
+                    : nullptr;
+      args.push_back(p);
+      args.push_back(p);
+      args.push_back(b.getInt64(0));
+      std::vector<llvm::Value *> sizes;
+      for (auto [d, size] : llvm::enumerate(t.dims))
+        sizes.push_back(
+            size >= 0 ? static_cast<llvm::Value *>(b.getInt64(size))
+                      : b.CreateLoad(i64, b.CreateConstGEP1_64(i64, dims, d)));
+      std::vector<llvm::Value *> strides(sizes.size());
+      llvm::Value *stride = b.getInt64(1);
+      for (int64_t d = int64_t(sizes.size()) - 1; d >= 0; --d) {
+        strides[d] = stride;
+        stride = b.CreateMul(stride, sizes[d]);
+      }
+      args.insert(args.end(), sizes.begin(), sizes.end());
+      args.insert(args.end(), strides.begin(), strides.end());
+    }
+  }
+
+  llvm::Expected<llvm::Value *>
+  callChecked(llvm::IRBuilder<> &b, llvm::Function *callee,
+              llvm::ArrayRef<llvm::Value *> args) {
+    if (args.size() != callee->arg_size())
+      return error(formatv("internal error: @{0} takes {1} arguments but the "
+                           "interface gives {2}",
+                           callee->getName(), callee->arg_size(), args.size()));
+    return b.CreateCall(callee, args);
+  }
+
+  /// TesseraTensorInfo {name, dtype, rank, dims, has_index_range, min, max}
+  /// per tensor.
+  llvm::Constant *tensorArray(const std::vector<TensorInfo> &tensors,
+                              llvm::StringRef what) {
+    auto *tensorTy =
+        llvm::StructType::get(ctx, {ptr, i32, i32, ptr, i32, i64, i64});
+    std::vector<llvm::Constant *> elems;
+    for (const TensorInfo &t : tensors) {
+      std::vector<llvm::Constant *> dims;
+      for (int64_t d : t.dims)
+        dims.push_back(llvm::ConstantInt::get(i64, d));
+      auto *dimsTy = llvm::ArrayType::get(i64, dims.size());
+      auto *dimsVar = new llvm::GlobalVariable(
+          m, dimsTy, true, llvm::GlobalValue::PrivateLinkage,
+          llvm::ConstantArray::get(dimsTy, dims), "tessera.dims");
+      elems.push_back(llvm::ConstantStruct::get(
+          tensorTy,
+          {cstring(t.name), llvm::ConstantInt::get(i32, t.dtype),
+           llvm::ConstantInt::get(i32, t.dims.size()), dimsVar,
+           llvm::ConstantInt::get(i32, t.indexRange ? 1 : 0),
+           llvm::ConstantInt::get(i64, t.indexRange ? t.indexRange->first : 0),
+           llvm::ConstantInt::get(i64,
+                                  t.indexRange ? t.indexRange->second : 0)}));
+    }
+    auto *arrTy = llvm::ArrayType::get(tensorTy, elems.size());
+    return new llvm::GlobalVariable(
+        m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(arrTy, elems), "tessera." + what);
+  }
+
+  /// TesseraDimInfo {name, min, max} per dim, an array per tensor.
+  llvm::Constant *dimInfoArray(const std::vector<TensorInfo> &tensors,
+                               llvm::StringRef what) {
+    auto *dimTy = llvm::StructType::get(ctx, {ptr, i64, i64});
+    std::vector<llvm::Constant *> perTensor;
+    for (const TensorInfo &t : tensors) {
+      std::vector<llvm::Constant *> dims;
+      for (auto [d, size] : llvm::enumerate(t.dims)) {
+        DimInfo info = d < t.dimInfo.size() ? t.dimInfo[d] : DimInfo();
+        if (size >= 0)
+          info.min = info.max = size;
+        dims.push_back(llvm::ConstantStruct::get(
+            dimTy, {info.name.empty() ? nullPtr() : cstring(info.name),
+                    llvm::ConstantInt::get(i64, info.min),
+                    llvm::ConstantInt::get(i64, info.max)}));
+      }
+      auto *arrTy = llvm::ArrayType::get(dimTy, dims.size());
+      perTensor.push_back(new llvm::GlobalVariable(
+          m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+          llvm::ConstantArray::get(arrTy, dims), "tessera.dim_info"));
+    }
+    auto *arrTy = llvm::ArrayType::get(ptr, perTensor.size());
+    return new llvm::GlobalVariable(
+        m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(arrTy, perTensor), "tessera." + what);
+  }
+
+  llvm::Module &m;
+  llvm::LLVMContext &ctx;
+  const ModelInterface &iface;
+  llvm::GlobalVariable *ctxSlot;
+  llvm::PointerType *ptr;
+  llvm::IntegerType *i32, *i64;
+  llvm::SmallVector<llvm::Type *> descFields;
+  llvm::SmallVector<llvm::Constant *> descValues;
+};
+
+/// The header of the external weights file of `blob`.
+TesseraWeightsFileHeader weightsFileHeader(const std::string &blob) {
+  TesseraWeightsFileHeader header = {};
+  std::memcpy(header.magic, TESSERA_WEIGHTS_MAGIC, TESSERA_WEIGHTS_MAGIC_SIZE);
+  header.format_version = TESSERA_WEIGHTS_FORMAT_VERSION;
+  header.header_size = TESSERA_WEIGHTS_HEADER_SIZE;
+  header.data_offset = TESSERA_WEIGHTS_HEADER_SIZE;
+  header.data_size = blob.size();
+  header.checksum = tessera_weights_checksum(blob.data(), blob.size());
+  static_assert(sizeof(header) == TESSERA_WEIGHTS_HEADER_SIZE);
+  return header;
+}
+
+} // namespace
+
 /// Builds the entry functions and the descriptor.
 static llvm::Error addABI(llvm::Module &m, const GraphFunctions &functions,
                           const ModelInterface &iface,
@@ -407,8 +675,6 @@ static llvm::Error addABI(llvm::Module &m, const GraphFunctions &functions,
     return error("internal error: no LLVM function for the entry @" +
                  functions.entry);
   auto *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *i32 = llvm::Type::getInt32Ty(ctx);
-  auto *i64 = llvm::Type::getInt64Ty(ctx);
 
   bool external = !options.externalWeightsFile.empty();
   std::string blob;
@@ -447,237 +713,53 @@ static llvm::Error addABI(llvm::Module &m, const GraphFunctions &functions,
   if (dynamic || raises)
     abiVersion = 4;
 
-  // Memref descriptors {ptr, ptr, offset, sizes..., strides...} of dense
-  // row-major tensors: static dims are constants, dynamic ones are loaded
-  // from dims[i] (dimsArray may be null when every dim is static; data may
-  // be null for the output-dims function, which reads no data).
-  auto addMemrefs = [&](llvm::IRBuilder<> &b, std::vector<llvm::Value *> &args,
-                        llvm::Value *data, llvm::Value *dimsArray,
-                        const std::vector<TensorInfo> &tensors) {
-    for (auto [i, t] : llvm::enumerate(tensors)) {
-      llvm::Value *p =
-          data ? static_cast<llvm::Value *>(
-                     b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, data, i)))
-               : llvm::ConstantPointerNull::get(ptr);
-      llvm::Value *dims =
-          dimsArray ? b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, dimsArray, i))
-                    : nullptr;
-      args.push_back(p);
-      args.push_back(p);
-      args.push_back(b.getInt64(0));
-      std::vector<llvm::Value *> sizes;
-      for (auto [d, size] : llvm::enumerate(t.dims))
-        sizes.push_back(size >= 0 ? static_cast<llvm::Value *>(
-                                        b.getInt64(size))
-                                  : b.CreateLoad(i64, b.CreateConstGEP1_64(
-                                                          i64, dims, d)));
-      std::vector<llvm::Value *> strides(sizes.size());
-      llvm::Value *stride = b.getInt64(1);
-      for (int64_t d = int64_t(sizes.size()) - 1; d >= 0; --d) {
-        strides[d] = stride;
-        stride = b.CreateMul(stride, sizes[d]);
-      }
-      args.insert(args.end(), sizes.begin(), sizes.end());
-      args.insert(args.end(), strides.begin(), strides.end());
-    }
-  };
-  auto callChecked = [&](llvm::IRBuilder<> &b, llvm::Function *callee,
-                         llvm::ArrayRef<llvm::Value *> args)
-      -> llvm::Expected<llvm::Value *> {
-    if (args.size() != callee->arg_size())
-      return error(formatv("internal error: @{0} takes {1} arguments but the "
-                           "interface gives {2}",
-                           callee->getName(), callee->arg_size(),
-                           args.size()));
-    return b.CreateCall(callee, args);
-  };
-
-  // ABI v1-3: int32_t entry(inputs, outputs, ctx), for static shapes only.
+  ABIBuilder abi(m, iface, ctxSlot);
   llvm::Function *entry = nullptr;
   if (!dynamic) {
-    auto *entryTy = llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false);
-    entry = llvm::Function::Create(
-        entryTy, llvm::GlobalValue::InternalLinkage, "tessera_entry", m);
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
-    b.CreateStore(entry->getArg(2), ctxSlot);
-    std::vector<llvm::Value *> args;
-    addMemrefs(b, args, entry->getArg(0), nullptr, iface.inputs);
-    addMemrefs(b, args, entry->getArg(1), nullptr, iface.outputs);
-    if (auto call = callChecked(b, graph, args); !call)
-      return call.takeError();
-    b.CreateRet(b.getInt32(0));
+    llvm::Expected<llvm::Function *> built = abi.buildEntry(graph);
+    if (!built)
+      return built.takeError();
+    entry = *built;
   }
-
-  // ABI v4: run(inputs, input_dims, outputs, output_dims, ctx) and
-  // output_dims(input_dims, output_dims, ctx).
   llvm::Function *run = nullptr, *outputDims = nullptr;
   if (abiVersion >= 4) {
-    run = llvm::Function::Create(
-        llvm::FunctionType::get(i32, {ptr, ptr, ptr, ptr, ptr}, false),
-        llvm::GlobalValue::InternalLinkage, "tessera_run", m);
-    {
-      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", run));
-      b.CreateStore(run->getArg(4), ctxSlot);
-      std::vector<llvm::Value *> args;
-      addMemrefs(b, args, run->getArg(0), run->getArg(1), iface.inputs);
-      addMemrefs(b, args, run->getArg(2), run->getArg(3), iface.outputs);
-      if (auto call = callChecked(b, graph, args); !call)
-        return call.takeError();
-      b.CreateRet(b.getInt32(0));
-    }
+    llvm::Expected<llvm::Function *> builtRun = abi.buildRun(graph);
+    if (!builtRun)
+      return builtRun.takeError();
+    run = *builtRun;
     llvm::Function *dimsFn = functions.outputDims.empty()
                                  ? nullptr
                                  : m.getFunction(functions.outputDims);
     if (!dimsFn)
       return error("internal error: the lowered module has no output dims "
                    "function (tessera.output_dims)");
-    outputDims = llvm::Function::Create(
-        llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false),
-        llvm::GlobalValue::InternalLinkage, "tessera_output_dims", m);
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", outputDims));
-    b.CreateStore(outputDims->getArg(2), ctxSlot);
-    std::vector<llvm::Value *> args;
-    addMemrefs(b, args, nullptr, outputDims->getArg(0), iface.inputs);
-    auto call = callChecked(b, dimsFn, args);
-    if (!call)
-      return call.takeError();
-    // One i64 per output dim: a scalar, or a struct of them.
-    unsigned k = 0;
-    for (auto [i, t] : llvm::enumerate(iface.outputs)) {
-      llvm::Value *dims = b.CreateLoad(
-          ptr, b.CreateConstGEP1_64(ptr, outputDims->getArg(1), i));
-      for (unsigned d = 0; d < t.dims.size(); ++d, ++k) {
-        llvm::Value *v = (*call)->getType()->isStructTy()
-                             ? b.CreateExtractValue(*call, k)
-                             : *call;
-        b.CreateStore(v, b.CreateConstGEP1_64(i64, dims, d));
-      }
-    }
-    b.CreateRet(b.getInt32(0));
+    llvm::Expected<llvm::Function *> builtDims = abi.buildOutputDims(dimsFn);
+    if (!builtDims)
+      return builtDims.takeError();
+    outputDims = *builtDims;
   }
 
-  llvm::IRBuilder<> b(ctx);
-  auto cstring = [&](llvm::StringRef s) -> llvm::Constant * {
-    return b.CreateGlobalStringPtr(s, "tessera.str", 0, &m);
-  };
-  auto *tensorTy =
-      llvm::StructType::get(ctx, {ptr, i32, i32, ptr, i32, i64, i64});
-  auto tensorArray = [&](const std::vector<TensorInfo> &tensors,
-                         llvm::StringRef what) -> llvm::Constant * {
-    std::vector<llvm::Constant *> elems;
-    for (const TensorInfo &t : tensors) {
-      std::vector<llvm::Constant *> dims;
-      for (int64_t d : t.dims)
-        dims.push_back(llvm::ConstantInt::get(i64, d));
-      auto *dimsTy = llvm::ArrayType::get(i64, dims.size());
-      auto *dimsVar = new llvm::GlobalVariable(
-          m, dimsTy, true, llvm::GlobalValue::PrivateLinkage,
-          llvm::ConstantArray::get(dimsTy, dims), "tessera.dims");
-      elems.push_back(llvm::ConstantStruct::get(
-          tensorTy,
-          {cstring(t.name), llvm::ConstantInt::get(i32, t.dtype),
-           llvm::ConstantInt::get(i32, t.dims.size()), dimsVar,
-           llvm::ConstantInt::get(i32, t.indexRange ? 1 : 0),
-           llvm::ConstantInt::get(i64, t.indexRange ? t.indexRange->first : 0),
-           llvm::ConstantInt::get(i64,
-                                  t.indexRange ? t.indexRange->second : 0)}));
-    }
-    auto *arrTy = llvm::ArrayType::get(tensorTy, elems.size());
-    return new llvm::GlobalVariable(
-        m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
-        llvm::ConstantArray::get(arrTy, elems), "tessera." + what);
-  };
-  llvm::SmallVector<llvm::Type *> descFields = {i32, i32, i32, ptr, ptr,
-                                                ptr, ptr, ptr, ptr};
-  llvm::SmallVector<llvm::Constant *> descValues = {
-      llvm::ConstantInt::get(i32, abiVersion),
-      llvm::ConstantInt::get(i32, iface.inputs.size()),
-      llvm::ConstantInt::get(i32, iface.outputs.size()),
-      tensorArray(iface.inputs, "inputs"),
-      tensorArray(iface.outputs, "outputs"),
-      cstring(TESSERA_VERSION),
-      cstring(tm.getTargetCPU()),
-      cstring(requiredFeatures(tm.getTargetFeatureString())),
-      entry ? static_cast<llvm::Constant *>(entry)
-            : llvm::ConstantPointerNull::get(ptr)};
+  abi.addBaseFields(abiVersion, tm, entry);
   // The fields of version 5 (cache pairs, run_strided) are not emitted yet:
   // libraries stay at version 4 or below.
   static_assert(TESSERA_ABI_VERSION == 5, "update the descriptor layout");
   if (external) {
-    TesseraWeightsFileHeader header = {};
-    std::memcpy(header.magic, TESSERA_WEIGHTS_MAGIC,
-                TESSERA_WEIGHTS_MAGIC_SIZE);
-    header.format_version = TESSERA_WEIGHTS_FORMAT_VERSION;
-    header.header_size = TESSERA_WEIGHTS_HEADER_SIZE;
-    header.data_offset = TESSERA_WEIGHTS_HEADER_SIZE;
-    header.data_size = blob.size();
-    header.checksum = tessera_weights_checksum(blob.data(), blob.size());
-    static_assert(sizeof(header) == TESSERA_WEIGHTS_HEADER_SIZE);
-    // TesseraExternalWeights: {file_name, format_version, num_weights,
-    // file_size, data_size, checksum, bind}
-    auto *extTy =
-        llvm::StructType::get(ctx, {ptr, i32, i32, i64, i64, i64, ptr});
-    auto *ext = new llvm::GlobalVariable(
-        m, extTy, true, llvm::GlobalValue::PrivateLinkage,
-        llvm::ConstantStruct::get(
-            extTy, {cstring(options.externalWeightsFile),
-                    llvm::ConstantInt::get(i32, TESSERA_WEIGHTS_FORMAT_VERSION),
-                    llvm::ConstantInt::get(i32, numWeights),
-                    llvm::ConstantInt::get(i64, sizeof(header) + blob.size()),
-                    llvm::ConstantInt::get(i64, blob.size()),
-                    llvm::ConstantInt::get(i64, header.checksum), bind}),
-        "tessera.external_weights");
-    descFields.push_back(ptr);
-    descValues.push_back(ext);
+    TesseraWeightsFileHeader header = weightsFileHeader(blob);
+    abi.addExternalWeights(options.externalWeightsFile, header, numWeights,
+                           bind);
     if (weightsFile) {
       weightsFile->assign(reinterpret_cast<const char *>(&header),
                           sizeof(header));
       *weightsFile += blob;
     }
   } else if (abiVersion >= 2) {
-    // Versions 2 and later have the field; NULL: the weights are inside.
-    descFields.push_back(ptr);
-    descValues.push_back(llvm::ConstantPointerNull::get(ptr));
+    // Versions 2 and later have the field; null: the weights are inside.
+    abi.addNoExternalWeights();
   }
-  if (abiVersion >= 4) {
-    // TesseraDimInfo {name, min, max} per dim, an array per tensor.
-    auto *dimTy = llvm::StructType::get(ctx, {ptr, i64, i64});
-    auto dimInfoArray = [&](const std::vector<TensorInfo> &tensors,
-                            llvm::StringRef what) -> llvm::Constant * {
-      std::vector<llvm::Constant *> perTensor;
-      for (const TensorInfo &t : tensors) {
-        std::vector<llvm::Constant *> dims;
-        for (auto [d, size] : llvm::enumerate(t.dims)) {
-          DimInfo info = d < t.dimInfo.size() ? t.dimInfo[d] : DimInfo();
-          if (size >= 0)
-            info.min = info.max = size;
-          dims.push_back(llvm::ConstantStruct::get(
-              dimTy, {info.name.empty() ? llvm::ConstantPointerNull::get(ptr)
-                                        : cstring(info.name),
-                      llvm::ConstantInt::get(i64, info.min),
-                      llvm::ConstantInt::get(i64, info.max)}));
-        }
-        auto *arrTy = llvm::ArrayType::get(dimTy, dims.size());
-        perTensor.push_back(new llvm::GlobalVariable(
-            m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
-            llvm::ConstantArray::get(arrTy, dims), "tessera.dim_info"));
-      }
-      auto *arrTy = llvm::ArrayType::get(ptr, perTensor.size());
-      return new llvm::GlobalVariable(
-          m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
-          llvm::ConstantArray::get(arrTy, perTensor), "tessera." + what);
-    };
-    descFields.append({ptr, ptr, ptr, ptr});
-    descValues.append({dimInfoArray(iface.inputs, "input_dim_info"),
-                       dimInfoArray(iface.outputs, "output_dim_info"), run,
-                       outputDims});
-  }
-  auto *descTy = llvm::StructType::get(ctx, descFields);
-  llvm::Constant *desc = llvm::ConstantStruct::get(descTy, descValues);
-  auto *descVar = new llvm::GlobalVariable(m, descTy, true,
-                                           llvm::GlobalValue::ExternalLinkage,
-                                           desc, TESSERA_MODEL_SYMBOL);
-  descVar->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  if (abiVersion >= 4)
+    abi.addDynamicFields(run, outputDims);
+  abi.emitDescriptor();
+
   std::string verifyErrors;
   llvm::raw_string_ostream os(verifyErrors);
   if (llvm::verifyModule(m, &os))
