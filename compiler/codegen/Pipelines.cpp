@@ -36,6 +36,10 @@ void buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createBuildOutputDims());
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCSEPass());
+  PackMatmulWeightsOptions pack;
+  pack.tileN = target.matmulTile.n;
+  pack.kBlock = target.matmulTile.k;
+  pm.addNestedPass<func::FuncOp>(createPackMatmulWeights(pack));
   VectorizeMatmulOptions vectorize;
   vectorize.tileM = target.matmulTile.m;
   vectorize.tileN = target.matmulTile.n;

@@ -17,6 +17,35 @@ def FuseElementwise : Pass<"tessera-fuse-elementwise", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def PackMatmulWeights
+    : Pass<"tessera-pack-matmul-weights", "::mlir::func::FuncOp"> {
+  let summary = "Pack constant matmul weights into register-tile panels";
+  let description = [{
+    On tensors, before tessera-vectorize-matmul: a linalg.matmul in f32 with
+    static K and N whose weight is a constant (dense or resource) becomes a
+    loop over N / tile-n panels; the weight is packed at compile time into
+    [N / tile-n * K, tile-n] (panel j is rows [j * K, (j + 1) * K)), so a
+    panel is contiguous and read in order by the register tiles. If the
+    matmul's only user is an elementwise linalg.generic over its [M, N]
+    result (a bias/activation epilogue), that generic is applied per panel
+    and marked `tessera.epilogue`; with K blocking (k-block), the last K
+    block is split off to be fused with it. When the epilogue reads the
+    products of several matmuls of the same A (a gated MLP's gate and
+    value), their weights share the panels (tile-n / count columns of each).
+    The replaced weights are erased and their resource blobs freed.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"tileN", "tile-n", "int64_t", "32",
+           "Columns of a panel (the register tile's columns)">,
+    Option<"kBlock", "k-block", "int64_t", "0",
+           "The K block of tessera-vectorize-matmul (0: none): the last "
+           "block of K is split off to be fused with the epilogue">,
+  ];
+}
+
 def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
   let summary = "Tile matmuls into register tiles and vectorize them";
   let description = [{
@@ -27,16 +56,13 @@ def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
     This is the schedule recorded in TOOLCHAIN.md. Remainder tiles are
     vectorized with their own static shapes. Batched matmuls are handled as
     one matmul per batch element. Tiles that fit in registers are vectorized
-    as they are. A constant weight is packed into [N/tile-n][K][tile-n]
-    panels; if the matmul's only user is an elementwise linalg.generic over
-    its [M, N] result (a bias/activation epilogue), that generic is applied
-    per panel and tiled with the matmul fused in, so it works on the
-    accumulator vector after the k loop and the result is written once.
-    When that epilogue reads the products of several matmuls of the same A
-    (a gated MLP's gate and value), their weights share the panels
-    (tile-n / count columns of each) and the k loops of their tiles become
-    one, carrying every accumulator: act(gate) * value is computed in
-    registers and neither product is stored.
+    as they are. The panel matmuls of tessera-pack-matmul-weights are tiled
+    the same way; an epilogue it marked (`tessera.epilogue`) is tiled by the
+    register tile with its matmul fused in, so it works on the accumulator
+    vector after the k loop and the result is written once. The k loops of a
+    gated MLP's two products in one register tile become one loop carrying
+    every accumulator: act(gate) * value is computed in registers and
+    neither product is stored.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

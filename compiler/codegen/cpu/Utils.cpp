@@ -82,5 +82,14 @@ void eraseDeadWeight(RewriterBase &rewriter, Operation *constant,
     handle.getResource()->setBlob(AsmResourceBlob());
 }
 
+bool isF32(linalg::MatmulOp op) {
+  return cast<ShapedType>(op.getResultTypes()[0]).getElementType().isF32();
+}
+
+std::pair<int64_t, int64_t> sizeMN(linalg::MatmulOp op) {
+  auto c = cast<ShapedType>(op.getResultTypes()[0]);
+  return {c.getDimSize(0), c.getDimSize(1)};
+}
+
 } // namespace cpu
 } // namespace tessera

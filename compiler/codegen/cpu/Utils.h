@@ -15,6 +15,16 @@
 namespace tessera {
 namespace cpu {
 
+/// Marks the per-panel epilogues that tessera-pack-matmul-weights makes and
+/// tessera-vectorize-matmul tiles together with their matmul.
+constexpr llvm::StringLiteral kEpilogueAttr = "tessera.epilogue";
+
+/// Whether the matmul computes in f32.
+bool isF32(mlir::linalg::MatmulOp op);
+
+/// The M and N sizes of the matmul's result (possibly dynamic).
+std::pair<int64_t, int64_t> sizeMN(mlir::linalg::MatmulOp op);
+
 /// Tiles `op` with `sizes` (0 = not tiled), replaces it, and returns the
 /// tiled op and loops.
 mlir::FailureOr<mlir::scf::SCFTilingResult>

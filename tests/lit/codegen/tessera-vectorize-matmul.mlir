@@ -1,5 +1,5 @@
-// RUN: tessera-opt %s --split-input-file --tessera-vectorize-matmul="tile-m=6 tile-n=16" | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --tessera-vectorize-matmul="tile-m=6 tile-n=16 k-block=4" | FileCheck %s --check-prefix=KBLOCK
+// RUN: tessera-opt %s --split-input-file --tessera-pack-matmul-weights="tile-n=16" --tessera-vectorize-matmul="tile-m=6 tile-n=16" | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --tessera-pack-matmul-weights="tile-n=16 k-block=4" --tessera-vectorize-matmul="tile-m=6 tile-n=16 k-block=4" | FileCheck %s --check-prefix=KBLOCK
 
 // A matmul whose sizes divide the tile: 6x16 register tiles (N outer, so a
 // panel of B stays in cache), the C tile carried through the k loop as a

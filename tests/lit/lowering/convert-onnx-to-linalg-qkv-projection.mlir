@@ -1,5 +1,5 @@
 // RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-vectorize-matmul="tile-m=6 tile-n=4" | FileCheck %s --check-prefix=VEC
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-pack-matmul-weights="tile-n=4" --tessera-vectorize-matmul="tile-m=6 tile-n=4" | FileCheck %s --check-prefix=VEC
 
 // tessera.qkv_projection: one GEMM of the flattened input with the packed
 // weight, accumulated onto the broadcast bias, then each result is its

@@ -1,0 +1,425 @@
+//===- PackMatmulWeights.cpp - constant weights into register panels ------===//
+//
+// Part of Tessera. The packing step of the GEMM schedule: a matmul whose
+// weight is a constant becomes a loop over [K, tile-n] panels of the weight,
+// packed at compile time ([N / tile-n][K][tile-n]), each an [M, K] x
+// [K, tile-n] matmul that tessera-vectorize-matmul then tiles into registers.
+// An elementwise epilogue (tessera.matmul's bias and activation) moves into
+// the panel loop, marked for tessera-vectorize-matmul to fuse into the
+// register tiles; the matmuls of a gated MLP share panels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/codegen/cpu/Passes.h"
+#include "compiler/codegen/cpu/Utils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace tessera {
+#define GEN_PASS_DEF_PACKMATMULWEIGHTS
+#include "compiler/codegen/cpu/Passes.h.inc"
+} // namespace tessera
+
+using namespace mlir;
+
+namespace tessera {
+namespace {
+
+using namespace cpu;
+
+struct PackMatmulWeightsPass
+    : impl::PackMatmulWeightsBase<PackMatmulWeightsPass> {
+  using PackMatmulWeightsBase::PackMatmulWeightsBase;
+
+  /// fp32 with static K and N (a weight GEMM); M may be dynamic.
+  static bool isF32StaticKN(linalg::MatmulOp op) {
+    auto a = cast<ShapedType>(op.getDpsInputs()[0].getType());
+    auto b = cast<ShapedType>(op.getDpsInputs()[1].getType());
+    auto c = cast<ShapedType>(op.getResultTypes()[0]);
+    return isF32(op) && !a.isDynamicDim(1) && b.hasStaticShape() &&
+           !c.isDynamicDim(1);
+  }
+
+  /// The fp32 values of a constant (dense or resource-backed), or empty.
+  static ArrayRef<float> constantFloats(Value v) {
+    auto cst = v.getDefiningOp<arith::ConstantOp>();
+    if (!cst)
+      return {};
+    if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
+      AsmResourceBlob *blob = res.getRawHandle().getBlob();
+      if (!blob)
+        return {};
+      ArrayRef<char> data = blob->getData();
+      return ArrayRef<float>(reinterpret_cast<const float *>(data.data()),
+                             data.size() / sizeof(float));
+    }
+    if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue()))
+      if (!dense.isSplat() && dense.getElementType().isF32()) {
+        ArrayRef<char> data = dense.getRawData();
+        return ArrayRef<float>(reinterpret_cast<const float *>(data.data()),
+                               data.size() / sizeof(float));
+      }
+    return {};
+  }
+
+  /// The period c of an epilogue operand's map result `d1 mod c` (a table
+  /// indexed by the column within a head, as the rotary epilogue of
+  /// tessera.qkv_projection reads its cos and sin rows), or 0.
+  static int64_t columnPeriod(AffineExpr e) {
+    auto mod = dyn_cast<AffineBinaryOpExpr>(e);
+    if (!mod || mod.getKind() != AffineExprKind::Mod)
+      return 0;
+    auto dim = dyn_cast<AffineDimExpr>(mod.getLHS());
+    auto c = dyn_cast<AffineConstantExpr>(mod.getRHS());
+    return dim && dim.getPosition() == 1 && c && c.getValue() > 0 ? c.getValue()
+                                                                  : 0;
+  }
+
+  /// `map` with each `d1 mod c` read as d1: the map of a panel's run of a
+  /// periodic operand.
+  static AffineMap withinPeriod(AffineMap map) {
+    SmallVector<AffineExpr> exprs(map.getResults());
+    for (AffineExpr &e : exprs)
+      if (columnPeriod(e))
+        e = getAffineDimExpr(1, map.getContext());
+    return AffineMap::get(map.getNumDims(), map.getNumSymbols(), exprs,
+                          map.getContext());
+  }
+
+  /// The periods of `g`'s operand maps (see columnPeriod).
+  static SmallVector<int64_t> columnPeriods(linalg::GenericOp g) {
+    SmallVector<int64_t> periods;
+    for (AffineMap map : g.getIndexingMapsArray())
+      for (AffineExpr e : map.getResults())
+        if (int64_t c = columnPeriod(e))
+          periods.push_back(c);
+    return periods;
+  }
+
+  /// The elementwise linalg.generic that is `op`'s only user and can be
+  /// applied to its tiles (a bias and activation epilogue, possibly fused
+  /// with more elementwise ops; or a rotation writing two results): all
+  /// parallel over [M, N], reading the matmul result through the identity
+  /// map and its other operands through projections (or `d1 mod c`, see
+  /// columnPeriod), writing f32 results through the identity, no index
+  /// arithmetic.
+  static linalg::GenericOp epilogueOf(linalg::MatmulOp op) {
+    Value c = op.getResult(0);
+    if (!c.hasOneUse())
+      return {};
+    OpOperand &use = *c.getUses().begin();
+    auto g = dyn_cast<linalg::GenericOp>(use.getOwner());
+    if (!g || g.getNumLoops() != 2 || g.getNumReductionLoops() != 0 ||
+        !g.hasPureTensorSemantics() ||
+        ShapedType::isDynamic(g.getStaticLoopRanges()[1]) ||
+        g.isDpsInit(&use) || !g.getMatchingIndexingMap(&use).isIdentity())
+      return {};
+    for (OpOperand &init : g.getDpsInitsMutable())
+      if (!g.getMatchingIndexingMap(&init).isIdentity() ||
+          !cast<ShapedType>(init.get().getType()).getElementType().isF32())
+        return {};
+    for (AffineMap map : g.getIndexingMapsArray())
+      if (!withinPeriod(map).isProjectedPermutation(
+              /*allowZeroInResults=*/true))
+        return {};
+    bool indexing = false;
+    g.getBody()->walk([&](Operation *inner) {
+      if (isa<linalg::IndexOp, tensor::ExtractOp>(inner))
+        indexing = true;
+    });
+    return indexing ? linalg::GenericOp() : g;
+  }
+
+  /// Matmuls whose weights are packed into the same panels, and the
+  /// epilogue (if any) fused into their register tiles.
+  struct PanelGroup {
+    SmallVector<linalg::MatmulOp> matmuls;
+    linalg::GenericOp epilogue;
+  };
+
+  /// Whether `op` can be packed: fp32, static K and N, a constant weight.
+  static bool packable(linalg::MatmulOp op) {
+    auto b = cast<ShapedType>(op.getDpsInputs()[1].getType());
+    ArrayRef<float> values = constantFloats(op.getDpsInputs()[1]);
+    return isF32StaticKN(op) &&
+           int64_t(values.size()) == b.getDimSize(0) * b.getDimSize(1);
+  }
+
+  /// The panel group of `op`: `op` and its epilogue; or, when its epilogue
+  /// reads the products of several matmuls of the same A and K x N shape
+  /// (a gated MLP's gate and value), all of them, in operand order, so that
+  /// each register tile holds their blocks side by side. Each matmul of a
+  /// group gets tileN / size columns of a panel, which must divide N into
+  /// more than one panel. Empty if `op` is not packed.
+  std::optional<PanelGroup> panelGroup(linalg::MatmulOp op) const {
+    if (!packable(op))
+      return std::nullopt;
+    PanelGroup group;
+    group.epilogue = epilogueOf(op);
+    if (group.epilogue) {
+      for (Value v : group.epilogue.getDpsInputs()) {
+        auto mm = v.getDefiningOp<linalg::MatmulOp>();
+        if (!mm)
+          continue;
+        auto b = mm.getDpsInputs()[1].getType();
+        if (epilogueOf(mm) != group.epilogue || !packable(mm) ||
+            mm.getDpsInputs()[0] != op.getDpsInputs()[0] ||
+            b != op.getDpsInputs()[1].getType() ||
+            llvm::is_contained(group.matmuls, mm)) {
+          // Another product the epilogue reads: not fused.
+          group.matmuls.clear();
+          group.epilogue = {};
+          break;
+        }
+        group.matmuls.push_back(mm);
+      }
+    }
+    int64_t n = sizeMN(op).second;
+    auto fits = [&](int64_t size) {
+      return tileN % size == 0 && n % (tileN / size) == 0 && n > tileN / size;
+    };
+    // A panel's columns of a periodic operand must be one run of it.
+    if (group.epilogue &&
+        llvm::any_of(columnPeriods(group.epilogue), [&](int64_t c) {
+          int64_t size = std::max<size_t>(group.matmuls.size(), 1);
+          return tileN % size || c % (tileN / size);
+        })) {
+      group.matmuls.clear();
+      group.epilogue = {};
+    }
+    if (group.matmuls.size() > 1 && !fits(group.matmuls.size())) {
+      // The products are packed one by one, the epilogue left unfused.
+      group.matmuls.clear();
+      group.epilogue = {};
+    }
+    if (group.matmuls.empty())
+      group.matmuls = {op};
+    if (!fits(group.matmuls.size()))
+      return std::nullopt;
+    return group;
+  }
+
+  /// Weights are constants, so packing B into contiguous K x tileN panels
+  /// ([N/tileN][K][tileN]) costs nothing at run time; the matmul becomes a
+  /// loop over panels, each an [M, K] x [K, tileN] matmul. An elementwise
+  /// epilogue (see epilogueOf) moves into the loop, applied to each panel
+  /// and marked for fusion into the register tiles; with K blocking, the
+  /// last K block is split off so that it can be fused with the epilogue.
+  /// The matmuls of a panel group (see panelGroup) share the panels: with
+  /// two, a panel holds tileN / 2 columns of each weight, and the loop runs
+  /// one matmul of each per panel.
+  void packConstantWeights(IRRewriter &rewriter, func::FuncOp func) {
+    SmallVector<PanelGroup> groups;
+    llvm::SmallPtrSet<Operation *, 8> grouped;
+    func.walk([&](linalg::MatmulOp op) {
+      if (grouped.contains(op))
+        return;
+      if (std::optional<PanelGroup> group = panelGroup(op)) {
+        for (linalg::MatmulOp mm : group->matmuls)
+          grouped.insert(mm);
+        groups.push_back(*group);
+      }
+    });
+    for (PanelGroup &group : groups)
+      packGroup(rewriter, func, group);
+  }
+
+  void packGroup(IRRewriter &rewriter, func::FuncOp func, PanelGroup &group) {
+    int64_t block = kBlock;
+    linalg::MatmulOp op = group.matmuls.front();
+    linalg::GenericOp epilogue = group.epilogue;
+    int64_t size = group.matmuls.size();
+    int64_t width = tileN / size;
+    auto bType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+    int64_t panels = n / width;
+    // Panel j, row kk: columns [q * width, (q + 1) * width) hold columns
+    // [j * width, (j + 1) * width) of weight q.
+    std::vector<float> packed(k * n * size);
+    for (auto [q, mm] : llvm::enumerate(group.matmuls)) {
+      ArrayRef<float> values = constantFloats(mm.getDpsInputs()[1]);
+      for (int64_t j = 0; j < panels; ++j)
+        for (int64_t kk = 0; kk < k; ++kk)
+          for (int64_t t = 0; t < width; ++t)
+            packed[(j * k + kk) * tileN + q * width + t] =
+                values[kk * n + j * width + t];
+    }
+    // Stored as [panels * K, tileN]: panel j is rows [j*K, (j+1)*K).
+    auto packedType =
+        RankedTensorType::get({panels * k, tileN}, rewriter.getF32Type());
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
+        packed, /*dataIsMutable=*/false);
+    auto attr = DenseResourceElementsAttr::get(packedType, "packed_weights",
+                                               std::move(blob));
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(epilogue ? epilogue.getOperation()
+                                        : op.getOperation());
+    Value packedCst = rewriter.create<arith::ConstantOp>(loc, attr);
+    Value a = op.getDpsInputs()[0];
+    Value c = op.getDpsInits()[0];
+    // M, static or dynamic.
+    OpFoldResult m = tensor::getMixedSize(rewriter, loc, c, 0);
+    int64_t mStatic = sizeMN(op).first;
+    // Without an epilogue, a fill of C (with zeros) is applied per panel
+    // into the result, so that tiling fuses it into the register tiles.
+    auto fill = c.getDefiningOp<linalg::FillOp>();
+    SmallVector<Value> inits = {c};
+    if (epilogue)
+      inits = epilogue.getDpsInits();
+    else if (fill)
+      inits = {rewriter.create<tensor::EmptyOp>(
+          loc, ArrayRef<OpFoldResult>{m, rewriter.getIndexAttr(n)},
+          rewriter.getF32Type())};
+    // The K range of the matmul fused with the epilogue: all of K, or the
+    // last block if K is blocked.
+    int64_t kLast = k;
+    if (epilogue && block > 0 && k > block)
+      kLast = k - (k - 1) / block * block;
+    Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value ub = rewriter.create<arith::ConstantIndexOp>(loc, panels);
+    Value step = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    auto loop = rewriter.create<scf::ForOp>(
+        loc, lb, ub, step, inits,
+        [&](OpBuilder &bld, Location l, Value j, ValueRange iter) {
+          auto idx = [&](int64_t v) -> OpFoldResult {
+            return bld.getIndexAttr(v);
+          };
+          auto slice = [&](Value v, ArrayRef<OpFoldResult> offsets,
+                           ArrayRef<OpFoldResult> sizes) -> Value {
+            SmallVector<OpFoldResult> strides(sizes.size(), idx(1));
+            return bld.create<tensor::ExtractSliceOp>(l, v, offsets, sizes,
+                                                      strides);
+          };
+          Value col = bld.create<arith::MulIOp>(
+              l, j, bld.create<arith::ConstantIndexOp>(l, width));
+          Value row = bld.create<arith::MulIOp>(
+              l, j, bld.create<arith::ConstantIndexOp>(l, k));
+          auto cSliceType =
+              RankedTensorType::get({mStatic, width}, bld.getF32Type());
+          // Each matmul of the group on this panel.
+          SmallVector<Value> products;
+          for (auto [q, mm] : llvm::enumerate(group.matmuls)) {
+            Value cq = mm.getDpsInits()[0];
+            auto fillq = cq.getDefiningOp<linalg::FillOp>();
+            Value cSlice =
+                slice(epilogue ? cq : iter[0], {idx(0), col}, {m, idx(width)});
+            // A fill (of zeros) made per panel, so that it is fused into the
+            // register tiles and becomes a constant vector.
+            if (fillq && (!epilogue || kLast == k)) {
+              Value dest = epilogue
+                               ? bld.create<tensor::EmptyOp>(
+                                     l, ArrayRef<OpFoldResult>{m, idx(width)},
+                                     cSliceType.getElementType())
+                               : cSlice;
+              cSlice = bld.create<linalg::FillOp>(l, fillq.getInputs()[0], dest)
+                           .getResult(0);
+            }
+            // C += A[:, k0:k1] x panel[k0:k1].
+            auto matmul = [&](int64_t k0, int64_t k1, Value acc) {
+              Value aPart =
+                  k1 - k0 == k ? a
+                               : slice(a, {idx(0), idx(k0)}, {m, idx(k1 - k0)});
+              Value kRow = bld.create<arith::AddIOp>(
+                  l, row, bld.create<arith::ConstantIndexOp>(l, k0));
+              Value panel = slice(packedCst, {kRow, idx(q * width)},
+                                  {idx(k1 - k0), idx(width)});
+              return bld
+                  .create<linalg::MatmulOp>(l, TypeRange{cSliceType},
+                                            ValueRange{aPart, panel},
+                                            ValueRange{acc})
+                  .getResult(0);
+            };
+            Value product = cSlice;
+            if (kLast < k)
+              product = matmul(0, k - kLast, product);
+            products.push_back(matmul(k - kLast, k, product));
+          }
+          SmallVector<Value> results = {products.front()};
+          if (epilogue) {
+            // The epilogue on this panel: other operands sliced along
+            // the dims their maps read.
+            SmallVector<Value> operands;
+            for (OpOperand &operand : epilogue->getOpOperands()) {
+              auto *it = llvm::find_if(group.matmuls, [&](linalg::MatmulOp mm) {
+                return operand.get() == mm.getResult(0);
+              });
+              if (it != group.matmuls.end()) {
+                operands.push_back(products[it - group.matmuls.begin()]);
+                continue;
+              }
+              Value v = epilogue.isDpsInit(&operand)
+                            ? iter[epilogue.getTiedOpResult(&operand)
+                                       .getResultNumber()]
+                            : operand.get();
+              SmallVector<OpFoldResult> offsets;
+              SmallVector<OpFoldResult> sizes;
+              AffineMap map = epilogue.getMatchingIndexingMap(&operand);
+              for (auto [d, e] : llvm::enumerate(map.getResults())) {
+                auto dim = dyn_cast<AffineDimExpr>(e);
+                if (dim && dim.getPosition() == 1) {
+                  offsets.push_back(col);
+                  sizes.push_back(idx(width));
+                } else if (int64_t period = columnPeriod(e)) {
+                  // The panel's columns are one run of the period.
+                  offsets.push_back(
+                      bld.create<arith::RemUIOp>(
+                             l, col,
+                             bld.create<arith::ConstantIndexOp>(l, period))
+                          .getResult());
+                  sizes.push_back(idx(width));
+                } else {
+                  offsets.push_back(idx(0));
+                  sizes.push_back(tensor::getMixedSize(bld, l, v, d));
+                }
+              }
+              operands.push_back(slice(v, offsets, sizes));
+            }
+            SmallVector<Type> types(epilogue.getNumDpsInits(), cSliceType);
+            auto tiled = cast<linalg::GenericOp>(
+                mlir::clone(bld, epilogue, types, operands));
+            tiled->setAttr(kEpilogueAttr, bld.getUnitAttr());
+            // Within a panel, a periodic operand is read from its run.
+            SmallVector<AffineMap> maps;
+            for (AffineMap map : tiled.getIndexingMapsArray())
+              maps.push_back(withinPeriod(map));
+            tiled.setIndexingMapsAttr(bld.getAffineMapArrayAttr(maps));
+            results = tiled->getResults();
+          }
+          SmallVector<Value> updated;
+          for (auto [result, into] : llvm::zip(results, iter))
+            updated.push_back(bld.create<tensor::InsertSliceOp>(
+                l, result, into, ArrayRef<OpFoldResult>{idx(0), col},
+                ArrayRef<OpFoldResult>{m, idx(width)},
+                ArrayRef<OpFoldResult>{idx(1), idx(1)}));
+          bld.create<scf::YieldOp>(l, updated);
+        });
+    llvm::SmallSetVector<Operation *, 2> weights;
+    for (linalg::MatmulOp mm : group.matmuls)
+      weights.insert(mm.getDpsInputs()[1].getDefiningOp());
+    if (epilogue) {
+      rewriter.replaceOp(epilogue, loop.getResults());
+      for (linalg::MatmulOp mm : group.matmuls)
+        rewriter.eraseOp(mm);
+    } else {
+      rewriter.replaceOp(op, loop.getResults());
+    }
+    // The weights themselves are not needed any more (only within this
+    // function: weights are the entry's constants).
+    for (Operation *w : weights)
+      eraseDeadWeight(rewriter, w, func);
+  }
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    packConstantWeights(rewriter, getOperation());
+  }
+};
+
+} // namespace
+} // namespace tessera
