@@ -14,9 +14,18 @@ For each model and each (batch, seq, threads) combination (--batch, --seq and
      padded attention masks, normal pixels; a "tgt" sequence is seq - 2);
   2. compiles with tessera.compile(..., shapes=...) (the Python API; every
      dynamic input pinned) and loads the library with tessera.load;
-  3. times session.run in this process, and `node tools/ort/run.js --bench
-     RUNS` (each does one warm-up run, then RUNS timed runs of the whole
-     model with its inputs in memory; median, min and max);
+  3. times `tessera-run --bench N` and `node tools/ort/run.js --bench N`
+     (each: one warm-up run, then N timed runs of the whole model with its
+     inputs in memory), in --rounds rounds (default 3) that alternate which
+     runtime runs first, so that the machine's drifts fall on both alike;
+     medians, mins and maxes are over all of a runtime's runs. Neither
+     counts making its outputs: tessera-run runs into its first run's
+     buffers, and ORT's session.run, which copies every output into
+     JavaScript (206 MB of GPT-2 logits), has that copy taken off each
+     time: the median of session.run minus ORT's own profile model_run
+     over 3 profiled runs. (Through the Python API, a fresh output array
+     costs Tessera the same page faults.) The outputs compared come from
+     one run through the Python API;
   4. checks that the two runtimes' outputs agree (max abs difference);
   5. with --unfused, also compiles with --fuse=false (no Transformer fusions)
      and times that library too, in the same run;
@@ -86,6 +95,9 @@ DEFAULT_ORT_SCRIPT = os.path.join(ROOT, "tools", "ort", "run.js")
 LATENCY_RE = re.compile(
     r"latency: median ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms "
     r"\((\d+) runs, (\d+) threads?\)")
+
+TIMES_RE = re.compile(r"^times: ([0-9. ]+)$", re.M)
+COPY_RE = re.compile(r"^output copy: median (-?[0-9.]+) ms", re.M)
 
 TORCHVISION = "torchvision:"  # a PRESETS kind: a torchvision.models builder
 GPT2_SMALL = dict(vocab=50257, d=768, heads=12, layers=12, ff=3072)
@@ -159,6 +171,9 @@ def parse_args(argv):
     p.add_argument("--seq", type=int_list, default=[128], help="sequence length(s) (default: 128)")
     p.add_argument("--threads", type=int_list, default=[1], help="thread count(s) (default: 1)")
     p.add_argument("--runs", type=int, default=20, help="timed runs after one warm-up (default: 20)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="rounds the timed runs are split into, alternating which runtime "
+                        "runs first (default: 3)")
     p.add_argument("--compiler", default=None,
                    help="tessera-compile for tessera.compile (default: the package's, "
                         "else %s)" % DEFAULT_COMPILER)
@@ -323,12 +338,12 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
     free_dims = []
     for name, size in sorted(pins.items()):
         free_dims += ["--free-dim", "%s=%d" % (name, size)]
+    ort_cmd = [args.node, args.ort_script, model_path] + inputs + free_dims + [
+        "--threads", str(threads)]
     ort_out = os.path.join(work, "ort")
-    out = run([args.node, args.ort_script, model_path] + inputs + free_dims +
-              ["--output-dir", ort_out, "--threads", str(threads), "--bench", str(runs)],
-              "onnxruntime")
-    row["ort"] = latency(out, "tools/ort/run.js")
     if args.ort_only:
+        row["ort"] = summary(bench_times(ort_cmd + ["--output-dir", ort_out], runs,
+                                         "tools/ort/run.js"))
         return row
 
     shapes = {v.name: arrays[v.name].shape for v in compare.model_inputs(model)
@@ -337,16 +352,38 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
     pinned = tessera.load(tessera.compile(model_path, os.path.join(work, "model.so"),
                                           shapes=shapes))
     row["compile_s"] = time.time() - t0
-    row["tessera"], outputs = time_session(pinned, arrays, threads, runs)
+    outputs = run_session(pinned, arrays, threads)
+    tessera_cmd = [args.tessera_run, os.path.join(work, "model.so")] + inputs + [
+        "--threads", str(threads), "--quiet"]
+    # Rounds alternate which runtime goes first, so that drifts of the
+    # machine's speed fall on both alike. Each round is a process of each
+    # runtime that runs once to warm up, then times its runs; neither
+    # allocates outputs in the timed runs (tessera-run reuses its first
+    # run's buffers; ORT's copy of its outputs is taken off below).
+    ort_t, tessera_t = [], []
+    for r, n in enumerate(split_runs(runs, args.rounds)):
+        ort_cmd_r = ort_cmd + (["--output-dir", ort_out] if r == 0 else [])
+        steps = [lambda: ort_t.extend(bench_times(ort_cmd_r, n, "tools/ort/run.js")),
+                 lambda: tessera_t.extend(bench_times(tessera_cmd, n, "tessera-run"))]
+        for step in (steps if r % 2 == 0 else steps[::-1]):
+            step()
+    # session.run of ORT's Node binding copies every output into JavaScript
+    # (206 MB of GPT-2 logits): that copy, measured against ORT's own
+    # profile, is taken off each of its times.
+    row["ort_copy"] = ort_copy(ort_cmd)
+    row["ort"] = summary([t - row["ort_copy"] for t in ort_t])
+    row["tessera"] = summary(tessera_t)
     if args.unfused:
-        unfused = tessera.load(tessera.compile(model_path, os.path.join(work, "model-unfused.so"),
-                                               shapes=shapes, fuse=False))
-        row["unfused"], _ = time_session(unfused, arrays, threads, runs)
+        path = tessera.compile(model_path, os.path.join(work, "model-unfused.so"),
+                               shapes=shapes, fuse=False)
+        row["unfused"] = summary(bench_times([args.tessera_run, path] + tessera_cmd[2:], runs,
+                                             "tessera-run"))
     results = [("pinned", outputs)]
     if args.dynamic:
-        row["dynamic"], dyn_outputs = time_session(dynamic_model(model_path), arrays, threads,
-                                                   runs)
-        results.append(("dynamic", dyn_outputs))
+        path = dynamic_library(model_path)
+        results.append(("dynamic", run_session(tessera.load(path), arrays, threads)))
+        row["dynamic"] = summary(bench_times([args.tessera_run, path] + tessera_cmd[2:], runs,
+                                             "tessera-run"))
 
     ref = compare.read_outputs(model, ort_out, "onnxruntime")
     diffs = []
@@ -373,32 +410,60 @@ def shape_label(model, arrays, batch, seq):
     return label
 
 
-def time_session(model, feeds, threads, runs):
-    """(median, min, max) ms of `runs` runs after one warm-up, and the outputs."""
+def run_session(model, feeds, threads):
+    """The outputs of one run of `model` through the Python API."""
     try:
-        session = model.session(threads)
-        outputs = session.run(feeds)
-        times = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            session.run(feeds)
-            times.append((time.perf_counter() - t0) * 1e3)
+        return model.session(threads).run(feeds)
     except tessera.Error as e:
         raise BenchError("%s: %s" % (type(e).__name__, e))
-    return (statistics.median(times), min(times), max(times)), outputs
 
 
-_dynamic_models = {}
+def summary(times):
+    """(median, min, max) of latencies."""
+    return statistics.median(times), min(times), max(times)
 
 
-def dynamic_model(model_path):
-    """The model compiled once without --shape (tessera.compile's cache)."""
-    if model_path not in _dynamic_models:
+def split_runs(runs, rounds):
+    """`runs` split into at most `rounds` near-equal parts."""
+    rounds = max(1, min(rounds, runs))
+    return [runs // rounds + (1 if r < runs % rounds else 0) for r in range(rounds)]
+
+
+def bench_times(cmd, runs, what):
+    """The latencies (ms) of `runs` timed runs of `cmd --bench runs` (tessera-run
+    or tools/ort/run.js: a 'times: ...' line after the 'latency: ...' one)."""
+    out = run(cmd + ["--bench", str(runs)], what)
+    latency(out, what)  # checks the summary line is there
+    m = TIMES_RE.search(out)
+    if not m:
+        raise BenchError("%s printed no 'times: ...' line:\n%s" % (what, out.strip()))
+    return [float(t) for t in m.group(1).split()]
+
+
+def ort_copy(cmd, runs=3):
+    """The median time (ms) ORT's session.run spends outside its own
+    model_run (the Node binding's copy of the outputs), from `runs` runs of
+    a profiled session."""
+    out = run(cmd + ["--bench", str(runs), "--profile"], "onnxruntime --profile")
+    m = COPY_RE.search(out)
+    if not m:
+        raise BenchError("tools/ort/run.js --profile printed no 'output copy: ...' line:\n%s"
+                         % out.strip())
+    return max(0.0, float(m.group(1)))
+
+
+_dynamic_libraries = {}
+
+
+def dynamic_library(model_path):
+    """The library of the model compiled once without --shape (tessera.compile's
+    cache)."""
+    if model_path not in _dynamic_libraries:
         t0 = time.time()
-        _dynamic_models[model_path] = tessera.load(tessera.compile(model_path))
+        _dynamic_libraries[model_path] = tessera.compile(model_path)
         print("compiled %s once without --shape in %.1f s (or found it in the cache)"
               % (os.path.basename(model_path), time.time() - t0), file=sys.stderr, flush=True)
-    return _dynamic_models[model_path]
+    return _dynamic_libraries[model_path]
 
 
 def plot(rows, path, args):
@@ -519,11 +584,13 @@ def main(argv=None):
                     r["model"], r["shape"], r["threads"], r["tessera"][0], r["tessera"][1],
                     extra, r["ort"][0], r["ort"][1], r["ort"][0] / r["tessera"][0]))
             print()
-            print("Timed runs after one warm-up each (%d; %d for GPT-2-base). "
-                  "Tessera vs ORT outputs:" % (args.runs, args.gpt2_runs))
+            print("Timed runs after one warm-up each (%d; %d for GPT-2-base), in %d "
+                  "alternating rounds; ORT's times less its output copy. "
+                  "Tessera vs ORT outputs:" % (args.runs, args.gpt2_runs, args.rounds))
             for r in rows:
-                print("- %s (%s, %d threads): %s; compiled in %.1f s" % (
-                    r["model"], r["shape"], r["threads"], r["diff"], r["compile_s"]))
+                print("- %s (%s, %d threads): %s; ORT's output copy %.1f ms; "
+                      "compiled in %.1f s" % (r["model"], r["shape"], r["threads"], r["diff"],
+                                              r["ort_copy"], r["compile_s"]))
     if args.plot and rows and not args.ort_only:
         try:
             plot(rows, args.plot, args)

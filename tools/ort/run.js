@@ -191,9 +191,10 @@ function parseArgs(argv) {
       case '-h':
       case '--help':
         process.stdout.write(
-          'usage: node run.js MODEL.onnx --input [NAME=]FILE.npy ... [--output-dir DIR]\n' +
-          '                   [--threads N] [--bench N] [--quiet] [--generate N [--profile]]\n' +
-          '                   [--free-dim NAME=N ...]\n');
+            'usage: node run.js MODEL.onnx --input [NAME=]FILE.npy ... [--output-dir DIR]\n' +
+            '                   [--threads N] [--bench N [--profile]] [--quiet]\n' +
+            '                   [--generate N [--profile]]\n' +
+            '                   [--free-dim NAME=N ...]\n');
         process.exit(0);
         break;
       default:
@@ -203,7 +204,8 @@ function parseArgs(argv) {
     }
   }
   if (!args.model) throw new UsageError('no model given');
-  if (args.profile && !args.generate) throw new UsageError('--profile needs --generate');
+  if (args.profile && !args.generate && !args.bench)
+    throw new UsageError('--profile needs --generate or --bench');
   return args;
 }
 
@@ -328,10 +330,9 @@ const median = (v) => {
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 };
 
-// Ends ORT's profile and reads its model_run events (one per step, loops in
-// order; the untimed loop is dropped when --bench timed more): the medians
-// over loops of the prefill step and of the mean decode step, in ms.
-function profiledTimes(session, args) {
+// Ends ORT's profile and returns the durations (ms) of its model_run events,
+// one per session.run, in order.
+function modelRuns(session, args) {
   session.endProfiling();
   const dir = path.dirname(args.profilePrefix), base = path.basename(args.profilePrefix);
   const files = fs.readdirSync(dir).filter((f) => f.startsWith(base + '_') && f.endsWith('.json'));
@@ -340,6 +341,14 @@ function profiledTimes(session, args) {
   const runs = JSON.parse(fs.readFileSync(file, 'utf8'))
     .filter((e) => e.name === 'model_run').map((e) => e.dur / 1e3);
   fs.unlinkSync(file);
+  return runs;
+}
+
+// The model_run events of --generate (one per step, loops in order; the
+// untimed loop is dropped when --bench timed more): the medians over loops
+// of the prefill step and of the mean decode step, in ms.
+function profiledTimes(session, args) {
+  const runs = modelRuns(session, args);
   const n = args.generate, loops = runs.length / n;
   if (!Number.isInteger(loops)) throw new Error(`ORT profile: ${runs.length} model_run events`);
   const prefill = [], decode = [];
@@ -467,12 +476,21 @@ async function main() {
         await session.run(feeds);
         times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
-      times.sort((a, b) => a - b);
       const n = times.length;
-      const median = n % 2 ? times[(n - 1) / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
-      process.stdout.write(
-        `latency: median ${fmt(median)} ms, min ${fmt(times[0])} ms, max ${fmt(times[n - 1])} ms ` +
-        `(${n} runs, ${args.threads} threads)\n`);
+      process.stdout.write(`latency: median ${fmt(median(times))} ms, min ${
+                               fmt(Math.min(...times))} ms, ` +
+                           `max ${fmt(Math.max(...times))} ms (${n} runs, ${
+                               args.threads} threads)\n` +
+                           `times: ${times.map(fmt).join(' ')}\n`);
+      if (args.profile) {
+        // The first model_run is the warm-up.
+        const runs = modelRuns(session, args).slice(1);
+        if (runs.length !== n)
+          throw new Error(`ORT profile: ${runs.length + 1} model_run events`);
+        const copy = median(times.map((t, i) => t - runs[i]));
+        process.stdout.write(`output copy: median ${fmt(copy)} ms ` +
+                             '(session.run minus ORT\'s profile model_run)\n');
+      }
     }
   } catch (e) {
     fail(`run failed: ${e.message}`);

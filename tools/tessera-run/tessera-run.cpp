@@ -62,8 +62,9 @@ const char *const kUsage =
     "  --output-dir DIR     write each output to DIR/NAME.npy ('/' and ':' in\n"
     "                       names become '_'; bfloat16 is written as float32)\n"
     "  --threads N          threads per run (default 0: all cores)\n"
-    "  --bench N            after the first run, time N more runs and print\n"
-    "                       their median, min and max latency\n"
+    "  --bench N            after the first run, time N more runs (into the\n"
+    "                       first run's output buffers) and print their\n"
+    "                       median, min and max latency, then each time\n"
     "  --quiet              do not print the outputs\n"
     "  --generate N         greedy decoding of N tokens with a KV-cache\n"
     "                       decoder (past_key_values.* inputs, present.*\n"
@@ -75,7 +76,8 @@ const char *const kUsage =
     "                       --output-dir writes tokens.npy [batch, N] and\n"
     "                       logits.npy [batch, N, vocab]; with --bench R,\n"
     "                       one untimed loop, then R timed ones (medians)\n"
-    "  --describe           print the model's inputs and outputs (dtypes, dims\n"
+    "  --describe           print the model's inputs and outputs (dtypes, "
+    "dims\n"
     "                       with their names and the sizes the model takes)\n"
     "                       and exit\n"
     "  --help               print this help\n";
@@ -1004,12 +1006,17 @@ int run(const Options &opts) {
       ms.push_back(
           std::chrono::duration<double, std::milli>(end - start).count());
     }
+    std::vector<double> inOrder = ms;
     std::sort(ms.begin(), ms.end());
     size_t n = ms.size();
     double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
     std::printf("latency: median %.3f ms, min %.3f ms, max %.3f ms (%zu "
                 "runs, %d threads)\n",
                 median, ms.front(), ms.back(), n, session.numThreads());
+    std::printf("times:");
+    for (double t : inOrder)
+      std::printf(" %.3f", t);
+    std::printf("\n");
   }
   std::fflush(stdout);
   return 0;
