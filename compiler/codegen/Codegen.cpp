@@ -409,30 +409,12 @@ public:
 
   /// ABI v1-3: int32_t tessera_entry(inputs, outputs, ctx), static shapes.
   llvm::Expected<llvm::Function *> buildEntry(llvm::Function *graph) {
-    llvm::Function *entry = createFunction("tessera_entry", 3);
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
-    b.CreateStore(entry->getArg(2), ctxSlot);
-    std::vector<llvm::Value *> args;
-    addMemrefs(b, args, entry->getArg(0), nullptr, iface.inputs);
-    addMemrefs(b, args, entry->getArg(1), nullptr, iface.outputs);
-    if (auto call = callChecked(b, graph, args); !call)
-      return call.takeError();
-    b.CreateRet(b.getInt32(0));
-    return entry;
+    return buildGraphCall("tessera_entry", graph, /*withDims=*/false);
   }
 
   /// ABI v4: tessera_run(inputs, input_dims, outputs, output_dims, ctx).
   llvm::Expected<llvm::Function *> buildRun(llvm::Function *graph) {
-    llvm::Function *run = createFunction("tessera_run", 5);
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", run));
-    b.CreateStore(run->getArg(4), ctxSlot);
-    std::vector<llvm::Value *> args;
-    addMemrefs(b, args, run->getArg(0), run->getArg(1), iface.inputs);
-    addMemrefs(b, args, run->getArg(2), run->getArg(3), iface.outputs);
-    if (auto call = callChecked(b, graph, args); !call)
-      return call.takeError();
-    b.CreateRet(b.getInt32(0));
-    return run;
+    return buildGraphCall("tessera_run", graph, /*withDims=*/true);
   }
 
   /// ABI v4: tessera_output_dims(input_dims, output_dims, ctx), which stores
@@ -519,6 +501,27 @@ public:
   }
 
 private:
+  /// int32_t name(inputs, [input_dims,] outputs, [output_dims,] ctx): sets
+  /// the run's context and calls `graph` on the memrefs of the inputs and
+  /// outputs (their dims from the dims arrays when `withDims`).
+  llvm::Expected<llvm::Function *>
+  buildGraphCall(llvm::StringRef name, llvm::Function *graph, bool withDims) {
+    unsigned perSide = withDims ? 2 : 1;
+    llvm::Function *f = createFunction(name, 2 * perSide + 1);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+    b.CreateStore(f->getArg(2 * perSide), ctxSlot);
+    auto dims = [&](unsigned side) -> llvm::Value * {
+      return withDims ? f->getArg(side * perSide + 1) : nullptr;
+    };
+    std::vector<llvm::Value *> args;
+    addMemrefs(b, args, f->getArg(0), dims(0), iface.inputs);
+    addMemrefs(b, args, f->getArg(perSide), dims(1), iface.outputs);
+    if (auto call = callChecked(b, graph, args); !call)
+      return call.takeError();
+    b.CreateRet(b.getInt32(0));
+    return f;
+  }
+
   llvm::Function *createFunction(llvm::StringRef name, unsigned numPtrArgs) {
     llvm::SmallVector<llvm::Type *> params(numPtrArgs, ptr);
     return llvm::Function::Create(llvm::FunctionType::get(i32, params, false),
