@@ -30,7 +30,7 @@ struct TargetDescription {
   std::string features;
   /// Widest vector register: 512 with AVX-512, 256 with AVX/AVX2, else 128.
   unsigned vectorBits = 128;
-  /// 8x32 with AVX-512 (16 zmm accumulators), 6x16 with AVX2 (12 ymm).
+  /// 6x64 with AVX-512 (24 zmm accumulators), 6x16 with AVX2 (12 ymm).
   MatmulTile matmulTile = {4, 8};
 
   /// fp32 lanes of the elementwise and reduction vectors.

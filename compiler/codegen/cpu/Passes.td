@@ -50,9 +50,10 @@ def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
   let summary = "Tile matmuls into register tiles and vectorize them";
   let description = [{
     On tensors, for each linalg.matmul with static shapes: tile M and N by an
-    8x32 register tile (peeling the remainder so the main tiles are static),
-    tile K by 1, vectorize the 8x32x1 tile, then hoist the C tile out of the
-    k loop (it becomes a loop-carried vector<8x32xf32>) and unroll k by 4.
+    register tile (tile-m x tile-n: 6x64 with AVX-512, 6x16 with AVX2;
+    peeling the remainder so the main tiles are static), tile K by 1,
+    vectorize the tile-m x tile-n x 1 tile, then hoist the C tile out of the
+    k loop (it becomes a loop-carried vector) and unroll k by 4.
     This is the schedule recorded in TOOLCHAIN.md. Remainder tiles are
     vectorized with their own static shapes. Batched matmuls are handled as
     one matmul per batch element. Tiles that fit in registers are vectorized

@@ -2,7 +2,7 @@
 //-------------===//
 //
 // The GEMM schedule from TOOLCHAIN.md, applied with MLIR's C++ APIs on
-// tensors: register tiles (6x16 = 12 ymm accumulators with AVX2, 8x32 with
+// tensors: register tiles (6x16 = 12 ymm accumulators with AVX2, 6x64 with
 // AVX-512), k tiled by 1 and unrolled by 4, the C tile hoisted out of the k
 // loop as a loop-carried vector. Constant weights were packed into panels by
 // tessera-pack-matmul-weights; the elementwise epilogue it marked

@@ -7,7 +7,7 @@
 
 // The CPU schedules as one pipeline, every parameter from the target
 // description of mcpu: AVX2 gets 6x16 register tiles and 8-wide elementwise
-// vectors, AVX-512 8x32 tiles and 16-wide vectors; matmul-tile overrides the
+// vectors, AVX-512 6x64 tiles and 16-wide vectors; matmul-tile overrides the
 // register tile only, and its third size (MxNxK) blocks K, which no target
 // does by default (measured slower on Zen 5). The output dims function is built on the way.
 // AVX2-LABEL: func.func @graph
@@ -16,7 +16,7 @@
 // AVX2-NOT: linalg.matmul
 // AVX2-LABEL: func.func private @graph_output_dims
 // AVX512-LABEL: func.func @graph
-// AVX512: vector<8x32xf32>
+// AVX512: vector<6x64xf32>
 // AVX512: math.erf {{.*}} : vector<16xf32>
 // AVX512-NOT: linalg.matmul
 // TILE-LABEL: func.func @graph
