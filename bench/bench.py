@@ -24,8 +24,10 @@ For each model and each (batch, seq, threads) combination (--batch, --seq and
      JavaScript (206 MB of GPT-2 logits), has that copy taken off each
      time: the median of session.run minus ORT's own profile model_run
      over 3 profiled runs. (Through the Python API, a fresh output array
-     costs Tessera the same page faults.) The outputs compared come from
-     one run through the Python API;
+     costs Tessera the same page faults.) Runs with fewer threads than CPUs
+     are pinned (taskset) to the same first CPUs for both runtimes (--cpus):
+     a VM's vCPUs may differ in speed. The outputs compared come from one
+     run through the Python API;
   4. checks that the two runtimes' outputs agree (max abs difference);
   5. with --unfused, also compiles with --fuse=false (no Transformer fusions)
      and times that library too, in the same run;
@@ -122,6 +124,17 @@ class BenchError(Exception):
     pass
 
 
+def cpu_list(text):
+    """Comma-separated CPU numbers (0 is one)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected comma-separated CPU numbers, got %r" % text)
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError("expected CPU numbers 0 and up, got %r" % text)
+    return values
+
+
 def int_list(text):
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
@@ -171,6 +184,10 @@ def parse_args(argv):
     p.add_argument("--seq", type=int_list, default=[128], help="sequence length(s) (default: 128)")
     p.add_argument("--threads", type=int_list, default=[1], help="thread count(s) (default: 1)")
     p.add_argument("--runs", type=int, default=20, help="timed runs after one warm-up (default: 20)")
+    p.add_argument("--cpus", type=cpu_list, default=None,
+                   help="CPUs the timed runs may use, the first THREADS of them (default: "
+                        "this process's CPUs; 1-thread runs of both runtimes are pinned to "
+                        "the first)")
     p.add_argument("--rounds", type=int, default=3,
                    help="rounds the timed runs are split into, alternating which runtime "
                         "runs first (default: 3)")
@@ -338,7 +355,8 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
     free_dims = []
     for name, size in sorted(pins.items()):
         free_dims += ["--free-dim", "%s=%d" % (name, size)]
-    ort_cmd = [args.node, args.ort_script, model_path] + inputs + free_dims + [
+    pin = cpu_pin(args.cpus, threads)
+    ort_cmd = pin + [args.node, args.ort_script, model_path] + inputs + free_dims + [
         "--threads", str(threads)]
     ort_out = os.path.join(work, "ort")
     if args.ort_only:
@@ -353,8 +371,10 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
                                           shapes=shapes))
     row["compile_s"] = time.time() - t0
     outputs = run_session(pinned, arrays, threads)
-    tessera_cmd = [args.tessera_run, os.path.join(work, "model.so")] + inputs + [
+    tessera_run = pin + [args.tessera_run]
+    tessera_cmd = tessera_run + [os.path.join(work, "model.so")] + inputs + [
         "--threads", str(threads), "--quiet"]
+    tessera_args = tessera_cmd[len(tessera_run) + 1:]
     # Rounds alternate which runtime goes first, so that drifts of the
     # machine's speed fall on both alike. Each round is a process of each
     # runtime that runs once to warm up, then times its runs; neither
@@ -376,13 +396,13 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
     if args.unfused:
         path = tessera.compile(model_path, os.path.join(work, "model-unfused.so"),
                                shapes=shapes, fuse=False)
-        row["unfused"] = summary(bench_times([args.tessera_run, path] + tessera_cmd[2:], runs,
+        row["unfused"] = summary(bench_times(tessera_run + [path] + tessera_args, runs,
                                              "tessera-run"))
     results = [("pinned", outputs)]
     if args.dynamic:
         path = dynamic_library(model_path)
         results.append(("dynamic", run_session(tessera.load(path), arrays, threads)))
-        row["dynamic"] = summary(bench_times([args.tessera_run, path] + tessera_cmd[2:], runs,
+        row["dynamic"] = summary(bench_times(tessera_run + [path] + tessera_args, runs,
                                              "tessera-run"))
 
     ref = compare.read_outputs(model, ort_out, "onnxruntime")
@@ -427,6 +447,19 @@ def split_runs(runs, rounds):
     """`runs` split into at most `rounds` near-equal parts."""
     rounds = max(1, min(rounds, runs))
     return [runs // rounds + (1 if r < runs % rounds else 0) for r in range(rounds)]
+
+
+def cpu_pin(cpus, threads):
+    """The taskset prefix that runs a benchmark on `threads` CPUs: the first
+    of `cpus` (default: this process's CPUs), the same for both runtimes.
+    The vCPUs of a VM may differ in speed (this project's machine: one runs
+    8-12% slower than the other), so a 1-thread run that lands on either
+    measures the CPU as much as the runtime. Empty when every CPU is used."""
+    allowed = sorted(os.sched_getaffinity(0))
+    chosen = (cpus or allowed)[:threads]
+    if len(chosen) >= len(allowed) and not cpus:
+        return []
+    return ["taskset", "-c", ",".join(str(c) for c in chosen)]
 
 
 def bench_times(cmd, runs, what):
