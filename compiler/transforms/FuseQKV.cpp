@@ -68,7 +68,6 @@ namespace {
 constexpr llvm::StringLiteral kKind = "tessera.qkv_projection";
 
 bool getInts(Value v, SmallVectorImpl<int64_t> &out);
-bool compatibleShape(RankedTensorType type, ArrayRef<int64_t> shape);
 
 /// The value of `v` if it is an fp32 constant, or a Transpose or Slice of
 /// one whose parameters getInts evaluates.
@@ -300,16 +299,6 @@ bool isHeadSplit(ArrayRef<int64_t> perm, bool seqFirst) {
   SmallVector<int64_t> c = composePerms(reshapeFromFused(seqFirst), perm);
   return isIdentityPerm(c) ||
          ArrayRef<int64_t>(c) == ArrayRef<int64_t>{0, 1, 3, 2};
-}
-
-/// Whether `type` can be `shape` (dims equal or one dynamic).
-bool compatibleShape(RankedTensorType type, ArrayRef<int64_t> shape) {
-  if (type.getRank() != int64_t(shape.size()))
-    return false;
-  for (auto [a, b] : llvm::zip(type.getShape(), shape))
-    if (!fused::compatibleDim(a, b))
-      return false;
-  return true;
 }
 
 /// Whether `r` splits the rank-3 `v` into heads: [d0, d1, H, Dh], or

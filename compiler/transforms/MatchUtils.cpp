@@ -1,6 +1,7 @@
 //===- MatchUtils.cpp - small matchers shared by the fusion passes --------===//
 
 #include "compiler/transforms/MatchUtils.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -93,6 +94,15 @@ std::optional<std::vector<float>> readF32Constant(Value v) {
   if (!matchPattern(v, m_Constant(&attr)))
     return std::nullopt;
   return readF32Elements(attr);
+}
+
+bool compatibleShape(RankedTensorType type, ArrayRef<int64_t> shape) {
+  if (type.getRank() != int64_t(shape.size()))
+    return false;
+  for (auto [a, b] : llvm::zip(type.getShape(), shape))
+    if (!fused::compatibleDim(a, b))
+      return false;
+  return true;
 }
 
 namespace {
@@ -206,11 +216,8 @@ std::optional<ConstTensor> evalSlice(onnx::SliceOp op, IntsReader ints,
     out.shape[axis] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
   }
   auto type = dyn_cast<RankedTensorType>(op.getOutput().getType());
-  if (!type || type.getRank() != rank)
+  if (!type || !compatibleShape(type, out.shape))
     return std::nullopt;
-  for (auto [known, computed] : llvm::zip(type.getShape(), out.shape))
-    if (!ShapedType::isDynamic(known) && known != computed)
-      return std::nullopt;
   int64_t total = 1;
   for (int64_t d : out.shape)
     total *= d;

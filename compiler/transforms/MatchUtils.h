@@ -54,6 +54,10 @@ std::optional<std::vector<float>> readF32Elements(mlir::ElementsAttr attr);
 /// The elements of `v` if it is an f32 constant (see readF32Elements).
 std::optional<std::vector<float>> readF32Constant(mlir::Value v);
 
+/// Whether `type` can be `shape` (same rank; each dim equal or dynamic).
+bool compatibleShape(mlir::RankedTensorType type,
+                     llvm::ArrayRef<int64_t> shape);
+
 /// An f32 tensor known at compile time.
 struct ConstTensor {
   llvm::SmallVector<int64_t> shape;
