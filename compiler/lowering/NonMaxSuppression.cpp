@@ -35,7 +35,7 @@ struct Suppression {
   Value boxes, scores;
   bool centerPoint;
 
-  Value c(int64_t v) { return b.create<arith::ConstantIndexOp>(l, v); }
+  Value c(int64_t v) { return indexConst(b, l, v); }
   Value f(double v) {
     return b.create<arith::ConstantOp>(l, b.getF32FloatAttr(v));
   }
@@ -128,16 +128,11 @@ struct NonMaxSuppressionLowering
     Value batches = rewriter.create<tensor::DimOp>(loc, scores, 0);
     Value classes = rewriter.create<tensor::DimOp>(loc, scores, 1);
     Value count = rewriter.create<tensor::DimOp>(loc, scores, 2);
-    emitCheck(rewriter, loc,
-              rewriter.create<arith::AndIOp>(
-                  loc,
-                  rewriter.create<arith::CmpIOp>(
-                      loc, P::eq, rewriter.create<tensor::DimOp>(loc, boxes, 0),
-                      batches),
-                  rewriter.create<arith::CmpIOp>(
-                      loc, P::eq, rewriter.create<tensor::DimOp>(loc, boxes, 1),
-                      count)),
-              "boxes and scores disagree on the batches or the boxes");
+    for (auto [dim, size] : {std::pair(0, batches), std::pair(1, count)})
+      checkSameSize(
+          rewriter, loc,
+          OpFoldResult(rewriter.create<tensor::DimOp>(loc, boxes, dim)), size,
+          "boxes and scores disagree on the batches or the boxes");
 
     Value out = buildFilled(rewriter, loc, type, rewriter.getI64IntegerAttr(0));
     auto flagType =

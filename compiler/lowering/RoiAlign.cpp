@@ -57,15 +57,14 @@ struct RoiAlignLowering : OpConversionPattern<onnx::RoiAlignOp> {
     Value images = rewriter.create<tensor::DimOp>(loc, x, 0);
     Value height = rewriter.create<tensor::DimOp>(loc, x, 2);
     Value width = rewriter.create<tensor::DimOp>(loc, x, 3);
+    Value zero = indexConst(rewriter, loc, 0);
     emitCheck(rewriter, loc,
               rewriter.create<arith::AndIOp>(
                   loc,
-                  rewriter.create<arith::CmpIOp>(
-                      loc, arith::CmpIPredicate::sgt, height,
-                      rewriter.create<arith::ConstantIndexOp>(loc, 0)),
-                  rewriter.create<arith::CmpIOp>(
-                      loc, arith::CmpIPredicate::sgt, width,
-                      rewriter.create<arith::ConstantIndexOp>(loc, 0))),
+                  rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                                 height, zero),
+                  rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                                 width, zero)),
               "the image is empty");
     Type elt = type.getElementType();
     rewriter.replaceOp(
