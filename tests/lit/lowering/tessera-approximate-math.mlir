@@ -39,6 +39,19 @@ func.func @erf_rational(%x: vector<16xf32>) -> vector<16xf32> {
 
 // -----
 
+// Negative: f64 erf is not the f32 rational (no 3.925 clamp); it becomes
+// libm's erf.
+// CHECK-LABEL: func.func private @erf(f64) -> f64
+// CHECK-LABEL: func.func @erf_f64
+// CHECK-NOT: 3.925
+// CHECK: call @erf({{.*}}) : (f64) -> f64
+func.func @erf_f64(%x: f64) -> f64 {
+  %0 = math.erf %x : f64
+  return %0 : f64
+}
+
+// -----
+
 // Negative: sqrt has a native instruction and is kept.
 // CHECK-LABEL: func.func @sqrt
 // CHECK: math.sqrt

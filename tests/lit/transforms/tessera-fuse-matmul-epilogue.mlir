@@ -121,6 +121,25 @@ func.func @sliced_transposed_weight(%x: tensor<4x2xf32>, %b: tensor<6xf32>) -> t
 
 // -----
 
+// Negative (near miss): the same Transpose of a Slice, but of an input, not
+// a constant: not a candidate, left unfused.
+// CHECK-LABEL: func.func @transposed_input_weight
+// CHECK-NOT: tessera.matmul
+// CHECK: onnx.Transpose
+// CHECK: onnx.MatMul
+func.func @transposed_input_weight(%x: tensor<4x2xf32>, %w: tensor<6x2xf32>, %b: tensor<2xf32>) -> tensor<4x2xf32> {
+  %starts = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %ends = onnx.Constant {value = dense<4> : tensor<1xi64>} : tensor<1xi64>
+  %axes = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %ws = onnx.Slice %w, %starts, %ends, %axes {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<6x2xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2x2xf32>
+  %wt = onnx.Transpose %ws {perm = [1, 0]} : (tensor<2x2xf32>) -> tensor<2x2xf32>
+  %0 = onnx.MatMul %x, %wt : (tensor<4x2xf32>, tensor<2x2xf32>) -> tensor<4x2xf32>
+  %1 = onnx.Add %0, %b : (tensor<4x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %1 : tensor<4x2xf32>
+}
+
+// -----
+
 // Gemm without transB, no activation.
 // CHECK-LABEL: func.func @gemm_plain
 // CHECK: tessera.matmul %arg0, %{{.*}}, %arg1 : (tensor<4x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
