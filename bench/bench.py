@@ -124,25 +124,25 @@ class BenchError(Exception):
     pass
 
 
-def cpu_list(text):
-    """Comma-separated CPU numbers (0 is one)."""
+def comma_ints(text, minimum, what):
+    """Comma-separated integers of at least `minimum`; `what` names them."""
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError("expected comma-separated CPU numbers, got %r" % text)
-    if not values or any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError("expected CPU numbers 0 and up, got %r" % text)
+        raise argparse.ArgumentTypeError("expected comma-separated %s, got %r" % (what, text))
+    if not values or any(v < minimum for v in values):
+        raise argparse.ArgumentTypeError("expected %s of at least %d, got %r"
+                                         % (what, minimum, text))
     return values
+
+
+def cpu_list(text):
+    """Comma-separated CPU numbers (0 is one)."""
+    return comma_ints(text, 0, "CPU numbers")
 
 
 def int_list(text):
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected comma-separated integers, got %r" % text)
-    if not values or any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError("expected positive integers, got %r" % text)
-    return values
+    return comma_ints(text, 1, "integers")
 
 
 def parse_args(argv):
