@@ -68,6 +68,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createOutlineParallel());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addNestedPass<func::FuncOp>(createPrefetchWeightPanels());
   pm.addNestedPass<func::FuncOp>(createLowerVectors());
   VectorTransferToSCFOptions toSCF;
   toSCF.enableFullUnroll(true);

@@ -123,6 +123,33 @@ def VectorizeTranspose
   ];
 }
 
+def PrefetchWeightPanels
+    : Pass<"tessera-prefetch-weight-panels", "::mlir::func::FuncOp"> {
+  let summary = "Prefetch the next packed weight panel across the row tiles";
+  let description = [{
+    After bufferization. A k loop (one carrying vector contractions) nested
+    in a loop over row tiles, which reads a packed weight panel (a static
+    [K, N] subview of rows of a global [R, N] constant, rows of whole cache
+    lines), prefetches lines of the panel that follows it (the next K rows;
+    the last panel prefetches itself): in its i-th iteration of n, in row
+    tile t, lines (t * n + i) * p ... + p - 1 (clamped to the panel's last
+    line), p chosen so that the row tiles together cover the panel. The
+    first row tile of every panel then reads it from cache instead of from
+    memory, which it would wait on. Locality 3 (all levels) measured 1.5%
+    better than 2 (L2) on Zen 5, and one line per iteration better than two.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"minRowTiles", "min-row-tiles", "int64_t", "2",
+           "Fewest row tiles (static) for which to prefetch">,
+    Option<"assumedRowTiles", "assumed-row-tiles", "int64_t", "16",
+           "Row tiles assumed when their count is dynamic">,
+    Option<"maxPerIteration", "max-per-iteration", "int64_t", "8",
+           "Most prefetches per k-loop iteration">,
+  ];
+}
+
 def OutlineParallel : Pass<"tessera-outline-parallel", "::mlir::ModuleOp"> {
   let summary = "Outline top-level loop nests for the runtime's thread pool";
   let description = [{

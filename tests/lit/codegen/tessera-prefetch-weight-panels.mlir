@@ -1,0 +1,118 @@
+// RUN: tessera-opt %s --split-input-file --tessera-prefetch-weight-panels | FileCheck %s
+
+// Two packed panels of K = 32 rows of 64 floats (4 cache lines a row, 128
+// lines a panel) in one [64, 64] constant; 4 row tiles of 6 rows; a k loop
+// of 8 iterations (step 4). Each iteration prefetches ceil(128 / (4 * 8)) =
+// 4 lines of the next panel (rows [j * 32 + 32, ...), the last panel's
+// next clamped to itself): line l = (t * 8 + i) * 4 + p, row l / 4,
+// column (l mod 4) * 16.
+// CHECK-LABEL: func.func @panels
+// CHECK: %[[G:.*]] = memref.get_global @packed
+// CHECK: scf.for %[[J:.*]] =
+// CHECK: %[[OFF:.*]] = arith.muli %[[J]], %c32
+// CHECK: memref.subview %[[G]][%[[OFF]], 0] [32, 64] [1, 1]
+// CHECK: %[[END:.*]] = arith.addi %[[OFF]], %c32
+// CHECK: %[[NEXT:.*]] = arith.minui %[[END]], %c32
+// CHECK: scf.for %[[I:.*]] = %c0 to %c24 step %c6
+// CHECK: %[[T:.*]] = arith.divui %{{.*}}, %c6
+// CHECK: %[[TB:.*]] = arith.muli %[[T]], %c32
+// CHECK: scf.for %[[K:.*]] = %c0 to %c32 step %c4
+// CHECK: %[[KI:.*]] = arith.divui %{{.*}}, %c4
+// CHECK: %[[KB:.*]] = arith.muli %[[KI]], %c4
+// CHECK: %[[BASE:.*]] = arith.addi %[[TB]], %[[KB]]
+// CHECK: %[[L0:.*]] = arith.minui %{{.*}}, %c127
+// CHECK: %[[ROW:.*]] = arith.divui %[[L0]], %c4
+// CHECK: %[[R:.*]] = arith.addi %[[NEXT]], %[[ROW]]
+// CHECK: %[[LC:.*]] = arith.remui %[[L0]], %c4
+// CHECK: %[[COL:.*]] = arith.muli %[[LC]], %c16
+// CHECK: memref.prefetch %[[G]][%[[R]], %[[COL]]], read, locality<3>, data
+// CHECK-COUNT-3: memref.prefetch %[[G]]
+// CHECK-NOT: memref.prefetch
+// CHECK: vector.outerproduct
+memref.global "private" constant @packed : memref<64x64xf32> = dense<1.0>
+func.func @panels(%a: memref<24x32xf32>, %c: memref<24x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %c24 = arith.constant 24 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant dense<0.0> : vector<6x64xf32>
+  %f0 = arith.constant 0.0 : f32
+  %g = memref.get_global @packed : memref<64x64xf32>
+  scf.for %j = %c0 to %c2 step %c1 {
+    %off = arith.muli %j, %c32 : index
+    %col = arith.muli %j, %c64 : index
+    %panel = memref.subview %g[%off, 0] [32, 64] [1, 1] : memref<64x64xf32> to memref<32x64xf32, strided<[64, 1], offset: ?>>
+    scf.for %i = %c0 to %c24 step %c6 {
+      %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x64xf32>) {
+        %row = memref.subview %panel[%k, 0] [1, 64] [1, 1] : memref<32x64xf32, strided<[64, 1], offset: ?>> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+        %b = vector.load %row[%c0, %c0] : memref<1x64xf32, strided<[64, 1], offset: ?>>, vector<64xf32>
+        %av = vector.transfer_read %a[%i, %k], %f0 {in_bounds = [true], permutation_map = affine_map<(d0, d1) -> (d0)>} : memref<24x32xf32>, vector<6xf32>
+        %r = vector.outerproduct %av, %b, %acc : vector<6xf32>, vector<64xf32>
+        scf.yield %r : vector<6x64xf32>
+      }
+      %out = memref.subview %c[%i, %col] [6, 64] [1, 1] : memref<24x128xf32> to memref<6x64xf32, strided<[128, 1], offset: ?>>
+      vector.transfer_write %acc, %out[%c0, %c0] {in_bounds = [true, true]} : vector<6x64xf32>, memref<6x64xf32, strided<[128, 1], offset: ?>>
+    }
+  }
+  return
+}
+
+// -----
+
+// Not prefetched: weights that are not a global constant (an argument),
+// a single row tile, and a remainder tile's run-once loop (step 1).
+// CHECK-LABEL: func.func @not_panels
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+memref.global "private" constant @packed2 : memref<64x64xf32> = dense<1.0>
+func.func @not_panels(%w: memref<64x64xf32>, %a: memref<24x32xf32>, %c: memref<24x64xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %c24 = arith.constant 24 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant dense<0.0> : vector<6x64xf32>
+  %f0 = arith.constant 0.0 : f32
+  %g = memref.get_global @packed2 : memref<64x64xf32>
+  %arg = memref.subview %w[0, 0] [32, 64] [1, 1] : memref<64x64xf32> to memref<32x64xf32, strided<[64, 1]>>
+  %glob = memref.subview %g[0, 0] [32, 64] [1, 1] : memref<64x64xf32> to memref<32x64xf32, strided<[64, 1]>>
+  // Weights from an argument.
+  scf.for %i = %c0 to %c24 step %c6 {
+    %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x64xf32>) {
+      %row = memref.subview %arg[%k, 0] [1, 64] [1, 1] : memref<32x64xf32, strided<[64, 1]>> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+      %b = vector.load %row[%c0, %c0] : memref<1x64xf32, strided<[64, 1], offset: ?>>, vector<64xf32>
+      %av = vector.transfer_read %a[%i, %k], %f0 {in_bounds = [true], permutation_map = affine_map<(d0, d1) -> (d0)>} : memref<24x32xf32>, vector<6xf32>
+      %r = vector.outerproduct %av, %b, %acc : vector<6xf32>, vector<64xf32>
+      scf.yield %r : vector<6x64xf32>
+    }
+    vector.transfer_write %acc, %c[%i, %c0] {in_bounds = [true, true]} : vector<6x64xf32>, memref<24x64xf32>
+  }
+  // One row tile.
+  scf.for %i = %c0 to %c6 step %c6 {
+    %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x64xf32>) {
+      %row = memref.subview %glob[%k, 0] [1, 64] [1, 1] : memref<32x64xf32, strided<[64, 1]>> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+      %b = vector.load %row[%c0, %c0] : memref<1x64xf32, strided<[64, 1], offset: ?>>, vector<64xf32>
+      %av = vector.transfer_read %a[%i, %k], %f0 {in_bounds = [true], permutation_map = affine_map<(d0, d1) -> (d0)>} : memref<24x32xf32>, vector<6xf32>
+      %r = vector.outerproduct %av, %b, %acc : vector<6xf32>, vector<64xf32>
+      scf.yield %r : vector<6x64xf32>
+    }
+    vector.transfer_write %acc, %c[%i, %c0] {in_bounds = [true, true]} : vector<6x64xf32>, memref<24x64xf32>
+  }
+  // A remainder tile, run at most once.
+  scf.for %once = %c0 to %n step %c1 {
+    %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x64xf32>) {
+      %row = memref.subview %glob[%k, 0] [1, 64] [1, 1] : memref<32x64xf32, strided<[64, 1]>> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+      %b = vector.load %row[%c0, %c0] : memref<1x64xf32, strided<[64, 1], offset: ?>>, vector<64xf32>
+      %av = vector.transfer_read %a[%c0, %k], %f0 {in_bounds = [true], permutation_map = affine_map<(d0, d1) -> (d0)>} : memref<24x32xf32>, vector<6xf32>
+      %r = vector.outerproduct %av, %b, %acc : vector<6xf32>, vector<64xf32>
+      scf.yield %r : vector<6x64xf32>
+    }
+    vector.transfer_write %acc, %c[%c0, %c0] {in_bounds = [true, true]} : vector<6x64xf32>, memref<24x64xf32>
+  }
+  return
+}
