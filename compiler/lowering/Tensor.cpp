@@ -271,6 +271,19 @@ struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
     SmallVector<OpFoldResult> sizes;
     for (int64_t p : perm)
       sizes.push_back(in[p]);
+    // Moving only dims of size 1 (197x1x768 -> 1x197x768, as
+    // nn.MultiheadAttention's batch-first exports do) keeps the order of
+    // the elements: a reshape, not a copy.
+    auto inType = cast<RankedTensorType>(adaptor.getData().getType());
+    SmallVector<int64_t> moved;
+    for (int64_t p : perm)
+      if (inType.getDimSize(p) != 1)
+        moved.push_back(p);
+    if (llvm::is_sorted(moved)) {
+      rewriter.replaceOp(op, buildReshape(rewriter, op.getLoc(),
+                                          adaptor.getData(), type, sizes, in));
+      return success();
+    }
     Value init = buildEmpty(rewriter, op.getLoc(), type, sizes);
     rewriter.replaceOp(op, rewriter
                                .create<linalg::TransposeOp>(

@@ -120,6 +120,21 @@ func.func @gather(%emb: tensor<100x16xf32>, %ids: tensor<2x7xi64>) -> tensor<2x7
 
 // -----
 
+// A Transpose that moves only dims of size 1 keeps the elements' order: a
+// reshape, no copy. One that also swaps two larger dims is a transpose.
+// CHECK-LABEL: func.func @transpose_unit_dims
+// CHECK-NOT: linalg.transpose
+// CHECK: tensor.collapse_shape %arg0 {{.*}} : tensor<5x1x8xf32> into tensor<40xf32>
+// CHECK: tensor.expand_shape %{{.*}} output_shape [1, 5, 8] : tensor<40xf32> into tensor<1x5x8xf32>
+// CHECK: linalg.transpose ins(%arg1 : tensor<5x1x8xf32>) outs({{.*}} : tensor<8x1x5xf32>) permutation = [2, 1, 0]
+func.func @transpose_unit_dims(%x: tensor<5x1x8xf32>, %y: tensor<5x1x8xf32>) -> (tensor<1x5x8xf32>, tensor<8x1x5xf32>) {
+  %a = onnx.Transpose %x {perm = [1, 0, 2]} : (tensor<5x1x8xf32>) -> tensor<1x5x8xf32>
+  %b = onnx.Transpose %y {perm = [2, 1, 0]} : (tensor<5x1x8xf32>) -> tensor<8x1x5xf32>
+  return %a, %b : tensor<1x5x8xf32>, tensor<8x1x5xf32>
+}
+
+// -----
+
 // Data movement: Transpose, Concat, a strided Slice, Split and Reshape.
 // CHECK-LABEL: func.func @data_movement
 // CHECK: linalg.transpose ins(%arg0 : tensor<2x3xf32>) outs({{.*}} : tensor<3x2xf32>) permutation = [1, 0]
