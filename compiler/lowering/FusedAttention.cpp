@@ -73,6 +73,39 @@ struct AttentionShape {
 
 int64_t roundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
+/// Q, K or V as the kernel reads it, by [B, H, S, Dh] indices. When it is a
+/// transpose that keeps the head size innermost (the head split of
+/// tessera.qkv_projection: [B, S, H, Dh] or [S, B, H, Dh] to [B, H, S,
+/// Dh]), the kernel reads the transpose's input in place (its rows are
+/// still contiguous) and the copy is left dead.
+struct HeadsOperand {
+  Value tensor;
+  SmallVector<int64_t, 4> perm = {0, 1, 2, 3}; // dim i is tensor dim perm[i]
+
+  static HeadsOperand get(Value v) {
+    v = kernels::mostStatic(v);
+    auto t = v.getDefiningOp<linalg::TransposeOp>();
+    if (!t || t.getPermutation().size() != 4 || t.getPermutation()[3] != 3)
+      return {v};
+    return {t.getInput(), SmallVector<int64_t, 4>(t.getPermutation())};
+  }
+  RankedTensorType type() const {
+    return dyn_cast<RankedTensorType>(tensor.getType());
+  }
+  int64_t dimSize(int64_t d) const { return type().getDimSize(perm[d]); }
+  std::pair<Value, int64_t> dim(int64_t d) const { return {tensor, perm[d]}; }
+  OpFoldResult size(OpBuilder &b, Location loc, int64_t d) const {
+    return tensor::getMixedSize(b, loc, tensor, perm[d]);
+  }
+  /// The tensor's indices of [B, H, S, Dh] indices `ix`.
+  SmallVector<Value> at(ArrayRef<Value> ix) const {
+    SmallVector<Value> r(4);
+    for (int64_t i = 0; i < 4; ++i)
+      r[perm[i]] = ix[i];
+    return r;
+  }
+};
+
 struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
   AttentionToLoops(const TypeConverter &converter, MLIRContext *ctx,
                    AttentionShape shape)
@@ -83,12 +116,10 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
   matchAndRewrite(fused::AttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value q = kernels::mostStatic(adaptor.getQ()),
-          k = kernels::mostStatic(adaptor.getK()),
-          v = kernels::mostStatic(adaptor.getV());
-    auto qt = dyn_cast<RankedTensorType>(q.getType());
-    auto kt = dyn_cast<RankedTensorType>(k.getType());
-    auto vt = dyn_cast<RankedTensorType>(v.getType());
+    HeadsOperand q = HeadsOperand::get(adaptor.getQ()),
+                 k = HeadsOperand::get(adaptor.getK()),
+                 v = HeadsOperand::get(adaptor.getV());
+    auto qt = q.type(), kt = k.type(), vt = v.type();
     auto outType = dyn_cast<RankedTensorType>(op.getType());
     if (!qt || !kt || !vt || !outType)
       return rewriter.notifyMatchFailure(op, "needs ranked tensors");
@@ -98,32 +129,33 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     // B, H, Sq and Sk may be dynamic (read with tensor.dim, checked to agree
     // between Q, K, V and the mask at run time); the head size is static.
     // (Q and K may leave it dynamic when V has it: checked at run time.)
-    int64_t Dh = qt.getDimSize(3);
+    int64_t Dh = q.dimSize(3);
     if (ShapedType::isDynamic(Dh))
-      Dh = kt.getDimSize(3);
+      Dh = k.dimSize(3);
     if (ShapedType::isDynamic(Dh))
-      Dh = vt.getDimSize(3);
-    if (ShapedType::isDynamic(Dh) || ShapedType::isDynamic(vt.getDimSize(3)))
+      Dh = v.dimSize(3);
+    if (ShapedType::isDynamic(Dh) || ShapedType::isDynamic(v.dimSize(3)))
       return rewriter.notifyMatchFailure(op, "head size must be static");
-    if (vt.getDimSize(3) != Dh)
+    if (v.dimSize(3) != Dh)
       return rewriter.notifyMatchFailure(op, "V's head size differs from Q's");
     if (Dh > 256)
       return rewriter.notifyMatchFailure(op, "head size above 256");
     using kernels::agreedDim;
-    OpFoldResult B = agreedDim(rewriter, loc, {{q, 0}, {k, 0}, {v, 0}},
+    OpFoldResult B = agreedDim(rewriter, loc, {q.dim(0), k.dim(0), v.dim(0)},
                                "Q, K and V have different batch sizes");
-    OpFoldResult H = tensor::getMixedSize(rewriter, loc, q, 1);
-    OpFoldResult Hkv = agreedDim(rewriter, loc, {{k, 1}, {v, 1}},
+    OpFoldResult H = q.size(rewriter, loc, 1);
+    OpFoldResult Hkv = agreedDim(rewriter, loc, {k.dim(1), v.dim(1)},
                                  "K and V have different head counts");
-    OpFoldResult Sq = tensor::getMixedSize(rewriter, loc, q, 2);
-    OpFoldResult Sk = agreedDim(rewriter, loc, {{k, 2}, {v, 2}},
+    OpFoldResult Sq = q.size(rewriter, loc, 2);
+    OpFoldResult Sk = agreedDim(rewriter, loc, {k.dim(2), v.dim(2)},
                                 "K and V have different numbers of keys");
-    if (qt.isDynamicDim(3) || kt.isDynamicDim(3))
+    if (ShapedType::isDynamic(q.dimSize(3)) ||
+        ShapedType::isDynamic(k.dimSize(3)))
       (void)kernels::agreedSize(rewriter, loc,
-                       {tensor::getMixedSize(rewriter, loc, q, 3),
-                        tensor::getMixedSize(rewriter, loc, k, 3),
-                        rewriter.getIndexAttr(Dh)},
-                       "Q, K and V have different head sizes");
+                                {q.size(rewriter, loc, 3),
+                                 k.size(rewriter, loc, 3),
+                                 rewriter.getIndexAttr(Dh)},
+                                "Q, K and V have different head sizes");
     // Grouped-query attention: query head h reads K/V head h / group (or
     // h % Hkv when tiled); Hkv = H is plain multi-head attention.
     const bool kvTiled = op.getKvTiled();
@@ -357,7 +389,8 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                             Value t = a[0];
                             Value row = b.create<arith::AddIOp>(loc, q0, i);
                             for (int64_t d0 = 0; d0 < Dh; d0 += L) {
-                              Value x = read(b, q, {bi, hi, row, idx(d0)},
+                              Value x = read(b, q.tensor,
+                                             q.at({bi, hi, row, idx(d0)}),
                                              d0 + L <= Dh);
                               for (int64_t dd = 0; dd < L && d0 + dd < Dh; ++dd)
                                 t = b.create<tensor::InsertOp>(
@@ -412,9 +445,10 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                           Value qa0 = read(b, qT, {d, l0}, true);
                           Value qa1 = read(b, qT, {d, l1}, true);
                           for (int64_t r = 0; r < R; ++r) {
-                            Value kv = bcast(
-                                b, b.create<tensor::ExtractOp>(
-                                       loc, k, ValueRange{bi, hk, kRow[r], d}));
+                            Value kv =
+                                bcast(b, b.create<tensor::ExtractOp>(
+                                             loc, k.tensor,
+                                             k.at({bi, hk, kRow[r], d})));
                             acc[2 * r] = b.create<vector::FMAOp>(loc, kv, qa0,
                                                                  acc[2 * r]);
                             acc[2 * r + 1] = b.create<vector::FMAOp>(
@@ -634,7 +668,8 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                     Value vr[2];
                                     for (int64_t h = 0; h < 2; ++h)
                                       vr[h] = read(
-                                          b, v, {bi, hk, key, idx(d0 + h * L)},
+                                          b, v.tensor,
+                                          v.at({bi, hk, key, idx(d0 + h * L)}),
                                           d0 + (h + 1) * L <= Dh);
                                     for (int64_t r = 0; r < R; ++r) {
                                       Value p =

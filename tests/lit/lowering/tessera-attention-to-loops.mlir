@@ -193,3 +193,23 @@ func.func @gqa_tiled(%q: tensor<1x4x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tenso
   %0 = tessera.attention %q, %k, %v {scale = 0.5 : f32, kv_tiled = true} : (tensor<1x4x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
 }
+
+// -----
+
+// Q, K and V from tessera.qkv_projection: the kernel reads them in place
+// from the projection's [B, S, 3H, Dh] view (indices [b, s, h, d]), so its
+// head-split transposes are left dead (for the canonicalizer to erase).
+// CHECK-LABEL: func.func @from_qkv_projection
+// CHECK: %[[C:.*]] = linalg.matmul
+// CHECK: %[[C4:.*]] = tensor.expand_shape %[[C]] {{.*}} : tensor<32x96xf32> into tensor<2x16x6x16xf32>
+// CHECK: %[[QV:.*]] = tensor.extract_slice %[[C4]][0, 0, 0, 0] [2, 16, 2, 16]
+// CHECK: %[[KV:.*]] = tensor.extract_slice %[[C4]][0, 0, 2, 0] [2, 16, 2, 16]
+// CHECK: %[[VV:.*]] = tensor.extract_slice %[[C4]][0, 0, 4, 0] [2, 16, 2, 16]
+// CHECK: vector.transfer_read %[[QV]][%{{.*}}, %{{.*}}, %{{.*}}, %c0{{.*}}]
+// CHECK: tensor.extract %[[KV]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<2x16x2x16xf32>
+// CHECK: vector.transfer_read %[[VV]][%{{.*}}, %{{.*}}, %{{.*}}, %c0{{.*}}]
+func.func @from_qkv_projection(%x: tensor<2x16x32xf32>, %w: tensor<32x96xf32>) -> tensor<2x16x32xf32> {
+  %r:3 = tessera.qkv_projection %x, %w {num_heads = 2 : i64} : (tensor<2x16x32xf32>, tensor<32x96xf32>) -> (tensor<2x2x16x16xf32>, tensor<2x2x16x16xf32>, tensor<2x2x16x16xf32>)
+  %0 = tessera.attention %r#0, %r#1, %r#2 {merge_heads = true, scale = 0.25 : f32} : (tensor<2x2x16x16xf32>, tensor<2x2x16x16xf32>, tensor<2x2x16x16xf32>) -> tensor<2x16x32xf32>
+  return %0 : tensor<2x16x32xf32>
+}
