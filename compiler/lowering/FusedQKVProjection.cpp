@@ -3,9 +3,10 @@
 // Part of Tessera. One GEMM of the flattened input [d0 * d1, E] (d0 and d1
 // static or dynamic) with the packed constant weight [E, (sum of the
 // results' heads) * Dh] (a linalg.matmul, so tessera-vectorize-matmul packs
-// and tiles it like every other projection), accumulating onto the
-// broadcast bias; then each result is its column block viewed as
-// [d0, d1, H, Dh] and transposed into [B, H, S, Dh].
+// and tiles it like every other projection), the bias added after it (an
+// epilogue); then each result is its column block viewed as [d0, d1, H, Dh]
+// and transposed into [B, H, S, Dh] (a transpose the attention kernel reads
+// through in place).
 //
 // With rotary results (Q and K rotated as by onnx.RotaryEmbedding), the
 // weight's columns are regrouped at compile time: the first features x1 of
@@ -238,29 +239,32 @@ private:
                                        DenseElementsAttr::get(type, values));
   }
 
-  /// bias + X W over [rows, E] x [E, n] (zeros without a bias).
+  /// X W + bias over [rows, E] x [E, n]: the bias is added after the
+  /// product (an epilogue that tessera-pack-matmul-weights fuses into the
+  /// register tiles), not broadcast into the accumulator first.
   Value matmul(Value w, Value bias, int64_t n) {
     SmallVector<OpFoldResult> cSizes = {rows, index(n)};
     Value init = b.create<tensor::EmptyOp>(loc, cSizes, elt);
-    if (bias) {
-      MLIRContext *ctx = b.getContext();
-      AffineMap maps[] = {AffineMap::get(2, 0, getAffineDimExpr(1, ctx)),
-                          AffineMap::getMultiDimIdentityMap(2, ctx)};
-      SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
-      init = b.create<linalg::GenericOp>(
-                  loc, init.getType(), ValueRange{bias}, ValueRange{init},
-                  maps, iters,
-                  [](OpBuilder &nb, Location l, ValueRange a) {
-                    nb.create<linalg::YieldOp>(l, a[0]);
-                  })
-                 .getResult(0);
-    } else {
-      Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(elt));
-      init = b.create<linalg::FillOp>(loc, zero, init).getResult(0);
-    }
+    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(elt));
+    Value filled = b.create<linalg::FillOp>(loc, zero, init).getResult(0);
+    Value product =
+        b.create<linalg::MatmulOp>(loc, TypeRange{init.getType()},
+                                   ValueRange{x2d, w}, ValueRange{filled})
+            .getResult(0);
+    if (!bias)
+      return product;
+    MLIRContext *ctx = b.getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap maps[] = {id, AffineMap::get(2, 0, getAffineDimExpr(1, ctx)), id};
+    SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
     return b
-        .create<linalg::MatmulOp>(loc, TypeRange{init.getType()},
-                                  ValueRange{x2d, w}, ValueRange{init})
+        .create<linalg::GenericOp>(
+            loc, init.getType(), ValueRange{product, bias}, ValueRange{init},
+            maps, iters,
+            [](OpBuilder &nb, Location l, ValueRange a) {
+              nb.create<linalg::YieldOp>(
+                  l, nb.create<arith::AddFOp>(l, a[0], a[1]).getResult());
+            })
         .getResult(0);
   }
 

@@ -2,14 +2,17 @@
 // RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-pack-matmul-weights="tile-n=4" --tessera-vectorize-matmul="tile-m=6 tile-n=4" | FileCheck %s --check-prefix=VEC
 
 // tessera.qkv_projection: one GEMM of the flattened input with the packed
-// weight, accumulated onto the broadcast bias, then each result is its
-// column block of the [B, S, n, H, Dh] view transposed into [B, H, S, Dh].
+// weight from a zero accumulator, the bias added after it (an epilogue),
+// then each result is its column block of the [B, S, n, H, Dh] view
+// transposed into [B, H, S, Dh].
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: func.func @qkv_bias
 // CHECK: %[[X:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x3x8xf32> into tensor<6x8xf32>
-// CHECK: %[[BIAS:.*]] = linalg.generic {indexing_maps = [#[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%arg2 : tensor<24xf32>) outs(%{{.*}} : tensor<6x24xf32>)
-// CHECK: %[[C:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<6x8xf32>, tensor<8x24xf32>) outs(%[[BIAS]] : tensor<6x24xf32>)
+// CHECK: %[[Z:.*]] = linalg.fill
+// CHECK: %[[P:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<6x8xf32>, tensor<8x24xf32>) outs(%[[Z]] : tensor<6x24xf32>)
+// CHECK: %[[C:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[P]], %arg2 : tensor<6x24xf32>, tensor<24xf32>)
+// CHECK: arith.addf
 // CHECK: %[[C4:.*]] = tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2, 3]] output_shape [2, 3, 6, 4] : tensor<6x24xf32> into tensor<2x3x6x4xf32>
 // CHECK: %[[S0:.*]] = tensor.extract_slice %[[C4]][0, 0, 0, 0] [2, 3, 2, 4] [1, 1, 1, 1] : tensor<2x3x6x4xf32> to tensor<2x3x2x4xf32>
 // CHECK: %[[Q:.*]] = linalg.transpose ins(%[[S0]] : tensor<2x3x2x4xf32>) outs(%{{.*}} : tensor<2x2x3x4xf32>) permutation = [0, 2, 1, 3]
@@ -44,11 +47,14 @@ func.func @kv_seq_first(%x: tensor<5x2x8xf32>, %w: tensor<8x16xf32>) -> (tensor<
 
 // With the packed weight a constant (as the fusion produces), the GEMM is
 // scheduled like every other projection: its weight packed into 4-column
-// panels ([N/4 * E, 4]) and register-tiled.
+// panels ([N/4 * E, 4]) and register-tiled, the bias added to the register
+// tile after its k loop.
 // VEC-LABEL: func.func @qkv_constant_weight
 // VEC: arith.constant dense_resource<packed_weights> : tensor<6x4xf32>
 // VEC: scf.for
+// VEC: %[[ACC:.*]] = scf.for {{.*}} -> (vector<6x4xf32>)
 // VEC: vector.contract
+// VEC: arith.addf %[[ACC]], %{{.*}} : vector<6x4xf32>
 // VEC-NOT: linalg.matmul
 // VEC: linalg.transpose
 func.func @qkv_constant_weight(%x: tensor<2x3x2xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>) {
@@ -68,7 +74,8 @@ func.func @qkv_constant_weight(%x: tensor<2x3x2xf32>) -> (tensor<2x2x3x2xf32>, t
 // CHECK: %[[X:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<?x?x8xf32> into tensor<?x8xf32>
 // CHECK: %[[ROWS:.*]] = arith.muli %[[B]], %[[S]]
 // CHECK: tensor.empty(%[[ROWS]]) : tensor<?x24xf32>
-// CHECK: %[[C:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<?x8xf32>, tensor<8x24xf32>)
+// CHECK: %[[P:.*]] = linalg.matmul ins(%[[X]], %arg1 : tensor<?x8xf32>, tensor<8x24xf32>)
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[P]], %arg2 : tensor<?x24xf32>, tensor<24xf32>)
 // CHECK: tensor.expand_shape %[[C]] {{.*}} output_shape [%[[B]], %[[S]], 6, 4] : tensor<?x24xf32> into tensor<?x?x6x4xf32>
 // CHECK-COUNT-3: linalg.transpose {{.*}} outs(%{{.*}} : tensor<?x2x?x4xf32>)
 // CHECK-NOT: tessera.
