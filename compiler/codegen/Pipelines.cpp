@@ -39,11 +39,15 @@ void buildCPUCodegenPipeline(OpPassManager &pm,
   PackMatmulWeightsOptions pack;
   pack.tileN = target.matmulTile.n;
   pack.kBlock = target.matmulTile.k;
+  pack.narrowTileN = target.matmulTile.narrowN;
+  pack.narrowAboveK = target.matmulTile.narrowAboveK;
   pm.addNestedPass<func::FuncOp>(createPackMatmulWeights(pack));
   VectorizeMatmulOptions vectorize;
   vectorize.tileM = target.matmulTile.m;
   vectorize.tileN = target.matmulTile.n;
   vectorize.kBlock = target.matmulTile.k;
+  vectorize.narrowTileM = target.matmulTile.narrowM;
+  vectorize.narrowTileN = target.matmulTile.narrowN;
   pm.addNestedPass<func::FuncOp>(createVectorizeMatmul(vectorize));
   VectorizeElementwiseOptions elementwise;
   elementwise.width = target.f32Lanes();

@@ -21,6 +21,9 @@ namespace tessera {
 /// cache block of K (0: K is not blocked).
 struct MatmulTile {
   int64_t m = 8, n = 32, k = 0;
+  /// The tile of a weight whose K is above narrowAboveK (narrowN = 0:
+  /// none), whose n-wide panels would not stay in L2.
+  int64_t narrowM = 0, narrowN = 0, narrowAboveK = 0;
 };
 
 struct TargetDescription {

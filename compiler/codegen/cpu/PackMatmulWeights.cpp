@@ -151,6 +151,14 @@ struct PackMatmulWeightsPass
            int64_t(values.size()) == b.getDimSize(0) * b.getDimSize(1);
   }
 
+  /// The columns of the panels of `op`'s weight: tile-n, or narrow-tile-n
+  /// for a K above narrow-above-k, whose tile-n wide panels would not stay
+  /// in L2 while A streams past.
+  int64_t panelWidth(linalg::MatmulOp op) const {
+    int64_t k = cast<ShapedType>(op.getDpsInputs()[1].getType()).getDimSize(0);
+    return narrowTileN > 0 && k > narrowAboveK ? narrowTileN : tileN;
+  }
+
   /// The panel group of `op`: `op` and its epilogue; or, when its epilogue
   /// reads the products of several matmuls of the same A and K x N shape
   /// (a gated MLP's gate and value), all of them, in operand order, so that
@@ -181,14 +189,15 @@ struct PackMatmulWeightsPass
       }
     }
     int64_t n = sizeMN(op).second;
+    int64_t tn = panelWidth(op);
     auto fits = [&](int64_t size) {
-      return tileN % size == 0 && n % (tileN / size) == 0 && n > tileN / size;
+      return tn % size == 0 && n % (tn / size) == 0 && n > tn / size;
     };
     // A panel's columns of a periodic operand must be one run of it.
     if (group.epilogue &&
         llvm::any_of(columnPeriods(group.epilogue), [&](int64_t c) {
           int64_t size = std::max<size_t>(group.matmuls.size(), 1);
-          return tileN % size || c % (tileN / size);
+          return tn % size || c % (tn / size);
         })) {
       group.matmuls.clear();
       group.epilogue = {};
@@ -235,6 +244,7 @@ struct PackMatmulWeightsPass
     linalg::MatmulOp op = group.matmuls.front();
     linalg::GenericOp epilogue = group.epilogue;
     int64_t size = group.matmuls.size();
+    int64_t tileN = panelWidth(op);
     int64_t width = tileN / size;
     auto bType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
     int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);

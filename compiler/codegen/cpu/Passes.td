@@ -43,6 +43,12 @@ def PackMatmulWeights
     Option<"kBlock", "k-block", "int64_t", "0",
            "The K block of tessera-vectorize-matmul (0: none): the last "
            "block of K is split off to be fused with the epilogue">,
+    Option<"narrowTileN", "narrow-tile-n", "int64_t", "0",
+           "Columns of the panels of a weight with K above narrow-above-k "
+           "(0: all panels are tile-n wide), so that a panel stays within "
+           "half of L2">,
+    Option<"narrowAboveK", "narrow-above-k", "int64_t", "0",
+           "K above which panels are narrow-tile-n wide">,
   ];
 }
 
@@ -72,6 +78,11 @@ def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
     Option<"tileM", "tile-m", "int64_t", "8", "Rows of the register tile">,
     Option<"tileN", "tile-n", "int64_t", "32", "Columns of the register tile">,
     Option<"unroll", "unroll", "int64_t", "4", "Unroll factor of the k loop">,
+    Option<"narrowTileM", "narrow-tile-m", "int64_t", "0",
+           "Rows of the register tile of a matmul at most narrow-tile-n "
+           "wide (0: tile-m): the narrow panels of a long K">,
+    Option<"narrowTileN", "narrow-tile-n", "int64_t", "0",
+           "Columns of the narrow register tile (0: none)">,
     Option<"kBlock", "k-block", "int64_t", "0",
            "Cache blocking of K (0: none): a matmul with a longer K is tiled "
            "along K first, so a K-block of a weight panel stays in L1 (256 "

@@ -92,6 +92,16 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     }
   }
 
+  /// The register tile (rows, columns) of a matmul (or its epilogue) of N
+  /// columns: the narrow tile when N (static) fits in it, as the narrow
+  /// panels of a long K do, else tile-m x tile-n.
+  std::pair<int64_t, int64_t> tileFor(int64_t n) const {
+    if (narrowTileN > 0 && narrowTileM > 0 && !ShapedType::isDynamic(n) &&
+        n <= narrowTileN)
+      return {narrowTileM, narrowTileN};
+    return {tileM, tileN};
+  }
+
   /// Tiles `op` (one result) by `sizes` (0 = not tiled) in the order
   /// `interchange`, fusing its fill (and, for an epilogue, matmul)
   /// producers, replaces it with the tiled loops and peels each loop so that
@@ -205,9 +215,10 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
       auto tileOf = [](int64_t size, int64_t tile) {
         return ShapedType::isDynamic(size) ? tile : std::min(tile, size);
       };
-      tileFuseAndPeel(rewriter, op,
-                      {tileOf(type.getDimSize(0), tileM),
-                       tileOf(type.getDimSize(1), tileN)});
+      auto [tm, tn] = tileFor(type.getDimSize(1));
+      tileFuseAndPeel(
+          rewriter, op,
+          {tileOf(type.getDimSize(0), tm), tileOf(type.getDimSize(1), tn)});
     }
     cleanup(func);
   }
@@ -358,16 +369,19 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     SmallVector<linalg::MatmulOp> large;
     func.walk([&](linalg::MatmulOp op) {
       auto [m, n] = sizeMN(op);
+      auto [tm, tn] = tileFor(n);
       if (isF32(op) && !feedsEpilogue(op) &&
-          (ShapedType::isDynamic(m) || ShapedType::isDynamic(n) || m > tileM ||
-           n > tileN))
+          (ShapedType::isDynamic(m) || ShapedType::isDynamic(n) || m > tm ||
+           n > tn))
         large.push_back(op);
     });
     // N outer, M inner: one K x tileN panel of B stays in cache while all
     // the row tiles of A pass over it. A fill of C is fused into the tiles
     // (it becomes the zero vector the k loop starts from).
-    for (linalg::MatmulOp op : large)
-      tileFuseAndPeel(rewriter, op, {tileM, tileN, 0}, {1, 0, 2});
+    for (linalg::MatmulOp op : large) {
+      auto [tm, tn] = tileFor(sizeMN(op).second);
+      tileFuseAndPeel(rewriter, op, {tm, tn, 0}, {1, 0, 2});
+    }
     cleanup(func);
     splitRemainders(rewriter, func);
 
@@ -376,8 +390,9 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     SmallVector<linalg::MatmulOp> tiles;
     func.walk([&](linalg::MatmulOp op) {
       auto [m, n] = sizeMN(op);
+      auto [tm, tn] = tileFor(n);
       if (isF32(op) && !ShapedType::isDynamic(m) && !ShapedType::isDynamic(n) &&
-          m <= tileM && n <= tileN)
+          m <= tm && n <= tn)
         tiles.push_back(op);
     });
     for (linalg::MatmulOp op : tiles) {
@@ -394,9 +409,11 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
     // k loop yields once the C tile is hoisted below.
     SmallVector<linalg::GenericOp> epilogueTiles;
     func.walk([&](linalg::GenericOp op) {
-      if (op->hasAttr(kEpilogueAttr) && hasStaticShapes(op) &&
-          op.getStaticLoopRanges()[0] <= tileM &&
-          op.getStaticLoopRanges()[1] <= tileN)
+      if (!op->hasAttr(kEpilogueAttr) || !hasStaticShapes(op))
+        return;
+      auto [tm, tn] = tileFor(op.getStaticLoopRanges()[1]);
+      if (op.getStaticLoopRanges()[0] <= tm &&
+          op.getStaticLoopRanges()[1] <= tn)
         epilogueTiles.push_back(op);
     });
     for (linalg::GenericOp op : epilogueTiles)
