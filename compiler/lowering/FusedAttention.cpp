@@ -22,8 +22,9 @@
 //         (2) per L queries (lanes): P^T = exp(S^T - m'), a = exp(m - m'),
 //             l = l * a + sum_j P^T
 //         (3) O[i, :] = O[i, :] * a_i + sum_j P^T[j, i] V[j, :], 6 queries x
-//             2L head columns per register tile (broadcast P^T[j, i], FMA
-//             with two V row vectors)
+//             2L head columns per register tile, 4L with AVX-512 when they
+//             divide the head (broadcast P^T[j, i], FMA with two or four V
+//             row vectors)
 //       out rows = O / l
 //
 // Queries are the vector lanes of S^T, so the softmax needs no horizontal
@@ -63,10 +64,13 @@ namespace {
 /// 96 with 16-float (AVX-512) ones, whose blocks stay in L1/L2.
 struct AttentionShape {
   int64_t rows = 6, lanes = 8, tileQ = 48, tileK = 48;
+  /// Vectors per row of (3)'s register tile: 2, or 4 with AVX-512 (6 x 4
+  /// zmm accumulators; a head of 64 is one tile).
+  int64_t pvVectors = 2;
 
   static AttentionShape forVectorBits(unsigned bits) {
     if (bits >= 512)
-      return {6, 16, 96, 96};
+      return {6, 16, 96, 96, 4};
     return {};
   }
 };
@@ -166,6 +170,9 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     const int64_t TQ = shape.tileQ, TK = shape.tileK, L = shape.lanes,
                   R = shape.rows;
     const int64_t DhP = roundUp(Dh, 2 * L); // O columns
+    // Vectors per register tile row in (3): pvVectors when they divide O's
+    // columns, else 2.
+    const int64_t W = DhP % (shape.pvVectors * L) == 0 ? shape.pvVectors : 2;
     const bool causal = op.getCausal();
     const bool merge = op.getMergeHeads(), seqFirst = op.getSeqFirst();
     const float negInf = -std::numeric_limits<float>::infinity();
@@ -623,7 +630,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                           });
                       pT = sm[0];
                       Value stats = sm[1];
-                      // (3) O = O * alpha + P V, R queries x 2L columns per
+                      // (3) O = O * alpha + P V, R queries x W vectors per
                       // register tile.
                       Value oNew = loop(
                           b, c0, nQG, c1, ka[1],
@@ -645,14 +652,14 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                           b.create<arith::SubIOp>(loc, qc, k0),
                                           i0),
                                       R));
-                            for (int64_t d0 = 0; d0 < DhP; d0 += 2 * L) {
+                            for (int64_t d0 = 0; d0 < DhP; d0 += W * L) {
                               SmallVector<Value> acc;
                               for (int64_t r = 0; r < R; ++r) {
                                 Value al =
                                     bcast(b, b.create<tensor::ExtractOp>(
                                                  loc, stats,
                                                  ValueRange{idx(2), rows[r]}));
-                                for (int64_t h = 0; h < 2; ++h)
+                                for (int64_t h = 0; h < W; ++h)
                                   acc.push_back(b.create<arith::MulFOp>(
                                       loc,
                                       read(b, t, {rows[r], idx(d0 + h * L)},
@@ -665,8 +672,8 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                     SmallVector<Value> acc(x);
                                     Value key =
                                         b.create<arith::AddIOp>(loc, k0, j);
-                                    Value vr[2];
-                                    for (int64_t h = 0; h < 2; ++h)
+                                    SmallVector<Value, 4> vr(W);
+                                    for (int64_t h = 0; h < W; ++h)
                                       vr[h] = read(
                                           b, v.tensor,
                                           v.at({bi, hk, key, idx(d0 + h * L)}),
@@ -676,16 +683,16 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
                                           bcast(b, b.create<tensor::ExtractOp>(
                                                        loc, pT,
                                                        ValueRange{j, rows[r]}));
-                                      for (int64_t h = 0; h < 2; ++h)
-                                        acc[2 * r + h] =
+                                      for (int64_t h = 0; h < W; ++h)
+                                        acc[W * r + h] =
                                             b.create<vector::FMAOp>(
-                                                loc, p, vr[h], acc[2 * r + h]);
+                                                loc, p, vr[h], acc[W * r + h]);
                                     }
                                     return acc;
                                   });
                               for (int64_t r = 0; r < R; ++r)
-                                for (int64_t h = 0; h < 2; ++h)
-                                  t = write(b, acc[2 * r + h], t,
+                                for (int64_t h = 0; h < W; ++h)
+                                  t = write(b, acc[W * r + h], t,
                                             {rows[r], idx(d0 + h * L)});
                             }
                             return SmallVector<Value>{t};

@@ -119,6 +119,13 @@ func.func @main_graph(%q: tensor<2x2x5x6xf32>, %k: tensor<2x2x7x6xf32>, %v: tens
 // CHECK: arith.cmpf oeq
 // CHECK: arith.select
 // CHECK: vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<8xf32>, tensor<1x2x16x64xf32>
+// With AVX-512 (16-float vectors), (1)'s tile is 6 keys x 2 vectors (12
+// accumulators) and (3)'s is 6 queries x 4 vectors (24): the head of 64 in
+// one tile.
+// ZMM-LABEL: func.func @main_graph(%arg0: tensor<1x2x16x64xf32>
+// ZMM: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// ZMM: math.exp
+// ZMM: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 func.func @main_graph(%q: tensor<1x2x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32> {
   %0 = tessera.attention %q, %k, %v {scale = 0.125 : f32, zero_masked_rows = true} : (tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32>
   return %0 : tensor<1x2x16x64xf32>
