@@ -65,12 +65,8 @@ std::optional<Panel> panelOf(memref::SubViewOp op, scf::ForOp kLoop) {
 }
 
 std::optional<int64_t> tripCount(scf::ForOp loop) {
-  auto lb = getConstantIntValue(loop.getLowerBound());
-  auto ub = getConstantIntValue(loop.getUpperBound());
-  auto step = getConstantIntValue(loop.getStep());
-  if (!lb || !ub || !step || *step <= 0)
-    return std::nullopt;
-  return llvm::divideCeil(std::max<int64_t>(*ub - *lb, 0), *step);
+  return constantTripCount(loop.getLowerBound(), loop.getUpperBound(),
+                           loop.getStep());
 }
 
 struct PrefetchWeightPanelsPass
@@ -141,7 +137,7 @@ struct PrefetchWeightPanelsPass
       auto rowLoop = dyn_cast<scf::ForOp>(kLoop->getParentOp());
       std::optional<int64_t> nIter = tripCount(kLoop);
       auto rowStep = getConstantIntValue(rowLoop ? rowLoop.getStep() : Value());
-      if (!rowLoop || !nIter || *nIter == 0 || !rowStep || *rowStep <= 1)
+      if (!rowLoop || !nIter || *nIter <= 0 || !rowStep || *rowStep <= 1)
         continue;
       std::optional<int64_t> rowTiles = tripCount(rowLoop);
       if (rowTiles && *rowTiles < minRowTiles)
