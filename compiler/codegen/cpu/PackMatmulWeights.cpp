@@ -244,8 +244,8 @@ struct PackMatmulWeightsPass
     linalg::MatmulOp op = group.matmuls.front();
     linalg::GenericOp epilogue = group.epilogue;
     int64_t size = group.matmuls.size();
-    int64_t tileN = panelWidth(op);
-    int64_t width = tileN / size;
+    int64_t panelN = panelWidth(op);
+    int64_t width = panelN / size;
     auto bType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
     int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
     int64_t panels = n / width;
@@ -257,12 +257,12 @@ struct PackMatmulWeightsPass
       for (int64_t j = 0; j < panels; ++j)
         for (int64_t kk = 0; kk < k; ++kk)
           for (int64_t t = 0; t < width; ++t)
-            packed[(j * k + kk) * tileN + q * width + t] =
+            packed[(j * k + kk) * panelN + q * width + t] =
                 values[kk * n + j * width + t];
     }
-    // Stored as [panels * K, tileN]: panel j is rows [j*K, (j+1)*K).
+    // Stored as [panels * K, panelN]: panel j is rows [j*K, (j+1)*K).
     auto packedType =
-        RankedTensorType::get({panels * k, tileN}, rewriter.getF32Type());
+        RankedTensorType::get({panels * k, panelN}, rewriter.getF32Type());
     auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
         packed, /*dataIsMutable=*/false);
     auto attr = DenseResourceElementsAttr::get(packedType, "packed_weights",

@@ -55,7 +55,7 @@ def PackMatmulWeights
 def VectorizeMatmul : Pass<"tessera-vectorize-matmul", "::mlir::func::FuncOp"> {
   let summary = "Tile matmuls into register tiles and vectorize them";
   let description = [{
-    On tensors, for each linalg.matmul with static shapes: tile M and N by an
+    On tensors, for each linalg.matmul with static shapes: tile M and N by a
     register tile (tile-m x tile-n: 6x64 with AVX-512, 6x16 with AVX2;
     peeling the remainder so the main tiles are static), tile K by 1,
     vectorize the tile-m x tile-n x 1 tile, then hoist the C tile out of the

@@ -96,9 +96,8 @@ struct VectorizeMatmulPass : impl::VectorizeMatmulBase<VectorizeMatmulPass> {
   /// columns: the narrow tile when N (static) fits in it, as the narrow
   /// panels of a long K do, else tile-m x tile-n.
   std::pair<int64_t, int64_t> tileFor(int64_t n) const {
-    if (narrowTileN > 0 && narrowTileM > 0 && !ShapedType::isDynamic(n) &&
-        n <= narrowTileN)
-      return {narrowTileM, narrowTileN};
+    if (narrowTileN > 0 && !ShapedType::isDynamic(n) && n <= narrowTileN)
+      return {narrowTileM > 0 ? narrowTileM : tileM, narrowTileN};
     return {tileM, tileN};
   }
 
