@@ -116,3 +116,50 @@ func.func @not_panels(%w: memref<64x64xf32>, %a: memref<24x32xf32>, %c: memref<2
   }
   return
 }
+
+// -----
+
+// AVX2-width panels (16 floats: one cache line a row, 32 lines a panel) and
+// a dynamic row count (M not known at compile time): the count is taken to
+// be assumed-row-tiles = 16, so each of the 8 k iterations prefetches
+// ceil(32 / (16 * 8)) = 1 line: line l = t * 8 + i, row l, column 0.
+// CHECK-LABEL: func.func @dynamic_rows_avx2
+// CHECK: %[[G:.*]] = memref.get_global @packed16
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c6
+// CHECK: %[[TB:.*]] = arith.muli %{{.*}}, %c8
+// CHECK: scf.for
+// CHECK: arith.minui %{{.*}}, %c31
+// CHECK: arith.divui %{{.*}}, %c1
+// CHECK: memref.prefetch %[[G]][%{{.*}}, %{{.*}}], read, locality<3>, data
+// CHECK-NOT: memref.prefetch
+// CHECK: vector.outerproduct
+memref.global "private" constant @packed16 : memref<64x16xf32> = dense<1.0>
+func.func @dynamic_rows_avx2(%a: memref<?x32xf32>, %c: memref<?x32xf32>, %m: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant dense<0.0> : vector<6x16xf32>
+  %f0 = arith.constant 0.0 : f32
+  %g = memref.get_global @packed16 : memref<64x16xf32>
+  scf.for %j = %c0 to %c2 step %c1 {
+    %off = arith.muli %j, %c32 : index
+    %col = arith.muli %j, %c16 : index
+    %panel = memref.subview %g[%off, 0] [32, 16] [1, 1] : memref<64x16xf32> to memref<32x16xf32, strided<[16, 1], offset: ?>>
+    scf.for %i = %c0 to %m step %c6 {
+      %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x16xf32>) {
+        %row = memref.subview %panel[%k, 0] [1, 16] [1, 1] : memref<32x16xf32, strided<[16, 1], offset: ?>> to memref<1x16xf32, strided<[16, 1], offset: ?>>
+        %b = vector.load %row[%c0, %c0] : memref<1x16xf32, strided<[16, 1], offset: ?>>, vector<16xf32>
+        %av = vector.transfer_read %a[%i, %k], %f0 {in_bounds = [true], permutation_map = affine_map<(d0, d1) -> (d0)>} : memref<?x32xf32>, vector<6xf32>
+        %r = vector.outerproduct %av, %b, %acc : vector<6xf32>, vector<16xf32>
+        scf.yield %r : vector<6x16xf32>
+      }
+      %out = memref.subview %c[%i, %col] [6, 16] [1, 1] : memref<?x32xf32> to memref<6x16xf32, strided<[32, 1], offset: ?>>
+      vector.transfer_write %acc, %out[%c0, %c0] {in_bounds = [true, true]} : vector<6x16xf32>, memref<6x16xf32, strided<[32, 1], offset: ?>>
+    }
+  }
+  return
+}
