@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Numerical check of the matmul schedule (register tiles, peeled
-remainders, packed constant weights, long K, batched matmuls,
+remainders, packed constant weights, long K (and K above 2048, whose
+weights get narrow tiles on AVX-512), batched matmuls,
 bias + activation epilogues fused by tessera-fuse-matmul-epilogue, 1 and 2
 threads) against numpy in float64, over shapes that do and do not divide the
 tiles and the K block.
@@ -40,6 +41,9 @@ CASES = [
     ((), 13, 600, 48, (), True, "gelu_erf"),
     ((), 1, 512, 32, (), True, "gelu_tanh"),
     ((), 9, 40, 45, (), True, "gelu_erf"),    # not packed: separate epilogue
+    # K above 2048: narrow panels and tiles (8x32) on AVX-512.
+    ((), 13, 2100, 96, (), True),
+    ((), 13, 2100, 64, (), True, "gelu_erf"),
 ]
 
 

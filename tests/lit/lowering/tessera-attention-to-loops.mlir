@@ -220,3 +220,17 @@ func.func @from_qkv_projection(%x: tensor<2x16x32xf32>, %w: tensor<32x96xf32>) -
   %0 = tessera.attention %r#0, %r#1, %r#2 {merge_heads = true, scale = 0.25 : f32} : (tensor<2x2x16x16xf32>, tensor<2x2x16x16xf32>, tensor<2x2x16x16xf32>) -> tensor<2x16x32xf32>
   return %0 : tensor<2x16x32xf32>
 }
+
+// -----
+
+// Near miss: a K that is a transpose moving the head size ([0, 1, 3, 2]) is
+// read from the transposed tensor, not in place.
+// CHECK-LABEL: func.func @transposed_k_not_in_place
+// CHECK: %[[KT:.*]] = linalg.transpose ins(%arg1 : tensor<1x2x16x16xf32>) {{.*}} permutation = [0, 1, 3, 2]
+// CHECK: tensor.extract %[[KT]][
+// CHECK-NOT: tensor.extract %arg1[
+func.func @transposed_k_not_in_place(%q: tensor<1x2x16x16xf32>, %kt: tensor<1x2x16x16xf32>, %v: tensor<1x2x16x16xf32>) -> tensor<1x2x16x16xf32> {
+  %k = onnx.Transpose %kt {perm = [0, 1, 3, 2]} : (tensor<1x2x16x16xf32>) -> tensor<1x2x16x16xf32>
+  %0 = tessera.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>) -> tensor<1x2x16x16xf32>
+  return %0 : tensor<1x2x16x16xf32>
+}
