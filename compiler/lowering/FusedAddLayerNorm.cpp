@@ -27,6 +27,7 @@
 #include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -100,8 +101,9 @@ SmallVector<Value> kernels::overRows(OpBuilder &b, Location loc,
   return nest(b, outs);
 }
 
-LogicalResult kernels::replaceWithRowNorm(ConversionPatternRewriter &rewriter,
-                                          Operation *op, const RowNorm &spec) {
+FailureOr<SmallVector<Value>>
+kernels::buildRowNorm(ConversionPatternRewriter &rewriter, Operation *op,
+                      const RowNorm &spec) {
   RankedTensorType yType = spec.yType, sumType = spec.sumType;
   auto xType = cast<RankedTensorType>(spec.x.getType());
   auto resType = spec.residual
@@ -331,11 +333,82 @@ LogicalResult kernels::replaceWithRowNorm(ConversionPatternRewriter &rewriter,
   for (auto [result, want] : llvm::zip(results, resultTypes))
     if (result.getType() != want)
       result = rewriter.create<tensor::CastOp>(loc, want, result);
-  rewriter.replaceOp(op, results);
+  return results;
+}
+
+LogicalResult kernels::replaceWithRowNorm(ConversionPatternRewriter &rewriter,
+                                          Operation *op, const RowNorm &spec) {
+  FailureOr<SmallVector<Value>> results = buildRowNorm(rewriter, op, spec);
+  if (failed(results))
+    return failure();
+  rewriter.replaceOp(op, *results);
   return success();
 }
 
 namespace {
+
+/// Whether `x` is a matmul's product, possibly through its elementwise
+/// epilogue (tessera.matmul's bias and activation) and reshapes.
+bool isMatmulProduct(Value x) {
+  Operation *def = x.getDefiningOp();
+  while (isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+                         tensor::CastOp>(def))
+    def = def->getOperand(0).getDefiningOp();
+  if (auto generic = dyn_cast_or_null<linalg::GenericOp>(def)) {
+    if (generic.getNumReductionLoops() != 0)
+      return false;
+    return llvm::any_of(generic.getDpsInputs(), [](Value in) {
+      return isa_and_nonnull<linalg::MatmulOp>(in.getDefiningOp());
+    });
+  }
+  return isa_and_nonnull<linalg::MatmulOp>(def);
+}
+
+/// `sum = x (+ bias) + residual` as an elementwise linalg.generic over
+/// [rows, D] (x and the residual viewed as rows; both of type `type`, bias
+/// [D]), viewed back as `type`. Next to the matmul that produces x, it
+/// becomes part of that matmul's epilogue (tessera-fuse-elementwise,
+/// tessera-pack-matmul-weights), so that the sum is written from the
+/// register tiles and the norm reads one row set instead of two.
+Value buildResidualSum(OpBuilder &b, Location loc, RankedTensorType type,
+                       Value x, Value bias, Value residual) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = type.getRank();
+  SmallVector<ReassociationIndices> groups(1);
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    groups[0].push_back(i);
+  groups.push_back({rank - 1});
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  if (rank != 2) {
+    x = b.create<tensor::CollapseShapeOp>(loc, x, groups);
+    residual = b.create<tensor::CollapseShapeOp>(loc, residual, groups);
+  }
+  SmallVector<Value> inputs = {x};
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+  SmallVector<AffineMap> maps = {identity};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(AffineMap::get(2, 0, getAffineDimExpr(1, ctx)));
+  }
+  inputs.push_back(residual);
+  maps.append(2, identity);
+  Value init = b.create<tensor::EmptyOp>(loc, tensor::getMixedSizes(b, loc, x),
+                                         type.getElementType());
+  SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+  Value sum = b.create<linalg::GenericOp>(
+                   loc, init.getType(), inputs, ValueRange{init}, maps, iters,
+                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                     // The kernel's order: (x + bias) + residual.
+                     Value s = args[0];
+                     for (Value v : args.drop_front().drop_back())
+                       s = nb.create<arith::AddFOp>(l, s, v);
+                     nb.create<linalg::YieldOp>(l, s);
+                   })
+                  .getResult(0);
+  if (rank != 2)
+    sum = b.create<tensor::ExpandShapeOp>(loc, type, sum, groups, sizes);
+  return sum;
+}
 
 struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -365,6 +438,27 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
     spec.beta = adaptor.getBeta();
     spec.rms = op.getNorm() == "rms";
     spec.epsilon = op.getEpsilon().convertToFloat();
+    // X fresh from a matmul, of the residual's shape: the sum is the
+    // matmul's epilogue, the kernel normalises it.
+    auto xType = cast<RankedTensorType>(spec.x.getType());
+    if (xType == spec.residual.getType() && xType.getRank() >= 2 &&
+        xType.getElementType().isF32() && op.getX().hasOneUse() &&
+        isMatmulProduct(spec.x)) {
+      RankedTensorType sumType = spec.sumType;
+      Value sum = buildResidualSum(rewriter, op.getLoc(), xType, spec.x,
+                                   spec.bias, spec.residual);
+      spec.x = sum;
+      spec.residual = spec.bias = Value();
+      spec.sumType = RankedTensorType();
+      FailureOr<SmallVector<Value>> results =
+          kernels::buildRowNorm(rewriter, op, spec);
+      if (failed(results))
+        return failure();
+      if (sum.getType() != sumType)
+        sum = rewriter.create<tensor::CastOp>(op.getLoc(), sumType, sum);
+      rewriter.replaceOp(op, {results->front(), sum});
+      return success();
+    }
     return kernels::replaceWithRowNorm(rewriter, op, spec);
   }
 };

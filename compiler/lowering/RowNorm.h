@@ -53,9 +53,15 @@ struct RowNorm {
   float epsilon = 1e-5f;
 };
 
-/// Replaces `op` by the kernel (its results {Y} or {Y, sum}), or fails
-/// (notified on `rewriter`) for shapes it does not handle (a dynamic or empty
-/// row, non-float or wider than f32 types).
+/// Builds the kernel in place of `op` and returns its results ({Y}, or
+/// {Y, sum} with a residual), or fails (notified on `rewriter`) for shapes it
+/// does not handle (a dynamic or empty row, non-float or wider than f32
+/// types).
+mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+buildRowNorm(mlir::ConversionPatternRewriter &rewriter, mlir::Operation *op,
+             const RowNorm &spec);
+
+/// Replaces `op` by the kernel (see buildRowNorm).
 mlir::LogicalResult replaceWithRowNorm(mlir::ConversionPatternRewriter &rewriter,
                                        mlir::Operation *op, const RowNorm &spec);
 

@@ -116,3 +116,35 @@ func.func @dynamic_rows(%x: tensor<?x?x32xf32>, %r: tensor<?x?x32xf32>, %g: tens
   %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<32xf32>) -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>) loc("ln")
   return %y, %s : tensor<?x?x32xf32>, tensor<?x?x32xf32>
 }
+
+// -----
+
+// X fresh from a matmul (a projection, dynamic rows): the residual sum is an
+// elementwise linalg.generic over the rows, x (+ bias) + residual, beside the
+// matmul (tessera-pack-matmul-weights makes it the matmul's epilogue); the
+// kernel normalises the sum, which it reads and does not write.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @after_matmul
+// CHECK: %[[C:.*]] = linalg.matmul
+// CHECK: %[[X:.*]] = tensor.expand_shape %[[C]] {{\[}}[0, 1], [2]]
+// CHECK: %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<?x?x32xf32> into tensor<?x32xf32>
+// CHECK: %[[R2:.*]] = tensor.collapse_shape %arg1 {{\[}}[0, 1], [2]] : tensor<?x?x32xf32> into tensor<?x32xf32>
+// CHECK: %[[S2:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[COL]], #[[ID]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X2]], %arg2, %[[R2]] : tensor<?x32xf32>, tensor<32xf32>, tensor<?x32xf32>)
+// CHECK: ^bb0(%[[XE:.*]]: f32, %[[BE:.*]]: f32, %[[RE:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[XB:.*]] = arith.addf %[[XE]], %[[BE]] : f32
+// CHECK: %[[SE:.*]] = arith.addf %[[XB]], %[[RE]] : f32
+// CHECK: linalg.yield %[[SE]]
+// CHECK: %[[S:.*]] = tensor.expand_shape %[[S2]] {{\[}}[0, 1], [2]]
+// CHECK: %[[YINIT:.*]] = bufferization.alloc_tensor(%{{.*}}, %{{.*}}) : tensor<?x?x32xf32>
+// CHECK-NOT: bufferization.alloc_tensor
+// CHECK: %[[Y:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[YINIT]]) -> (tensor<?x?x32xf32>)
+// CHECK: vector.transfer_read %[[S]]
+// CHECK-NOT: vector.transfer_read %arg1
+// CHECK: return %[[Y]], %[[S]]
+func.func @after_matmul(%a: tensor<?x?x16xf32>, %r: tensor<?x?x32xf32>, %bias: tensor<32xf32>, %g: tensor<32xf32>) -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<16x32xf32>} : tensor<16x32xf32>
+  %x = tessera.matmul %a, %w : (tensor<?x?x16xf32>, tensor<16x32xf32>) -> tensor<?x?x32xf32>
+  %y, %s = tessera.add_layer_norm %x, %r, %bias, %g {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<32xf32>, tensor<32xf32>) -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>)
+  return %y, %s : tensor<?x?x32xf32>, tensor<?x?x32xf32>
+}
