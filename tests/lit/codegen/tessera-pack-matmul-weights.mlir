@@ -59,6 +59,36 @@ func.func @epilogue(%a: tensor<8x4xf32>, %bias: tensor<32xf32>) -> tensor<8x32xf
 
 // -----
 
+// A residual sum as the epilogue (what tessera.add_layer_norm after a matmul
+// lowers to): the [M, N] residual is read through the identity, so each panel
+// gets its [8, 16] columns of it, beside the bias's 16 values.
+// CHECK-LABEL: func.func @residual_epilogue
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c2
+// CHECK: %[[COL:.*]] = arith.muli %[[J]], %c16
+// CHECK: %[[MM:.*]] = linalg.matmul
+// CHECK: %[[B:.*]] = tensor.extract_slice %arg1[%[[COL]]] [16] [1]
+// CHECK: %[[R:.*]] = tensor.extract_slice %arg2[0, %[[COL]]] [8, 16] [1, 1]
+// CHECK: linalg.generic {{.*}} ins(%[[MM]], %[[B]], %[[R]] : tensor<8x16xf32>, tensor<16xf32>, tensor<8x16xf32>) {{.*}} attrs = {tessera.epilogue}
+// CHECK-NOT: linalg.generic
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+func.func @residual_epilogue(%a: tensor<8x4xf32>, %bias: tensor<32xf32>, %res: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %w = arith.constant dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0]]> : tensor<4x32xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x32xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %m = linalg.matmul ins(%a, %w : tensor<8x4xf32>, tensor<4x32xf32>) outs(%c : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %r = linalg.generic {indexing_maps = [#id, #row, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%m, %bias, %res : tensor<8x32xf32>, tensor<32xf32>, tensor<8x32xf32>) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %b: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %b : f32
+    %t = arith.addf %s, %y : f32
+    linalg.yield %t : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
+
+// -----
+
 // Negative: a weight that is not a constant is not packed.
 // CHECK-LABEL: func.func @not_constant
 // CHECK-NOT: scf.for
