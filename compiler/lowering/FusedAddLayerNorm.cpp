@@ -348,12 +348,18 @@ LogicalResult kernels::replaceWithRowNorm(ConversionPatternRewriter &rewriter,
 namespace {
 
 /// Whether `x` is a matmul's product, possibly through its elementwise
-/// epilogue (tessera.matmul's bias and activation) and reshapes.
+/// epilogue (tessera.matmul's bias and activation) and reshapes, with rows
+/// as long as x's (reshapes keep the row-major order, so the rows of x are
+/// then the matmul's).
 bool isMatmulProduct(Value x) {
+  int64_t d = cast<ShapedType>(x.getType()).getShape().back();
   Operation *def = x.getDefiningOp();
   while (isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp,
                          tensor::CastOp>(def))
     def = def->getOperand(0).getDefiningOp();
+  if (!def || def->getNumResults() != 1 ||
+      cast<ShapedType>(def->getResult(0).getType()).getShape().back() != d)
+    return false;
   if (auto generic = dyn_cast_or_null<linalg::GenericOp>(def)) {
     if (generic.getNumReductionLoops() != 0)
       return false;
