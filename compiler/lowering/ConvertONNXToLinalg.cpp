@@ -132,6 +132,26 @@ std::optional<std::string> unsupportedReason(Operation *op) {
   return std::nullopt;
 }
 
+/// A fused op with a kernel of its own (tessera-lower-fused-kernels), on
+/// converted operand and result types.
+template <typename OpTy> struct RetypeKernelOp : ConversionPattern {
+  RetypeKernelOp(const TypeConverter &converter, MLIRContext *ctx)
+      : ConversionPattern(converter, OpTy::getOperationName(), /*benefit=*/1,
+                          ctx) {}
+
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    SmallVector<Type> types;
+    if (failed(getTypeConverter()->convertTypes(op->getResultTypes(), types)))
+      return failure();
+    OperationState state(op->getLoc(), op->getName(), operands, types,
+                         op->getAttrs());
+    rewriter.replaceOp(op, rewriter.create(state)->getResults());
+    return success();
+  }
+};
+
 /// Reports every op the conversion cannot handle, each at its node.
 LogicalResult checkLowerable(func::FuncOp func) {
   bool ok = true;
@@ -174,24 +194,28 @@ struct ConvertONNXToLinalgPass
     populateONNXDetToLinalgPatterns(converter, patterns);
     populateONNXNonMaxSuppressionToLinalgPatterns(converter, patterns);
     populateONNXRoiAlignToLinalgPatterns(converter, patterns);
-    populateFusedAttentionToLinalgPatterns(converter, patterns, vectorBits);
+    populateONNXAttentionToFusedPatterns(converter, patterns);
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
-    populateFusedAddLayerNormToLinalgPatterns(converter, patterns);
     populateFusedMatMulToLinalgPatterns(converter, patterns);
+    patterns.add<RetypeKernelOp<fused::AttentionOp>,
+                 RetypeKernelOp<fused::AddLayerNormOp>>(converter, ctx);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
 
     ConversionTarget target(*ctx);
-    // scf, vector and bufferization.alloc_tensor: the fused ops' kernels
-    // (loops over rows, vectors, outputs that CSE must not merge); cf for
-    // the run-time shape checks (cf.assert).
+    // scf, vector and bufferization.alloc_tensor: the kernels of onnx ops
+    // lowered to loops (rows, vectors, outputs that CSE must not merge); cf
+    // for the run-time shape checks (cf.assert).
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect,
                            scf::SCFDialect, vector::VectorDialect,
                            bufferization::BufferizationDialect,
                            cf::ControlFlowDialect>();
     target.addIllegalDialect<onnx::ONNXDialect, fused::TesseraDialect>();
+    // Left for tessera-lower-fused-kernels, on converted types.
+    target.addDynamicallyLegalOp<fused::AttentionOp, fused::AddLayerNormOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType());
     });

@@ -101,9 +101,9 @@ SmallVector<Value> kernels::overRows(OpBuilder &b, Location loc,
   return nest(b, outs);
 }
 
-FailureOr<SmallVector<Value>>
-kernels::buildRowNorm(ConversionPatternRewriter &rewriter, Operation *op,
-                      const RowNorm &spec) {
+FailureOr<SmallVector<Value>> kernels::buildRowNorm(RewriterBase &rewriter,
+                                                    Operation *op,
+                                                    const RowNorm &spec) {
   RankedTensorType yType = spec.yType, sumType = spec.sumType;
   auto xType = cast<RankedTensorType>(spec.x.getType());
   auto resType = spec.residual
@@ -336,8 +336,8 @@ kernels::buildRowNorm(ConversionPatternRewriter &rewriter, Operation *op,
   return results;
 }
 
-LogicalResult kernels::replaceWithRowNorm(ConversionPatternRewriter &rewriter,
-                                          Operation *op, const RowNorm &spec) {
+LogicalResult kernels::replaceWithRowNorm(RewriterBase &rewriter, Operation *op,
+                                          const RowNorm &spec) {
   FailureOr<SmallVector<Value>> results = buildRowNorm(rewriter, op, spec);
   if (failed(results))
     return failure();
@@ -416,32 +416,32 @@ Value buildResidualSum(OpBuilder &b, Location loc, RankedTensorType type,
   return sum;
 }
 
-struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct AddLayerNormLowering : OpRewritePattern<fused::AddLayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult
-  matchAndRewrite(fused::AddLayerNormOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    const TypeConverter *converter = getTypeConverter();
-    auto ranked = [&](Value v) {
-      return v ? dyn_cast_or_null<RankedTensorType>(
-                     converter->convertType(v.getType()))
-               : RankedTensorType();
+  LogicalResult matchAndRewrite(fused::AddLayerNormOp op,
+                                PatternRewriter &rewriter) const override {
+    auto ranked = [](Value v) {
+      return v ? dyn_cast<RankedTensorType>(v.getType()) : RankedTensorType();
+    };
+    auto isStatic = [&](Value v) {
+      RankedTensorType t = ranked(v);
+      return t && t.hasStaticShape();
     };
     kernels::RowNorm spec;
     spec.yType = ranked(op.getY());
     spec.sumType = ranked(op.getSum());
     if (!spec.yType || !spec.sumType || !ranked(op.getX()) ||
-        !ranked(op.getResidual()) || !staticType(converter, op.getGamma()) ||
-        (op.getBias() && !staticType(converter, op.getBias())) ||
-        (op.getBeta() && !staticType(converter, op.getBeta())))
+        !ranked(op.getResidual()) || !isStatic(op.getGamma()) ||
+        (op.getBias() && !isStatic(op.getBias())) ||
+        (op.getBeta() && !isStatic(op.getBeta())))
       return rewriter.notifyMatchFailure(op, "needs ranked X, residual and "
                                              "results, static parameters");
-    spec.x = adaptor.getX();
-    spec.residual = adaptor.getResidual();
-    spec.bias = adaptor.getBias();
-    spec.gamma = adaptor.getGamma();
-    spec.beta = adaptor.getBeta();
+    spec.x = op.getX();
+    spec.residual = op.getResidual();
+    spec.bias = op.getBias();
+    spec.gamma = op.getGamma();
+    spec.beta = op.getBeta();
     spec.rms = op.getNorm() == "rms";
     spec.epsilon = op.getEpsilon().convertToFloat();
     // X fresh from a matmul, of the residual's shape: the sum is the
@@ -471,9 +471,8 @@ struct AddLayerNormLowering : OpConversionPattern<fused::AddLayerNormOp> {
 
 } // namespace
 
-void populateFusedAddLayerNormToLinalgPatterns(TypeConverter &converter,
-                                               RewritePatternSet &patterns) {
-  patterns.add<AddLayerNormLowering>(converter, patterns.getContext());
+void populateFusedAddLayerNormKernelPatterns(RewritePatternSet &patterns) {
+  patterns.add<AddLayerNormLowering>(patterns.getContext());
 }
 
 } // namespace tessera

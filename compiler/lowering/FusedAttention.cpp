@@ -110,19 +110,17 @@ struct HeadsOperand {
   }
 };
 
-struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
-  AttentionToLoops(const TypeConverter &converter, MLIRContext *ctx,
-                   AttentionShape shape)
-      : OpConversionPattern(converter, ctx), shape(shape) {}
+struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
+  AttentionToLoops(MLIRContext *ctx, AttentionShape shape)
+      : OpRewritePattern(ctx), shape(shape) {}
   AttentionShape shape;
 
-  LogicalResult
-  matchAndRewrite(fused::AttentionOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(fused::AttentionOp op,
+                                PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    HeadsOperand q = HeadsOperand::get(adaptor.getQ()),
-                 k = HeadsOperand::get(adaptor.getK()),
-                 v = HeadsOperand::get(adaptor.getV());
+    HeadsOperand q = HeadsOperand::get(op.getQ()),
+                 k = HeadsOperand::get(op.getK()),
+                 v = HeadsOperand::get(op.getV());
     auto qt = q.type(), kt = k.type(), vt = v.type();
     auto outType = dyn_cast<RankedTensorType>(op.getType());
     if (!qt || !kt || !vt || !outType)
@@ -182,7 +180,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
     // mask dim that is not a static 1 is the full dim (checked at run time).
     Value mask;
     bool rowMask = false, maskB1 = true, maskH1 = true;
-    if (Value m = adaptor.getMask()) {
+    if (Value m = op.getMask()) {
       auto mt = cast<RankedTensorType>(m.getType());
       int64_t r = mt.getRank();
       SmallVector<int64_t> md(4, 1);
@@ -759,7 +757,7 @@ struct AttentionToLoops : OpConversionPattern<fused::AttentionOp> {
 
 /// The standard (opset 23) Attention op, also without the fusion passes:
 /// tessera.attention on its heads (tessera-fuse-attention's rewrite), which
-/// the conversion then lowers like the others.
+/// tessera-lower-fused-kernels then lowers like the others.
 struct ONNXAttentionToFused : OpConversionPattern<onnx::AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -775,12 +773,15 @@ struct ONNXAttentionToFused : OpConversionPattern<onnx::AttentionOp> {
 
 } // namespace
 
-void populateFusedAttentionToLinalgPatterns(TypeConverter &converter,
-                                            RewritePatternSet &patterns,
-                                            unsigned vectorBits) {
-  patterns.add<AttentionToLoops>(converter, patterns.getContext(),
-                                 AttentionShape::forVectorBits(vectorBits));
+void populateONNXAttentionToFusedPatterns(TypeConverter &converter,
+                                          RewritePatternSet &patterns) {
   patterns.add<ONNXAttentionToFused>(converter, patterns.getContext());
+}
+
+void populateFusedAttentionKernelPatterns(RewritePatternSet &patterns,
+                                          unsigned vectorBits) {
+  patterns.add<AttentionToLoops>(patterns.getContext(),
+                                 AttentionShape::forVectorBits(vectorBits));
 }
 
 } // namespace tessera

@@ -87,17 +87,23 @@ std::optional<std::string> selectionOpProblem(mlir::Operation *op);
 void populateONNXTransformerToLinalgPatterns(mlir::TypeConverter &converter,
                                              mlir::RewritePatternSet &patterns);
 
-/// The kernels of the fused `tessera` ops (one file each).
-/// `vectorBits`: the target's widest vector register (sizes the kernel).
-void populateFusedAttentionToLinalgPatterns(mlir::TypeConverter &converter,
-                                            mlir::RewritePatternSet &patterns,
-                                            unsigned vectorBits);
+/// onnx.Attention (opset 23) as tessera.attention on its heads.
+void populateONNXAttentionToFusedPatterns(mlir::TypeConverter &converter,
+                                          mlir::RewritePatternSet &patterns);
+
+/// The fused `tessera` ops that decompose into linalg (one file each):
+/// their conversion patterns.
 void populateFusedQKVProjectionToLinalgPatterns(
-    mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
-void populateFusedAddLayerNormToLinalgPatterns(
     mlir::TypeConverter &converter, mlir::RewritePatternSet &patterns);
 void populateFusedMatMulToLinalgPatterns(mlir::TypeConverter &converter,
                                          mlir::RewritePatternSet &patterns);
+
+/// The fused `tessera` ops lowered to hand-tuned kernels (loops of vector
+/// ops on tensors) by tessera-lower-fused-kernels, after the conversion.
+/// `vectorBits`: the target's widest vector register (sizes the kernel).
+void populateFusedAttentionKernelPatterns(mlir::RewritePatternSet &patterns,
+                                          unsigned vectorBits);
+void populateFusedAddLayerNormKernelPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace tessera
 

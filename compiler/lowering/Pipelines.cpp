@@ -12,9 +12,10 @@ namespace tessera {
 
 void buildLowerToLinalgPipeline(OpPassManager &pm, unsigned vectorBits) {
   pm.addNestedPass<func::FuncOp>(createONNXFoldShapes());
-  ConvertONNXToLinalgOptions options;
+  pm.addPass(createConvertONNXToLinalg());
+  LowerFusedKernelsOptions options;
   options.vectorBits = vectorBits;
-  pm.addPass(createConvertONNXToLinalg(options));
+  pm.addNestedPass<func::FuncOp>(createLowerFusedKernels(options));
 }
 
 void registerLowerToLinalgPipeline() {

@@ -12,7 +12,7 @@
 
 namespace tessera {
 
-/// onnx-fold-shapes, then convert-onnx-to-linalg.
+/// onnx-fold-shapes, convert-onnx-to-linalg, then tessera-lower-fused-kernels.
 /// `vectorBits`: the target's widest vector register (TargetDescription's).
 void buildLowerToLinalgPipeline(mlir::OpPassManager &pm,
                                 unsigned vectorBits = 256);

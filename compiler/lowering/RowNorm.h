@@ -58,12 +58,13 @@ struct RowNorm {
 /// does not handle (a dynamic or empty row, non-float or wider than f32
 /// types).
 mlir::FailureOr<llvm::SmallVector<mlir::Value>>
-buildRowNorm(mlir::ConversionPatternRewriter &rewriter, mlir::Operation *op,
+buildRowNorm(mlir::RewriterBase &rewriter, mlir::Operation *op,
              const RowNorm &spec);
 
 /// Replaces `op` by the kernel (see buildRowNorm).
-mlir::LogicalResult replaceWithRowNorm(mlir::ConversionPatternRewriter &rewriter,
-                                       mlir::Operation *op, const RowNorm &spec);
+mlir::LogicalResult replaceWithRowNorm(mlir::RewriterBase &rewriter,
+                                       mlir::Operation *op,
+                                       const RowNorm &spec);
 
 } // namespace tessera::kernels
 

@@ -28,24 +28,6 @@ func.func @rms_norm(%x: tensor<?x40xf32>, %w: tensor<40xf32>) -> tensor<?x40xf32
 
 // -----
 
-// tessera.add_layer_norm with norm = "rms": the sum is written and its
-// squares accumulated in the same loop; no mean, no second pass.
-// CHECK-LABEL: func.func @add_rms_norm
-// CHECK: %[[ROW:.*]]:2 = scf.for {{.*}} -> (tensor<2x32xf32>, vector<16xf32>)
-// CHECK: %[[S:.*]] = arith.addf
-// CHECK: vector.transfer_write %[[S]]
-// CHECK: arith.mulf %[[S]], %[[S]]
-// CHECK: vector.reduction <add>, %[[ROW]]#1
-// CHECK-NOT: arith.subf
-// CHECK: math.sqrt
-// CHECK: vector.transfer_read %[[ROW]]#0
-func.func @add_rms_norm(%x: tensor<2x32xf32>, %r: tensor<2x32xf32>, %g: tensor<32xf32>) -> (tensor<2x32xf32>, tensor<2x32xf32>) {
-  %y, %sum = tessera.add_layer_norm %x, %r, %g {norm = "rms", operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x32xf32>, tensor<2x32xf32>, tensor<32xf32>) -> (tensor<2x32xf32>, tensor<2x32xf32>)
-  return %y, %sum : tensor<2x32xf32>, tensor<2x32xf32>
-}
-
-// -----
-
 // onnx.RotaryEmbedding, half-split: per (batch, head, position) row, the
 // position id is read once (clamped into the table's 64 rows, as Gather
 // clamps), the cos/sin rows at it and both halves of x. The ids' sizes are
@@ -110,4 +92,18 @@ func.func @swiglu(%x: tensor<?x1xf32>) -> tensor<?x2xf32> {
   %w = onnx.Constant {value = dense<[[1.0, 2.0, 3.0, 4.0]]> : tensor<1x4xf32>} : tensor<1x4xf32>
   %y = tessera.matmul %x, %w {activation = "swiglu"} : (tensor<?x1xf32>, tensor<1x4xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// The fused ops with kernels of their own stay for tessera-lower-fused-kernels,
+// reading the converted values of their operands.
+// CHECK-LABEL: func.func @kernel_ops_stay
+// CHECK: %[[X:.*]] = linalg.generic
+// CHECK: tessera.add_layer_norm %[[X]], %arg1, %arg2
+// CHECK-NOT: scf.for
+func.func @kernel_ops_stay(%x: tensor<2x32xf32>, %r: tensor<2x32xf32>, %g: tensor<32xf32>) -> (tensor<2x32xf32>, tensor<2x32xf32>) {
+  %a = onnx.Add %x, %x : (tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<2x32xf32>
+  %y, %sum = tessera.add_layer_norm %a, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x32xf32>, tensor<2x32xf32>, tensor<32xf32>) -> (tensor<2x32xf32>, tensor<2x32xf32>)
+  return %y, %sum : tensor<2x32xf32>, tensor<2x32xf32>
 }

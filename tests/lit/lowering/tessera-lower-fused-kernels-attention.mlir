@@ -1,5 +1,5 @@
-// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg=vector-bits=512 | FileCheck %s --check-prefix=ZMM
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-lower-fused-kernels | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-lower-fused-kernels=vector-bits=512 | FileCheck %s --check-prefix=ZMM
 
 // tessera.attention becomes a blocked flash-style loop nest: a top-level loop
 // over batch * heads (what tessera-outline-parallel hands to the thread pool:

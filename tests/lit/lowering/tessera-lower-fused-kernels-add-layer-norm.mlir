@@ -1,4 +1,4 @@
-// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-lower-fused-kernels | FileCheck %s
 
 // tessera.add_layer_norm: one loop per leading axis, then three vector loops
 // over the row: x + bias + residual written to `sum` and accumulated, the
@@ -147,4 +147,22 @@ func.func @after_matmul(%a: tensor<?x?x16xf32>, %r: tensor<?x?x32xf32>, %bias: t
   %x = tessera.matmul %a, %w : (tensor<?x?x16xf32>, tensor<16x32xf32>) -> tensor<?x?x32xf32>
   %y, %s = tessera.add_layer_norm %x, %r, %bias, %g {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>} : (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<32xf32>, tensor<32xf32>) -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>)
   return %y, %s : tensor<?x?x32xf32>, tensor<?x?x32xf32>
+}
+
+// -----
+
+// tessera.add_layer_norm with norm = "rms": the sum is written and its
+// squares accumulated in the same loop; no mean, no second pass.
+// CHECK-LABEL: func.func @add_rms_norm
+// CHECK: %[[ROW:.*]]:2 = scf.for {{.*}} -> (tensor<2x32xf32>, vector<16xf32>)
+// CHECK: %[[S:.*]] = arith.addf
+// CHECK: vector.transfer_write %[[S]]
+// CHECK: arith.mulf %[[S]], %[[S]]
+// CHECK: vector.reduction <add>, %[[ROW]]#1
+// CHECK-NOT: arith.subf
+// CHECK: math.sqrt
+// CHECK: vector.transfer_read %[[ROW]]#0
+func.func @add_rms_norm(%x: tensor<2x32xf32>, %r: tensor<2x32xf32>, %g: tensor<32xf32>) -> (tensor<2x32xf32>, tensor<2x32xf32>) {
+  %y, %sum = tessera.add_layer_norm %x, %r, %g {norm = "rms", operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x32xf32>, tensor<2x32xf32>, tensor<32xf32>) -> (tensor<2x32xf32>, tensor<2x32xf32>)
+  return %y, %sum : tensor<2x32xf32>, tensor<2x32xf32>
 }

@@ -1,0 +1,79 @@
+//===- LowerFusedKernels.cpp - the fused ops' hand-tuned kernels ----------===//
+//
+// Part of Tessera. After convert-onnx-to-linalg: tessera.attention and
+// tessera.add_layer_norm become their kernels (FusedAttention.cpp,
+// FusedAddLayerNorm.cpp), sized by the target's vector registers. An op a
+// kernel does not take stays, and is reported at its node with the reason
+// the kernel gave.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/Lowering.h"
+#include "compiler/lowering/Passes.h"
+#include "dialects/tessera/TesseraDialect.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+namespace tessera {
+#define GEN_PASS_DEF_LOWERFUSEDKERNELS
+#include "compiler/lowering/Passes.h.inc"
+} // namespace tessera
+
+using namespace mlir;
+
+namespace tessera {
+namespace {
+
+/// Keeps the last reason a pattern gave for not rewriting an op, by the op's
+/// location.
+struct FailureReasons : RewriterBase::Listener {
+  llvm::DenseMap<Location, std::string> reasons;
+
+  void
+  notifyMatchFailure(Location loc,
+                     function_ref<void(Diagnostic &)> reasonCallback) override {
+    Diagnostic diag(loc, DiagnosticSeverity::Remark);
+    reasonCallback(diag);
+    reasons[loc] = diag.str();
+  }
+};
+
+struct LowerFusedKernelsPass
+    : impl::LowerFusedKernelsBase<LowerFusedKernelsPass> {
+  using LowerFusedKernelsBase::LowerFusedKernelsBase;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateFusedAttentionKernelPatterns(patterns, vectorBits);
+    populateFusedAddLayerNormKernelPatterns(patterns);
+    // Only the fused ops are rewritten: the rest of the function (and the
+    // kernels' loops) is left as it is, for code generation to simplify.
+    SmallVector<Operation *> fusedOps;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<fused::AttentionOp, fused::AddLayerNormOp>(op))
+        fusedOps.push_back(op);
+    });
+    FailureReasons reasons;
+    GreedyRewriteConfig config;
+    config.listener = &reasons;
+    config.strictMode = GreedyRewriteStrictness::ExistingOps;
+    (void)applyOpPatternsAndFold(fusedOps, std::move(patterns), config);
+    bool ok = true;
+    getOperation()->walk([&](Operation *op) {
+      if (!isa<fused::AttentionOp, fused::AddLayerNormOp>(op))
+        return;
+      auto it = reasons.reasons.find(op->getLoc());
+      op->emitOpError("has no kernel for these operands")
+          << (it == reasons.reasons.end() ? std::string() : ": " + it->second);
+      ok = false;
+    });
+    if (!ok)
+      signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace tessera
