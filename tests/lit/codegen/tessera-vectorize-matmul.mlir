@@ -426,9 +426,11 @@ func.func @rotary_short_period(%a: tensor<?x8xf32>, %cos: tensor<?x4xf32>, %sin:
 
 // A weight whose K is above narrow-above-k gets narrow panels and register
 // tiles (8 columns, 8 rows: a panel of a long K that stays in cache); a
-// short K keeps the 16-column panels and the 6x16 tiles.
+// short K keeps the 16-column panels and the 6x16 tiles. (The two functions
+// are packed on parallel threads: either may get the resource name with a
+// suffix.)
 // NARROW-LABEL: func.func @narrow_long_k
-// NARROW: arith.constant dense_resource<packed_weights> : tensor<64x8xf32>
+// NARROW: arith.constant dense_resource<packed_weights{{.*}}> : tensor<64x8xf32>
 // NARROW: scf.for {{.*}} -> (tensor<16x16xf32>)
 // NARROW: scf.for {{.*}} step %c8
 // NARROW: scf.for {{.*}} -> (vector<8x8xf32>)
