@@ -101,31 +101,106 @@ SmallVector<Value> kernels::overRows(OpBuilder &b, Location loc,
   return nest(b, outs);
 }
 
+namespace {
+
+/// The kernel's view of `spec`: the row size and the result's static shape.
+/// Each leading dim is static where a result type or a summand (on an axis
+/// it does not broadcast) has it static, the last such size as agreedSize
+/// picks it; 1 when no operand has the axis.
+struct RowNormShape {
+  int64_t rowSize;
+  SmallVector<int64_t> shape;
+};
+
+RowNormShape rowNormShape(const kernels::RowNorm &spec) {
+  RankedTensorType yType = spec.yType;
+  auto xType = cast<RankedTensorType>(spec.x.getType());
+  int64_t rank = yType.getRank();
+  int64_t d = yType.getDimSize(rank - 1);
+  if (ShapedType::isDynamic(d))
+    d = xType.getDimSize(xType.getRank() - 1);
+  SmallVector<RankedTensorType> types = {yType};
+  SmallVector<RankedTensorType> summands = {xType};
+  if (spec.residual) {
+    types.push_back(spec.sumType);
+    summands.push_back(cast<RankedTensorType>(spec.residual.getType()));
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i + 1 < rank; ++i) {
+    bool any = false;
+    int64_t size = ShapedType::kDynamic;
+    auto see = [&](int64_t dim) {
+      any = true;
+      if (!ShapedType::isDynamic(dim))
+        size = dim;
+    };
+    for (RankedTensorType t : types)
+      if (!t.isDynamicDim(i))
+        see(t.getDimSize(i));
+    for (RankedTensorType t : summands) {
+      int64_t j = i - (rank - t.getRank());
+      if (j >= 0 && t.getDimSize(j) != 1)
+        see(t.getDimSize(j));
+    }
+    shape.push_back(any ? size : 1);
+  }
+  shape.push_back(d);
+  return {d, shape};
+}
+
+} // namespace
+
+std::optional<std::string> kernels::rowNormProblem(const RowNorm &spec) {
+  RankedTensorType yType = spec.yType, sumType = spec.sumType;
+  auto elt = dyn_cast<FloatType>(yType.getElementType());
+  if (!elt || elt.getWidth() > 32 ||
+      (sumType && sumType.getElementType() != elt))
+    return std::string("needs f32, f16 or bf16");
+  RowNormShape rs = rowNormShape(spec);
+  int64_t d = rs.rowSize;
+  if (ShapedType::isDynamic(d) || d == 0 ||
+      (yType.hasStaticShape() && yType.getNumElements() == 0))
+    return std::string("needs a static, nonempty row");
+  // X and the residual broadcast over leading axes (aligned on the right):
+  // a static 1 broadcasts, other dims are the result's (checked at run
+  // time if dynamic).
+  int64_t rank = yType.getRank();
+  auto broadcasts = [&](Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    int64_t offset = rank - t.getRank();
+    if (offset < 0 || !fused::compatibleDim(t.getDimSize(t.getRank() - 1), d))
+      return false;
+    for (int64_t i = 0; i + 1 < t.getRank(); ++i)
+      if (!fused::compatibleDim(t.getDimSize(i), rs.shape[i + offset]) &&
+          t.getDimSize(i) != 1)
+        return false;
+    return true;
+  };
+  if (!broadcasts(spec.x) || (spec.residual && !broadcasts(spec.residual)))
+    return std::string("X or residual does not broadcast to the result");
+  return std::nullopt;
+}
+
 FailureOr<SmallVector<Value>> kernels::buildRowNorm(RewriterBase &rewriter,
                                                     Operation *op,
                                                     const RowNorm &spec) {
+  // Checked before any op is built: a pattern that fails leaves the IR as
+  // it found it.
+  if (std::optional<std::string> why = rowNormProblem(spec))
+    return rewriter.notifyMatchFailure(op, *why);
   RankedTensorType yType = spec.yType, sumType = spec.sumType;
   auto xType = cast<RankedTensorType>(spec.x.getType());
   auto resType = spec.residual
                      ? cast<RankedTensorType>(spec.residual.getType())
                      : RankedTensorType();
-  auto elt = dyn_cast<FloatType>(yType.getElementType());
-  if (!elt || elt.getWidth() > 32 ||
-      (sumType && sumType.getElementType() != elt))
-    return rewriter.notifyMatchFailure(op, "needs f32, f16 or bf16");
-
+  auto elt = cast<FloatType>(yType.getElementType());
   Location loc = op->getLoc();
   int64_t rank = yType.getRank();
-  int64_t d = yType.getDimSize(rank - 1);
-  if (ShapedType::isDynamic(d))
-    d = xType.getDimSize(xType.getRank() - 1);
-  if (ShapedType::isDynamic(d) || d == 0 ||
-      (yType.hasStaticShape() && yType.getNumElements() == 0))
-    return rewriter.notifyMatchFailure(op, "needs a static, nonempty row");
+  RowNormShape rs = rowNormShape(spec);
+  int64_t d = rs.rowSize;
   bool rms = spec.rms, hasSum = static_cast<bool>(spec.residual);
-  // X and the residual broadcast over leading axes (aligned on the right):
-  // a static 1 broadcasts, other dims are the result's (checked at run
-  // time if dynamic). The leading sizes of the result: `sizes`.
+  // The leading sizes of the result: `sizes` (dims that must agree are
+  // checked at run time).
   SmallVector<RankedTensorType> resultTypes = {yType};
   SmallVector<Value> summands = {spec.x};
   if (hasSum) {
@@ -133,6 +208,7 @@ FailureOr<SmallVector<Value>> kernels::buildRowNorm(RewriterBase &rewriter,
     summands.push_back(spec.residual);
   }
   SmallVector<OpFoldResult> sizes;
+  SmallVector<Value> dynamicSizes;
   for (int64_t i = 0; i + 1 < rank; ++i) {
     SmallVector<OpFoldResult> dims;
     for (RankedTensorType t : resultTypes)
@@ -149,30 +225,10 @@ FailureOr<SmallVector<Value>> kernels::buildRowNorm(RewriterBase &rewriter,
                         : kernels::agreedSize(rewriter, loc, dims,
                                               "X and the residual do not "
                                               "broadcast to the result"));
+    if (ShapedType::isDynamic(rs.shape[i]))
+      dynamicSizes.push_back(cast<Value>(sizes.back()));
   }
-  SmallVector<int64_t> shape;
-  SmallVector<Value> dynamicSizes;
-  for (OpFoldResult size : sizes) {
-    std::optional<int64_t> c = getConstantIntValue(size);
-    shape.push_back(c ? *c : ShapedType::kDynamic);
-    if (!c)
-      dynamicSizes.push_back(cast<Value>(size));
-  }
-  shape.push_back(d);
-  auto type = RankedTensorType::get(shape, elt);
-  auto broadcasts = [&](RankedTensorType t) {
-    int64_t offset = rank - t.getRank();
-    if (offset < 0 || !fused::compatibleDim(t.getDimSize(t.getRank() - 1), d))
-      return false;
-    for (int64_t i = 0; i + 1 < t.getRank(); ++i)
-      if (!fused::compatibleDim(t.getDimSize(i), type.getDimSize(i + offset)) &&
-          t.getDimSize(i) != 1)
-        return false;
-    return true;
-  };
-  if (!broadcasts(xType) || (hasSum && !broadcasts(resType)))
-    return rewriter.notifyMatchFailure(op, "X or residual does not "
-                                           "broadcast to the result");
+  auto type = RankedTensorType::get(rs.shape, elt);
   Type f32 = rewriter.getF32Type();
   Value x = spec.x, residual = spec.residual;
   Value bias = spec.bias, gamma = spec.gamma, beta = spec.beta;
@@ -445,23 +501,23 @@ struct AddLayerNormLowering : OpRewritePattern<fused::AddLayerNormOp> {
     spec.rms = op.getNorm() == "rms";
     spec.epsilon = op.getEpsilon().convertToFloat();
     // X fresh from a matmul, of the residual's shape: the sum is the
-    // matmul's epilogue, the kernel normalises it.
+    // matmul's epilogue, the kernel normalises it (a sum of X's type; the
+    // kernel is checked on it before anything is built).
     auto xType = cast<RankedTensorType>(spec.x.getType());
+    kernels::RowNorm normOfSum = spec;
+    normOfSum.residual = normOfSum.bias = Value();
+    normOfSum.sumType = RankedTensorType();
     if (xType == spec.residual.getType() && xType.getRank() >= 2 &&
         xType.getElementType().isF32() && op.getX().hasOneUse() &&
-        isMatmulProduct(spec.x)) {
-      RankedTensorType sumType = spec.sumType;
+        isMatmulProduct(spec.x) && !kernels::rowNormProblem(normOfSum)) {
       Value sum = buildResidualSum(rewriter, op.getLoc(), xType, spec.x,
                                    spec.bias, spec.residual);
-      spec.x = sum;
-      spec.residual = spec.bias = Value();
-      spec.sumType = RankedTensorType();
+      normOfSum.x = sum;
       FailureOr<SmallVector<Value>> results =
-          kernels::buildRowNorm(rewriter, op, spec);
-      if (failed(results))
-        return failure();
-      if (sum.getType() != sumType)
-        sum = rewriter.create<tensor::CastOp>(op.getLoc(), sumType, sum);
+          kernels::buildRowNorm(rewriter, op, normOfSum);
+      assert(succeeded(results) && "the kernel was checked");
+      if (sum.getType() != spec.sumType)
+        sum = rewriter.create<tensor::CastOp>(op.getLoc(), spec.sumType, sum);
       rewriter.replaceOp(op, {results->front(), sum});
       return success();
     }

@@ -13,6 +13,9 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <optional>
+#include <string>
+
 namespace tessera::kernels {
 
 /// The body of a chunk of a row: `n` lanes from column `col`, with the
@@ -53,10 +56,14 @@ struct RowNorm {
   float epsilon = 1e-5f;
 };
 
+/// Why the kernel cannot take `spec`, if it cannot: a dynamic or empty row,
+/// non-float or wider than f32 types, X or the residual not broadcasting to
+/// the result. Builds nothing.
+std::optional<std::string> rowNormProblem(const RowNorm &spec);
+
 /// Builds the kernel in place of `op` and returns its results ({Y}, or
-/// {Y, sum} with a residual), or fails (notified on `rewriter`) for shapes it
-/// does not handle (a dynamic or empty row, non-float or wider than f32
-/// types).
+/// {Y, sum} with a residual), or fails (notified on `rewriter`, before it
+/// builds anything) where rowNormProblem says why.
 mlir::FailureOr<llvm::SmallVector<mlir::Value>>
 buildRowNorm(mlir::RewriterBase &rewriter, mlir::Operation *op,
              const RowNorm &spec);
