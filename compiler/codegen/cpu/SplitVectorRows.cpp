@@ -57,19 +57,26 @@ int64_t chainSize(Operation *root) {
   return seen.size();
 }
 
+/// Builds rows of n-D values as 1-D vectors at the builder's insertion
+/// point, memoized per block: a row built in one block serves the later
+/// extracts of that block, not those of another.
 struct RowBuilder {
   OpBuilder &b;
-  llvm::DenseMap<std::pair<Value, int64_t>, Value> memo;
+  /// (block, value, flattened row index; -1 for a row every row shares).
+  llvm::DenseMap<std::tuple<Block *, Value, int64_t>, Value> memo;
 
-  /// Row `row` (the flattened leading index) of `v`, as a 1-D vector.
-  Value rowOf(Value v, ArrayRef<int64_t> pos, int64_t row) {
-    // Splats are the same for every row (key -1).
+  /// Row `pos` (the leading indices) of `v`, as a 1-D vector.
+  Value rowOf(Value v, ArrayRef<int64_t> pos) {
+    auto type = cast<VectorType>(v.getType());
+    int64_t row = 0;
+    for (auto [i, p] : llvm::enumerate(pos))
+      row = row * type.getDimSize(i) + p;
+    Block *block = b.getInsertionBlock();
     for (int64_t key : {row, int64_t(-1)}) {
-      auto it = memo.find({v, key});
+      auto it = memo.find({block, v, key});
       if (it != memo.end())
         return it->second;
     }
-    auto type = cast<VectorType>(v.getType());
     auto rowType =
         VectorType::get(type.getShape().back(), type.getElementType());
     Location loc = v.getLoc();
@@ -94,9 +101,8 @@ struct RowBuilder {
     } else if (isSplittable(def)) {
       SmallVector<Value> operands;
       for (Value operand : def->getOperands())
-        operands.push_back(isa<VectorType>(operand.getType())
-                               ? rowOf(operand, pos, row)
-                               : operand);
+        operands.push_back(
+            isa<VectorType>(operand.getType()) ? rowOf(operand, pos) : operand);
       auto resultType = VectorType::get(
           rowType.getShape(),
           cast<VectorType>(def->getResult(0).getType()).getElementType());
@@ -106,7 +112,7 @@ struct RowBuilder {
     } else {
       result = b.create<vector::ExtractOp>(loc, v, pos);
     }
-    memo[{v, key}] = result;
+    memo[{block, v, key}] = result;
     return result;
   }
 };
@@ -115,35 +121,32 @@ struct SplitVectorRowsPass : impl::SplitVectorRowsBase<SplitVectorRowsPass> {
   using SplitVectorRowsBase::SplitVectorRowsBase;
 
   void runOnOperation() override {
-    // Stored row extracts of splittable ops, in program order.
+    // Stored row extracts of long enough splittable chains, in program
+    // order (each chain's size counted once).
+    llvm::DenseMap<Operation *, int64_t> chainSizes;
     SmallVector<vector::ExtractOp> extracts;
     getOperation().walk([&](vector::ExtractOp op) {
-      auto source = cast<VectorType>(op.getSourceVectorType());
       // Rows that are stored: the epilogue of a register tile.
       bool stored =
           op->hasOneUse() && isa<vector::StoreOp, vector::TransferWriteOp>(
                                  *op->getUsers().begin());
       Operation *root = op.getVector().getDefiningOp();
-      if (stored && isSplittable(root) && chainSize(root) >= minChain &&
-          op.hasDynamicPosition() == false &&
-          int64_t(op.getStaticPosition().size()) == source.getRank() - 1)
+      if (!stored || !isSplittable(root) || op.hasDynamicPosition() ||
+          int64_t(op.getStaticPosition().size()) !=
+              op.getSourceVectorType().getRank() - 1)
+        return;
+      auto [it, inserted] = chainSizes.try_emplace(root, 0);
+      if (inserted)
+        it->second = chainSize(root);
+      if (it->second >= minChain)
         extracts.push_back(op);
     });
     OpBuilder b(&getContext());
-    // One memo per block: a row built in one block is not reused in another.
-    llvm::DenseMap<Block *, std::unique_ptr<RowBuilder>> builders;
+    RowBuilder rows{b, {}};
     SmallVector<Operation *> roots;
     for (vector::ExtractOp op : extracts) {
-      std::unique_ptr<RowBuilder> &rb = builders[op->getBlock()];
-      if (!rb)
-        rb = std::make_unique<RowBuilder>(RowBuilder{b, {}});
-      auto source = cast<VectorType>(op.getSourceVectorType());
-      // The row's flattened index.
-      int64_t row = 0;
-      for (auto [i, p] : llvm::enumerate(op.getStaticPosition()))
-        row = row * source.getDimSize(i) + p;
       b.setInsertionPoint(op);
-      Value v = rb->rowOf(op.getVector(), op.getStaticPosition(), row);
+      Value v = rows.rowOf(op.getVector(), op.getStaticPosition());
       roots.push_back(op.getVector().getDefiningOp());
       op.replaceAllUsesWith(v);
       op.erase();
