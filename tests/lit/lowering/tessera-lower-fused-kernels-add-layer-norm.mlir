@@ -166,3 +166,22 @@ func.func @add_rms_norm(%x: tensor<2x32xf32>, %r: tensor<2x32xf32>, %g: tensor<3
   %y, %sum = tessera.add_layer_norm %x, %r, %g {norm = "rms", operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x32xf32>, tensor<2x32xf32>, tensor<32xf32>) -> (tensor<2x32xf32>, tensor<2x32xf32>)
   return %y, %sum : tensor<2x32xf32>, tensor<2x32xf32>
 }
+
+// -----
+
+// Near miss: X from a matmul that something else reads too. The matmul's
+// result could not take the sum as its epilogue, so there is no separate
+// sum: the kernel reads X and the residual and writes the sum itself.
+// CHECK-LABEL: func.func @after_matmul_two_uses
+// CHECK: %[[X:.*]] = tensor.expand_shape
+// CHECK-NOT: linalg.generic
+// CHECK: bufferization.alloc_tensor
+// CHECK: bufferization.alloc_tensor
+// CHECK: vector.transfer_read %[[X]]
+// CHECK: vector.transfer_read %arg1
+func.func @after_matmul_two_uses(%a: tensor<2x3x16xf32>, %r: tensor<2x3x32xf32>, %g: tensor<32xf32>) -> (tensor<2x3x32xf32>, tensor<2x3x32xf32>, tensor<2x3x32xf32>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<16x32xf32>} : tensor<16x32xf32>
+  %x = tessera.matmul %a, %w : (tensor<2x3x16xf32>, tensor<16x32xf32>) -> tensor<2x3x32xf32>
+  %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x3x32xf32>, tensor<2x3x32xf32>, tensor<32xf32>) -> (tensor<2x3x32xf32>, tensor<2x3x32xf32>)
+  return %y, %s, %x : tensor<2x3x32xf32>, tensor<2x3x32xf32>, tensor<2x3x32xf32>
+}
