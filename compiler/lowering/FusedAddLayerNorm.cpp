@@ -436,10 +436,7 @@ Value buildResidualSum(OpBuilder &b, Location loc, RankedTensorType type,
                        Value x, Value bias, Value residual) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = type.getRank();
-  SmallVector<ReassociationIndices> groups(1);
-  for (int64_t i = 0; i + 1 < rank; ++i)
-    groups[0].push_back(i);
-  groups.push_back({rank - 1});
+  SmallVector<ReassociationIndices> groups = kernels::rowsReassociation(rank);
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
   if (rank != 2) {
     x = b.create<tensor::CollapseShapeOp>(loc, x, groups);

@@ -100,10 +100,7 @@ struct MatMulOpLowering : OpConversionPattern<fused::MatMulOp> {
     int64_t rank = at.getRank();
     SmallVector<OpFoldResult> lead = tensor::getMixedSizes(rewriter, loc, a);
     lead.pop_back();
-    SmallVector<ReassociationIndices> groups(1);
-    for (int64_t i = 0; i + 1 < rank; ++i)
-      groups[0].push_back(i);
-    groups.push_back({rank - 1});
+    SmallVector<ReassociationIndices> groups = kernels::rowsReassociation(rank);
     if (rank != 2)
       a = rewriter.create<tensor::CollapseShapeOp>(loc, a, groups);
     OpFoldResult rows = rewriter.getIndexAttr(1);

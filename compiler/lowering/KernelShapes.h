@@ -115,6 +115,17 @@ inline mlir::Value mostStatic(mlir::Value v) {
   return v;
 }
 
+/// The reassociation that views a rank-`rank` tensor as rows of its last
+/// dim: [[0, ..., rank - 2], [rank - 1]].
+inline llvm::SmallVector<mlir::ReassociationIndices>
+rowsReassociation(int64_t rank) {
+  llvm::SmallVector<mlir::ReassociationIndices> groups(1);
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    groups[0].push_back(i);
+  groups.push_back({rank - 1});
+  return groups;
+}
+
 /// x * y, folded when both are constants or one is 1.
 inline mlir::OpFoldResult mulSizes(mlir::OpBuilder &b, mlir::Location loc,
                                    mlir::OpFoldResult x, mlir::OpFoldResult y) {
