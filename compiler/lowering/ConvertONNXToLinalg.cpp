@@ -132,7 +132,7 @@ std::optional<std::string> unsupportedReason(Operation *op) {
   return std::nullopt;
 }
 
-/// A fused op with a kernel of its own (tessera-lower-fused-kernels), on
+/// An op with a kernel of its own (tessera-lower-fused-kernels), on
 /// converted operand and result types.
 template <typename OpTy> struct RetypeKernelOp : ConversionPattern {
   RetypeKernelOp(const TypeConverter &converter, MLIRContext *ctx)
@@ -182,7 +182,6 @@ struct ConvertONNXToLinalgPass
     populateONNXConvToLinalgPatterns(converter, patterns);
     populateONNXTensorToLinalgPatterns(converter, patterns);
     populateONNXRuntimeAxesReduceToLinalgPatterns(converter, patterns);
-    populateONNXTransformerToLinalgPatterns(converter, patterns);
     populateONNXPoolToLinalgPatterns(converter, patterns);
     populateONNXGatherScatterToLinalgPatterns(converter, patterns);
     populateONNXDataMovementToLinalgPatterns(converter, patterns);
@@ -198,23 +197,27 @@ struct ConvertONNXToLinalgPass
     populateFusedQKVProjectionToLinalgPatterns(converter, patterns);
     populateFusedMatMulToLinalgPatterns(converter, patterns);
     patterns.add<RetypeKernelOp<fused::AttentionOp>,
-                 RetypeKernelOp<fused::AddLayerNormOp>>(converter, ctx);
+                 RetypeKernelOp<fused::AddLayerNormOp>,
+                 RetypeKernelOp<onnx::RMSNormalizationOp>,
+                 RetypeKernelOp<onnx::RotaryEmbeddingOp>>(converter, ctx);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
 
     ConversionTarget target(*ctx);
-    // scf, vector and bufferization.alloc_tensor: the kernels of onnx ops
-    // lowered to loops (rows, vectors, outputs that CSE must not merge); cf
-    // for the run-time shape checks (cf.assert).
+    // scf and bufferization.alloc_tensor: the onnx ops lowered to loops
+    // (the recurrent ops' time steps, outputs that CSE must not merge); cf
+    // for the run-time shape checks (cf.assert). No vectors: the vector
+    // kernels are tessera-lower-fused-kernels'.
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect,
-                           scf::SCFDialect, vector::VectorDialect,
-                           bufferization::BufferizationDialect,
+                           scf::SCFDialect, bufferization::BufferizationDialect,
                            cf::ControlFlowDialect>();
     target.addIllegalDialect<onnx::ONNXDialect, fused::TesseraDialect>();
     // Left for tessera-lower-fused-kernels, on converted types.
-    target.addDynamicallyLegalOp<fused::AttentionOp, fused::AddLayerNormOp>(
+    target.addDynamicallyLegalOp<fused::AttentionOp, fused::AddLayerNormOp,
+                                 onnx::RMSNormalizationOp,
+                                 onnx::RotaryEmbeddingOp>(
         [&](Operation *op) { return converter.isLegal(op); });
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType());

@@ -11,8 +11,9 @@
 //      likewise;
 //   3. y = (s - mean) * rstd * gamma (+ beta), or s * rstd * gamma for
 //      RMSNorm, written to `Y`.
-// Vectors are `kWidth` lanes; a remainder of D % kWidth lanes is handled with
-// one shorter vector. Statistics are kept in f32 (f16/bf16 are widened).
+// Vectors are the spec's `width` lanes (one vector register of the target);
+// a remainder of D % width lanes is handled with one shorter vector.
+// Statistics are kept in f32 (f16/bf16 are widened).
 // X and the residual may broadcast over leading axes (read at index 0
 // there). The leading axes may be dynamic (the row size is static): their
 // loops run to run-time bounds. The vectors are built directly in the vector
@@ -38,11 +39,6 @@ using namespace mlir;
 using namespace tessera::lowering;
 
 namespace tessera {
-namespace {
-
-constexpr int64_t kWidth = 16;
-
-} // namespace
 
 SmallVector<Value> kernels::overChunks(OpBuilder &b, Location loc,
                                        int64_t begin, int64_t end,
@@ -272,16 +268,17 @@ FailureOr<SmallVector<Value>> kernels::buildRowNorm(RewriterBase &rewriter,
     return b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, v);
   };
 
+  int64_t width = spec.width;
   auto overRow = [&](OpBuilder &b, ValueRange init,
                      kernels::ChunkFn body) -> SmallVector<Value> {
-    return kernels::overChunks(b, loc, 0, d, kWidth, init, body);
+    return kernels::overChunks(b, loc, 0, d, width, init, body);
   };
-  // Adds a chunk of n lanes to a kWidth accumulator.
+  // Adds a chunk of n lanes to a `width` accumulator.
   auto accumulate = [&](OpBuilder &b, Value acc, Value v, int64_t n) {
-    if (n == kWidth)
+    if (n == width)
       return b.create<arith::AddFOp>(loc, acc, v).getResult();
     Value zero = b.create<arith::ConstantOp>(
-        loc, DenseElementsAttr::get(VectorType::get({kWidth}, f32),
+        loc, DenseElementsAttr::get(VectorType::get({width}, f32),
                                     rewriter.getF32FloatAttr(0)));
     Value padded = b.create<vector::InsertStridedSliceOp>(
         loc, v, zero, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
@@ -289,7 +286,7 @@ FailureOr<SmallVector<Value>> kernels::buildRowNorm(RewriterBase &rewriter,
   };
   auto zeroAcc = [&](OpBuilder &b) -> Value {
     return b.create<arith::ConstantOp>(
-        loc, DenseElementsAttr::get(VectorType::get({kWidth}, f32),
+        loc, DenseElementsAttr::get(VectorType::get({width}, f32),
                                     rewriter.getF32FloatAttr(0)));
   };
   auto scalar = [&](OpBuilder &b, double v) -> Value {
@@ -470,7 +467,8 @@ Value buildResidualSum(OpBuilder &b, Location loc, RankedTensorType type,
 }
 
 struct AddLayerNormLowering : OpRewritePattern<fused::AddLayerNormOp> {
-  using OpRewritePattern::OpRewritePattern;
+  AddLayerNormLowering(MLIRContext *ctx, int64_t width)
+      : OpRewritePattern(ctx), width(width) {}
 
   LogicalResult matchAndRewrite(fused::AddLayerNormOp op,
                                 PatternRewriter &rewriter) const override {
@@ -497,6 +495,7 @@ struct AddLayerNormLowering : OpRewritePattern<fused::AddLayerNormOp> {
     spec.beta = op.getBeta();
     spec.rms = op.getNorm() == "rms";
     spec.epsilon = op.getEpsilon().convertToFloat();
+    spec.width = width;
     // X fresh from a matmul, of the residual's shape: the sum is the
     // matmul's epilogue, the kernel normalises it (a sum of X's type; the
     // kernel is checked on it before anything is built).
@@ -520,12 +519,16 @@ struct AddLayerNormLowering : OpRewritePattern<fused::AddLayerNormOp> {
     }
     return kernels::replaceWithRowNorm(rewriter, op, spec);
   }
+
+  int64_t width;
 };
 
 } // namespace
 
-void populateFusedAddLayerNormKernelPatterns(RewritePatternSet &patterns) {
-  patterns.add<AddLayerNormLowering>(patterns.getContext());
+void populateFusedAddLayerNormKernelPatterns(RewritePatternSet &patterns,
+                                             unsigned vectorBits) {
+  patterns.add<AddLayerNormLowering>(patterns.getContext(),
+                                     kernels::vectorLanes(vectorBits));
 }
 
 } // namespace tessera

@@ -1,15 +1,17 @@
 //===- LowerFusedKernels.cpp - the fused ops' hand-tuned kernels ----------===//
 //
-// Part of Tessera. After convert-onnx-to-linalg: tessera.attention and
-// tessera.add_layer_norm become their kernels (FusedAttention.cpp,
-// FusedAddLayerNorm.cpp), sized by the target's vector registers. An op a
-// kernel does not take stays, and is reported at its node with the reason
-// the kernel gave.
+// Part of Tessera. After convert-onnx-to-linalg: tessera.attention,
+// tessera.add_layer_norm, onnx.RMSNormalization and onnx.RotaryEmbedding
+// become their kernels (FusedAttention.cpp, FusedAddLayerNorm.cpp,
+// Transformer.cpp), sized by the target's vector registers. An op a kernel
+// does not take stays, and is reported at its node with the reason the
+// kernel gave.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/lowering/Lowering.h"
 #include "compiler/lowering/Passes.h"
+#include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -26,6 +28,12 @@ using namespace mlir;
 
 namespace tessera {
 namespace {
+
+/// The ops with a kernel of their own.
+bool hasKernel(Operation *op) {
+  return isa<fused::AttentionOp, fused::AddLayerNormOp,
+             onnx::RMSNormalizationOp, onnx::RotaryEmbeddingOp>(op);
+}
 
 /// Keeps the last reason a pattern gave for not rewriting an op, by the op's
 /// location.
@@ -48,22 +56,23 @@ struct LowerFusedKernelsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFusedAttentionKernelPatterns(patterns, vectorBits);
-    populateFusedAddLayerNormKernelPatterns(patterns);
-    // Only the fused ops are rewritten: the rest of the function (and the
+    populateFusedAddLayerNormKernelPatterns(patterns, vectorBits);
+    populateONNXTransformerKernelPatterns(patterns, vectorBits);
+    // Only the kernels' ops are rewritten: the rest of the function (and the
     // kernels' loops) is left as it is, for code generation to simplify.
-    SmallVector<Operation *> fusedOps;
+    SmallVector<Operation *> kernelOps;
     getOperation()->walk([&](Operation *op) {
-      if (isa<fused::AttentionOp, fused::AddLayerNormOp>(op))
-        fusedOps.push_back(op);
+      if (hasKernel(op))
+        kernelOps.push_back(op);
     });
     FailureReasons reasons;
     GreedyRewriteConfig config;
     config.listener = &reasons;
     config.strictMode = GreedyRewriteStrictness::ExistingOps;
-    (void)applyOpPatternsAndFold(fusedOps, std::move(patterns), config);
+    (void)applyOpPatternsAndFold(kernelOps, std::move(patterns), config);
     bool ok = true;
     getOperation()->walk([&](Operation *op) {
-      if (!isa<fused::AttentionOp, fused::AddLayerNormOp>(op))
+      if (!hasKernel(op))
         return;
       auto it = reasons.reasons.find(op->getLoc());
       op->emitOpError("has no kernel for these operands")

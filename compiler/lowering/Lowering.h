@@ -83,10 +83,6 @@ void populateONNXRoiAlignToLinalgPatterns(mlir::TypeConverter &converter,
 std::optional<std::string> signalOpProblem(mlir::Operation *op);
 std::optional<std::string> selectionOpProblem(mlir::Operation *op);
 
-/// RMSNormalization and RotaryEmbedding (Transformer.cpp).
-void populateONNXTransformerToLinalgPatterns(mlir::TypeConverter &converter,
-                                             mlir::RewritePatternSet &patterns);
-
 /// onnx.Attention (opset 23) as tessera.attention on its heads.
 void populateONNXAttentionToFusedPatterns(mlir::TypeConverter &converter,
                                           mlir::RewritePatternSet &patterns);
@@ -98,12 +94,17 @@ void populateFusedQKVProjectionToLinalgPatterns(
 void populateFusedMatMulToLinalgPatterns(mlir::TypeConverter &converter,
                                          mlir::RewritePatternSet &patterns);
 
-/// The fused `tessera` ops lowered to hand-tuned kernels (loops of vector
-/// ops on tensors) by tessera-lower-fused-kernels, after the conversion.
-/// `vectorBits`: the target's widest vector register (sizes the kernel).
+/// The ops lowered to hand-tuned kernels (loops of vector ops on tensors) by
+/// tessera-lower-fused-kernels, after the conversion: the fused `tessera`
+/// ops and, from opset 23, RMSNormalization and RotaryEmbedding
+/// (Transformer.cpp). `vectorBits`: the target's widest vector register
+/// (sizes the kernels).
 void populateFusedAttentionKernelPatterns(mlir::RewritePatternSet &patterns,
                                           unsigned vectorBits);
-void populateFusedAddLayerNormKernelPatterns(mlir::RewritePatternSet &patterns);
+void populateFusedAddLayerNormKernelPatterns(mlir::RewritePatternSet &patterns,
+                                             unsigned vectorBits);
+void populateONNXTransformerKernelPatterns(mlir::RewritePatternSet &patterns,
+                                           unsigned vectorBits);
 
 } // namespace tessera
 

@@ -21,30 +21,33 @@ def ConvertONNXToLinalg : Pass<"convert-onnx-to-linalg", "::mlir::ModuleOp"> {
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::func::FuncDialect", "::mlir::scf::SCFDialect",
-    "::mlir::vector::VectorDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::cf::ControlFlowDialect"
   ];
 }
 
 def LowerFusedKernels : Pass<"tessera-lower-fused-kernels"> {
-  let summary = "Lower tessera.attention and tessera.add_layer_norm to their "
+  let summary = "Lower tessera.attention, tessera.add_layer_norm, "
+                "onnx.RMSNormalization and onnx.RotaryEmbedding to their "
                 "kernels";
   let description = [{
-    After convert-onnx-to-linalg, which leaves these two fused ops in place
-    (the other fused ops decompose into linalg there): each becomes its
-    hand-tuned kernel, loops of vector ops on tensors sized by the target's
-    vector registers. tessera.attention: the flash-style online-softmax loop
-    nest (FusedAttention.cpp); tessera.add_layer_norm: the residual sum
-    (an elementwise linalg.generic when X comes from a matmul, which takes
-    it as its epilogue) and the row-norm loops (FusedAddLayerNorm.cpp). An
-    op its kernel cannot take is an error naming the node and why.
+    After convert-onnx-to-linalg, which leaves these ops in place on
+    converted types (the other fused ops decompose into linalg there): each
+    becomes its hand-tuned kernel, loops of vector ops on tensors sized by
+    the target's vector registers. tessera.attention: the flash-style
+    online-softmax loop nest (FusedAttention.cpp); tessera.add_layer_norm:
+    the residual sum (an elementwise linalg.generic when X comes from a
+    matmul, which takes it as its epilogue) and the row-norm loops
+    (FusedAddLayerNorm.cpp); onnx.RMSNormalization: the same row-norm loops;
+    onnx.RotaryEmbedding: one loop per row rotating its pairs
+    (Transformer.cpp). An op its kernel cannot take is an error naming the
+    node and why.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"256",
            "The target's widest vector register in bits (the driver passes "
-           "its target description's): the attention kernel's vectors are "
-           "16 floats wide at 512, else 8">
+           "its target description's): the kernels' f32 vectors are one "
+           "register wide (16 floats at 512, 8 at 256)">
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",

@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -54,7 +55,16 @@ struct RowNorm {
   mlir::RankedTensorType sumType;             // null without a residual
   bool rms = false;
   float epsilon = 1e-5f;
+  /// Lanes of the kernel's f32 vectors (vectorLanes of the target).
+  int64_t width = 16;
 };
+
+/// The f32 lanes of one vector register of `vectorBits` (the target
+/// description's widest): the vector width of the row kernels (row norms,
+/// rotary embedding).
+inline int64_t vectorLanes(unsigned vectorBits) {
+  return std::max<int64_t>(vectorBits / 32, 4);
+}
 
 /// Why the kernel cannot take `spec`, if it cannot: a dynamic or empty row,
 /// non-float or wider than f32 types, X or the residual not broadcasting to

@@ -1,14 +1,16 @@
 //===- Transformer.cpp - opset-23 Transformer ops to loops ----------------===//
 //
 // Part of Tessera. The kernels of the ops in dialects/onnx/Transformer.td
-// that are not lowered elsewhere:
+// that are not lowered elsewhere, run by tessera-lower-fused-kernels on the
+// converted types convert-onnx-to-linalg leaves them with, vectors one
+// register of the target wide:
 //   - onnx.RMSNormalization over the last axis: the row-normalisation kernel
 //     of tessera.add_layer_norm without a residual (RowNorm.h), one vector
 //     pass for the sum of squares and one for the result per row;
 //   - onnx.RotaryEmbedding: one loop per batch, head and position; per row,
 //     the cos and sin rows (looked up by position id) and the two halves of
 //     x (or, interleaved, its pairs split into even and odd lanes by
-//     vector.shuffle) in vectors of kWidth pairs, rotated and written once.
+//     vector.shuffle) in vectors of `width` pairs, rotated and written once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,26 +32,28 @@ using namespace tessera::lowering;
 namespace tessera {
 namespace {
 
-struct RMSNormalizationLowering
-    : OpConversionPattern<onnx::RMSNormalizationOp> {
-  using OpConversionPattern::OpConversionPattern;
+RankedTensorType rankedType(Value v) {
+  return v ? dyn_cast<RankedTensorType>(v.getType()) : RankedTensorType();
+}
 
-  LogicalResult
-  matchAndRewrite(onnx::RMSNormalizationOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    const TypeConverter *converter = getTypeConverter();
+struct RMSNormalizationLowering : OpRewritePattern<onnx::RMSNormalizationOp> {
+  RMSNormalizationLowering(MLIRContext *ctx, int64_t width)
+      : OpRewritePattern(ctx), width(width) {}
+
+  LogicalResult matchAndRewrite(onnx::RMSNormalizationOp op,
+                                PatternRewriter &rewriter) const override {
     kernels::RowNorm spec;
-    spec.yType = rankedType(converter, op.getY());
-    auto xType = rankedType(converter, op.getX());
-    auto scaleType = staticType(converter, op.getScale());
-    if (!spec.yType || !xType || !scaleType)
+    spec.yType = rankedType(op.getY());
+    auto xType = rankedType(op.getX());
+    auto scaleType = rankedType(op.getScale());
+    if (!spec.yType || !xType || !scaleType || !scaleType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs a ranked X and a static "
                                              "scale");
     int64_t rank = xType.getRank();
     if (onnx::normalizeAxis(op.getAxis(), rank) != rank - 1 ||
         op.getStashType() != 1)
       return rewriter.notifyMatchFailure(op, "needs the last axis, f32 stats");
-    Value scale = adaptor.getScale();
+    Value scale = op.getScale();
     int64_t d = xType.getDimSize(rank - 1);
     // The kernel wants a [D] scale: a broadcast one is reshaped (a [1, D]
     // scale) or expanded (a one-element scale) at compile time.
@@ -66,23 +70,25 @@ struct RMSNormalizationLowering
             rewriter, op.getLoc(), RankedTensorType::get({d}, elt), {scale},
             [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     }
-    spec.x = adaptor.getX();
+    spec.x = op.getX();
     spec.gamma = scale;
     spec.rms = true;
     spec.epsilon = op.getEpsilon().convertToFloat();
+    spec.width = width;
     return kernels::replaceWithRowNorm(rewriter, op, spec);
   }
-};
 
-constexpr int64_t kWidth = 16;
+  int64_t width;
+};
 
 /// The rotary kernel of one op: see the file comment.
 class RotaryKernel {
 public:
   RotaryKernel(OpBuilder &b, Location loc, onnx::RotaryEmbeddingOp op,
-               Value x, Value cos, Value sin, Value ids)
-      : b(b), loc(loc), x(x), cos(cos), sin(sin), ids(ids),
-        interleaved(op.getInterleaved() != 0) {
+               int64_t width)
+      : b(b), loc(loc), x(op.getX()), cos(op.getCosCache()),
+        sin(op.getSinCache()), ids(op.getPositionIds()),
+        interleaved(op.getInterleaved() != 0), width(width) {
     xType = cast<RankedTensorType>(x.getType());
     elt = xType.getElementType();
     int64_t rank = xType.getRank();
@@ -213,7 +219,7 @@ private:
     int64_t half = rotaryDim / 2;
     // Pairs [c, c + n): x1 and x2 are the halves (or even and odd lanes).
     SmallVector<Value> r = kernels::overChunks(
-        rb, loc, 0, half, kWidth, out,
+        rb, loc, 0, half, width, out,
         [&](OpBuilder &cb, Value c, int64_t n, ValueRange args) {
           Value cs = read(cb, cos, tableIndex(cb, row, position, c), n);
           Value sn = read(cb, sin, tableIndex(cb, row, position, c), n);
@@ -251,7 +257,7 @@ private:
         });
     // The features past the rotary dims pass through.
     r = kernels::overChunks(
-        rb, loc, rotaryDim, headDim, kWidth, r,
+        rb, loc, rotaryDim, headDim, width, r,
         [&](OpBuilder &cb, Value c, int64_t n, ValueRange args) {
           Value v = read(cb, x, xIndex(cb, row, c), n);
           return SmallVector<Value>{write(cb, v, args[0], xIndex(cb, row, c))};
@@ -263,28 +269,24 @@ private:
   Location loc;
   Value x, cos, sin, ids;
   bool interleaved;
+  int64_t width;
   RankedTensorType xType;
   Type elt;
   int64_t heads = 0, headDim = 0, rotaryDim = 0;
 };
 
-struct RotaryEmbeddingLowering
-    : OpConversionPattern<onnx::RotaryEmbeddingOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct RotaryEmbeddingLowering : OpRewritePattern<onnx::RotaryEmbeddingOp> {
+  RotaryEmbeddingLowering(MLIRContext *ctx, int64_t width)
+      : OpRewritePattern(ctx), width(width) {}
 
-  LogicalResult
-  matchAndRewrite(onnx::RotaryEmbeddingOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    const TypeConverter *converter = getTypeConverter();
-    auto yType = rankedType(converter, op.getY());
-    if (!yType || !rankedType(converter, op.getX()) ||
-        !rankedType(converter, op.getCosCache()) ||
-        !rankedType(converter, op.getSinCache()) ||
-        (op.getPositionIds() && !rankedType(converter, op.getPositionIds())))
+  LogicalResult matchAndRewrite(onnx::RotaryEmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    auto yType = rankedType(op.getY());
+    if (!yType || !rankedType(op.getX()) || !rankedType(op.getCosCache()) ||
+        !rankedType(op.getSinCache()) ||
+        (op.getPositionIds() && !rankedType(op.getPositionIds())))
       return rewriter.notifyMatchFailure(op, "needs ranked operands");
-    RotaryKernel kernel(rewriter, op.getLoc(), op, adaptor.getX(),
-                        adaptor.getCosCache(), adaptor.getSinCache(),
-                        adaptor.getPositionIds());
+    RotaryKernel kernel(rewriter, op.getLoc(), op, width);
     std::string why = kernel.check();
     if (!why.empty())
       return rewriter.notifyMatchFailure(op, why);
@@ -294,14 +296,16 @@ struct RotaryEmbeddingLowering
     rewriter.replaceOp(op, y);
     return success();
   }
+
+  int64_t width;
 };
 
 } // namespace
 
-void populateONNXTransformerToLinalgPatterns(TypeConverter &converter,
-                                             RewritePatternSet &patterns) {
+void populateONNXTransformerKernelPatterns(RewritePatternSet &patterns,
+                                           unsigned vectorBits) {
   patterns.add<RMSNormalizationLowering, RotaryEmbeddingLowering>(
-      converter, patterns.getContext());
+      patterns.getContext(), kernels::vectorLanes(vectorBits));
 }
 
 } // namespace tessera

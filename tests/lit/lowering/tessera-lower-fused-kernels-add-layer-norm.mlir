@@ -1,10 +1,17 @@
-// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-lower-fused-kernels | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-lower-fused-kernels=vector-bits=512 | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --convert-onnx-to-linalg --tessera-lower-fused-kernels | FileCheck %s --check-prefix=AVX2
 
 // tessera.add_layer_norm: one loop per leading axis, then three vector loops
 // over the row: x + bias + residual written to `sum` and accumulated, the
 // squared deviations accumulated, y written. The [S, D] residual broadcasts
 // over the batch: it is read without the batch index.
 // CHECK-LABEL: func.func @bias_broadcast
+// With 256-bit vectors (the default), the same loops in 8 lanes.
+// AVX2-LABEL: func.func @bias_broadcast
+// AVX2: scf.for %{{.*}} = %{{.*}} to %c32 step %c8 {{.*}} -> (tensor<2x3x32xf32>, vector<8xf32>)
+// AVX2-NOT: vector<16xf32>
+// AVX2: vector.reduction <add>, %{{.*}} : vector<8xf32> into f32
+// AVX2-LABEL: func.func @
 // CHECK-SAME: (%[[X:[^:]*]]: tensor<2x3x32xf32>, %[[R:[^:]*]]: tensor<3x32xf32>, %[[BIAS:[^:]*]]: tensor<32xf32>, %[[G:[^:]*]]: tensor<32xf32>, %[[B:[^:]*]]: tensor<32xf32>)
 // CHECK-DAG: %[[YINIT:.*]] = bufferization.alloc_tensor() : tensor<2x3x32xf32>
 // CHECK-DAG: %[[SINIT:.*]] = bufferization.alloc_tensor() : tensor<2x3x32xf32>
