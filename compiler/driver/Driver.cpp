@@ -254,6 +254,7 @@ void registerDialects(DialectRegistry &registry) {
                   LLVM::LLVMDialect, affine::AffineDialect>();
   // First: it must win over upstream's model of tensor.expand_shape.
   registerExpandShapeBufferization(registry);
+  registerFusedOpDecompositions(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   // Bufferization, tiling, subset (hoisting) and value-bounds models.
   linalg::registerAllDialectInterfaceImplementations(registry);

@@ -13,9 +13,14 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/Pass.h"
 
 namespace tessera {
+
+/// The fused ops' decompositions into linalg, as external models of
+/// linalg::AggregatedOpInterface (FusedOpDecompositions.cpp).
+void registerFusedOpDecompositions(mlir::DialectRegistry &registry);
 
 #define GEN_PASS_DECL
 #include "compiler/lowering/Passes.h.inc"

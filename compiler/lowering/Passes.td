@@ -40,10 +40,16 @@ def LowerFusedKernels : Pass<"tessera-lower-fused-kernels"> {
     matmul, which takes it as its epilogue) and the row-norm loops
     (FusedAddLayerNorm.cpp); onnx.RMSNormalization: the same row-norm loops;
     onnx.RotaryEmbedding: one loop per row rotating its pairs
-    (Transformer.cpp). An op its kernel cannot take is an error naming the
-    node and why.
+    (Transformer.cpp). An op its kernel cannot take is decomposed into
+    linalg through linalg::AggregatedOpInterface where it has a
+    decomposition (tessera.add_layer_norm: FusedOpDecompositions.cpp), else
+    an error naming the node and why.
   }];
   let options = [
+    Option<"microKernels", "micro-kernels", "bool", /*default=*/"true",
+           "Lower each op to its hand-tuned kernel where it takes it; with "
+           "false, every op that has a decomposition is decomposed (to "
+           "compare the two)">,
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"256",
            "The target's widest vector register in bits (the driver passes "
            "its target description's): the kernels' f32 vectors are one "

@@ -105,6 +105,54 @@ Value tessera::lowering::mapWithReduced(
       .getResult(0);
 }
 
+tessera::lowering::Normalized tessera::lowering::normalizeOver(
+    OpBuilder &rewriter, Location loc, Value x, ArrayRef<int64_t> dims,
+    double eps, const std::function<Value(OpBuilder &, Location)> &count) {
+  Type acc = cast<RankedTensorType>(x.getType()).getElementType();
+  auto add = [](OpBuilder &b, Location l, Value a, Value c) -> Value {
+    return b.create<arith::AddFOp>(l, a, c);
+  };
+  auto perRow = [&](Value reduced,
+                    function_ref<Value(OpBuilder &, Location, Value)> fn) {
+    return buildElementwise(
+        rewriter, loc, cast<RankedTensorType>(reduced.getType()), {reduced},
+        [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a[0]); });
+  };
+  Value sum =
+      buildReduce(rewriter, loc, x, dims, rewriter.getZeroAttr(acc), add);
+  Value mean = perRow(sum, [&](OpBuilder &b, Location l, Value v) -> Value {
+    return b.create<arith::DivFOp>(l, v, count(b, l));
+  });
+  Value centered =
+      mapWithReduced(rewriter, loc, x, {mean}, dims, acc,
+                     [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       return b.create<arith::SubFOp>(l, a[0], a[1]);
+                     });
+  Value squares =
+      mapWithReduced(rewriter, loc, centered, {}, dims, acc,
+                     [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       return b.create<arith::MulFOp>(l, a[0], a[0]);
+                     });
+  Value sq =
+      buildReduce(rewriter, loc, squares, dims, rewriter.getZeroAttr(acc), add);
+  Value variance = perRow(sq, [&](OpBuilder &b, Location l, Value v) -> Value {
+    return b.create<arith::DivFOp>(l, v, count(b, l));
+  });
+  Value invStd =
+      perRow(variance, [&](OpBuilder &b, Location l, Value var) -> Value {
+        return b.create<math::RsqrtOp>(
+            l, b.create<arith::AddFOp>(
+                   l, var,
+                   b.create<arith::ConstantOp>(l, b.getFloatAttr(acc, eps))));
+      });
+  Value normed =
+      mapWithReduced(rewriter, loc, centered, {invStd}, dims, acc,
+                     [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                       return b.create<arith::MulFOp>(l, a[0], a[1]);
+                     });
+  return {normed, mean, variance, invStd};
+}
+
 //===----------------------------------------------------------------------===//
 // Reduce*
 //===----------------------------------------------------------------------===//

@@ -51,6 +51,20 @@ mapWithReduced(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                                               mlir::ValueRange)>
                    body);
 
+/// What normalizeOver computes: the normalised x, and the statistics over
+/// the reduced dims (those dims removed).
+struct Normalized {
+  mlir::Value normed, mean, variance, invStd;
+};
+
+/// (x - mean) * rsqrt(var + eps) over `dims` of `x` (already in the
+/// statistics' type), with the mean, the (population) variance and
+/// rsqrt(var + eps). `count` gives the number of elements reduced.
+Normalized normalizeOver(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+    llvm::ArrayRef<int64_t> dims, double eps,
+    const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location)> &count);
+
 /// Why the reduction `op` cannot be lowered (axes computed at run time, an
 /// integer input to a reduction that takes a square root or a logarithm), or
 /// nothing, also for ops that are not reductions.

@@ -1,4 +1,5 @@
 // RUN: tessera-opt %s --split-input-file --tessera-lower-fused-kernels --verify-diagnostics | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --tessera-lower-fused-kernels=micro-kernels=false --verify-diagnostics | FileCheck %s --check-prefix=DECOMP
 
 // The pass rewrites the fused kernel ops only: the ops around them (a
 // transpose nothing reads but the attention, a generic) are left as they
@@ -23,9 +24,60 @@ func.func @only_fused_ops(%x: tensor<4x32xf32>, %t: tensor<32x4xf32>, %g: tensor
 
 // -----
 
-// An op the kernel does not take is an error at its node, with the reason.
-func.func @no_kernel(%x: tensor<4x32xf64>, %r: tensor<4x32xf64>, %g: tensor<32xf64>) -> (tensor<4x32xf64>, tensor<4x32xf64>) {
-  // expected-error @+1 {{'tessera.add_layer_norm' op has no kernel for these operands: needs f32, f16 or bf16}}
-  %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<4x32xf64>, tensor<4x32xf64>, tensor<32xf64>) -> (tensor<4x32xf64>, tensor<4x32xf64>)
+// An op the kernel does not take is decomposed into linalg through its
+// AggregatedOpInterface: an f64 add_layer_norm becomes the sum (the
+// residual broadcast over the rows), the mean and variance as reductions
+// over the last axis, and the normalisation; no loops, no vectors.
+// CHECK-LABEL: func.func @decomposed
+// CHECK-NOT: tessera.add_layer_norm
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%arg0, %arg1 : tensor<4x32xf64>, tensor<32xf64>)
+// CHECK: arith.addf
+// CHECK: linalg.reduce ins(%[[SUM]] : tensor<4x32xf64>) {{.*}} dimensions = [1]
+// CHECK: arith.subf
+// CHECK: linalg.reduce {{.*}} dimensions = [1]
+// CHECK: math.rsqrt
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %arg2 : tensor<4x32xf64>, tensor<32xf64>)
+// CHECK-NOT: scf.for
+// CHECK-NOT: vector.
+// CHECK: return %[[Y]], %[[SUM]]
+func.func @decomposed(%x: tensor<4x32xf64>, %r: tensor<32xf64>, %g: tensor<32xf64>) -> (tensor<4x32xf64>, tensor<4x32xf64>) {
+  %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<4x32xf64>, tensor<32xf64>, tensor<32xf64>) -> (tensor<4x32xf64>, tensor<4x32xf64>)
   return %y, %s : tensor<4x32xf64>, tensor<4x32xf64>
+}
+
+// -----
+
+// RMSNorm of a residual sum: its kernel, or with micro-kernels=false its
+// decomposition (the mean square as a reduction, no mean subtracted), the
+// sum in f32 for f16 operands.
+// CHECK-LABEL: func.func @rms
+// CHECK: scf.for
+// CHECK: vector.transfer_read
+// DECOMP-LABEL: func.func @rms
+// DECOMP-NOT: tessera.add_layer_norm
+// DECOMP: %[[S:.*]] = linalg.generic {{.*}} ins(%arg0, %arg1 : tensor<2x16xf16>, tensor<2x16xf16>) outs(%{{.*}} : tensor<2x16xf32>)
+// DECOMP: arith.extf
+// DECOMP: %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[S]] : tensor<2x16xf32>) outs(%{{.*}} : tensor<2x16xf16>)
+// DECOMP: arith.truncf
+// DECOMP: %[[SQ:.*]] = linalg.generic {{.*}} ins(%[[S]] : tensor<2x16xf32>)
+// DECOMP: arith.mulf
+// DECOMP: linalg.reduce ins(%[[SQ]] : tensor<2x16xf32>) {{.*}} dimensions = [1]
+// DECOMP-NOT: arith.subf
+// DECOMP: math.rsqrt
+// DECOMP-NOT: scf.for
+// DECOMP-NOT: vector.
+// DECOMP: return
+func.func @rms(%x: tensor<2x16xf16>, %r: tensor<2x16xf16>, %g: tensor<16xf16>) -> (tensor<2x16xf16>, tensor<2x16xf16>) {
+  %y, %s = tessera.add_layer_norm %x, %r, %g {norm = "rms", operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<2x16xf16>, tensor<2x16xf16>, tensor<16xf16>) -> (tensor<2x16xf16>, tensor<2x16xf16>)
+  return %y, %s : tensor<2x16xf16>, tensor<2x16xf16>
+}
+
+// -----
+
+// An op neither a kernel nor a decomposition takes is an error at its node,
+// with the kernel's reason.
+func.func @no_kernel(%x: tensor<4x32xi32>, %r: tensor<4x32xi32>, %g: tensor<32xi32>) -> (tensor<4x32xi32>, tensor<4x32xi32>) {
+  // expected-error @+1 {{'tessera.add_layer_norm' op has no kernel for these operands: needs f32, f16 or bf16}}
+  %y, %s = tessera.add_layer_norm %x, %r, %g {operandSegmentSizes = array<i32: 1, 1, 0, 1, 0>} : (tensor<4x32xi32>, tensor<4x32xi32>, tensor<32xi32>) -> (tensor<4x32xi32>, tensor<4x32xi32>)
+  return %y, %s : tensor<4x32xi32>, tensor<4x32xi32>
 }
