@@ -142,6 +142,12 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
       return rewriter.notifyMatchFailure(op, "V's head size differs from Q's");
     if (Dh > 256)
       return rewriter.notifyMatchFailure(op, "head size above 256");
+    if (Value m = op.getMask()) {
+      Type mt = cast<ShapedType>(m.getType()).getElementType();
+      if (!mt.isF32() && !mt.isInteger(1))
+        return rewriter.notifyMatchFailure(op, "the mask is neither f32 nor "
+                                               "i1");
+    }
     using kernels::agreedDim;
     OpFoldResult B = agreedDim(rewriter, loc, {q.dim(0), k.dim(0), v.dim(0)},
                                "Q, K and V have different batch sizes");

@@ -6,7 +6,12 @@
 //   - tessera.add_layer_norm: the sum x (+ bias) + residual (numpy
 //     broadcast), its statistics over the last axis as linalg reductions
 //     (mean and variance, or the mean square for RMSNorm), and
-//     y = norm * gamma (+ beta): the ops its unfused form lowers to.
+//     y = norm * gamma (+ beta): the ops its unfused form lowers to;
+//   - tessera.attention: the scores Q K^T as a contraction over the head
+//     (K/V heads shared by query-head groups through the indexing map),
+//     scaled, masked (float or i1 mask, causal by index), a softmax over
+//     the keys, and P V as a contraction written in the result's layout
+//     (heads merged by a collapse_shape). Statistics in f32 at least.
 // tessera-lower-fused-kernels decomposes an op whose hand-tuned kernel
 // cannot take it (or, with micro-kernels=false, every op that has one).
 //
@@ -17,15 +22,31 @@
 #include "compiler/lowering/Reductions.h"
 #include "dialects/tessera/TesseraDialect.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace tessera::lowering;
 
 namespace tessera {
 namespace {
+
+/// Scalar conversion to `t` (ONNX Cast semantics between floats).
+std::function<Value(OpBuilder &, Location, Value)> convertTo(Type t) {
+  return [t](OpBuilder &b, Location l, Value v) {
+    return convertScalar(b, l, v, t, false, false);
+  };
+}
+
+/// The statistics' type of float type `elt`: f32 at least.
+Type statsType(OpBuilder &b, FloatType elt) {
+  return elt.getWidth() < 32 ? b.getF32Type() : Type(elt);
+}
 
 struct AddLayerNormDecomposition
     : linalg::AggregatedOpInterface::ExternalModel<AddLayerNormDecomposition,
@@ -40,13 +61,8 @@ struct AddLayerNormDecomposition
       return failure();
     Location loc = op->getLoc();
     // Statistics in f32 at least, as the kernel keeps them.
-    Type acc = elt.getWidth() < 32 ? b.getF32Type() : Type(elt);
-    auto to = [](Type t) {
-      return [t](OpBuilder &nb, Location l, Value v) {
-        return convertScalar(nb, l, v, t, false, false);
-      };
-    };
-    auto toAcc = to(acc), toElt = to(elt);
+    Type acc = statsType(b, elt);
+    auto toAcc = convertTo(acc), toElt = convertTo(elt);
     // The sum in the statistics' type, in the kernel's order:
     // (x + bias) + residual.
     SmallVector<Value> summands = {ln.getX()};
@@ -112,11 +128,227 @@ struct AddLayerNormDecomposition
   }
 };
 
+struct AttentionDecomposition
+    : linalg::AggregatedOpInterface::ExternalModel<AttentionDecomposition,
+                                                   fused::AttentionOp> {
+  FailureOr<SmallVector<Value>> decomposeOperation(Operation *op,
+                                                   OpBuilder &b) const {
+    auto at = cast<fused::AttentionOp>(op);
+    Value q = at.getQ(), k = at.getK(), v = at.getV(), mask = at.getMask();
+    auto qt = cast<RankedTensorType>(q.getType());
+    auto kt = cast<RankedTensorType>(k.getType());
+    auto vt = cast<RankedTensorType>(v.getType());
+    auto outType = cast<RankedTensorType>(at.getType());
+    auto elt = dyn_cast<FloatType>(outType.getElementType());
+    if (!elt || qt.getRank() != 4 || kt.getRank() != 4 || vt.getRank() != 4 ||
+        llvm::any_of(TypeRange{qt, kt, vt}, [](Type t) {
+          return !isa<FloatType>(cast<ShapedType>(t).getElementType());
+        }))
+      return failure();
+    // A query-head group's K/V head must be an affine map of the query
+    // head: with grouping, both head counts static.
+    int64_t heads = qt.getDimSize(1), kvHeads = kt.getDimSize(1);
+    bool grouped = heads != kvHeads || vt.getDimSize(1) != kvHeads;
+    if (grouped &&
+        (ShapedType::isDynamic(heads) || ShapedType::isDynamic(kvHeads) ||
+         vt.getDimSize(1) != kvHeads || kvHeads == 0 || heads % kvHeads))
+      return failure();
+    Location loc = op->getLoc();
+    MLIRContext *ctx = b.getContext();
+    Type acc = statsType(b, elt);
+    auto toAcc = convertTo(acc);
+    auto size = [&](Value t, int64_t d) {
+      return tensor::getMixedSize(b, loc, t, d);
+    };
+    OpFoldResult batch = size(q, 0), h = size(q, 1), sq = size(q, 2),
+                 sk = size(k, 2), dh = size(v, 3);
+    checkSameSize(b, loc, size(k, 0), batch,
+                  "Q and K have different batch sizes");
+    checkSameSize(b, loc, size(v, 0), batch,
+                  "Q and V have different batch sizes");
+    checkSameSize(b, loc, size(v, 2), sk,
+                  "K and V have different numbers of keys");
+    checkSameSize(b, loc, size(k, 3), size(q, 3),
+                  "Q and K have different head sizes");
+
+    AffineExpr d0, d1, d2, d3, d4;
+    bindDims(ctx, d0, d1, d2, d3, d4);
+    // The K/V head of query head d1.
+    AffineExpr kvHead = !grouped          ? d1
+                        : at.getKvTiled() ? d1 % kvHeads
+                                          : d1.floorDiv(heads / kvHeads);
+    auto map = [&](ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(5, 0, exprs, ctx);
+    };
+    using utils::IteratorType;
+    SmallVector<IteratorType> contraction(4, IteratorType::parallel);
+    contraction.push_back(IteratorType::reduction);
+    auto zeroFilled = [&](ArrayRef<OpFoldResult> sizes) {
+      SmallVector<int64_t> shape(sizes.size(), ShapedType::kDynamic);
+      return buildFilled(b, loc,
+                         refineType(RankedTensorType::get(shape, acc), sizes),
+                         sizes, b.getZeroAttr(acc));
+    };
+    auto multiplyAdd = [&](OpBuilder &nb, Location l, ValueRange a) {
+      Value p =
+          nb.create<arith::MulFOp>(l, toAcc(nb, l, a[0]), toAcc(nb, l, a[1]));
+      nb.create<linalg::YieldOp>(
+          l, ValueRange{nb.create<arith::AddFOp>(l, a[2], p)});
+    };
+
+    // 1. The scores [B, H, Sq, Sk]: over (b, h, i, j, d), Q[b, h, i, d] *
+    //    K[b, kv(h), j, d].
+    Value sInit = zeroFilled({batch, h, sq, sk});
+    Value scores =
+        b.create<linalg::GenericOp>(
+             loc, sInit.getType(), ValueRange{q, k}, ValueRange{sInit},
+             ArrayRef<AffineMap>{map({d0, d1, d2, d4}),
+                                 map({d0, kvHead, d3, d4}),
+                                 map({d0, d1, d2, d3})},
+             contraction, multiplyAdd)
+            .getResult(0);
+
+    // 2. Scaled, masked: the mask broadcast over [B, H, Sq, Sk], a float
+    //    added, an i1 kept where true; causal keys past i + (Sk - Sq) cut.
+    auto scoresType = cast<RankedTensorType>(scores.getType());
+    SmallVector<Value> inputs = {scores};
+    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(4)};
+    bool keep = false;
+    if (mask) {
+      auto mt = cast<RankedTensorType>(mask.getType());
+      keep = mt.getElementType().isInteger(1);
+      SmallVector<int64_t> full(4, ShapedType::kDynamic);
+      maps.push_back(broadcastMap(ctx, mt.getShape(), full));
+      SmallVector<OpFoldResult> fullSizes = {batch, h, sq, sk};
+      for (int64_t i = 0; i < mt.getRank(); ++i)
+        if (mt.getDimSize(i) != 1)
+          checkSameSize(b, loc, size(mask, i), fullSizes[4 - mt.getRank() + i],
+                        "the mask does not broadcast to the scores");
+      inputs.push_back(mask);
+    }
+    maps.push_back(b.getMultiDimIdentityMap(4));
+    Value offset;
+    if (at.getCausal())
+      offset = b.create<arith::SubIOp>(
+          loc, getValueOrCreateConstantIndexOp(b, loc, sk),
+          getValueOrCreateConstantIndexOp(b, loc, sq));
+    float scale = at.getScale().convertToFloat();
+    auto negInf = [&](OpBuilder &nb, Location l) -> Value {
+      return nb.create<arith::ConstantOp>(
+          l, nb.getFloatAttr(acc, -std::numeric_limits<double>::infinity()));
+    };
+    Value logits =
+        b.create<linalg::GenericOp>(
+             loc, scoresType, inputs,
+             ValueRange{buildEmpty(b, loc, scoresType, {batch, h, sq, sk})},
+             maps, SmallVector<IteratorType>(4, IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               Value x = nb.create<arith::MulFOp>(
+                   l, a[0],
+                   nb.create<arith::ConstantOp>(l,
+                                                nb.getFloatAttr(acc, scale)));
+               if (mask && keep)
+                 x = nb.create<arith::SelectOp>(l, a[1], x, negInf(nb, l));
+               else if (mask)
+                 x = nb.create<arith::AddFOp>(l, x, toAcc(nb, l, a[1]));
+               if (offset) {
+                 Value i = nb.create<linalg::IndexOp>(l, 2);
+                 Value j = nb.create<linalg::IndexOp>(l, 3);
+                 Value past = nb.create<arith::CmpIOp>(
+                     l, arith::CmpIPredicate::sgt, j,
+                     nb.create<arith::AddIOp>(l, i, offset));
+                 x = nb.create<arith::SelectOp>(l, past, negInf(nb, l), x);
+               }
+               nb.create<linalg::YieldOp>(l, x);
+             })
+            .getResult(0);
+
+    // 3. Softmax over the keys, shifted by the row's maximum; with
+    //    zero_masked_rows a row whose keys are all masked gives 0.
+    SmallVector<int64_t> keys = {3};
+    bool zeroRows = at.getZeroMaskedRows();
+    Value rowMax = buildReduce(
+        b, loc, logits, keys,
+        b.getFloatAttr(acc, -std::numeric_limits<double>::infinity()),
+        [](OpBuilder &nb, Location l, Value x, Value m) -> Value {
+          return nb.create<arith::MaximumFOp>(l, x, m);
+        });
+    Value exps = mapWithReduced(
+        b, loc, logits, {rowMax}, keys, acc,
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value e = nb.create<math::ExpOp>(
+              l, nb.create<arith::SubFOp>(l, a[0], a[1]));
+          if (!zeroRows)
+            return e;
+          Value masked = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                                  a[1], negInf(nb, l));
+          return nb.create<arith::SelectOp>(
+              l, masked, nb.create<arith::ConstantOp>(l, nb.getZeroAttr(acc)),
+              e);
+        });
+    Value total =
+        buildReduce(b, loc, exps, keys, b.getZeroAttr(acc),
+                    [](OpBuilder &nb, Location l, Value x, Value s) -> Value {
+                      return nb.create<arith::AddFOp>(l, x, s);
+                    });
+    Value probs = mapWithReduced(
+        b, loc, exps, {total}, keys, acc,
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value p = nb.create<arith::DivFOp>(l, a[0], a[1]);
+          if (!zeroRows)
+            return p;
+          Value empty = nb.create<arith::CmpFOp>(
+              l, arith::CmpFPredicate::OEQ, a[1],
+              nb.create<arith::ConstantOp>(l, nb.getZeroAttr(acc)));
+          return nb.create<arith::SelectOp>(
+              l, empty, nb.create<arith::ConstantOp>(l, nb.getZeroAttr(acc)),
+              p);
+        });
+
+    // 4. O = P V over (b, h, i, d, j), written in the result's layout:
+    //    [B, H, Sq, Dh], or with merged heads [B, Sq, H, Dh] ([Sq, B, H, Dh]
+    //    seq-first), collapsed to H * Dh below.
+    bool merge = at.getMergeHeads(), seqFirst = merge && at.getSeqFirst();
+    SmallVector<OpFoldResult> oSizes = {batch, h, sq, dh};
+    SmallVector<AffineExpr> oMap = {d0, d1, d2, d3};
+    if (merge) {
+      oSizes = {batch, sq, h, dh};
+      oMap = {d0, d2, d1, d3};
+      if (seqFirst) {
+        oSizes = {sq, batch, h, dh};
+        oMap = {d2, d0, d1, d3};
+      }
+    }
+    Value oInit = zeroFilled(oSizes);
+    Value o =
+        b.create<linalg::GenericOp>(
+             loc, oInit.getType(), ValueRange{probs, v}, ValueRange{oInit},
+             ArrayRef<AffineMap>{map({d0, d1, d2, d4}),
+                                 map({d0, kvHead, d4, d3}), map(oMap)},
+             contraction, multiplyAdd)
+            .getResult(0);
+    auto oType = cast<RankedTensorType>(o.getType());
+    if (acc != elt)
+      o = buildElementwise(
+          b, loc, RankedTensorType::get(oType.getShape(), elt), oSizes, {o},
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            return convertScalar(nb, l, a[0], elt, false, false);
+          });
+    if (merge)
+      o = b.create<tensor::CollapseShapeOp>(
+          loc, o, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    if (o.getType() != outType)
+      o = b.create<tensor::CastOp>(loc, outType, o);
+    return SmallVector<Value>{o};
+  }
+};
+
 } // namespace
 
 void registerFusedOpDecompositions(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, fused::TesseraDialect *) {
     fused::AddLayerNormOp::attachInterface<AddLayerNormDecomposition>(*ctx);
+    fused::AttentionOp::attachInterface<AttentionDecomposition>(*ctx);
   });
 }
 

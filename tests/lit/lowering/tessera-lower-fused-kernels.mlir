@@ -74,6 +74,42 @@ func.func @rms(%x: tensor<2x16xf16>, %r: tensor<2x16xf16>, %g: tensor<16xf16>) -
 
 // -----
 
+// tessera.attention in f16 (its kernel takes f32 only) is decomposed: the
+// scores as a contraction over the head, query heads 2h and 2h + 1 reading
+// K/V head h (floordiv in the map), scaled and causally masked by index
+// (keys past i + Sk - Sq), a softmax over the keys in f32, P V written in
+// the merged layout [B, Sq, H, Dh], narrowed to f16 and collapsed.
+// CHECK-DAG: #[[Q:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CHECK-DAG: #[[K:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
+// CHECK-DAG: #[[V:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d4, d3)>
+// CHECK-DAG: #[[MERGED:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d3)>
+// CHECK-LABEL: func.func @attention_f16
+// CHECK-NOT: tessera.attention
+// CHECK: %[[S:.*]] = linalg.generic {indexing_maps = [#[[Q]], #[[K]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<1x4x5x8xf16>, tensor<1x2x7x8xf16>) outs(%{{.*}} : tensor<1x4x5x7xf32>)
+// CHECK: %[[OFF:.*]] = arith.subi %c7{{.*}}, %c5
+// CHECK: linalg.generic {{.*}} ins(%[[S]] : tensor<1x4x5x7xf32>)
+// CHECK: arith.mulf
+// CHECK: %[[I:.*]] = linalg.index 2
+// CHECK: %[[J:.*]] = linalg.index 3
+// CHECK: %[[LAST:.*]] = arith.addi %[[I]], %[[OFF]]
+// CHECK: arith.cmpi sgt, %[[J]], %[[LAST]]
+// CHECK: linalg.reduce {{.*}} dimensions = [3]
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: linalg.reduce {{.*}} dimensions = [3]
+// CHECK: arith.divf
+// CHECK: linalg.generic {indexing_maps = [#[[Q]], #[[V]], #[[MERGED]]], {{.*}} outs(%{{.*}} : tensor<1x5x4x8xf32>)
+// CHECK: arith.truncf
+// CHECK: %[[O:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<1x5x4x8xf16> into tensor<1x5x32xf16>
+// CHECK-NOT: scf.for
+// CHECK: return %[[O]]
+func.func @attention_f16(%q: tensor<1x4x5x8xf16>, %k: tensor<1x2x7x8xf16>, %v: tensor<1x2x7x8xf16>) -> tensor<1x5x32xf16> {
+  %o = tessera.attention %q, %k, %v {scale = 0.35 : f32, causal = true, merge_heads = true} : (tensor<1x4x5x8xf16>, tensor<1x2x7x8xf16>, tensor<1x2x7x8xf16>) -> tensor<1x5x32xf16>
+  return %o : tensor<1x5x32xf16>
+}
+
+// -----
+
 // An op neither a kernel nor a decomposition takes is an error at its node,
 // with the kernel's reason.
 func.func @no_kernel(%x: tensor<4x32xi32>, %r: tensor<4x32xi32>, %g: tensor<32xi32>) -> (tensor<4x32xi32>, tensor<4x32xi32>) {
