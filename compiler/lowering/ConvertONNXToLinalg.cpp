@@ -4,6 +4,7 @@
 #include "compiler/lowering/LoweringUtils.h"
 #include "compiler/lowering/Passes.h"
 #include "compiler/lowering/Reductions.h"
+#include "compiler/transforms/Patterns.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
@@ -110,6 +111,9 @@ std::optional<std::string> unsupportedReason(Operation *op) {
       return std::string("training-mode Dropout (random) is not supported: "
                          "Tessera compiles models for inference");
   }
+  if (isa<onnx::AttentionOp>(op))
+    if (std::optional<std::string> why = onnxAttentionProblem(op))
+      return "Attention: " + *why;
   if (auto rms = dyn_cast<onnx::RMSNormalizationOp>(op)) {
     auto x = dyn_cast<RankedTensorType>(rms.getX().getType());
     if (x && onnx::normalizeAxis(rms.getAxis(), x.getRank()) != x.getRank() - 1)

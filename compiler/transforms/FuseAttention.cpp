@@ -1556,48 +1556,12 @@ Value appendKeys(RewriterBase &b, Location loc, Value past, Value x,
       b.getIntegerAttr(b.getIntegerType(64, true), 2));
 }
 
-} // namespace
-
-Operation *rewriteONNXAttention(Operation *attention, RewriterBase &b,
-                                std::string &why) {
-  auto op = cast<onnx::AttentionOp>(attention);
-  auto qt = rankedType(op.getQ()), kt = rankedType(op.getK()),
-       vt = rankedType(op.getV());
-  auto fail = [&](const char *reason) -> Operation * {
-    why = reason;
-    return nullptr;
-  };
-  if (!qt || !kt || !vt)
-    return fail("Q, K or V is unranked");
-  if (!qt.getElementType().isF32())
-    return fail("Q, K and V are not f32");
-  if (op.getSoftcap().convertToFloat() != 0.0f || op.getQkMatmulOutputMode())
-    return fail("softcap and qk_matmul_output_mode are not supported");
-  bool split = qt.getRank() == 3;
-  int64_t qHeads = split ? *op.getQNumHeads() : qt.getDimSize(1);
-  int64_t kvHeads = split ? *op.getKvNumHeads() : kt.getDimSize(1);
-  for (auto [t, h] : {std::pair(qt, qHeads), std::pair(kt, kvHeads),
-                      std::pair(vt, kvHeads)})
-    if (split && (t.isDynamicDim(2) || t.getDimSize(2) % h))
-      return fail("a 3-D input's last dim is not a static multiple of its "
-                  "heads");
-  if (ShapedType::isDynamic(qHeads) || ShapedType::isDynamic(kvHeads) ||
-      kvHeads == 0 || qHeads % kvHeads)
-    return fail("the K/V heads do not divide the query heads");
-  int64_t dh = split ? qt.getDimSize(2) / qHeads : qt.getDimSize(3);
-  if (ShapedType::isDynamic(dh))
-    return fail("the head size is dynamic");
-  // Upper-left causal alignment (query i sees keys j <= i) is the kernel's
-  // (aligned at the end) when there are as many keys as queries.
-  bool causal = op.getIsCausal() != 0;
-  if (causal && (op.getPastKey() || !sameDim(op.getQ(), split ? 1 : 2,
-                                             op.getK(), split ? 1 : 2)))
-    return fail("is_causal with keys not proven as many as the queries "
-                "(upper-left alignment)");
+/// The mask onnx.Attention `op` applies: its attn_mask, or the input of an
+/// Expand of it over the queries (the kernel broadcasts [B, 1, 1, Sk]
+/// itself; ONNX Runtime wants the mask expanded).
+Value attentionMask(onnx::AttentionOp op) {
   Value mask = op.getAttnMask();
   if (auto expand = mask ? mask.getDefiningOp<onnx::ExpandOp>() : nullptr) {
-    // ONNX Runtime wants the mask expanded over the queries: the kernel
-    // broadcasts [B, 1, 1, Sk] itself.
     auto in = rankedType(expand.getInput());
     if (in && in.getRank() == rankedType(mask).getRank() &&
         llvm::all_of(llvm::seq<int64_t>(0, in.getRank()), [&](int64_t i) {
@@ -1605,17 +1569,92 @@ Operation *rewriteONNXAttention(Operation *attention, RewriterBase &b,
         }))
       mask = expand.getInput();
   }
-  if (mask) {
+  return mask;
+}
+
+/// The head counts and size of onnx.Attention `op` (3-D inputs `split`
+/// into heads); dynamic where unknown.
+struct AttentionHeads {
+  bool split;
+  int64_t qHeads, kvHeads, headSize;
+};
+
+AttentionHeads attentionHeads(onnx::AttentionOp op) {
+  auto qt = rankedType(op.getQ()), kt = rankedType(op.getK());
+  bool split = qt.getRank() == 3;
+  int64_t qHeads = split ? *op.getQNumHeads() : qt.getDimSize(1);
+  int64_t kvHeads = split ? *op.getKvNumHeads() : kt.getDimSize(1);
+  int64_t dh = split ? (ShapedType::isDynamic(qt.getDimSize(2)) || !qHeads
+                            ? ShapedType::kDynamic
+                            : qt.getDimSize(2) / qHeads)
+                     : qt.getDimSize(3);
+  return {split, qHeads, kvHeads, dh};
+}
+
+} // namespace
+
+std::optional<std::string> onnxAttentionProblem(Operation *attention) {
+  auto op = cast<onnx::AttentionOp>(attention);
+  auto qt = rankedType(op.getQ()), kt = rankedType(op.getK()),
+       vt = rankedType(op.getV());
+  if (!qt || !kt || !vt)
+    return std::string("Q, K or V is unranked");
+  if (!isa<FloatType>(qt.getElementType()) ||
+      kt.getElementType() != qt.getElementType() ||
+      vt.getElementType() != qt.getElementType())
+    return std::string("Q, K and V are not floats of one type");
+  if (op.getSoftcap().convertToFloat() != 0.0f || op.getQkMatmulOutputMode())
+    return std::string("softcap and qk_matmul_output_mode are not supported");
+  if (qt.getRank() != kt.getRank() || qt.getRank() != vt.getRank() ||
+      (qt.getRank() != 3 && qt.getRank() != 4))
+    return std::string("Q, K and V are neither all 3-D nor all 4-D");
+  if (qt.getRank() == 3 && (!op.getQNumHeads() || !op.getKvNumHeads()))
+    return std::string("3-D inputs without q_num_heads and kv_num_heads");
+  AttentionHeads heads = attentionHeads(op);
+  for (auto [t, h] : {std::pair(qt, heads.qHeads), std::pair(kt, heads.kvHeads),
+                      std::pair(vt, heads.kvHeads)})
+    if (heads.split && (t.isDynamicDim(2) || !h || t.getDimSize(2) % h))
+      return std::string("a 3-D input's last dim is not a static multiple of "
+                         "its heads");
+  if (ShapedType::isDynamic(heads.qHeads) ||
+      ShapedType::isDynamic(heads.kvHeads) || heads.kvHeads == 0 ||
+      heads.qHeads % heads.kvHeads)
+    return std::string("the K/V heads do not divide the query heads");
+  if (ShapedType::isDynamic(heads.headSize))
+    return std::string("the head size is dynamic");
+  // Upper-left causal alignment (query i sees keys j <= i) is the kernel's
+  // (aligned at the end) when there are as many keys as queries.
+  int64_t seqDim = heads.split ? 1 : 2;
+  if (op.getIsCausal() &&
+      (op.getPastKey() || !sameDim(op.getQ(), seqDim, op.getK(), seqDim)))
+    return std::string("is_causal with keys not proven as many as the "
+                       "queries (upper-left alignment)");
+  if (Value mask = attentionMask(op)) {
     auto mt = rankedType(mask);
     if (!mt || mt.getRank() > 4 ||
-        (!mt.getElementType().isInteger(1) && !mt.getElementType().isF32()))
-      return fail("the mask is not a bool or f32 tensor of rank <= 4");
+        (!mt.getElementType().isInteger(1) &&
+         !isa<FloatType>(mt.getElementType())))
+      return std::string("the mask is not a bool or float tensor of rank <= "
+                         "4");
   }
   for (Value result : op->getResults())
     if (!isa<RankedTensorType>(result.getType()))
-      return fail("a result is unranked");
+      return std::string("a result is unranked");
   if (!op.getPresent().empty() && !op.getPastKey())
-    return fail("present outputs without past_key/past_value");
+    return std::string("present outputs without past_key/past_value");
+  return std::nullopt;
+}
+
+Operation *rewriteONNXAttention(Operation *attention, RewriterBase &b,
+                                std::string &why) {
+  if (std::optional<std::string> problem = onnxAttentionProblem(attention)) {
+    why = *problem;
+    return nullptr;
+  }
+  auto op = cast<onnx::AttentionOp>(attention);
+  auto [split, qHeads, kvHeads, dh] = attentionHeads(op);
+  bool causal = op.getIsCausal() != 0;
+  Value mask = attentionMask(op);
   Location loc = op.getLoc();
   b.setInsertionPoint(op);
   Value q = op.getQ(), k = op.getK(), v = op.getV();

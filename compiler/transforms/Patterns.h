@@ -12,6 +12,7 @@
 
 #include "mlir/IR/PatternMatch.h"
 
+#include <optional>
 #include <string>
 
 namespace tessera {
@@ -38,10 +39,13 @@ void populateFuseAttentionPatterns(mlir::RewritePatternSet &patterns,
                                    bool report = false);
 /// Q/K/V (or K/V) projections split into heads -> tessera.qkv_projection
 /// (anchor: the projection's MatMul; see FuseQKV.cpp).
+/// Why an opset-23 onnx.Attention has no tessera.attention form (e.g. a
+/// softcap), or nothing. Builds nothing.
+std::optional<std::string> onnxAttentionProblem(mlir::Operation *attention);
 /// Replaces an opset-23 onnx.Attention by tessera.attention (3-D inputs
 /// split into heads, past keys/values concatenated in front: the present
-/// outputs) and returns it; null with `why` on a form the kernel does not
-/// implement (nothing changed).
+/// outputs) and returns it; null with `why` (onnxAttentionProblem's, nothing
+/// changed) on a form tessera.attention does not express.
 mlir::Operation *rewriteONNXAttention(mlir::Operation *attention,
                                       mlir::RewriterBase &rewriter,
                                       std::string &why);

@@ -5,7 +5,10 @@ too), SwiGLU with separate W1/W3 and with a packed W13, rotary embeddings in
 the half-split and interleaved layouts, each a small torch module exported at
 opsets 14 and 17; and an opset-23 model built with onnx.helper that uses the
 standard RMSNormalization and RotaryEmbedding ops, compared with a numpy
-reference and with ONNX Runtime (1.31 implements both).
+reference and with ONNX Runtime (1.31 implements both); and an opset-23
+grouped-query causal Attention in float16 (tessera.attention's kernel takes
+f32 only: its decomposition into linalg computes this one), compared with
+numpy and ONNX Runtime.
 
 For every exported case, the fusion report (tessera-compile --fusion-report)
 must show the fused op (a fusion that silently stops firing fails the test),
@@ -240,6 +243,83 @@ def check_opset23(args):
          str(MAX_POS), "--work-dir", os.path.join(work, "ort")]) == 0
 
 
+def reference_attention(q, k, v, heads, kv_heads):
+    """numpy (f64): causal grouped-query attention of [B, S, H * Dh] inputs."""
+    b, s, _ = q.shape
+    dh = q.shape[-1] // heads
+
+    def split(x, n):
+        return x.astype(np.float64).reshape(b, s, n, dh).transpose(0, 2, 1, 3)
+
+    qh = split(q, heads)
+    kh = np.repeat(split(k, kv_heads), heads // kv_heads, axis=1)
+    vh = np.repeat(split(v, kv_heads), heads // kv_heads, axis=1)
+    scores = qh @ kh.transpose(0, 1, 3, 2) / np.sqrt(dh)
+    scores = scores + np.triu(np.full((s, s), -np.inf), 1)
+    p = np.exp(scores - scores.max(-1, keepdims=True))
+    out = (p / p.sum(-1, keepdims=True)) @ vh
+    return out.transpose(0, 2, 1, 3).reshape(b, s, heads * dh)
+
+
+def check_attention_f16(args):
+    """Attention (opset 23) on float16 3-D inputs, 4 query and 2 K/V heads,
+    causal, dynamic batch and sequence: against numpy and ONNX Runtime
+    within one float16 ulp of the output's largest magnitude (ORT itself is
+    half of that from numpy)."""
+    heads, kv_heads, dh = 4, 2, 8
+    f16 = TensorProto.FLOAT16
+    graph = helper.make_graph(
+        [helper.make_node("Attention", ["q", "k", "v"], ["y"], name="attention",
+                          q_num_heads=heads, kv_num_heads=kv_heads, is_causal=1)],
+        "attention_f16",
+        [helper.make_tensor_value_info("q", f16, ["batch", "seq", heads * dh]),
+         helper.make_tensor_value_info("k", f16, ["batch", "seq", kv_heads * dh]),
+         helper.make_tensor_value_info("v", f16, ["batch", "seq", kv_heads * dh])],
+        [helper.make_tensor_value_info("y", f16, ["batch", "seq", heads * dh])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
+    model.ir_version = 10
+    work = os.path.join(args.work_dir, "attention_f16")
+    os.makedirs(work, exist_ok=True)
+    path = os.path.join(work, "model.onnx")
+    onnx.save(model, path)
+    lib = os.path.join(work, "model.so")
+    out = subprocess.run([args.compiler, path, "-o", lib, "--quiet"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        print("attention_f16: compile failed:\n" + out.stderr)
+        return False
+    rng = np.random.default_rng(16)
+    ok = True
+    for b, s in ((1, 5), (2, 9)):
+        files = []
+        arrays = {}
+        for name, width in (("q", heads * dh), ("k", kv_heads * dh),
+                            ("v", kv_heads * dh)):
+            arrays[name] = rng.normal(size=(b, s, width)).astype(np.float16)
+            files += ["--input", name + "=" + os.path.join(work, name + ".npy")]
+            np.save(os.path.join(work, name + ".npy"), arrays[name])
+        got_dir, ort_dir = os.path.join(work, "tessera"), os.path.join(work, "ort")
+        runs = [[args.runner, lib] + files + ["--output-dir", got_dir, "--quiet"],
+                ["node", compare.DEFAULT_ORT_SCRIPT, path] + files +
+                ["--output-dir", ort_dir, "--quiet"]]
+        for cmd in runs:
+            run = subprocess.run(cmd, capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"attention_f16 {b}x{s}: {cmd[0]} failed:\n{run.stderr}")
+                return False
+        got = np.load(os.path.join(got_dir, "y.npy")).astype(np.float64)
+        ort = np.load(os.path.join(ort_dir, "y.npy")).astype(np.float64)
+        want = reference_attention(arrays["q"], arrays["k"], arrays["v"], heads,
+                                   kv_heads)
+        tol = float(np.finfo(np.float16).eps) * max(1.0, float(np.max(np.abs(want))))
+        err, err_ort = float(np.max(np.abs(got - want))), float(np.max(np.abs(got - ort)))
+        good = got.shape == want.shape and err <= tol and err_ort <= tol
+        print(f"attention_f16 {b}x{s}: max error {err:.2e} vs numpy, "
+              f"{err_ort:.2e} vs ORT (tol {tol:.2e})")
+        ok &= good
+    return ok
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--compiler", required=True)
@@ -260,6 +340,9 @@ def main():
     if not args.only or "opset23" in args.only:
         results.append(("opset23", check_opset23(args)))
         print(f"opset23: {'ok' if results[-1][1] else 'FAILED'}", flush=True)
+    if not args.only or "attention_f16" in args.only:
+        results.append(("attention_f16", check_attention_f16(args)))
+        print(f"attention_f16: {'ok' if results[-1][1] else 'FAILED'}", flush=True)
     passed = sum(ok for _, ok in results)
     failed = len(results) - passed
     print(f"{passed} passed, {failed} failed")

@@ -70,3 +70,13 @@ func.func @unique_unknown_count(%x: tensor<6xf32>) -> tensor<?xf32> {
   %y = onnx.Unique %x : (tensor<6xf32>) -> tensor<?xf32>
   return %y : tensor<?xf32>
 }
+
+// -----
+
+// An opset-23 Attention that tessera.attention cannot express is reported
+// with the reason, not as an op the conversion failed to legalize.
+func.func @attention_softcap(%q: tensor<1x4x3x8xf32>, %k: tensor<1x4x3x8xf32>, %v: tensor<1x4x3x8xf32>) -> tensor<1x4x3x8xf32> {
+  // expected-error @+1 {{'onnx.Attention' op Attention: softcap and qk_matmul_output_mode are not supported}}
+  %y = onnx.Attention %q, %k, %v {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0>, softcap = 30.0 : f32} : (tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>, tensor<1x4x3x8xf32>) -> tensor<1x4x3x8xf32>
+  return %y : tensor<1x4x3x8xf32>
+}
