@@ -10,7 +10,8 @@
 //   - onnx.RotaryEmbedding: one loop per batch, head and position; per row,
 //     the cos and sin rows (looked up by position id) and the two halves of
 //     x (or, interleaved, its pairs split into even and odd lanes by
-//     vector.shuffle) in vectors of `width` pairs, rotated and written once.
+//     vector.shuffle) in vectors of `width` pairs, rotated and written once;
+//     f16 and bf16 are rotated in f32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -102,8 +103,11 @@ public:
   /// Why the kernel cannot handle the shapes, or empty.
   std::string check() const {
     int64_t rank = xType.getRank();
-    if (!elt.isF32())
-      return "needs f32";
+    if (!elt.isF32() && !elt.isF16() && !elt.isBF16())
+      return "needs f32, f16 or bf16";
+    for (Value table : {cos, sin})
+      if (cast<ShapedType>(table.getType()).getElementType() != elt)
+        return "needs cos/sin caches of X's type";
     if (ShapedType::isDynamic(headDim) || headDim <= 0 ||
         (rank == 3 && (heads <= 0 || xType.getDimSize(2) % heads)) ||
         (rank == 4 && ShapedType::isDynamic(heads)))
@@ -174,12 +178,23 @@ private:
   Value index(OpBuilder &ob, int64_t v) {
     return ob.create<arith::ConstantIndexOp>(loc, v);
   }
+  /// `n` elements of `src` at `idx`, widened to f32 (f16 and bf16 are
+  /// computed in f32).
   Value read(OpBuilder &ob, Value src, ValueRange idx, int64_t n) {
     auto type = VectorType::get({n}, elt);
-    return ob.create<vector::TransferReadOp>(loc, type, src, idx,
-                                             ArrayRef<bool>{true});
+    Value v = ob.create<vector::TransferReadOp>(loc, type, src, idx,
+                                                ArrayRef<bool>{true});
+    if (elt.isF32())
+      return v;
+    return ob.create<arith::ExtFOp>(loc, VectorType::get({n}, ob.getF32Type()),
+                                    v);
   }
+  /// Writes f32 `v` to `dst` at `idx`, narrowed to X's type.
   Value write(OpBuilder &ob, Value v, Value dst, ValueRange idx) {
+    if (!elt.isF32())
+      v = ob.create<arith::TruncFOp>(
+          loc, VectorType::get(cast<VectorType>(v.getType()).getShape(), elt),
+          v);
     return ob
         .create<vector::TransferWriteOp>(loc, v, dst, idx,
                                          ArrayRef<bool>{true})

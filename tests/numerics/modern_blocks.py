@@ -8,7 +8,8 @@ standard RMSNormalization and RotaryEmbedding ops, compared with a numpy
 reference and with ONNX Runtime (1.31 implements both); and an opset-23
 grouped-query causal Attention in float16 (tessera.attention's kernel takes
 f32 only: its decomposition into linalg computes this one), compared with
-numpy and ONNX Runtime.
+numpy and ONNX Runtime; and the opset-23 RMSNormalization + RotaryEmbedding
+model again in float16 (both kernels compute in f32).
 
 For every exported case, the fusion report (tessera-compile --fusion-report)
 must show the fused op (a fusion that silently stops firing fails the test),
@@ -185,13 +186,18 @@ def reference_opset23(x, scale, cos, sin, pos, eps):
     return out.reshape(b, s, HIDDEN).astype(np.float32)
 
 
-def check_opset23(args):
+def check_opset23(args, f16=False):
     """The standard ops, built with onnx.helper (libonnx 1.12 has no schema
-    for them: no checker), compiled and run on two shapes."""
+    for them: no checker), compiled and run on two shapes. In float16
+    (`f16`: statistics and rotation in f32 inside the kernels), compared
+    with numpy and ONNX Runtime within one f16 ulp."""
+    name = "opset23_f16" if f16 else "opset23"
+    dtype = np.float16 if f16 else np.float32
+    elem = TensorProto.FLOAT16 if f16 else TensorProto.FLOAT
     rng = np.random.default_rng(23)
-    scale = (1 + 0.1 * rng.normal(size=HIDDEN)).astype(np.float32)
+    scale = (1 + 0.1 * rng.normal(size=HIDDEN)).astype(dtype)
     f = np.outer(np.arange(MAX_POS), 1.0 / 10000 ** (np.arange(0, HEAD_DIM, 2) / HEAD_DIM))
-    cos, sin = np.cos(f).astype(np.float32), np.sin(f).astype(np.float32)
+    cos, sin = np.cos(f).astype(dtype), np.sin(f).astype(dtype)
     eps = 1e-6
     nodes = [
         helper.make_node("RMSNormalization", ["x", "scale"], ["n"], name="norm",
@@ -200,15 +206,15 @@ def check_opset23(args):
                          ["y"], name="rotary", num_heads=HEADS),
     ]
     graph = helper.make_graph(
-        nodes, "opset23",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", HIDDEN]),
+        nodes, name,
+        [helper.make_tensor_value_info("x", elem, ["batch", "seq", HIDDEN]),
          helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "seq"])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "seq", HIDDEN])],
+        [helper.make_tensor_value_info("y", elem, ["batch", "seq", HIDDEN])],
         [numpy_helper.from_array(scale, "scale"), numpy_helper.from_array(cos, "cos"),
          numpy_helper.from_array(sin, "sin")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
     model.ir_version = 10
-    work = os.path.join(args.work_dir, "opset23")
+    work = os.path.join(args.work_dir, name)
     os.makedirs(work, exist_ok=True)
     path = os.path.join(work, "model.onnx")
     onnx.save(model, path)
@@ -216,12 +222,21 @@ def check_opset23(args):
     out = subprocess.run([args.compiler, path, "-o", lib, "--quiet"],
                          capture_output=True, text=True)
     if out.returncode != 0:
-        print("opset23: compile failed:\n" + out.stderr)
+        print(f"{name}: compile failed:\n" + out.stderr)
         return False
     ok = True
     for b, s in ((1, 5), (2, 9)):
-        x = rng.normal(size=(b, s, HIDDEN)).astype(np.float32)
+        x = rng.normal(size=(b, s, HIDDEN)).astype(dtype)
         pos = rng.integers(0, MAX_POS, size=(b, s)).astype(np.int64)
+        want = reference_opset23(*(a.astype(np.float32) for a in (x, scale, cos, sin)),
+                                 pos, eps)
+        if f16:
+            outputs = run_both(args, f"{name} {b}x{s}", path, lib,
+                               {"x": x, "position_ids": pos}, work)
+            if outputs is None:
+                return False
+            ok &= within_f16_ulp(f"{name} {b}x{s}", *outputs, want)
+            continue
         np.save(os.path.join(work, "x.npy"), x)
         np.save(os.path.join(work, "pos.npy"), pos)
         run = subprocess.run(
@@ -229,14 +244,15 @@ def check_opset23(args):
              "--input", "position_ids=" + os.path.join(work, "pos.npy"),
              "--output-dir", work, "--quiet"], capture_output=True, text=True)
         if run.returncode != 0:
-            print(f"opset23 {b}x{s}: run failed:\n{run.stderr}")
+            print(f"{name} {b}x{s}: run failed:\n{run.stderr}")
             return False
         got = np.load(os.path.join(work, "y.npy"))
-        want = reference_opset23(x, scale, cos, sin, pos, eps)
         err = float(np.max(np.abs(got - want)))
         good = got.shape == want.shape and err <= 1e-4 * max(1.0, float(np.max(np.abs(want))))
-        print(f"opset23 {b}x{s}: max error {err:.2e} vs numpy")
+        print(f"{name} {b}x{s}: max error {err:.2e} vs numpy")
         ok &= good
+    if f16:
+        return ok
     return ok and compare.main(
         ["--model", path, "--compiler", args.compiler, "--runner", args.runner,
          "--batches", "1,2", "--seqs", "1,7", "--dynamic", "--vocab",
@@ -259,6 +275,35 @@ def reference_attention(q, k, v, heads, kv_heads):
     p = np.exp(scores - scores.max(-1, keepdims=True))
     out = (p / p.sum(-1, keepdims=True)) @ vh
     return out.transpose(0, 2, 1, 3).reshape(b, s, heads * dh)
+
+
+def run_both(args, name, path, lib, arrays, work):
+    """Runs the library and ONNX Runtime on `arrays` (name -> array), each
+    saved under `work`; returns their outputs {name: array} as (tessera,
+    ort), or None after printing why."""
+    files = []
+    for input_name, array in arrays.items():
+        np.save(os.path.join(work, input_name + ".npy"), array)
+        files += ["--input", input_name + "=" + os.path.join(work, input_name + ".npy")]
+    dirs = os.path.join(work, "tessera"), os.path.join(work, "ort")
+    runs = [[args.runner, lib] + files + ["--output-dir", dirs[0], "--quiet"],
+            ["node", compare.DEFAULT_ORT_SCRIPT, path] + files +
+            ["--output-dir", dirs[1], "--quiet"]]
+    for cmd in runs:
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        if run.returncode != 0:
+            print(f"{name}: {cmd[0]} failed:\n{run.stderr}")
+            return None
+    return tuple(np.load(os.path.join(d, "y.npy")).astype(np.float64) for d in dirs)
+
+
+def within_f16_ulp(name, got, ort, want):
+    """Whether `got` is within one float16 ulp of the largest magnitude of
+    `want` from both the numpy reference and ONNX Runtime; prints both."""
+    tol = float(np.finfo(np.float16).eps) * max(1.0, float(np.max(np.abs(want))))
+    err, err_ort = float(np.max(np.abs(got - want))), float(np.max(np.abs(got - ort)))
+    print(f"{name}: max error {err:.2e} vs numpy, {err_ort:.2e} vs ORT (tol {tol:.2e})")
+    return got.shape == want.shape and err <= tol and err_ort <= tol
 
 
 def check_attention_f16(args):
@@ -291,32 +336,15 @@ def check_attention_f16(args):
     rng = np.random.default_rng(16)
     ok = True
     for b, s in ((1, 5), (2, 9)):
-        files = []
-        arrays = {}
-        for name, width in (("q", heads * dh), ("k", kv_heads * dh),
-                            ("v", kv_heads * dh)):
-            arrays[name] = rng.normal(size=(b, s, width)).astype(np.float16)
-            files += ["--input", name + "=" + os.path.join(work, name + ".npy")]
-            np.save(os.path.join(work, name + ".npy"), arrays[name])
-        got_dir, ort_dir = os.path.join(work, "tessera"), os.path.join(work, "ort")
-        runs = [[args.runner, lib] + files + ["--output-dir", got_dir, "--quiet"],
-                ["node", compare.DEFAULT_ORT_SCRIPT, path] + files +
-                ["--output-dir", ort_dir, "--quiet"]]
-        for cmd in runs:
-            run = subprocess.run(cmd, capture_output=True, text=True)
-            if run.returncode != 0:
-                print(f"attention_f16 {b}x{s}: {cmd[0]} failed:\n{run.stderr}")
-                return False
-        got = np.load(os.path.join(got_dir, "y.npy")).astype(np.float64)
-        ort = np.load(os.path.join(ort_dir, "y.npy")).astype(np.float64)
+        arrays = {name: rng.normal(size=(b, s, width)).astype(np.float16)
+                  for name, width in (("q", heads * dh), ("k", kv_heads * dh),
+                                      ("v", kv_heads * dh))}
+        outputs = run_both(args, f"attention_f16 {b}x{s}", path, lib, arrays, work)
+        if outputs is None:
+            return False
         want = reference_attention(arrays["q"], arrays["k"], arrays["v"], heads,
                                    kv_heads)
-        tol = float(np.finfo(np.float16).eps) * max(1.0, float(np.max(np.abs(want))))
-        err, err_ort = float(np.max(np.abs(got - want))), float(np.max(np.abs(got - ort)))
-        good = got.shape == want.shape and err <= tol and err_ort <= tol
-        print(f"attention_f16 {b}x{s}: max error {err:.2e} vs numpy, "
-              f"{err_ort:.2e} vs ORT (tol {tol:.2e})")
-        ok &= good
+        ok &= within_f16_ulp(f"attention_f16 {b}x{s}", *outputs, want)
     return ok
 
 
@@ -340,6 +368,9 @@ def main():
     if not args.only or "opset23" in args.only:
         results.append(("opset23", check_opset23(args)))
         print(f"opset23: {'ok' if results[-1][1] else 'FAILED'}", flush=True)
+    if not args.only or "opset23_f16" in args.only:
+        results.append(("opset23_f16", check_opset23(args, f16=True)))
+        print(f"opset23_f16: {'ok' if results[-1][1] else 'FAILED'}", flush=True)
     if not args.only or "attention_f16" in args.only:
         results.append(("attention_f16", check_attention_f16(args)))
         print(f"attention_f16: {'ok' if results[-1][1] else 'FAILED'}", flush=True)

@@ -86,3 +86,21 @@ func.func @rotary_interleaved(%x: tensor<2x5x16xf32>, %c: tensor<8x2xf32>, %s: t
   %y = onnx.RotaryEmbedding %x, %c, %s, %p {interleaved = 1 : si64, num_heads = 2 : si64, rotary_embedding_dim = 4 : si64} : (tensor<2x5x16xf32>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<1x5xi64>) -> tensor<2x5x16xf32>
   return %y : tensor<2x5x16xf32>
 }
+
+// -----
+
+// f16 is rotated in f32: every vector read is widened, every write
+// narrowed (the pass-through features too).
+// CHECK-LABEL: func.func @rotary_f16
+// CHECK: %[[C:.*]] = vector.transfer_read %arg1{{.*}} : tensor<8x8xf16>, vector<8xf16>
+// CHECK: arith.extf %[[C]] : vector<8xf16> to vector<8xf32>
+// CHECK: arith.subf {{.*}} : vector<8xf32>
+// CHECK: %[[Y1:.*]] = arith.truncf %{{.*}} : vector<8xf32> to vector<8xf16>
+// CHECK: vector.transfer_write %[[Y1]]
+// The 4 features past rotary_embedding_dim:
+// CHECK: arith.extf {{.*}} : vector<4xf16> to vector<4xf32>
+// CHECK: arith.truncf {{.*}} : vector<4xf32> to vector<4xf16>
+func.func @rotary_f16(%x: tensor<1x2x3x20xf16>, %c: tensor<8x8xf16>, %s: tensor<8x8xf16>, %p: tensor<1x3xi64>) -> tensor<1x2x3x20xf16> {
+  %y = onnx.RotaryEmbedding %x, %c, %s, %p {rotary_embedding_dim = 16 : si64} : (tensor<1x2x3x20xf16>, tensor<8x8xf16>, tensor<8x8xf16>, tensor<1x3xi64>) -> tensor<1x2x3x20xf16>
+  return %y : tensor<1x2x3x20xf16>
+}
