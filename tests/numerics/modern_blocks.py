@@ -212,17 +212,9 @@ def check_opset23(args, f16=False):
         [helper.make_tensor_value_info("y", elem, ["batch", "seq", HIDDEN])],
         [numpy_helper.from_array(scale, "scale"), numpy_helper.from_array(cos, "cos"),
          numpy_helper.from_array(sin, "sin")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
-    model.ir_version = 10
     work = os.path.join(args.work_dir, name)
-    os.makedirs(work, exist_ok=True)
-    path = os.path.join(work, "model.onnx")
-    onnx.save(model, path)
-    lib = os.path.join(work, "model.so")
-    out = subprocess.run([args.compiler, path, "-o", lib, "--quiet"],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        print(f"{name}: compile failed:\n" + out.stderr)
+    path, lib = compile_opset23(args, graph, work)
+    if not lib:
         return False
     ok = True
     for b, s in ((1, 5), (2, 9)):
@@ -277,6 +269,23 @@ def reference_attention(q, k, v, heads, kv_heads):
     return out.transpose(0, 2, 1, 3).reshape(b, s, heads * dh)
 
 
+def compile_opset23(args, graph, work):
+    """Saves `graph` as an opset-23 model in `work` and compiles it; returns
+    (model path, library), the library None after printing why not."""
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
+    model.ir_version = 10
+    os.makedirs(work, exist_ok=True)
+    path = os.path.join(work, "model.onnx")
+    onnx.save(model, path)
+    lib = os.path.join(work, "model.so")
+    out = subprocess.run([args.compiler, path, "-o", lib, "--quiet"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        print(f"{graph.name}: compile failed:\n" + out.stderr)
+        return path, None
+    return path, lib
+
+
 def run_both(args, name, path, lib, arrays, work):
     """Runs the library and ONNX Runtime on `arrays` (name -> array), each
     saved under `work`; returns their outputs {name: array} as (tessera,
@@ -321,17 +330,9 @@ def check_attention_f16(args):
          helper.make_tensor_value_info("k", f16, ["batch", "seq", kv_heads * dh]),
          helper.make_tensor_value_info("v", f16, ["batch", "seq", kv_heads * dh])],
         [helper.make_tensor_value_info("y", f16, ["batch", "seq", heads * dh])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
-    model.ir_version = 10
     work = os.path.join(args.work_dir, "attention_f16")
-    os.makedirs(work, exist_ok=True)
-    path = os.path.join(work, "model.onnx")
-    onnx.save(model, path)
-    lib = os.path.join(work, "model.so")
-    out = subprocess.run([args.compiler, path, "-o", lib, "--quiet"],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        print("attention_f16: compile failed:\n" + out.stderr)
+    path, lib = compile_opset23(args, graph, work)
+    if not lib:
         return False
     rng = np.random.default_rng(16)
     ok = True
