@@ -96,7 +96,15 @@ struct MatMulOpLowering : OpConversionPattern<fused::MatMulOp> {
     }
     // The leading dims of A (any of them dynamic) are the rows: A becomes
     // [rows, K], the result [rows, N], viewed back as [..., N].
+    // 16-bit floats are multiplied in f32 (weights widened at compile
+    // time), the epilogue narrows once.
+    Type acc = elt.getIntOrFloatBitWidth() == 16 ? rewriter.getF32Type() : elt;
     Value a = adaptor.getA();
+    if (acc != elt) {
+      a = widenToF32(rewriter, loc, a);
+      for (Value &w : weights)
+        w = widenToF32(rewriter, loc, w);
+    }
     int64_t rank = at.getRank();
     SmallVector<OpFoldResult> lead = tensor::getMixedSizes(rewriter, loc, a);
     lead.pop_back();
@@ -108,10 +116,10 @@ struct MatMulOpLowering : OpConversionPattern<fused::MatMulOp> {
       rows = kernels::mulSizes(rewriter, loc, rows, d);
     SmallVector<OpFoldResult> cSizes = {rows, rewriter.getIndexAttr(yn)};
     Value zero =
-        rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(elt));
+        rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(acc));
     SmallVector<Value> products;
     for (Value w : weights) {
-      Value empty = rewriter.create<tensor::EmptyOp>(loc, cSizes, elt);
+      Value empty = rewriter.create<tensor::EmptyOp>(loc, cSizes, acc);
       Value c = rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0);
       products.push_back(rewriter
                              .create<linalg::MatmulOp>(loc, TypeRange{c.getType()},
@@ -122,7 +130,7 @@ struct MatMulOpLowering : OpConversionPattern<fused::MatMulOp> {
     StringRef act = op.getActivation();
     Value bias = adaptor.getBias();
     Value c = products[0];
-    if (bias || act != "none") {
+    if (bias || act != "none" || acc != elt) {
       // The epilogue, elementwise over [rows, N]: the products (identity)
       // and the bias (along N; for a gated activation its gate and value
       // halves), act(x + bias) or act(gate + bias) * (value + bias').
@@ -151,11 +159,15 @@ struct MatMulOpLowering : OpConversionPattern<fused::MatMulOp> {
                     SmallVector<Value> x(args.begin(), args.begin() + np);
                     if (bias)
                       for (size_t i = 0; i < np; ++i)
-                        x[i] = b.create<arith::AddFOp>(l, x[i], args[np + i]);
+                        x[i] = b.create<arith::AddFOp>(
+                            l, x[i],
+                            convertScalar(b, l, args[np + i], acc, false,
+                                          false));
                     Value y = activate(b, l, x[0], act);
                     if (gated)
                       y = b.create<arith::MulFOp>(l, y, x[1]);
-                    b.create<linalg::YieldOp>(l, y);
+                    b.create<linalg::YieldOp>(
+                        l, convertScalar(b, l, y, elt, false, false));
                   })
               .getResult(0);
     }

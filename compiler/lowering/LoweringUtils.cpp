@@ -7,6 +7,10 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cstring>
 
 using namespace mlir;
 
@@ -688,6 +692,62 @@ TypedAttr highestValue(Type elt) {
                           it.isUnsigned() || it.getWidth() == 1
                               ? APInt::getMaxValue(it.getWidth())
                               : APInt::getSignedMaxValue(it.getWidth()));
+}
+
+/// The f32 values of a constant of f16 or bf16 (dense or resource-backed),
+/// or nothing.
+static std::optional<SmallVector<float>> widenedConstant(Value v) {
+  Attribute attr;
+  if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    attr = c.getValue();
+  else if (auto c = v.getDefiningOp<onnx::ConstantOp>())
+    attr = c.getValue();
+  auto type = dyn_cast_or_null<ShapedType>(
+      attr ? cast<TypedAttr>(attr).getType() : Type());
+  auto elt = type ? dyn_cast<FloatType>(type.getElementType()) : FloatType();
+  if (!elt || elt.getWidth() != 16 || !type.hasStaticShape())
+    return std::nullopt;
+  SmallVector<APFloat> values;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    llvm::append_range(values, dense.getValues<APFloat>());
+  } else if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != size_t(type.getNumElements()) * 2)
+      return std::nullopt;
+    ArrayRef<char> data = blob->getData();
+    for (size_t i = 0; i < data.size(); i += 2) {
+      uint16_t bits;
+      std::memcpy(&bits, data.data() + i, 2);
+      values.emplace_back(elt.getFloatSemantics(), APInt(16, bits));
+    }
+  } else {
+    return std::nullopt;
+  }
+  SmallVector<float> widened;
+  widened.reserve(values.size());
+  for (APFloat &x : values) {
+    bool losesInfo;
+    (void)x.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven,
+                    &losesInfo);
+    widened.push_back(x.convertToFloat());
+  }
+  return widened;
+}
+
+Value widenToF32(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  auto f32Type = type.clone(b.getF32Type());
+  if (std::optional<SmallVector<float>> values = widenedConstant(v)) {
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(*values);
+    return b.create<arith::ConstantOp>(
+        loc, DenseResourceElementsAttr::get(f32Type, "widened_weights",
+                                            std::move(blob)));
+  }
+  return buildElementwise(b, loc, f32Type, tensor::getMixedSizes(b, loc, v),
+                          {v}, [](OpBuilder &nb, Location l, ValueRange x) {
+                            return nb.create<arith::ExtFOp>(l, nb.getF32Type(),
+                                                            x[0]);
+                          });
 }
 
 } // namespace tessera::lowering

@@ -187,6 +187,11 @@ mlir::Value buildGelu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                           mlir::Type to, bool fromUnsigned, bool toUnsigned);
 
+/// `v`, a tensor of f16 or bf16, as f32: a constant is converted at compile
+/// time (a weight the GEMM schedule packs), anything else by an elementwise
+/// arith.extf. Products of 16-bit floats accumulate in f32 this way.
+mlir::Value widenToF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+
 /// An index constant.
 mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
 

@@ -183,11 +183,26 @@ Value broadcastBatch(OpBuilder &b, Location loc, Value v,
 /// C = A x B for A [..., M, K] and B [..., K, N] (already rank >= 2), with
 /// numpy batch broadcasting into `outType` of `outSizes`; uses linalg.matmul
 /// or linalg.batch_matmul. Dynamic M and batch dims keep K and N static.
+/// f16 and bf16 products accumulate in f32 (as ONNX Runtime's do) and are
+/// narrowed once.
 Value buildMatMul(OpBuilder &b, Location loc, Value a, Value bm,
                   RankedTensorType outType, ArrayRef<OpFoldResult> outSizes) {
   auto at = cast<RankedTensorType>(a.getType());
   auto bt = cast<RankedTensorType>(bm.getType());
   Type elt = outType.getElementType();
+  auto narrow = dyn_cast<FloatType>(elt);
+  if (narrow && narrow.getWidth() == 16 && at.getElementType() == elt &&
+      bt.getElementType() == elt) {
+    // (One at a time: the order of function arguments is unspecified.)
+    Value wideA = widenToF32(b, loc, a);
+    Value wideB = widenToF32(b, loc, bm);
+    Value product = buildMatMul(b, loc, wideA, wideB,
+                                outType.clone(b.getF32Type()), outSizes);
+    return buildElementwise(b, loc, outType, outSizes, {product},
+                            [&](OpBuilder &nb, Location l, ValueRange x) {
+                              return nb.create<arith::TruncFOp>(l, elt, x[0]);
+                            });
+  }
   SmallVector<OpFoldResult> aSizes = tensor::getMixedSizes(b, loc, a);
   SmallVector<OpFoldResult> bSizes = tensor::getMixedSizes(b, loc, bm);
   OpFoldResult m = aSizes[at.getRank() - 2], k = aSizes.back();

@@ -4,7 +4,9 @@ remainders, packed constant weights, long K (and K above 2048, whose
 weights get narrow tiles on AVX-512), batched matmuls,
 bias + activation epilogues fused by tessera-fuse-matmul-epilogue, 1 and 2
 threads) against numpy in float64, over shapes that do and do not divide the
-tiles and the K block.
+tiles and the K block. Some cases again in float16, whose products
+accumulate in f32 (the weights widened at compile time) and round once:
+within one float16 ulp of the result's largest magnitude.
 
 Usage: matmul_schedule.py --compiler C --runner R --work-dir W
 Prints one line per case and `N passed, M failed`; exits 1 on any failure.
@@ -47,6 +49,17 @@ CASES = [
 ]
 
 
+# Cases run again in float16.
+F16_CASES = [
+    ((), 13, 70, 48, (), True),      # constant weights, widened and packed
+    ((), 13, 70, 45, (), False),     # B widened at run time
+    ((3,), 9, 16, 11, (3,), False),  # batched
+    ((), 13, 600, 48, (), True),     # long K
+    ((), 13, 64, 48, (), True, "bias"),
+    ((2,), 7, 32, 64, (), True, "gelu_erf"),
+]
+
+
 def erf(x):
     return np.vectorize(math.erf)(x)
 
@@ -62,16 +75,18 @@ def epilogue_ref(y, bias, kind):
     return y
 
 
-def run_case(args, i, case):
+def run_case(args, i, case, dtype=np.float32):
     a_batch, m, k, n, b_batch, const_b = case[:6]
     epilogue = case[6] if len(case) > 6 else None
+    f16 = dtype == np.float16
     rng = np.random.default_rng(i)
-    a = rng.standard_normal(a_batch + (m, k)).astype(np.float32)
-    b = rng.standard_normal(b_batch + (k, n)).astype(np.float32)
-    bias = rng.standard_normal((n,)).astype(np.float32)
+    a = rng.standard_normal(a_batch + (m, k)).astype(dtype)
+    b = rng.standard_normal(b_batch + (k, n)).astype(dtype)
+    bias = rng.standard_normal((n,)).astype(dtype)
     out_shape = np.broadcast_shapes(a_batch, b_batch) + (m, n)
     dims = lambda s: ", ".join(str(d) for d in s)
-    inputs = f"float[{dims(a.shape)}] A" + ("" if const_b else f", float[{dims(b.shape)}] B")
+    elem = "float16" if f16 else "float"
+    inputs = f"{elem}[{dims(a.shape)}] A" + ("" if const_b else f", {elem}[{dims(b.shape)}] B")
     body = "Y = MatMul (A, B)"
     if epilogue:
         act = {"bias": None, "relu": "Relu", "gelu_erf": "Gelu",
@@ -80,14 +95,14 @@ def run_case(args, i, case):
             "Y = Add (P, bias)" if act is None else f"Q = Add (bias, P)\n  Y = {act} (Q)")
     opset = 20 if epilogue and epilogue.startswith("gelu") else 17
     model = onnx.parser.parse_model(f"""<ir_version: 9, opset_import: ["" : {opset}]>
-g ({inputs}) => (float[{dims(out_shape)}] Y) {{
+g ({inputs}) => ({elem}[{dims(out_shape)}] Y) {{
   {body}
 }}""")
     if const_b:
         model.graph.initializer.append(numpy_helper.from_array(b, "B"))
     if epilogue:
         model.graph.initializer.append(numpy_helper.from_array(bias, "bias"))
-    d = os.path.join(args.work_dir, f"case{i}")
+    d = os.path.join(args.work_dir, f"case{i}" + ("_f16" if f16 else ""))
     os.makedirs(d, exist_ok=True)
     onnx.save(model, os.path.join(d, "m.onnx"))
     np.save(os.path.join(d, "A.npy"), a)
@@ -112,10 +127,12 @@ g ({inputs}) => (float[{dims(out_shape)}] Y) {{
         if not const_b:
             cmd += ["--input", "B=" + os.path.join(d, "B.npy")]
         subprocess.run(cmd, check=True, capture_output=True)
-        got = np.load(os.path.join(d, "Y.npy"))
+        got = np.load(os.path.join(d, "Y.npy")).astype(np.float64)
         err = max(err, np.abs(got - want).max())
     tol = 2e-6 * k * max(1.0, np.abs(want).max())
-    return err <= tol, f"{a.shape} x {b.shape}{' (constant B)' if const_b else ''}{' + ' + epilogue if epilogue else ''}: max abs err {err:.3g} (tol {tol:.3g})"
+    if f16:
+        tol = max(tol, float(np.finfo(np.float16).eps) * max(1.0, np.abs(want).max()))
+    return err <= tol, f"{a.shape} x {b.shape}{' float16' if f16 else ''}{' (constant B)' if const_b else ''}{' + ' + epilogue if epilogue else ''}: max abs err {err:.3g} (tol {tol:.3g})"
 
 
 def main():
@@ -125,9 +142,11 @@ def main():
     ap.add_argument("--work-dir", required=True)
     args = ap.parse_args()
     passed = failed = 0
-    for i, case in enumerate(CASES):
+    runs = [(i, case, np.float32) for i, case in enumerate(CASES)]
+    runs += [(i, case, np.float16) for i, case in enumerate(F16_CASES)]
+    for i, case, dtype in runs:
         try:
-            ok, msg = run_case(args, i, case)
+            ok, msg = run_case(args, i, case, dtype)
         except subprocess.CalledProcessError as e:
             ok, msg = False, f"case {case}: {e.stderr.decode(errors='replace').strip()}"
         print(("PASS " if ok else "FAIL ") + msg)

@@ -98,3 +98,38 @@ func.func @dynamic_rows(%x: tensor<?x?x8xf32>, %b: tensor<16xf32>) -> tensor<?x?
   %0 = tessera.matmul %x, %w, %b {activation = "relu"} : (tensor<?x?x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<?x?x16xf32>
   return %0 : tensor<?x?x16xf32>
 }
+
+// -----
+
+// f16: the constant weight is widened to f32 at compile time (a weight the
+// schedule packs), A by an elementwise extf; the product accumulates in f32
+// and the epilogue adds the widened bias and rounds to f16 once.
+// CHECK-LABEL: func.func @f16_bias
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<widened_weights{{.*}}> : tensor<8x16xf32>
+// CHECK-DAG: %[[A:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<4x8xf16>) outs(%{{.*}} : tensor<4x8xf32>)
+// CHECK: %[[C:.*]] = linalg.matmul ins(%[[A]], %[[W]] : tensor<4x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<4x16xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[C]], %arg1 : tensor<4x16xf32>, tensor<16xf16>) outs(%{{.*}} : tensor<4x16xf16>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %[[BIAS:.*]]: f16, %{{.*}}: f16):
+// CHECK: %[[B32:.*]] = arith.extf %[[BIAS]] : f16 to f32
+// CHECK: %[[S:.*]] = arith.addf %[[IN]], %[[B32]] : f32
+// CHECK: arith.truncf %[[S]] : f32 to f16
+func.func @f16_bias(%x: tensor<4x8xf16>, %b: tensor<16xf16>) -> tensor<4x16xf16> {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x16xf16>} : tensor<8x16xf16>
+  %0 = tessera.matmul %x, %w, %b : (tensor<4x8xf16>, tensor<8x16xf16>, tensor<16xf16>) -> tensor<4x16xf16>
+  return %0 : tensor<4x16xf16>
+}
+
+// -----
+
+// An unfused bf16 MatMul of two activations: both widened, multiplied in
+// f32, rounded to bf16 once.
+// CHECK-LABEL: func.func @bf16_matmul
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<3x5xbf16>) outs(%{{.*}} : tensor<3x5xf32>)
+// CHECK: %[[B:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<5x7xbf16>) outs(%{{.*}} : tensor<5x7xf32>)
+// CHECK: %[[C:.*]] = linalg.matmul ins(%[[A]], %[[B]] : tensor<3x5xf32>, tensor<5x7xf32>) outs(%{{.*}} : tensor<3x7xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[C]] : tensor<3x7xf32>) outs(%{{.*}} : tensor<3x7xbf16>)
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+func.func @bf16_matmul(%a: tensor<3x5xbf16>, %b: tensor<5x7xbf16>) -> tensor<3x7xbf16> {
+  %0 = onnx.MatMul %a, %b : (tensor<3x5xbf16>, tensor<5x7xbf16>) -> tensor<3x7xbf16>
+  return %0 : tensor<3x7xbf16>
+}
