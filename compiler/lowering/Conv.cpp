@@ -70,7 +70,8 @@ Value unfold(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> kernel,
 
 /// The convolution of `x` [N, C, in...] with `w` [F, C / groups, kernel...]
 /// (and `bias` [F], if given) into `outType` [N, F, out...]: only N may be
-/// dynamic.
+/// dynamic. f16 and bf16 are convolved in f32 (the weights widened at
+/// compile time) and rounded once, as MatMul's products are.
 Value buildConvolution(OpBuilder &rewriter, Location loc, Value x, Value w,
                        Value bias, const onnx::WindowGeometry &geom,
                        int64_t groups, RankedTensorType outType) {
@@ -79,6 +80,18 @@ Value buildConvolution(OpBuilder &rewriter, Location loc, Value x, Value w,
   int64_t spatial = xt.getRank() - 2;
   int64_t filters = wt.getDimSize(0);
   Type elt = outType.getElementType();
+  if (isa<FloatType>(elt) && elt.getIntOrFloatBitWidth() == 16) {
+    Value wideX = widenToF32(rewriter, loc, x);
+    Value wideW = widenToF32(rewriter, loc, w);
+    Value wideBias = bias ? widenToF32(rewriter, loc, bias) : Value();
+    Value y = buildConvolution(rewriter, loc, wideX, wideW, wideBias, geom,
+                               groups, outType.clone(rewriter.getF32Type()));
+    return buildElementwise(rewriter, loc, outType,
+                            tensor::getMixedSizes(rewriter, loc, y), {y},
+                            [&](OpBuilder &b, Location l, ValueRange v) {
+                              return b.create<arith::TruncFOp>(l, elt, v[0]);
+                            });
+  }
   Value input = x;
   if (geom.padded())
     x = padSpatial(rewriter, loc, x, geom.padsLo, geom.padsHi,

@@ -68,6 +68,7 @@ RUN_TIMEOUT = 300
 
 NP_TYPES = {
     onnx.TensorProto.FLOAT: np.float32,
+    onnx.TensorProto.FLOAT16: np.float16,
     onnx.TensorProto.DOUBLE: np.float64,
     onnx.TensorProto.INT64: np.int64,
     onnx.TensorProto.INT32: np.int32,
@@ -336,7 +337,8 @@ def check(name, ref, got, exact, tol=REL_TOL, who="ORT"):
             name, int((~np.isfinite(g)).sum()), bad.tolist())
     err = np.abs(g - r)
     scale = max(1.0, float(np.abs(r).max()))
-    tol = tol * scale
+    # Never tighter than one ulp of the outputs' type (float16's is 1e-3).
+    tol = max(tol, float(np.finfo(ref.dtype).eps)) * scale
     worst = np.unravel_index(int(np.argmax(err)), err.shape)
     max_err = float(err[worst])
     desc = "%s: max abs err %.3g (tol %.3g)" % (name, max_err, tol)

@@ -8,7 +8,9 @@ kernel 16, stride 16, 224x224) and a Whisper-style conv stem (80 -> 384 and
 384 -> 384 stride 2, kernel 3, 3000 frames).
 
 Each case is one Conv model with a dynamic batch, compiled once and run at
-batch 1 and 2 by tests/models/compare.py (tolerance 1e-4 * max(1, max|ort|)).
+batch 1 and 2 by tests/models/compare.py (tolerance 1e-4 * max(1, max|ort|),
+one ulp for float16). The float16 cases are convolved in f32 and rounded
+once, as ONNX Runtime does.
 
 Usage: conv.py --compiler C --runner R --work-dir W [--only NAME]
 Prints one line per case and `N passed, M failed`; exits 1 on any failure.
@@ -37,26 +39,35 @@ CASES = {
                                {"pads": [3, 1], "dilations": [3], "group": 3, "strides": [2]}, True),
     "conv3d": ((3, 6, 7, 5), 4, (2, 3, 2), {"pads": [1, 0, 1, 0, 1, 1], "strides": [1, 2, 1]}, True),
     "pointwise": ((64, 7, 7), 96, (1, 1), {}, True),
+    # float16: the patch embedding, a 1-D stem and a grouped conv.
+    "vit_b16_patch_f16": ((3, 224, 224), 768, (16, 16), {"strides": [16, 16]}, True,
+                          np.float16),
+    "whisper_stem1_f16": ((80, 3000), 384, (3,), {"pads": [1, 1]}, True, np.float16),
+    "grouped_f16": ((8, 13, 11), 12, (3, 3), {"pads": [1, 1, 1, 1], "group": 4}, True,
+                    np.float16),
 }
 
 
-def build(name, dims, filters, kernel, attrs, bias, path):
+def build(name, dims, filters, kernel, attrs, bias, *rest):
+    *dtype, path = rest
+    dtype = dtype[0] if dtype else np.float32
+    elem = TensorProto.FLOAT16 if dtype == np.float16 else TensorProto.FLOAT
     rng = np.random.default_rng(abs(hash(name)) % (2 ** 32))
     group = attrs.get("group", 1)
     channels = dims[0]
     fan_in = channels // group * int(np.prod(kernel))
     w = rng.normal(0, 1 / np.sqrt(fan_in), (filters, channels // group) + tuple(kernel))
-    inits = [numpy_helper.from_array(w.astype(np.float32), "w")]
+    inits = [numpy_helper.from_array(w.astype(dtype), "w")]
     inputs = ["x", "w"]
     if bias:
         inits.append(numpy_helper.from_array(
-            rng.normal(0, 1, filters).astype(np.float32), "b"))
+            rng.normal(0, 1, filters).astype(dtype), "b"))
         inputs.append("b")
     node = helper.make_node("Conv", inputs, ["y"], name="conv", **attrs)
     graph = helper.make_graph(
         [node], name,
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch"] + list(dims))],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+        [helper.make_tensor_value_info("x", elem, ["batch"] + list(dims))],
+        [helper.make_tensor_value_info("y", elem, None)], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model = onnx.shape_inference.infer_shapes(model)
     onnx.checker.check_model(model)
