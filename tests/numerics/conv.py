@@ -16,6 +16,7 @@ Usage: conv.py --compiler C --runner R --work-dir W [--only NAME]
 Prints one line per case and `N passed, M failed`; exits 1 on any failure.
 """
 import sys
+import zlib
 
 import numpy as np
 import onnx
@@ -52,7 +53,8 @@ def build(name, dims, filters, kernel, attrs, bias, *rest):
     *dtype, path = rest
     dtype = dtype[0] if dtype else np.float32
     elem = TensorProto.FLOAT16 if dtype == np.float16 else TensorProto.FLOAT
-    rng = np.random.default_rng(abs(hash(name)) % (2 ** 32))
+    # crc32, not hash(): str hashes change from run to run (PYTHONHASHSEED).
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     group = attrs.get("group", 1)
     channels = dims[0]
     fan_in = channels // group * int(np.prod(kernel))
