@@ -27,6 +27,9 @@
 //             row vectors)
 //       out rows = O / l
 //
+// f16 and bf16 Q, K and V are widened as they are read and the result
+// narrowed as it is written: the kernel computes in f32.
+//
 // Queries are the vector lanes of S^T, so the softmax needs no horizontal
 // reductions; K and V are read in place (row-major), only the Q block is
 // transposed. Memory is O(TQ * (TK + Dh)) per head, never S x S.
@@ -126,8 +129,14 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
     if (!qt || !kt || !vt || !outType)
       return rewriter.notifyMatchFailure(op, "needs ranked tensors");
     Type f32 = rewriter.getF32Type();
-    if (qt.getElementType() != f32)
-      return rewriter.notifyMatchFailure(op, "only f32 is supported");
+    // f16 and bf16 are read widened and written narrowed: the kernel
+    // computes in f32.
+    Type elt = qt.getElementType();
+    if ((!elt.isF32() && !elt.isF16() && !elt.isBF16()) ||
+        kt.getElementType() != elt || vt.getElementType() != elt ||
+        outType.getElementType() != elt)
+      return rewriter.notifyMatchFailure(op, "needs f32, f16 or bf16 Q, K, V "
+                                             "and result of one type");
     // B, H, Sq and Sk may be dynamic (read with tensor.dim, checked to agree
     // between Q, K, V and the mask at run time); the head size is static.
     // (Q and K may leave it dynamic when V has it: checked at run time.)
@@ -283,7 +292,7 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
       outSizes = seqFirst ? SmallVector<OpFoldResult>{Sq, B, hd}
                           : SmallVector<OpFoldResult>{B, Sq, hd};
     }
-    Value out = rewriter.create<tensor::EmptyOp>(loc, outSizes, f32);
+    Value out = rewriter.create<tensor::EmptyOp>(loc, outSizes, elt);
     auto value = [&](OpFoldResult size) {
       return getValueOrCreateConstantIndexOp(rewriter, loc, size);
     };
@@ -315,6 +324,29 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                     bool inBounds) -> Value {
       return b.create<vector::TransferReadOp>(loc, vecT, src, ix, pad,
                                               ArrayRef<bool>{inBounds});
+    };
+    // Q, K and V in f32, and f32 results in the output's type.
+    auto widen = [&](OpBuilder &b, Value x) -> Value {
+      if (elt == f32)
+        return x;
+      if (auto vecType = dyn_cast<VectorType>(x.getType()))
+        return b.create<arith::ExtFOp>(loc, vecType.clone(f32), x);
+      return b.create<arith::ExtFOp>(loc, f32, x);
+    };
+    auto readInput = [&](OpBuilder &b, Value src, ValueRange ix,
+                         bool inBounds) -> Value {
+      if (elt == f32)
+        return read(b, src, ix, inBounds);
+      Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(elt));
+      return widen(
+          b, b.create<vector::TransferReadOp>(loc, vecT.clone(elt), src, ix,
+                                              zero, ArrayRef<bool>{inBounds}));
+    };
+    auto narrow = [&](OpBuilder &b, Value x) -> Value {
+      if (elt == f32)
+        return x;
+      return b.create<arith::TruncFOp>(
+          loc, cast<VectorType>(x.getType()).clone(elt), x);
     };
     auto write = [&](OpBuilder &b, Value x, Value dst, ValueRange ix) -> Value {
       return b
@@ -400,9 +432,9 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                             Value t = a[0];
                             Value row = b.create<arith::AddIOp>(loc, q0, i);
                             for (int64_t d0 = 0; d0 < Dh; d0 += L) {
-                              Value x = read(b, q.tensor,
-                                             q.at({bi, hi, row, idx(d0)}),
-                                             d0 + L <= Dh);
+                              Value x = readInput(b, q.tensor,
+                                                  q.at({bi, hi, row, idx(d0)}),
+                                                  d0 + L <= Dh);
                               for (int64_t dd = 0; dd < L && d0 + dd < Dh; ++dd)
                                 t = b.create<tensor::InsertOp>(
                                     loc,
@@ -456,10 +488,10 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                           Value qa0 = read(b, qT, {d, l0}, true);
                           Value qa1 = read(b, qT, {d, l1}, true);
                           for (int64_t r = 0; r < R; ++r) {
-                            Value kv =
-                                bcast(b, b.create<tensor::ExtractOp>(
-                                             loc, k.tensor,
-                                             k.at({bi, hk, kRow[r], d})));
+                            Value kv = bcast(
+                                b, widen(b, b.create<tensor::ExtractOp>(
+                                                loc, k.tensor,
+                                                k.at({bi, hk, kRow[r], d}))));
                             acc[2 * r] = b.create<vector::FMAOp>(loc, kv, qa0,
                                                                  acc[2 * r]);
                             acc[2 * r + 1] = b.create<vector::FMAOp>(
@@ -678,7 +710,7 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                                         b.create<arith::AddIOp>(loc, k0, j);
                                     SmallVector<Value, 4> vr(W);
                                     for (int64_t h = 0; h < W; ++h)
-                                      vr[h] = read(
+                                      vr[h] = readInput(
                                           b, v.tensor,
                                           v.at({bi, hk, key, idx(d0 + h * L)}),
                                           d0 + (h + 1) * L <= Dh);
@@ -731,6 +763,7 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                           ix = seqFirst ? SmallVector<Value>{row, bi, col}
                                         : SmallVector<Value>{bi, row, col};
                         }
+                        x = narrow(b, x);
                         if (d0 + L <= Dh) {
                           t = write(b, x, t, ix);
                         } else { // only the head's own columns

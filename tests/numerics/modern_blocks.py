@@ -6,10 +6,10 @@ the half-split and interleaved layouts, each a small torch module exported at
 opsets 14 and 17; and an opset-23 model built with onnx.helper that uses the
 standard RMSNormalization and RotaryEmbedding ops, compared with a numpy
 reference and with ONNX Runtime (1.31 implements both); and an opset-23
-grouped-query causal Attention in float16 (tessera.attention's kernel takes
-f32 only: its decomposition into linalg computes this one), compared with
-numpy and ONNX Runtime; and the opset-23 RMSNormalization + RotaryEmbedding
-model again in float16 (both kernels compute in f32).
+grouped-query causal Attention in float16 (tessera.attention's kernel,
+reading f16 widened to f32), compared with numpy and ONNX Runtime; and the
+opset-23 RMSNormalization + RotaryEmbedding model again in float16 (both
+kernels compute in f32).
 
 For every exported case, the fusion report (tessera-compile --fusion-report)
 must show the fused op (a fusion that silently stops firing fails the test),

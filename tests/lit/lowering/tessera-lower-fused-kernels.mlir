@@ -74,38 +74,62 @@ func.func @rms(%x: tensor<2x16xf16>, %r: tensor<2x16xf16>, %g: tensor<16xf16>) -
 
 // -----
 
-// tessera.attention in f16 (its kernel takes f32 only) is decomposed: the
-// scores as a contraction over the head, query heads 2h and 2h + 1 reading
-// K/V head h (floordiv in the map), scaled and causally masked by index
-// (keys past i + Sk - Sq), a softmax over the keys in f32, P V written in
-// the merged layout [B, Sq, H, Dh], narrowed to f16 and collapsed.
-// CHECK-DAG: #[[Q:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
-// CHECK-DAG: #[[K:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
-// CHECK-DAG: #[[V:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d4, d3)>
-// CHECK-DAG: #[[MERGED:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d3)>
+// tessera.attention in f16: the kernel reads Q, K and V widened to f32 and
+// writes the result narrowed. With micro-kernels=false it is decomposed:
+// the scores as a contraction over the head, query heads 2h and 2h + 1
+// reading K/V head h (floordiv in the map), scaled and causally masked by
+// index (keys past i + Sk - Sq), a softmax over the keys in f32, P V written
+// in the merged layout [B, Sq, H, Dh], narrowed to f16 and collapsed.
 // CHECK-LABEL: func.func @attention_f16
-// CHECK-NOT: tessera.attention
-// CHECK: %[[S:.*]] = linalg.generic {indexing_maps = [#[[Q]], #[[K]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<1x4x5x8xf16>, tensor<1x2x7x8xf16>) outs(%{{.*}} : tensor<1x4x5x7xf32>)
-// CHECK: %[[OFF:.*]] = arith.subi %c7{{.*}}, %c5
-// CHECK: linalg.generic {{.*}} ins(%[[S]] : tensor<1x4x5x7xf32>)
-// CHECK: arith.mulf
-// CHECK: %[[I:.*]] = linalg.index 2
-// CHECK: %[[J:.*]] = linalg.index 3
-// CHECK: %[[LAST:.*]] = arith.addi %[[I]], %[[OFF]]
-// CHECK: arith.cmpi sgt, %[[J]], %[[LAST]]
-// CHECK: linalg.reduce {{.*}} dimensions = [3]
-// CHECK: arith.maximumf
-// CHECK: math.exp
-// CHECK: linalg.reduce {{.*}} dimensions = [3]
-// CHECK: arith.divf
-// CHECK: linalg.generic {indexing_maps = [#[[Q]], #[[V]], #[[MERGED]]], {{.*}} outs(%{{.*}} : tensor<1x5x4x8xf32>)
-// CHECK: arith.truncf
-// CHECK: %[[O:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<1x5x4x8xf16> into tensor<1x5x32xf16>
-// CHECK-NOT: scf.for
-// CHECK: return %[[O]]
+// CHECK: %[[Q:.*]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x5x8xf16>, vector<8xf16>
+// CHECK: arith.extf %[[Q]] : vector<8xf16> to vector<8xf32>
+// CHECK: %[[K:.*]] = tensor.extract %arg1
+// CHECK: arith.extf %[[K]] : f16 to f32
+// CHECK: vector.transfer_read %arg2{{.*}} : tensor<1x2x7x8xf16>, vector<8xf16>
+// CHECK: %[[O:.*]] = arith.truncf %{{.*}} : vector<8xf32> to vector<8xf16>
+// CHECK: vector.transfer_write %[[O]], %{{.*}} : vector<8xf16>, tensor<1x5x32xf16>
+// CHECK-NOT: linalg.reduce
+// DECOMP-DAG: #[[Q:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// DECOMP-DAG: #[[K:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
+// DECOMP-DAG: #[[V:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d4, d3)>
+// DECOMP-DAG: #[[MERGED:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, d3)>
+// DECOMP-LABEL: func.func @attention_f16
+// DECOMP-NOT: tessera.attention
+// DECOMP: %[[S:.*]] = linalg.generic {indexing_maps = [#[[Q]], #[[K]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<1x4x5x8xf16>, tensor<1x2x7x8xf16>) outs(%{{.*}} : tensor<1x4x5x7xf32>)
+// DECOMP: %[[OFF:.*]] = arith.subi %c7{{.*}}, %c5
+// DECOMP: linalg.generic {{.*}} ins(%[[S]] : tensor<1x4x5x7xf32>)
+// DECOMP: arith.mulf
+// DECOMP: %[[I:.*]] = linalg.index 2
+// DECOMP: %[[J:.*]] = linalg.index 3
+// DECOMP: %[[LAST:.*]] = arith.addi %[[I]], %[[OFF]]
+// DECOMP: arith.cmpi sgt, %[[J]], %[[LAST]]
+// DECOMP: linalg.reduce {{.*}} dimensions = [3]
+// DECOMP: arith.maximumf
+// DECOMP: math.exp
+// DECOMP: linalg.reduce {{.*}} dimensions = [3]
+// DECOMP: arith.divf
+// DECOMP: linalg.generic {indexing_maps = [#[[Q]], #[[V]], #[[MERGED]]], {{.*}} outs(%{{.*}} : tensor<1x5x4x8xf32>)
+// DECOMP: arith.truncf
+// DECOMP: %[[O:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<1x5x4x8xf16> into tensor<1x5x32xf16>
+// DECOMP-NOT: scf.for
+// DECOMP: return %[[O]]
 func.func @attention_f16(%q: tensor<1x4x5x8xf16>, %k: tensor<1x2x7x8xf16>, %v: tensor<1x2x7x8xf16>) -> tensor<1x5x32xf16> {
   %o = tessera.attention %q, %k, %v {scale = 0.35 : f32, causal = true, merge_heads = true} : (tensor<1x4x5x8xf16>, tensor<1x2x7x8xf16>, tensor<1x2x7x8xf16>) -> tensor<1x5x32xf16>
   return %o : tensor<1x5x32xf16>
+}
+
+// -----
+
+// An attention the kernel refuses (f64) is decomposed.
+// CHECK-LABEL: func.func @attention_f64
+// CHECK-NOT: tessera.attention
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg1 : tensor<1x2x3x4xf64>, tensor<1x2x3x4xf64>) outs(%{{.*}} : tensor<1x2x3x3xf64>)
+// CHECK: linalg.reduce
+// CHECK-NOT: scf.for
+// CHECK: return
+func.func @attention_f64(%q: tensor<1x2x3x4xf64>, %k: tensor<1x2x3x4xf64>, %v: tensor<1x2x3x4xf64>) -> tensor<1x2x3x4xf64> {
+  %o = tessera.attention %q, %k, %v {scale = 0.5 : f32} : (tensor<1x2x3x4xf64>, tensor<1x2x3x4xf64>, tensor<1x2x3x4xf64>) -> tensor<1x2x3x4xf64>
+  return %o : tensor<1x2x3x4xf64>
 }
 
 // -----
