@@ -707,9 +707,18 @@ static std::optional<SmallVector<float>> widenedConstant(Value v) {
   auto elt = type ? dyn_cast<FloatType>(type.getElementType()) : FloatType();
   if (!elt || elt.getWidth() != 16 || !type.hasStaticShape())
     return std::nullopt;
-  SmallVector<APFloat> values;
+  // One element at a time: a weight may hold billions.
+  SmallVector<float> widened;
+  widened.reserve(type.getNumElements());
+  auto push = [&](APFloat x) {
+    bool losesInfo;
+    (void)x.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven,
+                    &losesInfo);
+    widened.push_back(x.convertToFloat());
+  };
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    llvm::append_range(values, dense.getValues<APFloat>());
+    for (APFloat x : dense.getValues<APFloat>())
+      push(x);
   } else if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = res.getRawHandle().getBlob();
     if (!blob || blob->getData().size() != size_t(type.getNumElements()) * 2)
@@ -718,18 +727,10 @@ static std::optional<SmallVector<float>> widenedConstant(Value v) {
     for (size_t i = 0; i < data.size(); i += 2) {
       uint16_t bits;
       std::memcpy(&bits, data.data() + i, 2);
-      values.emplace_back(elt.getFloatSemantics(), APInt(16, bits));
+      push(APFloat(elt.getFloatSemantics(), APInt(16, bits)));
     }
   } else {
     return std::nullopt;
-  }
-  SmallVector<float> widened;
-  widened.reserve(values.size());
-  for (APFloat &x : values) {
-    bool losesInfo;
-    (void)x.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven,
-                    &losesInfo);
-    widened.push_back(x.convertToFloat());
   }
   return widened;
 }
