@@ -141,9 +141,12 @@ struct AttentionDecomposition
     auto outType = cast<RankedTensorType>(at.getType());
     auto elt = dyn_cast<FloatType>(outType.getElementType());
     if (!elt || qt.getRank() != 4 || kt.getRank() != 4 || vt.getRank() != 4 ||
-        llvm::any_of(TypeRange{qt, kt, vt}, [](Type t) {
-          return !isa<FloatType>(cast<ShapedType>(t).getElementType());
-        }))
+        llvm::any_of(TypeRange{qt, kt, vt},
+                     [](Type t) {
+                       return !isa<FloatType>(
+                           cast<ShapedType>(t).getElementType());
+                     }) ||
+        (mask && cast<RankedTensorType>(mask.getType()).getRank() > 4))
       return failure();
     // A query-head group's K/V head must be an affine map of the query
     // head: with grouping, both head counts static.
@@ -170,6 +173,13 @@ struct AttentionDecomposition
                   "K and V have different numbers of keys");
     checkSameSize(b, loc, size(k, 3), size(q, 3),
                   "Q and K have different head sizes");
+    // Ungrouped (equal or dynamic head counts): each query head reads its
+    // own K/V head, so the counts must agree at run time.
+    if (!grouped)
+      for (Value kv : {k, v})
+        checkSameSize(b, loc, size(kv, 1), h,
+                      "K or V has a head count other than Q's (grouped "
+                      "heads need static head counts)");
 
     AffineExpr d0, d1, d2, d3, d4;
     bindDims(ctx, d0, d1, d2, d3, d4);

@@ -134,6 +134,19 @@ func.func @attention_f64(%q: tensor<1x2x3x4xf64>, %k: tensor<1x2x3x4xf64>, %v: t
 
 // -----
 
+// Decomposed with dynamic head counts, each query head reads its own K/V
+// head: the counts are checked to agree at run time.
+// DECOMP-LABEL: func.func @attention_dynamic_heads
+// DECOMP: cf.assert {{.*}}K or V has a head count other than Q's
+// DECOMP: linalg.generic
+// DECOMP-NOT: floordiv
+func.func @attention_dynamic_heads(%q: tensor<1x?x3x4xf32>, %k: tensor<1x?x3x4xf32>, %v: tensor<1x?x3x4xf32>) -> tensor<1x?x3x4xf32> {
+  %o = tessera.attention %q, %k, %v {scale = 0.5 : f32} : (tensor<1x?x3x4xf32>, tensor<1x?x3x4xf32>, tensor<1x?x3x4xf32>) -> tensor<1x?x3x4xf32>
+  return %o : tensor<1x?x3x4xf32>
+}
+
+// -----
+
 // An op neither a kernel nor a decomposition takes is an error at its node,
 // with the kernel's reason.
 func.func @no_kernel(%x: tensor<4x32xi32>, %r: tensor<4x32xi32>, %g: tensor<32xi32>) -> (tensor<4x32xi32>, tensor<4x32xi32>) {
