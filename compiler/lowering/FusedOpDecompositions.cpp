@@ -114,16 +114,8 @@ struct AddLayerNormDecomposition
     } else {
       normed = normalizeOver(b, loc, s, dims, eps, count).normed;
     }
-    SmallVector<Value> inputs = {normed, ln.getGamma()};
-    if (ln.getBeta())
-      inputs.push_back(ln.getBeta());
-    Value y = buildElementwise(
-        b, loc, yType, inputs, [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value r = nb.create<arith::MulFOp>(l, a[0], toAcc(nb, l, a[1]));
-          if (a.size() > 2)
-            r = nb.create<arith::AddFOp>(l, r, toAcc(nb, l, a[2]));
-          return toElt(nb, l, r);
-        });
+    Value y =
+        buildScaleShift(b, loc, yType, normed, ln.getGamma(), ln.getBeta());
     return SmallVector<Value>{y, sum};
   }
 };
@@ -275,45 +267,8 @@ struct AttentionDecomposition
 
     // 3. Softmax over the keys, shifted by the row's maximum; with
     //    zero_masked_rows a row whose keys are all masked gives 0.
-    SmallVector<int64_t> keys = {3};
-    bool zeroRows = at.getZeroMaskedRows();
-    Value rowMax = buildReduce(
-        b, loc, logits, keys,
-        b.getFloatAttr(acc, -std::numeric_limits<double>::infinity()),
-        [](OpBuilder &nb, Location l, Value x, Value m) -> Value {
-          return nb.create<arith::MaximumFOp>(l, x, m);
-        });
-    Value exps = mapWithReduced(
-        b, loc, logits, {rowMax}, keys, acc,
-        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-          Value e = nb.create<math::ExpOp>(
-              l, nb.create<arith::SubFOp>(l, a[0], a[1]));
-          if (!zeroRows)
-            return e;
-          Value masked = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
-                                                  a[1], negInf(nb, l));
-          return nb.create<arith::SelectOp>(
-              l, masked, nb.create<arith::ConstantOp>(l, nb.getZeroAttr(acc)),
-              e);
-        });
-    Value total =
-        buildReduce(b, loc, exps, keys, b.getZeroAttr(acc),
-                    [](OpBuilder &nb, Location l, Value x, Value s) -> Value {
-                      return nb.create<arith::AddFOp>(l, x, s);
-                    });
-    Value probs = mapWithReduced(
-        b, loc, exps, {total}, keys, acc,
-        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-          Value p = nb.create<arith::DivFOp>(l, a[0], a[1]);
-          if (!zeroRows)
-            return p;
-          Value empty = nb.create<arith::CmpFOp>(
-              l, arith::CmpFPredicate::OEQ, a[1],
-              nb.create<arith::ConstantOp>(l, nb.getZeroAttr(acc)));
-          return nb.create<arith::SelectOp>(
-              l, empty, nb.create<arith::ConstantOp>(l, nb.getZeroAttr(acc)),
-              p);
-        });
+    Value probs = buildSoftmax(b, loc, logits, /*axis=*/3, /*isLog=*/false,
+                               at.getZeroMaskedRows());
 
     // 4. O = P V over (b, h, i, d, j), written in the result's layout:
     //    [B, H, Sq, Dh], or with merged heads [B, Sq, H, Dh] ([Sq, B, H, Dh]

@@ -25,41 +25,6 @@ Value fconst(OpBuilder &b, Location loc, Type t, double v) {
   return b.create<arith::ConstantOp>(loc, b.getFloatAttr(t, v));
 }
 
-/// Softmax (or its log) of `x` along `axis`, shifted by the maximum.
-Value buildSoftmax(OpBuilder &b, Location loc, Value x, int64_t axis,
-                   bool isLog) {
-  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
-  SmallVector<int64_t> dims = {axis};
-  Value max = buildReduce(b, loc, x, dims, lowestValue(elt),
-                          [](OpBuilder &nb, Location l, Value a, Value c) {
-                            return nb.create<arith::MaximumFOp>(l, a, c);
-                          });
-  Value shifted =
-      mapWithReduced(b, loc, x, {max}, dims, elt,
-                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                       return nb.create<arith::SubFOp>(l, a[0], a[1]);
-                     });
-  Value exps =
-      mapWithReduced(b, loc, shifted, {}, dims, elt,
-                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                       return nb.create<math::ExpOp>(l, a[0]);
-                     });
-  Value sum = buildReduce(b, loc, exps, dims, b.getZeroAttr(elt),
-                          [](OpBuilder &nb, Location l, Value a, Value c) {
-                            return nb.create<arith::AddFOp>(l, a, c);
-                          });
-  if (isLog)
-    return mapWithReduced(b, loc, shifted, {sum}, dims, elt,
-                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                            return nb.create<arith::SubFOp>(
-                                l, a[0], nb.create<math::LogOp>(l, a[1]));
-                          });
-  return mapWithReduced(b, loc, exps, {sum}, dims, elt,
-                        [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                          return nb.create<arith::DivFOp>(l, a[0], a[1]);
-                        });
-}
-
 template <typename OpTy, bool isLog>
 struct SoftmaxLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
@@ -112,21 +77,10 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
           });
     };
     // y = normed * scale (+ bias), broadcast over the normalised dims.
-    SmallVector<Value> inputs = {normed, adaptor.getScale()};
-    if (adaptor.getB())
-      inputs.push_back(adaptor.getB());
     auto outType = cast<RankedTensorType>(
         getTypeConverter()->convertType(op.getY().getType()));
-    Value y = buildElementwise(
-        rewriter, loc, outType, inputs,
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value s = convertScalar(b, l, a[1], acc, false, false);
-          Value r = b.create<arith::MulFOp>(l, a[0], s);
-          if (a.size() > 2)
-            r = b.create<arith::AddFOp>(
-                l, r, convertScalar(b, l, a[2], acc, false, false));
-          return convertScalar(b, l, r, elt, false, false);
-        });
+    Value y = buildScaleShift(rewriter, loc, outType, normed,
+                              adaptor.getScale(), adaptor.getB());
     SmallVector<Value> results = {y};
     Value statValues[] = {mean, invStd};
     // The statistics keep the normalised dims as 1s.

@@ -153,6 +153,68 @@ tessera::lowering::Normalized tessera::lowering::normalizeOver(
   return {normed, mean, variance, invStd};
 }
 
+Value tessera::lowering::buildSoftmax(OpBuilder &b, Location loc, Value x,
+                                      int64_t axis, bool isLog,
+                                      bool zeroEmptyRows) {
+  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  SmallVector<int64_t> dims = {axis};
+  Value max = buildReduce(b, loc, x, dims, lowestValue(elt),
+                          [](OpBuilder &nb, Location l, Value a, Value c) {
+                            return nb.create<arith::MaximumFOp>(l, a, c);
+                          });
+  Value shifted =
+      mapWithReduced(b, loc, x, {max}, dims, elt,
+                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                       return nb.create<arith::SubFOp>(l, a[0], a[1]);
+                     });
+  Value exps =
+      mapWithReduced(b, loc, shifted, {}, dims, elt,
+                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                       return nb.create<math::ExpOp>(l, a[0]);
+                     });
+  Value sum = buildReduce(b, loc, exps, dims, b.getZeroAttr(elt),
+                          [](OpBuilder &nb, Location l, Value a, Value c) {
+                            return nb.create<arith::AddFOp>(l, a, c);
+                          });
+  if (isLog)
+    return mapWithReduced(b, loc, shifted, {sum}, dims, elt,
+                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                            return nb.create<arith::SubFOp>(
+                                l, a[0], nb.create<math::LogOp>(l, a[1]));
+                          });
+  return mapWithReduced(
+      b, loc, exps, {sum}, dims, elt,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value p = nb.create<arith::DivFOp>(l, a[0], a[1]);
+        if (!zeroEmptyRows)
+          return p;
+        Value zero = nb.create<arith::ConstantOp>(l, nb.getZeroAttr(elt));
+        Value empty =
+            nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[1], zero);
+        return nb.create<arith::SelectOp>(l, empty, zero, p);
+      });
+}
+
+Value tessera::lowering::buildScaleShift(OpBuilder &b, Location loc,
+                                         RankedTensorType outType, Value normed,
+                                         Value scale, Value shift) {
+  Type acc = cast<RankedTensorType>(normed.getType()).getElementType();
+  Type elt = outType.getElementType();
+  SmallVector<Value> inputs = {normed, scale};
+  if (shift)
+    inputs.push_back(shift);
+  return buildElementwise(
+      b, loc, outType, inputs,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value s = convertScalar(nb, l, a[1], acc, false, false);
+        Value r = nb.create<arith::MulFOp>(l, a[0], s);
+        if (a.size() > 2)
+          r = nb.create<arith::AddFOp>(
+              l, r, convertScalar(nb, l, a[2], acc, false, false));
+        return convertScalar(nb, l, r, elt, false, false);
+      });
+}
+
 //===----------------------------------------------------------------------===//
 // Reduce*
 //===----------------------------------------------------------------------===//

@@ -65,6 +65,19 @@ Normalized normalizeOver(
     llvm::ArrayRef<int64_t> dims, double eps,
     const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location)> &count);
 
+/// Softmax (or with `isLog` its log) of `x` along `axis`, shifted by the
+/// maximum. With `zeroEmptyRows` a row whose exponentials sum to 0 (every
+/// element -inf: a fully masked attention row) gives 0 instead of NaN.
+mlir::Value buildSoftmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                         int64_t axis, bool isLog, bool zeroEmptyRows = false);
+
+/// y = normed * scale (+ shift) into `outType`: `scale` and `shift`
+/// (optional) broadcast against `normed` and computed in its element type,
+/// the result converted to `outType`'s (LayerNormalization's last step).
+mlir::Value buildScaleShift(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::RankedTensorType outType, mlir::Value normed,
+                            mlir::Value scale, mlir::Value shift);
+
 /// Why the reduction `op` cannot be lowered (axes computed at run time, an
 /// integer input to a reduction that takes a square root or a logarithm), or
 /// nothing, also for ops that are not reductions.
