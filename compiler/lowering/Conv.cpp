@@ -86,11 +86,7 @@ Value buildConvolution(OpBuilder &rewriter, Location loc, Value x, Value w,
     Value wideBias = bias ? widenToF32(rewriter, loc, bias) : Value();
     Value y = buildConvolution(rewriter, loc, wideX, wideW, wideBias, geom,
                                groups, outType.clone(rewriter.getF32Type()));
-    return buildElementwise(rewriter, loc, outType,
-                            tensor::getMixedSizes(rewriter, loc, y), {y},
-                            [&](OpBuilder &b, Location l, ValueRange v) {
-                              return b.create<arith::TruncFOp>(l, elt, v[0]);
-                            });
+    return convertElements(rewriter, loc, outType, y);
   }
   Value input = x;
   if (geom.padded())

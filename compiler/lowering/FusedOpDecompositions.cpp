@@ -43,11 +43,6 @@ std::function<Value(OpBuilder &, Location, Value)> convertTo(Type t) {
   };
 }
 
-/// The statistics' type of float type `elt`: f32 at least.
-Type statsType(OpBuilder &b, FloatType elt) {
-  return elt.getWidth() < 32 ? b.getF32Type() : Type(elt);
-}
-
 struct AddLayerNormDecomposition
     : linalg::AggregatedOpInterface::ExternalModel<AddLayerNormDecomposition,
                                                    fused::AddLayerNormOp> {
@@ -61,8 +56,8 @@ struct AddLayerNormDecomposition
       return failure();
     Location loc = op->getLoc();
     // Statistics in f32 at least, as the kernel keeps them.
-    Type acc = statsType(b, elt);
-    auto toAcc = convertTo(acc), toElt = convertTo(elt);
+    Type acc = accumulatorType(elt);
+    auto toAcc = convertTo(acc);
     // The sum in the statistics' type, in the kernel's order:
     // (x + bias) + residual.
     SmallVector<Value> summands = {ln.getX()};
@@ -77,12 +72,7 @@ struct AddLayerNormDecomposition
             r = nb.create<arith::AddFOp>(l, r, toAcc(nb, l, v));
           return r;
         });
-    Value sum = s;
-    if (acc != elt)
-      sum = buildElementwise(b, loc, sumType, {s},
-                             [&](OpBuilder &nb, Location l, ValueRange a) {
-                               return toElt(nb, l, a[0]);
-                             });
+    Value sum = acc == elt ? s : convertElements(b, loc, sumType, s);
     SmallVector<int64_t> dims = {yType.getRank() - 1};
     auto count = elementCount(b, loc, s, dims, acc);
     double eps = ln.getEpsilon().convertToDouble();
@@ -150,7 +140,7 @@ struct AttentionDecomposition
       return failure();
     Location loc = op->getLoc();
     MLIRContext *ctx = b.getContext();
-    Type acc = statsType(b, elt);
+    Type acc = accumulatorType(elt);
     auto toAcc = convertTo(acc);
     auto size = [&](Value t, int64_t d) {
       return tensor::getMixedSize(b, loc, t, d);
@@ -292,13 +282,9 @@ struct AttentionDecomposition
                                  map({d0, kvHead, d4, d3}), map(oMap)},
              contraction, multiplyAdd)
             .getResult(0);
-    auto oType = cast<RankedTensorType>(o.getType());
     if (acc != elt)
-      o = buildElementwise(
-          b, loc, RankedTensorType::get(oType.getShape(), elt), oSizes, {o},
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            return convertScalar(nb, l, a[0], elt, false, false);
-          });
+      o = convertElements(b, loc,
+                          cast<RankedTensorType>(o.getType()).clone(elt), o);
     if (merge)
       o = b.create<tensor::CollapseShapeOp>(
           loc, o, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});

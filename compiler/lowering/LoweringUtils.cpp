@@ -694,6 +694,20 @@ TypedAttr highestValue(Type elt) {
                               : APInt::getSignedMaxValue(it.getWidth()));
 }
 
+Type accumulatorType(Type elt) {
+  auto f = dyn_cast<FloatType>(elt);
+  return f && f.getWidth() < 32 ? Float32Type::get(elt.getContext()) : elt;
+}
+
+Value convertElements(OpBuilder &b, Location loc, RankedTensorType type,
+                      Value v) {
+  return buildElementwise(
+      b, loc, type, tensor::getMixedSizes(b, loc, v), {v},
+      [&](OpBuilder &nb, Location l, ValueRange x) {
+        return convertScalar(nb, l, x[0], type.getElementType(), false, false);
+      });
+}
+
 /// The f32 values of a constant of f16 or bf16 (dense or resource-backed),
 /// or nothing.
 static std::optional<SmallVector<float>> widenedConstant(Value v) {

@@ -187,6 +187,14 @@ mlir::Value buildGelu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                           mlir::Type to, bool fromUnsigned, bool toUnsigned);
 
+/// The type a float computation over `elt` accumulates in (statistics,
+/// products): f32 for floats narrower than 32 bits, else `elt` itself.
+mlir::Type accumulatorType(mlir::Type elt);
+
+/// `v` converted elementwise (ONNX Cast semantics) to `type`, of `v`'s sizes.
+mlir::Value convertElements(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::RankedTensorType type, mlir::Value v);
+
 /// `v`, a tensor of f16 or bf16, as f32: a constant is converted at compile
 /// time (a weight the GEMM schedule packs), anything else by an elementwise
 /// arith.extf. Products of 16-bit floats accumulate in f32 this way.

@@ -52,7 +52,7 @@ struct LayerNormLowering : OpConversionPattern<onnx::LayerNormalizationOp> {
     Location loc = op.getLoc();
     Type elt = type.getElementType();
     // Statistics in f32 at least (stash_type 1).
-    Type acc = elt.getIntOrFloatBitWidth() < 32 ? rewriter.getF32Type() : elt;
+    Type acc = accumulatorType(elt);
     int64_t rank = type.getRank();
     int64_t axis = onnx::normalizeAxis(op.getAxis(), rank);
     SmallVector<int64_t> dims;
@@ -152,10 +152,7 @@ Value buildMatMul(OpBuilder &b, Location loc, Value a, Value bm,
     Value wideB = widenToF32(b, loc, bm);
     Value product = buildMatMul(b, loc, wideA, wideB,
                                 outType.clone(b.getF32Type()), outSizes);
-    return buildElementwise(b, loc, outType, outSizes, {product},
-                            [&](OpBuilder &nb, Location l, ValueRange x) {
-                              return nb.create<arith::TruncFOp>(l, elt, x[0]);
-                            });
+    return convertElements(b, loc, outType, product);
   }
   SmallVector<OpFoldResult> aSizes = tensor::getMixedSizes(b, loc, a);
   SmallVector<OpFoldResult> bSizes = tensor::getMixedSizes(b, loc, bm);
@@ -608,7 +605,7 @@ Value buildGroupNorm(OpBuilder &rewriter, Location loc,
                      RankedTensorType outType, Value x, Value scale,
                      Value bias, std::optional<int64_t> groups, double eps) {
   Type elt = outType.getElementType();
-  Type acc = elt.getIntOrFloatBitWidth() < 32 ? rewriter.getF32Type() : elt;
+  Type acc = accumulatorType(elt);
   int64_t rank = outType.getRank(), channels = outType.getDimSize(1);
   if (acc != elt)
     x = mapWithReduced(rewriter, loc, x, {}, {}, acc,
