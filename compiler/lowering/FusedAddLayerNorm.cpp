@@ -238,17 +238,9 @@ FailureOr<SmallVector<Value>> kernels::buildRowNorm(RewriterBase &rewriter,
   auto index = [&](OpBuilder &b, int64_t v) -> Value {
     return b.create<arith::ConstantIndexOp>(loc, v);
   };
-  auto widen = [&](OpBuilder &b, Value v) -> Value {
-    if (elt == f32)
-      return v;
-    auto t = VectorType::get(cast<VectorType>(v.getType()).getShape(), f32);
-    return b.create<arith::ExtFOp>(loc, t, v);
-  };
-  auto narrow = [&](OpBuilder &b, Value v) -> Value {
-    if (elt == f32)
-      return v;
-    auto t = VectorType::get(cast<VectorType>(v.getType()).getShape(), elt);
-    return b.create<arith::TruncFOp>(loc, t, v);
+  auto widen = [&](OpBuilder &b, Value v) { return kernels::toF32(b, loc, v); };
+  auto narrow = [&](OpBuilder &b, Value v) {
+    return kernels::fromF32(b, loc, v, elt);
   };
   auto read = [&](OpBuilder &b, Value src, ValueRange idx, int64_t n) {
     return b.create<vector::TransferReadOp>(loc, VectorType::get({n}, elt),

@@ -326,12 +326,8 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                                               ArrayRef<bool>{inBounds});
     };
     // Q, K and V in f32, and f32 results in the output's type.
-    auto widen = [&](OpBuilder &b, Value x) -> Value {
-      if (elt == f32)
-        return x;
-      if (auto vecType = dyn_cast<VectorType>(x.getType()))
-        return b.create<arith::ExtFOp>(loc, vecType.clone(f32), x);
-      return b.create<arith::ExtFOp>(loc, f32, x);
+    auto widen = [&](OpBuilder &b, Value x) {
+      return kernels::toF32(b, loc, x);
     };
     auto readInput = [&](OpBuilder &b, Value src, ValueRange ix,
                          bool inBounds) -> Value {
@@ -342,11 +338,8 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
           b, b.create<vector::TransferReadOp>(loc, vecT.clone(elt), src, ix,
                                               zero, ArrayRef<bool>{inBounds}));
     };
-    auto narrow = [&](OpBuilder &b, Value x) -> Value {
-      if (elt == f32)
-        return x;
-      return b.create<arith::TruncFOp>(
-          loc, cast<VectorType>(x.getType()).clone(elt), x);
+    auto narrow = [&](OpBuilder &b, Value x) {
+      return kernels::fromF32(b, loc, x, elt);
     };
     auto write = [&](OpBuilder &b, Value x, Value dst, ValueRange ix) -> Value {
       return b

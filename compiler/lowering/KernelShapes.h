@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Location.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <string>
 
@@ -170,6 +171,27 @@ inline mlir::Value insertWhole(mlir::OpBuilder &b, mlir::Location loc,
   return b.create<mlir::tensor::InsertSliceOp>(
       loc, slice, dest, zeros, mlir::tensor::getMixedSizes(b, loc, dest),
       ones);
+}
+
+/// `v` (a float vector or scalar) as f32, for kernels that compute in f32
+/// whatever their operands' type: an arith.extf unless it is f32 already.
+inline mlir::Value toF32(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value v) {
+  mlir::Type f32 = b.getF32Type();
+  if (mlir::getElementTypeOrSelf(v.getType()) == f32)
+    return v;
+  if (auto vec = mlir::dyn_cast<mlir::VectorType>(v.getType()))
+    return b.create<mlir::arith::ExtFOp>(loc, vec.clone(f32), v);
+  return b.create<mlir::arith::ExtFOp>(loc, f32, v);
+}
+
+/// The f32 vector `v` in `elt`: an arith.truncf unless `elt` is f32.
+inline mlir::Value fromF32(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value v, mlir::Type elt) {
+  if (elt.isF32())
+    return v;
+  return b.create<mlir::arith::TruncFOp>(
+      loc, mlir::cast<mlir::VectorType>(v.getType()).clone(elt), v);
 }
 
 } // namespace tessera::kernels

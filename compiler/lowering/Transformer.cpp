@@ -182,19 +182,13 @@ private:
   /// computed in f32).
   Value read(OpBuilder &ob, Value src, ValueRange idx, int64_t n) {
     auto type = VectorType::get({n}, elt);
-    Value v = ob.create<vector::TransferReadOp>(loc, type, src, idx,
-                                                ArrayRef<bool>{true});
-    if (elt.isF32())
-      return v;
-    return ob.create<arith::ExtFOp>(loc, VectorType::get({n}, ob.getF32Type()),
-                                    v);
+    return kernels::toF32(ob, loc,
+                          ob.create<vector::TransferReadOp>(
+                              loc, type, src, idx, ArrayRef<bool>{true}));
   }
   /// Writes f32 `v` to `dst` at `idx`, narrowed to X's type.
   Value write(OpBuilder &ob, Value v, Value dst, ValueRange idx) {
-    if (!elt.isF32())
-      v = ob.create<arith::TruncFOp>(
-          loc, VectorType::get(cast<VectorType>(v.getType()).getShape(), elt),
-          v);
+    v = kernels::fromF32(ob, loc, v, elt);
     return ob
         .create<vector::TransferWriteOp>(loc, v, dst, idx,
                                          ArrayRef<bool>{true})
