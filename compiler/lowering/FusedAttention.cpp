@@ -153,9 +153,9 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
       return rewriter.notifyMatchFailure(op, "head size above 256");
     if (Value m = op.getMask()) {
       Type mt = cast<ShapedType>(m.getType()).getElementType();
-      if (!mt.isF32() && !mt.isInteger(1))
-        return rewriter.notifyMatchFailure(op, "the mask is neither f32 nor "
-                                               "i1");
+      if (!mt.isF32() && !mt.isF16() && !mt.isBF16() && !mt.isInteger(1))
+        return rewriter.notifyMatchFailure(
+            op, "the mask is neither i1 nor f32, f16 or bf16");
     }
     using kernels::agreedDim;
     OpFoldResult B = agreedDim(rewriter, loc, {q.dim(0), k.dim(0), v.dim(0)},
@@ -252,6 +252,8 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                          Value ninf = b.create<arith::ConstantOp>(
                              l, b.getF32FloatAttr(negInf));
                          x = b.create<arith::SelectOp>(l, x, z, ninf);
+                       } else {
+                         x = kernels::toF32(b, l, x);
                        }
                        b.create<linalg::YieldOp>(l, x);
                      })

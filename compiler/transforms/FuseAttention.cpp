@@ -51,6 +51,19 @@ constexpr double kHugeNegative = -1e30;
 /// exp(-9.2e18 + s - rowmax) underflows just the same.
 constexpr double kFoldedHugeNegative = -1e18;
 
+/// Whether a fill `x` of a mask of element type `elt` masks like -inf: below
+/// `threshold`, or, in a float type narrower than f32, at most half its
+/// lowest finite value (an f16 export's finfo.min fill is -65504).
+bool isHugeNegative(double x, Type elt, double threshold = kHugeNegative) {
+  if (x <= threshold)
+    return true;
+  auto ft = dyn_cast<FloatType>(elt);
+  return ft && ft.getWidth() < 32 &&
+         x <= APFloat::getLargest(ft.getFloatSemantics(), /*Negative=*/true)
+                      .convertToDouble() /
+                  2;
+}
+
 /// One use besides onnx.Shape ops (dynamic-shape exports take the shape of
 /// the scores; those Shapes die with the fused chain).
 bool hasOneDataUse(Operation *op) {
@@ -267,10 +280,11 @@ bool isCausalFloat(Value v, int depth = 0) {
     if (!x || !y || !onlyLeadingUnitDims(where.getCondition(), v))
       return false;
     Tri t = classifyBool(where.getCondition());
+    Type elt = getElementTypeOrSelf(v.getType());
     if (t == Tri::StrictUpper)
-      return *x <= kHugeNegative && *y == 0.0;
+      return isHugeNegative(*x, elt) && *y == 0.0;
     if (t == Tri::Lower)
-      return *x == 0.0 && *y <= kHugeNegative;
+      return *x == 0.0 && isHugeNegative(*y, elt);
     return false;
   }
   return false;
@@ -492,7 +506,7 @@ std::optional<double> fillValue(Value v) {
 /// huge-negative after (the offset read off its first row).
 std::optional<Band> maskedBandOfConstant(Value v) {
   auto type = rankedType(v);
-  auto values = readF32Constant(v);
+  auto values = readFloatConstant(v);
   int64_t rank = type.getRank();
   int64_t rows = type.getDimSize(rank - 2), cols = type.getDimSize(rank - 1);
   if (!values || rows == 0 || cols == 0 || values->size() % (rows * cols))
@@ -505,7 +519,8 @@ std::optional<Band> maskedBandOfConstant(Value v) {
     int64_t i = idx / cols % rows, j = idx % cols;
     float x = (*values)[idx];
     bool masked = j > i + offset;
-    if (masked ? !(x <= kFoldedHugeNegative) : x != 0.0f)
+    if (masked ? !isHugeNegative(x, type.getElementType(), kFoldedHugeNegative)
+               : x != 0.0f)
       return std::nullopt;
   }
   return Band{true, DimExpr::constant(offset), DimExpr::constant(rows),
@@ -541,15 +556,18 @@ std::optional<Band> maskedBandOf(Value v, int depth = 0) {
     auto band = x && y ? bandOf(where.getCondition()) : std::nullopt;
     if (!band)
       return std::nullopt;
-    if (*x == 0.0 && *y <= kHugeNegative)
+    Type elt = type.getElementType();
+    if (*x == 0.0 && isHugeNegative(*y, elt))
       band->above = !band->above; // masked where the condition is false
-    else if (!(*x <= kHugeNegative && *y == 0.0))
+    else if (!(isHugeNegative(*x, elt) && *y == 0.0))
       return std::nullopt;
     return band;
   }
   if (auto trilu = dyn_cast<onnx::TriluOp>(def)) {
     auto fill = fillValue(trilu.getInput());
-    return fill && *fill <= kHugeNegative ? bandOfTrilu(trilu) : std::nullopt;
+    return fill && isHugeNegative(*fill, type.getElementType())
+               ? bandOfTrilu(trilu)
+               : std::nullopt;
   }
   if (isa<onnx::ConstantOp>(def) && type.hasStaticShape())
     return maskedBandOfConstant(v);
@@ -752,8 +770,8 @@ public:
     auto type = rankedType(sm.getInput());
     if (!type || (type.getRank() != 3 && type.getRank() != 4))
       return fail("the scores are not of rank 3 or 4");
-    if (!type.getElementType().isF32())
-      return fail("the scores are not f32");
+    if (!isa<FloatType>(type.getElementType()))
+      return fail("the scores are not floats");
     if (onnx::normalizeAxis(sm.getAxis(), type.getRank()) != type.getRank() - 1)
       return fail("softmax is not over the last axis");
     auto pv = llvm::find_if(sm->getUsers(), [&](Operation *user) {
@@ -859,7 +877,8 @@ private:
       Tri t = classifyBool(cond);
       if (negate)
         t = flip(t);
-      if (fill <= kHugeNegative && !m.causal &&
+      bool huge = isHugeNegative(fill, getElementTypeOrSelf(s.getType()));
+      if (huge && !m.causal &&
           (provenOffsetCausal(cond, negate) ||
            (t == Tri::Lower && provenCausalShape(cond)))) {
         m.causal = true;
@@ -868,7 +887,7 @@ private:
       // A finite fill is the op's -inf where no row is fully masked: a
       // lower-triangular pattern (here of unproven extent) keeps key 0 in
       // every row, however it broadcasts.
-      bool keepsKey0 = t == Tri::Lower && fill <= kHugeNegative;
+      bool keepsKey0 = t == Tri::Lower && huge;
       if ((!std::isinf(fill) || fill > 0) && !keepsKey0)
         return fail("the masked fill is not -inf and the mask is not a "
                     "provably causal pattern");
@@ -938,7 +957,7 @@ private:
     if (isZeroFill(mask))
       return nullptr;
     if (m.causal || !rankedType(mask) ||
-        !rankedType(mask).getElementType().isF32())
+        !isa<FloatType>(rankedType(mask).getElementType()))
       return mask;
     if (isCausalFloatMask(mask)) {
       m.causal = m.causalFromMask = true;
@@ -1058,8 +1077,8 @@ private:
     if (!mt)
       return fail("the mask is unranked");
     Type elt = mt.getElementType();
-    if (!elt.isInteger(1) && !elt.isF32())
-      return fail("the mask is neither i1 nor f32");
+    if (!elt.isInteger(1) && !isa<FloatType>(elt))
+      return fail("the mask is neither i1 nor a float");
     if (!broadcasts(m.mask))
       return fail("the mask does not broadcast to the scores");
     // The padding part of a mask the exporter expanded to [B, 1, Sq, Sk]:
@@ -1241,9 +1260,10 @@ private:
         return fail("Q, K and V do not have the same batch and heads");
     if (!sameHeadsDim(m.k, 2, m.v, 2) || !sameHeadsDim(m.q, 3, m.k, 3))
       return fail("K and V keys or Q and K head sizes differ");
-    if (!q.getElementType().isF32() || !k.getElementType().isF32() ||
-        !v.getElementType().isF32())
-      return fail("Q, K and V are not f32");
+    Type elt = rankedType(m.softmax.getInput()).getElementType();
+    if (q.getElementType() != elt || k.getElementType() != elt ||
+        v.getElementType() != elt)
+      return fail("Q, K and V are not of the scores' type");
     return true;
   }
 

@@ -11,7 +11,9 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 
@@ -66,6 +68,13 @@ std::optional<double> floatSplatConstant(Value v) {
 
 bool isScalarNear(Value v, double expected, double relTolerance) {
   std::optional<double> c = scalarConstant(v);
+  // A constant of a narrower float type is `expected` rounded to it: allow
+  // that rounding (2^-11 relative in f16, 2^-8 in bf16).
+  auto ft = dyn_cast<FloatType>(getElementTypeOrSelf(v.getType()));
+  if (ft && ft.getWidth() < 32)
+    relTolerance =
+        std::max(relTolerance, std::ldexp(1.0, -int(APFloat::semanticsPrecision(
+                                                   ft.getFloatSemantics()))));
   return c && std::fabs(*c - expected) <= relTolerance * std::fabs(expected);
 }
 
@@ -94,6 +103,43 @@ std::optional<std::vector<float>> readF32Constant(Value v) {
   if (!matchPattern(v, m_Constant(&attr)))
     return std::nullopt;
   return readF32Elements(attr);
+}
+
+std::optional<std::vector<float>> readFloatConstant(Value v) {
+  ElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  auto elt = dyn_cast<FloatType>(attr.getElementType());
+  if (!elt)
+    return std::nullopt;
+  if (elt.isF32())
+    return readF32Elements(attr);
+  auto toFloat = [](APFloat x) {
+    bool lost;
+    x.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    return x.convertToFloat();
+  };
+  std::vector<float> out;
+  out.reserve(attr.getNumElements());
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    for (const APFloat &x : dense.getValues<APFloat>())
+      out.push_back(toFloat(x));
+    return out;
+  }
+  auto res = dyn_cast<DenseResourceElementsAttr>(attr);
+  AsmResourceBlob *blob = res ? res.getRawHandle().getBlob() : nullptr;
+  unsigned bytes = elt.getWidth() / 8;
+  if (!blob || bytes > 8 ||
+      int64_t(blob->getData().size()) != attr.getNumElements() * bytes)
+    return std::nullopt;
+  const char *p = blob->getData().data();
+  for (int64_t i = 0; i < attr.getNumElements(); ++i, p += bytes) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, p, bytes); // little-endian hosts only, as the blobs
+    out.push_back(
+        toFloat(APFloat(elt.getFloatSemantics(), APInt(elt.getWidth(), bits))));
+  }
+  return out;
 }
 
 bool compatibleShape(RankedTensorType type, ArrayRef<int64_t> shape) {

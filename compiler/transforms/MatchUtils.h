@@ -45,7 +45,7 @@ std::optional<double> scalarConstant(mlir::Value v);
 std::optional<double> floatSplatConstant(mlir::Value v);
 
 /// Whether `v` is a one-element constant within `relTolerance` (relative) of
-/// `expected`.
+/// `expected`, or of `expected` rounded to a float type narrower than f32.
 bool isScalarNear(mlir::Value v, double expected, double relTolerance);
 
 /// The elements of an f32 constant attribute, dense or resource-backed.
@@ -53,6 +53,11 @@ std::optional<std::vector<float>> readF32Elements(mlir::ElementsAttr attr);
 
 /// The elements of `v` if it is an f32 constant (see readF32Elements).
 std::optional<std::vector<float>> readF32Constant(mlir::Value v);
+
+/// The elements of `v`, rounded to f32, if it is a constant of any float
+/// type, dense or resource-backed (for matching values, not for rewriting
+/// weights: f64 elements lose precision).
+std::optional<std::vector<float>> readFloatConstant(mlir::Value v);
 
 /// Whether `type` can be `shape` (same rank; each dim equal or dynamic).
 bool compatibleShape(mlir::RankedTensorType type,

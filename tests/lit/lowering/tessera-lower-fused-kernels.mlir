@@ -120,6 +120,21 @@ func.func @attention_f16(%q: tensor<1x4x5x8xf16>, %k: tensor<1x2x7x8xf16>, %v: t
 
 // -----
 
+// A float16 additive mask is widened into the kernel's f32 mask rows (it
+// was left to the decomposition).
+// CHECK-LABEL: func.func @attention_f16_mask
+// CHECK: linalg.generic {{.*}} ins(%arg3 : tensor<1x1x1x7xf16>) outs(%{{.*}} : tensor<1x1x7xf32>)
+// CHECK: arith.extf
+// CHECK: scf.for
+// CHECK-NOT: linalg.reduce
+// CHECK: return
+func.func @attention_f16_mask(%q: tensor<1x2x5x8xf16>, %k: tensor<1x2x7x8xf16>, %v: tensor<1x2x7x8xf16>, %m: tensor<1x1x1x7xf16>) -> tensor<1x2x5x8xf16> {
+  %o = tessera.attention %q, %k, %v, %m {scale = 0.35 : f32} : (tensor<1x2x5x8xf16>, tensor<1x2x7x8xf16>, tensor<1x2x7x8xf16>, tensor<1x1x1x7xf16>) -> tensor<1x2x5x8xf16>
+  return %o : tensor<1x2x5x8xf16>
+}
+
+// -----
+
 // An attention the kernel refuses (f64) is decomposed.
 // CHECK-LABEL: func.func @attention_f64
 // CHECK-NOT: tessera.attention

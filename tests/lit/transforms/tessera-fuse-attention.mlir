@@ -72,6 +72,69 @@ func.func @gpt2(%qkv: tensor<1x4x48xf32>) -> tensor<1x4x16xf32> {
 
 // -----
 
+// The same in float16: the kernel reads f16 (and computes in f32); the
+// float16 finfo.min fill, -65504, masks like -inf.
+// CHECK-LABEL: func.func @gpt2_f16
+// CHECK: %[[P:.*]]:3 = onnx.Split
+// CHECK: tessera.attention %{{.*}}, %{{.*}}, %{{.*}} {causal = true, merge_heads = true, scale = 2.500000e-01 : f32} : (tensor<1x2x4x8xf16>
+// CHECK-NOT: onnx.Where
+func.func @gpt2_f16(%qkv: tensor<1x4x48xf16>) -> tensor<1x4x16xf16> {
+  %split = onnx.Constant {value = dense<16> : tensor<3xi64>} : tensor<3xi64>
+  %s4 = onnx.Constant {value = dense<[1, 4, 2, 8]> : tensor<4xi64>} : tensor<4xi64>
+  %s3 = onnx.Constant {value = dense<[1, 4, 16]> : tensor<3xi64>} : tensor<3xi64>
+  %c = onnx.Constant {value = dense<4.0> : tensor<f16>} : tensor<f16>
+  %min = onnx.Constant {value = dense<-6.550400e+04> : tensor<f16>} : tensor<f16>
+  %tril = onnx.Constant {value = dense<[[[[true, false, false, false], [true, true, false, false], [true, true, true, false], [true, true, true, true]]]]> : tensor<1x1x4x4xi1>} : tensor<1x1x4x4xi1>
+  %p:3 = onnx.Split %qkv, %split {axis = 2 : si64} : (tensor<1x4x48xf16>, tensor<3xi64>) -> (tensor<1x4x16xf16>, tensor<1x4x16xf16>, tensor<1x4x16xf16>)
+  %rq = onnx.Reshape %p#0, %s4 : (tensor<1x4x16xf16>, tensor<4xi64>) -> tensor<1x4x2x8xf16>
+  %q = onnx.Transpose %rq {perm = [0, 2, 1, 3]} : (tensor<1x4x2x8xf16>) -> tensor<1x2x4x8xf16>
+  %rk = onnx.Reshape %p#1, %s4 : (tensor<1x4x16xf16>, tensor<4xi64>) -> tensor<1x4x2x8xf16>
+  %rv = onnx.Reshape %p#2, %s4 : (tensor<1x4x16xf16>, tensor<4xi64>) -> tensor<1x4x2x8xf16>
+  %v = onnx.Transpose %rv {perm = [0, 2, 1, 3]} : (tensor<1x4x2x8xf16>) -> tensor<1x2x4x8xf16>
+  %kt = onnx.Transpose %rk {perm = [0, 2, 3, 1]} : (tensor<1x4x2x8xf16>) -> tensor<1x2x8x4xf16>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x4x8xf16>, tensor<1x2x8x4xf16>) -> tensor<1x2x4x4xf16>
+  %d = onnx.Div %s, %c : (tensor<1x2x4x4xf16>, tensor<f16>) -> tensor<1x2x4x4xf16>
+  %w = onnx.Where %tril, %d, %min : (tensor<1x1x4x4xi1>, tensor<1x2x4x4xf16>, tensor<f16>) -> tensor<1x2x4x4xf16>
+  // expected-remark @below {{fused tessera.attention}}
+  %sm = onnx.Softmax %w : (tensor<1x2x4x4xf16>) -> tensor<1x2x4x4xf16>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf16>, tensor<1x2x4x8xf16>) -> tensor<1x2x4x8xf16>
+  %t = onnx.Transpose %o {perm = [0, 2, 1, 3]} : (tensor<1x2x4x8xf16>) -> tensor<1x4x2x8xf16>
+  %r = onnx.Reshape %t, %s3 : (tensor<1x4x2x8xf16>, tensor<3xi64>) -> tensor<1x4x16xf16>
+  return %r : tensor<1x4x16xf16>
+}
+
+// -----
+
+// A float16 fill far above its lowest value does not mask like -inf.
+// CHECK-LABEL: func.func @gpt2_f16_small_fill
+// CHECK-NOT: tessera.attention
+func.func @gpt2_f16_small_fill(%qkv: tensor<1x4x48xf16>) -> tensor<1x4x16xf16> {
+  %split = onnx.Constant {value = dense<16> : tensor<3xi64>} : tensor<3xi64>
+  %s4 = onnx.Constant {value = dense<[1, 4, 2, 8]> : tensor<4xi64>} : tensor<4xi64>
+  %s3 = onnx.Constant {value = dense<[1, 4, 16]> : tensor<3xi64>} : tensor<3xi64>
+  %c = onnx.Constant {value = dense<4.0> : tensor<f16>} : tensor<f16>
+  %min = onnx.Constant {value = dense<-1.000000e+03> : tensor<f16>} : tensor<f16>
+  %tril = onnx.Constant {value = dense<[[[[true, false, false, false], [true, true, false, false], [true, true, true, false], [true, true, true, true]]]]> : tensor<1x1x4x4xi1>} : tensor<1x1x4x4xi1>
+  %p:3 = onnx.Split %qkv, %split {axis = 2 : si64} : (tensor<1x4x48xf16>, tensor<3xi64>) -> (tensor<1x4x16xf16>, tensor<1x4x16xf16>, tensor<1x4x16xf16>)
+  %rq = onnx.Reshape %p#0, %s4 : (tensor<1x4x16xf16>, tensor<4xi64>) -> tensor<1x4x2x8xf16>
+  %q = onnx.Transpose %rq {perm = [0, 2, 1, 3]} : (tensor<1x4x2x8xf16>) -> tensor<1x2x4x8xf16>
+  %rk = onnx.Reshape %p#1, %s4 : (tensor<1x4x16xf16>, tensor<4xi64>) -> tensor<1x4x2x8xf16>
+  %rv = onnx.Reshape %p#2, %s4 : (tensor<1x4x16xf16>, tensor<4xi64>) -> tensor<1x4x2x8xf16>
+  %v = onnx.Transpose %rv {perm = [0, 2, 1, 3]} : (tensor<1x4x2x8xf16>) -> tensor<1x2x4x8xf16>
+  %kt = onnx.Transpose %rk {perm = [0, 2, 3, 1]} : (tensor<1x4x2x8xf16>) -> tensor<1x2x8x4xf16>
+  %s = onnx.MatMul %q, %kt : (tensor<1x2x4x8xf16>, tensor<1x2x8x4xf16>) -> tensor<1x2x4x4xf16>
+  %d = onnx.Div %s, %c : (tensor<1x2x4x4xf16>, tensor<f16>) -> tensor<1x2x4x4xf16>
+  %w = onnx.Where %tril, %d, %min : (tensor<1x1x4x4xi1>, tensor<1x2x4x4xf16>, tensor<f16>) -> tensor<1x2x4x4xf16>
+  // expected-remark @below {{not fused tessera.attention: the masked fill is not -inf and the mask is not a provably causal pattern}}
+  %sm = onnx.Softmax %w : (tensor<1x2x4x4xf16>) -> tensor<1x2x4x4xf16>
+  %o = onnx.MatMul %sm, %v : (tensor<1x2x4x4xf16>, tensor<1x2x4x8xf16>) -> tensor<1x2x4x8xf16>
+  %t = onnx.Transpose %o {perm = [0, 2, 1, 3]} : (tensor<1x2x4x8xf16>) -> tensor<1x4x2x8xf16>
+  %r = onnx.Reshape %t, %s3 : (tensor<1x4x2x8xf16>, tensor<3xi64>) -> tensor<1x4x16xf16>
+  return %r : tensor<1x4x16xf16>
+}
+
+// -----
+
 // SDPA-style: sqrt(scale) pre-applied to Q and to K^T, masked_fill(~keep,
 // -inf): the keep mask is used as is, both factors go into `scale`.
 // CHECK-LABEL: func.func @sdpa
