@@ -34,7 +34,8 @@ For each (batch, seq) configuration:
   configurations listed in --pinned are also compiled pinned, and the two
   builds must agree to 1e-5 * max(1, max |pinned|).
 - Pass iff every output has ORT's shape and dtype, is finite where ORT's is,
-  and max |tessera - ort| <= 1e-4 * max(1, max |ort|).
+  and max |tessera - ort| <= 1e-4 * max(1, max |ort|), never less than
+  --ulps (default 1) ulps of the outputs' type at that scale.
 - With --check-unfused, the model is also compiled with --fuse=false (the
   graph as exported, no Transformer fusions) and run on the same inputs; the
   fused outputs must then also agree with those to
@@ -138,6 +139,9 @@ def parse_args(argv):
                    help="with --dynamic: configurations BATCHxSEQ[xPAST],... also compiled "
                         "pinned; "
                         "the dynamic build must agree with the pinned one to 1e-5 relative")
+    p.add_argument("--ulps", type=int, default=1,
+                   help="never ask for less than this many ulps of the outputs' type, at their "
+                        "largest magnitude (default: 1)")
     p.add_argument("--ort-only", action="store_true",
                    help="self-check the pipeline: compare ORT with a second ORT run (bitwise)")
     args = p.parse_args(argv)
@@ -313,7 +317,7 @@ def run_tessera(args, model, model_path, files, arrays, work, flags=(), tag="tes
     return run_library(args, lib, files, os.path.join(work, tag))
 
 
-def check(name, ref, got, exact, tol=REL_TOL, who="ORT"):
+def check(name, ref, got, exact, tol=REL_TOL, who="ORT", ulps=1):
     """(ok, description)."""
     if got.shape != ref.shape:
         return False, "%s: shape %s, %s %s" % (name, list(got.shape), who, list(ref.shape))
@@ -337,8 +341,8 @@ def check(name, ref, got, exact, tol=REL_TOL, who="ORT"):
             name, int((~np.isfinite(g)).sum()), bad.tolist())
     err = np.abs(g - r)
     scale = max(1.0, float(np.abs(r).max()))
-    # Never tighter than one ulp of the outputs' type (float16's is 1e-3).
-    tol = max(tol, float(np.finfo(ref.dtype).eps)) * scale
+    # Never tighter than `ulps` ulps of the outputs' type (float16's is 1e-3).
+    tol = max(tol, ulps * float(np.finfo(ref.dtype).eps)) * scale
     worst = np.unravel_index(int(np.argmax(err)), err.shape)
     max_err = float(err[worst])
     desc = "%s: max abs err %.3g (tol %.3g)" % (name, max_err, tol)
@@ -382,7 +386,8 @@ def compare_one(args, model, batch, seq, past, work):
     ok = True
     descs = []
     for value in model.graph.output:
-        good, desc = check(value.name, ref[value.name], got[value.name], args.ort_only)
+        good, desc = check(value.name, ref[value.name], got[value.name], args.ort_only,
+                           ulps=args.ulps)
         ok &= good
         descs.append(desc)
     def agree_with(tag, flags, tol, label):
