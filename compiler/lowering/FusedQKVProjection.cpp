@@ -241,29 +241,46 @@ private:
 
   /// X W + bias over [rows, E] x [E, n]: the bias is added after the
   /// product (an epilogue that tessera-pack-matmul-weights fuses into the
-  /// register tiles), not broadcast into the accumulator first.
+  /// register tiles), not broadcast into the accumulator first. 16-bit
+  /// floats are multiplied in f32 (X widened once, the weight at compile
+  /// time) and rounded once, after the bias.
   Value matmul(Value w, Value bias, int64_t n) {
+    Type acc = accumulatorType(elt);
+    Value x = x2d;
+    if (acc != elt) {
+      if (!wideX)
+        wideX = widenToF32(b, loc, x2d);
+      x = wideX;
+      w = widenToF32(b, loc, w);
+    }
     SmallVector<OpFoldResult> cSizes = {rows, index(n)};
-    Value init = b.create<tensor::EmptyOp>(loc, cSizes, elt);
-    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(elt));
+    Value init = b.create<tensor::EmptyOp>(loc, cSizes, acc);
+    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(acc));
     Value filled = b.create<linalg::FillOp>(loc, zero, init).getResult(0);
     Value product =
         b.create<linalg::MatmulOp>(loc, TypeRange{init.getType()},
-                                   ValueRange{x2d, w}, ValueRange{filled})
+                                   ValueRange{x, w}, ValueRange{filled})
             .getResult(0);
+    auto outType = cast<RankedTensorType>(init.getType()).clone(elt);
     if (!bias)
-      return product;
+      return acc == elt ? product : convertElements(b, loc, outType, product);
+    Value out = acc == elt ? init : b.create<tensor::EmptyOp>(loc, cSizes, elt);
     MLIRContext *ctx = b.getContext();
     AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
     AffineMap maps[] = {id, AffineMap::get(2, 0, getAffineDimExpr(1, ctx)), id};
     SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
     return b
         .create<linalg::GenericOp>(
-            loc, init.getType(), ValueRange{product, bias}, ValueRange{init},
-            maps, iters,
-            [](OpBuilder &nb, Location l, ValueRange a) {
-              nb.create<linalg::YieldOp>(
-                  l, nb.create<arith::AddFOp>(l, a[0], a[1]).getResult());
+            loc, outType, ValueRange{product, bias}, ValueRange{out}, maps,
+            iters,
+            [&](OpBuilder &nb, Location l, ValueRange a) {
+              Value bv = a[1];
+              if (acc != elt)
+                bv = nb.create<arith::ExtFOp>(l, acc, bv);
+              Value sum = nb.create<arith::AddFOp>(l, a[0], bv);
+              if (acc != elt)
+                sum = nb.create<arith::TruncFOp>(l, elt, sum);
+              nb.create<linalg::YieldOp>(l, sum);
             })
         .getResult(0);
   }
@@ -356,6 +373,7 @@ private:
   int64_t headDim = 0;
   OpFoldResult d0, d1, rows;
   Value x2d;
+  Value wideX; // x2d in f32, for 16-bit floats
 };
 
 struct QKVProjectionLowering : OpConversionPattern<fused::QKVProjectionOp> {

@@ -1,6 +1,7 @@
 //===- LoweringUtils.cpp - helpers shared by the onnx lowerings -----------===//
 
 #include "compiler/lowering/LoweringUtils.h"
+#include "compiler/transforms/MatchUtils.h"
 #include "dialects/onnx/ONNXDialect.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -9,8 +10,6 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-
-#include <cstring>
 
 using namespace mlir;
 
@@ -708,51 +707,16 @@ Value convertElements(OpBuilder &b, Location loc, RankedTensorType type,
       });
 }
 
-/// The f32 values of a constant of f16 or bf16 (dense or resource-backed),
-/// or nothing.
-static std::optional<SmallVector<float>> widenedConstant(Value v) {
-  Attribute attr;
-  if (auto c = v.getDefiningOp<arith::ConstantOp>())
-    attr = c.getValue();
-  else if (auto c = v.getDefiningOp<onnx::ConstantOp>())
-    attr = c.getValue();
-  auto type = dyn_cast_or_null<ShapedType>(
-      attr ? cast<TypedAttr>(attr).getType() : Type());
-  auto elt = type ? dyn_cast<FloatType>(type.getElementType()) : FloatType();
-  if (!elt || elt.getWidth() != 16 || !type.hasStaticShape())
-    return std::nullopt;
-  // One element at a time: a weight may hold billions.
-  SmallVector<float> widened;
-  widened.reserve(type.getNumElements());
-  auto push = [&](APFloat x) {
-    bool losesInfo;
-    (void)x.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven,
-                    &losesInfo);
-    widened.push_back(x.convertToFloat());
-  };
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    for (APFloat x : dense.getValues<APFloat>())
-      push(x);
-  } else if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != size_t(type.getNumElements()) * 2)
-      return std::nullopt;
-    ArrayRef<char> data = blob->getData();
-    for (size_t i = 0; i < data.size(); i += 2) {
-      uint16_t bits;
-      std::memcpy(&bits, data.data() + i, 2);
-      push(APFloat(elt.getFloatSemantics(), APInt(16, bits)));
-    }
-  } else {
-    return std::nullopt;
-  }
-  return widened;
-}
-
 Value widenToF32(OpBuilder &b, Location loc, Value v) {
   auto type = cast<RankedTensorType>(v.getType());
+  if (type.getElementType().isF32())
+    return v;
   auto f32Type = type.clone(b.getF32Type());
-  if (std::optional<SmallVector<float>> values = widenedConstant(v)) {
+  // A constant (f16 or bf16: widened exactly) into a resource.
+  std::optional<std::vector<float>> values;
+  if (type.hasStaticShape() && type.getElementTypeBitWidth() == 16)
+    values = readFloatConstant(v);
+  if (values) {
     auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(*values);
     return b.create<arith::ConstantOp>(
         loc, DenseResourceElementsAttr::get(f32Type, "widened_weights",

@@ -195,9 +195,10 @@ mlir::Type accumulatorType(mlir::Type elt);
 mlir::Value convertElements(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::RankedTensorType type, mlir::Value v);
 
-/// `v`, a tensor of f16 or bf16, as f32: a constant is converted at compile
-/// time (a weight the GEMM schedule packs), anything else by an elementwise
-/// arith.extf. Products of 16-bit floats accumulate in f32 this way.
+/// `v`, a tensor of f16 or bf16, as f32 (an f32 `v` as it is): a constant is
+/// converted at compile time (a weight the GEMM schedule packs), anything
+/// else by an elementwise arith.extf. Products of 16-bit floats accumulate in
+/// f32 this way.
 mlir::Value widenToF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
 
 /// An index constant.

@@ -123,9 +123,9 @@ struct Match {
 std::string resolveWeight(Match &m, bool transB) {
   if (!transB && matchPattern(m.w, m_Constant()))
     return "";
-  std::optional<ConstTensor> w = evaluateF32Constant(m.w);
+  std::optional<ConstTensor> w = evaluateFloatConstant(m.w);
   if (!w || w->shape.size() != 2)
-    return "the weight is not an f32 constant that can be computed at "
+    return "the weight is not a float constant that can be computed at "
            "compile time";
   if (transB) {
     int64_t rows = w->shape[0], cols = w->shape[1];

@@ -69,10 +69,10 @@ constexpr llvm::StringLiteral kKind = "tessera.qkv_projection";
 
 bool getInts(Value v, SmallVectorImpl<int64_t> &out);
 
-/// The value of `v` if it is an fp32 constant, or a Transpose or Slice of
+/// The value of `v` if it is a float constant, or a Transpose or Slice of
 /// one whose parameters getInts evaluates.
 std::optional<ConstTensor> evalConst(Value v) {
-  return evaluateF32Constant(v, getInts);
+  return evaluateFloatConstant(v, getInts);
 }
 
 //===----------------------------------------------------------------------===//
@@ -469,13 +469,14 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
     return failure();
   }
   auto xt = cast<RankedTensorType>(x.getType());
-  if (!xt.getElementType().isF32()) {
-    reason = "needs an f32 input";
+  Type elt = xt.getElementType();
+  if (!elt.isF32() && !elt.isF16() && !elt.isBF16()) {
+    reason = "needs an f32, f16 or bf16 input";
     return failure();
   }
   auto weight = evalConst(mm.getB());
-  if (!weight) {
-    reason = "the weight is not a compile-time constant";
+  if (!weight || weight->elementType != elt) {
+    reason = "the weight is not a compile-time constant of the input's type";
     return failure();
   }
   p.weight = std::move(*weight);
@@ -491,7 +492,8 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
     if (auto add = dyn_cast<onnx::AddOp>(mmUsers[0])) {
       Value other = add.getA() == p.out ? add.getB() : add.getA();
       auto bias = evalConst(other);
-      if (!bias || bias->shape != SmallVector<int64_t>{n} ||
+      if (!bias || bias->elementType != elt ||
+          bias->shape != SmallVector<int64_t>{n} ||
           add.getType() != p.out.getType()) {
         reason = "the Add after the MatMul is not a constant bias of " +
                  std::to_string(n) + " elements";
@@ -775,6 +777,7 @@ Operation *rewriteGroup(RewriterBase &rewriter, Value x,
     total += piece->heads * headDim;
   int64_t e = shapeOf(x)[2];
   ConstTensor w, bias;
+  w.elementType = bias.elementType = getElementTypeOrSelf(x);
   w.shape = {e, total};
   w.data.assign(e * total, 0.0f);
   bias.shape = {total};
@@ -842,7 +845,7 @@ Operation *rewriteGroup(RewriterBase &rewriter, Value x,
   SmallVector<Type> resultTypes;
   for (Piece *piece : pieces)
     resultTypes.push_back(RankedTensorType::get(
-        {batch, piece->heads, seq, headDim}, rewriter.getF32Type()));
+        {batch, piece->heads, seq, headDim}, getElementTypeOrSelf(x)));
   for (auto [i, piece] : llvm::enumerate(pieces))
     for (onnx::ReshapeOp r : piece->reshapes)
       for (Operation *user : r->getUsers())

@@ -157,17 +157,18 @@ std::optional<ConstTensor> evalConst(Value v, IntsReader ints, int depth);
 
 std::optional<ConstTensor> evalConstantOp(onnx::ConstantOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getType());
-  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+  Type elt = type ? type.getElementType() : Type();
+  if (!type || !type.hasStaticShape() ||
+      !(elt.isF32() || elt.isF16() || elt.isBF16()))
     return std::nullopt;
   ConstTensor t;
   t.shape.assign(type.getShape().begin(), type.getShape().end());
-  int64_t count = type.getNumElements();
-  auto value = dyn_cast<ElementsAttr>(op.getValue());
-  std::optional<std::vector<float>> data = readF32Elements(value);
-  if (!data || int64_t(data->size()) != count)
+  t.elementType = elt;
+  std::optional<std::vector<float>> data = readFloatConstant(op);
+  if (!data || int64_t(data->size()) != type.getNumElements())
     return std::nullopt;
   t.data = std::move(*data);
-  t.resource = isa<DenseResourceElementsAttr>(value);
+  t.resource = isa<DenseResourceElementsAttr>(op.getValue());
   return t;
 }
 
@@ -217,6 +218,7 @@ std::optional<ConstTensor> evalTranspose(onnx::TransposeOp op, IntsReader ints,
     return std::nullopt;
   ConstTensor out;
   out.resource = in->resource;
+  out.elementType = in->elementType;
   for (int64_t p : perm) {
     if (p < 0 || p >= rank)
       return std::nullopt;
@@ -249,6 +251,7 @@ std::optional<ConstTensor> evalSlice(onnx::SliceOp op, IntsReader ints,
   SmallVector<int64_t> begin(rank, 0), step(rank, 1);
   ConstTensor out;
   out.resource = in->resource;
+  out.elementType = in->elementType;
   out.shape = in->shape;
   for (size_t i = 0; i < starts.size(); ++i) {
     int64_t axis = onnx::normalizeAxis(axes[i], rank);
@@ -274,7 +277,7 @@ std::optional<ConstTensor> evalSlice(onnx::SliceOp op, IntsReader ints,
   return out;
 }
 
-/// The value of `v` if it is an fp32 onnx.Constant, or a Transpose or Slice
+/// The value of `v` if it is a float onnx.Constant, or a Transpose or Slice
 /// (constant parameters) of one.
 std::optional<ConstTensor> evalConst(Value v, IntsReader ints, int depth) {
   if (depth > 4)
@@ -291,12 +294,12 @@ std::optional<ConstTensor> evalConst(Value v, IntsReader ints, int depth) {
 
 } // namespace
 
-std::optional<ConstTensor> evaluateF32Constant(Value v, IntsReader ints) {
+std::optional<ConstTensor> evaluateFloatConstant(Value v, IntsReader ints) {
   return evalConst(v, ints, /*depth=*/0);
 }
 
-std::optional<ConstTensor> evaluateF32Constant(Value v) {
-  return evaluateF32Constant(v, [](Value p, SmallVectorImpl<int64_t> &out) {
+std::optional<ConstTensor> evaluateFloatConstant(Value v) {
+  return evaluateFloatConstant(v, [](Value p, SmallVectorImpl<int64_t> &out) {
     return onnx::getConstantInts(p, out);
   });
 }

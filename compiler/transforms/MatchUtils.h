@@ -63,10 +63,13 @@ std::optional<std::vector<float>> readFloatConstant(mlir::Value v);
 bool compatibleShape(mlir::RankedTensorType type,
                      llvm::ArrayRef<int64_t> shape);
 
-/// An f32 tensor known at compile time.
+/// A float tensor known at compile time, its values as f32.
 struct ConstTensor {
   llvm::SmallVector<int64_t> shape;
   std::vector<float> data;
+  /// The type the values were read from: f32, or f16 or bf16 (widened
+  /// exactly).
+  mlir::Type elementType;
   /// Whether any source was resource-backed (large weights stay resources).
   bool resource = false;
 };
@@ -76,12 +79,13 @@ struct ConstTensor {
 using IntsReader =
     llvm::function_ref<bool(mlir::Value, llvm::SmallVectorImpl<int64_t> &)>;
 
-/// The value of `v` if it is an f32 onnx.Constant, or a Transpose or Slice of
-/// one (up to four deep, e.g. nn.MultiheadAttention's in_proj weight sliced
-/// and transposed per projection), Slice parameters read by `ints`
-/// (onnx::getConstantInts when not given).
-std::optional<ConstTensor> evaluateF32Constant(mlir::Value v, IntsReader ints);
-std::optional<ConstTensor> evaluateF32Constant(mlir::Value v);
+/// The value of `v` if it is an f32, f16 or bf16 onnx.Constant, or a
+/// Transpose or Slice of one (up to four deep, e.g. nn.MultiheadAttention's
+/// in_proj weight sliced and transposed per projection), Slice parameters
+/// read by `ints` (onnx::getConstantInts when not given).
+std::optional<ConstTensor> evaluateFloatConstant(mlir::Value v,
+                                                 IntsReader ints);
+std::optional<ConstTensor> evaluateFloatConstant(mlir::Value v);
 
 /// Whether `v` is a Transpose or Slice (up to four deep) of an
 /// onnx.Constant: a constant evaluateF32Constant may compute.

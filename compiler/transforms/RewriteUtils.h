@@ -26,8 +26,9 @@ mlir::Location fusedLocOf(mlir::OpBuilder &b,
 mlir::Value onesVector(mlir::OpBuilder &b, mlir::Location loc, int64_t d,
                        mlir::Type elt);
 
-/// An onnx.Constant holding `t`, kept as a resource named `name` if any of
-/// its sources was one (large weights stay out of the attribute storage).
+/// An onnx.Constant holding `t` in its element type (f32 when unset), kept
+/// as a resource named `name` if any of its sources was one (large weights
+/// stay out of the attribute storage).
 mlir::Value buildConstant(mlir::OpBuilder &b, mlir::Location loc,
                           const ConstTensor &t, llvm::StringRef name);
 

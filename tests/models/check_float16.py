@@ -14,8 +14,9 @@ float16's finite range (an attention mask's finfo(float32).min fill becomes
 -65504).
 
 Then:
-- its fusion report must list as many fused attentions, GELUs and norms as
-  the float32 model's (those fusions take float16 as they take float32);
+- its fusion report must list as many fused attentions, Q/K/V projections,
+  GEMM epilogues, GELUs and norms as the float32 model's (those fusions take
+  float16 as they take float32);
 - compare.py runs it against ONNX Runtime at two batches and two lengths,
   asking for --ulps float16 ulps at the outputs' largest magnitude.
   ONNX Runtime has no float16 kernels for most CPU ops and runs them in
@@ -36,14 +37,11 @@ from onnx import TensorProto, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLOAT16_MAX = float(np.finfo(np.float16).max)
-# The report lines compared between the float32 and float16 builds. Not yet
-# tessera.qkv_projection (tessera-fuse-qkv takes float32 only: a float16
-# model's Q, K and V projections are three tessera.matmul each) and so not
-# tessera.matmul either; not the rotary recogniser and the gated MLP
-# (float32 only too).
+# The report lines compared between the float32 and float16 builds (not
+# yet the rotary recogniser and the gated MLP, which take float32 only).
 KINDS = ("tessera.attention", "attention causal mask", "attention grouped-query K/V",
-         "gelu recogniser", "tessera.add_layer_norm",
-         "tessera.add_rms_norm", "rms_norm recogniser")
+         "tessera.qkv_projection", "tessera.matmul", "gelu recogniser",
+         "tessera.add_layer_norm", "tessera.add_rms_norm", "rms_norm recogniser")
 
 
 def to_float16(tensor):

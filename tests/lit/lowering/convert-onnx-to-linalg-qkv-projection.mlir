@@ -28,6 +28,27 @@ func.func @qkv_bias(%x: tensor<2x3x8xf32>, %w: tensor<8x24xf32>, %b: tensor<24xf
 
 // -----
 
+// Float16: X and the weight widened, the product in f32, the bias added in
+// f32 and the sum rounded once to f16; the head split in f16.
+// CHECK-LABEL: func.func @qkv_bias_f16
+// CHECK: %[[X:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x3x8xf16> into tensor<6x8xf16>
+// CHECK: %[[WX:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<6x8xf16>) outs(%{{.*}} : tensor<6x8xf32>)
+// CHECK: arith.extf
+// CHECK: %[[WW:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<8x24xf16>) outs(%{{.*}} : tensor<8x24xf32>)
+// CHECK: %[[P:.*]] = linalg.matmul ins(%[[WX]], %[[WW]] : tensor<6x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<6x24xf32>)
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[P]], %arg2 : tensor<6x24xf32>, tensor<24xf16>) outs(%{{.*}} : tensor<6x24xf16>)
+// CHECK: arith.extf
+// CHECK: arith.addf
+// CHECK: arith.truncf
+// CHECK: tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2, 3]] output_shape [2, 3, 6, 4] : tensor<6x24xf16> into tensor<2x3x6x4xf16>
+// CHECK-COUNT-3: linalg.transpose ins(%{{.*}} : tensor<2x3x2x4xf16>) outs(%{{.*}} : tensor<2x2x3x4xf16>)
+func.func @qkv_bias_f16(%x: tensor<2x3x8xf16>, %w: tensor<8x24xf16>, %b: tensor<24xf16>) -> (tensor<2x2x3x4xf16>, tensor<2x2x3x4xf16>, tensor<2x2x3x4xf16>) {
+  %r:3 = tessera.qkv_projection %x, %w bias %b {num_heads = 2 : i64} : (tensor<2x3x8xf16>, tensor<8x24xf16>, tensor<24xf16>) -> (tensor<2x2x3x4xf16>, tensor<2x2x3x4xf16>, tensor<2x2x3x4xf16>)
+  return %r#0, %r#1, %r#2 : tensor<2x2x3x4xf16>, tensor<2x2x3x4xf16>, tensor<2x2x3x4xf16>
+}
+
+// -----
+
 // K/V of a seq-first input [S, B, E], no bias: a zero-filled accumulator and
 // the [S, B, H, Dh] -> [B, H, S, Dh] transpose.
 // CHECK-LABEL: func.func @kv_seq_first

@@ -97,6 +97,22 @@ func.func @gemm_trans_b(%x: tensor<4x3xf32>, %b: tensor<2xf32>) -> tensor<4x2xf3
 
 // -----
 
+// The same in float16: the transposed weight stays float16.
+// CHECK-LABEL: func.func @gemm_trans_b_f16
+// CHECK: %[[W:.*]] = onnx.Constant {value = dense<{{\[}}[1.000000e+00, 4.000000e+00], [2.000000e+00, 5.000000e+00], [3.000000e+00, 6.000000e+00]]> : tensor<3x2xf16>} : tensor<3x2xf16>
+// CHECK: tessera.matmul %arg0, %[[W]], %arg1 {activation = "relu"} : (tensor<4x3xf16>, tensor<3x2xf16>, tensor<2xf16>) -> tensor<4x2xf16>
+// CHECK-NOT: onnx.Gemm
+// CHECK-NOT: onnx.Relu
+func.func @gemm_trans_b_f16(%x: tensor<4x3xf16>, %b: tensor<2xf16>) -> tensor<4x2xf16> {
+  %w = onnx.Constant {value = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf16>} : tensor<2x3xf16>
+  // expected-remark @+1 {{fused tessera.matmul}}
+  %0 = onnx.Gemm %x, %w, %b {transB = 1 : si64} : (tensor<4x3xf16>, tensor<2x3xf16>, tensor<2xf16>) -> tensor<4x2xf16>
+  %1 = onnx.Relu %0 : (tensor<4x2xf16>) -> tensor<4x2xf16>
+  return %1 : tensor<4x2xf16>
+}
+
+// -----
+
 // nn.MultiheadAttention's cross-attention query projection: the weight is a
 // Transpose of a Slice of in_proj_weight, computed at compile time (rows 2-3
 // of W, transposed), so it is packed like any weight, not transposed per run.

@@ -38,6 +38,42 @@ func.func @qkv_three_matmuls(%x: tensor<2x3x2xf32>) -> (tensor<2x1x3x2xf32>, ten
 
 // -----
 
+// The same in float16: the packed weight and bias stay float16 (the
+// lowering widens them at compile time).
+// CHECK-LABEL: func.func @qkv_three_matmuls_f16
+// CHECK-DAG: %[[W:.*]] = onnx.Constant {value = dense<{{\[\[}}1.000000e+00, 2.000000e+00, 5.000000e+00, 6.000000e+00, 9.000000e+00, 1.000000e+01], [3.000000e+00, 4.000000e+00, 7.000000e+00, 8.000000e+00, 1.100000e+01, 1.200000e+01]]> : tensor<2x6xf16>}
+// CHECK-DAG: %[[B:.*]] = onnx.Constant {value = dense<[5.000000e-01, 2.500000e-01, 1.500000e+00, 2.000000e+00, 7.500000e-01, 1.250000e+00]> : tensor<6xf16>}
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %arg0, %[[W]] bias %[[B]] {num_heads = 1 : i64} : (tensor<2x3x2xf16>, tensor<2x6xf16>, tensor<6xf16>) -> (tensor<2x1x3x2xf16>, tensor<2x1x3x2xf16>, tensor<2x1x3x2xf16>)
+// CHECK-NOT: onnx.MatMul
+// CHECK-NOT: onnx.Reshape
+// CHECK-NOT: onnx.Transpose
+// CHECK: return %[[P]]#0, %[[P]]#1, %[[P]]#2
+func.func @qkv_three_matmuls_f16(%x: tensor<2x3x2xf16>) -> (tensor<2x1x3x2xf16>, tensor<2x1x3x2xf16>, tensor<2x1x3x2xf16>) {
+  %wq = onnx.Constant {value = dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf16>} : tensor<2x2xf16>
+  %wk = onnx.Constant {value = dense<[[5.0, 6.0], [7.0, 8.0]]> : tensor<2x2xf16>} : tensor<2x2xf16>
+  %wv = onnx.Constant {value = dense<[[9.0, 10.0], [11.0, 12.0]]> : tensor<2x2xf16>} : tensor<2x2xf16>
+  %bq = onnx.Constant {value = dense<[0.5, 0.25]> : tensor<2xf16>} : tensor<2xf16>
+  %bk = onnx.Constant {value = dense<[1.5, 2.0]> : tensor<2xf16>} : tensor<2xf16>
+  %bv = onnx.Constant {value = dense<[0.75, 1.25]> : tensor<2xf16>} : tensor<2xf16>
+  %shape = onnx.Constant {value = dense<[2, 3, 1, 2]> : tensor<4xi64>} : tensor<4xi64>
+  // expected-remark @below {{fused tessera.qkv_projection}}
+  %q0 = onnx.MatMul %x, %wq : (tensor<2x3x2xf16>, tensor<2x2xf16>) -> tensor<2x3x2xf16>
+  %q1 = onnx.Add %q0, %bq : (tensor<2x3x2xf16>, tensor<2xf16>) -> tensor<2x3x2xf16>
+  %q2 = onnx.Reshape %q1, %shape : (tensor<2x3x2xf16>, tensor<4xi64>) -> tensor<2x3x1x2xf16>
+  %q = onnx.Transpose %q2 {perm = [0, 2, 1, 3]} : (tensor<2x3x1x2xf16>) -> tensor<2x1x3x2xf16>
+  %k0 = onnx.MatMul %x, %wk : (tensor<2x3x2xf16>, tensor<2x2xf16>) -> tensor<2x3x2xf16>
+  %k1 = onnx.Add %bk, %k0 : (tensor<2xf16>, tensor<2x3x2xf16>) -> tensor<2x3x2xf16>
+  %k2 = onnx.Reshape %k1, %shape : (tensor<2x3x2xf16>, tensor<4xi64>) -> tensor<2x3x1x2xf16>
+  %k = onnx.Transpose %k2 {perm = [0, 2, 1, 3]} : (tensor<2x3x1x2xf16>) -> tensor<2x1x3x2xf16>
+  %v0 = onnx.MatMul %x, %wv : (tensor<2x3x2xf16>, tensor<2x2xf16>) -> tensor<2x3x2xf16>
+  %v1 = onnx.Add %v0, %bv : (tensor<2x3x2xf16>, tensor<2xf16>) -> tensor<2x3x2xf16>
+  %v2 = onnx.Reshape %v1, %shape : (tensor<2x3x2xf16>, tensor<4xi64>) -> tensor<2x3x1x2xf16>
+  %v = onnx.Transpose %v2 {perm = [0, 2, 1, 3]} : (tensor<2x3x1x2xf16>) -> tensor<2x1x3x2xf16>
+  return %q, %k, %v : tensor<2x1x3x2xf16>, tensor<2x1x3x2xf16>, tensor<2x1x3x2xf16>
+}
+
+// -----
+
 // BERT's export: K is Transposed straight to K^T [0, 2, 3, 1]; it becomes
 // an explicit transpose of the fused K. No biases: no bias operand.
 // CHECK-LABEL: func.func @qkv_k_transposed
