@@ -87,10 +87,11 @@ struct MatMulOpLowering : OpConversionPattern<fused::MatMulOp> {
     // The weights: B, or for a gated activation its gate and value halves.
     SmallVector<Value> weights = {adaptor.getB()};
     if (gated) {
-      std::optional<std::vector<float>> w = readF32Constant(op.getB());
-      if (!elt.isF32() || !w)
+      // Split at compile time into f32 halves (a 16-bit weight widened).
+      std::optional<std::vector<float>> w = readFloatConstant(op.getB());
+      if (!w)
         return rewriter.notifyMatchFailure(op, "a gated GEMM needs constant "
-                                               "f32 weights");
+                                               "float weights");
       weights = {weightHalf(rewriter, loc, *w, k, yn, 0),
                  weightHalf(rewriter, loc, *w, k, yn, yn)};
     }

@@ -80,13 +80,14 @@ public:
   }
 
   /// The rotary products (see the file comment), or empty if the weight or
-  /// the bias is not an f32 constant.
+  /// the bias is not a constant. The regrouped weights and biases are f32
+  /// (16-bit ones widened); the rotation computes in f32 and rounds once.
   SmallVector<Product> rotary(Value cos, Value sin, Value ids) {
-    std::optional<std::vector<float>> w = tessera::readF32Constant(op.getW());
+    std::optional<std::vector<float>> w = tessera::readFloatConstant(op.getW());
     std::optional<std::vector<float>> bias;
-    if (op.getBias() && !(bias = tessera::readF32Constant(op.getBias())))
+    if (op.getBias() && !(bias = tessera::readFloatConstant(op.getBias())))
       return {};
-    if (!w || !elt.isF32())
+    if (!w)
       return {};
     ArrayRef<int64_t> rotated = *op.getRotaryResults();
     int64_t features = op.rotatedFeatures(), half = features / 2;
@@ -138,8 +139,9 @@ public:
     }
     // The x1 and x2 products with the rotation as their epilogue (bias
     // added first); the others are plain products.
-    Value p1 = matmul(weights[0], Value(), columns[0].size());
-    Value p2 = matmul(weights[1], Value(), columns[1].size());
+    Value p1 = product(weights[0], columns[0].size());
+    Value p2 = product(weights[1], columns[1].size());
+    Type acc = accumulatorType(elt);
     checkIds(ids);
     Value cosRows = rowTable(cos, ids), sinRows = rowTable(sin, ids);
     MLIRContext *ctx = b.getContext();
@@ -162,6 +164,9 @@ public:
     auto rotation = b.create<linalg::GenericOp>(
         loc, TypeRange{inits[0].getType(), inits[1].getType()}, inputs, inits,
         maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+          auto wide = [&](Value v) {
+            return convertScalar(nb, l, v, acc, false, false);
+          };
           Value x1 = a[0], x2 = a[1];
           size_t t = 2;
           if (bias) {
@@ -169,14 +174,16 @@ public:
             x2 = nb.create<arith::AddFOp>(l, x2, a[3]);
             t = 4;
           }
-          Value cs = a[t], sn = a[t + 1];
+          Value cs = wide(a[t]), sn = wide(a[t + 1]);
           Value y1 = nb.create<arith::SubFOp>(
               l, nb.create<arith::MulFOp>(l, x1, cs),
               nb.create<arith::MulFOp>(l, x2, sn));
           Value y2 = nb.create<arith::AddFOp>(
               l, nb.create<arith::MulFOp>(l, x2, cs),
               nb.create<arith::MulFOp>(l, x1, sn));
-          nb.create<linalg::YieldOp>(l, ValueRange{y1, y2});
+          nb.create<linalg::YieldOp>(
+              l, ValueRange{convertScalar(nb, l, y1, elt, false, false),
+                            convertScalar(nb, l, y2, elt, false, false)});
         });
     products[0].value = rotation.getResult(0);
     products[1].value = rotation.getResult(1);
@@ -239,12 +246,9 @@ private:
                                        DenseElementsAttr::get(type, values));
   }
 
-  /// X W + bias over [rows, E] x [E, n]: the bias is added after the
-  /// product (an epilogue that tessera-pack-matmul-weights fuses into the
-  /// register tiles), not broadcast into the accumulator first. 16-bit
-  /// floats are multiplied in f32 (X widened once, the weight at compile
-  /// time) and rounded once, after the bias.
-  Value matmul(Value w, Value bias, int64_t n) {
+  /// X W over [rows, E] x [E, n] from a zero accumulator, in f32 for 16-bit
+  /// floats (X widened once, a 16-bit weight at compile time).
+  Value product(Value w, int64_t n) {
     Type acc = accumulatorType(elt);
     Value x = x2d;
     if (acc != elt) {
@@ -257,30 +261,37 @@ private:
     Value init = b.create<tensor::EmptyOp>(loc, cSizes, acc);
     Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(acc));
     Value filled = b.create<linalg::FillOp>(loc, zero, init).getResult(0);
-    Value product =
-        b.create<linalg::MatmulOp>(loc, TypeRange{init.getType()},
-                                   ValueRange{x, w}, ValueRange{filled})
-            .getResult(0);
-    auto outType = cast<RankedTensorType>(init.getType()).clone(elt);
+    return b
+        .create<linalg::MatmulOp>(loc, TypeRange{init.getType()},
+                                  ValueRange{x, w}, ValueRange{filled})
+        .getResult(0);
+  }
+
+  /// X W + bias, in `elt`: the bias is added after the product (an epilogue
+  /// that tessera-pack-matmul-weights fuses into the register tiles), not
+  /// broadcast into the accumulator first; a 16-bit result is rounded once,
+  /// after the bias.
+  Value matmul(Value w, Value bias, int64_t n) {
+    Value p = product(w, n);
+    auto accType = cast<RankedTensorType>(p.getType());
+    Type acc = accType.getElementType();
+    auto outType = accType.clone(elt);
     if (!bias)
-      return acc == elt ? product : convertElements(b, loc, outType, product);
-    Value out = acc == elt ? init : b.create<tensor::EmptyOp>(loc, cSizes, elt);
+      return acc == elt ? p : convertElements(b, loc, outType, p);
+    SmallVector<OpFoldResult> cSizes = {rows, index(n)};
+    Value out = b.create<tensor::EmptyOp>(loc, cSizes, elt);
     MLIRContext *ctx = b.getContext();
     AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
     AffineMap maps[] = {id, AffineMap::get(2, 0, getAffineDimExpr(1, ctx)), id};
     SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
     return b
         .create<linalg::GenericOp>(
-            loc, outType, ValueRange{product, bias}, ValueRange{out}, maps,
-            iters,
+            loc, outType, ValueRange{p, bias}, ValueRange{out}, maps, iters,
             [&](OpBuilder &nb, Location l, ValueRange a) {
-              Value bv = a[1];
-              if (acc != elt)
-                bv = nb.create<arith::ExtFOp>(l, acc, bv);
-              Value sum = nb.create<arith::AddFOp>(l, a[0], bv);
-              if (acc != elt)
-                sum = nb.create<arith::TruncFOp>(l, elt, sum);
-              nb.create<linalg::YieldOp>(l, sum);
+              Value sum = nb.create<arith::AddFOp>(
+                  l, a[0], convertScalar(nb, l, a[1], acc, false, false));
+              nb.create<linalg::YieldOp>(
+                  l, convertScalar(nb, l, sum, elt, false, false));
             })
         .getResult(0);
   }
@@ -400,7 +411,7 @@ struct QKVProjectionLowering : OpConversionPattern<fused::QKVProjectionOp> {
                                 adaptor.getPositionIds());
       if (products.empty())
         return rewriter.notifyMatchFailure(
-            op, "rotary results need f32 constant weights and bias");
+            op, "rotary results need constant weights and bias");
     } else {
       products = {builder.plain(adaptor.getW(), adaptor.getBias())};
     }

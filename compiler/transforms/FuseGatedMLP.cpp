@@ -124,7 +124,7 @@ std::optional<Projection> projectionOf(Value v) {
 
 struct Match {
   Value x;
-  std::vector<float> weights; // [K, 2N]: the gate's columns, the value's
+  ConstTensor weights; // [K, 2N]: the gate's columns, the value's
   int64_t k = 0, n = 0;
   StringRef act;
   SmallVector<Operation *> ops;
@@ -167,14 +167,15 @@ std::optional<Match> FuseGatedMLP::matchCandidate(onnx::MulOp mul,
     return fail("the gate and the value have different widths");
   auto yType = dyn_cast<RankedTensorType>(mul.getC().getType());
   auto gType = dyn_cast<RankedTensorType>(act->g.getType());
+  Type elt = yType ? yType.getElementType() : Type();
   if (!yType || !gType || yType != gType || value.getType() != gType ||
-      !yType.getElementType().isF32())
-    return fail("the gate, the value and the product are not of one f32 "
-                "type");
-  auto gw = readF32Constant(gate->mm.getB());
-  auto uw = readF32Constant(up->mm.getB());
+      !(elt.isF32() || elt.isF16() || elt.isBF16()))
+    return fail("the gate, the value and the product are not of one f32, "
+                "f16 or bf16 type");
+  auto gw = readFloatConstant(gate->mm.getB());
+  auto uw = readFloatConstant(up->mm.getB());
   if (!gw || !uw)
-    return fail("the weights are not f32 constants");
+    return fail("the weights are not float constants");
   for (Operation *op : act->ops)
     for (Value r : op->getResults())
       if (!llvm::all_of(r.getUsers(), [&](Operation *u) {
@@ -188,12 +189,14 @@ std::optional<Match> FuseGatedMLP::matchCandidate(onnx::MulOp mul,
   m.k = wType.getDimSize(0);
   m.n = n;
   m.act = act->name;
-  m.weights.resize(m.k * 2 * n);
+  m.weights.elementType = elt;
+  m.weights.shape = {m.k, 2 * n};
+  m.weights.data.resize(m.k * 2 * n);
   int64_t gCols = wType.getDimSize(1), uCols = uType.getDimSize(1);
   for (int64_t r = 0; r < m.k; ++r)
     for (int64_t c = 0; c < n; ++c) {
-      m.weights[r * 2 * n + c] = (*gw)[r * gCols + gate->begin + c];
-      m.weights[r * 2 * n + n + c] = (*uw)[r * uCols + up->begin + c];
+      m.weights.data[r * 2 * n + c] = (*gw)[r * gCols + gate->begin + c];
+      m.weights.data[r * 2 * n + n + c] = (*uw)[r * uCols + up->begin + c];
     }
   m.ops = {mul};
   m.ops.append(act->ops);
@@ -208,9 +211,7 @@ std::optional<Match> FuseGatedMLP::matchCandidate(onnx::MulOp mul,
 Operation *FuseGatedMLP::rewriteMatch(onnx::MulOp mul, Match &m,
                                       PatternRewriter &b) const {
   b.setInsertionPoint(mul);
-  auto wType = RankedTensorType::get({m.k, 2 * m.n}, b.getF32Type());
-  Value w = b.create<onnx::ConstantOp>(
-      mul.getLoc(), DenseElementsAttr::get(wType, ArrayRef<float>(m.weights)));
+  Value w = buildConstant(b, mul.getLoc(), m.weights, "gated_weight");
   auto fusedOp = b.create<fused::MatMulOp>(
       fusedLocOf(b, m.ops), mul.getC().getType(), m.x, w, Value(),
       b.getStringAttr(m.act));

@@ -37,12 +37,12 @@ onnx::RotaryEmbeddingOp rotaryOf(Value result) {
   return rotary && rotary.getX() == result ? rotary : nullptr;
 }
 
-/// Whether two tables are the same: one value, or equal f32 constants.
+/// Whether two tables are the same: one value, or equal float constants.
 bool sameTable(Value a, Value b) {
   if (a == b)
     return true;
-  std::optional<std::vector<float>> x = readF32Constant(a);
-  return x && x == readF32Constant(b) && a.getType() == b.getType();
+  std::optional<std::vector<float>> x = readFloatConstant(a);
+  return x && x == readFloatConstant(b) && a.getType() == b.getType();
 }
 
 /// Whether two position ids are the same: one value, or equal constants
@@ -167,10 +167,12 @@ FuseQKVRotary::matchCandidate(fused::QKVProjectionOp op,
     early = early || usedBefore(r.getY());
   if (early)
     return fail("a result is used before the rotary tables are computed");
-  auto xType = cast<RankedTensorType>(op.getX().getType());
-  if (!xType.getElementType().isF32() || !readF32Constant(op.getW()) ||
-      (op.getBias() && !readF32Constant(op.getBias())))
-    return fail("the projection's weight or bias is not an f32 constant");
+  Type elt = cast<RankedTensorType>(op.getX().getType()).getElementType();
+  if (!(elt.isF32() || elt.isF16() || elt.isBF16()) ||
+      !readFloatConstant(op.getW()) ||
+      (op.getBias() && !readFloatConstant(op.getBias())))
+    return fail("the projection's weight or bias is not an f32, f16 or bf16 "
+                "constant");
   return m;
 }
 

@@ -138,6 +138,9 @@ Value throughUnitDims(Value v, SmallVectorImpl<Operation *> &ops) {
   return v;
 }
 
+/// The element types onnx.RotaryEmbedding's kernel takes.
+bool isRotaryType(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
+
 std::optional<Table> tableOf(Value v, int64_t dh) {
   Table t;
   Value base = throughUnitDims(v, t.ops);
@@ -145,7 +148,7 @@ std::optional<Table> tableOf(Value v, int64_t dh) {
     auto data = dyn_cast<RankedTensorType>(gather.getData().getType());
     auto ids = dyn_cast<RankedTensorType>(gather.getIndices().getType());
     std::optional<std::vector<float>> values =
-        readF32Constant(gather.getData());
+        readFloatConstant(gather.getData());
     if (!data || data.getRank() != 2 || data.getDimSize(1) != dh || !ids ||
         ids.getRank() != 2 || gather.getAxis() != 0 || !values)
       return std::nullopt;
@@ -156,7 +159,7 @@ std::optional<Table> tableOf(Value v, int64_t dh) {
     return t;
   }
   auto type = dyn_cast<RankedTensorType>(base.getType());
-  std::optional<std::vector<float>> values = readF32Constant(base);
+  std::optional<std::vector<float>> values = readFloatConstant(base);
   if (!type || !type.hasStaticShape() || type.getRank() < 2 || !values ||
       type.getDimSize(type.getRank() - 1) != dh ||
       type.getNumElements() != type.getDimSize(type.getRank() - 2) * dh)
@@ -401,8 +404,8 @@ std::optional<Match> RecognizeRotary::matchCandidate(onnx::NegOp neg,
     return std::nullopt;
   auto xType = cast<RankedTensorType>(m.x.getType());
   int64_t rank = xType.getRank(), dh = xType.getDimSize(rank - 1);
-  if (!xType.getElementType().isF32())
-    return fail("x is not f32");
+  if (!isRotaryType(xType.getElementType()))
+    return fail("x is not f32, f16 or bf16");
   // rot(x) * sin + x * cos.
   Operation *mulSin = singleUser(rot);
   Value sin = isa_and_nonnull<onnx::MulOp>(mulSin) ? otherOperand(mulSin, rot)
@@ -474,8 +477,8 @@ RecognizeStackedRotary::matchCandidate(onnx::SubOp sub,
   m.x = first->part.x;
   auto xType = cast<RankedTensorType>(m.x.getType());
   int64_t rank = xType.getRank(), dh = xType.getDimSize(rank - 1), h = dh / 2;
-  if (dh % 2 || !xType.getElementType().isF32())
-    return fail("x is not f32 with an even head size");
+  if (dh % 2 || !isRotaryType(xType.getElementType()))
+    return fail("x is not f32, f16 or bf16 with an even head size");
   const Part &x1 = first->part, &x2 = second->part;
   Value cos = first->other, sin = second->other;
   m.interleaved = samePart(x1, {m.x, 0, dh, 2}) && samePart(x2, {m.x, 1, dh, 2});
@@ -544,10 +547,14 @@ Operation *buildRotary(Match &m, PatternRewriter &b) {
   Location loc = fusedLocOf(b, m.ops);
   auto xType = cast<RankedTensorType>(m.x.getType());
   int64_t dh = xType.getDimSize(xType.getRank() - 1);
-  auto tableType = RankedTensorType::get({m.rows, dh / 2}, b.getF32Type());
+  // The tables in x's type (RotaryEmbedding's T): the values were read from
+  // the model's tables of that type, so they convert back exactly.
   auto table = [&](ArrayRef<float> values) -> Value {
-    return b.create<onnx::ConstantOp>(
-        loc, DenseElementsAttr::get(tableType, values));
+    ConstTensor t;
+    t.shape = {m.rows, dh / 2};
+    t.data.assign(values.begin(), values.end());
+    t.elementType = xType.getElementType();
+    return buildConstant(b, loc, t, "rotary_table");
   };
   Value cos = table(m.cosHalf);
   Value sin = table(m.sinHalf);

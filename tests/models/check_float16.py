@@ -14,9 +14,9 @@ float16's finite range (an attention mask's finfo(float32).min fill becomes
 -65504).
 
 Then:
-- its fusion report must list as many fused attentions, Q/K/V projections,
-  GEMM epilogues, GELUs and norms as the float32 model's (those fusions take
-  float16 as they take float32);
+- its fusion report must list as many of each fusion (attention, Q/K/V
+  projections with their rotary, GEMM epilogues, gated MLPs, GELUs, norms)
+  as the float32 model's, and no unfused candidate;
 - compare.py runs it against ONNX Runtime at two batches and two lengths,
   asking for --ulps float16 ulps at the outputs' largest magnitude.
   ONNX Runtime has no float16 kernels for most CPU ops and runs them in
@@ -37,10 +37,10 @@ from onnx import TensorProto, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLOAT16_MAX = float(np.finfo(np.float16).max)
-# The report lines compared between the float32 and float16 builds (not
-# yet the rotary recogniser and the gated MLP, which take float32 only).
+# The report lines compared between the float32 and float16 builds.
 KINDS = ("tessera.attention", "attention causal mask", "attention grouped-query K/V",
-         "tessera.qkv_projection", "tessera.matmul", "gelu recogniser",
+         "tessera.qkv_projection", "rotary in tessera.qkv_projection", "tessera.matmul",
+         "gated mlp (tessera.matmul)", "gelu recogniser", "rotary recogniser",
          "tessera.add_layer_norm", "tessera.add_rms_norm", "rms_norm recogniser")
 
 
@@ -80,6 +80,8 @@ def fusion_counts(compiler, path):
         m = re.match(r"fused (.*): (\d+)$", line)
         if m and m.group(1) in KINDS:
             counts[m.group(1)] = int(m.group(2))
+        if " not fused: " in line:
+            counts["unfused"] = counts.get("unfused", 0) + 1
     return counts
 
 
@@ -100,7 +102,9 @@ def main():
     want, got = fusion_counts(args.compiler, args.model), fusion_counts(args.compiler, path)
     if not want.get("tessera.attention"):
         sys.exit("FAIL: the float32 model fuses no attention: nothing to compare")
-    ok = True
+    ok = not got.get("unfused")
+    if not ok:
+        print("FAIL unfused candidates in float16")
     for kind in KINDS:
         line = "%s: float32 %d, float16 %d" % (kind, want.get(kind, 0), got.get(kind, 0))
         print(("ok   " if want.get(kind, 0) == got.get(kind, 0) else "FAIL ") + line)

@@ -157,6 +157,30 @@ func.func @rotary(%x: tensor<?x?x8xf32>, %ids: tensor<1x?xi64>) -> (tensor<?x1x?
 
 // -----
 
+// Float16 rotary results: X widened, the regrouped weights f32 constants,
+// the x1 and x2 products in f32, the f16 cos/sin rows widened in the
+// rotation, each rotated value rounded once to f16.
+// CHECK-LABEL: func.func @rotary_f16
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<?x8xf16>) outs(%{{.*}} : tensor<?x8xf32>)
+// CHECK: %[[P1:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8x8xf32>)
+// CHECK: %[[P2:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8x8xf32>)
+// CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} ins(%[[P1]], %[[P2]], %{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x4xf16>, tensor<?x4xf16>) outs(%{{.*}}, %{{.*}} : tensor<?x8xf16>, tensor<?x8xf16>)
+// CHECK: arith.extf
+// CHECK: arith.subf
+// CHECK: arith.addf
+// CHECK: arith.truncf
+// CHECK: arith.truncf
+// CHECK: linalg.yield
+func.func @rotary_f16(%x: tensor<?x?x8xf16>, %ids: tensor<1x?xi64>) -> (tensor<?x1x?x8xf16>, tensor<?x1x?x8xf16>, tensor<?x1x?x8xf16>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x24xf16>} : tensor<8x24xf16>
+  %c = onnx.Constant {value = dense<0.25> : tensor<4x4xf16>} : tensor<4x4xf16>
+  %s = onnx.Constant {value = dense<0.75> : tensor<4x4xf16>} : tensor<4x4xf16>
+  %q, %k, %v = tessera.qkv_projection %x, %w rotary %c, %s positions %ids {num_heads = 1 : i64, rotary_results = array<i64: 0, 1>} : (tensor<?x?x8xf16>, tensor<8x24xf16>, tensor<4x4xf16>, tensor<4x4xf16>, tensor<1x?xi64>) -> (tensor<?x1x?x8xf16>, tensor<?x1x?x8xf16>, tensor<?x1x?x8xf16>)
+  return %q, %k, %v : tensor<?x1x?x8xf16>, tensor<?x1x?x8xf16>, tensor<?x1x?x8xf16>
+}
+
+// -----
+
 // Interleaved: the even and odd features of each pair go to stride-2
 // slices of the results.
 // CHECK-LABEL: func.func @rotary_interleaved

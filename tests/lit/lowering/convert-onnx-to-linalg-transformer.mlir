@@ -21,6 +21,24 @@ func.func @swiglu(%x: tensor<?x1xf32>) -> tensor<?x2xf32> {
 
 // -----
 
+// A float16 gated GEMM: the weight's halves widened at compile time, A
+// widened, both products in f32, the result rounded once.
+// CHECK-LABEL: func.func @swiglu_f16
+// CHECK-DAG: %[[G:.*]] = arith.constant dense<{{\[}}[1.000000e+00, 2.000000e+00]]> : tensor<1x2xf32>
+// CHECK-DAG: %[[V:.*]] = arith.constant dense<{{\[}}[3.000000e+00, 4.000000e+00]]> : tensor<1x2xf32>
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<?x1xf16>) outs(%{{.*}} : tensor<?x1xf32>)
+// CHECK: %[[MG:.*]] = linalg.matmul ins(%[[A]], %[[G]] : {{.*}}) -> tensor<?x2xf32>
+// CHECK: %[[MV:.*]] = linalg.matmul ins(%[[A]], %[[V]] : {{.*}}) -> tensor<?x2xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[MG]], %[[MV]] : tensor<?x2xf32>, tensor<?x2xf32>) outs(%{{.*}} : tensor<?x2xf16>)
+// CHECK: arith.truncf
+func.func @swiglu_f16(%x: tensor<?x1xf16>) -> tensor<?x2xf16> {
+  %w = onnx.Constant {value = dense<[[1.0, 2.0, 3.0, 4.0]]> : tensor<1x4xf16>} : tensor<1x4xf16>
+  %y = tessera.matmul %x, %w {activation = "swiglu"} : (tensor<?x1xf16>, tensor<1x4xf16>) -> tensor<?x2xf16>
+  return %y : tensor<?x2xf16>
+}
+
+// -----
+
 // The ops with kernels of their own stay for tessera-lower-fused-kernels,
 // reading the converted values of their operands: the fused ops and opset
 // 23's RMSNormalization and RotaryEmbedding (their position ids signless).

@@ -23,6 +23,27 @@ func.func @swiglu(%x: tensor<?x?x8xf32>) -> tensor<?x?x4xf32> {
 
 // -----
 
+// The same in float16: the packed weight is float16.
+// CHECK-LABEL: func.func @swiglu_f16
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x8xf16>)
+// CHECK-NOT: onnx.{{MatMul|Sigmoid|Mul}}
+// CHECK: %[[W:.*]] = onnx.Constant {value = dense<{{\[}}[1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00, 2.000000e+00, 2.000000e+00, 2.000000e+00, 2.000000e+00]{{.*}}> : tensor<8x8xf16>}
+// CHECK: %[[Y:.*]] = tessera.matmul %[[X]], %[[W]] {activation = "swiglu"} : (tensor<?x?x8xf16>, tensor<8x8xf16>) -> tensor<?x?x4xf16>
+// CHECK-NEXT: return %[[Y]]
+// REPORT: remark: fused gated mlp (tessera.matmul)
+func.func @swiglu_f16(%x: tensor<?x?x8xf16>) -> tensor<?x?x4xf16> {
+  %w1 = onnx.Constant {value = dense<1.0> : tensor<8x4xf16>} : tensor<8x4xf16>
+  %w3 = onnx.Constant {value = dense<2.0> : tensor<8x4xf16>} : tensor<8x4xf16>
+  %g = onnx.MatMul %x, %w1 : (tensor<?x?x8xf16>, tensor<8x4xf16>) -> tensor<?x?x4xf16>
+  %s = onnx.Sigmoid %g : (tensor<?x?x4xf16>) -> tensor<?x?x4xf16>
+  %a = onnx.Mul %g, %s : (tensor<?x?x4xf16>, tensor<?x?x4xf16>) -> tensor<?x?x4xf16>
+  %v = onnx.MatMul %x, %w3 : (tensor<?x?x8xf16>, tensor<8x4xf16>) -> tensor<?x?x4xf16>
+  %y = onnx.Mul %a, %v : (tensor<?x?x4xf16>, tensor<?x?x4xf16>) -> tensor<?x?x4xf16>
+  return %y : tensor<?x?x4xf16>
+}
+
+// -----
+
 // A packed W13 cut by Split, the gate being the second half and the product
 // in the other order (value * act): the weights are reordered gate first.
 // GELU (tanh) as onnx.Gelu: geglu_tanh.

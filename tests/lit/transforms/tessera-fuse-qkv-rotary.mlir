@@ -26,6 +26,28 @@ func.func @llama_qk(%x: tensor<?x?x8xf32>, %ids: tensor<1x?xi64>) -> (tensor<?x2
 
 // -----
 
+// The same in float16 (the tables compared by value).
+// CHECK-LABEL: func.func @llama_qk_f16
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x8xf16>, %[[IDS:.*]]: tensor<1x?xi64>)
+// CHECK-NOT: onnx.RotaryEmbedding
+// CHECK: %[[P:.*]]:3 = tessera.qkv_projection %[[X]], %{{.*}} rotary %[[COS:.*]], %[[SIN:.*]] positions %[[IDS]] {kv_heads = 1 : i64, num_heads = 2 : i64, rotary_results = array<i64: 0, 1>}
+// CHECK-NOT: onnx.RotaryEmbedding
+// CHECK: return %[[P]]#0, %[[P]]#1, %[[P]]#2
+// REPORT: remark: fused rotary in tessera.qkv_projection
+func.func @llama_qk_f16(%x: tensor<?x?x8xf16>, %ids: tensor<1x?xi64>) -> (tensor<?x2x?x8xf16>, tensor<?x1x?x8xf16>, tensor<?x1x?x8xf16>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<8x32xf16>} : tensor<8x32xf16>
+  %p:3 = tessera.qkv_projection %x, %w {num_heads = 2 : i64, kv_heads = 1 : i64} : (tensor<?x?x8xf16>, tensor<8x32xf16>) -> (tensor<?x2x?x8xf16>, tensor<?x1x?x8xf16>, tensor<?x1x?x8xf16>)
+  %cq = onnx.Constant {value = dense<[[1.0, 0.5, 0.25, 0.125], [0.5, 0.25, 0.125, 1.0]]> : tensor<2x4xf16>} : tensor<2x4xf16>
+  %sq = onnx.Constant {value = dense<[[0.0, 0.5, 0.75, 0.875], [0.5, 0.75, 0.875, 0.0]]> : tensor<2x4xf16>} : tensor<2x4xf16>
+  %q = onnx.RotaryEmbedding %p#0, %cq, %sq, %ids : (tensor<?x2x?x8xf16>, tensor<2x4xf16>, tensor<2x4xf16>, tensor<1x?xi64>) -> tensor<?x2x?x8xf16>
+  %ck = onnx.Constant {value = dense<[[1.0, 0.5, 0.25, 0.125], [0.5, 0.25, 0.125, 1.0]]> : tensor<2x4xf16>} : tensor<2x4xf16>
+  %sk = onnx.Constant {value = dense<[[0.0, 0.5, 0.75, 0.875], [0.5, 0.75, 0.875, 0.0]]> : tensor<2x4xf16>} : tensor<2x4xf16>
+  %k = onnx.RotaryEmbedding %p#1, %ck, %sk, %ids : (tensor<?x1x?x8xf16>, tensor<2x4xf16>, tensor<2x4xf16>, tensor<1x?xi64>) -> tensor<?x1x?x8xf16>
+  return %q, %k, %p#2 : tensor<?x2x?x8xf16>, tensor<?x1x?x8xf16>, tensor<?x1x?x8xf16>
+}
+
+// -----
+
 // The interleaved layout over the first 4 features of each head: the
 // attributes carry over.
 // CHECK-LABEL: func.func @interleaved_partial

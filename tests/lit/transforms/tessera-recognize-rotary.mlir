@@ -36,6 +36,40 @@ func.func @half_split(%x: tensor<?x2x?x8xf32>, %pos: tensor<1x?xi64>) -> tensor<
 
 // -----
 
+// The same in float16: the tables are float16 (RotaryEmbedding's T), their
+// values exactly the model's.
+// CHECK-LABEL: func.func @half_split_f16
+// CHECK-SAME: (%[[X:.*]]: tensor<?x2x?x8xf16>, %[[POS:.*]]: tensor<1x?xi64>)
+// CHECK-NOT: onnx.{{Slice|Neg|Concat|Gather|Mul|Add}}
+// CHECK-DAG: %[[C:.*]] = onnx.Constant {value = dense<{{.*}}> : tensor<6x4xf16>}
+// CHECK-DAG: %[[S:.*]] = onnx.Constant {value = dense<{{.*}}> : tensor<6x4xf16>}
+// CHECK: %[[Y:.*]] = onnx.RotaryEmbedding %[[X]], %[[C]], %[[S]], %[[POS]] : (tensor<?x2x?x8xf16>, tensor<6x4xf16>, tensor<6x4xf16>, tensor<1x?xi64>) -> tensor<?x2x?x8xf16>
+// CHECK-NEXT: return %[[Y]]
+// REPORT: remark: fused rotary recogniser
+func.func @half_split_f16(%x: tensor<?x2x?x8xf16>, %pos: tensor<1x?xi64>) -> tensor<?x2x?x8xf16> {
+  %ct = onnx.Constant {value = dense<[[1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00], [5.403023e-01, 9.950042e-01, 9.999500e-01, 9.999995e-01, 5.403023e-01, 9.950042e-01, 9.999500e-01, 9.999995e-01], [-4.161468e-01, 9.800666e-01, 9.998000e-01, 9.999980e-01, -4.161468e-01, 9.800666e-01, 9.998000e-01, 9.999980e-01], [-9.899925e-01, 9.553365e-01, 9.995500e-01, 9.999955e-01, -9.899925e-01, 9.553365e-01, 9.995500e-01, 9.999955e-01], [-6.536436e-01, 9.210610e-01, 9.992001e-01, 9.999920e-01, -6.536436e-01, 9.210610e-01, 9.992001e-01, 9.999920e-01], [2.836622e-01, 8.775826e-01, 9.987503e-01, 9.999875e-01, 2.836622e-01, 8.775826e-01, 9.987503e-01, 9.999875e-01]]> : tensor<6x8xf16>} : tensor<6x8xf16>
+  %st = onnx.Constant {value = dense<[[0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00], [8.414710e-01, 9.983341e-02, 9.999833e-03, 9.999998e-04, 8.414710e-01, 9.983341e-02, 9.999833e-03, 9.999998e-04], [9.092974e-01, 1.986693e-01, 1.999867e-02, 1.999999e-03, 9.092974e-01, 1.986693e-01, 1.999867e-02, 1.999999e-03], [1.411200e-01, 2.955202e-01, 2.999550e-02, 2.999996e-03, 1.411200e-01, 2.955202e-01, 2.999550e-02, 2.999996e-03], [-7.568025e-01, 3.894183e-01, 3.998933e-02, 3.999989e-03, -7.568025e-01, 3.894183e-01, 3.998933e-02, 3.999989e-03], [-9.589243e-01, 4.794255e-01, 4.997917e-02, 4.999979e-03, -9.589243e-01, 4.794255e-01, 4.997917e-02, 4.999979e-03]]> : tensor<6x8xf16>} : tensor<6x8xf16>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %last = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %c0 = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %c4 = onnx.Constant {value = dense<4> : tensor<1xi64>} : tensor<1xi64>
+  %c8 = onnx.Constant {value = dense<9223372036854775807> : tensor<1xi64>} : tensor<1xi64>
+  %cg = onnx.Gather %ct, %pos : (tensor<6x8xf16>, tensor<1x?xi64>) -> tensor<1x?x8xf16>
+  %cos = onnx.Unsqueeze %cg, %one : (tensor<1x?x8xf16>, tensor<1xi64>) -> tensor<1x1x?x8xf16>
+  %sg = onnx.Gather %st, %pos : (tensor<6x8xf16>, tensor<1x?xi64>) -> tensor<1x?x8xf16>
+  %sin = onnx.Unsqueeze %sg, %one : (tensor<1x?x8xf16>, tensor<1xi64>) -> tensor<1x1x?x8xf16>
+  %x2 = onnx.Slice %x, %c4, %c8, %last, %one {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<?x2x?x8xf16>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x2x?x4xf16>
+  %ng = onnx.Neg %x2 : (tensor<?x2x?x4xf16>) -> tensor<?x2x?x4xf16>
+  %x1 = onnx.Slice %x, %c0, %c4, %last, %one {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<?x2x?x8xf16>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x2x?x4xf16>
+  %rot = onnx.Concat %ng, %x1 {axis = -1 : si64} : (tensor<?x2x?x4xf16>, tensor<?x2x?x4xf16>) -> tensor<?x2x?x8xf16>
+  %a = onnx.Mul %x, %cos : (tensor<?x2x?x8xf16>, tensor<1x1x?x8xf16>) -> tensor<?x2x?x8xf16>
+  %b = onnx.Mul %rot, %sin : (tensor<?x2x?x8xf16>, tensor<1x1x?x8xf16>) -> tensor<?x2x?x8xf16>
+  %y = onnx.Add %a, %b : (tensor<?x2x?x8xf16>, tensor<?x2x?x8xf16>) -> tensor<?x2x?x8xf16>
+  return %y : tensor<?x2x?x8xf16>
+}
+
+// -----
+
 // GPT-J's rotate_every_two: x1 = x[..., ::2], x2 = x[..., 1::2], stacked
 // (-x2, x1) and flattened back; the tables repeat each frequency twice in a
 // row. Operands of the Mul and Add in the other orders.
