@@ -9,9 +9,9 @@ Users export half-precision models (model.half(), or a float32 export
 converted afterwards). The model is converted here as such a converter does
 (onnxconverter-common's convert_float_to_float16, which is not packaged for
 Debian): every float32 initializer, Constant and ConstantOfShape value,
-Cast-to-float and graph input/output becomes float16, values clipped to
-float16's finite range (an attention mask's finfo(float32).min fill becomes
--65504).
+Cast-to-float and graph input/output becomes float16, finite values clipped
+to float16's finite range (an attention mask's finfo(float32).min fill
+becomes -65504; -inf stays -inf).
 
 Then:
 - its fusion report must list as many of each fusion (attention, Q/K/V
@@ -47,7 +47,8 @@ KINDS = ("tessera.attention", "attention causal mask", "attention grouped-query 
 def to_float16(tensor):
     if tensor.data_type != TensorProto.FLOAT:
         return
-    a = np.clip(numpy_helper.to_array(tensor), -FLOAT16_MAX, FLOAT16_MAX)
+    a = numpy_helper.to_array(tensor)
+    a = np.where(np.isinf(a), a, np.clip(a, -FLOAT16_MAX, FLOAT16_MAX))
     tensor.CopyFrom(numpy_helper.from_array(a.astype(np.float16), tensor.name))
 
 
