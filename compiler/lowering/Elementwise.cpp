@@ -10,6 +10,7 @@
 #include "compiler/lowering/Lowering.h"
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/onnx/ONNXDialect.h"
+#include "dialects/tessera/TesseraDialect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
@@ -20,6 +21,20 @@ namespace onnx = tessera::onnx;
 namespace {
 
 bool isFloat(Type t) { return isa<FloatType>(t); }
+
+/// Whether an op whose result and every operand are of the 16-bit float
+/// type `elt` computes in f32: its operands widened, its result rounded
+/// once by a tessera.widened_rounding truncf, which a fused chain of such
+/// ops skips between them (so the chain rounds once, as ONNX Runtime's
+/// float16 chains on the CPU do). An op with other operand types (Where's
+/// condition, a Cast) computes as it is.
+bool computesInF32(Type elt, ValueRange inputs) {
+  auto f = dyn_cast<FloatType>(elt);
+  return f && f.getWidth() == 16 && !inputs.empty() &&
+         llvm::all_of(inputs, [&](Value v) {
+           return getElementTypeOrSelf(v.getType()) == elt;
+         });
+}
 
 /// Lowers an elementwise op whose scalar semantics are given by `compute`,
 /// which sees the op (for attributes and original signedness), the scalar
@@ -44,11 +59,18 @@ struct ElementwiseLowering : OpConversionPattern<OpTy> {
     if constexpr (std::is_same_v<OpTy, onnx::CastLikeOp>)
       inputs.resize(1); // target_type only supplies the element type
     Type elt = resultType.getElementType();
-    Value result =
-        buildElementwise(rewriter, op.getLoc(), resultType, inputs,
-                         [&](OpBuilder &b, Location loc, ValueRange args) {
-                           return compute(op, b, loc, args, elt);
-                         });
+    bool widen = computesInF32(elt, inputs);
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), resultType, inputs,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          if (!widen)
+            return compute(op, b, loc, args, elt);
+          SmallVector<Value> wide;
+          for (Value a : args)
+            wide.push_back(b.create<arith::ExtFOp>(loc, b.getF32Type(), a));
+          return tessera::fused::buildWidenedRounding(
+              b, loc, compute(op, b, loc, wide, b.getF32Type()), elt);
+        });
     rewriter.replaceOp(op, result);
     return success();
   }

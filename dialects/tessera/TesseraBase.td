@@ -28,10 +28,16 @@ def Tessera_Dialect : Dialect {
     - `tessera.output_dims` (unit) marks the function that computes the
       output dims from the input dims (tessera-build-output-dims).
     `getEntryFunction`/`getOutputDimsFunction` (TesseraDialect.h) find them.
+    - `tessera.widened_rounding` (unit) marks an arith.truncf that rounds to
+      f16 or bf16 the f32 result of an op on 16-bit floats that the lowering
+      computed in f32. Code generation drops it where the rounded value is
+      only widened again inside a fused elementwise chain, so such a chain
+      rounds once, at its end (`isWidenedRounding`).
   }];
   let discardableAttrs = (ins
     "::mlir::UnitAttr":$entry,
-    "::mlir::UnitAttr":$output_dims
+    "::mlir::UnitAttr":$output_dims,
+    "::mlir::UnitAttr":$widened_rounding
   );
   let hasOperationAttrVerify = 1;
 }

@@ -2,6 +2,8 @@
 
 #include "dialects/tessera/TesseraDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 using namespace mlir;
 using namespace tessera::fused;
 
@@ -20,6 +22,12 @@ void TesseraDialect::initialize() {
 LogicalResult TesseraDialect::verifyOperationAttribute(Operation *op,
                                                        NamedAttribute attr) {
   StringRef name = attr.getName().getValue();
+  if (name == WidenedRoundingAttrHelper::getNameStr()) {
+    if (!isa<UnitAttr>(attr.getValue()) || !isa<arith::TruncFOp>(op))
+      return op->emitError()
+             << "'" << name << "' must be a unit attribute on arith.truncf";
+    return success();
+  }
   if (name != EntryAttrHelper::getNameStr() &&
       name != OutputDimsAttrHelper::getNameStr())
     return success();
@@ -72,6 +80,26 @@ void markOutputDimsFunction(FunctionOpInterface func) {
 FunctionOpInterface getOutputDimsFunction(Operation *symbolTable) {
   return findMarked(symbolTable,
                     TesseraDialect::OutputDimsAttrHelper::getNameStr());
+}
+
+Value buildWidenedRounding(OpBuilder &b, Location loc, Value v, Type elt) {
+  b.getContext()->getOrLoadDialect<TesseraDialect>();
+  Type type = elt;
+  if (auto vec = dyn_cast<VectorType>(v.getType()))
+    type = vec.clone(elt);
+  auto round = b.create<arith::TruncFOp>(loc, type, v);
+  round->setAttr(TesseraDialect::WidenedRoundingAttrHelper::getNameStr(),
+                 b.getUnitAttr());
+  return round;
+}
+
+bool isWidenedRounding(Operation *op) {
+  return isa_and_nonnull<arith::TruncFOp>(op) &&
+         op->hasAttr(TesseraDialect::WidenedRoundingAttrHelper::getNameStr());
+}
+
+void clearWidenedRounding(Operation *op) {
+  op->removeAttr(TesseraDialect::WidenedRoundingAttrHelper::getNameStr());
 }
 
 LogicalResult verifyVector(Operation *op, Value v, int64_t size,

@@ -61,6 +61,18 @@ void markOutputDimsFunction(mlir::FunctionOpInterface func);
 /// The function of `symbolTable` marked `tessera.output_dims`, or null.
 mlir::FunctionOpInterface getOutputDimsFunction(mlir::Operation *symbolTable);
 
+/// `v` (an f32 scalar or vector) rounded to the 16-bit float `elt` by an
+/// arith.truncf marked `tessera.widened_rounding`: a rounding that a fused
+/// elementwise chain may skip (see TesseraBase.td).
+mlir::Value buildWidenedRounding(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value v, mlir::Type elt);
+
+/// Whether `op` is a rounding built by buildWidenedRounding.
+bool isWidenedRounding(mlir::Operation *op);
+
+/// Removes the mark of buildWidenedRounding from `op`.
+void clearWidenedRounding(mlir::Operation *op);
+
 } // namespace tessera::fused
 
 #endif // TESSERA_DIALECTS_TESSERA_TESSERADIALECT_H

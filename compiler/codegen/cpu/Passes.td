@@ -13,6 +13,11 @@ def FuseElementwise : Pass<"tessera-fuse-elementwise", "::mlir::func::FuncOp"> {
     (that generalises named matmuls into generic contractions, which then
     miss the matmul schedule) and nothing is fused into a reduction (which
     would recompute the producer at every step of the reduction).
+
+    16-bit float ops are computed in f32 by the lowering, each result
+    rounded by an arith.truncf marked `tessera.widened_rounding`; in a fused
+    body such a rounding that is only widened again (arith.extf back to
+    f32) is skipped, so a fused chain rounds once, at its end.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

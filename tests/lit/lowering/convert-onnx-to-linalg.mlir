@@ -15,6 +15,31 @@ func.func @add_bias(%x: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
+// Ops on 16-bit floats compute in f32: the operands widened, the result
+// rounded by a truncf marked tessera.widened_rounding (a fused chain skips
+// it between its ops); Where (an i1 operand) and Cast compute as they are.
+// CHECK-LABEL: func.func @f16_in_f32
+// CHECK: %[[A:.*]] = arith.extf %{{.*}} : f16 to f32
+// CHECK: %[[B:.*]] = arith.extf %{{.*}} : f16 to f32
+// CHECK: %[[S:.*]] = arith.addf %[[A]], %[[B]] : f32
+// CHECK: arith.truncf %[[S]] {tessera.widened_rounding} : f32 to f16
+// CHECK: %[[W:.*]] = arith.extf %{{.*}} : bf16 to f32
+// CHECK: %[[E:.*]] = math.erf %[[W]] : f32
+// CHECK: arith.truncf %[[E]] {tessera.widened_rounding} : f32 to bf16
+// CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : f16
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK-NOT: widened_rounding
+// CHECK: return
+func.func @f16_in_f32(%x: tensor<3xf16>, %y: tensor<3xf16>, %z: tensor<3xbf16>, %c: tensor<3xi1>) -> (tensor<3xf16>, tensor<3xbf16>, tensor<3xf16>, tensor<3xf32>) {
+  %0 = onnx.Add %x, %y : (tensor<3xf16>, tensor<3xf16>) -> tensor<3xf16>
+  %1 = onnx.Erf %z : (tensor<3xbf16>) -> tensor<3xbf16>
+  %2 = onnx.Where %c, %x, %y : (tensor<3xi1>, tensor<3xf16>, tensor<3xf16>) -> tensor<3xf16>
+  %3 = onnx.Cast %x {to = f32} : (tensor<3xf16>) -> tensor<3xf32>
+  return %0, %1, %2, %3 : tensor<3xf16>, tensor<3xbf16>, tensor<3xf16>, tensor<3xf32>
+}
+
+// -----
+
 // Unary math, comparisons, Where and Cast keep their scalar semantics.
 // CHECK-LABEL: func.func @unary_and_select
 // CHECK: math.erf
