@@ -18,7 +18,6 @@ Usage: float16_chain.py --compiler C --runner R --work-dir W
 Exits 1 if an output is further than half an ulp (+ 1e-6 for the f32
 arithmetic) from the double-precision value, naming the worst element.
 """
-import argparse
 import os
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import sys
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+import cases
 
 SHAPE = (64, 4095)
 CHAIN = [("Mul", 0.731), ("Add", 1.377), ("Mul", 1.913), ("Sub", 0.119),
@@ -61,11 +62,7 @@ def exact(x):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--compiler", required=True)
-    p.add_argument("--runner", required=True)
-    p.add_argument("--work-dir", required=True)
-    args = p.parse_args()
+    args = cases.parse_args(__doc__)
     os.makedirs(args.work_dir, exist_ok=True)
     model, lib = (os.path.join(args.work_dir, n) for n in ("chain.onnx", "chain.so"))
     build(model)
