@@ -156,7 +156,15 @@ tessera::lowering::Normalized tessera::lowering::normalizeOver(
 Value tessera::lowering::buildSoftmax(OpBuilder &b, Location loc, Value x,
                                       int64_t axis, bool isLog,
                                       bool zeroEmptyRows) {
-  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  auto type = cast<RankedTensorType>(x.getType());
+  Type elt = type.getElementType();
+  if (Type acc = accumulatorType(elt); acc != elt) {
+    // 16-bit floats: computed in f32 (vectorised like f32), rounded once.
+    Value wide =
+        buildSoftmax(b, loc, convertElements(b, loc, type.clone(acc), x), axis,
+                     isLog, zeroEmptyRows);
+    return convertElements(b, loc, type, wide);
+  }
   SmallVector<int64_t> dims = {axis};
   Value max = buildReduce(b, loc, x, dims, lowestValue(elt),
                           [](OpBuilder &nb, Location l, Value a, Value c) {
@@ -314,10 +322,19 @@ struct ScalarOps {
 
 /// `r` of `x` over `dims` (sorted, unique); the result drops them. `original`
 /// is x's element type before conversion. A log-sum-exp subtracts the
-/// maximum first so that exp cannot overflow.
+/// maximum first so that exp cannot overflow. 16-bit floats are reduced in
+/// f32 and the result rounded once.
 Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
              const Reduction &r, Type original) {
-  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  auto type = cast<RankedTensorType>(x.getType());
+  Type elt = type.getElementType();
+  if (Type acc = accumulatorType(elt); acc != elt) {
+    // 16-bit floats: reduced in f32 (vectorised like f32), rounded once.
+    Value wide = reduce(b, loc, convertElements(b, loc, type.clone(acc), x),
+                        dims, r, original);
+    return convertElements(
+        b, loc, cast<RankedTensorType>(wide.getType()).clone(elt), wide);
+  }
   ScalarOps ops{elt, isUnsignedInt(original)};
   Value shift;
   if (r.pre == Reduction::Pre::Exp) {

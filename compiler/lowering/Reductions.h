@@ -67,7 +67,8 @@ Normalized normalizeOver(
 
 /// Softmax (or with `isLog` its log) of `x` along `axis`, shifted by the
 /// maximum. With `zeroEmptyRows` a row whose exponentials sum to 0 (every
-/// element -inf: a fully masked attention row) gives 0 instead of NaN.
+/// element -inf: a fully masked attention row) gives 0 instead of NaN. A
+/// 16-bit float `x` is widened, its softmax computed in f32 and rounded once.
 mlir::Value buildSoftmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                          int64_t axis, bool isLog, bool zeroEmptyRows = false);
 

@@ -128,3 +128,19 @@ func.func @cumsum_runtime_axis(%x: tensor<2x3xf32>, %axis: tensor<i32>) -> tenso
   %0 = onnx.CumSum %x, %axis {reverse = 1 : si64} : (tensor<2x3xf32>, tensor<i32>) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+
+// -----
+
+// A float16 reduction is computed in f32 and rounded once.
+// CHECK-LABEL: func.func @reduce_mean_f16
+// CHECK: linalg.generic {{.*}} ins(%arg0 : tensor<3x5xf16>) outs(%{{.*}} : tensor<3x5xf32>)
+// CHECK: arith.extf
+// CHECK: linalg.reduce ins(%{{.*}} : tensor<3x5xf32>) outs(%{{.*}} : tensor<3xf32>) dimensions = [1]
+// CHECK: arith.divf {{.*}} : f32
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<3xf32>) outs(%{{.*}} : tensor<3xf16>)
+// CHECK: arith.truncf
+func.func @reduce_mean_f16(%x: tensor<3x5xf16>) -> tensor<3xf16> {
+  %axes = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %0 = onnx.ReduceMean %x, %axes {keepdims = 0 : si64} : (tensor<3x5xf16>, tensor<1xi64>) -> tensor<3xf16>
+  return %0 : tensor<3xf16>
+}

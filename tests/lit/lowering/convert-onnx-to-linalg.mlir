@@ -105,6 +105,22 @@ func.func @softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
 
 // -----
 
+// A float16 softmax is computed in f32 (its reductions too) and rounded once.
+// CHECK-LABEL: func.func @softmax_f16
+// CHECK: linalg.generic {{.*}} ins(%arg0 : tensor<2x5xf16>) outs(%{{.*}} : tensor<2x5xf32>)
+// CHECK: arith.extf
+// CHECK: linalg.reduce ins({{.*}} : tensor<2x5xf32>) outs({{.*}} : tensor<2xf32>) dimensions = [1]
+// CHECK: linalg.reduce ins({{.*}} : tensor<2x5xf32>) outs({{.*}} : tensor<2xf32>) dimensions = [1]
+// CHECK: arith.divf {{.*}} : f32
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x5xf32>) outs(%{{.*}} : tensor<2x5xf16>)
+// CHECK: arith.truncf
+func.func @softmax_f16(%x: tensor<2x5xf16>) -> tensor<2x5xf16> {
+  %0 = onnx.Softmax %x : (tensor<2x5xf16>) -> tensor<2x5xf16>
+  return %0 : tensor<2x5xf16>
+}
+
+// -----
+
 // LayerNormalization over the last axis: mean, variance, rsqrt, scale, bias.
 // CHECK-LABEL: func.func @layer_norm
 // CHECK: linalg.reduce {{.*}} dimensions = [1]
