@@ -166,9 +166,12 @@ Value tessera::lowering::buildSoftmax(OpBuilder &b, Location loc, Value x,
     return convertElements(b, loc, type, wide);
   }
   SmallVector<int64_t> dims = {axis};
+  // The shift is maxnumf, not maximumf: x86 has no NaN-propagating maximum,
+  // and LLVM scalarises its vector reduction (half the softmax's time). A
+  // NaN in a row still makes the whole row NaN, through the sum.
   Value max = buildReduce(b, loc, x, dims, lowestValue(elt),
                           [](OpBuilder &nb, Location l, Value a, Value c) {
-                            return nb.create<arith::MaximumFOp>(l, a, c);
+                            return nb.create<arith::MaxNumFOp>(l, a, c);
                           });
   Value shifted =
       mapWithReduced(b, loc, x, {max}, dims, elt,

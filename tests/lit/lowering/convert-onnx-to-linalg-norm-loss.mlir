@@ -80,7 +80,7 @@ func.func @nll_mean(%x: tensor<3x5x2xf32>, %t: tensor<3x2xi64>, %w: tensor<5xf32
 // log), whose result is also the log_prob output, then the loss.
 // CHECK-LABEL: func.func @sce_none
 // CHECK: linalg.reduce ins(%arg0 : tensor<3x5xf32>) {{.*}} dimensions = [1]
-// CHECK: arith.maximumf
+// CHECK: arith.maxnumf
 // CHECK: math.exp
 // CHECK: %[[LOGP:.*]] = linalg.generic
 // CHECK: math.log

@@ -104,7 +104,7 @@ func.func @rms(%x: tensor<2x16xf16>, %r: tensor<2x16xf16>, %g: tensor<16xf16>) -
 // DECOMP: %[[LAST:.*]] = arith.addi %[[I]], %[[OFF]]
 // DECOMP: arith.cmpi sgt, %[[J]], %[[LAST]]
 // DECOMP: linalg.reduce {{.*}} dimensions = [3]
-// DECOMP: arith.maximumf
+// DECOMP: arith.maxnumf
 // DECOMP: math.exp
 // DECOMP: linalg.reduce {{.*}} dimensions = [3]
 // DECOMP: arith.divf
