@@ -80,12 +80,12 @@ Value buildConvolution(OpBuilder &rewriter, Location loc, Value x, Value w,
   int64_t spatial = xt.getRank() - 2;
   int64_t filters = wt.getDimSize(0);
   Type elt = outType.getElementType();
-  if (isa<FloatType>(elt) && elt.getIntOrFloatBitWidth() == 16) {
+  if (Type acc = accumulatorType(elt); acc != elt) {
     Value wideX = widenToF32(rewriter, loc, x);
     Value wideW = widenToF32(rewriter, loc, w);
     Value wideBias = bias ? widenToF32(rewriter, loc, bias) : Value();
     Value y = buildConvolution(rewriter, loc, wideX, wideW, wideBias, geom,
-                               groups, outType.clone(rewriter.getF32Type()));
+                               groups, outType.clone(acc));
     return convertElements(rewriter, loc, outType, y);
   }
   Value input = x;

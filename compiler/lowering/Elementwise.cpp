@@ -29,8 +29,7 @@ bool isFloat(Type t) { return isa<FloatType>(t); }
 /// float16 chains on the CPU do). An op with other operand types (Where's
 /// condition, a Cast) computes as it is.
 bool computesInF32(Type elt, ValueRange inputs) {
-  auto f = dyn_cast<FloatType>(elt);
-  return f && f.getWidth() == 16 && !inputs.empty() &&
+  return accumulatorType(elt) != elt && !inputs.empty() &&
          llvm::all_of(inputs, [&](Value v) {
            return getElementTypeOrSelf(v.getType()) == elt;
          });
@@ -65,11 +64,12 @@ struct ElementwiseLowering : OpConversionPattern<OpTy> {
         [&](OpBuilder &b, Location loc, ValueRange args) {
           if (!widen)
             return compute(op, b, loc, args, elt);
+          Type acc = accumulatorType(elt);
           SmallVector<Value> wide;
           for (Value a : args)
-            wide.push_back(b.create<arith::ExtFOp>(loc, b.getF32Type(), a));
+            wide.push_back(b.create<arith::ExtFOp>(loc, acc, a));
           return tessera::fused::buildWidenedRounding(
-              b, loc, compute(op, b, loc, wide, b.getF32Type()), elt);
+              b, loc, compute(op, b, loc, wide, acc), elt);
         });
     rewriter.replaceOp(op, result);
     return success();

@@ -43,6 +43,7 @@
 
 #include "compiler/lowering/KernelShapes.h"
 #include "compiler/lowering/Lowering.h"
+#include "compiler/transforms/MatchUtils.h"
 #include "compiler/transforms/Patterns.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
@@ -132,9 +133,8 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
     // f16 and bf16 are read widened and written narrowed: the kernel
     // computes in f32.
     Type elt = qt.getElementType();
-    if ((!elt.isF32() && !elt.isF16() && !elt.isBF16()) ||
-        kt.getElementType() != elt || vt.getElementType() != elt ||
-        outType.getElementType() != elt)
+    if (!isKernelFloat(elt) || kt.getElementType() != elt ||
+        vt.getElementType() != elt || outType.getElementType() != elt)
       return rewriter.notifyMatchFailure(op, "needs f32, f16 or bf16 Q, K, V "
                                              "and result of one type");
     // B, H, Sq and Sk may be dynamic (read with tensor.dim, checked to agree
@@ -153,7 +153,7 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
       return rewriter.notifyMatchFailure(op, "head size above 256");
     if (Value m = op.getMask()) {
       Type mt = cast<ShapedType>(m.getType()).getElementType();
-      if (!mt.isF32() && !mt.isF16() && !mt.isBF16() && !mt.isInteger(1))
+      if (!isKernelFloat(mt) && !mt.isInteger(1))
         return rewriter.notifyMatchFailure(
             op, "the mask is neither i1 nor f32, f16 or bf16");
     }

@@ -99,7 +99,7 @@ struct MatMulOpLowering : OpConversionPattern<fused::MatMulOp> {
     // [rows, K], the result [rows, N], viewed back as [..., N].
     // 16-bit floats are multiplied in f32 (weights widened at compile
     // time), the epilogue narrows once.
-    Type acc = elt.getIntOrFloatBitWidth() == 16 ? rewriter.getF32Type() : elt;
+    Type acc = accumulatorType(elt);
     Value a = adaptor.getA();
     if (acc != elt) {
       a = widenToF32(rewriter, loc, a);

@@ -144,14 +144,13 @@ Value buildMatMul(OpBuilder &b, Location loc, Value a, Value bm,
   auto at = cast<RankedTensorType>(a.getType());
   auto bt = cast<RankedTensorType>(bm.getType());
   Type elt = outType.getElementType();
-  auto narrow = dyn_cast<FloatType>(elt);
-  if (narrow && narrow.getWidth() == 16 && at.getElementType() == elt &&
-      bt.getElementType() == elt) {
+  Type acc = accumulatorType(elt);
+  if (acc != elt && at.getElementType() == elt && bt.getElementType() == elt) {
     // (One at a time: the order of function arguments is unspecified.)
     Value wideA = widenToF32(b, loc, a);
     Value wideB = widenToF32(b, loc, bm);
-    Value product = buildMatMul(b, loc, wideA, wideB,
-                                outType.clone(b.getF32Type()), outSizes);
+    Value product =
+        buildMatMul(b, loc, wideA, wideB, outType.clone(acc), outSizes);
     return convertElements(b, loc, outType, product);
   }
   SmallVector<OpFoldResult> aSizes = tensor::getMixedSizes(b, loc, a);

@@ -20,6 +20,7 @@
 #include "compiler/lowering/LoweringUtils.h"
 #include "compiler/lowering/OpBuilders.h"
 #include "compiler/lowering/RowNorm.h"
+#include "compiler/transforms/MatchUtils.h"
 #include "dialects/onnx/ONNXDialect.h"
 #include "dialects/tessera/TesseraDialect.h"
 
@@ -103,7 +104,7 @@ public:
   /// Why the kernel cannot handle the shapes, or empty.
   std::string check() const {
     int64_t rank = xType.getRank();
-    if (!elt.isF32() && !elt.isF16() && !elt.isBF16())
+    if (!isKernelFloat(elt))
       return "needs f32, f16 or bf16";
     for (Value table : {cos, sin})
       if (cast<ShapedType>(table.getType()).getElementType() != elt)

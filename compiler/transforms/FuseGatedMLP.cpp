@@ -169,7 +169,7 @@ std::optional<Match> FuseGatedMLP::matchCandidate(onnx::MulOp mul,
   auto gType = dyn_cast<RankedTensorType>(act->g.getType());
   Type elt = yType ? yType.getElementType() : Type();
   if (!yType || !gType || yType != gType || value.getType() != gType ||
-      !(elt.isF32() || elt.isF16() || elt.isBF16()))
+      !isKernelFloat(elt))
     return fail("the gate, the value and the product are not of one f32, "
                 "f16 or bf16 type");
   auto gw = readFloatConstant(gate->mm.getB());

@@ -470,7 +470,7 @@ LogicalResult matchProjection(onnx::MatMulOp mm, Projection &p,
   }
   auto xt = cast<RankedTensorType>(x.getType());
   Type elt = xt.getElementType();
-  if (!elt.isF32() && !elt.isF16() && !elt.isBF16()) {
+  if (!isKernelFloat(elt)) {
     reason = "needs an f32, f16 or bf16 input";
     return failure();
   }

@@ -168,8 +168,7 @@ FuseQKVRotary::matchCandidate(fused::QKVProjectionOp op,
   if (early)
     return fail("a result is used before the rotary tables are computed");
   Type elt = cast<RankedTensorType>(op.getX().getType()).getElementType();
-  if (!(elt.isF32() || elt.isF16() || elt.isBF16()) ||
-      !readFloatConstant(op.getW()) ||
+  if (!isKernelFloat(elt) || !readFloatConstant(op.getW()) ||
       (op.getBias() && !readFloatConstant(op.getBias())))
     return fail("the projection's weight or bias is not an f32, f16 or bf16 "
                 "constant");

@@ -98,12 +98,7 @@ std::optional<std::vector<float>> readF32Elements(ElementsAttr attr) {
   return std::nullopt;
 }
 
-std::optional<std::vector<float>> readF32Constant(Value v) {
-  ElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  return readF32Elements(attr);
-}
+bool isKernelFloat(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
 
 std::optional<std::vector<float>> readFloatConstant(Value v) {
   ElementsAttr attr;
@@ -158,8 +153,7 @@ std::optional<ConstTensor> evalConst(Value v, IntsReader ints, int depth);
 std::optional<ConstTensor> evalConstantOp(onnx::ConstantOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getType());
   Type elt = type ? type.getElementType() : Type();
-  if (!type || !type.hasStaticShape() ||
-      !(elt.isF32() || elt.isF16() || elt.isBF16()))
+  if (!type || !type.hasStaticShape() || !isKernelFloat(elt))
     return std::nullopt;
   ConstTensor t;
   t.shape.assign(type.getShape().begin(), type.getShape().end());

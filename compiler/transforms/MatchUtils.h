@@ -48,11 +48,12 @@ std::optional<double> floatSplatConstant(mlir::Value v);
 /// `expected`, or of `expected` rounded to a float type narrower than f32.
 bool isScalarNear(mlir::Value v, double expected, double relTolerance);
 
+/// Whether `t` is f32, f16 or bf16: the float types the fused ops' kernels
+/// take (16-bit ones computed in f32).
+bool isKernelFloat(mlir::Type t);
+
 /// The elements of an f32 constant attribute, dense or resource-backed.
 std::optional<std::vector<float>> readF32Elements(mlir::ElementsAttr attr);
-
-/// The elements of `v` if it is an f32 constant (see readF32Elements).
-std::optional<std::vector<float>> readF32Constant(mlir::Value v);
 
 /// The elements of `v`, rounded to f32, if it is a constant of any float
 /// type, dense or resource-backed (for matching values, not for rewriting
@@ -88,7 +89,7 @@ std::optional<ConstTensor> evaluateFloatConstant(mlir::Value v,
 std::optional<ConstTensor> evaluateFloatConstant(mlir::Value v);
 
 /// Whether `v` is a Transpose or Slice (up to four deep) of an
-/// onnx.Constant: a constant evaluateF32Constant may compute.
+/// onnx.Constant: a constant evaluateFloatConstant may compute.
 bool isConstantView(mlir::Value v);
 
 //===----------------------------------------------------------------------===//

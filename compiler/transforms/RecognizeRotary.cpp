@@ -138,9 +138,6 @@ Value throughUnitDims(Value v, SmallVectorImpl<Operation *> &ops) {
   return v;
 }
 
-/// The element types onnx.RotaryEmbedding's kernel takes.
-bool isRotaryType(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
-
 std::optional<Table> tableOf(Value v, int64_t dh) {
   Table t;
   Value base = throughUnitDims(v, t.ops);
@@ -404,7 +401,7 @@ std::optional<Match> RecognizeRotary::matchCandidate(onnx::NegOp neg,
     return std::nullopt;
   auto xType = cast<RankedTensorType>(m.x.getType());
   int64_t rank = xType.getRank(), dh = xType.getDimSize(rank - 1);
-  if (!isRotaryType(xType.getElementType()))
+  if (!isKernelFloat(xType.getElementType()))
     return fail("x is not f32, f16 or bf16");
   // rot(x) * sin + x * cos.
   Operation *mulSin = singleUser(rot);
@@ -477,7 +474,7 @@ RecognizeStackedRotary::matchCandidate(onnx::SubOp sub,
   m.x = first->part.x;
   auto xType = cast<RankedTensorType>(m.x.getType());
   int64_t rank = xType.getRank(), dh = xType.getDimSize(rank - 1), h = dh / 2;
-  if (dh % 2 || !isRotaryType(xType.getElementType()))
+  if (dh % 2 || !isKernelFloat(xType.getElementType()))
     return fail("x is not f32, f16 or bf16 with an even head size");
   const Part &x1 = first->part, &x2 = second->part;
   Value cos = first->other, sin = second->other;

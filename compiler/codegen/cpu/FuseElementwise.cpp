@@ -1,5 +1,4 @@
-//===- FuseElementwise.cpp - fuse elementwise chains
-//------------------------===//
+//===- FuseElementwise.cpp - fuse elementwise chains ----------------------===//
 //
 // Single-use elementwise producers fused into their elementwise consumers.
 // A fused chain of 16-bit float ops, each computed in f32 by the lowering,
