@@ -18,7 +18,8 @@ Then:
   projections with their rotary, GEMM epilogues, gated MLPs, GELUs, norms)
   as the float32 model's, and no unfused candidate;
 - compare.py runs it against ONNX Runtime at two batches and two lengths,
-  asking for --ulps float16 ulps at the outputs' largest magnitude.
+  compiled for each shape and once with dynamic shapes, asking for --ulps
+  float16 ulps at the outputs' largest magnitude.
   ONNX Runtime has no float16 kernels for most CPU ops and runs them in
   float32 between casts it merges, so it rounds to float16 less often than
   the ONNX graph says; Tessera rounds every op's result that is not inside
@@ -111,11 +112,14 @@ def main():
         print(("ok   " if want.get(kind, 0) == got.get(kind, 0) else "FAIL ") + line)
         ok &= want.get(kind, 0) == got.get(kind, 0)
 
-    r = subprocess.run([sys.executable, os.path.join(HERE, "compare.py"), "--model", path,
-                        "--compiler", args.compiler, "--runner", args.runner,
-                        "--work-dir", os.path.join(args.work_dir, "compare"),
-                        "--batches", "1,2", "--seqs", "7,128", "--ulps", str(args.ulps)])
-    ok &= r.returncode == 0
+    # Pinned at each shape, then one dynamic library for every shape.
+    for tag, flags in (("compare", []), ("compare_dynamic", ["--dynamic"])):
+        r = subprocess.run([sys.executable, os.path.join(HERE, "compare.py"), "--model", path,
+                            "--compiler", args.compiler, "--runner", args.runner,
+                            "--work-dir", os.path.join(args.work_dir, tag),
+                            "--batches", "1,2", "--seqs", "7,128", "--ulps", str(args.ulps)]
+                           + flags)
+        ok &= r.returncode == 0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
