@@ -196,6 +196,9 @@ def parse_args(argv):
                         "else %s)" % DEFAULT_COMPILER)
     p.add_argument("--plot", metavar="FILE.png",
                    help="draw latency against sequence length, Tessera and ORT (matplotlib)")
+    p.add_argument("--ulps", type=int, default=1,
+                   help="outputs must agree with ONNX Runtime to this many ulps of their type "
+                        "at their largest magnitude, at least (compare.py --ulps; default: 1)")
     p.add_argument("--ort-script", default=DEFAULT_ORT_SCRIPT, help="default: %(default)s")
     p.add_argument("--node", default="node", help="Node.js binary (default: node)")
     p.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "tessera-bench"),
@@ -409,7 +412,7 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
     diffs = []
     for tag, got in results:
         for name in ref:
-            ok, desc = compare.check(name, ref[name], got[name], False)
+            ok, desc = compare.check(name, ref[name], got[name], False, ulps=args.ulps)
             diffs.append("%s %s" % (tag, desc))
             if not ok:
                 raise BenchError("Tessera (%s build) disagrees with ONNX Runtime: %s" % (tag, desc))
