@@ -105,12 +105,16 @@ void ThreadPool::workerLoop() {
     // gone); then there is nothing to join.
     if (!hasJob_)
       continue;
-    ++active_;
+    active_.fetch_add(1, std::memory_order_relaxed);
     lock.unlock();
     runChunks(job_);
-    lock.lock();
-    if (--active_ == 0)
+    if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Through the mutex, so that a caller between testing its condition
+      // and sleeping does not miss the notification. Without a sleeper this
+      // makes no system call.
+      lock.lock();
       finished_.notify_all();
+    }
   }
 }
 
@@ -142,11 +146,17 @@ void ThreadPool::parallelFor(int64_t n, TesseraParallelBody body,
   tInsideParallelRegion = false;
 
   // Every chunk has been claimed. Wait for the workers still running theirs;
-  // a worker that joins late finds nothing to claim and leaves at once.
-  std::unique_lock<std::mutex> lock(mutex_);
-  finished_.wait(lock, [&] {
-    return active_ == 0 &&
+  // a worker that joins late finds nothing to claim and leaves at once. The
+  // last chunks usually end within microseconds: spin first, as the workers
+  // do, and sleep only then (waking a sleeping caller costs a system call
+  // and a reschedule on the critical path).
+  auto finished = [&] {
+    return active_.load(std::memory_order_acquire) == 0 &&
            job_.doneChunks.load(std::memory_order_acquire) == job_.numChunks;
-  });
+  };
+  for (int i = 0; i < kSpinIterations && !finished(); ++i)
+    cpuRelax();
+  std::unique_lock<std::mutex> lock(mutex_);
+  finished_.wait(lock, finished);
   hasJob_ = false;
 }

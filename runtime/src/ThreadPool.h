@@ -57,13 +57,16 @@ private:
   std::vector<std::thread> workers_;
   // Serialises parallelFor calls coming from different threads.
   std::mutex dispatchMutex_;
-  // Guards job_, active_, stop_ and the condition variables.
+  // Guards job_, hasJob_, stop_, the increments of active_ and the
+  // condition variables.
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable finished_;
   Job job_;
   bool hasJob_ = false;
-  int active_ = 0; // workers currently inside job_
+  // Workers currently inside job_: joined under mutex_ (while hasJob_), left
+  // without it.
+  std::atomic<int> active_{0};
   bool stop_ = false;
   std::atomic<uint64_t> generation_{0};
 };
