@@ -41,6 +41,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm,
   pack.kBlock = target.matmulTile.k;
   pack.narrowTileN = target.matmulTile.narrowN;
   pack.narrowAboveK = target.matmulTile.narrowAboveK;
+  // Without F16C, each f16 weight would be widened by a library call.
+  pack.halfWeights = target.hasFeature("f16c");
   pm.addNestedPass<func::FuncOp>(createPackMatmulWeights(pack));
   VectorizeMatmulOptions vectorize;
   vectorize.tileM = target.matmulTile.m;

@@ -21,6 +21,11 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/ADT/bit.h"
+
+#include <optional>
+#include <vector>
+
 namespace tessera {
 #define GEN_PASS_DEF_PACKMATMULWEIGHTS
 #include "compiler/codegen/cpu/Passes.h.inc"
@@ -214,6 +219,102 @@ struct PackMatmulWeightsPass
     return group;
   }
 
+  /// The f16 bit pattern of `x` if f16 holds it exactly (zeros, normals and
+  /// subnormals of f16's range whose low mantissa bits are zero; infinities),
+  /// else nothing.
+  static std::optional<uint16_t> exactHalf(float x) {
+    uint32_t bits = llvm::bit_cast<uint32_t>(x);
+    auto sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
+    int32_t exponent = static_cast<int32_t>((bits >> 23) & 0xff);
+    uint32_t mantissa = bits & 0x7fffff;
+    if (exponent == 0)
+      return mantissa == 0 ? std::optional<uint16_t>(sign) : std::nullopt;
+    if (exponent == 0xff)
+      return mantissa == 0 ? std::optional<uint16_t>(sign | 0x7c00)
+                           : std::nullopt;
+    int32_t e = exponent - 127;
+    if (e >= -14 && e <= 15) {
+      if (mantissa & 0x1fff)
+        return std::nullopt;
+      return static_cast<uint16_t>(sign | (e + 15) << 10 | mantissa >> 13);
+    }
+    if (e < -24 || e > 15)
+      return std::nullopt;
+    // An f16 subnormal: (1.m x 2^e) / 2^-24 = (2^23 + m) >> -(e + 1).
+    uint32_t significand = mantissa | 0x800000;
+    int32_t shift = -(e + 1);
+    if (significand & ((1u << shift) - 1))
+      return std::nullopt;
+    return static_cast<uint16_t>(sign | significand >> shift);
+  }
+
+  /// `values` as f16 bit patterns if f16 holds every one exactly, else
+  /// nothing.
+  static std::optional<std::vector<uint16_t>>
+  exactHalves(ArrayRef<float> values) {
+    std::vector<uint16_t> half;
+    half.reserve(values.size());
+    for (float x : values) {
+      std::optional<uint16_t> h = exactHalf(x);
+      if (!h)
+        return std::nullopt;
+      half.push_back(*h);
+    }
+    return half;
+  }
+
+  /// `values` as a weight constant named `name`: in f16 when f16 holds
+  /// every value exactly (the weights of a float16 model, widened to f32 by
+  /// the lowering), so that the library keeps them at half the size and the
+  /// register tiles widen them as they load them; else in f32.
+  DenseResourceElementsAttr weightConstant(RewriterBase &rewriter,
+                                           ArrayRef<float> values,
+                                           ArrayRef<int64_t> shape,
+                                           StringRef name) const {
+    std::optional<std::vector<uint16_t>> half;
+    if (halfWeights)
+      half = exactHalves(values);
+    if (half)
+      return DenseResourceElementsAttr::get(
+          RankedTensorType::get(shape, rewriter.getF16Type()), name,
+          HeapAsmResourceBlob::allocateAndCopyInferAlign<uint16_t>(
+              *half, /*dataIsMutable=*/false));
+    return DenseResourceElementsAttr::get(
+        RankedTensorType::get(shape, rewriter.getF32Type()), name,
+        HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
+            values, /*dataIsMutable=*/false));
+  }
+
+  /// The constant weight of each f32 matmul left unpacked, in f16 if f16
+  /// holds it exactly (see weightConstant).
+  void narrowUnpackedWeights(IRRewriter &rewriter, func::FuncOp func) {
+    if (!halfWeights)
+      return;
+    SmallVector<linalg::MatmulOp> matmuls;
+    func.walk([&](linalg::MatmulOp op) {
+      if (isF32StaticKN(op) && !constantFloats(op.getDpsInputs()[1]).empty())
+        matmuls.push_back(op);
+    });
+    for (linalg::MatmulOp op : matmuls) {
+      Value weight = op.getDpsInputs()[1];
+      auto type = cast<RankedTensorType>(weight.getType());
+      ArrayRef<float> values = constantFloats(weight);
+      if (int64_t(values.size()) != type.getNumElements())
+        continue;
+      DenseResourceElementsAttr attr =
+          weightConstant(rewriter, values, type.getShape(), "narrow_weights");
+      if (!attr.getElementType().isF16())
+        continue;
+      rewriter.setInsertionPoint(op);
+      Value narrow = rewriter.create<arith::ConstantOp>(op.getLoc(), attr);
+      // A new matmul: its body widens the f16 operand.
+      rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
+          op, op->getResultTypes(), ValueRange{op.getDpsInputs()[0], narrow},
+          op.getDpsInits());
+      eraseDeadWeight(rewriter, weight.getDefiningOp(), func);
+    }
+  }
+
   /// Weights are constants, so packing B into contiguous K x tileN panels
   /// ([N/tileN][K][tileN]) costs nothing at run time; the matmul becomes a
   /// loop over panels, each an [M, K] x [K, tileN] matmul. An elementwise
@@ -261,12 +362,8 @@ struct PackMatmulWeightsPass
                 values[kk * n + j * width + t];
     }
     // Stored as [panels * K, panelN]: panel j is rows [j*K, (j+1)*K).
-    auto packedType =
-        RankedTensorType::get({panels * k, panelN}, rewriter.getF32Type());
-    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
-        packed, /*dataIsMutable=*/false);
-    auto attr = DenseResourceElementsAttr::get(packedType, "packed_weights",
-                                               std::move(blob));
+    DenseResourceElementsAttr attr = weightConstant(
+        rewriter, packed, {panels * k, panelN}, "packed_weights");
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(epilogue ? epilogue.getOperation()
                                         : op.getOperation());
@@ -428,6 +525,7 @@ struct PackMatmulWeightsPass
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     packConstantWeights(rewriter, getOperation());
+    narrowUnpackedWeights(rewriter, getOperation());
   }
 };
 

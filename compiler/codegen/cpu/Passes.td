@@ -38,6 +38,12 @@ def PackMatmulWeights
     products of several matmuls of the same A (a gated MLP's gate and
     value), their weights share the panels (tile-n / count columns of each).
     The replaced weights are erased and their resource blobs freed.
+
+    With half-weights, packed panels, and the constant weight of a matmul
+    left unpacked, are stored in f16 when f16 holds every value exactly (a
+    float16 model's weights, widened to f32 by the lowering): the matmul
+    then reads f16 and widens it as it multiplies (linalg.matmul's operand
+    cast), and the library holds half the bytes.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
@@ -54,6 +60,9 @@ def PackMatmulWeights
            "half of L2">,
     Option<"narrowAboveK", "narrow-above-k", "int64_t", "0",
            "K above which panels are narrow-tile-n wide">,
+    Option<"halfWeights", "half-weights", "bool", "true",
+           "Store weights in f16 where f16 holds them exactly (the target "
+           "converts f16 to f32 in hardware: F16C)">,
   ];
 }
 

@@ -41,9 +41,39 @@ bool hasStaticShapes(linalg::LinalgOp op) {
   });
 }
 
+namespace {
+/// A widening (extf) of a vector whose dims are all unit but one, other than
+/// the leading one (say [64, 1]), as a widening of the 1-D vector between
+/// shape casts. The vectorizer makes such vectors of a weight row around a
+/// row tile's contraction; from f16 panels, their widening was lowered as 64
+/// scalar conversions. As 1-D, it folds into the row's load (vcvtph2ps).
+/// (Leading unit dims are cast away by populateCastAwayVectorLeadingOneDim-
+/// Patterns.)
+struct WidenUnitDimVectorsAs1D : OpRewritePattern<arith::ExtFOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(arith::ExtFOp ext,
+                                PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<VectorType>(ext.getIn().getType());
+    if (!type || type.getRank() < 2 || type.isScalable() ||
+        type.getDimSize(0) == 1 ||
+        llvm::count_if(type.getShape(), [](int64_t d) { return d != 1; }) != 1)
+      return failure();
+    Location loc = ext.getLoc();
+    auto flat = VectorType::get({type.getNumElements()}, type.getElementType());
+    auto wideFlat = flat.clone(getElementTypeOrSelf(ext.getType()));
+    Value narrow = rewriter.create<vector::ShapeCastOp>(loc, flat, ext.getIn());
+    Value wide = rewriter.create<arith::ExtFOp>(loc, wideFlat, narrow);
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(ext, ext.getType(), wide);
+    return success();
+  }
+};
+} // namespace
+
 void cleanup(Operation *root) {
   RewritePatternSet patterns(root->getContext());
   vector::populateVectorReductionToContractPatterns(patterns);
+  patterns.add<WidenUnitDimVectorsAs1D>(root->getContext());
   vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
   vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
   // Not tensor::populateFoldTensorSubsetIntoVectorTransferPatterns: with a

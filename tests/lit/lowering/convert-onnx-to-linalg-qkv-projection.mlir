@@ -79,7 +79,7 @@ func.func @kv_seq_first(%x: tensor<5x2x8xf32>, %w: tensor<8x16xf32>) -> (tensor<
 // VEC-NOT: linalg.matmul
 // VEC: linalg.transpose
 func.func @qkv_constant_weight(%x: tensor<2x3x2xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>) {
-  %w = onnx.Constant {value = dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0], [13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0]]> : tensor<2x12xf32>} : tensor<2x12xf32>
+  %w = onnx.Constant {value = dense<[[1.1, 2.1, 3.1, 4.1, 5.1, 6.1, 7.1, 8.1, 9.1, 10.1, 11.1, 12.1], [13.1, 14.1, 15.1, 16.1, 17.1, 18.1, 19.1, 20.1, 21.1, 22.1, 23.1, 24.1]]> : tensor<2x12xf32>} : tensor<2x12xf32>
   %b = onnx.Constant {value = dense<0.25> : tensor<12xf32>} : tensor<12xf32>
   %r:3 = tessera.qkv_projection %x, %w bias %b {num_heads = 2 : i64} : (tensor<2x3x2xf32>, tensor<2x12xf32>, tensor<12xf32>) -> (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>)
   return %r#0, %r#1, %r#2 : tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>
