@@ -140,6 +140,28 @@ function npyBytes(descr, dims, data) {
   return Buffer.concat([pre, Buffer.from(header, 'latin1'), payload]);
 }
 
+// A float16 bit pattern as a number.
+function halfToNumber(h) {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+// Elements [begin, end) of a float32 or float16 tensor as a Float32Array
+// (which holds every float16 exactly).
+function floatsOf(tensor, begin, end) {
+  if (tensor.type === 'float32') return tensor.data.slice(begin, end);
+  if (tensor.type !== 'float16') throw new Error(`logits of type '${tensor.type}': expected float32 or float16`);
+  const d = tensor.data;
+  const bits = d instanceof Uint16Array ? d : new Uint16Array(d.buffer, d.byteOffset, d.length);
+  const out = new Float32Array(end - begin);
+  for (let i = begin; i < end; ++i) out[i - begin] = halfToNumber(bits[i]);
+  return out;
+}
+
 function writeNpy(file, tensor) {
   const code = ORT_TO_DESCR[tensor.type];
   if (!code) throw new Error(`cannot write an output of type '${tensor.type}' as .npy`);
@@ -286,7 +308,9 @@ async function decodeOnce(ort, session, args, given, meta) {
   for (const name of session.inputNames) {
     if (!presentName(name)) continue;
     const dims = meta.get(name).shape.map((d) => (typeof d === 'number' ? d : d === batchName ? b : 0));
-    feeds[name] = new ort.Tensor('float32', new Float32Array(0), dims);
+    // Empty, of the past's own type (float32 or float16).
+    const type = meta.get(name).type;
+    feeds[name] = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
   }
   const tokens = [], logits = [];
   let vocab = 0, prefillMs = 0, decodeMs = 0, total = s0;
@@ -306,12 +330,12 @@ async function decodeOnce(ort, session, args, given, meta) {
     vocab = l.dims[2];
     ids = [];
     for (let i = 0; i < b; ++i) {
-      const row = l.data.subarray(((i * s) + s - 1) * vocab, ((i * s) + s) * vocab);
+      const row = floatsOf(l, ((i * s) + s - 1) * vocab, ((i * s) + s) * vocab);
       let best = 0;
       for (let v = 1; v < vocab; ++v) if (row[v] > row[best]) best = v;
       ids.push(best);
       tokens.push(best);
-      logits.push(row.slice());
+      logits.push(row);
     }
     for (const name of session.inputNames)
       if (presentName(name)) feeds[name] = out[presentName(name)];

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Generate.h"
+#include "Floats.h"
 
 #include <algorithm>
 #include <chrono>
@@ -192,13 +193,22 @@ void checkEmptyPast(const Model &model, const std::vector<CachePair> &pairs) {
 }
 
 /// argmax over the last position's logits of each row of `logits`
-/// [batch, s, vocab].
-void appendArgmax(const float *logits, int64_t s, Generation &g) {
+/// [batch, s, vocab] (float32, float16 or bfloat16), kept as float32.
+void appendArgmax(const void *logits, TesseraDType dtype, int64_t s,
+                  Generation &g) {
   for (int64_t i = 0; i < g.batch; ++i) {
-    const float *row = logits + (i * s + s - 1) * g.vocab;
+    int64_t start = (i * s + s - 1) * g.vocab;
+    size_t first = g.logits.size();
+    for (int64_t v = 0; v < g.vocab; ++v)
+      g.logits.push_back(run::floatAt(logits, dtype, start + v));
+    const float *row = g.logits.data() + first;
     g.ids.push_back(std::max_element(row, row + g.vocab) - row);
-    g.logits.insert(g.logits.end(), row, row + g.vocab);
   }
+}
+
+bool isFloat(int32_t dtype) {
+  return dtype == TESSERA_DTYPE_FLOAT || dtype == TESSERA_DTYPE_FLOAT16 ||
+         dtype == TESSERA_DTYPE_BFLOAT16;
 }
 
 /// Reorders [tokens, batch, ...] into [batch, tokens, ...].
@@ -225,7 +235,8 @@ Generation decodeOnce(KVCache &cache, Roles roles, int64_t tokens) {
   g.inPlace = cache.inPlace();
   cache.reset();
   // Decode steps write their logits [B, 1, V] into one buffer.
-  std::vector<float> stepLogits;
+  std::vector<char> stepLogits;
+  auto dtype = TESSERA_DTYPE_FLOAT;
   for (int64_t t = 0; t < tokens; ++t) {
     std::vector<Input> step = roles.fixed;
     step.push_back(roles.ids.input());
@@ -238,8 +249,7 @@ Generation decodeOnce(KVCache &cache, Roles roles, int64_t tokens) {
     if (stepLogits.empty())
       outputs = cache.run(step);
     else
-      cache.run(step, {{"logits", stepLogits.data(),
-                        stepLogits.size() * sizeof(float)}});
+      cache.run(step, {{"logits", stepLogits.data(), stepLogits.size()}});
     double ms =
         std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     (t == 0 ? g.prefillMs : g.decodeMs) += ms;
@@ -248,17 +258,18 @@ Generation decodeOnce(KVCache &cache, Roles roles, int64_t tokens) {
                                  [](const Tensor &o) {
                                    return o.name() == "logits";
                                  });
-      if (logits->dtype() != TESSERA_DTYPE_FLOAT || logits->dims().size() != 3)
-        throw failure(
-            "output 'logits' must be float32 [batch, sequence, vocab]");
+      if (!isFloat(logits->dtype()) || logits->dims().size() != 3)
+        throw failure("output 'logits' must be float32, float16 or bfloat16 "
+                      "[batch, sequence, vocab]");
       g.vocab = logits->dims()[2];
-      appendArgmax(logits->as<float>(), logits->dims()[1], g);
+      dtype = static_cast<TesseraDType>(logits->dtype());
+      appendArgmax(logits->data(), dtype, logits->dims()[1], g);
       // Other outputs than the logits need their own buffers: keep
       // allocating then.
       if (outputs.size() == 1)
-        stepLogits.resize(g.batch * g.vocab);
+        stepLogits.resize(g.batch * g.vocab * tessera_dtype_size(dtype));
     } else {
-      appendArgmax(stepLogits.data(), 1, g);
+      appendArgmax(stepLogits.data(), dtype, 1, g);
     }
 
     // The next step: the chosen tokens, one more mask column.

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Floats.h"
 #include "Generate.h"
 #include "tessera/runtime.hpp"
 
@@ -37,6 +38,9 @@
 #include <unistd.h>
 
 namespace {
+
+using tessera::run::bf16ToFloat;
+using tessera::run::halfToFloat;
 
 /// Any failure: main prints it as one error line and exits 1.
 struct Failure : std::runtime_error {
@@ -74,7 +78,8 @@ const char *const kUsage =
     "                       the cache bound in place; prints the token ids,\n"
     "                       the prefill time and ms/token, and with\n"
     "                       --output-dir writes tokens.npy [batch, N] and\n"
-    "                       logits.npy [batch, N, vocab]; with --bench R,\n"
+    "                       logits.npy [batch, N, vocab] (float32 for\n"
+    "                       float16 and bfloat16 logits too); with --bench R,\n"
     "                       one untimed loop, then R timed ones (medians)\n"
     "  --describe           print the model's inputs and outputs (dtypes, "
     "dims\n"
@@ -665,38 +670,6 @@ HostTensor readTensorFile(const std::string &path) {
 //===----------------------------------------------------------------------===//
 // Printing and writing outputs
 //===----------------------------------------------------------------------===//
-
-float halfToFloat(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h >> 15) << 31;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else {
-    // Subnormal: normalise.
-    int e = -1;
-    do {
-      ++e;
-      mant <<= 1;
-    } while (!(mant & 0x400));
-    bits = sign | ((112 - e) << 23) | ((mant & 0x3ff) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-float bf16ToFloat(uint16_t h) {
-  uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
 
 template <typename T> T load(const void *data, size_t i) {
   T v;
