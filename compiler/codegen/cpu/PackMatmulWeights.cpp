@@ -21,6 +21,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/bit.h"
 
 #include <optional>
@@ -295,24 +296,32 @@ struct PackMatmulWeightsPass
       if (isF32StaticKN(op) && !constantFloats(op.getDpsInputs()[1]).empty())
         matmuls.push_back(op);
     });
+    // One f16 constant per weight, however many matmuls share it.
+    llvm::DenseMap<Value, Value> narrowed;
     for (linalg::MatmulOp op : matmuls) {
       Value weight = op.getDpsInputs()[1];
-      auto type = cast<RankedTensorType>(weight.getType());
-      ArrayRef<float> values = constantFloats(weight);
-      if (int64_t(values.size()) != type.getNumElements())
-        continue;
-      DenseResourceElementsAttr attr =
-          weightConstant(rewriter, values, type.getShape(), "narrow_weights");
-      if (!attr.getElementType().isF16())
-        continue;
-      rewriter.setInsertionPoint(op);
-      Value narrow = rewriter.create<arith::ConstantOp>(op.getLoc(), attr);
+      Value &narrow = narrowed[weight];
+      if (!narrow) {
+        auto type = cast<RankedTensorType>(weight.getType());
+        ArrayRef<float> values = constantFloats(weight);
+        if (int64_t(values.size()) != type.getNumElements())
+          continue;
+        DenseResourceElementsAttr attr =
+            weightConstant(rewriter, values, type.getShape(), "narrow_weights");
+        if (!attr.getElementType().isF16())
+          continue;
+        rewriter.setInsertionPointAfter(weight.getDefiningOp());
+        narrow = rewriter.create<arith::ConstantOp>(op.getLoc(), attr);
+      }
       // A new matmul: its body widens the f16 operand.
+      rewriter.setInsertionPoint(op);
       rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
           op, op->getResultTypes(), ValueRange{op.getDpsInputs()[0], narrow},
           op.getDpsInits());
-      eraseDeadWeight(rewriter, weight.getDefiningOp(), func);
     }
+    for (auto [weight, narrow] : narrowed)
+      if (narrow)
+        eraseDeadWeight(rewriter, weight.getDefiningOp(), func);
   }
 
   /// Weights are constants, so packing B into contiguous K x tileN panels

@@ -145,3 +145,22 @@ func.func @packed_f16(%a: tensor<8x4xf32>) -> tensor<8x32xf32> {
   %m = linalg.matmul ins(%a, %w : tensor<8x4xf32>, tensor<4x32xf32>) outs(%c : tensor<8x32xf32>) -> tensor<8x32xf32>
   return %m : tensor<8x32xf32>
 }
+
+// -----
+
+// An unpacked weight (N = 20: no whole panels) that two matmuls share gets
+// one f16 constant.
+// CHECK-LABEL: func.func @shared_unpacked
+// CHECK: %[[W:.*]] = arith.constant dense_resource<narrow_weights> : tensor<2x20xf16>
+// CHECK-NOT: narrow_weights
+// CHECK: linalg.matmul ins(%{{.*}}, %[[W]] : tensor<8x2xf32>, tensor<2x20xf16>)
+// CHECK: linalg.matmul ins(%{{.*}}, %[[W]] : tensor<8x2xf32>, tensor<2x20xf16>)
+func.func @shared_unpacked(%a: tensor<8x2xf32>, %b: tensor<8x2xf32>) -> (tensor<8x20xf32>, tensor<8x20xf32>) {
+  %w = arith.constant dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0]]> : tensor<2x20xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x20xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<8x20xf32>) -> tensor<8x20xf32>
+  %m = linalg.matmul ins(%a, %w : tensor<8x2xf32>, tensor<2x20xf32>) outs(%c : tensor<8x20xf32>) -> tensor<8x20xf32>
+  %n = linalg.matmul ins(%b, %w : tensor<8x2xf32>, tensor<2x20xf32>) outs(%c : tensor<8x20xf32>) -> tensor<8x20xf32>
+  return %m, %n : tensor<8x20xf32>, tensor<8x20xf32>
+}
