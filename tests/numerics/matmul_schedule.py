@@ -6,7 +6,10 @@ bias + activation epilogues fused by tessera-fuse-matmul-epilogue, 1 and 2
 threads) against numpy in float64, over shapes that do and do not divide the
 tiles and the K block. Some cases again in float16, whose products
 accumulate in f32 (the weights widened at compile time) and round once:
-within one float16 ulp of the result's largest magnitude.
+within one float16 ulp of the result's largest magnitude. And some float32
+cases whose constant weights float16 or bfloat16 holds exactly, which are
+stored as such (tessera-pack-matmul-weights) and widened as they are read:
+as precise as float32 weights.
 
 Usage: matmul_schedule.py --compiler C --runner R --work-dir W
 Prints one line per case and `N passed, M failed`; exits 1 on any failure.
@@ -60,6 +63,29 @@ F16_CASES = [
 ]
 
 
+# float32 cases whose constant weights are exact in a 16-bit float.
+NARROW_CASES = [
+    (((), 13, 70, 48, (), True), "float16"),   # packed panels, a 1-row tile
+    (((), 13, 70, 20, (), True), "float16"),   # unpacked (no whole panel)
+    (((), 13, 600, 48, (), True, "gelu_erf"), "bfloat16"),
+    (((2,), 7, 32, 64, (), True), "bfloat16"),
+    (((), 13, 2100, 64, (), True), "bfloat16"),  # narrow panels
+]
+
+
+def exact_in(b, narrow):
+    """b rounded to values `narrow` holds exactly, with one value only it
+    holds (so that it is not stored in the other type)."""
+    if narrow == "float16":
+        b = b.astype(np.float16).astype(np.float32)
+        b.flat[0] = 2.0 ** -20  # an f16 subnormal: bfloat16 holds it too
+        b.flat[1] = 1.0 + 2.0 ** -10  # not bfloat16
+        return b
+    b = (b.view(np.uint32) & np.uint32(0xFFFF0000)).view(np.float32)
+    b.flat[0] = 2.0 ** -30  # below float16's range
+    return b
+
+
 def erf(x):
     return np.vectorize(math.erf)(x)
 
@@ -75,13 +101,15 @@ def epilogue_ref(y, bias, kind):
     return y
 
 
-def run_case(args, i, case, dtype=np.float32):
+def run_case(args, i, case, dtype=np.float32, narrow=None):
     a_batch, m, k, n, b_batch, const_b = case[:6]
     epilogue = case[6] if len(case) > 6 else None
     f16 = dtype == np.float16
     rng = np.random.default_rng(i)
     a = rng.standard_normal(a_batch + (m, k)).astype(dtype)
     b = rng.standard_normal(b_batch + (k, n)).astype(dtype)
+    if narrow:
+        b = exact_in(b, narrow)
     bias = rng.standard_normal((n,)).astype(dtype)
     out_shape = np.broadcast_shapes(a_batch, b_batch) + (m, n)
     dims = lambda s: ", ".join(str(d) for d in s)
@@ -102,7 +130,7 @@ g ({inputs}) => ({elem}[{dims(out_shape)}] Y) {{
         model.graph.initializer.append(numpy_helper.from_array(b, "B"))
     if epilogue:
         model.graph.initializer.append(numpy_helper.from_array(bias, "bias"))
-    d = os.path.join(args.work_dir, f"case{i}" + ("_f16" if f16 else ""))
+    d = os.path.join(args.work_dir, f"case{i}" + ("_f16" if f16 else "") + (f"_{narrow}" if narrow else ""))
     os.makedirs(d, exist_ok=True)
     onnx.save(model, os.path.join(d, "m.onnx"))
     np.save(os.path.join(d, "A.npy"), a)
@@ -132,7 +160,8 @@ g ({inputs}) => ({elem}[{dims(out_shape)}] Y) {{
     tol = 2e-6 * k * max(1.0, np.abs(want).max())
     if f16:
         tol = max(tol, float(np.finfo(np.float16).eps) * max(1.0, np.abs(want).max()))
-    return err <= tol, f"{a.shape} x {b.shape}{' float16' if f16 else ''}{' (constant B)' if const_b else ''}{' + ' + epilogue if epilogue else ''}: max abs err {err:.3g} (tol {tol:.3g})"
+    weights = f" (constant B, exact in {narrow})" if narrow else " (constant B)" if const_b else ""
+    return err <= tol, f"{a.shape} x {b.shape}{' float16' if f16 else ''}{weights}{' + ' + epilogue if epilogue else ''}: max abs err {err:.3g} (tol {tol:.3g})"
 
 
 def main():
@@ -142,11 +171,12 @@ def main():
     ap.add_argument("--work-dir", required=True)
     args = ap.parse_args()
     passed = failed = 0
-    runs = [(i, case, np.float32) for i, case in enumerate(CASES)]
-    runs += [(i, case, np.float16) for i, case in enumerate(F16_CASES)]
-    for i, case, dtype in runs:
+    runs = [(i, case, np.float32, None) for i, case in enumerate(CASES)]
+    runs += [(i, case, np.float16, None) for i, case in enumerate(F16_CASES)]
+    runs += [(i, case, np.float32, narrow) for i, (case, narrow) in enumerate(NARROW_CASES)]
+    for i, case, dtype, narrow in runs:
         try:
-            ok, msg = run_case(args, i, case, dtype)
+            ok, msg = run_case(args, i, case, dtype, narrow)
         except subprocess.CalledProcessError as e:
             ok, msg = False, f"case {case}: {e.stderr.decode(errors='replace').strip()}"
         print(("PASS " if ok else "FAIL ") + msg)

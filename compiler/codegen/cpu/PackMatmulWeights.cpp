@@ -264,33 +264,51 @@ struct PackMatmulWeightsPass
     return half;
   }
 
-  /// `values` as a weight constant named `name`: in f16 when f16 holds
-  /// every value exactly (the weights of a float16 model, widened to f32 by
-  /// the lowering), so that the library keeps them at half the size and the
-  /// register tiles widen them as they load them; else in f32.
+  /// `values` as bf16 bit patterns (their high halves) if bf16 holds every
+  /// one exactly (the low 16 bits are zero), else nothing.
+  static std::optional<std::vector<uint16_t>>
+  exactBFloat16s(ArrayRef<float> values) {
+    std::vector<uint16_t> high;
+    high.reserve(values.size());
+    for (float x : values) {
+      uint32_t bits = llvm::bit_cast<uint32_t>(x);
+      if (bits & 0xffff)
+        return std::nullopt;
+      high.push_back(static_cast<uint16_t>(bits >> 16));
+    }
+    return high;
+  }
+
+  /// `values` as a weight constant named `name`, in the narrowest float type
+  /// that holds every value exactly, so that the library keeps 16-bit
+  /// weights at half the size and the register tiles widen them as they
+  /// load them: f16 (the weights of a float16 model, widened to f32 by the
+  /// lowering; with half-weights), else bf16 (a bfloat16 model's: widened
+  /// by a shift), else f32.
   DenseResourceElementsAttr weightConstant(RewriterBase &rewriter,
                                            ArrayRef<float> values,
                                            ArrayRef<int64_t> shape,
                                            StringRef name) const {
-    std::optional<std::vector<uint16_t>> half;
-    if (halfWeights)
-      half = exactHalves(values);
-    if (half)
+    auto narrow = [&](Type type, const std::vector<uint16_t> &bits) {
       return DenseResourceElementsAttr::get(
-          RankedTensorType::get(shape, rewriter.getF16Type()), name,
+          RankedTensorType::get(shape, type), name,
           HeapAsmResourceBlob::allocateAndCopyInferAlign<uint16_t>(
-              *half, /*dataIsMutable=*/false));
+              bits, /*dataIsMutable=*/false));
+    };
+    if (halfWeights)
+      if (std::optional<std::vector<uint16_t>> half = exactHalves(values))
+        return narrow(rewriter.getF16Type(), *half);
+    if (std::optional<std::vector<uint16_t>> high = exactBFloat16s(values))
+      return narrow(rewriter.getBF16Type(), *high);
     return DenseResourceElementsAttr::get(
         RankedTensorType::get(shape, rewriter.getF32Type()), name,
         HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
             values, /*dataIsMutable=*/false));
   }
 
-  /// The constant weight of each f32 matmul left unpacked, in f16 if f16
-  /// holds it exactly (see weightConstant).
+  /// The constant weight of each f32 matmul left unpacked, in f16 or bf16
+  /// if that holds it exactly (see weightConstant).
   void narrowUnpackedWeights(IRRewriter &rewriter, func::FuncOp func) {
-    if (!halfWeights)
-      return;
     SmallVector<linalg::MatmulOp> matmuls;
     func.walk([&](linalg::MatmulOp op) {
       if (isF32StaticKN(op) && !constantFloats(op.getDpsInputs()[1]).empty())
@@ -308,7 +326,7 @@ struct PackMatmulWeightsPass
           continue;
         DenseResourceElementsAttr attr =
             weightConstant(rewriter, values, type.getShape(), "narrow_weights");
-        if (!attr.getElementType().isF16())
+        if (attr.getElementType().isF32())
           continue;
         rewriter.setInsertionPointAfter(weight.getDefiningOp());
         narrow = rewriter.create<arith::ConstantOp>(op.getLoc(), attr);

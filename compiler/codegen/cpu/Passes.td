@@ -39,11 +39,12 @@ def PackMatmulWeights
     value), their weights share the panels (tile-n / count columns of each).
     The replaced weights are erased and their resource blobs freed.
 
-    With half-weights, packed panels, and the constant weight of a matmul
-    left unpacked, are stored in f16 when f16 holds every value exactly (a
-    float16 model's weights, widened to f32 by the lowering): the matmul
-    then reads f16 and widens it as it multiplies (linalg.matmul's operand
-    cast), and the library holds half the bytes.
+    Packed panels, and the constant weight of a matmul left unpacked, are
+    stored in f16 (with half-weights) or else bf16 when that type holds
+    every value exactly (a float16 or bfloat16 model's weights, widened to
+    f32 by the lowering): the matmul then reads 16-bit floats and widens
+    them as it multiplies (linalg.matmul's operand cast), and the library
+    holds half the bytes.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",

@@ -127,7 +127,8 @@ func.func @not_multiple(%a: tensor<8x2xf32>) -> tensor<8x20xf32> {
 // was lowered; here integers, an f16 subnormal 2^-20, f16's lowest -65504
 // and 0.5) are packed in f16: half the bytes in the library. The panel
 // matmul reads them as f16 and widens them to f32 as it multiplies.
-// Without half-weights (a target without F16C), they stay f32.
+// Without half-weights (a target without F16C), they stay f32 (bf16 does
+// not hold 301).
 // CHECK-LABEL: func.func @packed_f16
 // F32-LABEL: func.func @packed_f16
 // F32: arith.constant dense_resource<packed_weights{{.*}}> : tensor<8x16xf32>
@@ -163,4 +164,20 @@ func.func @shared_unpacked(%a: tensor<8x2xf32>, %b: tensor<8x2xf32>) -> (tensor<
   %m = linalg.matmul ins(%a, %w : tensor<8x2xf32>, tensor<2x20xf32>) outs(%c : tensor<8x20xf32>) -> tensor<8x20xf32>
   %n = linalg.matmul ins(%b, %w : tensor<8x2xf32>, tensor<2x20xf32>) outs(%c : tensor<8x20xf32>) -> tensor<8x20xf32>
   return %m, %n : tensor<8x20xf32>, tensor<8x20xf32>
+}
+
+// -----
+
+// Weights that bf16 holds exactly but f16 does not (2^-30 is below f16's
+// range): packed in bf16, widened as they are read (by a shift).
+// CHECK-LABEL: func.func @packed_bf16
+// CHECK: %[[P:.*]] = arith.constant dense_resource<packed_weights{{.*}}> : tensor<8x16xbf16>
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x4xf32>, tensor<4x16xbf16>)
+func.func @packed_bf16(%a: tensor<8x4xf32>) -> tensor<8x32xf32> {
+  %w = arith.constant dense<[[9.3132257461547852e-10, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0], [64.0, 65.0, 66.0, 67.0, 68.0, 69.0, 70.0, 71.0, 72.0, 73.0, 74.0, 75.0, 76.0, 77.0, 78.0, 79.0, 80.0, 81.0, 82.0, 83.0, 84.0, 85.0, 86.0, 87.0, 88.0, 89.0, 90.0, 91.0, 92.0, 93.0, 94.0, 95.0], [128.0, 129.0, 130.0, 131.0, 132.0, 133.0, 134.0, 135.0, 136.0, 137.0, 138.0, 139.0, 140.0, 141.0, 142.0, 143.0, 144.0, 145.0, 146.0, 147.0, 148.0, 149.0, 150.0, 151.0, 152.0, 153.0, 154.0, 155.0, 156.0, 157.0, 158.0, 159.0], [192.0, 193.0, 194.0, 195.0, 196.0, 197.0, 198.0, 199.0, 200.0, 201.0, 202.0, 203.0, 204.0, 205.0, 206.0, 207.0, 208.0, 209.0, 210.0, 211.0, 212.0, 213.0, 214.0, 215.0, 216.0, 217.0, 218.0, 219.0, 220.0, 221.0, 222.0, 223.0]]> : tensor<4x32xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x32xf32>
+  %c = linalg.fill ins(%z : f32) outs(%e : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %m = linalg.matmul ins(%a, %w : tensor<8x4xf32>, tensor<4x32xf32>) outs(%c : tensor<8x32xf32>) -> tensor<8x32xf32>
+  return %m : tensor<8x32xf32>
 }
