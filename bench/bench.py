@@ -199,6 +199,9 @@ def parse_args(argv):
     p.add_argument("--ulps", type=int, default=1,
                    help="outputs must agree with ONNX Runtime to this many ulps of their type "
                         "at their largest magnitude, at least (compare.py --ulps; default: 1)")
+    p.add_argument("--float16", action="store_true",
+                   help="run the presets (and --gpt2-generate's export) converted to float16 "
+                        "as tests/models/check_float16.py converts them (pair with --ulps)")
     p.add_argument("--ort-script", default=DEFAULT_ORT_SCRIPT, help="default: %(default)s")
     p.add_argument("--node", default="node", help="Node.js binary (default: node)")
     p.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "tessera-bench"),
@@ -299,6 +302,24 @@ def export_preset(work_dir, name):
     print("exported in %.1f s (%d MB)" % (time.time() - t0, os.path.getsize(path) >> 20),
           file=sys.stderr, flush=True)
     return path
+
+
+def float16_copy(path):
+    """The float16 conversion of the model at `path` (made once, beside it)."""
+    import check_float16  # tests/models/check_float16.py
+
+    out = path[:-len(".onnx")] + "_f16.onnx"
+    if not os.path.isfile(out):
+        tmp = out + ".tmp"
+        onnx.save(check_float16.convert(onnx.load(path)), tmp)
+        os.replace(tmp, out)
+    return out
+
+
+def preset(args, name):
+    """The preset's export, converted to float16 with --float16."""
+    path = export_preset(args.work_dir, name)
+    return float16_copy(path) if args.float16 else path
 
 
 # ------------------------------------------------------------------ running
@@ -565,7 +586,7 @@ def main(argv=None):
         if not wanted:
             continue
         try:
-            models.append((export_preset(args.work_dir, name), seqs, runs))
+            models.append((preset(args, name), seqs, runs))
         except Exception as e:
             print("bench.py: error: %s export failed: %s" % (name, e), file=sys.stderr)
             return 1
@@ -574,7 +595,7 @@ def main(argv=None):
     if args.gpt2_generate:
         import generation  # bench/generation.py
         try:
-            generation.run(args, export_preset(args.work_dir, "gpt2-kv-base"))
+            generation.run(args, preset(args, "gpt2-kv-base"))
         except Exception as e:
             errors.append("--gpt2-generate: %s" % e)
     for path, model_seqs, runs in models:

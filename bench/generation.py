@@ -100,7 +100,8 @@ def model_bytes(path):
     for v in model.graph.input:
         if v.name.startswith("past_key_values"):
             dims = v.type.tensor_type.shape.dim  # [batch, heads, past, head_dim]
-            per_position += dims[1].dim_value * dims[3].dim_value * 4
+            itemsize = onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[v.type.tensor_type.elem_type].itemsize
+            per_position += dims[1].dim_value * dims[3].dim_value * itemsize
     logits = next(v for v in model.graph.output if v.name == "logits")
     return int(weights), per_position, logits.type.tensor_type.shape.dim[2].dim_value
 
