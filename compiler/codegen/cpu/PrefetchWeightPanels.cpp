@@ -35,7 +35,9 @@ struct Panel {
   int64_t rows;      // K
   int64_t totalRows; // R
   int64_t lineElems; // elements per cache line
-  int64_t linesPerRow;
+  int64_t linesPerRow; // rows of a line or more (else 1)
+  int64_t rowsPerLine; // rows shorter than a line (else 1): f16 panels of
+                       // 16 columns with AVX2
 };
 
 /// The panel whose subviews `op` (inside the k loop) reads, if it is one.
@@ -54,14 +56,19 @@ std::optional<Panel> panelOf(memref::SubViewOp op, scf::ForOp kLoop) {
     return std::nullopt;
   int64_t elemBytes = type.getElementTypeBitWidth() / 8;
   int64_t rowBytes = type.getDimSize(1) * elemBytes;
-  if (elemBytes == 0 || rowBytes % kLineBytes != 0)
+  if (elemBytes == 0 || rowBytes == 0 ||
+      (rowBytes % kLineBytes != 0 && kLineBytes % rowBytes != 0))
+    return std::nullopt;
+  int64_t rowsPerLine = std::max<int64_t>(1, kLineBytes / rowBytes);
+  if (type.getDimSize(0) % rowsPerLine != 0)
     return std::nullopt;
   return Panel{panel,
                global,
                type.getDimSize(0),
                globalType.getDimSize(0),
                kLineBytes / elemBytes,
-               rowBytes / kLineBytes};
+               std::max<int64_t>(1, rowBytes / kLineBytes),
+               rowsPerLine};
 }
 
 std::optional<int64_t> tripCount(scf::ForOp loop) {
@@ -102,14 +109,17 @@ struct PrefetchWeightPanelsPass
     Value base = rewriter.create<arith::AddIOp>(
         loc, tileBase,
         rewriter.create<arith::MulIOp>(loc, ordinal(kLoop), index(perIter)));
-    int64_t lastLine = panel.rows * panel.linesPerRow - 1;
+    int64_t lastLine = panel.rows * panel.linesPerRow / panel.rowsPerLine - 1;
     for (int64_t p = 0; p < perIter; ++p) {
       Value line = rewriter.create<arith::MinUIOp>(
           loc, rewriter.create<arith::AddIOp>(loc, base, index(p)),
           index(lastLine));
-      Value row = rewriter.create<arith::AddIOp>(
-          loc, next,
-          rewriter.create<arith::DivUIOp>(loc, line, index(panel.linesPerRow)));
+      Value rowInPanel =
+          rewriter.create<arith::DivUIOp>(loc, line, index(panel.linesPerRow));
+      if (panel.rowsPerLine > 1)
+        rowInPanel = rewriter.create<arith::MulIOp>(loc, rowInPanel,
+                                                    index(panel.rowsPerLine));
+      Value row = rewriter.create<arith::AddIOp>(loc, next, rowInPanel);
       Value col = rewriter.create<arith::MulIOp>(
           loc,
           rewriter.create<arith::RemUIOp>(loc, line, index(panel.linesPerRow)),
@@ -153,7 +163,7 @@ struct PrefetchWeightPanelsPass
       for (Panel panel : panels) {
         // Lines per iteration so that the row tiles cover the next panel
         // (a dynamic row count is taken to be assumedRowTiles).
-        int64_t lines = panel.rows * panel.linesPerRow;
+        int64_t lines = panel.rows * panel.linesPerRow / panel.rowsPerLine;
         int64_t perIter = llvm::divideCeil(
             lines, rowTiles.value_or(assumedRowTiles) * *nIter);
         prefetchNext(rewriter, panel, kLoop, rowLoop, *nIter,

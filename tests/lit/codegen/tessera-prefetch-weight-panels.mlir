@@ -163,3 +163,54 @@ func.func @dynamic_rows_avx2(%a: memref<?x32xf32>, %c: memref<?x32xf32>, %m: ind
   }
   return
 }
+
+// -----
+
+// f16 panels of 16 columns (the AVX2 register tile's): a row is 32 bytes,
+// two rows to a cache line. K = 32 rows make 16 lines a panel; 4 row tiles
+// of a k loop of 8 iterations prefetch ceil(16 / 32) = 1 line each: line
+// l = t * 8 + i (at most 15), row 2 * l, column 0.
+// CHECK-LABEL: func.func @half_rows
+// CHECK: %[[G:.*]] = memref.get_global @packed_half
+// CHECK: %[[NEXT:.*]] = arith.minui %{{.*}}, %c32
+// CHECK: scf.for %[[K:.*]] = %c0 to %c32 step %c4
+// CHECK: %[[L0:.*]] = arith.minui %{{.*}}, %c15
+// CHECK: %[[LR:.*]] = arith.divui %[[L0]], %c1{{(_[0-9]+)?}} :
+// CHECK: %[[ROW:.*]] = arith.muli %[[LR]], %c2{{(_[0-9]+)?}} :
+// CHECK: %[[R:.*]] = arith.addi %[[NEXT]], %[[ROW]]
+// CHECK: memref.prefetch %[[G]][%[[R]], %{{.*}}], read, locality<3>, data
+// CHECK-NOT: memref.prefetch
+// CHECK: vector.outerproduct
+memref.global "private" constant @packed_half : memref<64x16xf16> = dense<1.0>
+func.func @half_rows(%a: memref<24x32xf32>, %c: memref<24x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %c16 = arith.constant 16 : index
+  %c24 = arith.constant 24 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant dense<0.0> : vector<6x16xf32>
+  %f0 = arith.constant 0.0 : f32
+  %h0 = arith.constant 0.0 : f16
+  %g = memref.get_global @packed_half : memref<64x16xf16>
+  scf.for %j = %c0 to %c2 step %c1 {
+    %off = arith.muli %j, %c32 : index
+    %col = arith.muli %j, %c16 : index
+    %panel = memref.subview %g[%off, 0] [32, 16] [1, 1] : memref<64x16xf16> to memref<32x16xf16, strided<[16, 1], offset: ?>>
+    scf.for %i = %c0 to %c24 step %c6 {
+      %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x16xf32>) {
+        %row = memref.subview %panel[%k, 0] [1, 16] [1, 1] : memref<32x16xf16, strided<[16, 1], offset: ?>> to memref<1x16xf16, strided<[16, 1], offset: ?>>
+        %bh = vector.load %row[%c0, %c0] : memref<1x16xf16, strided<[16, 1], offset: ?>>, vector<16xf16>
+        %b = arith.extf %bh : vector<16xf16> to vector<16xf32>
+        %av = vector.transfer_read %a[%i, %k], %f0 {in_bounds = [true], permutation_map = affine_map<(d0, d1) -> (d0)>} : memref<24x32xf32>, vector<6xf32>
+        %r = vector.outerproduct %av, %b, %acc : vector<6xf32>, vector<16xf32>
+        scf.yield %r : vector<6x16xf32>
+      }
+      %out = memref.subview %c[%i, %col] [6, 16] [1, 1] : memref<24x32xf32> to memref<6x16xf32, strided<[32, 1], offset: ?>>
+      vector.transfer_write %acc, %out[%c0, %c0] {in_bounds = [true, true]} : vector<6x16xf32>, memref<6x16xf32, strided<[32, 1], offset: ?>>
+    }
+  }
+  return
+}
