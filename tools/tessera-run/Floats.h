@@ -48,6 +48,12 @@ inline float bf16ToFloat(uint16_t h) {
   return f;
 }
 
+/// Whether floatAt reads arrays of `dtype`: float32, float16, bfloat16.
+inline bool isFloatAtType(int32_t dtype) {
+  return dtype == TESSERA_DTYPE_FLOAT || dtype == TESSERA_DTYPE_FLOAT16 ||
+         dtype == TESSERA_DTYPE_BFLOAT16;
+}
+
 /// Element i of `data`, a float32, float16 or bfloat16 array, as float32.
 inline float floatAt(const void *data, TesseraDType dtype, int64_t i) {
   if (dtype == TESSERA_DTYPE_FLOAT) {

@@ -206,11 +206,6 @@ void appendArgmax(const void *logits, TesseraDType dtype, int64_t s,
   }
 }
 
-bool isFloat(int32_t dtype) {
-  return dtype == TESSERA_DTYPE_FLOAT || dtype == TESSERA_DTYPE_FLOAT16 ||
-         dtype == TESSERA_DTYPE_BFLOAT16;
-}
-
 /// Reorders [tokens, batch, ...] into [batch, tokens, ...].
 template <typename T>
 std::vector<T> batchMajor(const std::vector<T> &v, int64_t tokens,
@@ -258,7 +253,7 @@ Generation decodeOnce(KVCache &cache, Roles roles, int64_t tokens) {
                                  [](const Tensor &o) {
                                    return o.name() == "logits";
                                  });
-      if (!isFloat(logits->dtype()) || logits->dims().size() != 3)
+      if (!run::isFloatAtType(logits->dtype()) || logits->dims().size() != 3)
         throw failure("output 'logits' must be float32, float16 or bfloat16 "
                       "[batch, sequence, vocab]");
       g.vocab = logits->dims()[2];

@@ -249,34 +249,29 @@ struct PackMatmulWeightsPass
     return static_cast<uint16_t>(sign | significand >> shift);
   }
 
-  /// `values` as f16 bit patterns if f16 holds every one exactly, else
-  /// nothing.
-  static std::optional<std::vector<uint16_t>>
-  exactHalves(ArrayRef<float> values) {
-    std::vector<uint16_t> half;
-    half.reserve(values.size());
-    for (float x : values) {
-      std::optional<uint16_t> h = exactHalf(x);
-      if (!h)
-        return std::nullopt;
-      half.push_back(*h);
-    }
-    return half;
+  /// The bf16 bit pattern of `x` (its high half) if bf16 holds it exactly
+  /// (the low 16 bits are zero), else nothing.
+  static std::optional<uint16_t> exactBFloat16(float x) {
+    uint32_t bits = llvm::bit_cast<uint32_t>(x);
+    if (bits & 0xffff)
+      return std::nullopt;
+    return static_cast<uint16_t>(bits >> 16);
   }
 
-  /// `values` as bf16 bit patterns (their high halves) if bf16 holds every
-  /// one exactly (the low 16 bits are zero), else nothing.
+  /// `values` as 16-bit patterns if `exact` gives one for every value, else
+  /// nothing.
   static std::optional<std::vector<uint16_t>>
-  exactBFloat16s(ArrayRef<float> values) {
-    std::vector<uint16_t> high;
-    high.reserve(values.size());
+  exactBits(ArrayRef<float> values,
+            function_ref<std::optional<uint16_t>(float)> exact) {
+    std::vector<uint16_t> bits;
+    bits.reserve(values.size());
     for (float x : values) {
-      uint32_t bits = llvm::bit_cast<uint32_t>(x);
-      if (bits & 0xffff)
+      std::optional<uint16_t> b = exact(x);
+      if (!b)
         return std::nullopt;
-      high.push_back(static_cast<uint16_t>(bits >> 16));
+      bits.push_back(*b);
     }
-    return high;
+    return bits;
   }
 
   /// `values` as a weight constant named `name`, in the narrowest float type
@@ -296,9 +291,11 @@ struct PackMatmulWeightsPass
               bits, /*dataIsMutable=*/false));
     };
     if (halfWeights)
-      if (std::optional<std::vector<uint16_t>> half = exactHalves(values))
+      if (std::optional<std::vector<uint16_t>> half =
+              exactBits(values, exactHalf))
         return narrow(rewriter.getF16Type(), *half);
-    if (std::optional<std::vector<uint16_t>> high = exactBFloat16s(values))
+    if (std::optional<std::vector<uint16_t>> high =
+            exactBits(values, exactBFloat16))
       return narrow(rewriter.getBF16Type(), *high);
     return DenseResourceElementsAttr::get(
         RankedTensorType::get(shape, rewriter.getF32Type()), name,
@@ -314,7 +311,7 @@ struct PackMatmulWeightsPass
       if (isF32StaticKN(op) && !constantFloats(op.getDpsInputs()[1]).empty())
         matmuls.push_back(op);
     });
-    // One f16 constant per weight, however many matmuls share it.
+    // One 16-bit constant per weight, however many matmuls share it.
     llvm::DenseMap<Value, Value> narrowed;
     for (linalg::MatmulOp op : matmuls) {
       Value weight = op.getDpsInputs()[1];
@@ -331,7 +328,7 @@ struct PackMatmulWeightsPass
         rewriter.setInsertionPointAfter(weight.getDefiningOp());
         narrow = rewriter.create<arith::ConstantOp>(op.getLoc(), attr);
       }
-      // A new matmul: its body widens the f16 operand.
+      // A new matmul: its body widens the 16-bit operand.
       rewriter.setInsertionPoint(op);
       rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
           op, op->getResultTypes(), ValueRange{op.getDpsInputs()[0], narrow},
