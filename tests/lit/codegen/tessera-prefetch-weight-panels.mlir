@@ -214,3 +214,42 @@ func.func @half_rows(%a: memref<24x32xf32>, %c: memref<24x32xf32>) {
   }
   return
 }
+
+// -----
+
+// Not prefetched: rows of 48 bytes (24 f16 columns), neither whole cache
+// lines nor a fraction of one that lines up with them.
+// CHECK-LABEL: func.func @rows_across_lines
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+memref.global "private" constant @packed_48 : memref<64x24xf16> = dense<1.0>
+func.func @rows_across_lines(%a: memref<24x32xf32>, %c: memref<24x48xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %c24 = arith.constant 24 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant dense<0.0> : vector<6x24xf32>
+  %f0 = arith.constant 0.0 : f32
+  %g = memref.get_global @packed_48 : memref<64x24xf16>
+  scf.for %j = %c0 to %c2 step %c1 {
+    %off = arith.muli %j, %c32 : index
+    %col = arith.muli %j, %c24 : index
+    %panel = memref.subview %g[%off, 0] [32, 24] [1, 1] : memref<64x24xf16> to memref<32x24xf16, strided<[24, 1], offset: ?>>
+    scf.for %i = %c0 to %c24 step %c6 {
+      %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x24xf32>) {
+        %row = memref.subview %panel[%k, 0] [1, 24] [1, 1] : memref<32x24xf16, strided<[24, 1], offset: ?>> to memref<1x24xf16, strided<[24, 1], offset: ?>>
+        %bh = vector.load %row[%c0, %c0] : memref<1x24xf16, strided<[24, 1], offset: ?>>, vector<24xf16>
+        %b = arith.extf %bh : vector<24xf16> to vector<24xf32>
+        %av = vector.transfer_read %a[%i, %k], %f0 {in_bounds = [true], permutation_map = affine_map<(d0, d1) -> (d0)>} : memref<24x32xf32>, vector<6xf32>
+        %r = vector.outerproduct %av, %b, %acc : vector<6xf32>, vector<24xf32>
+        scf.yield %r : vector<6x24xf32>
+      }
+      %out = memref.subview %c[%i, %col] [6, 24] [1, 1] : memref<24x48xf32> to memref<6x24xf32, strided<[48, 1], offset: ?>>
+      vector.transfer_write %acc, %out[%c0, %c0] {in_bounds = [true, true]} : vector<6x24xf32>, memref<6x24xf32, strided<[48, 1], offset: ?>>
+    }
+  }
+  return
+}

@@ -482,3 +482,19 @@ func.func @f16_panels(%a: tensor<7x4xf32>) -> tensor<7x32xf32> {
   %m = linalg.matmul ins(%a, %w : tensor<7x4xf32>, tensor<4x32xf32>) outs(%c : tensor<7x32xf32>) -> tensor<7x32xf32>
   return %m : tensor<7x32xf32>
 }
+
+// -----
+
+// The schedule's clean-up widens a vector whose dims are all unit but one
+// (not the leading one) as 1-D; a vector of two non-unit dims is left as
+// it is.
+// CHECK-LABEL: func.func @widen_shapes
+// CHECK: %[[FLAT:.*]] = vector.shape_cast %arg0 : vector<16x1xf16> to vector<16xf16>
+// CHECK: %[[WIDE:.*]] = arith.extf %[[FLAT]] : vector<16xf16> to vector<16xf32>
+// CHECK: vector.shape_cast %[[WIDE]] : vector<16xf32> to vector<16x1xf32>
+// CHECK: arith.extf %arg1 : vector<16x2xf16> to vector<16x2xf32>
+func.func @widen_shapes(%a: vector<16x1xf16>, %b: vector<16x2xf16>) -> (vector<16x1xf32>, vector<16x2xf32>) {
+  %x = arith.extf %a : vector<16x1xf16> to vector<16x1xf32>
+  %y = arith.extf %b : vector<16x2xf16> to vector<16x2xf32>
+  return %x, %y : vector<16x1xf32>, vector<16x2xf32>
+}
