@@ -1612,6 +1612,12 @@ TEST_F(TesseraRunTest, Generate) {
                                 q("prompt.npy"),
                             dir),
                  "no output 'present.0.key'");
+  expectRunError(
+      tesseraRun("'" + modelPath("kv_model_int_logits") +
+                     "' --generate 2 --input input_ids=" + q("prompt.npy"),
+                 dir),
+      "output 'logits' must be float32, float16 or bfloat16 "
+      "[batch, sequence, vocab]");
 }
 
 TEST_F(TesseraRunTest, Errors) {

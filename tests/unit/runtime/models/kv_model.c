@@ -13,7 +13,8 @@
  *   1: ABI v5 with the pair recorded TESSERA_CACHE_IN_PLACE and run_strided
  *      (past and present may share a buffer of capacity rows);
  *   2: ABI v4, names that pair by structure only (cache_in / cache_out);
- *   3: ABI v4, a past input without its present output (new_cache).
+ *   3: ABI v4, a past input without its present output (new_cache);
+ *   4: as 0, but logits declared int32 (which greedy decoding refuses).
  */
 #include "tessera/abi.h"
 
@@ -34,6 +35,12 @@
 #define PRESENT_NAME "present.0.key"
 #endif
 
+#if TEST_VARIANT == 4
+#define LOGITS_DTYPE TESSERA_DTYPE_INT32
+#else
+#define LOGITS_DTYPE TESSERA_DTYPE_FLOAT
+#endif
+
 enum { H = 2, D = 3 };
 
 static const int64_t kIdsDims[] = {-1, -1};
@@ -43,7 +50,7 @@ static const TesseraTensorDesc kInputs[] = {
     {"input_ids", TESSERA_DTYPE_INT64, 2, kIdsDims, 1, 0, 99},
     {PAST_NAME, TESSERA_DTYPE_FLOAT, 4, kCacheDims, 0, 0, 0}};
 static const TesseraTensorDesc kOutputs[] = {
-    {"logits", TESSERA_DTYPE_FLOAT, 3, kLogitsDims, 0, 0, 0},
+    {"logits", LOGITS_DTYPE, 3, kLogitsDims, 0, 0, 0},
     {PRESENT_NAME, TESSERA_DTYPE_FLOAT, 4, kCacheDims, 0, 0, 0}};
 
 #define BATCH {"batch_size", 1, 8}
