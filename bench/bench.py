@@ -17,16 +17,20 @@ For each model and each (batch, seq, threads) combination (--batch, --seq and
   3. times `tessera-run --bench N` and `node tools/ort/run.js --bench N`
      (each: one warm-up run, then N timed runs of the whole model with its
      inputs in memory), in --rounds rounds (default 3) that alternate which
-     runtime runs first, so that the machine's drifts fall on both alike;
-     medians, mins and maxes are over all of a runtime's runs. Neither
+     runtime runs first, and which thread count of --threads, so that the
+     machine's drifts fall on all alike (a speed-up over 1 thread, printed
+     under the table, compares the same rounds); medians, mins and maxes
+     are over all of a runtime's runs. Neither
      counts making its outputs: tessera-run runs into its first run's
      buffers, and ORT's session.run, which copies every output into
      JavaScript (206 MB of GPT-2 logits), has that copy taken off each
      time: the median of session.run minus ORT's own profile model_run
      over 3 profiled runs. (Through the Python API, a fresh output array
      costs Tessera the same page faults.) Runs with fewer threads than CPUs
-     are pinned (taskset) to the same first CPUs for both runtimes (--cpus):
-     a VM's vCPUs may differ in speed. The outputs compared come from one
+     are pinned (taskset) to the same CPUs for both runtimes (--cpus),
+     taking turns over the CPUs from round to round: a VM's vCPUs may
+     differ in speed, and a speed-up over 1 thread is then over the CPUs'
+     mean speed. The outputs compared come from one
      run through the Python API;
   4. checks that the two runtimes' outputs agree (max abs difference);
   5. with --unfused, also compiles with --fuse=false (no Transformer fusions)
@@ -190,7 +194,8 @@ def parse_args(argv):
                         "the first)")
     p.add_argument("--rounds", type=int, default=3,
                    help="rounds the timed runs are split into, alternating which runtime "
-                        "runs first (default: 3)")
+                        "runs first and, for runs on fewer CPUs than there are, which CPUs "
+                        "(then rounded up to a multiple of twice the CPUs; default: 3)")
     p.add_argument("--compiler", default=None,
                    help="tessera-compile for tessera.compile (default: the package's, "
                         "else %s)" % DEFAULT_COMPILER)
@@ -354,10 +359,11 @@ def make_inputs(model, batch, seq, seed, full_tgt):
     return arrays
 
 
-def bench_one(args, model_path, model, batch, seq, threads, runs):
-    """Returns a dict for one table row."""
+def bench_one(args, model_path, model, batch, seq, threads_list, runs):
+    """Returns a dict for each table row: one per thread count, measured in
+    the same rounds."""
     stem = os.path.splitext(os.path.basename(model_path))[0]
-    work = os.path.join(args.work_dir, stem, "b%d_s%s_t%d" % (batch, seq or "-", threads))
+    work = os.path.join(args.work_dir, stem, "b%d_s%s" % (batch, seq or "-"))
     os.makedirs(work, exist_ok=True)
     full_tgt = os.path.basename(model_path) == PRESETS["transformer-base"][3]
     arrays = make_inputs(model, batch, seq or 1, args.seed, full_tgt)
@@ -366,8 +372,10 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
         path = os.path.join(work, compare.sanitize(name) + ".npy")
         np.save(path, a)
         inputs += ["--input", "%s=%s" % (name, path)]
-    row = {"model": stem, "threads": threads, "batch": batch, "seq": seq,
-           "shape": shape_label(model, arrays, batch, seq)}
+    rows = [{"model": stem, "threads": threads, "batch": batch, "seq": seq,
+             "shape": shape_label(model, arrays, batch, seq),
+             "ort_out": os.path.join(work, "ort_t%d" % threads)}
+            for threads in threads_list]
 
     # ORT gets the same pins as Tessera's build: every named dynamic dim of
     # the inputs at this run's size (freeDimensionOverrides).
@@ -379,66 +387,87 @@ def bench_one(args, model_path, model, batch, seq, threads, runs):
     free_dims = []
     for name, size in sorted(pins.items()):
         free_dims += ["--free-dim", "%s=%d" % (name, size)]
-    pin = cpu_pin(args.cpus, threads)
-    ort_cmd = pin + [args.node, args.ort_script, model_path] + inputs + free_dims + [
-        "--threads", str(threads)]
-    ort_out = os.path.join(work, "ort")
+    for row in rows:
+        row["ort_base"] = [args.node, args.ort_script, model_path] + inputs + free_dims + [
+            "--threads", str(row["threads"])]
+        row["ort_cmd"] = cpu_pin(args.cpus, row["threads"]) + row["ort_base"]
     if args.ort_only:
-        row["ort"] = summary(bench_times(ort_cmd + ["--output-dir", ort_out], runs,
-                                         "tools/ort/run.js"))
-        return row
+        for row in rows:
+            row["ort"] = summary(bench_times(row["ort_cmd"] + ["--output-dir", row["ort_out"]],
+                                             runs, "tools/ort/run.js"))
+        return rows
 
     shapes = {v.name: arrays[v.name].shape for v in compare.model_inputs(model)
               if compare.is_dynamic(v)}
     t0 = time.time()
-    pinned = tessera.load(tessera.compile(model_path, os.path.join(work, "model.so"),
-                                          shapes=shapes))
-    row["compile_s"] = time.time() - t0
-    outputs = run_session(pinned, arrays, threads)
-    tessera_run = pin + [args.tessera_run]
-    tessera_cmd = tessera_run + [os.path.join(work, "model.so")] + inputs + [
-        "--threads", str(threads), "--quiet"]
-    tessera_args = tessera_cmd[len(tessera_run) + 1:]
-    # Rounds alternate which runtime goes first, so that drifts of the
-    # machine's speed fall on both alike. Each round is a process of each
-    # runtime that runs once to warm up, then times its runs; neither
-    # allocates outputs in the timed runs (tessera-run reuses its first
-    # run's buffers; ORT's copy of its outputs is taken off below).
-    ort_t, tessera_t = [], []
-    for r, n in enumerate(split_runs(runs, args.rounds)):
-        ort_cmd_r = ort_cmd + (["--output-dir", ort_out] if r == 0 else [])
-        steps = [lambda: ort_t.extend(bench_times(ort_cmd_r, n, "tools/ort/run.js")),
-                 lambda: tessera_t.extend(bench_times(tessera_cmd, n, "tessera-run"))]
+    library = tessera.compile(model_path, os.path.join(work, "model.so"), shapes=shapes)
+    compile_s = time.time() - t0
+    pinned = tessera.load(library)
+    for row in rows:
+        row["compile_s"] = compile_s
+        row["tessera_run"] = cpu_pin(args.cpus, row["threads"]) + [args.tessera_run]
+        row["tessera_args"] = inputs + ["--threads", str(row["threads"]), "--quiet"]
+        row["results"] = [("pinned", run_session(pinned, arrays, row["threads"]))]
+    # Rounds alternate which runtime goes first, and which thread count, so
+    # that drifts of the machine's speed fall on all alike (a speed-up over
+    # one thread compares runs of the same rounds); runs on fewer CPUs than
+    # there are take turns over them (cpu_pin), a pair of rounds (either
+    # runtime first) on each. Each round is a process of
+    # each runtime and thread count that runs once to warm up, then times
+    # its runs; neither allocates outputs in the timed runs (tessera-run
+    # reuses its first run's buffers; ORT's copy of its outputs is taken off
+    # below).
+    for row in rows:
+        row["ort_t"], row["tessera_t"] = [], []
+    parts = split_runs(runs, rounds(args, threads_list))
+    for row in rows:
+        row["rounds"] = len(parts)
+    for r, n in enumerate(parts):
+        steps = []
+        for row in rows:
+            pin = cpu_pin(args.cpus, row["threads"], r // 2)
+            ort_cmd = pin + row["ort_base"] + (
+                ["--output-dir", row["ort_out"]] if r == 0 else [])
+            tessera_cmd = pin + [args.tessera_run, library] + row["tessera_args"]
+            steps += [lambda row=row, cmd=ort_cmd: row["ort_t"].extend(
+                          bench_times(cmd, n, "tools/ort/run.js")),
+                      lambda row=row, cmd=tessera_cmd: row["tessera_t"].extend(
+                          bench_times(cmd, n, "tessera-run"))]
         for step in (steps if r % 2 == 0 else steps[::-1]):
             step()
-    # session.run of ORT's Node binding copies every output into JavaScript
-    # (206 MB of GPT-2 logits): that copy, measured against ORT's own
-    # profile, is taken off each of its times.
-    row["ort_copy"] = ort_copy(ort_cmd)
-    row["ort"] = summary([t - row["ort_copy"] for t in ort_t])
-    row["tessera"] = summary(tessera_t)
+    for row in rows:
+        # session.run of ORT's Node binding copies every output into
+        # JavaScript (206 MB of GPT-2 logits): that copy, measured against
+        # ORT's own profile, is taken off each of its times.
+        row["ort_copy"] = ort_copy(row["ort_cmd"])
+        row["ort"] = summary([t - row["ort_copy"] for t in row["ort_t"]])
+        row["tessera"] = summary(row["tessera_t"])
     if args.unfused:
         path = tessera.compile(model_path, os.path.join(work, "model-unfused.so"),
                                shapes=shapes, fuse=False)
-        row["unfused"] = summary(bench_times(tessera_run + [path] + tessera_args, runs,
-                                             "tessera-run"))
-    results = [("pinned", outputs)]
+        for row in rows:
+            row["unfused"] = summary(bench_times(
+                row["tessera_run"] + [path] + row["tessera_args"], runs, "tessera-run"))
     if args.dynamic:
         path = dynamic_library(model_path)
-        results.append(("dynamic", run_session(tessera.load(path), arrays, threads)))
-        row["dynamic"] = summary(bench_times(tessera_run + [path] + tessera_args, runs,
-                                             "tessera-run"))
+        for row in rows:
+            row["results"].append(("dynamic", run_session(tessera.load(path), arrays,
+                                                          row["threads"])))
+            row["dynamic"] = summary(bench_times(
+                row["tessera_run"] + [path] + row["tessera_args"], runs, "tessera-run"))
 
-    ref = compare.read_outputs(model, ort_out, "onnxruntime")
-    diffs = []
-    for tag, got in results:
-        for name in ref:
-            ok, desc = compare.check(name, ref[name], got[name], False, ulps=args.ulps)
-            diffs.append("%s %s" % (tag, desc))
-            if not ok:
-                raise BenchError("Tessera (%s build) disagrees with ONNX Runtime: %s" % (tag, desc))
-    row["diff"] = "; ".join(diffs)
-    return row
+    for row in rows:
+        ref = compare.read_outputs(model, row["ort_out"], "onnxruntime")
+        diffs = []
+        for tag, got in row["results"]:
+            for name in ref:
+                ok, desc = compare.check(name, ref[name], got[name], False, ulps=args.ulps)
+                diffs.append("%s %s" % (tag, desc))
+                if not ok:
+                    raise BenchError("Tessera (%s build, %d threads) disagrees with ONNX "
+                                     "Runtime: %s" % (tag, row["threads"], desc))
+        row["diff"] = "; ".join(diffs)
+    return rows
 
 
 def shape_label(model, arrays, batch, seq):
@@ -473,17 +502,33 @@ def split_runs(runs, rounds):
     return [runs // rounds + (1 if r < runs % rounds else 0) for r in range(rounds)]
 
 
-def cpu_pin(cpus, threads):
-    """The taskset prefix that runs a benchmark on `threads` CPUs: the first
-    of `cpus` (default: this process's CPUs), the same for both runtimes.
-    The vCPUs of a VM may differ in speed (this project's machine: one runs
-    8-12% slower than the other), so a 1-thread run that lands on either
-    measures the CPU as much as the runtime. Empty when every CPU is used."""
+def cpu_pin(cpus, threads, turn=0):
+    """The taskset prefix that runs a benchmark on `threads` CPUs of `cpus`
+    (default: this process's CPUs) in round `turn`, the same for both
+    runtimes: from the turn-th CPU on, so that runs on fewer CPUs than there
+    are take turns over them. The vCPUs of a VM may differ in speed (this
+    project's machine: one runs up to 8-12% slower than the other, and not
+    always the same one), so a 1-thread run pinned to either measures the
+    CPU as much as the runtime, and a speed-up of 2 threads over 1 thread
+    on the faster CPU alone could not reach 2x however well the work is
+    shared (nor be held under it on the slower). Empty when every CPU is
+    used."""
     allowed = sorted(os.sched_getaffinity(0))
-    chosen = (cpus or allowed)[:threads]
-    if len(chosen) >= len(allowed) and not cpus:
+    pool = cpus or allowed
+    if threads >= len(pool) and not cpus:
         return []
+    chosen = [pool[(turn + i) % len(pool)] for i in range(min(threads, len(pool)))]
     return ["taskset", "-c", ",".join(str(c) for c in chosen)]
+
+
+def rounds(args, threads_list):
+    """--rounds, made a multiple of twice the CPUs when runs on fewer CPUs
+    take turns over them (cpu_pin, a pair of rounds each), so that each CPU
+    gets as many rounds, with either runtime first."""
+    cpus = len(args.cpus or os.sched_getaffinity(0))
+    if cpus > 1 and min(threads_list) < cpus:
+        return -(-args.rounds // (2 * cpus)) * 2 * cpus
+    return args.rounds
 
 
 def bench_times(cmd, runs, what):
@@ -603,15 +648,15 @@ def main(argv=None):
         has_seq = any(compare.has_seq_axis(v) for v in compare.model_inputs(model))
         for batch in args.batch:
             for seq in (model_seqs if has_seq else [None]):
-                for threads in args.threads:
-                    label = "%s batch=%d%s threads=%d" % (
-                        os.path.basename(path), batch, "" if seq is None else " seq=%d" % seq, threads)
-                    print("running %s ..." % label, file=sys.stderr, flush=True)
-                    try:
-                        rows.append(bench_one(args, path, model, batch, seq, threads, runs))
-                    except (BenchError, compare.CompareError) as e:
-                        errors.append("%s: %s" % (label, e))
-                        print("bench.py: error: %s: %s" % (label, e), file=sys.stderr, flush=True)
+                label = "%s batch=%d%s threads=%s" % (
+                    os.path.basename(path), batch, "" if seq is None else " seq=%d" % seq,
+                    ",".join(str(t) for t in args.threads))
+                print("running %s ..." % label, file=sys.stderr, flush=True)
+                try:
+                    rows += bench_one(args, path, model, batch, seq, args.threads, runs)
+                except (BenchError, compare.CompareError) as e:
+                    errors.append("%s: %s" % (label, e))
+                    print("bench.py: error: %s: %s" % (label, e), file=sys.stderr, flush=True)
 
     if rows:
         print()
@@ -643,11 +688,20 @@ def main(argv=None):
             print()
             print("Timed runs after one warm-up each (%d; %d for GPT-2-base), in %d "
                   "alternating rounds; ORT's times less its output copy. "
-                  "Tessera vs ORT outputs:" % (args.runs, args.gpt2_runs, args.rounds))
+                  "Tessera vs ORT outputs:" % (args.runs, args.gpt2_runs,
+                                               max(r["rounds"] for r in rows)))
             for r in rows:
                 print("- %s (%s, %d threads): %s; ORT's output copy %.1f ms; "
                       "compiled in %.1f s" % (r["model"], r["shape"], r["threads"], r["diff"],
                                               r["ort_copy"], r["compile_s"]))
+            for r in rows:
+                one = next((o for o in rows if o["threads"] == 1 and o["model"] == r["model"]
+                            and o["shape"] == r["shape"]), None)
+                if one is not None and r["threads"] > 1:
+                    print("- %s (%s): %d threads over 1, medians of the same rounds: "
+                          "Tessera %.2fx, ORT %.2fx" % (
+                              r["model"], r["shape"], r["threads"],
+                              one["tessera"][0] / r["tessera"][0], one["ort"][0] / r["ort"][0]))
     if args.plot and rows and not args.ort_only:
         try:
             plot(rows, args.plot, args)
