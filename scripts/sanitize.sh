@@ -9,8 +9,9 @@
 #   scripts/sanitize.sh [--quick] [BUILD_DIR]   (default: build-sanitize)
 #
 # --quick (what the README's test command runs) covers the runtime only: the
-# runtime and its GoogleTest suite under ASan + UBSan, the runtime fuzz
-# target's regression inputs and TESSERA_FUZZ_SECONDS of fuzzing. Building
+# runtime and its GoogleTest suite under ASan + UBSan, the thread pool's test
+# under ThreadSanitizer, the runtime fuzz target's regression inputs and
+# TESSERA_FUZZ_SECONDS of fuzzing. Building
 # the whole compiler with sanitizers takes longer than the test suite's time
 # budget on a 2-core machine with a cold cache, so the full run (the compiler,
 # lit, the importer fuzz target) is this script without --quick.
@@ -62,6 +63,15 @@ else
   ctest --output-on-failure -j "$jobs" \
     -R '^models\.(generate|import\.transformer_op17|fusion\.transformer_op17)$'
 fi
+
+# The thread pool's scheduling (parts, pieces, steals) under ThreadSanitizer,
+# which cannot share a build with AddressSanitizer: its test and the pool
+# alone, compiled here.
+clang++-19 -std=c++17 -O1 -g -fsanitize=thread \
+  -I"$here/runtime/src" -I"$here/runtime/include" \
+  "$here/tests/unit/runtime/ThreadPoolTest.cpp" "$here/runtime/src/ThreadPool.cpp" \
+  -lgtest -lgtest_main -pthread -o "$build/threadpool-tests-tsan"
+TSAN_OPTIONS=halt_on_error=1:log_path=$reports/tsan "$build/threadpool-tests-tsan"
 
 # Regression inputs, then bounded fuzzing.
 for target in "${targets[@]}"; do

@@ -7,6 +7,7 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <chrono>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -15,22 +16,36 @@
 using namespace tessera;
 
 namespace {
-// Set on workers for their whole life and on a caller while it runs chunks,
+// Set on workers for their whole life and on a caller while it runs pieces,
 // so that a parallel_for issued from inside a body runs serially instead of
 // waiting for threads that are busy running the outer loop.
 thread_local bool tInsideParallelRegion = false;
 
-// Chunks per thread: more than one so that a thread that is slow to wake up
-// (the machine may be shared, its CPUs of different speeds) does not hold
-// everyone else back, but few: a GEMM's weight panels are prefetched one
-// panel ahead within a chunk, so each chunk's first panel waits on memory.
-// BERT-base on 2 threads (Zen 5 VM): 2 per thread 2% faster than 4, 8 and
-// 16 per thread 4-8% slower.
-constexpr int64_t kChunksPerThread = 2;
-// How many times a worker polls for new work before it sleeps. Short: a
-// parallel_for usually follows another within microseconds, but spinning
-// longer would steal cores from other processes.
-constexpr int kSpinIterations = 2000;
+// Pieces an owner takes its part in: more than one, so that the part of a
+// thread that falls behind (slow to wake up, or on a slower CPU: the machine
+// may be shared, its CPUs of different speeds) can be shared out. A piece
+// is a range of iterations in order, and an owner runs its pieces in order:
+// a GEMM body prefetches the weight panel after each of its panels, so the
+// pieces of a part after the first start in cache; only a part's first
+// piece and a stolen range's start from memory. (With chunks claimed from
+// one counter, each of 2 threads started about two chunks a job from
+// memory, and BERT-base ran 2% slower with 4 chunks per thread than with 2,
+// 4-8% slower with 8 or 16.)
+constexpr int64_t kPiecesPerPart = 16;
+// How long a thread polls (for a new job, or for the end of its job) before
+// it sleeps. A parallel_for usually follows another within microseconds,
+// but a job's last piece may end up to a piece's time (a GEMM panel: up to
+// 100 us) after the others, and waking a sleeping thread costs its waker a
+// system call (about 20 us in a VM) and the sleeper a reschedule: with
+// 2000 polls (38 us on Zen 5), BERT-base's threads slept about 10 times a
+// run. Longer would steal cores from other processes.
+constexpr std::chrono::microseconds kSpinTime{200};
+
+uint64_t packRange(uint32_t begin, uint32_t end) {
+  return (uint64_t(begin) << 32) | end;
+}
+uint32_t rangeBegin(uint64_t range) { return uint32_t(range >> 32); }
+uint32_t rangeEnd(uint64_t range) { return uint32_t(range); }
 
 void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -39,9 +54,24 @@ void cpuRelax() {
   std::this_thread::yield();
 #endif
 }
+
+/// Polls `done` for up to kSpinTime; whether it became true.
+template <typename Pred> bool spinUntil(Pred done) {
+  auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done())
+        return true;
+      cpuRelax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return done();
+  }
+}
 } // namespace
 
 ThreadPool::ThreadPool(int numThreads) : numThreads_(std::max(1, numThreads)) {
+  job_.parts = std::make_unique<Part[]>(numThreads_);
   workers_.reserve(numThreads_ - 1);
   try {
     for (int i = 1; i < numThreads_; ++i)
@@ -70,29 +100,66 @@ ThreadPool::~ThreadPool() {
 
 bool ThreadPool::insideParallelRegion() { return tInsideParallelRegion; }
 
-void ThreadPool::runChunks(Job &job) {
-  const int64_t base = job.n / job.numChunks;
-  const int64_t extra = job.n % job.numChunks;
+bool ThreadPool::claimFront(Job &job, int own, uint32_t &begin, uint32_t &end) {
+  std::atomic<uint64_t> &range = job.parts[own].range;
+  uint64_t r = range.load(std::memory_order_relaxed);
   for (;;) {
-    int64_t c = job.nextChunk.fetch_add(1, std::memory_order_relaxed);
-    if (c >= job.numChunks)
-      return;
-    // The first `extra` chunks get one more iteration.
-    int64_t begin = c * base + std::min(c, extra);
-    int64_t end = begin + base + (c < extra ? 1 : 0);
-    job.body(job.closure, begin, end);
-    job.doneChunks.fetch_add(1, std::memory_order_release);
+    uint32_t b = rangeBegin(r), e = rangeEnd(r);
+    if (b >= e)
+      return false;
+    uint32_t next = e - b > job.piece ? b + job.piece : e;
+    // The claims need only be exclusive: the job's data is published by
+    // generation_ and collected through done.
+    if (range.compare_exchange_weak(r, packRange(next, e),
+                                    std::memory_order_relaxed)) {
+      begin = b;
+      end = next;
+      return true;
+    }
   }
+}
+
+bool ThreadPool::steal(Job &job, int own) {
+  for (int k = 1; k < numThreads_; ++k) {
+    std::atomic<uint64_t> &range = job.parts[(own + k) % numThreads_].range;
+    uint64_t r = range.load(std::memory_order_relaxed);
+    for (;;) {
+      uint32_t b = rangeBegin(r), e = rangeEnd(r);
+      if (b >= e)
+        break;
+      uint32_t mid = e - (e - b + 1) / 2; // the back half, at least one unit
+      if (range.compare_exchange_weak(r, packRange(b, mid),
+                                      std::memory_order_relaxed)) {
+        // Only its owner fills an empty part (a thief cannot shrink it).
+        job.parts[own].range.store(packRange(mid, e),
+                                   std::memory_order_relaxed);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void ThreadPool::runPieces(Job &job, int own) {
+  if (own >= numThreads_)
+    return; // cannot happen: each worker joins a job once
+  do {
+    uint32_t b, e;
+    while (claimFront(job, own, b, e)) {
+      int64_t begin = int64_t(b) * job.unit;
+      int64_t end = std::min<int64_t>(int64_t(e) * job.unit, job.n);
+      job.body(job.closure, begin, end);
+      job.done.fetch_add(end - begin, std::memory_order_release);
+    }
+  } while (steal(job, own));
 }
 
 void ThreadPool::workerLoop() {
   tInsideParallelRegion = true;
   uint64_t seen = 0;
   for (;;) {
-    for (int i = 0; i < kSpinIterations &&
-                    generation_.load(std::memory_order_acquire) == seen;
-         ++i)
-      cpuRelax();
+    spinUntil(
+        [&] { return generation_.load(std::memory_order_acquire) != seen; });
 
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait(lock, [&] {
@@ -101,13 +168,13 @@ void ThreadPool::workerLoop() {
     if (stop_)
       return;
     seen = generation_.load(std::memory_order_relaxed);
-    // The job may already be finished (all chunks claimed and the caller
+    // The job may already be finished (all pieces claimed and the caller
     // gone); then there is nothing to join.
     if (!hasJob_)
       continue;
     active_.fetch_add(1, std::memory_order_relaxed);
     lock.unlock();
-    runChunks(job_);
+    runPieces(job_, job_.nextPart.fetch_add(1, std::memory_order_relaxed));
     if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       // Through the mutex, so that a caller between testing its condition
       // and sleeping does not miss the notification. Without a sleeper this
@@ -133,29 +200,38 @@ void ThreadPool::parallelFor(int64_t n, TesseraParallelBody body,
     job_.body = body;
     job_.closure = closure;
     job_.n = n;
-    job_.numChunks = std::min<int64_t>(n, numThreads_ * kChunksPerThread);
-    job_.nextChunk.store(0, std::memory_order_relaxed);
-    job_.doneChunks.store(0, std::memory_order_relaxed);
+    // Units of one iteration, unless n does not fit the 32 bits of a Part.
+    const int64_t maxUnits = UINT32_MAX;
+    job_.unit = (n + maxUnits - 1) / maxUnits;
+    const uint64_t units = uint64_t((n + job_.unit - 1) / job_.unit);
+    for (int t = 0; t < numThreads_; ++t)
+      job_.parts[t].range.store(
+          packRange(uint32_t(units * t / numThreads_),
+                    uint32_t(units * (t + 1) / numThreads_)),
+          std::memory_order_relaxed);
+    job_.piece = uint32_t(std::max<uint64_t>(
+        1, (units / numThreads_ + kPiecesPerPart - 1) / kPiecesPerPart));
+    job_.nextPart.store(1, std::memory_order_relaxed);
+    job_.done.store(0, std::memory_order_relaxed);
     hasJob_ = true;
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
 
   tInsideParallelRegion = true;
-  runChunks(job_);
+  runPieces(job_, 0);
   tInsideParallelRegion = false;
 
-  // Every chunk has been claimed. Wait for the workers still running theirs;
+  // Every piece has been claimed. Wait for the workers still running theirs;
   // a worker that joins late finds nothing to claim and leaves at once. The
-  // last chunks usually end within microseconds: spin first, as the workers
+  // last pieces usually end within microseconds: spin first, as the workers
   // do, and sleep only then (waking a sleeping caller costs a system call
   // and a reschedule on the critical path).
   auto finished = [&] {
     return active_.load(std::memory_order_acquire) == 0 &&
-           job_.doneChunks.load(std::memory_order_acquire) == job_.numChunks;
+           job_.done.load(std::memory_order_acquire) == job_.n;
   };
-  for (int i = 0; i < kSpinIterations && !finished(); ++i)
-    cpuRelax();
+  spinUntil(finished);
   std::unique_lock<std::mutex> lock(mutex_);
   finished_.wait(lock, finished);
   hasJob_ = false;
