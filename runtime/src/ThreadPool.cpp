@@ -143,15 +143,19 @@ bool ThreadPool::steal(Job &job, int own) {
 void ThreadPool::runPieces(Job &job, int own) {
   if (own >= numThreads_)
     return; // cannot happen: each worker joins a job once
+  // Counted here and added once: a shared counter written after every
+  // piece would move its cache line between the threads each time.
+  int64_t ran = 0;
   do {
     uint32_t b, e;
     while (claimFront(job, own, b, e)) {
       int64_t begin = int64_t(b) * job.unit;
       int64_t end = std::min<int64_t>(int64_t(e) * job.unit, job.n);
       job.body(job.closure, begin, end);
-      job.done.fetch_add(end - begin, std::memory_order_release);
+      ran += end - begin;
     }
   } while (steal(job, own));
+  job.done.fetch_add(ran, std::memory_order_release);
 }
 
 void ThreadPool::workerLoop() {

@@ -60,8 +60,10 @@ private:
     // Units an owner takes at a time from its part.
     uint32_t piece = 1;
     std::unique_ptr<Part[]> parts; // numThreads_
+    // Written while the job runs: on their own cache line, away from the
+    // fields above, which every piece reads.
     // The next part a joining worker owns (the caller owns part 0).
-    std::atomic<int> nextPart{1};
+    alignas(64) std::atomic<int> nextPart{1};
     // Iterations done.
     std::atomic<int64_t> done{0};
   };
