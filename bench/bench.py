@@ -420,12 +420,14 @@ def bench_one(args, model_path, model, batch, seq, threads_list, runs):
     for row in rows:
         row["ort_t"], row["tessera_t"] = [], []
     parts = split_runs(runs, rounds(args, threads_list))
+    # A pair of rounds per CPU; with fewer rounds (fewer runs) than that, one.
+    pair = 2 if len(parts) >= 2 * len(args.cpus or os.sched_getaffinity(0)) else 1
     for row in rows:
         row["rounds"] = len(parts)
     for r, n in enumerate(parts):
         steps = []
         for row in rows:
-            pin = cpu_pin(args.cpus, row["threads"], r // 2)
+            pin = cpu_pin(args.cpus, row["threads"], r // pair)
             ort_cmd = pin + row["ort_base"] + (
                 ["--output-dir", row["ort_out"]] if r == 0 else [])
             tessera_cmd = pin + [args.tessera_run, library] + row["tessera_args"]
