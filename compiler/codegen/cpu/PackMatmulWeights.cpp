@@ -274,16 +274,14 @@ struct PackMatmulWeightsPass
     return bits;
   }
 
-  /// `values` as a weight constant named `name`, in the narrowest float type
-  /// that holds every value exactly, so that the library keeps 16-bit
-  /// weights at half the size and the register tiles widen them as they
-  /// load them: f16 (the weights of a float16 model, widened to f32 by the
-  /// lowering; with half-weights), else bf16 (a bfloat16 model's: widened
-  /// by a shift), else f32.
-  DenseResourceElementsAttr weightConstant(RewriterBase &rewriter,
-                                           ArrayRef<float> values,
-                                           ArrayRef<int64_t> shape,
-                                           StringRef name) const {
+  /// `values` as a 16-bit weight constant named `name`, if a 16-bit float
+  /// type holds every value exactly: f16 (the weights of a float16 model,
+  /// widened to f32 by the lowering; with half-weights), else bf16 (a
+  /// bfloat16 model's: widened by a shift). The library then keeps them at
+  /// half the size and the register tiles widen them as they load them.
+  std::optional<DenseResourceElementsAttr>
+  narrowWeightConstant(RewriterBase &rewriter, ArrayRef<float> values,
+                       ArrayRef<int64_t> shape, StringRef name) const {
     auto narrow = [&](Type type, const std::vector<uint16_t> &bits) {
       return DenseResourceElementsAttr::get(
           RankedTensorType::get(shape, type), name,
@@ -297,6 +295,18 @@ struct PackMatmulWeightsPass
     if (std::optional<std::vector<uint16_t>> high =
             exactBits(values, exactBFloat16))
       return narrow(rewriter.getBF16Type(), *high);
+    return std::nullopt;
+  }
+
+  /// `values` as a weight constant named `name`: 16-bit when that holds
+  /// every value exactly (narrowWeightConstant), else f32.
+  DenseResourceElementsAttr weightConstant(RewriterBase &rewriter,
+                                           ArrayRef<float> values,
+                                           ArrayRef<int64_t> shape,
+                                           StringRef name) const {
+    if (std::optional<DenseResourceElementsAttr> narrow =
+            narrowWeightConstant(rewriter, values, shape, name))
+      return *narrow;
     return DenseResourceElementsAttr::get(
         RankedTensorType::get(shape, rewriter.getF32Type()), name,
         HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(
@@ -304,30 +314,34 @@ struct PackMatmulWeightsPass
   }
 
   /// The constant weight of each f32 matmul left unpacked, in f16 or bf16
-  /// if that holds it exactly (see weightConstant).
+  /// if that holds it exactly (see narrowWeightConstant).
   void narrowUnpackedWeights(IRRewriter &rewriter, func::FuncOp func) {
     SmallVector<linalg::MatmulOp> matmuls;
     func.walk([&](linalg::MatmulOp op) {
       if (isF32StaticKN(op) && !constantFloats(op.getDpsInputs()[1]).empty())
         matmuls.push_back(op);
     });
-    // One 16-bit constant per weight, however many matmuls share it.
+    // One 16-bit constant per weight, however many matmuls share it; each
+    // weight is looked at once (null: it stays f32).
     llvm::DenseMap<Value, Value> narrowed;
     for (linalg::MatmulOp op : matmuls) {
       Value weight = op.getDpsInputs()[1];
-      Value &narrow = narrowed[weight];
-      if (!narrow) {
+      auto [it, first] = narrowed.try_emplace(weight, Value());
+      if (first) {
         auto type = cast<RankedTensorType>(weight.getType());
         ArrayRef<float> values = constantFloats(weight);
-        if (int64_t(values.size()) != type.getNumElements())
-          continue;
-        DenseResourceElementsAttr attr =
-            weightConstant(rewriter, values, type.getShape(), "narrow_weights");
-        if (attr.getElementType().isF32())
-          continue;
-        rewriter.setInsertionPointAfter(weight.getDefiningOp());
-        narrow = rewriter.create<arith::ConstantOp>(op.getLoc(), attr);
+        std::optional<DenseResourceElementsAttr> attr;
+        if (int64_t(values.size()) == type.getNumElements())
+          attr = narrowWeightConstant(rewriter, values, type.getShape(),
+                                      "narrow_weights");
+        if (attr) {
+          rewriter.setInsertionPointAfter(weight.getDefiningOp());
+          it->second = rewriter.create<arith::ConstantOp>(op.getLoc(), *attr);
+        }
       }
+      Value narrow = it->second;
+      if (!narrow)
+        continue;
       // A new matmul: its body widens the 16-bit operand.
       rewriter.setInsertionPoint(op);
       rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
