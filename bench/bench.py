@@ -387,13 +387,20 @@ def bench_one(args, model_path, model, batch, seq, threads_list, runs):
     free_dims = []
     for name, size in sorted(pins.items()):
         free_dims += ["--free-dim", "%s=%d" % (name, size)]
-    for row in rows:
-        row["ort_base"] = [args.node, args.ort_script, model_path] + inputs + free_dims + [
+
+    def ort_cmd(row, turn=0):
+        return cpu_pin(args.cpus, row["threads"], turn) + [
+            args.node, args.ort_script, model_path] + inputs + free_dims + [
             "--threads", str(row["threads"])]
-        row["ort_cmd"] = cpu_pin(args.cpus, row["threads"]) + row["ort_base"]
+
+    def tessera_cmd(row, library, turn=0):
+        return cpu_pin(args.cpus, row["threads"], turn) + [
+            args.tessera_run, library] + inputs + [
+            "--threads", str(row["threads"]), "--quiet"]
+
     if args.ort_only:
         for row in rows:
-            row["ort"] = summary(bench_times(row["ort_cmd"] + ["--output-dir", row["ort_out"]],
+            row["ort"] = summary(bench_times(ort_cmd(row) + ["--output-dir", row["ort_out"]],
                                              runs, "tools/ort/run.js"))
         return rows
 
@@ -405,8 +412,6 @@ def bench_one(args, model_path, model, batch, seq, threads_list, runs):
     pinned = tessera.load(library)
     for row in rows:
         row["compile_s"] = compile_s
-        row["tessera_run"] = cpu_pin(args.cpus, row["threads"]) + [args.tessera_run]
-        row["tessera_args"] = inputs + ["--threads", str(row["threads"]), "--quiet"]
         row["results"] = [("pinned", run_session(pinned, arrays, row["threads"]))]
     # Rounds alternate which runtime goes first, and which thread count, so
     # that drifts of the machine's speed fall on all alike (a speed-up over
@@ -417,23 +422,18 @@ def bench_one(args, model_path, model, batch, seq, threads_list, runs):
     # its runs; neither allocates outputs in the timed runs (tessera-run
     # reuses its first run's buffers; ORT's copy of its outputs is taken off
     # below).
+    plan = rounds(args, threads_list, runs)
     for row in rows:
         row["ort_t"], row["tessera_t"] = [], []
-    parts = split_runs(runs, rounds(args, threads_list))
-    # A pair of rounds per CPU; with fewer rounds (fewer runs) than that, one.
-    pair = 2 if len(parts) >= 2 * len(args.cpus or os.sched_getaffinity(0)) else 1
-    for row in rows:
-        row["rounds"] = len(parts)
-    for r, n in enumerate(parts):
+        row["rounds"] = len(plan)
+    for r, (n, turn) in enumerate(plan):
         steps = []
         for row in rows:
-            pin = cpu_pin(args.cpus, row["threads"], r // pair)
-            ort_cmd = pin + row["ort_base"] + (
-                ["--output-dir", row["ort_out"]] if r == 0 else [])
-            tessera_cmd = pin + [args.tessera_run, library] + row["tessera_args"]
-            steps += [lambda row=row, cmd=ort_cmd: row["ort_t"].extend(
+            ort = ort_cmd(row, turn) + (["--output-dir", row["ort_out"]] if r == 0 else [])
+            ours = tessera_cmd(row, library, turn)
+            steps += [lambda row=row, cmd=ort: row["ort_t"].extend(
                           bench_times(cmd, n, "tools/ort/run.js")),
-                      lambda row=row, cmd=tessera_cmd: row["tessera_t"].extend(
+                      lambda row=row, cmd=ours: row["tessera_t"].extend(
                           bench_times(cmd, n, "tessera-run"))]
         for step in (steps if r % 2 == 0 else steps[::-1]):
             step()
@@ -441,22 +441,20 @@ def bench_one(args, model_path, model, batch, seq, threads_list, runs):
         # session.run of ORT's Node binding copies every output into
         # JavaScript (206 MB of GPT-2 logits): that copy, measured against
         # ORT's own profile, is taken off each of its times.
-        row["ort_copy"] = ort_copy(row["ort_cmd"])
+        row["ort_copy"] = ort_copy(ort_cmd(row))
         row["ort"] = summary([t - row["ort_copy"] for t in row["ort_t"]])
         row["tessera"] = summary(row["tessera_t"])
     if args.unfused:
         path = tessera.compile(model_path, os.path.join(work, "model-unfused.so"),
                                shapes=shapes, fuse=False)
         for row in rows:
-            row["unfused"] = summary(bench_times(
-                row["tessera_run"] + [path] + row["tessera_args"], runs, "tessera-run"))
+            row["unfused"] = summary(bench_times(tessera_cmd(row, path), runs, "tessera-run"))
     if args.dynamic:
         path = dynamic_library(model_path)
+        dynamic = tessera.load(path)
         for row in rows:
-            row["results"].append(("dynamic", run_session(tessera.load(path), arrays,
-                                                          row["threads"])))
-            row["dynamic"] = summary(bench_times(
-                row["tessera_run"] + [path] + row["tessera_args"], runs, "tessera-run"))
+            row["results"].append(("dynamic", run_session(dynamic, arrays, row["threads"])))
+            row["dynamic"] = summary(bench_times(tessera_cmd(row, path), runs, "tessera-run"))
 
     for row in rows:
         ref = compare.read_outputs(model, row["ort_out"], "onnxruntime")
@@ -523,14 +521,19 @@ def cpu_pin(cpus, threads, turn=0):
     return ["taskset", "-c", ",".join(str(c) for c in chosen)]
 
 
-def rounds(args, threads_list):
-    """--rounds, made a multiple of twice the CPUs when runs on fewer CPUs
-    take turns over them (cpu_pin, a pair of rounds each), so that each CPU
-    gets as many rounds, with either runtime first."""
+def rounds(args, threads_list, runs):
+    """The rounds the timed runs are split into, each (runs, CPU turn for
+    cpu_pin): --rounds, made a multiple of twice the CPUs when runs on fewer
+    CPUs take turns over them, so that each CPU gets as many rounds, a pair
+    (either runtime first) at a time; with fewer runs than that, a round
+    per turn."""
     cpus = len(args.cpus or os.sched_getaffinity(0))
+    count = args.rounds
     if cpus > 1 and min(threads_list) < cpus:
-        return -(-args.rounds // (2 * cpus)) * 2 * cpus
-    return args.rounds
+        count = -(-count // (2 * cpus)) * 2 * cpus
+    parts = split_runs(runs, count)
+    pair = 2 if len(parts) >= 2 * cpus else 1
+    return [(n, r // pair) for r, n in enumerate(parts)]
 
 
 def bench_times(cmd, runs, what):
