@@ -220,18 +220,59 @@ std::vector<T> batchMajor(const std::vector<T> &v, int64_t tokens,
 } // namespace
 
 namespace {
+/// The logits buffers of the prompt step ([B, S, V]) and of the decode steps
+/// ([B, 1, V]), sized by the first run that allocates them and reused by
+/// every later step and run, as a caller of the runtime would, so that no
+/// timed step allocates (or faults in) its output. Empty while unknown, and
+/// for models with other outputs than the logits (they keep allocating).
+struct LogitsBuffers {
+  std::vector<char> prompt, step;
+  TesseraDType dtype = TESSERA_DTYPE_FLOAT;
+  int64_t vocab = 0;
+};
+
+/// Runs one step into `buffer` when it is sized, else with runtime-allocated
+/// outputs (sizing `buffer` for the next time), and appends each row's
+/// argmax over its last position to `g`; returns the step's time in ms.
+double runStep(KVCache &cache, const std::vector<Input> &step,
+               int64_t positions, std::vector<char> &buffer,
+               LogitsBuffers &buffers, Generation &g) {
+  auto start = Clock::now();
+  if (!buffer.empty()) {
+    cache.run(step, {{"logits", buffer.data(), buffer.size()}});
+    double ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    g.vocab = buffers.vocab;
+    appendArgmax(buffer.data(), buffers.dtype, positions, g);
+    return ms;
+  }
+  std::vector<Tensor> outputs = cache.run(step);
+  double ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  auto logits =
+      std::find_if(outputs.begin(), outputs.end(),
+                   [](const Tensor &o) { return o.name() == "logits"; });
+  if (!run::isFloatAtType(logits->dtype()) || logits->dims().size() != 3)
+    throw failure("output 'logits' must be float32, float16 or bfloat16 "
+                  "[batch, sequence, vocab]");
+  buffers.vocab = g.vocab = logits->dims()[2];
+  buffers.dtype = static_cast<TesseraDType>(logits->dtype());
+  appendArgmax(logits->data(), buffers.dtype, logits->dims()[1], g);
+  if (outputs.size() == 1)
+    buffer.resize(logits->byteSize());
+  return ms;
+}
+
 /// One greedy decode from the prompt in `roles` (left unchanged); the cache
 /// starts empty.
-Generation decodeOnce(KVCache &cache, Roles roles, int64_t tokens) {
+Generation decodeOnce(KVCache &cache, Roles roles, int64_t tokens,
+                      LogitsBuffers &buffers) {
   Generation g;
   g.batch = roles.ids.dims[0];
   g.promptLength = roles.ids.dims[1];
   g.tokens = tokens;
   g.inPlace = cache.inPlace();
   cache.reset();
-  // Decode steps write their logits [B, 1, V] into one buffer.
-  std::vector<char> stepLogits;
-  auto dtype = TESSERA_DTYPE_FLOAT;
   for (int64_t t = 0; t < tokens; ++t) {
     std::vector<Input> step = roles.fixed;
     step.push_back(roles.ids.input());
@@ -239,33 +280,11 @@ Generation decodeOnce(KVCache &cache, Roles roles, int64_t tokens) {
       step.push_back(roles.mask.input());
     if (roles.hasPositions)
       step.push_back(roles.positions.input());
-    auto start = Clock::now();
-    std::vector<Tensor> outputs;
-    if (stepLogits.empty())
-      outputs = cache.run(step);
+    if (t == 0)
+      g.prefillMs =
+          runStep(cache, step, g.promptLength, buffers.prompt, buffers, g);
     else
-      cache.run(step, {{"logits", stepLogits.data(), stepLogits.size()}});
-    double ms =
-        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    (t == 0 ? g.prefillMs : g.decodeMs) += ms;
-    if (!outputs.empty()) {
-      auto logits = std::find_if(outputs.begin(), outputs.end(),
-                                 [](const Tensor &o) {
-                                   return o.name() == "logits";
-                                 });
-      if (!run::isFloatAtType(logits->dtype()) || logits->dims().size() != 3)
-        throw failure("output 'logits' must be float32, float16 or bfloat16 "
-                      "[batch, sequence, vocab]");
-      g.vocab = logits->dims()[2];
-      dtype = static_cast<TesseraDType>(logits->dtype());
-      appendArgmax(logits->data(), dtype, logits->dims()[1], g);
-      // Other outputs than the logits need their own buffers: keep
-      // allocating then.
-      if (outputs.size() == 1)
-        stepLogits.resize(g.batch * g.vocab * tessera_dtype_size(dtype));
-    } else {
-      appendArgmax(stepLogits.data(), dtype, 1, g);
-    }
+      g.decodeMs += runStep(cache, step, 1, buffers.step, buffers, g);
 
     // The next step: the chosen tokens, one more mask column.
     std::vector<int64_t> next(g.ids.end() - g.batch, g.ids.end());
@@ -313,12 +332,18 @@ Generation tessera::run::generate(const Model &model, Session &session,
   Roles roles = findRoles(model, pairs, inputs);
   // The last token is not fed back: the cache holds prompt + tokens - 1.
   KVCache cache(session, roles.ids.dims[1] + tokens - 1);
-  Generation g = decodeOnce(cache, roles, tokens);
+  LogitsBuffers buffers;
+  Generation g = decodeOnce(cache, roles, tokens, buffers);
   if (repeats == 0)
     return g;
   std::vector<double> prefill, decode;
   for (int64_t r = 0; r < repeats; ++r) {
-    Generation timed = decodeOnce(cache, roles, tokens);
+    Generation timed = decodeOnce(cache, roles, tokens, buffers);
+    // The timed loops run into the buffers the first one sized: they must
+    // choose what it chose, from the same logits.
+    if (timed.ids != g.ids || timed.logits != g.logits)
+      throw failure("timed loop " + std::to_string(r + 1) +
+                    " chose other tokens or logits than the first loop");
     prefill.push_back(timed.prefillMs);
     decode.push_back(timed.decodeMs);
   }

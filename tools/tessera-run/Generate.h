@@ -29,10 +29,12 @@ struct Generation {
 /// step per token on the previous step's argmax. `repeats` > 0 first runs
 /// the whole loop once untimed (a warm-up) and then `repeats` times,
 /// reporting the median prefill time and the median of the repeats' mean
-/// step times; the cache's buffers are reused across repeats. attention_mask (when the
-/// model has it) is the caller's for the prompt, else all ones, and gains a
-/// column of ones per step; position_ids (when the model has it) count the
-/// unmasked positions. Every other input is passed unchanged to every step.
+/// step times; the cache's buffers and the logits' are reused across
+/// repeats, and each repeat must reproduce the first loop's tokens and
+/// logits exactly. attention_mask (when the model has it) is the caller's
+/// for the prompt, else all ones, and gains a column of ones per step;
+/// position_ids (when the model has it) count the unmasked positions. Every
+/// other input is passed unchanged to every step.
 /// Throws std::runtime_error when the model cannot be driven this way.
 Generation generate(const Model &model, Session &session,
                     const std::vector<Input> &inputs, int64_t tokens,

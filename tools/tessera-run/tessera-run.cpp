@@ -81,6 +81,8 @@ const char *const kUsage =
     "                       logits.npy [batch, N, vocab] (float32 for\n"
     "                       float16 and bfloat16 logits too); with --bench R,\n"
     "                       one untimed loop, then R timed ones (medians)\n"
+    "                       into the logits buffers the first one sized,\n"
+    "                       each of which must choose the same tokens\n"
     "  --describe           print the model's inputs and outputs (dtypes, "
     "dims\n"
     "                       with their names and the sizes the model takes)\n"
