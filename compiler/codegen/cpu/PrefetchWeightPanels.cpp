@@ -6,7 +6,10 @@
 // from cache. The first pass would wait on memory: it needs a 64-byte line
 // every few cycles, more than one core's memory bandwidth. So each row tile's
 // k loop prefetches its share of the next panel, spread over all the row
-// tiles, and the first row tile of the next panel finds it in cache.
+// tiles, and the first row tile of the next panel finds it in cache. A panel
+// with a single tile (a row loop of one tile, a remainder tile's run-once
+// loop: a matrix-vector product, as in a decoder's steps) prefetches the
+// whole next panel in its k loop.
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,13 +79,29 @@ std::optional<int64_t> tripCount(scf::ForOp loop) {
                            loop.getStep());
 }
 
+/// Whether a loop over two or more row tiles (a static count) comes before
+/// `tile` (a single tile's k loop, or the loop run once around it) in its
+/// block: those row tiles already prefetch the next panel.
+bool followsRowTiles(Operation *tile) {
+  for (Operation *op = tile->getPrevNode(); op; op = op->getPrevNode()) {
+    auto loop = dyn_cast<scf::ForOp>(op);
+    std::optional<int64_t> step =
+        loop ? getConstantIntValue(loop.getStep()) : std::nullopt;
+    std::optional<int64_t> tiles = loop ? tripCount(loop) : std::nullopt;
+    if (step && *step > 1 && tiles && *tiles >= 2)
+      return true;
+  }
+  return false;
+}
+
 struct PrefetchWeightPanelsPass
     : impl::PrefetchWeightPanelsBase<PrefetchWeightPanelsPass> {
   using PrefetchWeightPanelsBase::PrefetchWeightPanelsBase;
 
   /// In each iteration of `kLoop` (the i-th of nIter, in the t-th row tile
-  /// of `rowLoop`), prefetches `perIter` lines of the panel after `panel`:
-  /// lines (t * nIter + i) * perIter + p, the last line once past the end.
+  /// of `rowLoop`; t = 0 without one), prefetches `perIter` lines of the
+  /// panel after `panel`: lines (t * nIter + i) * perIter + p, the last line
+  /// once past the end.
   void prefetchNext(IRRewriter &rewriter, Panel panel, scf::ForOp kLoop,
                     scf::ForOp rowLoop, int64_t nIter, int64_t perIter) {
     Location loc = kLoop.getLoc();
@@ -102,9 +121,12 @@ struct PrefetchWeightPanelsPass
     Value next = rewriter.create<arith::MinUIOp>(
         loc, rewriter.create<arith::AddIOp>(loc, first, index(panel.rows)),
         index(panel.totalRows - panel.rows));
-    rewriter.setInsertionPointToStart(rowLoop.getBody());
-    Value tileBase = rewriter.create<arith::MulIOp>(loc, ordinal(rowLoop),
-                                                    index(nIter * perIter));
+    Value tileBase = index(0);
+    if (rowLoop) {
+      rewriter.setInsertionPointToStart(rowLoop.getBody());
+      tileBase = rewriter.create<arith::MulIOp>(loc, ordinal(rowLoop),
+                                                index(nIter * perIter));
+    }
     rewriter.setInsertionPointToStart(kLoop.getBody());
     Value base = rewriter.create<arith::AddIOp>(
         loc, tileBase,
@@ -143,15 +165,21 @@ struct PrefetchWeightPanelsPass
         kLoops.push_back(loop);
     });
     for (scf::ForOp kLoop : kLoops) {
-      // The row tiles' loop (not the run-once loop of a remainder tile).
-      auto rowLoop = dyn_cast<scf::ForOp>(kLoop->getParentOp());
       std::optional<int64_t> nIter = tripCount(kLoop);
+      if (!nIter || *nIter <= 0)
+        continue;
+      // The row tiles' loop; none for a remainder tile (its loop runs once,
+      // with step 1) or a tile outside a loop: it prefetches the whole next
+      // panel itself, unless a static loop of row tiles before it does.
+      auto rowLoop = dyn_cast<scf::ForOp>(kLoop->getParentOp());
       auto rowStep = getConstantIntValue(rowLoop ? rowLoop.getStep() : Value());
-      if (!rowLoop || !nIter || *nIter <= 0 || !rowStep || *rowStep <= 1)
-        continue;
-      std::optional<int64_t> rowTiles = tripCount(rowLoop);
-      if (rowTiles && *rowTiles < minRowTiles)
-        continue;
+      if (!rowStep || *rowStep <= 1) {
+        if (followsRowTiles(kLoop) || (rowLoop && followsRowTiles(rowLoop)))
+          continue;
+        rowLoop = nullptr;
+      }
+      std::optional<int64_t> rowTiles =
+          rowLoop ? tripCount(rowLoop) : std::optional<int64_t>(1);
       SmallVector<Panel> panels;
       kLoop.walk([&](memref::SubViewOp op) {
         std::optional<Panel> panel = panelOf(op, kLoop);

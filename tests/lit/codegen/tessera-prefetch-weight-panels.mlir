@@ -63,25 +63,19 @@ func.func @panels(%a: memref<24x32xf32>, %c: memref<24x128xf32>) {
 
 // -----
 
-// Not prefetched: weights that are not a global constant (an argument),
-// a single row tile, and a remainder tile's run-once loop (step 1).
+// Not prefetched: weights that are not a global constant (an argument).
 // CHECK-LABEL: func.func @not_panels
 // CHECK-NOT: memref.prefetch
 // CHECK: return
-memref.global "private" constant @packed2 : memref<64x64xf32> = dense<1.0>
-func.func @not_panels(%w: memref<64x64xf32>, %a: memref<24x32xf32>, %c: memref<24x64xf32>, %n: index) {
+func.func @not_panels(%w: memref<64x64xf32>, %a: memref<24x32xf32>, %c: memref<24x64xf32>) {
   %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
   %c6 = arith.constant 6 : index
   %c24 = arith.constant 24 : index
   %c32 = arith.constant 32 : index
   %zero = arith.constant dense<0.0> : vector<6x64xf32>
   %f0 = arith.constant 0.0 : f32
-  %g = memref.get_global @packed2 : memref<64x64xf32>
   %arg = memref.subview %w[0, 0] [32, 64] [1, 1] : memref<64x64xf32> to memref<32x64xf32, strided<[64, 1]>>
-  %glob = memref.subview %g[0, 0] [32, 64] [1, 1] : memref<64x64xf32> to memref<32x64xf32, strided<[64, 1]>>
-  // Weights from an argument.
   scf.for %i = %c0 to %c24 step %c6 {
     %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x64xf32>) {
       %row = memref.subview %arg[%k, 0] [1, 64] [1, 1] : memref<32x64xf32, strided<[64, 1]>> to memref<1x64xf32, strided<[64, 1], offset: ?>>
@@ -92,6 +86,101 @@ func.func @not_panels(%w: memref<64x64xf32>, %a: memref<24x32xf32>, %c: memref<2
     }
     vector.transfer_write %acc, %c[%i, %c0] {in_bounds = [true, true]} : vector<6x64xf32>, memref<24x64xf32>
   }
+  return
+}
+
+// -----
+
+// A remainder tile after a static loop of 4 row tiles: those prefetch the
+// next panel (4 lines an iteration), the remainder tile does not.
+// CHECK-LABEL: func.func @remainder_after_row_tiles
+// CHECK: scf.for %{{.*}} = %c0 to %c24 step %c6
+// CHECK-COUNT-4: memref.prefetch
+// CHECK-NOT: memref.prefetch
+// CHECK: vector.outerproduct
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+memref.global "private" constant @packed3 : memref<64x64xf32> = dense<1.0>
+func.func @remainder_after_row_tiles(%a: memref<30x32xf32>, %c: memref<30x64xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %c24 = arith.constant 24 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant dense<0.0> : vector<6x64xf32>
+  %f0 = arith.constant 0.0 : f32
+  %g = memref.get_global @packed3 : memref<64x64xf32>
+  %glob = memref.subview %g[0, 0] [32, 64] [1, 1] : memref<64x64xf32> to memref<32x64xf32, strided<[64, 1]>>
+  scf.for %i = %c0 to %c24 step %c6 {
+    %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x64xf32>) {
+      %row = memref.subview %glob[%k, 0] [1, 64] [1, 1] : memref<32x64xf32, strided<[64, 1]>> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+      %b = vector.load %row[%c0, %c0] : memref<1x64xf32, strided<[64, 1], offset: ?>>, vector<64xf32>
+      %av = vector.transfer_read %a[%i, %k], %f0 {in_bounds = [true], permutation_map = affine_map<(d0, d1) -> (d0)>} : memref<30x32xf32>, vector<6xf32>
+      %r = vector.outerproduct %av, %b, %acc : vector<6xf32>, vector<64xf32>
+      scf.yield %r : vector<6x64xf32>
+    }
+    vector.transfer_write %acc, %c[%i, %c0] {in_bounds = [true, true]} : vector<6x64xf32>, memref<30x64xf32>
+  }
+  scf.for %once = %c0 to %n step %c1 {
+    %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x64xf32>) {
+      %row = memref.subview %glob[%k, 0] [1, 64] [1, 1] : memref<32x64xf32, strided<[64, 1]>> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+      %b = vector.load %row[%c0, %c0] : memref<1x64xf32, strided<[64, 1], offset: ?>>, vector<64xf32>
+      %av = vector.transfer_read %a[%c24, %k], %f0 {in_bounds = [true], permutation_map = affine_map<(d0, d1) -> (d0)>} : memref<30x32xf32>, vector<6xf32>
+      %r = vector.outerproduct %av, %b, %acc : vector<6xf32>, vector<64xf32>
+      scf.yield %r : vector<6x64xf32>
+    }
+    vector.transfer_write %acc, %c[%c24, %c0] {in_bounds = [true, true]} : vector<6x64xf32>, memref<30x64xf32>
+  }
+  return
+}
+
+// -----
+
+// A panel with a single tile (a matrix-vector product: a decoder's step)
+// reads each panel once, from memory: a loop of one row tile, and a
+// remainder tile's run-once loop (step 1), prefetch the whole next panel
+// (128 lines) over their own 8 k iterations, ceil(128 / 8) = 16 lines an
+// iteration capped at max-per-iteration = 8: line l = i * 8 + p.
+// CHECK-LABEL: func.func @single_tiles
+// CHECK: %[[G:.*]] = memref.get_global @packed2
+// CHECK: %[[NEXT:.*]] = arith.minui %{{.*}}, %c32
+// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c6
+// CHECK: scf.for
+// CHECK: %[[KI:.*]] = arith.divui %{{.*}}, %c4
+// CHECK: %[[KB:.*]] = arith.muli %[[KI]], %c8
+// CHECK-COUNT-7: memref.prefetch %[[G]]
+// CHECK: %[[L7:.*]] = arith.addi %{{.*}}, %c7
+// CHECK: %[[L7C:.*]] = arith.minui %[[L7]], %c127
+// CHECK: memref.prefetch %[[G]]
+// CHECK-NOT: memref.prefetch
+// CHECK: vector.outerproduct
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c4
+// CHECK-NOT: scf.for
+// CHECK: %[[RKI:.*]] = arith.divui %{{.*}}, %c4
+// CHECK: %[[RKB:.*]] = arith.muli %[[RKI]], %c8
+// CHECK: %[[RB:.*]] = arith.addi %c0{{(_[0-9]+)?}}, %[[RKB]]
+// CHECK: %[[RL0:.*]] = arith.addi %[[RB]], %c0
+// CHECK: %[[RL0C:.*]] = arith.minui %[[RL0]], %c127
+// CHECK: %[[RROW:.*]] = arith.divui %[[RL0C]], %c4
+// CHECK: %[[RR:.*]] = arith.addi %{{.*}}, %[[RROW]]
+// CHECK: memref.prefetch %[[G]][%[[RR]], %{{.*}}]
+// CHECK-COUNT-7: memref.prefetch %[[G]]
+// CHECK-NOT: memref.prefetch
+// CHECK: vector.outerproduct
+memref.global "private" constant @packed2 : memref<64x64xf32> = dense<1.0>
+func.func @single_tiles(%a: memref<24x32xf32>, %c: memref<24x64xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant dense<0.0> : vector<6x64xf32>
+  %f0 = arith.constant 0.0 : f32
+  %g = memref.get_global @packed2 : memref<64x64xf32>
+  %glob = memref.subview %g[0, 0] [32, 64] [1, 1] : memref<64x64xf32> to memref<32x64xf32, strided<[64, 1]>>
   // One row tile.
   scf.for %i = %c0 to %c6 step %c6 {
     %acc = scf.for %k = %c0 to %c32 step %c4 iter_args(%acc = %zero) -> (vector<6x64xf32>) {
