@@ -81,6 +81,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm) {
   toSCF.setTargetRank(1);
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(toSCF));
   pm.addNestedPass<func::FuncOp>(createLowerVectors());
+  // Vectors of a cache line (LLVM splits them for narrower registers).
+  pm.addNestedPass<func::FuncOp>(createVectorizeCopies());
   pm.addPass(createCopiesToLinalg());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMath());

@@ -30,6 +30,11 @@ namespace tessera {
 #define GEN_PASS_REGISTRATION
 #include "compiler/codegen/cpu/Passes.h.inc"
 
+/// memref.copy with an innermost dim contiguous on both sides as loops of
+/// vector loads and stores of `vectorBits` (tessera-vectorize-copies).
+void populateVectorizeCopiesPatterns(mlir::RewritePatternSet &patterns,
+                                     int64_t vectorBits);
+
 } // namespace tessera
 
 #endif // TESSERA_COMPILER_CODEGEN_CPU_PASSES_H

@@ -178,6 +178,28 @@ def PrefetchWeightPanels
   ];
 }
 
+def VectorizeCopies
+    : Pass<"tessera-vectorize-copies", "::mlir::func::FuncOp"> {
+  let summary = "Copy buffers with vector loads and stores";
+  let description = [{
+    After bufferization. A memref.copy whose innermost dim has unit stride on
+    both sides (a tensor inserted into a larger one, such as a KV cache's
+    concatenation of past and new positions) becomes loops over its outer
+    dims around vector loads and stores of the innermost dim: vectors of
+    vector-bits, then one shorter vector for the rest of a static size, one
+    masked vector for the rest of a dynamic size.
+    Other copies are left to tessera-copies-to-linalg, whose loops are
+    scalar.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "512",
+           "Width of a vector in bits">,
+  ];
+}
+
 def OutlineParallel : Pass<"tessera-outline-parallel", "::mlir::ModuleOp"> {
   let summary = "Outline top-level loop nests for the runtime's thread pool";
   let description = [{
