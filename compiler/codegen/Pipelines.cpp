@@ -61,7 +61,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
-void buildLowerToLLVMPipeline(OpPassManager &pm) {
+void buildLowerToLLVMPipeline(OpPassManager &pm,
+                              const TargetDescription &target) {
   bufferization::OneShotBufferizationOptions bufferization;
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
@@ -71,6 +72,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   pm.addPass(createResultsToOutParams());
   pm.addPass(createCanonicalize());
+  // Before the outlining, so that large copies run on the thread pool; once
+  // more below for the copies later passes make.
+  VectorizeCopiesOptions copies;
+  copies.vectorBits = target.vectorBits;
+  pm.addNestedPass<func::FuncOp>(createVectorizeCopies(copies));
   pm.addPass(createOutlineParallel());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
@@ -81,8 +87,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm) {
   toSCF.setTargetRank(1);
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(toSCF));
   pm.addNestedPass<func::FuncOp>(createLowerVectors());
-  // Vectors of a cache line (LLVM splits them for narrower registers).
-  pm.addNestedPass<func::FuncOp>(createVectorizeCopies());
+  pm.addNestedPass<func::FuncOp>(createVectorizeCopies(copies));
   pm.addPass(createCopiesToLinalg());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMath());
@@ -110,16 +115,22 @@ void buildLowerToLLVMPipeline(OpPassManager &pm) {
 }
 
 namespace {
-struct CPUCodegenPipelineOptions
-    : PassPipelineOptions<CPUCodegenPipelineOptions> {
-  Option<std::string> mcpu{
+template <typename Options>
+struct TargetOptions : PassPipelineOptions<Options> {
+  typename PassPipelineOptions<Options>::template Option<std::string> mcpu{
       *this, "mcpu",
       llvm::cl::desc("Target CPU: native or an LLVM CPU name (x86-64-v3, "
                      "znver4, ...), described by describeTarget"),
       llvm::cl::init("native")};
+};
+
+struct CPUCodegenPipelineOptions : TargetOptions<CPUCodegenPipelineOptions> {
   Option<std::string> matmulTile{
       *this, "matmul-tile",
       llvm::cl::desc("Register tile MxN instead of the target's")};
+};
+
+struct LowerToLLVMPipelineOptions : TargetOptions<LowerToLLVMPipelineOptions> {
 };
 } // namespace
 
@@ -149,10 +160,23 @@ void registerCodegenPipelines() {
       [](function_ref<void(const detail::PassOptions &)> optHandler) {
         optHandler(CPUCodegenPipelineOptions());
       });
-  PassPipelineRegistration<>(
+  registerPassPipeline(
       "tessera-lower-to-llvm",
       "Linalg on tensors (after tessera-cpu-codegen) to the LLVM dialect",
-      buildLowerToLLVMPipeline);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        LowerToLLVMPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        llvm::Expected<TargetDescription> target = describeTarget(options.mcpu);
+        if (!target)
+          return errorHandler(llvm::toString(target.takeError()));
+        buildLowerToLLVMPipeline(pm, *target);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(LowerToLLVMPipelineOptions());
+      });
 }
 
 } // namespace tessera

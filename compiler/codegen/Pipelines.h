@@ -5,8 +5,8 @@
 //   --tessera-cpu-codegen="mcpu=NAME"  the host CPU's schedules on tensors
 //       (elementwise fusion, register-tiled matmuls, vectorised elementwise
 //       ops and reductions), with every parameter from describeTarget(NAME);
-//   --tessera-lower-to-llvm  bufferization, parallel outlining and its
-//       lowering, vector lowering, then the LLVM dialect.
+//   --tessera-lower-to-llvm="mcpu=NAME"  bufferization, parallel outlining
+//       and its lowering, vector lowering, then the LLVM dialect.
 // Code generation's other API (LLVM IR with the ABI, objects, the link) is
 // in Codegen.h; the target description in Target.h.
 //
@@ -26,11 +26,13 @@ namespace tessera {
 void buildCPUCodegenPipeline(mlir::OpPassManager &pm,
                              const TargetDescription &target);
 
-/// linalg on tensors (after buildCPUCodegenPipeline) -> LLVM dialect.
-void buildLowerToLLVMPipeline(mlir::OpPassManager &pm);
+/// linalg on tensors (after buildCPUCodegenPipeline) -> LLVM dialect; the
+/// copies' vector width comes from `target`.
+void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
+                              const TargetDescription &target);
 
 /// Registers `tessera-cpu-codegen` (options `mcpu`, default native, and
-/// `matmul-tile`, MxN) and `tessera-lower-to-llvm`.
+/// `matmul-tile`, MxN) and `tessera-lower-to-llvm` (option `mcpu`).
 void registerCodegenPipelines();
 
 } // namespace tessera

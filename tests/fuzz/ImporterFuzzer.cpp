@@ -121,7 +121,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tessera::buildCPUCodegenPipeline(pm, target);
       }))
     return 0;
-  (void)runPipeline(m, tessera::buildLowerToLLVMPipeline);
+  (void)runPipeline(m, [](OpPassManager &pm) {
+    tessera::buildLowerToLLVMPipeline(pm, target);
+  });
 #endif
   return 0;
 }

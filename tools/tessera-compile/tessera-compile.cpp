@@ -441,8 +441,12 @@ int main(int argc, char **argv) {
             },
             "lowering to linalg"))
       return 1;
-    if (emit != Emit::Linalg && !runPipeline(tessera::buildLowerToLLVMPipeline,
-                                             "lowering to the LLVM dialect"))
+    if (emit != Emit::Linalg &&
+        !runPipeline(
+            [&](mlir::OpPassManager &pm) {
+              tessera::buildLowerToLLVMPipeline(pm, *target);
+            },
+            "lowering to the LLVM dialect"))
       return 1;
     if (emit == Emit::LLVM || binary) {
       tessera::CodegenOptions codegen;

@@ -7,7 +7,9 @@
 // destination may alias). A copy whose innermost dim is contiguous on both
 // sides becomes loops over its outer dims around vector loads and stores of
 // that dim: full vectors, then a shorter vector for what is left of a static
-// size, a masked one for what is left of a dynamic size.
+// size, a masked one for what is left of a dynamic size. The outermost loop
+// runs over the largest static outer dim (the heads of a cache, not its
+// batch of 1), so that tessera-outline-parallel can split it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,15 +67,31 @@ struct VectorizeCopy : OpRewritePattern<memref::CopyOp> {
 
     Location loc = op.getLoc();
     Value src = op.getSource(), dst = op.getTarget();
-    SmallVector<Value> outer;
+    // The outer dims' loops, the largest static dim outermost (the one the
+    // thread pool splits; a batch of 1 would leave it one iteration).
+    SmallVector<int64_t> order;
+    for (int64_t d = 0; d + 1 < source.getRank(); ++d)
+      order.push_back(d);
+    auto largest = llvm::max_element(order, [&](int64_t a, int64_t b) {
+      auto size = [&](int64_t d) {
+        return ShapedType::isDynamic(source.getDimSize(d))
+                   ? 0
+                   : source.getDimSize(d);
+      };
+      return size(a) < size(b);
+    });
+    if (largest != order.end())
+      std::rotate(order.begin(), largest, std::next(largest));
+    SmallVector<Value> outer(order.size());
     auto dims = [&](OpBuilder &b, Location l, ValueRange ivs) {
-      outer.assign(ivs.begin(), ivs.end());
+      for (auto [d, iv] : llvm::zip(order, ivs))
+        outer[d] = iv;
       copyRow(b, l, src, dst, outer, lanes, VectorType::get({lanes}, element));
     };
     SmallVector<Value> lbs, ubs, steps;
     Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
     Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
-    for (int64_t d = 0; d + 1 < source.getRank(); ++d) {
+    for (int64_t d : order) {
       lbs.push_back(zero);
       ubs.push_back(rewriter.createOrFold<memref::DimOp>(loc, src, d));
       steps.push_back(one);

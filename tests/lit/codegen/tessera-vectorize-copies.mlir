@@ -2,11 +2,12 @@
 
 // A KV cache's concatenation: the past [B, H, P, 16] copied into a strided
 // view of the present. Rows of 16 floats (one 512-bit vector): loops over
-// the outer dims around one vector load and store per row, no mask.
+// the outer dims around one vector load and store per row, no mask; the
+// heads (the largest static outer dim) outermost, for the thread pool.
 // CHECK-LABEL: func.func @concat_past
 // CHECK-NOT: memref.copy
-// CHECK: scf.for %[[B:.*]] = %c0 to %{{.*}} step %c1
 // CHECK: scf.for %[[H:.*]] = %c0 to %c4 step %c1
+// CHECK: scf.for %[[B:.*]] = %c0 to %{{.*}} step %c1
 // CHECK: scf.for %[[P:.*]] = %c0 to %{{.*}} step %c1
 // CHECK: scf.for %[[C:.*]] = %c0 to %c16 step %c16
 // CHECK: %[[V:.*]] = vector.load %arg0[%[[B]], %[[H]], %[[P]], %[[C]]] : memref<?x4x?x16xf32>, vector<16xf32>

@@ -1,4 +1,4 @@
-// RUN: tessera-opt %s --tessera-fuse --tessera-lower-to-linalg --tessera-cpu-codegen="mcpu=x86-64-v3" --tessera-lower-to-llvm | FileCheck %s --implicit-check-not=onnx. --implicit-check-not=linalg. --implicit-check-not=tessera.parallel_launch
+// RUN: tessera-opt %s --tessera-fuse --tessera-lower-to-linalg --tessera-cpu-codegen="mcpu=x86-64-v3" --tessera-lower-to-llvm="mcpu=x86-64-v3" | FileCheck %s --implicit-check-not=onnx. --implicit-check-not=linalg. --implicit-check-not=tessera.parallel_launch
 
 // Every stage as its pipeline, from the onnx dialect to the LLVM dialect:
 // the graph stays marked as the entry, its parallel loop is a closure passed
