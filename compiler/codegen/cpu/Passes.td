@@ -187,16 +187,18 @@ def VectorizeCopies
     concatenation of past and new positions) becomes loops over its outer
     dims around vector loads and stores of the innermost dim: vectors of
     vector-bits, then one shorter vector for the rest of a static size, one
-    masked vector for the rest of a dynamic size.
-    Other copies are left to tessera-copies-to-linalg, whose loops are
-    scalar.
+    masked vector for the rest of a dynamic size. The outermost loop runs
+    over the largest static outer dim (a KV cache's heads rather than its
+    batch of 1), so that tessera-outline-parallel, run after it, splits a
+    large copy over the threads. Other copies are left to
+    tessera-copies-to-linalg, whose loops are scalar.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",
                            "::mlir::arith::ArithDialect"];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "512",
-           "Width of a vector in bits">,
+           "Width of a vector in bits (the pipeline passes the target's)">,
   ];
 }
 
