@@ -134,48 +134,58 @@ struct LowerToLLVMPipelineOptions : TargetOptions<LowerToLLVMPipelineOptions> {
 };
 } // namespace
 
-void registerCodegenPipelines() {
-  // Registered through registerPassPipeline so that an unknown CPU is an
-  // error of the pipeline, not of the process.
+/// Registers pipeline `name`, whose options (an Options) name the target
+/// CPU: `build` gets them and the target they describe. Through
+/// registerPassPipeline, so that an unknown CPU is an error of the
+/// pipeline, not of the process.
+template <typename Options>
+void registerTargetPipeline(
+    StringRef name, StringRef description,
+    std::function<LogicalResult(OpPassManager &, const Options &,
+                                TargetDescription &,
+                                function_ref<LogicalResult(const Twine &)>)>
+        build) {
   registerPassPipeline(
-      "tessera-cpu-codegen",
-      "The CPU schedules on tensors, with the parameters of the target CPU",
-      [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)> errorHandler) {
-        CPUCodegenPipelineOptions options;
+      name, description,
+      [build](OpPassManager &pm, StringRef text,
+              function_ref<LogicalResult(const Twine &)> errorHandler) {
+        Options options;
         if (failed(options.parseFromString(text)))
           return failure();
         llvm::Expected<TargetDescription> target = describeTarget(options.mcpu);
         if (!target)
           return errorHandler(llvm::toString(target.takeError()));
+        return build(pm, options, *target, errorHandler);
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(Options());
+      });
+}
+
+void registerCodegenPipelines() {
+  registerTargetPipeline<CPUCodegenPipelineOptions>(
+      "tessera-cpu-codegen",
+      "The CPU schedules on tensors, with the parameters of the target CPU",
+      [](OpPassManager &pm, const CPUCodegenPipelineOptions &options,
+         TargetDescription &target,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
         if (!options.matmulTile.empty()) {
           llvm::Expected<MatmulTile> tile = parseMatmulTile(options.matmulTile);
           if (!tile)
             return errorHandler(llvm::toString(tile.takeError()));
-          target->matmulTile = *tile;
+          target.matmulTile = *tile;
         }
-        buildCPUCodegenPipeline(pm, *target);
+        buildCPUCodegenPipeline(pm, target);
         return success();
-      },
-      [](function_ref<void(const detail::PassOptions &)> optHandler) {
-        optHandler(CPUCodegenPipelineOptions());
       });
-  registerPassPipeline(
+  registerTargetPipeline<LowerToLLVMPipelineOptions>(
       "tessera-lower-to-llvm",
       "Linalg on tensors (after tessera-cpu-codegen) to the LLVM dialect",
-      [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)> errorHandler) {
-        LowerToLLVMPipelineOptions options;
-        if (failed(options.parseFromString(text)))
-          return failure();
-        llvm::Expected<TargetDescription> target = describeTarget(options.mcpu);
-        if (!target)
-          return errorHandler(llvm::toString(target.takeError()));
-        buildLowerToLLVMPipeline(pm, *target);
+      [](OpPassManager &pm, const LowerToLLVMPipelineOptions &,
+         TargetDescription &target,
+         function_ref<LogicalResult(const Twine &)>) {
+        buildLowerToLLVMPipeline(pm, target);
         return success();
-      },
-      [](function_ref<void(const detail::PassOptions &)> optHandler) {
-        optHandler(LowerToLLVMPipelineOptions());
       });
 }
 
