@@ -235,31 +235,37 @@ struct LogitsBuffers {
 /// outputs (sizing `buffer` for the next time), and appends each row's
 /// argmax over its last position to `g`; returns the step's time in ms.
 double runStep(KVCache &cache, const std::vector<Input> &step,
-               int64_t positions, std::vector<char> &buffer,
-               LogitsBuffers &buffers, Generation &g) {
+               std::vector<char> &buffer, LogitsBuffers &buffers,
+               Generation &g) {
   auto start = Clock::now();
-  if (!buffer.empty()) {
+  std::vector<Tensor> outputs;
+  if (buffer.empty())
+    outputs = cache.run(step);
+  else
     cache.run(step, {{"logits", buffer.data(), buffer.size()}});
-    double ms =
-        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    g.vocab = buffers.vocab;
-    appendArgmax(buffer.data(), buffers.dtype, positions, g);
-    return ms;
-  }
-  std::vector<Tensor> outputs = cache.run(step);
   double ms =
       std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  auto logits =
-      std::find_if(outputs.begin(), outputs.end(),
-                   [](const Tensor &o) { return o.name() == "logits"; });
-  if (!run::isFloatAtType(logits->dtype()) || logits->dims().size() != 3)
-    throw failure("output 'logits' must be float32, float16 or bfloat16 "
-                  "[batch, sequence, vocab]");
-  buffers.vocab = g.vocab = logits->dims()[2];
-  buffers.dtype = static_cast<TesseraDType>(logits->dtype());
-  appendArgmax(logits->data(), buffers.dtype, logits->dims()[1], g);
-  if (outputs.size() == 1)
-    buffer.resize(logits->byteSize());
+  if (!outputs.empty()) {
+    auto logits =
+        std::find_if(outputs.begin(), outputs.end(),
+                     [](const Tensor &o) { return o.name() == "logits"; });
+    if (!run::isFloatAtType(logits->dtype()) || logits->dims().size() != 3)
+      throw failure("output 'logits' must be float32, float16 or bfloat16 "
+                    "[batch, sequence, vocab]");
+    buffers.vocab = logits->dims()[2];
+    buffers.dtype = static_cast<TesseraDType>(logits->dtype());
+    if (outputs.size() == 1)
+      buffer.resize(logits->byteSize());
+    g.vocab = buffers.vocab;
+    appendArgmax(logits->data(), buffers.dtype, logits->dims()[1], g);
+    return ms;
+  }
+  // The positions the buffer holds, as the run that sized it returned them
+  // (a model may return the prompt step's last position only).
+  g.vocab = buffers.vocab;
+  int64_t positions = static_cast<int64_t>(buffer.size()) /
+                      (g.batch * g.vocab * tessera_dtype_size(buffers.dtype));
+  appendArgmax(buffer.data(), buffers.dtype, positions, g);
   return ms;
 }
 
@@ -281,10 +287,9 @@ Generation decodeOnce(KVCache &cache, Roles roles, int64_t tokens,
     if (roles.hasPositions)
       step.push_back(roles.positions.input());
     if (t == 0)
-      g.prefillMs =
-          runStep(cache, step, g.promptLength, buffers.prompt, buffers, g);
+      g.prefillMs = runStep(cache, step, buffers.prompt, buffers, g);
     else
-      g.decodeMs += runStep(cache, step, 1, buffers.step, buffers, g);
+      g.decodeMs += runStep(cache, step, buffers.step, buffers, g);
 
     // The next step: the chosen tokens, one more mask column.
     std::vector<int64_t> next(g.ids.end() - g.batch, g.ids.end());
