@@ -1,4 +1,15 @@
 // RUN: tessera-opt %s --split-input-file --tessera-vectorize-copies | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --tessera-vectorize-copies=vector-bits=256 | FileCheck %s --check-prefix=AVX2
+
+// With AVX2's 256 bits: rows of 16 floats are two vectors of 8, a dynamic
+// row's rest is masked with 8 lanes.
+// AVX2-LABEL: func.func @concat_past
+// AVX2: scf.for %{{.*}} = %c0 to %c16 step %c8
+// AVX2: vector.load %arg0{{.*}} vector<8xf32>
+// AVX2-NOT: vector.maskedload
+// AVX2-LABEL: func.func @dynamic_rows
+// AVX2: arith.remui %{{.*}}, %c8
+// AVX2: vector.create_mask %{{.*}} : vector<8xi1>
 
 // A KV cache's concatenation: the past [B, H, P, 16] copied into a strided
 // view of the present. Rows of 16 floats (one 512-bit vector): loops over
