@@ -49,6 +49,20 @@ def BuildOutputDims : Pass<"tessera-build-output-dims", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ReadOnlyInputs : Pass<"tessera-read-only-inputs", "::mlir::ModuleOp"> {
+  let summary = "Keep bufferization from writing into the entry function's inputs";
+  let description = [{
+    The entry function's arguments are the caller's input buffers, which the
+    runtime takes as `const void *` (a NumPy array, a KV cache's past). One-
+    Shot Bufferize takes function arguments as writable unless told
+    otherwise, and would then update an input in place (ScatterND on a graph
+    input wrote into the caller's array). Marks every tensor argument of the
+    entry function `bufferization.writable = false`, so that an op that
+    writes its operand gets a copy of the input instead.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def ResultsToOutParams
     : Pass<"tessera-results-to-out-params", "::mlir::ModuleOp"> {
   let summary = "Turn the entry function's memref results into out-params";

@@ -99,6 +99,43 @@ def test_inputs_zero_copy_outputs_own_memory(tiny_lib):
     y += 1  # and ours
 
 
+
+def test_inputs_are_not_written(tmp_path):
+    """The runtime takes inputs as const: an op that updates its operand
+    (ScatterND, ScatterElements on a graph input) writes a copy, never the
+    caller's array."""
+    from onnx import TensorProto, helper
+    nodes = [helper.make_node("ScatterND", ["data", "idx", "upd"], ["y"], name="scatter_nd"),
+             helper.make_node("ScatterElements", ["data2", "idx2", "upd2"], ["z"],
+                              axis=1, name="scatter_elements")]
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
+         for n, s in (("data", [4, 3]), ("upd", [1, 3]), ("data2", [2, 5]), ("upd2", [2, 1]))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 3]),
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 5])],
+        [helper.make_tensor("idx", TensorProto.INT64, [1, 1], [2]),
+         helper.make_tensor("idx2", TensorProto.INT64, [2, 1], [4, 0])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "scatter.onnx"
+    onnx.save(model, str(path))
+    session = tessera.load(tessera.compile(str(path), tmp_path / "scatter.so")).session(1)
+    rng = np.random.default_rng(3)
+    feeds = {"data": rng.standard_normal((4, 3), dtype=np.float32),
+             "upd": rng.standard_normal((1, 3), dtype=np.float32),
+             "data2": rng.standard_normal((2, 5), dtype=np.float32),
+             "upd2": rng.standard_normal((2, 1), dtype=np.float32)}
+    before = {n: a.copy() for n, a in feeds.items()}
+    out = session.run(feeds)
+    for name, array in feeds.items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+    y = before["data"].copy()
+    y[2] = before["upd"][0]
+    z = before["data2"].copy()
+    z[0, 4], z[1, 0] = before["upd2"][0, 0], before["upd2"][1, 0]
+    np.testing.assert_array_equal(out["y"], y)
+    np.testing.assert_array_equal(out["z"], z)
+
 def test_runtime_links_no_llvm():
     module = tessera.runtime._runtime.__file__
     needed = subprocess.run(["readelf", "-d", module], stdout=subprocess.PIPE,
