@@ -3,7 +3,9 @@
 // The lowered module becomes LLVM IR; then two things are added to it:
 //   - `tessera_entry(void *const *inputs, void *const *outputs, ctx)`, which
 //     builds the memref descriptors of the (static) inputs and outputs and
-//     calls the generated graph function;
+//     calls the generated graph function (with dynamic dims, `tessera_run`
+//     takes the dims too, and for KV-cache pairs `tessera_run_strided` the
+//     allocated dims that give the strides: ABI v4 and v5);
 //   - `tessera_model_v1`, the descriptor the runtime reads (names, element
 //     types, shapes, index ranges, target CPU features, entry pointer).
 // Every other symbol is made internal, so the library exports only the
@@ -380,6 +382,9 @@ static bool isDynamic(const TensorInfo &t) {
 struct GraphFunctions {
   std::string entry;      // tessera.entry: the graph
   std::string outputDims; // tessera.output_dims: empty if there is none
+  /// KV-cache pairs whose present may share the past's buffer
+  /// (tessera-cache-in-place): ABI v5.
+  std::vector<TesseraCachePair> cachePairs;
 };
 
 static llvm::Expected<GraphFunctions>
@@ -391,6 +396,15 @@ findGraphFunctions(mlir::ModuleOp module) {
   names.entry = entry.getName().str();
   if (mlir::FunctionOpInterface dims = fused::getOutputDimsFunction(module))
     names.outputDims = dims.getName().str();
+  if (auto pairs = module->getAttrOfType<mlir::ArrayAttr>(kCachePairsAttrName))
+    for (mlir::Attribute attr : pairs) {
+      auto pair = llvm::dyn_cast<mlir::DenseI64ArrayAttr>(attr);
+      if (!pair || pair.size() != 3)
+        return error("internal error: a malformed " + kCachePairsAttrName +
+                     " entry");
+      names.cachePairs.push_back({uint32_t(pair[0]), uint32_t(pair[1]),
+                                  int32_t(pair[2]), TESSERA_CACHE_IN_PLACE});
+    }
   return names;
 }
 
@@ -415,6 +429,13 @@ public:
   /// ABI v4: tessera_run(inputs, input_dims, outputs, output_dims, ctx).
   llvm::Expected<llvm::Function *> buildRun(llvm::Function *graph) {
     return buildGraphCall("tessera_run", graph, /*withDims=*/true);
+  }
+
+  /// ABI v5: tessera_run_strided(inputs, input_dims, input_alloc_dims,
+  /// outputs, output_dims, output_alloc_dims, ctx).
+  llvm::Expected<llvm::Function *> buildRunStrided(llvm::Function *graph) {
+    return buildGraphCall("tessera_run_strided", graph, /*withDims=*/true,
+                          /*withAllocDims=*/true);
   }
 
   /// ABI v4: tessera_output_dims(input_dims, output_dims, ctx), which stores
@@ -491,6 +512,25 @@ public:
     addField(outputDims);
   }
 
+  /// Version 5's fields: the cache pairs and run_strided.
+  void addCacheFields(llvm::ArrayRef<TesseraCachePair> pairs,
+                      llvm::Function *runStrided) {
+    auto *pairTy = llvm::StructType::get(ctx, {i32, i32, i32, i32});
+    std::vector<llvm::Constant *> elems;
+    for (const TesseraCachePair &p : pairs)
+      elems.push_back(llvm::ConstantStruct::get(
+          pairTy, {llvm::ConstantInt::get(i32, p.input),
+                   llvm::ConstantInt::get(i32, p.output),
+                   llvm::ConstantInt::get(i32, uint32_t(p.axis)),
+                   llvm::ConstantInt::get(i32, p.flags)}));
+    auto *arrTy = llvm::ArrayType::get(pairTy, elems.size());
+    addField(llvm::ConstantInt::get(i32, pairs.size()));
+    addField(new llvm::GlobalVariable(
+        m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(arrTy, elems), "tessera.cache_pairs"));
+    addField(runStrided);
+  }
+
   /// The descriptor, the library's one exported symbol.
   void emitDescriptor() {
     auto *descTy = llvm::StructType::get(ctx, descFields);
@@ -501,21 +541,29 @@ public:
   }
 
 private:
-  /// int32_t name(inputs, [input_dims,] outputs, [output_dims,] ctx): sets
-  /// the run's context and calls `graph` on the memrefs of the inputs and
-  /// outputs (their dims from the dims arrays when `withDims`).
-  llvm::Expected<llvm::Function *>
-  buildGraphCall(llvm::StringRef name, llvm::Function *graph, bool withDims) {
-    unsigned perSide = withDims ? 2 : 1;
+  /// int32_t name(inputs, [input_dims, [input_alloc_dims,]] outputs,
+  /// [output_dims, [output_alloc_dims,]] ctx): sets the run's context and
+  /// calls `graph` on the memrefs of the inputs and outputs (their dims from
+  /// the dims arrays when `withDims`, their strides from the alloc dims when
+  /// `withAllocDims`).
+  llvm::Expected<llvm::Function *> buildGraphCall(llvm::StringRef name,
+                                                  llvm::Function *graph,
+                                                  bool withDims,
+                                                  bool withAllocDims = false) {
+    unsigned perSide = 1 + withDims + withAllocDims;
     llvm::Function *f = createFunction(name, 2 * perSide + 1);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
     b.CreateStore(f->getArg(2 * perSide), ctxSlot);
     auto dims = [&](unsigned side) -> llvm::Value * {
       return withDims ? f->getArg(side * perSide + 1) : nullptr;
     };
+    auto allocDims = [&](unsigned side) -> llvm::Value * {
+      return withAllocDims ? f->getArg(side * perSide + 2) : nullptr;
+    };
     std::vector<llvm::Value *> args;
-    addMemrefs(b, args, f->getArg(0), dims(0), iface.inputs);
-    addMemrefs(b, args, f->getArg(perSide), dims(1), iface.outputs);
+    addMemrefs(b, args, f->getArg(0), dims(0), iface.inputs, allocDims(0));
+    addMemrefs(b, args, f->getArg(perSide), dims(1), iface.outputs,
+               allocDims(1));
     if (auto call = callChecked(b, graph, args); !call)
       return call.takeError();
     b.CreateRet(b.getInt32(0));
@@ -543,10 +591,13 @@ private:
   /// Memref descriptors {ptr, ptr, offset, sizes..., strides...} of dense
   /// row-major tensors: static dims are constants, dynamic ones are loaded
   /// from dims[i] (dimsArray may be null when every dim is static; data may
-  /// be null for the output-dims function, which reads no data).
+  /// be null for the output-dims function, which reads no data). With
+  /// `allocDimsArray`, tensor i is at the start of a row-major buffer of
+  /// dims allocDims[i], which give its strides.
   void addMemrefs(llvm::IRBuilder<> &b, std::vector<llvm::Value *> &args,
                   llvm::Value *data, llvm::Value *dimsArray,
-                  const std::vector<TensorInfo> &tensors) {
+                  const std::vector<TensorInfo> &tensors,
+                  llvm::Value *allocDimsArray = nullptr) {
     for (auto [i, t] : llvm::enumerate(tensors)) {
       llvm::Value *p = data ? static_cast<llvm::Value *>(b.CreateLoad(
                                   ptr, b.CreateConstGEP1_64(ptr, data, i)))
@@ -562,11 +613,18 @@ private:
         sizes.push_back(
             size >= 0 ? static_cast<llvm::Value *>(b.getInt64(size))
                       : b.CreateLoad(i64, b.CreateConstGEP1_64(i64, dims, d)));
+      std::vector<llvm::Value *> extents = sizes;
+      if (allocDimsArray) {
+        llvm::Value *alloc =
+            b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, allocDimsArray, i));
+        for (unsigned d = 0; d < extents.size(); ++d)
+          extents[d] = b.CreateLoad(i64, b.CreateConstGEP1_64(i64, alloc, d));
+      }
       std::vector<llvm::Value *> strides(sizes.size());
       llvm::Value *stride = b.getInt64(1);
       for (int64_t d = int64_t(sizes.size()) - 1; d >= 0; --d) {
         strides[d] = stride;
-        stride = b.CreateMul(stride, sizes[d]);
+        stride = b.CreateMul(stride, extents[d]);
       }
       args.insert(args.end(), sizes.begin(), sizes.end());
       args.insert(args.end(), strides.begin(), strides.end());
@@ -715,6 +773,12 @@ static llvm::Error addABI(llvm::Module &m, const GraphFunctions &functions,
   bool raises = defineRaise(m, ctxSlot, errorMessages);
   if (dynamic || raises)
     abiVersion = 4;
+  if (!functions.cachePairs.empty()) {
+    if (!dynamic)
+      return error("internal error: KV-cache pairs in a model without "
+                   "dynamic dims");
+    abiVersion = 5;
+  }
 
   ABIBuilder abi(m, iface, ctxSlot);
   llvm::Function *entry = nullptr;
@@ -741,10 +805,15 @@ static llvm::Error addABI(llvm::Module &m, const GraphFunctions &functions,
       return builtDims.takeError();
     outputDims = *builtDims;
   }
+  llvm::Function *runStrided = nullptr;
+  if (abiVersion >= 5) {
+    llvm::Expected<llvm::Function *> built = abi.buildRunStrided(graph);
+    if (!built)
+      return built.takeError();
+    runStrided = *built;
+  }
 
   abi.addBaseFields(abiVersion, tm, entry);
-  // The fields of version 5 (cache pairs, run_strided) are not emitted yet:
-  // libraries stay at version 4 or below.
   static_assert(TESSERA_ABI_VERSION == 5, "update the descriptor layout");
   if (external) {
     TesseraWeightsFileHeader header = weightsFileHeader(blob);
@@ -761,6 +830,8 @@ static llvm::Error addABI(llvm::Module &m, const GraphFunctions &functions,
   }
   if (abiVersion >= 4)
     abi.addDynamicFields(run, outputDims);
+  if (abiVersion >= 5)
+    abi.addCacheFields(functions.cachePairs, runStrided);
   abi.emitDescriptor();
 
   std::string verifyErrors;

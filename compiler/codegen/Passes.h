@@ -19,6 +19,15 @@ constexpr llvm::StringLiteral kRaiseFunctionName = "tessera_raise";
 /// The module attribute (an array of strings) holding those messages.
 constexpr llvm::StringLiteral kErrorMessagesAttrName = "tessera.error_messages";
 
+/// On an argument of the entry function: the argument is the buffer of
+/// output N (an index attribute), which tessera-results-to-out-params moves
+/// to its place among the outputs (tessera-cache-in-place makes them).
+constexpr llvm::StringLiteral kOutputIndexAttrName = "tessera.output_index";
+/// The module attribute (an array of [input, output, axis] i64 arrays)
+/// listing the KV-cache pairs whose present may share the past's buffer
+/// (ABI v5's TESSERA_CACHE_IN_PLACE pairs).
+constexpr llvm::StringLiteral kCachePairsAttrName = "tessera.cache_pairs";
+
 /// Upstream's canonicalization patterns of every loaded dialect and
 /// registered op, plus a tensor.dim(tensor.expand_shape) pattern that reads
 /// the expand's output_shape (upstream's divides by kDynamic for groups with

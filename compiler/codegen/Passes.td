@@ -49,6 +49,26 @@ def BuildOutputDims : Pass<"tessera-build-output-dims", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def CacheInPlace : Pass<"tessera-cache-in-place", "::mlir::ModuleOp"> {
+  let summary = "Let KV caches grow in place in one buffer (ABI v5 pairs)";
+  let description = [{
+    On linalg on tensors, before bufferization: an output of the entry
+    function that is Concat(past input, new) along a dynamic axis (two
+    tensor.insert_slice into a tensor.empty) becomes a memref argument of
+    its own, marked `tessera.output_index` (the output buffer), in which
+    the concatenation is built; the past becomes a memref argument. Both
+    get the strides of a buffer that may be larger along the axis, and the
+    past is copied into the present only when they are not the same memory,
+    so the runtime can pass one buffer of its capacity as both (ABI v5,
+    TESSERA_CACHE_IN_PLACE) and a step writes only its new rows. The pairs
+    are recorded in the module attribute `tessera.cache_pairs`.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def ReadOnlyInputs : Pass<"tessera-read-only-inputs", "::mlir::ModuleOp"> {
   let summary = "Keep bufferization from writing into the entry function's inputs";
   let description = [{
@@ -73,6 +93,8 @@ def ResultsToOutParams
     memref.alloc of the function, directly or through dense reshapes of it,
     is replaced by the argument (viewed with the allocation's shape: the
     graph writes the caller's buffer directly); any other is copied into it.
+    An argument marked `tessera.output_index` (an output's buffer already)
+    moves to that output's place among the new arguments.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::affine::AffineDialect"];

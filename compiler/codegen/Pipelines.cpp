@@ -68,6 +68,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   bufferization.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
   pm.addPass(createDynamicExpandToReshape());
+  pm.addPass(createCacheInPlace());
   pm.addPass(createReadOnlyInputs());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));

@@ -7,7 +7,9 @@
 // function). A result allocated in the function, directly or through dense
 // reshapes of the allocation, is replaced by its argument (viewed with the
 // allocation's shape), so the graph writes the caller's buffer directly; any
-// other result (a strided view, an argument) is copied into it.
+// other result (a strided view, an argument) is copied into it. An argument
+// that is already an output's buffer (`tessera.output_index`, from
+// tessera-cache-in-place) moves to that output's place among the others.
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,7 +98,7 @@ struct ResultsToOutParamsPass
     : impl::ResultsToOutParamsBase<ResultsToOutParamsPass> {
   void runOnOperation() override {
     auto func = fused::getEntryFunctionAs<func::FuncOp>(getOperation());
-    if (!func || func.isExternal() || func.getNumResults() == 0)
+    if (!func || func.isExternal())
       return;
     if (!func.getBody().hasOneBlock()) {
       func.emitError("internal error: the entry function has several blocks");
@@ -143,6 +145,41 @@ struct ResultsToOutParamsPass
     b.create<func::ReturnOp>(ret.getLoc());
     ret.erase();
     func.eraseResults(llvm::BitVector(numResults, true));
+    placeOutputBuffers(func);
+  }
+
+  /// Moves the arguments that are already output buffers (marked with their
+  /// output index by tessera-cache-in-place) to their places among the
+  /// out-params, which hold the other outputs in order.
+  void placeOutputBuffers(func::FuncOp func) {
+    SmallVector<std::pair<int64_t, unsigned>> marked; // output, argument
+    for (BlockArgument arg : func.getArguments())
+      if (auto index = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                          kOutputIndexAttrName))
+        marked.push_back({index.getInt(), arg.getArgNumber()});
+    if (marked.empty())
+      return;
+    llvm::sort(marked);
+    // The arguments are the inputs, the marked buffers after them, then the
+    // out-params of the other outputs, in order. Each marked buffer moves to
+    // its index among the outputs, in order of index, so that those before
+    // it are already in place.
+    unsigned firstOutput = 0;
+    for (auto [output, index] : marked)
+      firstOutput = std::max(firstOutput, index + 1);
+    for (auto [output, index] : marked) {
+      NamedAttrList attrs(func.getArgAttrDict(index));
+      attrs.erase(kOutputIndexAttrName);
+      unsigned at = firstOutput + output;
+      func.insertArgument(at, func.getArgument(index).getType(),
+                          attrs.getDictionary(func.getContext()),
+                          func.getArgument(index).getLoc());
+      func.getArgument(index).replaceAllUsesWith(func.getArgument(at));
+    }
+    llvm::BitVector erase(func.getNumArguments());
+    for (auto [output, index] : marked)
+      erase.set(index);
+    func.eraseArguments(erase);
   }
 };
 

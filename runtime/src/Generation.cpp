@@ -128,9 +128,11 @@ std::string pairByName(const TesseraModelDesc &d,
   for (uint32_t i = 0; i < d.num_inputs; ++i) {
     std::string name = d.inputs[i].name;
     std::string present = presentNameFor(name);
-    if (present.empty() || isCrossAttentionCache(name))
+    if (inUsed[i] || present.empty() || isCrossAttentionCache(name))
       continue;
     int32_t o = findOutput(d, present);
+    if (o >= 0 && outUsed[o])
+      continue;
     if (o < 0)
       return "input '" + name +
              "' looks like a KV cache but the model has no output '" +
@@ -188,11 +190,16 @@ void pairByStructure(const TesseraModelDesc &d,
 std::string findCachePairs(const TesseraModelDesc &d,
                            std::vector<TesseraCachePair> &pairs) {
   pairs.clear();
-  if (d.abi_version >= 5 && d.num_cache_pairs) {
-    pairs.assign(d.cache_pairs, d.cache_pairs + d.num_cache_pairs);
-    return "";
-  }
   std::vector<bool> inUsed(d.num_inputs), outUsed(d.num_outputs);
+  // The library's own pairs (ABI v5), then any others by name or structure
+  // (a cache the compiler did not make in place is still a cache).
+  if (d.abi_version >= 5)
+    for (uint32_t i = 0; i < d.num_cache_pairs; ++i) {
+      const TesseraCachePair &p = d.cache_pairs[i];
+      pairs.push_back(p);
+      inUsed[p.input] = true;
+      outUsed[p.output] = true;
+    }
   if (std::string e = pairByName(d, pairs, inUsed, outUsed); !e.empty())
     return e;
   pairByStructure(d, pairs, inUsed, outUsed);

@@ -65,3 +65,42 @@ func.func @main_graph(%x: memref<8xf32>) -> memref<2x4xf32> attributes {tessera.
   %e = memref.expand_shape %x [[0, 1]] output_shape [2, 4] : memref<8xf32> into memref<2x4xf32>
   return %e : memref<2x4xf32>
 }
+
+// -----
+
+// An argument that is already an output's buffer (tessera-cache-in-place's
+// present) moves to that output's place among the out-params, also when it
+// is the last output or every output.
+// CHECK-LABEL: func.func @main_graph(
+// CHECK-SAME:      %[[X:[^:]*]]: memref<?xf32>,
+// CHECK-SAME:      %[[Y:[^:]*]]: memref<?xf32> {onnx.name = "y"},
+// CHECK-SAME:      %[[P:[^:]*]]: memref<?xf32, strided<[1]>> {onnx.name = "present"},
+// CHECK-SAME:      %[[Z:[^:]*]]: memref<?xf32> {onnx.name = "z"},
+// CHECK-SAME:      %[[Q:[^:]*]]: memref<?xf32, strided<[1]>> {onnx.name = "last"})
+// CHECK:         memref.copy %[[X]], %[[P]]
+// CHECK:         memref.copy %[[X]], %[[Q]]
+// CHECK:         linalg.copy ins(%[[X]] : memref<?xf32>) outs(%[[Y]] : memref<?xf32>)
+// CHECK:         linalg.copy ins(%[[X]] : memref<?xf32>) outs(%[[Z]] : memref<?xf32>)
+func.func @main_graph(%x: memref<?xf32>, %last: memref<?xf32, strided<[1]>> {onnx.name = "last", tessera.output_index = 3 : i64}, %buf: memref<?xf32, strided<[1]>> {onnx.name = "present", tessera.output_index = 1 : i64}) -> (memref<?xf32> {onnx.name = "y"}, memref<?xf32> {onnx.name = "z"}) attributes {tessera.entry} {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?xf32>
+  memref.copy %x, %buf : memref<?xf32> to memref<?xf32, strided<[1]>>
+  memref.copy %x, %last : memref<?xf32> to memref<?xf32, strided<[1]>>
+  %a = memref.alloc(%n) : memref<?xf32>
+  linalg.copy ins(%x : memref<?xf32>) outs(%a : memref<?xf32>)
+  %b = memref.alloc(%n) : memref<?xf32>
+  linalg.copy ins(%x : memref<?xf32>) outs(%b : memref<?xf32>)
+  return %a, %b : memref<?xf32>, memref<?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @main_graph(
+// CHECK-SAME:      %[[X:[^:]*]]: memref<4xf32>,
+// CHECK-SAME:      %[[P:[^:]*]]: memref<4xf32> {onnx.name = "only"})
+// CHECK-NEXT:    memref.copy %[[X]], %[[P]]
+// CHECK-NEXT:    return
+func.func @main_graph(%x: memref<4xf32>, %buf: memref<4xf32> {onnx.name = "only", tessera.output_index = 0 : i64}) attributes {tessera.entry} {
+  memref.copy %x, %buf : memref<4xf32> to memref<4xf32>
+  return
+}
