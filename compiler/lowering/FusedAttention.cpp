@@ -34,6 +34,11 @@
 // reductions; K and V are read in place (row-major), only the Q block is
 // transposed. Memory is O(TQ * (TK + Dh)) per head, never S x S.
 //
+// One query (Sq = 1: a decode step with a KV cache) would use one lane of
+// each of (1)'s vectors: when the head size is a multiple of L, such a head
+// goes through buildDecodeHead instead, whose lanes are keys (chosen at run
+// time when Sq is dynamic).
+//
 // B, H, Sq and Sk may be dynamic (the head size is static): the loops run to
 // run-time bounds, partial blocks (any S, 1 and 0 included) go through the
 // same register tiles with clamped key rows and zero-padded queries, and
@@ -113,6 +118,181 @@ struct HeadsOperand {
     return r;
   }
 };
+
+/// What the decode kernel of one (batch, head) reads: a single query (Sq =
+/// 1, a decode step with a KV cache).
+struct DecodeHead {
+  HeadsOperand q, k, v;
+  Value bi, hi, hk; // batch, query head, K/V head
+  // The mask as f32 offsets, [Bm, Hm, Sk] (rowMask) or [Bm, Hm, Sk, Sq]
+  // (null without one), at mask batch and head mb, mh.
+  Value mask, mb, mh;
+  bool rowMask = false;
+  Value numKeys, lastKey;
+  int64_t headSize = 0, lanes = 0;
+  float scale = 1.0f;
+  Type elt;
+  bool merge = false, seqFirst = false, zeroMaskedRows = false;
+};
+
+/// The output row of one query of one head, written into `out`. The
+/// general kernel's queries are the lanes of its scores, which for one
+/// query wastes all but one lane of each vector; here the keys are:
+///
+///   for each block of L keys (the last clamped and masked to -inf):
+///     s_j = (K[j, :] . q) * scale + mask   (Dh/L FMAs, reduced across lanes)
+///     m' = max(m, max_j s_j), a = exp(m - m'), p = exp(s - m')
+///     l = l * a + sum_j p_j, O = O * a + sum_j p_j V[j, :]
+///   out = O / l
+///
+/// The head size is a multiple of L; causal masking is a no-op (the query
+/// is the last position: it sees every key).
+Value buildDecodeHead(OpBuilder &b, Location loc, const DecodeHead &h,
+                      Value out) {
+  const int64_t L = h.lanes, n = h.headSize / L;
+  Type f32 = b.getF32Type();
+  VectorType vecT = VectorType::get({L}, f32);
+  auto idx = [&](int64_t x) -> Value {
+    return b.create<arith::ConstantIndexOp>(loc, x);
+  };
+  auto splat = [&](float x) -> Value {
+    return b.create<arith::ConstantOp>(
+        loc, vecT, DenseElementsAttr::get(vecT, b.getF32FloatAttr(x)));
+  };
+  // Q, K and V rows, L of their elements from column c, in f32.
+  auto readRow = [&](OpBuilder &b, const HeadsOperand &t, Value head, Value row,
+                     int64_t c) -> Value {
+    Type elt = t.type().getElementType();
+    Value pad = b.create<arith::ConstantOp>(loc, b.getZeroAttr(elt));
+    return kernels::toF32(b, loc,
+                          b.create<vector::TransferReadOp>(
+                              loc, VectorType::get({L}, elt), t.tensor,
+                              t.at({h.bi, head, row, idx(c)}), pad,
+                              ArrayRef<bool>{true}));
+  };
+  Value c0 = idx(0);
+  const float negInf = -std::numeric_limits<float>::infinity();
+  Value zeroV = splat(0.0f), ninfV = splat(negInf), scaleV = splat(h.scale);
+  SmallVector<Value> qv;
+  for (int64_t c = 0; c < n; ++c)
+    qv.push_back(readRow(b, h.q, h.hi, c0, c * L));
+  Type i64 = b.getI64Type();
+  VectorType posT = VectorType::get({L}, i64);
+  SmallVector<int64_t> lanes;
+  for (int64_t i = 0; i < L; ++i)
+    lanes.push_back(i);
+  Value iota = b.create<arith::ConstantOp>(
+      loc, posT, DenseIntElementsAttr::get(posT, lanes));
+
+  // Loop-carried: m and l (splats), then O's n vectors.
+  SmallVector<Value> init = {ninfV, zeroV};
+  init.append(n, zeroV);
+  auto loop = b.create<scf::ForOp>(
+      loc, c0, h.numKeys, idx(L), init,
+      [&](OpBuilder &b, Location, Value k0, ValueRange args) {
+        SmallVector<Value> keys, scores;
+        for (int64_t j = 0; j < L; ++j) {
+          Value key = b.create<arith::MinSIOp>(
+              loc, b.create<arith::AddIOp>(loc, k0, idx(j)), h.lastKey);
+          keys.push_back(key);
+          Value acc;
+          for (int64_t c = 0; c < n; ++c) {
+            Value kr = readRow(b, h.k, h.hk, key, c * L);
+            acc = c ? b.create<vector::FMAOp>(loc, kr, qv[c], acc).getResult()
+                    : b.create<arith::MulFOp>(loc, kr, qv[c]).getResult();
+          }
+          scores.push_back(b.create<vector::ReductionOp>(
+              loc, vector::CombiningKind::ADD, acc,
+              arith::FastMathFlags::reassoc));
+        }
+        Value s = b.create<arith::MulFOp>(
+            loc, b.create<vector::FromElementsOp>(loc, vecT, scores), scaleV);
+        if (h.mask) {
+          Value pad = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
+          SmallVector<Value> ix = {h.mb, h.mh, k0};
+          AffineMap map;
+          if (!h.rowMask) {
+            ix.push_back(c0);
+            map = AffineMap::get(4, 0, b.getAffineDimExpr(2));
+          } else {
+            map = AffineMap::getMinorIdentityMap(3, 1, b.getContext());
+          }
+          s = b.create<arith::AddFOp>(loc, s,
+                                      b.create<vector::TransferReadOp>(
+                                          loc, vecT, h.mask, ix,
+                                          AffineMapAttr::get(map), pad, Value(),
+                                          b.getBoolArrayAttr({false})));
+        }
+        // Keys past the last are -inf.
+        Value left = b.create<arith::IndexCastOp>(
+            loc, i64, b.create<arith::SubIOp>(loc, h.numKeys, k0));
+        Value inside = b.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::slt, iota,
+            b.create<vector::BroadcastOp>(loc, posT, left));
+        s = b.create<arith::SelectOp>(loc, inside, s, ninfV);
+        Value blockMax = b.create<vector::ReductionOp>(
+            loc, vector::CombiningKind::MAXNUMF, s);
+        Value m = args[0];
+        Value mNew = b.create<arith::MaxNumFOp>(
+            loc, m, b.create<vector::BroadcastOp>(loc, vecT, blockMax));
+        // While every key so far is -inf, m' = -inf: use 0 so that the
+        // exponentials are 0, not NaN.
+        Value mSafe = b.create<arith::SelectOp>(
+            loc,
+            b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mNew,
+                                    ninfV),
+            zeroV, mNew);
+        Value alpha =
+            b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, m, mSafe));
+        Value p =
+            b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, s, mSafe));
+        Value l = b.create<arith::AddFOp>(
+            loc, b.create<arith::MulFOp>(loc, args[1], alpha),
+            b.create<vector::BroadcastOp>(
+                loc, vecT,
+                b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
+                                              p,
+                                              arith::FastMathFlags::reassoc)));
+        SmallVector<Value> o;
+        for (int64_t c = 0; c < n; ++c)
+          o.push_back(b.create<arith::MulFOp>(loc, args[2 + c], alpha));
+        for (int64_t j = 0; j < L; ++j) {
+          Value pj = b.create<vector::BroadcastOp>(
+              loc, vecT,
+              b.create<vector::ExtractOp>(loc, p, ArrayRef<int64_t>{j}));
+          for (int64_t c = 0; c < n; ++c)
+            o[c] = b.create<vector::FMAOp>(
+                loc, pj, readRow(b, h.v, h.hk, keys[j], c * L), o[c]);
+        }
+        SmallVector<Value> next = {mNew, l};
+        next.append(o);
+        b.create<scf::YieldOp>(loc, next);
+      });
+  Value l = loop.getResult(1);
+  for (int64_t c = 0; c < n; ++c) {
+    Value x = b.create<arith::DivFOp>(loc, loop.getResult(2 + c), l);
+    if (h.zeroMaskedRows)
+      x = b.create<arith::SelectOp>(
+          loc,
+          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, l, zeroV),
+          zeroV, x);
+    Value col = idx(c * L);
+    SmallVector<Value> ix;
+    if (!h.merge) {
+      ix = {h.bi, h.hi, c0, col};
+    } else {
+      col = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, h.hi, idx(h.headSize)), col);
+      ix = h.seqFirst ? SmallVector<Value>{c0, h.bi, col}
+                      : SmallVector<Value>{h.bi, c0, col};
+    }
+    out = b.create<vector::TransferWriteOp>(loc,
+                                            kernels::fromF32(b, loc, x, h.elt),
+                                            out, ix, ArrayRef<bool>{true})
+              .getResult();
+  }
+  return out;
+}
 
 struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
   AttentionToLoops(MLIRContext *ctx, AttentionShape shape)
@@ -376,39 +556,26 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                   })[0];
     };
 
-    auto outer = rewriter.create<scf::ForOp>(
-        loc, c0, bhV, c1, ValueRange{out},
-        [&](OpBuilder &b, Location, Value bh, ValueRange outerArgs) {
-          Value bi = b.create<arith::DivUIOp>(loc, bh, hV);
-          Value hi = b.create<arith::RemUIOp>(loc, bh, hV);
-          // The K/V head (hi itself without grouping).
-          Value hk = !group ? hi
-                     : kvTiled
-                         ? b.create<arith::RemUIOp>(loc, hi, value(Hkv))
-                               .getResult()
-                         : b.create<arith::DivUIOp>(loc, hi, group).getResult();
-          Value mb = maskB1 ? c0 : bi, mh = maskH1 ? c0 : hi;
-          // Scratch, one set per (b, h): iterations run on different threads.
-          // The scratch buffers get distinct types (a spare row where two
-          // would coincide, e.g. Q^T and P^T for a head size of 48): CSE
-          // merges identical tensor.empty ops, and one empty carried as two
-          // loop buffers gave wrong results once the query loop ran more
-          // than once (head sizes 40 and 48 with more than 48 queries).
-          SmallVector<std::pair<int64_t, int64_t>> shapes;
-          auto empty = [&](int64_t r, int64_t c) -> Value {
-            while (llvm::is_contained(shapes, std::make_pair(r, c)))
-              ++r;
-            shapes.push_back({r, c});
-            return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{r, c}, f32);
-          };
-          // With dynamic dims, through a whole slice (see extractWhole).
-          bool whole = !outType.hasStaticShape();
-          Value outArg = whole ? kernels::extractWhole(b, loc, outerArgs[0])
-                               : outerArgs[0];
-          SmallVector<Value> qInit = {outArg, empty(Dh, TQ),
-                                      empty(TK, TQ), empty(TQ, DhP),
-                                      empty(4, TQ)};
-          SmallVector<Value> qRes = loop(
+    // Every query of one (b, h), into `outArg`: the blocked kernel above.
+    auto allQueries = [&](OpBuilder &b, Value outArg, Value bi, Value hi,
+                          Value hk, Value mb, Value mh) -> Value {
+      // Scratch, one set per (b, h): iterations run on different threads.
+      // The scratch buffers get distinct types (a spare row where two
+      // would coincide, e.g. Q^T and P^T for a head size of 48): CSE
+      // merges identical tensor.empty ops, and one empty carried as two
+      // loop buffers gave wrong results once the query loop ran more
+      // than once (head sizes 40 and 48 with more than 48 queries).
+      SmallVector<std::pair<int64_t, int64_t>> shapes;
+      auto empty = [&](int64_t r, int64_t c) -> Value {
+        while (llvm::is_contained(shapes, std::make_pair(r, c)))
+          ++r;
+        shapes.push_back({r, c});
+        return b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{r, c}, f32);
+      };
+      SmallVector<Value> qInit = {outArg, empty(Dh, TQ), empty(TK, TQ),
+                                  empty(TQ, DhP), empty(4, TQ)};
+      SmallVector<Value> qRes =
+          loop(
               b, c0, sqV, idx(TQ), qInit,
               [&](OpBuilder &b, Value q0, ValueRange qa) {
                 Value qLen =
@@ -777,9 +944,72 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                     })[0];
                 return SmallVector<Value>{res, qT, kRes[0], kRes[1], kRes[2]};
               });
+      return qRes[0];
+    };
+    // One query (a decode step) is better served by buildDecodeHead.
+    enum class Decode { Never, Always, WhenOneQuery };
+    Decode decode = Dh % L != 0 || (sqStatic && *sqStatic != 1) ? Decode::Never
+                    : sqStatic                                  ? Decode::Always
+                               : Decode::WhenOneQuery;
+
+    auto outer = rewriter.create<scf::ForOp>(
+        loc, c0, bhV, c1, ValueRange{out},
+        [&](OpBuilder &b, Location, Value bh, ValueRange outerArgs) {
+          Value bi = b.create<arith::DivUIOp>(loc, bh, hV);
+          Value hi = b.create<arith::RemUIOp>(loc, bh, hV);
+          // The K/V head (hi itself without grouping).
+          Value hk =
+              !group ? hi
+              : kvTiled
+                  ? b.create<arith::RemUIOp>(loc, hi, value(Hkv)).getResult()
+                  : b.create<arith::DivUIOp>(loc, hi, group).getResult();
+          Value mb = maskB1 ? c0 : bi, mh = maskH1 ? c0 : hi;
+          // With dynamic dims, through a whole slice (see extractWhole).
+          bool whole = !outType.hasStaticShape();
+          Value outArg = whole ? kernels::extractWhole(b, loc, outerArgs[0])
+                               : outerArgs[0];
+          DecodeHead one{q,
+                         k,
+                         v,
+                         bi,
+                         hi,
+                         hk,
+                         mask,
+                         mb,
+                         mh,
+                         rowMask,
+                         skV,
+                         lastKey,
+                         Dh,
+                         L,
+                         op.getScale().convertToFloat(),
+                         elt,
+                         merge,
+                         seqFirst,
+                         op.getZeroMaskedRows()};
+          Value res;
+          if (decode == Decode::Always) {
+            res = buildDecodeHead(b, loc, one, outArg);
+          } else if (decode == Decode::WhenOneQuery) {
+            Value isOne =
+                b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, sqV, c1);
+            res = b.create<scf::IfOp>(
+                       loc, isOne,
+                       [&](OpBuilder &b, Location) {
+                         b.create<scf::YieldOp>(
+                             loc, buildDecodeHead(b, loc, one, outArg));
+                       },
+                       [&](OpBuilder &b, Location) {
+                         b.create<scf::YieldOp>(
+                             loc, allQueries(b, outArg, bi, hi, hk, mb, mh));
+                       })
+                      .getResult(0);
+          } else {
+            res = allQueries(b, outArg, bi, hi, hk, mb, mh);
+          }
           b.create<scf::YieldOp>(
-              loc, whole ? kernels::insertWhole(b, loc, qRes[0], outerArgs[0])
-                         : qRes[0]);
+              loc,
+              whole ? kernels::insertWhole(b, loc, res, outerArgs[0]) : res);
         });
     Value result = outer.getResult(0);
     if (result.getType() != outType)

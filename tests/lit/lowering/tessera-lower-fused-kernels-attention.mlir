@@ -234,3 +234,55 @@ func.func @transposed_k_not_in_place(%q: tensor<1x2x16x16xf32>, %kt: tensor<1x2x
   %0 = tessera.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>) -> tensor<1x2x16x16xf32>
   return %0 : tensor<1x2x16x16xf32>
 }
+
+// -----
+
+// One query (a decode step with a KV cache): the keys are the lanes. Per
+// block of L keys, each score is the dot product of a K row with Q (the
+// head's vectors reduced across lanes), the block's scores go into one
+// vector (scaled, plus the mask's offsets), and the online softmax and
+// O += p_j V[j] run on it: no scratch blocks, no Q^T. With a dynamic query
+// count the batch x heads loop chooses it when Sq = 1 at run time.
+// CHECK-LABEL: func.func @decode
+// CHECK: %[[M:.*]] = linalg.generic {{.*}} ins(%arg3 : tensor<1x1x1x?xi1>)
+// CHECK: scf.for %{{.*}} = %c0 to %c4{{.*}} step %c1 iter_args(%{{.*}}) -> (tensor<1x1x64xf32>)
+// CHECK-NOT: tensor.empty
+// CHECK: %[[Q0:.*]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x1x16xf32>, vector<8xf32>
+// CHECK: %[[Q1:.*]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x1x16xf32>, vector<8xf32>
+// CHECK: scf.for %[[K0:.*]] = %c0{{.*}} to %{{.*}} step %c8{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: %[[K:.*]] = vector.transfer_read %arg1{{.*}} : tensor<1x4x?x16xf32>, vector<8xf32>
+// CHECK: arith.mulf %[[K]], %[[Q0]]
+// CHECK: vector.fma %{{.*}}, %[[Q1]], %{{.*}}
+// CHECK-COUNT-8: vector.reduction <add>
+// CHECK: %[[S:.*]] = vector.from_elements
+// CHECK: arith.mulf %[[S]]
+// CHECK: vector.transfer_read %[[M]][%{{.*}}, %{{.*}}, %[[K0]]]{{.*}} : tensor<1x1x?xf32>, vector<8xf32>
+// CHECK: vector.reduction <maxnumf>
+// CHECK: math.exp
+// CHECK: math.exp
+// CHECK: vector.reduction <add>
+// CHECK-COUNT-16: vector.fma
+// CHECK: scf.yield
+// CHECK: arith.divf
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<1x1x64xf32>
+// CHECK-NOT: vector.fma
+// CHECK: return
+func.func @decode(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>, %m: tensor<1x1x1x?xi1>) -> tensor<1x1x64xf32> {
+  %0 = tessera.attention %q, %k, %v, %m {merge_heads = true, scale = 0.25 : f32, causal = true} : (tensor<1x4x1x16xf32>, tensor<1x4x?x16xf32>, tensor<1x4x?x16xf32>, tensor<1x1x1x?xi1>) -> tensor<1x1x64xf32> loc("attn")
+  return %0 : tensor<1x1x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @decode_or_all
+// CHECK: %[[SQ:.*]] = tensor.dim %arg0, %c2
+// CHECK: scf.for
+// CHECK: %[[ONE:.*]] = arith.cmpi eq, %[[SQ]], %c1
+// CHECK: scf.if %[[ONE]] -> (tensor<1x4x?x16xf32>)
+// CHECK: vector.from_elements
+// CHECK: } else {
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[SQ]] step %c48
+func.func @decode_or_all(%q: tensor<1x4x?x16xf32>, %k: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32> {
+  %0 = tessera.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<1x4x?x16xf32>, tensor<1x4x?x16xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
+  return %0 : tensor<1x4x?x16xf32>
+}
