@@ -233,6 +233,30 @@ TEST(GenerationTest, MalformedPairsAreRefusedAtLoad) {
   dlclose(lib);
 }
 
+// A v5 library lists only the pairs it made in place; the runtime pairs the
+// other caches by name, and a cache with a pair not in place takes two
+// buffers.
+TEST(GenerationTest, UnlistedCachesArePairedByName) {
+  void *lib = dlopen(modelPath("kv_model_in_place").c_str(), RTLD_NOW);
+  ASSERT_NE(lib, nullptr) << dlerror();
+  TesseraModelDesc d =
+      *static_cast<const TesseraModelDesc *>(dlsym(lib, "tessera_model_v1"));
+  d.num_cache_pairs = 0;
+  {
+    tessera::Model model = tessera::Model::fromDescriptor(&d);
+    std::vector<tessera::CachePair> pairs = model.cachePairs();
+    ASSERT_EQ(pairs.size(), 1u);
+    EXPECT_EQ(pairs[0].input, 1u);
+    EXPECT_EQ(pairs[0].output, 1u);
+    EXPECT_FALSE(pairs[0].inPlace);
+    tessera::Session session(model, 1);
+    tessera::KVCache cache(session, 8);
+    EXPECT_FALSE(cache.inPlace());
+    decode(cache, 2, 3);
+  }
+  dlclose(lib);
+}
+
 TEST(GenerationTest, CapacityIsEnforced) {
   tessera::Model model = tessera::Model::load(modelPath("kv_model"));
   tessera::Session session(model, 1);
