@@ -286,3 +286,19 @@ func.func @decode_or_all(%q: tensor<1x4x?x16xf32>, %k: tensor<1x4x?x16xf32>, %v:
   %0 = tessera.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<1x4x?x16xf32>, tensor<1x4x?x16xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
   return %0 : tensor<1x4x?x16xf32>
 }
+
+// -----
+
+// Grouped-query attention on the decode kernel: query head h reads K and V
+// head h / 2.
+// CHECK-LABEL: func.func @gqa_decode
+// CHECK: %[[H:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
+// CHECK: %[[HK:.*]] = arith.divui %[[H]], %c2{{.*}} : index
+// CHECK: vector.transfer_read %arg0[%{{.*}}, %[[H]], %c0{{.*}}, %c0{{.*}}]
+// CHECK: vector.transfer_read %arg1[%{{.*}}, %[[HK]], %{{.*}}, %c0{{.*}}]
+// CHECK: vector.from_elements
+// CHECK: vector.transfer_read %arg2[%{{.*}}, %[[HK]], %{{.*}}, %c0{{.*}}]
+func.func @gqa_decode(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x8xf32>) -> tensor<1x4x1x8xf32> {
+  %0 = tessera.attention %q, %k, %v {scale = 0.5 : f32} : (tensor<1x4x1x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> tensor<1x4x1x8xf32>
+  return %0 : tensor<1x4x1x8xf32>
+}
