@@ -119,6 +119,44 @@ struct HeadsOperand {
   }
 };
 
+/// `lanes` elements of `src` at `ix` along its innermost dim, in f32: read
+/// in the tensor's element type (padded with `pad`, of that type) and
+/// widened.
+Value readF32(OpBuilder &b, Location loc, Value src, ValueRange ix,
+              int64_t lanes, bool inBounds, Value pad) {
+  Type elt = cast<ShapedType>(src.getType()).getElementType();
+  return kernels::toF32(
+      b, loc,
+      b.create<vector::TransferReadOp>(loc, VectorType::get({lanes}, elt), src,
+                                       ix, pad, ArrayRef<bool>{inBounds}));
+}
+
+/// The i64 vector [0, 1, ..., lanes - 1].
+Value laneIndices(OpBuilder &b, Location loc, int64_t lanes) {
+  auto type = VectorType::get({lanes}, b.getI64Type());
+  SmallVector<int64_t> values;
+  for (int64_t i = 0; i < lanes; ++i)
+    values.push_back(i);
+  return b.create<arith::ConstantOp>(loc, type,
+                                     DenseIntElementsAttr::get(type, values));
+}
+
+/// The result's indices of column `col` of query `row` of head (bi, hi):
+/// [B, H, Sq, Dh], or with merged heads [B, Sq, H * Dh] ([Sq, B, H * Dh]
+/// when sequence first).
+SmallVector<Value> resultIndices(OpBuilder &b, Location loc, Value bi, Value hi,
+                                 Value row, Value col, int64_t headSize,
+                                 bool merge, bool seqFirst) {
+  if (!merge)
+    return {bi, hi, row, col};
+  Value size = b.create<arith::ConstantIndexOp>(loc, headSize);
+  col =
+      b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, hi, size), col);
+  if (seqFirst)
+    return {row, bi, col};
+  return {bi, row, col};
+}
+
 /// What the decode kernel of one (batch, head) reads: a single query (Sq =
 /// 1, a decode step with a KV cache).
 struct DecodeHead {
@@ -160,15 +198,11 @@ Value buildDecodeHead(OpBuilder &b, Location loc, const DecodeHead &h,
         loc, vecT, DenseElementsAttr::get(vecT, b.getF32FloatAttr(x)));
   };
   // Q, K and V rows, L of their elements from column c, in f32.
+  Value pad = b.create<arith::ConstantOp>(loc, b.getZeroAttr(h.elt));
   auto readRow = [&](OpBuilder &b, const HeadsOperand &t, Value head, Value row,
                      int64_t c) -> Value {
-    Type elt = t.type().getElementType();
-    Value pad = b.create<arith::ConstantOp>(loc, b.getZeroAttr(elt));
-    return kernels::toF32(b, loc,
-                          b.create<vector::TransferReadOp>(
-                              loc, VectorType::get({L}, elt), t.tensor,
-                              t.at({h.bi, head, row, idx(c)}), pad,
-                              ArrayRef<bool>{true}));
+    return readF32(b, loc, t.tensor, t.at({h.bi, head, row, idx(c)}), L,
+                   /*inBounds=*/true, pad);
   };
   Value c0 = idx(0);
   const float negInf = -std::numeric_limits<float>::infinity();
@@ -178,11 +212,7 @@ Value buildDecodeHead(OpBuilder &b, Location loc, const DecodeHead &h,
     qv.push_back(readRow(b, h.q, h.hi, c0, c * L));
   Type i64 = b.getI64Type();
   VectorType posT = VectorType::get({L}, i64);
-  SmallVector<int64_t> lanes;
-  for (int64_t i = 0; i < L; ++i)
-    lanes.push_back(i);
-  Value iota = b.create<arith::ConstantOp>(
-      loc, posT, DenseIntElementsAttr::get(posT, lanes));
+  Value iota = laneIndices(b, loc, L);
 
   // Loop-carried: m and l (splats), then O's n vectors.
   SmallVector<Value> init = {ninfV, zeroV};
@@ -208,7 +238,8 @@ Value buildDecodeHead(OpBuilder &b, Location loc, const DecodeHead &h,
         Value s = b.create<arith::MulFOp>(
             loc, b.create<vector::FromElementsOp>(loc, vecT, scores), scaleV);
         if (h.mask) {
-          Value pad = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
+          Value maskPad =
+              b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
           SmallVector<Value> ix = {h.mb, h.mh, k0};
           AffineMap map;
           if (!h.rowMask) {
@@ -217,11 +248,11 @@ Value buildDecodeHead(OpBuilder &b, Location loc, const DecodeHead &h,
           } else {
             map = AffineMap::getMinorIdentityMap(3, 1, b.getContext());
           }
-          s = b.create<arith::AddFOp>(loc, s,
-                                      b.create<vector::TransferReadOp>(
-                                          loc, vecT, h.mask, ix,
-                                          AffineMapAttr::get(map), pad, Value(),
-                                          b.getBoolArrayAttr({false})));
+          s = b.create<arith::AddFOp>(
+              loc, s,
+              b.create<vector::TransferReadOp>(
+                  loc, vecT, h.mask, ix, AffineMapAttr::get(map), maskPad,
+                  Value(), b.getBoolArrayAttr({false})));
         }
         // Keys past the last are -inf.
         Value left = b.create<arith::IndexCastOp>(
@@ -276,16 +307,8 @@ Value buildDecodeHead(OpBuilder &b, Location loc, const DecodeHead &h,
           loc,
           b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, l, zeroV),
           zeroV, x);
-    Value col = idx(c * L);
-    SmallVector<Value> ix;
-    if (!h.merge) {
-      ix = {h.bi, h.hi, c0, col};
-    } else {
-      col = b.create<arith::AddIOp>(
-          loc, b.create<arith::MulIOp>(loc, h.hi, idx(h.headSize)), col);
-      ix = h.seqFirst ? SmallVector<Value>{c0, h.bi, col}
-                      : SmallVector<Value>{h.bi, c0, col};
-    }
+    SmallVector<Value> ix = resultIndices(b, loc, h.bi, h.hi, c0, idx(c * L),
+                                          h.headSize, h.merge, h.seqFirst);
     out = b.create<vector::TransferWriteOp>(loc,
                                             kernels::fromF32(b, loc, x, h.elt),
                                             out, ix, ArrayRef<bool>{true})
@@ -457,14 +480,7 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
     Value scaleV = splat(op.getScale().convertToFloat());
     Type i64 = rewriter.getI64Type();
     VectorType posT = VectorType::get({L}, i64);
-    Value iota;
-    {
-      SmallVector<int64_t> lanes;
-      for (int64_t i = 0; i < L; ++i)
-        lanes.push_back(i);
-      iota = rewriter.create<arith::ConstantOp>(
-          loc, posT, DenseIntElementsAttr::get(posT, lanes));
-    }
+    Value iota = laneIndices(rewriter, loc, L);
     // The result, [B, H, Sq, Dh] or with merged heads [B, Sq, H * Dh] (or
     // [Sq, B, H * Dh]); cast to the op's type if that is more static.
     SmallVector<OpFoldResult> outSizes = {B, H, Sq, rewriter.getIndexAttr(Dh)};
@@ -511,14 +527,14 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
     auto widen = [&](OpBuilder &b, Value x) {
       return kernels::toF32(b, loc, x);
     };
+    Value eltPad =
+        elt == f32
+            ? pad
+            : rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(elt))
+                  .getResult();
     auto readInput = [&](OpBuilder &b, Value src, ValueRange ix,
                          bool inBounds) -> Value {
-      if (elt == f32)
-        return read(b, src, ix, inBounds);
-      Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(elt));
-      return widen(
-          b, b.create<vector::TransferReadOp>(loc, vecT.clone(elt), src, ix,
-                                              zero, ArrayRef<bool>{inBounds}));
+      return readF32(b, loc, src, ix, L, inBounds, eltPad);
     };
     auto narrow = [&](OpBuilder &b, Value x) {
       return kernels::fromF32(b, loc, x, elt);
@@ -915,16 +931,8 @@ struct AttentionToLoops : OpRewritePattern<fused::AttentionOp> {
                               loc, arith::CmpFPredicate::OEQ, lB, zeroV);
                           x = b.create<arith::SelectOp>(loc, empty, zeroV, x);
                         }
-                        Value col = idx(d0);
-                        SmallVector<Value> ix;
-                        if (!merge) {
-                          ix = {bi, hi, row, col};
-                        } else {
-                          col =
-                              b.create<arith::AddIOp>(loc, mul(b, hi, Dh), col);
-                          ix = seqFirst ? SmallVector<Value>{row, bi, col}
-                                        : SmallVector<Value>{bi, row, col};
-                        }
+                        SmallVector<Value> ix = resultIndices(
+                            b, loc, bi, hi, row, idx(d0), Dh, merge, seqFirst);
                         x = narrow(b, x);
                         if (d0 + L <= Dh) {
                           t = write(b, x, t, ix);
