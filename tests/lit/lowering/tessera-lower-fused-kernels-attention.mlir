@@ -243,6 +243,18 @@ func.func @transposed_k_not_in_place(%q: tensor<1x2x16x16xf32>, %kt: tensor<1x2x
 // vector (scaled, plus the mask's offsets), and the online softmax and
 // O += p_j V[j] run on it: no scratch blocks, no Q^T. With a dynamic query
 // count the batch x heads loop chooses it when Sq = 1 at run time.
+// With AVX-512's 16 lanes, a head of 16 is one vector: blocks of 16 keys,
+// one multiply per score.
+// ZMM-LABEL: func.func @decode
+// ZMM: %[[Q:.*]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x1x16xf32>, vector<16xf32>
+// ZMM: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c16{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// ZMM-COUNT-16: vector.reduction <add>
+// ZMM: vector.from_elements {{.*}} : vector<16xf32>
+// ZMM: vector.reduction <maxnumf>
+// ZMM-COUNT-16: vector.fma
+// ZMM: vector.transfer_write {{.*}} : vector<16xf32>, tensor<1x1x64xf32>
+// ZMM-NOT: vector<8xf32>
+// ZMM: return
 // CHECK-LABEL: func.func @decode
 // CHECK: %[[M:.*]] = linalg.generic {{.*}} ins(%arg3 : tensor<1x1x1x?xi1>)
 // CHECK: scf.for %{{.*}} = %c0 to %c4{{.*}} step %c1 iter_args(%{{.*}}) -> (tensor<1x1x64xf32>)
@@ -301,4 +313,20 @@ func.func @decode_or_all(%q: tensor<1x4x?x16xf32>, %k: tensor<1x4x?x16xf32>, %v:
 func.func @gqa_decode(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x8xf32>) -> tensor<1x4x1x8xf32> {
   %0 = tessera.attention %q, %k, %v {scale = 0.5 : f32} : (tensor<1x4x1x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> tensor<1x4x1x8xf32>
   return %0 : tensor<1x4x1x8xf32>
+}
+
+// -----
+
+// A head size that is not a multiple of the vector (12 with 8 lanes) keeps
+// the general kernel for one query too: its Q^T, P^T and O blocks, no
+// scores built from reductions.
+// CHECK-LABEL: func.func @one_query_odd_head
+// CHECK-NOT: vector.from_elements
+// CHECK: tensor.empty() : tensor<12x48xf32>
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c1{{.*}} step %c48
+// CHECK-NOT: vector.from_elements
+// CHECK: return
+func.func @one_query_odd_head(%q: tensor<1x2x1x12xf32>, %k: tensor<1x2x?x12xf32>, %v: tensor<1x2x?x12xf32>) -> tensor<1x2x1x12xf32> {
+  %0 = tessera.attention %q, %k, %v {scale = 0.5 : f32} : (tensor<1x2x1x12xf32>, tensor<1x2x?x12xf32>, tensor<1x2x?x12xf32>) -> tensor<1x2x1x12xf32>
+  return %0 : tensor<1x2x1x12xf32>
 }
